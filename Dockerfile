@@ -1,0 +1,51 @@
+# syntax=docker/dockerfile:1
+# LabelHub production image.  Build: docker compose build   (or docker build -t labelhub .)
+
+# ---- stage 1: fetch the embedded editor with npm and verify its pinned SRI hash
+FROM node:20-slim AS editor
+WORKDIR /src
+COPY scripts/fetch_editor.sh scripts/fetch_editor.sh
+RUN bash scripts/fetch_editor.sh \
+ && test -s frontend/static/editor/main.js \
+ && test -s frontend/static/editor/main.css
+
+# ---- stage 2: the application
+FROM python:3.11-slim
+LABEL org.opencontainers.image.title="LabelHub" \
+      org.opencontainers.image.licenses="Apache-2.0"
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DJANGO_SETTINGS_MODULE=labelhub.settings \
+    LABELHUB_DATA_DIR=/data \
+    LABELHUB_STATIC_ROOT=/app/staticfiles
+
+# unar: rarfile's backend for RAR uploads; libarchive-tools: bsdtar for other archives
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends unar libarchive-tools \
+ && rm -rf /var/lib/apt/lists/*
+
+RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin labelhub \
+ && mkdir -p /data \
+ && chown labelhub:labelhub /data
+
+WORKDIR /app
+
+# Dependencies first, so that code changes do not reinstall them.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" >/tmp/requirements.txt \
+ && pip install -r /tmp/requirements.txt \
+ && rm /tmp/requirements.txt
+
+COPY . .
+COPY --from=editor /src/frontend/static/editor/ frontend/static/editor/
+RUN pip install --no-deps . \
+ && rm -rf build ./*.egg-info \
+ && DJANGO_SETTINGS_MODULE=labelhub.settings SECRET_KEY=build python manage.py collectstatic --noinput
+
+USER labelhub
+VOLUME ["/data"]
+EXPOSE 8080
+CMD ["gunicorn", "labelhub.wsgi:application", "--bind", "0.0.0.0:8080", "--workers", "3"]

@@ -1,0 +1,103 @@
+# LabelHub developer entry points.  `make help` lists them.
+#
+#   make run  [ARGS="--flag ..."]         set up, then `labelhub start` (SQLite, 127.0.0.1:8080)
+#   make test [PYTEST_ARGS="-k foo -x"]   suite on PostgreSQL+Redis, then again on SQLite
+#
+# LABELHUB_* environment variables pass straight through to `labelhub start`.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+VENV ?= .venv
+export VENV
+PY := $(VENV)/bin/python
+
+ARGS ?=
+PYTEST_ARGS ?=
+BENCH ?= bench/[!_]*.py
+
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/labelhub
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/labelhub_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/1
+
+# $(call pytest_run,LABEL,ENV ASSIGNMENTS,EXTRA PYTEST ARGS)
+# Runs pytest with a throwaway LABELHUB_DATA_DIR and leaves its exit code in $rc.
+# Exit 5 ("no tests collected") is reported, and counted, as a failure.
+define pytest_run
+label='$(1)'; rc=0; data="$$(mktemp -d -t labelhub-test.XXXXXX)"; \
+echo "==> [$$label] $(VENV)/bin/python -m pytest $(3) $(PYTEST_ARGS)"; \
+env $(2) LABELHUB_DATA_DIR="$$data" $(PY) -m pytest $(3) $(PYTEST_ARGS) </dev/null || rc=$$?; \
+rm -rf "$$data"; \
+if [ "$$rc" -eq 5 ]; then echo "ERROR [$$label]: pytest collected NO tests (exit 5); counted as a failure" >&2; \
+elif [ "$$rc" -ne 0 ]; then echo "ERROR [$$label]: pytest FAILED (exit $$rc)" >&2; \
+else echo "==> [$$label] passed"; fi
+endef
+
+PG_ENV := DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)'
+SQLITE_ENV := DATABASE_URL= REDIS_URL=
+
+.PHONY: help setup setup-test editor services run test test-postgres test-sqlite lint bench clean distclean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: ## create .venv, install LabelHub, fetch the editor
+	bash scripts/setup.sh
+
+setup-test: ## setup plus test extras and Debian test packages (chromium, unar, libarchive-tools)
+	bash scripts/setup.sh --test
+
+editor: ## fetch and verify the embedded editor (frontend/static/editor/)
+	bash scripts/fetch_editor.sh
+
+services: ## start PostgreSQL and Redis for the tests if they are down
+	DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)' bash scripts/services.sh start
+
+run: setup ## run LabelHub on 127.0.0.1:8080 (SQLite + data dir); extra flags via ARGS=
+	exec $(VENV)/bin/labelhub start $(ARGS)
+
+test: setup-test services ## full suite on PostgreSQL+Redis, then on SQLite; both must pass
+	@$(call pytest_run,postgres,$(PG_ENV),); pg=$$rc; \
+	$(call pytest_run,sqlite,$(SQLITE_ENV),-m 'not postgres'); sq=$$rc; \
+	echo "==> summary: postgres exit $$pg, sqlite exit $$sq"; \
+	if [ "$$pg" -ne 0 ] || [ "$$sq" -ne 0 ]; then \
+	  echo "make test: FAILED (a non-zero exit above, including 5 = no tests, fails the build)" >&2; exit 1; \
+	fi; \
+	echo "make test: both runs passed"
+
+test-postgres: setup-test services ## only the PostgreSQL+Redis run
+	@$(call pytest_run,postgres,$(PG_ENV),); exit $$rc
+
+test-sqlite: setup-test ## only the SQLite run (-m 'not postgres')
+	@$(call pytest_run,sqlite,$(SQLITE_ENV),-m 'not postgres'); exit $$rc
+
+lint: ## ruff check
+	bash scripts/setup.sh --test --no-system
+	$(VENV)/bin/ruff check .
+
+bench: ## run bench/*.py (or BENCH=bench/x.py) against PostgreSQL+Redis; output in bench/out/
+	bash scripts/setup.sh --test --no-system
+	DATABASE_URL='$(BENCH_DATABASE_URL)' REDIS_URL='$(BENCH_REDIS_URL)' bash scripts/services.sh ensure-db
+	@shopt -s nullglob; files=($(BENCH)); \
+	if [ $${#files[@]} -eq 0 ]; then echo "bench: no benchmarks match '$(BENCH)'; nothing to run"; exit 0; fi; \
+	mkdir -p bench/out; \
+	export DATABASE_URL='$(BENCH_DATABASE_URL)' REDIS_URL='$(BENCH_REDIS_URL)' \
+	  DJANGO_SETTINGS_MODULE="$${DJANGO_SETTINGS_MODULE:-labelhub.settings}" \
+	  PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" BENCH_OUT="$(CURDIR)/bench/out"; \
+	data="$$(mktemp -d -t labelhub-bench.XXXXXX)"; trap 'rm -rf "$$data"' EXIT; \
+	export LABELHUB_DATA_DIR="$$data"; \
+	if [ -f manage.py ]; then $(PY) manage.py migrate --noinput; fi; \
+	for f in "$${files[@]}"; do echo "==> bench $$f"; $(PY) "$$f" $(ARGS); done
+
+clean: ## remove caches and build leftovers (keeps .venv, .cache, data/)
+	find . -path ./.venv -prune -o -path ./.git -prune -o \
+	  -type d \( -name __pycache__ -o -name .pytest_cache -o -name .ruff_cache \) -print0 \
+	  | xargs -0 rm -rf
+	find . -path ./.venv -prune -o -path ./.git -prune -o -name '*.py[co]' -print0 | xargs -0 rm -f
+	rm -rf staticfiles bench/out build dist ./*.egg-info .ruff_cache
+
+distclean: clean ## clean, plus .venv, .cache and the fetched editor (keeps data/)
+	rm -rf $(VENV) .cache frontend/static/editor

@@ -1,0 +1,183 @@
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotations import services
+from annotations.models import Annotation, Prediction
+from labelhub.errors import ApiError
+from projects import permissions as perms
+from tasks.api import task_for
+from tasks.representations import annotation_dict, prediction_dict, review_dict
+
+
+class AnnotationIn(serializers.Serializer):
+    result = serializers.JSONField(required=False, default=list)
+    was_cancelled = serializers.BooleanField(required=False, default=False)
+    ground_truth = serializers.BooleanField(required=False, default=False)
+    lead_time = serializers.FloatField(required=False, allow_null=True, min_value=0)
+    parent_prediction = serializers.IntegerField(required=False, allow_null=True)
+    parent_annotation = serializers.IntegerField(required=False, allow_null=True)
+
+
+class AnnotationPatchIn(serializers.Serializer):
+    result = serializers.JSONField(required=False)
+    was_cancelled = serializers.BooleanField(required=False)
+    ground_truth = serializers.BooleanField(required=False)
+    lead_time = serializers.FloatField(required=False, allow_null=True, min_value=0)
+
+
+def annotation_for(user, pk) -> Annotation:
+    try:
+        annotation = Annotation.objects.select_related("project", "task").get(pk=int(pk))
+    except (Annotation.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("Not found.") from exc
+    if not perms.can_read_annotation(user, annotation):
+        raise NotFound("Not found.")
+    return annotation
+
+
+class TaskAnnotationsApi(APIView):
+    def get(self, request, pk):
+        task = task_for(request.user, pk)
+        annotations = Annotation.objects.filter(task=task).order_by("id").prefetch_related("reviews")
+        if not perms.can(request.user, task.project, perms.READ_ALL_ANNOTATIONS):
+            annotations = annotations.filter(completed_by=request.user)
+        return Response([annotation_dict(a, with_reviews=True) for a in annotations])
+
+    def post(self, request, pk):
+        task = task_for(request.user, pk, perms.ANNOTATE)
+        data = AnnotationIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        parent_prediction = fields.pop("parent_prediction", None)
+        parent_annotation = fields.pop("parent_annotation", None)
+        if parent_prediction is not None:
+            parent_prediction = Prediction.objects.filter(pk=parent_prediction, task=task).first()
+            if parent_prediction is None:
+                raise ApiError("parent_prediction is not a prediction of this task",
+                               [{"field": "parent_prediction", "message": "not found in this task"}])
+        if parent_annotation is not None:
+            parent_annotation = Annotation.objects.filter(pk=parent_annotation, task=task).first()
+            if parent_annotation is None:
+                raise ApiError("parent_annotation is not an annotation of this task",
+                               [{"field": "parent_annotation", "message": "not found in this task"}])
+        if fields.get("ground_truth") and not perms.can(request.user, task.project, perms.MANAGE):
+            raise PermissionDenied("Only project admins mark ground truth on create.")
+        annotation = services.annotation_create(
+            task=task,
+            user=request.user,
+            parent_prediction=parent_prediction,
+            parent_annotation=parent_annotation,
+            **fields,
+        )
+        return Response(annotation_dict(annotation, with_reviews=True), status=status.HTTP_201_CREATED)
+
+
+class AnnotationDetailApi(APIView):
+    def get(self, request, pk):
+        return Response(annotation_dict(annotation_for(request.user, pk), with_reviews=True))
+
+    def patch(self, request, pk):
+        annotation = annotation_for(request.user, pk)
+        data = AnnotationPatchIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        only_ground_truth = set(fields) <= {"ground_truth"}
+        may_mark = perms.can(request.user, annotation.project_id, perms.REVIEW)
+        if not perms.can_change_annotation(request.user, annotation) and not (
+            only_ground_truth and may_mark
+        ):
+            raise PermissionDenied("You may change only your own annotations.")
+        if "ground_truth" in fields and not may_mark:
+            raise PermissionDenied("Only admins and reviewers mark ground truth.")
+        annotation = services.annotation_update(annotation=annotation, **fields)
+        return Response(annotation_dict(annotation, with_reviews=True))
+
+    def delete(self, request, pk):
+        annotation = annotation_for(request.user, pk)
+        if not perms.can_change_annotation(request.user, annotation):
+            raise PermissionDenied("You may delete only your own annotations.")
+        services.annotation_delete(annotation=annotation)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ReviewIn(serializers.Serializer):
+    accepted = serializers.BooleanField()
+
+
+class AnnotationReviewsApi(APIView):
+    def get(self, request, pk):
+        annotation = annotation_for(request.user, pk)
+        return Response([review_dict(r) for r in annotation.reviews.order_by("id")])
+
+    def post(self, request, pk):
+        annotation = annotation_for(request.user, pk)
+        perms.check(request.user, annotation.project_id, perms.REVIEW)
+        data = ReviewIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = services.review_set(
+            annotation=annotation, reviewer=request.user, accepted=data.validated_data["accepted"]
+        )
+        return Response(review_dict(review), status=status.HTTP_201_CREATED)
+
+
+class PredictionIn(serializers.Serializer):
+    task = serializers.IntegerField()
+    result = serializers.JSONField()
+    score = serializers.FloatField(required=False, allow_null=True)
+    model_version = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+
+
+class PredictionPatchIn(serializers.Serializer):
+    result = serializers.JSONField(required=False)
+    score = serializers.FloatField(required=False, allow_null=True)
+    model_version = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+
+def prediction_for(user, pk, capability: str = perms.VIEW) -> Prediction:
+    try:
+        prediction = Prediction.objects.select_related("project").get(pk=int(pk))
+    except (Prediction.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("Not found.") from exc
+    perms.check(user, prediction.project, capability)
+    return prediction
+
+
+class PredictionListApi(APIView):
+    def get(self, request):
+        predictions = Prediction.objects.order_by("id")
+        if request.query_params.get("task"):
+            task = task_for(request.user, request.query_params["task"])
+            predictions = predictions.filter(task=task)
+        elif request.query_params.get("project"):
+            project = perms.project_for(request.user, request.query_params["project"])
+            predictions = predictions.filter(project=project)
+        else:
+            raise ApiError("task or project is required", [{"field": "task", "message": "required"}])
+        return Response([prediction_dict(p) for p in predictions])
+
+    def post(self, request):
+        data = PredictionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        task = task_for(request.user, fields.pop("task"), perms.MANAGE)
+        prediction = services.prediction_create(task=task, **fields)
+        return Response(prediction_dict(prediction), status=status.HTTP_201_CREATED)
+
+
+class PredictionDetailApi(APIView):
+    def get(self, request, pk):
+        return Response(prediction_dict(prediction_for(request.user, pk)))
+
+    def patch(self, request, pk):
+        prediction = prediction_for(request.user, pk, perms.MANAGE)
+        data = PredictionPatchIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        prediction = services.prediction_update(prediction=prediction, **data.validated_data)
+        return Response(prediction_dict(prediction))
+
+    def delete(self, request, pk):
+        prediction = prediction_for(request.user, pk, perms.MANAGE)
+        services.prediction_delete(prediction=prediction)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,193 @@
+"""Writes for annotations, predictions and reviews, with the counters they move.
+
+Each write locks its task row (``select_for_update``; on SQLite the IMMEDIATE
+transaction does the same), applies its change to the task's counters and then moves
+the project's counters with one F() UPDATE, so concurrent writers never lose a count.
+"""
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from annotations.models import Annotation, Prediction, Review
+from labelhub.errors import ApiError
+from projects.label_config import ParsedConfig, validate_result
+from projects.models import Project
+from tasks.models import Task
+
+
+def result_check(*, project: Project, result, record: int | None = None) -> list[dict]:
+    """Check a result list against the project's config; errors as located dicts."""
+    parsed = ParsedConfig.from_dict(project.parsed_config)
+    errors = []
+    for error in validate_result(parsed, result):
+        item = {"field": "result", "result_id": error.result_id, "message": error.problem}
+        if record is not None:
+            item = {"record": record, **item}
+        errors.append(item)
+    return errors
+
+
+def _result_or_400(*, project: Project, result) -> list:
+    errors = result_check(project=project, result=result)
+    if errors:
+        first = errors[0]
+        where = f"result {first['result_id']}: " if first.get("result_id") else ""
+        raise ApiError(f"Invalid result: {where}{first['message']}", errors)
+    return result
+
+
+def task_counters_apply(
+    *, task_id: int, annotations: int = 0, cancelled: int = 0, predictions: int = 0,
+    ground_truth: int = 0,
+) -> None:
+    """Apply deltas to one task's counters and its project's, inside the caller's
+    transaction. The task row is locked first, so the 0 -> 1 transition that moves
+    ``num_tasks_with_annotations`` is seen by exactly one writer."""
+    task = Task.objects.select_for_update().select_related("project").get(pk=task_id)
+    had_annotations = task.total_annotations > 0
+    task.total_annotations += annotations
+    task.cancelled_annotations += cancelled
+    task.total_predictions += predictions
+    task.is_labeled = task.total_annotations >= task.project.maximum_annotations
+    task.updated_at = timezone.now()
+    task.save(
+        update_fields=[
+            "total_annotations", "cancelled_annotations", "total_predictions", "is_labeled",
+            "updated_at",
+        ]
+    )
+    with_annotations = int(task.total_annotations > 0) - int(had_annotations)
+    Project.objects.filter(pk=task.project_id).update(
+        total_annotations_number=F("total_annotations_number") + annotations,
+        skipped_annotations_number=F("skipped_annotations_number") + cancelled,
+        total_predictions_number=F("total_predictions_number") + predictions,
+        ground_truth_number=F("ground_truth_number") + ground_truth,
+        num_tasks_with_annotations=F("num_tasks_with_annotations") + with_annotations,
+    )
+
+
+@transaction.atomic
+def annotation_create(
+    *, task: Task, user, result: list, was_cancelled: bool = False, ground_truth: bool = False,
+    lead_time: float | None = None, parent_prediction: Prediction | None = None,
+    parent_annotation: Annotation | None = None,
+) -> Annotation:
+    project = task.project
+    if not was_cancelled or result:
+        _result_or_400(project=project, result=result)
+    annotation = Annotation.objects.create(
+        task=task,
+        project=project,
+        completed_by=user,
+        result=result,
+        was_cancelled=was_cancelled,
+        ground_truth=ground_truth,
+        lead_time=lead_time,
+        parent_prediction=parent_prediction,
+        parent_annotation=parent_annotation,
+    )
+    task_counters_apply(
+        task_id=task.pk,
+        annotations=0 if was_cancelled else 1,
+        cancelled=1 if was_cancelled else 0,
+        ground_truth=1 if ground_truth else 0,
+    )
+    return annotation
+
+
+ANNOTATION_FIELDS = {"result", "was_cancelled", "ground_truth", "lead_time"}
+
+
+@transaction.atomic
+def annotation_update(*, annotation: Annotation, **fields) -> Annotation:
+    unknown = set(fields) - ANNOTATION_FIELDS
+    if unknown:
+        raise ApiError(f"Unknown annotation fields: {', '.join(sorted(unknown))}")
+    annotation = Annotation.objects.select_for_update().get(pk=annotation.pk)
+    if "result" in fields:
+        _result_or_400(project=annotation.project, result=fields["result"])
+    was_cancelled, ground_truth = annotation.was_cancelled, annotation.ground_truth
+    for name, value in fields.items():
+        setattr(annotation, name, value)
+    annotation.updated_at = timezone.now()
+    annotation.save(update_fields=[*fields, "updated_at"])
+    cancelled_delta = int(annotation.was_cancelled) - int(was_cancelled)
+    gt_delta = int(annotation.ground_truth) - int(ground_truth)
+    if cancelled_delta or gt_delta:
+        task_counters_apply(
+            task_id=annotation.task_id,
+            annotations=-cancelled_delta,
+            cancelled=cancelled_delta,
+            ground_truth=gt_delta,
+        )
+    return annotation
+
+
+@transaction.atomic
+def annotation_delete(*, annotation: Annotation) -> None:
+    task_id, cancelled, gt = annotation.task_id, annotation.was_cancelled, annotation.ground_truth
+    annotation.delete()
+    task_counters_apply(
+        task_id=task_id,
+        annotations=0 if cancelled else -1,
+        cancelled=-1 if cancelled else 0,
+        ground_truth=-1 if gt else 0,
+    )
+
+
+def _score(score) -> float | None:
+    if score is None:
+        return None
+    if isinstance(score, bool) or not isinstance(score, (int, float)):
+        raise ApiError("score must be a number", [{"field": "score", "message": "not a number"}])
+    return float(score)
+
+
+@transaction.atomic
+def prediction_create(
+    *, task: Task, result: list, score: float | None = None, model_version: str = ""
+) -> Prediction:
+    _result_or_400(project=task.project, result=result)
+    prediction = Prediction.objects.create(
+        task=task,
+        project_id=task.project_id,
+        result=result,
+        score=_score(score),
+        model_version=str(model_version or ""),
+    )
+    task_counters_apply(task_id=task.pk, predictions=1)
+    return prediction
+
+
+@transaction.atomic
+def prediction_update(*, prediction: Prediction, **fields) -> Prediction:
+    unknown = set(fields) - {"result", "score", "model_version"}
+    if unknown:
+        raise ApiError(f"Unknown prediction fields: {', '.join(sorted(unknown))}")
+    if "result" in fields:
+        _result_or_400(project=prediction.project, result=fields["result"])
+    if "score" in fields:
+        fields["score"] = _score(fields["score"])
+    for name, value in fields.items():
+        setattr(prediction, name, value)
+    prediction.updated_at = timezone.now()
+    prediction.save(update_fields=[*fields, "updated_at"])
+    return prediction
+
+
+@transaction.atomic
+def prediction_delete(*, prediction: Prediction) -> None:
+    task_id = prediction.task_id
+    prediction.delete()
+    task_counters_apply(task_id=task_id, predictions=-1)
+
+
+def review_set(*, annotation: Annotation, reviewer, accepted: bool) -> Review:
+    """Record a reviewer's verdict; reviewing again replaces the earlier verdict."""
+    review, created = Review.objects.update_or_create(
+        annotation=annotation,
+        reviewer=reviewer,
+        defaults={"accepted": bool(accepted), "updated_at": timezone.now()},
+    )
+    return review

@@ -1,0 +1,80 @@
+"""One JSON error shape for the whole API: ``{"detail": ..., "errors": [...]}``.
+
+``errors`` is present when there is more than one thing wrong; each item names where
+(``record``, ``field``, ``result_id``) and why (``message``).
+"""
+
+from typing import Any
+
+from django.http import JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+MAX_ERRORS = 100
+
+
+class ApiError(exceptions.APIException):
+    """A 400 (by default) carrying a summary and a list of located errors."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Invalid input."
+
+    def __init__(self, detail: str, errors: list[dict] | None = None, status_code: int | None = None):
+        super().__init__(detail)
+        self.errors = (errors or [])[:MAX_ERRORS]
+        if status_code is not None:
+            self.status_code = status_code
+
+
+def _flatten(data: Any, prefix: str = "") -> list[dict]:
+    """Turn DRF's nested ``{field: [msg]}`` into ``[{"field", "message"}]``."""
+    out: list[dict] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            field = key if not prefix else f"{prefix}.{key}"
+            if key == "non_field_errors":
+                field = prefix
+            out.extend(_flatten(value, field))
+    elif isinstance(data, list):
+        if all(not isinstance(item, (dict, list)) for item in data):
+            out.extend({"field": prefix or None, "message": str(item)} for item in data)
+        else:
+            for index, item in enumerate(data):
+                out.extend(_flatten(item, f"{prefix}[{index}]" if prefix else f"[{index}]"))
+    else:
+        out.append({"field": prefix or None, "message": str(data)})
+    return out
+
+
+def _describe(error: dict) -> str:
+    return f"{error['field']}: {error['message']}" if error.get("field") else error["message"]
+
+
+def exception_handler(exc, context):
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, ApiError):
+        body: dict = {"detail": str(exc.detail)}
+        if exc.errors:
+            body["errors"] = exc.errors
+    elif isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(exc.detail)
+        body = {"detail": _describe(errors[0]) if len(errors) == 1 else "Invalid input."}
+        if len(errors) > 1:
+            body["errors"] = errors[:MAX_ERRORS]
+        elif errors and errors[0].get("field"):
+            body["errors"] = errors
+    else:
+        detail = response.data.get("detail") if isinstance(response.data, dict) else response.data
+        body = {"detail": str(detail)}
+    response.data = body
+    return response
+
+
+def json_404(request, exception=None):
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
+def json_500(request):
+    return JsonResponse({"detail": "Server error."}, status=500)

@@ -1,0 +1,84 @@
+"""Every access rule in one place.
+
+A user reaches a project through a ProjectMember row with a role; staff users are
+admins everywhere. Rules are capabilities per role. A project (or an object in it)
+the user cannot see answers 404, and a project they see but may not act on this way
+answers 403.
+"""
+
+from rest_framework.exceptions import NotFound, PermissionDenied
+
+from projects.models import Project, ProjectMember
+
+ADMIN = ProjectMember.Role.ADMIN
+REVIEWER = ProjectMember.Role.REVIEWER
+ANNOTATOR = ProjectMember.Role.ANNOTATOR
+
+VIEW = "view"  # see the project and read its tasks and predictions
+ANNOTATE = "annotate"  # create annotations, and change or delete one's own
+READ_ALL_ANNOTATIONS = "read_all_annotations"
+REVIEW = "review"  # write reviews, mark ground truth from the Verify Stream
+DATA_MANAGER = "data_manager"  # the Data Manager, read-only
+MANAGE = "manage"  # settings, members, import, export, tasks, predictions, actions
+
+CAPABILITIES: dict[str, frozenset[str]] = {
+    ADMIN: frozenset({VIEW, ANNOTATE, READ_ALL_ANNOTATIONS, REVIEW, DATA_MANAGER, MANAGE}),
+    REVIEWER: frozenset({VIEW, READ_ALL_ANNOTATIONS, REVIEW, DATA_MANAGER}),
+    ANNOTATOR: frozenset({VIEW, ANNOTATE}),
+}
+
+
+def project_role(user, project: Project | int) -> str | None:
+    """The user's role in the project, or None. Cached on the user for the request."""
+    if user is None or not user.is_authenticated:
+        return None
+    if user.is_staff:
+        return ADMIN
+    project_id = project if isinstance(project, int) else project.pk
+    cache = user.__dict__.setdefault("_labelhub_roles", {})
+    if project_id not in cache:
+        cache[project_id] = (
+            ProjectMember.objects.filter(project_id=project_id, user=user)
+            .values_list("role", flat=True)
+            .first()
+        )
+    return cache[project_id]
+
+
+def can(user, project: Project | int, capability: str) -> bool:
+    role = project_role(user, project)
+    return role is not None and capability in CAPABILITIES[role]
+
+
+def check(user, project: Project | int, capability: str) -> str:
+    """Raise NotFound for a non-member, PermissionDenied for a missing capability."""
+    role = project_role(user, project)
+    if role is None:
+        raise NotFound("Not found.")
+    if capability not in CAPABILITIES[role]:
+        raise PermissionDenied("Your role in this project does not allow this.")
+    return role
+
+
+def project_for(user, project_id, capability: str = VIEW) -> Project:
+    """Fetch a project by id for a user, enforcing the capability."""
+    try:
+        project = Project.objects.get(pk=int(project_id))
+    except (Project.DoesNotExist, TypeError, ValueError) as exc:
+        raise NotFound("Not found.") from exc
+    check(user, project, capability)
+    return project
+
+
+def can_change_annotation(user, annotation) -> bool:
+    """Admins change any annotation in their projects; annotators only their own."""
+    role = project_role(user, annotation.project_id)
+    if role == ADMIN:
+        return True
+    return role == ANNOTATOR and annotation.completed_by_id == user.pk
+
+
+def can_read_annotation(user, annotation) -> bool:
+    if can(user, annotation.project_id, READ_ALL_ANNOTATIONS):
+        return True
+    return can(user, annotation.project_id, VIEW) and annotation.completed_by_id == user.pk

@@ -1,0 +1,142 @@
+"""Writes for projects, members and users."""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Count, Q
+
+from labelhub.errors import ApiError
+from projects.label_config import LabelConfigError, parse_label_config
+from projects.models import Project, ProjectMember
+
+PROJECT_FIELDS = {
+    "title",
+    "description",
+    "expert_instruction",
+    "color",
+    "label_config",
+    "sampling",
+    "maximum_annotations",
+    "show_predictions_to_annotators",
+    "show_skip_button",
+}
+
+
+def label_config_parse(label_config: str) -> dict:
+    """Parse a config or raise a 400 that says why."""
+    try:
+        return parse_label_config(label_config).to_dict()
+    except LabelConfigError as exc:
+        raise ApiError(
+            f"Invalid label_config: {exc}", [{"field": "label_config", "message": str(exc)}]
+        ) from exc
+
+
+@transaction.atomic
+def project_create(*, user, title: str, label_config: str, **fields) -> Project:
+    """Create a project; its creator becomes its admin."""
+    unknown = set(fields) - PROJECT_FIELDS
+    if unknown:
+        raise ApiError(f"Unknown project fields: {', '.join(sorted(unknown))}")
+    project = Project.objects.create(
+        title=title,
+        label_config=label_config,
+        parsed_config=label_config_parse(label_config),
+        created_by=user,
+        **fields,
+    )
+    ProjectMember.objects.create(project=project, user=user, role=ProjectMember.Role.ADMIN)
+    return project
+
+
+@transaction.atomic
+def project_update(*, project: Project, **fields) -> Project:
+    unknown = set(fields) - PROJECT_FIELDS
+    if unknown:
+        raise ApiError(f"Unknown project fields: {', '.join(sorted(unknown))}")
+    if "label_config" in fields and fields["label_config"] != project.label_config:
+        project.parsed_config = label_config_parse(fields["label_config"])
+        fields["parsed_config"] = project.parsed_config
+    for name, value in fields.items():
+        setattr(project, name, value)
+    project.save(update_fields=[*fields, "updated_at"])
+    return project
+
+
+def project_delete(*, project: Project) -> None:
+    project.delete()
+
+
+def project_counters_refresh(*, project_id: int) -> None:
+    """Recount every project counter from the rows. Used after bulk changes (deletes,
+    imports); single-row changes update counters with one F() expression instead."""
+    from annotations.models import Annotation, Prediction
+    from tasks.models import Task
+
+    tasks = Task.objects.filter(project_id=project_id).aggregate(
+        task_number=Count("id"),
+        num_tasks_with_annotations=Count("id", filter=Q(total_annotations__gt=0)),
+    )
+    annotations = Annotation.objects.filter(project_id=project_id).aggregate(
+        total_annotations_number=Count("id", filter=Q(was_cancelled=False)),
+        skipped_annotations_number=Count("id", filter=Q(was_cancelled=True)),
+        ground_truth_number=Count("id", filter=Q(ground_truth=True)),
+    )
+    predictions = Prediction.objects.filter(project_id=project_id).count()
+    Project.objects.filter(pk=project_id).update(
+        **tasks, **annotations, total_predictions_number=predictions
+    )
+
+
+def member_set(*, project: Project, user, role: str) -> ProjectMember:
+    if role not in ProjectMember.Role.values:
+        raise ApiError(
+            f"role must be one of {', '.join(ProjectMember.Role.values)}",
+            [{"field": "role", "message": f"unknown role {role!r}"}],
+        )
+    member, _ = ProjectMember.objects.update_or_create(
+        project=project, user=user, defaults={"role": role}
+    )
+    return member
+
+
+def member_remove(*, project: Project, user) -> int:
+    deleted, _ = ProjectMember.objects.filter(project=project, user=user).delete()
+    return deleted
+
+
+def user_create(*, email: str, password: str, first_name: str = "", last_name: str = "",
+                is_staff: bool = False):
+    User = get_user_model()
+    email = email.strip()
+    if User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists():
+        raise ApiError(
+            "A user with this email already exists.",
+            [{"field": "email", "message": "already taken"}],
+        )
+    return User.objects.create_user(
+        username=email,
+        email=email,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
+        is_staff=is_staff,
+    )
+
+
+def admin_ensure(*, email: str, password: str | None, token: str | None = None):
+    """Create or update the start-up admin (a staff superuser) and optionally its token."""
+    from rest_framework.authtoken.models import Token
+
+    User = get_user_model()
+    user = User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).first()
+    if user is None:
+        user = User.objects.create_superuser(username=email, email=email, password=password)
+    else:
+        user.is_staff = user.is_superuser = user.is_active = True
+        if password:
+            user.set_password(password)
+        user.save()
+    if token:
+        Token.objects.filter(user=user).exclude(key=token).delete()
+        Token.objects.get_or_create(user=user, key=token)
+    return user

@@ -1,0 +1,45 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Task(models.Model):
+    """One item to label. Ids come from the database sequence, so concurrent imports
+    never collide (no ``max + 1``)."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="tasks")
+    data = models.JSONField()
+    meta = models.JSONField(default=dict, blank=True)
+    is_labeled = models.BooleanField(default=False)
+    # Non-cancelled annotations, cancelled (skipped) ones, and predictions.
+    total_annotations = models.IntegerField(default=0)
+    cancelled_annotations = models.IntegerField(default=0)
+    total_predictions = models.IntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["project", "id"], name="task_project_id"),
+            models.Index(fields=["project", "is_labeled", "id"], name="task_project_labeled"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Task {self.pk}"
+
+
+class TaskLock(models.Model):
+    """A task handed to a user in the Label Stream, until ``expire_at``."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="locks")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    expire_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "user"], name="tasklock_unique_user"),
+        ]
+        indexes = [models.Index(fields=["user", "expire_at"], name="tasklock_user_expire")]
+
+    def __str__(self) -> str:
+        return f"Lock {self.task_id} by {self.user_id}"

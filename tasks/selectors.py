@@ -1,0 +1,42 @@
+"""Reads for tasks."""
+
+from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from projects.permissions import READ_ALL_ANNOTATIONS, can
+from tasks.models import Task
+
+ORDERINGS = {
+    "id": ("id",),
+    "-id": ("-id",),
+    # completed_at: when the task was last annotated; updated_at moves with each annotation.
+    "completed_at": ("updated_at", "id"),
+    "-completed_at": ("-updated_at", "-id"),
+}
+
+
+def task_queryset(*, project, order: str = "id") -> QuerySet:
+    return Task.objects.filter(project=project).order_by(*ORDERINGS.get(order, ("id",)))
+
+
+def task_totals(queryset: QuerySet) -> dict:
+    totals = queryset.order_by().aggregate(
+        total=Count("id"),
+        total_annotations=Coalesce(Sum("total_annotations"), 0),
+        total_predictions=Coalesce(Sum("total_predictions"), 0),
+    )
+    return totals
+
+
+def with_nested(queryset: QuerySet, *, user, project) -> QuerySet:
+    """Prefetch what a full task nests; annotators see only their own annotations."""
+    from django.apps import apps
+
+    Annotation = apps.get_model("annotations", "Annotation")
+    annotations = Annotation.objects.order_by("id").prefetch_related("reviews")
+    if not can(user, project, READ_ALL_ANNOTATIONS):
+        annotations = annotations.filter(completed_by=user)
+    return queryset.prefetch_related(
+        Prefetch("annotations", queryset=annotations),
+        Prefetch("predictions", queryset=apps.get_model("annotations", "Prediction").objects.order_by("id")),
+    )
