@@ -33,6 +33,10 @@ api = [
 
 urlpatterns = [
     path("api/", include(api)),
+    path("", include("importers.urls")),
+    path("", include("tasks.stream_urls")),
+    path("", include("tasks.dm_urls")),
+    path("", include("frontend.dm_urls")),
     path("", include("frontend.urls")),
 ]
 

@@ -102,10 +102,12 @@ pg_login_ok() {  # the server answers; can we log in as the URL's user?
 }
 
 pg_start() {
-  have pg_ctlcluster && [[ -d /etc/postgresql ]] \
-    || die "PostgreSQL is down at $pg_host:$pg_port and is not installed here (Debian: apt-get install -y postgresql), or set DATABASE_URL"
+  if ! have pg_ctlcluster || [[ ! -d /etc/postgresql ]]; then
+    die "PostgreSQL is down at $pg_host:$pg_port and is not installed here (Debian: apt-get install -y postgresql), or set DATABASE_URL"
+  fi
   is_root || die "PostgreSQL is down at $pg_host:$pg_port; start it as root:  pg_ctlcluster --skip-systemctl-redirect \$(ls /etc/postgresql) main start"
   local ver
+  # shellcheck disable=SC2012  # version directories: plain names like 15, 16
   ver="$(ls /etc/postgresql | sort -V | tail -n 1)"
   [[ -n "$ver" ]] || die "PostgreSQL: no cluster under /etc/postgresql"
   log "starting PostgreSQL $ver (cluster main)"
@@ -139,8 +141,8 @@ redis_start() {
 }
 
 # ------------------------------------------------------------------ helpers
-wait_for() {  # name check_fn
-  local name="$1" fn="$2" deadline=$((SECONDS + WAIT))
+wait_for() {  # check_fn
+  local fn="$1" deadline=$((SECONDS + WAIT))
   until "$fn"; do
     ((SECONDS < deadline)) || return 1
     sleep 0.5
@@ -173,7 +175,7 @@ start_all() {
       die "PostgreSQL is DOWN at $pg_host:$pg_port (from DATABASE_URL; not starting a server that is not the local default)"
     fi
     pg_start
-    wait_for PostgreSQL pg_up \
+    wait_for pg_up \
       || die "PostgreSQL did not come up at $pg_host:$pg_port within ${WAIT}s (see /var/log/postgresql/)"
   fi
   if ! redis_up; then
@@ -181,7 +183,7 @@ start_all() {
       die "Redis is DOWN at $redis_host:$redis_port (from REDIS_URL; not starting a server that is not the local default)"
     fi
     redis_start
-    wait_for Redis redis_up \
+    wait_for redis_up \
       || die "Redis did not come up at $redis_host:$redis_port within ${WAIT}s (see /var/log/redis/ci.log)"
   fi
   check_all || die "services are not ready (see above)"

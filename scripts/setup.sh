@@ -116,9 +116,9 @@ if [[ "$need_install" == 0 ]] && ! "$VENV/bin/python" -c 'import importlib.metad
 fi
 
 if [[ "$need_install" == 1 ]]; then
-  if [[ "$TEST" == 1 ]]; then spec='.[test]'; mode=test; else spec='.'; mode=base; fi
+  if [[ "$TEST" == 1 ]]; then spec='.[test]'; mode='test'; else spec='.'; mode='base'; fi
   # Keep the [test] marker once installed: a later plain run does not uninstall extras.
-  [[ "$have_mode" == test && "$have_hash" == "$want_hash" ]] && mode=test
+  [[ "$have_mode" == test && "$have_hash" == "$want_hash" ]] && mode='test'
   log "pip install -e '$spec' (pyproject.toml changed or first install)"
   rm -f "$STAMP"
   "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -q \
