@@ -1,0 +1,67 @@
+"""The official label-studio-sdk 2.x client against a live LabelHub server:
+create a project, import, list tasks, create annotations and predictions, export."""
+
+import orjson
+import pytest
+from label_studio_sdk import LabelStudio
+from rest_framework.authtoken.models import Token
+
+from tests.conftest import TEXT_CONFIG, choice
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def sdk(live_server, owner):
+    token, _ = Token.objects.get_or_create(user=owner)
+    return LabelStudio(base_url=live_server.url, api_key=token.key)
+
+
+def test_sdk_flow(sdk, owner):
+    project = sdk.projects.create(title="SDK project", label_config=TEXT_CONFIG)
+    assert project.id and project.title == "SDK project"
+    assert project.created_by.email == owner.email
+
+    fetched = sdk.projects.get(id=project.id)
+    assert fetched.label_config == TEXT_CONFIG
+
+    imported = sdk.projects.import_tasks(
+        id=project.id,
+        request=[
+            {"data": {"text": "I love it"}},
+            {"data": {"text": "I hate it"}, "predictions": [{"model_version": "m0", "score": 0.8, "result": choice("Negative")}]},
+            {"text": "plain"},
+        ],
+        return_task_ids=True,
+    )
+    assert imported.task_count == 3 and imported.prediction_count == 1
+    task_ids = imported.task_ids
+
+    tasks = list(sdk.tasks.list(project=project.id, page_size=2))
+    assert [t.id for t in tasks] == task_ids  # pages of 2, stopped by the 404 past the end
+    full = list(sdk.tasks.list(project=project.id, fields="all"))
+    prediction_item = full[1].predictions[0]
+    version = prediction_item["model_version"] if isinstance(prediction_item, dict) else prediction_item.model_version
+    assert version == "m0"
+
+    annotation = sdk.annotations.create(id=task_ids[0], result=choice("Positive"), lead_time=1.5)
+    assert annotation.id and annotation.result == choice("Positive")
+    listed = sdk.annotations.list(id=task_ids[0])
+    assert [a.id for a in listed] == [annotation.id]
+
+    prediction = sdk.predictions.create(task=task_ids[2], result=choice("Neutral"), score=0.3, model_version="m1")
+    assert prediction.id and prediction.score == 0.3
+
+    task = sdk.tasks.get(id=task_ids[0])
+    assert task.total_annotations == 1
+
+    exported = b"".join(sdk.projects.exports.download_sync(id=project.id, export_type="JSON"))
+    rows = orjson.loads(exported)
+    assert [r["id"] for r in rows] == [task_ids[0]]  # annotated tasks only, as in Label Studio
+    assert rows[0]["annotations"][0]["result"] == choice("Positive")
+    everything = orjson.loads(b"".join(
+        sdk.projects.exports.download_sync(id=project.id, export_type="JSON", download_all_tasks=True)
+    ))
+    assert len(everything) == 3
+
+    sdk.projects.delete(id=project.id)
