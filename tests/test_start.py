@@ -1,0 +1,60 @@
+"""`labelhub start` as a user runs it: migrates, ensures the admin with the given token,
+and serves the API through gunicorn with a Celery worker beside it."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+TOKEN = "0123456789abcdef0123456789abcdef01234567"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(LABELHUB_USER_TOKEN=TOKEN)
+    command = [
+        str(Path(sys.executable).parent / "labelhub"), "start", "--port", str(port),
+        "--data-dir", str(tmp_path / "data"), "--username", "boss@example.com",
+        "--password", "a-long-password",
+    ]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                requests.get(f"{base}/api/version/", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert proc.poll() is None, proc.stdout.read()
+                time.sleep(0.2)
+        yield base, proc, tmp_path / "data"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_start_serves_the_api_on_sqlite_with_a_worker(server):
+    base, proc, data_dir = server
+    headers = {"Authorization": f"Token {TOKEN}"}
+    assert requests.get(f"{base}/api/version/").status_code == 401
+    assert requests.get(f"{base}/api/current-user/whoami", headers=headers).json()["email"] == "boss@example.com"
+    assert (data_dir / "labelhub.sqlite3").exists() and (data_dir / "secret_key").exists()
+    assert (data_dir / "labelhub.sqlite3-wal").exists()  # WAL mode: readers and the worker don't block
+    login = requests.Session()
+    page = login.get(f"{base}/user/login/")
+    assert page.status_code == 200 and 'name="email"' in page.text and 'name="password"' in page.text
+    assert "gunicorn" in subprocess.run(["ps", "-o", "args=", "--ppid", str(proc.pid)], capture_output=True, text=True).stdout
+    assert "celery" in subprocess.run(["ps", "-o", "args=", "--ppid", str(proc.pid)], capture_output=True, text=True).stdout
