@@ -52,7 +52,7 @@ def _admin_password(data_dir: Path, given: str | None) -> tuple[str | None, bool
         return given, False
     path = data_dir / "admin_password"
     if path.exists():
-        return None, False
+        return path.read_text().strip(), False
     password = secrets.token_urlsafe(12)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
