@@ -75,7 +75,9 @@ def start(args) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     email = args.username or "admin@localhost"
     password, generated = _admin_password(settings.DATA_DIR, args.password)
-    admin_ensure(email=email, password=password, token=args.user_token)
+    admin_ensure(
+        email=email, password=password, token=args.user_token, reset_password=bool(args.password)
+    )
     print(f"LabelHub data directory: {settings.DATA_DIR}")
     print(f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}")
     if generated:

@@ -123,8 +123,14 @@ def user_create(*, email: str, password: str, first_name: str = "", last_name: s
     )
 
 
-def admin_ensure(*, email: str, password: str | None, token: str | None = None):
-    """Create or update the start-up admin (a staff superuser) and optionally its token."""
+def admin_ensure(
+    *, email: str, password: str | None, token: str | None = None, reset_password: bool = True
+):
+    """Create or update the start-up admin (a staff superuser) and optionally its token.
+
+    An existing admin's password is replaced only when ``reset_password`` is set (a
+    password given on the command line), not with the generated one kept on disk.
+    """
     from rest_framework.authtoken.models import Token
 
     User = get_user_model()
@@ -133,7 +139,7 @@ def admin_ensure(*, email: str, password: str | None, token: str | None = None):
         user = User.objects.create_superuser(username=email, email=email, password=password)
     else:
         user.is_staff = user.is_superuser = user.is_active = True
-        if password:
+        if password and reset_password:
             user.set_password(password)
         user.save()
     if token:
