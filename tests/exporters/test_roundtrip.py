@@ -54,8 +54,8 @@ def test_ls_docs_files_round_trip(api, owner, name):
 
 
 def test_export_keeps_reviews_authors_and_timestamps(api, owner, reviewer, project, client_for):
-    from annotations.services import review_set
     from annotations.models import Annotation
+    from annotations.services import review_set
 
     api.post(f"/api/projects/{project.pk}/import", [{"data": {"text": "x"}, "annotations": [
         {"result": [{"id": "r", "from_name": "sentiment", "to_name": "text", "type": "choices",
