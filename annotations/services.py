@@ -13,7 +13,9 @@ from annotations.models import Annotation, Prediction, Review
 from labelhub.errors import ApiError
 from projects.label_config import ParsedConfig, validate_result
 from projects.models import Project
+from tasks.locks import lock_release
 from tasks.models import Task
+from tasks.sampling import prediction_scores_refresh
 
 
 def result_check(*, project: Project, result, record: int | None = None) -> list[dict]:
@@ -93,6 +95,7 @@ def annotation_create(
         cancelled=1 if was_cancelled else 0,
         ground_truth=1 if ground_truth else 0,
     )
+    lock_release(task_id=task.pk, user=user)  # a submit or a skip ends the stream's lock
     return annotation
 
 
@@ -157,6 +160,7 @@ def prediction_create(
         model_version=str(model_version or ""),
     )
     task_counters_apply(task_id=task.pk, predictions=1)
+    prediction_scores_refresh(task_ids=[task.pk])
     return prediction
 
 
@@ -173,6 +177,8 @@ def prediction_update(*, prediction: Prediction, **fields) -> Prediction:
         setattr(prediction, name, value)
     prediction.updated_at = timezone.now()
     prediction.save(update_fields=[*fields, "updated_at"])
+    if "score" in fields:
+        prediction_scores_refresh(task_ids=[prediction.task_id])
     return prediction
 
 
@@ -181,6 +187,7 @@ def prediction_delete(*, prediction: Prediction) -> None:
     task_id = prediction.task_id
     prediction.delete()
     task_counters_apply(task_id=task_id, predictions=-1)
+    prediction_scores_refresh(task_ids=[task_id])
 
 
 def review_set(*, annotation: Annotation, reviewer, accepted: bool) -> Review:

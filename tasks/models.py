@@ -15,6 +15,12 @@ class Task(models.Model):
     total_annotations = models.IntegerField(default=0)
     cancelled_annotations = models.IntegerField(default=0)
     total_predictions = models.IntegerField(default=0)
+    # Mean score of the task's scored predictions (None when it has none): the sort key
+    # of the prediction-score samplers, so they read one index instead of aggregating
+    # every prediction. Written by the services that write predictions
+    # (annotations.services, importers); tasks.sampling.prediction_scores_refresh
+    # recomputes it for a project.
+    prediction_score = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -22,6 +28,10 @@ class Task(models.Model):
         indexes = [
             models.Index(fields=["project", "id"], name="task_project_id"),
             models.Index(fields=["project", "is_labeled", "id"], name="task_project_labeled"),
+            # prediction-score-min/max walk this forwards or backwards (tasks.sampling).
+            models.Index(
+                fields=["project", "is_labeled", "prediction_score", "id"], name="task_project_score"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,82 @@
+"""Task locks: a task handed to a user in the Label Stream is reserved for them until
+``expire_at`` (``LABELHUB_TASK_LOCK_TTL`` seconds, 10 minutes by default).
+
+A user holds at most one lock per project: taking a new one drops the others. A lock
+counts against the task's overlap while it is live; an expired lock counts for nothing
+and is deleted the next time its user asks for a task. Submitting or skipping the task
+releases the lock (``annotations.services.annotation_create`` calls ``lock_release``).
+
+These functions run inside the caller's transaction; ``tasks.stream.next_task`` holds
+the task row lock while it takes a task lock, which is what makes a lock safe against
+a concurrent ``next_task`` (see there).
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from tasks.models import Task, TaskLock
+
+
+def lock_ttl() -> timedelta:
+    return timedelta(seconds=settings.LABELHUB_TASK_LOCK_TTL)
+
+
+def live_locks_by_others(*, user, now: datetime) -> Coalesce:
+    """An expression for a task queryset: how many live locks others hold on the task.
+    Served by the unique index (task_id, user_id)."""
+    locks = (
+        TaskLock.objects.filter(task=OuterRef("pk"), expire_at__gt=now)
+        .exclude(user=user)
+        .order_by()
+        .values("task")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(locks), 0)
+
+
+def lock_of_user(*, project, user, now: datetime) -> TaskLock | None:
+    """The user's live lock in this project, if any."""
+    return (
+        TaskLock.objects.filter(user=user, task__project=project, expire_at__gt=now)
+        .order_by("-expire_at")
+        .first()
+    )
+
+
+def lock_take(*, task: Task, user, now: datetime) -> TaskLock:
+    """Lock ``task`` for ``user`` and drop the user's other locks in the project."""
+    user_locks(project_id=task.project_id, user=user).delete()
+    return TaskLock.objects.create(task=task, user=user, expire_at=now + lock_ttl())
+
+
+def lock_extend(*, lock: TaskLock, now: datetime) -> TaskLock:
+    lock.expire_at = now + lock_ttl()
+    TaskLock.objects.filter(pk=lock.pk).update(expire_at=lock.expire_at)
+    return lock
+
+
+def lock_release(*, task_id: int, user) -> int:
+    """Release the user's lock on the task (after a submit or a skip)."""
+    if user is None or not getattr(user, "pk", None):
+        return 0
+    deleted, _ = TaskLock.objects.filter(task_id=task_id, user=user).delete()
+    return deleted
+
+
+def user_locks(*, project_id: int, user) -> QuerySet:
+    return TaskLock.objects.filter(user=user, task__project_id=project_id)
+
+
+def locks_release_for_user(*, project_id: int, user) -> int:
+    """Drop every lock the user holds in the project (they left the stream)."""
+    deleted, _ = user_locks(project_id=project_id, user=user).delete()
+    return deleted
+
+
+def live_lock_count(*, task_id: int, now: datetime | None = None) -> int:
+    return TaskLock.objects.filter(task_id=task_id, expire_at__gt=now or timezone.now()).count()

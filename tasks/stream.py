@@ -1,0 +1,132 @@
+"""The Label Stream: which task a user labels next.
+
+Eligibility. A task is offered to a user while
+
+- it has fewer than ``project.maximum_annotations`` non-cancelled annotations plus live
+  locks held by other users, and
+- the user has not annotated or skipped it (a skip is a cancelled annotation).
+
+Locks (``tasks.locks``). The task handed out is locked for the user for the lock TTL.
+Asking again returns the same task while the lock lives; submitting or skipping
+releases it.
+
+Concurrency. ``next_task`` runs in one transaction:
+
+1. the candidate is read with ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+   concurrent callers step over a task another caller is taking instead of queueing
+   behind it;
+2. holding that row lock, it checks the task again in a new statement. Under READ
+   COMMITTED a new statement sees every transaction that held the row lock before us
+   (they all committed to release it), including task locks they created, which the
+   first statement's snapshot may have missed. Every writer that changes a task's
+   eligibility holds the same row lock: ``next_task`` here and
+   ``annotations.services.annotation_create`` (which also releases the lock);
+3. it creates the task lock and commits.
+
+On SQLite, ``transaction_mode=IMMEDIATE`` makes every transaction take the database
+write lock at BEGIN, so the whole read-check-lock sequence runs alone; ``FOR UPDATE`` is
+ignored there and the same code stays correct.
+"""
+
+from django.apps import apps
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, QuerySet, Value
+from django.utils import timezone
+
+from projects.models import Project
+from tasks import locks
+from tasks.models import Task
+from tasks.representations import task_dict
+from tasks.sampling import sampler_for
+
+# Candidates a caller steps over (taken by someone else between the two statements)
+# before giving up on a pass; each costs two index probes.
+MAX_RETRIES_PER_PASS = 50
+
+
+def eligible_tasks(*, project: Project, user, now) -> QuerySet:
+    """Tasks of the project that ``user`` may be handed now (see the module docstring).
+
+    ``is_labeled=False`` leads so that the (project, is_labeled, ...) indexes skip the
+    finished tasks; the overlap check itself reads the counters and live locks.
+    """
+    Annotation = apps.get_model("annotations", "Annotation")
+    done_by_user = Annotation.objects.filter(task=OuterRef("pk"), completed_by=user)
+    return (
+        Task.objects.filter(project=project, is_labeled=False)
+        .alias(others_locks=locks.live_locks_by_others(user=user, now=now))
+        .filter(total_annotations__lt=Value(project.maximum_annotations) - F("others_locks"))
+        .filter(~Exists(done_by_user))
+    )
+
+
+def _take(*, queryset: QuerySet, eligible: QuerySet, user, now) -> Task | None:
+    """Lock the first task of an ordered queryset that is still eligible."""
+    passed: list[int] = []
+    for _ in range(MAX_RETRIES_PER_PASS):
+        candidates = queryset.exclude(pk__in=passed) if passed else queryset
+        pk = (
+            candidates.select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if pk is None:
+            return None
+        task = eligible.filter(pk=pk).first()  # a new statement: see the module docstring
+        if task is not None:
+            locks.lock_take(task=task, user=user, now=now)
+            return task
+        passed.append(pk)
+    return None
+
+
+def labeled_state_refresh(*, project: Project) -> int:
+    """Set ``is_labeled`` from the counters for the whole project (one UPDATE).
+
+    ``is_labeled`` means ``total_annotations >= maximum_annotations``; when the overlap
+    changes it goes stale until this runs. Returns the number of tasks changed.
+    """
+    tasks = Task.objects.filter(project=project)
+    now_open = tasks.filter(is_labeled=True, total_annotations__lt=project.maximum_annotations)
+    now_full = tasks.filter(is_labeled=False, total_annotations__gte=project.maximum_annotations)
+    return now_open.update(is_labeled=False) + now_full.update(is_labeled=True)
+
+
+@transaction.atomic
+def next_task(*, project: Project, user) -> Task | None:
+    """Hand ``user`` the next task of ``project`` and lock it for them, or None when
+    nothing is left for them. The same task comes back while their lock lives."""
+    now = timezone.now()
+    eligible = eligible_tasks(project=project, user=user, now=now)
+    held = locks.lock_of_user(project=project, user=user, now=now)
+    if held is not None:
+        task = eligible.filter(pk=held.task_id).first()
+        if task is not None:
+            locks.lock_extend(lock=held, now=now)
+            return task
+    for attempt in range(2):
+        for queryset in sampler_for(project)(project=project, candidates=eligible):
+            task = _take(queryset=queryset, eligible=eligible, user=user, now=now)
+            if task is not None:
+                return task
+        # Nothing left. If the overlap was raised since tasks were marked labeled, some
+        # are open again: fix the flags once and look again.
+        if attempt == 0 and not labeled_state_refresh(project=project):
+            break
+    locks.locks_release_for_user(project_id=project.pk, user=user)
+    return None
+
+
+def stream_task_dict(*, task: Task, project: Project) -> dict:
+    """The next-task answer, shaped like Label Studio's: the task with its predictions
+    (best first: the editor starts a new annotation from the first one) when the
+    project shows predictions to annotators, and no annotations (the user has none)."""
+    predictions = []
+    if project.show_predictions_to_annotators:
+        Prediction = apps.get_model("annotations", "Prediction")
+        predictions = list(
+            Prediction.objects.filter(task=task).order_by(
+                F("score").desc(nulls_last=True), "-id"
+            )
+        )
+    return task_dict(task, annotations=[], predictions=predictions)
