@@ -1,0 +1,587 @@
+"""The allow-list: every column the Data Manager can filter or order by.
+
+Column ids are Label Studio's, so saved LS queries work. Each column has hand-written
+builders; the query never names a model field. A builder turns one validated filter item
+into a ``Cond``:
+
+- ``scope="task"``: ``q`` is a condition on the task row;
+- ``scope="annotation"`` / ``"prediction"``: ``q`` is a condition on one of the task's
+  annotations / predictions, and ``negate`` says "no annotation matches". The engine puts
+  all positive annotation conditions of a query into ONE ``EXISTS``, so that
+  "class Cat AND annotator X" means one completion with both, as Label Studio's single
+  ``filter()`` call does.
+
+Columns also say how to read them at the level of a single completion, for the Ground
+Truth Manager (``annotation`` builders), and which expression orders them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import time
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    Avg,
+    Count,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import (
+    Exact,
+    GreaterThan,
+    GreaterThanOrEqual,
+    IContains,
+    In,
+    IsNull,
+    LessThan,
+    LessThanOrEqual,
+)
+
+from projects import label_config_tags as tags
+from projects.label_config import ParsedConfig
+from tasks.dm import query as dmq
+from tasks.dm.sql import (
+    JsonKeyEmpty,
+    JsonKeyEquals,
+    JsonKeyNumber,
+    JsonKeyText,
+    JsonText,
+    Regex,
+    ResultHasLabel,
+)
+
+NEGATIVE = frozenset({"not_equal", "not_contains", "not_in", "not_in_list"})
+POSITIVE_OF = {"not_equal": "equal", "not_contains": "contains", "not_in": "in", "not_in_list": "in_list"}
+ALL_LABEL_KEYS = sorted({shape.label_key for shape in tags.RESULT_SHAPES.values() if shape.label_key})
+
+
+def model(name: str):
+    """Models of the ``annotations`` app, which sits above ``tasks`` (no import)."""
+    return apps.get_model("annotations", name)
+
+
+@dataclass
+class Ctx:
+    """What builders need to know about the project."""
+
+    project: Any
+    label_keys: list[str]
+    labels: list[str]
+
+    @classmethod
+    def for_project(cls, project) -> Ctx:
+        keys: set[str] = {"labels"}
+        labels: list[str] = []
+        try:
+            parsed = ParsedConfig.from_dict(project.parsed_config or {})
+        except (ValueError, KeyError):
+            parsed = None
+        for control in (parsed.controls.values() if parsed else []):
+            kind = control["type"].lower()
+            shape = tags.RESULT_SHAPES.get(kind) or tags.RESULT_SHAPES.get(kind + "labels")
+            if shape and shape.label_key:
+                keys.add(shape.label_key)
+            for label in [*control.get("labels", []), *(a.get("value") for a in control.get("labels_attrs", {}).values())]:
+                if label and label not in labels:
+                    labels.append(label)
+        if parsed is None or any(c.get("dynamic") for c in parsed.controls.values()):
+            keys.update(ALL_LABEL_KEYS)
+        return cls(project=project, label_keys=sorted(keys), labels=labels)
+
+
+@dataclass(frozen=True)
+class Cond:
+    scope: str  # "task" | "annotation" | "prediction"
+    q: Any
+    negate: bool = False
+
+
+Builder = Callable[[dmq.FilterItem, Ctx], Cond]
+
+
+@dataclass(frozen=True)
+class Column:
+    id: str
+    title: str
+    type: str  # Label Studio's filter type: Number, Datetime, Boolean, String, List
+    task: Builder
+    annotation: Builder | None = None  # None: the task's condition applies to its completions
+    order: Callable[[Ctx], Any] | None = None
+    operators: tuple[str, ...] = field(default=())
+
+
+# --------------------------------------------------------------------------- comparing
+
+NUMBER_OPS = ("equal", "not_equal", "less", "greater", "less_or_equal", "greater_or_equal", "in", "not_in", "empty")
+TEXT_OPS = ("equal", "not_equal", "contains", "not_contains", "regex", "in_list", "not_in_list", "empty")
+BOOL_OPS = ("equal", "not_equal")
+LIST_OPS = ("contains", "not_contains", "equal", "not_equal", "in_list", "not_in_list", "empty")
+
+
+def _unsupported(item: dmq.FilterItem, allowed) -> dmq.QueryError:
+    return dmq.QueryError(
+        f"operator {item.operator!r} does not apply to {item.column.id}; use one of {', '.join(allowed)}",
+        field=f"{item.where}.operator",
+    )
+
+
+def _convert(kind: str):
+    if kind == "number":
+        return dmq.as_number
+    if kind == "datetime":
+        return dmq.as_datetime
+    return dmq.as_string
+
+
+def compare(expr, item: dmq.FilterItem, kind: str) -> Q:
+    """``expr <operator> value`` for numbers, date-times and text. Negative operators
+    also match NULL (a task with no predictions has no score, and it is not 0.5)."""
+    op, where = item.operator, f"{item.where}.value"
+    if op == "empty":
+        empty = dmq.as_bool(item.value, where)
+        return Q(IsNull(expr, True)) if empty else Q(IsNull(expr, False))
+    if op in NEGATIVE:
+        positive = dmq.FilterItem(item.column, POSITIVE_OF[op], item.type, item.value, item.index)
+        return ~compare(expr, positive, kind) | Q(IsNull(expr, True))
+    if op in ("in", "in_list") and isinstance(item.value, list) or op == "in_list":
+        return Q(In(expr, dmq.as_list(item.value, where, _convert(kind))))
+    if op == "in":
+        low, high = dmq.as_range(item.value, where, _convert(kind))
+        if kind == "datetime" and isinstance(item.value.get("max"), str) and len(item.value["max"]) == 10:
+            high = dmq.as_datetime(item.value["max"], where, end_of_day=True)
+        cond = Q()
+        if low is not None:
+            cond &= Q(GreaterThanOrEqual(expr, low))
+        if high is not None:
+            cond &= Q(LessThanOrEqual(expr, high))
+        return cond
+    lookups = {"less": LessThan, "greater": GreaterThan, "less_or_equal": LessThanOrEqual,
+               "greater_or_equal": GreaterThanOrEqual}
+    if op in lookups:
+        if kind == "text":
+            raise _unsupported(item, ("equal", "not_equal", "contains", "not_contains", "regex", "empty"))
+        return Q(lookups[op](expr, _convert(kind)(item.value, where)))
+    if op == "equal":
+        if kind == "datetime" and isinstance(item.value, str) and len(item.value) == 10:
+            day = dmq.as_datetime(item.value, where)
+            return Q(GreaterThanOrEqual(expr, day)) & Q(LessThanOrEqual(expr, day.combine(day.date(), time.max, day.tzinfo)))
+        return Q(Exact(expr, _convert(kind)(item.value, where)))
+    if kind == "text" and op == "contains":
+        return Q(IContains(expr, dmq.as_string(item.value, where)))
+    if kind == "text" and op == "regex":
+        return Q(Regex(expr, item.value))
+    raise _unsupported(item, NUMBER_OPS if kind != "text" else TEXT_OPS)
+
+
+def field_builder(name: str, kind: str, ops=NUMBER_OPS) -> Builder:
+    def build(item, ctx):
+        if item.operator not in ops:
+            raise _unsupported(item, ops)
+        return Cond("task", compare(F(name), item, kind))
+
+    return build
+
+
+def boolean_builder(scope: str, positive: Callable[[Ctx], Any]) -> Builder:
+    """``equal true`` / ``not_equal false``: some row in ``scope`` matches ``positive``."""
+
+    def build(item, ctx):
+        if item.operator not in BOOL_OPS:
+            raise _unsupported(item, BOOL_OPS)
+        wanted = dmq.as_bool(item.value, f"{item.where}.value") == (item.operator == "equal")
+        if scope == "task":
+            return Cond(scope, positive(ctx) if wanted else ~positive(ctx))
+        return Cond(scope, positive(ctx), negate=not wanted)
+
+    return build
+
+
+def annotation_boolean(expr: Callable[[Ctx], Any]) -> Builder:
+    """At the completion level: a yes/no property of the completion itself."""
+
+    def build(item, ctx):
+        if item.operator not in BOOL_OPS:
+            raise _unsupported(item, BOOL_OPS)
+        wanted = dmq.as_bool(item.value, f"{item.where}.value") == (item.operator == "equal")
+        q = Q(expr(ctx))
+        return Cond("annotation", q if wanted else ~q)
+
+    return build
+
+
+# ------------------------------------------------------------------------- expressions
+
+
+def completed_at(ctx: Ctx):
+    Annotation = model("Annotation")
+    return Subquery(
+        Annotation.objects.filter(task=OuterRef("pk"), was_cancelled=False)
+        .order_by().values("task").annotate(m=Max("created_at")).values("m")
+    )
+
+
+def predictions_score(ctx: Ctx):
+    Prediction = model("Prediction")
+    return Subquery(
+        Prediction.objects.filter(task=OuterRef("pk"))
+        .order_by().values("task").annotate(a=Avg("score")).values("a")
+    )
+
+
+def avg_lead_time(ctx: Ctx):
+    Annotation = model("Annotation")
+    return Subquery(
+        Annotation.objects.filter(task=OuterRef("pk"), was_cancelled=False)
+        .order_by().values("task").annotate(a=Avg("lead_time")).values("a")
+    )
+
+
+def reviews_count(accepted: bool, *, outer: str = "pk", through_task: bool = True):
+    Review = model("Review")
+    reviews = Review.objects.filter(accepted=accepted)
+    if through_task:
+        reviews = reviews.filter(annotation__task=OuterRef(outer)).values("annotation__task")
+    else:
+        reviews = reviews.filter(annotation=OuterRef(outer)).values("annotation")
+    return Coalesce(Subquery(reviews.order_by().annotate(c=Count("id")).values("c")), Value(0))
+
+
+def any_review(accepted: bool | None, *, through_task: bool = True):
+    Review = model("Review")
+    reviews = Review.objects.all() if accepted is None else Review.objects.filter(accepted=accepted)
+    if through_task:
+        return Exists(reviews.filter(annotation__task=OuterRef("pk")))
+    return Exists(reviews.filter(annotation=OuterRef("pk")))
+
+
+def first_annotator(ctx: Ctx):
+    Annotation = model("Annotation")
+    return Subquery(
+        Annotation.objects.filter(task=OuterRef("pk"))
+        .order_by().values("task").annotate(m=Min("completed_by_id")).values("m")
+    )
+
+
+def has_ground_truth(ctx: Ctx):
+    Annotation = model("Annotation")
+    return Exists(Annotation.objects.filter(task=OuterRef("pk"), ground_truth=True))
+
+
+# ----------------------------------------------------------------------------- builders
+
+
+def review_count_builder(accepted: bool, *, through_task: bool) -> Builder:
+    """A count of 👍 or 👎. "More than 0" and "0" become EXISTS, which needs no count."""
+
+    def build(item, ctx):
+        if item.operator not in NUMBER_OPS:
+            raise _unsupported(item, NUMBER_OPS)
+        op, value = item.operator, item.value
+        some = any_review(accepted, through_task=through_task)
+        scope = "task" if through_task else "annotation"
+        if op in ("greater", "not_equal") and _is(value, 0) or op == "greater_or_equal" and _is(value, 1):
+            return Cond(scope, Q(some))
+        if op == "equal" and _is(value, 0) or op == "less" and _is(value, 1):
+            return Cond(scope, ~Q(some))
+        outer = "pk"
+        return Cond(scope, compare(reviews_count(accepted, outer=outer, through_task=through_task), item, "number"))
+
+    return build
+
+
+def _is(value, number) -> bool:
+    try:
+        return dmq.as_number(value, "") == number
+    except dmq.QueryError:
+        return False
+
+
+def _users(item: dmq.FilterItem) -> list[int]:
+    """User ids from ids, numeric strings or emails."""
+    where = f"{item.where}.value"
+    values = item.value if isinstance(item.value, list) else [item.value]
+    if not values or len(values) > dmq.MAX_LIST:
+        raise dmq.QueryError("needs user ids", field=where)
+    ids, emails = [], []
+    for value in values:
+        if isinstance(value, dict):  # the LS frontend may send {"id": ..}
+            value = value.get("id")
+        if isinstance(value, int) and not isinstance(value, bool):
+            ids.append(value)
+        elif isinstance(value, str) and value.strip().isdigit():
+            ids.append(int(value))
+        elif isinstance(value, str) and "@" in value:
+            emails.append(value.strip())
+        else:
+            raise dmq.QueryError("a user id or email", field=where)
+    if emails:
+        User = get_user_model()
+        q = Q()
+        for email in emails:
+            q |= Q(email__iexact=email)
+        ids += list(User.objects.filter(q).values_list("pk", flat=True))
+    return ids or [-1]
+
+
+def annotators_builder(scope_field: str = "completed_by_id") -> Builder:
+    def build(item, ctx):
+        if item.operator not in LIST_OPS + ("in", "not_in"):
+            raise _unsupported(item, LIST_OPS)
+        if item.operator == "empty":
+            empty = dmq.as_bool(item.value, f"{item.where}.value")
+            return Cond("annotation", Q(), negate=empty)
+        q = Q(In(F(scope_field), _users(item)))
+        return Cond("annotation", q, negate=item.operator in NEGATIVE)
+
+    return build
+
+
+def annotators_at_annotation(item, ctx):
+    cond = annotators_builder()(item, ctx)
+    if item.operator == "empty":  # a completion always has its author (or lost it)
+        return Cond("annotation", Q(completed_by__isnull=cond.negate))
+    return Cond("annotation", ~cond.q if cond.negate else cond.q)
+
+
+def _label_candidates(item: dmq.FilterItem, ctx: Ctx) -> list[str]:
+    where = f"{item.where}.value"
+    op = POSITIVE_OF.get(item.operator, item.operator)
+    if op == "in_list":
+        return [dmq.as_string(v, where) for v in dmq.as_list(item.value, where, lambda v, w: v)]
+    value = dmq.as_string(item.value, where)
+    lowered = value.lower()
+    if op == "equal":
+        matches = [label for label in ctx.labels if label.lower() == lowered]
+    else:  # contains: every configured label with that text in its name
+        matches = [label for label in ctx.labels if lowered in label.lower()]
+    return list(dict.fromkeys([value, *matches]))
+
+
+def results_builder(scope: str, column: str = "result", *, own: bool = False) -> Builder:
+    """A label, choice or class name in a result list (``own``: the completion itself)."""
+
+    def build(item, ctx):
+        op = item.operator
+        if op not in TEXT_OPS:
+            raise _unsupported(item, TEXT_OPS)
+        if op == "empty":
+            empty = dmq.as_bool(item.value, f"{item.where}.value")
+            q = ~Q(**{column: []})
+            if own:
+                return Cond(scope, ~q if empty else q)
+            return Cond(scope, q, negate=empty)
+        if op == "regex":
+            q = Q(Regex(JsonText(F(column)), item.value))
+        else:
+            keys = ctx.label_keys + (["text"] if POSITIVE_OF.get(op, op) == "equal" else [])
+            q = Q(ResultHasLabel(F(column), keys=keys, labels=_label_candidates(item, ctx)))
+        negative = op in NEGATIVE
+        if own:
+            return Cond(scope, ~q if negative else q)
+        return Cond(scope, q, negate=negative)
+
+    return build
+
+
+def model_versions_builder(item, ctx):
+    op, where = item.operator, f"{item.where}.value"
+    if op not in TEXT_OPS:
+        raise _unsupported(item, TEXT_OPS)
+    if op == "empty":
+        return Cond("prediction", Q(), negate=dmq.as_bool(item.value, where))
+    positive = POSITIVE_OF.get(op, op)
+    if positive == "equal":
+        q = Q(model_version=dmq.as_string(item.value, where))
+    elif positive == "in_list":
+        q = Q(model_version__in=dmq.as_list(item.value, where, dmq.as_string))
+    elif positive == "contains":
+        q = Q(model_version__icontains=dmq.as_string(item.value, where))
+    else:
+        q = Q(Regex(F("model_version"), item.value))
+    return Cond("prediction", q, negate=op in NEGATIVE)
+
+
+def json_key_builder(column: str) -> Callable[[str], Builder]:
+    """``data.<key>`` / ``meta.<key>``. The filter's ``type`` says how to read the value:
+    Number and Datetime compare as such, Boolean as JSON true/false, anything else as
+    text (equal, contains, regex, empty)."""
+
+    def for_key(key: str) -> Builder:
+        def build(item, ctx):
+            op, kind, where = item.operator, item.type, f"{item.where}.value"
+            if op == "empty":
+                empty = Q(JsonKeyEmpty(F(column), key))
+                return Cond("task", empty if dmq.as_bool(item.value, where) else ~empty)
+            if kind == "number":
+                if op in ("equal", "not_equal"):
+                    number = dmq.as_number(item.value, where)
+                    q = Q(JsonKeyEquals(F(column), key, [number, str(item.value)]))
+                    return Cond("task", ~q if op == "not_equal" else q)
+                if op not in NUMBER_OPS:
+                    raise _unsupported(item, NUMBER_OPS)
+                return Cond("task", compare(JsonKeyNumber(F(column), key), item, "number"))
+            if kind == "boolean":
+                if op not in BOOL_OPS:
+                    raise _unsupported(item, BOOL_OPS)
+                value = dmq.as_bool(item.value, where)
+                q = Q(JsonKeyEquals(F(column), key, [value, "true" if value else "false"]))
+                return Cond("task", q if op == "equal" else ~q)
+            text = JsonKeyText(F(column), key)
+            if kind == "datetime":
+                if op not in NUMBER_OPS:
+                    raise _unsupported(item, NUMBER_OPS)
+                return Cond("task", _text_dates(text, item))
+            if op in ("equal", "not_equal", "in_list", "not_in_list"):
+                values = dmq.as_list(item.value, where, dmq.as_string) if "list" in op else [dmq.as_string(item.value, where)]
+                candidates: list = []
+                for value in values:
+                    candidates.append(value)
+                    try:
+                        candidates.append(dmq.as_number(value, where))
+                    except dmq.QueryError:
+                        pass
+                q = Q(JsonKeyEquals(F(column), key, candidates))
+                return Cond("task", ~q if op in NEGATIVE else q)
+            if op not in TEXT_OPS:
+                raise _unsupported(item, TEXT_OPS)
+            return Cond("task", compare(text, item, "text"))
+
+        return build
+
+    return for_key
+
+
+def _text_dates(text, item: dmq.FilterItem) -> Q:
+    """ISO date strings in data sort as text; compare them as text in ISO form."""
+    where = f"{item.where}.value"
+
+    def iso(value, w):
+        return dmq.as_datetime(value, w).isoformat().replace("+00:00", "")[: max(10, len(str(value)))]
+
+    converted = dmq.FilterItem(item.column, item.operator, "string", item.value, item.index)
+    if item.operator in ("in", "not_in"):
+        low, high = dmq.as_range(item.value, where, iso)
+        cond = Q()
+        if low:
+            cond &= Q(GreaterThanOrEqual(text, low))
+        if high:
+            cond &= Q(LessThanOrEqual(text, high + ("\uffff" if len(high) == 10 else "")))
+        return ~cond | Q(IsNull(text, True)) if item.operator == "not_in" else cond
+    if item.operator == "empty":
+        return compare(text, converted, "text")
+    value = iso(item.value, where)
+    lookups = {"less": LessThan, "greater": GreaterThan, "less_or_equal": LessThanOrEqual,
+               "greater_or_equal": GreaterThanOrEqual}
+    if item.operator in lookups:
+        return Q(lookups[item.operator](text, value))
+    # "equal" on a date means any time that day: the prefix range [value, value + max char]
+    q = Q(GreaterThanOrEqual(text, value)) & Q(LessThanOrEqual(text, value + "\uffff"))
+    return ~q if item.operator == "not_equal" else q
+
+
+# -------------------------------------------------------------------------- the list
+
+
+COLUMNS: dict[str, Column] = {}
+
+
+def _add(column: Column) -> None:
+    COLUMNS[column.id] = column
+
+
+_add(Column("id", "ID", "Number", field_builder("id", "number"), order=lambda ctx: F("id")))
+_add(Column("inner_id", "ID", "Number", field_builder("id", "number"), order=lambda ctx: F("id")))
+_add(Column(
+    "completed_at", "Completed", "Datetime",
+    lambda item, ctx: (
+        Cond("task", Q(total_annotations=0) if dmq.as_bool(item.value, item.where) else Q(total_annotations__gt=0))
+        if item.operator == "empty"
+        else Cond("task", compare(completed_at(ctx), item, "datetime"))
+    ),
+    annotation=lambda item, ctx: Cond("annotation", compare(F("created_at"), item, "datetime")),
+    order=completed_at,
+))
+for _name, _title in (("total_annotations", "Annotations"), ("cancelled_annotations", "Cancelled"),
+                      ("total_predictions", "Predictions")):
+    _add(Column(_name, _title, "Number", field_builder(_name, "number"), order=lambda ctx, n=_name: F(n)))
+_add(Column(
+    "annotators", "Annotated by", "List", annotators_builder(),
+    annotation=annotators_at_annotation, order=first_annotator,
+))
+_add(Column(
+    "annotations_results", "Annotation results", "String", results_builder("annotation"),
+    annotation=results_builder("annotation", own=True),
+))
+_add(Column(
+    "predictions_score", "Prediction score", "Number",
+    lambda item, ctx: Cond("task", compare(predictions_score(ctx), item, "number")),
+    order=predictions_score,
+))
+_add(Column("predictions_model_versions", "Model versions", "List", model_versions_builder))
+_add(Column("predictions_results", "Prediction results", "String", results_builder("prediction")))
+_add(Column(
+    "ground_truth", "Ground truth", "Boolean",
+    boolean_builder("annotation", lambda ctx: Q(ground_truth=True)),
+    annotation=annotation_boolean(lambda ctx: Q(ground_truth=True)),
+    order=has_ground_truth,
+))
+_add(Column(
+    "reviewed", "Reviewed", "Boolean",
+    boolean_builder("task", lambda ctx: Q(any_review(None))),
+    annotation=annotation_boolean(lambda ctx: any_review(None, through_task=False)),
+    order=lambda ctx: any_review(None),
+))
+_add(Column(
+    "reviews_accepted", "Accepted", "Number",
+    review_count_builder(True, through_task=True),
+    annotation=review_count_builder(True, through_task=False),
+    order=lambda ctx: reviews_count(True),
+))
+_add(Column(
+    "reviews_rejected", "Rejected", "Number",
+    review_count_builder(False, through_task=True),
+    annotation=review_count_builder(False, through_task=False),
+    order=lambda ctx: reviews_count(False),
+))
+_add(Column(
+    "avg_lead_time", "Lead time", "Number",
+    lambda item, ctx: Cond("task", compare(avg_lead_time(ctx), item, "number")),
+    annotation=lambda item, ctx: Cond("annotation", compare(F("lead_time"), item, "number")),
+    order=avg_lead_time,
+))
+_add(Column("created_at", "Created", "Datetime", field_builder("created_at", "datetime"), order=lambda ctx: F("created_at")))
+_add(Column("updated_at", "Updated", "Datetime", field_builder("updated_at", "datetime"), order=lambda ctx: F("updated_at")))
+
+KNOWN = frozenset(COLUMNS)
+ORDERABLE = frozenset(c.id for c in COLUMNS.values() if c.order is not None)
+DATA_KEY = json_key_builder("data")
+META_KEY = json_key_builder("meta")
+
+
+def builder_for(ref: dmq.ColumnRef, *, level: str) -> Builder:
+    """The builder of an allow-listed column at ``level`` ("task" or "annotation")."""
+    if ref.name == "data":
+        return DATA_KEY(ref.key)
+    if ref.name == "meta":
+        return META_KEY(ref.key)
+    column = COLUMNS[ref.name]
+    if level == "annotation" and column.annotation is not None:
+        return column.annotation
+    return column.task
+
+
+def order_expression(ref: dmq.ColumnRef, ctx: Ctx):
+    if ref.name in ("data", "meta"):
+        return JsonKeyText(F(ref.name), ref.key)
+    return COLUMNS[ref.name].order(ctx)

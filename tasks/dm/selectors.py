@@ -1,0 +1,292 @@
+"""The Data Manager's reads: one engine for the pages, the task API, actions and the
+Ground Truth Manager.
+
+- ``parse_query``: validate a Label Studio query against the allow-list (400 otherwise).
+- ``task_queryset``: the project's tasks that the filters and selection leave.
+- ``annotation_queryset``: the completions the filters leave, each filter read at the
+  level of the completion ("class Cat by annotator X" is one completion).
+- ``tasks_page``: one page, by keyset (``after`` a cursor) or by page number. Keyset
+  pages cost the same however deep they are: ``WHERE (key, id) > (last key, last id)``
+  on an index, where an OFFSET would walk every row before the page.
+- ``tasks_counts``: the "Found" count and the totals, asked for apart from the page so
+  the list shows before the count is done.
+
+Queries that carry a regex run under a time limit (``sql.bounded``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from functools import reduce
+from operator import and_, or_
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils.dateparse import parse_datetime
+
+from labelhub.errors import ApiError
+from tasks.dm import columns as cols
+from tasks.dm import query as dmq
+from tasks.dm.sql import bounded
+from tasks.models import Task
+
+DEFAULT_PAGE_SIZE = 30
+MAX_PAGE_SIZE = 1000
+
+
+def parse_query(raw) -> dmq.Query:
+    return dmq.parse(raw, known=cols.KNOWN, orderable=cols.ORDERABLE)
+
+
+def parse_filters(filters) -> tuple[str, list[dmq.FilterItem]]:
+    """Just the ``filters`` part (``{"conjunction", "items"}``), for the GT Manager."""
+    if filters in (None, {}, []):
+        return "and", []
+    if isinstance(filters, str):
+        filters = dmq.load(filters)
+    if isinstance(filters, dict) and "filters" in filters and "items" not in filters:
+        filters = filters["filters"]
+    return dmq.parse_filters(filters, known=cols.KNOWN)
+
+
+def _combine(parts: list, conjunction: str) -> Q:
+    return reduce(and_ if conjunction == "and" else or_, parts) if parts else Q()
+
+
+def _grouped_exists(model_qs: QuerySet, conds: list[tuple[str, cols.Cond]], conjunction: str) -> list[Q]:
+    """Positive conditions on related rows, as few EXISTS as keep their meaning.
+
+    With "and", conditions on different columns must hold for the same row ("Cat" by
+    "X": one completion); the same column twice ("by X" and "by Y") needs two rows, so
+    it opens another group. With "or", one EXISTS of the OR is the same thing.
+    """
+    if conjunction == "or":
+        return [Q(Exists(model_qs.filter(_combine([c.q for _, c in conds], "or"))))]
+    groups: list[dict[str, Q]] = []
+    for column, cond in conds:
+        for group in groups:
+            if column not in group:
+                group[column] = cond.q
+                break
+        else:
+            groups.append({column: cond.q})
+    return [Q(Exists(model_qs.filter(_combine(list(g.values()), "and")))) for g in groups]
+
+
+def filter_condition(conjunction: str, items: list[dmq.FilterItem], ctx: cols.Ctx) -> Q:
+    """The task-level condition of a list of filter items."""
+    Annotation, Prediction = cols.model("Annotation"), cols.model("Prediction")
+    related = {
+        "annotation": Annotation.objects.filter(task=OuterRef("pk")),
+        "prediction": Prediction.objects.filter(task=OuterRef("pk")),
+    }
+    parts: list[Q] = []
+    positive: dict[str, list] = {"annotation": [], "prediction": []}
+    for item in items:
+        cond = cols.builder_for(item.column, level="task")(item, ctx)
+        if cond.scope == "task":
+            parts.append(cond.q)
+        elif cond.negate:
+            parts.append(~Q(Exists(related[cond.scope].filter(cond.q))))
+        else:
+            positive[cond.scope].append((item.column.id, cond))
+    for scope, conds in positive.items():
+        if conds:
+            parts += _grouped_exists(related[scope], conds, conjunction)
+    return _combine(parts, conjunction)
+
+
+def task_queryset(*, project, query: dmq.Query, ctx: cols.Ctx | None = None) -> QuerySet:
+    """Tasks of the project left by the query's filters and ``selectedItems`` (unordered)."""
+    ctx = ctx or cols.Ctx.for_project(project)
+    queryset = Task.objects.filter(project=project)
+    if query.items:
+        queryset = queryset.filter(filter_condition(query.conjunction, query.items, ctx))
+    selection = query.selection
+    if selection is not None:
+        if selection.all:
+            if selection.ids:
+                queryset = queryset.exclude(pk__in=selection.ids)
+        else:
+            queryset = queryset.filter(pk__in=selection.ids)
+    return queryset
+
+
+def annotation_queryset(*, project, filters=None, include_cancelled: bool = False) -> QuerySet:
+    """Completions of the project that match ``filters`` (``{"conjunction", "items"}``),
+    each filter read for the completion itself where it can be (results, annotator, ground
+    truth, reviews, date, lead time) and for its task otherwise (data, meta, predictions)."""
+    Annotation, Prediction = cols.model("Annotation"), cols.model("Prediction")
+    conjunction, items = parse_filters(filters)
+    ctx = cols.Ctx.for_project(project)
+    queryset = Annotation.objects.filter(project=project)
+    if not include_cancelled:
+        queryset = queryset.filter(was_cancelled=False)
+    parts = []
+    for item in items:
+        cond = cols.builder_for(item.column, level="annotation")(item, ctx)
+        if cond.scope == "annotation":
+            parts.append(~cond.q if cond.negate else cond.q)
+        elif cond.scope == "task":
+            parts.append(Q(Exists(Task.objects.filter(pk=OuterRef("task_id")).filter(cond.q))))
+        else:
+            exists = Q(Exists(Prediction.objects.filter(task=OuterRef("task_id")).filter(cond.q)))
+            parts.append(~exists if cond.negate else exists)
+    if parts:
+        queryset = queryset.filter(_combine(parts, conjunction))
+    return queryset
+
+
+# ---------------------------------------------------------------------------- pages
+
+
+def _order_keys(query: dmq.Query, ctx: cols.Ctx) -> list[tuple[object, bool]]:
+    """(expression, descending) pairs, always ending with the id as the tie-breaker."""
+    keys, id_desc = [], False
+    for item in query.ordering:
+        if item.column.name in ("id", "inner_id"):
+            id_desc = item.descending
+            break  # the id is unique: keys after it never decide anything
+        keys.append((cols.order_expression(item.column, ctx), item.descending))
+    return [*keys, (F("id"), id_desc)]
+
+
+def ordered(queryset: QuerySet, query: dmq.Query, ctx: cols.Ctx) -> tuple[QuerySet, list[str], list[bool]]:
+    """Order by the query's columns (NULLs last both ways) then id; the keys are
+    annotated as ``_k0``, ``_k1``... so a keyset cursor can be read off the last row."""
+    names, descs, order_by = [], [], []
+    for index, (expression, desc) in enumerate(_order_keys(query, ctx)):
+        if isinstance(expression, F) and expression.name == "id":
+            name = "id"
+        else:
+            name = f"_k{index}"
+            queryset = queryset.annotate(**{name: expression})
+        names.append(name)
+        descs.append(desc)
+        ref = F(name)
+        order_by.append(ref.desc(nulls_last=True) if desc else ref.asc(nulls_last=True))
+    return queryset.order_by(*order_by), names, descs
+
+
+def _encode(values: list) -> str:
+    plain = [{"$dt": v.isoformat()} if isinstance(v, datetime) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, size: int) -> list:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (ValueError, TypeError) as exc:
+        raise ApiError("invalid cursor", [{"field": "after", "message": "not a cursor"}]) from exc
+    if not isinstance(values, list) or len(values) != size:
+        raise ApiError("invalid cursor", [{"field": "after", "message": "does not fit this ordering"}])
+    out = []
+    for value in values:
+        if isinstance(value, dict) and set(value) == {"$dt"} and isinstance(value["$dt"], str):
+            parsed = parse_datetime(value["$dt"])
+            if parsed is None:
+                raise ApiError("invalid cursor", [{"field": "after", "message": "bad date"}])
+            out.append(parsed)
+        elif value is None or isinstance(value, (bool, int, float, str)):
+            out.append(value)
+        else:
+            raise ApiError("invalid cursor", [{"field": "after", "message": "bad value"}])
+    if not isinstance(out[-1], int) or isinstance(out[-1], bool):
+        raise ApiError("invalid cursor", [{"field": "after", "message": "bad id"}])
+    return out
+
+
+def _after(names: list[str], descs: list[bool], values: list) -> Q:
+    """Rows after ``values`` in (k0, k1, ..., id) order with NULLs last: built from the
+    last key backwards, ``after_i OR (equal_i AND rest)``."""
+    condition = None
+    for name, desc, value in reversed(list(zip(names, descs, values, strict=True))):
+        if value is None:  # only NULLs follow a NULL, ordered by the later keys
+            after, equal = Q(pk__in=[]), Q(**{f"{name}__isnull": True})
+        else:
+            after = Q(**{f"{name}__{'lt' if desc else 'gt'}": value})
+            if name != "id":
+                after |= Q(**{f"{name}__isnull": True})
+            equal = Q(**{name: value})
+        condition = after if condition is None else after | (equal & condition)
+    return condition
+
+
+def row_annotations(queryset: QuerySet, ctx: cols.Ctx) -> QuerySet:
+    """What a Data Manager row shows beyond the task's own columns."""
+    return queryset.annotate(
+        reviews_accepted=cols.reviews_count(True),
+        reviews_rejected=cols.reviews_count(False),
+        predictions_score=cols.predictions_score(ctx),
+        completed_at=cols.completed_at(ctx),
+        ground_truth=cols.has_ground_truth(ctx),
+    )
+
+
+def _rows(ids: list[int], ctx: cols.Ctx) -> list[Task]:
+    """The page's tasks with their row columns, in ``ids`` order. A second query: the
+    per-row subqueries then run for this page only, never under a sort of every row."""
+    by_id = {task.pk: task for task in row_annotations(Task.objects.filter(pk__in=ids), ctx)}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def tasks_page(*, project, query: dmq.Query, after: str | None = None, page: int = 1,
+               size: int = DEFAULT_PAGE_SIZE) -> tuple[list[Task], str | None]:
+    """One page of tasks and the cursor of the next page (None at the end).
+
+    ``after`` is None: page ``page`` by OFFSET (the task API's contract). ``after`` is a
+    cursor, or "" for the first page: keyset pagination.
+    """
+    ctx = cols.Ctx.for_project(project)
+    size = max(1, min(size, MAX_PAGE_SIZE))
+    queryset = task_queryset(project=project, query=query, ctx=ctx)
+    queryset, names, descs = ordered(queryset, query, ctx)
+    if after:
+        queryset = queryset.filter(_after(names, descs, _decode(after, len(names))))
+    offset = 0 if after is not None else (page - 1) * size
+    with bounded(query.has_regex):
+        keys = list(queryset.values_list(*names)[offset:offset + size + 1])
+        rows = _rows([k[-1] for k in keys[:size]], ctx)
+    cursor = _encode(list(keys[size - 1])) if len(keys) > size else None
+    return rows, cursor
+
+
+def tasks_counts(*, project, query: dmq.Query) -> dict:
+    """``{total, total_annotations, total_predictions}`` of what the filters leave."""
+    queryset = task_queryset(project=project, query=query)
+    with bounded(query.has_regex):
+        if not query.items and query.selection is None:
+            return {
+                "total": queryset.count(),
+                **queryset.aggregate(
+                    total_annotations=Coalesce(Sum("total_annotations"), 0),
+                    total_predictions=Coalesce(Sum("total_predictions"), 0),
+                ),
+            }
+        return queryset.order_by().aggregate(
+            total=Count("id"),
+            total_annotations=Coalesce(Sum("total_annotations"), 0),
+            total_predictions=Coalesce(Sum("total_predictions"), 0),
+        )
+
+
+def task_ids(*, project, query: dmq.Query) -> list[int]:
+    """Every id the query leaves, in id order (for actions)."""
+    with bounded(query.has_regex):
+        return list(task_queryset(project=project, query=query).order_by("id").values_list("id", flat=True))
+
+
+def annotators_of(task_ids_: list[int]) -> dict[int, list[int]]:
+    """Each task's annotators (user ids), in one query for a page."""
+    Annotation = cols.model("Annotation")
+    out: dict[int, list[int]] = {}
+    pairs = (
+        Annotation.objects.filter(task_id__in=task_ids_, completed_by__isnull=False)
+        .values_list("task_id", "completed_by_id").distinct().order_by("task_id", "completed_by_id")
+    )
+    for task_id, user_id in pairs:
+        out.setdefault(task_id, []).append(user_id)
+    return out

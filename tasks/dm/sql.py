@@ -1,0 +1,341 @@
+"""The few SQL pieces Django's ORM has no portable spelling for, and the time bound.
+
+Each expression compiles for PostgreSQL and SQLite. User input only ever reaches the
+database as a parameter: JSON keys, label values and regex patterns alike.
+
+- ``ResultHasLabel``: a label, choice or class name anywhere in a result list. On
+  PostgreSQL it is ``result @> '[{"value": {"<key>": ["<label>"]}}]'`` (OR-ed over the
+  config's label keys), which the ``jsonb_path_ops`` GIN index answers; on SQLite it
+  walks the list with ``json_each``/``json_tree``.
+- ``JsonKeyText`` / ``JsonKeyNumber`` / ``JsonKeyEquals``: a top-level key of ``data``
+  or ``meta`` as text, as a number (numeric strings from CSV imports included, anything
+  else NULL instead of a cast error), and typed equality (``meta @> {"k": v}`` on
+  PostgreSQL, which the meta GIN index answers).
+- ``Regex``: ``~`` on PostgreSQL; on SQLite a function of ours, because Django's
+  ``REGEXP`` runs Python's backtracking ``re`` with no bound.
+- ``bounded()``: the statement time limit for queries that carry a regex.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from contextlib import contextmanager
+from functools import lru_cache
+
+from django.db import NotSupportedError, OperationalError, connection, transaction
+from django.db.models import BooleanField, FloatField, Func, TextField, Value
+
+from labelhub.errors import ApiError
+
+REGEX_SECONDS = 3.0
+# SQLite: the subject of a regex is cut to this many characters, so one match is
+# bounded even for a pattern that backtracks polynomially.
+SQLITE_REGEX_SUBJECT = 20_000
+# Label keys whose values are nested lists (a path of options).
+NESTED_KEYS = frozenset({"taxonomy"})
+
+
+def _vendor(connection_) -> str:
+    if connection_.vendor not in ("postgresql", "sqlite"):
+        raise NotSupportedError("the Data Manager supports PostgreSQL and SQLite")
+    return connection_.vendor
+
+
+class _Expr(Func):
+    """A one-column function whose SQL we write per vendor."""
+
+    arity = 1
+
+    def as_sql(self, compiler, connection_, **extra):
+        column_sql, params = compiler.compile(self.source_expressions[0])
+        if _vendor(connection_) == "postgresql":
+            return self.postgres(column_sql, list(params))
+        return self.sqlite(column_sql, list(params), connection_)
+
+
+class ResultHasLabel(_Expr):
+    """True when a result list has an item whose ``value.<key>`` holds one of ``labels``."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, column, *, keys: list[str], labels: list[str]):
+        super().__init__(column)
+        self.keys, self.labels = list(keys), list(labels)
+
+    def postgres(self, column_sql, params):
+        parts = []
+        for key in self.keys:
+            for label in self.labels:
+                value = [[label]] if key in NESTED_KEYS else [label]
+                parts.append(f"{column_sql} @> %s::jsonb")
+                params.append(json.dumps([{"value": {key: value}}]))
+        return "(" + " OR ".join(parts) + ")", params
+
+    def sqlite(self, column_sql, params, connection_):
+        keys = " OR ".join("t.fullkey LIKE %s" for _ in self.keys)
+        labels = ", ".join("%s" for _ in self.labels)
+        sql = (
+            f"EXISTS (SELECT 1 FROM json_each({column_sql}) AS r, json_tree(r.value, '$.value') AS t "
+            f"WHERE t.type = 'text' AND t.atom IN ({labels}) AND ({keys}))"
+        )
+        # "_" in a key would match any character in LIKE: a harmless superset.
+        keys_sql = [f"$.value.{key}[%" for key in self.keys]
+        return sql, params + self.labels + keys_sql
+
+
+def _sqlite_path(key: str) -> str:
+    if '"' in key:
+        raise ApiError(f"key {key!r} may not contain a double quote")
+    return f'$."{key}"'
+
+
+class JsonKeyText(_Expr):
+    """``column ->> key``: strings as they are, other values as JSON text."""
+
+    output_field = TextField()
+
+    def __init__(self, column, key: str):
+        super().__init__(column)
+        self.key = key
+
+    def postgres(self, column_sql, params):
+        return f"({column_sql} ->> %s::text)", params + [self.key]
+
+    def sqlite(self, column_sql, params, connection_):
+        return f"CAST(json_extract({column_sql}, %s) AS TEXT)", params + [_sqlite_path(self.key)]
+
+
+_NUMERIC_RE = r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
+
+
+class JsonKeyNumber(_Expr):
+    """The key as a number; numeric strings count, anything else is NULL."""
+
+    output_field = FloatField()
+
+    def __init__(self, column, key: str):
+        super().__init__(column)
+        self.key = key
+
+    def postgres(self, column_sql, params):
+        value = f"({column_sql} -> %s::text)"
+        text = f"({column_sql} ->> %s::text)"
+        sql = (
+            f"(CASE WHEN jsonb_typeof({value}) = 'number' THEN ({text})::double precision "
+            f"WHEN jsonb_typeof({value}) = 'string' AND {text} ~ %s "
+            f"THEN ({text})::double precision END)"
+        )
+        key = self.key
+        # placeholders in order: value, text, value, text, regex, text
+        return sql, [*params, key, *params, key, *params, key, *params, key, _NUMERIC_RE, *params, key]
+
+    def sqlite(self, column_sql, params, connection_):
+        path = _sqlite_path(self.key)
+        sql = (
+            f"(CASE WHEN json_type({column_sql}, %s) IN ('integer', 'real') "
+            f"THEN json_extract({column_sql}, %s) "
+            f"WHEN json_type({column_sql}, %s) = 'text' "
+            f"AND trim(json_extract({column_sql}, %s)) <> '' "
+            f"AND trim(json_extract({column_sql}, %s)) NOT GLOB '*[^0-9.eE+-]*' "
+            f"THEN CAST(trim(json_extract({column_sql}, %s)) AS REAL) END)"
+        )
+        out = []
+        for _ in range(6):
+            out += [*params, path]
+        return sql, out
+
+
+class JsonKeyEquals(_Expr):
+    """``column[key]`` equals any of ``values``, JSON types respected. On PostgreSQL it is
+    containment, which the GIN index on ``meta`` answers."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, column, key: str, values: list):
+        super().__init__(column)
+        self.key, self.values = key, list(values)
+
+    def postgres(self, column_sql, params):
+        parts, out = [], []
+        for value in self.values:
+            parts.append(f"{column_sql} @> %s::jsonb")
+            out += [*params, json.dumps({self.key: value})]
+        return "(" + " OR ".join(parts) + ")", out
+
+    def sqlite(self, column_sql, params, connection_):
+        path = _sqlite_path(self.key)
+        parts, out = [], []
+        for value in self.values:
+            if isinstance(value, bool):
+                parts.append(f"json_type({column_sql}, %s) = %s")
+                out += [*params, path, "true" if value else "false"]
+            elif isinstance(value, (int, float)):
+                parts.append(
+                    f"(json_type({column_sql}, %s) IN ('integer', 'real') "
+                    f"AND json_extract({column_sql}, %s) = %s)"
+                )
+                out += [*params, path, *params, path, value]
+            else:
+                parts.append(
+                    f"(json_type({column_sql}, %s) = 'text' AND json_extract({column_sql}, %s) = %s)"
+                )
+                out += [*params, path, *params, path, value]
+        # a missing key gives NULL, and NOT NULL would drop the row from "not equal"
+        return "COALESCE((" + " OR ".join(parts) + "), 0)", out
+
+
+class JsonKeyEmpty(_Expr):
+    """The key is missing, null, ``""``, ``[]`` or ``{}``."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, column, key: str):
+        super().__init__(column)
+        self.key = key
+
+    def postgres(self, column_sql, params):
+        value = f"({column_sql} -> %s::text)"
+        sql = f"({value} IS NULL OR {value} IN ('null'::jsonb, '\"\"'::jsonb, '[]'::jsonb, '{{}}'::jsonb))"
+        return sql, [*params, self.key, *params, self.key]
+
+    def sqlite(self, column_sql, params, connection_):
+        path = _sqlite_path(self.key)
+        sql = (
+            f"(json_type({column_sql}, %s) IS NULL OR json_type({column_sql}, %s) = 'null' "
+            f"OR json_extract({column_sql}, %s) IN ('', '[]', '{{}}'))"
+        )
+        return sql, [*params, path, *params, path, *params, path]
+
+
+class JsonText(_Expr):
+    """A whole JSON column as text (for regex over results)."""
+
+    output_field = TextField()
+
+    def postgres(self, column_sql, params):
+        return f"({column_sql})::text", params
+
+    def sqlite(self, column_sql, params, connection_):
+        return f"CAST({column_sql} AS TEXT)", params
+
+
+class Regex(_Expr):
+    """``expression ~ pattern``. Time is bounded by ``bounded()``; on SQLite each match is
+    also bounded by ``safe_pattern`` and by cutting the subject."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, expression, pattern: str):
+        super().__init__(expression)
+        self.pattern = pattern
+
+    def postgres(self, column_sql, params):
+        return f"({column_sql} ~ %s)", params + [self.pattern]
+
+    def sqlite(self, column_sql, params, connection_):
+        safe_pattern(self.pattern)
+        connection_.ensure_connection()
+        connection_.connection.create_function("lh_regexp", 2, _sqlite_regexp, deterministic=True)
+        return f"lh_regexp(%s, {column_sql})", [self.pattern, *params]
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
+
+
+def _sqlite_regexp(pattern, value) -> bool:
+    if value is None:
+        return False
+    return _compiled(pattern).search(str(value)[:SQLITE_REGEX_SUBJECT]) is not None
+
+
+def safe_pattern(pattern: str) -> None:
+    """Refuse patterns that backtrack exponentially in Python's ``re``: a repeat inside a
+    repeat, an alternation inside a repeat, and backreferences. What is left matches in
+    polynomial time, and the subject is cut to ``SQLITE_REGEX_SUBJECT`` characters."""
+    import re._parser as sre_parse  # the parser of the stdlib re module
+
+    def walk(items, in_repeat: bool) -> None:
+        for op, arg in items:
+            name = str(op)
+            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                low, high, body = arg
+                repeats = high is sre_parse.MAXREPEAT or high > 1
+                if in_repeat and repeats:
+                    raise ApiError("regex too complex: a repeat inside a repeat")
+                walk(body, in_repeat or repeats)
+            elif name == "SUBPATTERN":
+                walk(arg[-1], in_repeat)
+            elif name == "BRANCH":
+                if in_repeat:
+                    raise ApiError("regex too complex: an alternation inside a repeat")
+                for branch in arg[1]:
+                    walk(branch, in_repeat)
+            elif name in ("GROUPREF", "GROUPREF_EXISTS"):
+                raise ApiError("regex backreferences are not supported")
+            elif name in ("ASSERT", "ASSERT_NOT"):
+                walk(arg[1], in_repeat)
+            elif name == "ATOMIC_GROUP":
+                walk(arg, in_repeat)
+
+    try:
+        walk(sre_parse.parse(pattern), False)
+    except re.error as exc:
+        raise ApiError(f"invalid regex: {exc}") from exc
+
+
+@contextmanager
+def bounded(enabled: bool, seconds: float = REGEX_SECONDS):
+    """Run the block's queries under a time limit (when ``enabled``).
+
+    PostgreSQL: ``SET LOCAL statement_timeout`` inside a transaction (restored after, in
+    case an outer transaction goes on); a cancelled statement or a regex PostgreSQL
+    rejects becomes a 400. SQLite: a progress handler interrupts the statement once the
+    deadline has passed.
+    """
+    if not enabled:
+        yield
+        return
+    vendor = _vendor(connection)
+    if vendor == "postgresql":
+        from django.db import DataError
+
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SHOW statement_timeout")
+                    previous = cursor.fetchone()[0]
+                    cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{int(seconds * 1000)}ms"])
+                yield
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+        except OperationalError as exc:
+            if getattr(getattr(exc, "__cause__", None), "pgcode", None) == "57014":
+                raise ApiError("The filter took too long (regex time limit); make it more specific.") from exc
+            raise
+        except DataError as exc:
+            raise ApiError(f"invalid regex: {str(exc).splitlines()[0]}") from exc
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    deadline = time.monotonic() + seconds
+    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    try:
+        yield
+    except OperationalError as exc:
+        if "interrupted" in str(exc):
+            raise ApiError("The filter took too long (regex time limit); make it more specific.") from exc
+        raise
+    finally:
+        raw.set_progress_handler(None, 0)
+
+
+def text_value(value: str) -> Value:
+    return Value(value, output_field=TextField())
