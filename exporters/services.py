@@ -1,49 +1,90 @@
-"""Export writers. JSON is streamed task by task, so memory stays flat however big
-the project is: tasks come from the database in chunks of CHUNK_SIZE with their
-annotations, reviews and predictions prefetched per chunk."""
+"""Export writers, streamed task by task so memory stays flat however big the project is.
 
+Tasks are read in keyset chunks of CHUNK_SIZE ids; each chunk's annotations, reviews and
+predictions come in one ``.values()`` query apiece and are grouped in Python. Compared
+with ``prefetch_related`` over model instances, exporting 20k tasks (each with an
+annotation and a prediction) on PostgreSQL took 1.6-2.6 s instead of 4.7-10.6 s (medians
+of 3, two rounds, on a busy 2-core machine: about 3x faster). cProfile showed the
+prefetch cloning a queryset per instance as the main cost.
+"""
+
+from collections import defaultdict
 from collections.abc import Iterator
 
 import orjson
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 
-from annotations.models import Annotation, Prediction
+from annotations.models import Annotation, Prediction, Review
 from labelhub.errors import ApiError
 from projects.models import Project
 from tasks.models import Task
-from tasks.representations import task_dict
+from tasks.representations import (
+    ANNOTATION_COLUMNS,
+    PREDICTION_COLUMNS,
+    REVIEW_COLUMNS,
+    TASK_COLUMNS,
+    annotation_row,
+    prediction_row,
+    review_row,
+    task_row,
+)
 
-CHUNK_SIZE = 500
+CHUNK_SIZE = 1000
 EXPORT_TYPES = {"JSON": "application/json", "JSON_MIN": "application/json"}
 
 
 def export_queryset(*, project: Project, task_ids=None, download_all_tasks: bool = False):
-    tasks = Task.objects.filter(project=project).order_by("id")
+    tasks = Task.objects.filter(project=project)
     if task_ids is not None:
         tasks = tasks.filter(pk__in=task_ids)
     if not download_all_tasks:
         tasks = tasks.filter(Q(total_annotations__gt=0) | Q(cancelled_annotations__gt=0))
-    return tasks.prefetch_related(
-        Prefetch(
-            "annotations",
-            queryset=Annotation.objects.order_by("id").prefetch_related("reviews"),
-        ),
-        Prefetch("predictions", queryset=Prediction.objects.order_by("id")),
-    )
+    return tasks
 
 
-def _json_min(task: Task) -> dict:
+def _grouped(queryset, columns: tuple[str, ...], key: str) -> dict[int, list[dict]]:
+    groups: dict[int, list[dict]] = defaultdict(list)
+    for row in queryset.order_by("id").values(*columns):
+        groups[row[key]].append(row)
+    return groups
+
+
+def export_tasks(tasks) -> Iterator[dict]:
+    """Yield full task dicts (annotations with reviews, predictions) in id order."""
+    last_id = 0
+    while True:
+        chunk = list(tasks.filter(id__gt=last_id).order_by("id").values(*TASK_COLUMNS)[:CHUNK_SIZE])
+        if not chunk:
+            return
+        ids = [row["id"] for row in chunk]
+        last_id = ids[-1]
+        annotations = _grouped(Annotation.objects.filter(task_id__in=ids), ANNOTATION_COLUMNS, "task_id")
+        reviews = _grouped(
+            Review.objects.filter(annotation__task_id__in=ids), REVIEW_COLUMNS, "annotation_id"
+        )
+        predictions = _grouped(Prediction.objects.filter(task_id__in=ids), PREDICTION_COLUMNS, "task_id")
+        for row in chunk:
+            yield task_row(
+                row,
+                annotations=[
+                    annotation_row(a, reviews=[review_row(r) for r in reviews.get(a["id"], [])])
+                    for a in annotations.get(row["id"], [])
+                ],
+                predictions=[prediction_row(p) for p in predictions.get(row["id"], [])],
+            )
+
+
+def json_min(task: dict) -> dict:
     """One flat row per task: data plus each control's values (Label Studio's JSON_MIN)."""
-    row = {"id": task.pk, **task.data}
-    annotations = [a for a in task.annotations.all() if not a.was_cancelled]
-    if annotations:
-        latest = annotations[-1]
-        for item in latest.result:
+    row = {"id": task["id"], **task["data"]}
+    done = [a for a in task["annotations"] if not a["was_cancelled"]]
+    if done:
+        latest = done[-1]
+        for item in latest["result"]:
             value = item.get("value") or {}
-            kind = item.get("type")
-            row.setdefault(item.get("from_name"), []).append(value.get(kind, value))
-        row["annotator"] = latest.completed_by_id
-        row["lead_time"] = latest.lead_time
+            row.setdefault(item.get("from_name"), []).append(value.get(item.get("type"), value))
+        row["annotator"] = latest["completed_by"]
+        row["lead_time"] = latest["lead_time"]
     return row
 
 
@@ -58,19 +99,14 @@ def export_stream(
     tasks = export_queryset(
         project=project, task_ids=task_ids, download_all_tasks=download_all_tasks
     )
+    shape = json_min if export_type == "JSON_MIN" else None
 
     def rows() -> Iterator[bytes]:
         yield b"["
-        first = True
-        for task in tasks.iterator(chunk_size=CHUNK_SIZE):
-            if export_type == "JSON_MIN":
-                body = _json_min(task)
-            else:
-                body = task_dict(
-                    task, annotations=task.annotations.all(), predictions=task.predictions.all()
-                )
-            yield (b"" if first else b",\n") + orjson.dumps(body)
-            first = False
+        separator = b""
+        for task in export_tasks(tasks):
+            yield separator + orjson.dumps(shape(task) if shape else task)
+            separator = b",\n"
         yield b"]\n"
 
     return rows()

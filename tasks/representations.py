@@ -1,8 +1,10 @@
 """The Label Studio JSON shapes of tasks, annotations, predictions and reviews.
 
-These work on model instances through their attributes and reverse relations, so
-they sit in ``tasks`` (below ``annotations``) and serve the API, the export and the
-pages alike. Callers prefetch what they nest.
+Each shape is defined once, over a row of column values (``*_row`` functions), so that
+bulk readers such as the export can fetch ``.values(*COLUMNS)`` and skip building model
+instances; the ``*_dict`` functions apply the same shape to model instances. They sit in
+``tasks`` (below ``annotations``) and serve the API, the export and the pages alike.
+Callers prefetch what they nest.
 """
 
 
@@ -10,66 +12,109 @@ def _iso(value):
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def review_dict(review) -> dict:
+def _columns(instance, columns: tuple[str, ...]) -> dict:
+    return {column: getattr(instance, column) for column in columns}
+
+
+REVIEW_COLUMNS = ("id", "annotation_id", "reviewer_id", "accepted", "created_at", "updated_at")
+ANNOTATION_COLUMNS = (
+    "id", "task_id", "project_id", "completed_by_id", "result", "was_cancelled", "ground_truth",
+    "lead_time", "parent_prediction_id", "parent_annotation_id", "created_at", "updated_at",
+)
+PREDICTION_COLUMNS = (
+    "id", "task_id", "project_id", "model_version", "score", "result", "created_at", "updated_at",
+)
+TASK_COLUMNS = (
+    "id", "project_id", "data", "meta", "is_labeled", "total_annotations",
+    "cancelled_annotations", "total_predictions", "created_at", "updated_at",
+)
+
+
+def review_row(row: dict) -> dict:
     return {
-        "id": review.pk,
-        "annotation": review.annotation_id,
-        "reviewer": review.reviewer_id,
-        "accepted": review.accepted,
-        "created_at": _iso(review.created_at),
-        "updated_at": _iso(review.updated_at),
+        "id": row["id"],
+        "annotation": row["annotation_id"],
+        "reviewer": row["reviewer_id"],
+        "accepted": row["accepted"],
+        "created_at": _iso(row["created_at"]),
+        "updated_at": _iso(row["updated_at"]),
     }
 
 
-def annotation_dict(annotation, *, with_reviews: bool = False) -> dict:
+def annotation_row(row: dict, *, reviews: list[dict] | None = None) -> dict:
     body = {
-        "id": annotation.pk,
-        "task": annotation.task_id,
-        "project": annotation.project_id,
-        "completed_by": annotation.completed_by_id,
-        "result": annotation.result,
-        "was_cancelled": annotation.was_cancelled,
-        "ground_truth": annotation.ground_truth,
-        "lead_time": annotation.lead_time,
-        "parent_prediction": annotation.parent_prediction_id,
-        "parent_annotation": annotation.parent_annotation_id,
-        "created_at": _iso(annotation.created_at),
-        "updated_at": _iso(annotation.updated_at),
+        "id": row["id"],
+        "task": row["task_id"],
+        "project": row["project_id"],
+        "completed_by": row["completed_by_id"],
+        "result": row["result"],
+        "was_cancelled": row["was_cancelled"],
+        "ground_truth": row["ground_truth"],
+        "lead_time": row["lead_time"],
+        "parent_prediction": row["parent_prediction_id"],
+        "parent_annotation": row["parent_annotation_id"],
+        "created_at": _iso(row["created_at"]),
+        "updated_at": _iso(row["updated_at"]),
     }
-    if with_reviews:
-        body["reviews"] = [review_dict(review) for review in annotation.reviews.all()]
+    if reviews is not None:
+        body["reviews"] = reviews
     return body
 
 
-def prediction_dict(prediction) -> dict:
+def prediction_row(row: dict) -> dict:
     return {
-        "id": prediction.pk,
-        "task": prediction.task_id,
-        "project": prediction.project_id,
-        "model_version": prediction.model_version,
-        "score": prediction.score,
-        "result": prediction.result,
-        "created_at": _iso(prediction.created_at),
-        "updated_at": _iso(prediction.updated_at),
+        "id": row["id"],
+        "task": row["task_id"],
+        "project": row["project_id"],
+        "model_version": row["model_version"],
+        "score": row["score"],
+        "result": row["result"],
+        "created_at": _iso(row["created_at"]),
+        "updated_at": _iso(row["updated_at"]),
     }
+
+
+def task_row(row: dict, *, annotations: list[dict] | None = None,
+             predictions: list[dict] | None = None) -> dict:
+    body = {
+        "id": row["id"],
+        "project": row["project_id"],
+        "data": row["data"],
+        "meta": row["meta"],
+        "is_labeled": row["is_labeled"],
+        "total_annotations": row["total_annotations"],
+        "cancelled_annotations": row["cancelled_annotations"],
+        "total_predictions": row["total_predictions"],
+        "created_at": _iso(row["created_at"]),
+        "updated_at": _iso(row["updated_at"]),
+    }
+    if annotations is not None:
+        body["annotations"] = annotations
+    if predictions is not None:
+        body["predictions"] = predictions
+    return body
+
+
+def review_dict(review) -> dict:
+    return review_row(_columns(review, REVIEW_COLUMNS))
+
+
+def annotation_dict(annotation, *, with_reviews: bool = False) -> dict:
+    reviews = [review_dict(r) for r in annotation.reviews.all()] if with_reviews else None
+    return annotation_row(_columns(annotation, ANNOTATION_COLUMNS), reviews=reviews)
+
+
+def prediction_dict(prediction) -> dict:
+    return prediction_row(_columns(prediction, PREDICTION_COLUMNS))
 
 
 def task_dict(task, *, annotations=None, predictions=None) -> dict:
     """A task with its counters; pass ``annotations``/``predictions`` lists to nest them."""
-    body = {
-        "id": task.pk,
-        "project": task.project_id,
-        "data": task.data,
-        "meta": task.meta,
-        "is_labeled": task.is_labeled,
-        "total_annotations": task.total_annotations,
-        "cancelled_annotations": task.cancelled_annotations,
-        "total_predictions": task.total_predictions,
-        "created_at": _iso(task.created_at),
-        "updated_at": _iso(task.updated_at),
-    }
-    if annotations is not None:
-        body["annotations"] = [annotation_dict(item, with_reviews=True) for item in annotations]
-    if predictions is not None:
-        body["predictions"] = [prediction_dict(item) for item in predictions]
-    return body
+    return task_row(
+        _columns(task, TASK_COLUMNS),
+        annotations=(
+            None if annotations is None
+            else [annotation_dict(item, with_reviews=True) for item in annotations]
+        ),
+        predictions=None if predictions is None else [prediction_dict(p) for p in predictions],
+    )
