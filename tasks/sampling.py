@@ -11,6 +11,12 @@ Samplers must keep to orders an index can serve, because the stream runs them on
 request: with a million tasks, an ``ORDER BY random()`` or an ``AVG()`` over all the
 predictions costs hundreds of milliseconds, an index walk well under one.
 
+Orders start with the index's leading columns (``project_id, is_labeled``): they are
+constant under the candidates' filter, so the order is unchanged, but it tells the
+PostgreSQL planner that only the (project, is_labeled, ...) index serves it without a
+sort. Otherwise it may walk the primary key and filter, which is fast only while the
+finished tasks are not all at the front (they are, in a sequential project).
+
 Register a new mode (active learning will be one) with ``@sampler("name")``; the name
 is the value of ``Project.sampling``.
 """
@@ -20,7 +26,7 @@ from collections.abc import Callable, Iterable
 
 from django.apps import apps
 from django.db import connection
-from django.db.models import F, Max, Min, QuerySet
+from django.db.models import F, QuerySet
 
 from projects.models import Project
 from tasks.models import Task
@@ -42,10 +48,14 @@ def sampler_for(project: Project) -> Sampler:
     return SAMPLERS.get(project.sampling, SAMPLERS[Project.Sampling.SEQUENTIAL])
 
 
+BY_ID = ("project_id", "is_labeled", "id")
+BY_ID_DESC = ("-project_id", "-is_labeled", "-id")
+
+
 @sampler(Project.Sampling.SEQUENTIAL)
 def sequential(*, project: Project, candidates: QuerySet) -> Iterable[QuerySet]:
     """By id: index ``task_project_labeled`` (project, is_labeled, id)."""
-    yield candidates.order_by("id")
+    yield candidates.order_by(*BY_ID)
 
 
 @sampler(Project.Sampling.UNIFORM)
@@ -57,23 +67,24 @@ def uniform(*, project: Project, candidates: QuerySet, rng: random.Random | None
     at 1M tasks). A task after a long run of finished ones is a little more likely to
     come up; for spreading annotators over a project that does not matter.
     """
-    bounds = Task.objects.filter(project=project, is_labeled=False).aggregate(
-        low=Min("id"), high=Max("id")
-    )
-    if bounds["low"] is None:
-        yield candidates.order_by("id")
+    open_tasks = Task.objects.filter(project=project, is_labeled=False).values_list("id", flat=True)
+    low = open_tasks.order_by(*BY_ID).first()
+    if low is None:
         return
-    pivot = (rng or random).randint(bounds["low"], bounds["high"])
-    yield candidates.filter(id__gte=pivot).order_by("id")
-    yield candidates.filter(id__lt=pivot).order_by("id")
+    high = open_tasks.order_by(*BY_ID_DESC).first()
+    pivot = (rng or random).randint(low, high)
+    yield candidates.filter(id__gte=pivot).order_by(*BY_ID)
+    yield candidates.filter(id__lt=pivot).order_by(*BY_ID)
 
 
 @sampler(Project.Sampling.SCORE_MIN)
 def prediction_score_min(*, project: Project, candidates: QuerySet) -> Iterable[QuerySet]:
     """Lowest mean prediction score first, then tasks without a score, by id.
     Index ``task_project_score`` (project, is_labeled, prediction_score, id)."""
-    yield candidates.filter(prediction_score__isnull=False).order_by("prediction_score", "id")
-    yield candidates.filter(prediction_score__isnull=True).order_by("id")
+    yield candidates.filter(prediction_score__isnull=False).order_by(
+        "project_id", "is_labeled", "prediction_score", "id"
+    )
+    yield candidates.filter(prediction_score__isnull=True).order_by(*BY_ID)
 
 
 @sampler(Project.Sampling.SCORE_MAX)
@@ -81,9 +92,9 @@ def prediction_score_max(*, project: Project, candidates: QuerySet) -> Iterable[
     """Highest mean prediction score first (ties: newest first, so that the same index
     serves the order read backwards), then tasks without a score, by id."""
     yield candidates.filter(prediction_score__isnull=False).order_by(
-        F("prediction_score").desc(), "-id"
+        "-project_id", "-is_labeled", F("prediction_score").desc(), "-id"
     )
-    yield candidates.filter(prediction_score__isnull=True).order_by("id")
+    yield candidates.filter(prediction_score__isnull=True).order_by(*BY_ID)
 
 
 def prediction_scores_refresh(*, project_id: int | None = None, task_ids=None) -> int:

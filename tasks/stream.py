@@ -30,7 +30,7 @@ ignored there and the same code stays correct.
 
 from django.apps import apps
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet, Value
+from django.db.models import F, OuterRef, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from projects.models import Project
@@ -49,14 +49,23 @@ def eligible_tasks(*, project: Project, user, now) -> QuerySet:
 
     ``is_labeled=False`` leads so that the (project, is_labeled, ...) indexes skip the
     finished tasks; the overlap check itself reads the counters and live locks.
+
+    "Not annotated by the user" is a scalar subquery (``(SELECT id ... LIMIT 1) IS
+    NULL``), not ``NOT EXISTS``: PostgreSQL turns a NOT EXISTS into an anti-join that
+    reads all of the user's annotations (in every project) on each call, which grows
+    with the user's day; the scalar form stays one probe of the (task, completed_by)
+    index per candidate looked at.
     """
     Annotation = apps.get_model("annotations", "Annotation")
-    done_by_user = Annotation.objects.filter(task=OuterRef("pk"), completed_by=user)
+    done_by_user = Annotation.objects.filter(task=OuterRef("pk"), completed_by=user).values("pk")[:1]
     return (
         Task.objects.filter(project=project, is_labeled=False)
-        .alias(others_locks=locks.live_locks_by_others(user=user, now=now))
+        .alias(
+            others_locks=locks.live_locks_by_others(user=user, now=now),
+            done_by_user=Subquery(done_by_user),
+        )
         .filter(total_annotations__lt=Value(project.maximum_annotations) - F("others_locks"))
-        .filter(~Exists(done_by_user))
+        .filter(done_by_user__isnull=True)
     )
 
 
