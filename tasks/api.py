@@ -4,7 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labelhub.errors import ApiError
-from labelhub.pagination import paginate
+from labelhub.pagination import page_params
 from projects import permissions as perms
 from tasks import selectors, services
 from tasks.models import Task
@@ -37,27 +37,64 @@ class TaskPatchIn(serializers.Serializer):
 
 
 class TaskListApi(APIView):
+    # Label Studio 0.x's ``order`` values, as Data Manager orderings.
+    ORDERS = {"id": [], "-id": ["-tasks:id"], "completed_at": ["tasks:completed_at"],
+              "-completed_at": ["-tasks:completed_at"]}
+
     def get(self, request):
+        """Tasks of a project, filtered and ordered by the Data Manager engine.
+
+        ``query`` takes Label Studio's Data Manager query (and ``view`` a saved tab); those
+        need the Data Manager capability (admins, reviewers). ``page``/``page_size`` page by
+        number as before; ``after`` (a cursor, "" for the first page) pages by keyset
+        instead, and the answer then carries ``next_after``.
+        """
+        from tasks import dm_api
+        from tasks.dm import selectors as dm
+
         project_id = request.query_params.get("project")
         if not project_id:
             raise ApiError("project is required", [{"field": "project", "message": "required"}])
-        project = perms.project_for(request.user, project_id)
-        order = request.query_params.get("order") or "id"
-        if order not in selectors.ORDERINGS:
+        params = request.query_params
+        uses_dm = any(params.get(name) not in (None, "") for name in ("query", "view", "tabID"))
+        project = perms.project_for(request.user, project_id, perms.DATA_MANAGER if uses_dm else perms.VIEW)
+        order = params.get("order") or "id"
+        if order not in self.ORDERS:
             raise ApiError(
-                f"order must be one of {', '.join(selectors.ORDERINGS)}",
+                f"order must be one of {', '.join(self.ORDERS)}",
                 [{"field": "order", "message": f"unknown ordering {order!r}"}],
             )
-        queryset = selectors.task_queryset(project=project, order=order)
-        if request.query_params.get("only_annotated") in ("true", "1", "True"):
-            queryset = queryset.filter(total_annotations__gt=0)
-        totals = selectors.task_totals(queryset)
-        full = request.query_params.get("fields") == "all"
-        if full:
-            queryset = selectors.with_nested(queryset, user=request.user, project=project)
-        _, items = paginate(request, queryset, count=totals["total"])
-        tasks = [nested_task_dict(task) if full else task_dict(task) for task in items]
-        return Response({"tasks": tasks, **totals})
+        query = dm_api.request_query(request, project)
+        if not query.ordering and self.ORDERS[order]:
+            query.ordering = dm.parse_query({"ordering": self.ORDERS[order]}).ordering
+        if params.get("only_annotated") in ("true", "1", "True"):
+            only = {"filter": "filter:tasks:total_annotations", "operator": "greater", "value": 0, "type": "Number"}
+            extra = dm.parse_query({"filters": {"items": [only]}}).items
+            if query.conjunction == "or" and query.items:
+                raise ApiError("only_annotated cannot be combined with an 'or' query")
+            query.items = [*query.items, *extra]
+        page, size = page_params(request)
+        after = params.get("after")
+        full = params.get("fields") == "all"
+        decorate = (lambda qs: selectors.with_nested(qs, user=request.user, project=project)) if full else None
+        rows, cursor = dm.tasks_page(project=project, query=query, after=after, page=page, size=size,
+                                     decorate=decorate)
+        if after is None and page > 1 and not rows:
+            raise NotFound("Invalid page.")
+        annotators = None if full else dm.annotators_of([t.pk for t in rows])
+        tasks = []
+        for task in rows:
+            item = nested_task_dict(task) if full else task_dict(task)
+            users = (
+                sorted({a.completed_by_id for a in task.annotations.all() if a.completed_by_id})
+                if full else annotators.get(task.pk, [])
+            )
+            item.update(dm_api.row_extras(task, users))
+            tasks.append(item)
+        body = {"tasks": tasks, **dm.tasks_counts(project=project, query=query)}
+        if after is not None:
+            body["next_after"] = cursor
+        return Response(body)
 
     def post(self, request):
         data = TaskIn(data=request.data)

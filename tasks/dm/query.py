@@ -167,7 +167,8 @@ def parse_filters(filters: Any, *, known: frozenset[str]) -> tuple[str, list[Fil
     conjunction = filters.get("conjunction", "and")
     if conjunction not in CONJUNCTIONS:
         raise QueryError("must be 'and' or 'or'", field="filters.conjunction")
-    items = filters.get("items") or []
+    items = filters.get("items")
+    items = [] if items is None else items
     if not isinstance(items, list):
         raise QueryError("must be a list", field="filters.items")
     if len(items) > MAX_ITEMS:

@@ -226,19 +226,23 @@ def row_annotations(queryset: QuerySet, ctx: cols.Ctx) -> QuerySet:
     )
 
 
-def _rows(ids: list[int], ctx: cols.Ctx) -> list[Task]:
+def _rows(ids: list[int], ctx: cols.Ctx, decorate=None) -> list[Task]:
     """The page's tasks with their row columns, in ``ids`` order. A second query: the
     per-row subqueries then run for this page only, never under a sort of every row."""
-    by_id = {task.pk: task for task in row_annotations(Task.objects.filter(pk__in=ids), ctx)}
+    queryset = row_annotations(Task.objects.filter(pk__in=ids), ctx)
+    if decorate is not None:
+        queryset = decorate(queryset)
+    by_id = {task.pk: task for task in queryset}
     return [by_id[i] for i in ids if i in by_id]
 
 
 def tasks_page(*, project, query: dmq.Query, after: str | None = None, page: int = 1,
-               size: int = DEFAULT_PAGE_SIZE) -> tuple[list[Task], str | None]:
+               size: int = DEFAULT_PAGE_SIZE, decorate=None) -> tuple[list[Task], str | None]:
     """One page of tasks and the cursor of the next page (None at the end).
 
     ``after`` is None: page ``page`` by OFFSET (the task API's contract). ``after`` is a
-    cursor, or "" for the first page: keyset pagination.
+    cursor, or "" for the first page: keyset pagination. ``decorate`` may add prefetches
+    to the rows' queryset.
     """
     ctx = cols.Ctx.for_project(project)
     size = max(1, min(size, MAX_PAGE_SIZE))
@@ -248,8 +252,18 @@ def tasks_page(*, project, query: dmq.Query, after: str | None = None, page: int
         queryset = queryset.filter(_after(names, descs, _decode(after, len(names))))
     offset = 0 if after is not None else (page - 1) * size
     with bounded(query.has_regex):
-        keys = list(queryset.values_list(*names)[offset:offset + size + 1])
-        rows = _rows([k[-1] for k in keys[:size]], ctx)
+        if names == ["id"]:
+            # Ordered by id alone: an index walk with no sort, so the row columns can be
+            # computed in the same query, for the page's rows only.
+            rows_qs = row_annotations(queryset, ctx)
+            if decorate is not None:
+                rows_qs = decorate(rows_qs)
+            rows = list(rows_qs[offset:offset + size + 1])
+            keys = [(t.pk,) for t in rows]
+            rows = rows[:size]
+        else:
+            keys = list(queryset.values_list(*names)[offset:offset + size + 1])
+            rows = _rows([k[-1] for k in keys[:size]], ctx, decorate)
     cursor = _encode(list(keys[size - 1])) if len(keys) > size else None
     return rows, cursor
 
@@ -258,14 +272,6 @@ def tasks_counts(*, project, query: dmq.Query) -> dict:
     """``{total, total_annotations, total_predictions}`` of what the filters leave."""
     queryset = task_queryset(project=project, query=query)
     with bounded(query.has_regex):
-        if not query.items and query.selection is None:
-            return {
-                "total": queryset.count(),
-                **queryset.aggregate(
-                    total_annotations=Coalesce(Sum("total_annotations"), 0),
-                    total_predictions=Coalesce(Sum("total_predictions"), 0),
-                ),
-            }
         return queryset.order_by().aggregate(
             total=Count("id"),
             total_annotations=Coalesce(Sum("total_annotations"), 0),
