@@ -47,7 +47,9 @@ class TaskListApi(APIView):
         ``query`` takes Label Studio's Data Manager query (and ``view`` a saved tab); those
         need the Data Manager capability (admins, reviewers). ``page``/``page_size`` page by
         number as before; ``after`` (a cursor, "" for the first page) pages by keyset
-        instead, and the answer then carries ``next_after``.
+        instead: the answer then carries ``next_after``, and the totals only with
+        ``totals=true`` (counting is the slow part at scale; ``/api/dm/count/`` gives it
+        apart, which is how the Data Manager page shows "Found").
         """
         from tasks import dm_api
         from tasks.dm import selectors as dm
@@ -91,7 +93,9 @@ class TaskListApi(APIView):
             )
             item.update(dm_api.row_extras(task, users))
             tasks.append(item)
-        body = {"tasks": tasks, **dm.tasks_counts(project=project, query=query)}
+        body = {"tasks": tasks}
+        if after is None or params.get("totals") in ("true", "1", "True"):
+            body.update(dm.tasks_counts(project=project, query=query))
         if after is not None:
             body["next_after"] = cursor
         return Response(body)

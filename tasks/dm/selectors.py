@@ -75,13 +75,21 @@ def _grouped_exists(model_qs: QuerySet, conds: list[tuple[str, cols.Cond]], conj
     return [Q(Exists(model_qs.filter(_combine(list(g.values()), "and")))) for g in groups]
 
 
-def filter_condition(conjunction: str, items: list[dmq.FilterItem], ctx: cols.Ctx) -> Q:
-    """The task-level condition of a list of filter items."""
+def filter_condition(conjunction: str, items: list[dmq.FilterItem], ctx: cols.Ctx,
+                     task_bound: Q | None = None) -> Q:
+    """The task-level condition of a list of filter items.
+
+    ``task_bound`` (a condition on ``task_id``) is repeated inside each EXISTS: a keyset
+    page after task id X then reads annotations from X on, where PostgreSQL would not
+    carry ``id > X`` over to the joined side by itself.
+    """
     Annotation, Prediction = cols.model("Annotation"), cols.model("Prediction")
     related = {
         "annotation": Annotation.objects.filter(task=OuterRef("pk")),
         "prediction": Prediction.objects.filter(task=OuterRef("pk")),
     }
+    if task_bound is not None:
+        related = {scope: qs.filter(task_bound) for scope, qs in related.items()}
     parts: list[Q] = []
     positive: dict[str, list] = {"annotation": [], "prediction": []}
     for item in items:
@@ -98,12 +106,13 @@ def filter_condition(conjunction: str, items: list[dmq.FilterItem], ctx: cols.Ct
     return _combine(parts, conjunction)
 
 
-def task_queryset(*, project, query: dmq.Query, ctx: cols.Ctx | None = None) -> QuerySet:
+def task_queryset(*, project, query: dmq.Query, ctx: cols.Ctx | None = None,
+                  task_bound: Q | None = None) -> QuerySet:
     """Tasks of the project left by the query's filters and ``selectedItems`` (unordered)."""
     ctx = ctx or cols.Ctx.for_project(project)
     queryset = Task.objects.filter(project=project)
     if query.items:
-        queryset = queryset.filter(filter_condition(query.conjunction, query.items, ctx))
+        queryset = queryset.filter(filter_condition(query.conjunction, query.items, ctx, task_bound))
     selection = query.selection
     if selection is not None:
         if selection.all:
@@ -246,10 +255,15 @@ def tasks_page(*, project, query: dmq.Query, after: str | None = None, page: int
     """
     ctx = cols.Ctx.for_project(project)
     size = max(1, min(size, MAX_PAGE_SIZE))
-    queryset = task_queryset(project=project, query=query, ctx=ctx)
+    keys = _order_keys(query, ctx)
+    values = _decode(after, len(keys)) if after else None
+    bound = None
+    if values is not None and len(keys) == 1:  # ordered by id alone
+        bound = Q(task_id__lt=values[0]) if keys[0][1] else Q(task_id__gt=values[0])
+    queryset = task_queryset(project=project, query=query, ctx=ctx, task_bound=bound)
     queryset, names, descs = ordered(queryset, query, ctx)
-    if after:
-        queryset = queryset.filter(_after(names, descs, _decode(after, len(names))))
+    if values is not None:
+        queryset = queryset.filter(_after(names, descs, values))
     offset = 0 if after is not None else (page - 1) * size
     with bounded(query.has_regex):
         if names == ["id"]:
