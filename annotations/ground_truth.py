@@ -80,3 +80,16 @@ def ground_truth_stats(*, project: Project) -> dict:
     """For the manager page: how many completions there are and how many are marked."""
     completions = Annotation.objects.filter(project=project, was_cancelled=False)
     return {"completions": completions.count(), "ground_truth": completions.filter(ground_truth=True).count()}
+
+
+def ground_truth_preview(*, project: Project, filters) -> dict:
+    """How many completions ``filters`` match and how many of those are ground truth,
+    with the project's totals (the manager's step 1)."""
+    conjunction, items = dm.parse_filters(filters)
+    with bounded(any(i.operator == "regex" for i in items)):
+        matching = dm.annotation_queryset(project=project, filters=filters)
+        matched = matching.count()
+        already = matching.filter(ground_truth=True).count()
+    stats = ground_truth_stats(project=project)
+    return {"matched": matched, "ground_truth": already, "project_ground_truth": stats["ground_truth"],
+            "project_completions": stats["completions"]}

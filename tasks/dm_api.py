@@ -240,6 +240,22 @@ class GroundTruthSampleApi(APIView):
         return Response(result)
 
 
+class GroundTruthPreviewIn(serializers.Serializer):
+    filters = serializers.JSONField(required=False, default=None, allow_null=True)
+
+
+class GroundTruthPreviewApi(APIView):
+    """How many completions a filter matches, before marking."""
+
+    def post(self, request, pk):
+        from annotations.ground_truth import ground_truth_preview
+
+        project = perms.project_for(request.user, pk, perms.MANAGE)
+        data = GroundTruthPreviewIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(ground_truth_preview(project=project, filters=data.validated_data.get("filters")))
+
+
 class GroundTruthResetApi(APIView):
     def post(self, request, pk):
         from annotations.ground_truth import ground_truth_reset

@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/projects/<int:pk>/verify/next/", dm_api.VerifyNextApi.as_view()),
     path("api/projects/<int:pk>/verify/progress/", dm_api.VerifyProgressApi.as_view()),
     path("api/projects/<int:pk>/ground-truth/sample/", dm_api.GroundTruthSampleApi.as_view()),
+    path("api/projects/<int:pk>/ground-truth/preview/", dm_api.GroundTruthPreviewApi.as_view()),
     path("api/projects/<int:pk>/ground-truth/reset/", dm_api.GroundTruthResetApi.as_view()),
 ]

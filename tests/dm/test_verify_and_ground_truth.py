@@ -111,3 +111,11 @@ def test_single_completion_ground_truth_patch(client_for, reviewer, world):
     pk = world.annotations["t0_cat"].pk
     response = client_for(reviewer).patch(f"/api/annotations/{pk}/", {"ground_truth": True}, format="json")
     assert response.status_code == 200 and response.json()["ground_truth"] is True
+
+
+def test_ground_truth_preview(api, world, second_annotator):
+    url = f"/api/projects/{world.project.pk}/ground-truth/preview"
+    everything = api.post(url, {}, format="json").json()
+    assert everything == {"matched": 4, "ground_truth": 1, "project_ground_truth": 1, "project_completions": 4}
+    filters = {"conjunction": "and", "items": [item("annotators", "contains", second_annotator.pk, "List")]}
+    assert api.post(url, {"filters": filters}, format="json").json()["matched"] == 2

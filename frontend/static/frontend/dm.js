@@ -1,0 +1,319 @@
+/* The Data Manager page: the "Found" count, column hiding, selection and bulk actions,
+ * deleting a task, saving a tab, the quick view's editor preview, and the import and
+ * export dialogs. Everything goes through the REST API (LabelHubEditor.api when the
+ * editor assets are loaded, else a local fetch helper with the CSRF token).
+ */
+(function () {
+  "use strict";
+
+  function readJSON(id) {
+    var element = document.getElementById(id);
+    return element ? JSON.parse(element.textContent) : null;
+  }
+
+  var page = readJSON("dm-data");
+  var filterOptions = readJSON("dm-filter-options") || {};
+  var $ = function (selector, root) { return (root || document).querySelector(selector); };
+  var $$ = function (selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); };
+
+  function csrfToken() {
+    var input = $("input[name=csrfmiddlewaretoken]");
+    if (input) return input.value;
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function request(method, url, body, raw) {
+    var options = { method: method, credentials: "same-origin", headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() } };
+    if (raw) options.body = raw;
+    else if (body !== undefined) { options.headers["Content-Type"] = "application/json"; options.body = JSON.stringify(body); }
+    return fetch(url, options).then(function (response) {
+      if (response.status === 204) return { _status: 204 };
+      return response.json().catch(function () { return {}; }).then(function (json) {
+        if (!response.ok) {
+          var error = new Error(json.detail || ("HTTP " + response.status));
+          error.body = json;
+          throw error;
+        }
+        json._status = response.status;
+        return json;
+      });
+    });
+  }
+
+  var queryParam = encodeURIComponent(JSON.stringify(page.query || {}));
+
+  /* ------------------------------------------------------------ Found count */
+  var found = $("[data-found]");
+  if (found) {
+    request("GET", "/api/dm/count/?project=" + page.project + "&query=" + queryParam).then(function (counts) {
+      found.textContent = counts.total.toLocaleString();
+      found.setAttribute("data-count", counts.total);
+      var totals = $("[data-totals]");
+      if (totals) totals.textContent = "(" + counts.total_annotations.toLocaleString() + " annotations, " + counts.total_predictions.toLocaleString() + " predictions)";
+    }).catch(function (error) { found.textContent = "?"; found.title = error.message; });
+  }
+
+  /* ------------------------------------------------------------- filters */
+  var form = $("#dm-form");
+  if (form && window.DMFilters) window.DMFilters.init(form, filterOptions);
+  $$("[data-autosubmit]").forEach(function (element) {
+    element.addEventListener("change", function () { form.submit(); });
+  });
+  var viewSelect = $("[data-view-select]");
+  if (viewSelect) {
+    viewSelect.addEventListener("change", function () {
+      var params = new URLSearchParams();
+      params.set("mode", page.mode);
+      if (viewSelect.value) params.set("view", viewSelect.value);
+      window.location.search = params.toString();
+    });
+  }
+  var saveView = $("[data-save-view]");
+  if (saveView) {
+    saveView.addEventListener("click", function () {
+      var title = window.prompt("Name of the new tab", "My tab");
+      if (!title) return;
+      var filters = window.DMFilters ? window.DMFilters.toQuery(form) : (page.query.filters || {});
+      var data = { title: title, filters: filters, ordering: page.query.ordering || [], hiddenColumns: { explore: hiddenColumns() } };
+      request("POST", "/api/dm/views/", { project: page.project, data: data }).then(function (view) {
+        window.location.search = "mode=" + page.mode + "&view=" + view.id;
+      }).catch(function (error) { window.alert("Not saved: " + error.message); });
+    });
+  }
+
+  /* ------------------------------------------------------ columns hide/show */
+  var storageKey = "labelhub.dm.hidden." + page.project;
+  function hiddenColumns() {
+    try { return JSON.parse(window.localStorage.getItem(storageKey) || "[]"); } catch (e) { return []; }
+  }
+  function applyColumns() {
+    var hidden = hiddenColumns();
+    $$("[data-toggle-column]").forEach(function (box) { box.checked = hidden.indexOf(box.getAttribute("data-toggle-column")) < 0; });
+    $$("[data-dm-table] [data-col]").forEach(function (cell) { cell.hidden = hidden.indexOf(cell.getAttribute("data-col")) >= 0; });
+  }
+  $$("[data-toggle-column]").forEach(function (box) {
+    box.addEventListener("change", function () {
+      var key = box.getAttribute("data-toggle-column");
+      var hidden = hiddenColumns().filter(function (k) { return k !== key; });
+      if (!box.checked) hidden.push(key);
+      window.localStorage.setItem(storageKey, JSON.stringify(hidden));
+      applyColumns();
+    });
+  });
+  applyColumns();
+
+  /* --------------------------------------------------- selection and actions */
+  var bulk = $("[data-bulk]");
+  var allFound = false;
+  function selectedIds() {
+    return $$("[data-select-task]").filter(function (box) { return box.checked; }).map(function (box) { return Number(box.getAttribute("data-select-task")); });
+  }
+  function updateBulk() {
+    if (!bulk) return;
+    var ids = selectedIds();
+    bulk.hidden = !ids.length && !allFound;
+    var count = allFound ? (found && found.getAttribute("data-count") || "all") + " (all found)" : ids.length;
+    $("[data-selected-count]", bulk).textContent = count + " selected";
+  }
+  $$("[data-select-task]").forEach(function (box) { box.addEventListener("change", function () { if (!box.checked) allFound = allFound && false; updateBulk(); }); });
+  var selectPage = $("[data-select-page]");
+  if (selectPage) {
+    selectPage.addEventListener("change", function () {
+      $$("[data-select-task]").forEach(function (box) { box.checked = selectPage.checked; });
+      if (!selectPage.checked) allFound = false;
+      updateBulk();
+    });
+  }
+  var selectAll = $("[data-select-all-found]");
+  if (selectAll) {
+    selectAll.addEventListener("click", function () {
+      allFound = true;
+      $$("[data-select-task]").forEach(function (box) { box.checked = true; });
+      if (selectPage) selectPage.checked = true;
+      updateBulk();
+    });
+  }
+
+  function runAction(actionId, selection, confirmText) {
+    if (confirmText && !window.confirm(confirmText)) return Promise.resolve(null);
+    var body = { selectedItems: selection, filters: page.query.filters || { conjunction: "and", items: [] }, ordering: page.query.ordering || [] };
+    var status = $("[data-action-status]");
+    if (status) status.textContent = "Working…";
+    return request("POST", "/api/dm/actions/?id=" + encodeURIComponent(actionId) + "&project=" + page.project, body).then(function (result) {
+      if (status) status.textContent = result.detail;
+      window.location.reload();
+      return result;
+    }).catch(function (error) {
+      if (status) { status.textContent = "Failed: " + error.message; status.classList.add("error"); }
+      else window.alert(error.message);
+    });
+  }
+
+  var runButton = $("[data-run-action]");
+  if (runButton) {
+    runButton.addEventListener("click", function () {
+      var select = $("[data-action-select]");
+      var chosen = select.options[select.selectedIndex];
+      var selection = allFound
+        ? { all: true, excluded: $$("[data-select-task]").filter(function (b) { return !b.checked; }).map(function (b) { return Number(b.getAttribute("data-select-task")); }) }
+        : { all: false, included: selectedIds() };
+      var text = chosen.getAttribute("data-confirm") || ("Run \"" + chosen.textContent + "\" on the selected tasks?");
+      runAction(select.value, selection, text);
+    });
+  }
+  $$("[data-delete-task]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var id = Number(button.getAttribute("data-delete-task"));
+      runAction("delete_tasks", { all: false, included: [id] }, "Delete task " + id + " with its annotations and predictions?");
+    });
+  });
+
+  /* ------------------------------------------------------------ quick view */
+  var list = $("[data-quick-list]");
+  var editorRoot = $("[data-quick-editor]");
+  var handle = null;
+  var current = null;
+  function showTask(id) {
+    if (!editorRoot || !window.LabelHubEditor) return;
+    current = id;
+    $$("[data-quick-list] li").forEach(function (li) { li.classList.toggle("active", li.getAttribute("data-task-id") === String(id)); });
+    var title = $("[data-preview-title]");
+    title.textContent = "Task #" + id + " — loading…";
+    request("GET", "/api/tasks/" + id + "/").then(function (task) {
+      if (current !== id) return;
+      if (handle) { handle.destroy(); handle = null; }
+      editorRoot.innerHTML = "";
+      var mountPoint = document.createElement("div");
+      editorRoot.appendChild(mountPoint);
+      title.innerHTML = "";
+      var link = document.createElement("a");
+      link.href = "/projects/" + page.project + "/tasks/" + id;
+      link.textContent = "Task #" + id;
+      title.appendChild(link);
+      title.appendChild(document.createTextNode(" · " + task.annotations.length + " annotations · " + task.predictions.length + " predictions"));
+      handle = window.LabelHubEditor.mount(mountPoint, {
+        config: page.config, task: task, user: page.user, interfaces: "task", readOnly: true,
+        onLoad: function () { editorRoot.setAttribute("data-loaded-task", String(id)); },
+      });
+    }).catch(function (error) { title.textContent = "Task #" + id + ": " + error.message; });
+  }
+  if (list) {
+    $$("[data-quick-task]", list).forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return; // new tab/window
+        event.preventDefault();
+        showTask(Number(link.getAttribute("data-quick-task")));
+      });
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+      if (event.target.closest && event.target.closest("input, select, textarea, [contenteditable]")) return;
+      var items = $$("[data-quick-task]", list).map(function (a) { return Number(a.getAttribute("data-quick-task")); });
+      if (!items.length) return;
+      var index = items.indexOf(current);
+      index = event.key === "ArrowDown" ? Math.min(items.length - 1, index + 1) : Math.max(0, index - 1);
+      event.preventDefault();
+      showTask(items[index]);
+      var item = $("[data-quick-list] li[data-task-id='" + items[index] + "']");
+      if (item && item.scrollIntoView) item.scrollIntoView({ block: "nearest" });
+    });
+    var first = $("[data-quick-task]", list);
+    if (first) {
+      var wanted = new URLSearchParams(window.location.search).get("task");
+      var start = function () { showTask(wanted ? Number(wanted) : Number(first.getAttribute("data-quick-task"))); };
+      if (window.LabelHubEditor) start(); else window.addEventListener("load", start);
+    }
+  }
+
+  /* --------------------------------------------------------------- dialogs */
+  $$("[data-open-dialog]").forEach(function (button) {
+    button.addEventListener("click", function () { var d = document.getElementById(button.getAttribute("data-open-dialog")); if (d) d.showModal(); });
+  });
+  $$("[data-close-dialog]").forEach(function (button) {
+    button.addEventListener("click", function () { button.closest("dialog").close(); });
+  });
+
+  var importForm = $("[data-import-form]");
+  if (importForm) {
+    var tab = "upload";
+    var status = $("[data-import-status]", importForm);
+    var progress = $("[data-import-progress]", importForm);
+    $$("[data-import-tab]", importForm).forEach(function (button) {
+      button.addEventListener("click", function () {
+        tab = button.getAttribute("data-import-tab");
+        $$("[data-import-tab]", importForm).forEach(function (b) { var on = b === button; b.classList.toggle("active", on); b.setAttribute("aria-selected", on); });
+        $$("[data-import-panel]", importForm).forEach(function (panel) { panel.hidden = panel.getAttribute("data-import-panel") !== tab; });
+      });
+    });
+    var importUrl = "/api/projects/" + page.project + "/import";
+    function done(result) {
+      if (result && (result._status === 202 || result.status === "queued" || result.status === "in_progress")) return poll(result);
+      progress.hidden = false; progress.value = 100;
+      status.classList.remove("error");
+      status.textContent = "Imported " + (result.task_count || 0) + " tasks, " + (result.annotation_count || 0) + " annotations, " + (result.prediction_count || 0) + " predictions.";
+      window.setTimeout(function () { window.location.reload(); }, 800);
+    }
+    function fail(error) {
+      progress.hidden = true;
+      status.classList.add("error");
+      var errors = (error.body && error.body.errors) || [];
+      status.textContent = "Import failed: " + error.message + (errors.length > 1 ? " (" + errors.length + " problems)" : "");
+    }
+    /* A background import answers with a job; its status URL is polled for progress. */
+    function poll(job) {
+      var url = job.status_url || job.url || ("/api/projects/" + page.project + "/imports/" + (job.import || job.id) + "/");
+      progress.hidden = false;
+      status.textContent = "Importing in the background…";
+      return request("GET", url).then(function (state) {
+        var total = state.total || state.task_count_total || 0;
+        var doneCount = state.processed || state.task_count || 0;
+        if (total) progress.value = Math.round(100 * doneCount / total);
+        if (state.status === "completed" || state.status === "done" || state.status === "finished") return done(state);
+        if (state.status === "failed") throw new Error(state.error || "the import failed");
+        return new Promise(function (resolve) { window.setTimeout(resolve, 1000); }).then(function () { return poll(job); });
+      });
+    }
+    function pasteBody(text) {
+      var trimmed = text.trim();
+      if (trimmed[0] === "[" || trimmed[0] === "{") return { json: trimmed };
+      var firstLine = trimmed.split("\n")[0];
+      var name = firstLine.indexOf("\t") >= 0 ? "pasted.tsv" : firstLine.indexOf(",") >= 0 ? "pasted.csv" : "pasted.txt";
+      var data = new FormData();
+      data.append("file", new Blob([text], { type: "text/plain" }), name);
+      return { form: data };
+    }
+    $("[data-import-submit]", importForm).addEventListener("click", function () {
+      status.textContent = "Importing…"; status.classList.remove("error");
+      progress.hidden = false; progress.removeAttribute("value");
+      var work;
+      if (tab === "upload") {
+        var files = $("[data-import-files]", importForm).files;
+        if (!files.length) { fail(new Error("choose a file")); return; }
+        var data = new FormData();
+        Array.prototype.forEach.call(files, function (file) { data.append("file", file, file.name); });
+        work = request("POST", importUrl, undefined, data);
+      } else if (tab === "paste") {
+        var text = $("[data-import-paste]", importForm).value;
+        if (!text.trim()) { fail(new Error("paste some tasks")); return; }
+        var body = pasteBody(text);
+        work = body.json ? request("POST", importUrl, JSON.parse(body.json)) : request("POST", importUrl, undefined, body.form);
+      } else {
+        var url = $("[data-import-url]", importForm).value;
+        if (!url) { fail(new Error("enter a URL")); return; }
+        var form = new FormData();
+        form.append("url", url);
+        work = request("POST", importUrl, undefined, form);
+      }
+      work.then(done).catch(fail);
+    });
+    var sample = $("[data-add-sample-task]", importForm);
+    sample.addEventListener("click", function () {
+      status.textContent = "Adding a sample task…"; status.classList.remove("error");
+      request("GET", "/api/projects/" + page.project + "/sample-task").then(function (body) {
+        var task = body.sample_task || body;
+        return request("POST", importUrl, [task]);
+      }).then(done).catch(fail);
+    });
+  }
+})();
