@@ -1,56 +1,209 @@
+"""Import endpoints: the import itself, background job status, samples.
+
+``POST /api/projects/{id}/import`` takes a JSON body (a list of tasks, one task or a
+cloud manifest), multipart files, or ``url=`` (form field or query parameter). Small
+imports run in the request and answer ``{task_count, annotation_count, prediction_count,
+duration}``; imports above the thresholds answer ``{"import": id}`` at once and run as a
+Celery job, whose state ``GET /api/projects/{id}/imports/{import_id}/`` reports.
+"""
+
+import shutil
+import zipfile
+
+import orjson
+import rarfile
 from django.conf import settings
+from django.db import transaction
+from django.http import HttpResponse
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from importers import parsers, services
+from importers import samples, ssrf
+from importers.jobs import job_check_alive, job_create, progress_read
+from importers.manifests import KINDS, is_manifest
+from importers.models import ImportJob
+from importers.services import files_import, parsed_config
+from importers.sources import ImportFile, file_kind, spool_stream, spool_upload, work_dir
 from labelhub.errors import ApiError
 from projects import permissions as perms
-from projects.label_config import ParsedConfig
 
 
 def _flag(request, name: str) -> bool:
-    return str(request.query_params.get(name, "")).lower() in {"1", "true", "yes"}
+    value = request.query_params.get(name)
+    if value is None and request.content_type.startswith(("multipart/", "application/x-www-form")):
+        value = request.data.get(name)
+    return str(value or "").lower() in {"1", "true", "yes", "on"}
 
 
-def read_body(request) -> bytes:
-    """Read a JSON body straight from the stream, up to LABELHUB_MAX_IMPORT_SIZE.
-
-    The import body can be far larger than DATA_UPLOAD_MAX_MEMORY_SIZE, which guards
-    every other endpoint, so this view reads the stream itself with its own limit.
-    """
-    limit = settings.LABELHUB_MAX_IMPORT_SIZE
+def _gather(request, folder) -> list[ImportFile]:
+    """Spool whatever the request carries to files in ``folder``."""
+    content_type = request.content_type or ""
+    url = request.query_params.get("url")
+    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        url = url or request.data.get("url")
+        uploads = [f for key in request.FILES for f in request.FILES.getlist(key)]
+        if uploads:
+            return [spool_upload(upload, folder, index) for index, upload in enumerate(uploads)]
+        if not url:
+            raise ApiError("No files were uploaded and no url was given.")
+    if url:
+        target = folder / "0000-url"
+        name = ssrf.fetch(str(url).strip(), target)
+        return [ImportFile(target, name)]
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    if declared > limit:
-        raise ApiError(f"The import is larger than the limit of {limit} bytes.", status_code=413)
-    body = request._request.read(limit + 1)
-    if len(body) > limit:
-        raise ApiError(f"The import is larger than the limit of {limit} bytes.", status_code=413)
-    return body
+    return [
+        spool_stream(
+            request._request, folder / "0000-body", "request body", declared=declared, kind="json"
+        )
+    ]
+
+
+def _estimated_tasks(item: ImportFile) -> int:
+    """A cheap count (or upper bound) of the tasks in a file under the byte threshold."""
+    kind = item.kind or file_kind(item.name)
+    if kind == "json":
+        raw = item.path.read_bytes()
+        try:
+            value = orjson.loads(raw.removeprefix(b"\xef\xbb\xbf"))
+        except orjson.JSONDecodeError:
+            return 1  # the import itself reports where
+        if isinstance(value, list):
+            return len(value)
+        if is_manifest(value):
+            return sum(len(v) for k, v in value.items() if k in KINDS and isinstance(v, list))
+        return 1
+    if kind in ("jsonl", "csv", "tsv", "txt"):
+        with open(item.path, "rb") as fh:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")) + 1
+    if kind in ("zip", "rar"):
+        try:
+            opener = zipfile.ZipFile if kind == "zip" else rarfile.RarFile
+            with opener(item.path) as archive:
+                infos = archive.infolist()
+        except (zipfile.BadZipFile, rarfile.Error, OSError):
+            return 1
+        if sum(info.file_size for info in infos) > settings.LABELHUB_ASYNC_IMPORT_BYTES:
+            return settings.LABELHUB_ASYNC_IMPORT_TASKS + 1
+        return len(infos)
+    return 1
+
+
+def runs_in_background(files: list[ImportFile]) -> bool:
+    if sum(item.size for item in files) > settings.LABELHUB_ASYNC_IMPORT_BYTES:
+        return True
+    total = 0
+    for item in files:
+        total += _estimated_tasks(item)
+        if total > settings.LABELHUB_ASYNC_IMPORT_TASKS:
+            return True
+    return False
 
 
 class ProjectImportApi(APIView):
     def post(self, request, pk):
         project = perms.project_for(request.user, pk, perms.MANAGE)
-        parsed = ParsedConfig.from_dict(project.parsed_config)
-        if request.content_type.startswith("multipart/form-data"):
-            uploads = [f for key in request.FILES for f in request.FILES.getlist(key)]
-            if not uploads:
-                raise ApiError("No files were uploaded.")
-            records: list = []
-            for upload in uploads:
-                if upload.size > settings.LABELHUB_MAX_IMPORT_SIZE:
-                    raise ApiError(f"{upload.name} is larger than the import limit.", status_code=413)
-                records.extend(parsers.parse_upload(upload.name, upload.read(), parsed))
-        else:
-            body = read_body(request)
-            if not body.strip():
-                raise ApiError("The request body is empty; send a JSON list of tasks or a task.")
-            records = parsers.json_loads(body)
-            if not isinstance(records, list):
-                records = [records]
-        result = services.tasks_import(project=project, records=records, user=request.user)
+        options = {"skip_duplicate_urls": _flag(request, "skip_duplicate_urls")}
+        folder = work_dir()
+        background = False
+        try:
+            files = _gather(request, folder)
+            if runs_in_background(files):
+                with transaction.atomic():
+                    job = job_create(
+                        project=project, user=request.user, files=files, folder=folder,
+                        options=options,
+                    )
+                background = True
+                return Response({"import": job.pk}, status=status.HTTP_201_CREATED)
+            result = files_import(
+                project=project, files=files, user=request.user, options=options, folder=folder
+            )
+        finally:
+            if not background:
+                shutil.rmtree(folder, ignore_errors=True)
         return Response(
             result.as_dict(with_task_ids=_flag(request, "return_task_ids")),
             status=status.HTTP_201_CREATED,
         )
+
+
+def job_as_dict(job: ImportJob, *, with_task_ids: bool) -> dict:
+    body = {
+        "id": job.pk,
+        "project": job.project_id,
+        "status": job.status,
+        "processed": job.processed,
+        "total": job.total,
+        "progress": 1.0 if job.status == ImportJob.Status.COMPLETED else 0.0,
+        "task_count": job.task_count,
+        "annotation_count": job.annotation_count,
+        "prediction_count": job.prediction_count,
+        "skipped_count": job.skipped_count,
+        "detail": job.detail,
+        "error": job.detail,
+        "errors": job.errors,
+        "files": [item["name"] for item in job.files],
+        "attempts": job.attempts,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "duration": job.duration,
+    }
+    if job.status == ImportJob.Status.IN_PROGRESS:
+        live = progress_read(job)
+        if live:
+            body["processed"] = live.get("processed", 0)
+            done, total = live.get("bytes_done", 0), live.get("bytes_total") or 0
+            body["progress"] = round(min(done / total, 0.99), 4) if total else 0.0
+            if done and total:
+                body["total"] = max(body["processed"], round(body["processed"] * total / done))
+    if with_task_ids:
+        body["task_ids"] = [
+            pk for first, last in job.task_id_ranges for pk in range(first, last + 1)
+        ]
+    return body
+
+
+class ImportJobListApi(APIView):
+    def get(self, request, pk):
+        project = perms.project_for(request.user, pk, perms.MANAGE)
+        jobs = ImportJob.objects.filter(project=project).order_by("-id")[:100]
+        return Response([job_as_dict(job, with_task_ids=False) for job in jobs])
+
+
+class ImportJobApi(APIView):
+    def get(self, request, pk, import_id):
+        project = perms.project_for(request.user, pk, perms.MANAGE)
+        job = ImportJob.objects.filter(project=project, pk=import_id).first()
+        if job is None:
+            raise ApiError("Not found.", status_code=404)
+        job = job_check_alive(job)
+        return Response(job_as_dict(job, with_task_ids=_flag(request, "return_task_ids")))
+
+
+class SampleTaskApi(APIView):
+    """``GET``: a sample task for the project's config. ``POST {"label_config"}``: for an
+    unsaved config (the config editor's preview)."""
+
+    def get(self, request, pk):
+        project = perms.project_for(request.user, pk, perms.VIEW)
+        return Response({"sample_task": samples.sample_task(parsed_config(project))})
+
+    def post(self, request, pk):
+        project = perms.project_for(request.user, pk, perms.VIEW)
+        xml = request.data.get("label_config") if isinstance(request.data, dict) else None
+        parsed = samples.parse_or_400(xml) if xml else parsed_config(project)
+        return Response({"sample_task": samples.sample_task(parsed)})
+
+
+class SampleFileApi(APIView):
+    """``GET ?format=json|jsonl|csv|tsv|txt``: a small file of sample tasks to download."""
+
+    def get(self, request, pk):
+        project = perms.project_for(request.user, pk, perms.VIEW)
+        fmt = (request.query_params.get("format") or "json").lower()
+        content, content_type = samples.sample_file(parsed_config(project), fmt)
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="sample-{project.pk}.{fmt}"'
+        return response

@@ -1,1 +1,110 @@
+"""Import jobs and S3 source storages.
 
+An ``ImportJob`` is a background import: the files it reads live in ``work_dir`` (under
+the data directory, which web and worker share) until it ends. Its status moves
+``created`` -> ``in_progress`` -> ``completed`` or ``failed``; ``completed`` is written in
+the same transaction as the tasks, so it never shows for a partial import.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class ImportJob(models.Model):
+    class Status(models.TextChoices):
+        CREATED = "created", "Created"
+        IN_PROGRESS = "in_progress", "In progress"
+        FAILED = "failed", "Failed"
+        COMPLETED = "completed", "Completed"
+
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
+    # [{"path": "/abs/path", "name": "what the user called it"}]
+    files = models.JSONField(default=list)
+    work_dir = models.CharField(max_length=1024, blank=True, default="")
+    options = models.JSONField(default=dict, blank=True)
+    total_bytes = models.BigIntegerField(default=0)
+    # Records read so far (while running) and in all (when known).
+    processed = models.IntegerField(default=0)
+    total = models.IntegerField(null=True, blank=True)
+    task_count = models.IntegerField(default=0)
+    annotation_count = models.IntegerField(default=0)
+    prediction_count = models.IntegerField(default=0)
+    skipped_count = models.IntegerField(default=0)
+    # Task ids as [[first, last], ...]: a million contiguous ids are one pair.
+    task_id_ranges = models.JSONField(default=list, blank=True)
+    detail = models.TextField(blank=True, default="")
+    errors = models.JSONField(default=list, blank=True)
+    attempts = models.IntegerField(default=0)
+    worker = models.CharField(max_length=255, blank=True, default="")
+    duration = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "-id"], name="importjob_project")]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} into project {self.project_id}: {self.status}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.COMPLETED, self.Status.FAILED)
+
+
+class S3SourceStorage(models.Model):
+    """A bucket (and prefix) whose objects become tasks on each sync.
+
+    Field names follow Label Studio's S3 import storage API. Credentials are write-only
+    in the API.
+    """
+
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="s3_storages"
+    )
+    title = models.CharField(max_length=255, blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    bucket = models.CharField(max_length=255)
+    prefix = models.CharField(max_length=1024, blank=True, default="")
+    regex_filter = models.CharField(max_length=1024, blank=True, default="")
+    # True: each object is one task pointing at it. False: each object is a JSON task file.
+    use_blob_urls = models.BooleanField(default=True)
+    presign = models.BooleanField(default=True)
+    presign_ttl = models.PositiveIntegerField(default=15)  # minutes
+    s3_endpoint = models.CharField(max_length=1024, blank=True, default="")
+    region_name = models.CharField(max_length=64, blank=True, default="")
+    aws_access_key_id = models.CharField(max_length=255, blank=True, default="")
+    aws_secret_access_key = models.CharField(max_length=255, blank=True, default="")
+    aws_session_token = models.TextField(blank=True, default="")
+    last_sync = models.DateTimeField(null=True, blank=True)
+    last_sync_count = models.IntegerField(default=0)
+    status = models.CharField(max_length=16, default="initialized")
+    traceback = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+
+class S3ImportedKey(models.Model):
+    """One object key already imported from a storage: a re-sync skips it by a keyed
+    lookup per listed page, never by listing the project's tasks."""
+
+    storage = models.ForeignKey(S3SourceStorage, on_delete=models.CASCADE, related_name="keys")
+    key = models.CharField(max_length=1024)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["storage", "key"], name="s3key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

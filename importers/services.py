@@ -1,21 +1,25 @@
-"""The import service: validate every record first, then insert all in one transaction."""
+"""The import service: one streaming pass that validates and writes, all or nothing.
+
+``records_import`` reads records one at a time, validates each against the labeling
+config, and hands batches to a bulk writer (COPY on PostgreSQL, bulk_create elsewhere),
+inside the caller's transaction. After the first bad record nothing more is written, but
+validation goes on so that the 400 can count every error and list the first 100; the
+transaction then rolls back, so nothing was written at all.
+"""
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.contrib.auth import get_user_model
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 
-from annotations.models import Annotation, Prediction
-from importers.records import TaskRow, record_normalize
+from importers.bulk import IdRanges, writer_for
+from importers.records import RecordChecker, TaskRow
+from importers.sources import ImportContext, ImportFile, iter_records, work_dir
 from labelhub.errors import MAX_ERRORS, ApiError
 from projects.label_config import ParsedConfig
 from projects.models import Project
-from tasks.models import Task
-
-BATCH_SIZE = 2000
 
 
 @dataclass
@@ -23,8 +27,13 @@ class ImportResult:
     task_count: int = 0
     annotation_count: int = 0
     prediction_count: int = 0
+    skipped_count: int = 0
     duration: float = 0.0
-    task_ids: list[int] = field(default_factory=list)
+    ids: IdRanges = field(default_factory=IdRanges)
+
+    @property
+    def task_ids(self) -> list[int]:
+        return list(self.ids)
 
     def as_dict(self, *, with_task_ids: bool = False) -> dict:
         body = {
@@ -33,156 +42,128 @@ class ImportResult:
             "prediction_count": self.prediction_count,
             "duration": round(self.duration, 3),
         }
+        if self.skipped_count:
+            body["skipped_count"] = self.skipped_count
         if with_task_ids:
             body["task_ids"] = self.task_ids
         return body
 
 
-def records_validate(*, project: Project, records) -> list[TaskRow]:
-    """Normalize every record; raise one 400 listing up to 100 located errors."""
-    parsed = ParsedConfig.from_dict(project.parsed_config)
-    rows: list[TaskRow] = []
-    errors: list[dict] = []
-    for index, record in enumerate(records):
-        row, record_errors = record_normalize(parsed, index, record)
-        if record_errors:
-            errors.extend(record_errors)
-        elif not errors:
-            rows.append(row)
-    if errors:
-        first = errors[0]
-        where = f"record {first['record']}" + (f", {first['field']}" if first.get("field") else "")
-        more = f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else ""
-        raise ApiError(
-            f"Import failed, nothing was imported: {where}: {first['message']}{more}",
-            errors[:MAX_ERRORS],
-        )
-    if not rows:
-        raise ApiError("Import failed: no tasks found in the input.")
-    return rows
+def parsed_config(project: Project) -> ParsedConfig:
+    return ParsedConfig.from_dict(project.parsed_config)
 
 
-def _annotators(*, project: Project, rows: list[TaskRow], user) -> dict:
-    """Map the ``completed_by`` values in the input to users of this project.
+def _summary(errors: list[dict], count: int) -> str:
+    first = errors[0]
+    where = f"record {first['record']}" + (f", {first['field']}" if first.get("field") else "")
+    if first.get("file"):
+        where = f"{first['file']}" + (f", line {first['line']}" if first.get("line") else "") + f", {where}"
+    more = f" (and {count - 1} more errors)" if count > 1 else ""
+    return f"Import failed, nothing was imported: {where}: {first['message']}{more}"
 
-    An exported id or email is kept when it names a member of the project (so an export
-    re-imported on the same server keeps its authors); anything else is the importer.
+
+def records_import(
+    *,
+    project: Project,
+    records: Iterable,
+    user,
+    ctx: ImportContext | None = None,
+    progress: Callable[[int], None] | None = None,
+    allow_empty: bool = False,
+) -> ImportResult:
+    """Validate and insert ``records`` in one pass; call inside ``transaction.atomic``.
+
+    ``progress(records_read)`` is called after each batch. Raises ApiError (400) naming
+    the records, fields and reasons, after which the caller's transaction must roll back.
     """
-    wanted_ids, wanted_emails = set(), set()
-    for row in rows:
-        for annotation in row.annotations:
-            who = annotation.get("completed_by")
-            if isinstance(who, dict):
-                who = who.get("email") or who.get("id")
-            if isinstance(who, int) and not isinstance(who, bool):
-                wanted_ids.add(who)
-            elif isinstance(who, str):
-                wanted_emails.add(who.lower())
-    if not wanted_ids and not wanted_emails:
-        return {}
-    User = get_user_model()
-    members = User.objects.filter(memberships__project=project).distinct()
-    found: dict = {}
-    for member in members.filter(pk__in=wanted_ids):
-        found[member.pk] = member.pk
-    for member in members.filter(email__in=wanted_emails):
-        found[member.email.lower()] = member.pk
-    return found
-
-
-def _author(annotation: dict, known: dict, default_id: int):
-    who = annotation.get("completed_by")
-    if isinstance(who, dict):
-        who = who.get("email") or who.get("id")
-    if isinstance(who, str):
-        who = who.lower()
-    return known.get(who, default_id)
-
-
-@transaction.atomic
-def rows_insert(*, project: Project, rows: list[TaskRow], user) -> ImportResult:
-    """Insert validated rows with bulk_create in batches, then move the counters once."""
     started = time.monotonic()
-    result = ImportResult()
-    maximum = project.maximum_annotations
-    known = _annotators(project=project, rows=rows, user=user)
-    now = timezone.now()
-    labeled_tasks = gt_count = skipped = 0
-    for start in range(0, len(rows), BATCH_SIZE):
-        batch = rows[start : start + BATCH_SIZE]
-        tasks = []
-        for row in batch:
-            done = sum(1 for a in row.annotations if not a.get("was_cancelled"))
-            tasks.append(
-                Task(
-                    project=project,
-                    data=row.data,
-                    meta=row.meta,
-                    total_annotations=done,
-                    cancelled_annotations=len(row.annotations) - done,
-                    total_predictions=len(row.predictions),
-                    is_labeled=done >= maximum,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-            labeled_tasks += done > 0
-        Task.objects.bulk_create(tasks, batch_size=BATCH_SIZE)
-        annotations, predictions = [], []
-        for task, row in zip(tasks, batch, strict=True):
-            for item in row.annotations:
-                cancelled = bool(item.get("was_cancelled", False))
-                ground_truth = bool(item.get("ground_truth", False))
-                gt_count += ground_truth
-                skipped += cancelled
-                annotations.append(
-                    Annotation(
-                        task=task,
-                        project=project,
-                        completed_by_id=_author(item, known, user.pk),
-                        result=item.get("result") or [],
-                        was_cancelled=cancelled,
-                        ground_truth=ground_truth,
-                        lead_time=item.get("lead_time"),
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-            for item in row.predictions:
-                predictions.append(
-                    Prediction(
-                        task=task,
-                        project=project,
-                        result=item.get("result") or [],
-                        score=item.get("score"),
-                        model_version=str(item.get("model_version") or ""),
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-        Annotation.objects.bulk_create(annotations, batch_size=BATCH_SIZE)
-        Prediction.objects.bulk_create(predictions, batch_size=BATCH_SIZE)
-        result.task_count += len(tasks)
-        result.annotation_count += len(annotations)
-        result.prediction_count += len(predictions)
-        result.task_ids.extend(task.pk for task in tasks)
-    Project.objects.filter(pk=project.pk).update(
-        task_number=F("task_number") + result.task_count,
-        num_tasks_with_annotations=F("num_tasks_with_annotations") + labeled_tasks,
-        total_annotations_number=F("total_annotations_number") + result.annotation_count - skipped,
-        skipped_annotations_number=F("skipped_annotations_number") + skipped,
-        ground_truth_number=F("ground_truth_number") + gt_count,
-        total_predictions_number=F("total_predictions_number") + result.prediction_count,
+    checker = RecordChecker(parsed_config(project) if ctx is None else ctx.parsed)
+    writer = writer_for(project=project, user=user)
+    batch_size = settings.LABELHUB_IMPORT_BATCH_SIZE
+    pause = settings.LABELHUB_IMPORT_BATCH_PAUSE
+    errors: list[dict] = []
+    error_count = 0
+    batch: list[TaskRow] = []
+    first_index = count = 0
+    try:
+        for index, record in enumerate(records):
+            count = index + 1
+            row, record_errors = checker.normalize(index, record)
+            if record_errors:
+                error_count += len(record_errors)
+                if len(errors) < MAX_ERRORS:
+                    where = ctx.where() if ctx is not None else {}
+                    errors.extend({**error, **where} for error in record_errors)
+                continue
+            if error_count:
+                continue
+            batch.append(row)
+            if len(batch) >= batch_size:
+                writer.write(batch, first_index=first_index)
+                first_index, batch = index + 1, []
+                if progress is not None:
+                    progress(count)
+                if pause:
+                    time.sleep(pause)
+        if errors:
+            raise ApiError(_summary(errors, error_count), errors[:MAX_ERRORS])
+        if batch:
+            writer.write(batch, first_index=first_index)
+        if writer.stats.tasks == 0 and not allow_empty:
+            raise ApiError("Import failed: no tasks found in the input.")
+        writer.finish()
+        if progress is not None:
+            progress(count)
+    finally:
+        writer.close()
+    stats = writer.stats
+    return ImportResult(
+        task_count=stats.tasks,
+        annotation_count=stats.annotations,
+        prediction_count=stats.predictions,
+        skipped_count=ctx.skipped if ctx is not None else 0,
+        duration=time.monotonic() - started,
+        ids=writer.ids,
     )
-    result.duration = time.monotonic() - started
-    return result
 
 
 def tasks_import(*, project: Project, records, user) -> ImportResult:
     """Validate all records, then insert them all, or raise a 400 and write nothing."""
-    started = time.monotonic()
-    rows = records_validate(project=project, records=records)
-    result = rows_insert(project=project, rows=rows, user=user)
-    result.duration = time.monotonic() - started
-    return result
+    with transaction.atomic():
+        return records_import(project=project, records=records, user=user)
 
+
+def files_import(
+    *,
+    project: Project,
+    files: list[ImportFile],
+    user,
+    options: dict | None = None,
+    folder=None,
+    progress: Callable[[ImportContext, int], None] | None = None,
+) -> ImportResult:
+    """Import files (task files, archives, media) in one transaction."""
+    options = options or {}
+    ctx = ImportContext(
+        project=project,
+        parsed=parsed_config(project),
+        work_dir=folder or work_dir(),
+        skip_duplicate_urls=bool(options.get("skip_duplicate_urls")),
+    )
+    failed = True
+    try:
+        with transaction.atomic():
+            result = records_import(
+                project=project,
+                records=iter_records(files, ctx),
+                user=user,
+                ctx=ctx,
+                progress=(lambda n: progress(ctx, n)) if progress else None,
+                allow_empty=True,
+            )
+            if result.task_count == 0 and not ctx.skipped:
+                raise ApiError("Import failed: no tasks found in the input.")
+        failed = False
+    finally:
+        ctx.cleanup(failed=failed)
+    return result

@@ -1,3 +1,17 @@
-"""URL patterns, included at the root by labelhub/urls.py (full paths, api/ included)."""
+"""URL patterns, included at the root by labelhub/urls.py (full paths, api/ included).
 
-urlpatterns: list = []
+``POST /api/projects/<id>/import`` itself is routed in labelhub/urls.py.
+"""
+
+from django.urls import path
+
+from importers import api
+from importers.media import MediaFileView
+
+urlpatterns = [
+    path("api/projects/<int:pk>/imports/", api.ImportJobListApi.as_view()),
+    path("api/projects/<int:pk>/imports/<int:import_id>/", api.ImportJobApi.as_view()),
+    path("api/projects/<int:pk>/sample-task/", api.SampleTaskApi.as_view()),
+    path("api/projects/<int:pk>/sample-file/", api.SampleFileApi.as_view()),
+    path("data/upload/<int:project_id>/<str:name>", MediaFileView.as_view()),
+]

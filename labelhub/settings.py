@@ -230,3 +230,23 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LABELHUB_LOG_LEVEL", "INFO")},
 }
+
+# ---------------------------------------------------------------------------------------
+# Importers (importers/): background threshold, batches, archive and URL-fetch limits.
+# Imports above LABELHUB_ASYNC_IMPORT_TASKS tasks or LABELHUB_ASYNC_IMPORT_BYTES bytes run
+# as a Celery job; the others run in the request.
+LABELHUB_ASYNC_IMPORT_BYTES = int(os.environ.get("LABELHUB_ASYNC_IMPORT_BYTES", 10 * 1024 * 1024))
+# Rows per COPY / bulk_create batch, and the Celery queue for import jobs ("" = default).
+LABELHUB_IMPORT_BATCH_SIZE = int(os.environ.get("LABELHUB_IMPORT_BATCH_SIZE", 10000))
+LABELHUB_IMPORT_QUEUE = os.environ.get("LABELHUB_IMPORT_QUEUE", "")
+# Seconds a job sleeps after each batch (0 = none): a throttle for shared databases.
+LABELHUB_IMPORT_BATCH_PAUSE = float(os.environ.get("LABELHUB_IMPORT_BATCH_PAUSE", 0))
+# ZIP/RAR: most members, most bytes once unpacked, highest compression ratio.
+LABELHUB_ARCHIVE_MAX_FILES = int(os.environ.get("LABELHUB_ARCHIVE_MAX_FILES", 100_000))
+LABELHUB_ARCHIVE_MAX_SIZE = int(os.environ.get("LABELHUB_ARCHIVE_MAX_SIZE", 4 * 1024**3))
+LABELHUB_ARCHIVE_MAX_RATIO = int(os.environ.get("LABELHUB_ARCHIVE_MAX_RATIO", 100))
+# url= imports: seconds for the whole fetch, and the largest body accepted.
+LABELHUB_IMPORT_URL_TIMEOUT = float(os.environ.get("LABELHUB_IMPORT_URL_TIMEOUT", 60))
+LABELHUB_IMPORT_URL_MAX_SIZE = int(
+    os.environ.get("LABELHUB_IMPORT_URL_MAX_SIZE", LABELHUB_MAX_IMPORT_SIZE)
+)

@@ -1,0 +1,449 @@
+"""Bulk writers: validated rows in, tasks, annotations and predictions out.
+
+Two writers with one interface (``write(rows)``, ``finish()``), both used inside the
+caller's ``transaction.atomic`` so an import lands whole or not at all:
+
+- ``OrmWriter`` (SQLite, and any database without COPY): ``bulk_create`` in batches.
+- ``CopyWriter`` (PostgreSQL): ``COPY ... FROM STDIN`` in text format. Task ids are
+  reserved from the table's own identity sequence on a side connection (sequences are
+  not transactional, so the reservation is concurrency-safe and costs one round trip
+  per batch), which lets one pass write tasks and the rows that point at them. The
+  COPY runs in a writer thread on the same database connection while the main thread
+  parses and encodes the next batch, so Python and the PostgreSQL backend use both
+  cores. MEASURED-PLACEHOLDER
+"""
+
+import datetime
+import io
+import queue
+import threading
+from collections.abc import Iterable
+
+import orjson
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import F
+from django.db.models.fields import NOT_PROVIDED
+from django.utils import timezone
+
+from annotations.models import Annotation, Prediction
+from importers.records import TaskRow
+from labelhub.errors import ApiError
+from projects.models import Project
+from tasks.models import Task
+
+ORM_BATCH = 2000
+
+
+class IdRanges:
+    """Task ids as sorted ``[first, last]`` ranges: 1M contiguous ids cost one pair."""
+
+    def __init__(self) -> None:
+        self.ranges: list[list[int]] = []
+        self.count = 0
+
+    def add(self, first: int, last: int) -> None:
+        if self.ranges and self.ranges[-1][1] + 1 == first:
+            self.ranges[-1][1] = last
+        else:
+            self.ranges.append([first, last])
+        self.count += last - first + 1
+
+    def extend(self, ids: Iterable[int]) -> None:
+        for pk in ids:
+            self.add(pk, pk)
+
+    def __iter__(self):
+        for first, last in self.ranges:
+            yield from range(first, last + 1)
+
+
+class _Stats:
+    def __init__(self) -> None:
+        self.tasks = self.annotations = self.predictions = 0
+        self.labeled = self.ground_truth = self.skipped = 0
+
+
+class _Authors:
+    """Map the ``completed_by`` values in the input to members of the project.
+
+    An exported id or email is kept when it names a member (so an export re-imported on
+    the same server keeps its authors); anything else becomes the importing user. Looked
+    up once per distinct value, one query per batch that brings new values.
+    """
+
+    def __init__(self, project: Project, default_id: int) -> None:
+        self.project = project
+        self.default_id = default_id
+        self.known: dict = {}
+        self.asked: set = set()
+
+    @staticmethod
+    def _who(annotation: dict):
+        who = annotation.get("completed_by")
+        if isinstance(who, dict):
+            who = who.get("email") or who.get("id")
+        if isinstance(who, str):
+            return who.lower()
+        if isinstance(who, int) and not isinstance(who, bool):
+            return who
+        return None
+
+    def prepare(self, rows: list[TaskRow]) -> None:
+        wanted = {
+            who
+            for row in rows
+            for annotation in row.annotations
+            if (who := self._who(annotation)) is not None and who not in self.asked
+        }
+        if not wanted:
+            return
+        self.asked |= wanted
+        members = get_user_model().objects.filter(memberships__project=self.project).distinct()
+        ids = [w for w in wanted if isinstance(w, int)]
+        emails = [w for w in wanted if isinstance(w, str)]
+        for pk in members.filter(pk__in=ids).values_list("pk", flat=True):
+            self.known[pk] = pk
+        for pk, email in members.filter(email__in=emails).values_list("pk", "email"):
+            self.known[email.lower()] = pk
+
+    def author(self, annotation: dict) -> int:
+        return self.known.get(self._who(annotation), self.default_id)
+
+
+class _Writer:
+    def __init__(self, *, project: Project, user) -> None:
+        self.project = project
+        self.maximum = project.maximum_annotations
+        self.authors = _Authors(project, user.pk)
+        self.now = timezone.now()
+        self.stats = _Stats()
+        self.ids = IdRanges()
+
+    def finish(self) -> None:
+        """Move the project's counters once, in the import's transaction."""
+        stats = self.stats
+        Project.objects.filter(pk=self.project.pk).update(
+            task_number=F("task_number") + stats.tasks,
+            num_tasks_with_annotations=F("num_tasks_with_annotations") + stats.labeled,
+            total_annotations_number=F("total_annotations_number")
+            + stats.annotations
+            - stats.skipped,
+            skipped_annotations_number=F("skipped_annotations_number") + stats.skipped,
+            ground_truth_number=F("ground_truth_number") + stats.ground_truth,
+            total_predictions_number=F("total_predictions_number") + stats.predictions,
+        )
+
+    def close(self) -> None:
+        """Release threads and side connections (also after an error)."""
+
+
+class OrmWriter(_Writer):
+    """``bulk_create`` in batches: the portable path (SQLite)."""
+
+    def write(self, rows: list[TaskRow], *, first_index: int = 0) -> None:
+        self.authors.prepare(rows)
+        now, stats = self.now, self.stats
+        for start in range(0, len(rows), ORM_BATCH):
+            batch = rows[start : start + ORM_BATCH]
+            tasks = []
+            for row in batch:
+                done = sum(1 for a in row.annotations if not a.get("was_cancelled"))
+                tasks.append(
+                    Task(
+                        project=self.project,
+                        data=row.data,
+                        meta=row.meta,
+                        total_annotations=done,
+                        cancelled_annotations=len(row.annotations) - done,
+                        total_predictions=len(row.predictions),
+                        is_labeled=done >= self.maximum,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                stats.labeled += done > 0
+            Task.objects.bulk_create(tasks, batch_size=ORM_BATCH)
+            annotations, predictions = [], []
+            for task, row in zip(tasks, batch, strict=True):
+                for item in row.annotations:
+                    cancelled = bool(item.get("was_cancelled", False))
+                    ground_truth = bool(item.get("ground_truth", False))
+                    stats.ground_truth += ground_truth
+                    stats.skipped += cancelled
+                    annotations.append(
+                        Annotation(
+                            task=task,
+                            project=self.project,
+                            completed_by_id=self.authors.author(item),
+                            result=item.get("result") or [],
+                            was_cancelled=cancelled,
+                            ground_truth=ground_truth,
+                            lead_time=item.get("lead_time"),
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    )
+                for item in row.predictions:
+                    predictions.append(
+                        Prediction(
+                            task=task,
+                            project=self.project,
+                            result=item.get("result") or [],
+                            score=item.get("score"),
+                            model_version=str(item.get("model_version") or ""),
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    )
+            Annotation.objects.bulk_create(annotations, batch_size=ORM_BATCH)
+            Prediction.objects.bulk_create(predictions, batch_size=ORM_BATCH)
+            stats.tasks += len(tasks)
+            stats.annotations += len(annotations)
+            stats.predictions += len(predictions)
+            self.ids.extend(task.pk for task in tasks)
+
+
+# --------------------------------------------------------------------------- COPY
+
+NULL = b"\\N"
+_TEXT_ESCAPES = ((b"\\", b"\\\\"), (b"\t", b"\\t"), (b"\n", b"\\n"), (b"\r", b"\\r"))
+
+
+def _text(value: str) -> bytes:
+    raw = value.encode()
+    for old, new in _TEXT_ESCAPES:
+        raw = raw.replace(old, new)
+    return raw
+
+
+def _float(value) -> bytes:
+    return NULL if value is None else repr(float(value)).encode()
+
+
+class _NulInJson(Exception):
+    pass
+
+
+def _json(value) -> bytes:
+    """orjson text for a COPY field: JSON escapes every control character, so only
+    the backslash needs doubling. PostgreSQL's jsonb cannot hold ``\\u0000``."""
+    blob = orjson.dumps(value)
+    if b"\\u0000" in blob:
+        raise _NulInJson
+    return blob.replace(b"\\", b"\\\\")
+
+
+def _constant(field, conn) -> bytes:
+    """COPY text of a column's Python default, for columns this writer doesn't fill."""
+    value = field.get_db_prep_save(field.get_default(), conn)
+    if value is None:
+        return NULL
+    if isinstance(value, bool):
+        return b"t" if value else b"f"
+    if isinstance(value, (int, float)):
+        return str(value).encode()
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat().encode()
+    if hasattr(value, "dumps"):  # psycopg2 Json adapter from JSONField
+        value = value.dumps(value.adapted)
+    return _text(str(value))
+
+
+class CopyUnsupported(Exception):
+    """A table has a required column this writer cannot fill; use OrmWriter."""
+
+
+def _columns(model, known: list[str], conn, *, with_pk: bool) -> tuple[str, bytes]:
+    """The COPY column list: ``known`` first, then every other column at its default."""
+    extra_names, extra_values = [], []
+    for field in model._meta.concrete_fields:
+        if field.column in known or (field.primary_key and not with_pk):
+            continue
+        if getattr(field, "db_default", NOT_PROVIDED) is not NOT_PROVIDED:
+            continue  # the database fills it
+        if not field.has_default() and not field.null:
+            raise CopyUnsupported(f"{model._meta.db_table}.{field.column} has no default")
+        extra_names.append(field.column)
+        extra_values.append(_constant(field, conn))
+    names = ", ".join(f'"{name}"' for name in [*known, *extra_names])
+    suffix = b"".join(b"\t" + value for value in extra_values)
+    return f'COPY {model._meta.db_table} ({names}) FROM STDIN', suffix
+
+
+class CopyWriter(_Writer):
+    """PostgreSQL COPY, pipelined with a writer thread (see the module docstring)."""
+
+    TASK_COLUMNS = [
+        "id", "project_id", "data", "meta", "is_labeled", "total_annotations",
+        "cancelled_annotations", "total_predictions", "created_at", "updated_at",
+    ]
+    ANNOTATION_COLUMNS = [
+        "task_id", "project_id", "completed_by_id", "result", "was_cancelled",
+        "ground_truth", "lead_time", "created_at", "updated_at",
+    ]
+    PREDICTION_COLUMNS = [
+        "task_id", "project_id", "model_version", "score", "result", "created_at", "updated_at",
+    ]
+    RESERVE = 20_000
+
+    def __init__(self, *, project: Project, user) -> None:
+        super().__init__(project=project, user=user)
+        connection.ensure_connection()
+        self.task_sql, self.task_suffix = _columns(Task, self.TASK_COLUMNS, connection, with_pk=True)
+        self.annotation_sql, self.annotation_suffix = _columns(
+            Annotation, self.ANNOTATION_COLUMNS, connection, with_pk=False
+        )
+        self.prediction_sql, self.prediction_suffix = _columns(
+            Prediction, self.PREDICTION_COLUMNS, connection, with_pk=False
+        )
+        self.stamp = self.now.isoformat().encode()
+        self.project_id = str(project.pk).encode()
+        self.versions: dict = {}
+        self.free: list[int] = []  # reserved ids not used yet
+        self.raw = connection.connection
+        self.side = None
+        self.queue: queue.Queue = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._copy_loop, name="import-copy", daemon=True)
+        self.thread.start()
+        self.sequence = None
+
+    # -------------------------------------------------------------- ids
+    def _side(self):
+        if self.side is None:
+            self.side = connection.get_new_connection(connection.get_connection_params())
+            self.side.autocommit = True
+        return self.side
+
+    def _reserve(self, count: int) -> list[int]:
+        """``count`` task ids from the identity sequence, in increasing order."""
+        while len(self.free) < count:
+            want = max(self.RESERVE, count - len(self.free))
+            with self._side().cursor() as cur:
+                if self.sequence is None:
+                    cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Task._meta.db_table])
+                    self.sequence = cur.fetchone()[0]
+                cur.execute(
+                    "WITH s AS (SELECT nextval(%s) AS v FROM generate_series(1, %s)) "
+                    "SELECT min(v), max(v), count(*), CASE WHEN max(v) - min(v) + 1 = count(*) "
+                    "THEN NULL ELSE array_agg(v ORDER BY v) END FROM s",
+                    [self.sequence, want],
+                )
+                low, high, _count, values = cur.fetchone()
+            self.free.extend(range(low, high + 1) if values is None else values)
+        ids, self.free = self.free[:count], self.free[count:]
+        return ids
+
+    # -------------------------------------------------------------- thread
+    def _copy_loop(self) -> None:
+        cursor = self.raw.cursor()
+        while True:
+            item = self.queue.get()
+            if item is None:
+                break
+            if self.error is not None:
+                continue
+            try:
+                for sql, buffer in item:
+                    cursor.copy_expert(sql, io.BytesIO(buffer), size=1 << 20)
+            except BaseException as exc:  # handed to the main thread
+                self.error = exc
+        cursor.close()
+
+    def _check(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    # -------------------------------------------------------------- encode
+    def _version(self, value) -> bytes:
+        encoded = self.versions.get(value)
+        if encoded is None:
+            encoded = self.versions[value] = _text(str(value or ""))
+        return encoded
+
+    def write(self, rows: list[TaskRow], *, first_index: int = 0) -> None:
+        self._check()
+        self.authors.prepare(rows)
+        ids = self._reserve(len(rows))
+        stats, stamp, pid, maximum = self.stats, self.stamp, self.project_id, self.maximum
+        task_suffix, ann_suffix, pred_suffix = (
+            self.task_suffix, self.annotation_suffix, self.prediction_suffix,
+        )
+        tasks, annotations, predictions = bytearray(), bytearray(), bytearray()
+        index = first_index
+        try:
+            for index, (pk, row) in enumerate(zip(ids, rows, strict=True), start=first_index):  # noqa: B007 - read in the except
+                task_id = b"%d" % pk
+                done = 0
+                for item in row.annotations:
+                    cancelled = bool(item.get("was_cancelled", False))
+                    ground_truth = bool(item.get("ground_truth", False))
+                    done += not cancelled
+                    stats.ground_truth += ground_truth
+                    stats.skipped += cancelled
+                    annotations += b"%b\t%b\t%d\t%b\t%b\t%b\t%b\t%b\t%b%b\n" % (
+                        task_id, pid, self.authors.author(item),
+                        _json(item.get("result") or []),
+                        b"t" if cancelled else b"f", b"t" if ground_truth else b"f",
+                        _float(item.get("lead_time")), stamp, stamp, ann_suffix,
+                    )
+                for item in row.predictions:
+                    predictions += b"%b\t%b\t%b\t%b\t%b\t%b\t%b%b\n" % (
+                        task_id, pid, self._version(item.get("model_version")),
+                        _float(item.get("score")), _json(item.get("result") or []),
+                        stamp, stamp, pred_suffix,
+                    )
+                tasks += b"%b\t%b\t%b\t%b\t%b\t%d\t%d\t%d\t%b\t%b%b\n" % (
+                    task_id, pid, _json(row.data), _json(row.meta),
+                    b"t" if done >= maximum else b"f", done, len(row.annotations) - done,
+                    len(row.predictions), stamp, stamp, task_suffix,
+                )
+                stats.labeled += done > 0
+                stats.annotations += len(row.annotations)
+                stats.predictions += len(row.predictions)
+        except _NulInJson:
+            raise ApiError(
+                f"Import failed, nothing was imported: record {index} contains a NUL "
+                "character (\\u0000), which the database cannot store.",
+                [{"record": index, "field": None, "message": "contains \\u0000"}],
+            ) from None
+        stats.tasks += len(rows)
+        if ids:
+            if ids[-1] - ids[0] + 1 == len(ids):
+                self.ids.add(ids[0], ids[-1])
+            else:
+                self.ids.extend(ids)
+        item = [(self.task_sql, bytes(tasks))]
+        if annotations:
+            item.append((self.annotation_sql, bytes(annotations)))
+        if predictions:
+            item.append((self.prediction_sql, bytes(predictions)))
+        self.queue.put(item)
+
+    def _drain(self) -> None:
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+
+    def finish(self) -> None:
+        self._drain()
+        self._check()
+        super().finish()
+
+    def close(self) -> None:
+        self._drain()
+        if self.side is not None:
+            self.side.close()
+            self.side = None
+
+
+def writer_for(*, project: Project, user) -> _Writer:
+    """COPY on PostgreSQL, bulk_create elsewhere."""
+    if connection.vendor == "postgresql":
+        try:
+            return CopyWriter(project=project, user=user)
+        except CopyUnsupported:
+            pass
+    return OrmWriter(project=project, user=user)

@@ -1,0 +1,234 @@
+"""Background import jobs: create, run, watch.
+
+A job runs under a lock that lives exactly as long as the worker process that holds it:
+a PostgreSQL session advisory lock (released by the server when the worker's connection
+drops), or, on SQLite (one machine by definition), an ``flock`` on a file in the data
+directory (released by the kernel when the process dies). The tasks and the
+``completed`` status are written in one transaction, so a worker killed at any moment
+leaves no tasks behind; whoever next looks at the job (the status API, or a worker that
+starts) finds it ``in_progress`` with its lock free, and marks it ``failed``. A redelivered
+message for a job that is not finished runs it again from the start (safe, since nothing
+of it was written); for a finished job it does nothing.
+"""
+
+import fcntl
+import json
+import logging
+import os
+import shutil
+import socket
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from importers.models import ImportJob
+from importers.services import files_import
+from importers.sources import ImportFile, imports_root
+from labelhub.errors import MAX_ERRORS, ApiError
+
+logger = logging.getLogger(__name__)
+
+LOCK_CLASS = 0x4C48  # "LH": the advisory-lock namespace for import jobs
+WORKER_LOST = "The worker stopped during the import; nothing was imported. Import the file again."
+Status = ImportJob.Status
+
+
+class JobLock:
+    """Held while a worker runs a job; free once that worker's process is gone."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.handle = None
+        self.held = False
+
+    def acquire(self) -> bool:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_CLASS, self.job_id])
+                self.held = bool(cursor.fetchone()[0])
+            return self.held
+        path = imports_root() / f"job-{self.job_id}.lock"
+        self.handle = open(path, "a+")  # noqa: SIM115 - held open while locked
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.close()
+            self.handle = None
+            return False
+        self.held = True
+        return True
+
+    def release(self) -> None:
+        if not self.held:
+            return
+        self.held = False
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_CLASS, self.job_id])
+        elif self.handle is not None:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
+            self.handle = None
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def _progress_path(job: ImportJob) -> Path | None:
+    return Path(job.work_dir) / "progress.json" if job.work_dir else None
+
+
+class ProgressFile:
+    """Progress goes to a small file next to the job's input, not to the database: the
+    job's writes are one open transaction until the end (and SQLite has one writer)."""
+
+    INTERVAL = 0.25
+
+    def __init__(self, job: ImportJob) -> None:
+        self.path = _progress_path(job)
+        self.last = 0.0
+
+    def __call__(self, ctx, processed: int) -> None:
+        now = time.monotonic()
+        if self.path is None or now - self.last < self.INTERVAL:
+            return
+        self.last = now
+        data = {"processed": processed, "bytes_done": ctx.bytes_done, "bytes_total": ctx.bytes_total}
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(data))
+        os.replace(temporary, self.path)
+
+
+def progress_read(job: ImportJob) -> dict:
+    path = _progress_path(job)
+    if path is None:
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+def job_create(*, project, user, files: list[ImportFile], folder: Path, options: dict) -> ImportJob:
+    """Record a job and enqueue it once the surrounding transaction commits."""
+    job = ImportJob.objects.create(
+        project=project,
+        created_by=user,
+        files=[item.as_dict() for item in files],
+        work_dir=str(folder),
+        options=options,
+        total_bytes=sum(item.size for item in files),
+    )
+    transaction.on_commit(lambda: job_enqueue(job.pk))
+    return job
+
+
+def job_enqueue(job_id: int) -> None:
+    from importers.tasks import import_job_run
+
+    import_job_run.apply_async((job_id,), queue=settings.LABELHUB_IMPORT_QUEUE or None)
+
+
+def _finish(job_id: int, **fields) -> int:
+    return ImportJob.objects.filter(pk=job_id).update(finished_at=timezone.now(), **fields)
+
+
+def _remove_work_dir(job: ImportJob) -> None:
+    if job.work_dir and Path(job.work_dir).resolve().is_relative_to(imports_root().resolve()):
+        shutil.rmtree(job.work_dir, ignore_errors=True)
+
+
+def job_run(*, job_id: int) -> None:
+    """Run a job if no live worker holds it and it is not finished (idempotent)."""
+    lock = JobLock(job_id)
+    if not lock.acquire():
+        logger.info("import %s: another worker holds it", job_id)
+        return
+    try:
+        job = ImportJob.objects.select_related("project", "created_by").filter(pk=job_id).first()
+        if job is None or job.is_finished:
+            return
+        ImportJob.objects.filter(pk=job_id).update(
+            status=Status.IN_PROGRESS,
+            attempts=F("attempts") + 1,
+            started_at=timezone.now(),
+            worker=f"{socket.gethostname()}:{os.getpid()}",
+        )
+        started = time.monotonic()
+        files = [
+            ImportFile(Path(item["path"]), item["name"], item.get("kind")) for item in job.files
+        ]
+        user = job.created_by or job.project.created_by
+        try:
+            with transaction.atomic():
+                result = files_import(
+                    project=job.project,
+                    files=files,
+                    user=user,
+                    options=job.options,
+                    folder=Path(job.work_dir),
+                    progress=ProgressFile(job),
+                )
+                _finish(
+                    job_id,
+                    status=Status.COMPLETED,
+                    processed=result.task_count + result.skipped_count,
+                    total=result.task_count + result.skipped_count,
+                    task_count=result.task_count,
+                    annotation_count=result.annotation_count,
+                    prediction_count=result.prediction_count,
+                    skipped_count=result.skipped_count,
+                    task_id_ranges=result.ids.ranges,
+                    duration=time.monotonic() - started,
+                )
+        except ApiError as exc:
+            _finish(
+                job_id, status=Status.FAILED, detail=str(exc.detail),
+                errors=exc.errors[:MAX_ERRORS], duration=time.monotonic() - started,
+            )
+        except Exception as exc:
+            logger.exception("import %s failed", job_id)
+            _finish(
+                job_id, status=Status.FAILED,
+                detail=f"The import failed on the server ({type(exc).__name__}); nothing was imported.",
+                duration=time.monotonic() - started,
+            )
+        _remove_work_dir(job)
+    finally:
+        lock.release()
+
+
+def job_check_alive(job: ImportJob) -> ImportJob:
+    """Mark an in-progress job whose worker is gone as failed; returns the fresh job."""
+    if job.status != Status.IN_PROGRESS:
+        return job
+    lock = JobLock(job.pk)
+    if not lock.acquire():
+        return job  # a live worker holds it
+    try:
+        # The worker writes ``completed`` before it lets go of the lock, so this update
+        # only matches a job that really was abandoned.
+        ImportJob.objects.filter(pk=job.pk, status=Status.IN_PROGRESS).update(
+            status=Status.FAILED, detail=WORKER_LOST, finished_at=timezone.now()
+        )
+    finally:
+        lock.release()
+    job.refresh_from_db()
+    if job.status == Status.FAILED:
+        _remove_work_dir(job)
+    return job
+
+
+def jobs_sweep() -> int:
+    """Fail every abandoned job (run when a worker starts)."""
+    count = 0
+    for job in ImportJob.objects.filter(status=Status.IN_PROGRESS).only("pk", "status", "work_dir"):
+        count += job_check_alive(job).status == Status.FAILED
+    return count

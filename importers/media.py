@@ -1,0 +1,146 @@
+"""Media files: one task per file, stored under the data directory, served to members.
+
+An uploaded image, audio, video, PDF or HTML file is copied to
+``DATA_DIR/media/upload/<project id>/<random>-<name>`` and the task's data points at
+``/data/upload/<project id>/<random>-<name>``, which ``MediaFileView`` serves to members
+of that project only. HTML is sanitized with nh3 before it is stored, and every media
+response carries ``Content-Security-Policy: sandbox`` so that nothing served from here
+(an SVG, say) can run script in LabelHub's origin.
+"""
+
+import mimetypes
+import re
+import secrets
+import shutil
+from pathlib import Path
+
+import nh3
+from django.conf import settings
+from django.http import FileResponse, Http404
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from rest_framework.views import APIView
+
+from importers.formats import file_error
+from projects import permissions as perms
+from projects.label_config import ParsedConfig, data_keys_for_object_types
+
+MEDIA_TYPES = {
+    "image": {"jpg", "jpeg", "png", "gif", "bmp", "webp", "svg", "tif", "tiff", "avif"},
+    "audio": {"wav", "mp3", "flac", "m4a", "ogg", "oga", "opus", "aac", "weba"},
+    "video": {"mp4", "webm", "mov", "m4v", "ogv", "mkv", "avi"},
+    "pdf": {"pdf"},
+    "html": {"html", "htm", "xhtml"},
+}
+_BY_EXTENSION = {ext: kind for kind, exts in MEDIA_TYPES.items() for ext in exts}
+OBJECT_TAGS = {
+    "image": ("Image",),
+    "audio": ("Audio", "AudioPlus"),
+    "video": ("Video",),
+    "pdf": ("PDF",),
+    "html": ("HyperText",),
+    "text": ("Text", "HyperText", "Markdown"),
+}
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_STORED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,240}$")
+HTML_LIMIT = 20 * 1024 * 1024
+
+
+def extension(name: str) -> str:
+    base = name.rsplit("/", 1)[-1]
+    return base.rsplit(".", 1)[-1].lower() if "." in base else ""
+
+
+def media_type(name: str) -> str | None:
+    return _BY_EXTENSION.get(extension(name))
+
+
+def media_root() -> Path:
+    return Path(settings.MEDIA_ROOT) / "upload"
+
+
+def media_key(parsed: ParsedConfig, kind: str, filename: str) -> str:
+    """The data key for a media file: the config's one object tag of that type."""
+    tags = OBJECT_TAGS[kind]
+    keys = data_keys_for_object_types(parsed, types=tags)
+    shown = " or ".join(f"<{tag}>" for tag in tags)
+    if not keys:
+        raise file_error(filename, f"this {kind} file needs a {shown} tag in the labeling config")
+    if len(keys) > 1:
+        raise file_error(
+            filename,
+            f"the labeling config has several {shown} tags (data keys "
+            + ", ".join(f'"{key}"' for key in keys)
+            + "), so it is not clear which one this file is for; import a JSON task instead",
+        )
+    return keys[0]
+
+
+def stored_name(original: str) -> str:
+    base = original.rsplit("/", 1)[-1]
+    safe = _SAFE.sub("_", base).strip("._") or "file"
+    return f"{secrets.token_hex(4)}-{safe[-120:]}"
+
+
+class MediaStore:
+    """Writes media files for one import and can take them back if the import fails."""
+
+    def __init__(self, project_id: int) -> None:
+        self.project_id = project_id
+        self.written: list[Path] = []
+
+    def save(self, source: Path, original: str, kind: str) -> str:
+        folder = media_root() / str(self.project_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        name = stored_name(original)
+        target = folder / name
+        self.written.append(target)
+        if kind == "html":
+            if source.stat().st_size > HTML_LIMIT:
+                raise file_error(original, "the HTML file is larger than 20 MB")
+            text = source.read_bytes().decode("utf-8", "replace")
+            target.write_text(nh3.clean(text), encoding="utf-8")
+        else:
+            shutil.copyfile(source, target)
+        return f"{settings.MEDIA_URL}{self.project_id}/{name}"
+
+    def discard(self) -> None:
+        for path in self.written:
+            path.unlink(missing_ok=True)
+        self.written.clear()
+
+
+def media_record(parsed: ParsedConfig, store: MediaStore, source: Path, original: str) -> dict:
+    kind = media_type(original)
+    key = media_key(parsed, kind, original)
+    url = store.save(source, original, kind)
+    return {"data": {key: url}, "meta": {"file": original.rsplit("/", 1)[-1]}}
+
+
+def _sandboxed(response):
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src data: 'self'; media-src 'self'; style-src 'unsafe-inline'"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+class MediaFileView(APIView):
+    """``GET /data/upload/<project id>/<name>``: a stored media file, for project members.
+
+    The name must be one this module wrote (letters, digits, ``._-``), and the resolved
+    path must sit directly in the project's folder, so no ``..``, separator, encoded
+    separator or symlink can reach another file. Anything else is a 404.
+    """
+
+    @xframe_options_sameorigin
+    def get(self, request, project_id: int, name: str):
+        if not _STORED_NAME.match(name) or ".." in name:
+            raise Http404
+        if not perms.can(request.user, project_id, perms.VIEW):
+            raise Http404
+        folder = (media_root() / str(project_id)).resolve()
+        path = (folder / name).resolve()
+        if path.parent != folder or not path.is_file():
+            raise Http404
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        if media_type(name) == "html":
+            content_type = "text/html; charset=utf-8"
+        return _sandboxed(FileResponse(open(path, "rb"), content_type=content_type))
