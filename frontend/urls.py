@@ -1,10 +1,19 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from frontend import views
 
+# Project pages answer with and without a trailing slash (/projects/1/label, .../label/).
 urlpatterns = [
     path("", views.home, name="home"),
     path("user/login/", views.login_view, name="login"),
     path("user/logout/", views.logout_view, name="logout"),
     path("projects/", views.projects_page, name="projects"),
+    re_path(r"^projects/new/?$", views.project_create_page, name="project-create"),
+    re_path(r"^projects/preview/?$", views.config_preview_page, name="config-preview"),
+    path("projects/preview/sample.wav", views.sample_audio, name="sample-audio"),
+    re_path(r"^projects/(?P<pk>\d+)/?$", views.project_home, name="project-home"),
+    re_path(r"^projects/(?P<pk>\d+)/label/?$", views.label_page, name="label"),
+    re_path(r"^projects/(?P<pk>\d+)/settings/?$", views.project_settings_page, name="project-settings"),
+    re_path(r"^projects/(?P<pk>\d+)/tasks/?$", views.project_tasks_page, name="project-tasks"),
+    re_path(r"^projects/(?P<pk>\d+)/tasks/(?P<task_id>\d+)/?$", views.task_page, name="task"),
 ]

@@ -1,25 +1,141 @@
-from django import forms
-from django.contrib.auth import authenticate, login, logout
+"""The HTML pages: log in and out, projects, project settings, the task list, and the
+editor pages (Label Stream, one task, config preview).
+
+Views are thin: access goes through ``projects.permissions`` and writes through the
+same services as the API. Annotators reach only the Label Stream of their projects;
+the other project pages answer 403, and another project's pages 404.
+
+Project pages put ``project_nav(...)`` into their context for the nav in base.html.
+"""
+
+import io
+import math
+import struct
+import wave
+from functools import wraps
+
+from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods
+from rest_framework.exceptions import NotFound, PermissionDenied
 
-from projects.models import Project
+from frontend import forms
+from frontend.csp import EDITOR, EDITOR_FRAMED, csp
+from frontend.label_templates import BY_KEY, TEMPLATES, sample_data
+from labelhub.errors import ApiError
+from projects import permissions as perms
+from projects import services as project_services
+from projects.label_config import ParsedConfig
+from projects.models import Project, ProjectMember
+from tasks import stream
+from tasks.models import Task
+from tasks.representations import task_dict
+
+# Page shortcuts for the editor pages, on top of the editor's own (ctrl+enter, ctrl+space).
+SHORTCUTS = {"submit": "alt+s", "skip": "alt+k"}
 
 
-class LoginForm(forms.Form):
-    email = forms.CharField(max_length=254, widget=forms.EmailInput(attrs={"autofocus": True}))
-    password = forms.CharField(widget=forms.PasswordInput)
+# --------------------------------------------------------------------------- helpers
+
+
+def _resolves(path: str) -> bool:
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
+
+
+def project_nav(user, project: Project, active: str) -> dict:
+    """Context for the project nav in base.html: the links this user's role may follow.
+
+    ``active`` is one of "data", "label", "verify", "settings". The Data Manager and
+    Verify links appear once their pages exist; until then "Data Manager" is the simple
+    task list.
+    """
+    links = []
+    if perms.can(user, project, perms.DATA_MANAGER):
+        data_url = f"/projects/{project.pk}/data"
+        if not _resolves(data_url):
+            data_url = f"/projects/{project.pk}/tasks"
+        links.append(("data", "Data Manager", data_url))
+    if perms.can(user, project, perms.ANNOTATE):
+        links.append(("label", "Label", f"/projects/{project.pk}/label"))
+    verify_url = f"/projects/{project.pk}/verify"
+    if perms.can(user, project, perms.REVIEW) and _resolves(verify_url):
+        links.append(("verify", "Verify", verify_url))
+    if perms.can(user, project, perms.MANAGE):
+        links.append(("settings", "Settings", f"/projects/{project.pk}/settings"))
+    return {
+        "nav_project": project,
+        "nav_links": [
+            {"key": key, "label": label, "url": url, "active": key == active}
+            for key, label, url in links
+        ],
+    }
+
+
+def _error_page(request, status: int, message: str):
+    return render(request, "frontend/error.html", {"status": status, "message": message}, status=status)
+
+
+def project_page(capability: str):
+    """Decorate a view of one project: log-in required, the project fetched for the
+    user with ``capability`` (403 page without it, 404 page for another project)."""
+
+    def decorate(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, pk, *args, **kwargs):
+            try:
+                project = perms.project_for(request.user, pk, capability)
+            except NotFound:
+                return _error_page(request, 404, "This project does not exist, or you are not a member.")
+            except PermissionDenied:
+                return _error_page(request, 403, "Your role in this project does not open this page.")
+            return view(request, project, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def user_dict(user) -> dict:
+    return {"id": user.pk, "email": user.email, "first_name": user.first_name, "last_name": user.last_name}
+
+
+def may_create_projects(user) -> bool:
+    """Staff, admins of a project, and users new to every project; not someone who is
+    only an annotator or reviewer elsewhere (they see only their streams)."""
+    if user.is_staff:
+        return True
+    roles = set(ProjectMember.objects.filter(user=user).values_list("role", flat=True))
+    return not roles or ProjectMember.Role.ADMIN in roles
+
+
+def _config_error(exc: ApiError) -> str:
+    return str(exc.detail).removeprefix("Invalid label_config: ")
+
+
+# --------------------------------------------------------------------------- log in
 
 
 def home(request):
     return redirect("projects" if request.user.is_authenticated else "login")
 
 
+@csp()
 @require_http_methods(["GET", "POST"])
 def login_view(request):
-    form = LoginForm(request.POST or None)
+    form = forms.LoginForm(request.POST or None)
     error = None
     if request.method == "POST" and form.is_valid():
         user = authenticate(
@@ -41,7 +157,352 @@ def logout_view(request):
     return redirect("login")
 
 
+# --------------------------------------------------------------------------- projects
+
+
+@csp()
 @login_required
 def projects_page(request):
-    projects = Project.objects.for_user(request.user).order_by("-id")
-    return render(request, "frontend/projects.html", {"projects": projects})
+    from annotations.models import Annotation
+
+    mine = (
+        Annotation.objects.filter(project=OuterRef("pk"), completed_by=request.user, was_cancelled=False)
+        .order_by()
+        .values("project")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    role = ProjectMember.objects.filter(project=OuterRef("pk"), user=request.user).values("role")[:1]
+    projects = (
+        Project.objects.for_user(request.user)
+        .annotate(my_annotations=Coalesce(Subquery(mine, output_field=IntegerField()), 0))
+        .annotate(my_role=Subquery(role))
+        .order_by("-id")
+    )
+    rows = []
+    for project in projects:
+        role_name = ProjectMember.Role.ADMIN if request.user.is_staff else project.my_role
+        capabilities = perms.CAPABILITIES.get(role_name, frozenset())
+        total = project.task_number
+        done = project.num_tasks_with_annotations
+        rows.append(
+            {
+                "project": project,
+                "role": role_name,
+                "percent": math.floor(100 * done / total) if total else 0,
+                "can_label": perms.ANNOTATE in capabilities,
+                "can_data": perms.DATA_MANAGER in capabilities,
+                "can_manage": perms.MANAGE in capabilities,
+                "home": f"/projects/{project.pk}/",
+            }
+        )
+    return render(
+        request,
+        "frontend/projects.html",
+        {"rows": rows, "may_create": may_create_projects(request.user)},
+    )
+
+
+@csp()
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_create_page(request):
+    if not may_create_projects(request.user):
+        return _error_page(request, 403, "Ask an admin to create projects.")
+    initial_template = BY_KEY.get(request.GET.get("template") or "", TEMPLATES[0])
+    form = forms.ProjectCreateForm(
+        request.POST or None,
+        initial={"template": initial_template["key"], "label_config": initial_template["config"]},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = project_services.project_create(
+                user=request.user,
+                title=form.cleaned_data["title"],
+                description=form.cleaned_data["description"],
+                label_config=form.cleaned_data["label_config"],
+            )
+        except ApiError as exc:
+            form.add_error("label_config", _config_error(exc))
+        else:
+            return redirect(f"/projects/{project.pk}/settings?created=1")
+    return render(
+        request,
+        "frontend/project_create.html",
+        {"form": form, "templates": TEMPLATES, "template_configs": {t["key"]: t["config"] for t in TEMPLATES}},
+    )
+
+
+@project_page(perms.VIEW)
+def project_home(request, project):
+    """A project's front door: the Data Manager for those who may use it, else the stream."""
+    nav = project_nav(request.user, project, "")
+    links = {link["key"]: link["url"] for link in nav["nav_links"]}
+    return redirect(links.get("data") or links.get("label") or "/projects/")
+
+
+SETTINGS_SECTIONS = [
+    ("general", "General"),
+    ("config", "Labeling config"),
+    ("sampling", "Sampling and overlap"),
+    ("members", "Members and roles"),
+]
+
+
+def _settings_forms(project, data=None, section=None):
+    def bound(name):
+        return data if section == name else None
+
+    return {
+        "general": forms.GeneralForm(
+            bound("general"),
+            initial={
+                "title": project.title,
+                "description": project.description,
+                "expert_instruction": project.expert_instruction,
+                "color": project.color or "#ffffff",
+            },
+        ),
+        "config": forms.LabelConfigForm(bound("config"), initial={"label_config": project.label_config}),
+        "sampling": forms.SamplingForm(
+            bound("sampling"),
+            initial={
+                "sampling": project.sampling,
+                "maximum_annotations": project.maximum_annotations,
+                "show_predictions_to_annotators": project.show_predictions_to_annotators,
+                "show_skip_button": project.show_skip_button,
+            },
+        ),
+        "member_add": forms.MemberAddForm(bound("member_add")),
+    }
+
+
+def _member_change(request, project, form) -> str | None:
+    """Apply a member form; an error message, or None."""
+    User = get_user_model()
+    target = User.objects.filter(pk=form.cleaned_data["user"]).first()
+    if target is None or not ProjectMember.objects.filter(project=project, user=target).exists():
+        return "That user is not a member of this project."
+    admins = ProjectMember.objects.filter(project=project, role=ProjectMember.Role.ADMIN)
+    last_admin = admins.count() == 1 and admins.filter(user=target).exists()
+    if form.cleaned_data["remove"]:
+        if last_admin:
+            return "A project keeps at least one admin."
+        project_services.member_remove(project=project, user=target)
+    elif form.cleaned_data["role"]:
+        if last_admin and form.cleaned_data["role"] != ProjectMember.Role.ADMIN:
+            return "A project keeps at least one admin."
+        project_services.member_set(project=project, user=target, role=form.cleaned_data["role"])
+    return None
+
+
+@csp()
+@project_page(perms.MANAGE)
+@require_http_methods(["GET", "POST"])
+def project_settings_page(request, project):
+    section = request.POST.get("section") or request.GET.get("section") or "general"
+    if section not in {"general", "config", "sampling", "members", "member_add", "member"}:
+        section = "general"
+    page_forms = _settings_forms(project, request.POST if request.method == "POST" else None, section)
+    errors: list[str] = []
+    if request.method == "POST":
+        saved = False
+        if section in ("general", "config", "sampling"):
+            form = page_forms[section]
+            if form.is_valid():
+                try:
+                    project_services.project_update(project=project, **form.cleaned_data)
+                    saved = True
+                except ApiError as exc:
+                    form.add_error("label_config" if section == "config" else None, _config_error(exc))
+        elif section == "member_add":
+            form = page_forms["member_add"]
+            if form.is_valid():
+                user = get_user_model().objects.filter(email__iexact=form.cleaned_data["email"]).first()
+                if user is None:
+                    form.add_error("email", "No user has this email. Admins create users with POST /api/users/.")
+                else:
+                    project_services.member_set(project=project, user=user, role=form.cleaned_data["role"])
+                    saved = True
+        elif section == "member":
+            form = forms.MemberChangeForm(request.POST)
+            if form.is_valid():
+                error = _member_change(request, project, form)
+                errors.extend([error] if error else [])
+                saved = error is None
+        if saved:
+            anchor = "members" if section.startswith("member") else section
+            return redirect(f"/projects/{project.pk}/settings?saved={anchor}#{anchor}")
+    members = ProjectMember.objects.filter(project=project).select_related("user").order_by("user__email")
+    return render(
+        request,
+        "frontend/project_settings.html",
+        {
+            "project": project,
+            "forms": page_forms,
+            "section": "members" if section.startswith("member") else section,
+            "sections": SETTINGS_SECTIONS,
+            "members": members,
+            "roles": ProjectMember.Role.choices,
+            "member_errors": errors,
+            "saved": request.GET.get("saved"),
+            "created": request.GET.get("created"),
+            **project_nav(request.user, project, "settings"),
+        },
+    )
+
+
+@csp()
+@project_page(perms.DATA_MANAGER)
+def project_tasks_page(request, project):
+    """A plain, paginated task list (the Data Manager replaces it)."""
+    tasks = Task.objects.filter(project=project).order_by("id").only(
+        "id", "data", "is_labeled", "total_annotations", "cancelled_annotations",
+        "total_predictions", "updated_at", "project_id",
+    )
+    paginator = Paginator(tasks, 50)
+    paginator.count = project.task_number  # the counter, not a COUNT(*) over the project
+    try:
+        page = paginator.page(request.GET.get("page") or 1)
+    except Exception as exc:  # noqa: BLE001 - EmptyPage, PageNotAnInteger
+        raise Http404("No such page") from exc
+    first_key = (ParsedConfig.from_dict(project.parsed_config).data_keys or [None])[0]
+    rows = []
+    for task in page.object_list:
+        value = task.data.get(first_key) if first_key and isinstance(task.data, dict) else task.data
+        rows.append({"task": task, "preview": str(value)[:140]})
+    return render(
+        request,
+        "frontend/project_tasks.html",
+        {
+            "project": project,
+            "page": page,
+            "rows": rows,
+            "first_key": first_key,
+            **project_nav(request.user, project, "data"),
+        },
+    )
+
+
+# --------------------------------------------------------------------------- editor pages
+
+
+@csp(EDITOR)
+@project_page(perms.ANNOTATE)
+def label_page(request, project):
+    """The Label Stream: the next task for this user (locked for them), in the editor.
+
+    The page reloads after each submit or skip, and the server hands out the next task
+    with the same service as ``GET /api/projects/{id}/next/``. When nothing is left it
+    says so, with no editor and no spinner.
+    """
+    task = stream.next_task(project=project, user=request.user)
+    context = {
+        "project": project,
+        "task": task,
+        "shortcuts": SHORTCUTS,
+        **project_nav(request.user, project, "label"),
+    }
+    if task is not None:
+        payload = stream.stream_task_dict(task=task, project=project)
+        context["editor"] = {
+            "config": project.label_config,
+            "task": payload,
+            "user": user_dict(request.user),
+            "interfaces": _stream_interfaces(project),
+            "preannotate": project.show_predictions_to_annotators,
+            "instruction": project.expert_instruction,
+            "label_url": f"/projects/{project.pk}/label",
+            "shortcuts": SHORTCUTS,
+        }
+    return render(request, "frontend/label.html", context)
+
+
+def _stream_interfaces(project) -> list[str]:
+    interfaces = ["panel", "controls", "topbar", "infobar", "instruction", "side-column",
+                  "annotations:current", "edit-history", "submit", "update"]
+    if project.show_skip_button:
+        interfaces.append("skip")
+    return interfaces
+
+
+@csp(EDITOR)
+@project_page(perms.DATA_MANAGER)
+def task_page(request, project, task_id):
+    """One task in the editor with all its annotations and predictions (admins and
+    reviewers; reviewers read only)."""
+    from tasks.selectors import with_nested
+
+    task = with_nested(Task.objects.filter(project=project, pk=task_id), user=request.user, project=project).first()
+    if task is None:
+        return _error_page(request, 404, "This task does not exist in this project.")
+    payload = task_dict(task, annotations=task.annotations.all(), predictions=task.predictions.all())
+    can_annotate = perms.can(request.user, project, perms.ANNOTATE)
+    neighbours = Task.objects.filter(project=project)
+    previous = neighbours.filter(pk__lt=task.pk).order_by("-pk").values_list("pk", flat=True).first()
+    following = neighbours.filter(pk__gt=task.pk).order_by("pk").values_list("pk", flat=True).first()
+    return render(
+        request,
+        "frontend/task.html",
+        {
+            "project": project,
+            "task": task,
+            "previous": previous,
+            "next": following,
+            "editor": {
+                "config": project.label_config,
+                "task": payload,
+                "user": user_dict(request.user),
+                "interfaces": "task",
+                "readOnly": not can_annotate,
+                "newAnnotation": False,
+                "instruction": project.expert_instruction,
+                "shortcuts": SHORTCUTS,
+            },
+            **project_nav(request.user, project, "data"),
+        },
+    )
+
+
+@csp(EDITOR_FRAMED)
+@xframe_options_sameorigin
+@login_required
+@require_http_methods(["GET", "POST"])
+def config_preview_page(request):
+    """The editor on sample data for a config sent by the create and settings pages
+    (a form POSTed into an iframe: the editor's CSS needs a page of its own)."""
+    config = request.POST.get("label_config", "")
+    context: dict = {"error": None, "editor": None}
+    if config.strip():
+        try:
+            parsed = ParsedConfig.from_dict(project_services.label_config_parse(config))
+        except ApiError as exc:
+            context["error"] = _config_error(exc)
+        else:
+            context["editor"] = {
+                "config": config,
+                "task": {"id": 0, "data": sample_data(parsed), "annotations": [], "predictions": []},
+                "user": user_dict(request.user),
+                "interfaces": "preview",
+            }
+    return render(request, "frontend/preview.html", context)
+
+
+def sample_audio(request):
+    """A one-second, 8 kHz chirp for previewing audio configs (no binary in the repo)."""
+    rate = 8000
+    frames = bytearray()
+    for i in range(rate):
+        t = i / rate
+        value = int(12000 * math.sin(2 * math.pi * (220 + 440 * t) * t) * (1 - t))
+        frames += struct.pack("<h", value)
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(bytes(frames))
+    response = HttpResponse(buffer.getvalue(), content_type="audio/wav")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+

@@ -1,0 +1,70 @@
+"""Content-Security-Policy headers for the HTML pages.
+
+Every page allows scripts only from our own origin (``script-src 'self'``): the only
+inline ``<script>`` elements are ``json_script`` data blocks (``type="application/json"``),
+which browsers never execute, so they need no nonce.
+
+Pages that embed the labeling editor (Label Studio Frontend 1.4.0) relax what it needs,
+found by running each result type in Chromium with a report listener:
+
+- ``style-src 'unsafe-inline'``: React, antd and Konva set ``style=`` attributes and
+  insert ``<style>`` elements at run time;
+- ``img-src``/``media-src`` ``*``, ``data:`` and ``blob:``: a task's images, audio and
+  video live wherever its data points (S3, a CDN, ``/data/upload/``), as in Label
+  Studio; antd's icons are data: URLs;
+- ``connect-src *``: the audio player (wavesurfer) fetches the audio file with XHR to
+  decode its waveform, from the same places;
+- no ``'unsafe-eval'``: the bundle's ``Function("return this")`` fallbacks (lodash,
+  webpack, regenerator) run only when ``globalThis``/``self`` are missing, which they
+  never are in a browser; the browser tests check that no violation is reported.
+
+``frame-ancestors`` keeps pages out of other sites' frames; the config preview page is
+framed by our own create and settings pages only.
+"""
+
+from functools import wraps
+
+BASE = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self' data:",
+    "connect-src": "'self'",
+    "frame-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+EDITOR = {
+    **BASE,
+    "style-src": "'self' 'unsafe-inline'",
+    "img-src": "* data: blob:",
+    "media-src": "* data: blob:",
+    "connect-src": "*",
+    "worker-src": "'self' blob:",
+}
+
+EDITOR_FRAMED = {**EDITOR, "frame-ancestors": "'self'"}
+
+
+def header(policy: dict[str, str]) -> str:
+    return "; ".join(f"{name} {value}" for name, value in policy.items())
+
+
+def csp(policy: dict[str, str] = BASE):
+    """Decorate a view: send ``policy`` as its Content-Security-Policy."""
+    value = header(policy)
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            response = view(request, *args, **kwargs)
+            response.headers.setdefault("Content-Security-Policy", value)
+            return response
+
+        return wrapped
+
+    return decorate

@@ -1,0 +1,68 @@
+"""Forms of the HTML pages. They only shape input: the writes go through the same
+services as the API (projects.services), whose errors the views put back on the form."""
+
+from django import forms
+
+from frontend.label_templates import TEMPLATES
+from projects.models import Project, ProjectMember
+
+CONFIG_WIDGET = forms.Textarea(
+    attrs={"rows": 16, "spellcheck": "false", "class": "code", "data-config-input": "1"}
+)
+
+
+class LoginForm(forms.Form):
+    email = forms.CharField(max_length=254, widget=forms.EmailInput(attrs={"autofocus": True}))
+    password = forms.CharField(widget=forms.PasswordInput)
+
+
+class ProjectCreateForm(forms.Form):
+    title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"autofocus": True}))
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    template = forms.ChoiceField(
+        choices=[(t["key"], t["title"]) for t in TEMPLATES], required=False
+    )
+    label_config = forms.CharField(widget=CONFIG_WIDGET)
+
+
+class GeneralForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    expert_instruction = forms.CharField(
+        required=False,
+        label="Instructions for annotators",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Shown in the editor's instructions panel.",
+    )
+    color = forms.CharField(max_length=16, required=False, widget=forms.TextInput(attrs={"type": "color"}))
+
+
+class LabelConfigForm(forms.Form):
+    label_config = forms.CharField(widget=CONFIG_WIDGET)
+
+
+class SamplingForm(forms.Form):
+    sampling = forms.ChoiceField(choices=Project.Sampling.choices, widget=forms.RadioSelect)
+    maximum_annotations = forms.IntegerField(
+        min_value=1,
+        max_value=1000,
+        label="Annotations per task (overlap)",
+        help_text="How many annotators label each task before it counts as done.",
+    )
+    show_predictions_to_annotators = forms.BooleanField(
+        required=False,
+        label="Start from the best prediction",
+        help_text="A new annotation begins as a copy of the task's best prediction.",
+    )
+    show_skip_button = forms.BooleanField(required=False, label="Annotators may skip tasks")
+
+
+class MemberAddForm(forms.Form):
+    email = forms.EmailField(label="User email")
+    role = forms.ChoiceField(choices=ProjectMember.Role.choices, initial=ProjectMember.Role.ANNOTATOR)
+
+
+class MemberChangeForm(forms.Form):
+    user = forms.IntegerField(widget=forms.HiddenInput)
+    role = forms.ChoiceField(choices=ProjectMember.Role.choices, required=False)
+    remove = forms.BooleanField(required=False)

@@ -1,0 +1,174 @@
+"""Labeling config templates offered when creating a project (from the Label Studio docs'
+templates), and sample task data for previewing any config in the editor."""
+
+from projects.label_config import ParsedConfig
+
+SAMPLE_IMAGE = "/static/frontend/samples/sample.svg"
+SAMPLE_AUDIO = "/projects/preview/sample.wav"
+SAMPLE_TEXT = (
+    "Ada Lovelace wrote the first program for Charles Babbage's Analytical Engine in London "
+    "in 1843. It was a delight to read."
+)
+
+TEMPLATES: list[dict] = [
+    {
+        "key": "text-classification",
+        "group": "Natural language",
+        "title": "Text classification",
+        "config": """<View>
+  <Text name="text" value="$text"/>
+  <Choices name="sentiment" toName="text" choice="single" showInLine="true">
+    <Choice value="Positive"/>
+    <Choice value="Negative"/>
+    <Choice value="Neutral"/>
+  </Choices>
+</View>""",
+    },
+    {
+        "key": "ner",
+        "group": "Natural language",
+        "title": "Named entity recognition",
+        "config": """<View>
+  <Labels name="label" toName="text">
+    <Label value="Person" background="#ef4444"/>
+    <Label value="Organization" background="#f59e0b"/>
+    <Label value="Location" background="#2563eb"/>
+    <Label value="Date" background="#16a34a"/>
+  </Labels>
+  <Text name="text" value="$text"/>
+</View>""",
+    },
+    {
+        "key": "summarization",
+        "group": "Natural language",
+        "title": "Text summarization",
+        "config": """<View>
+  <Header value="Read the text"/>
+  <Text name="text" value="$text"/>
+  <Header value="Write a one-sentence summary"/>
+  <TextArea name="summary" toName="text" rows="3" maxSubmissions="1" editable="true"/>
+</View>""",
+    },
+    {
+        "key": "image-classification",
+        "group": "Computer vision",
+        "title": "Image classification",
+        "config": """<View>
+  <Image name="image" value="$image"/>
+  <Choices name="choice" toName="image" choice="single">
+    <Choice value="Cat"/>
+    <Choice value="Dog"/>
+    <Choice value="Other"/>
+  </Choices>
+</View>""",
+    },
+    {
+        "key": "bbox",
+        "group": "Computer vision",
+        "title": "Object detection with bounding boxes",
+        "config": """<View>
+  <Image name="image" value="$image" zoom="true"/>
+  <RectangleLabels name="label" toName="image">
+    <Label value="Cat" background="#ef4444"/>
+    <Label value="Dog" background="#2563eb"/>
+  </RectangleLabels>
+</View>""",
+    },
+    {
+        "key": "polygons",
+        "group": "Computer vision",
+        "title": "Semantic segmentation with polygons",
+        "config": """<View>
+  <Image name="image" value="$image" zoom="true"/>
+  <PolygonLabels name="label" toName="image" strokeWidth="3" pointSize="small">
+    <Label value="Road" background="#64748b"/>
+    <Label value="Sky" background="#38bdf8"/>
+  </PolygonLabels>
+</View>""",
+    },
+    {
+        "key": "shapes",
+        "group": "Computer vision",
+        "title": "Polygons, ellipses and key points (no labels)",
+        "config": """<View>
+  <Image name="image" value="$image"/>
+  <Polygon name="polygon" toName="image" strokeWidth="3" pointSize="small"/>
+  <Ellipse name="ellipse" toName="image"/>
+  <KeyPoint name="keypoint" toName="image"/>
+</View>""",
+    },
+    {
+        "key": "ocr",
+        "group": "Computer vision",
+        "title": "Optical character recognition",
+        "config": """<View>
+  <Image name="image" value="$image"/>
+  <Rectangle name="bbox" toName="image" strokeWidth="3"/>
+  <TextArea name="transcription" toName="image" editable="true" perRegion="true"
+            required="true" maxSubmissions="1" rows="3" placeholder="Recognized text"
+            displayMode="region-list"/>
+</View>""",
+    },
+    {
+        "key": "audio-transcription",
+        "group": "Audio and speech",
+        "title": "Audio transcription",
+        "config": """<View>
+  <Audio name="audio" value="$audio"/>
+  <Header value="Transcribe the recording"/>
+  <TextArea name="transcription" toName="audio" rows="3" editable="true" maxSubmissions="1"/>
+</View>""",
+    },
+    {
+        "key": "audio-classification",
+        "group": "Audio and speech",
+        "title": "Audio classification",
+        "config": """<View>
+  <Audio name="audio" value="$audio"/>
+  <Choices name="kind" toName="audio" choice="single">
+    <Choice value="Speech"/>
+    <Choice value="Music"/>
+    <Choice value="Noise"/>
+  </Choices>
+</View>""",
+    },
+    {
+        "key": "custom",
+        "group": "Other",
+        "title": "Custom config",
+        "config": """<View>
+  <Text name="text" value="$text"/>
+  <Choices name="label" toName="text">
+    <Choice value="Yes"/>
+    <Choice value="No"/>
+  </Choices>
+</View>""",
+    },
+]
+
+BY_KEY = {template["key"]: template for template in TEMPLATES}
+
+_SAMPLES = {
+    "Text": SAMPLE_TEXT,
+    "HyperText": f"<p>{SAMPLE_TEXT}</p>",
+    "Image": SAMPLE_IMAGE,
+    "Audio": SAMPLE_AUDIO,
+    "AudioPlus": SAMPLE_AUDIO,
+    "Paragraphs": [
+        {"author": "Ada", "text": "Have you seen the engine?"},
+        {"author": "Charles", "text": "Only the drawings, so far."},
+    ],
+    "Table": {"name": "Ada", "year": 1843},
+}
+
+
+def sample_data(parsed: ParsedConfig) -> dict:
+    """Task data that fills every data key of a config, for the editor preview."""
+    data: dict = {}
+    for obj in parsed.objects.values():
+        key = obj.get("value")
+        if key and key not in data:
+            data[key] = _SAMPLES.get(obj.get("type"), "Sample value")
+    for key in parsed.data_keys:
+        data.setdefault(key, "Sample value")
+    return data

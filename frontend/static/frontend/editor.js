@@ -1,0 +1,273 @@
+/* LabelHubEditor: the Label Studio Frontend (LSF 1.4.0, window.LabelStudio) embedded
+ * in LabelHub pages. Load after editor/main.js (see _editor_assets.html).
+ *
+ *   const handle = LabelHubEditor.mount(element, {
+ *     config,              // the labeling config XML
+ *     task,                // {id, data, annotations?, predictions?} as the REST API gives it
+ *     annotations,         // optional: overrides task.annotations
+ *     predictions,         // optional: overrides task.predictions
+ *     user,                // {id, email, first_name, last_name}
+ *     interfaces,          // optional: a list, or a preset name: "stream" | "task" | "review" | "preview"
+ *     readOnly,            // optional: no submit/update/skip buttons, regions locked
+ *     preannotate,         // optional: start a new annotation as a copy of predictions[0]
+ *     newAnnotation,       // optional: add an empty annotation even when some exist
+ *     instruction,         // optional: the project's instructions (LSF's instruction panel)
+ *     onSubmit(body, ctx), // optional: body = {result, lead_time, parent_prediction}
+ *     onUpdate(body, ctx), // optional: body = {result, lead_time}, ctx.annotationId
+ *     onSkip(body, ctx),   // optional: body = {result: [], was_cancelled: true, lead_time}
+ *     onSaved(kind, saved, ctx), // after a default REST call: kind "submit" | "update" | "skip"
+ *     onLoad(handle), onError(error),
+ *   });
+ *   handle.submit(); handle.skip(); handle.leadTime(); handle.destroy(); handle.ls
+ *
+ * Without onSubmit/onUpdate/onSkip the editor calls the REST API itself (POST
+ * /api/tasks/{id}/annotations/, PATCH /api/annotations/{id}/), with the CSRF token.
+ * A handler may return a promise; the editor waits for it.
+ *
+ * Also: LabelHubEditor.api.{get,post,patch,del}(url, body) -> Promise<json>,
+ * LabelHubEditor.readJSON(id) (json_script data), LabelHubEditor.INTERFACES,
+ * LabelHubEditor.shortcuts(handle, {submit: "alt+s", skip: "alt+k"}).
+ */
+(function () {
+  "use strict";
+
+  var COMMON = ["panel", "controls", "topbar", "infobar", "instruction", "side-column",
+    "annotations:current", "edit-history"];
+  var INTERFACES = {
+    // The Label Stream: one new annotation, no completion panel (Heartex docs).
+    stream: COMMON.concat(["submit", "skip", "update"]),
+    // One task opened from the task list: every annotation and prediction, tabs.
+    task: COMMON.concat(["submit", "update", "annotations:menu", "annotations:add-new",
+      "annotations:delete", "annotations:tabs", "annotations:history", "predictions:tabs",
+      "predictions:menu", "annotations:view-all"]),
+    // Reading another's work (Verify Stream, reviewers): nothing to submit.
+    review: ["panel", "topbar", "infobar", "instruction", "side-column",
+      "annotations:current", "annotations:tabs", "annotations:menu", "predictions:tabs"],
+    // The config preview: controls to try, nothing to send.
+    preview: ["panel", "controls", "topbar", "side-column", "annotations:current"],
+  };
+  var READ_ONLY_DROPS = ["submit", "update", "skip", "controls", "annotations:add-new",
+    "annotations:delete"];
+
+  function readJSON(id) {
+    var element = document.getElementById(id);
+    return element ? JSON.parse(element.textContent) : null;
+  }
+
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (match) return decodeURIComponent(match[1]);
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function request(method, url, body) {
+    var options = {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() },
+    };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    return fetch(url, options).then(function (response) {
+      if (response.status === 204) return null;
+      return response.json().catch(function () { return {}; }).then(function (json) {
+        if (!response.ok) {
+          var error = new Error(json.detail || ("HTTP " + response.status));
+          error.status = response.status;
+          error.body = json;
+          throw error;
+        }
+        return json;
+      });
+    });
+  }
+
+  var api = {
+    get: function (url) { return request("GET", url); },
+    post: function (url, body) { return request("POST", url, body || {}); },
+    patch: function (url, body) { return request("PATCH", url, body || {}); },
+    del: function (url) { return request("DELETE", url); },
+  };
+
+  function lsUser(user) {
+    user = user || {};
+    return {
+      pk: user.id, id: user.id, email: user.email || "",
+      firstName: user.first_name || "", lastName: user.last_name || "",
+    };
+  }
+
+  function lsAnnotation(item) {
+    return {
+      id: item.id, pk: item.id, result: item.result || [],
+      was_cancelled: item.was_cancelled, ground_truth: item.ground_truth,
+      lead_time: item.lead_time, created_at: item.created_at, updated_at: item.updated_at,
+      completed_by: item.completed_by, createdBy: String(item.completed_by || ""),
+    };
+  }
+
+  function lsPrediction(item) {
+    return {
+      id: item.id, pk: item.id, result: item.result || [], score: item.score,
+      model_version: item.model_version, createdBy: item.model_version || "prediction",
+    };
+  }
+
+  function interfacesFor(options) {
+    var list = options.interfaces || "stream";
+    list = (typeof list === "string" ? INTERFACES[list] : list).slice();
+    if (list.indexOf("topbar") < 0) list.push("topbar"); // LSF 1.4 puts Submit in the top bar
+    if (options.readOnly) {
+      list = list.filter(function (name) { return READ_ONLY_DROPS.indexOf(name) < 0; });
+    }
+    return list;
+  }
+
+  function mount(element, options) {
+    if (typeof window.LabelStudio !== "function") {
+      throw new Error("The labeling editor (editor/main.js) is not loaded.");
+    }
+    var task = options.task || { id: null, data: {} };
+    var annotations = (options.annotations || task.annotations || []).map(lsAnnotation);
+    var predictions = (options.predictions || task.predictions || []).map(lsPrediction);
+    var loadedAt = Date.now();
+    var parentPrediction = null;
+    var handle = { ls: null, element: element };
+    var onError = options.onError || function (error) { window.console.error(error); };
+
+    function prepare(store) {
+      if (!options.readOnly && (!store.annotations.length || options.newAnnotation)) {
+        var created;
+        if (options.preannotate && store.predictions.length) {
+          created = store.addAnnotationFromPrediction(store.predictions[0]);
+          parentPrediction = predictions[0].id;
+        } else {
+          created = store.addAnnotation({ userGenerate: true });
+        }
+        store.selectAnnotation(created.id);
+      } else if (store.annotations.length) {
+        store.selectAnnotation(store.annotations[0].id);
+      } else if (store.predictions.length) {
+        store.selectPrediction(store.predictions[0].id);
+      }
+    }
+
+    function leadTime() { return Math.round((Date.now() - loadedAt) / 10) / 100; }
+
+    function serialize(annotation) {
+      return annotation.serializeAnnotation ? annotation.serializeAnnotation() : [];
+    }
+
+    function run(kind, handler, fallback, body, ctx) {
+      var work = handler ? Promise.resolve().then(function () { return handler(body, ctx); })
+        : fallback().then(function (saved) {
+          if (options.onSaved) return options.onSaved(kind, saved, ctx);
+          return saved;
+        });
+      return work.catch(function (error) { onError(error); throw error; });
+    }
+
+    var lsOptions = {
+      config: options.config,
+      interfaces: interfacesFor(options),
+      user: lsUser(options.user),
+      description: options.instruction || "",
+      task: { id: task.id, data: task.data, annotations: annotations, predictions: predictions },
+      onLabelStudioLoad: function (ls) {
+        handle.ls = ls;
+        // LSF reads the task's annotations and predictions in, and selects one, after
+        // this callback returns; set up our annotation once it is done.
+        window.setTimeout(function () {
+          prepare(ls.annotationStore);
+          loadedAt = Date.now();
+          if (options.onLoad) options.onLoad(handle);
+        }, 0);
+      },
+      onSubmitAnnotation: function (ls, annotation) {
+        var body = { result: serialize(annotation), lead_time: leadTime() };
+        if (parentPrediction) body.parent_prediction = parentPrediction;
+        var ctx = { annotation: annotation, handle: handle };
+        return run("submit", options.onSubmit, function () {
+          return api.post("/api/tasks/" + task.id + "/annotations/", body).then(function (saved) {
+            if (annotation.updatePersonalKey) annotation.updatePersonalKey(String(saved.id));
+            return saved;
+          });
+        }, body, ctx);
+      },
+      onUpdateAnnotation: function (ls, annotation) {
+        var body = { result: serialize(annotation), lead_time: leadTime() };
+        var ctx = { annotation: annotation, annotationId: annotation.pk, handle: handle };
+        return run("update", options.onUpdate, function () {
+          return api.patch("/api/annotations/" + annotation.pk + "/", body);
+        }, body, ctx);
+      },
+      onSkipTask: function () {
+        var body = { result: [], was_cancelled: true, lead_time: leadTime() };
+        var ctx = { handle: handle };
+        return run("skip", options.onSkip, function () {
+          return api.post("/api/tasks/" + task.id + "/annotations/", body);
+        }, body, ctx);
+      },
+    };
+
+    handle.instance = new window.LabelStudio(element, lsOptions);
+    window.LabelHubEditor.current = handle; // the last mounted editor, for tests and debugging
+    handle.leadTime = leadTime;
+    handle.submit = function () {
+      if (!handle.ls) return;
+      var store = handle.ls;
+      var selected = store.annotationStore.selected;
+      if (selected && selected.pk && store.hasInterface("update")) store.updateAnnotation();
+      else if (store.hasInterface("submit")) store.submitAnnotation();
+    };
+    handle.skip = function () {
+      if (handle.ls && handle.ls.hasInterface("skip")) handle.ls.skipTask();
+    };
+    handle.destroy = function () {
+      try {
+        if (handle.instance && handle.instance.destroy) handle.instance.destroy();
+      } finally {
+        element.innerHTML = "";
+      }
+    };
+    return handle;
+  }
+
+  function matches(event, combo) {
+    var parts = combo.toLowerCase().split("+");
+    var key = parts.pop();
+    var name = event.key.toLowerCase();
+    if (key === "enter" && name !== "enter") return false;
+    if (key !== "enter" && name !== key && event.code.toLowerCase() !== "key" + key) return false;
+    return event.altKey === (parts.indexOf("alt") >= 0) &&
+      event.ctrlKey === (parts.indexOf("ctrl") >= 0) &&
+      event.shiftKey === (parts.indexOf("shift") >= 0) &&
+      event.metaKey === (parts.indexOf("meta") >= 0);
+  }
+
+  /* Page-level keyboard shortcuts for a mounted editor, on top of LSF's own
+   * (ctrl+enter submits, ctrl+space skips). Handled in the capture phase so that they
+   * work while focus is inside the editor. Returns a function that removes them. */
+  function shortcuts(getHandle, keys) {
+    keys = keys || { submit: "alt+s", skip: "alt+k" };
+    function onKey(event) {
+      var handle = typeof getHandle === "function" ? getHandle() : getHandle;
+      if (!handle) return;
+      if (keys.submit && matches(event, keys.submit)) {
+        event.preventDefault(); event.stopPropagation(); handle.submit();
+      } else if (keys.skip && matches(event, keys.skip)) {
+        event.preventDefault(); event.stopPropagation(); handle.skip();
+      }
+    }
+    document.addEventListener("keydown", onKey, true);
+    return function () { document.removeEventListener("keydown", onKey, true); };
+  }
+
+  window.LabelHubEditor = {
+    mount: mount, api: api, readJSON: readJSON, csrfToken: csrfToken,
+    shortcuts: shortcuts, INTERFACES: INTERFACES,
+  };
+})();
