@@ -110,23 +110,19 @@ def is_manifest(obj) -> bool:
 
 def object_key(parsed: ParsedConfig, kind: str, *, where: str) -> str:
     """The data key for a manifest kind: the config's one object tag that can show it."""
+    from importers.media import object_keys
+
     types, wants_list = KINDS[kind]
-    candidates = [
-        (name, obj) for name, obj in parsed.objects.items() if obj["type"] in types
-    ]
-    if wants_list and len(candidates) > 1:
-        listed = [c for c in candidates if c[1].get("value_list")]
-        candidates = listed or candidates
-    keys = list(dict.fromkeys(obj["value"] for _name, obj in candidates))
+    keys = object_keys(parsed, types, want_list=wants_list)
     tags = " or ".join(f"<{t}>" for t in types)
     if not keys:
         raise file_error(where, f'the manifest has "{kind}", but the labeling config has no {tags} tag')
     if len(keys) > 1:
-        names = ", ".join(f'"{name}"' for name, _obj in candidates)
         raise file_error(
             where,
             f'the manifest has "{kind}", and the labeling config has several {tags} tags '
-            f"({names}); keep one, or import tasks with explicit data keys",
+            "(data keys " + ", ".join(f'"{key}"' for key in keys) + "); keep one, or import "
+            "tasks with explicit data keys",
         )
     return keys[0]
 

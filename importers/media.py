@@ -58,10 +58,24 @@ def media_root() -> Path:
     return Path(settings.MEDIA_ROOT) / "upload"
 
 
+def object_keys(parsed: ParsedConfig, types, *, want_list: bool = False) -> list[str]:
+    """Data keys of the object tags of ``types``; where some read a list (``valueList``)
+    and some one value, only those that match ``want_list``."""
+    keys = data_keys_for_object_types(parsed, types=types)
+    if len(keys) > 1:
+        matching = [
+            obj["value"]
+            for obj in parsed.objects.values()
+            if obj["type"] in types and bool(obj.get("value_list")) == want_list
+        ]
+        keys = list(dict.fromkeys(matching)) or keys
+    return keys
+
+
 def media_key(parsed: ParsedConfig, kind: str, filename: str) -> str:
     """The data key for a media file: the config's one object tag of that type."""
     tags = OBJECT_TAGS[kind]
-    keys = data_keys_for_object_types(parsed, types=tags)
+    keys = object_keys(parsed, tags)
     shown = " or ".join(f"<{tag}>" for tag in tags)
     if not keys:
         raise file_error(filename, f"this {kind} file needs a {shown} tag in the labeling config")

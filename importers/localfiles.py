@@ -1,0 +1,48 @@
+"""``GET /data/local-files/?d=<path>``: files from a local folder, when an admin allows it.
+
+Served only when LabelHub runs with ``--allow-serving-local-files`` (or
+``LABELHUB_ALLOW_SERVING_LOCAL_FILES``), only to signed-in users, and only from under
+``LABELHUB_LOCAL_FILES_ROOT`` (no default: unset means nothing is served). The path is
+URL-decoded once by Django, then resolved with every symlink followed; it must still be
+inside the root, so ``..``, absolute paths, encoded separators (``%2e%2e%2f`` arrives as
+``../``, and a double-encoded one is just a strange file name) and symlinks that point out
+of the root all end in a 404, the same answer as a file that does not exist.
+"""
+
+import mimetypes
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse, Http404
+from rest_framework.views import APIView
+
+from importers.media import _sandboxed
+
+
+def local_root() -> Path | None:
+    root = settings.LABELHUB_LOCAL_FILES_ROOT
+    if not root:
+        return None
+    return Path(root).expanduser().resolve()
+
+
+def local_path(relative: str) -> Path | None:
+    """The file for ``relative`` under the root, or None if it is missing or escapes."""
+    root = local_root()
+    if root is None or not relative or "\x00" in relative:
+        return None
+    candidate = (root / relative.lstrip("/")).resolve()
+    if not candidate.is_relative_to(root) or not candidate.is_file():
+        return None
+    return candidate
+
+
+class LocalFilesView(APIView):
+    def get(self, request):
+        if not settings.LABELHUB_ALLOW_SERVING_LOCAL_FILES:
+            raise Http404
+        path = local_path(request.query_params.get("d", ""))
+        if path is None:
+            raise Http404
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return _sandboxed(FileResponse(open(path, "rb"), content_type=content_type))

@@ -1,0 +1,179 @@
+"""Each task file format through POST /api/projects/{id}/import, and each bad input."""
+
+import orjson
+import pytest
+
+from annotations.models import Prediction
+from tasks.models import Task
+from tests.conftest import choice
+from tests.importers.conftest import assert_nothing_written, task_data, upload, upload_many, url
+
+pytestmark = pytest.mark.django_db
+
+
+def test_json_list_with_predictions(api, project):
+    tasks = [{"data": {"text": f"t{i}"}, "predictions": [{"model_version": "v1", "score": 0.5, "result": choice("Positive")}]} for i in range(3)]
+    response = upload(api, project, "tasks.json", orjson.dumps(tasks), query="?return_task_ids=true")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["task_count"] == 3 and body["prediction_count"] == 3
+    assert body["task_ids"] == sorted(body["task_ids"]) and len(set(body["task_ids"])) == 3
+    assert Prediction.objects.filter(project=project, model_version="v1").count() == 3
+    assert [d["text"] for d in task_data(project)] == ["t0", "t1", "t2"]
+
+
+def test_json_with_bom_and_whitespace(api, project):
+    response = upload(api, project, "t.json", b"\xef\xbb\xbf \n [{\"text\": \"a\"}]")
+    assert response.status_code == 201, response.content
+    assert task_data(project) == [{"text": "a"}]
+
+
+def test_json_single_task_object(api, project):
+    response = upload(api, project, "t.json", b'{"data": {"text": "only"}, "meta": {"k": 1}}')
+    assert response.status_code == 201
+    assert Task.objects.get(project=project).meta == {"k": 1}
+
+
+def test_jsonl(api, project):
+    response = upload(api, project, "t.jsonl", b'{"text": "a"}\n\n{"data": {"text": "b"}}\n')
+    assert response.status_code == 201 and response.json()["task_count"] == 2
+
+
+@pytest.mark.parametrize(
+    "content, delimiter_text",
+    [
+        (b"text;extra\nhello;1\nworld;2\n", "semicolon"),
+        (b"text|extra\nhello|1\nworld|2\n", "pipe"),
+        (b"text\textra\nhello\t1\nworld\t2\n", "tab in a .csv"),
+        ("\ufefftext,extra\nhello,1\nworld,2\n".encode(), "comma with a BOM"),
+    ],
+)
+def test_csv_sniffs_the_delimiter(api, project, content, delimiter_text):
+    response = upload(api, project, "t.csv", content)
+    assert response.status_code == 201, (delimiter_text, response.content)
+    assert task_data(project) == [{"text": "hello", "extra": "1"}, {"text": "world", "extra": "2"}]
+
+
+def test_tsv_keeps_commas_inside_cells(api, project):
+    response = upload(api, project, "t.tsv", b"text\tn\nhello, world\t1\n")
+    assert response.status_code == 201
+    assert task_data(project) == [{"text": "hello, world", "n": "1"}]
+
+
+def test_txt_fills_the_single_data_key(api, project):
+    response = upload(api, project, "t.txt", "\ufeffone\r\ntwo\n\n  \nthree".encode())
+    assert response.status_code == 201
+    assert [d["text"] for d in task_data(project)] == ["one", "two", "three"]
+
+
+def test_several_files_in_one_request_are_one_import(api, project):
+    response = upload_many(api, project, {"a.json": b'[{"text": "a"}]', "b.csv": b"text\nb\n", "c.txt": b"c\n"})
+    assert response.status_code == 201 and response.json()["task_count"] == 3
+
+
+def test_several_files_all_or_nothing(api, project):
+    response = upload_many(api, project, {"a.json": b'[{"text": "a"}]', "b.csv": b"wrong\nb\n"})
+    assert response.status_code == 400
+    assert "b.csv" in response.json()["detail"]
+    assert_nothing_written(project)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "name, content, words, line",
+    [
+        ("t.json", b'[{"text": "a"},\n {"text": }]', "line 2", 2),
+        ("t.json", b'[{"text": "a"}] trailing', "line 1", 1),
+        ("t.json", b'[{"text": "a"}', "malformed JSON", None),
+        ("t.json", b"nonsense", "malformed JSON", 1),
+        ("t.jsonl", b'{"text": "a"}\n{"text": "b",}\n', "line 2", 2),
+    ],
+)
+def test_malformed_json_names_the_file_and_line(api, project, name, content, words, line):
+    response = upload(api, project, name, content)
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert name in body["detail"] and words in body["detail"]
+    if line is not None:
+        assert body["errors"][0]["line"] == line
+    assert_nothing_written(project)
+
+
+def test_malformed_json_body_gives_line_and_column(api, project):
+    response = api.post(url(project), data=b'[\n  {"text": "a"},\n  {"text": "b",}\n]', content_type="application/json")
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["line"] == 3 and error["column"] == 16
+    assert "trailing comma" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("name", ["t.json", "t.jsonl", "t.csv", "t.tsv", "t.txt"])
+@pytest.mark.parametrize("content", [b"", b"  \n\n"])
+def test_empty_file(api, project, name, content):
+    response = upload(api, project, name, content)
+    assert response.status_code == 400, response.content
+    assert "empty" in response.json()["detail"]
+    assert_nothing_written(project)
+
+
+def test_empty_json_list(api, project):
+    response = upload(api, project, "t.json", b"[]")
+    assert response.status_code == 400 and "no tasks" in response.json()["detail"]
+
+
+def test_csv_without_a_header(api, project):
+    response = upload(api, project, "t.csv", b"hello world,1\nanother one,2\n")
+    assert response.status_code == 400
+    body = response.json()
+    assert "header" in body["detail"] and '"text"' in body["detail"]
+    assert body["errors"][0]["line"] == 1 and body["errors"][0]["file"] == "t.csv"
+    assert_nothing_written(project)
+
+
+def test_csv_row_with_too_many_cells_names_its_line(api, project):
+    response = upload(api, project, "t.csv", b"text,n\na,1\nb,2,3\n")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["line"] == 3
+
+
+def test_csv_not_utf8(api, project):
+    response = upload(api, project, "t.csv", "text\ncafé\n".encode("latin-1"))
+    assert response.status_code == 400 and "UTF-8" in response.json()["detail"]
+
+
+def test_missing_data_key_names_record_field_file_and_line(api, project):
+    response = upload(api, project, "t.jsonl", b'{"text": "ok"}\n{"txt": "typo"}\n')
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["record"] == 1 and error["field"] == "data.text"
+    assert error["file"] == "t.jsonl" and error["line"] == 2
+    assert_nothing_written(project)
+
+
+def test_bad_prediction_in_a_csv_file_is_not_possible_but_bad_json_prediction_is_located(api, project):
+    tasks = [{"data": {"text": "a"}}, {"data": {"text": "b"}, "predictions": [{"result": choice("Maybe", result_id="r9")}]}]
+    response = upload(api, project, "t.json", orjson.dumps(tasks))
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["record"] == 1 and error["field"] == "predictions[0].result" and error["result_id"] == "r9"
+
+
+def test_unsupported_file_type(api, project):
+    response = upload(api, project, "t.exe", b"MZ")
+    assert response.status_code == 400 and "unsupported" in response.json()["detail"]
+
+
+def test_validation_memo_does_not_hide_a_later_bad_label(api, project):
+    tasks = [{"data": {"text": str(i)}, "predictions": [{"result": choice("Positive", result_id=f"r{i}")}]} for i in range(5)]
+    tasks.append({"data": {"text": "x"}, "predictions": [{"result": choice("Nope", result_id="bad")}]})
+    response = upload(api, project, "t.json", orjson.dumps(tasks))
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["record"] == 5
+
+
+def test_non_members_and_annotators_cannot_import(client_for, annotator, outsider, project):
+    assert upload(client_for(annotator), project, "t.txt", b"a\n").status_code == 403
+    assert upload(client_for(outsider), project, "t.txt", b"a\n").status_code == 404
+    assert_nothing_written(project)
