@@ -19,7 +19,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from importers import samples, ssrf
+from importers import archives, samples, ssrf
 from importers.jobs import job_check_alive, job_create, progress_read
 from importers.manifests import KINDS, is_manifest
 from importers.models import ImportJob
@@ -77,15 +77,13 @@ def _estimated_tasks(item: ImportFile) -> int:
         with open(item.path, "rb") as fh:
             return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")) + 1
     if kind in ("zip", "rar"):
-        try:
-            opener = zipfile.ZipFile if kind == "zip" else rarfile.RarFile
-            with opener(item.path) as archive:
-                infos = archive.infolist()
-        except (zipfile.BadZipFile, rarfile.Error, OSError):
-            return 1
-        if sum(info.file_size for info in infos) > settings.LABELHUB_ASYNC_IMPORT_BYTES:
+        # Limits and member names are checked now, so a bomb is refused in the request.
+        count = archives.check(item.path, item.name)
+        with (zipfile.ZipFile if kind == "zip" else rarfile.RarFile)(item.path) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+        if expanded > settings.LABELHUB_ASYNC_IMPORT_BYTES:
             return settings.LABELHUB_ASYNC_IMPORT_TASKS + 1
-        return len(infos)
+        return count
     return 1
 
 

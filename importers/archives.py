@@ -89,13 +89,19 @@ def _copy(source, target: Path, archive: str, declared: int, budget: list[int]) 
 
 
 def _open(path: Path, archive: str):
-    kind = path.name.lower().rsplit(".", 1)[-1]
+    kind = archive.lower().rsplit(".", 1)[-1]
     try:
         if kind == "zip":
             return zipfile.ZipFile(path)
         return rarfile.RarFile(path)
     except (zipfile.BadZipFile, rarfile.Error, OSError) as exc:
         raise file_error(archive, f"not a readable {kind.upper()} archive ({exc})") from None
+
+
+def check(path: Path, archive: str) -> int:
+    """Refuse a bomb or an unsafe member name from the headers alone; the member count."""
+    with _open(path, archive) as handle:
+        return len(_members(handle, archive))
 
 
 def extract(path: Path, archive: str, into: Path) -> Iterator[tuple[Path, str]]:

@@ -27,6 +27,7 @@ from django.db.models.fields.json import KeyTextTransform, KeyTransform
 
 from importers.formats import file_error
 from importers.formats.jsonfile import BOM, trailing_comma_message
+from importers.records import TaskRow
 from projects.label_config import ParsedConfig
 from tasks.models import Task
 
@@ -141,13 +142,13 @@ def _entry_urls(entry: dict, wants_list: bool) -> list[str] | str | None:
     return [url for _n, url in sorted(numbered)] or None
 
 
-def _record(kind: str, key: str, urls, entry: dict) -> dict:
+def _record(kind: str, key: str, urls, entry: dict) -> TaskRow:
     meta = {"manifest_type": kind}
     for name, value in entry.items():
         if name == "objectUrl" or _NUMBERED.match(name):
             continue
         meta[name] = value
-    return {"data": {key: urls}, "meta": meta}
+    return TaskRow(data={key: urls}, meta=meta)
 
 
 class DuplicateFilter:
@@ -166,8 +167,8 @@ class DuplicateFilter:
         self.skipped = 0
 
     @staticmethod
-    def identity(record: dict, key: str) -> str:
-        urls = record["data"][key]
+    def identity(record: TaskRow, key: str) -> str:
+        urls = record.data[key]
         return urls[0] if isinstance(urls, list) else urls
 
     def _existing(self, key: str, wants_list: bool, urls: list[str]) -> set[str]:
@@ -183,7 +184,7 @@ class DuplicateFilter:
         )
         return set(query)
 
-    def filter(self, kind: str, key: str, records: list[dict]) -> list[dict]:
+    def filter(self, kind: str, key: str, records: list[TaskRow]) -> list[TaskRow]:
         wants_list = KINDS[kind][1]
         ids = [self.identity(record, key) for record in records]
         existing = self._existing(key, wants_list, list(set(ids) - self.seen))

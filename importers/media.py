@@ -21,6 +21,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from rest_framework.views import APIView
 
 from importers.formats import file_error
+from importers.records import TaskRow
 from projects import permissions as perms
 from projects.label_config import ParsedConfig, data_keys_for_object_types
 
@@ -123,11 +124,11 @@ class MediaStore:
         self.written.clear()
 
 
-def media_record(parsed: ParsedConfig, store: MediaStore, source: Path, original: str) -> dict:
+def media_record(parsed: ParsedConfig, store: MediaStore, source: Path, original: str) -> TaskRow:
     kind = media_type(original)
     key = media_key(parsed, kind, original)
     url = store.save(source, original, kind)
-    return {"data": {key: url}, "meta": {"file": original.rsplit("/", 1)[-1]}}
+    return TaskRow(data={key: url}, meta={"file": original.rsplit("/", 1)[-1]})
 
 
 def _sandboxed(response):

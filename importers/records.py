@@ -1,6 +1,6 @@
 """Turn Label Studio task records into rows to insert, or into located errors.
 
-A record is ``{"data": {...}, "annotations"?, "completions"?, "predictions"?, "meta"?}``;
+A record is a ``TaskRow`` built by an importer, or ``{"data": {...}, "annotations"?, "completions"?, "predictions"?, "meta"?}``;
 without ``data`` the whole object is the data. An input ``id`` is ignored. Every
 problem is reported with the record's index, the field and the reason.
 
@@ -93,6 +93,10 @@ class RecordChecker:
 
     # ------------------------------------------------------------------ records
     def normalize(self, index: int, record) -> tuple[TaskRow | None, list]:
+        if type(record) is TaskRow:
+            # Built by an importer (a media file, a manifest entry, an S3 object): it fills
+            # the one data key its object tag reads, and carries no results to check.
+            return record, []
         if type(record) is not dict:
             if not isinstance(record, dict):
                 name = type(record).__name__

@@ -27,6 +27,7 @@ from django.utils import timezone
 from importers.formats.jsonfile import loads_with_position
 from importers.media import media_key, media_type
 from importers.models import S3ImportedKey, S3SourceStorage
+from importers.records import TaskRow
 from importers.services import parsed_config, records_import
 from importers.ssrf import vet
 from labelhub.errors import ApiError
@@ -94,7 +95,7 @@ def _records(storage: S3SourceStorage, s3, pages, parsed, imported: list[str]) -
                         f"Cannot tell which data key s3://{storage.bucket}/{key} is for: the "
                         "labeling config reads several keys and the file type is not a known media type."
                     )
-                yield {"data": {data_key: f"s3://{storage.bucket}/{key}"}, "meta": {"s3_key": key}}
+                yield TaskRow(data={data_key: f"s3://{storage.bucket}/{key}"}, meta={"s3_key": key})
                 continue
             body = s3.get_object(Bucket=storage.bucket, Key=key)["Body"].read()
             if key.lower().endswith(".jsonl"):

@@ -30,6 +30,12 @@ MEDIA_CONFIG = """<View>
 </View>"""
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Each test stores media files in its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def pg(db):
     """For tests marked ``postgres``: fail, never skip, when the database is not PostgreSQL
