@@ -248,7 +248,8 @@
     });
     var importUrl = "/api/projects/" + page.project + "/import";
     function done(result) {
-      if (result && (result._status === 202 || result.status === "queued" || result.status === "in_progress")) return poll(result);
+      // A large import runs in the background: the answer is {"import": job id}.
+      if (result && result.import !== undefined && result.task_count === undefined) return poll(result);
       progress.hidden = false; progress.value = 100;
       status.classList.remove("error");
       status.textContent = "Imported " + (result.task_count || 0) + " tasks, " + (result.annotation_count || 0) + " annotations, " + (result.prediction_count || 0) + " predictions.";
@@ -262,14 +263,14 @@
     }
     /* A background import answers with a job; its status URL is polled for progress. */
     function poll(job) {
-      var url = job.status_url || job.url || ("/api/projects/" + page.project + "/imports/" + (job.import || job.id) + "/");
+      var url = "/api/projects/" + page.project + "/imports/" + job.import + "/";
       progress.hidden = false;
       status.textContent = "Importing in the background…";
       return request("GET", url).then(function (state) {
-        var total = state.total || state.task_count_total || 0;
-        var doneCount = state.processed || state.task_count || 0;
+        var total = state.total || 0;
+        var doneCount = state.processed || 0;
         if (total) progress.value = Math.round(100 * doneCount / total);
-        if (state.status === "completed" || state.status === "done" || state.status === "finished") return done(state);
+        if (state.status === "completed") return done(state);
         if (state.status === "failed") throw new Error(state.error || "the import failed");
         return new Promise(function (resolve) { window.setTimeout(resolve, 1000); }).then(function () { return poll(job); });
       });

@@ -1,0 +1,300 @@
+"""Data Manager, Verify Stream and Ground Truth Manager pages.
+
+Server-rendered: the table, its filters, sort and keyset pages come from the same
+engine as the API (``tasks.dm.selectors``); small scripts add the "Found" count, column
+hiding, selection with bulk actions, the quick view and the dialogs, all through the
+API. Annotators get 403 on every page here; reviewers read and verify; admins act.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth import get_user_model
+from django.http import StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from annotations.ground_truth import ground_truth_stats
+from frontend.csp import EDITOR, csp
+from frontend.views import project_nav, project_page, user_dict
+from labelhub.errors import ApiError
+from projects import permissions as perms
+from projects.label_config import ParsedConfig
+from tasks.dm import actions as dm_actions
+from tasks.dm import columns as cols
+from tasks.dm import saved_views
+from tasks.dm import selectors as dm
+
+PAGE_SIZES = (10, 30, 50, 100)
+# The table's fixed columns: (key, title, LS ordering id).
+TABLE_COLUMNS = [
+    ("id", "ID", "tasks:id"),
+    ("completed_at", "Completed", "tasks:completed_at"),
+    ("total_annotations", "Annotations", "tasks:total_annotations"),
+    ("cancelled_annotations", "Cancelled", "tasks:cancelled_annotations"),
+    ("total_predictions", "Predictions", "tasks:total_predictions"),
+    ("predictions_score", "Score", "tasks:predictions_score"),
+    ("annotators", "Annotated by", "tasks:annotators"),
+    ("reviews", "Review", "tasks:reviews_accepted"),
+    ("ground_truth", "GT", "tasks:ground_truth"),
+    ("created_at", "Created", "tasks:created_at"),
+    ("updated_at", "Updated", "tasks:updated_at"),
+]
+OPERATOR_TITLES = {
+    "contains": "contains", "not_contains": "does not contain", "equal": "is", "not_equal": "is not",
+    "regex": "matches regex", "less": "<", "greater": ">", "less_or_equal": "≤", "greater_or_equal": "≥",
+    "in": "between", "not_in": "not between", "empty": "is empty",
+}
+MEDIA_TYPES = {"Image": "image", "Audio": "audio", "AudioPlus": "audio", "Video": "video"}
+
+
+def data_columns(project) -> list[dict]:
+    """The config's data keys, with how to show them (image, audio, text)."""
+    try:
+        parsed = ParsedConfig.from_dict(project.parsed_config or {})
+    except (ValueError, KeyError):
+        return []
+    types = {o["value"]: o["type"] for o in parsed.objects.values() if o.get("value")}
+    return [{"key": key, "type": types.get(key, "Text"), "media": MEDIA_TYPES.get(types.get(key, ""))}
+            for key in parsed.data_keys]
+
+
+def form_query(params) -> dict:
+    """The LS query from the filter form's repeated fields (``f``, ``op``, ``v``, ``v2``,
+    ``t``) and ``conj``; ``query`` (JSON) wins when given, then a saved ``view``."""
+    items = []
+    columns, operators = params.getlist("f"), params.getlist("op")
+    values, maxima, types = params.getlist("v"), params.getlist("v2"), params.getlist("t")
+    for index, column in enumerate(columns):
+        if not column:
+            continue
+        operator = operators[index] if index < len(operators) else "equal"
+        value = values[index] if index < len(values) else ""
+        type_ = (types[index] if index < len(types) else "") or "String"
+        if operator in ("in", "not_in"):
+            value = {"min": value, "max": maxima[index] if index < len(maxima) else ""}
+        elif operator == "empty" or type_ == "Boolean":
+            value = value.lower() in ("true", "1", "yes", "on")
+        items.append({"filter": f"filter:tasks:{column}", "operator": operator, "type": type_, "value": value})
+    body = {}
+    if items:
+        body["filters"] = {"conjunction": params.get("conj") or "and", "items": items}
+    if params.get("order"):
+        body["ordering"] = [params["order"]]
+    return body
+
+
+def _query_from(request, project) -> tuple[dict, object | None]:
+    params = request.GET
+    view = None
+    if params.get("query"):
+        try:
+            raw = json.loads(params["query"])
+        except ValueError:
+            raw = {"filters": "invalid"}
+    else:
+        raw = form_query(params)
+    if params.get("view"):
+        view = saved_views.views_for(project=project).filter(pk=params.get("view")).first() if params["view"].isdigit() else None
+        if view is not None:
+            raw = {**saved_views.view_query(view), **raw}
+    if params.get("order"):
+        raw["ordering"] = [params["order"]]
+    return raw, view
+
+
+def _row(task, annotators: list[str], data_cols: list[dict]) -> dict:
+    data = task.data if isinstance(task.data, dict) else {}
+    fields = []
+    for column in data_cols:
+        value = data.get(column["key"])
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False) if value is not None else ""
+        fields.append({"key": column["key"], "media": column["media"], "value": text,
+                       "short": text if len(text) <= 80 else text[:77] + "…"})
+    return {"task": task, "annotators": annotators, "fields": fields}
+
+
+def _filter_rows(raw: dict) -> tuple[str, list[dict]]:
+    filters = raw.get("filters") if isinstance(raw.get("filters"), dict) else {}
+    rows = []
+    for item in filters.get("items") or []:
+        if not isinstance(item, dict) or not isinstance(item.get("filter"), str):
+            continue
+        value = item.get("value")
+        low = high = ""
+        if isinstance(value, dict):
+            low, high = value.get("min", ""), value.get("max", "")
+            value = low
+        rows.append({"column": item["filter"].removeprefix("filter:tasks:"), "operator": item.get("operator"),
+                     "type": item.get("type") or "String", "value": "" if value is None else value, "max": high})
+    return filters.get("conjunction") or "and", rows
+
+
+def filter_context(project) -> dict:
+    """What the filter panel offers: columns with LS types, operators, members, labels."""
+    ctx = cols.Ctx.for_project(project)
+    User = get_user_model()
+    members = list(
+        User.objects.filter(memberships__project=project).order_by("email").values("id", "email")
+    )
+    columns = [{"id": c.id, "title": c.title, "type": c.type} for c in cols.COLUMNS.values() if c.id != "inner_id"]
+    for column in data_columns(project):
+        columns.append({"id": f"data.{column['key']}", "title": f"data.{column['key']}", "type": "String"})
+    return {"columns": columns, "operators": OPERATOR_TITLES, "members": members, "labels": ctx.labels}
+
+
+def _headers(request, data_cols: list[dict], order: str) -> list[dict]:
+    """Table headers with their sort links: a click sorts by the column, a second click
+    reverses it."""
+    params = request.GET.copy()
+    for name in ("after", "order"):
+        params.pop(name, None)
+    columns = [(key, title, sort) for key, title, sort in TABLE_COLUMNS]
+    columns += [(f"data.{c['key']}", c["key"], f"tasks:data.{c['key']}") for c in data_cols]
+    headers = []
+    for key, title, sort in columns:
+        direction = "asc" if order == sort else "desc" if order == "-" + sort else ""
+        params["order"] = "-" + sort if direction == "asc" else sort
+        headers.append({"key": key, "title": title, "url": "?" + params.urlencode(), "dir": direction,
+                        "data": key.startswith("data.")})
+    return headers
+
+
+@csp(EDITOR)
+@project_page(perms.DATA_MANAGER)
+def data_manager(request, project):
+    """``/projects/{id}/data``: the full table or the quick view, one keyset page."""
+    raw, view = _query_from(request, project)
+    mode = "quick" if request.GET.get("mode") == "quick" else "full"
+    size = int(request.GET["size"]) if request.GET.get("size", "").isdigit() else 30
+    size = size if size in PAGE_SIZES else 30
+    after = request.GET.get("after") or ""
+    error, tasks, cursor = None, [], None
+    try:
+        query = dm.parse_query(raw)
+        tasks, cursor = dm.tasks_page(project=project, query=query, after=after, size=size)
+    except ApiError as exc:
+        error = str(exc.detail)
+    data_cols = data_columns(project)
+    annotators = dm.annotators_of([t.pk for t in tasks])
+    emails = dict(
+        get_user_model().objects.filter(pk__in={u for ids in annotators.values() for u in ids})
+        .values_list("pk", "email")
+    )
+    rows = [_row(t, [emails.get(u, f"user {u}") for u in annotators.get(t.pk, [])], data_cols) for t in tasks]
+    scores = [t.prediction_score for t in tasks if t.prediction_score is not None]
+    stats = {
+        "tasks": len(tasks),
+        "annotations": sum(t.total_annotations for t in tasks),
+        "predictions": sum(t.total_predictions for t in tasks),
+        "mean_score": sum(scores) / len(scores) if scores else None,
+    }
+    ordering = raw.get("ordering") if isinstance(raw.get("ordering"), list) else []
+    order = ordering[0] if ordering and isinstance(ordering[0], str) else ""
+    conjunction, filter_rows = _filter_rows(raw)
+    can_manage = perms.can(request.user, project, perms.MANAGE)
+    actions = [a.describe() for a in sorted(dm_actions.ACTIONS.values(), key=lambda a: a.order)] if can_manage else []
+    here = request.GET.copy()
+    here.pop("after", None)
+    reset = request.GET.copy()
+    for name in ("f", "op", "v", "v2", "t", "conj", "query", "after", "view"):
+        reset.pop(name, None)
+    mode_params = {}
+    for name in ("full", "quick"):
+        params = request.GET.copy()
+        params["mode"] = name
+        mode_params[name] = params.urlencode()
+    return render(request, "frontend/dm/data_manager.html", {
+        "project": project,
+        "mode": mode,
+        "rows": rows,
+        "stats": stats,
+        "error": error,
+        "cursor": cursor,
+        "after": after,
+        "size": size,
+        "sizes": PAGE_SIZES,
+        "order": order,
+        "headers": _headers(request, data_cols, order),
+        "data_columns": data_cols,
+        "filter_rows": filter_rows,
+        "conjunction": conjunction,
+        "filter_options": filter_context(project),
+        "views": saved_views.views_for(project=project),
+        "view": view,
+        "can_manage": can_manage,
+        "can_review": perms.can(request.user, project, perms.REVIEW),
+        "can_annotate": perms.can(request.user, project, perms.ANNOTATE),
+        "actions": actions,
+        "here": here.urlencode(),
+        "reset_params": reset.urlencode(),
+        "mode_params": mode_params,
+        "page_data": {
+            "project": project.pk,
+            "query": {k: v for k, v in raw.items() if k in ("filters", "ordering")} if not error else {},
+            "mode": mode,
+            "canManage": can_manage,
+            "config": project.label_config,
+            "user": user_dict(request.user),
+            "viewId": view.pk if view else None,
+        },
+        **project_nav(request.user, project, "data"),
+    })
+
+
+@csp(EDITOR)
+@project_page(perms.REVIEW)
+def verify_page(request, project):
+    """``/projects/{id}/verify``: completions one at a time, read-only, thumbs up/down."""
+    return render(request, "frontend/dm/verify.html", {
+        "project": project,
+        "can_manage": perms.can(request.user, project, perms.MANAGE),
+        "page_data": {"project": project.pk, "config": project.label_config, "user": user_dict(request.user)},
+        **project_nav(request.user, project, "verify"),
+    })
+
+
+@csp()
+@project_page(perms.MANAGE)
+def ground_truth_page(request, project):
+    """The Ground Truth Manager: a completion filter, a percentage, and reset."""
+    raw = form_query(request.GET)
+    conjunction, filter_rows = _filter_rows(raw)
+    return render(request, "frontend/dm/ground_truth.html", {
+        "project": project,
+        "stats": ground_truth_stats(project=project),
+        "filter_rows": filter_rows,
+        "conjunction": conjunction,
+        "filter_options": filter_context(project),
+        "page_data": {"project": project.pk, "filters": raw.get("filters") or None},
+        **project_nav(request.user, project, "data"),
+    })
+
+
+@project_page(perms.MANAGE)
+def export_download(request, project):
+    """The export dialog's target: the export of the tasks the option leaves (all, only
+    tasks with ground truth, only tasks with accepted work), in the chosen format."""
+    from exporters.services import export_stream
+
+    only = request.GET.get("only") or ""
+    ids = None
+    if only == "ground_truth":
+        item = {"filter": "filter:tasks:ground_truth", "operator": "equal", "type": "Boolean", "value": True}
+    elif only == "accepted":
+        item = {"filter": "filter:tasks:reviews_accepted", "operator": "greater", "type": "Number", "value": 0}
+    else:
+        item = None
+    if item is not None:
+        ids = dm.task_ids(project=project, query=dm.parse_query({"filters": {"items": [item]}})) or [0]
+    export_type = request.GET.get("exportType") or "JSON"
+    stream = export_stream(
+        project=project, export_type=export_type, task_ids=ids,
+        download_all_tasks=request.GET.get("download_all_tasks") in ("1", "true", "on") or ids is not None,
+    )
+    response = StreamingHttpResponse(stream, content_type="application/json")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    name = f"project-{project.pk}-{only or 'tasks'}-{export_type.lower()}-{stamp}.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
