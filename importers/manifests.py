@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 
-from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.fields.json import KeyTransform
 
 from importers.formats import file_error
 from importers.formats.jsonfile import BOM, trailing_comma_message
@@ -172,10 +172,9 @@ class DuplicateFilter:
         return urls[0] if isinstance(urls, list) else urls
 
     def _existing(self, key: str, wants_list: bool, urls: list[str]) -> set[str]:
+        column = KeyTransform(key, "data")
         if wants_list:
-            column = KeyTextTransform("0", KeyTransform(key, "data"))
-        else:
-            column = KeyTextTransform(key, "data")
+            column = KeyTransform("0", column)
         query = (
             Task.objects.filter(project=self.project)
             .annotate(_url=column)
