@@ -481,7 +481,7 @@ def config_preview_page(request):
         else:
             context["editor"] = {
                 "config": config,
-                "task": {"id": 0, "data": sample_data(parsed), "annotations": [], "predictions": []},
+                "task": {"id": 1, "data": sample_data(parsed), "annotations": [], "predictions": []},
                 "user": user_dict(request.user),
                 "interfaces": "preview",
             }

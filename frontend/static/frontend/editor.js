@@ -44,7 +44,7 @@
     review: ["panel", "topbar", "infobar", "instruction", "side-column",
       "annotations:current", "annotations:tabs", "annotations:menu", "predictions:tabs"],
     // The config preview: controls to try, nothing to send.
-    preview: ["panel", "controls", "topbar", "side-column", "annotations:current"],
+    preview: ["panel", "topbar", "annotations:current"],
   };
   var READ_ONLY_DROPS = ["submit", "update", "skip", "controls", "annotations:add-new",
     "annotations:delete"];
@@ -178,10 +178,13 @@
       task: { id: task.id, data: task.data, annotations: annotations, predictions: predictions },
       onLabelStudioLoad: function (ls) {
         handle.ls = ls;
-        // LSF reads the task's annotations and predictions in, and selects one, after
-        // this callback returns; set up our annotation once it is done.
+        // LSF reads the task's predictions in, and selects the first, after this
+        // callback returns: a copy of a prediction waits for that. Anything else is set
+        // up at once (an editor without a selected annotation trips LSF's observers).
+        var later = options.preannotate && predictions.length && !options.readOnly;
+        if (!later) prepare(ls.annotationStore);
         window.setTimeout(function () {
-          prepare(ls.annotationStore);
+          if (later) prepare(ls.annotationStore);
           loadedAt = Date.now();
           if (options.onLoad) options.onLoad(handle);
         }, 0);

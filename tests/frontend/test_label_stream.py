@@ -1,0 +1,100 @@
+"""The Label Stream in a real browser: the done-means test of the Label Stream issue,
+plus the stream's own behaviour (shortcuts, pre-annotation, the end of the stream)."""
+
+import pytest
+
+from annotations.models import Annotation
+from annotations.services import prediction_create
+from frontend.label_templates import BY_KEY
+from tests.conftest import choice
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_annotator_labels_skips_and_draws_a_box(page, annotator, make_project, media, client_for):
+    """Log in as an annotator, label three text tasks by clicking a choice and
+    submitting, skip one, draw a box on an image task: the API shows exactly that."""
+    text, text_ids = make_project(
+        BY_KEY["text-classification"]["config"],
+        [{"text": f"Review number {i}: it was fine."} for i in range(4)],
+        members=[annotator],
+    )
+    image, image_ids = make_project(BY_KEY["bbox"]["config"], [{"image": media["image"]}], members=[annotator])
+
+    page.login(annotator)
+    page.get_by_role("link", name="Label").first.wait_for()
+    page.open_editor(f"/projects/{text.pk}/label")
+    for value in ("Positive", "Negative", "Neutral"):
+        page.choose(value)
+        page.submit()
+    page.skip()
+    assert page.get_by_role("heading", name="No more tasks").is_visible()
+    assert page.locator("#editor").count() == 0  # no editor, no spinner
+
+    page.open_editor(f"/projects/{image.pk}/label")
+    box = page.image_box()
+    page.pick_label("Cat")
+    page.drag((box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3),
+              (box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.7))
+    page.submit()
+    assert page.get_by_role("heading", name="No more tasks").is_visible()
+
+    api = client_for(annotator)
+    tasks = {t["id"]: t for t in api.get(f"/api/tasks/?project={text.pk}&fields=all").json()["tasks"]}
+    chosen = [tasks[i]["annotations"][0]["result"][0]["value"]["choices"] for i in text_ids[:3]]
+    assert chosen == [["Positive"], ["Negative"], ["Neutral"]]
+    for task_id in text_ids[:3]:
+        (annotation,) = tasks[task_id]["annotations"]
+        assert annotation["was_cancelled"] is False and annotation["completed_by"] == annotator.pk
+        assert annotation["lead_time"] > 0
+        assert [r["from_name"] for r in annotation["result"]] == ["sentiment"]
+    (skipped,) = tasks[text_ids[3]]["annotations"]
+    assert skipped["was_cancelled"] is True and skipped["result"] == []
+
+    (drawn,) = api.get(f"/api/tasks/{image_ids[0]}/annotations/").json()
+    (region,) = drawn["result"]
+    assert region["type"] == "rectanglelabels" and region["value"]["rectanglelabels"] == ["Cat"]
+    value = region["value"]
+    assert value["x"] == pytest.approx(20, abs=3) and value["y"] == pytest.approx(30, abs=3)
+    assert value["width"] == pytest.approx(30, abs=3) and value["height"] == pytest.approx(40, abs=3)
+    assert region["original_width"] == 640 and region["original_height"] == 400
+    assert Annotation.objects.filter(completed_by=annotator).count() == 5
+
+
+def test_shortcuts_and_pre_annotation(page, annotator, make_project):
+    project, ids = make_project(
+        BY_KEY["text-classification"]["config"],
+        [{"text": "First"}, {"text": "Second"}, {"text": "Third"}],
+        members=[annotator],
+    )
+    prediction = prediction_create(task=project.tasks.get(pk=ids[0]), result=choice("Neutral"), score=0.9)
+    page.login(annotator)
+    page.open_editor(f"/projects/{project.pk}/label")
+    assert page.locator("#editor input[type=checkbox]").nth(2).is_checked()  # copied from the prediction
+    page.keyboard.press("Alt+s")  # submit, as it stands
+    page.wait_for_next(str(ids[0]))
+    page.wait_for_selector("body.editor-ready")
+    page.keyboard.press("Alt+k")  # skip
+    page.wait_for_next(str(ids[1]))
+    page.wait_for_selector("body.editor-ready")
+    page.choose("Positive")
+    page.keyboard.press("Control+Enter")  # the editor's own shortcut
+    page.wait_for_next(str(ids[2]))
+
+    first, second, third = (Annotation.objects.get(task_id=i) for i in ids)
+    assert first.parent_prediction_id == prediction.pk
+    assert first.result[0]["value"] == {"choices": ["Neutral"]}
+    assert second.was_cancelled and second.result == []
+    assert third.result[0]["value"] == {"choices": ["Positive"]}
+    prediction.refresh_from_db()
+    assert prediction.result == choice("Neutral")  # the prediction itself is untouched
+
+
+def test_stream_without_skip_button(page, annotator, make_project):
+    project, _ = make_project(
+        BY_KEY["text-classification"]["config"], [{"text": "Only"}], members=[annotator], show_skip_button=False
+    )
+    page.login(annotator)
+    page.open_editor(f"/projects/{project.pk}/label")
+    assert page.locator("button[aria-label=submit]").is_visible()
+    assert page.locator("button[aria-label=skip-task]").count() == 0

@@ -1,0 +1,15 @@
+"""The project's URLs plus the browser tests' media (a PNG and a WAV made by the tests)."""
+
+from django.urls import re_path
+from django.views.static import serve
+
+from labelhub.urls import handler404, handler500, urlpatterns as project_urlpatterns  # noqa: F401
+
+MEDIA = {"root": None}
+
+
+def media(request, path):
+    return serve(request, path, document_root=MEDIA["root"])
+
+
+urlpatterns = [re_path(r"^test-media/(?P<path>.+)$", media), *project_urlpatterns]
