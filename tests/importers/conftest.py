@@ -91,15 +91,15 @@ def media_project(make_project):
 
 
 @pytest.fixture
-def jobs_inline(settings, django_capture_on_commit_callbacks):
-    """Background jobs run in-process, at commit, as Celery's eager mode does."""
+def jobs_inline():
+    """Background jobs run in-process when enqueued (Celery's eager mode); tests run the
+    commit callbacks with ``django_capture_on_commit_callbacks(execute=True)``."""
     from labelhub.celery import app
 
     previous = app.conf.task_always_eager, app.conf.task_eager_propagates
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        yield callbacks
+    yield
     app.conf.task_always_eager, app.conf.task_eager_propagates = previous
 
 
