@@ -5,6 +5,7 @@ import ipaddress
 import pytest
 
 from importers import ssrf
+from labelhub.errors import ApiError
 from tasks.models import Task
 from tests.importers.conftest import assert_nothing_written, url
 
@@ -125,7 +126,7 @@ def test_http_error_and_bad_scheme(api, project, http_server, allow_localhost):
 def test_allow_list_accepts_networks(settings):
     settings.LABELHUB_SSRF_ALLOWED_HOSTS = ["10.0.0.0/8"]
     assert ssrf.vet("http://10.2.3.4/", "10.2.3.4", 80) == "10.2.3.4"
-    with pytest.raises(Exception):
+    with pytest.raises(ApiError):
         ssrf.vet("http://192.168.1.1/", "192.168.1.1", 80)
 
 
