@@ -103,7 +103,12 @@ TEMPLATES: list[dict] = [
         "title": "Optical character recognition",
         "config": """<View>
   <Image name="image" value="$image"/>
+  <Labels name="label" toName="image">
+    <Label value="Text" background="#16a34a"/>
+    <Label value="Handwriting" background="#2563eb"/>
+  </Labels>
   <Rectangle name="bbox" toName="image" strokeWidth="3"/>
+  <Polygon name="poly" toName="image" strokeWidth="3"/>
   <TextArea name="transcription" toName="image" editable="true" perRegion="true"
             required="true" maxSubmissions="1" rows="3" placeholder="Recognized text"
             displayMode="region-list"/>
