@@ -1,5 +1,5 @@
 /* The Verify Stream: one completed annotation at a time, read-only in the editor.
- * 👍 (1, →) and 👎 (2, ←) store the reviewer's verdict with
+ * Thumbs up (1, →) and down (2, ←) store the reviewer's verdict with
  * POST /api/annotations/{id}/reviews/ and move on; ★ (g) marks ground truth with
  * PATCH /api/annotations/{id}/; s skips to another. The next one comes from
  * GET /api/projects/{id}/verify/next/ until it answers 204.
@@ -73,7 +73,7 @@
     enable(false);
     var id = current.id;
     api.post("/api/annotations/" + id + "/reviews/", { accepted: accepted }).then(function () {
-      flash.textContent = (accepted ? "👍 accepted #" : "👎 rejected #") + id;
+      flash.textContent = (accepted ? "Accepted #" : "Rejected #") + id;
       flash.className = "verify-flash " + (accepted ? "up" : "down");
       return load();
     }).catch(function (error) {
