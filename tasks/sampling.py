@@ -71,7 +71,7 @@ def uniform(*, project: Project, candidates: QuerySet, rng: random.Random | None
     low = open_tasks.order_by(*BY_ID).first()
     if low is None:
         return
-    high = open_tasks.order_by(*BY_ID_DESC).first()
+    high = open_tasks.order_by(*BY_ID_DESC).first() or low  # the last ones may finish meanwhile
     pivot = (rng or random).randint(low, high)
     yield candidates.filter(id__gte=pivot).order_by(*BY_ID)
     yield candidates.filter(id__lt=pivot).order_by(*BY_ID)

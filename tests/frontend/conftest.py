@@ -5,7 +5,6 @@ Each test gets a fresh browser context (``page``); every Content-Security-Policy
 violation and uncaught page error is collected and fails the test at teardown, so the
 CSP in frontend/csp.py is checked by every result type."""
 
-import io
 import math
 import os
 import re
