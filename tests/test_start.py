@@ -35,9 +35,9 @@ def server(tmp_path):
     try:
         for _ in range(150):
             try:
-                requests.get(f"{base}/api/version/", timeout=1)
+                requests.get(f"{base}/api/version/", timeout=10)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 assert proc.poll() is None, proc.stdout.read()
                 time.sleep(0.2)
         yield base, proc, tmp_path / "data"
