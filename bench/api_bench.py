@@ -67,9 +67,9 @@ def wait_ready(base: str, headers: dict, proc: subprocess.Popen) -> None:
         if proc.poll() is not None:
             raise SystemExit("the server exited during start-up")
         try:
-            if requests.get(f"{base}/api/version/", headers=headers, timeout=2).ok:
+            if requests.get(f"{base}/api/version/", headers=headers, timeout=30).ok:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:
             pass
         time.sleep(0.2)
     raise SystemExit("the server did not start")
