@@ -32,6 +32,13 @@ class Task(models.Model):
             models.Index(
                 fields=["project", "is_labeled", "prediction_score", "id"], name="task_project_score"
             ),
+            # Tasks whose score may not be computed yet (bulk writers that skip it): the
+            # score samplers fill these in (tasks.sampling.prediction_scores_ensure).
+            models.Index(
+                fields=["project"],
+                name="task_score_missing",
+                condition=models.Q(prediction_score__isnull=True, total_predictions__gt=0),
+            ),
         ]
 
     def __str__(self) -> str:

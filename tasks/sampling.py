@@ -25,7 +25,8 @@ import random
 from collections.abc import Callable, Iterable
 
 from django.apps import apps
-from django.db import connection
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 
 from projects.models import Project
@@ -81,6 +82,7 @@ def uniform(*, project: Project, candidates: QuerySet, rng: random.Random | None
 def prediction_score_min(*, project: Project, candidates: QuerySet) -> Iterable[QuerySet]:
     """Lowest mean prediction score first, then tasks without a score, by id.
     Index ``task_project_score`` (project, is_labeled, prediction_score, id)."""
+    prediction_scores_ensure(project)
     yield candidates.filter(prediction_score__isnull=False).order_by(
         "project_id", "is_labeled", "prediction_score", "id"
     )
@@ -97,7 +99,28 @@ def prediction_score_max(*, project: Project, candidates: QuerySet) -> Iterable[
     yield candidates.filter(prediction_score__isnull=True).order_by(*BY_ID)
 
 
-def prediction_scores_refresh(*, project_id: int | None = None, task_ids=None) -> int:
+def prediction_scores_ensure(project: Project) -> int:
+    """Fill in the scores that bulk writers left out, once per change of the project's
+    prediction counter (per process). Returns rows changed.
+
+    The prediction services keep ``Task.prediction_score`` themselves; a bulk import
+    (COPY or bulk_create) may not. Its tasks carry predictions but no score, which the
+    partial index ``task_score_missing`` finds without reading the rest of the project.
+    Tasks whose predictions have no score at all stay in that index, hence the counter
+    check: they are looked at again only after predictions change.
+    """
+    key = f"labelhub:scores:{project.pk}:{project.created_at.timestamp()}"
+    if cache.get(key) == project.total_predictions_number:
+        return 0
+    changed = prediction_scores_refresh(project_id=project.pk, missing_only=True)
+    seen = project.total_predictions_number
+    transaction.on_commit(lambda: cache.set(key, seen, None))
+    return changed
+
+
+def prediction_scores_refresh(
+    *, project_id: int | None = None, task_ids=None, missing_only: bool = False
+) -> int:
     """Recompute ``Task.prediction_score`` (the mean of the predictions' scores) for the
     given tasks, or for every task of a project, in one UPDATE. Returns rows changed.
 
@@ -118,6 +141,8 @@ def prediction_scores_refresh(*, project_id: int | None = None, task_ids=None) -
             return 0
         where.append(f"{task_table}.id IN ({', '.join(['%s'] * len(task_ids))})")
         params.extend(task_ids)
+    if missing_only:
+        where.append(f"{task_table}.prediction_score IS NULL AND {task_table}.total_predictions > 0")
     mean = f"(SELECT AVG(p.score) FROM {prediction_table} p WHERE p.task_id = {task_table}.id)"
     sql = (
         f"UPDATE {task_table} SET prediction_score = {mean} "

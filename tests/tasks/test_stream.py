@@ -213,6 +213,41 @@ def test_prediction_scores_refresh_for_a_project(project, task_ids):
     assert sampling.prediction_scores_refresh(project_id=project.pk) == 0
 
 
+def test_score_sampling_fills_in_scores_bulk_writers_left_out(project, task_ids, annotator, owner):
+    """An import that writes predictions in bulk without Task.prediction_score."""
+    from annotations.models import Prediction
+
+    scores = [0.9, 0.1, None, 0.5, 0.3]
+    Prediction.objects.bulk_create(
+        Prediction(task_id=task_id, project=project, result=choice("Neutral"), score=score)
+        for task_id, score in zip(task_ids, scores, strict=True)
+    )
+    Task.objects.filter(pk__in=task_ids).update(total_predictions=1, prediction_score=None)
+    Project.objects.filter(pk=project.pk).update(total_predictions_number=5, sampling="prediction-score-min")
+    seen = []
+    for _ in task_ids:
+        task_id = next_id(project, annotator)
+        seen.append(task_ids.index(task_id))
+        submit(task_id, annotator)
+    assert seen == [1, 4, 3, 0, 2]
+
+
+def test_prediction_scores_ensure_runs_once_per_change(project, task_ids, django_capture_on_commit_callbacks):
+    project_update(project=project, sampling="prediction-score-max")
+    Task.objects.filter(pk=task_ids[0]).update(total_predictions=1)  # no prediction row: stays missing
+    project.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        sampling.prediction_scores_ensure(project)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert sampling.prediction_scores_ensure(project) == 0
+    assert callbacks == []  # nothing looked at again
+    prediction_create(task=Task.objects.get(pk=task_ids[1]), result=choice("Neutral"), score=0.4)
+    project.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        sampling.prediction_scores_ensure(project)
+    assert len(callbacks) == 1
+
+
 def test_uniform_hands_out_every_task_once(project, task_ids, annotator):
     project_update(project=project, sampling="uniform")
     seen = []
