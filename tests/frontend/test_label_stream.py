@@ -98,3 +98,25 @@ def test_stream_without_skip_button(page, annotator, make_project):
     page.open_editor(f"/projects/{project.pk}/label")
     assert page.locator("button[aria-label=submit]").is_visible()
     assert page.locator("button[aria-label=skip-task]").count() == 0
+
+
+def test_create_a_project_from_a_template_with_a_live_preview(page, owner):
+    page.login(owner)
+    page.get_by_role("link", name="New project").click()
+    page.fill("#id_title", "News entities")
+    page.get_by_label("Named entity recognition").check()
+    preview = page.frame_locator("iframe[name=config-preview]")
+    preview.locator(".lsf-label__text", has_text="Person").wait_for(timeout=15000)
+    config = page.locator("#id_label_config")
+    config.fill(config.input_value().replace('"Person"', '"Human"'))  # the preview follows edits
+    preview.locator(".lsf-label__text", has_text="Human").wait_for(timeout=15000)
+    config.fill("<View><Text name='t' value='$t'/><Labels name='l' toName='nowhere'/></View>")
+    preview.locator(".preview-error").wait_for(timeout=15000)
+    config.fill(config.input_value().replace("nowhere", "t").replace("/></View>", "><Label value='X'/></Labels></View>"))
+    preview.locator(".lsf-label__text", has_text="X").wait_for(timeout=15000)
+    page.get_by_role("button", name="Create project").click()
+    page.wait_for_url("**/settings?created=1")
+    from projects.models import Project
+
+    project = Project.objects.get(title="News entities")
+    assert project.parsed_config["controls"]["l"]["labels"] == ["X"]
