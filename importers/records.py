@@ -21,6 +21,9 @@ from projects.label_config import ParsedConfig, validate_result
 
 # Past this many remembered items the memo starts again (bounds memory, not speed).
 _MEMO_LIMIT = 200_000
+_MISSING = object()
+_EMPTY: list = []
+_NO_ERRORS: list = []  # shared and never appended to
 
 
 @dataclass(slots=True)
@@ -73,14 +76,25 @@ class RecordChecker:
                 return None
         return keys
 
+    def _all_known(self, result: list) -> bool:
+        """Every item already found valid (the fast path; a miss or odd item says no)."""
+        valid = self._valid
+        try:
+            for item in result:
+                key = (item["type"], item["from_name"], item["to_name"], orjson.dumps(item["value"]))
+                if key not in valid:
+                    return False
+        except (KeyError, TypeError):
+            return False
+        return True
+
     def result_errors(self, index: int, where: str, result) -> list[dict]:
-        if not isinstance(result, list):
+        if type(result) is list:
+            if not result or self._all_known(result):
+                return []
+        elif not isinstance(result, list):
             return [_error(index, f"{where}.result", "result must be a list")]
-        if not result:
-            return []
         keys = self._signatures(result)
-        if keys is not None and all(key in self._valid for key in keys):
-            return []
         errors = [
             _error(index, f"{where}.result", error.problem, error.result_id)
             for error in validate_result(self.parsed, result)
@@ -92,11 +106,51 @@ class RecordChecker:
         return errors
 
     # ------------------------------------------------------------------ records
+    def _fast(self, record: dict) -> TaskRow | None:
+        """The common shapes (plain data, or data with valid predictions), checked without
+        building error lists; None sends the record down the full path, which decides."""
+        data = record.get("data", _MISSING)
+        if data is _MISSING:
+            data, meta, predictions = record, {}, []
+        else:
+            if type(data) is not dict:
+                return None
+            meta = record.get("meta")
+            if meta is None:
+                meta = {}
+            elif type(meta) is not dict:
+                return None
+            if record.get("annotations") or record.get("completions"):
+                return None
+            predictions = record.get("predictions")
+            if predictions is None:
+                predictions = []
+            elif type(predictions) is not list:
+                return None
+            known = self._all_known
+            for prediction in predictions:
+                if type(prediction) is not dict:
+                    return None
+                result = prediction.get("result", _EMPTY)
+                if type(result) is not list or (result and not known(result)):
+                    return None
+                score = prediction.get("score")
+                if score is not None and type(score) is not float and type(score) is not int:
+                    return None
+        for key in self.data_keys:
+            if key not in data:
+                return None
+        return TaskRow(data, meta, [], predictions)
+
     def normalize(self, index: int, record) -> tuple[TaskRow | None, list]:
-        if type(record) is TaskRow:
+        if type(record) is dict:
+            row = self._fast(record)
+            if row is not None:
+                return row, _NO_ERRORS
+        elif type(record) is TaskRow:
             # Built by an importer (a media file, a manifest entry, an S3 object): it fills
             # the one data key its object tag reads, and carries no results to check.
-            return record, []
+            return record, _NO_ERRORS
         if type(record) is not dict:
             if not isinstance(record, dict):
                 name = type(record).__name__

@@ -7,6 +7,7 @@ validation goes on so that the 400 can count every error and list the first 100;
 transaction then rolls back, so nothing was written at all.
 """
 
+import gc
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -85,6 +86,11 @@ def records_import(
     error_count = 0
     batch: list[TaskRow] = []
     first_index = count = 0
+    # Parsing makes millions of short-lived, acyclic dicts, which reference counting frees;
+    # the cyclic collector would only rescan them (1M tasks: normalizing took 14.5 s with
+    # it and 5.2 s without, measured on this machine).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         for index, record in enumerate(records):
             count = index + 1
@@ -116,6 +122,8 @@ def records_import(
             progress(count)
     finally:
         writer.close()
+        if collecting:
+            gc.enable()
     stats = writer.stats
     return ImportResult(
         task_count=stats.tasks,
