@@ -29,15 +29,28 @@ EDITOR_JS = Path(__file__).resolve().parents[2] / "frontend" / "static" / "edito
 PASSWORD = "pass-word-1"
 
 
+# One Playwright driver and one Chromium per test process: other test packages import
+# these fixtures (tests/dm), which makes a second session-scoped copy of ``browser``, and
+# two sync Playwright drivers cannot run in one thread.
+_SHARED: dict = {"users": 0}
+
+
 @pytest.fixture(scope="session")
 def browser():
     assert EDITOR_JS.exists(), "the editor bundle is missing: run `bash scripts/fetch_editor.sh`"
-    from playwright.sync_api import sync_playwright
+    if not _SHARED["users"]:
+        from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        _SHARED["driver"] = sync_playwright().start()
+        _SHARED["chromium"] = _SHARED["driver"].chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
+    _SHARED["users"] += 1
+    yield _SHARED["chromium"]
+    _SHARED["users"] -= 1
+    if not _SHARED["users"]:
+        _SHARED.pop("chromium").close()
+        _SHARED.pop("driver").stop()
 
 
 @pytest.fixture(scope="session")
