@@ -22,7 +22,7 @@ from datetime import datetime
 from functools import reduce
 from operator import and_, or_
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 
@@ -84,9 +84,10 @@ def filter_condition(conjunction: str, items: list[dmq.FilterItem], ctx: cols.Ct
     carry ``id > X`` over to the joined side by itself.
     """
     Annotation, Prediction = cols.model("Annotation"), cols.model("Prediction")
+    project = ctx.project
     related = {
-        "annotation": Annotation.objects.filter(task=OuterRef("pk")),
-        "prediction": Prediction.objects.filter(task=OuterRef("pk")),
+        "annotation": Annotation.objects.filter(task=OuterRef("pk"), project=project),
+        "prediction": Prediction.objects.filter(task=OuterRef("pk"), project=project),
     }
     if task_bound is not None:
         related = {scope: qs.filter(task_bound) for scope, qs in related.items()}
@@ -235,6 +236,17 @@ def row_annotations(queryset: QuerySet, ctx: cols.Ctx) -> QuerySet:
     )
 
 
+def _id_bound(project, *, descending: bool, after: int | None) -> Q:
+    """Where an id-ordered page starts, as a condition on ``task_id`` for the EXISTS
+    subqueries: after the cursor, or else at the project's first (last) task. Without it
+    PostgreSQL merges with the annotations in task-id order from the very first one,
+    reading every other project's (and every earlier page's) annotations first."""
+    if after is not None:
+        return Q(task_id__lt=after) if descending else Q(task_id__gt=after)
+    edge = Task.objects.filter(project=project).order_by("-id" if descending else "id").values("id")[:1]
+    return Q(task_id__lte=Subquery(edge)) if descending else Q(task_id__gte=Subquery(edge))
+
+
 def _rows(ids: list[int], ctx: cols.Ctx, decorate=None) -> list[Task]:
     """The page's tasks with their row columns, in ``ids`` order. A second query: the
     per-row subqueries then run for this page only, never under a sort of every row."""
@@ -258,8 +270,8 @@ def tasks_page(*, project, query: dmq.Query, after: str | None = None, page: int
     keys = _order_keys(query, ctx)
     values = _decode(after, len(keys)) if after else None
     bound = None
-    if values is not None and len(keys) == 1:  # ordered by id alone
-        bound = Q(task_id__lt=values[0]) if keys[0][1] else Q(task_id__gt=values[0])
+    if len(keys) == 1:  # ordered by id alone: the join can start where the page starts
+        bound = _id_bound(project, descending=keys[0][1], after=values[0] if values else None)
     queryset = task_queryset(project=project, query=query, ctx=ctx, task_bound=bound)
     queryset, names, descs = ordered(queryset, query, ctx)
     if values is not None:
