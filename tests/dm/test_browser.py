@@ -22,9 +22,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path(os.environ.get("LABELHUB_SCREENSHOTS", "/tmp/labelhub-dm-shots"))
 
 
-def shot(page, name: str) -> None:
+def shot(browser_page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+    browser_page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
 
 
 @pytest.fixture
@@ -50,13 +50,13 @@ def labeled(owner, reviewer, annotator, make_user):
     return {"project": project, "ids": ids, "second": second}
 
 
-def found(page) -> int:
-    page.wait_for_function("() => document.querySelector('[data-found]').hasAttribute('data-count')")
-    return int(page.get_attribute("[data-found]", "data-count"))
+def found(browser_page) -> int:
+    browser_page.wait_for_function("() => document.querySelector('[data-found]').hasAttribute('data-count')")
+    return int(browser_page.get_attribute("[data-found]", "data-count"))
 
 
-def row_ids(page) -> list[int]:
-    return [int(x) for x in page.eval_on_selector_all("[data-dm-table] tbody tr[data-task-id]",
+def row_ids(browser_page) -> list[int]:
+    return [int(x) for x in browser_page.eval_on_selector_all("[data-dm-table] tbody tr[data-task-id]",
                                                        "rows => rows.map(r => r.dataset.taskId)")]
 
 
