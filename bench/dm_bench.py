@@ -160,8 +160,9 @@ def item(column, operator, value, type_="String"):
     return {"filter": f"filter:tasks:{column}", "operator": operator, "type": type_, "value": value}
 
 
-def timed(fn, repeat: int) -> tuple[float, float]:
-    fn()  # warm caches and connections
+def timed(fn, repeat: int, warm: bool = True) -> tuple[float, float]:
+    if warm:
+        fn()  # warm caches and connections
     samples = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -178,6 +179,12 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="reuse a project built by an earlier run")
     parser.add_argument("--explain", action="store_true", default=True)
     parser.add_argument("--no-explain", dest="explain", action="store_false")
+    parser.add_argument("--only-compare", action="store_true", help="skip our own figures, only compare with --ls-url")
+    parser.add_argument("--ls-url", help="a running Label Studio to compare with, e.g. http://127.0.0.1:8090")
+    parser.add_argument("--ls-token", help="its legacy API token")
+    parser.add_argument("--ls-project", type=int, help="its project holding the same data (see compare_ls)")
+    parser.add_argument("--ls-repeat", type=int, default=1)
+    parser.add_argument("--ls-timeout", type=float, default=1800)
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("dm_bench measures PostgreSQL: set DATABASE_URL")
@@ -190,6 +197,9 @@ def main() -> None:
     owner = project.created_by
     client = APIClient()
     client.force_authenticate(owner)
+    if args.only_compare:
+        compare_ls(args, project, client)
+        return
     x = users[3].pk
     filters = {
         "none": [],
@@ -251,6 +261,48 @@ def main() -> None:
         print("\nEXPLAIN ANALYZE, label Zebra, first page:")
         print(dm.ordered(dm.task_queryset(project=project, query=zebra), zebra,
                          dm.cols.Ctx.for_project(project))[0].values_list("id")[:31].explain(analyze=True))
+
+
+def compare_ls(args, project, client) -> None:
+    """The same Data Manager queries against Label Studio (a running server whose project
+    holds the same N tasks, annotations and predictions) and against LabelHub, on the same
+    machine and database server: ``GET /api/tasks/?project=&page_size=30&query=...``,
+    which answers a page and the totals in both. Label Studio is timed over HTTP on
+    localhost (its server is Django's, as ``label-studio start`` runs it), LabelHub through
+    the test client; the network part is negligible next to the figures."""
+    import urllib.parse
+
+    import requests
+
+    if not (args.ls_url and args.ls_token and args.ls_project):
+        sys.exit("--ls-url, --ls-token and --ls-project go together")
+    queries = {
+        "none": [],
+        "label Cat (annotations_results contains)": [item("annotations_results", "contains", "Cat")],
+        "data.caption contains": [item("data.caption", "contains", "photo 12345 ")],
+        "total_annotations > 0": [item("total_annotations", "greater", 0, "Number")],
+    }
+    headers = {"Authorization": f"Token {args.ls_token}"}
+    print(f"\nLabel Studio at {args.ls_url} (project {args.ls_project}) vs LabelHub (project {project.pk}), "
+          f"p50 ms of a 30-task page with totals")
+    print(f"{'query':44} {'Label Studio':>14} {'LabelHub':>10} {'ratio':>8}")
+    for name, items in queries.items():
+        query = json.dumps({"filters": {"conjunction": "and", "items": items}})
+        ls_url = (f"{args.ls_url}/api/tasks/?project={args.ls_project}&page_size=30"
+                  f"&query={urllib.parse.quote(query)}")
+
+        def ls_get(url=ls_url):
+            response = requests.get(url, headers=headers, timeout=args.ls_timeout)
+            response.raise_for_status()
+            return response
+
+        ls_total = ls_get().json().get("total") if args.ls_repeat > 1 else None
+        ls = timed(ls_get, args.ls_repeat, warm=False)
+        lh_url = f"/api/tasks/?project={project.pk}&page_size=30&query={query}"
+        lh = timed(lambda u=lh_url: client.get(u), args.repeat)
+        total = client.get(lh_url).json()["total"]
+        note = f"  (found {total}{'' if ls_total is None else f'; LS {ls_total}'})"
+        print(f"{name:44} {ls[0]:14.1f} {lh[0]:10.1f} {ls[0] / lh[0]:7.1f}x{note}", flush=True)
 
 
 def _explain_count(queryset) -> str:
