@@ -11,7 +11,7 @@ permissions and JSON rendering (so "server side" includes everything but the net
 
 - ``page``: GET /api/tasks/?project=&query=...&after= (keyset, 30 rows, no totals) per
   filter;
-- ``count``: GET /api/dm/count/ (the "Found" counter) per filter;
+- ``count``: GET /api/dm/count/?totals=false (the "Found" counter) per filter;
 - ``deep``: the keyset page 90% of the way through the label-filtered list, next to the
   OFFSET page at the same place;
 
@@ -218,7 +218,7 @@ def main() -> None:
     for name, items in filters.items():
         query = json.dumps({"filters": {"conjunction": "and", "items": items}})
         page_url = f"/api/tasks/?project={project.pk}&page_size=30&after=&query={query}"  # no totals
-        count_url = f"/api/dm/count/?project={project.pk}&query={query}"
+        count_url = f"/api/dm/count/?project={project.pk}&totals=false&query={query}"
         response = client.get(page_url)
         assert response.status_code == 200, response.content[:300]
         page = timed(lambda u=page_url: client.get(u), args.repeat)

@@ -305,6 +305,12 @@ def tasks_counts(*, project, query: dmq.Query) -> dict:
         )
 
 
+def tasks_found(*, project, query: dmq.Query) -> int:
+    """The "Found" count alone (``tasks_counts`` without the sums)."""
+    with bounded(query.has_regex):
+        return task_queryset(project=project, query=query).order_by().count()
+
+
 def task_ids(*, project, query: dmq.Query) -> list[int]:
     """Every id the query leaves, in id order (for actions)."""
     with bounded(query.has_regex):

@@ -189,3 +189,12 @@ def test_completion_level_columns(world):
     assert ann(world, {"items": [item("meta.batch", "equal", "b1"), item("annotations_results", "not_contains", "Cat")]}) == {"t1_dog"}
     assert ann(world, {"items": [item("predictions_model_versions", "equal", "m1", "List")]}) == {"t0_cat", "t2_both"}
     assert ann(world, {"items": [item("avg_lead_time", "greater", 15, "Number")]}) == {"t1_dog", "t1_cat"}
+
+
+@pytest.mark.parametrize("items,expected", CASES, ids=[f"found-{c[0][0]['filter'][13:]}-{c[0][0]['operator']}-{i}" for i, c in enumerate(CASES)])
+def test_found_count_matches_the_list(world, annotator, second_annotator, items, expected):
+    subst = {"ANNOTATOR": annotator.pk, "SECOND": second_annotator.pk, "FIRST": world.ids[0]}
+    items = [{**i, "value": subst.get(i["value"], i["value"]) if isinstance(i["value"], str) else i["value"]} for i in items]
+    for conjunction in ("and", "or"):
+        parsed = dm.parse_query(query(*items, conjunction=conjunction))
+        assert dm.tasks_found(project=world.project, query=parsed) == dm.tasks_counts(project=world.project, query=parsed)["total"]

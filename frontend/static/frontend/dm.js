@@ -46,12 +46,16 @@
   /* ------------------------------------------------------------ Found count */
   var found = $("[data-found]");
   if (found) {
-    request("GET", "/api/dm/count/?project=" + page.project + "&query=" + queryParam).then(function (counts) {
+    // The count alone first (the quickest), then the totals of what was found.
+    var countUrl = "/api/dm/count/?project=" + page.project + "&query=" + queryParam;
+    request("GET", countUrl + "&totals=false").then(function (counts) {
       found.textContent = counts.total.toLocaleString();
       found.setAttribute("data-count", counts.total);
+      return request("GET", countUrl);
+    }).then(function (counts) {
       var totals = $("[data-totals]");
       if (totals) totals.textContent = "(" + counts.total_annotations.toLocaleString() + " annotations, " + counts.total_predictions.toLocaleString() + " predictions)";
-    }).catch(function (error) { found.textContent = "?"; found.title = error.message; });
+    }).catch(function (error) { if (!found.hasAttribute("data-count")) { found.textContent = "?"; found.title = error.message; } });
   }
 
   /* ------------------------------------------------------------- filters */
