@@ -149,3 +149,26 @@ def test_roles(as_role, world, role, method, path, body, expected):
 
 def test_annotators_keep_the_plain_task_list(client_for, annotator, world):
     assert client_for(annotator).get("/api/tasks/", {"project": world.project.pk}).status_code == 200
+
+
+def test_views_and_page_query_counts_are_fixed(api, world, owner, client, django_assert_max_num_queries):
+    from importers.services import tasks_import
+    from tasks.models import View
+
+    View.objects.create(project=world.project, data={"title": "a"})
+    views_url = f"/api/dm/views/?project={world.project.pk}"
+    client.force_login(owner)
+    page_url = f"/projects/{world.project.pk}/data?order=-tasks:reviews_accepted"
+    api.get(views_url)
+    client.get(page_url)
+    with django_assert_max_num_queries(6) as views_small:
+        api.get(views_url)
+    with django_assert_max_num_queries(20) as page_small:
+        client.get(page_url)
+    for n in range(5):
+        View.objects.create(project=world.project, data={"title": f"v{n}"})
+    tasks_import(project=world.project, records=[{"image": f"/y/{i}.jpg"} for i in range(25)], user=owner)
+    with django_assert_max_num_queries(len(views_small.captured_queries)):
+        api.get(views_url)
+    with django_assert_max_num_queries(len(page_small.captured_queries)):
+        client.get(page_url)
