@@ -1,0 +1,253 @@
+"""Bulk import, end to end through the HTTP API of a real server, on PostgreSQL.
+
+Starts ``labelhub start`` (gunicorn + a Celery worker, as users run it) against
+DATABASE_URL and REDIS_URL, writes a JSON file of N text tasks with one prediction each
+(not timed), then for each run:
+
+1. creates a project through the API;
+2. POSTs the whole file in ONE request to ``/api/projects/{id}/import`` (streamed from
+   disk; the server answers ``{"import": id}`` and runs a background job);
+3. polls ``GET /api/projects/{id}/imports/{import_id}/`` until the job ends;
+4. checks through ``GET /api/tasks/?project=`` that all N tasks are visible.
+
+The total time runs from the start of the POST to the completed status. A sampler
+thread adds up the resident memory (RSS) of every process of the server (gunicorn master
+and workers, Celery worker and its children) every 50 ms; the peak is reported, with the
+idle baseline. PostgreSQL's own processes are not counted.
+
+    make bench BENCH=bench/import_bench.py ARGS="--tasks 1000000 --runs 3"
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/labelhub_bench \\
+    REDIS_URL=redis://127.0.0.1:6379/1 .venv/bin/python bench/import_bench.py --tasks 1000000
+
+Prints one line per run and the medians; writes them to $BENCH_OUT/import_bench.json.
+"""
+
+import argparse
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import orjson
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = """<View>
+  <Text name="text" value="$text"/>
+  <Choices name="sentiment" toName="text" choice="single">
+    <Choice value="Positive"/><Choice value="Negative"/><Choice value="Neutral"/>
+  </Choices>
+</View>"""
+LABELS = ["Positive", "Negative", "Neutral"]
+TOKEN = "bench" + "0123456789abcdef" * 2
+
+
+def write_tasks(path: Path, n: int) -> None:
+    """N tasks, each with one choices prediction; ids and scores vary as a model's do."""
+    rng = random.Random(1)
+    with open(path, "wb") as out:
+        out.write(b"[")
+        for i in range(n):
+            record = {
+                "data": {"text": f"Review {i}: the product was {rng.choice(['great', 'bad', 'fine'])} "
+                                 f"and the delivery took {i % 17} days."},
+                "predictions": [{
+                    "model_version": "bench-v1",
+                    "score": round(rng.random(), 4),
+                    "result": [{"id": f"r{i}", "from_name": "sentiment", "to_name": "text",
+                                "type": "choices", "value": {"choices": [rng.choice(LABELS)]}}],
+                }],
+            }
+            if i:
+                out.write(b",\n")
+            out.write(orjson.dumps(record))
+        out.write(b"]")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def tree_rss_mb(root: int) -> float:
+    """RSS of a process and all its descendants, in MB."""
+    tree = _children()
+    pids, total = [root], 0
+    while pids:
+        pid = pids.pop()
+        pids.extend(tree.get(pid, []))
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+class Sampler(threading.Thread):
+    def __init__(self, root: int) -> None:
+        super().__init__(daemon=True)
+        self.root = root
+        self.peak = 0.0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            self.peak = max(self.peak, tree_rss_mb(self.root))
+            time.sleep(0.05)
+
+    def stop(self) -> float:
+        self.stopped.set()
+        self.join()
+        return self.peak
+
+
+def start_server(port: int, data_dir: Path, log: Path) -> subprocess.Popen:
+    command = [
+        str(Path(sys.executable).parent / "labelhub"), "start", "--port", str(port),
+        "--data-dir", str(data_dir), "--username", "bench@example.com",
+        "--password", "bench-password-1", "--user-token", TOKEN,
+    ]
+    proc = subprocess.Popen(command, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
+                            start_new_session=True, env=dict(os.environ))
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/api/version/", headers=HEADERS, timeout=2).ok:
+                return proc
+        except requests.RequestException:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited; see {log}")
+        time.sleep(0.3)
+    raise SystemExit(f"the server did not answer in 180 s; see {log}")
+
+
+HEADERS = {"Authorization": f"Token {TOKEN}"}
+
+
+def one_run(base: str, path: Path, n: int, server: subprocess.Popen) -> dict:
+    project = requests.post(f"{base}/api/projects/", headers=HEADERS, timeout=60,
+                            json={"title": f"import bench {n}", "label_config": CONFIG}).json()
+    pid = project["id"]
+    idle = tree_rss_mb(server.pid)
+    sampler = Sampler(server.pid)
+    sampler.start()
+    started = time.monotonic()
+    with open(path, "rb") as body:
+        response = requests.post(f"{base}/api/projects/{pid}/import", data=body, timeout=600,
+                                 headers={**HEADERS, "Content-Type": "application/json"})
+    uploaded = time.monotonic() - started
+    response.raise_for_status()
+    import_id = response.json()["import"]
+    status_url = f"{base}/api/projects/{pid}/imports/{import_id}/"
+    while True:
+        status = requests.get(status_url, headers=HEADERS, timeout=60).json()
+        if status["status"] in ("completed", "failed"):
+            break
+        time.sleep(0.1)
+    total = time.monotonic() - started
+    peak = sampler.stop()
+    if status["status"] != "completed":
+        raise SystemExit(f"the import failed: {status['detail']}")
+    listed = requests.get(f"{base}/api/tasks/", headers=HEADERS, timeout=120,
+                          params={"project": pid, "page_size": 1, "totals": "true"}).json()
+    visible = listed.get("total")
+    assert status["task_count"] == n and status["prediction_count"] == n, status
+    assert visible in (None, n), f"{visible} tasks visible, expected {n}"
+    return {
+        "project": pid, "tasks": n, "upload_s": round(uploaded, 2), "job_s": status["duration"],
+        "total_s": round(total, 2), "rate_per_s": round(n / total), "peak_rss_mb": round(peak),
+        "idle_rss_mb": round(idle), "visible": visible,
+    }
+
+
+def fk_mode() -> str:
+    import psycopg2
+
+    url = os.environ["DATABASE_URL"]
+    with psycopg2.connect(url.replace("postgres://", "postgresql://", 1)) as conn, conn.cursor() as cur:
+        cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        superuser = cur.fetchone()[0]
+    return "per-row FK triggers skipped (superuser)" if superuser else "FK triggers run (or granted SET)"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--keep", action="store_true", help="keep the projects afterwards")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL database (make bench does).")
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
+    out_dir = Path(os.environ.get("BENCH_OUT") or ROOT / "bench" / "out")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="import-bench-"))
+    path = out_dir / f"import-{args.tasks}.json"
+    if not path.exists():
+        started = time.monotonic()
+        write_tasks(path, args.tasks)
+        print(f"wrote {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.monotonic() - started:.1f}s")
+    port = free_port()
+    server = start_server(port, work / "data", work / "server.log")
+    base = f"http://127.0.0.1:{port}"
+    results = []
+    try:
+        print(f"server up on {base}; {fk_mode()}; load average {os.getloadavg()[0]:.2f}")
+        for run in range(args.runs):
+            result = one_run(base, path, args.tasks, server)
+            results.append(result)
+            print(f"run {run + 1}: {result['tasks']} tasks+predictions in {result['total_s']}s "
+                  f"(upload {result['upload_s']}s, job {result['job_s']:.1f}s) = "
+                  f"{result['rate_per_s']} tasks/s; peak RSS web+worker {result['peak_rss_mb']} MB "
+                  f"(idle {result['idle_rss_mb']} MB); load average {os.getloadavg()[0]:.2f}",
+                  flush=True)
+            if not args.keep:
+                requests.delete(f"{base}/api/projects/{result['project']}/", headers=HEADERS, timeout=600)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+    summary = {
+        "tasks": args.tasks,
+        "runs": results,
+        "median_total_s": statistics.median(r["total_s"] for r in results),
+        "median_rate_per_s": statistics.median(r["rate_per_s"] for r in results),
+        "median_peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in results),
+    }
+    print(f"median of {len(results)}: {summary['median_total_s']}s, "
+          f"{summary['median_rate_per_s']} tasks/s, peak RSS {summary['median_peak_rss_mb']} MB")
+    (out_dir / "import_bench.json").write_text(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
