@@ -150,8 +150,9 @@ def _headers(request, data_cols: list[dict], order: str) -> list[dict]:
     params = request.GET.copy()
     for name in ("after", "order"):
         params.pop(name, None)
-    columns = [(key, title, sort) for key, title, sort in TABLE_COLUMNS]
-    columns += [(f"data.{c['key']}", c["key"], f"tasks:data.{c['key']}") for c in data_cols]
+    # the data right after the id, as it is what people scan for
+    data = [(f"data.{c['key']}", c["key"], f"tasks:data.{c['key']}") for c in data_cols]
+    columns = [TABLE_COLUMNS[0], *data, *TABLE_COLUMNS[1:]]
     headers = []
     for key, title, sort in columns:
         direction = "asc" if order == sort else "desc" if order == "-" + sort else ""

@@ -14,8 +14,8 @@ from annotations.services import annotation_create, prediction_create, review_se
 from projects.models import ProjectMember
 from projects.services import member_set, project_create
 from tasks.models import Task
-from tests.conftest import TEXT_CONFIG, choice
-from tests.frontend.conftest import browser, page  # noqa: F401  (fixtures)
+from tests.conftest import IMAGE_CONFIG, TEXT_CONFIG, choice
+from tests.frontend.conftest import browser, media, media_dir, page  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -230,3 +230,17 @@ def test_reviewer_walks_the_verify_stream(page, reviewer, owner, labeled):  # no
     assert page.locator("td[data-col=reviews] .down").count() >= 1
     shot(page, "10-review-column")
     assert page.locator("[data-delete-task]").count() == 0  # reviewers read only
+
+
+def test_image_tasks_show_as_images(page, owner, media):  # noqa: F811
+    from importers.services import tasks_import
+    from tests.dm.conftest import box
+
+    project = project_create(user=owner, title="Street scenes", label_config=IMAGE_CONFIG)
+    ids = tasks_import(project=project, records=[{"image": media["image"]} for _ in range(3)], user=owner).task_ids
+    annotation_create(task=Task.objects.get(pk=ids[0]), user=owner, result=[box("Cat")])
+    page.login(owner)
+    page.open(f"/projects/{project.pk}/data")
+    page.wait_for_function("() => [...document.querySelectorAll('img.thumb')].every(i => i.complete && i.naturalWidth > 0)")
+    assert page.locator("td[data-col='data.image'] img.thumb").count() == 3
+    shot(page, "11-image-thumbnails")
