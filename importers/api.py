@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse
 from rest_framework import status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -197,6 +198,11 @@ class SampleTaskApi(APIView):
 
 class SampleFileApi(APIView):
     """``GET ?format=json|jsonl|csv|tsv|txt``: a small file of sample tasks to download."""
+
+    def perform_content_negotiation(self, request, force=False):
+        # ``format`` names the sample's format here, not DRF's response renderer.
+        renderer = JSONRenderer()
+        return renderer, renderer.media_type
 
     def get(self, request, pk):
         project = perms.project_for(request.user, pk, perms.VIEW)
