@@ -15,6 +15,7 @@ caller's ``transaction.atomic`` so an import lands whole or not at all:
 
 import datetime
 import io
+import json
 import queue
 import threading
 from collections.abc import Iterable
@@ -232,7 +233,13 @@ def _json(value) -> bytes:
     the backslash needs doubling. PostgreSQL's jsonb cannot hold ``\\u0000``."""
     if not value:
         return b"{}" if type(value) is dict else b"[]"
-    blob = orjson.dumps(value)
+    try:
+        blob = orjson.dumps(value)
+    except orjson.JSONEncodeError:  # deeper than orjson's 254 levels: the slow encoder
+        try:
+            blob = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        except (RecursionError, ValueError, TypeError) as exc:
+            raise orjson.JSONEncodeError(str(exc)) from None
     if b"\\" not in blob:
         return blob
     if b"\\u0000" in blob:
@@ -474,6 +481,11 @@ class CopyWriter(_Writer):
                 f"Import failed, nothing was imported: record {index} contains a NUL "
                 "character (\\u0000), which the database cannot store.",
                 [{"record": index, "field": None, "message": "contains \\u0000"}],
+            ) from None
+        except orjson.JSONEncodeError as exc:  # nested deeper than 254 levels, say
+            raise ApiError(
+                f"Import failed, nothing was imported: record {index} cannot be stored ({exc}).",
+                [{"record": index, "field": None, "message": str(exc)}],
             ) from None
         stats.tasks += len(rows)
         if ids:

@@ -131,9 +131,18 @@ def job_create(*, project, user, files: list[ImportFile], folder: Path, options:
 
 
 def job_enqueue(job_id: int) -> None:
+    """Send the job to the workers; if the queue is unreachable the job fails at once
+    (it never runs inline instead: where a job runs must not depend on the broker)."""
     from importers.tasks import import_job_run
 
-    import_job_run.apply_async((job_id,), queue=settings.LABELHUB_IMPORT_QUEUE or None)
+    try:
+        import_job_run.apply_async((job_id,), queue=settings.LABELHUB_IMPORT_QUEUE or None)
+    except Exception as exc:  # kombu raises several kinds for an unreachable broker
+        logger.exception("import %s could not be queued", job_id)
+        _finish(
+            job_id, status=Status.FAILED,
+            detail=f"The job queue could not be reached ({type(exc).__name__}); nothing was imported.",
+        )
 
 
 def _finish(job_id: int, **fields) -> int:

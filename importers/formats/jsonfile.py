@@ -85,6 +85,8 @@ def read_json(fh: BinaryIO, filename: str, path: str, *, on_object) -> Iterator:
         return
     if first != b"[":
         line, column, message = locate_json_error(path)
+        if line is None and message == "malformed JSON":
+            message = "the file must hold a JSON list of tasks, or one task object"
         raise file_error(filename, f"malformed JSON: {message}", line, column)
     try:
         yield from ijson.items(fh, "item", use_float=True)

@@ -177,3 +177,31 @@ def test_non_members_and_annotators_cannot_import(client_for, annotator, outside
     assert upload(client_for(annotator), project, "t.txt", b"a\n").status_code == 403
     assert upload(client_for(outsider), project, "t.txt", b"a\n").status_code == 404
     assert_nothing_written(project)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'"just a string"', b"null", b"42", b"[1, 2, 3]", b"[[]]", b"[null]", b"\xff\xfe\x00",
+        b'[{"data": {"text": "a"}, "predictions": "no"}]', b'[{"data": {"text": "a"}, "meta": []}]',
+        b'[{"data": {"text": "a"}, "annotations": [{"result": [{"type": 5}]}]}]',
+        b'[{"data": {"text": "a"}, "predictions": [{"result": [{"from_name": [], "to_name": {}, "type": "choices", "value": 1}]}]}]',
+        b'{"images": "not a list"}', b'{"images": [5]}', b"[" + b'{"text": "x"},' * 3 + b"]",
+    ],
+)
+def test_garbage_is_a_400_never_a_500(api, project, body):
+    response = api.post(url(project), data=body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json()["detail"]
+    assert_nothing_written(project)
+
+
+def test_non_list_json_says_what_is_expected(api, project):
+    response = api.post(url(project), data=b'"text"', content_type="application/json")
+    assert "a JSON list of tasks" in response.json()["detail"]
+
+
+def test_deeply_nested_data_is_stored(api, project):
+    body = b'[{"data": {"text": "a", "deep": ' + b"[" * 300 + b"]" * 300 + b"}}]"
+    response = api.post(url(project), data=body, content_type="application/json")
+    assert response.status_code == 201, response.content
