@@ -6,7 +6,8 @@ from rest_framework.views import APIView
 from labelhub.errors import ApiError
 from labelhub.pagination import page_params
 from projects import permissions as perms
-from tasks import selectors, services
+from tasks import dm_api, selectors, services
+from tasks.dm import selectors as dm
 from tasks.models import Task
 from tasks.representations import task_dict
 
@@ -51,9 +52,6 @@ class TaskListApi(APIView):
         ``totals=true`` (counting is the slow part at scale; ``/api/dm/count/`` gives it
         apart, which is how the Data Manager page shows "Found").
         """
-        from tasks import dm_api
-        from tasks.dm import selectors as dm
-
         project_id = request.query_params.get("project")
         if not project_id:
             raise ApiError("project is required", [{"field": "project", "message": "required"}])
