@@ -18,7 +18,7 @@ Truth Manager (``annotation`` builders), and which expression orders them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
@@ -118,7 +118,6 @@ class Column:
     task: Builder
     annotation: Builder | None = None  # None: the task's condition applies to its completions
     order: Callable[[Ctx], Any] | None = None
-    operators: tuple[str, ...] = field(default=())
 
 
 # --------------------------------------------------------------------------- comparing
@@ -280,7 +279,8 @@ def has_ground_truth(ctx: Ctx):
 
 
 def review_count_builder(accepted: bool, *, through_task: bool) -> Builder:
-    """A count of 👍 or 👎. "More than 0" and "0" become EXISTS, which needs no count."""
+    """A count of accepted or rejected reviews. "More than 0" and "0" become EXISTS,
+    which needs no count."""
 
     def build(item, ctx):
         if item.operator not in NUMBER_OPS:
@@ -292,8 +292,7 @@ def review_count_builder(accepted: bool, *, through_task: bool) -> Builder:
             return Cond(scope, Q(some))
         if op == "equal" and _is(value, 0) or op == "less" and _is(value, 1):
             return Cond(scope, ~Q(some))
-        outer = "pk"
-        return Cond(scope, compare(reviews_count(accepted, outer=outer, through_task=through_task), item, "number"))
+        return Cond(scope, compare(reviews_count(accepted, through_task=through_task), item, "number"))
 
     return build
 
