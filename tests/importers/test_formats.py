@@ -205,3 +205,17 @@ def test_deeply_nested_data_is_stored(api, project):
     body = b'[{"data": {"text": "a", "deep": ' + b"[" * 300 + b"]" * 300 + b"}}]"
     response = api.post(url(project), data=body, content_type="application/json")
     assert response.status_code == 201, response.content
+
+
+def test_json_is_read_as_a_stream(project, tmp_path):
+    """The first task comes out after reading about one buffer, not the whole file."""
+    from importers.services import parsed_config
+    from importers.sources import ImportContext, ImportFile, iter_records
+
+    path = tmp_path / "big.json"
+    path.write_bytes(orjson.dumps([{"text": "x" * 200, "n": i} for i in range(40_000)]))
+    ctx = ImportContext(project=project, parsed=parsed_config(project), work_dir=tmp_path)
+    records = iter_records([ImportFile(path, "big.json")], ctx)
+    assert next(records)["n"] == 0
+    assert ctx.bytes_done <= 2 * 1024 * 1024 < path.stat().st_size / 3
+    assert sum(1 for _ in records) == 39_999
