@@ -120,3 +120,20 @@ def test_create_a_project_from_a_template_with_a_live_preview(page, owner):
 
     project = Project.objects.get(title="News entities")
     assert project.parsed_config["controls"]["l"]["labels"] == ["X"]
+
+
+def test_task_page_updates_an_annotation_through_the_default_handlers(page, owner, make_project):
+    from annotations.services import annotation_create
+
+    project, (task_id,) = make_project(BY_KEY["text-classification"]["config"], [{"text": "Fix me"}])
+    annotation = annotation_create(task=project.tasks.get(pk=task_id), user=owner, result=choice("Negative"))
+    page.login(owner)
+    page.open_editor(f"/projects/{project.pk}/tasks/{task_id}")
+    page.choose("Negative")  # untick
+    page.choose("Positive")
+    with page.expect_response(lambda r: r.request.method == "PATCH") as patched:
+        page.click("button[aria-label=submit]")  # LSF labels it Update for a stored annotation
+    assert patched.value.status == 200
+    annotation.refresh_from_db()
+    assert [r["value"]["choices"] for r in annotation.result] == [["Positive"]]
+    assert annotation.lead_time > 0

@@ -6,6 +6,7 @@
   var data = LabelHubEditor.readJSON("editor-data");
   var status = document.getElementById("editor-status");
   var saving = false;
+  var handle = null;
 
   function say(text, isError) {
     status.textContent = text;
@@ -28,17 +29,21 @@
       });
   }
 
-  var handle = LabelHubEditor.mount(document.getElementById("editor"), {
-    config: data.config,
-    task: data.task,
-    user: data.user,
-    interfaces: data.interfaces,
-    preannotate: data.preannotate,
-    instruction: data.instruction,
-    onSubmit: save,
-    onUpdate: save, // the stream's annotation is always new; LSF may still call update
-    onSkip: save,
-    onLoad: function () { document.body.classList.add("editor-ready"); },
-  });
+  try {
+    handle = LabelHubEditor.mount(document.getElementById("editor"), {
+      config: data.config,
+      task: data.task,
+      user: data.user,
+      interfaces: data.interfaces,
+      preannotate: data.preannotate,
+      instruction: data.instruction,
+      onSubmit: save,
+      onUpdate: save, // the stream's annotation is always new; LSF may still call update
+      onSkip: save,
+      onLoad: function () { document.body.classList.add("editor-ready"); },
+    });
+  } catch (error) {
+    say("The editor did not start: " + error.message, true);
+  }
   LabelHubEditor.shortcuts(function () { return handle; }, data.shortcuts);
 })();
