@@ -29,6 +29,7 @@ ignored there and the same code stays correct.
 """
 
 from django.apps import apps
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery, Value
 from django.utils import timezone
@@ -101,6 +102,19 @@ def labeled_state_refresh(*, project: Project) -> int:
     return now_open.update(is_labeled=False) + now_full.update(is_labeled=True)
 
 
+def _labeled_state_ensure(project: Project) -> int:
+    """``labeled_state_refresh`` once per process and overlap value: only a change of
+    ``maximum_annotations`` makes the flags stale (the annotation services and imports
+    keep them), and a finished project should not rescan its tasks on every request."""
+    key = f"labelhub:labeled:{project.pk}:{project.created_at.timestamp()}"
+    if cache.get(key) == project.maximum_annotations:
+        return 0
+    changed = labeled_state_refresh(project=project)
+    overlap = project.maximum_annotations
+    transaction.on_commit(lambda: cache.set(key, overlap, None))
+    return changed
+
+
 @transaction.atomic
 def next_task(*, project: Project, user) -> Task | None:
     """Hand ``user`` the next task of ``project`` and lock it for them, or None when
@@ -119,8 +133,8 @@ def next_task(*, project: Project, user) -> Task | None:
             if task is not None:
                 return task
         # Nothing left. If the overlap was raised since tasks were marked labeled, some
-        # are open again: fix the flags once and look again.
-        if attempt == 0 and not labeled_state_refresh(project=project):
+        # are open again: fix the flags (once per overlap value) and look again.
+        if attempt == 0 and not _labeled_state_ensure(project):
             break
     locks.locks_release_for_user(project_id=project.pk, user=user)
     return None
