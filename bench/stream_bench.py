@@ -150,8 +150,19 @@ def run_mode(project: Project, users: list, mode: str, samples: int) -> dict[str
         clients.append(client)
     url = f"/api/projects/{project.pk}/next/"
     times: dict[str, list[float]] = {"next": [], "again": [], "submit": []}
+    queries: dict[str, int] = {}
     for i in range(samples + 5):
         client = clients[i % len(clients)]
+        if i == 4:  # count the SQL statements of each call once, outside the timed rounds
+            with CaptureQueriesContext(connection) as captured:
+                task_id = client.get(url).json()["id"]
+            queries["next"] = len(captured.captured_queries)
+            with CaptureQueriesContext(connection) as captured:
+                client.get(url)
+            queries["again"] = len(captured.captured_queries)
+            with CaptureQueriesContext(connection) as captured:
+                client.post(f"/api/tasks/{task_id}/annotations/", {"result": RESULT}, format="json")
+            queries["submit"] = len(captured.captured_queries)
         started = time.perf_counter()
         response = client.get(url)
         took_next = (time.perf_counter() - started) * 1000
@@ -171,6 +182,7 @@ def run_mode(project: Project, users: list, mode: str, samples: int) -> dict[str
             times["next"].append(took_next)
             times["again"].append(took_again)
             times["submit"].append(took_submit)
+    times["queries"] = queries  # type: ignore[assignment]
     return times
 
 
@@ -219,7 +231,7 @@ def main() -> None:
             times = run_mode(project, users, mode, args.samples)
             print(f"== {mode}")
             for name in ("next", "again", "submit"):
-                print("   " + summary(name, times[name]))
+                print("   " + summary(name, times[name]) + f"   {times['queries'][name]} queries")
             if not args.no_explain:
                 Project.objects.filter(pk=project.pk).update(sampling=mode)
                 project.refresh_from_db()
