@@ -28,6 +28,7 @@ class ProjectExportApi(APIView):
             export_type=export_type,
             task_ids=_ids(params.getlist("ids") + params.getlist("ids[]")),
             download_all_tasks=download_all,
+            only=params.get("only", ""),
         )
         response = StreamingHttpResponse(stream, content_type="application/json")
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")

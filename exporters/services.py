@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 import orjson
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from annotations.models import Annotation, Prediction, Review
 from labelhub.errors import ApiError
@@ -33,11 +33,36 @@ CHUNK_SIZE = 1000
 EXPORT_TYPES = {"JSON": "application/json", "JSON_MIN": "application/json"}
 
 
-def export_queryset(*, project: Project, task_ids=None, download_all_tasks: bool = False):
+# Which completions an export keeps: all, only ground truth, or only accepted work
+# (at least one reviewer's thumbs up). With a restriction, tasks without such a
+# completion are left out too.
+ONLY = {
+    "": None,
+    "ground_truth": Q(ground_truth=True),
+    "accepted": Exists(Review.objects.filter(annotation=OuterRef("pk"), accepted=True)),
+}
+
+
+def only_check(only: str) -> str:
+    if only not in ONLY:
+        raise ApiError(
+            "only must be ground_truth or accepted",
+            [{"field": "only", "message": f"unknown option {only!r}"}],
+        )
+    return only
+
+
+def export_queryset(
+    *, project: Project, task_ids=None, download_all_tasks: bool = False, only: str = ""
+):
     tasks = Task.objects.filter(project=project)
     if task_ids is not None:
         tasks = tasks.filter(pk__in=task_ids)
-    if not download_all_tasks:
+    if ONLY[only] is not None:
+        tasks = tasks.filter(
+            Exists(Annotation.objects.filter(ONLY[only], task_id=OuterRef("pk")))
+        )
+    elif not download_all_tasks:
         tasks = tasks.filter(Q(total_annotations__gt=0) | Q(cancelled_annotations__gt=0))
     return tasks
 
@@ -49,8 +74,11 @@ def _grouped(queryset, columns: tuple[str, ...], key: str) -> dict[int, list[dic
     return groups
 
 
-def export_tasks(tasks) -> Iterator[dict]:
+def export_tasks(tasks, *, only: str = "") -> Iterator[dict]:
     """Yield full task dicts (annotations with reviews, predictions) in id order."""
+    completions = Annotation.objects.all()
+    if ONLY[only] is not None:
+        completions = completions.filter(ONLY[only])
     last_id = 0
     while True:
         chunk = list(tasks.filter(id__gt=last_id).order_by("id").values(*TASK_COLUMNS)[:CHUNK_SIZE])
@@ -58,7 +86,7 @@ def export_tasks(tasks) -> Iterator[dict]:
             return
         ids = [row["id"] for row in chunk]
         last_id = ids[-1]
-        annotations = _grouped(Annotation.objects.filter(task_id__in=ids), ANNOTATION_COLUMNS, "task_id")
+        annotations = _grouped(completions.filter(task_id__in=ids), ANNOTATION_COLUMNS, "task_id")
         reviews = _grouped(
             Review.objects.filter(annotation__task_id__in=ids), REVIEW_COLUMNS, "annotation_id"
         )
@@ -89,22 +117,24 @@ def json_min(task: dict) -> dict:
 
 
 def export_stream(
-    *, project: Project, export_type: str = "JSON", task_ids=None, download_all_tasks: bool = False
+    *, project: Project, export_type: str = "JSON", task_ids=None,
+    download_all_tasks: bool = False, only: str = "",
 ) -> Iterator[bytes]:
     if export_type not in EXPORT_TYPES:
         raise ApiError(
             f"exportType must be one of {', '.join(EXPORT_TYPES)}",
             [{"field": "exportType", "message": f"unknown export type {export_type!r}"}],
         )
+    only_check(only)
     tasks = export_queryset(
-        project=project, task_ids=task_ids, download_all_tasks=download_all_tasks
+        project=project, task_ids=task_ids, download_all_tasks=download_all_tasks, only=only
     )
     shape = json_min if export_type == "JSON_MIN" else None
 
     def rows() -> Iterator[bytes]:
         yield b"["
         separator = b""
-        for task in export_tasks(tasks):
+        for task in export_tasks(tasks, only=only):
             yield separator + orjson.dumps(shape(task) if shape else task)
             separator = b",\n"
         yield b"]\n"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from django.contrib.auth import get_user_model
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -275,25 +275,19 @@ def ground_truth_page(request, project):
 
 @project_page(perms.MANAGE)
 def export_download(request, project):
-    """The export dialog's target: the export of the tasks the option leaves (all, only
-    tasks with ground truth, only tasks with accepted work), in the chosen format."""
+    """The export dialog's target: all annotated work, only ground-truth completions, or
+    only accepted completions (and the tasks that have them), in the chosen format."""
     from exporters.services import export_stream
 
     only = request.GET.get("only") or ""
-    ids = None
-    if only == "ground_truth":
-        item = {"filter": "filter:tasks:ground_truth", "operator": "equal", "type": "Boolean", "value": True}
-    elif only == "accepted":
-        item = {"filter": "filter:tasks:reviews_accepted", "operator": "greater", "type": "Number", "value": 0}
-    else:
-        item = None
-    if item is not None:
-        ids = dm.task_ids(project=project, query=dm.parse_query({"filters": {"items": [item]}})) or [0]
     export_type = request.GET.get("exportType") or "JSON"
-    stream = export_stream(
-        project=project, export_type=export_type, task_ids=ids,
-        download_all_tasks=request.GET.get("download_all_tasks") in ("1", "true", "on") or ids is not None,
-    )
+    try:
+        stream = export_stream(
+            project=project, export_type=export_type, only=only,
+            download_all_tasks=request.GET.get("download_all_tasks") in ("1", "true", "on"),
+        )
+    except ApiError as exc:
+        return HttpResponseBadRequest(str(exc.detail))
     response = StreamingHttpResponse(stream, content_type="application/json")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     name = f"project-{project.pk}-{only or 'tasks'}-{export_type.lower()}-{stamp}.json"

@@ -91,3 +91,27 @@ def test_export_filters(api, project, owner):
     response = api.get(f"/api/projects/{project.pk}/export?exportType=PDF")
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "exportType"
     assert api.get(f"/api/projects/{project.pk}/export?export_type=JSON_MIN").status_code == 200
+
+
+def test_export_only_ground_truth_or_accepted(api, project, owner, reviewer):
+    from annotations.models import Annotation
+    from annotations.services import review_set
+
+    result = [{"id": "r", "from_name": "sentiment", "to_name": "text", "type": "choices",
+               "value": {"choices": ["Positive"]}}]
+    ids = api.post(f"/api/projects/{project.pk}/import?return_task_ids=true", [
+        {"data": {"text": "gt"}, "annotations": [{"result": result, "ground_truth": True}, {"result": result}]},
+        {"data": {"text": "reviewed"}, "annotations": [{"result": result}, {"result": result}]},
+        {"data": {"text": "plain"}, "annotations": [{"result": result}]},
+    ], format="json").json()["task_ids"]
+    accepted, rejected = Annotation.objects.filter(task_id=ids[1]).order_by("id")
+    review_set(annotation=accepted, reviewer=reviewer, accepted=True)
+    review_set(annotation=rejected, reviewer=reviewer, accepted=False)
+
+    gt = _export(api, project, only="ground_truth")
+    assert [t["id"] for t in gt] == [ids[0]]
+    assert [a["ground_truth"] for a in gt[0]["annotations"]] == [True]
+    good = _export(api, project, only="accepted")
+    assert [t["id"] for t in good] == [ids[1]]
+    assert [a["id"] for a in good[0]["annotations"]] == [accepted.pk]
+    assert api.get(f"/api/projects/{project.pk}/export?only=best").status_code == 400
