@@ -56,9 +56,19 @@ def project_update(*, project: Project, **fields) -> Project:
     if "label_config" in fields and fields["label_config"] != project.label_config:
         project.parsed_config = label_config_parse(fields["label_config"])
         fields["parsed_config"] = project.parsed_config
+    overlap_changed = (
+        "maximum_annotations" in fields
+        and fields["maximum_annotations"] != project.maximum_annotations
+    )
     for name, value in fields.items():
         setattr(project, name, value)
     project.save(update_fields=[*fields, "updated_at"])
+    if overlap_changed:
+        # is_labeled means total_annotations >= maximum_annotations: recompute it now,
+        # so task lists and the Data Manager are right at once, not at the next hand-out.
+        from tasks.stream import labeled_state_refresh
+
+        labeled_state_refresh(project=project)
     return project
 
 

@@ -155,3 +155,17 @@ def test_error_shape_for_missing_fields(api):
     body = response.json()
     assert body["detail"] == "Invalid input."
     assert {e["field"] for e in body["errors"]} == {"maximum_annotations", "sampling"}
+
+
+def test_changing_overlap_recomputes_is_labeled(api, project, owner):
+    from importers.services import tasks_import
+    from tasks.models import Task
+    from tests.conftest import choice
+
+    tasks_import(project=project, records=[{"data": {"text": "a"}, "annotations": [{"result": choice("Positive")}]}],
+                 user=owner)
+    assert Task.objects.get(project=project).is_labeled
+    api.patch(f"/api/projects/{project.pk}/", {"maximum_annotations": 2}, format="json")
+    assert not Task.objects.get(project=project).is_labeled
+    api.patch(f"/api/projects/{project.pk}/", {"maximum_annotations": 1}, format="json")
+    assert Task.objects.get(project=project).is_labeled
