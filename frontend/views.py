@@ -21,7 +21,6 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods
@@ -46,32 +45,18 @@ SHORTCUTS = {"submit": "alt+s", "skip": "alt+k"}
 # --------------------------------------------------------------------------- helpers
 
 
-def _resolves(path: str) -> bool:
-    try:
-        resolve(path)
-    except Resolver404:
-        return False
-    return True
-
-
 def project_nav(user, project: Project, active: str) -> dict:
     """Context for the project nav in base.html: the links this user's role may follow.
 
-    ``active`` is one of "data", "label", "verify", "settings". The Data Manager and
-    Verify links appear once their pages exist; until then "Data Manager" is the simple
-    task list.
+    ``active`` is one of "data", "label", "verify", "settings".
     """
     links = []
     if perms.can(user, project, perms.DATA_MANAGER):
-        data_url = f"/projects/{project.pk}/data"
-        if not _resolves(data_url):
-            data_url = f"/projects/{project.pk}/tasks"
-        links.append(("data", "Data Manager", data_url))
+        links.append(("data", "Data Manager", f"/projects/{project.pk}/data"))
     if perms.can(user, project, perms.ANNOTATE):
         links.append(("label", "Label", f"/projects/{project.pk}/label"))
-    verify_url = f"/projects/{project.pk}/verify"
-    if perms.can(user, project, perms.REVIEW) and _resolves(verify_url):
-        links.append(("verify", "Verify", verify_url))
+    if perms.can(user, project, perms.REVIEW):
+        links.append(("verify", "Verify", f"/projects/{project.pk}/verify"))
     if perms.can(user, project, perms.MANAGE):
         links.append(("settings", "Settings", f"/projects/{project.pk}/settings"))
     return {
