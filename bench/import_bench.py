@@ -92,20 +92,28 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def tree_rss_mb(root: int) -> float:
-    """RSS of a process and all its descendants, in MB."""
+def tree_rss(root: int) -> dict[int, tuple[str, float]]:
+    """{pid: (role, RSS in MB)} for a process and all its descendants."""
     tree = _children()
-    pids, total = [root], 0
+    pids, out = [root], {}
     while pids:
         pid = pids.pop()
         pids.extend(tree.get(pid, []))
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total / 1024
+            rss = next(
+                int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                if line.startswith("VmRSS:")
+            )
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, StopIteration):
+            continue
+        role = "worker" if b"celery" in command else "web" if b"gunicorn" in command else "launcher"
+        out[pid] = (role, rss / 1024)
+    return out
+
+
+def tree_rss_mb(root: int) -> float:
+    return sum(rss for _role, rss in tree_rss(root).values())
 
 
 class Sampler(threading.Thread):
@@ -113,11 +121,18 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.root = root
         self.peak = 0.0
+        self.at_peak: dict[str, float] = {}
         self.stopped = threading.Event()
 
     def run(self) -> None:
         while not self.stopped.is_set():
-            self.peak = max(self.peak, tree_rss_mb(self.root))
+            processes = tree_rss(self.root)
+            total = sum(rss for _role, rss in processes.values())
+            if total > self.peak:
+                self.peak = total
+                self.at_peak = {}
+                for role, rss in processes.values():
+                    self.at_peak[role] = round(self.at_peak.get(role, 0) + rss)
             time.sleep(0.05)
 
     def stop(self) -> float:
@@ -183,7 +198,7 @@ def one_run(base: str, path: Path, n: int, server: subprocess.Popen) -> dict:
     return {
         "project": pid, "tasks": n, "upload_s": round(uploaded, 2), "job_s": status["duration"],
         "total_s": round(total, 2), "rate_per_s": round(n / total), "peak_rss_mb": round(peak),
-        "idle_rss_mb": round(idle), "visible": visible,
+        "idle_rss_mb": round(idle), "peak_by_role_mb": sampler.at_peak, "visible": visible,
     }
 
 
@@ -242,7 +257,8 @@ def main() -> int:
             print(f"run {run + 1}: {result['tasks']} tasks+predictions in {result['total_s']}s "
                   f"(upload {result['upload_s']}s, job {result['job_s']:.1f}s) = "
                   f"{result['rate_per_s']} tasks/s; peak RSS web+worker {result['peak_rss_mb']} MB "
-                  f"(idle {result['idle_rss_mb']} MB); load average {os.getloadavg()[0]:.2f}",
+                  f"(idle {result['idle_rss_mb']} MB; at peak {result['peak_by_role_mb']}); "
+                  f"load average {os.getloadavg()[0]:.2f}",
                   flush=True)
             if not args.keep:
                 drop_project_rows(result["project"])
@@ -260,8 +276,8 @@ def main() -> int:
         "median_rate_per_s": statistics.median(r["rate_per_s"] for r in results),
         "median_peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in results),
     }
-    print(f"median of {len(results)}: {summary['median_total_s']}s, "
-          f"{summary['median_rate_per_s']} tasks/s, peak RSS {summary['median_peak_rss_mb']} MB")
+    print(f"median of {len(results)}: {summary['median_total_s']:.1f}s, "
+          f"{summary['median_rate_per_s']:.0f} tasks/s, peak RSS {summary['median_peak_rss_mb']:.0f} MB")
     (out_dir / "import_bench.json").write_text(json.dumps(summary, indent=2))
     return 0
 
