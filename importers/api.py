@@ -41,6 +41,13 @@ def _gather(request, folder) -> list[ImportFile]:
     """Spool whatever the request carries to files in ``folder``."""
     content_type = request.content_type or ""
     url = request.query_params.get("url")
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if declared > settings.LABELHUB_MAX_IMPORT_SIZE:
+        # Refused before Django parses (and spools) a multipart body of that size.
+        raise ApiError(
+            f"The import is larger than the limit of {settings.LABELHUB_MAX_IMPORT_SIZE} bytes.",
+            status_code=413,
+        )
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         url = url or request.data.get("url")
         uploads = [f for key in request.FILES for f in request.FILES.getlist(key)]
@@ -52,7 +59,6 @@ def _gather(request, folder) -> list[ImportFile]:
         target = folder / "0000-url"
         name = ssrf.fetch(str(url).strip(), target)
         return [ImportFile(target, name)]
-    declared = int(request.META.get("CONTENT_LENGTH") or 0)
     return [
         spool_stream(
             request._request, folder / "0000-body", "request body", declared=declared, kind="json"

@@ -219,3 +219,10 @@ def test_json_is_read_as_a_stream(project, tmp_path):
     assert next(records)["n"] == 0
     assert ctx.bytes_done <= 2 * 1024 * 1024 < path.stat().st_size / 3
     assert sum(1 for _ in records) == 39_999
+
+
+def test_oversized_upload_is_refused_before_parsing(api, project, settings):
+    settings.LABELHUB_MAX_IMPORT_SIZE = 50
+    response = upload(api, project, "t.txt", b"x\n" * 100)
+    assert response.status_code == 413
+    assert_nothing_written(project)
