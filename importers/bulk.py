@@ -92,13 +92,17 @@ class _Authors:
             return who
         return None
 
-    def prepare(self, rows: list[TaskRow]) -> None:
-        wanted = {
+    def pending(self, rows: list[TaskRow]) -> set:
+        """Author values in these rows not looked up yet."""
+        return {
             who
             for row in rows
             for annotation in row.annotations
             if (who := self._who(annotation)) is not None and who not in self.asked
         }
+
+    def prepare(self, rows: list[TaskRow]) -> None:
+        wanted = self.pending(rows)
         if not wanted:
             return
         self.asked |= wanted
@@ -404,13 +408,15 @@ class CopyWriter(_Writer):
             item = self.queue.get()
             if item is None:
                 break
-            if self.error is not None:
-                continue
             try:
-                for sql, buffer in item:
-                    cursor.copy_expert(sql, io.BytesIO(buffer), size=1 << 20)
+                if self.error is None:
+                    for sql, buffer in item:
+                        cursor.copy_expert(sql, io.BytesIO(buffer), size=1 << 20)
             except BaseException as exc:  # handed to the main thread
                 self.error = exc
+            finally:
+                self.queue.task_done()
+        self.queue.task_done()
         cursor.close()
 
     def _check(self) -> None:
@@ -443,8 +449,13 @@ class CopyWriter(_Writer):
 
     def write(self, rows: list[TaskRow], *, first_index: int = 0) -> None:
         self._check()
-        self.authors.prepare(rows)
-        self._lock_users(self.authors.known.values())
+        if self.authors.pending(rows):
+            # The lookup runs on the import's connection: wait until the copy thread has
+            # sent what it holds, so the two threads never talk to the server at once.
+            self.queue.join()
+            self._check()
+            self.authors.prepare(rows)
+            self._lock_users(self.authors.known.values())
         ids = self._reserve(len(rows))
         stats, maximum, version = self.stats, self.maximum, self._version
         task_line, annotation_line, prediction_line = self._templates()

@@ -80,3 +80,17 @@ def test_ids_never_collide_with_other_inserts(pg, project, owner):
     second = tasks_import(project=project, records=[{"text": "b"}] * 5, user=owner).task_ids
     assert not set(first) & set(second)
     assert Task.objects.filter(project=project).count() == 11
+
+
+def test_authors_looked_up_between_batches(pg, project, owner, annotator, reviewer, settings):
+    """Author lookups run on the import's connection while COPY batches are in flight."""
+    settings.LABELHUB_IMPORT_BATCH_SIZE = 5
+    people = [None, annotator.email, reviewer.pk, "stranger@example.com", {"email": annotator.email.upper()}]
+    records = [
+        {"data": {"text": str(i)}, "annotations": [{"result": choice("Positive"), "completed_by": people[i % 5]}]}
+        for i in range(60)
+    ]
+    result = tasks_import(project=project, records=records, user=owner)
+    assert result.annotation_count == 60
+    authors = list(Annotation.objects.filter(project=project).order_by("task_id").values_list("completed_by_id", flat=True))
+    assert authors[:5] == [owner.pk, annotator.pk, reviewer.pk, owner.pk, annotator.pk]
