@@ -36,6 +36,16 @@ from projects.models import Project
 from tasks.models import Task
 
 ORM_BATCH = 2000
+_active = threading.local()
+
+
+def connection_idle() -> None:
+    """Call before querying the default connection during an import: while a COPY
+    writer of this thread has batches in flight, wait until its thread has sent them
+    (two threads must never talk to the server over one connection at once)."""
+    writer = getattr(_active, "writer", None)
+    if writer is not None:
+        writer.quiesce()
 
 
 class IdRanges:
@@ -333,6 +343,7 @@ class CopyWriter(_Writer):
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._copy_loop, name="import-copy", daemon=True)
         self.thread.start()
+        _active.writer = self
         self.sequence = None
 
     # -------------------------------------------------------------- foreign keys
@@ -450,10 +461,7 @@ class CopyWriter(_Writer):
     def write(self, rows: list[TaskRow], *, first_index: int = 0) -> None:
         self._check()
         if self.authors.pending(rows):
-            # The lookup runs on the import's connection: wait until the copy thread has
-            # sent what it holds, so the two threads never talk to the server at once.
-            self.queue.join()
-            self._check()
+            self.quiesce()  # the lookup runs on the import's connection
             self.authors.prepare(rows)
             self._lock_users(self.authors.known.values())
         ids = self._reserve(len(rows))
@@ -513,6 +521,12 @@ class CopyWriter(_Writer):
             item.append((self.prediction_sql, bytes(predictions)))
         self.queue.put(item)
 
+    def quiesce(self) -> None:
+        """Wait until the copy thread has sent every batch handed to it."""
+        if self.thread.is_alive():
+            self.queue.join()
+        self._check()
+
     def _drain(self) -> None:
         if self.thread.is_alive():
             self.queue.put(None)
@@ -525,6 +539,8 @@ class CopyWriter(_Writer):
 
     def close(self) -> None:
         self._drain()
+        if getattr(_active, "writer", None) is self:
+            _active.writer = None
         if self.raw.closed == 0 and self.raw.get_transaction_status() == 2:  # in a transaction
             with self.raw.cursor() as cursor:
                 if self.replica_role is None:

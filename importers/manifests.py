@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 
 from django.db.models.fields.json import KeyTransform
 
+from importers.bulk import connection_idle
 from importers.formats import file_error
 from importers.formats.jsonfile import BOM, trailing_comma_message
 from importers.records import TaskRow
@@ -172,6 +173,7 @@ class DuplicateFilter:
         return urls[0] if isinstance(urls, list) else urls
 
     def _existing(self, key: str, wants_list: bool, urls: list[str]) -> set[str]:
+        connection_idle()
         column = KeyTransform(key, "data")
         if wants_list:
             column = KeyTransform("0", column)

@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.db import transaction
 from django.utils import timezone
 
+from importers.bulk import connection_idle
 from importers.formats.jsonfile import loads_with_position
 from importers.media import media_key, media_type
 from importers.models import S3ImportedKey, S3SourceStorage
@@ -74,6 +75,7 @@ def _new_keys(storage: S3SourceStorage, s3, pattern) -> Iterator[list[str]]:
         ]
         if not keys:
             continue
+        connection_idle()
         known = set(
             S3ImportedKey.objects.filter(storage=storage, key__in=keys).values_list("key", flat=True)
         )

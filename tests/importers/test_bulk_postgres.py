@@ -94,3 +94,18 @@ def test_authors_looked_up_between_batches(pg, project, owner, annotator, review
     assert result.annotation_count == 60
     authors = list(Annotation.objects.filter(project=project).order_by("task_id").values_list("completed_by_id", flat=True))
     assert authors[:5] == [owner.pk, annotator.pk, reviewer.pk, owner.pk, annotator.pk]
+
+
+def test_duplicate_lookups_between_batches(pg, api, image_project, settings, monkeypatch):
+    """A manifest's duplicate checks query the database while COPY batches are in flight."""
+    from importers.manifests import DuplicateFilter
+
+    settings.LABELHUB_IMPORT_BATCH_SIZE = 5
+    monkeypatch.setattr(DuplicateFilter, "BATCH", 7)
+    entries = [{"objectUrl": f"https://x.example/{i % 40}.png"} for i in range(60)]
+    body = {"images": entries, "skip_duplicate_urls": True}
+    response = api.post(f"/api/projects/{image_project.pk}/import", body, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["task_count"] == 40 and response.json()["skipped_count"] == 20
+    again = api.post(f"/api/projects/{image_project.pk}/import", body, format="json").json()
+    assert again["task_count"] == 0 and again["skipped_count"] == 60
