@@ -16,7 +16,7 @@ that path, for the code that serves tasks to the editor.
 import base64
 import re
 from collections.abc import Iterator
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -32,6 +32,7 @@ from importers.records import TaskRow
 from importers.services import parsed_config, records_import
 from importers.ssrf import vet
 from labelhub.errors import ApiError
+from tasks.representations import storage_uris_resolved
 
 PAGE = 1000
 
@@ -173,17 +174,8 @@ def presigned_url(*, project, fileuri: str) -> str | None:
 
 
 def resolve_storage_urls(project, data: dict) -> dict:
-    """A copy of task data with ``s3://`` strings (top level and in lists) turned into
-    this server's presign path, which redirects members to a fresh presigned URL."""
-
-    def rewrite(value):
-        if isinstance(value, str) and value.startswith("s3://"):
-            return f"/api/projects/{project.pk}/presign/?fileuri={quote(value, safe='')}"
-        if isinstance(value, list):
-            return [rewrite(item) for item in value]
-        return value
-
-    return {key: rewrite(value) for key, value in data.items()}
+    """See tasks.representations.storage_uris_resolved (task data is shown there)."""
+    return storage_uris_resolved(project.pk, data)
 
 
 def storage_as_dict(storage: S3SourceStorage) -> dict:

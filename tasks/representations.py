@@ -8,6 +8,28 @@ Callers prefetch what they nest.
 """
 
 
+from urllib.parse import quote
+
+
+def storage_uris_resolved(project_id: int, data: dict) -> dict:
+    """A copy of task data with ``s3://`` strings (top level and in lists) turned into
+    this server's presign path, which redirects project members to a fresh presigned URL
+    (as Label Studio's ``resolve_uri`` does). Exports keep the ``s3://`` form."""
+
+    def rewrite(value):
+        if isinstance(value, str) and value.startswith("s3://"):
+            return f"/api/projects/{project_id}/presign/?fileuri={quote(value, safe='')}"
+        if isinstance(value, list):
+            return [rewrite(item) for item in value]
+        return value
+
+    if not any(
+        (isinstance(v, str) and v.startswith("s3://")) or isinstance(v, list) for v in data.values()
+    ):
+        return data
+    return {key: rewrite(value) for key, value in data.items()}
+
+
 def _iso(value):
     return value.isoformat().replace("+00:00", "Z") if value else None
 
@@ -109,9 +131,13 @@ def prediction_dict(prediction) -> dict:
 
 
 def task_dict(task, *, annotations=None, predictions=None) -> dict:
-    """A task with its counters; pass ``annotations``/``predictions`` lists to nest them."""
+    """A task with its counters, as the API and the editor pages show it (``s3://`` data
+    resolved to presign links); pass ``annotations``/``predictions`` lists to nest them."""
+    row = _columns(task, TASK_COLUMNS)
+    if isinstance(row["data"], dict):
+        row["data"] = storage_uris_resolved(task.project_id, row["data"])
     return task_row(
-        _columns(task, TASK_COLUMNS),
+        row,
         annotations=(
             None if annotations is None
             else [annotation_dict(item, with_reviews=True) for item in annotations]

@@ -94,3 +94,14 @@ def test_delete_task_recounts_project(api, project, tasks):
     assert project.total_annotations_number == 1
     assert project.total_predictions_number == 0
     assert project.num_tasks_with_annotations == 1
+
+
+def test_s3_data_is_shown_through_the_presign_path(api, owner):
+    from projects.services import project_create
+    from tests.conftest import IMAGE_CONFIG
+
+    project = project_create(user=owner, title="s3", label_config=IMAGE_CONFIG)
+    task = api.post("/api/tasks/", {"project": project.pk, "data": {"image": "s3://bucket/a b.png"}}, format="json").json()
+    assert task["data"]["image"] == f"/api/projects/{project.pk}/presign/?fileuri=s3%3A%2F%2Fbucket%2Fa%20b.png"
+    exported = b"".join(api.get(f"/api/projects/{project.pk}/export?download_all_tasks=true").streaming_content)
+    assert b"s3://bucket/a b.png" in exported  # exports keep the stored form
