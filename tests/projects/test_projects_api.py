@@ -169,3 +169,26 @@ def test_changing_overlap_recomputes_is_labeled(api, project, owner):
     assert not Task.objects.get(project=project).is_labeled
     api.patch(f"/api/projects/{project.pk}/", {"maximum_annotations": 1}, format="json")
     assert Task.objects.get(project=project).is_labeled
+
+
+def test_delete_project_removes_everything_in_it(api, project, owner, reviewer, django_assert_max_num_queries):
+    from annotations.models import Annotation, Prediction, Review
+    from annotations.services import review_set
+    from importers.services import tasks_import
+    from tasks.models import Task
+    from tests.conftest import choice
+
+    other = Project.objects.create(title="other", label_config=project.label_config,
+                                   parsed_config=project.parsed_config)
+    records = [{"data": {"text": str(i)}, "annotations": [{"result": choice("Positive")}],
+                "predictions": [{"result": choice("Negative"), "score": 0.1}]} for i in range(50)]
+    tasks_import(project=project, records=records, user=owner)
+    tasks_import(project=other, records=records[:3], user=owner)
+    review_set(annotation=Annotation.objects.filter(project=project).first(), reviewer=reviewer, accepted=True)
+    with django_assert_max_num_queries(40):  # no query per task
+        assert api.delete(f"/api/projects/{project.pk}/").status_code == 204
+    assert not Task.objects.filter(project_id=project.pk).exists()
+    assert not Annotation.objects.filter(project_id=project.pk).exists()
+    assert not Prediction.objects.filter(project_id=project.pk).exists()
+    assert Review.objects.count() == 0
+    assert Task.objects.filter(project=other).count() == 3 and Annotation.objects.filter(project=other).count() == 3
