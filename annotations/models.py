@@ -6,9 +6,13 @@ from django.utils import timezone
 class Annotation(models.Model):
     """A completion: one user's result for one task. ``was_cancelled`` marks a skip."""
 
-    task = models.ForeignKey("tasks.Task", on_delete=models.CASCADE, related_name="annotations")
+    # The FK columns lean on the composite indexes in Meta (task, ...) and (project, ...):
+    # single-column indexes beside them would only slow bulk imports.
+    task = models.ForeignKey(
+        "tasks.Task", on_delete=models.CASCADE, related_name="annotations", db_index=False
+    )
     project = models.ForeignKey(
-        "projects.Project", on_delete=models.CASCADE, related_name="annotations"
+        "projects.Project", on_delete=models.CASCADE, related_name="annotations", db_index=False
     )
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="annotations"
@@ -42,7 +46,7 @@ class Prediction(models.Model):
 
     task = models.ForeignKey("tasks.Task", on_delete=models.CASCADE, related_name="predictions")
     project = models.ForeignKey(
-        "projects.Project", on_delete=models.CASCADE, related_name="predictions"
+        "projects.Project", on_delete=models.CASCADE, related_name="predictions", db_index=False
     )
     model_version = models.CharField(max_length=255, blank=True, default="")
     score = models.FloatField(null=True, blank=True)
@@ -52,7 +56,6 @@ class Prediction(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["task"], name="prediction_task"),
             models.Index(fields=["project", "model_version"], name="prediction_project_version"),
         ]
 
