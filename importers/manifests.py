@@ -112,21 +112,12 @@ def is_manifest(obj) -> bool:
 
 def object_key(parsed: ParsedConfig, kind: str, *, where: str) -> str:
     """The data key for a manifest kind: the config's one object tag that can show it."""
-    from importers.media import object_keys
+    from importers.media import single_object_key
 
     types, wants_list = KINDS[kind]
-    keys = object_keys(parsed, types, want_list=wants_list)
-    tags = " or ".join(f"<{t}>" for t in types)
-    if not keys:
-        raise file_error(where, f'the manifest has "{kind}", but the labeling config has no {tags} tag')
-    if len(keys) > 1:
-        raise file_error(
-            where,
-            f'the manifest has "{kind}", and the labeling config has several {tags} tags '
-            "(data keys " + ", ".join(f'"{key}"' for key in keys) + "); keep one, or import "
-            "tasks with explicit data keys",
-        )
-    return keys[0]
+    return single_object_key(
+        parsed, types, where=where, subject=f'the manifest\'s "{kind}"', want_list=wants_list
+    )
 
 
 def _entry_urls(entry: dict, wants_list: bool) -> list[str] | str | None:

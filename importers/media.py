@@ -73,21 +73,30 @@ def object_keys(parsed: ParsedConfig, types, *, want_list: bool = False) -> list
     return keys
 
 
-def media_key(parsed: ParsedConfig, kind: str, filename: str) -> str:
-    """The data key for a media file: the config's one object tag of that type."""
-    tags = OBJECT_TAGS[kind]
-    keys = object_keys(parsed, tags)
-    shown = " or ".join(f"<{tag}>" for tag in tags)
+def single_object_key(
+    parsed: ParsedConfig, types, *, where: str, subject: str, want_list: bool = False
+) -> str:
+    """The data key of the config's one object tag of ``types``, or a file error that
+    says there is none, or several (``subject`` names what needs the tag)."""
+    keys = object_keys(parsed, types, want_list=want_list)
+    shown = " or ".join(f"<{tag}>" for tag in types)
     if not keys:
-        raise file_error(filename, f"this {kind} file needs a {shown} tag in the labeling config")
+        raise file_error(where, f"{subject} needs a {shown} tag in the labeling config")
     if len(keys) > 1:
         raise file_error(
-            filename,
-            f"the labeling config has several {shown} tags (data keys "
+            where,
+            f"{subject} fits several {shown} tags of the labeling config (data keys "
             + ", ".join(f'"{key}"' for key in keys)
-            + "), so it is not clear which one this file is for; import a JSON task instead",
+            + "), so it is not clear which one to fill; import JSON tasks with explicit data keys",
         )
     return keys[0]
+
+
+def media_key(parsed: ParsedConfig, kind: str, filename: str) -> str:
+    """The data key for a media file: the config's one object tag of that type."""
+    return single_object_key(
+        parsed, OBJECT_TAGS[kind], where=filename, subject=f"this {kind} file"
+    )
 
 
 def stored_name(original: str) -> str:
