@@ -82,25 +82,24 @@ def delete_tasks(project, queryset: QuerySet, **params) -> dict:
 @action("delete_tasks_annotations", "Delete annotations", order=101,
         dialog="You are going to delete all annotations from the selected tasks.")
 def delete_tasks_annotations(project, queryset: QuerySet, **params) -> dict:
-    Annotation = model("Annotation")
-    ids = _ids(queryset)
-    deleted = 0
-    for batch in _batches(ids):
-        deleted += Annotation.objects.filter(task_id__in=batch).delete()[1].get("annotations.Annotation", 0)
-    tasks_counters_recount(project=project, task_ids=ids)
-    return _result(deleted, f"Deleted {deleted} annotations")
+    return _delete_from_tasks(project, queryset, "Annotation", "annotations")
 
 
 @action("delete_tasks_predictions", "Delete predictions", order=102,
         dialog="You are going to delete all predictions from the selected tasks.")
 def delete_tasks_predictions(project, queryset: QuerySet, **params) -> dict:
-    Prediction = model("Prediction")
+    return _delete_from_tasks(project, queryset, "Prediction", "predictions")
+
+
+def _delete_from_tasks(project, queryset: QuerySet, model_name: str, noun: str) -> dict:
+    """Delete the selected tasks' annotations or predictions, then recount the tasks."""
+    rows = model(model_name)
     ids = _ids(queryset)
     deleted = 0
     for batch in _batches(ids):
-        deleted += Prediction.objects.filter(task_id__in=batch).delete()[1].get("annotations.Prediction", 0)
+        deleted += rows.objects.filter(task_id__in=batch).delete()[1].get(rows._meta.label, 0)
     tasks_counters_recount(project=project, task_ids=ids)
-    return _result(deleted, f"Deleted {deleted} predictions")
+    return _result(deleted, f"Deleted {deleted} {noun}")
 
 
 @action("predictions_to_annotations", "Create annotations from predictions", order=90,
