@@ -174,6 +174,7 @@ class OrmWriter(_Writer):
                         total_annotations=done,
                         cancelled_annotations=len(row.annotations) - done,
                         total_predictions=len(row.predictions),
+                        prediction_score=mean_score(row.predictions),
                         is_labeled=done >= self.maximum,
                         created_at=now,
                         updated_at=now,
@@ -238,6 +239,12 @@ def _float(value) -> bytes:
     if value is None:
         return NULL
     return b"%r" % value if type(value) is float else repr(float(value)).encode()
+
+
+def mean_score(predictions: list[dict]) -> float | None:
+    """Task.prediction_score: the mean of the predictions' scores (AVG: nulls ignored)."""
+    scores = [p["score"] for p in predictions if p.get("score") is not None]
+    return sum(scores) / len(scores) if scores else None
 
 
 class _NulInJson(Exception):
@@ -307,7 +314,8 @@ class CopyWriter(_Writer):
 
     TASK_COLUMNS = [
         "id", "project_id", "data", "meta", "is_labeled", "total_annotations",
-        "cancelled_annotations", "total_predictions", "created_at", "updated_at",
+        "cancelled_annotations", "total_predictions", "prediction_score", "created_at",
+        "updated_at",
     ]
     ANNOTATION_COLUMNS = [
         "task_id", "project_id", "completed_by_id", "result", "was_cancelled",
@@ -449,7 +457,7 @@ class CopyWriter(_Writer):
             pid = self.project_id
             stamps = (self.stamp + b"\t" + self.stamp).replace(b"%", b"%%")
             self._lines = (
-                b"%b\t" + pid + b"\t%b\t%b\t%b\t%d\t%d\t%d\t" + stamps
+                b"%b\t" + pid + b"\t%b\t%b\t%b\t%d\t%d\t%d\t%b\t" + stamps
                 + self.task_suffix.replace(b"%", b"%%") + b"\n",
                 b"%b\t" + pid + b"\t%d\t%b\t%b\t%b\t%b\t" + stamps
                 + self.annotation_suffix.replace(b"%", b"%%") + b"\n",
@@ -492,7 +500,7 @@ class CopyWriter(_Writer):
                 tasks += task_line % (
                     task_id, _json(row.data), _json(row.meta),
                     b"t" if done >= maximum else b"f", done, len(row.annotations) - done,
-                    len(row.predictions),
+                    len(row.predictions), _float(mean_score(row.predictions)),
                 )
                 stats.labeled += done > 0
                 stats.annotations += len(row.annotations)
