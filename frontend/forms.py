@@ -60,6 +60,13 @@ class SamplingForm(forms.Form):
 class MemberAddForm(forms.Form):
     email = forms.EmailField(label="User email")
     role = forms.ChoiceField(choices=ProjectMember.Role.choices, initial=ProjectMember.Role.ANNOTATOR)
+    password = forms.CharField(
+        label="Password for a new user",
+        required=False,
+        min_length=8,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Staff only: creates the account when no user has this email.",
+    )
 
 
 class MemberChangeForm(forms.Form):

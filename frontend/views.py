@@ -303,9 +303,15 @@ def project_settings_page(request, project):
         elif section == "member_add":
             form = page_forms["member_add"]
             if form.is_valid():
-                user = get_user_model().objects.filter(email__iexact=form.cleaned_data["email"]).first()
+                email, password = form.cleaned_data["email"], form.cleaned_data["password"]
+                user = get_user_model().objects.filter(email__iexact=email).first()
+                if user is None and password and request.user.is_staff:
+                    user = project_services.user_create(email=email, password=password)
                 if user is None:
-                    form.add_error("email", "No user has this email. Admins create users with POST /api/users/.")
+                    form.add_error(
+                        "email",
+                        "No user has this email. Staff can create one here by giving a password.",
+                    )
                 else:
                     project_services.member_set(project=project, user=user, role=form.cleaned_data["role"])
                     saved = True

@@ -204,6 +204,17 @@ def test_settings_members(web, project, owner, annotator, make_user):
     assert ProjectMember.objects.get(project=project, user=owner).role == "admin"
 
 
+def test_staff_create_a_member_from_settings(web, project, owner, staff):
+    url = f"/projects/{project.pk}/settings"
+    body = {"section": "member_add", "email": "fresh@example.com", "role": "annotator", "password": "long-password"}
+    refused = web(owner).post(url, body)  # a project admin who is not staff
+    assert b"No user has this email" in refused.content
+    web(staff).post(url, body)
+    member = ProjectMember.objects.get(project=project, user__email="fresh@example.com")
+    assert member.role == "annotator" and member.user.check_password("long-password")
+    assert b'name="password"' not in web(owner).get(url).content
+
+
 def test_settings_forms_need_csrf(project, owner):
     client = Client(enforce_csrf_checks=True)
     client.force_login(owner)
