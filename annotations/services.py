@@ -18,16 +18,13 @@ from tasks.models import Task
 from tasks.sampling import prediction_scores_refresh
 
 
-def result_check(*, project: Project, result, record: int | None = None) -> list[dict]:
+def result_check(*, project: Project, result) -> list[dict]:
     """Check a result list against the project's config; errors as located dicts."""
     parsed = ParsedConfig.from_dict(project.parsed_config)
-    errors = []
-    for error in validate_result(parsed, result):
-        item = {"field": "result", "result_id": error.result_id, "message": error.problem}
-        if record is not None:
-            item = {"record": record, **item}
-        errors.append(item)
-    return errors
+    return [
+        {"field": "result", "result_id": error.result_id, "message": error.problem}
+        for error in validate_result(parsed, result)
+    ]
 
 
 def _result_or_400(*, project: Project, result) -> list:

@@ -1,7 +1,6 @@
 """Reads for tasks."""
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch, QuerySet
 
 from projects.permissions import READ_ALL_ANNOTATIONS, can
 from tasks.models import Task
@@ -17,15 +16,6 @@ ORDERINGS = {
 
 def task_queryset(*, project, order: str = "id") -> QuerySet:
     return Task.objects.filter(project=project).order_by(*ORDERINGS.get(order, ("id",)))
-
-
-def task_totals(queryset: QuerySet) -> dict:
-    totals = queryset.order_by().aggregate(
-        total=Count("id"),
-        total_annotations=Coalesce(Sum("total_annotations"), 0),
-        total_predictions=Coalesce(Sum("total_predictions"), 0),
-    )
-    return totals
 
 
 def with_nested(queryset: QuerySet, *, user, project) -> QuerySet:
