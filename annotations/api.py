@@ -40,7 +40,9 @@ def annotation_for(user, pk) -> Annotation:
 class TaskAnnotationsApi(APIView):
     def get(self, request, pk):
         task = task_for(request.user, pk)
-        annotations = Annotation.objects.filter(task=task).order_by("id").prefetch_related("reviews")
+        annotations = (
+            Annotation.objects.filter(task=task).order_by("id").prefetch_related("reviews")
+        )
         if not perms.can(request.user, task.project, perms.READ_ALL_ANNOTATIONS):
             annotations = annotations.filter(completed_by=request.user)
         return Response([annotation_dict(a, with_reviews=True) for a in annotations])
@@ -55,13 +57,17 @@ class TaskAnnotationsApi(APIView):
         if parent_prediction is not None:
             parent_prediction = Prediction.objects.filter(pk=parent_prediction, task=task).first()
             if parent_prediction is None:
-                raise ApiError("parent_prediction is not a prediction of this task",
-                               [{"field": "parent_prediction", "message": "not found in this task"}])
+                raise ApiError(
+                    "parent_prediction is not a prediction of this task",
+                    [{"field": "parent_prediction", "message": "not found in this task"}],
+                )
         if parent_annotation is not None:
             parent_annotation = Annotation.objects.filter(pk=parent_annotation, task=task).first()
             if parent_annotation is None:
-                raise ApiError("parent_annotation is not an annotation of this task",
-                               [{"field": "parent_annotation", "message": "not found in this task"}])
+                raise ApiError(
+                    "parent_annotation is not an annotation of this task",
+                    [{"field": "parent_annotation", "message": "not found in this task"}],
+                )
         if fields.get("ground_truth") and not perms.can(request.user, task.project, perms.MANAGE):
             raise PermissionDenied("Only project admins mark ground truth on create.")
         annotation = services.annotation_create(
@@ -71,7 +77,9 @@ class TaskAnnotationsApi(APIView):
             parent_annotation=parent_annotation,
             **fields,
         )
-        return Response(annotation_dict(annotation, with_reviews=True), status=status.HTTP_201_CREATED)
+        return Response(
+            annotation_dict(annotation, with_reviews=True), status=status.HTTP_201_CREATED
+        )
 
 
 class AnnotationDetailApi(APIView):
@@ -126,7 +134,9 @@ class PredictionIn(serializers.Serializer):
     task = serializers.IntegerField()
     result = serializers.JSONField()
     score = serializers.FloatField(required=False, allow_null=True)
-    model_version = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+    model_version = serializers.CharField(
+        required=False, allow_blank=True, max_length=255, default=""
+    )
 
 
 class PredictionPatchIn(serializers.Serializer):
@@ -154,7 +164,9 @@ class PredictionListApi(APIView):
             project = perms.project_for(request.user, request.query_params["project"])
             predictions = predictions.filter(project=project)
         else:
-            raise ApiError("task or project is required", [{"field": "task", "message": "required"}])
+            raise ApiError(
+                "task or project is required", [{"field": "task", "message": "required"}]
+            )
         return Response([prediction_dict(p) for p in predictions])
 
     def post(self, request):

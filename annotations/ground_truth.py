@@ -23,16 +23,22 @@ from tasks.dm.sql import bounded
 
 def fraction_check(fraction) -> float:
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float, str)):
-        raise ApiError("fraction must be a number between 0 and 1",
-                       [{"field": "fraction", "message": "not a number"}])
+        raise ApiError(
+            "fraction must be a number between 0 and 1",
+            [{"field": "fraction", "message": "not a number"}],
+        )
     try:
         value = float(fraction)
     except ValueError as exc:
-        raise ApiError("fraction must be a number between 0 and 1",
-                       [{"field": "fraction", "message": "not a number"}]) from exc
+        raise ApiError(
+            "fraction must be a number between 0 and 1",
+            [{"field": "fraction", "message": "not a number"}],
+        ) from exc
     if not (0 < value <= 1) or math.isnan(value):
-        raise ApiError("fraction must be more than 0 and at most 1",
-                       [{"field": "fraction", "message": "out of range (0, 1]"}])
+        raise ApiError(
+            "fraction must be more than 0 and at most 1",
+            [{"field": "fraction", "message": "out of range (0, 1]"}],
+        )
     return value
 
 
@@ -53,16 +59,24 @@ def ground_truth_sample(*, project: Project, filters, fraction) -> dict:
         already = matching.filter(ground_truth=True).count()
         target = math.ceil(matched * fraction - 1e-9)
         need = max(0, target - already)
-        chosen = list(
-            matching.filter(ground_truth=False).order_by("?").values_list("id", flat=True)[:need]
-        ) if need else []
+        chosen = (
+            list(
+                matching.filter(ground_truth=False)
+                .order_by("?")
+                .values_list("id", flat=True)[:need]
+            )
+            if need
+            else []
+        )
     marked = 0
     for start in range(0, len(chosen), 1000):
-        marked += Annotation.objects.filter(pk__in=chosen[start:start + 1000], ground_truth=False).update(
-            ground_truth=True, updated_at=timezone.now()
-        )
+        marked += Annotation.objects.filter(
+            pk__in=chosen[start : start + 1000], ground_truth=False
+        ).update(ground_truth=True, updated_at=timezone.now())
     if marked:
-        Project.objects.filter(pk=project.pk).update(ground_truth_number=F("ground_truth_number") + marked)
+        Project.objects.filter(pk=project.pk).update(
+            ground_truth_number=F("ground_truth_number") + marked
+        )
     return {"marked": marked, "matched": matched, "ground_truth": already + marked}
 
 
@@ -79,7 +93,10 @@ def ground_truth_reset(*, project: Project) -> dict:
 def ground_truth_stats(*, project: Project) -> dict:
     """For the manager page: how many completions there are and how many are marked."""
     completions = Annotation.objects.filter(project=project, was_cancelled=False)
-    return {"completions": completions.count(), "ground_truth": completions.filter(ground_truth=True).count()}
+    return {
+        "completions": completions.count(),
+        "ground_truth": completions.filter(ground_truth=True).count(),
+    }
 
 
 def ground_truth_preview(*, project: Project, filters) -> dict:
@@ -91,5 +108,9 @@ def ground_truth_preview(*, project: Project, filters) -> dict:
         matched = matching.count()
         already = matching.filter(ground_truth=True).count()
     stats = ground_truth_stats(project=project)
-    return {"matched": matched, "ground_truth": already, "project_ground_truth": stats["ground_truth"],
-            "project_completions": stats["completions"]}
+    return {
+        "matched": matched,
+        "ground_truth": already,
+        "project_ground_truth": stats["ground_truth"],
+        "project_completions": stats["completions"],
+    }

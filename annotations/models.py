@@ -76,7 +76,9 @@ class Review(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["annotation", "reviewer"], name="review_unique_reviewer"),
+            models.UniqueConstraint(
+                fields=["annotation", "reviewer"], name="review_unique_reviewer"
+            ),
         ]
 
     def __str__(self) -> str:

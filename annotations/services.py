@@ -37,7 +37,11 @@ def _result_or_400(*, project: Project, result) -> list:
 
 
 def task_counters_apply(
-    *, task_id: int, annotations: int = 0, cancelled: int = 0, predictions: int = 0,
+    *,
+    task_id: int,
+    annotations: int = 0,
+    cancelled: int = 0,
+    predictions: int = 0,
     ground_truth: int = 0,
 ) -> None:
     """Apply deltas to one task's counters and its project's, inside the caller's
@@ -52,7 +56,10 @@ def task_counters_apply(
     task.updated_at = timezone.now()
     task.save(
         update_fields=[
-            "total_annotations", "cancelled_annotations", "total_predictions", "is_labeled",
+            "total_annotations",
+            "cancelled_annotations",
+            "total_predictions",
+            "is_labeled",
             "updated_at",
         ]
     )
@@ -68,8 +75,14 @@ def task_counters_apply(
 
 @transaction.atomic
 def annotation_create(
-    *, task: Task, user, result: list, was_cancelled: bool = False, ground_truth: bool = False,
-    lead_time: float | None = None, parent_prediction: Prediction | None = None,
+    *,
+    task: Task,
+    user,
+    result: list,
+    was_cancelled: bool = False,
+    ground_truth: bool = False,
+    lead_time: float | None = None,
+    parent_prediction: Prediction | None = None,
     parent_annotation: Annotation | None = None,
 ) -> Annotation:
     project = task.project

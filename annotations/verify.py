@@ -40,7 +40,11 @@ def verify_next(*, project: Project, user, exclude: int | None = None) -> Annota
     if picked is None and exclude:
         picked = queue.filter(pk=exclude).first()
     if picked is not None:
-        picked = Annotation.objects.select_related("task", "completed_by").prefetch_related("reviews").get(pk=picked.pk)
+        picked = (
+            Annotation.objects.select_related("task", "completed_by")
+            .prefetch_related("reviews")
+            .get(pk=picked.pk)
+        )
     return picked
 
 

@@ -125,7 +125,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
         "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/labelhub_bench"),
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/labelhub_bench"
+        ),
     )
     args = parser.parse_args()
     port = free_port()
@@ -141,7 +143,10 @@ def main() -> None:
     bin_dir = Path(sys.executable).parent
     server = subprocess.Popen(
         [str(bin_dir / "labelhub"), "start", "--port", str(port)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Token {TOKEN}"}

@@ -74,17 +74,23 @@ def _box(label_sql: str) -> str:
 
 def build(n: int) -> tuple[Project, list]:
     User = get_user_model()
-    owner, _ = User.objects.get_or_create(username="dm-bench-owner", defaults={"email": "dmb@example.com", "is_staff": True})
+    owner, _ = User.objects.get_or_create(
+        username="dm-bench-owner", defaults={"email": "dmb@example.com", "is_staff": True}
+    )
     if not owner.is_staff:
         owner.is_staff = True
         owner.save()
     project = project_create(user=owner, title=TITLE.format(n=n), label_config=CONFIG)
     users = []
     for index in range(10):
-        user, _ = User.objects.get_or_create(username=f"dm-bench-{index}", defaults={"email": f"dmb{index}@example.com"})
+        user, _ = User.objects.get_or_create(
+            username=f"dm-bench-{index}", defaults={"email": f"dmb{index}@example.com"}
+        )
         member_set(project=project, user=user, role=ProjectMember.Role.ANNOTATOR)
         users.append(user)
-    reviewer, _ = User.objects.get_or_create(username="dm-bench-reviewer", defaults={"email": "dmbr@example.com"})
+    reviewer, _ = User.objects.get_or_create(
+        username="dm-bench-reviewer", defaults={"email": "dmbr@example.com"}
+    )
     member_set(project=project, user=reviewer, role=ProjectMember.Role.REVIEWER)
     label = "CASE WHEN g %% 1000 = 0 THEN 'Zebra' ELSE (ARRAY['Cat','Dog','Bird','Fish','Horse'])[((g / 7) %% 5) + 1] END"
     plabel = "(ARRAY['Cat','Dog','Bird','Fish','Horse'])[((g / 11) %% 5) + 1]"
@@ -137,13 +143,23 @@ def build(n: int) -> tuple[Project, list]:
         print(f"  rows inserted in {time.monotonic() - started:.0f} s", flush=True)
     with connection.cursor() as cursor:  # after COMMIT: the FK checks are deferred to it
         for name, table, column in GIN:
-            cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({column} jsonb_path_ops)")
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({column} jsonb_path_ops)"
+            )
         print(f"  + GIN indexes in {time.monotonic() - started:.0f} s", flush=True)
     project_counters_refresh(project_id=project.pk)
     with connection.cursor() as cursor:
-        for table in ("tasks_task", "annotations_annotation", "annotations_prediction", "annotations_review"):
+        for table in (
+            "tasks_task",
+            "annotations_annotation",
+            "annotations_prediction",
+            "annotations_review",
+        ):
             cursor.execute(f"ANALYZE {table}")
-    print(f"  built {n} tasks, {n} completions, {n} predictions in {time.monotonic() - started:.0f} s", flush=True)
+    print(
+        f"  built {n} tasks, {n} completions, {n} predictions in {time.monotonic() - started:.0f} s",
+        flush=True,
+    )
     return project, users
 
 
@@ -173,16 +189,28 @@ def timed(fn, repeat: int, warm: bool = True) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tasks", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--reuse", action="store_true", help="reuse a project built by an earlier run")
+    parser.add_argument(
+        "--reuse", action="store_true", help="reuse a project built by an earlier run"
+    )
     parser.add_argument("--explain", action="store_true", default=True)
     parser.add_argument("--no-explain", dest="explain", action="store_false")
-    parser.add_argument("--only-compare", action="store_true", help="skip our own figures, only compare with --ls-url")
-    parser.add_argument("--ls-url", help="a running Label Studio to compare with, e.g. http://127.0.0.1:8090")
+    parser.add_argument(
+        "--only-compare",
+        action="store_true",
+        help="skip our own figures, only compare with --ls-url",
+    )
+    parser.add_argument(
+        "--ls-url", help="a running Label Studio to compare with, e.g. http://127.0.0.1:8090"
+    )
     parser.add_argument("--ls-token", help="its legacy API token")
-    parser.add_argument("--ls-project", type=int, help="its project holding the same data (see compare_ls)")
+    parser.add_argument(
+        "--ls-project", type=int, help="its project holding the same data (see compare_ls)"
+    )
     parser.add_argument("--ls-repeat", type=int, default=1)
     parser.add_argument("--ls-timeout", type=float, default=1800)
     args = parser.parse_args()
@@ -205,19 +233,28 @@ def main() -> None:
         "none": [],
         "label Cat": [item("annotations_results", "contains", "Cat")],
         "label Zebra (0.1%)": [item("annotations_results", "equal", "Zebra")],
-        "label Cat + annotator": [item("annotations_results", "contains", "Cat"), item("annotators", "contains", x, "List")],
-        "prediction Dog, score > 0.9": [item("predictions_results", "contains", "Dog"),
-                                        item("predictions_score", "greater", 0.9, "Number")],
+        "label Cat + annotator": [
+            item("annotations_results", "contains", "Cat"),
+            item("annotators", "contains", x, "List"),
+        ],
+        "prediction Dog, score > 0.9": [
+            item("predictions_results", "contains", "Dog"),
+            item("predictions_score", "greater", 0.9, "Number"),
+        ],
         "meta.batch = b7": [item("meta.batch", "equal", "b7")],
         "data.caption contains": [item("data.caption", "contains", "photo 12345 ")],
         "reviews_rejected > 0": [item("reviews_rejected", "greater", 0, "Number")],
     }
-    print(f"\nproject {project.pk}: {project.task_number} tasks; p50 / p95 ms over {args.repeat} runs, server side")
+    print(
+        f"\nproject {project.pk}: {project.task_number} tasks; p50 / p95 ms over {args.repeat} runs, server side"
+    )
     print(f"{'filter':32} {'page (keyset)':>16} {'count':>16}  found")
     results = {}
     for name, items in filters.items():
         query = json.dumps({"filters": {"conjunction": "and", "items": items}})
-        page_url = f"/api/tasks/?project={project.pk}&page_size=30&after=&query={query}"  # no totals
+        page_url = (
+            f"/api/tasks/?project={project.pk}&page_size=30&after=&query={query}"  # no totals
+        )
         count_url = f"/api/dm/count/?project={project.pk}&totals=false&query={query}"
         response = client.get(page_url)
         assert response.status_code == 200, response.content[:300]
@@ -225,15 +262,22 @@ def main() -> None:
         count = timed(lambda u=count_url: client.get(u), max(5, args.repeat // 3))
         found = client.get(count_url).json()["total"]
         results[name] = {"page": page, "count": count, "found": found}
-        print(f"{name:32} {page[0]:7.1f} / {page[1]:6.1f} {count[0]:7.1f} / {count[1]:6.1f}  {found}", flush=True)
+        print(
+            f"{name:32} {page[0]:7.1f} / {page[1]:6.1f} {count[0]:7.1f} / {count[1]:6.1f}  {found}",
+            flush=True,
+        )
 
     # Deep pages: keyset 90% of the way through the Cat list, next to OFFSET at the same place.
     cat = {"filters": {"conjunction": "and", "items": filters["label Cat"]}}
     found = results["label Cat"]["found"]
     deep_index = int(found * 0.9)
     parsed = dm.parse_query(cat)
-    deep_id = (dm.task_queryset(project=project, query=parsed).order_by("id")
-               .values_list("id", flat=True)[deep_index:deep_index + 1].get())
+    deep_id = (
+        dm.task_queryset(project=project, query=parsed)
+        .order_by("id")
+        .values_list("id", flat=True)[deep_index : deep_index + 1]
+        .get()
+    )
     cursor = dm._encode([deep_id])
     q = json.dumps(cat)
     keyset_url = f"/api/tasks/?project={project.pk}&page_size=30&after={cursor}&query={q}"
@@ -241,13 +285,22 @@ def main() -> None:
     keyset = timed(lambda: client.get(keyset_url), args.repeat)
     first = timed(lambda: client.get(first_url), args.repeat)
     # OFFSET at the same place, through the same engine call without the HTTP layer
-    offset = timed(lambda: dm.tasks_page(project=project, query=parsed, page=deep_index // 30, size=30),
-                   max(3, args.repeat // 5))
-    print(f"\nlabel Cat, {found} found: first page {first[0]:.1f} ms; keyset page at row {deep_index}: "
-          f"{keyset[0]:.1f} ms; OFFSET page there (engine only): {offset[0]:.1f} ms (p50)")
+    offset = timed(
+        lambda: dm.tasks_page(project=project, query=parsed, page=deep_index // 30, size=30),
+        max(3, args.repeat // 5),
+    )
+    print(
+        f"\nlabel Cat, {found} found: first page {first[0]:.1f} ms; keyset page at row {deep_index}: "
+        f"{keyset[0]:.1f} ms; OFFSET page there (engine only): {offset[0]:.1f} ms (p50)"
+    )
 
     sorted_q = json.dumps({**cat, "ordering": ["-tasks:predictions_score"]})
-    by_score = timed(lambda: client.get(f"/api/tasks/?project={project.pk}&page_size=30&after=&query={sorted_q}"), args.repeat)
+    by_score = timed(
+        lambda: client.get(
+            f"/api/tasks/?project={project.pk}&page_size=30&after=&query={sorted_q}"
+        ),
+        args.repeat,
+    )
     print(f"label Cat ordered by -predictions_score, first page: {by_score[0]:.1f} ms (p50)")
 
     if args.explain:
@@ -257,10 +310,19 @@ def main() -> None:
         print(ordered.values_list("id")[:31].explain(analyze=True))
         print("\nEXPLAIN ANALYZE, label Cat, count:")
         print(_explain_count(queryset))
-        zebra = dm.parse_query({"filters": {"conjunction": "and", "items": filters["label Zebra (0.1%)"]}})
+        zebra = dm.parse_query(
+            {"filters": {"conjunction": "and", "items": filters["label Zebra (0.1%)"]}}
+        )
         print("\nEXPLAIN ANALYZE, label Zebra, first page:")
-        print(dm.ordered(dm.task_queryset(project=project, query=zebra), zebra,
-                         dm.cols.Ctx.for_project(project))[0].values_list("id")[:31].explain(analyze=True))
+        print(
+            dm.ordered(
+                dm.task_queryset(project=project, query=zebra),
+                zebra,
+                dm.cols.Ctx.for_project(project),
+            )[0]
+            .values_list("id")[:31]
+            .explain(analyze=True)
+        )
 
 
 def compare_ls(args, project, client) -> None:
@@ -278,18 +340,24 @@ def compare_ls(args, project, client) -> None:
         sys.exit("--ls-url, --ls-token and --ls-project go together")
     queries = {
         "none": [],
-        "label Cat (annotations_results contains)": [item("annotations_results", "contains", "Cat")],
+        "label Cat (annotations_results contains)": [
+            item("annotations_results", "contains", "Cat")
+        ],
         "data.caption contains": [item("data.caption", "contains", "photo 12345 ")],
         "total_annotations > 0": [item("total_annotations", "greater", 0, "Number")],
     }
     headers = {"Authorization": f"Token {args.ls_token}"}
-    print(f"\nLabel Studio at {args.ls_url} (project {args.ls_project}) vs LabelHub (project {project.pk}), "
-          f"p50 ms of a 30-task page with totals")
+    print(
+        f"\nLabel Studio at {args.ls_url} (project {args.ls_project}) vs LabelHub (project {project.pk}), "
+        f"p50 ms of a 30-task page with totals"
+    )
     print(f"{'query':44} {'Label Studio':>14} {'LabelHub':>10} {'ratio':>8}")
     for name, items in queries.items():
         query = json.dumps({"filters": {"conjunction": "and", "items": items}})
-        ls_url = (f"{args.ls_url}/api/tasks/?project={args.ls_project}&page_size=30"
-                  f"&query={urllib.parse.quote(query)}")
+        ls_url = (
+            f"{args.ls_url}/api/tasks/?project={args.ls_project}&page_size=30"
+            f"&query={urllib.parse.quote(query)}"
+        )
 
         def ls_get(url=ls_url):
             response = requests.get(url, headers=headers, timeout=args.ls_timeout)

@@ -57,14 +57,25 @@ def write_tasks(path: Path, n: int) -> None:
         out.write(b"[")
         for i in range(n):
             record = {
-                "data": {"text": f"Review {i}: the product was {rng.choice(['great', 'bad', 'fine'])} "
-                                 f"and the delivery took {i % 17} days."},
-                "predictions": [{
-                    "model_version": "bench-v1",
-                    "score": round(rng.random(), 4),
-                    "result": [{"id": f"r{i}", "from_name": "sentiment", "to_name": "text",
-                                "type": "choices", "value": {"choices": [rng.choice(LABELS)]}}],
-                }],
+                "data": {
+                    "text": f"Review {i}: the product was {rng.choice(['great', 'bad', 'fine'])} "
+                    f"and the delivery took {i % 17} days."
+                },
+                "predictions": [
+                    {
+                        "model_version": "bench-v1",
+                        "score": round(rng.random(), 4),
+                        "result": [
+                            {
+                                "id": f"r{i}",
+                                "from_name": "sentiment",
+                                "to_name": "text",
+                                "type": "choices",
+                                "value": {"choices": [rng.choice(LABELS)]},
+                            }
+                        ],
+                    }
+                ],
             }
             if i:
                 out.write(b",\n")
@@ -101,7 +112,8 @@ def tree_rss(root: int) -> dict[int, tuple[str, float]]:
         pids.extend(tree.get(pid, []))
         try:
             rss = next(
-                int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                int(line.split()[1])
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines()
                 if line.startswith("VmRSS:")
             )
             command = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -143,12 +155,26 @@ class Sampler(threading.Thread):
 
 def start_server(port: int, data_dir: Path, log: Path) -> subprocess.Popen:
     command = [
-        str(Path(sys.executable).parent / "labelhub"), "start", "--port", str(port),
-        "--data-dir", str(data_dir), "--username", "bench@example.com",
-        "--password", "bench-password-1", "--user-token", TOKEN,
+        str(Path(sys.executable).parent / "labelhub"),
+        "start",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        "--username",
+        "bench@example.com",
+        "--password",
+        "bench-password-1",
+        "--user-token",
+        TOKEN,
     ]
-    proc = subprocess.Popen(command, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
-                            start_new_session=True, env=dict(os.environ))
+    proc = subprocess.Popen(
+        command,
+        stdout=open(log, "wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env=dict(os.environ),
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -167,16 +193,24 @@ HEADERS = {"Authorization": f"Token {TOKEN}"}
 
 
 def one_run(base: str, path: Path, n: int, server: subprocess.Popen) -> dict:
-    project = requests.post(f"{base}/api/projects/", headers=HEADERS, timeout=60,
-                            json={"title": f"import bench {n}", "label_config": CONFIG}).json()
+    project = requests.post(
+        f"{base}/api/projects/",
+        headers=HEADERS,
+        timeout=60,
+        json={"title": f"import bench {n}", "label_config": CONFIG},
+    ).json()
     pid = project["id"]
     idle = tree_rss_mb(server.pid)
     sampler = Sampler(server.pid)
     sampler.start()
     started = time.monotonic()
     with open(path, "rb") as body:
-        response = requests.post(f"{base}/api/projects/{pid}/import", data=body, timeout=600,
-                                 headers={**HEADERS, "Content-Type": "application/json"})
+        response = requests.post(
+            f"{base}/api/projects/{pid}/import",
+            data=body,
+            timeout=600,
+            headers={**HEADERS, "Content-Type": "application/json"},
+        )
     uploaded = time.monotonic() - started
     response.raise_for_status()
     import_id = response.json()["import"]
@@ -190,15 +224,26 @@ def one_run(base: str, path: Path, n: int, server: subprocess.Popen) -> dict:
     peak = sampler.stop()
     if status["status"] != "completed":
         raise SystemExit(f"the import failed: {status['detail']}")
-    listed = requests.get(f"{base}/api/tasks/", headers=HEADERS, timeout=120,
-                          params={"project": pid, "page_size": 1, "totals": "true"}).json()
+    listed = requests.get(
+        f"{base}/api/tasks/",
+        headers=HEADERS,
+        timeout=120,
+        params={"project": pid, "page_size": 1, "totals": "true"},
+    ).json()
     visible = listed.get("total")
     assert status["task_count"] == n and status["prediction_count"] == n, status
     assert visible in (None, n), f"{visible} tasks visible, expected {n}"
     return {
-        "project": pid, "tasks": n, "upload_s": round(uploaded, 2), "job_s": status["duration"],
-        "total_s": round(total, 2), "rate_per_s": round(n / total), "peak_rss_mb": round(peak),
-        "idle_rss_mb": round(idle), "peak_by_role_mb": sampler.at_peak, "visible": visible,
+        "project": pid,
+        "tasks": n,
+        "upload_s": round(uploaded, 2),
+        "job_s": status["duration"],
+        "total_s": round(total, 2),
+        "rate_per_s": round(n / total),
+        "peak_rss_mb": round(peak),
+        "idle_rss_mb": round(idle),
+        "peak_by_role_mb": sampler.at_peak,
+        "visible": visible,
     }
 
 
@@ -225,7 +270,11 @@ def fk_mode() -> str:
     with _connect() as conn, conn.cursor() as cur:
         cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
         superuser = cur.fetchone()[0]
-    return "per-row FK triggers skipped (superuser)" if superuser else "FK triggers run (or granted SET)"
+    return (
+        "per-row FK triggers skipped (superuser)"
+        if superuser
+        else "FK triggers run (or granted SET)"
+    )
 
 
 def main() -> int:
@@ -244,7 +293,9 @@ def main() -> int:
     if not path.exists():
         started = time.monotonic()
         write_tasks(path, args.tasks)
-        print(f"wrote {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.monotonic() - started:.1f}s")
+        print(
+            f"wrote {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.monotonic() - started:.1f}s"
+        )
     port = free_port()
     server = start_server(port, work / "data", work / "server.log")
     base = f"http://127.0.0.1:{port}"
@@ -254,15 +305,19 @@ def main() -> int:
         for run in range(args.runs):
             result = one_run(base, path, args.tasks, server)
             results.append(result)
-            print(f"run {run + 1}: {result['tasks']} tasks+predictions in {result['total_s']}s "
-                  f"(upload {result['upload_s']}s, job {result['job_s']:.1f}s) = "
-                  f"{result['rate_per_s']} tasks/s; peak RSS web+worker {result['peak_rss_mb']} MB "
-                  f"(idle {result['idle_rss_mb']} MB; at peak {result['peak_by_role_mb']}); "
-                  f"load average {os.getloadavg()[0]:.2f}",
-                  flush=True)
+            print(
+                f"run {run + 1}: {result['tasks']} tasks+predictions in {result['total_s']}s "
+                f"(upload {result['upload_s']}s, job {result['job_s']:.1f}s) = "
+                f"{result['rate_per_s']} tasks/s; peak RSS web+worker {result['peak_rss_mb']} MB "
+                f"(idle {result['idle_rss_mb']} MB; at peak {result['peak_by_role_mb']}); "
+                f"load average {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
             if not args.keep:
                 drop_project_rows(result["project"])
-                requests.delete(f"{base}/api/projects/{result['project']}/", headers=HEADERS, timeout=600)
+                requests.delete(
+                    f"{base}/api/projects/{result['project']}/", headers=HEADERS, timeout=600
+                )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -276,8 +331,10 @@ def main() -> int:
         "median_rate_per_s": statistics.median(r["rate_per_s"] for r in results),
         "median_peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in results),
     }
-    print(f"median of {len(results)}: {summary['median_total_s']:.1f}s, "
-          f"{summary['median_rate_per_s']:.0f} tasks/s, peak RSS {summary['median_peak_rss_mb']:.0f} MB")
+    print(
+        f"median of {len(results)}: {summary['median_total_s']:.1f}s, "
+        f"{summary['median_rate_per_s']:.0f} tasks/s, peak RSS {summary['median_peak_rss_mb']:.0f} MB"
+    )
     (out_dir / "import_bench.json").write_text(json.dumps(summary, indent=2))
     return 0
 

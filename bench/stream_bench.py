@@ -49,15 +49,22 @@ CONFIG = (
     '<Choice value="Negative"/></Choices></View>'
 )
 RESULT = [
-    {"id": "r1", "from_name": "sentiment", "to_name": "text", "type": "choices",
-     "value": {"choices": ["Positive"]}}
+    {
+        "id": "r1",
+        "from_name": "sentiment",
+        "to_name": "text",
+        "type": "choices",
+        "value": {"choices": ["Positive"]},
+    }
 ]
 MODES = ["sequential", "uniform", "prediction-score-min", "prediction-score-max"]
 
 
 def build(n: int, labeled_fraction: float, annotators: int) -> tuple[Project, list]:
     User = get_user_model()
-    owner, _ = User.objects.get_or_create(username="stream-bench-owner", defaults={"email": "sbo@example.com"})
+    owner, _ = User.objects.get_or_create(
+        username="stream-bench-owner", defaults={"email": "sbo@example.com"}
+    )
     project = project_create(user=owner, title=f"stream bench {n}", label_config=CONFIG)
     users = []
     for index in range(annotators):
@@ -106,9 +113,16 @@ def build(n: int, labeled_fraction: float, annotators: int) -> tuple[Project, li
 
     project_counters_refresh(project_id=project.pk)
     with connection.cursor() as cursor:
-        for table in ("tasks_task", "annotations_prediction", "annotations_annotation", "tasks_tasklock"):
+        for table in (
+            "tasks_task",
+            "annotations_prediction",
+            "annotations_annotation",
+            "tasks_tasklock",
+        ):
             cursor.execute(f"ANALYZE {table}")
-    print(f"built {n} tasks ({labeled} labeled), {n} predictions in {time.monotonic() - started:.1f} s")
+    print(
+        f"built {n} tasks ({labeled} labeled), {n} predictions in {time.monotonic() - started:.1f} s"
+    )
     return project, users
 
 
@@ -174,7 +188,9 @@ def run_mode(project: Project, users: list, mode: str, samples: int) -> dict[str
         assert again.json()["id"] == task_id
         started = time.perf_counter()
         response = client.post(
-            f"/api/tasks/{task_id}/annotations/", {"result": RESULT, "lead_time": 2.0}, format="json"
+            f"/api/tasks/{task_id}/annotations/",
+            {"result": RESULT, "lead_time": 2.0},
+            format="json",
         )
         took_submit = (time.perf_counter() - started) * 1000
         assert response.status_code == 201, response.content
@@ -206,13 +222,19 @@ def drop(project: Project) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tasks", type=int, default=1_000_000)
-    parser.add_argument("--samples", type=int, default=200, help="timed next+submit rounds per mode")
+    parser.add_argument(
+        "--samples", type=int, default=200, help="timed next+submit rounds per mode"
+    )
     parser.add_argument("--annotators", type=int, default=10)
     parser.add_argument("--labeled", type=float, default=0.3, help="fraction labeled before timing")
     parser.add_argument("--modes", default=",".join(MODES))
-    parser.add_argument("--project", type=int, help="reuse a project built by an earlier --keep run")
+    parser.add_argument(
+        "--project", type=int, help="reuse a project built by an earlier --keep run"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the project for another run")
     parser.add_argument("--no-explain", action="store_true")
     args = parser.parse_args()
@@ -224,8 +246,10 @@ def main() -> None:
         users = [m.user for m in project.members.filter(role="annotator").select_related("user")]
     else:
         project, users = build(args.tasks, args.labeled, args.annotators)
-    print(f"project {project.pk}: {project.tasks.count()} tasks, PostgreSQL "
-          f"{connection.cursor().connection.server_version}, {len(users)} annotators")
+    print(
+        f"project {project.pk}: {project.tasks.count()} tasks, PostgreSQL "
+        f"{connection.cursor().connection.server_version}, {len(users)} annotators"
+    )
     try:
         for mode in args.modes.split(","):
             times = run_mode(project, users, mode, args.samples)

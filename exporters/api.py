@@ -14,7 +14,9 @@ def _ids(raw_values: list[str]) -> list[int] | None:
     try:
         return [int(v) for v in values]
     except ValueError as exc:
-        raise ApiError("ids must be task ids", [{"field": "ids", "message": "not an integer"}]) from exc
+        raise ApiError(
+            "ids must be task ids", [{"field": "ids", "message": "not an integer"}]
+        ) from exc
 
 
 class ProjectExportApi(APIView):

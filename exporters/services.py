@@ -59,9 +59,7 @@ def export_queryset(
     if task_ids is not None:
         tasks = tasks.filter(pk__in=task_ids)
     if ONLY[only] is not None:
-        tasks = tasks.filter(
-            Exists(Annotation.objects.filter(ONLY[only], task_id=OuterRef("pk")))
-        )
+        tasks = tasks.filter(Exists(Annotation.objects.filter(ONLY[only], task_id=OuterRef("pk"))))
     elif not download_all_tasks:
         tasks = tasks.filter(Q(total_annotations__gt=0) | Q(cancelled_annotations__gt=0))
     return tasks
@@ -90,7 +88,9 @@ def export_tasks(tasks, *, only: str = "") -> Iterator[dict]:
         reviews = _grouped(
             Review.objects.filter(annotation__task_id__in=ids), REVIEW_COLUMNS, "annotation_id"
         )
-        predictions = _grouped(Prediction.objects.filter(task_id__in=ids), PREDICTION_COLUMNS, "task_id")
+        predictions = _grouped(
+            Prediction.objects.filter(task_id__in=ids), PREDICTION_COLUMNS, "task_id"
+        )
         for row in chunk:
             yield task_row(
                 row,
@@ -117,8 +117,12 @@ def json_min(task: dict) -> dict:
 
 
 def export_stream(
-    *, project: Project, export_type: str = "JSON", task_ids=None,
-    download_all_tasks: bool = False, only: str = "",
+    *,
+    project: Project,
+    export_type: str = "JSON",
+    task_ids=None,
+    download_all_tasks: bool = False,
+    only: str = "",
 ) -> Iterator[bytes]:
     if export_type not in EXPORT_TYPES:
         raise ApiError(

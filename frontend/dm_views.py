@@ -42,9 +42,18 @@ TABLE_COLUMNS = [
     ("updated_at", "Updated", "tasks:updated_at"),
 ]
 OPERATOR_TITLES = {
-    "contains": "contains", "not_contains": "does not contain", "equal": "is", "not_equal": "is not",
-    "regex": "matches regex", "less": "<", "greater": ">", "less_or_equal": "≤", "greater_or_equal": "≥",
-    "in": "between", "not_in": "not between", "empty": "is empty",
+    "contains": "contains",
+    "not_contains": "does not contain",
+    "equal": "is",
+    "not_equal": "is not",
+    "regex": "matches regex",
+    "less": "<",
+    "greater": ">",
+    "less_or_equal": "≤",
+    "greater_or_equal": "≥",
+    "in": "between",
+    "not_in": "not between",
+    "empty": "is empty",
 }
 MEDIA_TYPES = {"Image": "image", "Audio": "audio", "AudioPlus": "audio", "Video": "video"}
 
@@ -56,8 +65,10 @@ def data_columns(project) -> list[dict]:
     except (ValueError, KeyError):
         return []
     types = {o["value"]: o["type"] for o in parsed.objects.values() if o.get("value")}
-    return [{"key": key, "type": types.get(key, "Text"), "media": MEDIA_TYPES.get(types.get(key, ""))}
-            for key in parsed.data_keys]
+    return [
+        {"key": key, "type": types.get(key, "Text"), "media": MEDIA_TYPES.get(types.get(key, ""))}
+        for key in parsed.data_keys
+    ]
 
 
 def form_query(params) -> dict:
@@ -76,7 +87,14 @@ def form_query(params) -> dict:
             value = {"min": value, "max": maxima[index] if index < len(maxima) else ""}
         elif operator == "empty" or type_ == "Boolean":
             value = value.lower() in ("true", "1", "yes", "on")
-        items.append({"filter": f"filter:tasks:{column}", "operator": operator, "type": type_, "value": value})
+        items.append(
+            {
+                "filter": f"filter:tasks:{column}",
+                "operator": operator,
+                "type": type_,
+                "value": value,
+            }
+        )
     body = {}
     if items:
         body["filters"] = {"conjunction": params.get("conj") or "and", "items": items}
@@ -96,7 +114,11 @@ def _query_from(request, project) -> tuple[dict, object | None]:
     else:
         raw = form_query(params)
     if params.get("view"):
-        view = saved_views.views_for(project=project).filter(pk=params.get("view")).first() if params["view"].isdigit() else None
+        view = (
+            saved_views.views_for(project=project).filter(pk=params.get("view")).first()
+            if params["view"].isdigit()
+            else None
+        )
         if view is not None:
             raw = {**saved_views.view_query(view), **raw}
     if params.get("order"):
@@ -109,9 +131,21 @@ def _row(task, annotators: list[str], data_cols: list[dict]) -> dict:
     fields = []
     for column in data_cols:
         value = data.get(column["key"])
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False) if value is not None else ""
-        fields.append({"key": column["key"], "media": column["media"], "value": text,
-                       "short": text if len(text) <= 80 else text[:77] + "…"})
+        text = (
+            value
+            if isinstance(value, str)
+            else json.dumps(value, ensure_ascii=False)
+            if value is not None
+            else ""
+        )
+        fields.append(
+            {
+                "key": column["key"],
+                "media": column["media"],
+                "value": text,
+                "short": text if len(text) <= 80 else text[:77] + "…",
+            }
+        )
     return {"task": task, "annotators": annotators, "fields": fields}
 
 
@@ -126,8 +160,15 @@ def _filter_rows(raw: dict) -> tuple[str, list[dict]]:
         if isinstance(value, dict):
             low, high = value.get("min", ""), value.get("max", "")
             value = low
-        rows.append({"column": item["filter"].removeprefix("filter:tasks:"), "operator": item.get("operator"),
-                     "type": item.get("type") or "String", "value": "" if value is None else value, "max": high})
+        rows.append(
+            {
+                "column": item["filter"].removeprefix("filter:tasks:"),
+                "operator": item.get("operator"),
+                "type": item.get("type") or "String",
+                "value": "" if value is None else value,
+                "max": high,
+            }
+        )
     return filters.get("conjunction") or "and", rows
 
 
@@ -138,10 +179,21 @@ def filter_context(project) -> dict:
     members = list(
         User.objects.filter(memberships__project=project).order_by("email").values("id", "email")
     )
-    columns = [{"id": c.id, "title": c.title, "type": c.type} for c in cols.COLUMNS.values() if c.id != "inner_id"]
+    columns = [
+        {"id": c.id, "title": c.title, "type": c.type}
+        for c in cols.COLUMNS.values()
+        if c.id != "inner_id"
+    ]
     for column in data_columns(project):
-        columns.append({"id": f"data.{column['key']}", "title": f"data.{column['key']}", "type": "String"})
-    return {"columns": columns, "operators": OPERATOR_TITLES, "members": members, "labels": ctx.labels}
+        columns.append(
+            {"id": f"data.{column['key']}", "title": f"data.{column['key']}", "type": "String"}
+        )
+    return {
+        "columns": columns,
+        "operators": OPERATOR_TITLES,
+        "members": members,
+        "labels": ctx.labels,
+    }
 
 
 def _headers(request, data_cols: list[dict], order: str) -> list[dict]:
@@ -157,8 +209,15 @@ def _headers(request, data_cols: list[dict], order: str) -> list[dict]:
     for key, title, sort in columns:
         direction = "asc" if order == sort else "desc" if order == "-" + sort else ""
         params["order"] = "-" + sort if direction == "asc" else sort
-        headers.append({"key": key, "title": title, "url": "?" + params.urlencode(), "dir": direction,
-                        "data": key.startswith("data.")})
+        headers.append(
+            {
+                "key": key,
+                "title": title,
+                "url": "?" + params.urlencode(),
+                "dir": direction,
+                "data": key.startswith("data."),
+            }
+        )
     return headers
 
 
@@ -180,10 +239,14 @@ def data_manager(request, project):
     data_cols = data_columns(project)
     annotators = dm.annotators_of([t.pk for t in tasks])
     emails = dict(
-        get_user_model().objects.filter(pk__in={u for ids in annotators.values() for u in ids})
+        get_user_model()
+        .objects.filter(pk__in={u for ids in annotators.values() for u in ids})
         .values_list("pk", "email")
     )
-    rows = [_row(t, [emails.get(u, f"user {u}") for u in annotators.get(t.pk, [])], data_cols) for t in tasks]
+    rows = [
+        _row(t, [emails.get(u, f"user {u}") for u in annotators.get(t.pk, [])], data_cols)
+        for t in tasks
+    ]
     scores = [t.prediction_score for t in tasks if t.prediction_score is not None]
     stats = {
         "tasks": len(tasks),
@@ -195,7 +258,11 @@ def data_manager(request, project):
     order = ordering[0] if ordering and isinstance(ordering[0], str) else ""
     conjunction, filter_rows = _filter_rows(raw)
     can_manage = perms.can(request.user, project, perms.MANAGE)
-    actions = [a.describe() for a in sorted(dm_actions.ACTIONS.values(), key=lambda a: a.order)] if can_manage else []
+    actions = (
+        [a.describe() for a in sorted(dm_actions.ACTIONS.values(), key=lambda a: a.order)]
+        if can_manage
+        else []
+    )
     here = request.GET.copy()
     here.pop("after", None)
     reset = request.GET.copy()
@@ -206,54 +273,68 @@ def data_manager(request, project):
         params = request.GET.copy()
         params["mode"] = name
         mode_params[name] = params.urlencode()
-    return render(request, "frontend/dm/data_manager.html", {
-        "project": project,
-        "mode": mode,
-        "rows": rows,
-        "stats": stats,
-        "error": error,
-        "cursor": cursor,
-        "after": after,
-        "size": size,
-        "sizes": PAGE_SIZES,
-        "order": order,
-        "headers": _headers(request, data_cols, order),
-        "data_columns": data_cols,
-        "filter_rows": filter_rows,
-        "conjunction": conjunction,
-        "filter_options": filter_context(project),
-        "views": saved_views.views_for(project=project),
-        "view": view,
-        "can_manage": can_manage,
-        "can_review": perms.can(request.user, project, perms.REVIEW),
-        "can_annotate": perms.can(request.user, project, perms.ANNOTATE),
-        "actions": actions,
-        "here": here.urlencode(),
-        "reset_params": reset.urlencode(),
-        "mode_params": mode_params,
-        "page_data": {
-            "project": project.pk,
-            "query": {k: v for k, v in raw.items() if k in ("filters", "ordering")} if not error else {},
+    return render(
+        request,
+        "frontend/dm/data_manager.html",
+        {
+            "project": project,
             "mode": mode,
-            "canManage": can_manage,
-            "config": project.label_config,
-            "user": user_dict(request.user),
-            "viewId": view.pk if view else None,
+            "rows": rows,
+            "stats": stats,
+            "error": error,
+            "cursor": cursor,
+            "after": after,
+            "size": size,
+            "sizes": PAGE_SIZES,
+            "order": order,
+            "headers": _headers(request, data_cols, order),
+            "data_columns": data_cols,
+            "filter_rows": filter_rows,
+            "conjunction": conjunction,
+            "filter_options": filter_context(project),
+            "views": saved_views.views_for(project=project),
+            "view": view,
+            "can_manage": can_manage,
+            "can_review": perms.can(request.user, project, perms.REVIEW),
+            "can_annotate": perms.can(request.user, project, perms.ANNOTATE),
+            "actions": actions,
+            "here": here.urlencode(),
+            "reset_params": reset.urlencode(),
+            "mode_params": mode_params,
+            "page_data": {
+                "project": project.pk,
+                "query": {k: v for k, v in raw.items() if k in ("filters", "ordering")}
+                if not error
+                else {},
+                "mode": mode,
+                "canManage": can_manage,
+                "config": project.label_config,
+                "user": user_dict(request.user),
+                "viewId": view.pk if view else None,
+            },
+            **project_nav(request.user, project, "data"),
         },
-        **project_nav(request.user, project, "data"),
-    })
+    )
 
 
 @csp(EDITOR)
 @project_page(perms.REVIEW)
 def verify_page(request, project):
     """``/projects/{id}/verify``: completions one at a time, read-only, thumbs up/down."""
-    return render(request, "frontend/dm/verify.html", {
-        "project": project,
-        "can_manage": perms.can(request.user, project, perms.MANAGE),
-        "page_data": {"project": project.pk, "config": project.label_config, "user": user_dict(request.user)},
-        **project_nav(request.user, project, "verify"),
-    })
+    return render(
+        request,
+        "frontend/dm/verify.html",
+        {
+            "project": project,
+            "can_manage": perms.can(request.user, project, perms.MANAGE),
+            "page_data": {
+                "project": project.pk,
+                "config": project.label_config,
+                "user": user_dict(request.user),
+            },
+            **project_nav(request.user, project, "verify"),
+        },
+    )
 
 
 @csp()
@@ -262,15 +343,19 @@ def ground_truth_page(request, project):
     """The Ground Truth Manager: a completion filter, a percentage, and reset."""
     raw = form_query(request.GET)
     conjunction, filter_rows = _filter_rows(raw)
-    return render(request, "frontend/dm/ground_truth.html", {
-        "project": project,
-        "stats": ground_truth_stats(project=project),
-        "filter_rows": filter_rows,
-        "conjunction": conjunction,
-        "filter_options": filter_context(project),
-        "page_data": {"project": project.pk, "filters": raw.get("filters") or None},
-        **project_nav(request.user, project, "data"),
-    })
+    return render(
+        request,
+        "frontend/dm/ground_truth.html",
+        {
+            "project": project,
+            "stats": ground_truth_stats(project=project),
+            "filter_rows": filter_rows,
+            "conjunction": conjunction,
+            "filter_options": filter_context(project),
+            "page_data": {"project": project.pk, "filters": raw.get("filters") or None},
+            **project_nav(request.user, project, "data"),
+        },
+    )
 
 
 @project_page(perms.MANAGE)
@@ -283,7 +368,9 @@ def export_download(request, project):
     export_type = request.GET.get("exportType") or "JSON"
     try:
         stream = export_stream(
-            project=project, export_type=export_type, only=only,
+            project=project,
+            export_type=export_type,
+            only=only,
             download_all_tasks=request.GET.get("download_all_tasks") in ("1", "true", "on"),
         )
     except ApiError as exc:

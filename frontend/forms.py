@@ -34,7 +34,9 @@ class GeneralForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Shown in the editor's instructions panel.",
     )
-    color = forms.CharField(max_length=16, required=False, widget=forms.TextInput(attrs={"type": "color"}))
+    color = forms.CharField(
+        max_length=16, required=False, widget=forms.TextInput(attrs={"type": "color"})
+    )
 
 
 class LabelConfigForm(forms.Form):
@@ -59,7 +61,9 @@ class SamplingForm(forms.Form):
 
 class MemberAddForm(forms.Form):
     email = forms.EmailField(label="User email")
-    role = forms.ChoiceField(choices=ProjectMember.Role.choices, initial=ProjectMember.Role.ANNOTATOR)
+    role = forms.ChoiceField(
+        choices=ProjectMember.Role.choices, initial=ProjectMember.Role.ANNOTATOR
+    )
     password = forms.CharField(
         label="Password for a new user",
         required=False,

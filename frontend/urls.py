@@ -13,7 +13,9 @@ urlpatterns = [
     path("projects/preview/sample.wav", views.sample_audio, name="sample-audio"),
     re_path(r"^projects/(?P<pk>\d+)/?$", views.project_home, name="project-home"),
     re_path(r"^projects/(?P<pk>\d+)/label/?$", views.label_page, name="label"),
-    re_path(r"^projects/(?P<pk>\d+)/settings/?$", views.project_settings_page, name="project-settings"),
+    re_path(
+        r"^projects/(?P<pk>\d+)/settings/?$", views.project_settings_page, name="project-settings"
+    ),
     re_path(r"^projects/(?P<pk>\d+)/tasks/?$", views.project_tasks_page, name="project-tasks"),
     re_path(r"^projects/(?P<pk>\d+)/tasks/(?P<task_id>\d+)/?$", views.task_page, name="task"),
 ]

@@ -69,7 +69,9 @@ def project_nav(user, project: Project, active: str) -> dict:
 
 
 def _error_page(request, status: int, message: str):
-    return render(request, "frontend/error.html", {"status": status, "message": message}, status=status)
+    return render(
+        request, "frontend/error.html", {"status": status, "message": message}, status=status
+    )
 
 
 def project_page(capability: str):
@@ -83,9 +85,13 @@ def project_page(capability: str):
             try:
                 project = perms.project_for(request.user, pk, capability)
             except NotFound:
-                return _error_page(request, 404, "This project does not exist, or you are not a member.")
+                return _error_page(
+                    request, 404, "This project does not exist, or you are not a member."
+                )
             except PermissionDenied:
-                return _error_page(request, 403, "Your role in this project does not open this page.")
+                return _error_page(
+                    request, 403, "Your role in this project does not open this page."
+                )
             return view(request, project, *args, **kwargs)
 
         return wrapped
@@ -94,7 +100,12 @@ def project_page(capability: str):
 
 
 def user_dict(user) -> dict:
-    return {"id": user.pk, "email": user.email, "first_name": user.first_name, "last_name": user.last_name}
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+    }
 
 
 def may_create_projects(user) -> bool:
@@ -151,13 +162,17 @@ def projects_page(request):
     from annotations.models import Annotation
 
     mine = (
-        Annotation.objects.filter(project=OuterRef("pk"), completed_by=request.user, was_cancelled=False)
+        Annotation.objects.filter(
+            project=OuterRef("pk"), completed_by=request.user, was_cancelled=False
+        )
         .order_by()
         .values("project")
         .annotate(n=Count("pk"))
         .values("n")
     )
-    role = ProjectMember.objects.filter(project=OuterRef("pk"), user=request.user).values("role")[:1]
+    role = ProjectMember.objects.filter(project=OuterRef("pk"), user=request.user).values("role")[
+        :1
+    ]
     projects = (
         Project.objects.for_user(request.user)
         .annotate(my_annotations=Coalesce(Subquery(mine, output_field=IntegerField()), 0))
@@ -214,7 +229,11 @@ def project_create_page(request):
     return render(
         request,
         "frontend/project_create.html",
-        {"form": form, "templates": TEMPLATES, "template_configs": {t["key"]: t["config"] for t in TEMPLATES}},
+        {
+            "form": form,
+            "templates": TEMPLATES,
+            "template_configs": {t["key"]: t["config"] for t in TEMPLATES},
+        },
     )
 
 
@@ -248,7 +267,9 @@ def _settings_forms(project, data=None, section=None):
                 "color": project.color or "#ffffff",
             },
         ),
-        "config": forms.LabelConfigForm(bound("config"), initial={"label_config": project.label_config}),
+        "config": forms.LabelConfigForm(
+            bound("config"), initial={"label_config": project.label_config}
+        ),
         "sampling": forms.SamplingForm(
             bound("sampling"),
             initial={
@@ -288,7 +309,9 @@ def project_settings_page(request, project):
     section = request.POST.get("section") or request.GET.get("section") or "general"
     if section not in {"general", "config", "sampling", "members", "member_add", "member"}:
         section = "general"
-    page_forms = _settings_forms(project, request.POST if request.method == "POST" else None, section)
+    page_forms = _settings_forms(
+        project, request.POST if request.method == "POST" else None, section
+    )
     errors: list[str] = []
     if request.method == "POST":
         saved = False
@@ -299,7 +322,9 @@ def project_settings_page(request, project):
                     project_services.project_update(project=project, **form.cleaned_data)
                     saved = True
                 except ApiError as exc:
-                    form.add_error("label_config" if section == "config" else None, _config_error(exc))
+                    form.add_error(
+                        "label_config" if section == "config" else None, _config_error(exc)
+                    )
         elif section == "member_add":
             form = page_forms["member_add"]
             if form.is_valid():
@@ -313,7 +338,9 @@ def project_settings_page(request, project):
                         "No user has this email. Staff can create one here by giving a password.",
                     )
                 else:
-                    project_services.member_set(project=project, user=user, role=form.cleaned_data["role"])
+                    project_services.member_set(
+                        project=project, user=user, role=form.cleaned_data["role"]
+                    )
                     saved = True
         elif section == "member":
             form = forms.MemberChangeForm(request.POST)
@@ -324,7 +351,9 @@ def project_settings_page(request, project):
         if saved:
             anchor = "members" if section.startswith("member") else section
             return redirect(f"/projects/{project.pk}/settings?saved={anchor}#{anchor}")
-    members = ProjectMember.objects.filter(project=project).select_related("user").order_by("user__email")
+    members = (
+        ProjectMember.objects.filter(project=project).select_related("user").order_by("user__email")
+    )
     return render(
         request,
         "frontend/project_settings.html",
@@ -347,9 +376,19 @@ def project_settings_page(request, project):
 @project_page(perms.DATA_MANAGER)
 def project_tasks_page(request, project):
     """A plain, paginated task list (the Data Manager replaces it)."""
-    tasks = Task.objects.filter(project=project).order_by("id").only(
-        "id", "data", "is_labeled", "total_annotations", "cancelled_annotations",
-        "total_predictions", "updated_at", "project_id",
+    tasks = (
+        Task.objects.filter(project=project)
+        .order_by("id")
+        .only(
+            "id",
+            "data",
+            "is_labeled",
+            "total_annotations",
+            "cancelled_annotations",
+            "total_predictions",
+            "updated_at",
+            "project_id",
+        )
     )
     paginator = Paginator(tasks, 50)
     paginator.count = project.task_number  # the counter, not a COUNT(*) over the project
@@ -410,8 +449,18 @@ def label_page(request, project):
 
 
 def _stream_interfaces(project) -> list[str]:
-    interfaces = ["panel", "controls", "topbar", "infobar", "instruction", "side-column",
-                  "annotations:current", "edit-history", "submit", "update"]
+    interfaces = [
+        "panel",
+        "controls",
+        "topbar",
+        "infobar",
+        "instruction",
+        "side-column",
+        "annotations:current",
+        "edit-history",
+        "submit",
+        "update",
+    ]
     if project.show_skip_button:
         interfaces.append("skip")
     return interfaces
@@ -424,14 +473,22 @@ def task_page(request, project, task_id):
     reviewers; reviewers read only)."""
     from tasks.selectors import with_nested
 
-    task = with_nested(Task.objects.filter(project=project, pk=task_id), user=request.user, project=project).first()
+    task = with_nested(
+        Task.objects.filter(project=project, pk=task_id), user=request.user, project=project
+    ).first()
     if task is None:
         return _error_page(request, 404, "This task does not exist in this project.")
-    payload = task_dict(task, annotations=task.annotations.all(), predictions=task.predictions.all())
+    payload = task_dict(
+        task, annotations=task.annotations.all(), predictions=task.predictions.all()
+    )
     can_annotate = perms.can(request.user, project, perms.ANNOTATE)
     neighbours = Task.objects.filter(project=project)
-    previous = neighbours.filter(pk__lt=task.pk).order_by("-pk").values_list("pk", flat=True).first()
-    following = neighbours.filter(pk__gt=task.pk).order_by("pk").values_list("pk", flat=True).first()
+    previous = (
+        neighbours.filter(pk__lt=task.pk).order_by("-pk").values_list("pk", flat=True).first()
+    )
+    following = (
+        neighbours.filter(pk__gt=task.pk).order_by("pk").values_list("pk", flat=True).first()
+    )
     return render(
         request,
         "frontend/task.html",
@@ -472,7 +529,12 @@ def config_preview_page(request):
         else:
             context["editor"] = {
                 "config": config,
-                "task": {"id": 1, "data": sample_data(parsed), "annotations": [], "predictions": []},
+                "task": {
+                    "id": 1,
+                    "data": sample_data(parsed),
+                    "annotations": [],
+                    "predictions": [],
+                },
                 "user": user_dict(request.user),
                 "interfaces": "preview",
             }
@@ -496,4 +558,3 @@ def sample_audio(request):
     response = HttpResponse(buffer.getvalue(), content_type="audio/wav")
     response["Cache-Control"] = "public, max-age=86400"
     return response
-

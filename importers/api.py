@@ -116,7 +116,10 @@ class ProjectImportApi(APIView):
             if runs_in_background(files):
                 with transaction.atomic():
                     job = job_create(
-                        project=project, user=request.user, files=files, folder=folder,
+                        project=project,
+                        user=request.user,
+                        files=files,
+                        folder=folder,
                         options=options,
                     )
                 background = True

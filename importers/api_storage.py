@@ -21,9 +21,19 @@ from projects import permissions as perms
 from projects.models import Project
 
 EDITABLE = [
-    "title", "description", "bucket", "prefix", "regex_filter", "use_blob_urls", "presign",
-    "presign_ttl", "s3_endpoint", "region_name", "aws_access_key_id",
-    "aws_secret_access_key", "aws_session_token",
+    "title",
+    "description",
+    "bucket",
+    "prefix",
+    "regex_filter",
+    "use_blob_urls",
+    "presign",
+    "presign_ttl",
+    "s3_endpoint",
+    "region_name",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
 ]
 
 
@@ -61,7 +71,11 @@ class S3StorageListApi(APIView):
             project = perms.project_for(request.user, project_id, perms.MANAGE)
             storages = S3SourceStorage.objects.filter(project=project)
         else:
-            managed = [p.pk for p in Project.objects.for_user(request.user) if perms.can(request.user, p, perms.MANAGE)]
+            managed = [
+                p.pk
+                for p in Project.objects.for_user(request.user)
+                if perms.can(request.user, p, perms.MANAGE)
+            ]
             storages = S3SourceStorage.objects.filter(project_id__in=managed)
         return Response([storage_as_dict(s) for s in storages.order_by("id")])
 

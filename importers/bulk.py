@@ -306,30 +306,53 @@ def _columns(model, known: list[str], conn, *, with_pk: bool) -> tuple[str, byte
         extra_values.append(_constant(field, conn))
     names = ", ".join(f'"{name}"' for name in [*known, *extra_names])
     suffix = b"".join(b"\t" + value for value in extra_values)
-    return f'COPY {model._meta.db_table} ({names}) FROM STDIN', suffix
+    return f"COPY {model._meta.db_table} ({names}) FROM STDIN", suffix
 
 
 class CopyWriter(_Writer):
     """PostgreSQL COPY, pipelined with a writer thread (see the module docstring)."""
 
     TASK_COLUMNS = [
-        "id", "project_id", "data", "meta", "is_labeled", "total_annotations",
-        "cancelled_annotations", "total_predictions", "prediction_score", "created_at",
+        "id",
+        "project_id",
+        "data",
+        "meta",
+        "is_labeled",
+        "total_annotations",
+        "cancelled_annotations",
+        "total_predictions",
+        "prediction_score",
+        "created_at",
         "updated_at",
     ]
     ANNOTATION_COLUMNS = [
-        "task_id", "project_id", "completed_by_id", "result", "was_cancelled",
-        "ground_truth", "lead_time", "created_at", "updated_at",
+        "task_id",
+        "project_id",
+        "completed_by_id",
+        "result",
+        "was_cancelled",
+        "ground_truth",
+        "lead_time",
+        "created_at",
+        "updated_at",
     ]
     PREDICTION_COLUMNS = [
-        "task_id", "project_id", "model_version", "score", "result", "created_at", "updated_at",
+        "task_id",
+        "project_id",
+        "model_version",
+        "score",
+        "result",
+        "created_at",
+        "updated_at",
     ]
     RESERVE = 20_000
 
     def __init__(self, *, project: Project, user) -> None:
         super().__init__(project=project, user=user)
         connection.ensure_connection()
-        self.task_sql, self.task_suffix = _columns(Task, self.TASK_COLUMNS, connection, with_pk=True)
+        self.task_sql, self.task_suffix = _columns(
+            Task, self.TASK_COLUMNS, connection, with_pk=True
+        )
         self.annotation_sql, self.annotation_suffix = _columns(
             Annotation, self.ANNOTATION_COLUMNS, connection, with_pk=False
         )
@@ -457,12 +480,24 @@ class CopyWriter(_Writer):
             pid = self.project_id
             stamps = (self.stamp + b"\t" + self.stamp).replace(b"%", b"%%")
             self._lines = (
-                b"%b\t" + pid + b"\t%b\t%b\t%b\t%d\t%d\t%d\t%b\t" + stamps
-                + self.task_suffix.replace(b"%", b"%%") + b"\n",
-                b"%b\t" + pid + b"\t%d\t%b\t%b\t%b\t%b\t" + stamps
-                + self.annotation_suffix.replace(b"%", b"%%") + b"\n",
-                b"%b\t" + pid + b"\t%b\t%b\t%b\t" + stamps
-                + self.prediction_suffix.replace(b"%", b"%%") + b"\n",
+                b"%b\t"
+                + pid
+                + b"\t%b\t%b\t%b\t%d\t%d\t%d\t%b\t"
+                + stamps
+                + self.task_suffix.replace(b"%", b"%%")
+                + b"\n",
+                b"%b\t"
+                + pid
+                + b"\t%d\t%b\t%b\t%b\t%b\t"
+                + stamps
+                + self.annotation_suffix.replace(b"%", b"%%")
+                + b"\n",
+                b"%b\t"
+                + pid
+                + b"\t%b\t%b\t%b\t"
+                + stamps
+                + self.prediction_suffix.replace(b"%", b"%%")
+                + b"\n",
             )
         return self._lines
 
@@ -488,19 +523,29 @@ class CopyWriter(_Writer):
                     stats.ground_truth += ground_truth
                     stats.skipped += cancelled
                     annotations += annotation_line % (
-                        task_id, self.authors.author(item), _json(item.get("result") or []),
-                        b"t" if cancelled else b"f", b"t" if ground_truth else b"f",
+                        task_id,
+                        self.authors.author(item),
+                        _json(item.get("result") or []),
+                        b"t" if cancelled else b"f",
+                        b"t" if ground_truth else b"f",
                         _float(item.get("lead_time")),
                     )
                 for item in row.predictions:
                     predictions += prediction_line % (
-                        task_id, version(item.get("model_version")),
-                        _float(item.get("score")), _json(item.get("result") or []),
+                        task_id,
+                        version(item.get("model_version")),
+                        _float(item.get("score")),
+                        _json(item.get("result") or []),
                     )
                 tasks += task_line % (
-                    task_id, _json(row.data), _json(row.meta),
-                    b"t" if done >= maximum else b"f", done, len(row.annotations) - done,
-                    len(row.predictions), _float(mean_score(row.predictions)),
+                    task_id,
+                    _json(row.data),
+                    _json(row.meta),
+                    b"t" if done >= maximum else b"f",
+                    done,
+                    len(row.annotations) - done,
+                    len(row.predictions),
+                    _float(mean_score(row.predictions)),
                 )
                 stats.labeled += done > 0
                 stats.annotations += len(row.annotations)
@@ -554,7 +599,10 @@ class CopyWriter(_Writer):
                 if self.replica_role is None:
                     cursor.execute("SET CONSTRAINTS ALL DEFERRED")
                 else:
-                    cursor.execute("SELECT set_config('session_replication_role', %s, true)", [self.replica_role])
+                    cursor.execute(
+                        "SELECT set_config('session_replication_role', %s, true)",
+                        [self.replica_role],
+                    )
         if self.side is not None:
             self.side.close()
             self.side = None

@@ -100,8 +100,10 @@ def _media_records(files: list[Path], key: str, bar):
 
 def _text_records(files: list[Path], key: str, bar):
     for path in files:
-        yield {"data": {key: path.read_text(encoding="utf-8-sig", errors="replace")},
-               "meta": {"file": path.name}}
+        yield {
+            "data": {key: path.read_text(encoding="utf-8-sig", errors="replace")},
+            "meta": {"file": path.name},
+        }
         bar.update(1)
 
 
@@ -144,17 +146,26 @@ def run_import(project, path: str, input_format: str | None, user, *, progress: 
                     key = _one_key(parsed, types, fmt.split("-")[0] + " files")
                     records = _media_records(files, key, bar)
                     if not settings.LABELHUB_ALLOW_SERVING_LOCAL_FILES:
-                        print("Note: start LabelHub with --allow-serving-local-files so "
-                              "annotators can see these files.", file=sys.stderr)
+                        print(
+                            "Note: start LabelHub with --allow-serving-local-files so "
+                            "annotators can see these files.",
+                            file=sys.stderr,
+                        )
                 with transaction.atomic():
                     result = records_import(project=project, records=records, user=user)
         else:
             if fmt == "json-dir":
-                files = [ImportFile(p, p.name, "json") for p in _dir_files(source) if p.suffix.lower() == ".json"]
+                files = [
+                    ImportFile(p, p.name, "json")
+                    for p in _dir_files(source)
+                    if p.suffix.lower() == ".json"
+                ]
             else:
                 files = [ImportFile(source, source.name, _FILE_KINDS[fmt])]
             total = sum(item.size for item in files)
-            with tqdm(total=total, unit="B", unit_scale=True, desc="import", disable=disable) as bar:
+            with tqdm(
+                total=total, unit="B", unit_scale=True, desc="import", disable=disable
+            ) as bar:
 
                 def advance(ctx, _records):
                     bar.update(max(0, ctx.bytes_done - bar.n))
@@ -189,7 +200,9 @@ def _init(args) -> int:
         return 1
     print(f"Created project {project.pk}: {project.title}")
     if args.input_path:
-        return run_import(project, args.input_path, args.input_format, user, progress=not args.no_progress)
+        return run_import(
+            project, args.input_path, args.input_format, user, progress=not args.no_progress
+        )
     return 0
 
 
@@ -200,4 +213,6 @@ def _import(args) -> int:
     if project is None:
         print(f"No project {args.project}", file=sys.stderr)
         return 1
-    return run_import(project, args.path, args.input_format, _user(args.username), progress=not args.no_progress)
+    return run_import(
+        project, args.path, args.input_format, _user(args.username), progress=not args.no_progress
+    )

@@ -97,7 +97,11 @@ class ProgressFile:
         if self.path is None or now - self.last < self.INTERVAL:
             return
         self.last = now
-        data = {"processed": processed, "bytes_done": ctx.bytes_done, "bytes_total": ctx.bytes_total}
+        data = {
+            "processed": processed,
+            "bytes_done": ctx.bytes_done,
+            "bytes_total": ctx.bytes_total,
+        }
         temporary = self.path.with_suffix(".tmp")
         temporary.write_text(json.dumps(data))
         os.replace(temporary, self.path)
@@ -140,7 +144,8 @@ def job_enqueue(job_id: int) -> None:
     except Exception as exc:  # kombu raises several kinds for an unreachable broker
         logger.exception("import %s could not be queued", job_id)
         _finish(
-            job_id, status=Status.FAILED,
+            job_id,
+            status=Status.FAILED,
             detail=f"The job queue could not be reached ({type(exc).__name__}); nothing was imported.",
         )
 
@@ -199,13 +204,17 @@ def job_run(*, job_id: int) -> None:
                 )
         except ApiError as exc:
             _finish(
-                job_id, status=Status.FAILED, detail=str(exc.detail),
-                errors=exc.errors[:MAX_ERRORS], duration=time.monotonic() - started,
+                job_id,
+                status=Status.FAILED,
+                detail=str(exc.detail),
+                errors=exc.errors[:MAX_ERRORS],
+                duration=time.monotonic() - started,
             )
         except Exception as exc:
             logger.exception("import %s failed", job_id)
             _finish(
-                job_id, status=Status.FAILED,
+                job_id,
+                status=Status.FAILED,
                 detail=f"The import failed on the server ({type(exc).__name__}); nothing was imported.",
                 duration=time.monotonic() - started,
             )

@@ -240,8 +240,12 @@ def _kind_for_url(url: str) -> str:
     from importers.media import media_type  # media knows the file extensions
 
     return {
-        "image": "images", "video": "videos", "audio": "audio", "pdf": "pdfs",
-        "html": "text", "text": "text",
+        "image": "images",
+        "video": "videos",
+        "audio": "audio",
+        "pdf": "pdfs",
+        "html": "text",
+        "text": "text",
     }.get(media_type(url.split("?", 1)[0]) or "", "images")
 
 
@@ -269,7 +273,9 @@ def csv_manifest_records(text: Iterable[str], *, parsed: ParsedConfig, filename:
             kind = titles[0] if titles else None
             continue
         if header is None:
-            raise file_error(filename, 'the first line must be a header starting with "ObjectUrl"', line)
+            raise file_error(
+                filename, 'the first line must be a header starting with "ObjectUrl"', line
+            )
 
         def cell(name: str, row=row, header=header) -> str:
             index = header.get(name)

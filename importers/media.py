@@ -94,9 +94,7 @@ def single_object_key(
 
 def media_key(parsed: ParsedConfig, kind: str, filename: str) -> str:
     """The data key for a media file: the config's one object tag of that type."""
-    return single_object_key(
-        parsed, OBJECT_TAGS[kind], where=filename, subject=f"this {kind} file"
-    )
+    return single_object_key(parsed, OBJECT_TAGS[kind], where=filename, subject=f"this {kind} file")
 
 
 def stored_name(original: str) -> str:
@@ -141,7 +139,9 @@ def media_record(parsed: ParsedConfig, store: MediaStore, source: Path, original
 
 
 def _sandboxed(response):
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src data: 'self'; media-src 'self'; style-src 'unsafe-inline'"
+    response["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; img-src data: 'self'; media-src 'self'; style-src 'unsafe-inline'"
+    )
     response["Cache-Control"] = "private, max-age=3600"
     return response
 

@@ -81,7 +81,12 @@ class RecordChecker:
         valid = self._valid
         try:
             for item in result:
-                key = (item["type"], item["from_name"], item["to_name"], orjson.dumps(item["value"]))
+                key = (
+                    item["type"],
+                    item["from_name"],
+                    item["to_name"],
+                    orjson.dumps(item["value"]),
+                )
                 if key not in valid:
                     return False
         except (KeyError, TypeError):

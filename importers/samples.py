@@ -78,7 +78,8 @@ def sample_data(parsed: ParsedConfig, variant: int = 0) -> dict:
         expression = control.get("attrs", {}).get("value", "")
         if control.get("dynamic") and expression.startswith("$"):
             data.setdefault(
-                expression[1:], [{"value": "Option A"}, {"value": "Option B"}, {"value": "Option C"}]
+                expression[1:],
+                [{"value": "Option A"}, {"value": "Option B"}, {"value": "Option C"}],
             )
     for key in parsed.data_keys:
         data.setdefault(key, TEXTS[variant % len(TEXTS)])
@@ -93,7 +94,10 @@ def parse_or_400(xml: str) -> ParsedConfig:
     try:
         return parse_label_config(xml)
     except LabelConfigError as exc:
-        raise ApiError(f"Invalid labeling config: {exc}", [{"field": "label_config", "message": m} for m in exc.errors]) from None
+        raise ApiError(
+            f"Invalid labeling config: {exc}",
+            [{"field": "label_config", "message": m} for m in exc.errors],
+        ) from None
 
 
 def _cell(value) -> str:

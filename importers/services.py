@@ -58,7 +58,11 @@ def _summary(errors: list[dict], count: int) -> str:
     first = errors[0]
     where = f"record {first['record']}" + (f", {first['field']}" if first.get("field") else "")
     if first.get("file"):
-        where = f"{first['file']}" + (f", line {first['line']}" if first.get("line") else "") + f", {where}"
+        where = (
+            f"{first['file']}"
+            + (f", line {first['line']}" if first.get("line") else "")
+            + f", {where}"
+        )
     more = f" (and {count - 1} more errors)" if count > 1 else ""
     return f"Import failed, nothing was imported: {where}: {first['message']}{more}"
 

@@ -61,7 +61,9 @@ def supported_extensions() -> str:
     from importers.media import MEDIA_TYPES
 
     media = sorted(ext for exts in MEDIA_TYPES.values() for ext in exts)
-    return ", ".join(sorted(TASK_FORMATS | ARCHIVES)) + ", and media files (" + ", ".join(media) + ")"
+    return (
+        ", ".join(sorted(TASK_FORMATS | ARCHIVES)) + ", and media files (" + ", ".join(media) + ")"
+    )
 
 
 class _Counting(io.RawIOBase):
@@ -173,7 +175,9 @@ def _file_records(item: ImportFile, ctx: ImportContext) -> Iterator:
         archives.remove(folder)
         ctx.bytes_done += size
         if not found:
-            raise file_error(item.name, f"the archive holds no importable files ({supported_extensions()})")
+            raise file_error(
+                item.name, f"the archive holds no importable files ({supported_extensions()})"
+            )
         return
     size = item.size
     before = ctx.bytes_done
@@ -183,7 +187,10 @@ def _file_records(item: ImportFile, ctx: ImportContext) -> Iterator:
             raise file_error(item.name, "the file is empty")
         if kind == "json":
             yield from read_json(
-                fh, item.name, str(item.path), on_object=lambda text: _json_object(text, item.name, ctx)
+                fh,
+                item.name,
+                str(item.path),
+                on_object=lambda text: _json_object(text, item.name, ctx),
             )
         elif kind == "jsonl":
             yield from read_jsonl(fh, item.name, ctx)

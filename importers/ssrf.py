@@ -109,8 +109,14 @@ def vet(url: str, host: str, port: int) -> str:
 def _pool(scheme: str, address: str, port: int, host: str, timeout: urllib3.Timeout):
     if scheme == "https":
         return urllib3.HTTPSConnectionPool(
-            address, port, timeout=timeout, retries=False, maxsize=1,
-            server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED",
+            address,
+            port,
+            timeout=timeout,
+            retries=False,
+            maxsize=1,
+            server_hostname=host,
+            assert_hostname=host,
+            cert_reqs="CERT_REQUIRED",
         )
     return urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False, maxsize=1)
 
@@ -150,9 +156,12 @@ def fetch(url: str, target: Path) -> str:
         pool = _pool(parts.scheme, address, port, host, timeout)
         try:
             response = pool.urlopen(
-                "GET", path, headers={"Host": host_header, "User-Agent": "LabelHub-importer",
-                                      "Accept": "*/*"},
-                redirect=False, preload_content=False, retries=False,
+                "GET",
+                path,
+                headers={"Host": host_header, "User-Agent": "LabelHub-importer", "Accept": "*/*"},
+                redirect=False,
+                preload_content=False,
+                retries=False,
             )
         except urllib3.exceptions.HTTPError as exc:
             pool.close()
@@ -171,7 +180,9 @@ def fetch(url: str, target: Path) -> str:
                 for chunk in response.stream(CHUNK):
                     written += len(chunk)
                     if written > limit:
-                        raise _refuse(url, f"the file is larger than the limit of {limit} bytes", 413)
+                        raise _refuse(
+                            url, f"the file is larger than the limit of {limit} bytes", 413
+                        )
                     if time.monotonic() > deadline:
                         raise _refuse(url, "the download timed out")
                     out.write(chunk)

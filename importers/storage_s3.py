@@ -43,7 +43,10 @@ def check_endpoint(endpoint: str) -> None:
         return
     parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ApiError("s3_endpoint must be an http or https URL", [{"field": "s3_endpoint", "message": "bad URL"}])
+        raise ApiError(
+            "s3_endpoint must be an http or https URL",
+            [{"field": "s3_endpoint", "message": "bad URL"}],
+        )
     vet(endpoint, parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
 
 
@@ -55,20 +58,31 @@ def client(storage: S3SourceStorage):
         aws_access_key_id=storage.aws_access_key_id or None,
         aws_secret_access_key=storage.aws_secret_access_key or None,
         aws_session_token=storage.aws_session_token or None,
-        config=Config(signature_version="s3v4", retries={"max_attempts": 3}, connect_timeout=10, read_timeout=60),
+        config=Config(
+            signature_version="s3v4",
+            retries={"max_attempts": 3},
+            connect_timeout=10,
+            read_timeout=60,
+        ),
     )
 
 
 def _s3_error(storage: S3SourceStorage, exc: Exception) -> ApiError:
     message = str(exc)
     if isinstance(exc, ClientError):
-        message = exc.response.get("Error", {}).get("Message") or exc.response.get("Error", {}).get("Code") or message
+        message = (
+            exc.response.get("Error", {}).get("Message")
+            or exc.response.get("Error", {}).get("Code")
+            or message
+        )
     return ApiError(f"S3 error for s3://{storage.bucket}/{storage.prefix}: {message}")
 
 
 def _new_keys(storage: S3SourceStorage, s3, pattern) -> Iterator[list[str]]:
     paginator = s3.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=storage.bucket, Prefix=storage.prefix or "", PaginationConfig={"PageSize": PAGE}):
+    for page in paginator.paginate(
+        Bucket=storage.bucket, Prefix=storage.prefix or "", PaginationConfig={"PageSize": PAGE}
+    ):
         keys = [
             item["Key"]
             for item in page.get("Contents", [])
@@ -78,7 +92,9 @@ def _new_keys(storage: S3SourceStorage, s3, pattern) -> Iterator[list[str]]:
             continue
         connection_idle()
         known = set(
-            S3ImportedKey.objects.filter(storage=storage, key__in=keys).values_list("key", flat=True)
+            S3ImportedKey.objects.filter(storage=storage, key__in=keys).values_list(
+                "key", flat=True
+            )
         )
         new = [key for key in keys if key not in known]
         if new:
@@ -104,7 +120,9 @@ def _records(storage: S3SourceStorage, s3, pages, parsed, imported: list[str]) -
             if key.lower().endswith(".jsonl"):
                 for number, line in enumerate(body.splitlines(), start=1):
                     if line.strip():
-                        yield loads_with_position(line, f"s3://{storage.bucket}/{key}, line {number}")
+                        yield loads_with_position(
+                            line, f"s3://{storage.bucket}/{key}, line {number}"
+                        )
                 continue
             value = loads_with_position(body, f"s3://{storage.bucket}/{key}")
             yield from value if isinstance(value, list) else [value]
@@ -120,22 +138,31 @@ def storage_sync(*, storage: S3SourceStorage, user) -> S3SourceStorage:
         with transaction.atomic():
             locked = S3SourceStorage.objects.select_for_update().get(pk=storage.pk)
             project = locked.project
-            records = _records(locked, s3, _new_keys(locked, s3, pattern), parsed_config(project), imported)
+            records = _records(
+                locked, s3, _new_keys(locked, s3, pattern), parsed_config(project), imported
+            )
             result = records_import(project=project, records=records, user=user, allow_empty=True)
             S3ImportedKey.objects.bulk_create(
                 [S3ImportedKey(storage=locked, key=key) for key in imported],
-                batch_size=5000, ignore_conflicts=True,
+                batch_size=5000,
+                ignore_conflicts=True,
             )
             S3SourceStorage.objects.filter(pk=storage.pk).update(
-                last_sync=timezone.now(), last_sync_count=result.task_count,
-                status="completed", traceback="",
+                last_sync=timezone.now(),
+                last_sync_count=result.task_count,
+                status="completed",
+                traceback="",
             )
     except (BotoCoreError, ClientError) as exc:
         error = _s3_error(storage, exc)
-        S3SourceStorage.objects.filter(pk=storage.pk).update(status="failed", traceback=str(error.detail))
+        S3SourceStorage.objects.filter(pk=storage.pk).update(
+            status="failed", traceback=str(error.detail)
+        )
         raise error from None
     except ApiError as exc:
-        S3SourceStorage.objects.filter(pk=storage.pk).update(status="failed", traceback=str(exc.detail))
+        S3SourceStorage.objects.filter(pk=storage.pk).update(
+            status="failed", traceback=str(exc.detail)
+        )
         raise
     storage.refresh_from_db()
     return storage
@@ -180,9 +207,22 @@ def resolve_storage_urls(project, data: dict) -> dict:
 
 def storage_as_dict(storage: S3SourceStorage) -> dict:
     fields = [
-        "id", "title", "description", "bucket", "prefix", "regex_filter", "use_blob_urls",
-        "presign", "presign_ttl", "s3_endpoint", "region_name", "last_sync",
-        "last_sync_count", "status", "traceback", "created_at",
+        "id",
+        "title",
+        "description",
+        "bucket",
+        "prefix",
+        "regex_filter",
+        "use_blob_urls",
+        "presign",
+        "presign_ttl",
+        "s3_endpoint",
+        "region_name",
+        "last_sync",
+        "last_sync_count",
+        "status",
+        "traceback",
+        "created_at",
     ]
     body = {name: getattr(storage, name) for name in fields}
     body["project"] = storage.project_id

@@ -30,7 +30,9 @@ def _django_setup(data_dir: str | None = None) -> None:
 
 
 def _start_parser(sub) -> None:
-    start = sub.add_parser("start", help="migrate, ensure the admin, serve the web app and a worker")
+    start = sub.add_parser(
+        "start", help="migrate, ensure the admin, serve the web app and a worker"
+    )
     start.add_argument("--host", default=os.environ.get("LABELHUB_HOST", "127.0.0.1"))
     start.add_argument("--port", type=int, default=int(os.environ.get("LABELHUB_PORT", 8080)))
     start.add_argument("--data-dir", default=os.environ.get("LABELHUB_DATA_DIR"))
@@ -92,10 +94,18 @@ def start(args) -> int:
     procs = [
         subprocess.Popen(
             [
-                str(bin_dir / "gunicorn"), "labelhub.wsgi:application",
-                "--bind", f"{args.host}:{args.port}",
-                "--workers", str(args.workers), "--threads", "4",
-                "--timeout", "600", "--access-logfile", "-",
+                str(bin_dir / "gunicorn"),
+                "labelhub.wsgi:application",
+                "--bind",
+                f"{args.host}:{args.port}",
+                "--workers",
+                str(args.workers),
+                "--threads",
+                "4",
+                "--timeout",
+                "600",
+                "--access-logfile",
+                "-",
             ],
             env=env,
         )
@@ -103,8 +113,14 @@ def start(args) -> int:
     if not args.no_worker:
         procs.append(
             subprocess.Popen(
-                [str(bin_dir / "celery"), "-A", "labelhub", "worker", "--loglevel=INFO",
-                 "--concurrency=2"],
+                [
+                    str(bin_dir / "celery"),
+                    "-A",
+                    "labelhub",
+                    "worker",
+                    "--loglevel=INFO",
+                    "--concurrency=2",
+                ],
                 env=env,
             )
         )

@@ -19,7 +19,9 @@ class ApiError(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_detail = "Invalid input."
 
-    def __init__(self, detail: str, errors: list[dict] | None = None, status_code: int | None = None):
+    def __init__(
+        self, detail: str, errors: list[dict] | None = None, status_code: int | None = None
+    ):
         super().__init__(detail)
         self.errors = (errors or [])[:MAX_ERRORS]
         if status_code is not None:

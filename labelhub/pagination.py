@@ -16,7 +16,9 @@ def _positive_int(request, name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError as exc:
-        raise ApiError(f"{name} must be a whole number", [{"field": name, "message": "not an integer"}]) from exc
+        raise ApiError(
+            f"{name} must be a whole number", [{"field": name, "message": "not an integer"}]
+        ) from exc
     if value < 1:
         raise ApiError(f"{name} must be 1 or more", [{"field": name, "message": "must be >= 1"}])
     return value
@@ -52,8 +54,10 @@ def count_next_previous(request, paginator, items) -> dict:
         "count": paginator.count,
         "next": replace_query_param(url, "page", page_number + 1) if has_next else None,
         "previous": (
-            None if page_number <= 1
-            else remove_query_param(url, "page") if page_number == 2
+            None
+            if page_number <= 1
+            else remove_query_param(url, "page")
+            if page_number == 2
             else replace_query_param(url, "page", page_number - 1)
         ),
     }

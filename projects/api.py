@@ -77,12 +77,17 @@ DEFAULT_CONFIG = '<View><Text name="text" value="$text"/><Choices name="label" t
 
 class ProjectListApi(APIView):
     def get(self, request):
-        queryset = Project.objects.for_user(request.user).select_related("created_by").order_by("-id")
+        queryset = (
+            Project.objects.for_user(request.user).select_related("created_by").order_by("-id")
+        )
         if request.query_params.get("title"):
             queryset = queryset.filter(title__icontains=request.query_params["title"])
         paginator, items = paginate(request, queryset, default_size=50)
         return Response(
-            {**count_next_previous(request, paginator, items), "results": [project_dict(p) for p in items]}
+            {
+                **count_next_previous(request, paginator, items),
+                "results": [project_dict(p) for p in items],
+            }
         )
 
     def post(self, request):
@@ -119,7 +124,9 @@ class ProjectValidateApi(APIView):
             perms.project_for(request.user, pk)
         config = request.data.get("label_config") if isinstance(request.data, dict) else None
         if not isinstance(config, str) or not config.strip():
-            raise ApiError("label_config is required", [{"field": "label_config", "message": "required"}])
+            raise ApiError(
+                "label_config is required", [{"field": "label_config", "message": "required"}]
+            )
         parsed = ParsedConfig.from_dict(services.label_config_parse(config))
         return Response(
             {
@@ -132,15 +139,22 @@ class ProjectValidateApi(APIView):
 
 class MemberIn(serializers.Serializer):
     user = serializers.IntegerField()
-    role = serializers.ChoiceField(choices=ProjectMember.Role.values, default=ProjectMember.Role.ANNOTATOR)
+    role = serializers.ChoiceField(
+        choices=ProjectMember.Role.values, default=ProjectMember.Role.ANNOTATOR
+    )
 
 
 class ProjectMembersApi(APIView):
     def get(self, request, pk):
         project = perms.project_for(request.user, pk, perms.MANAGE)
-        members = ProjectMember.objects.filter(project=project).select_related("user").order_by("id")
+        members = (
+            ProjectMember.objects.filter(project=project).select_related("user").order_by("id")
+        )
         return Response(
-            [{"user": user_dict(m.user), "role": m.role, "created_at": m.created_at} for m in members]
+            [
+                {"user": user_dict(m.user), "role": m.role, "created_at": m.created_at}
+                for m in members
+            ]
         )
 
     def post(self, request, pk):
@@ -180,8 +194,12 @@ class UserListApi(APIView):
     def get(self, request):
         users = get_user_model().objects.order_by("id")
         if not request.user.is_staff:
-            admin_of = ProjectMember.objects.filter(user=request.user, role=perms.ADMIN).values("project")
-            users = users.filter(Q(pk=request.user.pk) | Q(memberships__project__in=admin_of)).distinct()
+            admin_of = ProjectMember.objects.filter(user=request.user, role=perms.ADMIN).values(
+                "project"
+            )
+            users = users.filter(
+                Q(pk=request.user.pk) | Q(memberships__project__in=admin_of)
+            ).distinct()
         return Response([user_dict(user) for user in users])
 
     def post(self, request):

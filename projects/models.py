@@ -26,7 +26,9 @@ class Project(models.Model):
     # The parsed form of label_config (projects.label_config.ParsedConfig.to_dict()),
     # written by the service that writes label_config.
     parsed_config = models.JSONField(default=dict)
-    sampling = models.CharField(max_length=32, choices=Sampling.choices, default=Sampling.SEQUENTIAL)
+    sampling = models.CharField(
+        max_length=32, choices=Sampling.choices, default=Sampling.SEQUENTIAL
+    )
     maximum_annotations = models.PositiveIntegerField(default=1)
     show_predictions_to_annotators = models.BooleanField(default=True)
     show_skip_button = models.BooleanField(default=True)

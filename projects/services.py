@@ -136,8 +136,9 @@ def member_remove(*, project: Project, user) -> int:
     return deleted
 
 
-def user_create(*, email: str, password: str, first_name: str = "", last_name: str = "",
-                is_staff: bool = False):
+def user_create(
+    *, email: str, password: str, first_name: str = "", last_name: str = "", is_staff: bool = False
+):
     User = get_user_model()
     email = email.strip()
     if User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists():

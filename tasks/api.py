@@ -39,8 +39,12 @@ class TaskPatchIn(serializers.Serializer):
 
 class TaskListApi(APIView):
     # Label Studio 0.x's ``order`` values, as Data Manager orderings.
-    ORDERS = {"id": [], "-id": ["-tasks:id"], "completed_at": ["tasks:completed_at"],
-              "-completed_at": ["-tasks:completed_at"]}
+    ORDERS = {
+        "id": [],
+        "-id": ["-tasks:id"],
+        "completed_at": ["tasks:completed_at"],
+        "-completed_at": ["-tasks:completed_at"],
+    }
 
     def get(self, request):
         """Tasks of a project, filtered and ordered by the Data Manager engine.
@@ -57,7 +61,9 @@ class TaskListApi(APIView):
             raise ApiError("project is required", [{"field": "project", "message": "required"}])
         params = request.query_params
         uses_dm = any(params.get(name) not in (None, "") for name in ("query", "view", "tabID"))
-        project = perms.project_for(request.user, project_id, perms.DATA_MANAGER if uses_dm else perms.VIEW)
+        project = perms.project_for(
+            request.user, project_id, perms.DATA_MANAGER if uses_dm else perms.VIEW
+        )
         order = params.get("order") or "id"
         if order not in self.ORDERS:
             raise ApiError(
@@ -68,7 +74,12 @@ class TaskListApi(APIView):
         if not query.ordering and self.ORDERS[order]:
             query.ordering = dm.parse_query({"ordering": self.ORDERS[order]}).ordering
         if params.get("only_annotated") in ("true", "1", "True"):
-            only = {"filter": "filter:tasks:total_annotations", "operator": "greater", "value": 0, "type": "Number"}
+            only = {
+                "filter": "filter:tasks:total_annotations",
+                "operator": "greater",
+                "value": 0,
+                "type": "Number",
+            }
             extra = dm.parse_query({"filters": {"items": [only]}}).items
             if query.conjunction == "or" and query.items:
                 raise ApiError("only_annotated cannot be combined with an 'or' query")
@@ -76,9 +87,14 @@ class TaskListApi(APIView):
         page, size = page_params(request)
         after = params.get("after")
         full = params.get("fields") == "all"
-        decorate = (lambda qs: selectors.with_nested(qs, user=request.user, project=project)) if full else None
-        rows, cursor = dm.tasks_page(project=project, query=query, after=after, page=page, size=size,
-                                     decorate=decorate)
+        decorate = (
+            (lambda qs: selectors.with_nested(qs, user=request.user, project=project))
+            if full
+            else None
+        )
+        rows, cursor = dm.tasks_page(
+            project=project, query=query, after=after, page=page, size=size, decorate=decorate
+        )
         if after is None and page > 1 and not rows:
             raise NotFound("Invalid page.")
         annotators = None if full else dm.annotators_of([t.pk for t in rows])
@@ -87,7 +103,8 @@ class TaskListApi(APIView):
             item = nested_task_dict(task) if full else task_dict(task)
             users = (
                 sorted({a.completed_by_id for a in task.annotations.all() if a.completed_by_id})
-                if full else annotators.get(task.pk, [])
+                if full
+                else annotators.get(task.pk, [])
             )
             item.update(dm_api.row_extras(task, users))
             tasks.append(item)
@@ -105,13 +122,17 @@ class TaskListApi(APIView):
         task = services.task_create(
             project=project, data=data.validated_data["data"], meta=data.validated_data.get("meta")
         )
-        return Response(task_dict(task, annotations=[], predictions=[]), status=status.HTTP_201_CREATED)
+        return Response(
+            task_dict(task, annotations=[], predictions=[]), status=status.HTTP_201_CREATED
+        )
 
 
 class TaskDetailApi(APIView):
     def get(self, request, pk):
         task = task_for(request.user, pk)
-        queryset = selectors.with_nested(Task.objects.filter(pk=task.pk), user=request.user, project=task.project)
+        queryset = selectors.with_nested(
+            Task.objects.filter(pk=task.pk), user=request.user, project=task.project
+        )
         return Response(nested_task_dict(queryset.get()))
 
     def patch(self, request, pk):

@@ -91,7 +91,9 @@ class ViewListApi(APIView):
         project = project_param(request, perms.MANAGE)
         data = ViewIn(data=request.data)
         data.is_valid(raise_exception=True)
-        view = saved_views.view_create(project=project, user=request.user, data=data.validated_data["data"])
+        view = saved_views.view_create(
+            project=project, user=request.user, data=data.validated_data["data"]
+        )
         return Response(saved_views.view_dict(view), status=status.HTTP_201_CREATED)
 
 
@@ -135,7 +137,9 @@ class ActionsApi(APIView):
     def get(self, request):
         project = project_param(request)
         entries = sorted(dm_actions.ACTIONS.values(), key=lambda a: a.order)
-        return Response([a.describe() for a in entries if perms.can(request.user, project, a.permission)])
+        return Response(
+            [a.describe() for a in entries if perms.can(request.user, project, a.permission)]
+        )
 
     def post(self, request):
         project = project_param(request)
@@ -143,7 +147,9 @@ class ActionsApi(APIView):
         if not action_id:
             raise ApiError("id is required", [{"field": "id", "message": "the action to run"}])
         if action_id not in dm_actions.ACTIONS:
-            raise ApiError(f"unknown action {action_id[:60]!r}", [{"field": "id", "message": "unknown action"}])
+            raise ApiError(
+                f"unknown action {action_id[:60]!r}", [{"field": "id", "message": "unknown action"}]
+            )
         perms.check(request.user, project, dm_actions.ACTIONS[action_id].permission)
         body = request.data if isinstance(request.data, dict) else {}
         query = request_query(request, project, body)
@@ -154,8 +160,11 @@ class ActionsApi(APIView):
             )
         with bounded(query.has_regex, seconds=30):
             result = dm_actions.action_run(
-                project=project, action_id=action_id, user=request.user,
-                queryset=dm.task_queryset(project=project, query=query), params=body,
+                project=project,
+                action_id=action_id,
+                user=request.user,
+                queryset=dm.task_queryset(project=project, query=query),
+                params=body,
             )
         return Response(result)
 
@@ -165,8 +174,11 @@ class ColumnsApi(APIView):
 
     def get(self, request):
         project = project_param(request)
-        out = [{"id": c.id, "title": c.title, "type": c.type, "target": "tasks"}
-               for c in cols.COLUMNS.values() if c.id != "inner_id"]
+        out = [
+            {"id": c.id, "title": c.title, "type": c.type, "target": "tasks"}
+            for c in cols.COLUMNS.values()
+            if c.id != "inner_id"
+        ]
         try:
             parsed = ParsedConfig.from_dict(project.parsed_config or {})
             objects = {o["value"]: o["type"] for o in parsed.objects.values() if o.get("value")}
@@ -174,8 +186,15 @@ class ColumnsApi(APIView):
         except (ValueError, KeyError):
             objects, keys = {}, []
         for key in keys:
-            out.append({"id": f"data.{key}", "title": key, "type": objects.get(key, "String"),
-                        "target": "tasks", "parent": "data"})
+            out.append(
+                {
+                    "id": f"data.{key}",
+                    "title": key,
+                    "type": objects.get(key, "String"),
+                    "target": "tasks",
+                    "parent": "data",
+                }
+            )
         return Response({"columns": out})
 
 
@@ -201,7 +220,9 @@ class VerifyNextApi(APIView):
         project = perms.project_for(request.user, pk, perms.REVIEW)
         exclude = request.query_params.get("exclude")
         annotation = verify.verify_next(
-            project=project, user=request.user, exclude=int(exclude) if str(exclude or "").isdigit() else None
+            project=project,
+            user=request.user,
+            exclude=int(exclude) if str(exclude or "").isdigit() else None,
         )
         if annotation is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
@@ -239,7 +260,9 @@ class GroundTruthSampleApi(APIView):
         data = GroundTruthSampleIn(data=request.data)
         data.is_valid(raise_exception=True)
         result = ground_truth_sample(
-            project=project, filters=data.validated_data.get("filters"), fraction=data.validated_data["fraction"]
+            project=project,
+            filters=data.validated_data.get("filters"),
+            fraction=data.validated_data["fraction"],
         )
         return Response(result)
 
@@ -257,7 +280,9 @@ class GroundTruthPreviewApi(APIView):
         project = perms.project_for(request.user, pk, perms.MANAGE)
         data = GroundTruthPreviewIn(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(ground_truth_preview(project=project, filters=data.validated_data.get("filters")))
+        return Response(
+            ground_truth_preview(project=project, filters=data.validated_data.get("filters"))
+        )
 
 
 class GroundTruthResetApi(APIView):
@@ -266,4 +291,3 @@ class GroundTruthResetApi(APIView):
 
         project = perms.project_for(request.user, pk, perms.MANAGE)
         return Response(ground_truth_reset(project=project))
-

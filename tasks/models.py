@@ -34,7 +34,8 @@ class Task(models.Model):
             models.Index(fields=["project", "is_labeled", "id"], name="task_project_labeled"),
             # prediction-score-min/max walk this forwards or backwards (tasks.sampling).
             models.Index(
-                fields=["project", "is_labeled", "prediction_score", "id"], name="task_project_score"
+                fields=["project", "is_labeled", "prediction_score", "id"],
+                name="task_project_score",
             ),
             # Tasks whose score may not be computed yet (bulk writers that skip it): the
             # score samplers fill these in (tasks.sampling.prediction_scores_ensure).
@@ -71,7 +72,9 @@ class View(models.Model):
     holds ``{"title", "filters", "ordering", "hiddenColumns", ...}``. Filters and ordering
     are checked against the Data Manager's allow-list when saved and again when used."""
 
-    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="dm_views")
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="dm_views"
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -7,7 +7,6 @@ instances; the ``*_dict`` functions apply the same shape to model instances. The
 Callers prefetch what they nest.
 """
 
-
 from urllib.parse import quote
 
 
@@ -40,15 +39,40 @@ def _columns(instance, columns: tuple[str, ...]) -> dict:
 
 REVIEW_COLUMNS = ("id", "annotation_id", "reviewer_id", "accepted", "created_at", "updated_at")
 ANNOTATION_COLUMNS = (
-    "id", "task_id", "project_id", "completed_by_id", "result", "was_cancelled", "ground_truth",
-    "lead_time", "parent_prediction_id", "parent_annotation_id", "created_at", "updated_at",
+    "id",
+    "task_id",
+    "project_id",
+    "completed_by_id",
+    "result",
+    "was_cancelled",
+    "ground_truth",
+    "lead_time",
+    "parent_prediction_id",
+    "parent_annotation_id",
+    "created_at",
+    "updated_at",
 )
 PREDICTION_COLUMNS = (
-    "id", "task_id", "project_id", "model_version", "score", "result", "created_at", "updated_at",
+    "id",
+    "task_id",
+    "project_id",
+    "model_version",
+    "score",
+    "result",
+    "created_at",
+    "updated_at",
 )
 TASK_COLUMNS = (
-    "id", "project_id", "data", "meta", "is_labeled", "total_annotations",
-    "cancelled_annotations", "total_predictions", "created_at", "updated_at",
+    "id",
+    "project_id",
+    "data",
+    "meta",
+    "is_labeled",
+    "total_annotations",
+    "cancelled_annotations",
+    "total_predictions",
+    "created_at",
+    "updated_at",
 )
 
 
@@ -96,8 +120,9 @@ def prediction_row(row: dict) -> dict:
     }
 
 
-def task_row(row: dict, *, annotations: list[dict] | None = None,
-             predictions: list[dict] | None = None) -> dict:
+def task_row(
+    row: dict, *, annotations: list[dict] | None = None, predictions: list[dict] | None = None
+) -> dict:
     body = {
         "id": row["id"],
         "project": row["project_id"],
@@ -139,7 +164,8 @@ def task_dict(task, *, annotations=None, predictions=None) -> dict:
     return task_row(
         row,
         annotations=(
-            None if annotations is None
+            None
+            if annotations is None
             else [annotation_dict(item, with_reviews=True) for item in annotations]
         ),
         predictions=None if predictions is None else [prediction_dict(p) for p in predictions],

@@ -142,7 +142,9 @@ def prediction_scores_refresh(
         where.append(f"{task_table}.id IN ({', '.join(['%s'] * len(task_ids))})")
         params.extend(task_ids)
     if missing_only:
-        where.append(f"{task_table}.prediction_score IS NULL AND {task_table}.total_predictions > 0")
+        where.append(
+            f"{task_table}.prediction_score IS NULL AND {task_table}.total_predictions > 0"
+        )
     mean = f"(SELECT AVG(p.score) FROM {prediction_table} p WHERE p.task_id = {task_table}.id)"
     sql = (
         f"UPDATE {task_table} SET prediction_score = {mean} "

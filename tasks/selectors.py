@@ -28,5 +28,8 @@ def with_nested(queryset: QuerySet, *, user, project) -> QuerySet:
         annotations = annotations.filter(completed_by=user)
     return queryset.prefetch_related(
         Prefetch("annotations", queryset=annotations),
-        Prefetch("predictions", queryset=apps.get_model("annotations", "Prediction").objects.order_by("id")),
+        Prefetch(
+            "predictions",
+            queryset=apps.get_model("annotations", "Prediction").objects.order_by("id"),
+        ),
     )

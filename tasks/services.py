@@ -19,7 +19,10 @@ def task_data_check(*, project: Project, data, meta=None) -> None:
         for key in ParsedConfig.from_dict(project.parsed_config).data_keys:
             if key not in data:
                 errors.append(
-                    {"field": f"data.{key}", "message": f'the labeling config needs data key "{key}"'}
+                    {
+                        "field": f"data.{key}",
+                        "message": f'the labeling config needs data key "{key}"',
+                    }
                 )
     if meta is not None and not isinstance(meta, dict):
         errors.append({"field": "meta", "message": "meta must be a JSON object"})
@@ -37,9 +40,7 @@ def task_create(*, project: Project, data: dict, meta: dict | None = None) -> Ta
 
 @transaction.atomic
 def task_update(*, task: Task, data: dict | None = None, meta: dict | None = None) -> Task:
-    task_data_check(
-        project=task.project, data=task.data if data is None else data, meta=meta
-    )
+    task_data_check(project=task.project, data=task.data if data is None else data, meta=meta)
     if data is not None:
         task.data = data
     if meta is not None:

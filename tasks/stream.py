@@ -58,7 +58,9 @@ def eligible_tasks(*, project: Project, user, now) -> QuerySet:
     index per candidate looked at.
     """
     Annotation = apps.get_model("annotations", "Annotation")
-    done_by_user = Annotation.objects.filter(task=OuterRef("pk"), completed_by=user).values("pk")[:1]
+    done_by_user = Annotation.objects.filter(task=OuterRef("pk"), completed_by=user).values("pk")[
+        :1
+    ]
     return (
         Task.objects.filter(project=project, is_labeled=False)
         .alias(
@@ -158,8 +160,6 @@ def stream_task_dict(*, task: Task, project: Project) -> dict:
     if project.show_predictions_to_annotators:
         Prediction = apps.get_model("annotations", "Prediction")
         predictions = list(
-            Prediction.objects.filter(task=task).order_by(
-                F("score").desc(nulls_last=True), "-id"
-            )
+            Prediction.objects.filter(task=task).order_by(F("score").desc(nulls_last=True), "-id")
         )
     return task_dict(task, annotations=[], predictions=predictions)

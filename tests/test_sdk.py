@@ -29,7 +29,12 @@ def test_sdk_flow(sdk, owner):
         id=project.id,
         request=[
             {"data": {"text": "I love it"}},
-            {"data": {"text": "I hate it"}, "predictions": [{"model_version": "m0", "score": 0.8, "result": choice("Negative")}]},
+            {
+                "data": {"text": "I hate it"},
+                "predictions": [
+                    {"model_version": "m0", "score": 0.8, "result": choice("Negative")}
+                ],
+            },
             {"text": "plain"},
         ],
         return_task_ids=True,
@@ -41,7 +46,11 @@ def test_sdk_flow(sdk, owner):
     assert [t.id for t in tasks] == task_ids  # pages of 2, stopped by the 404 past the end
     full = list(sdk.tasks.list(project=project.id, fields="all"))
     prediction_item = full[1].predictions[0]
-    version = prediction_item["model_version"] if isinstance(prediction_item, dict) else prediction_item.model_version
+    version = (
+        prediction_item["model_version"]
+        if isinstance(prediction_item, dict)
+        else prediction_item.model_version
+    )
     assert version == "m0"
 
     annotation = sdk.annotations.create(id=task_ids[0], result=choice("Positive"), lead_time=1.5)
@@ -49,7 +58,9 @@ def test_sdk_flow(sdk, owner):
     listed = sdk.annotations.list(id=task_ids[0])
     assert [a.id for a in listed] == [annotation.id]
 
-    prediction = sdk.predictions.create(task=task_ids[2], result=choice("Neutral"), score=0.3, model_version="m1")
+    prediction = sdk.predictions.create(
+        task=task_ids[2], result=choice("Neutral"), score=0.3, model_version="m1"
+    )
     assert prediction.id and prediction.score == 0.3
 
     task = sdk.tasks.get(id=task_ids[0])
@@ -59,9 +70,13 @@ def test_sdk_flow(sdk, owner):
     rows = orjson.loads(exported)
     assert [r["id"] for r in rows] == [task_ids[0]]  # annotated tasks only, as in Label Studio
     assert rows[0]["annotations"][0]["result"] == choice("Positive")
-    everything = orjson.loads(b"".join(
-        sdk.projects.exports.download_sync(id=project.id, export_type="JSON", download_all_tasks=True)
-    ))
+    everything = orjson.loads(
+        b"".join(
+            sdk.projects.exports.download_sync(
+                id=project.id, export_type="JSON", download_all_tasks=True
+            )
+        )
+    )
     assert len(everything) == 3
 
     sdk.projects.delete(id=project.id)

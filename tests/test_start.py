@@ -26,11 +26,20 @@ def server(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(LABELHUB_USER_TOKEN=TOKEN)
     command = [
-        str(Path(sys.executable).parent / "labelhub"), "start", "--port", str(port),
-        "--data-dir", str(tmp_path / "data"), "--username", "boss@example.com",
-        "--password", "a-long-password",
+        str(Path(sys.executable).parent / "labelhub"),
+        "start",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--username",
+        "boss@example.com",
+        "--password",
+        "a-long-password",
     ]
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -50,11 +59,28 @@ def test_start_serves_the_api_on_sqlite_with_a_worker(server):
     base, proc, data_dir = server
     headers = {"Authorization": f"Token {TOKEN}"}
     assert requests.get(f"{base}/api/version/").status_code == 401
-    assert requests.get(f"{base}/api/current-user/whoami", headers=headers).json()["email"] == "boss@example.com"
+    assert (
+        requests.get(f"{base}/api/current-user/whoami", headers=headers).json()["email"]
+        == "boss@example.com"
+    )
     assert (data_dir / "labelhub.sqlite3").exists() and (data_dir / "secret_key").exists()
-    assert (data_dir / "labelhub.sqlite3-wal").exists()  # WAL mode: readers and the worker don't block
+    assert (
+        data_dir / "labelhub.sqlite3-wal"
+    ).exists()  # WAL mode: readers and the worker don't block
     login = requests.Session()
     page = login.get(f"{base}/user/login/")
-    assert page.status_code == 200 and 'name="email"' in page.text and 'name="password"' in page.text
-    assert "gunicorn" in subprocess.run(["ps", "-o", "args=", "--ppid", str(proc.pid)], capture_output=True, text=True).stdout
-    assert "celery" in subprocess.run(["ps", "-o", "args=", "--ppid", str(proc.pid)], capture_output=True, text=True).stdout
+    assert (
+        page.status_code == 200 and 'name="email"' in page.text and 'name="password"' in page.text
+    )
+    assert (
+        "gunicorn"
+        in subprocess.run(
+            ["ps", "-o", "args=", "--ppid", str(proc.pid)], capture_output=True, text=True
+        ).stdout
+    )
+    assert (
+        "celery"
+        in subprocess.run(
+            ["ps", "-o", "args=", "--ppid", str(proc.pid)], capture_output=True, text=True
+        ).stdout
+    )

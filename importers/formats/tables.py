@@ -80,7 +80,8 @@ def read_table(
             continue
         if len(row) > width:
             raise file_error(
-                filename, f"the row has more cells ({len(row)}) than the header ({width})",
+                filename,
+                f"the row has more cells ({len(row)}) than the header ({width})",
                 reader.line_num,
             )
         if len(row) < width:

@@ -37,8 +37,12 @@ class Action:
     def describe(self) -> dict:
         """The entry of ``GET /api/dm/actions/``, in Label Studio's shape."""
         return {
-            "id": self.id, "title": self.title, "order": self.order,
-            "permission": self.permission, "experimental": False, "dialog": self.dialog,
+            "id": self.id,
+            "title": self.title,
+            "order": self.order,
+            "permission": self.permission,
+            "experimental": False,
+            "dialog": self.dialog,
         }
 
 
@@ -61,32 +65,46 @@ def _ids(queryset: QuerySet) -> list[int]:
 
 def _batches(ids: list[int]):
     for start in range(0, len(ids), BATCH):
-        yield ids[start:start + BATCH]
+        yield ids[start : start + BATCH]
 
 
 def _result(n: int, detail: str) -> dict:
     return {"processed_items": n, "detail": detail}
 
 
-@action("delete_tasks", "Delete tasks", order=100,
-        dialog="You are going to delete the selected tasks. Please confirm your action.")
+@action(
+    "delete_tasks",
+    "Delete tasks",
+    order=100,
+    dialog="You are going to delete the selected tasks. Please confirm your action.",
+)
 def delete_tasks(project, queryset: QuerySet, **params) -> dict:
     """Delete tasks with their annotations, predictions and reviews, a batch at a time."""
     deleted = 0
     for batch in _batches(_ids(queryset)):
-        deleted += Task.objects.filter(project=project, pk__in=batch).delete()[1].get("tasks.Task", 0)
+        deleted += (
+            Task.objects.filter(project=project, pk__in=batch).delete()[1].get("tasks.Task", 0)
+        )
     project_counters_refresh(project_id=project.pk)
     return _result(deleted, f"Deleted {deleted} tasks")
 
 
-@action("delete_tasks_annotations", "Delete annotations", order=101,
-        dialog="You are going to delete all annotations from the selected tasks.")
+@action(
+    "delete_tasks_annotations",
+    "Delete annotations",
+    order=101,
+    dialog="You are going to delete all annotations from the selected tasks.",
+)
 def delete_tasks_annotations(project, queryset: QuerySet, **params) -> dict:
     return _delete_from_tasks(project, queryset, "Annotation", "annotations")
 
 
-@action("delete_tasks_predictions", "Delete predictions", order=102,
-        dialog="You are going to delete all predictions from the selected tasks.")
+@action(
+    "delete_tasks_predictions",
+    "Delete predictions",
+    order=102,
+    dialog="You are going to delete all predictions from the selected tasks.",
+)
 def delete_tasks_predictions(project, queryset: QuerySet, **params) -> dict:
     return _delete_from_tasks(project, queryset, "Prediction", "predictions")
 
@@ -102,10 +120,15 @@ def _delete_from_tasks(project, queryset: QuerySet, model_name: str, noun: str) 
     return _result(deleted, f"Deleted {deleted} {noun}")
 
 
-@action("predictions_to_annotations", "Create annotations from predictions", order=90,
-        dialog="Each selected task gets an annotation by you copied from its latest prediction.")
-def predictions_to_annotations(project, queryset: QuerySet, *, user=None, model_version: str | None = None,
-                               **params) -> dict:
+@action(
+    "predictions_to_annotations",
+    "Create annotations from predictions",
+    order=90,
+    dialog="Each selected task gets an annotation by you copied from its latest prediction.",
+)
+def predictions_to_annotations(
+    project, queryset: QuerySet, *, user=None, model_version: str | None = None, **params
+) -> dict:
     """Copy each task's latest prediction (of ``model_version`` when given) into an
     annotation by ``user``, with ``parent_prediction`` set. A task that already has this
     user's copy of that prediction is left alone, so running it twice adds nothing."""
@@ -124,13 +147,19 @@ def predictions_to_annotations(project, queryset: QuerySet, *, user=None, model_
             .values_list("prediction_id", flat=True)
         )
         done = set(
-            Annotation.objects.filter(task_id__in=batch, completed_by=user, parent_prediction__isnull=False)
-            .values_list("parent_prediction_id", flat=True)
+            Annotation.objects.filter(
+                task_id__in=batch, completed_by=user, parent_prediction__isnull=False
+            ).values_list("parent_prediction_id", flat=True)
         )
         rows = [
             Annotation(
-                task_id=p.task_id, project=project, completed_by=user, result=p.result,
-                parent_prediction=p, created_at=now, updated_at=now,
+                task_id=p.task_id,
+                project=project,
+                completed_by=user,
+                result=p.result,
+                parent_prediction=p,
+                created_at=now,
+                updated_at=now,
             )
             for p in Prediction.objects.filter(pk__in=[i for i in latest if i not in done])
         ]
@@ -140,8 +169,12 @@ def predictions_to_annotations(project, queryset: QuerySet, *, user=None, model_
     return _result(created, f"Created {created} annotations from predictions")
 
 
-@action("mark_ground_truth", "Mark ground truth", order=110,
-        dialog="The latest completion of each selected task without ground truth becomes ground truth.")
+@action(
+    "mark_ground_truth",
+    "Mark ground truth",
+    order=110,
+    dialog="The latest completion of each selected task without ground truth becomes ground truth.",
+)
 def mark_ground_truth(project, queryset: QuerySet, **params) -> dict:
     """Each selected task that has no ground truth yet gets its latest completion marked."""
     Annotation = model("Annotation")
@@ -173,8 +206,12 @@ def unmark_ground_truth(project, queryset: QuerySet, **params) -> dict:
     return _result(unmarked, f"Unmarked {unmarked} ground truth completions")
 
 
-@action("remove_duplicates", "Remove duplicated tasks", order=120,
-        dialog="Tasks with identical data are merged into the first one; their annotations move there.")
+@action(
+    "remove_duplicates",
+    "Remove duplicated tasks",
+    order=120,
+    dialog="Tasks with identical data are merged into the first one; their annotations move there.",
+)
 def remove_duplicates(project, queryset: QuerySet, **params) -> dict:
     """Among the selected tasks, those with identical ``data`` are merged into the one with
     the lowest id: the others' annotations move to it, then the others are deleted (with
@@ -182,7 +219,10 @@ def remove_duplicates(project, queryset: QuerySet, **params) -> dict:
     duplicated groups."""
     Annotation = model("Annotation")
     groups = (
-        queryset.order_by().values("data").annotate(n=Count("id"), keep=Min("id")).filter(n__gt=1)
+        queryset.order_by()
+        .values("data")
+        .annotate(n=Count("id"), keep=Min("id"))
+        .filter(n__gt=1)
         .values_list("keep", flat=True)
     )
     kept: list[int] = []
@@ -201,7 +241,9 @@ def remove_duplicates(project, queryset: QuerySet, **params) -> dict:
     return _result(len(removed), f"Removed {len(removed)} duplicated tasks")
 
 
-def action_run(*, project, action_id: str, queryset: QuerySet, user, params: dict | None = None) -> dict:
+def action_run(
+    *, project, action_id: str, queryset: QuerySet, user, params: dict | None = None
+) -> dict:
     """Run one registered action in one transaction."""
     entry = ACTIONS.get(action_id)
     if entry is None:
@@ -210,6 +252,8 @@ def action_run(*, project, action_id: str, queryset: QuerySet, user, params: dic
             [{"field": "id", "message": f"one of {', '.join(sorted(ACTIONS))}"}],
         )
     perms.check(user, project, entry.permission)
-    extra = {k: v for k, v in (params or {}).items() if k in ("model_version",) and isinstance(v, str)}
+    extra = {
+        k: v for k, v in (params or {}).items() if k in ("model_version",) and isinstance(v, str)
+    }
     with transaction.atomic():
         return entry.fn(project, queryset, user=user, **extra)

@@ -62,8 +62,15 @@ from tasks.dm.sql import (
 )
 
 NEGATIVE = frozenset({"not_equal", "not_contains", "not_in", "not_in_list"})
-POSITIVE_OF = {"not_equal": "equal", "not_contains": "contains", "not_in": "in", "not_in_list": "in_list"}
-ALL_LABEL_KEYS = sorted({shape.label_key for shape in tags.RESULT_SHAPES.values() if shape.label_key})
+POSITIVE_OF = {
+    "not_equal": "equal",
+    "not_contains": "contains",
+    "not_in": "in",
+    "not_in_list": "in_list",
+}
+ALL_LABEL_KEYS = sorted(
+    {shape.label_key for shape in tags.RESULT_SHAPES.values() if shape.label_key}
+)
 
 
 def model(name: str):
@@ -87,12 +94,15 @@ class Ctx:
             parsed = ParsedConfig.from_dict(project.parsed_config or {})
         except (ValueError, KeyError):
             parsed = None
-        for control in (parsed.controls.values() if parsed else []):
+        for control in parsed.controls.values() if parsed else []:
             kind = control["type"].lower()
             shape = tags.RESULT_SHAPES.get(kind) or tags.RESULT_SHAPES.get(kind + "labels")
             if shape and shape.label_key:
                 keys.add(shape.label_key)
-            for label in [*control.get("labels", []), *(a.get("value") for a in control.get("labels_attrs", {}).values())]:
+            for label in [
+                *control.get("labels", []),
+                *(a.get("value") for a in control.get("labels_attrs", {}).values()),
+            ]:
                 if label and label not in labels:
                     labels.append(label)
         if parsed is None or any(c.get("dynamic") for c in parsed.controls.values()):
@@ -122,8 +132,27 @@ class Column:
 
 # --------------------------------------------------------------------------- comparing
 
-NUMBER_OPS = ("equal", "not_equal", "less", "greater", "less_or_equal", "greater_or_equal", "in", "not_in", "empty")
-TEXT_OPS = ("equal", "not_equal", "contains", "not_contains", "regex", "in_list", "not_in_list", "empty")
+NUMBER_OPS = (
+    "equal",
+    "not_equal",
+    "less",
+    "greater",
+    "less_or_equal",
+    "greater_or_equal",
+    "in",
+    "not_in",
+    "empty",
+)
+TEXT_OPS = (
+    "equal",
+    "not_equal",
+    "contains",
+    "not_contains",
+    "regex",
+    "in_list",
+    "not_in_list",
+    "empty",
+)
 BOOL_OPS = ("equal", "not_equal")
 LIST_OPS = ("contains", "not_contains", "equal", "not_equal", "in_list", "not_in_list", "empty")
 
@@ -157,7 +186,11 @@ def compare(expr, item: dmq.FilterItem, kind: str) -> Q:
         return Q(In(expr, dmq.as_list(item.value, where, _convert(kind))))
     if op == "in":
         low, high = dmq.as_range(item.value, where, _convert(kind))
-        if kind == "datetime" and isinstance(item.value.get("max"), str) and len(item.value["max"]) == 10:
+        if (
+            kind == "datetime"
+            and isinstance(item.value.get("max"), str)
+            and len(item.value["max"]) == 10
+        ):
             high = dmq.as_datetime(item.value["max"], where, end_of_day=True)
         cond = Q()
         if low is not None:
@@ -165,16 +198,24 @@ def compare(expr, item: dmq.FilterItem, kind: str) -> Q:
         if high is not None:
             cond &= Q(LessThanOrEqual(expr, high))
         return cond
-    lookups = {"less": LessThan, "greater": GreaterThan, "less_or_equal": LessThanOrEqual,
-               "greater_or_equal": GreaterThanOrEqual}
+    lookups = {
+        "less": LessThan,
+        "greater": GreaterThan,
+        "less_or_equal": LessThanOrEqual,
+        "greater_or_equal": GreaterThanOrEqual,
+    }
     if op in lookups:
         if kind == "text":
-            raise _unsupported(item, ("equal", "not_equal", "contains", "not_contains", "regex", "empty"))
+            raise _unsupported(
+                item, ("equal", "not_equal", "contains", "not_contains", "regex", "empty")
+            )
         return Q(lookups[op](expr, _convert(kind)(item.value, where)))
     if op == "equal":
         if kind == "datetime" and isinstance(item.value, str) and len(item.value) == 10:
             day = dmq.as_datetime(item.value, where)
-            return Q(GreaterThanOrEqual(expr, day)) & Q(LessThanOrEqual(expr, day.combine(day.date(), time.max, day.tzinfo)))
+            return Q(GreaterThanOrEqual(expr, day)) & Q(
+                LessThanOrEqual(expr, day.combine(day.date(), time.max, day.tzinfo))
+            )
         return Q(Exact(expr, _convert(kind)(item.value, where)))
     if kind == "text" and op == "contains":
         return Q(IContains(expr, dmq.as_string(item.value, where)))
@@ -226,7 +267,10 @@ def completed_at(ctx: Ctx):
     Annotation = model("Annotation")
     return Subquery(
         Annotation.objects.filter(task=OuterRef("pk"), was_cancelled=False)
-        .order_by().values("task").annotate(m=Max("created_at")).values("m")
+        .order_by()
+        .values("task")
+        .annotate(m=Max("created_at"))
+        .values("m")
     )
 
 
@@ -240,7 +284,10 @@ def avg_lead_time(ctx: Ctx):
     Annotation = model("Annotation")
     return Subquery(
         Annotation.objects.filter(task=OuterRef("pk"), was_cancelled=False)
-        .order_by().values("task").annotate(a=Avg("lead_time")).values("a")
+        .order_by()
+        .values("task")
+        .annotate(a=Avg("lead_time"))
+        .values("a")
     )
 
 
@@ -266,7 +313,10 @@ def first_annotator(ctx: Ctx):
     Annotation = model("Annotation")
     return Subquery(
         Annotation.objects.filter(task=OuterRef("pk"))
-        .order_by().values("task").annotate(m=Min("completed_by_id")).values("m")
+        .order_by()
+        .values("task")
+        .annotate(m=Min("completed_by_id"))
+        .values("m")
     )
 
 
@@ -288,11 +338,18 @@ def review_count_builder(accepted: bool, *, through_task: bool) -> Builder:
         op, value = item.operator, item.value
         some = any_review(accepted, through_task=through_task)
         scope = "task" if through_task else "annotation"
-        if op in ("greater", "not_equal") and _is(value, 0) or op == "greater_or_equal" and _is(value, 1):
+        if (
+            op in ("greater", "not_equal")
+            and _is(value, 0)
+            or op == "greater_or_equal"
+            and _is(value, 1)
+        ):
             return Cond(scope, Q(some))
         if op == "equal" and _is(value, 0) or op == "less" and _is(value, 1):
             return Cond(scope, ~Q(some))
-        return Cond(scope, compare(reviews_count(accepted, through_task=through_task), item, "number"))
+        return Cond(
+            scope, compare(reviews_count(accepted, through_task=through_task), item, "number")
+        )
 
     return build
 
@@ -440,7 +497,11 @@ def json_key_builder(column: str) -> Callable[[str], Builder]:
                     raise _unsupported(item, NUMBER_OPS)
                 return Cond("task", _text_dates(text, item))
             if op in ("equal", "not_equal", "in_list", "not_in_list"):
-                values = dmq.as_list(item.value, where, dmq.as_string) if "list" in op else [dmq.as_string(item.value, where)]
+                values = (
+                    dmq.as_list(item.value, where, dmq.as_string)
+                    if "list" in op
+                    else [dmq.as_string(item.value, where)]
+                )
                 candidates: list = []
                 for value in values:
                     candidates.append(value)
@@ -464,7 +525,9 @@ def _text_dates(text, item: dmq.FilterItem) -> Q:
     where = f"{item.where}.value"
 
     def iso(value, w):
-        return dmq.as_datetime(value, w).isoformat().replace("+00:00", "")[: max(10, len(str(value)))]
+        return (
+            dmq.as_datetime(value, w).isoformat().replace("+00:00", "")[: max(10, len(str(value)))]
+        )
 
     converted = dmq.FilterItem(item.column, item.operator, "string", item.value, item.index)
     if item.operator in ("in", "not_in"):
@@ -478,8 +541,12 @@ def _text_dates(text, item: dmq.FilterItem) -> Q:
     if item.operator == "empty":
         return compare(text, converted, "text")
     value = iso(item.value, where)
-    lookups = {"less": LessThan, "greater": GreaterThan, "less_or_equal": LessThanOrEqual,
-               "greater_or_equal": GreaterThanOrEqual}
+    lookups = {
+        "less": LessThan,
+        "greater": GreaterThan,
+        "less_or_equal": LessThanOrEqual,
+        "greater_or_equal": GreaterThanOrEqual,
+    }
     if item.operator in lookups:
         return Q(lookups[item.operator](text, value))
     # "equal" on a date means any time that day: the prefix range [value, value + max char]
@@ -499,66 +566,133 @@ def _add(column: Column) -> None:
 
 _add(Column("id", "ID", "Number", field_builder("id", "number"), order=lambda ctx: F("id")))
 _add(Column("inner_id", "ID", "Number", field_builder("id", "number"), order=lambda ctx: F("id")))
-_add(Column(
-    "completed_at", "Completed", "Datetime",
-    lambda item, ctx: (
-        Cond("task", Q(total_annotations=0) if dmq.as_bool(item.value, item.where) else Q(total_annotations__gt=0))
-        if item.operator == "empty"
-        else Cond("task", compare(completed_at(ctx), item, "datetime"))
-    ),
-    annotation=lambda item, ctx: Cond("annotation", compare(F("created_at"), item, "datetime")),
-    order=completed_at,
-))
-for _name, _title in (("total_annotations", "Annotations"), ("cancelled_annotations", "Cancelled"),
-                      ("total_predictions", "Predictions")):
-    _add(Column(_name, _title, "Number", field_builder(_name, "number"), order=lambda ctx, n=_name: F(n)))
-_add(Column(
-    "annotators", "Annotated by", "List", annotators_builder(),
-    annotation=annotators_at_annotation, order=first_annotator,
-))
-_add(Column(
-    "annotations_results", "Annotation results", "String", results_builder("annotation"),
-    annotation=results_builder("annotation", own=True),
-))
-_add(Column(
-    "predictions_score", "Prediction score", "Number",
-    lambda item, ctx: Cond("task", compare(predictions_score(ctx), item, "number")),
-    order=predictions_score,
-))
+_add(
+    Column(
+        "completed_at",
+        "Completed",
+        "Datetime",
+        lambda item, ctx: (
+            Cond(
+                "task",
+                Q(total_annotations=0)
+                if dmq.as_bool(item.value, item.where)
+                else Q(total_annotations__gt=0),
+            )
+            if item.operator == "empty"
+            else Cond("task", compare(completed_at(ctx), item, "datetime"))
+        ),
+        annotation=lambda item, ctx: Cond("annotation", compare(F("created_at"), item, "datetime")),
+        order=completed_at,
+    )
+)
+for _name, _title in (
+    ("total_annotations", "Annotations"),
+    ("cancelled_annotations", "Cancelled"),
+    ("total_predictions", "Predictions"),
+):
+    _add(
+        Column(
+            _name, _title, "Number", field_builder(_name, "number"), order=lambda ctx, n=_name: F(n)
+        )
+    )
+_add(
+    Column(
+        "annotators",
+        "Annotated by",
+        "List",
+        annotators_builder(),
+        annotation=annotators_at_annotation,
+        order=first_annotator,
+    )
+)
+_add(
+    Column(
+        "annotations_results",
+        "Annotation results",
+        "String",
+        results_builder("annotation"),
+        annotation=results_builder("annotation", own=True),
+    )
+)
+_add(
+    Column(
+        "predictions_score",
+        "Prediction score",
+        "Number",
+        lambda item, ctx: Cond("task", compare(predictions_score(ctx), item, "number")),
+        order=predictions_score,
+    )
+)
 _add(Column("predictions_model_versions", "Model versions", "List", model_versions_builder))
 _add(Column("predictions_results", "Prediction results", "String", results_builder("prediction")))
-_add(Column(
-    "ground_truth", "Ground truth", "Boolean",
-    boolean_builder("annotation", lambda ctx: Q(ground_truth=True)),
-    annotation=annotation_boolean(lambda ctx: Q(ground_truth=True)),
-    order=has_ground_truth,
-))
-_add(Column(
-    "reviewed", "Reviewed", "Boolean",
-    boolean_builder("task", lambda ctx: Q(any_review(None))),
-    annotation=annotation_boolean(lambda ctx: any_review(None, through_task=False)),
-    order=lambda ctx: any_review(None),
-))
-_add(Column(
-    "reviews_accepted", "Accepted", "Number",
-    review_count_builder(True, through_task=True),
-    annotation=review_count_builder(True, through_task=False),
-    order=lambda ctx: reviews_count(True),
-))
-_add(Column(
-    "reviews_rejected", "Rejected", "Number",
-    review_count_builder(False, through_task=True),
-    annotation=review_count_builder(False, through_task=False),
-    order=lambda ctx: reviews_count(False),
-))
-_add(Column(
-    "avg_lead_time", "Lead time", "Number",
-    lambda item, ctx: Cond("task", compare(avg_lead_time(ctx), item, "number")),
-    annotation=lambda item, ctx: Cond("annotation", compare(F("lead_time"), item, "number")),
-    order=avg_lead_time,
-))
-_add(Column("created_at", "Created", "Datetime", field_builder("created_at", "datetime"), order=lambda ctx: F("created_at")))
-_add(Column("updated_at", "Updated", "Datetime", field_builder("updated_at", "datetime"), order=lambda ctx: F("updated_at")))
+_add(
+    Column(
+        "ground_truth",
+        "Ground truth",
+        "Boolean",
+        boolean_builder("annotation", lambda ctx: Q(ground_truth=True)),
+        annotation=annotation_boolean(lambda ctx: Q(ground_truth=True)),
+        order=has_ground_truth,
+    )
+)
+_add(
+    Column(
+        "reviewed",
+        "Reviewed",
+        "Boolean",
+        boolean_builder("task", lambda ctx: Q(any_review(None))),
+        annotation=annotation_boolean(lambda ctx: any_review(None, through_task=False)),
+        order=lambda ctx: any_review(None),
+    )
+)
+_add(
+    Column(
+        "reviews_accepted",
+        "Accepted",
+        "Number",
+        review_count_builder(True, through_task=True),
+        annotation=review_count_builder(True, through_task=False),
+        order=lambda ctx: reviews_count(True),
+    )
+)
+_add(
+    Column(
+        "reviews_rejected",
+        "Rejected",
+        "Number",
+        review_count_builder(False, through_task=True),
+        annotation=review_count_builder(False, through_task=False),
+        order=lambda ctx: reviews_count(False),
+    )
+)
+_add(
+    Column(
+        "avg_lead_time",
+        "Lead time",
+        "Number",
+        lambda item, ctx: Cond("task", compare(avg_lead_time(ctx), item, "number")),
+        annotation=lambda item, ctx: Cond("annotation", compare(F("lead_time"), item, "number")),
+        order=avg_lead_time,
+    )
+)
+_add(
+    Column(
+        "created_at",
+        "Created",
+        "Datetime",
+        field_builder("created_at", "datetime"),
+        order=lambda ctx: F("created_at"),
+    )
+)
+_add(
+    Column(
+        "updated_at",
+        "Updated",
+        "Datetime",
+        field_builder("updated_at", "datetime"),
+        order=lambda ctx: F("updated_at"),
+    )
+)
 
 KNOWN = frozenset(COLUMNS)
 ORDERABLE = frozenset(c.id for c in COLUMNS.values() if c.order is not None)

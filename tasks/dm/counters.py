@@ -21,7 +21,9 @@ BATCH = 2000
 
 
 def _count(queryset):
-    return Coalesce(Subquery(queryset.order_by().values("task").annotate(c=Count("id")).values("c")), Value(0))
+    return Coalesce(
+        Subquery(queryset.order_by().values("task").annotate(c=Count("id")).values("c")), Value(0)
+    )
 
 
 def tasks_counters_recount(*, project, task_ids: list[int]) -> None:
@@ -29,11 +31,15 @@ def tasks_counters_recount(*, project, task_ids: list[int]) -> None:
     prediction score) of ``task_ids``, then the project's counters."""
     Annotation, Prediction = model("Annotation"), model("Prediction")
     for start in range(0, len(task_ids), BATCH):
-        batch = task_ids[start:start + BATCH]
+        batch = task_ids[start : start + BATCH]
         tasks = Task.objects.filter(project=project, pk__in=batch)
         tasks.update(
-            total_annotations=_count(Annotation.objects.filter(task=OuterRef("pk"), was_cancelled=False)),
-            cancelled_annotations=_count(Annotation.objects.filter(task=OuterRef("pk"), was_cancelled=True)),
+            total_annotations=_count(
+                Annotation.objects.filter(task=OuterRef("pk"), was_cancelled=False)
+            ),
+            cancelled_annotations=_count(
+                Annotation.objects.filter(task=OuterRef("pk"), was_cancelled=True)
+            ),
             total_predictions=_count(Prediction.objects.filter(task=OuterRef("pk"))),
         )
         tasks.update(

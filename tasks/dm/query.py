@@ -40,16 +40,38 @@ MAX_SELECTED = 100_000
 CONJUNCTIONS = ("and", "or")
 OPERATORS = frozenset(
     {
-        "equal", "not_equal", "contains", "not_contains", "regex",
-        "less", "greater", "less_or_equal", "greater_or_equal",
-        "in", "not_in", "in_list", "not_in_list", "empty",
+        "equal",
+        "not_equal",
+        "contains",
+        "not_contains",
+        "regex",
+        "less",
+        "greater",
+        "less_or_equal",
+        "greater_or_equal",
+        "in",
+        "not_in",
+        "in_list",
+        "not_in_list",
+        "empty",
     }
 )
 # Label Studio's filter types; for data/meta keys they say how to read the value.
 TYPES = frozenset(
     {
-        "number", "datetime", "boolean", "string", "list", "unknown", "image", "audio",
-        "audioplus", "text", "hypertext", "timeseries", "video",
+        "number",
+        "datetime",
+        "boolean",
+        "string",
+        "list",
+        "unknown",
+        "image",
+        "audio",
+        "audioplus",
+        "text",
+        "hypertext",
+        "timeseries",
+        "video",
     }
 )
 
@@ -120,10 +142,10 @@ def column_ref(raw: Any, *, prefix: str, where: str, known: frozenset[str]) -> C
     """Resolve ``filter:tasks:<id>`` / ``tasks:<id>`` against the allow-list."""
     if not isinstance(raw, str) or not raw.startswith(prefix):
         raise QueryError(f"must look like {prefix}<column>", field=where)
-    rest = raw[len(prefix):]
+    rest = raw[len(prefix) :]
     for name in ("data", "meta"):
         if rest.startswith(name + "."):
-            key = rest[len(name) + 1:]
+            key = rest[len(name) + 1 :]
             if not key or len(key) > MAX_KEY or _FORBIDDEN_KEY.search(key):
                 raise QueryError(f"{name} key {key!r} is not allowed", field=where)
             return ColumnRef(name, key)
@@ -180,7 +202,9 @@ def _filter_item(item: Any, index: int, known: frozenset[str]) -> FilterItem:
     where = f"filters.items[{index}]"
     if not isinstance(item, dict):
         raise QueryError("must be an object", field=where)
-    column = column_ref(item.get("filter"), prefix=FILTER_PREFIX, where=f"{where}.filter", known=known)
+    column = column_ref(
+        item.get("filter"), prefix=FILTER_PREFIX, where=f"{where}.filter", known=known
+    )
     operator = item.get("operator")
     if operator not in OPERATORS:
         raise QueryError(f"unknown operator {str(operator)[:40]!r}", field=f"{where}.operator")
@@ -228,8 +252,12 @@ def parse_ordering(ordering: Any, *, orderable: frozenset[str]) -> list[OrderIte
         descending = raw.startswith("-")
         raw = raw[1:] if descending else raw
         if raw.startswith(FILTER_PREFIX):  # tolerate the filter spelling
-            raw = ORDER_PREFIX + raw[len(FILTER_PREFIX):]
-        out.append(OrderItem(column_ref(raw, prefix=ORDER_PREFIX, where=where, known=orderable), descending))
+            raw = ORDER_PREFIX + raw[len(FILTER_PREFIX) :]
+        out.append(
+            OrderItem(
+                column_ref(raw, prefix=ORDER_PREFIX, where=where, known=orderable), descending
+            )
+        )
     return out
 
 
@@ -242,7 +270,9 @@ def parse_selection(selected: Any) -> Selection:
     key = "excluded" if everything else "included"
     ids = selected.get(key, [])
     if not isinstance(ids, list) or len(ids) > MAX_SELECTED:
-        raise QueryError(f"must be a list of at most {MAX_SELECTED} ids", field=f"selectedItems.{key}")
+        raise QueryError(
+            f"must be a list of at most {MAX_SELECTED} ids", field=f"selectedItems.{key}"
+        )
     if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
         raise QueryError("ids must be whole numbers", field=f"selectedItems.{key}")
     return Selection(all=everything, ids=tuple(ids))
@@ -273,7 +303,9 @@ def as_number(value: Any, where: str) -> float | int:
             value = float(value) if any(c in value for c in ".eE") else int(value)
         except ValueError as exc:
             raise QueryError("must be a number", field=where) from exc
-    if not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
+    if not isinstance(value, (int, float)) or (
+        isinstance(value, float) and not math.isfinite(value)
+    ):
         raise QueryError("must be a number", field=where)
     return value
 

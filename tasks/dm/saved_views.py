@@ -24,15 +24,22 @@ def view_data_check(data) -> dict:
     if data in (None, ""):
         return {}
     if not isinstance(data, dict):
-        raise ApiError("data must be a JSON object", [{"field": "data", "message": "not an object"}])
+        raise ApiError(
+            "data must be a JSON object", [{"field": "data", "message": "not an object"}]
+        )
     if len(json.dumps(data)) > MAX_VIEW_BYTES:
-        raise ApiError("data is too large", [{"field": "data", "message": f"over {MAX_VIEW_BYTES} bytes"}])
+        raise ApiError(
+            "data is too large", [{"field": "data", "message": f"over {MAX_VIEW_BYTES} bytes"}]
+        )
     if data.get("filters") not in (None, {}):
         dmq.parse_filters(data["filters"], known=cols.KNOWN)
     dmq.parse_ordering(data.get("ordering"), orderable=cols.ORDERABLE)
     title = data.get("title")
     if title is not None and (not isinstance(title, str) or len(title) > 200):
-        raise ApiError("title must be a string of at most 200 characters", [{"field": "data.title", "message": "bad title"}])
+        raise ApiError(
+            "title must be a string of at most 200 characters",
+            [{"field": "data.title", "message": "bad title"}],
+        )
     return data
 
 
@@ -68,4 +75,10 @@ def view_query(view: View) -> dict:
 
 
 def view_dict(view: View) -> dict:
-    return {"id": view.pk, "project": view.project_id, "user": view.user_id, "order": view.order, "data": view.data}
+    return {
+        "id": view.pk,
+        "project": view.project_id,
+        "user": view.user_id,
+        "order": view.order,
+        "data": view.data,
+    }

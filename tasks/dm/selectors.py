@@ -55,7 +55,9 @@ def _combine(parts: list, conjunction: str) -> Q:
     return reduce(and_ if conjunction == "and" else or_, parts) if parts else Q()
 
 
-def _grouped_exists(model_qs: QuerySet, conds: list[tuple[str, cols.Cond]], conjunction: str) -> list[Q]:
+def _grouped_exists(
+    model_qs: QuerySet, conds: list[tuple[str, cols.Cond]], conjunction: str
+) -> list[Q]:
     """Positive conditions on related rows, as few EXISTS as keep their meaning.
 
     With "and", conditions on different columns must hold for the same row ("Cat" by
@@ -75,8 +77,9 @@ def _grouped_exists(model_qs: QuerySet, conds: list[tuple[str, cols.Cond]], conj
     return [Q(Exists(model_qs.filter(_combine(list(g.values()), "and")))) for g in groups]
 
 
-def filter_condition(conjunction: str, items: list[dmq.FilterItem], ctx: cols.Ctx,
-                     task_bound: Q | None = None) -> Q:
+def filter_condition(
+    conjunction: str, items: list[dmq.FilterItem], ctx: cols.Ctx, task_bound: Q | None = None
+) -> Q:
     """The task-level condition of a list of filter items.
 
     ``task_bound`` (a condition on ``task_id``) is repeated inside each EXISTS: a keyset
@@ -107,13 +110,16 @@ def filter_condition(conjunction: str, items: list[dmq.FilterItem], ctx: cols.Ct
     return _combine(parts, conjunction)
 
 
-def task_queryset(*, project, query: dmq.Query, ctx: cols.Ctx | None = None,
-                  task_bound: Q | None = None) -> QuerySet:
+def task_queryset(
+    *, project, query: dmq.Query, ctx: cols.Ctx | None = None, task_bound: Q | None = None
+) -> QuerySet:
     """Tasks of the project left by the query's filters and ``selectedItems`` (unordered)."""
     ctx = ctx or cols.Ctx.for_project(project)
     queryset = Task.objects.filter(project=project)
     if query.items:
-        queryset = queryset.filter(filter_condition(query.conjunction, query.items, ctx, task_bound))
+        queryset = queryset.filter(
+            filter_condition(query.conjunction, query.items, ctx, task_bound)
+        )
     selection = query.selection
     if selection is not None:
         if selection.all:
@@ -163,7 +169,9 @@ def _order_keys(query: dmq.Query, ctx: cols.Ctx) -> list[tuple[object, bool]]:
     return [*keys, (F("id"), id_desc)]
 
 
-def ordered(queryset: QuerySet, query: dmq.Query, ctx: cols.Ctx) -> tuple[QuerySet, list[str], list[bool]]:
+def ordered(
+    queryset: QuerySet, query: dmq.Query, ctx: cols.Ctx
+) -> tuple[QuerySet, list[str], list[bool]]:
     """Order by the query's columns (NULLs last both ways) then id; the keys are
     annotated as ``_k0``, ``_k1``... so a keyset cursor can be read off the last row."""
     names, descs, order_by = [], [], []
@@ -182,7 +190,11 @@ def ordered(queryset: QuerySet, query: dmq.Query, ctx: cols.Ctx) -> tuple[QueryS
 
 def _encode(values: list) -> str:
     plain = [{"$dt": v.isoformat()} if isinstance(v, datetime) else v for v in values]
-    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+    return (
+        base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode())
+        .decode()
+        .rstrip("=")
+    )
 
 
 def _decode(cursor: str, size: int) -> list:
@@ -192,7 +204,9 @@ def _decode(cursor: str, size: int) -> list:
     except (ValueError, TypeError) as exc:
         raise ApiError("invalid cursor", [{"field": "after", "message": "not a cursor"}]) from exc
     if not isinstance(values, list) or len(values) != size:
-        raise ApiError("invalid cursor", [{"field": "after", "message": "does not fit this ordering"}])
+        raise ApiError(
+            "invalid cursor", [{"field": "after", "message": "does not fit this ordering"}]
+        )
     out = []
     for value in values:
         if isinstance(value, dict) and set(value) == {"$dt"} and isinstance(value["$dt"], str):
@@ -243,7 +257,11 @@ def _id_bound(project, *, descending: bool, after: int | None) -> Q:
     reading every other project's (and every earlier page's) annotations first."""
     if after is not None:
         return Q(task_id__lt=after) if descending else Q(task_id__gt=after)
-    edge = Task.objects.filter(project=project).order_by("-id" if descending else "id").values("id")[:1]
+    edge = (
+        Task.objects.filter(project=project)
+        .order_by("-id" if descending else "id")
+        .values("id")[:1]
+    )
     return Q(task_id__lte=Subquery(edge)) if descending else Q(task_id__gte=Subquery(edge))
 
 
@@ -257,8 +275,15 @@ def _rows(ids: list[int], ctx: cols.Ctx, decorate=None) -> list[Task]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def tasks_page(*, project, query: dmq.Query, after: str | None = None, page: int = 1,
-               size: int = DEFAULT_PAGE_SIZE, decorate=None) -> tuple[list[Task], str | None]:
+def tasks_page(
+    *,
+    project,
+    query: dmq.Query,
+    after: str | None = None,
+    page: int = 1,
+    size: int = DEFAULT_PAGE_SIZE,
+    decorate=None,
+) -> tuple[list[Task], str | None]:
     """One page of tasks and the cursor of the next page (None at the end).
 
     ``after`` is None: page ``page`` by OFFSET (the task API's contract). ``after`` is a
@@ -284,11 +309,11 @@ def tasks_page(*, project, query: dmq.Query, after: str | None = None, page: int
             rows_qs = row_annotations(queryset, ctx)
             if decorate is not None:
                 rows_qs = decorate(rows_qs)
-            rows = list(rows_qs[offset:offset + size + 1])
+            rows = list(rows_qs[offset : offset + size + 1])
             keys = [(t.pk,) for t in rows]
             rows = rows[:size]
         else:
-            keys = list(queryset.values_list(*names)[offset:offset + size + 1])
+            keys = list(queryset.values_list(*names)[offset : offset + size + 1])
             rows = _rows([k[-1] for k in keys[:size]], ctx, decorate)
     cursor = _encode(list(keys[size - 1])) if len(keys) > size else None
     return rows, cursor
@@ -314,7 +339,9 @@ def tasks_found(*, project, query: dmq.Query) -> int:
 def task_ids(*, project, query: dmq.Query) -> list[int]:
     """Every id the query leaves, in id order (for actions)."""
     with bounded(query.has_regex):
-        return list(task_queryset(project=project, query=query).order_by("id").values_list("id", flat=True))
+        return list(
+            task_queryset(project=project, query=query).order_by("id").values_list("id", flat=True)
+        )
 
 
 def annotators_of(task_ids_: list[int]) -> dict[int, list[int]]:
@@ -323,7 +350,9 @@ def annotators_of(task_ids_: list[int]) -> dict[int, list[int]]:
     out: dict[int, list[int]] = {}
     pairs = (
         Annotation.objects.filter(task_id__in=task_ids_, completed_by__isnull=False)
-        .values_list("task_id", "completed_by_id").distinct().order_by("task_id", "completed_by_id")
+        .values_list("task_id", "completed_by_id")
+        .distinct()
+        .order_by("task_id", "completed_by_id")
     )
     for task_id, user_id in pairs:
         out.setdefault(task_id, []).append(user_id)

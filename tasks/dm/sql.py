@@ -130,7 +130,19 @@ class JsonKeyNumber(_Expr):
         )
         key = self.key
         # placeholders in order: value, text, value, text, regex, text
-        return sql, [*params, key, *params, key, *params, key, *params, key, _NUMERIC_RE, *params, key]
+        return sql, [
+            *params,
+            key,
+            *params,
+            key,
+            *params,
+            key,
+            *params,
+            key,
+            _NUMERIC_RE,
+            *params,
+            key,
+        ]
 
     def sqlite(self, column_sql, params, connection_):
         path = _sqlite_path(self.key)
@@ -312,13 +324,18 @@ def bounded(enabled: bool, seconds: float = REGEX_SECONDS):
                 with connection.cursor() as cursor:
                     cursor.execute("SHOW statement_timeout")
                     previous = cursor.fetchone()[0]
-                    cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{int(seconds * 1000)}ms"])
+                    cursor.execute(
+                        "SELECT set_config('statement_timeout', %s, true)",
+                        [f"{int(seconds * 1000)}ms"],
+                    )
                 yield
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
         except OperationalError as exc:
             if getattr(getattr(exc, "__cause__", None), "pgcode", None) == "57014":
-                raise ApiError("The filter took too long (regex time limit); make it more specific.") from exc
+                raise ApiError(
+                    "The filter took too long (regex time limit); make it more specific."
+                ) from exc
             raise
         except DataError as exc:
             raise ApiError(f"invalid regex: {str(exc).splitlines()[0]}") from exc
@@ -331,7 +348,9 @@ def bounded(enabled: bool, seconds: float = REGEX_SECONDS):
         yield
     except OperationalError as exc:
         if "interrupted" in str(exc):
-            raise ApiError("The filter took too long (regex time limit); make it more specific.") from exc
+            raise ApiError(
+                "The filter took too long (regex time limit); make it more specific."
+            ) from exc
         raise
     finally:
         raw.set_progress_handler(None, 0)

@@ -16,10 +16,18 @@ def task(project, owner):
 
 def test_annotation_lifecycle_and_counters(client_for, annotator, project, task):
     api = client_for(annotator)
-    created = api.post(f"/api/tasks/{task.pk}/annotations/", {"result": choice("Positive"), "lead_time": 2.5}, format="json")
+    created = api.post(
+        f"/api/tasks/{task.pk}/annotations/",
+        {"result": choice("Positive"), "lead_time": 2.5},
+        format="json",
+    )
     assert created.status_code == 201, created.content
     body = created.json()
-    assert body["completed_by"] == annotator.pk and body["lead_time"] == 2.5 and body["task"] == task.pk
+    assert (
+        body["completed_by"] == annotator.pk
+        and body["lead_time"] == 2.5
+        and body["task"] == task.pk
+    )
     task.refresh_from_db()
     project.refresh_from_db()
     assert task.total_annotations == 1 and task.is_labeled
@@ -44,10 +52,32 @@ def test_annotation_lifecycle_and_counters(client_for, annotator, project, task)
 @pytest.mark.parametrize(
     "result, words",
     [
-        ([{"id": "a", "from_name": "nope", "to_name": "text", "type": "choices", "value": {"choices": ["Positive"]}}], "nope"),
+        (
+            [
+                {
+                    "id": "a",
+                    "from_name": "nope",
+                    "to_name": "text",
+                    "type": "choices",
+                    "value": {"choices": ["Positive"]},
+                }
+            ],
+            "nope",
+        ),
         (choice("Maybe"), "Maybe"),
         ("not a list", "list"),
-        ([{"id": "a", "from_name": "sentiment", "to_name": "text", "type": "rectanglelabels", "value": {"choices": ["Positive"]}}], "type"),
+        (
+            [
+                {
+                    "id": "a",
+                    "from_name": "sentiment",
+                    "to_name": "text",
+                    "type": "rectanglelabels",
+                    "value": {"choices": ["Positive"]},
+                }
+            ],
+            "type",
+        ),
     ],
 )
 def test_bad_results_are_400(api, task, result, words):
@@ -58,12 +88,18 @@ def test_bad_results_are_400(api, task, result, words):
 
 
 def test_predictions_crud(api, project, task):
-    created = api.post("/api/predictions/", {"task": task.pk, "result": choice("Neutral"), "score": 0.9, "model_version": "v2"}, format="json")
+    created = api.post(
+        "/api/predictions/",
+        {"task": task.pk, "result": choice("Neutral"), "score": 0.9, "model_version": "v2"},
+        format="json",
+    )
     assert created.status_code == 201, created.content
     pid = created.json()["id"]
     assert api.get(f"/api/predictions/?task={task.pk}").json()[0]["id"] == pid
     assert api.get(f"/api/predictions?project={project.pk}").json()[0]["score"] == 0.9
-    assert api.patch(f"/api/predictions/{pid}/", {"score": 0.1}, format="json").json()["score"] == 0.1
+    assert (
+        api.patch(f"/api/predictions/{pid}/", {"score": 0.1}, format="json").json()["score"] == 0.1
+    )
     task.refresh_from_db()
     assert task.total_predictions == 1
     bad = api.post("/api/predictions/", {"task": task.pk, "result": choice("Maybe")}, format="json")
@@ -74,16 +110,42 @@ def test_predictions_crud(api, project, task):
 
 
 def test_reviews_replace_verdict(client_for, reviewer, annotator, task):
-    annotation = client_for(annotator).post(f"/api/tasks/{task.pk}/annotations/", {"result": choice("Positive")}, format="json").json()
+    annotation = (
+        client_for(annotator)
+        .post(f"/api/tasks/{task.pk}/annotations/", {"result": choice("Positive")}, format="json")
+        .json()
+    )
     api = client_for(reviewer)
-    assert api.post(f"/api/annotations/{annotation['id']}/reviews/", {"accepted": True}, format="json").status_code == 201
-    assert api.post(f"/api/annotations/{annotation['id']}/reviews", {"accepted": False}, format="json").status_code == 201
+    assert (
+        api.post(
+            f"/api/annotations/{annotation['id']}/reviews/", {"accepted": True}, format="json"
+        ).status_code
+        == 201
+    )
+    assert (
+        api.post(
+            f"/api/annotations/{annotation['id']}/reviews", {"accepted": False}, format="json"
+        ).status_code
+        == 201
+    )
     assert Review.objects.get().accepted is False
-    assert client_for(annotator).post(f"/api/annotations/{annotation['id']}/reviews/", {"accepted": True}, format="json").status_code == 403
+    assert (
+        client_for(annotator)
+        .post(f"/api/annotations/{annotation['id']}/reviews/", {"accepted": True}, format="json")
+        .status_code
+        == 403
+    )
 
 
 def test_ground_truth_patch_moves_counter(api, project, task, owner):
-    aid = api.post(f"/api/tasks/{task.pk}/annotations/", {"result": choice("Positive")}, format="json").json()["id"]
-    assert api.patch(f"/api/annotations/{aid}/", {"ground_truth": True}, format="json").json()["ground_truth"] is True
+    aid = api.post(
+        f"/api/tasks/{task.pk}/annotations/", {"result": choice("Positive")}, format="json"
+    ).json()["id"]
+    assert (
+        api.patch(f"/api/annotations/{aid}/", {"ground_truth": True}, format="json").json()[
+            "ground_truth"
+        ]
+        is True
+    )
     project.refresh_from_db()
     assert project.ground_truth_number == 1

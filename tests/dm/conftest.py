@@ -15,9 +15,20 @@ from tests.conftest import IMAGE_CONFIG
 
 def box(label: str, *, rid: str = "b1", x: float = 10) -> dict:
     return {
-        "id": rid, "from_name": "label", "to_name": "image", "type": "rectanglelabels",
-        "original_width": 100, "original_height": 100,
-        "value": {"x": x, "y": 10, "width": 20, "height": 20, "rotation": 0, "rectanglelabels": [label]},
+        "id": rid,
+        "from_name": "label",
+        "to_name": "image",
+        "type": "rectanglelabels",
+        "original_width": 100,
+        "original_height": 100,
+        "value": {
+            "x": x,
+            "y": 10,
+            "width": 20,
+            "height": 20,
+            "rotation": 0,
+            "rectanglelabels": [label],
+        },
     }
 
 
@@ -53,9 +64,18 @@ def world(owner, reviewer, annotator, second_annotator) -> World:
     member_set(project=project, user=annotator, role=ProjectMember.Role.ANNOTATOR)
     member_set(project=project, user=second_annotator, role=ProjectMember.Role.ANNOTATOR)
     records = [
-        {"data": {"image": "/a/0.jpg", "caption": "a cat on a mat", "size": 3}, "meta": {"batch": "b1", "n": 1}},
-        {"data": {"image": "/a/1.jpg", "caption": "two dogs", "size": 30}, "meta": {"batch": "b1", "n": 2}},
-        {"data": {"image": "/a/2.jpg", "caption": "Cat and dog", "size": 12.5}, "meta": {"batch": "b1"}},
+        {
+            "data": {"image": "/a/0.jpg", "caption": "a cat on a mat", "size": 3},
+            "meta": {"batch": "b1", "n": 1},
+        },
+        {
+            "data": {"image": "/a/1.jpg", "caption": "two dogs", "size": 30},
+            "meta": {"batch": "b1", "n": 2},
+        },
+        {
+            "data": {"image": "/a/2.jpg", "caption": "Cat and dog", "size": 12.5},
+            "meta": {"batch": "b1"},
+        },
         {"data": {"image": "/a/3.jpg", "caption": "", "size": "8"}, "meta": {}},
         {"data": {"image": "/a/4.jpg", "caption": "nothing"}, "meta": {"batch": "b2", "n": 5}},
         {"data": {"image": "/a/5.jpg", "caption": "plain", "size": 12, "size_s": "7"}},
@@ -64,11 +84,19 @@ def world(owner, reviewer, annotator, second_annotator) -> World:
     tasks = list(Task.objects.filter(pk__in=ids).order_by("id"))
     w = World(project=project, tasks=tasks)
     a = w.annotations
-    a["t0_cat"] = annotation_create(task=tasks[0], user=annotator, result=[box("Cat")], lead_time=10)
-    a["t1_dog"] = annotation_create(task=tasks[1], user=annotator, result=[box("Dog")], lead_time=20)
-    a["t1_cat"] = annotation_create(task=tasks[1], user=second_annotator, result=[box("Cat")], lead_time=30)
+    a["t0_cat"] = annotation_create(
+        task=tasks[0], user=annotator, result=[box("Cat")], lead_time=10
+    )
+    a["t1_dog"] = annotation_create(
+        task=tasks[1], user=annotator, result=[box("Dog")], lead_time=20
+    )
+    a["t1_cat"] = annotation_create(
+        task=tasks[1], user=second_annotator, result=[box("Cat")], lead_time=30
+    )
     a["t2_both"] = annotation_create(
-        task=tasks[2], user=second_annotator, result=[box("Cat"), box("Dog", rid="b2", x=50)],
+        task=tasks[2],
+        user=second_annotator,
+        result=[box("Cat"), box("Dog", rid="b2", x=50)],
         ground_truth=True,
     )
     a["t3_skip"] = annotation_create(task=tasks[3], user=annotator, result=[], was_cancelled=True)

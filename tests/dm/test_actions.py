@@ -15,7 +15,9 @@ def run(api, world, action, selected=None, filters=None, **extra):
     body = {"selectedItems": selected if selected is not None else {"all": True}, **extra}
     if filters:
         body["filters"] = {"conjunction": "and", "items": filters}
-    response = api.post(f"/api/dm/actions/?id={action}&project={world.project.pk}", body, format="json")
+    response = api.post(
+        f"/api/dm/actions/?id={action}&project={world.project.pk}", body, format="json"
+    )
     assert response.status_code == 200, response.content
     body = response.json()
     assert set(body) >= {"processed_items", "detail"}
@@ -25,9 +27,17 @@ def run(api, world, action, selected=None, filters=None, **extra):
 def counters(project):
     """The project's counters as kept, and as recounted from the rows."""
     project.refresh_from_db()
-    kept = {f: getattr(project, f) for f in ("task_number", "num_tasks_with_annotations",
-                                             "total_annotations_number", "total_predictions_number",
-                                             "ground_truth_number", "skipped_annotations_number")}
+    kept = {
+        f: getattr(project, f)
+        for f in (
+            "task_number",
+            "num_tasks_with_annotations",
+            "total_annotations_number",
+            "total_predictions_number",
+            "ground_truth_number",
+            "skipped_annotations_number",
+        )
+    }
     project_counters_refresh(project_id=project.pk)
     project.refresh_from_db()
     fresh = {f: getattr(project, f) for f in kept}
@@ -52,24 +62,42 @@ def test_delete_selected_tasks(api, world):
 
 
 def test_delete_filtered_tasks_with_exclusions(api, world):
-    body = run(api, world, "delete_tasks", {"all": True, "excluded": [world.ids[2]]},
-               filters=[item("annotations_results", "contains", "Cat")])
+    body = run(
+        api,
+        world,
+        "delete_tasks",
+        {"all": True, "excluded": [world.ids[2]]},
+        filters=[item("annotations_results", "contains", "Cat")],
+    )
     assert body["processed_items"] == 2
-    assert set(Task.objects.filter(project=world.project).values_list("id", flat=True)) == set(world.ids[2:])
+    assert set(Task.objects.filter(project=world.project).values_list("id", flat=True)) == set(
+        world.ids[2:]
+    )
 
 
 def test_selected_items_are_required(api, world):
-    response = api.post(f"/api/dm/actions/?id=delete_tasks&project={world.project.pk}", {}, format="json")
+    response = api.post(
+        f"/api/dm/actions/?id=delete_tasks&project={world.project.pk}", {}, format="json"
+    )
     assert response.status_code == 400
-    assert api.post(f"/api/dm/actions/?id=nope&project={world.project.pk}", {"selectedItems": {"all": True}},
-                    format="json").status_code == 400
+    assert (
+        api.post(
+            f"/api/dm/actions/?id=nope&project={world.project.pk}",
+            {"selectedItems": {"all": True}},
+            format="json",
+        ).status_code
+        == 400
+    )
     assert Task.objects.filter(project=world.project).count() == 6
 
 
 def test_delete_annotations(api, world):
     body = run(api, world, "delete_tasks_annotations", {"all": False, "included": world.ids[:2]})
     assert body["processed_items"] == 3
-    assert not Review.objects.exists() or not Review.objects.filter(annotation__task_id__in=world.ids[:2]).exists()
+    assert (
+        not Review.objects.exists()
+        or not Review.objects.filter(annotation__task_id__in=world.ids[:2]).exists()
+    )
     task_counters_ok(world.project)
     kept, fresh = counters(world.project)
     assert kept == fresh and kept["total_annotations_number"] == 1
@@ -121,13 +149,21 @@ def test_remove_duplicates(api, world, owner):
     from importers.services import tasks_import
     from tests.dm.conftest import box
 
-    dup_ids = tasks_import(project=world.project, records=[
-        {"data": world.tasks[0].data}, {"data": world.tasks[0].data}, {"data": world.tasks[4].data}],
-        user=owner).task_ids
+    dup_ids = tasks_import(
+        project=world.project,
+        records=[
+            {"data": world.tasks[0].data},
+            {"data": world.tasks[0].data},
+            {"data": world.tasks[4].data},
+        ],
+        user=owner,
+    ).task_ids
     annotation_create(task=Task.objects.get(pk=dup_ids[0]), user=owner, result=[box("Dog")])
     body = run(api, world, "remove_duplicates")
     assert body["processed_items"] == 3
-    assert set(Task.objects.filter(project=world.project).values_list("id", flat=True)) == set(world.ids)
+    assert set(Task.objects.filter(project=world.project).values_list("id", flat=True)) == set(
+        world.ids
+    )
     assert Task.objects.get(pk=world.ids[0]).total_annotations == 2
     task_counters_ok(world.project)
     kept, fresh = counters(world.project)

@@ -15,7 +15,10 @@ def q(body) -> str:
 
 
 def test_task_list_with_query(api, world, annotator):
-    body = query(item("annotations_results", "contains", "Cat"), item("annotators", "contains", annotator.pk, "List"))
+    body = query(
+        item("annotations_results", "contains", "Cat"),
+        item("annotators", "contains", annotator.pk, "List"),
+    )
     response = api.get("/api/tasks/", {"project": world.project.pk, "query": q(body)})
     assert response.status_code == 200
     data = response.json()
@@ -32,36 +35,64 @@ def test_every_item_has_review_counts(api, world):
     by = {t["id"]: t for t in tasks}
     assert (by[world.ids[1]]["reviews_accepted"], by[world.ids[1]]["reviews_rejected"]) == (0, 1)
     full = api.get("/api/tasks/", {"project": world.project.pk, "fields": "all"}).json()["tasks"]
-    assert {t["id"]: t["reviews_rejected"] for t in full} == {t["id"]: t["reviews_rejected"] for t in tasks}
+    assert {t["id"]: t["reviews_rejected"] for t in full} == {
+        t["id"]: t["reviews_rejected"] for t in tasks
+    }
     assert full[1]["annotations"][1]["reviews"][0]["accepted"] is False
 
 
 def test_query_ordering_and_keyset(api, world):
     body = {"ordering": ["-tasks:total_annotations"]}
-    first = api.get("/api/tasks/", {"project": world.project.pk, "query": q(body), "after": "", "page_size": 4}).json()
-    assert first["tasks"][0]["id"] == world.ids[1] and len(first["tasks"]) == 4 and first["next_after"]
-    second = api.get("/api/tasks/", {"project": world.project.pk, "query": q(body), "after": first["next_after"],
-                                     "page_size": 4}).json()
+    first = api.get(
+        "/api/tasks/", {"project": world.project.pk, "query": q(body), "after": "", "page_size": 4}
+    ).json()
+    assert (
+        first["tasks"][0]["id"] == world.ids[1] and len(first["tasks"]) == 4 and first["next_after"]
+    )
+    second = api.get(
+        "/api/tasks/",
+        {
+            "project": world.project.pk,
+            "query": q(body),
+            "after": first["next_after"],
+            "page_size": 4,
+        },
+    ).json()
     assert len(second["tasks"]) == 2 and second["next_after"] is None
     assert {t["id"] for t in first["tasks"] + second["tasks"]} == set(world.ids)
 
 
 def test_page_numbers_still_work_with_query(api, world):
     body = query(item("total_annotations", "greater", 0, "Number"))
-    page2 = api.get("/api/tasks/", {"project": world.project.pk, "query": q(body), "page": 2, "page_size": 2}).json()
+    page2 = api.get(
+        "/api/tasks/", {"project": world.project.pk, "query": q(body), "page": 2, "page_size": 2}
+    ).json()
     assert [t["id"] for t in page2["tasks"]] == [world.ids[2]]
-    assert api.get("/api/tasks/", {"project": world.project.pk, "query": q(body), "page": 3, "page_size": 2}).status_code == 404
+    assert (
+        api.get(
+            "/api/tasks/",
+            {"project": world.project.pk, "query": q(body), "page": 3, "page_size": 2},
+        ).status_code
+        == 404
+    )
 
 
 def test_list_query_count_is_fixed_with_a_query(api, world, django_assert_max_num_queries, owner):
     from importers.services import tasks_import
 
-    body = q({**query(item("annotations_results", "contains", "Cat")), "ordering": ["-tasks:reviews_accepted"]})
+    body = q(
+        {
+            **query(item("annotations_results", "contains", "Cat")),
+            "ordering": ["-tasks:reviews_accepted"],
+        }
+    )
     url = f"/api/tasks/?project={world.project.pk}&query={body}"
     api.get(url)
     with django_assert_max_num_queries(10) as small:
         api.get(url)
-    tasks_import(project=world.project, records=[{"image": f"/x/{i}.jpg"} for i in range(20)], user=owner)
+    tasks_import(
+        project=world.project, records=[{"image": f"/x/{i}.jpg"} for i in range(20)], user=owner
+    )
     with django_assert_max_num_queries(len(small.captured_queries)):
         api.get(url)
 
@@ -72,15 +103,28 @@ def test_count_and_columns(api, world):
     assert counts == {"total": 2, "total_annotations": 3, "total_predictions": 2}
     columns = api.get("/api/dm/columns/", {"project": world.project.pk}).json()["columns"]
     ids = [c["id"] for c in columns]
-    for expected in ["id", "completed_at", "total_annotations", "annotators", "annotations_results",
-                     "predictions_score", "ground_truth", "reviews_accepted", "data.image"]:
+    for expected in [
+        "id",
+        "completed_at",
+        "total_annotations",
+        "annotators",
+        "annotations_results",
+        "predictions_score",
+        "ground_truth",
+        "reviews_accepted",
+        "data.image",
+    ]:
         assert expected in ids
     assert next(c for c in columns if c["id"] == "data.image")["type"] == "Image"
 
 
 def test_views_crud(api, world):
-    data = {"title": "Cats", "filters": query(item("annotations_results", "contains", "Cat"))["filters"],
-            "ordering": ["-tasks:id"], "hiddenColumns": {"explore": ["tasks:data.caption"]}}
+    data = {
+        "title": "Cats",
+        "filters": query(item("annotations_results", "contains", "Cat"))["filters"],
+        "ordering": ["-tasks:id"],
+        "hiddenColumns": {"explore": ["tasks:data.caption"]},
+    }
     created = api.post("/api/dm/views/", {"project": world.project.pk, "data": data}, format="json")
     assert created.status_code == 201
     vid = created.json()["id"]
@@ -100,8 +144,15 @@ def test_views_crud(api, world):
 
 def test_actions_list(api, client_for, reviewer, world):
     ids = [a["id"] for a in api.get("/api/dm/actions/", {"project": world.project.pk}).json()]
-    for expected in ["delete_tasks", "delete_tasks_annotations", "delete_tasks_predictions",
-                     "predictions_to_annotations", "mark_ground_truth", "unmark_ground_truth", "remove_duplicates"]:
+    for expected in [
+        "delete_tasks",
+        "delete_tasks_annotations",
+        "delete_tasks_predictions",
+        "predictions_to_annotations",
+        "mark_ground_truth",
+        "unmark_ground_truth",
+        "remove_duplicates",
+    ]:
         assert expected in ids
     assert client_for(reviewer).get("/api/dm/actions/", {"project": world.project.pk}).json() == []
 
@@ -111,47 +162,82 @@ ROLES = ["staff", "owner", "reviewer", "annotator", "outsider", "anonymous"]
 
 @pytest.fixture
 def as_role(client_for, staff, owner, reviewer, annotator, outsider):
-    users = {"staff": staff, "owner": owner, "reviewer": reviewer, "annotator": annotator,
-             "outsider": outsider, "anonymous": None}
+    users = {
+        "staff": staff,
+        "owner": owner,
+        "reviewer": reviewer,
+        "annotator": annotator,
+        "outsider": outsider,
+        "anonymous": None,
+    }
     return lambda role: client_for(users[role])
 
 
 CASES = [
-    ("get", "/api/tasks/?project={p}&query=" + q(query(item("id", "greater", 0, "Number"))), None, [200, 200, 200, 403, 404, 401]),
+    (
+        "get",
+        "/api/tasks/?project={p}&query=" + q(query(item("id", "greater", 0, "Number"))),
+        None,
+        [200, 200, 200, 403, 404, 401],
+    ),
     ("get", "/api/dm/views/?project={p}", None, [200, 200, 200, 403, 404, 401]),
     ("post", "/api/dm/views/", {"project": "{p}", "data": {}}, [201, 201, 403, 403, 404, 401]),
     ("get", "/api/dm/views/{v}/", None, [200, 200, 200, 403, 404, 401]),
     ("patch", "/api/dm/views/{v}/", {"data": {"title": "t"}}, [200, 200, 403, 403, 404, 401]),
     ("get", "/api/dm/actions/?project={p}", None, [200, 200, 200, 403, 404, 401]),
-    ("post", "/api/dm/actions/?id=unmark_ground_truth&project={p}", {"selectedItems": {"all": True}}, [200, 200, 403, 403, 404, 401]),
+    (
+        "post",
+        "/api/dm/actions/?id=unmark_ground_truth&project={p}",
+        {"selectedItems": {"all": True}},
+        [200, 200, 403, 403, 404, 401],
+    ),
     ("get", "/api/dm/columns/?project={p}", None, [200, 200, 200, 403, 404, 401]),
     ("get", "/api/dm/count/?project={p}", None, [200, 200, 200, 403, 404, 401]),
     ("get", "/api/projects/{p}/verify/next/", None, [200, 200, 200, 403, 404, 401]),
     ("get", "/api/projects/{p}/verify/progress/", None, [200, 200, 200, 403, 404, 401]),
-    ("post", "/api/projects/{p}/ground-truth/sample", {"fraction": 0.5}, [200, 200, 403, 403, 404, 401]),
+    (
+        "post",
+        "/api/projects/{p}/ground-truth/sample",
+        {"fraction": 0.5},
+        [200, 200, 403, 403, 404, 401],
+    ),
     ("post", "/api/projects/{p}/ground-truth/reset", {}, [200, 200, 403, 403, 404, 401]),
 ]
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("method,path,body,expected", CASES, ids=[f"{c[0]} {c[1][:45]}" for c in CASES])
+@pytest.mark.parametrize(
+    "method,path,body,expected", CASES, ids=[f"{c[0]} {c[1][:45]}" for c in CASES]
+)
 def test_roles(as_role, world, role, method, path, body, expected):
     from tasks.models import View
 
     view = View.objects.create(project=world.project, data={})
     fill = {"p": world.project.pk, "v": view.pk}
-    url = path.format(**fill) if "{" in path and "query=" not in path else path.replace("{p}", str(world.project.pk))
+    url = (
+        path.format(**fill)
+        if "{" in path and "query=" not in path
+        else path.replace("{p}", str(world.project.pk))
+    )
     if body is not None:
         body = json.loads(json.dumps(body).replace('"{p}"', str(world.project.pk)))
-    response = getattr(as_role(role), method)(url, body, format="json") if body is not None else getattr(as_role(role), method)(url)
+    response = (
+        getattr(as_role(role), method)(url, body, format="json")
+        if body is not None
+        else getattr(as_role(role), method)(url)
+    )
     assert response.status_code == expected[ROLES.index(role)], response.content
 
 
 def test_annotators_keep_the_plain_task_list(client_for, annotator, world):
-    assert client_for(annotator).get("/api/tasks/", {"project": world.project.pk}).status_code == 200
+    assert (
+        client_for(annotator).get("/api/tasks/", {"project": world.project.pk}).status_code == 200
+    )
 
 
-def test_views_and_page_query_counts_are_fixed(api, world, owner, client, django_assert_max_num_queries):
+def test_views_and_page_query_counts_are_fixed(
+    api, world, owner, client, django_assert_max_num_queries
+):
     from importers.services import tasks_import
     from tasks.models import View
 
@@ -167,7 +253,9 @@ def test_views_and_page_query_counts_are_fixed(api, world, owner, client, django
         client.get(page_url)
     for n in range(5):
         View.objects.create(project=world.project, data={"title": f"v{n}"})
-    tasks_import(project=world.project, records=[{"image": f"/y/{i}.jpg"} for i in range(25)], user=owner)
+    tasks_import(
+        project=world.project, records=[{"image": f"/y/{i}.jpg"} for i in range(25)], user=owner
+    )
     with django_assert_max_num_queries(len(views_small.captured_queries)):
         api.get(views_url)
     with django_assert_max_num_queries(len(page_small.captured_queries)):

@@ -38,11 +38,18 @@ def labeled(owner, reviewer, annotator, make_user):
     member_set(project=project, user=reviewer, role=ProjectMember.Role.REVIEWER)
     member_set(project=project, user=annotator, role=ProjectMember.Role.ANNOTATOR)
     member_set(project=project, user=second, role=ProjectMember.Role.ANNOTATOR)
-    texts = [f"Review number {i}: {'great value' if i % 2 == 0 else 'broke after a week'}" for i in range(12)]
+    texts = [
+        f"Review number {i}: {'great value' if i % 2 == 0 else 'broke after a week'}"
+        for i in range(12)
+    ]
     ids = tasks_import(project=project, records=[{"text": t} for t in texts], user=owner).task_ids
     tasks = {t.pk: t for t in Task.objects.filter(pk__in=ids)}
     for i in range(6):
-        annotation_create(task=tasks[ids[i]], user=annotator, result=choice("Positive" if i % 2 == 0 else "Neutral"))
+        annotation_create(
+            task=tasks[ids[i]],
+            user=annotator,
+            result=choice("Positive" if i % 2 == 0 else "Neutral"),
+        )
     for i in range(3, 9):
         annotation_create(task=tasks[ids[i]], user=second, result=choice("Negative"))
     prediction_create(task=tasks[ids[3]], result=choice("Positive"), score=0.8, model_version="v1")
@@ -51,13 +58,19 @@ def labeled(owner, reviewer, annotator, make_user):
 
 
 def found(browser_page) -> int:
-    browser_page.wait_for_function("() => document.querySelector('[data-found]').hasAttribute('data-count')")
+    browser_page.wait_for_function(
+        "() => document.querySelector('[data-found]').hasAttribute('data-count')"
+    )
     return int(browser_page.get_attribute("[data-found]", "data-count"))
 
 
 def row_ids(browser_page) -> list[int]:
-    return [int(x) for x in browser_page.eval_on_selector_all("[data-dm-table] tbody tr[data-task-id]",
-                                                       "rows => rows.map(r => r.dataset.taskId)")]
+    return [
+        int(x)
+        for x in browser_page.eval_on_selector_all(
+            "[data-dm-table] tbody tr[data-task-id]", "rows => rows.map(r => r.dataset.taskId)"
+        )
+    ]
 
 
 def test_admin_walks_the_data_manager(page, owner, annotator, labeled):  # noqa: F811
@@ -104,7 +117,10 @@ def test_admin_walks_the_data_manager(page, owner, annotator, labeled):  # noqa:
     page.wait_for_selector("[data-quick-editor][data-loaded-task]", timeout=20000)
     first = int(page.get_attribute("[data-quick-editor]", "data-loaded-task"))
     page.keyboard.press("ArrowDown")
-    page.wait_for_function(f"() => document.querySelector('[data-quick-editor]').dataset.loadedTask !== '{first}'", timeout=20000)
+    page.wait_for_function(
+        f"() => document.querySelector('[data-quick-editor]').dataset.loadedTask !== '{first}'",
+        timeout=20000,
+    )
     page.wait_for_timeout(400)
     shot(page, "03-quick-view")
     # Ctrl+click opens the editor in a new tab
@@ -119,9 +135,13 @@ def test_admin_walks_the_data_manager(page, owner, annotator, labeled):  # noqa:
     page.open(f"/projects/{project.pk}/data?order=tasks:id")
     page.click(f"[data-edit-task='{ids[3]}']")
     page.wait_for_selector("body.editor-ready", timeout=20000)
-    stored = page.evaluate("() => [Htx.annotationStore.annotations.filter(a => !a.userGenerate).map(a => Number(a.pk)),"
-                           " Htx.annotationStore.predictions.map(p => Number(p.pk))]")
-    task_annotations = sorted(Annotation.objects.filter(task_id=ids[3]).values_list("id", flat=True))
+    stored = page.evaluate(
+        "() => [Htx.annotationStore.annotations.filter(a => !a.userGenerate).map(a => Number(a.pk)),"
+        " Htx.annotationStore.predictions.map(p => Number(p.pk))]"
+    )
+    task_annotations = sorted(
+        Annotation.objects.filter(task_id=ids[3]).values_list("id", flat=True)
+    )
     assert sorted(stored[0]) == task_annotations and len(task_annotations) == 2  # both annotators
     assert len(stored[1]) == 1  # and the prediction
     page.wait_for_timeout(500)
@@ -132,7 +152,9 @@ def test_admin_walks_the_data_manager(page, owner, annotator, labeled):  # noqa:
     assert found(page) == 12
     page.once("dialog", lambda dialog: dialog.accept())
     page.click(f"[data-delete-task='{ids[11]}']")
-    page.wait_for_function("() => document.querySelector('[data-found]').dataset.count === '11'", timeout=15000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-found]').dataset.count === '11'", timeout=15000
+    )
     assert not Task.objects.filter(pk=ids[11]).exists()
     assert ids[11] not in row_ids(page)
 
@@ -164,7 +186,9 @@ def test_admin_bulk_action_and_import_dialog(page, owner, labeled):  # noqa: F81
     page.once("dialog", lambda dialog: dialog.accept())
     with page.expect_navigation():  # the page reloads when the action is done
         page.click("[data-run-action]")
-    page.wait_for_function("() => document.querySelector('[data-found]').hasAttribute('data-count')")
+    page.wait_for_function(
+        "() => document.querySelector('[data-found]').hasAttribute('data-count')"
+    )
     assert not Task.objects.filter(project=project, total_predictions__gt=0).exists()
 
     page.click("[data-button=import]")
@@ -172,10 +196,14 @@ def test_admin_bulk_action_and_import_dialog(page, owner, labeled):  # noqa: F81
     page.fill("[data-import-paste]", '[{"text": "pasted one"}, {"text": "pasted two"}]')
     shot(page, "06-import-dialog")
     page.click("[data-import-submit]")
-    page.wait_for_function("() => document.querySelector('[data-found]').dataset.count === '14'", timeout=15000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-found]').dataset.count === '14'", timeout=15000
+    )
     page.click("[data-button=import]")
     page.click("[data-add-sample-task]")
-    page.wait_for_function("() => document.querySelector('[data-found]').dataset.count === '15'", timeout=15000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-found]').dataset.count === '15'", timeout=15000
+    )
     page.click("[data-button=export]")
     shot(page, "07-export-dialog")
     assert page.is_visible("[data-export-form] select[name=exportType]")
@@ -203,7 +231,9 @@ def test_reviewer_walks_the_verify_stream(page, reviewer, owner, labeled):  # no
         if step == 0:
             page.click("[data-ground-truth]")  # ★ from the Verify Stream
             page.wait_for_selector("[data-ground-truth][aria-pressed=true]")
-        page.evaluate("() => document.querySelector('[data-verify-editor]').removeAttribute('data-loaded-annotation')")
+        page.evaluate(
+            "() => document.querySelector('[data-verify-editor]').removeAttribute('data-loaded-annotation')"
+        )
         if step % 2:
             page.keyboard.press("1" if accept else "2")
         else:
@@ -211,12 +241,20 @@ def test_reviewer_walks_the_verify_stream(page, reviewer, owner, labeled):  # no
         verdicts[annotation_id] = accept
         page.wait_for_function(
             "() => document.querySelector('[data-verify-editor]').hasAttribute('data-loaded-annotation')"
-            " || !document.querySelector('[data-verify-done]').hidden", timeout=20000)
+            " || !document.querySelector('[data-verify-done]').hidden",
+            timeout=20000,
+        )
     assert page.is_visible("[data-verify-done]")
-    assert "11 of 12" in page.text_content("[data-verify-count]") or "12 of 12" in page.text_content("[data-verify-count]")
+    assert "11 of 12" in page.text_content(
+        "[data-verify-count]"
+    ) or "12 of 12" in page.text_content("[data-verify-count]")
     shot(page, "09-verify-done")
     assert len(seen) == 11
-    stored = dict(Review.objects.filter(reviewer=reviewer).exclude(annotation=done_before).values_list("annotation_id", "accepted"))
+    stored = dict(
+        Review.objects.filter(reviewer=reviewer)
+        .exclude(annotation=done_before)
+        .values_list("annotation_id", "accepted")
+    )
     assert stored == verdicts
     assert Annotation.objects.get(pk=seen[0]).ground_truth
 
@@ -226,7 +264,10 @@ def test_reviewer_walks_the_verify_stream(page, reviewer, owner, labeled):  # no
     for task_id in ids[:9]:
         accepted = Review.objects.filter(annotation__task_id=task_id, accepted=True).count()
         rejected = Review.objects.filter(annotation__task_id=task_id, accepted=False).count()
-        assert page.get_attribute(f"tr[data-task-id='{task_id}'] td[data-col=reviews]", "data-reviews") == f"{accepted}/{rejected}"
+        assert (
+            page.get_attribute(f"tr[data-task-id='{task_id}'] td[data-col=reviews]", "data-reviews")
+            == f"{accepted}/{rejected}"
+        )
     assert page.locator("td[data-col=reviews] .down").count() >= 1
     shot(page, "10-review-column")
     assert page.locator("[data-delete-task]").count() == 0  # reviewers read only
@@ -237,10 +278,14 @@ def test_image_tasks_show_as_images(page, owner, media):  # noqa: F811
     from tests.dm.conftest import box
 
     project = project_create(user=owner, title="Street scenes", label_config=IMAGE_CONFIG)
-    ids = tasks_import(project=project, records=[{"image": media["image"]} for _ in range(3)], user=owner).task_ids
+    ids = tasks_import(
+        project=project, records=[{"image": media["image"]} for _ in range(3)], user=owner
+    ).task_ids
     annotation_create(task=Task.objects.get(pk=ids[0]), user=owner, result=[box("Cat")])
     page.login(owner)
     page.open(f"/projects/{project.pk}/data")
-    page.wait_for_function("() => [...document.querySelectorAll('img.thumb')].every(i => i.complete && i.naturalWidth > 0)")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('img.thumb')].every(i => i.complete && i.naturalWidth > 0)"
+    )
     assert page.locator("td[data-col='data.image'] img.thumb").count() == 3
     shot(page, "11-image-thumbnails")

@@ -36,10 +36,34 @@ CASES = [
     ([item("annotators", "contains", "ANNOTATOR", "List")], [0, 1, 3]),
     ([item("annotators", "not_contains", "ANNOTATOR", "List")], [2, 4, 5]),
     ([item("annotators", "empty", True, "List")], [4, 5]),
-    ([item("annotations_results", "contains", "Cat"), item("annotators", "contains", "ANNOTATOR", "List")], [0]),
-    ([item("annotations_results", "contains", "Cat"), item("annotators", "contains", "SECOND", "List")], [1, 2]),
-    ([item("annotators", "contains", "ANNOTATOR", "List"), item("annotators", "contains", "SECOND", "List")], [1]),
-    ([item("annotations_results", "contains", "Cat"), item("annotations_results", "contains", "Dog")], [1, 2]),
+    (
+        [
+            item("annotations_results", "contains", "Cat"),
+            item("annotators", "contains", "ANNOTATOR", "List"),
+        ],
+        [0],
+    ),
+    (
+        [
+            item("annotations_results", "contains", "Cat"),
+            item("annotators", "contains", "SECOND", "List"),
+        ],
+        [1, 2],
+    ),
+    (
+        [
+            item("annotators", "contains", "ANNOTATOR", "List"),
+            item("annotators", "contains", "SECOND", "List"),
+        ],
+        [1],
+    ),
+    (
+        [
+            item("annotations_results", "contains", "Cat"),
+            item("annotations_results", "contains", "Dog"),
+        ],
+        [1, 2],
+    ),
     # completed / cancelled / counters
     ([item("completed_at", "empty", True, "Datetime")], [3, 4, 5]),
     ([item("completed_at", "empty", False, "Datetime")], [0, 1, 2]),
@@ -55,7 +79,13 @@ CASES = [
     ([item("reviewed", "equal", True, "Boolean")], [0, 1]),
     ([item("ground_truth", "equal", True, "Boolean")], [2]),
     ([item("ground_truth", "equal", False, "Boolean")], [0, 1, 3, 4, 5]),
-    ([item("ground_truth", "equal", True, "Boolean"), item("annotations_results", "contains", "Dog")], [2]),
+    (
+        [
+            item("ground_truth", "equal", True, "Boolean"),
+            item("annotations_results", "contains", "Dog"),
+        ],
+        [2],
+    ),
     # predictions
     ([item("predictions_score", "in", {"min": 0.3, "max": 1}, "Number")], [0, 1]),
     ([item("predictions_score", "greater", 0.5, "Number")], [0]),
@@ -87,20 +117,39 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("items,expected", CASES, ids=[f"{c[0][0]['filter'][13:]}-{c[0][0]['operator']}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    "items,expected",
+    CASES,
+    ids=[f"{c[0][0]['filter'][13:]}-{c[0][0]['operator']}-{i}" for i, c in enumerate(CASES)],
+)
 def test_filters(world, annotator, second_annotator, items, expected):
     subst = {"ANNOTATOR": annotator.pk, "SECOND": second_annotator.pk, "FIRST": world.ids[0]}
-    items = [{**i, "value": subst.get(i["value"], i["value"]) if isinstance(i["value"], str) else i["value"]} for i in items]
+    items = [
+        {
+            **i,
+            "value": subst.get(i["value"], i["value"])
+            if isinstance(i["value"], str)
+            else i["value"],
+        }
+        for i in items
+    ]
     assert found(world, query(*items)) == expected
 
 
 def test_or_conjunction(world):
-    body = query(item("ground_truth", "equal", True, "Boolean"), item("meta.batch", "equal", "b2"), conjunction="or")
+    body = query(
+        item("ground_truth", "equal", True, "Boolean"),
+        item("meta.batch", "equal", "b2"),
+        conjunction="or",
+    )
     assert found(world, body) == [2, 4]
 
 
 def test_annotator_by_email(world):
-    assert found(world, query(item("annotators", "contains", "second@example.com", "List"))) == [1, 2]
+    assert found(world, query(item("annotators", "contains", "second@example.com", "List"))) == [
+        1,
+        2,
+    ]
 
 
 def test_dates(world):
@@ -110,7 +159,10 @@ def test_dates(world):
     Task.objects.filter(pk=world.ids[1]).update(created_at="2024-02-01T00:00:00Z")
     assert found(world, query(item("created_at", "less", "2024-03-01", "Datetime"))) == [0, 1]
     assert found(world, query(item("created_at", "equal", "2024-01-05", "Datetime"))) == [0]
-    assert found(world, query(item("created_at", "in", {"min": "2024-01-01", "max": "2024-01-31"}, "Datetime"))) == [0]
+    assert found(
+        world,
+        query(item("created_at", "in", {"min": "2024-01-01", "max": "2024-01-31"}, "Datetime")),
+    ) == [0]
 
 
 def test_selected_items(world):
@@ -133,11 +185,22 @@ def test_ordering_and_keyset_pages(world):
     assert seen == [t.pk for t in all_rows] and len(seen) == 6
 
 
-@pytest.mark.parametrize("ordering", [
-    ["tasks:predictions_score"], ["-tasks:predictions_score"], ["tasks:completed_at"], ["-tasks:reviews_accepted"],
-    ["tasks:data.caption"], ["-tasks:meta.batch", "tasks:total_predictions"], ["tasks:ground_truth"],
-    ["tasks:annotators"], ["-tasks:id"], ["tasks:avg_lead_time"], ["-tasks:updated_at"],
-])
+@pytest.mark.parametrize(
+    "ordering",
+    [
+        ["tasks:predictions_score"],
+        ["-tasks:predictions_score"],
+        ["tasks:completed_at"],
+        ["-tasks:reviews_accepted"],
+        ["tasks:data.caption"],
+        ["-tasks:meta.batch", "tasks:total_predictions"],
+        ["tasks:ground_truth"],
+        ["tasks:annotators"],
+        ["-tasks:id"],
+        ["tasks:avg_lead_time"],
+        ["-tasks:updated_at"],
+    ],
+)
 def test_keyset_matches_offset_for_every_ordering(world, ordering):
     parsed = dm.parse_query(query(ordering=ordering))
     everything, _ = dm.tasks_page(project=world.project, query=parsed, page=1, size=100)
@@ -155,7 +218,10 @@ def test_nulls_sort_last(world):
 
 
 def test_counts(world):
-    counts = dm.tasks_counts(project=world.project, query=dm.parse_query(query(item("annotations_results", "contains", "Cat"))))
+    counts = dm.tasks_counts(
+        project=world.project,
+        query=dm.parse_query(query(item("annotations_results", "contains", "Cat"))),
+    )
     assert counts == {"total": 3, "total_annotations": 4, "total_predictions": 3}
 
 
@@ -174,8 +240,13 @@ def test_row_columns(world):
 
 
 def test_completions_with_class_by_annotator(world, annotator, second_annotator):
-    f = {"conjunction": "and", "items": [item("annotations_results", "contains", "Cat"),
-                                         item("annotators", "contains", second_annotator.pk, "List")]}
+    f = {
+        "conjunction": "and",
+        "items": [
+            item("annotations_results", "contains", "Cat"),
+            item("annotators", "contains", second_annotator.pk, "List"),
+        ],
+    }
     assert ann(world, f) == {"t1_cat", "t2_both"}
     f["items"][1]["value"] = annotator.pk
     assert ann(world, f) == {"t0_cat"}
@@ -183,18 +254,54 @@ def test_completions_with_class_by_annotator(world, annotator, second_annotator)
 
 def test_completion_level_columns(world):
     assert ann(world, None) == {"t0_cat", "t1_dog", "t1_cat", "t2_both"}
-    assert ann(world, {"items": [item("ground_truth", "equal", False, "Boolean")]}) == {"t0_cat", "t1_dog", "t1_cat"}
+    assert ann(world, {"items": [item("ground_truth", "equal", False, "Boolean")]}) == {
+        "t0_cat",
+        "t1_dog",
+        "t1_cat",
+    }
     assert ann(world, {"items": [item("reviews_rejected", "greater", 0, "Number")]}) == {"t1_cat"}
-    assert ann(world, {"items": [item("reviewed", "equal", False, "Boolean")]}) == {"t1_dog", "t2_both"}
-    assert ann(world, {"items": [item("meta.batch", "equal", "b1"), item("annotations_results", "not_contains", "Cat")]}) == {"t1_dog"}
-    assert ann(world, {"items": [item("predictions_model_versions", "equal", "m1", "List")]}) == {"t0_cat", "t2_both"}
-    assert ann(world, {"items": [item("avg_lead_time", "greater", 15, "Number")]}) == {"t1_dog", "t1_cat"}
+    assert ann(world, {"items": [item("reviewed", "equal", False, "Boolean")]}) == {
+        "t1_dog",
+        "t2_both",
+    }
+    assert ann(
+        world,
+        {
+            "items": [
+                item("meta.batch", "equal", "b1"),
+                item("annotations_results", "not_contains", "Cat"),
+            ]
+        },
+    ) == {"t1_dog"}
+    assert ann(world, {"items": [item("predictions_model_versions", "equal", "m1", "List")]}) == {
+        "t0_cat",
+        "t2_both",
+    }
+    assert ann(world, {"items": [item("avg_lead_time", "greater", 15, "Number")]}) == {
+        "t1_dog",
+        "t1_cat",
+    }
 
 
-@pytest.mark.parametrize("items,expected", CASES, ids=[f"found-{c[0][0]['filter'][13:]}-{c[0][0]['operator']}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    "items,expected",
+    CASES,
+    ids=[f"found-{c[0][0]['filter'][13:]}-{c[0][0]['operator']}-{i}" for i, c in enumerate(CASES)],
+)
 def test_found_count_matches_the_list(world, annotator, second_annotator, items, expected):
     subst = {"ANNOTATOR": annotator.pk, "SECOND": second_annotator.pk, "FIRST": world.ids[0]}
-    items = [{**i, "value": subst.get(i["value"], i["value"]) if isinstance(i["value"], str) else i["value"]} for i in items]
+    items = [
+        {
+            **i,
+            "value": subst.get(i["value"], i["value"])
+            if isinstance(i["value"], str)
+            else i["value"],
+        }
+        for i in items
+    ]
     for conjunction in ("and", "or"):
         parsed = dm.parse_query(query(*items, conjunction=conjunction))
-        assert dm.tasks_found(project=world.project, query=parsed) == dm.tasks_counts(project=world.project, query=parsed)["total"]
+        assert (
+            dm.tasks_found(project=world.project, query=parsed)
+            == dm.tasks_counts(project=world.project, query=parsed)["total"]
+        )

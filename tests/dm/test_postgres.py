@@ -31,7 +31,9 @@ def test_statement_timeout_bounds_a_regex_query():
 
 
 def test_regex_postgres_rejects_is_a_400(api, world):
-    body = query(item("data.caption", "regex", "(?P<name>cat)"))  # Python's syntax, not PostgreSQL's
+    body = query(
+        item("data.caption", "regex", "(?P<name>cat)")
+    )  # Python's syntax, not PostgreSQL's
     response = api.get("/api/tasks/", {"project": world.project.pk, "query": json.dumps(body)})
     assert response.status_code == 400 and "regex" in response.json()["detail"]
 
@@ -40,6 +42,10 @@ def test_label_filter_is_containment():
     from projects.models import Project
 
     project = Project(pk=1, parsed_config={})
-    sql = str(dm.task_queryset(project=project, query=dm.parse_query(
-        query(item("annotations_results", "contains", "Cat")))).query)
+    sql = str(
+        dm.task_queryset(
+            project=project,
+            query=dm.parse_query(query(item("annotations_results", "contains", "Cat"))),
+        ).query
+    )
     assert '@> [{"value": {"labels": ["Cat"]}}]' in sql.replace("'", "").replace("::jsonb", "")

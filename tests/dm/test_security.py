@@ -34,23 +34,36 @@ TRAVERSALS = [
 
 @pytest.mark.parametrize("column", TRAVERSALS)
 def test_orm_paths_in_filters_are_rejected(api, world, column):
-    body = {"filters": {"conjunction": "and", "items": [
-        {"filter": column, "operator": "equal", "type": "String", "value": "pbkdf2"}]}}
+    body = {
+        "filters": {
+            "conjunction": "and",
+            "items": [{"filter": column, "operator": "equal", "type": "String", "value": "pbkdf2"}],
+        }
+    }
     response = api.get("/api/tasks/", {"project": world.project.pk, "query": json.dumps(body)})
     assert response.status_code == 400, response.content
     assert "Invalid query" in response.json()["detail"]
 
 
 ORDERINGS = [
-    ["tasks:completed_by__password"], ["-tasks:annotations__completed_by__password"],
-    ["tasks:updated_by__password"], ["tasks:project__created_by__password"], ["tasks:annotations_results"],
-    ["tasks:data__text"], ["completed_by__password"], ["tasks:id", "tasks:x", "tasks:y", "tasks:z"], [5], "x" * 10,
+    ["tasks:completed_by__password"],
+    ["-tasks:annotations__completed_by__password"],
+    ["tasks:updated_by__password"],
+    ["tasks:project__created_by__password"],
+    ["tasks:annotations_results"],
+    ["tasks:data__text"],
+    ["completed_by__password"],
+    ["tasks:id", "tasks:x", "tasks:y", "tasks:z"],
+    [5],
+    "x" * 10,
 ]
 
 
 @pytest.mark.parametrize("ordering", ORDERINGS)
 def test_orm_paths_in_ordering_are_rejected(api, world, ordering):
-    response = api.get("/api/tasks/", {"project": world.project.pk, "query": json.dumps({"ordering": ordering})})
+    response = api.get(
+        "/api/tasks/", {"project": world.project.pk, "query": json.dumps({"ordering": ordering})}
+    )
     assert response.status_code == 400, response.content
 
 
@@ -78,40 +91,93 @@ BAD_ITEMS = [
 
 @pytest.mark.parametrize("bad", BAD_ITEMS, ids=range(len(BAD_ITEMS)))
 def test_bad_items_are_400(api, world, bad):
-    response = api.get("/api/tasks/", {"project": world.project.pk, "query": json.dumps(query(bad))})
+    response = api.get(
+        "/api/tasks/", {"project": world.project.pk, "query": json.dumps(query(bad))}
+    )
     assert response.status_code == 400, response.content
 
 
 def test_malformed_queries_are_400(api, world):
-    for raw in ["{", "[]", '"x"', json.dumps({"filters": []}), json.dumps({"filters": {"conjunction": "xor"}}),
-                json.dumps({"filters": {"items": {}}}), json.dumps({"selectedItems": {"all": "yes"}}),
-                json.dumps({"selectedItems": {"all": False, "included": ["1 OR 1=1"]}}),
-                json.dumps(query(*[item("id", "greater", 0, "Number")] * 51))]:
+    for raw in [
+        "{",
+        "[]",
+        '"x"',
+        json.dumps({"filters": []}),
+        json.dumps({"filters": {"conjunction": "xor"}}),
+        json.dumps({"filters": {"items": {}}}),
+        json.dumps({"selectedItems": {"all": "yes"}}),
+        json.dumps({"selectedItems": {"all": False, "included": ["1 OR 1=1"]}}),
+        json.dumps(query(*[item("id", "greater", 0, "Number")] * 51)),
+    ]:
         response = api.get("/api/tasks/", {"project": world.project.pk, "query": raw})
         assert response.status_code == 400, raw
 
 
 def test_saved_views_are_checked_on_save(api, world):
-    bad = {"project": world.project.pk, "data": {"filters": {"conjunction": "and", "items": [
-        {"filter": "filter:tasks:updated_by__password", "operator": "equal", "type": "String", "value": "x"}]}}}
+    bad = {
+        "project": world.project.pk,
+        "data": {
+            "filters": {
+                "conjunction": "and",
+                "items": [
+                    {
+                        "filter": "filter:tasks:updated_by__password",
+                        "operator": "equal",
+                        "type": "String",
+                        "value": "x",
+                    }
+                ],
+            }
+        },
+    }
     assert api.post("/api/dm/views/", bad, format="json").status_code == 400
-    bad_order = {"project": world.project.pk, "data": {"ordering": ["tasks:completed_by__password"]}}
+    bad_order = {
+        "project": world.project.pk,
+        "data": {"ordering": ["tasks:completed_by__password"]},
+    }
     assert api.post("/api/dm/views/", bad_order, format="json").status_code == 400
 
 
 def test_a_stored_view_is_checked_again_when_used(api, world):
     from tasks.models import View
 
-    view = View.objects.create(project=world.project, data={"filters": {"conjunction": "and", "items": [
-        {"filter": "filter:tasks:annotations__completed_by__password__startswith", "operator": "equal",
-         "type": "String", "value": "pbkdf2"}]}})
+    view = View.objects.create(
+        project=world.project,
+        data={
+            "filters": {
+                "conjunction": "and",
+                "items": [
+                    {
+                        "filter": "filter:tasks:annotations__completed_by__password__startswith",
+                        "operator": "equal",
+                        "type": "String",
+                        "value": "pbkdf2",
+                    }
+                ],
+            }
+        },
+    )
     assert api.get("/api/tasks/", {"project": world.project.pk, "view": view.pk}).status_code == 400
 
 
 def test_actions_reject_traversal_too(api, world):
-    body = {"selectedItems": {"all": True}, "filters": {"conjunction": "and", "items": [
-        {"filter": "filter:tasks:updated_by__password", "operator": "equal", "type": "String", "value": "x"}]}}
-    response = api.post(f"/api/dm/actions/?id=delete_tasks&project={world.project.pk}", body, format="json")
+    body = {
+        "selectedItems": {"all": True},
+        "filters": {
+            "conjunction": "and",
+            "items": [
+                {
+                    "filter": "filter:tasks:updated_by__password",
+                    "operator": "equal",
+                    "type": "String",
+                    "value": "x",
+                }
+            ],
+        },
+    }
+    response = api.post(
+        f"/api/dm/actions/?id=delete_tasks&project={world.project.pk}", body, format="json"
+    )
     assert response.status_code == 400
     from tasks.models import Task
 
@@ -119,9 +185,26 @@ def test_actions_reject_traversal_too(api, world):
 
 
 def test_ground_truth_filters_reject_traversal(api, world):
-    body = {"fraction": 0.5, "filters": {"conjunction": "and", "items": [
-        {"filter": "filter:tasks:completed_by__password", "operator": "equal", "type": "String", "value": "x"}]}}
-    assert api.post(f"/api/projects/{world.project.pk}/ground-truth/sample", body, format="json").status_code == 400
+    body = {
+        "fraction": 0.5,
+        "filters": {
+            "conjunction": "and",
+            "items": [
+                {
+                    "filter": "filter:tasks:completed_by__password",
+                    "operator": "equal",
+                    "type": "String",
+                    "value": "x",
+                }
+            ],
+        },
+    }
+    assert (
+        api.post(
+            f"/api/projects/{world.project.pk}/ground-truth/sample", body, format="json"
+        ).status_code
+        == 400
+    )
 
 
 def test_like_wildcards_and_quotes_are_data(api, world):

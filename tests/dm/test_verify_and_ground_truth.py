@@ -26,7 +26,12 @@ def test_verify_walks_every_completion_once(client_for, reviewer, world):
         assert annotation["was_cancelled"] is False and annotation["task"] == body["task"]["id"]
         assert annotation["id"] not in seen
         seen.append(annotation["id"])
-        assert client.post(f"/api/annotations/{annotation['id']}/reviews/", {"accepted": True}, format="json").status_code == 201
+        assert (
+            client.post(
+                f"/api/annotations/{annotation['id']}/reviews/", {"accepted": True}, format="json"
+            ).status_code
+            == 201
+        )
         assert len(seen) < 10
     assert set(seen) == {world.annotations["t1_dog"].pk, world.annotations["t2_both"].pk}
     progress = client.get(f"/api/projects/{world.project.pk}/verify/progress/").json()
@@ -63,7 +68,9 @@ def test_verify_empty_project_is_204(client_for, staff, project):
 
 
 def make_completions(world, owner, n):
-    ids = tasks_import(project=world.project, records=[{"image": f"/m/{i}.jpg"} for i in range(n)], user=owner).task_ids
+    ids = tasks_import(
+        project=world.project, records=[{"image": f"/m/{i}.jpg"} for i in range(n)], user=owner
+    ).task_ids
     for pk in ids:
         annotation_create(task=Task.objects.get(pk=pk), user=owner, result=[box("Cat")])
 
@@ -83,8 +90,13 @@ def test_ground_truth_sample_fraction(api, world, owner):
 
 def test_ground_truth_sample_with_filter(api, world, second_annotator):
     url = f"/api/projects/{world.project.pk}/ground-truth/sample"
-    filters = {"conjunction": "and", "items": [item("annotations_results", "contains", "Cat"),
-                                               item("annotators", "contains", second_annotator.pk, "List")]}
+    filters = {
+        "conjunction": "and",
+        "items": [
+            item("annotations_results", "contains", "Cat"),
+            item("annotators", "contains", second_annotator.pk, "List"),
+        ],
+    }
     body = api.post(url, {"filters": filters, "fraction": 1}, format="json").json()
     assert body["marked"] == 1 and body["matched"] == 2  # t1_cat; t2_both was already marked
     assert Annotation.objects.get(pk=world.annotations["t1_cat"].pk).ground_truth
@@ -99,7 +111,9 @@ def test_ground_truth_bad_fraction(api, world):
 
 def test_ground_truth_reset(api, world, owner):
     make_completions(world, owner, 4)
-    api.post(f"/api/projects/{world.project.pk}/ground-truth/sample", {"fraction": 0.5}, format="json")
+    api.post(
+        f"/api/projects/{world.project.pk}/ground-truth/sample", {"fraction": 0.5}, format="json"
+    )
     body = api.post(f"/api/projects/{world.project.pk}/ground-truth/reset").json()
     assert body["unmarked"] == 4
     assert not Annotation.objects.filter(ground_truth=True).exists()
@@ -109,13 +123,23 @@ def test_ground_truth_reset(api, world, owner):
 
 def test_single_completion_ground_truth_patch(client_for, reviewer, world):
     pk = world.annotations["t0_cat"].pk
-    response = client_for(reviewer).patch(f"/api/annotations/{pk}/", {"ground_truth": True}, format="json")
+    response = client_for(reviewer).patch(
+        f"/api/annotations/{pk}/", {"ground_truth": True}, format="json"
+    )
     assert response.status_code == 200 and response.json()["ground_truth"] is True
 
 
 def test_ground_truth_preview(api, world, second_annotator):
     url = f"/api/projects/{world.project.pk}/ground-truth/preview"
     everything = api.post(url, {}, format="json").json()
-    assert everything == {"matched": 4, "ground_truth": 1, "project_ground_truth": 1, "project_completions": 4}
-    filters = {"conjunction": "and", "items": [item("annotators", "contains", second_annotator.pk, "List")]}
+    assert everything == {
+        "matched": 4,
+        "ground_truth": 1,
+        "project_ground_truth": 1,
+        "project_completions": 4,
+    }
+    filters = {
+        "conjunction": "and",
+        "items": [item("annotators", "contains", second_annotator.pk, "List")],
+    }
     assert api.post(url, {"filters": filters}, format="json").json()["matched"] == 2

@@ -14,7 +14,9 @@ FIXTURES = Path(__file__).parent.parent / "fixtures" / "ls_docs"
 
 
 def _project(owner, name: str):
-    return project_create(user=owner, title=name, label_config=(FIXTURES / f"{name}.xml").read_text())
+    return project_create(
+        user=owner, title=name, label_config=(FIXTURES / f"{name}.xml").read_text()
+    )
 
 
 def _export(api, project, **params) -> list:
@@ -29,7 +31,10 @@ def _comparable(tasks: list) -> list:
     return [
         (
             task["data"],
-            [(a["result"], a["was_cancelled"], a["ground_truth"], a["lead_time"]) for a in task["annotations"]],
+            [
+                (a["result"], a["was_cancelled"], a["ground_truth"], a["lead_time"])
+                for a in task["annotations"]
+            ],
             [(p["result"], p["score"], p["model_version"]) for p in task["predictions"]],
         )
         for task in tasks
@@ -40,13 +45,19 @@ def _comparable(tasks: list) -> list:
 def test_ls_docs_files_round_trip(api, owner, name):
     source = _project(owner, name)
     raw = (FIXTURES / f"{name}.json").read_bytes()
-    response = api.post(f"/api/projects/{source.pk}/import", data=raw, content_type="application/json")
+    response = api.post(
+        f"/api/projects/{source.pk}/import", data=raw, content_type="application/json"
+    )
     assert response.status_code == 201, response.content
     first = _export(api, source, download_all_tasks="true")
     assert len(first) == len(orjson.loads(raw))
 
     target = _project(owner, name)
-    again = api.post(f"/api/projects/{target.pk}/import", data=orjson.dumps(first), content_type="application/json")
+    again = api.post(
+        f"/api/projects/{target.pk}/import",
+        data=orjson.dumps(first),
+        content_type="application/json",
+    )
     assert again.status_code == 201, again.content
     second = _export(api, target, download_all_tasks="true")
     assert _comparable(second) == _comparable(first)
@@ -57,20 +68,46 @@ def test_export_keeps_reviews_authors_and_timestamps(api, owner, reviewer, proje
     from annotations.models import Annotation
     from annotations.services import review_set
 
-    api.post(f"/api/projects/{project.pk}/import", [{"data": {"text": "x"}, "annotations": [
-        {"result": [{"id": "r", "from_name": "sentiment", "to_name": "text", "type": "choices",
-                     "value": {"choices": ["Positive"]}}], "ground_truth": True, "lead_time": 2}]}], format="json")
+    api.post(
+        f"/api/projects/{project.pk}/import",
+        [
+            {
+                "data": {"text": "x"},
+                "annotations": [
+                    {
+                        "result": [
+                            {
+                                "id": "r",
+                                "from_name": "sentiment",
+                                "to_name": "text",
+                                "type": "choices",
+                                "value": {"choices": ["Positive"]},
+                            }
+                        ],
+                        "ground_truth": True,
+                        "lead_time": 2,
+                    }
+                ],
+            }
+        ],
+        format="json",
+    )
     review_set(annotation=Annotation.objects.get(), reviewer=reviewer, accepted=True)
     annotation = _export(api, project)[0]["annotations"][0]
     assert annotation["completed_by"] == owner.pk and annotation["ground_truth"] is True
     assert annotation["lead_time"] == 2 and annotation["created_at"] and annotation["updated_at"]
-    assert annotation["reviews"][0]["accepted"] is True and annotation["reviews"][0]["reviewer"] == reviewer.pk
+    assert (
+        annotation["reviews"][0]["accepted"] is True
+        and annotation["reviews"][0]["reviewer"] == reviewer.pk
+    )
 
 
 def test_file_that_breaks_its_config_names_the_result(api, owner):
     project = _project(owner, "breaks_config")
     raw = (FIXTURES / "breaks_config.json").read_bytes()
-    response = api.post(f"/api/projects/{project.pk}/import", data=raw, content_type="application/json")
+    response = api.post(
+        f"/api/projects/{project.pk}/import", data=raw, content_type="application/json"
+    )
     assert response.status_code == 400
     error = response.json()["errors"][0]
     assert error["record"] == 1 and error["result_id"] == "bad7" and "Mixed" in error["message"]
@@ -79,15 +116,35 @@ def test_file_that_breaks_its_config_names_the_result(api, owner):
 
 
 def test_export_filters(api, project, owner):
-    ids = api.post(f"/api/projects/{project.pk}/import?return_task_ids=true", [
-        {"data": {"text": "a"}, "annotations": [{"result": [], "was_cancelled": True}]},
-        {"data": {"text": "b"}},
-        {"data": {"text": "c"}, "annotations": [{"result": [{"id": "r", "from_name": "sentiment", "to_name": "text",
-                                                              "type": "choices", "value": {"choices": ["Neutral"]}}]}]},
-    ], format="json").json()["task_ids"]
+    ids = api.post(
+        f"/api/projects/{project.pk}/import?return_task_ids=true",
+        [
+            {"data": {"text": "a"}, "annotations": [{"result": [], "was_cancelled": True}]},
+            {"data": {"text": "b"}},
+            {
+                "data": {"text": "c"},
+                "annotations": [
+                    {
+                        "result": [
+                            {
+                                "id": "r",
+                                "from_name": "sentiment",
+                                "to_name": "text",
+                                "type": "choices",
+                                "value": {"choices": ["Neutral"]},
+                            }
+                        ]
+                    }
+                ],
+            },
+        ],
+        format="json",
+    ).json()["task_ids"]
     assert [t["id"] for t in _export(api, project)] == [ids[0], ids[2]]
     assert [t["id"] for t in _export(api, project, download_all_tasks="true")] == ids
-    assert [t["id"] for t in _export(api, project, download_all_tasks="true", ids=f"{ids[1]},{ids[2]}")] == ids[1:]
+    assert [
+        t["id"] for t in _export(api, project, download_all_tasks="true", ids=f"{ids[1]},{ids[2]}")
+    ] == ids[1:]
     response = api.get(f"/api/projects/{project.pk}/export?exportType=PDF")
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "exportType"
     assert api.get(f"/api/projects/{project.pk}/export?export_type=JSON_MIN").status_code == 200
@@ -97,13 +154,27 @@ def test_export_only_ground_truth_or_accepted(api, project, owner, reviewer):
     from annotations.models import Annotation
     from annotations.services import review_set
 
-    result = [{"id": "r", "from_name": "sentiment", "to_name": "text", "type": "choices",
-               "value": {"choices": ["Positive"]}}]
-    ids = api.post(f"/api/projects/{project.pk}/import?return_task_ids=true", [
-        {"data": {"text": "gt"}, "annotations": [{"result": result, "ground_truth": True}, {"result": result}]},
-        {"data": {"text": "reviewed"}, "annotations": [{"result": result}, {"result": result}]},
-        {"data": {"text": "plain"}, "annotations": [{"result": result}]},
-    ], format="json").json()["task_ids"]
+    result = [
+        {
+            "id": "r",
+            "from_name": "sentiment",
+            "to_name": "text",
+            "type": "choices",
+            "value": {"choices": ["Positive"]},
+        }
+    ]
+    ids = api.post(
+        f"/api/projects/{project.pk}/import?return_task_ids=true",
+        [
+            {
+                "data": {"text": "gt"},
+                "annotations": [{"result": result, "ground_truth": True}, {"result": result}],
+            },
+            {"data": {"text": "reviewed"}, "annotations": [{"result": result}, {"result": result}]},
+            {"data": {"text": "plain"}, "annotations": [{"result": result}]},
+        ],
+        format="json",
+    ).json()["task_ids"]
     accepted, rejected = Annotation.objects.filter(task_id=ids[1]).order_by("id")
     review_set(annotation=accepted, reviewer=reviewer, accepted=True)
     review_set(annotation=rejected, reviewer=reviewer, accepted=False)

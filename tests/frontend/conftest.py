@@ -23,8 +23,13 @@ from tests.frontend import urls as test_urls
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+]
 EDITOR_JS = Path(__file__).resolve().parents[2] / "frontend" / "static" / "editor" / "main.js"
 PASSWORD = "pass-word-1"
 
@@ -70,9 +75,12 @@ def media_dir(tmp_path_factory):
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(rate)
-        out.writeframes(b"".join(
-            struct.pack("<h", int(9000 * math.sin(2 * math.pi * 330 * i / rate))) for i in range(rate)
-        ))
+        out.writeframes(
+            b"".join(
+                struct.pack("<h", int(9000 * math.sin(2 * math.pi * 330 * i / rate)))
+                for i in range(rate)
+            )
+        )
     return root
 
 
@@ -141,7 +149,9 @@ class Page:
 
     def pick_label(self, value):
         """Click a Label of a Labels/RectangleLabels/... control (selects its tool)."""
-        self.page.locator(".lsf-label__text").filter(has_text=re.compile(f"^{re.escape(value)}$")).click()
+        self.page.locator(".lsf-label__text").filter(
+            has_text=re.compile(f"^{re.escape(value)}$")
+        ).click()
 
     def drag(self, start, end, steps=8):
         mouse = self.page.mouse

@@ -19,7 +19,9 @@ def test_annotator_labels_skips_and_draws_a_box(page, annotator, make_project, m
         [{"text": f"Review number {i}: it was fine."} for i in range(4)],
         members=[annotator],
     )
-    image, image_ids = make_project(BY_KEY["bbox"]["config"], [{"image": media["image"]}], members=[annotator])
+    image, image_ids = make_project(
+        BY_KEY["bbox"]["config"], [{"image": media["image"]}], members=[annotator]
+    )
 
     page.login(annotator)
     page.get_by_role("link", name="Label").first.wait_for()
@@ -34,13 +36,17 @@ def test_annotator_labels_skips_and_draws_a_box(page, annotator, make_project, m
     page.open_editor(f"/projects/{image.pk}/label")
     box = page.image_box()
     page.pick_label("Cat")
-    page.drag((box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3),
-              (box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.7))
+    page.drag(
+        (box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3),
+        (box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.7),
+    )
     page.submit()
     assert page.get_by_role("heading", name="No more tasks").is_visible()
 
     api = client_for(annotator)
-    tasks = {t["id"]: t for t in api.get(f"/api/tasks/?project={text.pk}&fields=all").json()["tasks"]}
+    tasks = {
+        t["id"]: t for t in api.get(f"/api/tasks/?project={text.pk}&fields=all").json()["tasks"]
+    }
     chosen = [tasks[i]["annotations"][0]["result"][0]["value"]["choices"] for i in text_ids[:3]]
     assert chosen == [["Positive"], ["Negative"], ["Neutral"]]
     for task_id in text_ids[:3]:
@@ -56,7 +62,9 @@ def test_annotator_labels_skips_and_draws_a_box(page, annotator, make_project, m
     assert region["type"] == "rectanglelabels" and region["value"]["rectanglelabels"] == ["Cat"]
     value = region["value"]
     assert value["x"] == pytest.approx(20, abs=3) and value["y"] == pytest.approx(30, abs=3)
-    assert value["width"] == pytest.approx(30, abs=3) and value["height"] == pytest.approx(40, abs=3)
+    assert value["width"] == pytest.approx(30, abs=3) and value["height"] == pytest.approx(
+        40, abs=3
+    )
     assert region["original_width"] == 640 and region["original_height"] == 400
     assert Annotation.objects.filter(completed_by=annotator).count() == 5
 
@@ -67,10 +75,14 @@ def test_shortcuts_and_pre_annotation(page, annotator, make_project):
         [{"text": "First"}, {"text": "Second"}, {"text": "Third"}],
         members=[annotator],
     )
-    prediction = prediction_create(task=project.tasks.get(pk=ids[0]), result=choice("Neutral"), score=0.9)
+    prediction = prediction_create(
+        task=project.tasks.get(pk=ids[0]), result=choice("Neutral"), score=0.9
+    )
     page.login(annotator)
     page.open_editor(f"/projects/{project.pk}/label")
-    assert page.locator("#editor input[type=checkbox]").nth(2).is_checked()  # copied from the prediction
+    assert (
+        page.locator("#editor input[type=checkbox]").nth(2).is_checked()
+    )  # copied from the prediction
     page.keyboard.press("Alt+s")  # submit, as it stands
     page.wait_for_next(str(ids[0]))
     page.wait_for_selector("body.editor-ready")
@@ -92,7 +104,10 @@ def test_shortcuts_and_pre_annotation(page, annotator, make_project):
 
 def test_stream_without_skip_button(page, annotator, make_project):
     project, _ = make_project(
-        BY_KEY["text-classification"]["config"], [{"text": "Only"}], members=[annotator], show_skip_button=False
+        BY_KEY["text-classification"]["config"],
+        [{"text": "Only"}],
+        members=[annotator],
+        show_skip_button=False,
     )
     page.login(annotator)
     page.open_editor(f"/projects/{project.pk}/label")
@@ -112,7 +127,11 @@ def test_create_a_project_from_a_template_with_a_live_preview(page, owner):
     preview.locator(".lsf-label__text", has_text="Human").wait_for(timeout=15000)
     config.fill("<View><Text name='t' value='$t'/><Labels name='l' toName='nowhere'/></View>")
     preview.locator(".preview-error").wait_for(timeout=15000)
-    config.fill(config.input_value().replace("nowhere", "t").replace("/></View>", "><Label value='X'/></Labels></View>"))
+    config.fill(
+        config.input_value()
+        .replace("nowhere", "t")
+        .replace("/></View>", "><Label value='X'/></Labels></View>")
+    )
     preview.locator(".lsf-label__text", has_text="X").wait_for(timeout=15000)
     page.get_by_role("button", name="Create project").click()
     page.wait_for_url("**/settings?created=1")
@@ -125,8 +144,12 @@ def test_create_a_project_from_a_template_with_a_live_preview(page, owner):
 def test_task_page_updates_an_annotation_through_the_default_handlers(page, owner, make_project):
     from annotations.services import annotation_create
 
-    project, (task_id,) = make_project(BY_KEY["text-classification"]["config"], [{"text": "Fix me"}])
-    annotation = annotation_create(task=project.tasks.get(pk=task_id), user=owner, result=choice("Negative"))
+    project, (task_id,) = make_project(
+        BY_KEY["text-classification"]["config"], [{"text": "Fix me"}]
+    )
+    annotation = annotation_create(
+        task=project.tasks.get(pk=task_id), user=owner, result=choice("Negative")
+    )
     page.login(owner)
     page.open_editor(f"/projects/{project.pk}/tasks/{task_id}")
     page.choose("Negative")  # untick

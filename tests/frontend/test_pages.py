@@ -32,11 +32,15 @@ def web():
 
 @pytest.fixture
 def task_ids(project, owner):
-    return tasks_import(project=project, records=[{"text": f"t{i}"} for i in range(3)], user=owner).task_ids
+    return tasks_import(
+        project=project, records=[{"text": f"t{i}"} for i in range(3)], user=owner
+    ).task_ids
 
 
 def editor_data(response) -> dict:
-    match = re.search(rb'<script id="editor-data" type="application/json">(.*?)</script>', response.content, re.S)
+    match = re.search(
+        rb'<script id="editor-data" type="application/json">(.*?)</script>', response.content, re.S
+    )
     assert match, "no editor data on the page"
     return json.loads(match.group(1))
 
@@ -64,21 +68,36 @@ def test_project_pages_by_role(web, request, project, task_ids, who, expected):
 
 
 def test_project_home_sends_each_role_to_its_page(web, project, owner, annotator):
-    assert web(annotator).get(f"/projects/{project.pk}/")["Location"] == f"/projects/{project.pk}/label"
+    assert (
+        web(annotator).get(f"/projects/{project.pk}/")["Location"]
+        == f"/projects/{project.pk}/label"
+    )
     assert web(owner).get(f"/projects/{project.pk}")["Location"] in (
-        f"/projects/{project.pk}/data", f"/projects/{project.pk}/tasks"
+        f"/projects/{project.pk}/data",
+        f"/projects/{project.pk}/tasks",
     )
 
 
 def test_pages_need_login(web, project):
-    for url in ["/projects/", f"/projects/{project.pk}/label", "/projects/new", f"/projects/{project.pk}/settings"]:
+    for url in [
+        "/projects/",
+        f"/projects/{project.pk}/label",
+        "/projects/new",
+        f"/projects/{project.pk}/settings",
+    ]:
         response = web(None).get(url)
         assert response.status_code == 302 and response["Location"].startswith("/user/login/"), url
 
 
-def test_projects_list_shows_only_members_projects_with_progress(web, project, owner, annotator, make_user, task_ids):
-    other = project_create(user=make_user("else@example.com"), title="Secret", label_config=project.label_config)
-    annotation_create(task=project.tasks.get(pk=task_ids[0]), user=annotator, result=choice("Positive"))
+def test_projects_list_shows_only_members_projects_with_progress(
+    web, project, owner, annotator, make_user, task_ids
+):
+    other = project_create(
+        user=make_user("else@example.com"), title="Secret", label_config=project.label_config
+    )
+    annotation_create(
+        task=project.tasks.get(pk=task_ids[0]), user=annotator, result=choice("Positive")
+    )
     page = web(annotator).get("/projects/").content.decode()
     assert "Sentiment" in page and other.title not in page
     assert 'value="33"' in page  # 1 of 3 tasks: <progress value=33>
@@ -89,9 +108,13 @@ def test_projects_list_shows_only_members_projects_with_progress(web, project, o
 
 
 def test_annotator_only_sees_the_label_link(web, project, annotator, owner):
-    nav = re.findall(r'data-nav="(\w+)"', web(annotator).get(f"/projects/{project.pk}/label").content.decode())
+    nav = re.findall(
+        r'data-nav="(\w+)"', web(annotator).get(f"/projects/{project.pk}/label").content.decode()
+    )
     assert nav == ["label"]
-    admin_nav = re.findall(r'data-nav="(\w+)"', web(owner).get(f"/projects/{project.pk}/settings").content.decode())
+    admin_nav = re.findall(
+        r'data-nav="(\w+)"', web(owner).get(f"/projects/{project.pk}/settings").content.decode()
+    )
     assert set(admin_nav) >= {"data", "label", "settings"}
 
 
@@ -120,7 +143,9 @@ def test_label_page_says_when_nothing_is_left(web, project, annotator):
 
 def test_label_page_without_skip(web, project, task_ids, annotator):
     Project.objects.filter(pk=project.pk).update(show_skip_button=False)
-    assert "skip" not in editor_data(web(annotator).get(f"/projects/{project.pk}/label"))["interfaces"]
+    assert (
+        "skip" not in editor_data(web(annotator).get(f"/projects/{project.pk}/label"))["interfaces"]
+    )
 
 
 def test_csp_headers(web, project, task_ids, annotator, owner):
@@ -142,7 +167,8 @@ def test_create_project_from_a_template(web, owner):
     assert page.status_code == 200 and b"Named entity recognition" in page.content
     assert escape(BY_KEY["ner"]["config"].split("\n")[1].strip()).encode() in page.content
     response = client.post(
-        "/projects/new", {"title": "News", "template": "ner", "label_config": BY_KEY["ner"]["config"]}
+        "/projects/new",
+        {"title": "News", "template": "ner", "label_config": BY_KEY["ner"]["config"]},
     )
     project = Project.objects.get(title="News")
     assert response["Location"] == f"/projects/{project.pk}/settings?created=1"
@@ -151,7 +177,10 @@ def test_create_project_from_a_template(web, owner):
 
 
 def test_create_project_with_a_bad_config_says_why(web, owner):
-    response = web(owner).post("/projects/new", {"title": "Bad", "label_config": "<View><Choices name='x' toName='nope'/></View>"})
+    response = web(owner).post(
+        "/projects/new",
+        {"title": "Bad", "label_config": "<View><Choices name='x' toName='nope'/></View>"},
+    )
     assert response.status_code == 200 and b'class="error"' in response.content
     assert not Project.objects.filter(title="Bad").exists()
 
@@ -164,14 +193,35 @@ def test_annotator_only_users_may_not_create_projects(web, project, annotator, m
 def test_settings_sections_save_through_the_services(web, project, owner):
     client = web(owner)
     url = f"/projects/{project.pk}/settings"
-    client.post(url, {"section": "general", "title": "Renamed", "description": "d", "expert_instruction": "Be careful", "color": "#123456"})
-    client.post(url, {"section": "sampling", "sampling": "uniform", "maximum_annotations": 3,
-                      "show_predictions_to_annotators": "", "show_skip_button": "on"})
+    client.post(
+        url,
+        {
+            "section": "general",
+            "title": "Renamed",
+            "description": "d",
+            "expert_instruction": "Be careful",
+            "color": "#123456",
+        },
+    )
+    client.post(
+        url,
+        {
+            "section": "sampling",
+            "sampling": "uniform",
+            "maximum_annotations": 3,
+            "show_predictions_to_annotators": "",
+            "show_skip_button": "on",
+        },
+    )
     config = BY_KEY["text-classification"]["config"].replace("Neutral", "Mixed")
     saved = client.post(url, {"section": "config", "label_config": config})
     assert saved.status_code == 302 and saved["Location"].endswith("#config")
     project.refresh_from_db()
-    assert (project.title, project.expert_instruction, project.color) == ("Renamed", "Be careful", "#123456")
+    assert (project.title, project.expert_instruction, project.color) == (
+        "Renamed",
+        "Be careful",
+        "#123456",
+    )
     assert (project.sampling, project.maximum_annotations) == ("uniform", 3)
     assert project.show_predictions_to_annotators is False and project.show_skip_button is True
     assert "Mixed" in project.parsed_config["controls"]["sentiment"]["labels"]
@@ -179,7 +229,9 @@ def test_settings_sections_save_through_the_services(web, project, owner):
 
 def test_settings_reject_a_bad_config_and_keep_the_old(web, project, owner):
     before = project.label_config
-    response = web(owner).post(f"/projects/{project.pk}/settings", {"section": "config", "label_config": "<View><Text/>"})
+    response = web(owner).post(
+        f"/projects/{project.pk}/settings", {"section": "config", "label_config": "<View><Text/>"}
+    )
     assert response.status_code == 200 and b'class="error"' in response.content
     project.refresh_from_db()
     assert project.label_config == before
@@ -191,7 +243,9 @@ def test_settings_members(web, project, owner, annotator, make_user):
     newcomer = make_user("newcomer@example.com")
     client.post(url, {"section": "member_add", "email": "NEWCOMER@example.com", "role": "reviewer"})
     assert ProjectMember.objects.get(project=project, user=newcomer).role == "reviewer"
-    missing = client.post(url, {"section": "member_add", "email": "nobody@example.com", "role": "annotator"})
+    missing = client.post(
+        url, {"section": "member_add", "email": "nobody@example.com", "role": "annotator"}
+    )
     assert b"No user has this email" in missing.content
     client.post(url, {"section": "member", "user": annotator.pk, "role": "reviewer"})
     assert ProjectMember.objects.get(project=project, user=annotator).role == "reviewer"
@@ -206,7 +260,12 @@ def test_settings_members(web, project, owner, annotator, make_user):
 
 def test_staff_create_a_member_from_settings(web, project, owner, staff):
     url = f"/projects/{project.pk}/settings"
-    body = {"section": "member_add", "email": "fresh@example.com", "role": "annotator", "password": "long-password"}
+    body = {
+        "section": "member_add",
+        "email": "fresh@example.com",
+        "role": "annotator",
+        "password": "long-password",
+    }
     refused = web(owner).post(url, body)  # a project admin who is not staff
     assert b"No user has this email" in refused.content
     web(staff).post(url, body)
@@ -223,14 +282,19 @@ def test_settings_forms_need_csrf(project, owner):
 
 
 def test_task_list_and_task_page(web, project, task_ids, owner, annotator, reviewer):
-    annotation_create(task=project.tasks.get(pk=task_ids[0]), user=annotator, result=choice("Positive"))
+    annotation_create(
+        task=project.tasks.get(pk=task_ids[0]), user=annotator, result=choice("Positive")
+    )
     listing = web(owner).get(f"/projects/{project.pk}/tasks").content.decode()
     for task_id in task_ids:
         assert f'href="/projects/{project.pk}/tasks/{task_id}"' in listing
     data = editor_data(web(owner).get(f"/projects/{project.pk}/tasks/{task_ids[0]}"))
     assert data["task"]["annotations"][0]["result"] == choice("Positive")
     assert data["readOnly"] is False
-    assert editor_data(web(reviewer).get(f"/projects/{project.pk}/tasks/{task_ids[0]}"))["readOnly"] is True
+    assert (
+        editor_data(web(reviewer).get(f"/projects/{project.pk}/tasks/{task_ids[0]}"))["readOnly"]
+        is True
+    )
     assert web(owner).get(f"/projects/{project.pk}/tasks/999999").status_code == 404
 
 

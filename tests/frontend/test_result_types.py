@@ -30,7 +30,9 @@ def at(box, fx, fy):
 
 def test_ner_spans(page, annotator, make_project):
     text = "Ada Lovelace met Charles Babbage in London in 1833."
-    project, (task_id,) = make_project(BY_KEY["ner"]["config"], [{"text": text}], members=[annotator])
+    project, (task_id,) = make_project(
+        BY_KEY["ner"]["config"], [{"text": text}], members=[annotator]
+    )
     page.login(annotator)
     page.open_editor(f"/projects/{project.pk}/label")
     for label, words in (("Person", "Ada Lovelace"), ("Location", "London")):
@@ -60,7 +62,7 @@ def test_ner_spans(page, annotator, make_project):
     assert spans["Ada Lovelace"]["labels"] == ["Person"]
     assert (spans["Ada Lovelace"]["start"], spans["Ada Lovelace"]["end"]) == (0, 12)
     assert spans["London"]["labels"] == ["Location"]
-    assert text[spans["London"]["start"]:spans["London"]["end"]] == "London"
+    assert text[spans["London"]["start"] : spans["London"]["end"]] == "London"
 
 
 def test_image_classification(page, annotator, make_project, media):
@@ -78,7 +80,9 @@ def test_image_classification(page, annotator, make_project, media):
 
 
 def test_polygon_ellipse_and_keypoint_without_labels(page, annotator, make_project, media):
-    project, (task_id,) = make_project(BY_KEY["shapes"]["config"], [{"image": media["image"]}], members=[annotator])
+    project, (task_id,) = make_project(
+        BY_KEY["shapes"]["config"], [{"image": media["image"]}], members=[annotator]
+    )
     page.login(annotator)
     page.open_editor(f"/projects/{project.pk}/label")
     box = page.image_box()
@@ -103,12 +107,20 @@ def test_polygon_ellipse_and_keypoint_without_labels(page, annotator, make_proje
     (ellipse,) = result["ellipse"]
     assert ellipse["value"]["x"] == pytest.approx(50, abs=2) and ellipse["value"]["radiusX"] > 5
     (keypoint,) = result["keypoint"]
-    assert keypoint["value"]["x"] == pytest.approx(85, abs=2) and keypoint["value"]["y"] == pytest.approx(20, abs=2)
-    assert {item["from_name"] for items in result.values() for item in items} == {"polygon", "ellipse", "keypoint"}
+    assert keypoint["value"]["x"] == pytest.approx(85, abs=2) and keypoint["value"][
+        "y"
+    ] == pytest.approx(20, abs=2)
+    assert {item["from_name"] for items in result.values() for item in items} == {
+        "polygon",
+        "ellipse",
+        "keypoint",
+    }
 
 
 def test_ocr_box_with_a_per_region_transcription(page, annotator, make_project, media):
-    project, (task_id,) = make_project(BY_KEY["ocr"]["config"], [{"image": media["image"]}], members=[annotator])
+    project, (task_id,) = make_project(
+        BY_KEY["ocr"]["config"], [{"image": media["image"]}], members=[annotator]
+    )
     page.login(annotator)
     page.open_editor(f"/projects/{project.pk}/label")
     box = page.image_box()
@@ -128,7 +140,9 @@ def test_ocr_box_with_a_per_region_transcription(page, annotator, make_project, 
     assert rectangle["id"] == label["id"] == text["id"]  # one region, three results
     assert label["value"]["labels"] == ["Text"]
     assert text["value"]["text"] == ["HELLO 42"]
-    assert text["value"]["x"] == pytest.approx(10, abs=2) and text["value"]["width"] == pytest.approx(30, abs=2)
+    assert text["value"]["x"] == pytest.approx(10, abs=2) and text["value"][
+        "width"
+    ] == pytest.approx(30, abs=2)
 
 
 def test_audio_transcription(page, annotator, make_project, media):

@@ -135,7 +135,9 @@ def http_server():
     """A loopback HTTP server; set ``server.routes[path] = (status, headers, body)``."""
     handler = type("Handler", (_Handler,), {"routes": {}})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
     server.routes = handler.routes
     server.base = f"http://127.0.0.1:{server.server_address[1]}"

@@ -43,20 +43,46 @@ def make_rar(members: dict[str, bytes]) -> bytes:
     out = b"Rar!\x1a\x07\x00" + block(0x73, 0, struct.pack("<HI", 0, 0))
     for name, data in members.items():
         raw = name.encode()
-        body = struct.pack("<IIBIIBBHI", len(data), len(data), 3, zlib.crc32(data), 0x5A000000, 20, 0x30, len(raw), 0x20) + raw
+        body = (
+            struct.pack(
+                "<IIBIIBBHI",
+                len(data),
+                len(data),
+                3,
+                zlib.crc32(data),
+                0x5A000000,
+                20,
+                0x30,
+                len(raw),
+                0x20,
+            )
+            + raw
+        )
         out += block(0x74, 0x8000, body, data)
     return out + block(0x7B, 0x4000, b"")
 
 
 def test_zip_of_task_files(api, project):
-    content = make_zip({"a.json": b'[{"text": "a"}]', "sub/b.csv": b"text\nb\n", "c.txt": b"c\n", "README.md": b"skipped"})
+    content = make_zip(
+        {
+            "a.json": b'[{"text": "a"}]',
+            "sub/b.csv": b"text\nb\n",
+            "c.txt": b"c\n",
+            "README.md": b"skipped",
+        }
+    )
     response = upload(api, project, "tasks.zip", content)
     assert response.status_code == 201, response.content
     assert sorted(d["text"] for d in task_data(project)) == ["a", "b", "c"]
 
 
 def test_rar_of_task_files(api, project):
-    response = upload(api, project, "tasks.rar", make_rar({"a.json": b'[{"text": "from rar"}]', "dir/b.txt": b"line\n"}))
+    response = upload(
+        api,
+        project,
+        "tasks.rar",
+        make_rar({"a.json": b'[{"text": "from rar"}]', "dir/b.txt": b"line\n"}),
+    )
     assert response.status_code == 201, response.content
     assert sorted(d["text"] for d in task_data(project)) == ["from rar", "line"]
 
@@ -80,7 +106,9 @@ def test_zip_bomb_is_refused(api, project):
 
 def test_zip_over_the_total_size_limit(api, project, settings):
     settings.LABELHUB_ARCHIVE_MAX_SIZE = 1000
-    response = upload(api, project, "a.zip", make_zip({"a.txt": b"x\n" * 600}, compression=zipfile.ZIP_STORED))
+    response = upload(
+        api, project, "a.zip", make_zip({"a.txt": b"x\n" * 600}, compression=zipfile.ZIP_STORED)
+    )
     assert response.status_code == 400 and "limit" in response.json()["detail"]
 
 
@@ -90,9 +118,16 @@ def test_zip_with_too_many_files(api, project, settings):
     assert response.status_code == 400 and "4 files" in response.json()["detail"]
 
 
-@pytest.mark.parametrize("name", ["../evil.json", "a/../../evil.json", "/etc/evil.json", "..\\evil.json", "C:/evil.json"])
+@pytest.mark.parametrize(
+    "name", ["../evil.json", "a/../../evil.json", "/etc/evil.json", "..\\evil.json", "C:/evil.json"]
+)
 def test_zip_member_escaping_the_folder_is_refused(api, project, name, settings):
-    response = upload(api, project, "evil.zip", make_zip({"ok.json": b'[{"text": "a"}]', name: b'[{"text": "b"}]'}))
+    response = upload(
+        api,
+        project,
+        "evil.zip",
+        make_zip({"ok.json": b'[{"text": "a"}]', name: b'[{"text": "b"}]'}),
+    )
     assert response.status_code == 400, response.content
     assert name in response.json()["detail"]
     assert_nothing_written(project)
@@ -117,7 +152,9 @@ def test_broken_archive(api, project):
 # --------------------------------------------------------------------------- media
 
 
-def test_image_upload_is_stored_and_served_to_members_only(api, client_for, annotator, outsider, image_project):
+def test_image_upload_is_stored_and_served_to_members_only(
+    api, client_for, annotator, outsider, image_project
+):
     from projects.models import ProjectMember
     from projects.services import member_set
 
@@ -136,7 +173,9 @@ def test_image_upload_is_stored_and_served_to_members_only(api, client_for, anno
     assert client_for(None).get(url).status_code in (401, 403)
 
 
-@pytest.mark.parametrize("name", ["..%2F..%2Fsecret_key", "%2e%2e", "..", "x/../../secret_key", ".hidden"])
+@pytest.mark.parametrize(
+    "name", ["..%2F..%2Fsecret_key", "%2e%2e", "..", "x/../../secret_key", ".hidden"]
+)
 def test_media_path_traversal_is_404(api, image_project, name):
     upload(api, image_project, "a.png", PNG)
     response = api.get(f"/data/upload/{image_project.pk}/{name}")
@@ -184,7 +223,9 @@ def test_failed_import_removes_the_media_it_stored(api, image_project, settings)
     assert not folder.exists() or not any(folder.iterdir())
 
 
-@pytest.mark.parametrize("name, key", [("a.mp4", "video"), ("a.wav", "audio"), ("a.pdf", "pdf"), ("a.jpg", "image")])
+@pytest.mark.parametrize(
+    "name, key", [("a.mp4", "video"), ("a.wav", "audio"), ("a.pdf", "pdf"), ("a.jpg", "image")]
+)
 def test_each_media_type_goes_to_its_tag(api, media_project, name, key):
     response = upload(api, media_project, name, b"\x00media bytes")
     assert response.status_code == 201, response.content

@@ -18,7 +18,9 @@ def _records(n: int) -> list[dict]:
         {
             "data": {"text": f"t{i}", "quote": 'say "hi"\\ \t tab'},
             "meta": {"i": i},
-            "annotations": [{"result": choice("Positive"), "lead_time": 1.5, "ground_truth": i == 0}],
+            "annotations": [
+                {"result": choice("Positive"), "lead_time": 1.5, "ground_truth": i == 0}
+            ],
             "predictions": [{"model_version": "v\t1", "score": 0.25, "result": choice("Negative")}],
         }
         for i in range(n)
@@ -34,19 +36,31 @@ def _role() -> str:
 def test_copy_writes_everything_and_restores_the_session(pg, project, owner, settings):
     settings.LABELHUB_IMPORT_BATCH_SIZE = 7
     result = tasks_import(project=project, records=_records(20), user=owner)
-    assert result.task_count == 20 and result.annotation_count == 20 and result.prediction_count == 20
+    assert (
+        result.task_count == 20 and result.annotation_count == 20 and result.prediction_count == 20
+    )
     ids = result.task_ids
     assert ids == sorted(ids) and len(result.ids.ranges) <= 2
     tasks = list(Task.objects.filter(project=project).order_by("id"))
     assert [t.pk for t in tasks] == ids
-    assert tasks[3].data == {"text": "t3", "quote": 'say "hi"\\ \t tab'} and tasks[3].meta == {"i": 3}
-    assert tasks[3].is_labeled and tasks[3].total_annotations == 1 and tasks[3].total_predictions == 1
+    assert tasks[3].data == {"text": "t3", "quote": 'say "hi"\\ \t tab'} and tasks[3].meta == {
+        "i": 3
+    }
+    assert (
+        tasks[3].is_labeled and tasks[3].total_annotations == 1 and tasks[3].total_predictions == 1
+    )
     prediction = Prediction.objects.get(task=tasks[3])
     assert (prediction.model_version, prediction.score) == ("v\t1", 0.25)
     annotation = Annotation.objects.get(task=tasks[0])
-    assert annotation.completed_by == owner and annotation.ground_truth and annotation.lead_time == 1.5
+    assert (
+        annotation.completed_by == owner and annotation.ground_truth and annotation.lead_time == 1.5
+    )
     project.refresh_from_db()
-    assert (project.task_number, project.ground_truth_number, project.total_predictions_number) == (20, 1, 20)
+    assert (project.task_number, project.ground_truth_number, project.total_predictions_number) == (
+        20,
+        1,
+        20,
+    )
     assert _role() == "origin"
 
 
@@ -85,14 +99,27 @@ def test_ids_never_collide_with_other_inserts(pg, project, owner):
 def test_authors_looked_up_between_batches(pg, project, owner, annotator, reviewer, settings):
     """Author lookups run on the import's connection while COPY batches are in flight."""
     settings.LABELHUB_IMPORT_BATCH_SIZE = 5
-    people = [None, annotator.email, reviewer.pk, "stranger@example.com", {"email": annotator.email.upper()}]
+    people = [
+        None,
+        annotator.email,
+        reviewer.pk,
+        "stranger@example.com",
+        {"email": annotator.email.upper()},
+    ]
     records = [
-        {"data": {"text": str(i)}, "annotations": [{"result": choice("Positive"), "completed_by": people[i % 5]}]}
+        {
+            "data": {"text": str(i)},
+            "annotations": [{"result": choice("Positive"), "completed_by": people[i % 5]}],
+        }
         for i in range(60)
     ]
     result = tasks_import(project=project, records=records, user=owner)
     assert result.annotation_count == 60
-    authors = list(Annotation.objects.filter(project=project).order_by("task_id").values_list("completed_by_id", flat=True))
+    authors = list(
+        Annotation.objects.filter(project=project)
+        .order_by("task_id")
+        .values_list("completed_by_id", flat=True)
+    )
     assert authors[:5] == [owner.pk, annotator.pk, reviewer.pk, owner.pk, annotator.pk]
 
 

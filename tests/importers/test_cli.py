@@ -51,7 +51,10 @@ def files(tmp_path):
 
 
 def texts(project) -> list[str]:
-    return [d["text"] for d in Task.objects.filter(project=project).order_by("id").values_list("data", flat=True)]
+    return [
+        d["text"]
+        for d in Task.objects.filter(project=project).order_by("id").values_list("data", flat=True)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -67,8 +70,20 @@ def texts(project) -> list[str]:
     ],
 )
 def test_init_with_each_text_format(staff, configs, files, fmt, path, expected, capsys):
-    code = main(["init", f"cli {fmt}", "--input-path", str(files / path), "--input-format", fmt,
-                 "--label-config", str(configs["text"]), "--sampling", "uniform"])
+    code = main(
+        [
+            "init",
+            f"cli {fmt}",
+            "--input-path",
+            str(files / path),
+            "--input-format",
+            fmt,
+            "--label-config",
+            str(configs["text"]),
+            "--sampling",
+            "uniform",
+        ]
+    )
     assert code == 0, capsys.readouterr()
     project = Project.objects.get(title=f"cli {fmt}")
     assert project.sampling == "uniform"
@@ -79,31 +94,80 @@ def test_init_with_each_text_format(staff, configs, files, fmt, path, expected, 
 
 
 def test_format_is_guessed_from_the_path(staff, configs, files, capsys):
-    assert main(["init", "guessed", "--input-path", str(files / "tasks.csv"), "--label-config", str(configs["text"])]) == 0
+    assert (
+        main(
+            [
+                "init",
+                "guessed",
+                "--input-path",
+                str(files / "tasks.csv"),
+                "--label-config",
+                str(configs["text"]),
+            ]
+        )
+        == 0
+    )
     assert texts(Project.objects.get(title="guessed")) == ["c1", "c2"]
 
 
-@pytest.mark.parametrize("fmt, folder, config, key", [("image-dir", "images", "image", "image"), ("audio-dir", "audio", "audio", "audio")])
-def test_media_folders_point_at_local_files(staff, configs, files, settings, fmt, folder, config, key, capsys):
+@pytest.mark.parametrize(
+    "fmt, folder, config, key",
+    [("image-dir", "images", "image", "image"), ("audio-dir", "audio", "audio", "audio")],
+)
+def test_media_folders_point_at_local_files(
+    staff, configs, files, settings, fmt, folder, config, key, capsys
+):
     settings.LABELHUB_LOCAL_FILES_ROOT = str(files)
-    code = main(["init", fmt, "--input-path", str(files / folder), "--input-format", fmt,
-                 "--label-config", str(configs[config])])
+    code = main(
+        [
+            "init",
+            fmt,
+            "--input-path",
+            str(files / folder),
+            "--input-format",
+            fmt,
+            "--label-config",
+            str(configs[config]),
+        ]
+    )
     assert code == 0, capsys.readouterr()
     urls = [t.data[key] for t in Task.objects.filter(project__title=fmt).order_by("id")]
-    assert urls == [f"/data/local-files/?d={folder}/0.{'png' if folder == 'images' else 'wav'}",
-                    f"/data/local-files/?d={folder}/1.{'png' if folder == 'images' else 'wav'}"]
+    assert urls == [
+        f"/data/local-files/?d={folder}/0.{'png' if folder == 'images' else 'wav'}",
+        f"/data/local-files/?d={folder}/1.{'png' if folder == 'images' else 'wav'}",
+    ]
 
 
 def test_media_folder_outside_the_root_is_refused(staff, configs, files, settings, tmp_path):
     settings.LABELHUB_LOCAL_FILES_ROOT = str(tmp_path / "elsewhere")
     (tmp_path / "elsewhere").mkdir()
     with pytest.raises(SystemExit, match="not under LABELHUB_LOCAL_FILES_ROOT"):
-        main(["init", "x", "--input-path", str(files / "images"), "--input-format", "image-dir",
-              "--label-config", str(configs["image"])])
+        main(
+            [
+                "init",
+                "x",
+                "--input-path",
+                str(files / "images"),
+                "--input-format",
+                "image-dir",
+                "--label-config",
+                str(configs["image"]),
+            ]
+        )
     settings.LABELHUB_LOCAL_FILES_ROOT = ""
     with pytest.raises(SystemExit, match="Set LABELHUB_LOCAL_FILES_ROOT"):
-        main(["init", "y", "--input-path", str(files / "images"), "--input-format", "image-dir",
-              "--label-config", str(configs["image"])])
+        main(
+            [
+                "init",
+                "y",
+                "--input-path",
+                str(files / "images"),
+                "--input-format",
+                "image-dir",
+                "--label-config",
+                str(configs["image"]),
+            ]
+        )
 
 
 def test_import_into_an_existing_project(staff, configs, files, capsys):
@@ -150,8 +214,15 @@ def test_local_file_is_served_from_under_the_root(api, served):
 @pytest.mark.parametrize(
     "query",
     [
-        "d=../secret.txt", "d=sub/../../secret.txt", "d=escape.txt", "d=%2e%2e%2fsecret.txt",
-        "d=%252e%252e%252fsecret.txt", "d=/etc/passwd", "d=sub", "d=", "d=nothing.png",
+        "d=../secret.txt",
+        "d=sub/../../secret.txt",
+        "d=escape.txt",
+        "d=%2e%2e%2fsecret.txt",
+        "d=%252e%252e%252fsecret.txt",
+        "d=/etc/passwd",
+        "d=sub",
+        "d=",
+        "d=nothing.png",
         "d=sub/a.png%00.txt",
     ],
 )
@@ -168,5 +239,3 @@ def test_local_files_need_the_switch_and_a_user(api, client_for, served, setting
 def test_local_files_root_unset_serves_nothing(api, served, settings):
     settings.LABELHUB_LOCAL_FILES_ROOT = ""
     assert api.get("/data/local-files/?d=sub/a.png").status_code == 404
-
-

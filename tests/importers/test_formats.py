@@ -12,8 +12,16 @@ pytestmark = pytest.mark.django_db
 
 
 def test_json_list_with_predictions(api, project):
-    tasks = [{"data": {"text": f"t{i}"}, "predictions": [{"model_version": "v1", "score": 0.5, "result": choice("Positive")}]} for i in range(3)]
-    response = upload(api, project, "tasks.json", orjson.dumps(tasks), query="?return_task_ids=true")
+    tasks = [
+        {
+            "data": {"text": f"t{i}"},
+            "predictions": [{"model_version": "v1", "score": 0.5, "result": choice("Positive")}],
+        }
+        for i in range(3)
+    ]
+    response = upload(
+        api, project, "tasks.json", orjson.dumps(tasks), query="?return_task_ids=true"
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["task_count"] == 3 and body["prediction_count"] == 3
@@ -23,7 +31,7 @@ def test_json_list_with_predictions(api, project):
 
 
 def test_json_with_bom_and_whitespace(api, project):
-    response = upload(api, project, "t.json", b"\xef\xbb\xbf \n [{\"text\": \"a\"}]")
+    response = upload(api, project, "t.json", b'\xef\xbb\xbf \n [{"text": "a"}]')
     assert response.status_code == 201, response.content
     assert task_data(project) == [{"text": "a"}]
 
@@ -67,7 +75,9 @@ def test_txt_fills_the_single_data_key(api, project):
 
 
 def test_several_files_in_one_request_are_one_import(api, project):
-    response = upload_many(api, project, {"a.json": b'[{"text": "a"}]', "b.csv": b"text\nb\n", "c.txt": b"c\n"})
+    response = upload_many(
+        api, project, {"a.json": b'[{"text": "a"}]', "b.csv": b"text\nb\n", "c.txt": b"c\n"}
+    )
     assert response.status_code == 201 and response.json()["task_count"] == 3
 
 
@@ -102,7 +112,11 @@ def test_malformed_json_names_the_file_and_line(api, project, name, content, wor
 
 
 def test_malformed_json_body_gives_line_and_column(api, project):
-    response = api.post(url(project), data=b'[\n  {"text": "a"},\n  {"text": "b",}\n]', content_type="application/json")
+    response = api.post(
+        url(project),
+        data=b'[\n  {"text": "a"},\n  {"text": "b",}\n]',
+        content_type="application/json",
+    )
     assert response.status_code == 400
     error = response.json()["errors"][0]
     assert error["line"] == 3 and error["column"] == 16
@@ -152,12 +166,21 @@ def test_missing_data_key_names_record_field_file_and_line(api, project):
     assert_nothing_written(project)
 
 
-def test_bad_prediction_in_a_csv_file_is_not_possible_but_bad_json_prediction_is_located(api, project):
-    tasks = [{"data": {"text": "a"}}, {"data": {"text": "b"}, "predictions": [{"result": choice("Maybe", result_id="r9")}]}]
+def test_bad_prediction_in_a_csv_file_is_not_possible_but_bad_json_prediction_is_located(
+    api, project
+):
+    tasks = [
+        {"data": {"text": "a"}},
+        {"data": {"text": "b"}, "predictions": [{"result": choice("Maybe", result_id="r9")}]},
+    ]
     response = upload(api, project, "t.json", orjson.dumps(tasks))
     assert response.status_code == 400
     error = response.json()["errors"][0]
-    assert error["record"] == 1 and error["field"] == "predictions[0].result" and error["result_id"] == "r9"
+    assert (
+        error["record"] == 1
+        and error["field"] == "predictions[0].result"
+        and error["result_id"] == "r9"
+    )
 
 
 def test_unsupported_file_type(api, project):
@@ -166,8 +189,16 @@ def test_unsupported_file_type(api, project):
 
 
 def test_validation_memo_does_not_hide_a_later_bad_label(api, project):
-    tasks = [{"data": {"text": str(i)}, "predictions": [{"result": choice("Positive", result_id=f"r{i}")}]} for i in range(5)]
-    tasks.append({"data": {"text": "x"}, "predictions": [{"result": choice("Nope", result_id="bad")}]})
+    tasks = [
+        {
+            "data": {"text": str(i)},
+            "predictions": [{"result": choice("Positive", result_id=f"r{i}")}],
+        }
+        for i in range(5)
+    ]
+    tasks.append(
+        {"data": {"text": "x"}, "predictions": [{"result": choice("Nope", result_id="bad")}]}
+    )
     response = upload(api, project, "t.json", orjson.dumps(tasks))
     assert response.status_code == 400
     assert response.json()["errors"][0]["record"] == 5
@@ -182,11 +213,20 @@ def test_non_members_and_annotators_cannot_import(client_for, annotator, outside
 @pytest.mark.parametrize(
     "body",
     [
-        b'"just a string"', b"null", b"42", b"[1, 2, 3]", b"[[]]", b"[null]", b"\xff\xfe\x00",
-        b'[{"data": {"text": "a"}, "predictions": "no"}]', b'[{"data": {"text": "a"}, "meta": []}]',
+        b'"just a string"',
+        b"null",
+        b"42",
+        b"[1, 2, 3]",
+        b"[[]]",
+        b"[null]",
+        b"\xff\xfe\x00",
+        b'[{"data": {"text": "a"}, "predictions": "no"}]',
+        b'[{"data": {"text": "a"}, "meta": []}]',
         b'[{"data": {"text": "a"}, "annotations": [{"result": [{"type": 5}]}]}]',
         b'[{"data": {"text": "a"}, "predictions": [{"result": [{"from_name": [], "to_name": {}, "type": "choices", "value": 1}]}]}]',
-        b'{"images": "not a list"}', b'{"images": [5]}', b"[" + b'{"text": "x"},' * 3 + b"]",
+        b'{"images": "not a list"}',
+        b'{"images": [5]}',
+        b"[" + b'{"text": "x"},' * 3 + b"]",
     ],
 )
 def test_garbage_is_a_400_never_a_500(api, project, body):

@@ -16,17 +16,28 @@ def url(project):
 
 def test_import_list_with_annotations_completions_predictions(api, project, owner):
     records = [
-        {"data": {"text": "good"}, "annotations": [{"result": choice("Positive"), "lead_time": 3.5}]},
-        {"data": {"text": "bad"}, "completions": [{"result": choice("Negative")}],
-         "predictions": [{"model_version": "v1", "score": 0.7, "result": choice("Negative")}]},
+        {
+            "data": {"text": "good"},
+            "annotations": [{"result": choice("Positive"), "lead_time": 3.5}],
+        },
+        {
+            "data": {"text": "bad"},
+            "completions": [{"result": choice("Negative")}],
+            "predictions": [{"model_version": "v1", "score": 0.7, "result": choice("Negative")}],
+        },
         {"text": "no data key: the whole object is the data", "id": 999},
-        {"data": {"text": "skipped"}, "annotations": [{"result": [], "was_cancelled": True}],
-         "meta": {"source": "x"}},
+        {
+            "data": {"text": "skipped"},
+            "annotations": [{"result": [], "was_cancelled": True}],
+            "meta": {"source": "x"},
+        },
     ]
     response = api.post(url(project) + "?return_task_ids=true", records, format="json")
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["task_count"] == 4 and body["annotation_count"] == 3 and body["prediction_count"] == 1
+    assert (
+        body["task_count"] == 4 and body["annotation_count"] == 3 and body["prediction_count"] == 1
+    )
     assert isinstance(body["duration"], float) and len(body["task_ids"]) == 4
     assert not Task.objects.filter(pk=999).exists() or 999 not in body["task_ids"]
     tasks = list(Task.objects.filter(project=project).order_by("id"))
@@ -62,9 +73,51 @@ def _assert_nothing_written(project):
     "records, record, field, words",
     [
         ([{"data": {"text": "ok"}}, {"data": {"txt": "typo"}}], 1, "data.text", "text"),
-        ([{"data": {"text": "a"}, "annotations": [{"result": [{"id": "x1", "from_name": "nope", "to_name": "text", "type": "choices", "value": {"choices": ["Positive"]}}]}]}], 0, "annotations[0].result", "nope"),
-        ([{"data": {"text": "a"}, "annotations": [{"result": choice("Maybe", result_id="bad1")}]}], 0, "annotations[0].result", "Maybe"),
-        ([{"data": {"text": "a"}, "predictions": [{"result": choice("Positive"), "score": "high"}]}], 0, "predictions[0].score", "number"),
+        (
+            [
+                {
+                    "data": {"text": "a"},
+                    "annotations": [
+                        {
+                            "result": [
+                                {
+                                    "id": "x1",
+                                    "from_name": "nope",
+                                    "to_name": "text",
+                                    "type": "choices",
+                                    "value": {"choices": ["Positive"]},
+                                }
+                            ]
+                        }
+                    ],
+                }
+            ],
+            0,
+            "annotations[0].result",
+            "nope",
+        ),
+        (
+            [
+                {
+                    "data": {"text": "a"},
+                    "annotations": [{"result": choice("Maybe", result_id="bad1")}],
+                }
+            ],
+            0,
+            "annotations[0].result",
+            "Maybe",
+        ),
+        (
+            [
+                {
+                    "data": {"text": "a"},
+                    "predictions": [{"result": choice("Positive"), "score": "high"}],
+                }
+            ],
+            0,
+            "predictions[0].score",
+            "number",
+        ),
         ([{"data": "not an object"}], 0, "data", "object"),
         ([{"data": {"text": "a"}}, 5], 1, None, "object"),
         ([{"data": {"text": "a"}, "annotations": {"result": []}}], 0, "annotations", "list"),
@@ -82,7 +135,9 @@ def test_bad_records_are_400_and_write_nothing(api, project, records, record, fi
 
 
 def test_result_error_names_result_id(api, project):
-    records = [{"data": {"text": "a"}, "annotations": [{"result": choice("Maybe", result_id="bad1")}]}]
+    records = [
+        {"data": {"text": "a"}, "annotations": [{"result": choice("Maybe", result_id="bad1")}]}
+    ]
     error = api.post(url(project), records, format="json").json()["errors"][0]
     assert error["result_id"] == "bad1"
 
@@ -95,7 +150,11 @@ def test_errors_are_capped_at_100(api, project):
 
 
 def test_malformed_json_names_line_and_column(api, project):
-    response = api.post(url(project), data=b'[{"data": {"text": "a"}},\n {"data": }]', content_type="application/json")
+    response = api.post(
+        url(project),
+        data=b'[{"data": {"text": "a"}},\n {"data": }]',
+        content_type="application/json",
+    )
     assert response.status_code == 400
     body = response.json()
     assert "line 2" in body["detail"] and body["errors"][0]["line"] == 2
@@ -118,7 +177,7 @@ def _upload(api, project, name, content: bytes):
     [
         ("t.json", b'[{"data": {"text": "a"}}, {"text": "b"}]', 2),
         ("t.jsonl", b'{"data": {"text": "a"}}\n\n{"text": "b"}\n', 2),
-        ("t.csv", "\ufefftext,extra\nhello,1\n\"with, comma\",2\n".encode(), 2),
+        ("t.csv", '\ufefftext,extra\nhello,1\n"with, comma",2\n'.encode(), 2),
         ("t.tsv", b"text\tscore\nhello\t1\nworld\t2\n", 2),
         ("t.txt", b"line one\nline two\n\nline three\n", 3),
     ],
@@ -157,7 +216,9 @@ def test_txt_needs_a_single_data_key(api, owner):
     from projects.services import project_create
 
     two_keys = project_create(
-        user=owner, title="two", label_config='<View><Text name="a" value="$a"/><Text name="b" value="$b"/></View>'
+        user=owner,
+        title="two",
+        label_config='<View><Text name="a" value="$a"/><Text name="b" value="$b"/></View>',
     )
     response = _upload(api, two_keys, "t.txt", b"x\n")
     assert response.status_code == 400 and "one data key" in response.json()["detail"]

@@ -22,7 +22,10 @@ def status_url(project, job_id) -> str:
 
 def tasks_json(n: int, *, bad_at: int | None = None) -> bytes:
     records = [
-        {"data": {"text": f"t{i}"}, "predictions": [{"model_version": "m", "score": i / n, "result": choice("Positive")}]}
+        {
+            "data": {"text": f"t{i}"},
+            "predictions": [{"model_version": "m", "score": i / n, "result": choice("Positive")}],
+        }
         for i in range(n)
     ]
     if bad_at is not None:
@@ -35,22 +38,33 @@ def small_threshold(settings):
     settings.LABELHUB_ASYNC_IMPORT_TASKS = 3
 
 
-def test_over_the_task_threshold_answers_an_import_id(api, project, small_threshold, jobs_inline, django_capture_on_commit_callbacks):
+def test_over_the_task_threshold_answers_an_import_id(
+    api, project, small_threshold, jobs_inline, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post(url(project), data=tasks_json(5), content_type="application/json")
     assert response.status_code == 201, response.content
     job_id = response.json()["import"]
     body = api.get(status_url(project, job_id) + "?return_task_ids=true").json()
     assert body["status"] == "completed", body
-    assert (body["task_count"], body["prediction_count"], body["processed"], body["total"]) == (5, 5, 5, 5)
-    assert body["task_ids"] == list(Task.objects.filter(project=project).order_by("id").values_list("id", flat=True))
+    assert (body["task_count"], body["prediction_count"], body["processed"], body["total"]) == (
+        5,
+        5,
+        5,
+        5,
+    )
+    assert body["task_ids"] == list(
+        Task.objects.filter(project=project).order_by("id").values_list("id", flat=True)
+    )
     assert "task_ids" not in api.get(status_url(project, job_id)).json()
     project.refresh_from_db()
     assert project.task_number == 5 and project.total_predictions_number == 5
     assert not Path(ImportJob.objects.get(pk=job_id).work_dir).exists()
 
 
-def test_over_the_byte_threshold(api, project, settings, jobs_inline, django_capture_on_commit_callbacks):
+def test_over_the_byte_threshold(
+    api, project, settings, jobs_inline, django_capture_on_commit_callbacks
+):
     settings.LABELHUB_ASYNC_IMPORT_BYTES = 100
     with django_capture_on_commit_callbacks(execute=True):
         response = upload(api, project, "t.txt", b"a line of text\n" * 20)
@@ -64,27 +78,51 @@ def test_under_the_thresholds_runs_in_the_request(api, project):
     assert not ImportJob.objects.exists()
 
 
-def test_a_failed_job_reports_located_errors_and_writes_nothing(api, project, small_threshold, jobs_inline, django_capture_on_commit_callbacks):
+def test_a_failed_job_reports_located_errors_and_writes_nothing(
+    api, project, small_threshold, jobs_inline, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        job_id = api.post(url(project), data=tasks_json(10, bad_at=7), content_type="application/json").json()["import"]
+        job_id = api.post(
+            url(project), data=tasks_json(10, bad_at=7), content_type="application/json"
+        ).json()["import"]
     body = api.get(status_url(project, job_id)).json()
     assert body["status"] == "failed"
-    assert body["errors"][0] == {"record": 7, "field": "data.text", "message": 'the labeling config needs data key "text"', "file": "request body"}
+    assert body["errors"][0] == {
+        "record": 7,
+        "field": "data.text",
+        "message": 'the labeling config needs data key "text"',
+        "file": "request body",
+    }
     assert "nothing was imported" in body["detail"]
     assert_nothing_written(project)
 
 
-def test_a_job_runs_once(api, project, small_threshold, jobs_inline, django_capture_on_commit_callbacks):
+def test_a_job_runs_once(
+    api, project, small_threshold, jobs_inline, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        job_id = api.post(url(project), data=tasks_json(4), content_type="application/json").json()["import"]
+        job_id = api.post(url(project), data=tasks_json(4), content_type="application/json").json()[
+            "import"
+        ]
     job_run(job_id=job_id)  # a redelivered message
     assert Task.objects.filter(project=project).count() == 4
     assert ImportJob.objects.get(pk=job_id).attempts == 1
 
 
-def test_job_list_and_permissions(api, client_for, outsider, annotator, project, small_threshold, jobs_inline, django_capture_on_commit_callbacks):
+def test_job_list_and_permissions(
+    api,
+    client_for,
+    outsider,
+    annotator,
+    project,
+    small_threshold,
+    jobs_inline,
+    django_capture_on_commit_callbacks,
+):
     with django_capture_on_commit_callbacks(execute=True):
-        job_id = api.post(url(project), data=tasks_json(4), content_type="application/json").json()["import"]
+        job_id = api.post(url(project), data=tasks_json(4), content_type="application/json").json()[
+            "import"
+        ]
     assert [j["id"] for j in api.get(f"/api/projects/{project.pk}/imports/").json()] == [job_id]
     assert client_for(outsider).get(status_url(project, job_id)).status_code == 404
     assert client_for(annotator).get(status_url(project, job_id)).status_code == 403
@@ -92,7 +130,9 @@ def test_job_list_and_permissions(api, client_for, outsider, annotator, project,
 
 
 def _in_progress_job(project, owner, tmp_path) -> ImportJob:
-    return ImportJob.objects.create(project=project, created_by=owner, status="in_progress", work_dir=str(tmp_path))
+    return ImportJob.objects.create(
+        project=project, created_by=owner, status="in_progress", work_dir=str(tmp_path)
+    )
 
 
 def test_an_abandoned_job_ends_failed(api, project, owner, tmp_path):
@@ -129,7 +169,9 @@ class _HeldElsewhere:
 
 def test_a_running_job_reports_progress(api, project, owner, tmp_path):
     job = _in_progress_job(project, owner, tmp_path)
-    (tmp_path / "progress.json").write_text(json.dumps({"processed": 250, "bytes_done": 500, "bytes_total": 2000}))
+    (tmp_path / "progress.json").write_text(
+        json.dumps({"processed": 250, "bytes_done": 500, "bytes_total": 2000})
+    )
     with _HeldElsewhere(job.pk):
         body = api.get(status_url(project, job.pk)).json()
         assert body["status"] == "in_progress"

@@ -43,7 +43,9 @@ def _wait_for(predicate, seconds: float, what: str):
 
 @pytest.fixture
 def worker_env(pg, settings):
-    assert django_settings.REDIS_URL, "the killed-worker test needs REDIS_URL (the postgres pass sets it)"
+    assert django_settings.REDIS_URL, (
+        "the killed-worker test needs REDIS_URL (the postgres pass sets it)"
+    )
     queue = f"labelhub-test-{uuid.uuid4().hex[:8]}"
     settings.LABELHUB_IMPORT_QUEUE = queue
     settings.LABELHUB_ASYNC_IMPORT_TASKS = 100
@@ -62,9 +64,23 @@ def worker_env(pg, settings):
 def _start_worker(queue: str, env: dict, log: Path) -> subprocess.Popen:
     celery = Path(sys.executable).parent / "celery"
     return subprocess.Popen(
-        [str(celery), "-A", "labelhub", "worker", "-Q", queue, "--pool=solo", "--loglevel=INFO",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            str(celery),
+            "-A",
+            "labelhub",
+            "worker",
+            "-Q",
+            queue,
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        env=env,
+        stdout=open(log, "wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -101,7 +117,9 @@ def test_killing_the_worker_mid_job_leaves_no_tasks(api, project, worker_env, tm
     # A new worker does not bring it back to life, and the job stays failed.
     again = _start_worker(queue, env, tmp_path / "worker2.log")
     try:
-        _wait_for(lambda: b"ready" in (tmp_path / "worker2.log").read_bytes(), 60, "the second worker")
+        _wait_for(
+            lambda: b"ready" in (tmp_path / "worker2.log").read_bytes(), 60, "the second worker"
+        )
     finally:
         os.killpg(again.pid, signal.SIGTERM)
         again.wait(timeout=30)
@@ -113,12 +131,19 @@ def test_a_real_worker_completes_a_job(api, project, worker_env, tmp_path):
     queue, env = worker_env
     env["LABELHUB_IMPORT_BATCH_PAUSE"] = "0"
     records = [{"data": {"text": f"task {i}"}} for i in range(500)]
-    job_id = api.post(url(project), data=orjson.dumps(records), content_type="application/json").json()["import"]
+    job_id = api.post(
+        url(project), data=orjson.dumps(records), content_type="application/json"
+    ).json()["import"]
     worker = _start_worker(queue, env, tmp_path / "worker.log")
     try:
         body = _wait_for(
-            lambda: (b := api.get(f"/api/projects/{project.pk}/imports/{job_id}/").json())["status"] == "completed" and b,
-            60, "the job to complete",
+            lambda: (
+                (b := api.get(f"/api/projects/{project.pk}/imports/{job_id}/").json())["status"]
+                == "completed"
+                and b
+            ),
+            60,
+            "the job to complete",
         )
     finally:
         os.killpg(worker.pid, signal.SIGTERM)

@@ -57,10 +57,19 @@ def test_repeated_top_level_key_keeps_every_entry(api, media):
     assert response.status_code == 201, response.content
     assert response.json()["task_count"] == 6
     tasks = by_type(media)
-    assert [len(tasks[k]) for k in ("videos", "image_groups", "images", "dicom_series")] == [2, 2, 1, 1]
+    assert [len(tasks[k]) for k in ("videos", "image_groups", "images", "dicom_series")] == [
+        2,
+        2,
+        1,
+        1,
+    ]
     sequence, group = tasks["image_groups"]
     assert sequence.data == {"images": [f"{B}/s1/0.jpg", f"{B}/s1/1.jpg", f"{B}/s1/2.jpg"]}
-    assert sequence.meta == {"manifest_type": "image_groups", "title": "sequence-1", "createVideo": True}
+    assert sequence.meta == {
+        "manifest_type": "image_groups",
+        "title": "sequence-1",
+        "createVideo": True,
+    }
     assert group.meta["createVideo"] is False and len(group.data["images"]) == 2
 
 
@@ -68,16 +77,25 @@ def test_urls_go_under_the_object_key_and_metadata_into_meta(api, media):
     post_manifest(api, media, PUBLISHED_LIKE)
     image = by_type(media)["images"][0]
     assert image.data == {"image": f"{B}/image1.jpg"}
-    assert image.meta == {"manifest_type": "images", "title": "image-1", "clientMetadata": {"camera": "front", "rank": 3}}
+    assert image.meta == {
+        "manifest_type": "images",
+        "title": "image-1",
+        "clientMetadata": {"camera": "front", "rank": 3},
+    }
     video = by_type(media)["videos"][1]
-    assert video.data == {"video": f"{B}/video2.mp4"} and video.meta["title"] == "my-custom-video-title.mp4"
+    assert (
+        video.data == {"video": f"{B}/video2.mp4"}
+        and video.meta["title"] == "my-custom-video-title.mp4"
+    )
     # meta is filterable: the Data Manager reads it through the JSON field
     assert Task.objects.filter(project=media, meta__clientMetadata__camera="front").count() == 1
 
 
 def test_numbered_urls_keep_numeric_order(api, media):
     entry = {f"objectUrl_{i}": f"{B}/{i}.jpg" for i in (10, 2, 0, 1)}
-    response = post_manifest(api, media, orjson.dumps({"image_groups": [{"title": "g", **entry}]}).decode())
+    response = post_manifest(
+        api, media, orjson.dumps({"image_groups": [{"title": "g", **entry}]}).decode()
+    )
     assert response.status_code == 201
     assert Task.objects.get(project=media).data["images"] == [f"{B}/{i}.jpg" for i in (0, 1, 2, 10)]
 
@@ -125,7 +143,11 @@ def test_invalid_manifest_json_names_line_and_column(api, media):
 
 def test_skip_duplicate_urls(api, media):
     assert post_manifest(api, media, PUBLISHED_LIKE).json()["task_count"] == 6
-    again = orjson.loads(PUBLISHED_LIKE.replace('"image_groups": [\n    {"title": "group-1"', '"x": [\n    {"title": "group-1"'))
+    again = orjson.loads(
+        PUBLISHED_LIKE.replace(
+            '"image_groups": [\n    {"title": "group-1"', '"x": [\n    {"title": "group-1"'
+        )
+    )
     again.pop("x", None)
     again["images"].append({"objectUrl": f"{B}/new.jpg"})
     again["images"].append({"objectUrl": f"{B}/new.jpg"})  # a duplicate inside the manifest too
@@ -143,7 +165,9 @@ def test_without_skip_duplicates_are_imported(api, media):
 
 
 def test_all_duplicates_is_a_success_with_nothing_new(api, media):
-    text = orjson.dumps({"images": [{"objectUrl": f"{B}/a.jpg"}], "skip_duplicate_urls": True}).decode()
+    text = orjson.dumps(
+        {"images": [{"objectUrl": f"{B}/a.jpg"}], "skip_duplicate_urls": True}
+    ).decode()
     post_manifest(api, media, text)
     response = post_manifest(api, media, text)
     assert response.status_code == 201 and response.json()["task_count"] == 0
@@ -151,7 +175,9 @@ def test_all_duplicates_is_a_success_with_nothing_new(api, media):
 
 
 def test_manifest_kind_without_a_tag(api, project):
-    response = post_manifest(api, project, orjson.dumps({"videos": [{"objectUrl": f"{B}/a.mp4"}]}).decode())
+    response = post_manifest(
+        api, project, orjson.dumps({"videos": [{"objectUrl": f"{B}/a.mp4"}]}).decode()
+    )
     assert response.status_code == 400 and "<Video>" in response.json()["detail"]
 
 
@@ -187,15 +213,25 @@ def test_csv_manifest_switches_type_at_each_header(api, media):
     assert tasks["images"][0].meta["title"] == "Image A" and "title" not in tasks["images"][1].meta
     assert tasks["videos"][0].data == {"video": f"{B}/v.mp4"}
     group_g, group_h = tasks["image_groups"]
-    assert group_g.data["images"] == [f"{B}/g/0.jpg", f"{B}/g/1.jpg"] and group_g.meta["createVideo"] is False
-    assert group_h.meta == {"manifest_type": "image_groups", "title": "Group H", "createVideo": True}
+    assert (
+        group_g.data["images"] == [f"{B}/g/0.jpg", f"{B}/g/1.jpg"]
+        and group_g.meta["createVideo"] is False
+    )
+    assert group_h.meta == {
+        "manifest_type": "image_groups",
+        "title": "Group H",
+        "createVideo": True,
+    }
     assert tasks["dicom_series"][0].data["images"] == [f"{B}/d/1.dcm", f"{B}/d/2.dcm"]
 
 
 def test_csv_manifest_without_title_column_infers_type_from_extension(api, media):
     response = upload(api, media, "m.csv", f"ObjectUrl\n{B}/a.png\n{B}/b.mp4\n".encode())
     assert response.status_code == 201
-    assert sorted(t.meta["manifest_type"] for t in Task.objects.filter(project=media)) == ["images", "videos"]
+    assert sorted(t.meta["manifest_type"] for t in Task.objects.filter(project=media)) == [
+        "images",
+        "videos",
+    ]
 
 
 def test_csv_manifest_group_row_without_title(api, media):

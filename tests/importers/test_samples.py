@@ -49,9 +49,13 @@ def test_sample_shapes(api, make_project):
 
 
 def test_sample_task_for_an_unsaved_config(api, project):
-    response = api.post(f"/api/projects/{project.pk}/sample-task", {"label_config": IMAGE_CONFIG}, format="json")
+    response = api.post(
+        f"/api/projects/{project.pk}/sample-task", {"label_config": IMAGE_CONFIG}, format="json"
+    )
     assert response.status_code == 200 and "image" in response.json()["sample_task"]["data"]
-    bad = api.post(f"/api/projects/{project.pk}/sample-task", {"label_config": "<View><Nope"}, format="json")
+    bad = api.post(
+        f"/api/projects/{project.pk}/sample-task", {"label_config": "<View><Nope"}, format="json"
+    )
     assert bad.status_code == 400
 
 

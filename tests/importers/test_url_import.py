@@ -30,11 +30,20 @@ def test_fetches_json_from_an_allowed_host(api, project, http_server, allow_loca
     address = http_server.base.replace("127.0.0.1", "localhost") + "/tasks.json"
     response = post_url(api, project, address)
     assert response.status_code == 201, response.content
-    assert sorted(t.data["text"] for t in Task.objects.filter(project=project)) == ["fetched one", "fetched two"]
+    assert sorted(t.data["text"] for t in Task.objects.filter(project=project)) == [
+        "fetched one",
+        "fetched two",
+    ]
 
 
-def test_url_as_a_query_parameter_and_type_from_content_type(api, project, http_server, allow_localhost):
-    http_server.routes["/export?format=csv"] = (200, {"Content-Type": "text/csv"}, b"text\nfrom csv\n")
+def test_url_as_a_query_parameter_and_type_from_content_type(
+    api, project, http_server, allow_localhost
+):
+    http_server.routes["/export?format=csv"] = (
+        200,
+        {"Content-Type": "text/csv"},
+        b"text\nfrom csv\n",
+    )
     address = http_server.base.replace("127.0.0.1", "localhost") + "/export%3Fformat%3Dcsv"
     response = post_url(api, project, address, as_query=True)
     assert response.status_code == 201, response.content
@@ -88,12 +97,16 @@ def test_redirect_loop_stops(api, project, http_server, allow_localhost):
     assert response.status_code == 400 and "redirects" in response.json()["detail"]
 
 
-def test_dns_is_resolved_once_and_the_vetted_address_is_used(api, project, monkeypatch, http_server):
+def test_dns_is_resolved_once_and_the_vetted_address_is_used(
+    api, project, monkeypatch, http_server
+):
     """DNS rebinding: the first answer is public, a second lookup would say loopback. The
     fetch must connect to the first answer and never ask again."""
     answers = [["93.184.216.34"], ["127.0.0.1"]]
     asked, connected = [], []
-    monkeypatch.setattr(ssrf, "resolve", lambda host, port: asked.append(host) or answers[len(asked) - 1])
+    monkeypatch.setattr(
+        ssrf, "resolve", lambda host, port: asked.append(host) or answers[len(asked) - 1]
+    )
     real_pool = ssrf._pool
 
     def pool(scheme, address, port, host, timeout):
@@ -111,13 +124,17 @@ def test_dns_is_resolved_once_and_the_vetted_address_is_used(api, project, monke
 def test_size_limit(api, project, http_server, allow_localhost, settings):
     settings.LABELHUB_IMPORT_URL_MAX_SIZE = 10
     http_server.routes["/tasks.json"] = (200, {}, TASKS)
-    response = post_url(api, project, http_server.base.replace("127.0.0.1", "localhost") + "/tasks.json")
+    response = post_url(
+        api, project, http_server.base.replace("127.0.0.1", "localhost") + "/tasks.json"
+    )
     assert response.status_code == 413
     assert_nothing_written(project)
 
 
 def test_http_error_and_bad_scheme(api, project, http_server, allow_localhost):
-    response = post_url(api, project, http_server.base.replace("127.0.0.1", "localhost") + "/missing.json")
+    response = post_url(
+        api, project, http_server.base.replace("127.0.0.1", "localhost") + "/missing.json"
+    )
     assert response.status_code == 400 and "404" in response.json()["detail"]
     assert post_url(api, project, "file:///etc/passwd").status_code == 400
     assert post_url(api, project, "ftp://example.com/x.json").status_code == 400
@@ -130,6 +147,15 @@ def test_allow_list_accepts_networks(settings):
         ssrf.vet("http://192.168.1.1/", "192.168.1.1", 80)
 
 
-@pytest.mark.parametrize("address, public", [("8.8.8.8", True), ("2001:4860:4860::8888", True), ("::ffff:10.0.0.1", False), ("2002:7f00:1::", False), ("fd00:ec2::254", False)])
+@pytest.mark.parametrize(
+    "address, public",
+    [
+        ("8.8.8.8", True),
+        ("2001:4860:4860::8888", True),
+        ("::ffff:10.0.0.1", False),
+        ("2002:7f00:1::", False),
+        ("fd00:ec2::254", False),
+    ],
+)
 def test_is_public(address, public):
     assert ssrf.is_public(ipaddress.ip_address(address)) is public

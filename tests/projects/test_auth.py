@@ -20,19 +20,25 @@ def test_login_with_email_and_logout(owner):
 
 
 def test_login_does_not_redirect_off_site(owner):
-    response = Client().post("/user/login/?next=https://evil.example/", {"email": owner.email, "password": "pass-word-1"})
+    response = Client().post(
+        "/user/login/?next=https://evil.example/", {"email": owner.email, "password": "pass-word-1"}
+    )
     assert response["Location"] == "/projects/"
 
 
 def test_session_requests_need_csrf(owner):
     client = Client(enforce_csrf_checks=True)
-    client.post("/user/login/", {"email": owner.email, "password": "pass-word-1",
-                                 "csrfmiddlewaretoken": _csrf(client)})
+    client.post(
+        "/user/login/",
+        {"email": owner.email, "password": "pass-word-1", "csrfmiddlewaretoken": _csrf(client)},
+    )
     body = {"title": "x", "label_config": TEXT_CONFIG}
     refused = client.post("/api/projects/", body, content_type="application/json")
     assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
     token = client.cookies["csrftoken"].value
-    accepted = client.post("/api/projects/", body, content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    accepted = client.post(
+        "/api/projects/", body, content_type="application/json", HTTP_X_CSRFTOKEN=token
+    )
     assert accepted.status_code == 201
 
 
@@ -42,7 +48,9 @@ def _csrf(client) -> str:
 
 
 def test_token_requests_need_no_csrf(client_for, owner):
-    response = client_for(owner).post("/api/projects/", {"title": "t", "label_config": TEXT_CONFIG}, format="json")
+    response = client_for(owner).post(
+        "/api/projects/", {"title": "t", "label_config": TEXT_CONFIG}, format="json"
+    )
     assert response.status_code == 201
 
 

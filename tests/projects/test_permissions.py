@@ -19,17 +19,33 @@ def world(project, owner, annotator, make_user):
 
     other = make_user("other-annotator@example.com")
     member_set(project=project, user=other, role="annotator")
-    task = Task.objects.get(pk=tasks_import(project=project, records=[{"text": "a"}, {"text": "b"}], user=owner).task_ids[0])
+    task = Task.objects.get(
+        pk=tasks_import(
+            project=project, records=[{"text": "a"}, {"text": "b"}], user=owner
+        ).task_ids[0]
+    )
     mine = annotation_create(task=task, user=annotator, result=choice("Positive"))
     theirs = annotation_create(task=task, user=other, result=choice("Negative"))
     prediction = prediction_create(task=task, result=choice("Neutral"), score=0.5)
-    return {"project": project, "task": task, "mine": mine, "theirs": theirs, "prediction": prediction}
+    return {
+        "project": project,
+        "task": task,
+        "mine": mine,
+        "theirs": theirs,
+        "prediction": prediction,
+    }
 
 
 @pytest.fixture
 def as_role(request, client_for, staff, owner, reviewer, annotator, outsider):
-    users = {"staff": staff, "owner": owner, "reviewer": reviewer, "annotator": annotator,
-             "outsider": outsider, "anonymous": None}
+    users = {
+        "staff": staff,
+        "owner": owner,
+        "reviewer": reviewer,
+        "annotator": annotator,
+        "outsider": outsider,
+        "anonymous": None,
+    }
     return lambda role: client_for(users[role])
 
 
@@ -42,23 +58,53 @@ CASES = [
     ("get", "/api/projects/{p}/", None, [200, 200, 200, 200, 404, 401]),
     ("patch", "/api/projects/{p}/", {"title": "x"}, [200, 200, 403, 403, 404, 401]),
     ("get", "/api/projects/{p}/members/", None, [200, 200, 403, 403, 404, 401]),
-    ("post", "/api/projects/{p}/members/", {"user": 1, "role": "annotator"}, [None, None, 403, 403, 404, 401]),
+    (
+        "post",
+        "/api/projects/{p}/members/",
+        {"user": 1, "role": "annotator"},
+        [None, None, 403, 403, 404, 401],
+    ),
     ("post", "/api/projects/{p}/import", [{"text": "n"}], [201, 201, 403, 403, 404, 401]),
     ("get", "/api/projects/{p}/export?exportType=JSON", None, [200, 200, 403, 403, 404, 401]),
     ("get", "/api/tasks/?project={p}", None, [200, 200, 200, 200, 404, 401]),
-    ("post", "/api/tasks/", {"project": "{p}", "data": {"text": "n"}}, [201, 201, 403, 403, 404, 401]),
+    (
+        "post",
+        "/api/tasks/",
+        {"project": "{p}", "data": {"text": "n"}},
+        [201, 201, 403, 403, 404, 401],
+    ),
     ("get", "/api/tasks/{t}/", None, [200, 200, 200, 200, 404, 401]),
     ("patch", "/api/tasks/{t}/", {"data": {"text": "z"}}, [200, 200, 403, 403, 404, 401]),
     ("get", "/api/tasks/{t}/annotations/", None, [200, 200, 200, 200, 404, 401]),
-    ("post", "/api/tasks/{t}/annotations/", {"result": choice("Positive")}, [201, 201, 403, 201, 404, 401]),
+    (
+        "post",
+        "/api/tasks/{t}/annotations/",
+        {"result": choice("Positive")},
+        [201, 201, 403, 201, 404, 401],
+    ),
     ("get", "/api/annotations/{mine}/", None, [200, 200, 200, 200, 404, 401]),
     ("get", "/api/annotations/{theirs}/", None, [200, 200, 200, 404, 404, 401]),
-    ("patch", "/api/annotations/{mine}/", {"result": choice("Neutral")}, [200, 200, 403, 200, 404, 401]),
+    (
+        "patch",
+        "/api/annotations/{mine}/",
+        {"result": choice("Neutral")},
+        [200, 200, 403, 200, 404, 401],
+    ),
     ("patch", "/api/annotations/{mine}/", {"ground_truth": True}, [200, 200, 200, 403, 404, 401]),
     ("delete", "/api/annotations/{theirs}/", None, [204, 204, 403, 404, 404, 401]),
-    ("post", "/api/annotations/{mine}/reviews/", {"accepted": True}, [201, 201, 201, 403, 404, 401]),
+    (
+        "post",
+        "/api/annotations/{mine}/reviews/",
+        {"accepted": True},
+        [201, 201, 201, 403, 404, 401],
+    ),
     ("get", "/api/predictions/?project={p}", None, [200, 200, 200, 200, 404, 401]),
-    ("post", "/api/predictions/", {"task": "{t}", "result": choice("Positive")}, [201, 201, 403, 403, 404, 401]),
+    (
+        "post",
+        "/api/predictions/",
+        {"task": "{t}", "result": choice("Positive")},
+        [201, 201, 403, 403, 404, 401],
+    ),
     ("get", "/api/predictions/{pred}/", None, [200, 200, 200, 200, 404, 401]),
     ("patch", "/api/predictions/{pred}/", {"score": 0.2}, [200, 200, 403, 403, 404, 401]),
     ("delete", "/api/predictions/{pred}/", None, [204, 204, 403, 403, 404, 401]),
@@ -91,8 +137,13 @@ MATRIX = [
     "role, method, path, body, want", MATRIX, ids=[f"{m[0]} {m[1]} {m[2]}" for m in MATRIX]
 )
 def test_matrix(world, as_role, role, method, path, body, want):
-    ids = {"p": world["project"].pk, "t": world["task"].pk, "mine": world["mine"].pk,
-           "theirs": world["theirs"].pk, "pred": world["prediction"].pk}
+    ids = {
+        "p": world["project"].pk,
+        "t": world["task"].pk,
+        "mine": world["mine"].pk,
+        "theirs": world["theirs"].pk,
+        "pred": world["prediction"].pk,
+    }
     client = as_role(role)
     kwargs = {"format": "json"} if body is not None else {}
     response = getattr(client, method)(_fill(path, ids), _fill(body, ids), **kwargs)

@@ -25,17 +25,27 @@ XXE = """<?xml version="1.0"?>
 
 
 def test_create_list_get_patch_delete(api, owner):
-    response = api.post("/api/projects/", {"title": "P1", "label_config": TEXT_CONFIG}, format="json")
+    response = api.post(
+        "/api/projects/", {"title": "P1", "label_config": TEXT_CONFIG}, format="json"
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["title"] == "P1"
     assert body["created_by"]["email"] == owner.email
     assert body["parsed_label_config"]["sentiment"]["type"] == "Choices"
     assert body["parsed_label_config"]["sentiment"]["to_name"] == ["text"]
-    assert set(body["parsed_label_config"]["sentiment"]["labels"]) == {"Positive", "Negative", "Neutral"}
+    assert set(body["parsed_label_config"]["sentiment"]["labels"]) == {
+        "Positive",
+        "Negative",
+        "Neutral",
+    }
     for counter in (
-        "task_number", "num_tasks_with_annotations", "total_annotations_number",
-        "total_predictions_number", "ground_truth_number", "skipped_annotations_number",
+        "task_number",
+        "num_tasks_with_annotations",
+        "total_annotations_number",
+        "total_predictions_number",
+        "ground_truth_number",
+        "skipped_annotations_number",
     ):
         assert body[counter] == 0
     pid = body["id"]
@@ -45,7 +55,9 @@ def test_create_list_get_patch_delete(api, owner):
     assert set(listing) == {"count", "next", "previous", "results"}
     assert listing["count"] == 1 and listing["results"][0]["id"] == pid
 
-    patched = api.patch(f"/api/projects/{pid}/", {"maximum_annotations": 3, "sampling": "uniform"}, format="json")
+    patched = api.patch(
+        f"/api/projects/{pid}/", {"maximum_annotations": 3, "sampling": "uniform"}, format="json"
+    )
     assert patched.status_code == 200
     assert patched.json()["maximum_annotations"] == 3 and patched.json()["sampling"] == "uniform"
 
@@ -59,7 +71,12 @@ def test_list_paginates_with_links(api, owner):
     for i in range(3):
         project_create(user=owner, title=f"p{i}", label_config=TEXT_CONFIG)
     page = api.get("/api/projects/?page_size=2").json()
-    assert page["count"] == 3 and len(page["results"]) == 2 and page["next"] and page["previous"] is None
+    assert (
+        page["count"] == 3
+        and len(page["results"]) == 2
+        and page["next"]
+        and page["previous"] is None
+    )
     page2 = api.get("/api/projects/?page_size=2&page=2").json()
     assert len(page2["results"]) == 1 and page2["next"] is None and page2["previous"]
     assert api.get("/api/projects/?page_size=2&page=3").status_code == 404
@@ -76,7 +93,10 @@ def test_trailing_slash_is_optional_for_post(api, path):
     [
         ("<View><Text name='t' value='$t'/>", "line"),
         ("<Foo><Text name='t' value='$t'/></Foo>", "View"),
-        ("<View><Text name='t' value='$t'/><Choices name='c' toName='nope'><Choice value='a'/></Choices></View>", "nope"),
+        (
+            "<View><Text name='t' value='$t'/><Choices name='c' toName='nope'><Choice value='a'/></Choices></View>",
+            "nope",
+        ),
         ("<View><Text name='t' value='$t'/><Text name='t' value='$u'/></View>", "t"),
         (BILLION_LAUGHS, ""),
         (XXE, ""),
@@ -102,12 +122,22 @@ def test_validate_endpoint(api):
 def test_members_api(api, project, outsider, annotator):
     members = api.get(f"/api/projects/{project.pk}/members/").json()
     assert {m["role"] for m in members} == {"admin", "reviewer", "annotator"}
-    added = api.post(f"/api/projects/{project.pk}/members/", {"user": outsider.pk, "role": "reviewer"}, format="json")
+    added = api.post(
+        f"/api/projects/{project.pk}/members/",
+        {"user": outsider.pk, "role": "reviewer"},
+        format="json",
+    )
     assert added.status_code == 201 and added.json()["role"] == "reviewer"
-    changed = api.post(f"/api/projects/{project.pk}/members", {"user": outsider.pk, "role": "annotator"}, format="json")
+    changed = api.post(
+        f"/api/projects/{project.pk}/members",
+        {"user": outsider.pk, "role": "annotator"},
+        format="json",
+    )
     assert changed.json()["role"] == "annotator"
     assert ProjectMember.objects.filter(project=project, user=outsider).count() == 1
-    bad = api.post(f"/api/projects/{project.pk}/members/", {"user": outsider.pk, "role": "king"}, format="json")
+    bad = api.post(
+        f"/api/projects/{project.pk}/members/", {"user": outsider.pk, "role": "king"}, format="json"
+    )
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "role"
     gone = api.delete(f"/api/projects/{project.pk}/members/", {"user": outsider.pk}, format="json")
     assert gone.status_code == 204
@@ -116,12 +146,18 @@ def test_members_api(api, project, outsider, annotator):
 
 def test_users_api(client_for, staff, owner):
     admin = client_for(staff)
-    created = admin.post("/api/users/", {"email": "new@example.com", "password": "long-enough-1"}, format="json")
+    created = admin.post(
+        "/api/users/", {"email": "new@example.com", "password": "long-enough-1"}, format="json"
+    )
     assert created.status_code == 201 and created.json()["email"] == "new@example.com"
-    dup = admin.post("/api/users/", {"email": "NEW@example.com", "password": "long-enough-1"}, format="json")
+    dup = admin.post(
+        "/api/users/", {"email": "NEW@example.com", "password": "long-enough-1"}, format="json"
+    )
     assert dup.status_code == 400 and dup.json()["errors"][0]["field"] == "email"
     assert any(u["email"] == "new@example.com" for u in admin.get("/api/users/").json())
-    forbidden = client_for(owner).post("/api/users/", {"email": "x@example.com", "password": "long-enough-1"}, format="json")
+    forbidden = client_for(owner).post(
+        "/api/users/", {"email": "x@example.com", "password": "long-enough-1"}, format="json"
+    )
     assert forbidden.status_code == 403
 
 
@@ -150,7 +186,9 @@ def test_schema_and_docs(api):
 
 
 def test_error_shape_for_missing_fields(api):
-    response = api.post("/api/projects/", {"maximum_annotations": 0, "sampling": "nope"}, format="json")
+    response = api.post(
+        "/api/projects/", {"maximum_annotations": 0, "sampling": "nope"}, format="json"
+    )
     assert response.status_code == 400
     body = response.json()
     assert body["detail"] == "Invalid input."
@@ -162,8 +200,11 @@ def test_changing_overlap_recomputes_is_labeled(api, project, owner):
     from tasks.models import Task
     from tests.conftest import choice
 
-    tasks_import(project=project, records=[{"data": {"text": "a"}, "annotations": [{"result": choice("Positive")}]}],
-                 user=owner)
+    tasks_import(
+        project=project,
+        records=[{"data": {"text": "a"}, "annotations": [{"result": choice("Positive")}]}],
+        user=owner,
+    )
     assert Task.objects.get(project=project).is_labeled
     api.patch(f"/api/projects/{project.pk}/", {"maximum_annotations": 2}, format="json")
     assert not Task.objects.get(project=project).is_labeled
@@ -171,24 +212,40 @@ def test_changing_overlap_recomputes_is_labeled(api, project, owner):
     assert Task.objects.get(project=project).is_labeled
 
 
-def test_delete_project_removes_everything_in_it(api, project, owner, reviewer, django_assert_max_num_queries):
+def test_delete_project_removes_everything_in_it(
+    api, project, owner, reviewer, django_assert_max_num_queries
+):
     from annotations.models import Annotation, Prediction, Review
     from annotations.services import review_set
     from importers.services import tasks_import
     from tasks.models import Task
     from tests.conftest import choice
 
-    other = Project.objects.create(title="other", label_config=project.label_config,
-                                   parsed_config=project.parsed_config)
-    records = [{"data": {"text": str(i)}, "annotations": [{"result": choice("Positive")}],
-                "predictions": [{"result": choice("Negative"), "score": 0.1}]} for i in range(50)]
+    other = Project.objects.create(
+        title="other", label_config=project.label_config, parsed_config=project.parsed_config
+    )
+    records = [
+        {
+            "data": {"text": str(i)},
+            "annotations": [{"result": choice("Positive")}],
+            "predictions": [{"result": choice("Negative"), "score": 0.1}],
+        }
+        for i in range(50)
+    ]
     tasks_import(project=project, records=records, user=owner)
     tasks_import(project=other, records=records[:3], user=owner)
-    review_set(annotation=Annotation.objects.filter(project=project).first(), reviewer=reviewer, accepted=True)
+    review_set(
+        annotation=Annotation.objects.filter(project=project).first(),
+        reviewer=reviewer,
+        accepted=True,
+    )
     with django_assert_max_num_queries(40):  # no query per task
         assert api.delete(f"/api/projects/{project.pk}/").status_code == 204
     assert not Task.objects.filter(project_id=project.pk).exists()
     assert not Annotation.objects.filter(project_id=project.pk).exists()
     assert not Prediction.objects.filter(project_id=project.pk).exists()
     assert Review.objects.count() == 0
-    assert Task.objects.filter(project=other).count() == 3 and Annotation.objects.filter(project=other).count() == 3
+    assert (
+        Task.objects.filter(project=other).count() == 3
+        and Annotation.objects.filter(project=other).count() == 3
+    )

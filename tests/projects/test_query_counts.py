@@ -22,7 +22,9 @@ def _grow(owner, project, make_user, n: int) -> None:
     for i in range(n):
         project_create(user=owner, title=f"more {i}", label_config=TEXT_CONFIG)
         member_set(project=project, user=make_user(f"grow{i}-{n}@example.com"), role="annotator")
-    task_ids = tasks_import(project=project, records=[{"text": str(i)} for i in range(n)], user=owner).task_ids
+    task_ids = tasks_import(
+        project=project, records=[{"text": str(i)} for i in range(n)], user=owner
+    ).task_ids
     for task_id in task_ids:
         task = Task.objects.get(pk=task_id)
         annotation_create(task=task, user=owner, result=choice("Positive"))
@@ -41,8 +43,12 @@ def _grow(owner, project, make_user, n: int) -> None:
         "/api/tasks/{t}/annotations/",
     ],
 )
-def test_list_query_count_does_not_grow(api, owner, project, make_user, url, django_assert_max_num_queries):
-    first_task = Task.objects.get(pk=tasks_import(project=project, records=[{"text": "first"}], user=owner).task_ids[0])
+def test_list_query_count_does_not_grow(
+    api, owner, project, make_user, url, django_assert_max_num_queries
+):
+    first_task = Task.objects.get(
+        pk=tasks_import(project=project, records=[{"text": "first"}], user=owner).task_ids[0]
+    )
     annotation_create(task=first_task, user=owner, result=choice("Positive"))
     target = url.format(p=project.pk, t=first_task.pk)
     _grow(owner, project, make_user, 2)

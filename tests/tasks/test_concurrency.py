@@ -36,9 +36,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def make_project(*, tasks: int, overlap: int, annotators: int, sampling: str = "sequential"):
     User = get_user_model()
-    owner = User.objects.create_user(username="boss@example.com", email="boss@example.com", password="x")
+    owner = User.objects.create_user(
+        username="boss@example.com", email="boss@example.com", password="x"
+    )
     project = project_create(
-        user=owner, title="Race", label_config=TEXT_CONFIG, maximum_annotations=overlap, sampling=sampling
+        user=owner,
+        title="Race",
+        label_config=TEXT_CONFIG,
+        maximum_annotations=overlap,
+        sampling=sampling,
     )
     Task.objects.bulk_create([Task(project=project, data={"text": f"t{i}"}) for i in range(tasks)])
     users = []
@@ -106,7 +112,9 @@ def run_annotators(project, users, *, skip_every: int = 0) -> tuple[dict, list]:
     return handouts, errors
 
 
-def check_outcome(project, users, handouts, errors, *, overlap: int, tasks: int, skip_every: int = 0):
+def check_outcome(
+    project, users, handouts, errors, *, overlap: int, tasks: int, skip_every: int = 0
+):
     assert errors == []
     from annotations.models import Annotation
 
@@ -175,10 +183,19 @@ def test_annotators_on_sqlite_file(tmp_path):
     child process: the test database of pytest-django is an in-memory shared cache,
     whose table locks do not wait like the real file's do."""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env = {**os.environ, "LABELHUB_DATA_DIR": str(tmp_path), "DATABASE_URL": "",
-           "DJANGO_SETTINGS_MODULE": "labelhub.settings", "PYTHONPATH": root}
+    env = {
+        **os.environ,
+        "LABELHUB_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": "",
+        "DJANGO_SETTINGS_MODULE": "labelhub.settings",
+        "PYTHONPATH": root,
+    }
     done = subprocess.run(
-        [sys.executable, "-c", SQLITE_SCRIPT], cwd=root, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", SQLITE_SCRIPT],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]

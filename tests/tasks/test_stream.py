@@ -164,7 +164,9 @@ def test_lowered_overlap_is_respected(project, task_ids, annotators):
 def scored_project(project, task_ids, scores):
     for task_id, task_scores in zip(task_ids, scores, strict=True):
         for score in task_scores:
-            prediction_create(task=Task.objects.get(pk=task_id), result=choice("Neutral"), score=score)
+            prediction_create(
+                task=Task.objects.get(pk=task_id), result=choice("Neutral"), score=score
+            )
 
 
 @pytest.mark.parametrize(
@@ -223,7 +225,9 @@ def test_score_sampling_fills_in_scores_bulk_writers_left_out(project, task_ids,
         for task_id, score in zip(task_ids, scores, strict=True)
     )
     Task.objects.filter(pk__in=task_ids).update(total_predictions=1, prediction_score=None)
-    Project.objects.filter(pk=project.pk).update(total_predictions_number=5, sampling="prediction-score-min")
+    Project.objects.filter(pk=project.pk).update(
+        total_predictions_number=5, sampling="prediction-score-min"
+    )
     seen = []
     for _ in task_ids:
         task_id = next_id(project, annotator)
@@ -232,9 +236,13 @@ def test_score_sampling_fills_in_scores_bulk_writers_left_out(project, task_ids,
     assert seen == [1, 4, 3, 0, 2]
 
 
-def test_prediction_scores_ensure_runs_once_per_change(project, task_ids, django_capture_on_commit_callbacks):
+def test_prediction_scores_ensure_runs_once_per_change(
+    project, task_ids, django_capture_on_commit_callbacks
+):
     project_update(project=project, sampling="prediction-score-max")
-    Task.objects.filter(pk=task_ids[0]).update(total_predictions=1)  # no prediction row: stays missing
+    Task.objects.filter(pk=task_ids[0]).update(
+        total_predictions=1
+    )  # no prediction row: stays missing
     project.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
         sampling.prediction_scores_ensure(project)
@@ -308,7 +316,9 @@ def test_next_api_no_more_tasks(client_for, project, annotator):
     assert response.json() == {"detail": "No more tasks"}
 
 
-def test_next_api_permissions(client_for, project, task_ids, owner, reviewer, annotator, outsider, staff):
+def test_next_api_permissions(
+    client_for, project, task_ids, owner, reviewer, annotator, outsider, staff
+):
     url = f"/api/projects/{project.pk}/next/"
     assert client_for(annotator).get(url).status_code == 200
     assert client_for(owner).get(url).status_code == 200
@@ -323,19 +333,25 @@ def test_submit_and_skip_through_the_api(client_for, project, task_ids, annotato
     url = f"/api/projects/{project.pk}/next/"
     first = client.get(url).json()["id"]
     created = client.post(
-        f"/api/tasks/{first}/annotations/", {"result": choice("Positive"), "lead_time": 3.5}, format="json"
+        f"/api/tasks/{first}/annotations/",
+        {"result": choice("Positive"), "lead_time": 3.5},
+        format="json",
     )
     assert created.status_code == 201 and created.json()["lead_time"] == 3.5
     second = client.get(url).json()["id"]
     assert second == task_ids[1]
-    skipped = client.post(f"/api/tasks/{second}/annotations/", {"was_cancelled": True, "result": []}, format="json")
+    skipped = client.post(
+        f"/api/tasks/{second}/annotations/", {"was_cancelled": True, "result": []}, format="json"
+    )
     assert skipped.status_code == 201 and skipped.json()["was_cancelled"] is True
     assert client.get(url).json()["id"] == task_ids[2]
     assert not TaskLock.objects.filter(task_id__in=[first, second]).exists()
 
 
 def test_pre_annotation_keeps_its_parent_prediction(client_for, project, task_ids, annotator):
-    prediction = prediction_create(task=Task.objects.get(pk=task_ids[0]), result=choice("Neutral"), score=0.3)
+    prediction = prediction_create(
+        task=Task.objects.get(pk=task_ids[0]), result=choice("Neutral"), score=0.3
+    )
     client = client_for(annotator)
     body = client.get(f"/api/projects/{project.pk}/next/").json()
     start = body["predictions"][0]
@@ -349,7 +365,9 @@ def test_pre_annotation_keeps_its_parent_prediction(client_for, project, task_id
     assert prediction.result == choice("Neutral")  # the prediction itself is untouched
 
 
-def test_next_api_query_count_is_fixed(client_for, project, task_ids, annotator, owner, django_assert_max_num_queries):
+def test_next_api_query_count_is_fixed(
+    client_for, project, task_ids, annotator, owner, django_assert_max_num_queries
+):
     client = client_for(annotator)
     url = f"/api/projects/{project.pk}/next/"
     client.get(url)

@@ -10,11 +10,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def tasks(project, owner, annotator):
-    result = tasks_import(project=project, records=[{"text": f"t{i}"} for i in range(5)], user=owner)
+    result = tasks_import(
+        project=project, records=[{"text": f"t{i}"} for i in range(5)], user=owner
+    )
     ids = result.task_ids
     annotation_create(task=Task.objects.get(pk=ids[0]), user=annotator, result=choice("Positive"))
     annotation_create(task=Task.objects.get(pk=ids[1]), user=owner, result=choice("Negative"))
-    prediction_create(task=Task.objects.get(pk=ids[0]), result=choice("Neutral"), score=0.4, model_version="m1")
+    prediction_create(
+        task=Task.objects.get(pk=ids[0]), result=choice("Neutral"), score=0.4, model_version="m1"
+    )
     return ids
 
 
@@ -24,7 +28,11 @@ def test_list_shape_and_totals(api, project, tasks):
     assert body["total"] == 5 and body["total_annotations"] == 2 and body["total_predictions"] == 1
     first = body["tasks"][0]
     assert first["id"] == tasks[0]
-    assert first["total_annotations"] == 1 and first["cancelled_annotations"] == 0 and first["total_predictions"] == 1
+    assert (
+        first["total_annotations"] == 1
+        and first["cancelled_annotations"] == 0
+        and first["total_predictions"] == 1
+    )
     assert "annotations" not in first
 
 
@@ -55,8 +63,18 @@ def test_list_query_count_is_fixed(api, project, tasks, django_assert_max_num_qu
     api.get(url)  # warm the token/role caches of the test client
     with django_assert_max_num_queries(9) as small:
         api.get(url)
-    tasks_import(project=project, records=[{"data": {"text": "x"}, "annotations": [{"result": choice("Positive")}],
-                                            "predictions": [{"result": choice("Positive")}]}] * 30, user=owner)
+    tasks_import(
+        project=project,
+        records=[
+            {
+                "data": {"text": "x"},
+                "annotations": [{"result": choice("Positive")}],
+                "predictions": [{"result": choice("Positive")}],
+            }
+        ]
+        * 30,
+        user=owner,
+    )
     with django_assert_max_num_queries(len(small.captured_queries)):
         api.get(url)
 
@@ -67,12 +85,20 @@ def test_project_param_required(api):
 
 
 def test_create_get_patch_delete(api, project):
-    created = api.post("/api/tasks/", {"project": project.pk, "data": {"text": "new"}}, format="json")
+    created = api.post(
+        "/api/tasks/", {"project": project.pk, "data": {"text": "new"}}, format="json"
+    )
     assert created.status_code == 201
     tid = created.json()["id"]
     detail = api.get(f"/api/tasks/{tid}").json()
-    assert detail["data"] == {"text": "new"} and detail["annotations"] == [] and detail["predictions"] == []
-    patched = api.patch(f"/api/tasks/{tid}/", {"data": {"text": "changed"}, "meta": {"a": 1}}, format="json")
+    assert (
+        detail["data"] == {"text": "new"}
+        and detail["annotations"] == []
+        and detail["predictions"] == []
+    )
+    patched = api.patch(
+        f"/api/tasks/{tid}/", {"data": {"text": "changed"}, "meta": {"a": 1}}, format="json"
+    )
     assert patched.json()["data"] == {"text": "changed"} and patched.json()["meta"] == {"a": 1}
     bad = api.patch(f"/api/tasks/{tid}/", {"data": {"other": 1}}, format="json")
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "data.text"
@@ -101,7 +127,16 @@ def test_s3_data_is_shown_through_the_presign_path(api, owner):
     from tests.conftest import IMAGE_CONFIG
 
     project = project_create(user=owner, title="s3", label_config=IMAGE_CONFIG)
-    task = api.post("/api/tasks/", {"project": project.pk, "data": {"image": "s3://bucket/a b.png"}}, format="json").json()
-    assert task["data"]["image"] == f"/api/projects/{project.pk}/presign/?fileuri=s3%3A%2F%2Fbucket%2Fa%20b.png"
-    exported = b"".join(api.get(f"/api/projects/{project.pk}/export?download_all_tasks=true").streaming_content)
+    task = api.post(
+        "/api/tasks/",
+        {"project": project.pk, "data": {"image": "s3://bucket/a b.png"}},
+        format="json",
+    ).json()
+    assert (
+        task["data"]["image"]
+        == f"/api/projects/{project.pk}/presign/?fileuri=s3%3A%2F%2Fbucket%2Fa%20b.png"
+    )
+    exported = b"".join(
+        api.get(f"/api/projects/{project.pk}/export?download_all_tasks=true").streaming_content
+    )
     assert b"s3://bucket/a b.png" in exported  # exports keep the stored form
