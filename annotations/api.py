@@ -1,14 +1,82 @@
+"""The annotations app's HTTP API: tasks with what they nest, annotations, predictions,
+reviews, the Label Stream (``/api/projects/{id}/next/``) and the Verify Stream
+(``/api/projects/{id}/verify/next/`` and ``.../verify/progress/``).
+
+``ProjectDetailApi`` (``/api/projects/{id}/``) is served from here rather than from
+``projects``: changing a project's overlap recomputes its tasks' labeled state, and deleting
+a project deletes its tasks and annotations, which ``projects`` cannot see.
+"""
+
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations import services
+from annotations import selectors, services, stream, verify
 from annotations.models import Annotation, Prediction
 from labelhub.errors import ApiError
 from projects import permissions as perms
-from tasks.api import task_for
-from tasks.representations import annotation_dict, prediction_dict, review_dict
+from projects.api import ProjectIn, project_dict
+from tasks.models import Task
+from tasks.representations import annotation_dict, prediction_dict, review_dict, task_dict
+from tasks.services import task_update
+
+
+class ProjectDetailApi(APIView):
+    def get(self, request, pk):
+        return Response(project_dict(perms.project_for(request.user, pk)))
+
+    def patch(self, request, pk):
+        project = perms.project_for(request.user, pk, perms.MANAGE)
+        data = ProjectIn(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        project = services.project_update(project=project, **data.validated_data)
+        return Response(project_dict(project))
+
+    def delete(self, request, pk):
+        project = perms.project_for(request.user, pk, perms.MANAGE)
+        services.project_delete(project=project)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def task_for(user, pk, capability: str = perms.VIEW) -> Task:
+    """A task the user may reach; 404 for another project's task."""
+    try:
+        task = Task.objects.select_related("project").get(pk=int(pk))
+    except (Task.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("Not found.") from exc
+    perms.check(user, task.project, capability)
+    return task
+
+
+def nested_task_dict(task: Task) -> dict:
+    return task_dict(task, annotations=task.annotations.all(), predictions=task.predictions.all())
+
+
+class TaskPatchIn(serializers.Serializer):
+    data = serializers.JSONField(required=False)
+    meta = serializers.JSONField(required=False)
+
+
+class TaskDetailApi(APIView):
+    def get(self, request, pk):
+        task = task_for(request.user, pk)
+        queryset = selectors.with_nested(
+            Task.objects.filter(pk=task.pk), user=request.user, project=task.project
+        )
+        return Response(nested_task_dict(queryset.get()))
+
+    def patch(self, request, pk):
+        task = task_for(request.user, pk, perms.MANAGE)
+        data = TaskPatchIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        task_update(task=task, **data.validated_data)
+        return self.get(request, pk)
+
+    def delete(self, request, pk):
+        task = task_for(request.user, pk, perms.MANAGE)
+        services.tasks_delete(project=task.project, task_ids=[task.pk])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class AnnotationIn(serializers.Serializer):
@@ -193,3 +261,50 @@ class PredictionDetailApi(APIView):
         prediction = prediction_for(request.user, pk, perms.MANAGE)
         services.prediction_delete(prediction=prediction)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --------------------------------------------------------------------- Label Stream
+
+
+class NextTaskApi(APIView):
+    """The next task for the caller, locked for them; 404 ``No more tasks`` when the
+    project has nothing left for them (the answer Label Studio gives)."""
+
+    def get(self, request, pk):
+        project = perms.project_for(request.user, pk, perms.ANNOTATE)
+        task = stream.next_task(project=project, user=request.user)
+        if task is None:
+            raise NotFound("No more tasks")
+        return Response(stream.stream_task_dict(task=task, project=project))
+
+
+# --------------------------------------------------------------------- Verify Stream
+
+
+class VerifyNextApi(APIView):
+    def get(self, request, pk):
+
+        project = perms.project_for(request.user, pk, perms.REVIEW)
+        exclude = request.query_params.get("exclude")
+        annotation = verify.verify_next(
+            project=project,
+            user=request.user,
+            exclude=int(exclude) if str(exclude or "").isdigit() else None,
+        )
+        if annotation is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        task = annotation.task
+        body = {
+            "task": task_dict(task, predictions=list(task.predictions.order_by("id"))),
+            "annotation": annotation_dict(annotation, with_reviews=True),
+            "progress": verify.verify_progress(project=project, user=request.user),
+        }
+        body["annotation"]["completed_by_email"] = getattr(annotation.completed_by, "email", None)
+        return Response(body)
+
+
+class VerifyProgressApi(APIView):
+    def get(self, request, pk):
+
+        project = perms.project_for(request.user, pk, perms.REVIEW)
+        return Response(verify.verify_progress(project=project, user=request.user))

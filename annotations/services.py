@@ -1,21 +1,30 @@
-"""Writes for annotations, predictions and reviews, with the counters they move.
+"""Writes for annotations, predictions and reviews, with the counters they move, and the
+writes on tasks and projects whose effects reach those rows (creating and deleting tasks,
+changing a project's overlap, deleting a project).
 
 Each write locks its task row (``select_for_update``; on SQLite the IMMEDIATE
 transaction does the same), applies its change to the task's counters and then moves
 the project's counters with one F() UPDATE, so concurrent writers never lose a count.
 """
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
+from annotations.counters import (
+    labeled_state_refresh,
+    prediction_scores_refresh,
+    project_counters_add,
+    project_counters_refresh,
+    task_counters_apply,
+)
 from annotations.models import Annotation, Prediction, Review
 from labelhub.errors import ApiError
+from projects import services as project_services
 from projects.label_config import ParsedConfig, validate_result
 from projects.models import Project
 from tasks.locks import lock_release
-from tasks.models import Task
-from tasks.sampling import prediction_scores_refresh
+from tasks.models import Task, TaskLock
+from tasks.services import task_data_check
 
 
 def result_check(*, project: Project, result) -> list[dict]:
@@ -34,43 +43,6 @@ def _result_or_400(*, project: Project, result) -> list:
         where = f"result {first['result_id']}: " if first.get("result_id") else ""
         raise ApiError(f"Invalid result: {where}{first['message']}", errors)
     return result
-
-
-def task_counters_apply(
-    *,
-    task_id: int,
-    annotations: int = 0,
-    cancelled: int = 0,
-    predictions: int = 0,
-    ground_truth: int = 0,
-) -> None:
-    """Apply deltas to one task's counters and its project's, inside the caller's
-    transaction. The task row is locked first, so the 0 -> 1 transition that moves
-    ``num_tasks_with_annotations`` is seen by exactly one writer."""
-    task = Task.objects.select_for_update().select_related("project").get(pk=task_id)
-    had_annotations = task.total_annotations > 0
-    task.total_annotations += annotations
-    task.cancelled_annotations += cancelled
-    task.total_predictions += predictions
-    task.is_labeled = task.total_annotations >= task.project.maximum_annotations
-    task.updated_at = timezone.now()
-    task.save(
-        update_fields=[
-            "total_annotations",
-            "cancelled_annotations",
-            "total_predictions",
-            "is_labeled",
-            "updated_at",
-        ]
-    )
-    with_annotations = int(task.total_annotations > 0) - int(had_annotations)
-    Project.objects.filter(pk=task.project_id).update(
-        total_annotations_number=F("total_annotations_number") + annotations,
-        skipped_annotations_number=F("skipped_annotations_number") + cancelled,
-        total_predictions_number=F("total_predictions_number") + predictions,
-        ground_truth_number=F("ground_truth_number") + ground_truth,
-        num_tasks_with_annotations=F("num_tasks_with_annotations") + with_annotations,
-    )
 
 
 @transaction.atomic
@@ -208,3 +180,63 @@ def review_set(*, annotation: Annotation, reviewer, accepted: bool) -> Review:
         defaults={"accepted": bool(accepted), "updated_at": timezone.now()},
     )
     return review
+
+
+@transaction.atomic
+def task_create(*, project: Project, data: dict, meta: dict | None = None) -> Task:
+    task_data_check(project=project, data=data, meta=meta)
+    task = Task.objects.create(project=project, data=data, meta=meta or {})
+    project_counters_add(project_id=project.pk, tasks=1)
+    return task
+
+
+@transaction.atomic
+def tasks_delete(*, project: Project, task_ids) -> int:
+    """Delete tasks (with their annotations and predictions) and recount the project."""
+    deleted = Task.objects.filter(project=project, pk__in=task_ids).delete()[1].get("tasks.Task", 0)
+    project_counters_refresh(project_id=project.pk)
+    return deleted
+
+
+@transaction.atomic
+def project_update(*, project: Project, **fields) -> Project:
+    """``projects.services.project_update``, and when the overlap changes, ``is_labeled``
+    recomputed at once (so task lists and the Data Manager are right at once, not at the
+    next hand-out)."""
+    overlap = project.maximum_annotations
+    project = project_services.project_update(project=project, **fields)
+    if project.maximum_annotations != overlap:
+        labeled_state_refresh(project=project)
+    return project
+
+
+def _project_rows_delete(*, project_id: int) -> None:
+    """One DELETE statement per big per-task table, children first, no rows loaded."""
+    review, annotation = Review._meta.db_table, Annotation._meta.db_table
+    task, lock = Task._meta.db_table, TaskLock._meta.db_table
+    statements = [
+        f"DELETE FROM {review} WHERE annotation_id IN "
+        f"(SELECT id FROM {annotation} WHERE project_id = %s)",
+        f"DELETE FROM {annotation} WHERE project_id = %s",
+        f"DELETE FROM {Prediction._meta.db_table} WHERE project_id = %s",
+        f"DELETE FROM {lock} WHERE task_id IN (SELECT id FROM {task} WHERE project_id = %s)",
+        f"DELETE FROM {task} WHERE project_id = %s",
+    ]
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql, [project_id])
+
+
+@transaction.atomic
+def project_delete(*, project: Project) -> None:
+    """Delete a project and everything in it.
+
+    Django's cascading ``delete()`` collects every related row into memory first; for a
+    project of a million tasks that held gigabytes in the web worker. The per-task
+    tables (reviews, annotations, predictions, task locks, tasks) go instead by one
+    DELETE statement each, then the cascade handles the few remaining rows (members,
+    saved views, import jobs, storages). It lives here, in the lowest app that sees all
+    of those tables.
+    """
+    _project_rows_delete(project_id=project.pk)
+    project.delete()

@@ -45,9 +45,10 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
+from annotations.counters import project_counters_refresh  # noqa: E402
+from datamanager import selectors as dm  # noqa: E402
 from projects.models import Project, ProjectMember  # noqa: E402
-from projects.services import member_set, project_counters_refresh, project_create  # noqa: E402
-from tasks.dm import selectors as dm  # noqa: E402
+from projects.services import member_set, project_create  # noqa: E402
 
 LABELS = ["Cat", "Dog", "Bird", "Fish", "Horse"]
 CONFIG = (

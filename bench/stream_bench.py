@@ -39,9 +39,9 @@ from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
+from annotations import stream  # noqa: E402
 from projects.models import Project, ProjectMember  # noqa: E402
 from projects.services import member_set, project_create  # noqa: E402
-from tasks import stream  # noqa: E402
 
 CONFIG = (
     '<View><Text name="text" value="$text"/>'
@@ -106,10 +106,10 @@ def build(n: int, labeled_fraction: float, annotators: int) -> tuple[Project, li
             """,
             [owner.pk, __import__("json").dumps(RESULT), project.pk],
         )
-    from tasks.sampling import prediction_scores_refresh
+    from annotations.counters import prediction_scores_refresh
 
     prediction_scores_refresh(project_id=project.pk)
-    from projects.services import project_counters_refresh
+    from annotations.counters import project_counters_refresh
 
     project_counters_refresh(project_id=project.pk)
     with connection.cursor() as cursor:

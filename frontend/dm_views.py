@@ -1,7 +1,7 @@
 """Data Manager, Verify Stream and Ground Truth Manager pages.
 
 Server-rendered: the table, its filters, sort and keyset pages come from the same
-engine as the API (``tasks.dm.selectors``); small scripts add the "Found" count, column
+engine as the API (``datamanager.selectors``); small scripts add the "Found" count, column
 hiding, selection with bulk actions, the quick view and the dialogs, all through the
 API. Annotators get 403 on every page here; reviewers read and verify; admins act.
 """
@@ -15,16 +15,17 @@ from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from annotations.ground_truth import ground_truth_stats
+from datamanager import actions as dm_actions
+from datamanager import columns as cols
+from datamanager import selectors as dm
+from datamanager import services as saved_views
+from datamanager.ground_truth import ground_truth_stats
+from exporters.services import export_stream
 from frontend.csp import EDITOR, csp
 from frontend.views import project_nav, project_page, user_dict
 from labelhub.errors import ApiError
 from projects import permissions as perms
 from projects.label_config import ParsedConfig
-from tasks.dm import actions as dm_actions
-from tasks.dm import columns as cols
-from tasks.dm import saved_views
-from tasks.dm import selectors as dm
 
 PAGE_SIZES = (10, 30, 50, 100)
 # The table's fixed columns: (key, title, LS ordering id).
@@ -362,7 +363,6 @@ def ground_truth_page(request, project):
 def export_download(request, project):
     """The export dialog's target: all annotated work, only ground-truth completions, or
     only accepted completions (and the tasks that have them), in the chosen format."""
-    from exporters.services import export_stream
 
     only = request.GET.get("only") or ""
     export_type = request.GET.get("exportType") or "JSON"

@@ -26,6 +26,10 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods
 from rest_framework.exceptions import NotFound, PermissionDenied
 
+from annotations import services as annotation_services
+from annotations import stream
+from annotations.models import Annotation
+from annotations.selectors import with_nested
 from frontend import forms
 from frontend.csp import EDITOR, EDITOR_FRAMED, csp
 from frontend.label_templates import BY_KEY, TEMPLATES, sample_data
@@ -34,7 +38,6 @@ from projects import permissions as perms
 from projects import services as project_services
 from projects.label_config import ParsedConfig
 from projects.models import Project, ProjectMember
-from tasks import stream
 from tasks.models import Task
 from tasks.representations import task_dict
 
@@ -159,7 +162,6 @@ def logout_view(request):
 @csp()
 @login_required
 def projects_page(request):
-    from annotations.models import Annotation
 
     mine = (
         Annotation.objects.filter(
@@ -319,7 +321,7 @@ def project_settings_page(request, project):
             form = page_forms[section]
             if form.is_valid():
                 try:
-                    project_services.project_update(project=project, **form.cleaned_data)
+                    annotation_services.project_update(project=project, **form.cleaned_data)
                     saved = True
                 except ApiError as exc:
                     form.add_error(
@@ -471,7 +473,6 @@ def _stream_interfaces(project) -> list[str]:
 def task_page(request, project, task_id):
     """One task in the editor with all its annotations and predictions (admins and
     reviewers; reviewers read only)."""
-    from tasks.selectors import with_nested
 
     task = with_nested(
         Task.objects.filter(project=project, pk=task_id), user=request.user, project=project

@@ -25,10 +25,10 @@ from collections.abc import Iterable
 import orjson
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F
 from django.db.models.fields import NOT_PROVIDED
 from django.utils import timezone
 
+from annotations.counters import is_labeled, project_counters_add
 from annotations.models import Annotation, Prediction
 from importers.records import TaskRow
 from labelhub.errors import ApiError
@@ -140,15 +140,14 @@ class _Writer:
     def finish(self) -> None:
         """Move the project's counters once, in the import's transaction."""
         stats = self.stats
-        Project.objects.filter(pk=self.project.pk).update(
-            task_number=F("task_number") + stats.tasks,
-            num_tasks_with_annotations=F("num_tasks_with_annotations") + stats.labeled,
-            total_annotations_number=F("total_annotations_number")
-            + stats.annotations
-            - stats.skipped,
-            skipped_annotations_number=F("skipped_annotations_number") + stats.skipped,
-            ground_truth_number=F("ground_truth_number") + stats.ground_truth,
-            total_predictions_number=F("total_predictions_number") + stats.predictions,
+        project_counters_add(
+            project_id=self.project.pk,
+            tasks=stats.tasks,
+            tasks_with_annotations=stats.labeled,
+            annotations=stats.annotations - stats.skipped,
+            skipped=stats.skipped,
+            ground_truth=stats.ground_truth,
+            predictions=stats.predictions,
         )
 
     def close(self) -> None:
@@ -175,7 +174,7 @@ class OrmWriter(_Writer):
                         cancelled_annotations=len(row.annotations) - done,
                         total_predictions=len(row.predictions),
                         prediction_score=mean_score(row.predictions),
-                        is_labeled=done >= self.maximum,
+                        is_labeled=is_labeled(done, self.maximum),
                         created_at=now,
                         updated_at=now,
                     )
@@ -541,7 +540,7 @@ class CopyWriter(_Writer):
                     task_id,
                     _json(row.data),
                     _json(row.meta),
-                    b"t" if done >= maximum else b"f",
+                    b"t" if is_labeled(done, maximum) else b"f",
                     done,
                     len(row.annotations) - done,
                     len(row.predictions),

@@ -1,7 +1,4 @@
-"""URL patterns, included at the root by labelhub/urls.py (full paths, api/ included).
-
-``POST /api/projects/<id>/import`` itself is routed in labelhub/urls.py.
-"""
+"""URL patterns, included at the root by labelhub/urls.py (full paths, api/ included)."""
 
 from django.urls import path
 
@@ -10,6 +7,7 @@ from importers.localfiles import LocalFilesView
 from importers.media import MediaFileView
 
 urlpatterns = [
+    path("api/projects/<int:pk>/import/", api.ProjectImportApi.as_view()),
     path("api/projects/<int:pk>/imports/", api.ImportJobListApi.as_view()),
     path("api/projects/<int:pk>/imports/<int:import_id>/", api.ImportJobApi.as_view()),
     path("api/projects/<int:pk>/sample-task/", api.SampleTaskApi.as_view()),

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "projects",
     "tasks",
     "annotations",
+    "datamanager",
     "ml",
     "importers",
     "exporters",

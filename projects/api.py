@@ -99,23 +99,6 @@ class ProjectListApi(APIView):
         return Response(project_dict(project), status=status.HTTP_201_CREATED)
 
 
-class ProjectDetailApi(APIView):
-    def get(self, request, pk):
-        return Response(project_dict(perms.project_for(request.user, pk)))
-
-    def patch(self, request, pk):
-        project = perms.project_for(request.user, pk, perms.MANAGE)
-        data = ProjectIn(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        project = services.project_update(project=project, **data.validated_data)
-        return Response(project_dict(project))
-
-    def delete(self, request, pk):
-        project = perms.project_for(request.user, pk, perms.MANAGE)
-        services.project_delete(project=project)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
 class ProjectValidateApi(APIView):
     """Check a labeling config without saving it."""
 

@@ -2,7 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 
 from labelhub.errors import ApiError
 from projects.label_config import LabelConfigError, parse_label_config
@@ -56,67 +56,10 @@ def project_update(*, project: Project, **fields) -> Project:
     if "label_config" in fields and fields["label_config"] != project.label_config:
         project.parsed_config = label_config_parse(fields["label_config"])
         fields["parsed_config"] = project.parsed_config
-    overlap_changed = (
-        "maximum_annotations" in fields
-        and fields["maximum_annotations"] != project.maximum_annotations
-    )
     for name, value in fields.items():
         setattr(project, name, value)
     project.save(update_fields=[*fields, "updated_at"])
-    if overlap_changed:
-        # is_labeled means total_annotations >= maximum_annotations: recompute it now,
-        # so task lists and the Data Manager are right at once, not at the next hand-out.
-        from tasks.stream import labeled_state_refresh
-
-        labeled_state_refresh(project=project)
     return project
-
-
-# The big per-task tables, children first. Each goes in one DELETE.
-_BULK_DELETE_ORDER = [
-    ("annotations.Review", "annotation__project"),
-    ("annotations.Annotation", "project"),
-    ("annotations.Prediction", "project"),
-    ("tasks.TaskLock", "task__project"),
-    ("tasks.Task", "project"),
-]
-
-
-@transaction.atomic
-def project_delete(*, project: Project) -> None:
-    """Delete a project and everything in it.
-
-    Django's cascading ``delete()`` collects every related row into memory first; for a
-    project of a million tasks that held gigabytes in the web worker. The per-task
-    tables go instead by one DELETE statement each (children first, no rows loaded),
-    then the cascade handles the few remaining rows (members, views, jobs, storages).
-    """
-    from django.apps import apps
-
-    for label, lookup in _BULK_DELETE_ORDER:
-        apps.get_model(label).objects.filter(**{lookup: project})._raw_delete(using="default")
-    project.delete()
-
-
-def project_counters_refresh(*, project_id: int) -> None:
-    """Recount every project counter from the rows. Used after bulk changes (deletes,
-    imports); single-row changes update counters with one F() expression instead."""
-    from annotations.models import Annotation, Prediction
-    from tasks.models import Task
-
-    tasks = Task.objects.filter(project_id=project_id).aggregate(
-        task_number=Count("id"),
-        num_tasks_with_annotations=Count("id", filter=Q(total_annotations__gt=0)),
-    )
-    annotations = Annotation.objects.filter(project_id=project_id).aggregate(
-        total_annotations_number=Count("id", filter=Q(was_cancelled=False)),
-        skipped_annotations_number=Count("id", filter=Q(was_cancelled=True)),
-        ground_truth_number=Count("id", filter=Q(ground_truth=True)),
-    )
-    predictions = Prediction.objects.filter(project_id=project_id).count()
-    Project.objects.filter(pk=project_id).update(
-        **tasks, **annotations, total_predictions_number=predictions
-    )
 
 
 def member_set(*, project: Project, user, role: str) -> ProjectMember:

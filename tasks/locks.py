@@ -6,7 +6,7 @@ counts against the task's overlap while it is live; an expired lock counts for n
 and is deleted the next time its user asks for a task. Submitting or skipping the task
 releases the lock (``annotations.services.annotation_create`` calls ``lock_release``).
 
-These functions run inside the caller's transaction; ``tasks.stream.next_task`` holds
+These functions run inside the caller's transaction; ``annotations.stream.next_task`` holds
 the task row lock while it takes a task lock, which is what makes a lock safe against
 a concurrent ``next_task`` (see there).
 """

@@ -22,7 +22,7 @@ class Task(models.Model):
     # Mean score of the task's scored predictions (None when it has none): the sort key
     # of the prediction-score samplers, so they read one index instead of aggregating
     # every prediction. Written by the services that write predictions
-    # (annotations.services, importers); tasks.sampling.prediction_scores_refresh
+    # (annotations.services, importers); annotations.sampling.prediction_scores_refresh
     # recomputes it for a project.
     prediction_score = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -32,13 +32,13 @@ class Task(models.Model):
         indexes = [
             models.Index(fields=["project", "id"], name="task_project_id"),
             models.Index(fields=["project", "is_labeled", "id"], name="task_project_labeled"),
-            # prediction-score-min/max walk this forwards or backwards (tasks.sampling).
+            # prediction-score-min/max walk this forwards or backwards (annotations.sampling).
             models.Index(
                 fields=["project", "is_labeled", "prediction_score", "id"],
                 name="task_project_score",
             ),
             # Tasks whose score may not be computed yet (bulk writers that skip it): the
-            # score samplers fill these in (tasks.sampling.prediction_scores_ensure).
+            # score samplers fill these in (annotations.sampling.prediction_scores_ensure).
             models.Index(
                 fields=["project"],
                 name="task_score_missing",
@@ -65,26 +65,3 @@ class TaskLock(models.Model):
 
     def __str__(self) -> str:
         return f"Lock {self.task_id} by {self.user_id}"
-
-
-class View(models.Model):
-    """A saved Data Manager tab, as Label Studio's ``/api/dm/views/`` keeps it: ``data``
-    holds ``{"title", "filters", "ordering", "hiddenColumns", ...}``. Filters and ordering
-    are checked against the Data Manager's allow-list when saved and again when used."""
-
-    project = models.ForeignKey(
-        "projects.Project", on_delete=models.CASCADE, related_name="dm_views"
-    )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    data = models.JSONField(default=dict, blank=True)
-    order = models.IntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        indexes = [models.Index(fields=["project", "order", "id"], name="dmview_project_order")]
-
-    def __str__(self) -> str:
-        return f"View {self.pk} of project {self.project_id}"

@@ -1,13 +1,12 @@
-"""Writes for single tasks. Bulk imports go through importers.services."""
+"""Checks and edits of a task's own fields. Creating and deleting tasks moves counters, so
+those live in ``annotations.services``; bulk imports go through ``importers.services``."""
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from labelhub.errors import ApiError
 from projects.label_config import ParsedConfig
 from projects.models import Project
-from projects.services import project_counters_refresh
 from tasks.models import Task
 
 
@@ -31,14 +30,6 @@ def task_data_check(*, project: Project, data, meta=None) -> None:
 
 
 @transaction.atomic
-def task_create(*, project: Project, data: dict, meta: dict | None = None) -> Task:
-    task_data_check(project=project, data=data, meta=meta)
-    task = Task.objects.create(project=project, data=data, meta=meta or {})
-    Project.objects.filter(pk=project.pk).update(task_number=F("task_number") + 1)
-    return task
-
-
-@transaction.atomic
 def task_update(*, task: Task, data: dict | None = None, meta: dict | None = None) -> Task:
     task_data_check(project=task.project, data=task.data if data is None else data, meta=meta)
     if data is not None:
@@ -48,11 +39,3 @@ def task_update(*, task: Task, data: dict | None = None, meta: dict | None = Non
     task.updated_at = timezone.now()
     task.save(update_fields=["data", "meta", "updated_at"])
     return task
-
-
-@transaction.atomic
-def tasks_delete(*, project: Project, task_ids) -> int:
-    """Delete tasks (with their annotations and predictions) and recount the project."""
-    deleted = Task.objects.filter(project=project, pk__in=task_ids).delete()[1].get("tasks.Task", 0)
-    project_counters_refresh(project_id=project.pk)
-    return deleted

@@ -35,7 +35,7 @@ PASSWORD = "pass-word-1"
 
 
 # One Playwright driver and one Chromium per test process: other test packages import
-# these fixtures (tests/dm), which makes a second session-scoped copy of ``browser``, and
+# these fixtures (tests/datamanager), which makes a second session-scoped copy of ``browser``, and
 # two sync Playwright drivers cannot run in one thread.
 _SHARED: dict = {"users": 0}
 

@@ -24,10 +24,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, connections
 
+from annotations import stream
 from annotations.services import annotation_create
 from projects.models import ProjectMember
 from projects.services import member_set, project_create
-from tasks import stream
 from tasks.models import Task, TaskLock
 from tests.conftest import TEXT_CONFIG, choice
 

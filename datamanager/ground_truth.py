@@ -2,7 +2,7 @@
 and clear every mark.
 
 Filters are the Data Manager's, read at the level of the completion
-(``tasks.dm.selectors.annotation_queryset``): "class Cat by annotator X" picks those
+(``datamanager.selectors.annotation_queryset``): "class Cat by annotator X" picks those
 completions, not every completion of those tasks. Cancelled completions never count.
 """
 
@@ -11,14 +11,14 @@ from __future__ import annotations
 import math
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
+from annotations.counters import project_counters_add, project_ground_truth_clear
 from annotations.models import Annotation
+from datamanager import selectors as dm
+from datamanager.sql import bounded
 from labelhub.errors import ApiError
 from projects.models import Project
-from tasks.dm import selectors as dm
-from tasks.dm.sql import bounded
 
 
 def fraction_check(fraction) -> float:
@@ -74,9 +74,7 @@ def ground_truth_sample(*, project: Project, filters, fraction) -> dict:
             pk__in=chosen[start : start + 1000], ground_truth=False
         ).update(ground_truth=True, updated_at=timezone.now())
     if marked:
-        Project.objects.filter(pk=project.pk).update(
-            ground_truth_number=F("ground_truth_number") + marked
-        )
+        project_counters_add(project_id=project.pk, ground_truth=marked)
     return {"marked": marked, "matched": matched, "ground_truth": already + marked}
 
 
@@ -86,7 +84,7 @@ def ground_truth_reset(*, project: Project) -> dict:
     unmarked = Annotation.objects.filter(project=project, ground_truth=True).update(
         ground_truth=False, updated_at=timezone.now()
     )
-    Project.objects.filter(pk=project.pk).update(ground_truth_number=0)
+    project_ground_truth_clear(project_id=project.pk)
     return {"unmarked": unmarked}
 
 

@@ -12,10 +12,10 @@ import json
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from datamanager import columns as cols
+from datamanager import query as dmq
+from datamanager.models import View
 from labelhub.errors import ApiError
-from tasks.dm import columns as cols
-from tasks.dm import query as dmq
-from tasks.models import View
 
 MAX_VIEW_BYTES = 64 * 1024
 

@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from tasks import stream_api
+from exporters import api
 
 urlpatterns = [
-    path("api/projects/<int:pk>/next/", stream_api.NextTaskApi.as_view(), name="api-next-task"),
+    path("api/projects/<int:pk>/export/", api.ProjectExportApi.as_view()),
 ]

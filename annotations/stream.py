@@ -28,17 +28,18 @@ write lock at BEGIN, so the whole read-check-lock sequence runs alone; ``FOR UPD
 ignored there and the same code stays correct.
 """
 
-from django.apps import apps
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery, Value
 from django.utils import timezone
 
+from annotations.counters import labeled_state_refresh
+from annotations.models import Annotation, Prediction
+from annotations.sampling import sampler_for
 from projects.models import Project
 from tasks import locks
 from tasks.models import Task
 from tasks.representations import task_dict
-from tasks.sampling import sampler_for
 
 # Candidates a caller steps over (taken by someone else between the two statements)
 # before giving up on a pass; each costs two index probes.
@@ -57,7 +58,6 @@ def eligible_tasks(*, project: Project, user, now) -> QuerySet:
     with the user's day; the scalar form stays one probe of the (task, completed_by)
     index per candidate looked at.
     """
-    Annotation = apps.get_model("annotations", "Annotation")
     done_by_user = Annotation.objects.filter(task=OuterRef("pk"), completed_by=user).values("pk")[
         :1
     ]
@@ -90,18 +90,6 @@ def _take(*, queryset: QuerySet, eligible: QuerySet, user, now) -> Task | None:
             return task
         passed.append(pk)
     return None
-
-
-def labeled_state_refresh(*, project: Project) -> int:
-    """Set ``is_labeled`` from the counters for the whole project (one UPDATE).
-
-    ``is_labeled`` means ``total_annotations >= maximum_annotations``; when the overlap
-    changes it goes stale until this runs. Returns the number of tasks changed.
-    """
-    tasks = Task.objects.filter(project=project)
-    now_open = tasks.filter(is_labeled=True, total_annotations__lt=project.maximum_annotations)
-    now_full = tasks.filter(is_labeled=False, total_annotations__gte=project.maximum_annotations)
-    return now_open.update(is_labeled=False) + now_full.update(is_labeled=True)
 
 
 def _labeled_state_ensure(project: Project) -> int:
@@ -158,7 +146,6 @@ def stream_task_dict(*, task: Task, project: Project) -> dict:
     project shows predictions to annotators, and no annotations (the user has none)."""
     predictions = []
     if project.show_predictions_to_annotators:
-        Prediction = apps.get_model("annotations", "Prediction")
         predictions = list(
             Prediction.objects.filter(task=task).order_by(F("score").desc(nulls_last=True), "-id")
         )

@@ -1,7 +1,8 @@
-"""Reads for tasks."""
+"""Reads of tasks with what they nest (annotations, reviews, predictions)."""
 
 from django.db.models import Prefetch, QuerySet
 
+from annotations.models import Annotation, Prediction
 from projects.permissions import READ_ALL_ANNOTATIONS, can
 from tasks.models import Task
 
@@ -20,9 +21,6 @@ def task_queryset(*, project, order: str = "id") -> QuerySet:
 
 def with_nested(queryset: QuerySet, *, user, project) -> QuerySet:
     """Prefetch what a full task nests; annotators see only their own annotations."""
-    from django.apps import apps
-
-    Annotation = apps.get_model("annotations", "Annotation")
     annotations = Annotation.objects.order_by("id").prefetch_related("reviews")
     if not can(user, project, READ_ALL_ANNOTATIONS):
         annotations = annotations.filter(completed_by=user)
@@ -30,6 +28,6 @@ def with_nested(queryset: QuerySet, *, user, project) -> QuerySet:
         Prefetch("annotations", queryset=annotations),
         Prefetch(
             "predictions",
-            queryset=apps.get_model("annotations", "Prediction").objects.order_by("id"),
+            queryset=Prediction.objects.order_by("id"),
         ),
     )

@@ -3,7 +3,7 @@
 ``queryset`` is the project's tasks left by the request's filters and selection (the same
 engine as the list). Each function runs in one transaction, recounts what it changed, and
 answers ``{"processed_items": n, "detail": "..."}`` as Label Studio's actions do.
-``POST /api/dm/actions/?id=<action>&project=<id>`` runs one (tasks.dm_api).
+``POST /api/dm/actions/?id=<action>&project=<id>`` runs one (datamanager.api).
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, Min, Model, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from annotations.counters import project_counters_refresh, tasks_counters_recount
+from annotations.models import Annotation, Prediction
 from labelhub.errors import ApiError
 from projects import permissions as perms
-from projects.services import project_counters_refresh
-from tasks.dm.columns import model
-from tasks.dm.counters import tasks_counters_recount
 from tasks.models import Task
 
 BATCH = 1000
@@ -96,7 +95,7 @@ def delete_tasks(project, queryset: QuerySet, **params) -> dict:
     dialog="You are going to delete all annotations from the selected tasks.",
 )
 def delete_tasks_annotations(project, queryset: QuerySet, **params) -> dict:
-    return _delete_from_tasks(project, queryset, "Annotation", "annotations")
+    return _delete_from_tasks(project, queryset, Annotation, "annotations")
 
 
 @action(
@@ -106,12 +105,11 @@ def delete_tasks_annotations(project, queryset: QuerySet, **params) -> dict:
     dialog="You are going to delete all predictions from the selected tasks.",
 )
 def delete_tasks_predictions(project, queryset: QuerySet, **params) -> dict:
-    return _delete_from_tasks(project, queryset, "Prediction", "predictions")
+    return _delete_from_tasks(project, queryset, Prediction, "predictions")
 
 
-def _delete_from_tasks(project, queryset: QuerySet, model_name: str, noun: str) -> dict:
+def _delete_from_tasks(project, queryset: QuerySet, rows: type[Model], noun: str) -> dict:
     """Delete the selected tasks' annotations or predictions, then recount the tasks."""
-    rows = model(model_name)
     ids = _ids(queryset)
     deleted = 0
     for batch in _batches(ids):
@@ -132,7 +130,6 @@ def predictions_to_annotations(
     """Copy each task's latest prediction (of ``model_version`` when given) into an
     annotation by ``user``, with ``parent_prediction`` set. A task that already has this
     user's copy of that prediction is left alone, so running it twice adds nothing."""
-    Annotation, Prediction = model("Annotation"), model("Prediction")
     predictions = Prediction.objects.filter(task=OuterRef("pk"))
     if model_version:
         predictions = predictions.filter(model_version=model_version)
@@ -177,7 +174,6 @@ def predictions_to_annotations(
 )
 def mark_ground_truth(project, queryset: QuerySet, **params) -> dict:
     """Each selected task that has no ground truth yet gets its latest completion marked."""
-    Annotation = model("Annotation")
     marked = 0
     for batch in _batches(_ids(queryset)):
         latest = (
@@ -196,7 +192,6 @@ def mark_ground_truth(project, queryset: QuerySet, **params) -> dict:
 
 @action("unmark_ground_truth", "Unmark ground truth", order=111)
 def unmark_ground_truth(project, queryset: QuerySet, **params) -> dict:
-    Annotation = model("Annotation")
     unmarked = 0
     for batch in _batches(_ids(queryset)):
         unmarked += Annotation.objects.filter(task_id__in=batch, ground_truth=True).update(
@@ -217,7 +212,6 @@ def remove_duplicates(project, queryset: QuerySet, **params) -> dict:
     the lowest id: the others' annotations move to it, then the others are deleted (with
     their predictions). The database compares the JSON, so nothing is loaded but the
     duplicated groups."""
-    Annotation = model("Annotation")
     groups = (
         queryset.order_by()
         .values("data")

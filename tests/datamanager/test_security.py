@@ -4,8 +4,7 @@ bad operators, values and regexes all answer 400 and reach no other table."""
 import json
 
 import pytest
-
-from tests.dm.conftest import item, query
+from tests.datamanager.conftest import item, query
 
 pytestmark = pytest.mark.django_db
 
@@ -139,7 +138,7 @@ def test_saved_views_are_checked_on_save(api, world):
 
 
 def test_a_stored_view_is_checked_again_when_used(api, world):
-    from tasks.models import View
+    from datamanager.models import View
 
     view = View.objects.create(
         project=world.project,

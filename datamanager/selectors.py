@@ -26,10 +26,11 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 
+from annotations.models import Annotation, Prediction
+from datamanager import columns as cols
+from datamanager import query as dmq
+from datamanager.sql import bounded
 from labelhub.errors import ApiError
-from tasks.dm import columns as cols
-from tasks.dm import query as dmq
-from tasks.dm.sql import bounded
 from tasks.models import Task
 
 DEFAULT_PAGE_SIZE = 30
@@ -86,7 +87,6 @@ def filter_condition(
     page after task id X then reads annotations from X on, where PostgreSQL would not
     carry ``id > X`` over to the joined side by itself.
     """
-    Annotation, Prediction = cols.model("Annotation"), cols.model("Prediction")
     project = ctx.project
     related = {
         "annotation": Annotation.objects.filter(task=OuterRef("pk"), project=project),
@@ -134,7 +134,6 @@ def annotation_queryset(*, project, filters=None, include_cancelled: bool = Fals
     """Completions of the project that match ``filters`` (``{"conjunction", "items"}``),
     each filter read for the completion itself where it can be (results, annotator, ground
     truth, reviews, date, lead time) and for its task otherwise (data, meta, predictions)."""
-    Annotation, Prediction = cols.model("Annotation"), cols.model("Prediction")
     conjunction, items = parse_filters(filters)
     ctx = cols.Ctx.for_project(project)
     queryset = Annotation.objects.filter(project=project)
@@ -346,7 +345,6 @@ def task_ids(*, project, query: dmq.Query) -> list[int]:
 
 def annotators_of(task_ids_: list[int]) -> dict[int, list[int]]:
     """Each task's annotators (user ids), in one query for a page."""
-    Annotation = cols.model("Annotation")
     out: dict[int, list[int]] = {}
     pairs = (
         Annotation.objects.filter(task_id__in=task_ids_, completed_by__isnull=False)

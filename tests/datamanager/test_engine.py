@@ -1,9 +1,9 @@
 """The filter engine against a small world (see conftest): every column and operator."""
 
 import pytest
+from tests.datamanager.conftest import item, query
 
-from tasks.dm import selectors as dm
-from tests.dm.conftest import item, query
+from datamanager import selectors as dm
 
 pytestmark = pytest.mark.django_db
 

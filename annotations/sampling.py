@@ -1,7 +1,7 @@
 """Sampling: the order in which the Label Stream offers a user the tasks left to label.
 
 A sampler is a plain function ``fn(*, project, candidates) -> Iterable[QuerySet]``.
-``candidates`` are the tasks the user may take (``tasks.stream.eligible_tasks``); the
+``candidates`` are the tasks the user may take (``annotations.stream.eligible_tasks``); the
 sampler yields one or more ordered querysets ("passes") and the stream takes the first
 row it can lock from each pass in turn. Several passes let a sampler use an index for
 every part of its order: "tasks with a score, by score, then tasks without one", or
@@ -24,11 +24,11 @@ is the value of ``Project.sampling``.
 import random
 from collections.abc import Callable, Iterable
 
-from django.apps import apps
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, QuerySet
 
+from annotations.counters import prediction_scores_refresh
 from projects.models import Project
 from tasks.models import Task
 
@@ -116,42 +116,3 @@ def prediction_scores_ensure(project: Project) -> int:
     seen = project.total_predictions_number
     transaction.on_commit(lambda: cache.set(key, seen, None))
     return changed
-
-
-def prediction_scores_refresh(
-    *, project_id: int | None = None, task_ids=None, missing_only: bool = False
-) -> int:
-    """Recompute ``Task.prediction_score`` (the mean of the predictions' scores) for the
-    given tasks, or for every task of a project, in one UPDATE. Returns rows changed.
-
-    The prediction services call it for the task they change; bulk writers (imports, ML
-    jobs) call it once for the tasks they touched.
-    """
-    if project_id is None and task_ids is None:
-        raise ValueError("give project_id or task_ids")
-    prediction_table = apps.get_model("annotations", "Prediction")._meta.db_table
-    task_table = Task._meta.db_table
-    where, params = [], []
-    if project_id is not None:
-        where.append(f"{task_table}.project_id = %s")
-        params.append(project_id)
-    if task_ids is not None:
-        task_ids = [int(pk) for pk in task_ids]
-        if not task_ids:
-            return 0
-        where.append(f"{task_table}.id IN ({', '.join(['%s'] * len(task_ids))})")
-        params.extend(task_ids)
-    if missing_only:
-        where.append(
-            f"{task_table}.prediction_score IS NULL AND {task_table}.total_predictions > 0"
-        )
-    mean = f"(SELECT AVG(p.score) FROM {prediction_table} p WHERE p.task_id = {task_table}.id)"
-    sql = (
-        f"UPDATE {task_table} SET prediction_score = {mean} "
-        f"WHERE {' AND '.join(where)} AND prediction_score IS DISTINCT FROM {mean}"
-    )
-    if connection.vendor == "sqlite":
-        sql = sql.replace("IS DISTINCT FROM", "IS NOT")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount

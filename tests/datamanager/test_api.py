@@ -4,8 +4,7 @@ who may use them."""
 import json
 
 import pytest
-
-from tests.dm.conftest import item, query
+from tests.datamanager.conftest import item, query
 
 pytestmark = pytest.mark.django_db
 
@@ -210,7 +209,7 @@ CASES = [
     "method,path,body,expected", CASES, ids=[f"{c[0]} {c[1][:45]}" for c in CASES]
 )
 def test_roles(as_role, world, role, method, path, body, expected):
-    from tasks.models import View
+    from datamanager.models import View
 
     view = View.objects.create(project=world.project, data={})
     fill = {"p": world.project.pk, "v": view.pk}
@@ -238,8 +237,8 @@ def test_annotators_keep_the_plain_task_list(client_for, annotator, world):
 def test_views_and_page_query_counts_are_fixed(
     api, world, owner, client, django_assert_max_num_queries
 ):
+    from datamanager.models import View
     from importers.services import tasks_import
-    from tasks.models import View
 
     View.objects.create(project=world.project, data={"title": "a"})
     views_url = f"/api/dm/views/?project={world.project.pk}"

@@ -1,14 +1,13 @@
-"""Data Manager, Verify Stream and Ground Truth Manager APIs.
+"""Data Manager and Ground Truth Manager APIs.
 
 - ``/api/dm/views/`` (+ ``<id>/``, ``reset/``): saved tabs, Label Studio's shape;
 - ``/api/dm/actions/``: ``GET ?project=`` lists, ``POST ?id=&project=`` runs one;
 - ``/api/dm/columns/?project=`` and ``/api/dm/count/?project=&query=``;
-- ``/api/projects/<id>/verify/next/`` and ``.../verify/progress/``;
-- ``/api/projects/<id>/ground-truth/sample`` and ``.../ground-truth/reset``.
+- ``/api/projects/<id>/ground-truth/sample``, ``.../preview`` and ``.../reset``;
+- ``/api/tasks/?project=``: the task list, filtered and ordered by the Data Manager
+  engine (``POST`` creates a task).
 
-Reviewers read (views, columns, count) and verify; only admins change anything.
-These views sit with the Data Manager's URLs in ``tasks`` and call the ``annotations``
-services for ground truth and verification, at request time only.
+Reviewers read (views, columns, count); only admins change anything.
 """
 
 from __future__ import annotations
@@ -18,17 +17,22 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotations import services as annotation_services
+from annotations.api import nested_task_dict
+from annotations.selectors import with_nested
+from datamanager import actions as dm_actions
+from datamanager import columns as cols
+from datamanager import query as dmq
+from datamanager import selectors as dm
+from datamanager import services as saved_views
+from datamanager.ground_truth import ground_truth_preview, ground_truth_reset, ground_truth_sample
+from datamanager.models import View
+from datamanager.sql import bounded
 from labelhub.errors import ApiError
+from labelhub.pagination import page_params
 from projects import permissions as perms
 from projects.label_config import ParsedConfig
-from tasks.dm import actions as dm_actions
-from tasks.dm import columns as cols
-from tasks.dm import query as dmq
-from tasks.dm import saved_views
-from tasks.dm import selectors as dm
-from tasks.dm.sql import bounded
-from tasks.models import View
-from tasks.representations import annotation_dict, task_dict
+from tasks.representations import task_dict
 
 
 def project_param(request, capability: str = perms.DATA_MANAGER):
@@ -210,40 +214,6 @@ class CountApi(APIView):
         return Response(dm.tasks_counts(project=project, query=query))
 
 
-# --------------------------------------------------------------------- Verify Stream
-
-
-class VerifyNextApi(APIView):
-    def get(self, request, pk):
-        from annotations import verify
-
-        project = perms.project_for(request.user, pk, perms.REVIEW)
-        exclude = request.query_params.get("exclude")
-        annotation = verify.verify_next(
-            project=project,
-            user=request.user,
-            exclude=int(exclude) if str(exclude or "").isdigit() else None,
-        )
-        if annotation is None:
-            return Response(status=status.HTTP_204_NO_CONTENT)
-        task = annotation.task
-        body = {
-            "task": task_dict(task, predictions=list(task.predictions.order_by("id"))),
-            "annotation": annotation_dict(annotation, with_reviews=True),
-            "progress": verify.verify_progress(project=project, user=request.user),
-        }
-        body["annotation"]["completed_by_email"] = getattr(annotation.completed_by, "email", None)
-        return Response(body)
-
-
-class VerifyProgressApi(APIView):
-    def get(self, request, pk):
-        from annotations import verify
-
-        project = perms.project_for(request.user, pk, perms.REVIEW)
-        return Response(verify.verify_progress(project=project, user=request.user))
-
-
 # ----------------------------------------------------------------- Ground Truth Manager
 
 
@@ -254,8 +224,6 @@ class GroundTruthSampleIn(serializers.Serializer):
 
 class GroundTruthSampleApi(APIView):
     def post(self, request, pk):
-        from annotations.ground_truth import ground_truth_sample
-
         project = perms.project_for(request.user, pk, perms.MANAGE)
         data = GroundTruthSampleIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -275,8 +243,6 @@ class GroundTruthPreviewApi(APIView):
     """How many completions a filter matches, before marking."""
 
     def post(self, request, pk):
-        from annotations.ground_truth import ground_truth_preview
-
         project = perms.project_for(request.user, pk, perms.MANAGE)
         data = GroundTruthPreviewIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -287,7 +253,102 @@ class GroundTruthPreviewApi(APIView):
 
 class GroundTruthResetApi(APIView):
     def post(self, request, pk):
-        from annotations.ground_truth import ground_truth_reset
-
         project = perms.project_for(request.user, pk, perms.MANAGE)
         return Response(ground_truth_reset(project=project))
+
+
+# ------------------------------------------------------------------------ Task list
+
+
+class TaskIn(serializers.Serializer):
+    project = serializers.IntegerField()
+    data = serializers.JSONField()
+    meta = serializers.JSONField(required=False)
+
+
+class TaskListApi(APIView):
+    # Label Studio 0.x's ``order`` values, as Data Manager orderings.
+    ORDERS = {
+        "id": [],
+        "-id": ["-tasks:id"],
+        "completed_at": ["tasks:completed_at"],
+        "-completed_at": ["-tasks:completed_at"],
+    }
+
+    def get(self, request):
+        """Tasks of a project, filtered and ordered by the Data Manager engine.
+
+        ``query`` takes Label Studio's Data Manager query (and ``view`` a saved tab); those
+        need the Data Manager capability (admins, reviewers). ``page``/``page_size`` page by
+        number as before; ``after`` (a cursor, "" for the first page) pages by keyset
+        instead: the answer then carries ``next_after``, and the totals only with
+        ``totals=true`` (counting is the slow part at scale; ``/api/dm/count/`` gives it
+        apart, which is how the Data Manager page shows "Found").
+        """
+        project_id = request.query_params.get("project")
+        if not project_id:
+            raise ApiError("project is required", [{"field": "project", "message": "required"}])
+        params = request.query_params
+        uses_dm = any(params.get(name) not in (None, "") for name in ("query", "view", "tabID"))
+        project = perms.project_for(
+            request.user, project_id, perms.DATA_MANAGER if uses_dm else perms.VIEW
+        )
+        order = params.get("order") or "id"
+        if order not in self.ORDERS:
+            raise ApiError(
+                f"order must be one of {', '.join(self.ORDERS)}",
+                [{"field": "order", "message": f"unknown ordering {order!r}"}],
+            )
+        query = request_query(request, project)
+        if not query.ordering and self.ORDERS[order]:
+            query.ordering = dm.parse_query({"ordering": self.ORDERS[order]}).ordering
+        if params.get("only_annotated") in ("true", "1", "True"):
+            only = {
+                "filter": "filter:tasks:total_annotations",
+                "operator": "greater",
+                "value": 0,
+                "type": "Number",
+            }
+            extra = dm.parse_query({"filters": {"items": [only]}}).items
+            if query.conjunction == "or" and query.items:
+                raise ApiError("only_annotated cannot be combined with an 'or' query")
+            query.items = [*query.items, *extra]
+        page, size = page_params(request)
+        after = params.get("after")
+        full = params.get("fields") == "all"
+        decorate = (
+            (lambda qs: with_nested(qs, user=request.user, project=project)) if full else None
+        )
+        rows, cursor = dm.tasks_page(
+            project=project, query=query, after=after, page=page, size=size, decorate=decorate
+        )
+        if after is None and page > 1 and not rows:
+            raise NotFound("Invalid page.")
+        annotators = None if full else dm.annotators_of([t.pk for t in rows])
+        tasks = []
+        for task in rows:
+            item = nested_task_dict(task) if full else task_dict(task)
+            users = (
+                sorted({a.completed_by_id for a in task.annotations.all() if a.completed_by_id})
+                if full
+                else annotators.get(task.pk, [])
+            )
+            item.update(row_extras(task, users))
+            tasks.append(item)
+        body = {"tasks": tasks}
+        if after is None or params.get("totals") in ("true", "1", "True"):
+            body.update(dm.tasks_counts(project=project, query=query))
+        if after is not None:
+            body["next_after"] = cursor
+        return Response(body)
+
+    def post(self, request):
+        data = TaskIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = perms.project_for(request.user, data.validated_data["project"], perms.MANAGE)
+        task = annotation_services.task_create(
+            project=project, data=data.validated_data["data"], meta=data.validated_data.get("meta")
+        )
+        return Response(
+            task_dict(task, annotations=[], predictions=[]), status=status.HTTP_201_CREATED
+        )

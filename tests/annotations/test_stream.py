@@ -6,17 +6,18 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from annotations import counters, sampling, stream
 from annotations.models import Annotation
 from annotations.services import (
     annotation_create,
     prediction_create,
     prediction_delete,
     prediction_update,
+    project_update,
 )
 from importers.services import tasks_import
 from projects.models import Project, ProjectMember
-from projects.services import member_set, project_update
-from tasks import sampling, stream
+from projects.services import member_set
 from tasks.models import Task, TaskLock
 from tests.conftest import choice
 
@@ -209,10 +210,10 @@ def test_prediction_score_follows_prediction_writes(project, task_ids):
 def test_prediction_scores_refresh_for_a_project(project, task_ids):
     scored_project(project, task_ids, [[0.3], [0.4, 0.6], [], [], []])
     Task.objects.filter(project=project).update(prediction_score=None)
-    assert sampling.prediction_scores_refresh(project_id=project.pk) == 2
+    assert counters.prediction_scores_refresh(project_id=project.pk) == 2
     scores = dict(Task.objects.filter(project=project).values_list("id", "prediction_score"))
     assert scores[task_ids[0]] == pytest.approx(0.3) and scores[task_ids[1]] == pytest.approx(0.5)
-    assert sampling.prediction_scores_refresh(project_id=project.pk) == 0
+    assert counters.prediction_scores_refresh(project_id=project.pk) == 0
 
 
 def test_score_sampling_fills_in_scores_bulk_writers_left_out(project, task_ids, annotator, owner):

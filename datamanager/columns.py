@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import (
     Avg,
@@ -48,10 +47,9 @@ from django.db.models.lookups import (
     LessThanOrEqual,
 )
 
-from projects import label_config_tags as tags
-from projects.label_config import ParsedConfig
-from tasks.dm import query as dmq
-from tasks.dm.sql import (
+from annotations.models import Annotation, Review
+from datamanager import query as dmq
+from datamanager.sql import (
     JsonKeyEmpty,
     JsonKeyEquals,
     JsonKeyNumber,
@@ -60,6 +58,8 @@ from tasks.dm.sql import (
     Regex,
     ResultHasLabel,
 )
+from projects import label_config_tags as tags
+from projects.label_config import ParsedConfig
 
 NEGATIVE = frozenset({"not_equal", "not_contains", "not_in", "not_in_list"})
 POSITIVE_OF = {
@@ -71,11 +71,6 @@ POSITIVE_OF = {
 ALL_LABEL_KEYS = sorted(
     {shape.label_key for shape in tags.RESULT_SHAPES.values() if shape.label_key}
 )
-
-
-def model(name: str):
-    """Models of the ``annotations`` app, which sits above ``tasks`` (no import)."""
-    return apps.get_model("annotations", name)
 
 
 @dataclass
@@ -264,7 +259,6 @@ def annotation_boolean(expr: Callable[[Ctx], Any]) -> Builder:
 
 
 def completed_at(ctx: Ctx):
-    Annotation = model("Annotation")
     return Subquery(
         Annotation.objects.filter(task=OuterRef("pk"), was_cancelled=False)
         .order_by()
@@ -281,7 +275,6 @@ def predictions_score(ctx: Ctx):
 
 
 def avg_lead_time(ctx: Ctx):
-    Annotation = model("Annotation")
     return Subquery(
         Annotation.objects.filter(task=OuterRef("pk"), was_cancelled=False)
         .order_by()
@@ -292,7 +285,6 @@ def avg_lead_time(ctx: Ctx):
 
 
 def reviews_count(accepted: bool, *, outer: str = "pk", through_task: bool = True):
-    Review = model("Review")
     reviews = Review.objects.filter(accepted=accepted)
     if through_task:
         reviews = reviews.filter(annotation__task=OuterRef(outer)).values("annotation__task")
@@ -302,7 +294,6 @@ def reviews_count(accepted: bool, *, outer: str = "pk", through_task: bool = Tru
 
 
 def any_review(accepted: bool | None, *, through_task: bool = True):
-    Review = model("Review")
     reviews = Review.objects.all() if accepted is None else Review.objects.filter(accepted=accepted)
     if through_task:
         return Exists(reviews.filter(annotation__task=OuterRef("pk")))
@@ -310,7 +301,6 @@ def any_review(accepted: bool | None, *, through_task: bool = True):
 
 
 def first_annotator(ctx: Ctx):
-    Annotation = model("Annotation")
     return Subquery(
         Annotation.objects.filter(task=OuterRef("pk"))
         .order_by()
@@ -321,7 +311,6 @@ def first_annotator(ctx: Ctx):
 
 
 def has_ground_truth(ctx: Ctx):
-    Annotation = model("Annotation")
     return Exists(Annotation.objects.filter(task=OuterRef("pk"), ground_truth=True))
 
 

@@ -1,0 +1,214 @@
+"""Every counter write on Task and Project, and the labeled-state rule, in one place.
+
+Counters (``Task.total_annotations``, ``cancelled_annotations``, ``total_predictions``,
+``is_labeled``, ``prediction_score``; the ``Project`` totals) are kept by the services that
+change the rows they count, never by signals:
+
+- single-row writes (annotation_create and friends) call ``task_counters_apply``: the task
+  row is locked and both the task's and the project's counters move with F() UPDATEs, so
+  concurrent writers never lose a count;
+- bulk writers (imports, task creation, ground-truth marks) move the project's counters once
+  with ``project_counters_add``;
+- bulk changes that are easier to recount than to track (Data Manager actions, deletes)
+  call ``tasks_counters_recount`` / ``project_counters_refresh``, which read the rows.
+
+The labeled-state rule: a task is labeled when it has at least ``maximum_annotations``
+non-cancelled annotations. ``is_labeled`` (one task, in Python) and ``labeled_q`` (many
+tasks, in SQL) are the only two spellings of it.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from annotations.models import Annotation, Prediction
+from projects.models import Project
+from tasks.models import Task
+
+# Tasks recounted per UPDATE by tasks_counters_recount.
+RECOUNT_BATCH = 2000
+
+
+def is_labeled(total_annotations: int, maximum_annotations: int) -> bool:
+    """The labeled-state rule for one task (see the module docstring)."""
+    return total_annotations >= maximum_annotations
+
+
+def labeled_q(maximum_annotations: int) -> Q:
+    """The labeled-state rule as a condition on task rows."""
+    return Q(total_annotations__gte=maximum_annotations)
+
+
+def project_counters_add(
+    *,
+    project_id: int,
+    tasks: int = 0,
+    tasks_with_annotations: int = 0,
+    annotations: int = 0,
+    skipped: int = 0,
+    ground_truth: int = 0,
+    predictions: int = 0,
+) -> None:
+    """Move a project's counters by these deltas with one F() UPDATE."""
+    deltas = {
+        "task_number": tasks,
+        "num_tasks_with_annotations": tasks_with_annotations,
+        "total_annotations_number": annotations,
+        "skipped_annotations_number": skipped,
+        "ground_truth_number": ground_truth,
+        "total_predictions_number": predictions,
+    }
+    changes = {name: F(name) + delta for name, delta in deltas.items() if delta}
+    if changes:
+        Project.objects.filter(pk=project_id).update(**changes)
+
+
+def project_ground_truth_clear(*, project_id: int) -> None:
+    """The project has no ground-truth completions left."""
+    Project.objects.filter(pk=project_id).update(ground_truth_number=0)
+
+
+def task_counters_apply(
+    *,
+    task_id: int,
+    annotations: int = 0,
+    cancelled: int = 0,
+    predictions: int = 0,
+    ground_truth: int = 0,
+) -> None:
+    """Apply deltas to one task's counters and its project's, inside the caller's
+    transaction. The task row is locked first, so the 0 -> 1 transition that moves
+    ``num_tasks_with_annotations`` is seen by exactly one writer."""
+    task = Task.objects.select_for_update().select_related("project").get(pk=task_id)
+    had_annotations = task.total_annotations > 0
+    task.total_annotations += annotations
+    task.cancelled_annotations += cancelled
+    task.total_predictions += predictions
+    task.is_labeled = is_labeled(task.total_annotations, task.project.maximum_annotations)
+    task.updated_at = timezone.now()
+    task.save(
+        update_fields=[
+            "total_annotations",
+            "cancelled_annotations",
+            "total_predictions",
+            "is_labeled",
+            "updated_at",
+        ]
+    )
+    with_annotations = int(task.total_annotations > 0) - int(had_annotations)
+    Project.objects.filter(pk=task.project_id).update(
+        total_annotations_number=F("total_annotations_number") + annotations,
+        skipped_annotations_number=F("skipped_annotations_number") + cancelled,
+        total_predictions_number=F("total_predictions_number") + predictions,
+        ground_truth_number=F("ground_truth_number") + ground_truth,
+        num_tasks_with_annotations=F("num_tasks_with_annotations") + with_annotations,
+    )
+
+
+def project_counters_refresh(*, project_id: int) -> None:
+    """Recount every project counter from the rows. Used after bulk changes (deletes,
+    imports); single-row changes update counters with one F() expression instead."""
+    tasks = Task.objects.filter(project_id=project_id).aggregate(
+        task_number=Count("id"),
+        num_tasks_with_annotations=Count("id", filter=Q(total_annotations__gt=0)),
+    )
+    annotations = Annotation.objects.filter(project_id=project_id).aggregate(
+        total_annotations_number=Count("id", filter=Q(was_cancelled=False)),
+        skipped_annotations_number=Count("id", filter=Q(was_cancelled=True)),
+        ground_truth_number=Count("id", filter=Q(ground_truth=True)),
+    )
+    predictions = Prediction.objects.filter(project_id=project_id).count()
+    Project.objects.filter(pk=project_id).update(
+        **tasks, **annotations, total_predictions_number=predictions
+    )
+
+
+def labeled_state_refresh(*, project: Project) -> int:
+    """Set ``is_labeled`` from the counters for the whole project (two UPDATEs, each
+    touching only the tasks that change).
+
+    The flags go stale when ``maximum_annotations`` changes, until this runs. Returns the
+    number of tasks changed.
+    """
+    labeled = labeled_q(project.maximum_annotations)
+    tasks = Task.objects.filter(project=project)
+    now_open = tasks.filter(is_labeled=True).exclude(labeled)
+    now_full = tasks.filter(labeled, is_labeled=False)
+    return now_open.update(is_labeled=False) + now_full.update(is_labeled=True)
+
+
+def _count(queryset) -> Coalesce:
+    return Coalesce(
+        Subquery(queryset.order_by().values("task").annotate(c=Count("id")).values("c")), Value(0)
+    )
+
+
+def tasks_counters_recount(*, project: Project, task_ids: list[int]) -> None:
+    """Recount annotations, skips and predictions (and ``is_labeled``, the mean
+    prediction score) of ``task_ids``, then the project's counters.
+
+    For bulk actions that delete or create annotations and predictions for many tasks at
+    once: one UPDATE per batch of ids with correlated COUNT subqueries, then the
+    project's counters once.
+    """
+    for start in range(0, len(task_ids), RECOUNT_BATCH):
+        batch = task_ids[start : start + RECOUNT_BATCH]
+        tasks = Task.objects.filter(project=project, pk__in=batch)
+        tasks.update(
+            total_annotations=_count(
+                Annotation.objects.filter(task=OuterRef("pk"), was_cancelled=False)
+            ),
+            cancelled_annotations=_count(
+                Annotation.objects.filter(task=OuterRef("pk"), was_cancelled=True)
+            ),
+            total_predictions=_count(Prediction.objects.filter(task=OuterRef("pk"))),
+        )
+        tasks.update(
+            is_labeled=ExpressionWrapper(
+                labeled_q(project.maximum_annotations), output_field=BooleanField()
+            )
+        )
+        prediction_scores_refresh(task_ids=batch)
+    project_counters_refresh(project_id=project.pk)
+
+
+def prediction_scores_refresh(
+    *, project_id: int | None = None, task_ids=None, missing_only: bool = False
+) -> int:
+    """Recompute ``Task.prediction_score`` (the mean of the predictions' scores) for the
+    given tasks, or for every task of a project, in one UPDATE. Returns rows changed.
+
+    The prediction services call it for the task they change; bulk writers (imports, ML
+    jobs) call it once for the tasks they touched.
+    """
+    if project_id is None and task_ids is None:
+        raise ValueError("give project_id or task_ids")
+    prediction_table = Prediction._meta.db_table
+    task_table = Task._meta.db_table
+    where, params = [], []
+    if project_id is not None:
+        where.append(f"{task_table}.project_id = %s")
+        params.append(project_id)
+    if task_ids is not None:
+        task_ids = [int(pk) for pk in task_ids]
+        if not task_ids:
+            return 0
+        where.append(f"{task_table}.id IN ({', '.join(['%s'] * len(task_ids))})")
+        params.extend(task_ids)
+    if missing_only:
+        where.append(
+            f"{task_table}.prediction_score IS NULL AND {task_table}.total_predictions > 0"
+        )
+    mean = f"(SELECT AVG(p.score) FROM {prediction_table} p WHERE p.task_id = {task_table}.id)"
+    sql = (
+        f"UPDATE {task_table} SET prediction_score = {mean} "
+        f"WHERE {' AND '.join(where)} AND prediction_score IS DISTINCT FROM {mean}"
+    )
+    if connection.vendor == "sqlite":
+        sql = sql.replace("IS DISTINCT FROM", "IS NOT")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
