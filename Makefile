@@ -59,7 +59,7 @@ services: ## start PostgreSQL and Redis for the tests if they are down
 run: setup ## run LabelHub on 127.0.0.1:8080 (SQLite + data dir); extra flags via ARGS=
 	exec $(VENV)/bin/labelhub start $(ARGS)
 
-test: setup-test services ## full suite on PostgreSQL+Redis, then on SQLite; both must pass
+test: setup-test lint services ## lint, then the full suite on PostgreSQL+Redis, then on SQLite; both must pass
 	@$(call pytest_run,postgres,$(PG_ENV),); pg=$$rc; \
 	$(call pytest_run,sqlite,$(SQLITE_ENV),-m 'not postgres'); sq=$$rc; \
 	echo "==> summary: postgres exit $$pg, sqlite exit $$sq"; \
@@ -74,9 +74,16 @@ test-postgres: setup-test services ## only the PostgreSQL+Redis run
 test-sqlite: setup-test ## only the SQLite run (-m 'not postgres')
 	@$(call pytest_run,sqlite,$(SQLITE_ENV),-m 'not postgres'); exit $$rc
 
-lint: ## ruff check
+# mypy (with django-stubs) checks the services and selectors: the typed, keyword-only
+# functions every view and job calls.
+TYPED := $(wildcard */services.py */selectors.py)
+
+lint: ## ruff check + format check, import-linter layering, mypy on services/selectors
 	bash scripts/setup.sh --test --no-system
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	DATABASE_URL= $(VENV)/bin/mypy $(TYPED)
 
 bench: ## run bench/*.py (or BENCH=bench/x.py) against PostgreSQL+Redis; output in bench/out/
 	bash scripts/setup.sh --test --no-system

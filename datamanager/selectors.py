@@ -175,7 +175,7 @@ def ordered(
     annotated as ``_k0``, ``_k1``... so a keyset cursor can be read off the last row."""
     names, descs, order_by = [], [], []
     for index, (expression, desc) in enumerate(_order_keys(query, ctx)):
-        if isinstance(expression, F) and expression.name == "id":
+        if isinstance(expression, F) and getattr(expression, "name", None) == "id":
             name = "id"
         else:
             name = f"_k{index}"
@@ -206,7 +206,7 @@ def _decode(cursor: str, size: int) -> list:
         raise ApiError(
             "invalid cursor", [{"field": "after", "message": "does not fit this ordering"}]
         )
-    out = []
+    out: list = []
     for value in values:
         if isinstance(value, dict) and set(value) == {"$dt"} and isinstance(value["$dt"], str):
             parsed = parse_datetime(value["$dt"])
@@ -225,8 +225,10 @@ def _decode(cursor: str, size: int) -> list:
 def _after(names: list[str], descs: list[bool], values: list) -> Q:
     """Rows after ``values`` in (k0, k1, ..., id) order with NULLs last: built from the
     last key backwards, ``after_i OR (equal_i AND rest)``."""
-    condition = None
-    for name, desc, value in reversed(list(zip(names, descs, values, strict=True))):
+    condition = Q(pk__in=[])  # nothing follows an empty key list (never: id is last)
+    for index, (name, desc, value) in enumerate(
+        reversed(list(zip(names, descs, values, strict=True)))
+    ):
         if value is None:  # only NULLs follow a NULL, ordered by the later keys
             after, equal = Q(pk__in=[]), Q(**{f"{name}__isnull": True})
         else:
@@ -234,7 +236,7 @@ def _after(names: list[str], descs: list[bool], values: list) -> Q:
             if name != "id":
                 after |= Q(**{f"{name}__isnull": True})
             equal = Q(**{name: value})
-        condition = after if condition is None else after | (equal & condition)
+        condition = after if index == 0 else after | (equal & condition)
     return condition
 
 
@@ -291,11 +293,11 @@ def tasks_page(
     """
     ctx = cols.Ctx.for_project(project)
     size = max(1, min(size, MAX_PAGE_SIZE))
-    keys = _order_keys(query, ctx)
-    values = _decode(after, len(keys)) if after else None
+    order_keys = _order_keys(query, ctx)
+    values = _decode(after, len(order_keys)) if after else None
     bound = None
-    if len(keys) == 1:  # ordered by id alone: the join can start where the page starts
-        bound = _id_bound(project, descending=keys[0][1], after=values[0] if values else None)
+    if len(order_keys) == 1:  # ordered by id alone: the join can start where the page starts
+        bound = _id_bound(project, descending=order_keys[0][1], after=values[0] if values else None)
     queryset = task_queryset(project=project, query=query, ctx=ctx, task_bound=bound)
     queryset, names, descs = ordered(queryset, query, ctx)
     if values is not None:
@@ -309,7 +311,7 @@ def tasks_page(
             if decorate is not None:
                 rows_qs = decorate(rows_qs)
             rows = list(rows_qs[offset : offset + size + 1])
-            keys = [(t.pk,) for t in rows]
+            keys: list[tuple] = [(t.pk,) for t in rows]
             rows = rows[:size]
         else:
             keys = list(queryset.values_list(*names)[offset : offset + size + 1])

@@ -150,6 +150,9 @@ class _Writer:
             predictions=stats.predictions,
         )
 
+    def write(self, rows: list[TaskRow], *, first_index: int = 0) -> None:
+        raise NotImplementedError
+
     def close(self) -> None:
         """Release threads and side connections (also after an error)."""
 

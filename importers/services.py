@@ -37,7 +37,7 @@ class ImportResult:
         return list(self.ids)
 
     def as_dict(self, *, with_task_ids: bool = False) -> dict:
-        body = {
+        body: dict = {
             "task_count": self.task_count,
             "annotation_count": self.annotation_count,
             "prediction_count": self.prediction_count,
@@ -107,6 +107,7 @@ def records_import(
                 continue
             if error_count:
                 continue
+            assert row is not None  # no errors, so normalize gave a row
             batch.append(row)
             if len(batch) >= batch_size:
                 writer.write(batch, first_index=first_index)

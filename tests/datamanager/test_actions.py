@@ -2,11 +2,11 @@
 right."""
 
 import pytest
-from tests.datamanager.conftest import item
 
 from annotations.counters import project_counters_refresh
 from annotations.models import Annotation, Prediction, Review
 from tasks.models import Task
+from tests.datamanager.conftest import item
 
 pytestmark = pytest.mark.django_db
 
@@ -145,10 +145,9 @@ def test_mark_and_unmark_ground_truth(api, world):
 
 
 def test_remove_duplicates(api, world, owner):
-    from tests.datamanager.conftest import box
-
     from annotations.services import annotation_create
     from importers.services import tasks_import
+    from tests.datamanager.conftest import box
 
     dup_ids = tasks_import(
         project=world.project,

@@ -4,6 +4,7 @@ who may use them."""
 import json
 
 import pytest
+
 from tests.datamanager.conftest import item, query
 
 pytestmark = pytest.mark.django_db

@@ -274,9 +274,8 @@ def test_reviewer_walks_the_verify_stream(page, reviewer, owner, labeled):  # no
 
 
 def test_image_tasks_show_as_images(page, owner, media):  # noqa: F811
-    from tests.datamanager.conftest import box
-
     from importers.services import tasks_import
+    from tests.datamanager.conftest import box
 
     project = project_create(user=owner, title="Street scenes", label_config=IMAGE_CONFIG)
     ids = tasks_import(

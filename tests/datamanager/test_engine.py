@@ -1,9 +1,9 @@
 """The filter engine against a small world (see conftest): every column and operator."""
 
 import pytest
-from tests.datamanager.conftest import item, query
 
 from datamanager import selectors as dm
+from tests.datamanager.conftest import item, query
 
 pytestmark = pytest.mark.django_db
 

@@ -5,11 +5,11 @@ import json
 
 import pytest
 from django.db import connection
-from tests.datamanager.conftest import item, query
 
 from datamanager import selectors as dm
 from datamanager.sql import bounded
 from labelhub.errors import ApiError
+from tests.datamanager.conftest import item, query
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 

@@ -4,6 +4,7 @@ bad operators, values and regexes all answer 400 and reach no other table."""
 import json
 
 import pytest
+
 from tests.datamanager.conftest import item, query
 
 pytestmark = pytest.mark.django_db

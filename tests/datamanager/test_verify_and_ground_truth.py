@@ -1,12 +1,12 @@
 """The Verify Stream API and the Ground Truth Manager API."""
 
 import pytest
-from tests.datamanager.conftest import box, item
 
 from annotations.models import Annotation, Review
 from annotations.services import annotation_create
 from importers.services import tasks_import
 from tasks.models import Task
+from tests.datamanager.conftest import box, item
 
 pytestmark = pytest.mark.django_db
 
