@@ -337,19 +337,11 @@ def tasks_found(*, project, query: dmq.Query) -> int:
         return task_queryset(project=project, query=query).order_by().count()
 
 
-def task_ids(*, project, query: dmq.Query) -> list[int]:
-    """Every id the query leaves, in id order (for actions)."""
-    with bounded(query.has_regex):
-        return list(
-            task_queryset(project=project, query=query).order_by("id").values_list("id", flat=True)
-        )
-
-
-def annotators_of(task_ids_: list[int]) -> dict[int, list[int]]:
+def annotators_of(task_ids: list[int]) -> dict[int, list[int]]:
     """Each task's annotators (user ids), in one query for a page."""
     out: dict[int, list[int]] = {}
     pairs = (
-        Annotation.objects.filter(task_id__in=task_ids_, completed_by__isnull=False)
+        Annotation.objects.filter(task_id__in=task_ids, completed_by__isnull=False)
         .values_list("task_id", "completed_by_id")
         .distinct()
         .order_by("task_id", "completed_by_id")

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 from django.db import NotSupportedError, OperationalError, connection, transaction
-from django.db.models import BooleanField, FloatField, Func, TextField, Value
+from django.db.models import BooleanField, FloatField, Func, TextField
 
 from labelhub.errors import ApiError
 
@@ -354,7 +354,3 @@ def bounded(enabled: bool, seconds: float = REGEX_SECONDS):
         raise
     finally:
         raw.set_progress_handler(None, 0)
-
-
-def text_value(value: str) -> Value:
-    return Value(value, output_field=TextField())

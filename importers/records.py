@@ -208,8 +208,3 @@ class RecordChecker:
                 errors.append(_error(index, f"{where}.score", "score must be a number"))
             row.predictions.append(prediction)
         return (None if errors else row), errors
-
-
-def record_normalize(parsed: ParsedConfig, index: int, record) -> tuple[TaskRow | None, list]:
-    """One record, without a memo (kept for callers that check a single task)."""
-    return RecordChecker(parsed).normalize(index, record)

@@ -9,8 +9,8 @@ twice. With ``use_blob_urls`` each object becomes a task whose data holds
 
 Browsers get at objects through ``GET /api/projects/{id}/presign/?fileuri=s3://...``,
 which answers a redirect to a URL presigned for ``presign_ttl`` minutes, to project
-members only. ``resolve_storage_urls`` rewrites the ``s3://`` values of a task's data to
-that path, for the code that serves tasks to the editor.
+members only. ``tasks.representations.storage_uris_resolved`` rewrites the ``s3://``
+values of a task's data to that path, for the code that serves tasks to the editor.
 """
 
 import base64
@@ -32,7 +32,6 @@ from importers.records import TaskRow
 from importers.services import parsed_config, records_import
 from importers.ssrf import vet
 from labelhub.errors import ApiError
-from tasks.representations import storage_uris_resolved
 
 PAGE = 1000
 
@@ -198,11 +197,6 @@ def presigned_url(*, project, fileuri: str) -> str | None:
                 ExpiresIn=max(1, storage.presign_ttl) * 60,
             )
     return None
-
-
-def resolve_storage_urls(project, data: dict) -> dict:
-    """See tasks.representations.storage_uris_resolved (task data is shown there)."""
-    return storage_uris_resolved(project.pk, data)
 
 
 def storage_as_dict(storage: S3SourceStorage) -> dict:

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from tasks.models import Task, TaskLock
 
@@ -76,7 +75,3 @@ def locks_release_for_user(*, project_id: int, user) -> int:
     """Drop every lock the user holds in the project (they left the stream)."""
     deleted, _ = user_locks(project_id=project_id, user=user).delete()
     return deleted
-
-
-def live_lock_count(*, task_id: int, now: datetime | None = None) -> int:
-    return TaskLock.objects.filter(task_id=task_id, expire_at__gt=now or timezone.now()).count()

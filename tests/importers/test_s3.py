@@ -158,11 +158,11 @@ def test_presigned_redirect_for_members_only(
     assert other.status_code == 404
 
 
-def test_resolve_storage_urls(image_project):
-    from importers.storage_s3 import resolve_storage_urls
+def test_storage_uris_resolved(image_project):
+    from tasks.representations import storage_uris_resolved
 
-    data = resolve_storage_urls(
-        image_project, {"image": f"s3://{BUCKET}/a b.png", "n": 1, "l": [f"s3://{BUCKET}/c"]}
+    data = storage_uris_resolved(
+        image_project.pk, {"image": f"s3://{BUCKET}/a b.png", "n": 1, "l": [f"s3://{BUCKET}/c"]}
     )
     assert (
         data["image"]
