@@ -291,16 +291,15 @@ def _member_change(request, project, form) -> str | None:
     target = User.objects.filter(pk=form.cleaned_data["user"]).first()
     if target is None or not ProjectMember.objects.filter(project=project, user=target).exists():
         return "That user is not a member of this project."
-    admins = ProjectMember.objects.filter(project=project, role=ProjectMember.Role.ADMIN)
-    last_admin = admins.count() == 1 and admins.filter(user=target).exists()
-    if form.cleaned_data["remove"]:
-        if last_admin:
-            return "A project keeps at least one admin."
-        project_services.member_remove(project=project, user=target)
-    elif form.cleaned_data["role"]:
-        if last_admin and form.cleaned_data["role"] != ProjectMember.Role.ADMIN:
-            return "A project keeps at least one admin."
-        project_services.member_set(project=project, user=target, role=form.cleaned_data["role"])
+    try:
+        if form.cleaned_data["remove"]:
+            project_services.member_remove(project=project, user=target)
+        elif form.cleaned_data["role"]:
+            project_services.member_set(
+                project=project, user=target, role=form.cleaned_data["role"]
+            )
+    except ApiError as exc:
+        return str(exc.detail)
     return None
 
 
@@ -330,20 +329,17 @@ def project_settings_page(request, project):
         elif section == "member_add":
             form = page_forms["member_add"]
             if form.is_valid():
-                email, password = form.cleaned_data["email"], form.cleaned_data["password"]
-                user = get_user_model().objects.filter(email__iexact=email).first()
-                if user is None and password and request.user.is_staff:
-                    user = project_services.user_create(email=email, password=password)
-                if user is None:
-                    form.add_error(
-                        "email",
-                        "No user has this email. Staff can create one here by giving a password.",
-                    )
-                else:
-                    project_services.member_set(
-                        project=project, user=user, role=form.cleaned_data["role"]
+                try:
+                    project_services.member_add_by_email(
+                        project=project,
+                        email=form.cleaned_data["email"],
+                        password=form.cleaned_data["password"],
+                        role=form.cleaned_data["role"],
+                        added_by=request.user,
                     )
                     saved = True
+                except ApiError as exc:
+                    form.add_error("email", str(exc.detail))
         elif section == "member":
             form = forms.MemberChangeForm(request.POST)
             if form.is_valid():

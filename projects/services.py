@@ -62,21 +62,52 @@ def project_update(*, project: Project, **fields) -> Project:
     return project
 
 
+LAST_ADMIN = "A project keeps at least one admin."
+
+
+def _is_last_admin(*, project: Project, user) -> bool:
+    admins = ProjectMember.objects.filter(project=project, role=ProjectMember.Role.ADMIN)
+    return admins.count() == 1 and admins.filter(user=user).exists()
+
+
+@transaction.atomic
 def member_set(*, project: Project, user, role: str) -> ProjectMember:
+    """Add a member or change their role; refuses to demote the project's last admin."""
     if role not in ProjectMember.Role.values:
         raise ApiError(
             f"role must be one of {', '.join(ProjectMember.Role.values)}",
             [{"field": "role", "message": f"unknown role {role!r}"}],
         )
+    if role != ProjectMember.Role.ADMIN and _is_last_admin(project=project, user=user):
+        raise ApiError(LAST_ADMIN, [{"field": "role", "message": LAST_ADMIN}])
     member, _ = ProjectMember.objects.update_or_create(
         project=project, user=user, defaults={"role": role}
     )
     return member
 
 
+@transaction.atomic
 def member_remove(*, project: Project, user) -> int:
+    """Remove a member (0 when they were not one); refuses to remove the last admin."""
+    if _is_last_admin(project=project, user=user):
+        raise ApiError(LAST_ADMIN, [{"field": "user", "message": LAST_ADMIN}])
     deleted, _ = ProjectMember.objects.filter(project=project, user=user).delete()
     return deleted
+
+
+@transaction.atomic
+def member_add_by_email(
+    *, project: Project, email: str, role: str, password: str = "", added_by
+) -> ProjectMember:
+    """Add the user with this email to the project. When nobody has it, staff (only) may
+    create the account on the spot by giving a password."""
+    user = get_user_model().objects.filter(email__iexact=email.strip()).first()
+    if user is None and password and added_by.is_staff:
+        user = user_create(email=email, password=password)
+    if user is None:
+        message = "No user has this email. Staff can create one here by giving a password."
+        raise ApiError(message, [{"field": "email", "message": message}])
+    return member_set(project=project, user=user, role=role)
 
 
 def user_create(

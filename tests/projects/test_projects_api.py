@@ -144,6 +144,23 @@ def test_members_api(api, project, outsider, annotator):
     assert not ProjectMember.objects.filter(project=project, user=outsider).exists()
 
 
+def test_members_api_keeps_the_last_admin(api, project, owner):
+    """The API refuses what the settings page refuses: removing or demoting the only admin."""
+    url = f"/api/projects/{project.pk}/members/"
+    assert list(
+        ProjectMember.objects.filter(project=project, role="admin").values_list("user", flat=True)
+    ) == [owner.pk]
+    removed = api.delete(url, {"user": owner.pk}, format="json")
+    assert removed.status_code == 400
+    assert removed.json()["errors"][0] == {
+        "field": "user",
+        "message": "A project keeps at least one admin.",
+    }
+    demoted = api.post(url, {"user": owner.pk, "role": "annotator"}, format="json")
+    assert demoted.status_code == 400 and demoted.json()["errors"][0]["field"] == "role"
+    assert ProjectMember.objects.get(project=project, user=owner).role == "admin"
+
+
 def test_users_api(client_for, staff, owner):
     admin = client_for(staff)
     created = admin.post(
