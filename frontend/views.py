@@ -16,10 +16,9 @@ from functools import wraps
 
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -32,10 +31,12 @@ from annotations.models import Annotation
 from annotations.selectors import with_nested
 from frontend import forms
 from frontend.csp import EDITOR, EDITOR_FRAMED, csp
-from frontend.label_templates import BY_KEY, TEMPLATES, sample_data
+from frontend.label_templates import BY_KEY, TEMPLATES
+from importers.samples import sample_data
 from labelhub.errors import ApiError
 from projects import permissions as perms
 from projects import services as project_services
+from projects.api import user_dict
 from projects.label_config import ParsedConfig
 from projects.models import Project, ProjectMember
 from tasks.models import Task
@@ -100,15 +101,6 @@ def project_page(capability: str):
         return wrapped
 
     return decorate
-
-
-def user_dict(user) -> dict:
-    return {
-        "id": user.pk,
-        "email": user.email,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-    }
 
 
 def may_create_projects(user) -> bool:
@@ -370,46 +362,10 @@ def project_settings_page(request, project):
     )
 
 
-@csp()
 @project_page(perms.DATA_MANAGER)
 def project_tasks_page(request, project):
-    """A plain, paginated task list (the Data Manager replaces it)."""
-    tasks = (
-        Task.objects.filter(project=project)
-        .order_by("id")
-        .only(
-            "id",
-            "data",
-            "is_labeled",
-            "total_annotations",
-            "cancelled_annotations",
-            "total_predictions",
-            "updated_at",
-            "project_id",
-        )
-    )
-    paginator = Paginator(tasks, 50)
-    paginator.count = project.task_number  # the counter, not a COUNT(*) over the project
-    try:
-        page = paginator.page(request.GET.get("page") or 1)
-    except Exception as exc:  # noqa: BLE001 - EmptyPage, PageNotAnInteger
-        raise Http404("No such page") from exc
-    first_key = (ParsedConfig.from_dict(project.parsed_config).data_keys or [None])[0]
-    rows = []
-    for task in page.object_list:
-        value = task.data.get(first_key) if first_key and isinstance(task.data, dict) else task.data
-        rows.append({"task": task, "preview": str(value)[:140]})
-    return render(
-        request,
-        "frontend/project_tasks.html",
-        {
-            "project": project,
-            "page": page,
-            "rows": rows,
-            "first_key": first_key,
-            **project_nav(request.user, project, "data"),
-        },
-    )
+    """The old task list's address: the Data Manager lists the tasks now."""
+    return redirect(f"/projects/{project.pk}/data")
 
 
 # --------------------------------------------------------------------------- editor pages

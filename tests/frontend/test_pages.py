@@ -8,7 +8,8 @@ from django.test import Client
 from django.utils.html import escape
 
 from annotations.services import annotation_create
-from frontend.label_templates import BY_KEY, TEMPLATES, sample_data
+from frontend.label_templates import BY_KEY, TEMPLATES
+from importers.samples import sample_data
 from importers.services import tasks_import
 from projects.label_config import parse_label_config
 from projects.models import Project, ProjectMember
@@ -45,26 +46,27 @@ def editor_data(response) -> dict:
     return json.loads(match.group(1))
 
 
-PROJECT_PAGES = ["settings", "tasks", "label", ""]
+PROJECT_PAGES = ["settings", "data", "tasks", "label", ""]
 
 
 @pytest.mark.parametrize(
     "who, expected",
     [
-        ("owner", {"settings": 200, "tasks": 200, "label": 200, "": 302}),
-        ("staff", {"settings": 200, "tasks": 200, "label": 200, "": 302}),
-        ("reviewer", {"settings": 403, "tasks": 200, "label": 403, "": 302}),
-        ("annotator", {"settings": 403, "tasks": 403, "label": 200, "": 302}),
-        ("outsider", {"settings": 404, "tasks": 404, "label": 404, "": 404}),
+        ("owner", {"settings": 200, "data": 200, "tasks": 302, "label": 200, "": 302}),
+        ("staff", {"settings": 200, "data": 200, "tasks": 302, "label": 200, "": 302}),
+        ("reviewer", {"settings": 403, "data": 200, "tasks": 302, "label": 403, "": 302}),
+        ("annotator", {"settings": 403, "data": 403, "tasks": 403, "label": 200, "": 302}),
+        ("outsider", {"settings": 404, "data": 404, "tasks": 404, "label": 404, "": 404}),
     ],
 )
 def test_project_pages_by_role(web, request, project, task_ids, who, expected):
+    """``tasks`` (the old task list) redirects to the Data Manager for those who may see it."""
     client = web(request.getfixturevalue(who))
     for page in PROJECT_PAGES:
         url = f"/projects/{project.pk}/{page}"
         assert client.get(url).status_code == expected[page], url
     task_page = client.get(f"/projects/{project.pk}/tasks/{task_ids[0]}")
-    assert task_page.status_code == expected["tasks"]
+    assert task_page.status_code == expected["data"]
 
 
 def test_project_home_sends_each_role_to_its_page(web, project, owner, annotator):
@@ -285,7 +287,10 @@ def test_task_list_and_task_page(web, project, task_ids, owner, annotator, revie
     annotation_create(
         task=project.tasks.get(pk=task_ids[0]), user=annotator, result=choice("Positive")
     )
-    listing = web(owner).get(f"/projects/{project.pk}/tasks").content.decode()
+    old_list = web(owner).get(f"/projects/{project.pk}/tasks")
+    assert old_list.status_code == 302
+    assert old_list["Location"] == f"/projects/{project.pk}/data"
+    listing = web(owner).get(old_list["Location"]).content.decode()
     for task_id in task_ids:
         assert f'href="/projects/{project.pk}/tasks/{task_id}"' in listing
     data = editor_data(web(owner).get(f"/projects/{project.pk}/tasks/{task_ids[0]}"))
@@ -310,7 +315,13 @@ def test_preview_fills_every_data_key(web, owner):
 
 def test_sample_data_and_audio(web, owner):
     parsed = parse_label_config(BY_KEY["audio-transcription"]["config"])
-    assert sample_data(parsed)["audio"] == "/projects/preview/sample.wav"
+    # The preview fills the config with the import dialog's samples (one sample_data).
+    audio = sample_data(parsed)["audio"]
+    assert audio.startswith("/static/importers/samples/") and audio.endswith(".wav")
+    preview = web(owner).post(
+        "/projects/preview", {"label_config": BY_KEY["audio-transcription"]["config"]}
+    )
+    assert audio.encode() in preview.content
     wav = web(owner).get("/projects/preview/sample.wav")
     assert wav["Content-Type"] == "audio/wav" and wav.content[:4] == b"RIFF"
 
@@ -318,4 +329,7 @@ def test_sample_data_and_audio(web, owner):
 def test_reviewer_may_not_label_but_sees_the_task_list(web, project, reviewer, task_ids):
     member_set(project=project, user=reviewer, role=ProjectMember.Role.REVIEWER)
     assert web(reviewer).get(f"/projects/{project.pk}/label").status_code == 403
-    assert web(reviewer).get(f"/projects/{project.pk}/tasks").status_code == 200
+    assert web(reviewer).get(f"/projects/{project.pk}/tasks")["Location"] == (
+        f"/projects/{project.pk}/data"
+    )
+    assert web(reviewer).get(f"/projects/{project.pk}/data").status_code == 200
