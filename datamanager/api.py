@@ -30,6 +30,7 @@ from datamanager.models import View
 from datamanager.sql import bounded
 from labelhub.errors import ApiError
 from labelhub.pagination import page_params
+from labelhub.params import is_false, is_true
 from projects import permissions as perms
 from projects.label_config import ParsedConfig
 from tasks.representations import task_dict
@@ -209,7 +210,7 @@ class CountApi(APIView):
     def get(self, request):
         project = project_param(request)
         query = request_query(request, project)
-        if request.query_params.get("totals") in ("false", "0", "False"):
+        if is_false(request.query_params.get("totals")):
             return Response({"total": dm.tasks_found(project=project, query=query)})
         return Response(dm.tasks_counts(project=project, query=query))
 
@@ -302,7 +303,7 @@ class TaskListApi(APIView):
         query = request_query(request, project)
         if not query.ordering and self.ORDERS[order]:
             query.ordering = dm.parse_query({"ordering": self.ORDERS[order]}).ordering
-        if params.get("only_annotated") in ("true", "1", "True"):
+        if is_true(params.get("only_annotated")):
             only = {
                 "filter": "filter:tasks:total_annotations",
                 "operator": "greater",
@@ -336,7 +337,7 @@ class TaskListApi(APIView):
             item.update(row_extras(task, users))
             tasks.append(item)
         body = {"tasks": tasks}
-        if after is None or params.get("totals") in ("true", "1", "True"):
+        if after is None or is_true(params.get("totals")):
             body.update(dm.tasks_counts(project=project, query=query))
         if after is not None:
             body["next_after"] = cursor

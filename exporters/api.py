@@ -4,6 +4,7 @@ from rest_framework.views import APIView
 
 from exporters import services
 from labelhub.errors import ApiError
+from labelhub.params import is_true
 from projects import permissions as perms
 
 
@@ -24,7 +25,7 @@ class ProjectExportApi(APIView):
         project = perms.project_for(request.user, pk, perms.MANAGE)
         params = request.query_params
         export_type = params.get("exportType") or params.get("export_type") or "JSON"
-        download_all = str(params.get("download_all_tasks", "")).lower() in {"1", "true", "yes"}
+        download_all = is_true(params.get("download_all_tasks"))
         stream = services.export_stream(
             project=project,
             export_type=export_type,

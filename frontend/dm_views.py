@@ -22,9 +22,11 @@ from datamanager import services as saved_views
 from datamanager.ground_truth import ground_truth_stats
 from exporters.services import export_stream
 from frontend.csp import EDITOR, csp
-from frontend.views import project_nav, project_page, user_dict
+from frontend.views import project_nav, project_page
 from labelhub.errors import ApiError
+from labelhub.params import is_true
 from projects import permissions as perms
+from projects.api import user_dict
 from projects.label_config import ParsedConfig
 
 PAGE_SIZES = (10, 30, 50, 100)
@@ -87,7 +89,7 @@ def form_query(params) -> dict:
         if operator in ("in", "not_in"):
             value = {"min": value, "max": maxima[index] if index < len(maxima) else ""}
         elif operator == "empty" or type_ == "Boolean":
-            value = value.lower() in ("true", "1", "yes", "on")
+            value = is_true(value)
         items.append(
             {
                 "filter": f"filter:tasks:{column}",
@@ -371,7 +373,7 @@ def export_download(request, project):
             project=project,
             export_type=export_type,
             only=only,
-            download_all_tasks=request.GET.get("download_all_tasks") in ("1", "true", "on"),
+            download_all_tasks=is_true(request.GET.get("download_all_tasks")),
         )
     except ApiError as exc:
         return HttpResponseBadRequest(str(exc.detail))

@@ -1,14 +1,5 @@
 """Labeling config templates offered when creating a project (from the Label Studio docs'
-templates), and sample task data for previewing any config in the editor."""
-
-from projects.label_config import ParsedConfig
-
-SAMPLE_IMAGE = "/static/frontend/samples/sample.svg"
-SAMPLE_AUDIO = "/projects/preview/sample.wav"
-SAMPLE_TEXT = (
-    "Ada Lovelace wrote the first program for Charles Babbage's Analytical Engine in London "
-    "in 1843. It was a delight to read."
-)
+templates). The editor preview fills a config with ``importers.samples.sample_data``."""
 
 TEMPLATES: list[dict] = [
     {
@@ -152,28 +143,3 @@ TEMPLATES: list[dict] = [
 ]
 
 BY_KEY = {template["key"]: template for template in TEMPLATES}
-
-_SAMPLES = {
-    "Text": SAMPLE_TEXT,
-    "HyperText": f"<p>{SAMPLE_TEXT}</p>",
-    "Image": SAMPLE_IMAGE,
-    "Audio": SAMPLE_AUDIO,
-    "AudioPlus": SAMPLE_AUDIO,
-    "Paragraphs": [
-        {"author": "Ada", "text": "Have you seen the engine?"},
-        {"author": "Charles", "text": "Only the drawings, so far."},
-    ],
-    "Table": {"name": "Ada", "year": 1843},
-}
-
-
-def sample_data(parsed: ParsedConfig) -> dict:
-    """Task data that fills every data key of a config, for the editor preview."""
-    data: dict = {}
-    for obj in parsed.objects.values():
-        key = obj.get("value")
-        if key and key not in data:
-            data[key] = _SAMPLES.get(obj.get("type"), "Sample value")
-    for key in parsed.data_keys:
-        data.setdefault(key, "Sample value")
-    return data

@@ -27,6 +27,7 @@ from importers.models import ImportJob
 from importers.services import files_import, parsed_config
 from importers.sources import ImportFile, file_kind, spool_stream, spool_upload, work_dir
 from labelhub.errors import ApiError
+from labelhub.params import is_true
 from projects import permissions as perms
 
 
@@ -34,7 +35,7 @@ def _flag(request, name: str) -> bool:
     value = request.query_params.get(name)
     if value is None and request.content_type.startswith(("multipart/", "application/x-www-form")):
         value = request.data.get(name)
-    return str(value or "").lower() in {"1", "true", "yes", "on"}
+    return is_true(value)
 
 
 def _gather(request, folder) -> list[ImportFile]:

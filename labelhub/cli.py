@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from labelhub.params import is_true
+
 ENV_FLAGS = {
     "host": "LABELHUB_HOST",
     "port": "LABELHUB_PORT",
@@ -44,7 +46,7 @@ def _start_parser(sub) -> None:
     start.add_argument(
         "--allow-serving-local-files",
         action="store_true",
-        default=os.environ.get("LABELHUB_ALLOW_SERVING_LOCAL_FILES", "").lower() in {"1", "true"},
+        default=is_true(os.environ.get("LABELHUB_ALLOW_SERVING_LOCAL_FILES")),
     )
 
 

@@ -11,14 +11,13 @@ from pathlib import Path
 
 import dj_database_url
 
+from labelhub.params import is_true
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    return is_true(os.environ.get(name), default=default)
 
 
 def env_list(name: str, default: str = "") -> list[str]:
