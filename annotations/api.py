@@ -17,6 +17,7 @@ from annotations.models import Annotation, Prediction
 from labelhub.errors import ApiError
 from projects import permissions as perms
 from projects.api import ProjectIn, project_dict
+from projects.selectors import object_for_user
 from tasks.models import Task
 from tasks.representations import annotation_dict, prediction_dict, review_dict, task_dict
 from tasks.services import task_update
@@ -39,16 +40,6 @@ class ProjectDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def task_for(user, pk, capability: str = perms.VIEW) -> Task:
-    """A task the user may reach; 404 for another project's task."""
-    try:
-        task = Task.objects.select_related("project").get(pk=int(pk))
-    except (Task.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("Not found.") from exc
-    perms.check(user, task.project, capability)
-    return task
-
-
 def nested_task_dict(task: Task) -> dict:
     return task_dict(task, annotations=task.annotations.all(), predictions=task.predictions.all())
 
@@ -60,21 +51,21 @@ class TaskPatchIn(serializers.Serializer):
 
 class TaskDetailApi(APIView):
     def get(self, request, pk):
-        task = task_for(request.user, pk)
+        task = object_for_user(Task, user=request.user, pk=pk)
         queryset = selectors.with_nested(
             Task.objects.filter(pk=task.pk), user=request.user, project=task.project
         )
         return Response(nested_task_dict(queryset.get()))
 
     def patch(self, request, pk):
-        task = task_for(request.user, pk, perms.MANAGE)
+        task = object_for_user(Task, user=request.user, pk=pk, capability=perms.MANAGE)
         data = TaskPatchIn(data=request.data)
         data.is_valid(raise_exception=True)
         task_update(task=task, **data.validated_data)
         return self.get(request, pk)
 
     def delete(self, request, pk):
-        task = task_for(request.user, pk, perms.MANAGE)
+        task = object_for_user(Task, user=request.user, pk=pk, capability=perms.MANAGE)
         services.tasks_delete(project=task.project, task_ids=[task.pk])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -95,19 +86,20 @@ class AnnotationPatchIn(serializers.Serializer):
     lead_time = serializers.FloatField(required=False, allow_null=True, min_value=0)
 
 
-def annotation_for(user, pk) -> Annotation:
-    try:
-        annotation = Annotation.objects.select_related("project", "task").get(pk=int(pk))
-    except (Annotation.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("Not found.") from exc
-    if not perms.can_read_annotation(user, annotation):
-        raise NotFound("Not found.")
-    return annotation
+def _annotation(user, pk) -> Annotation:
+    """An annotation the user may read (annotators: only their own)."""
+    return object_for_user(
+        Annotation,
+        user=user,
+        pk=pk,
+        queryset=Annotation.objects.select_related("task"),
+        visible=perms.can_read_annotation,
+    )
 
 
 class TaskAnnotationsApi(APIView):
     def get(self, request, pk):
-        task = task_for(request.user, pk)
+        task = object_for_user(Task, user=request.user, pk=pk)
         annotations = (
             Annotation.objects.filter(task=task).order_by("id").prefetch_related("reviews")
         )
@@ -116,7 +108,7 @@ class TaskAnnotationsApi(APIView):
         return Response([annotation_dict(a, with_reviews=True) for a in annotations])
 
     def post(self, request, pk):
-        task = task_for(request.user, pk, perms.ANNOTATE)
+        task = object_for_user(Task, user=request.user, pk=pk, capability=perms.ANNOTATE)
         data = AnnotationIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
@@ -152,10 +144,10 @@ class TaskAnnotationsApi(APIView):
 
 class AnnotationDetailApi(APIView):
     def get(self, request, pk):
-        return Response(annotation_dict(annotation_for(request.user, pk), with_reviews=True))
+        return Response(annotation_dict(_annotation(request.user, pk), with_reviews=True))
 
     def patch(self, request, pk):
-        annotation = annotation_for(request.user, pk)
+        annotation = _annotation(request.user, pk)
         data = AnnotationPatchIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
@@ -171,7 +163,7 @@ class AnnotationDetailApi(APIView):
         return Response(annotation_dict(annotation, with_reviews=True))
 
     def delete(self, request, pk):
-        annotation = annotation_for(request.user, pk)
+        annotation = _annotation(request.user, pk)
         if not perms.can_change_annotation(request.user, annotation):
             raise PermissionDenied("You may delete only your own annotations.")
         services.annotation_delete(annotation=annotation)
@@ -184,11 +176,11 @@ class ReviewIn(serializers.Serializer):
 
 class AnnotationReviewsApi(APIView):
     def get(self, request, pk):
-        annotation = annotation_for(request.user, pk)
+        annotation = _annotation(request.user, pk)
         return Response([review_dict(r) for r in annotation.reviews.order_by("id")])
 
     def post(self, request, pk):
-        annotation = annotation_for(request.user, pk)
+        annotation = _annotation(request.user, pk)
         perms.check(request.user, annotation.project_id, perms.REVIEW)
         data = ReviewIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -213,20 +205,11 @@ class PredictionPatchIn(serializers.Serializer):
     model_version = serializers.CharField(required=False, allow_blank=True, max_length=255)
 
 
-def prediction_for(user, pk, capability: str = perms.VIEW) -> Prediction:
-    try:
-        prediction = Prediction.objects.select_related("project").get(pk=int(pk))
-    except (Prediction.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("Not found.") from exc
-    perms.check(user, prediction.project, capability)
-    return prediction
-
-
 class PredictionListApi(APIView):
     def get(self, request):
         predictions = Prediction.objects.order_by("id")
         if request.query_params.get("task"):
-            task = task_for(request.user, request.query_params["task"])
+            task = object_for_user(Task, user=request.user, pk=request.query_params["task"])
             predictions = predictions.filter(task=task)
         elif request.query_params.get("project"):
             project = perms.project_for(request.user, request.query_params["project"])
@@ -241,24 +224,26 @@ class PredictionListApi(APIView):
         data = PredictionIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        task = task_for(request.user, fields.pop("task"), perms.MANAGE)
+        task = object_for_user(
+            Task, user=request.user, pk=fields.pop("task"), capability=perms.MANAGE
+        )
         prediction = services.prediction_create(task=task, **fields)
         return Response(prediction_dict(prediction), status=status.HTTP_201_CREATED)
 
 
 class PredictionDetailApi(APIView):
     def get(self, request, pk):
-        return Response(prediction_dict(prediction_for(request.user, pk)))
+        return Response(prediction_dict(object_for_user(Prediction, user=request.user, pk=pk)))
 
     def patch(self, request, pk):
-        prediction = prediction_for(request.user, pk, perms.MANAGE)
+        prediction = object_for_user(Prediction, user=request.user, pk=pk, capability=perms.MANAGE)
         data = PredictionPatchIn(data=request.data)
         data.is_valid(raise_exception=True)
         prediction = services.prediction_update(prediction=prediction, **data.validated_data)
         return Response(prediction_dict(prediction))
 
     def delete(self, request, pk):
-        prediction = prediction_for(request.user, pk, perms.MANAGE)
+        prediction = object_for_user(Prediction, user=request.user, pk=pk, capability=perms.MANAGE)
         services.prediction_delete(prediction=prediction)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

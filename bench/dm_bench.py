@@ -306,7 +306,7 @@ def main() -> None:
 
     if args.explain:
         queryset = dm.task_queryset(project=project, query=parsed)
-        ordered, _, _ = dm.ordered(queryset, parsed, dm.cols.Ctx.for_project(project))
+        ordered, _, _ = dm.ordered(queryset, parsed, dm.cols.ProjectContext.for_project(project))
         print("\nEXPLAIN ANALYZE, label Cat, first page:")
         print(ordered.values_list("id")[:31].explain(analyze=True))
         print("\nEXPLAIN ANALYZE, label Cat, count:")
@@ -319,7 +319,7 @@ def main() -> None:
             dm.ordered(
                 dm.task_queryset(project=project, query=zebra),
                 zebra,
-                dm.cols.Ctx.for_project(project),
+                dm.cols.ProjectContext.for_project(project),
             )[0]
             .values_list("id")[:31]
             .explain(analyze=True)

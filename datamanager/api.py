@@ -22,17 +22,18 @@ from annotations.api import nested_task_dict
 from annotations.selectors import with_nested
 from datamanager import actions as dm_actions
 from datamanager import columns as cols
-from datamanager import query as dmq
+from datamanager import query as query_format
 from datamanager import selectors as dm
 from datamanager import services as saved_views
 from datamanager.ground_truth import ground_truth_preview, ground_truth_reset, ground_truth_sample
 from datamanager.models import View
-from datamanager.sql import bounded
+from datamanager.sql import time_limited
 from labelhub.errors import ApiError
 from labelhub.pagination import page_params
 from labelhub.params import is_false, is_true
 from projects import permissions as perms
 from projects.label_config import ParsedConfig
+from projects.selectors import object_for_user
 from tasks.representations import task_dict
 
 
@@ -45,26 +46,20 @@ def project_param(request, capability: str = perms.DATA_MANAGER):
     return perms.project_for(request.user, project_id, capability)
 
 
-def view_for(user, project, view_id) -> View:
-    try:
-        view = View.objects.get(pk=int(view_id), project=project)
-    except (View.DoesNotExist, TypeError, ValueError) as exc:
-        raise NotFound("Not found.") from exc
-    return view
-
-
-def request_query(request, project, body: dict | None = None) -> dmq.Query:
+def request_query(request, project, body: dict | None = None) -> query_format.Query:
     """The query of a request: ``query`` (JSON) in the URL, a body with ``filters``,
     ``ordering`` and ``selectedItems``, and a saved view (``view`` or LS's ``tabID``)
     for what those leave out."""
-    raw = dmq.load(request.query_params.get("query"))
+    raw = query_format.load(request.query_params.get("query"))
     if body:
         raw = {**raw, **{k: body[k] for k in ("filters", "ordering", "selectedItems") if k in body}}
     view_id = request.query_params.get("view") or request.query_params.get("tabID")
     if view_id in (None, "") and body:
         view_id = body.get("view") or body.get("tabID")
     if view_id not in (None, ""):
-        stored = saved_views.view_query(view_for(request.user, project, view_id))
+        stored = saved_views.view_query(
+            object_for_user(View, user=request.user, pk=view_id, project=project)
+        )
         raw = {**stored, **raw}
     return dm.parse_query(raw)
 
@@ -112,19 +107,15 @@ class ViewResetApi(APIView):
 
 
 class ViewDetailApi(APIView):
-    def _view(self, request, pk, capability):
-        try:
-            view = View.objects.select_related("project").get(pk=int(pk))
-        except (View.DoesNotExist, ValueError, TypeError) as exc:
-            raise NotFound("Not found.") from exc
-        perms.check(request.user, view.project, capability)
-        return view
-
     def get(self, request, pk):
-        return Response(saved_views.view_dict(self._view(request, pk, perms.DATA_MANAGER)))
+        return Response(
+            saved_views.view_dict(
+                object_for_user(View, user=request.user, pk=pk, capability=perms.DATA_MANAGER)
+            )
+        )
 
     def patch(self, request, pk, partial: bool = True):
-        view = self._view(request, pk, perms.MANAGE)
+        view = object_for_user(View, user=request.user, pk=pk, capability=perms.MANAGE)
         data = ViewIn(data=request.data)
         data.is_valid(raise_exception=True)
         view = saved_views.view_update(view=view, data=data.validated_data["data"], partial=partial)
@@ -134,7 +125,9 @@ class ViewDetailApi(APIView):
         return self.patch(request, pk, partial=False)
 
     def delete(self, request, pk):
-        saved_views.view_delete(view=self._view(request, pk, perms.MANAGE))
+        saved_views.view_delete(
+            view=object_for_user(View, user=request.user, pk=pk, capability=perms.MANAGE)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -163,7 +156,7 @@ class ActionsApi(APIView):
                 "selectedItems is required",
                 [{"field": "selectedItems", "message": 'e.g. {"all": true, "excluded": []}'}],
             )
-        with bounded(query.has_regex, seconds=30):
+        with time_limited(query.has_regex, seconds=30):
             result = dm_actions.action_run(
                 project=project,
                 action_id=action_id,

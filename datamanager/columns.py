@@ -48,7 +48,7 @@ from django.db.models.lookups import (
 )
 
 from annotations.models import Annotation, Review
-from datamanager import query as dmq
+from datamanager import query as query_format
 from datamanager.sql import (
     JsonKeyEmpty,
     JsonKeyEquals,
@@ -74,7 +74,7 @@ ALL_LABEL_KEYS = sorted(
 
 
 @dataclass
-class Ctx:
+class ProjectContext:
     """What builders need to know about the project."""
 
     project: Any
@@ -82,7 +82,7 @@ class Ctx:
     labels: list[str]
 
     @classmethod
-    def for_project(cls, project) -> Ctx:
+    def for_project(cls, project) -> ProjectContext:
         keys: set[str] = {"labels"}
         labels: list[str] = []
         try:
@@ -112,7 +112,7 @@ class Cond:
     negate: bool = False
 
 
-Builder = Callable[[dmq.FilterItem, Ctx], Cond]
+Builder = Callable[[query_format.FilterItem, ProjectContext], Cond]
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ class Column:
     type: str  # Label Studio's filter type: Number, Datetime, Boolean, String, List
     task: Builder
     annotation: Builder | None = None  # None: the task's condition applies to its completions
-    order: Callable[[Ctx], Any] | None = None
+    order: Callable[[ProjectContext], Any] | None = None
 
 
 # --------------------------------------------------------------------------- comparing
@@ -152,8 +152,8 @@ BOOL_OPS = ("equal", "not_equal")
 LIST_OPS = ("contains", "not_contains", "equal", "not_equal", "in_list", "not_in_list", "empty")
 
 
-def _unsupported(item: dmq.FilterItem, allowed) -> dmq.QueryError:
-    return dmq.QueryError(
+def _unsupported(item: query_format.FilterItem, allowed) -> query_format.QueryError:
+    return query_format.QueryError(
         f"operator {item.operator!r} does not apply to {item.column.id}; use one of {', '.join(allowed)}",
         field=f"{item.where}.operator",
     )
@@ -161,32 +161,34 @@ def _unsupported(item: dmq.FilterItem, allowed) -> dmq.QueryError:
 
 def _convert(kind: str):
     if kind == "number":
-        return dmq.as_number
+        return query_format.as_number
     if kind == "datetime":
-        return dmq.as_datetime
-    return dmq.as_string
+        return query_format.as_datetime
+    return query_format.as_string
 
 
-def compare(expr, item: dmq.FilterItem, kind: str) -> Q:
+def compare(expr, item: query_format.FilterItem, kind: str) -> Q:
     """``expr <operator> value`` for numbers, date-times and text. Negative operators
     also match NULL (a task with no predictions has no score, and it is not 0.5)."""
     op, where = item.operator, f"{item.where}.value"
     if op == "empty":
-        empty = dmq.as_bool(item.value, where)
+        empty = query_format.as_bool(item.value, where)
         return Q(IsNull(expr, True)) if empty else Q(IsNull(expr, False))
     if op in NEGATIVE:
-        positive = dmq.FilterItem(item.column, POSITIVE_OF[op], item.type, item.value, item.index)
+        positive = query_format.FilterItem(
+            item.column, POSITIVE_OF[op], item.type, item.value, item.index
+        )
         return ~compare(expr, positive, kind) | Q(IsNull(expr, True))
     if op in ("in", "in_list") and isinstance(item.value, list) or op == "in_list":
-        return Q(In(expr, dmq.as_list(item.value, where, _convert(kind))))
+        return Q(In(expr, query_format.as_list(item.value, where, _convert(kind))))
     if op == "in":
-        low, high = dmq.as_range(item.value, where, _convert(kind))
+        low, high = query_format.as_range(item.value, where, _convert(kind))
         if (
             kind == "datetime"
             and isinstance(item.value.get("max"), str)
             and len(item.value["max"]) == 10
         ):
-            high = dmq.as_datetime(item.value["max"], where, end_of_day=True)
+            high = query_format.as_datetime(item.value["max"], where, end_of_day=True)
         cond = Q()
         if low is not None:
             cond &= Q(GreaterThanOrEqual(expr, low))
@@ -207,13 +209,13 @@ def compare(expr, item: dmq.FilterItem, kind: str) -> Q:
         return Q(lookups[op](expr, _convert(kind)(item.value, where)))
     if op == "equal":
         if kind == "datetime" and isinstance(item.value, str) and len(item.value) == 10:
-            day = dmq.as_datetime(item.value, where)
+            day = query_format.as_datetime(item.value, where)
             return Q(GreaterThanOrEqual(expr, day)) & Q(
                 LessThanOrEqual(expr, day.combine(day.date(), time.max, day.tzinfo))
             )
         return Q(Exact(expr, _convert(kind)(item.value, where)))
     if kind == "text" and op == "contains":
-        return Q(IContains(expr, dmq.as_string(item.value, where)))
+        return Q(IContains(expr, query_format.as_string(item.value, where)))
     if kind == "text" and op == "regex":
         return Q(Regex(expr, item.value))
     raise _unsupported(item, NUMBER_OPS if kind != "text" else TEXT_OPS)
@@ -228,13 +230,15 @@ def field_builder(name: str, kind: str, ops=NUMBER_OPS) -> Builder:
     return build
 
 
-def boolean_builder(scope: str, positive: Callable[[Ctx], Any]) -> Builder:
+def boolean_builder(scope: str, positive: Callable[[ProjectContext], Any]) -> Builder:
     """``equal true`` / ``not_equal false``: some row in ``scope`` matches ``positive``."""
 
     def build(item, ctx):
         if item.operator not in BOOL_OPS:
             raise _unsupported(item, BOOL_OPS)
-        wanted = dmq.as_bool(item.value, f"{item.where}.value") == (item.operator == "equal")
+        wanted = query_format.as_bool(item.value, f"{item.where}.value") == (
+            item.operator == "equal"
+        )
         if scope == "task":
             return Cond(scope, positive(ctx) if wanted else ~positive(ctx))
         return Cond(scope, positive(ctx), negate=not wanted)
@@ -242,13 +246,15 @@ def boolean_builder(scope: str, positive: Callable[[Ctx], Any]) -> Builder:
     return build
 
 
-def annotation_boolean(expr: Callable[[Ctx], Any]) -> Builder:
+def annotation_boolean(expr: Callable[[ProjectContext], Any]) -> Builder:
     """At the completion level: a yes/no property of the completion itself."""
 
     def build(item, ctx):
         if item.operator not in BOOL_OPS:
             raise _unsupported(item, BOOL_OPS)
-        wanted = dmq.as_bool(item.value, f"{item.where}.value") == (item.operator == "equal")
+        wanted = query_format.as_bool(item.value, f"{item.where}.value") == (
+            item.operator == "equal"
+        )
         q = Q(expr(ctx))
         return Cond("annotation", q if wanted else ~q)
 
@@ -258,7 +264,7 @@ def annotation_boolean(expr: Callable[[Ctx], Any]) -> Builder:
 # ------------------------------------------------------------------------- expressions
 
 
-def completed_at(ctx: Ctx):
+def completed_at(ctx: ProjectContext):
     return Subquery(
         Annotation.objects.filter(task=OuterRef("pk"), was_cancelled=False)
         .order_by()
@@ -268,13 +274,13 @@ def completed_at(ctx: Ctx):
     )
 
 
-def predictions_score(ctx: Ctx):
+def predictions_score(ctx: ProjectContext):
     """The mean score of the task's predictions: ``Task.prediction_score``, which the
     prediction services keep (the Label Stream's score samplers read the same column)."""
     return F("prediction_score")
 
 
-def avg_lead_time(ctx: Ctx):
+def avg_lead_time(ctx: ProjectContext):
     return Subquery(
         Annotation.objects.filter(task=OuterRef("pk"), was_cancelled=False)
         .order_by()
@@ -300,7 +306,7 @@ def any_review(accepted: bool | None, *, through_task: bool = True):
     return Exists(reviews.filter(annotation=OuterRef("pk")))
 
 
-def first_annotator(ctx: Ctx):
+def first_annotator(ctx: ProjectContext):
     return Subquery(
         Annotation.objects.filter(task=OuterRef("pk"))
         .order_by()
@@ -310,7 +316,7 @@ def first_annotator(ctx: Ctx):
     )
 
 
-def has_ground_truth(ctx: Ctx):
+def has_ground_truth(ctx: ProjectContext):
     return Exists(Annotation.objects.filter(task=OuterRef("pk"), ground_truth=True))
 
 
@@ -345,17 +351,17 @@ def review_count_builder(accepted: bool, *, through_task: bool) -> Builder:
 
 def _is(value, number) -> bool:
     try:
-        return dmq.as_number(value, "") == number
-    except dmq.QueryError:
+        return query_format.as_number(value, "") == number
+    except query_format.QueryError:
         return False
 
 
-def _users(item: dmq.FilterItem) -> list[int]:
+def _users(item: query_format.FilterItem) -> list[int]:
     """User ids from ids, numeric strings or emails."""
     where = f"{item.where}.value"
     values = item.value if isinstance(item.value, list) else [item.value]
-    if not values or len(values) > dmq.MAX_LIST:
-        raise dmq.QueryError("needs user ids", field=where)
+    if not values or len(values) > query_format.MAX_LIST:
+        raise query_format.QueryError("needs user ids", field=where)
     ids, emails = [], []
     for value in values:
         if isinstance(value, dict):  # the LS frontend may send {"id": ..}
@@ -367,7 +373,7 @@ def _users(item: dmq.FilterItem) -> list[int]:
         elif isinstance(value, str) and "@" in value:
             emails.append(value.strip())
         else:
-            raise dmq.QueryError("a user id or email", field=where)
+            raise query_format.QueryError("a user id or email", field=where)
     if emails:
         User = get_user_model()
         q = Q()
@@ -382,7 +388,7 @@ def annotators_builder(scope_field: str = "completed_by_id") -> Builder:
         if item.operator not in LIST_OPS + ("in", "not_in"):
             raise _unsupported(item, LIST_OPS)
         if item.operator == "empty":
-            empty = dmq.as_bool(item.value, f"{item.where}.value")
+            empty = query_format.as_bool(item.value, f"{item.where}.value")
             return Cond("annotation", Q(), negate=empty)
         q = Q(In(F(scope_field), _users(item)))
         return Cond("annotation", q, negate=item.operator in NEGATIVE)
@@ -397,12 +403,15 @@ def annotators_at_annotation(item, ctx):
     return Cond("annotation", ~cond.q if cond.negate else cond.q)
 
 
-def _label_candidates(item: dmq.FilterItem, ctx: Ctx) -> list[str]:
+def _label_candidates(item: query_format.FilterItem, ctx: ProjectContext) -> list[str]:
     where = f"{item.where}.value"
     op = POSITIVE_OF.get(item.operator, item.operator)
     if op == "in_list":
-        return [dmq.as_string(v, where) for v in dmq.as_list(item.value, where, lambda v, w: v)]
-    value = dmq.as_string(item.value, where)
+        return [
+            query_format.as_string(v, where)
+            for v in query_format.as_list(item.value, where, lambda v, w: v)
+        ]
+    value = query_format.as_string(item.value, where)
     lowered = value.lower()
     if op == "equal":
         matches = [label for label in ctx.labels if label.lower() == lowered]
@@ -419,7 +428,7 @@ def results_builder(scope: str, column: str = "result", *, own: bool = False) ->
         if op not in TEXT_OPS:
             raise _unsupported(item, TEXT_OPS)
         if op == "empty":
-            empty = dmq.as_bool(item.value, f"{item.where}.value")
+            empty = query_format.as_bool(item.value, f"{item.where}.value")
             q = ~Q(**{column: []})
             if own:
                 return Cond(scope, ~q if empty else q)
@@ -442,14 +451,14 @@ def model_versions_builder(item, ctx):
     if op not in TEXT_OPS:
         raise _unsupported(item, TEXT_OPS)
     if op == "empty":
-        return Cond("prediction", Q(), negate=dmq.as_bool(item.value, where))
+        return Cond("prediction", Q(), negate=query_format.as_bool(item.value, where))
     positive = POSITIVE_OF.get(op, op)
     if positive == "equal":
-        q = Q(model_version=dmq.as_string(item.value, where))
+        q = Q(model_version=query_format.as_string(item.value, where))
     elif positive == "in_list":
-        q = Q(model_version__in=dmq.as_list(item.value, where, dmq.as_string))
+        q = Q(model_version__in=query_format.as_list(item.value, where, query_format.as_string))
     elif positive == "contains":
-        q = Q(model_version__icontains=dmq.as_string(item.value, where))
+        q = Q(model_version__icontains=query_format.as_string(item.value, where))
     else:
         q = Q(Regex(F("model_version"), item.value))
     return Cond("prediction", q, negate=op in NEGATIVE)
@@ -465,10 +474,10 @@ def json_key_builder(column: str) -> Callable[[str], Builder]:
             op, kind, where = item.operator, item.type, f"{item.where}.value"
             if op == "empty":
                 empty = Q(JsonKeyEmpty(F(column), key))
-                return Cond("task", empty if dmq.as_bool(item.value, where) else ~empty)
+                return Cond("task", empty if query_format.as_bool(item.value, where) else ~empty)
             if kind == "number":
                 if op in ("equal", "not_equal"):
-                    number = dmq.as_number(item.value, where)
+                    number = query_format.as_number(item.value, where)
                     q = Q(JsonKeyEquals(F(column), key, [number, str(item.value)]))
                     return Cond("task", ~q if op == "not_equal" else q)
                 if op not in NUMBER_OPS:
@@ -477,7 +486,7 @@ def json_key_builder(column: str) -> Callable[[str], Builder]:
             if kind == "boolean":
                 if op not in BOOL_OPS:
                     raise _unsupported(item, BOOL_OPS)
-                value = dmq.as_bool(item.value, where)
+                value = query_format.as_bool(item.value, where)
                 q = Q(JsonKeyEquals(F(column), key, [value, "true" if value else "false"]))
                 return Cond("task", q if op == "equal" else ~q)
             text = JsonKeyText(F(column), key)
@@ -487,16 +496,16 @@ def json_key_builder(column: str) -> Callable[[str], Builder]:
                 return Cond("task", _text_dates(text, item))
             if op in ("equal", "not_equal", "in_list", "not_in_list"):
                 values = (
-                    dmq.as_list(item.value, where, dmq.as_string)
+                    query_format.as_list(item.value, where, query_format.as_string)
                     if "list" in op
-                    else [dmq.as_string(item.value, where)]
+                    else [query_format.as_string(item.value, where)]
                 )
                 candidates: list = []
                 for value in values:
                     candidates.append(value)
                     try:
-                        candidates.append(dmq.as_number(value, where))
-                    except dmq.QueryError:
+                        candidates.append(query_format.as_number(value, where))
+                    except query_format.QueryError:
                         pass
                 q = Q(JsonKeyEquals(F(column), key, candidates))
                 return Cond("task", ~q if op in NEGATIVE else q)
@@ -509,18 +518,22 @@ def json_key_builder(column: str) -> Callable[[str], Builder]:
     return for_key
 
 
-def _text_dates(text, item: dmq.FilterItem) -> Q:
+def _text_dates(text, item: query_format.FilterItem) -> Q:
     """ISO date strings in data sort as text; compare them as text in ISO form."""
     where = f"{item.where}.value"
 
     def iso(value, w):
         return (
-            dmq.as_datetime(value, w).isoformat().replace("+00:00", "")[: max(10, len(str(value)))]
+            query_format.as_datetime(value, w)
+            .isoformat()
+            .replace("+00:00", "")[: max(10, len(str(value)))]
         )
 
-    converted = dmq.FilterItem(item.column, item.operator, "string", item.value, item.index)
+    converted = query_format.FilterItem(
+        item.column, item.operator, "string", item.value, item.index
+    )
     if item.operator in ("in", "not_in"):
-        low, high = dmq.as_range(item.value, where, iso)
+        low, high = query_format.as_range(item.value, where, iso)
         cond = Q()
         if low:
             cond &= Q(GreaterThanOrEqual(text, low))
@@ -564,7 +577,7 @@ _add(
             Cond(
                 "task",
                 Q(total_annotations=0)
-                if dmq.as_bool(item.value, item.where)
+                if query_format.as_bool(item.value, item.where)
                 else Q(total_annotations__gt=0),
             )
             if item.operator == "empty"
@@ -689,7 +702,7 @@ DATA_KEY = json_key_builder("data")
 META_KEY = json_key_builder("meta")
 
 
-def builder_for(ref: dmq.ColumnRef, *, level: str) -> Builder:
+def builder_for(ref: query_format.ColumnRef, *, level: str) -> Builder:
     """The builder of an allow-listed column at ``level`` ("task" or "annotation")."""
     if ref.name == "data":
         return DATA_KEY(ref.key)
@@ -701,7 +714,7 @@ def builder_for(ref: dmq.ColumnRef, *, level: str) -> Builder:
     return column.task
 
 
-def order_expression(ref: dmq.ColumnRef, ctx: Ctx):
+def order_expression(ref: query_format.ColumnRef, ctx: ProjectContext):
     if ref.name in ("data", "meta"):
         return JsonKeyText(F(ref.name), ref.key)
     return COLUMNS[ref.name].order(ctx)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from annotations.counters import project_counters_add, project_ground_truth_clear
 from annotations.models import Annotation
 from datamanager import selectors as dm
-from datamanager.sql import bounded
+from datamanager.sql import time_limited
 from labelhub.errors import ApiError
 from projects.models import Project
 
@@ -53,7 +53,7 @@ def ground_truth_sample(*, project: Project, filters, fraction) -> dict:
     """
     fraction = fraction_check(fraction)
     conjunction, items = dm.parse_filters(filters)
-    with bounded(any(i.operator == "regex" for i in items)):
+    with time_limited(any(i.operator == "regex" for i in items)):
         matching = dm.annotation_queryset(project=project, filters=filters)
         matched = matching.count()
         already = matching.filter(ground_truth=True).count()
@@ -101,7 +101,7 @@ def ground_truth_preview(*, project: Project, filters) -> dict:
     """How many completions ``filters`` match and how many of those are ground truth,
     with the project's totals (the manager's step 1)."""
     conjunction, items = dm.parse_filters(filters)
-    with bounded(any(i.operator == "regex" for i in items)):
+    with time_limited(any(i.operator == "regex" for i in items)):
         matching = dm.annotation_queryset(project=project, filters=filters)
         matched = matching.count()
         already = matching.filter(ground_truth=True).count()

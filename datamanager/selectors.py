@@ -11,7 +11,7 @@ Ground Truth Manager.
 - ``tasks_counts``: the "Found" count and the totals, asked for apart from the page so
   the list shows before the count is done.
 
-Queries that carry a regex run under a time limit (``sql.bounded``).
+Queries that carry a regex run under a time limit (``sql.time_limited``).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from django.utils.dateparse import parse_datetime
 
 from annotations.models import Annotation, Prediction
 from datamanager import columns as cols
-from datamanager import query as dmq
-from datamanager.sql import bounded
+from datamanager import query as query_format
+from datamanager.sql import time_limited
 from labelhub.errors import ApiError
 from tasks.models import Task
 
@@ -37,19 +37,19 @@ DEFAULT_PAGE_SIZE = 30
 MAX_PAGE_SIZE = 1000
 
 
-def parse_query(raw) -> dmq.Query:
-    return dmq.parse(raw, known=cols.KNOWN, orderable=cols.ORDERABLE)
+def parse_query(raw) -> query_format.Query:
+    return query_format.parse(raw, known=cols.KNOWN, orderable=cols.ORDERABLE)
 
 
-def parse_filters(filters) -> tuple[str, list[dmq.FilterItem]]:
+def parse_filters(filters) -> tuple[str, list[query_format.FilterItem]]:
     """Just the ``filters`` part (``{"conjunction", "items"}``), for the GT Manager."""
     if filters in (None, {}, []):
         return "and", []
     if isinstance(filters, str):
-        filters = dmq.load(filters)
+        filters = query_format.load(filters)
     if isinstance(filters, dict) and "filters" in filters and "items" not in filters:
         filters = filters["filters"]
-    return dmq.parse_filters(filters, known=cols.KNOWN)
+    return query_format.parse_filters(filters, known=cols.KNOWN)
 
 
 def _combine(parts: list, conjunction: str) -> Q:
@@ -79,7 +79,10 @@ def _grouped_exists(
 
 
 def filter_condition(
-    conjunction: str, items: list[dmq.FilterItem], ctx: cols.Ctx, task_bound: Q | None = None
+    conjunction: str,
+    items: list[query_format.FilterItem],
+    ctx: cols.ProjectContext,
+    task_bound: Q | None = None,
 ) -> Q:
     """The task-level condition of a list of filter items.
 
@@ -111,10 +114,14 @@ def filter_condition(
 
 
 def task_queryset(
-    *, project, query: dmq.Query, ctx: cols.Ctx | None = None, task_bound: Q | None = None
+    *,
+    project,
+    query: query_format.Query,
+    ctx: cols.ProjectContext | None = None,
+    task_bound: Q | None = None,
 ) -> QuerySet:
     """Tasks of the project left by the query's filters and ``selectedItems`` (unordered)."""
-    ctx = ctx or cols.Ctx.for_project(project)
+    ctx = ctx or cols.ProjectContext.for_project(project)
     queryset = Task.objects.filter(project=project)
     if query.items:
         queryset = queryset.filter(
@@ -135,7 +142,7 @@ def annotation_queryset(*, project, filters=None, include_cancelled: bool = Fals
     each filter read for the completion itself where it can be (results, annotator, ground
     truth, reviews, date, lead time) and for its task otherwise (data, meta, predictions)."""
     conjunction, items = parse_filters(filters)
-    ctx = cols.Ctx.for_project(project)
+    ctx = cols.ProjectContext.for_project(project)
     queryset = Annotation.objects.filter(project=project)
     if not include_cancelled:
         queryset = queryset.filter(was_cancelled=False)
@@ -157,7 +164,7 @@ def annotation_queryset(*, project, filters=None, include_cancelled: bool = Fals
 # ---------------------------------------------------------------------------- pages
 
 
-def _order_keys(query: dmq.Query, ctx: cols.Ctx) -> list[tuple[object, bool]]:
+def _order_keys(query: query_format.Query, ctx: cols.ProjectContext) -> list[tuple[object, bool]]:
     """(expression, descending) pairs, always ending with the id as the tie-breaker."""
     keys, id_desc = [], False
     for item in query.ordering:
@@ -169,16 +176,16 @@ def _order_keys(query: dmq.Query, ctx: cols.Ctx) -> list[tuple[object, bool]]:
 
 
 def ordered(
-    queryset: QuerySet, query: dmq.Query, ctx: cols.Ctx
+    queryset: QuerySet, query: query_format.Query, ctx: cols.ProjectContext
 ) -> tuple[QuerySet, list[str], list[bool]]:
     """Order by the query's columns (NULLs last both ways) then id; the keys are
-    annotated as ``_k0``, ``_k1``... so a keyset cursor can be read off the last row."""
+    annotated as ``order_key_0``, ``order_key_1``... so a keyset cursor can be read off the last row."""
     names, descs, order_by = [], [], []
     for index, (expression, desc) in enumerate(_order_keys(query, ctx)):
         if isinstance(expression, F) and getattr(expression, "name", None) == "id":
             name = "id"
         else:
-            name = f"_k{index}"
+            name = f"order_key_{index}"
             queryset = queryset.annotate(**{name: expression})
         names.append(name)
         descs.append(desc)
@@ -240,7 +247,7 @@ def _after(names: list[str], descs: list[bool], values: list) -> Q:
     return condition
 
 
-def row_annotations(queryset: QuerySet, ctx: cols.Ctx) -> QuerySet:
+def row_annotations(queryset: QuerySet, ctx: cols.ProjectContext) -> QuerySet:
     """What a Data Manager row shows beyond the task's own columns."""
     return queryset.annotate(
         reviews_accepted=cols.reviews_count(True),
@@ -266,7 +273,7 @@ def _id_bound(project, *, descending: bool, after: int | None) -> Q:
     return Q(task_id__lte=Subquery(edge)) if descending else Q(task_id__gte=Subquery(edge))
 
 
-def _rows(ids: list[int], ctx: cols.Ctx, decorate=None) -> list[Task]:
+def _rows(ids: list[int], ctx: cols.ProjectContext, decorate=None) -> list[Task]:
     """The page's tasks with their row columns, in ``ids`` order. A second query: the
     per-row subqueries then run for this page only, never under a sort of every row."""
     queryset = row_annotations(Task.objects.filter(pk__in=ids), ctx)
@@ -279,7 +286,7 @@ def _rows(ids: list[int], ctx: cols.Ctx, decorate=None) -> list[Task]:
 def tasks_page(
     *,
     project,
-    query: dmq.Query,
+    query: query_format.Query,
     after: str | None = None,
     page: int = 1,
     size: int = DEFAULT_PAGE_SIZE,
@@ -291,7 +298,7 @@ def tasks_page(
     cursor, or "" for the first page: keyset pagination. ``decorate`` may add prefetches
     to the rows' queryset.
     """
-    ctx = cols.Ctx.for_project(project)
+    ctx = cols.ProjectContext.for_project(project)
     size = max(1, min(size, MAX_PAGE_SIZE))
     order_keys = _order_keys(query, ctx)
     values = _decode(after, len(order_keys)) if after else None
@@ -303,7 +310,7 @@ def tasks_page(
     if values is not None:
         queryset = queryset.filter(_after(names, descs, values))
     offset = 0 if after is not None else (page - 1) * size
-    with bounded(query.has_regex):
+    with time_limited(query.has_regex):
         if names == ["id"]:
             # Ordered by id alone: an index walk with no sort, so the row columns can be
             # computed in the same query, for the page's rows only.
@@ -320,10 +327,10 @@ def tasks_page(
     return rows, cursor
 
 
-def tasks_counts(*, project, query: dmq.Query) -> dict:
+def tasks_counts(*, project, query: query_format.Query) -> dict:
     """``{total, total_annotations, total_predictions}`` of what the filters leave."""
     queryset = task_queryset(project=project, query=query)
-    with bounded(query.has_regex):
+    with time_limited(query.has_regex):
         return queryset.order_by().aggregate(
             total=Count("id"),
             total_annotations=Coalesce(Sum("total_annotations"), 0),
@@ -331,9 +338,9 @@ def tasks_counts(*, project, query: dmq.Query) -> dict:
         )
 
 
-def tasks_found(*, project, query: dmq.Query) -> int:
+def tasks_found(*, project, query: query_format.Query) -> int:
     """The "Found" count alone (``tasks_counts`` without the sums)."""
-    with bounded(query.has_regex):
+    with time_limited(query.has_regex):
         return task_queryset(project=project, query=query).order_by().count()
 
 

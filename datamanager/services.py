@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from datamanager import columns as cols
-from datamanager import query as dmq
+from datamanager import query as query_format
 from datamanager.models import View
 from labelhub.errors import ApiError
 
@@ -32,8 +32,8 @@ def view_data_check(data) -> dict:
             "data is too large", [{"field": "data", "message": f"over {MAX_VIEW_BYTES} bytes"}]
         )
     if data.get("filters") not in (None, {}):
-        dmq.parse_filters(data["filters"], known=cols.KNOWN)
-    dmq.parse_ordering(data.get("ordering"), orderable=cols.ORDERABLE)
+        query_format.parse_filters(data["filters"], known=cols.KNOWN)
+    query_format.parse_ordering(data.get("ordering"), orderable=cols.ORDERABLE)
     title = data.get("title")
     if title is not None and (not isinstance(title, str) or len(title) > 200):
         raise ApiError(

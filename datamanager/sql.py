@@ -13,7 +13,7 @@ database as a parameter: JSON keys, label values and regex patterns alike.
   PostgreSQL, which the meta GIN index answers).
 - ``Regex``: ``~`` on PostgreSQL; on SQLite a function of ours, because Django's
   ``REGEXP`` runs Python's backtracking ``re`` with no bound.
-- ``bounded()``: the statement time limit for queries that carry a regex.
+- ``time_limited()``: the statement time limit for queries that carry a regex.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from labelhub.errors import ApiError
 
 REGEX_SECONDS = 3.0
 # SQLite: the subject of a regex is cut to this many characters, so one match is
-# bounded even for a pattern that backtracks polynomially.
+# bounded in time even for a pattern that backtracks polynomially.
 SQLITE_REGEX_SUBJECT = 20_000
 # Label keys whose values are nested lists (a path of options).
 NESTED_KEYS = frozenset({"taxonomy"})
@@ -237,7 +237,7 @@ class JsonText(_Expr):
 
 
 class Regex(_Expr):
-    """``expression ~ pattern``. Time is bounded by ``bounded()``; on SQLite each match is
+    """``expression ~ pattern``. Time is limited by ``time_limited()``; on SQLite each match is
     also bounded by ``safe_pattern`` and by cutting the subject."""
 
     output_field = BooleanField()
@@ -304,7 +304,7 @@ def safe_pattern(pattern: str) -> None:
 
 
 @contextmanager
-def bounded(enabled: bool, seconds: float = REGEX_SECONDS):
+def time_limited(enabled: bool, seconds: float = REGEX_SECONDS):
     """Run the block's queries under a time limit (when ``enabled``).
 
     PostgreSQL: ``SET LOCAL statement_timeout`` inside a transaction (restored after, in

@@ -177,7 +177,7 @@ def _filter_rows(raw: dict) -> tuple[str, list[dict]]:
 
 def filter_context(project) -> dict:
     """What the filter panel offers: columns with LS types, operators, members, labels."""
-    ctx = cols.Ctx.for_project(project)
+    ctx = cols.ProjectContext.for_project(project)
     User = get_user_model()
     members = list(
         User.objects.filter(memberships__project=project).order_by("email").values("id", "email")

@@ -10,7 +10,6 @@ import re
 
 from django.http import HttpResponseRedirect
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,6 +18,7 @@ from importers.storage_s3 import check_endpoint, presigned_url, storage_as_dict,
 from labelhub.errors import ApiError
 from projects import permissions as perms
 from projects.models import Project
+from projects.selectors import object_for_user
 
 EDITABLE = [
     "title",
@@ -56,14 +56,6 @@ class StorageInput(serializers.ModelSerializer):
         return value
 
 
-def _storage_for(user, pk) -> S3SourceStorage:
-    storage = S3SourceStorage.objects.select_related("project").filter(pk=pk).first()
-    if storage is None or not perms.can(user, storage.project_id, perms.VIEW):
-        raise NotFound("Not found.")
-    perms.check(user, storage.project_id, perms.MANAGE)
-    return storage
-
-
 class S3StorageListApi(APIView):
     def get(self, request):
         project_id = request.query_params.get("project")
@@ -90,10 +82,16 @@ class S3StorageListApi(APIView):
 
 class S3StorageDetailApi(APIView):
     def get(self, request, pk):
-        return Response(storage_as_dict(_storage_for(request.user, pk)))
+        return Response(
+            storage_as_dict(
+                object_for_user(S3SourceStorage, user=request.user, pk=pk, capability=perms.MANAGE)
+            )
+        )
 
     def patch(self, request, pk):
-        storage = _storage_for(request.user, pk)
+        storage = object_for_user(
+            S3SourceStorage, user=request.user, pk=pk, capability=perms.MANAGE
+        )
         data = StorageInput(storage, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         check_endpoint(data.validated_data.get("s3_endpoint", storage.s3_endpoint))
@@ -103,13 +101,18 @@ class S3StorageDetailApi(APIView):
         return Response(storage_as_dict(storage))
 
     def delete(self, request, pk):
-        _storage_for(request.user, pk).delete()
+        object_for_user(S3SourceStorage, user=request.user, pk=pk, capability=perms.MANAGE).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class S3StorageSyncApi(APIView):
     def post(self, request, pk):
-        storage = storage_sync(storage=_storage_for(request.user, pk), user=request.user)
+        storage = storage_sync(
+            storage=object_for_user(
+                S3SourceStorage, user=request.user, pk=pk, capability=perms.MANAGE
+            ),
+            user=request.user,
+        )
         return Response(storage_as_dict(storage))
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from datamanager import selectors as dm
-from datamanager.sql import bounded
+from datamanager.sql import time_limited
 from labelhub.errors import ApiError
 from tests.datamanager.conftest import item, query
 
@@ -21,7 +21,7 @@ def _needs_postgres():
 
 def test_statement_timeout_bounds_a_regex_query():
     with pytest.raises(ApiError) as error:
-        with bounded(True, seconds=0.2):
+        with time_limited(True, seconds=0.2):
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_sleep(2)")
     assert "too long" in str(error.value.detail)
