@@ -106,5 +106,5 @@ clean: ## remove caches and build leftovers (keeps .venv, .cache, data/)
 	find . -path ./.venv -prune -o -path ./.git -prune -o -name '*.py[co]' -print0 | xargs -0 rm -f
 	rm -rf staticfiles bench/out build dist ./*.egg-info .ruff_cache
 
-distclean: clean ## clean, plus .venv, .cache and the fetched editor (keeps data/)
-	rm -rf $(VENV) .cache frontend/static/editor
+distclean: clean ## clean, plus .venv, .cache, the fetched editor and Chart.js (keeps data/)
+	rm -rf $(VENV) .cache frontend/static/editor frontend/static/vendor

@@ -12,11 +12,12 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations import selectors, services, stream, verify
+from annotations import benchmarks, quality, selectors, services, stream, verify
 from annotations.models import Annotation, Prediction
 from labelhub.errors import ApiError
+from labelhub.validation import MAX_ID
 from projects import permissions as perms
-from projects.api import ProjectIn, project_dict
+from projects.api import ProjectIn, benchmark_project_resolve, project_dict
 from projects.selectors import object_for_user
 from tasks.models import Task
 from tasks.representations import annotation_dict, prediction_dict, review_dict, task_dict
@@ -31,7 +32,10 @@ class ProjectDetailApi(APIView):
         project = perms.project_for(request.user, pk, perms.MANAGE)
         data = ProjectIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        project = services.project_update(project=project, **data.validated_data)
+        fields = benchmark_project_resolve(request.user, dict(data.validated_data))
+        project = services.project_update(project=project, **fields)
+        if fields.get("benchmark_project") is not None:
+            quality.benchmarks_link(project=project)  # a re-link adds only new ones
         return Response(project_dict(project))
 
     def delete(self, request, pk):
@@ -137,9 +141,16 @@ class TaskAnnotationsApi(APIView):
             parent_annotation=parent_annotation,
             **fields,
         )
-        return Response(
-            annotation_dict(annotation, with_reviews=True), status=status.HTTP_201_CREATED
-        )
+        body = annotation_dict(annotation, with_reviews=True)
+        project = task.project
+        if (
+            project.benchmark_feedback
+            and not annotation.was_cancelled
+            and benchmarks.is_benchmark_task(project=project, task=task)
+        ):
+            # Benchmark QA feedback: the score against the gold answer, once submitted.
+            body["benchmark_score"] = benchmarks.benchmark_score(annotation=annotation)
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class AnnotationDetailApi(APIView):
@@ -172,6 +183,7 @@ class AnnotationDetailApi(APIView):
 
 class ReviewIn(serializers.Serializer):
     accepted = serializers.BooleanField()
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
 
 
 class AnnotationReviewsApi(APIView):
@@ -185,7 +197,10 @@ class AnnotationReviewsApi(APIView):
         data = ReviewIn(data=request.data)
         data.is_valid(raise_exception=True)
         review = services.review_set(
-            annotation=annotation, reviewer=request.user, accepted=data.validated_data["accepted"]
+            annotation=annotation,
+            reviewer=request.user,
+            accepted=data.validated_data["accepted"],
+            comment=data.validated_data["comment"],
         )
         return Response(review_dict(review), status=status.HTTP_201_CREATED)
 
@@ -218,6 +233,9 @@ class PredictionListApi(APIView):
             raise ApiError(
                 "task or project is required", [{"field": "task", "message": "required"}]
             )
+        shown = task.project if request.query_params.get("task") else project
+        if not perms.may_see_predictions(request.user, shown):
+            predictions = predictions.none()
         return Response([prediction_dict(p) for p in predictions])
 
     def post(self, request):
@@ -233,7 +251,14 @@ class PredictionListApi(APIView):
 
 class PredictionDetailApi(APIView):
     def get(self, request, pk):
-        return Response(prediction_dict(object_for_user(Prediction, user=request.user, pk=pk)))
+        prediction = object_for_user(
+            Prediction,
+            user=request.user,
+            pk=pk,
+            # hidden predictions (show_predictions_to_annotators off) are not there for them
+            visible=lambda user, p: perms.may_see_predictions(user, p.project),
+        )
+        return Response(prediction_dict(prediction))
 
     def patch(self, request, pk):
         prediction = object_for_user(Prediction, user=request.user, pk=pk, capability=perms.MANAGE)
@@ -260,7 +285,7 @@ class NextTaskApi(APIView):
         task = stream.next_task(project=project, user=request.user)
         if task is None:
             raise NotFound("No more tasks")
-        return Response(stream.stream_task_dict(task=task, project=project))
+        return Response(stream.stream_task_dict(task=task, project=project, user=request.user))
 
 
 # --------------------------------------------------------------------- Verify Stream
@@ -274,7 +299,9 @@ class VerifyNextApi(APIView):
         annotation = verify.verify_next(
             project=project,
             user=request.user,
-            exclude=int(exclude) if str(exclude or "").isdigit() else None,
+            exclude=int(exclude)
+            if str(exclude or "").isdigit() and int(exclude) <= MAX_ID
+            else None,
         )
         if annotation is None:
             return Response(status=status.HTTP_204_NO_CONTENT)

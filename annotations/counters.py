@@ -13,8 +13,15 @@ change the rows they count, never by signals:
   call ``tasks_counters_recount`` / ``project_counters_refresh``, which read the rows.
 
 The labeled-state rule: a task is labeled when it has at least ``maximum_annotations``
-non-cancelled annotations. ``is_labeled`` (one task, in Python) and ``labeled_q`` (many
-tasks, in SQL) are the only two spellings of it.
+(plus its ``overlap_extra``, asked after low agreement) non-cancelled annotations; a
+Benchmark QA task always counts as labeled, so the samplers never hand it out (the
+benchmark rules in ``annotations.benchmarks`` do). ``is_labeled`` (one task, in Python)
+and ``labeled_q`` (many tasks, in SQL) are the only two spellings of it.
+
+The quality figures of a task (its agreement and pair scores, the label counts, the
+annotator's day row) move with the same single-annotation writes, in the same
+transaction, through ``annotation_figures_add/change/remove`` (``annotations.quality``
+does the scoring). Benchmark tasks stay out of the project's counters.
 """
 
 from __future__ import annotations
@@ -24,7 +31,8 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, F, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from annotations.models import Annotation, Prediction
+from annotations import quality
+from annotations.models import AgreementPair, Annotation, Prediction
 from projects.models import Project
 from tasks.models import Task
 
@@ -32,14 +40,21 @@ from tasks.models import Task
 RECOUNT_BATCH = 2000
 
 
-def is_labeled(total_annotations: int, maximum_annotations: int) -> bool:
+def is_labeled(
+    total_annotations: int,
+    maximum_annotations: int,
+    overlap_extra: int = 0,
+    is_benchmark: bool = False,
+) -> bool:
     """The labeled-state rule for one task (see the module docstring)."""
-    return total_annotations >= maximum_annotations
+    return is_benchmark or total_annotations >= maximum_annotations + overlap_extra
 
 
 def labeled_q(maximum_annotations: int) -> Q:
     """The labeled-state rule as a condition on task rows."""
-    return Q(total_annotations__gte=maximum_annotations)
+    return Q(is_benchmark=True) | Q(
+        total_annotations__gte=Value(maximum_annotations) + F("overlap_extra")
+    )
 
 
 def project_counters_add(
@@ -87,7 +102,12 @@ def task_counters_apply(
     task.total_annotations += annotations
     task.cancelled_annotations += cancelled
     task.total_predictions += predictions
-    task.is_labeled = is_labeled(task.total_annotations, task.project.maximum_annotations)
+    task.is_labeled = is_labeled(
+        task.total_annotations,
+        task.project.maximum_annotations,
+        task.overlap_extra,
+        task.is_benchmark,
+    )
     task.updated_at = timezone.now()
     task.save(
         update_fields=[
@@ -98,6 +118,8 @@ def task_counters_apply(
             "updated_at",
         ]
     )
+    if task.is_benchmark:
+        return  # benchmark work stays out of the project's labeled counters
     with_annotations = int(task.total_annotations > 0) - int(had_annotations)
     Project.objects.filter(pk=task.project_id).update(
         total_annotations_number=F("total_annotations_number") + annotations,
@@ -108,14 +130,63 @@ def task_counters_apply(
     )
 
 
+def annotation_figures_add(*, annotation: Annotation) -> None:
+    """A new annotation's part of the quality figures (after ``task_counters_apply``
+    locked its task): its day row and, unless it is a skip, its labels, its pair scores
+    against the task's other annotations, the task's agreement and the low-agreement
+    reassignment."""
+    quality.annotator_day_apply(annotation=annotation, sign=1)
+    if not annotation.was_cancelled:
+        quality.label_counts_apply(project_id=annotation.project_id, added=annotation.result)
+        quality.task_agreement_update(task_id=annotation.task_id, annotation_id=annotation.pk)
+        quality.low_agreement_reassign(task_id=annotation.task_id)
+
+
+def annotation_figures_change(*, before: Annotation, annotation: Annotation) -> None:
+    """Move the figures from an annotation's old state (``before``) to its new one."""
+    if (before.was_cancelled, before.lead_time) != (annotation.was_cancelled, annotation.lead_time):
+        quality.annotator_day_apply(annotation=before, sign=-1)
+        quality.annotator_day_apply(annotation=annotation, sign=1)
+    if before.result != annotation.result or before.was_cancelled != annotation.was_cancelled:
+        Task.objects.select_for_update().filter(pk=annotation.task_id).first()
+        quality.label_counts_apply(
+            project_id=annotation.project_id,
+            added=None if annotation.was_cancelled else annotation.result,
+            removed=None if before.was_cancelled else before.result,
+        )
+        quality.task_agreement_update(task_id=annotation.task_id, annotation_id=annotation.pk)
+
+
+def annotation_figures_remove(*, annotation: Annotation) -> None:
+    """Take an annotation about to be deleted out of the figures (its pair rows go with
+    it by cascade; ``task_agreement_refresh`` after the delete rescores the task)."""
+    quality.annotator_day_apply(annotation=annotation, sign=-1)
+    quality.pair_totals_apply(
+        project_id=annotation.project_id,
+        pairs=AgreementPair.objects.filter(
+            Q(annotation=annotation) | Q(other=annotation)
+        ).values_list("user_id", "other_user_id", "score", "is_benchmark"),
+        sign=-1,
+    )
+    if not annotation.was_cancelled:
+        quality.label_counts_apply(project_id=annotation.project_id, removed=annotation.result)
+
+
+def task_agreement_refresh(*, task_id: int) -> None:
+    """The task's agreement from its remaining pair scores (after a delete)."""
+    quality.task_agreement_update(task_id=task_id, annotation_id=0)
+
+
 def project_counters_refresh(*, project_id: int) -> None:
     """Recount every project counter from the rows. Used after bulk changes (deletes,
     imports); single-row changes update counters with one F() expression instead."""
-    tasks = Task.objects.filter(project_id=project_id).aggregate(
+    tasks = Task.objects.filter(project_id=project_id, is_benchmark=False).aggregate(
         task_number=Count("id"),
         num_tasks_with_annotations=Count("id", filter=Q(total_annotations__gt=0)),
     )
-    annotations = Annotation.objects.filter(project_id=project_id).aggregate(
+    annotations = Annotation.objects.filter(
+        project_id=project_id, task__is_benchmark=False
+    ).aggregate(
         total_annotations_number=Count("id", filter=Q(was_cancelled=False)),
         skipped_annotations_number=Count("id", filter=Q(was_cancelled=True)),
         ground_truth_number=Count("id", filter=Q(ground_truth=True)),
@@ -173,6 +244,7 @@ def tasks_counters_recount(*, project: Project, task_ids: list[int]) -> None:
         )
         prediction_scores_refresh(task_ids=batch)
     project_counters_refresh(project_id=project.pk)
+    quality.tasks_figures_recount(project=project, task_ids=task_ids)
 
 
 def prediction_scores_refresh(
@@ -212,3 +284,14 @@ def prediction_scores_refresh(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def tasks_predictions_added(*, project_id: int, task_ids: list[int], delta: int = 1) -> None:
+    """Bulk prediction writers (ML prediction jobs): each of ``task_ids`` gained (or,
+    with ``delta=-1``, lost) one prediction. One UPDATE for the tasks' counters, their
+    mean scores recomputed, and the project's counter moved once."""
+    if not task_ids:
+        return
+    Task.objects.filter(pk__in=task_ids).update(total_predictions=F("total_predictions") + delta)
+    prediction_scores_refresh(task_ids=task_ids)
+    project_counters_add(project_id=project_id, predictions=delta * len(task_ids))

@@ -33,7 +33,11 @@ class Annotation(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["task", "completed_by"], name="annotation_task_user"),
-            models.Index(fields=["project", "completed_by"], name="annotation_project_user"),
+            # Also the quality report's exact median lead time per annotator (an
+            # index-only walk to the middle of each annotator's ordered lead times).
+            models.Index(
+                fields=["project", "completed_by", "lead_time"], name="annotation_project_user_lt"
+            ),
             models.Index(fields=["project", "ground_truth"], name="annotation_project_gt"),
         ]
 
@@ -71,6 +75,7 @@ class Review(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews"
     )
     accepted = models.BooleanField()
+    comment = models.TextField(blank=True, default="", db_default="")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -83,3 +88,117 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"Review {self.pk}: {'accepted' if self.accepted else 'rejected'}"
+
+
+class AgreementPair(models.Model):
+    """The score of one annotation against another of the same task, stored both ways.
+
+    Written by ``annotations.quality.task_agreement_update`` whenever a result changes,
+    for that task only. The quality report reads these with SQL aggregates: annotator
+    agreement (pairs with other annotators), ground-truth and benchmark accuracy (pairs
+    whose ``other`` is a ground-truth annotation, joined at read time so marking ground
+    truth needs no rescoring) and the pairwise matrix. ``score`` is None when the pair
+    had nothing scorable (only unsupported result types).
+    """
+
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    task = models.ForeignKey("tasks.Task", on_delete=models.CASCADE, related_name="+")
+    annotation = models.ForeignKey(
+        Annotation, on_delete=models.CASCADE, related_name="agreement_pairs"
+    )
+    other = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    other_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # The task's flag, copied: benchmark tasks are created as such and never change.
+    is_benchmark = models.BooleanField(default=False)
+    score = models.FloatField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["project", "user"],
+                name="pair_benchmark",
+                condition=models.Q(is_benchmark=True),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["annotation", "other"], name="pair_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.annotation_id} vs {self.other_id}: {self.score}"
+
+
+class LabelCount(models.Model):
+    """How many times each label of each control was chosen in a project's non-cancelled
+    annotations: the quality page's label distribution, kept by the annotation services
+    (an F() upsert per write) so the report never unpacks a million result lists."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
+    from_name = models.CharField(max_length=255)
+    label = models.CharField(max_length=255)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "from_name", "label"], name="labelcount_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_name}/{self.label}: {self.count}"
+
+
+class AnnotatorDay(models.Model):
+    """One annotator's annotations, skips and lead time in a project on one day (UTC, by
+    ``Annotation.created_at``): the throughput part of the quality report, kept by the
+    annotation services with one upsert per write, so the report sums at most
+    annotators x days rows instead of scanning every annotation."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    annotations = models.IntegerField(default=0)
+    skipped = models.IntegerField(default=0)
+    lead_time_sum = models.FloatField(default=0)
+    lead_time_count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user", "day"], name="annotatorday_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.day}: {self.annotations}"
+
+
+class AnnotatorPairTotal(models.Model):
+    """Sum and count of the pair scores between two annotators in a project (production
+    tasks only, both directions stored): the pairwise matrix and each annotator's
+    agreement, kept with every ``AgreementPair`` change."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    other_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    score_sum = models.FloatField(default=0)
+    scored = models.IntegerField(default=0)  # pairs with a score
+    tasks = models.IntegerField(default=0)  # pairs (one per shared task)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "user", "other_user"], name="annotatorpair_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} vs {self.other_user_id}: {self.score_sum}/{self.scored}"

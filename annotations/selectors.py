@@ -3,7 +3,7 @@
 from django.db.models import Prefetch, QuerySet
 
 from annotations.models import Annotation, Prediction
-from projects.permissions import READ_ALL_ANNOTATIONS, can
+from projects.permissions import READ_ALL_ANNOTATIONS, can, may_see_predictions
 from tasks.models import Task
 
 ORDERINGS = {
@@ -24,10 +24,10 @@ def with_nested(queryset: QuerySet, *, user, project) -> QuerySet:
     annotations = Annotation.objects.order_by("id").prefetch_related("reviews")
     if not can(user, project, READ_ALL_ANNOTATIONS):
         annotations = annotations.filter(completed_by=user)
+    predictions = Prediction.objects.order_by("id")
+    if not may_see_predictions(user, project):
+        predictions = predictions.none()
     return queryset.prefetch_related(
         Prefetch("annotations", queryset=annotations),
-        Prefetch(
-            "predictions",
-            queryset=Prediction.objects.order_by("id"),
-        ),
+        Prefetch("predictions", queryset=predictions),
     )

@@ -7,17 +7,31 @@ transaction does the same), applies its change to the task's counters and then m
 the project's counters with one F() UPDATE, so concurrent writers never lose a count.
 """
 
+import copy
+
 from django.db import connection, transaction
 from django.utils import timezone
 
 from annotations.counters import (
+    annotation_figures_add,
+    annotation_figures_change,
+    annotation_figures_remove,
     labeled_state_refresh,
     prediction_scores_refresh,
     project_counters_add,
     project_counters_refresh,
+    task_agreement_refresh,
     task_counters_apply,
 )
-from annotations.models import Annotation, Prediction, Review
+from annotations.models import (
+    AgreementPair,
+    Annotation,
+    AnnotatorDay,
+    AnnotatorPairTotal,
+    LabelCount,
+    Prediction,
+    Review,
+)
 from labelhub.errors import ApiError
 from projects import services as project_services
 from projects.label_config import ParsedConfig, validate_result
@@ -77,6 +91,7 @@ def annotation_create(
         cancelled=1 if was_cancelled else 0,
         ground_truth=1 if ground_truth else 0,
     )
+    annotation_figures_add(annotation=annotation)
     lock_release(task_id=task.pk, user=user)  # a submit or a skip ends the stream's lock
     return annotation
 
@@ -93,10 +108,16 @@ def annotation_update(*, annotation: Annotation, **fields) -> Annotation:
     if "result" in fields:
         _result_or_400(project=annotation.project, result=fields["result"])
     was_cancelled, ground_truth = annotation.was_cancelled, annotation.ground_truth
+    before = copy.copy(annotation)
     for name, value in fields.items():
         setattr(annotation, name, value)
     annotation.updated_at = timezone.now()
     annotation.save(update_fields=[*fields, "updated_at"])
+    annotation_figures_change(before=before, annotation=annotation)
+    if "result" in fields:
+        # Rework: the annotator's fix clears the rejection; the annotation goes back to
+        # the Verify Stream.
+        Review.objects.filter(annotation=annotation, accepted=False).delete()
     cancelled_delta = int(annotation.was_cancelled) - int(was_cancelled)
     gt_delta = int(annotation.ground_truth) - int(ground_truth)
     if cancelled_delta or gt_delta:
@@ -112,6 +133,7 @@ def annotation_update(*, annotation: Annotation, **fields) -> Annotation:
 @transaction.atomic
 def annotation_delete(*, annotation: Annotation) -> None:
     task_id, cancelled, gt = annotation.task_id, annotation.was_cancelled, annotation.ground_truth
+    annotation_figures_remove(annotation=annotation)
     annotation.delete()
     task_counters_apply(
         task_id=task_id,
@@ -119,6 +141,8 @@ def annotation_delete(*, annotation: Annotation) -> None:
         cancelled=-1 if cancelled else 0,
         ground_truth=-1 if gt else 0,
     )
+    if not cancelled:
+        task_agreement_refresh(task_id=task_id)
 
 
 def _score(score) -> float | None:
@@ -172,12 +196,18 @@ def prediction_delete(*, prediction: Prediction) -> None:
     prediction_scores_refresh(task_ids=[task_id])
 
 
-def review_set(*, annotation: Annotation, reviewer, accepted: bool) -> Review:
-    """Record a reviewer's verdict; reviewing again replaces the earlier verdict."""
+def review_set(*, annotation: Annotation, reviewer, accepted: bool, comment: str = "") -> Review:
+    """Record a reviewer's verdict and comment; reviewing again replaces the earlier one.
+    A rejection sends the annotation back to its annotator (the Label Stream serves it
+    first, with the comment) until they update it."""
     review, created = Review.objects.update_or_create(
         annotation=annotation,
         reviewer=reviewer,
-        defaults={"accepted": bool(accepted), "updated_at": timezone.now()},
+        defaults={
+            "accepted": bool(accepted),
+            "comment": str(comment or ""),
+            "updated_at": timezone.now(),
+        },
     )
     return review
 
@@ -214,7 +244,15 @@ def _project_rows_delete(*, project_id: int) -> None:
     """One DELETE statement per big per-task table, children first, no rows loaded."""
     review, annotation = Review._meta.db_table, Annotation._meta.db_table
     task, lock = Task._meta.db_table, TaskLock._meta.db_table
+    quality_tables = [
+        model._meta.db_table
+        for model in (AgreementPair, LabelCount, AnnotatorDay, AnnotatorPairTotal)
+    ]
     statements = [
+        # Benchmark copies in other projects point at this project's tasks.
+        f"UPDATE {task} SET benchmark_source_id = NULL WHERE project_id <> %s AND "
+        f"benchmark_source_id IN (SELECT id FROM {task} WHERE project_id = %s)",
+        *(f"DELETE FROM {table} WHERE project_id = %s" for table in quality_tables),
         f"DELETE FROM {review} WHERE annotation_id IN "
         f"(SELECT id FROM {annotation} WHERE project_id = %s)",
         f"DELETE FROM {annotation} WHERE project_id = %s",
@@ -224,7 +262,7 @@ def _project_rows_delete(*, project_id: int) -> None:
     ]
     with connection.cursor() as cursor:
         for sql in statements:
-            cursor.execute(sql, [project_id])
+            cursor.execute(sql, [project_id] * sql.count("%s"))
 
 
 @transaction.atomic

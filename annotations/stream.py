@@ -33,6 +33,7 @@ from django.db import connection, transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery, Value
 from django.utils import timezone
 
+from annotations import benchmarks
 from annotations.counters import labeled_state_refresh
 from annotations.models import Annotation, Prediction
 from annotations.sampling import sampler_for
@@ -67,7 +68,11 @@ def eligible_tasks(*, project: Project, user, now) -> QuerySet:
             others_locks=locks.live_locks_by_others(user=user, now=now),
             done_by_user=Subquery(done_by_user),
         )
-        .filter(total_annotations__lt=Value(project.maximum_annotations) - F("others_locks"))
+        .filter(
+            total_annotations__lt=Value(project.maximum_annotations)
+            + F("overlap_extra")
+            - F("others_locks")
+        )
         .filter(done_by_user__isnull=True)
     )
 
@@ -119,6 +124,16 @@ def next_task(*, project: Project, user) -> Task | None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    # Before the sampler (annotations.benchmarks): the caller's rejected work, then a
+    # Benchmark QA task when the project's rules say this hand-out is one.
+    rework = benchmarks.rework_next(project=project, user=user)
+    if rework is not None:
+        task = rework.task
+        task.rework_annotation = rework  # stream_task_dict nests it without a new query
+        return task
+    benchmark = benchmarks.benchmark_next(project=project, user=user)
+    if benchmark is not None:
+        return benchmark
     now = timezone.now()
     eligible = eligible_tasks(project=project, user=user, now=now)
     held = locks.lock_of_user(project=project, user=user, now=now)
@@ -140,13 +155,27 @@ def next_task(*, project: Project, user) -> Task | None:
     return None
 
 
-def stream_task_dict(*, task: Task, project: Project) -> dict:
+def stream_task_dict(*, task: Task, project: Project, user=None) -> dict:
     """The next-task answer, shaped like Label Studio's: the task with its predictions
     (best first: the editor starts a new annotation from the first one) when the
-    project shows predictions to annotators, and no annotations (the user has none)."""
+    project shows predictions to annotators, and no annotations (the user has none).
+
+    Rework: when ``user``'s own annotation of the task was rejected, it comes nested
+    (with its reviews) and ``rework`` names it with the reviewers' comments; the editor
+    updates that annotation instead of adding one.
+
+    ``project.model_version``, as in Label Studio, picks the model whose predictions
+    pre-fill the editor; empty means every model's."""
     predictions = []
     if project.show_predictions_to_annotators:
-        predictions = list(
-            Prediction.objects.filter(task=task).order_by(F("score").desc(nulls_last=True), "-id")
-        )
-    return task_dict(task, annotations=[], predictions=predictions)
+        rows = Prediction.objects.filter(task=task)
+        if project.model_version:
+            rows = rows.filter(model_version=project.model_version)
+        predictions = list(rows.order_by(F("score").desc(nulls_last=True), "-id"))
+    rework = getattr(task, "rework_annotation", None) if user is not None else None
+    if rework is not None and (rework.task_id != task.pk or rework.completed_by_id != user.pk):
+        rework = None
+    body = task_dict(task, annotations=[rework] if rework else [], predictions=predictions)
+    if rework is not None:
+        body["rework"] = {"annotation": rework.pk, "reviews": benchmarks.rework_reviews(rework)}
+    return body

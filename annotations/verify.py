@@ -19,9 +19,12 @@ from projects.models import Project
 
 
 def verify_queue(*, project: Project, user):
-    """Completions the user may still review: not cancelled, not reviewed by them."""
+    """Completions the user may still review: not cancelled, not reviewed by them, not
+    on a Benchmark QA task (those are scored against their gold answer instead)."""
     mine = Review.objects.filter(annotation=OuterRef("pk"), reviewer=user)
-    return Annotation.objects.filter(project=project, was_cancelled=False).filter(~Exists(mine))
+    return Annotation.objects.filter(
+        project=project, was_cancelled=False, task__is_benchmark=False
+    ).filter(~Exists(mine))
 
 
 def verify_next(*, project: Project, user, exclude: int | None = None) -> Annotation | None:

@@ -57,7 +57,7 @@ RESULT = [
         "value": {"choices": ["Positive"]},
     }
 ]
-MODES = ["sequential", "uniform", "prediction-score-min", "prediction-score-max"]
+MODES = ["sequential", "uniform", "prediction-score-min", "prediction-score-max", "active-learning"]
 
 
 def build(n: int, labeled_fraction: float, annotators: int) -> tuple[Project, list]:
@@ -79,12 +79,14 @@ def build(n: int, labeled_fraction: float, annotators: int) -> tuple[Project, li
         cursor.execute(
             """
             INSERT INTO tasks_task (project_id, data, meta, is_labeled, total_annotations,
-                cancelled_annotations, total_predictions, prediction_score, created_at, updated_at)
+                cancelled_annotations, total_predictions, prediction_score, al_priority,
+                created_at, updated_at)
             SELECT %s, jsonb_build_object('text', 'Task ' || g || ': the quick brown fox.'),
-                '{}'::jsonb, g <= %s, (g <= %s)::int, 0, 1, NULL, now(), now()
+                '{}'::jsonb, g <= %s, (g <= %s)::int, 0, 1, NULL,
+                CASE WHEN g <= %s THEN NULL ELSE random() * 50 END, now(), now()
             FROM generate_series(1, %s) g
             """,
-            [project.pk, labeled, labeled, n],
+            [project.pk, labeled, labeled, labeled, n],
         )
         cursor.execute(
             """

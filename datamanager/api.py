@@ -72,6 +72,7 @@ def row_extras(task, annotators: list[int] | None = None) -> dict:
         "reviews_rejected": getattr(task, "reviews_rejected", 0),
         "completed_at": completed.isoformat().replace("+00:00", "Z") if completed else None,
         "predictions_score": task.prediction_score,
+        "agreement": task.agreement,
         "ground_truth": bool(getattr(task, "ground_truth", False)),
         **({"annotators": annotators} if annotators is not None else {}),
     }
@@ -327,6 +328,7 @@ class TaskListApi(APIView):
                 if full
                 else annotators.get(task.pk, [])
             )
+            users = perms.visible_annotators(request.user, project, users)
             item.update(row_extras(task, users))
             tasks.append(item)
         body = {"tasks": tasks}

@@ -58,6 +58,7 @@ from datamanager.sql import (
     Regex,
     ResultHasLabel,
 )
+from labelhub.validation import MAX_ID
 from projects import label_config_tags as tags
 from projects.label_config import ParsedConfig
 
@@ -366,10 +367,12 @@ def _users(item: query_format.FilterItem) -> list[int]:
     for value in values:
         if isinstance(value, dict):  # the LS frontend may send {"id": ..}
             value = value.get("id")
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
         if isinstance(value, int) and not isinstance(value, bool):
+            if not 0 <= value <= MAX_ID:
+                raise query_format.QueryError("a user id out of range", field=where)
             ids.append(value)
-        elif isinstance(value, str) and value.strip().isdigit():
-            ids.append(int(value))
         elif isinstance(value, str) and "@" in value:
             emails.append(value.strip())
         else:
@@ -623,6 +626,16 @@ _add(
         "Number",
         lambda item, ctx: Cond("task", compare(predictions_score(ctx), item, "number")),
         order=predictions_score,
+    )
+)
+# Label Studio's agreement column: Task.agreement, kept by the annotation services.
+_add(
+    Column(
+        "agreement",
+        "Agreement",
+        "Number",
+        field_builder("agreement", "number"),
+        order=lambda ctx: F("agreement"),
     )
 )
 _add(Column("predictions_model_versions", "Model versions", "List", model_versions_builder))

@@ -28,6 +28,8 @@ from typing import Any
 from django.utils.dateparse import parse_date, parse_datetime
 
 from labelhub.errors import ApiError
+from labelhub.jsonlimits import check_bytes
+from labelhub.validation import MAX_ID
 
 MAX_ITEMS = 50
 MAX_ORDERING = 3
@@ -161,6 +163,7 @@ def load(raw: Any) -> dict:
     if isinstance(raw, (str, bytes)):
         if len(raw) > 200_000:
             raise QueryError("too long")
+        check_bytes(raw, "query")  # nesting past the limit: a 400 before json recurses
         try:
             raw = json.loads(raw)
         except ValueError as exc:
@@ -275,6 +278,8 @@ def parse_selection(selected: Any) -> Selection:
         )
     if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
         raise QueryError("ids must be whole numbers", field=f"selectedItems.{key}")
+    if not all(-MAX_ID <= i <= MAX_ID for i in ids):
+        raise QueryError(f"ids must be at most {MAX_ID}", field=f"selectedItems.{key}")
     return Selection(all=everything, ids=tuple(ids))
 
 
@@ -307,6 +312,8 @@ def as_number(value: Any, where: str) -> float | int:
         isinstance(value, float) and not math.isfinite(value)
     ):
         raise QueryError("must be a number", field=where)
+    if isinstance(value, int) and not -MAX_ID <= value <= MAX_ID:
+        raise QueryError(f"must be between -{MAX_ID} and {MAX_ID}", field=where)
     return value
 
 

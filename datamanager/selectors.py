@@ -31,6 +31,7 @@ from datamanager import columns as cols
 from datamanager import query as query_format
 from datamanager.sql import time_limited
 from labelhub.errors import ApiError
+from labelhub.jsonlimits import check_bytes
 from tasks.models import Task
 
 DEFAULT_PAGE_SIZE = 30
@@ -206,8 +207,9 @@ def _encode(values: list) -> str:
 def _decode(cursor: str, size: int) -> list:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        check_bytes(raw, "after")
         values = json.loads(raw)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, ApiError) as exc:
         raise ApiError("invalid cursor", [{"field": "after", "message": "not a cursor"}]) from exc
     if not isinstance(values, list) or len(values) != size:
         raise ApiError(

@@ -22,16 +22,16 @@ import json
 import re
 import time
 from contextlib import contextmanager
-from functools import lru_cache
 
 from django.db import NotSupportedError, OperationalError, connection, transaction
 from django.db.models import BooleanField, FloatField, Func, TextField
 
 from labelhub.errors import ApiError
+from labelhub.sqlite_regex import regex_deadline
 
 REGEX_SECONDS = 3.0
-# SQLite: the subject of a regex is cut to this many characters, so one match is
-# bounded in time even for a pattern that backtracks polynomially.
+# SQLite: the subject of a regex is cut to this many characters (the time bound is the
+# REGEXP function's timeout, see labelhub.sqlite_regex).
 SQLITE_REGEX_SUBJECT = 20_000
 # Label keys whose values are nested lists (a path of options).
 NESTED_KEYS = frozenset({"taxonomy"})
@@ -251,21 +251,12 @@ class Regex(_Expr):
         return f"({column_sql} ~ %s)", params + [self.pattern]
 
     def sqlite(self, column_sql, params, connection_):
+        # lh_regexp is labelhub.sqlite_regex.regexp, registered on every connection.
         safe_pattern(self.pattern)
-        connection_.ensure_connection()
-        connection_.connection.create_function("lh_regexp", 2, _sqlite_regexp, deterministic=True)
-        return f"lh_regexp(%s, {column_sql})", [self.pattern, *params]
-
-
-@lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern:
-    return re.compile(pattern)
-
-
-def _sqlite_regexp(pattern, value) -> bool:
-    if value is None:
-        return False
-    return _compiled(pattern).search(str(value)[:SQLITE_REGEX_SUBJECT]) is not None
+        return f"lh_regexp(%s, substr({column_sql}, 1, {SQLITE_REGEX_SUBJECT}))", [
+            self.pattern,
+            *params,
+        ]
 
 
 def safe_pattern(pattern: str) -> None:
@@ -340,14 +331,17 @@ def time_limited(enabled: bool, seconds: float = REGEX_SECONDS):
         except DataError as exc:
             raise ApiError(f"invalid regex: {str(exc).splitlines()[0]}") from exc
         return
+    # SQLite: the progress handler stops the statement between rows, and the REGEXP
+    # function (labelhub.sqlite_regex) gives each match only the time left.
     connection.ensure_connection()
     raw = connection.connection
     deadline = time.monotonic() + seconds
     raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
     try:
-        yield
+        with regex_deadline(seconds):
+            yield
     except OperationalError as exc:
-        if "interrupted" in str(exc):
+        if "interrupted" in str(exc) or time.monotonic() >= deadline:
             raise ApiError(
                 "The filter took too long (regex time limit); make it more specific."
             ) from exc

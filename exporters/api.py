@@ -1,41 +1,202 @@
-from django.http import StreamingHttpResponse
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from exporters import services
+from exporters import services, snapshots, tasks
+from exporters.formats import FORMATS
+from exporters.models import ExportSnapshot
 from labelhub.errors import ApiError
-from labelhub.params import is_true
 from projects import permissions as perms
 
 
-def _ids(raw_values: list[str]) -> list[int] | None:
-    values = [v for raw in raw_values for v in raw.split(",") if v.strip()]
-    if not values:
-        return None
-    try:
-        return [int(v) for v in values]
-    except ValueError as exc:
-        raise ApiError(
-            "ids must be task ids", [{"field": "ids", "message": "not an integer"}]
-        ) from exc
+def export_response(*, project, options: services.ExportOptions, stream) -> StreamingHttpResponse:
+    """A streamed download named ``project-<id>-at-<stamp>.<ext>`` (``.zip`` archives)."""
+    info = FORMATS[options.export_type]
+    content_type = "application/zip" if info.archive else info.content_type
+    response = StreamingHttpResponse(stream, content_type=content_type)
+    stamp = timezone.now().strftime("%Y-%m-%d-%H-%M-%S")
+    extension = "zip" if info.archive else info.extension
+    response["Content-Disposition"] = (
+        f'attachment; filename="project-{project.pk}-at-{stamp}-{options.export_type.lower()}.{extension}"'
+    )
+    return response
+
+
+class ProjectExportFormatsApi(APIView):
+    """``GET /api/projects/{id}/export/formats``: Label Studio's list of formats."""
+
+    def get(self, request, pk):
+        project = perms.project_for(request.user, pk, perms.MANAGE)
+        return Response(services.export_formats(project=project))
 
 
 class ProjectExportApi(APIView):
+    """``GET /api/projects/{id}/export?exportType=X``: the export, streamed."""
+
     def get(self, request, pk):
         project = perms.project_for(request.user, pk, perms.MANAGE)
-        params = request.query_params
-        export_type = params.get("exportType") or params.get("export_type") or "JSON"
-        download_all = is_true(params.get("download_all_tasks"))
-        stream = services.export_stream(
-            project=project,
-            export_type=export_type,
-            task_ids=_ids(params.getlist("ids") + params.getlist("ids[]")),
-            download_all_tasks=download_all,
-            only=params.get("only", ""),
+        options = services.export_options_parse(project=project, params=request.query_params)
+        stream = services.export_stream(project=project, options=options)
+        return export_response(project=project, options=options, stream=stream)
+
+
+def _user(user) -> dict | None:
+    if user is None:
+        return None
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+    }
+
+
+def _iso(value):
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def snapshot_dict(snapshot: ExportSnapshot) -> dict:
+    """Label Studio's ``Export`` shape, plus ``progress`` for the export dialog."""
+    return {
+        "id": snapshot.pk,
+        "title": snapshot.title,
+        "created_by": _user(snapshot.created_by),
+        "created_at": _iso(snapshot.created_at),
+        "finished_at": _iso(snapshot.finished_at),
+        "status": snapshot.status,
+        "md5": snapshot.md5 or None,
+        "counters": snapshot.counters,
+        "progress": {"processed": snapshot.processed, "total": snapshot.total},
+        "detail": snapshot.detail or None,
+        "converted_formats": [
+            {
+                "id": c.pk,
+                "export_type": c.export_type,
+                "status": c.status,
+                "traceback": c.traceback or None,
+            }
+            for c in snapshot.converted_formats.all()
+        ],
+        "task_filter_options": snapshot.task_filter_options,
+        "annotation_filter_options": snapshot.annotation_filter_options,
+        "serialization_options": snapshot.serialization_options,
+    }
+
+
+def _snapshot(request, pk, export_pk) -> ExportSnapshot:
+    project = perms.project_for(request.user, pk, perms.MANAGE)
+    snapshot = (
+        ExportSnapshot.objects.select_related("created_by", "project")
+        .prefetch_related("converted_formats")
+        .filter(project=project, pk=export_pk)
+        .first()
+    )
+    if snapshot is None:
+        raise NotFound()
+    return snapshots.snapshot_check_alive(snapshot)
+
+
+class ProjectExportsApi(APIView):
+    """``GET/POST /api/projects/{id}/exports/``: the project's snapshots; create one."""
+
+    def get(self, request, pk):
+        project = perms.project_for(request.user, pk, perms.MANAGE)
+        rows = (
+            ExportSnapshot.objects.filter(project=project)
+            .select_related("created_by")
+            .prefetch_related("converted_formats")
+            .order_by("-id")
         )
-        response = StreamingHttpResponse(stream, content_type="application/json")
-        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        response["Content-Disposition"] = (
-            f'attachment; filename="project-{project.pk}-at-{stamp}.json"'
+        # A running export whose worker died shows as failed here too (the dialog polls).
+        return Response([snapshot_dict(snapshots.snapshot_check_alive(s)) for s in rows])
+
+    def post(self, request, pk):
+        project = perms.project_for(request.user, pk, perms.MANAGE)
+        if not isinstance(request.data, dict):
+            raise ApiError(
+                "the body must be a JSON object", [{"field": None, "message": "not an object"}]
+            )
+        with transaction.atomic():
+            snapshot = snapshots.snapshot_create(
+                project=project, user=request.user, payload=request.data
+            )
+            tasks.snapshot_build_enqueue(snapshot.pk)
+        snapshot.refresh_from_db()
+        return Response(snapshot_dict(snapshot), status=status.HTTP_201_CREATED)
+
+
+class ProjectExportDetailApi(APIView):
+    def get(self, request, pk, export_pk):
+        return Response(snapshot_dict(_snapshot(request, pk, export_pk)))
+
+    def delete(self, request, pk, export_pk):
+        snapshot = _snapshot(request, pk, export_pk)
+        with transaction.atomic():
+            snapshots.snapshot_delete(snapshot=snapshot)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProjectExportDownloadApi(APIView):
+    """``GET .../exports/{pk}/download?exportType=X``: the snapshot (JSON) or a
+    completed conversion of it."""
+
+    def get(self, request, pk, export_pk):
+        snapshot = _snapshot(request, pk, export_pk)
+        export_type = request.query_params.get("exportType") or "JSON"
+        if export_type not in FORMATS:
+            raise ApiError(
+                f"exportType: unknown format {export_type!r}",
+                [{"field": "exportType", "message": f"one of {', '.join(FORMATS)}"}],
+            )
+        if snapshot.status != ExportSnapshot.Status.COMPLETED:
+            raise ApiError(
+                f"the export is {snapshot.status}",
+                [{"field": "export", "message": "not completed"}],
+                status_code=status.HTTP_409_CONFLICT,
+            )
+        key = snapshot.file
+        if export_type != "JSON":
+            converted = next(
+                (c for c in snapshot.converted_formats.all() if c.export_type == export_type), None
+            )
+            if converted is None or converted.status != ExportSnapshot.Status.COMPLETED:
+                raise NotFound(f"{export_type} is not converted yet: POST .../convert first")
+            key = converted.file
+        info = FORMATS[export_type]
+        extension = "zip" if info.archive else info.extension
+        name = (
+            f"project-{snapshot.project_id}-export-{snapshot.pk}-{export_type.lower()}.{extension}"
         )
-        return response
+        return FileResponse(
+            default_storage.open(key, "rb"),
+            as_attachment=True,
+            filename=name,
+            content_type="application/zip" if info.archive else info.content_type,
+        )
+
+
+class ProjectExportConvertApi(APIView):
+    """``POST .../exports/{pk}/convert`` ``{export_type, download_resources}``."""
+
+    def post(self, request, pk, export_pk):
+        snapshot = _snapshot(request, pk, export_pk)
+        data = request.data if isinstance(request.data, dict) else {}
+        export_type = data.get("export_type") or data.get("exportType")
+        if not export_type:
+            raise ApiError(
+                "export_type is required", [{"field": "export_type", "message": "required"}]
+            )
+        with transaction.atomic():
+            converted = snapshots.convert_request(
+                snapshot=snapshot,
+                export_type=export_type,
+                download_resources=data.get("download_resources", False),
+            )
+            if converted.needs_run:
+                tasks.snapshot_convert_enqueue(converted.pk)
+        return Response({"export_type": export_type, "converted_format": converted.pk})

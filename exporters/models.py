@@ -1,1 +1,101 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
 
+
+class ExportSnapshot(models.Model):
+    """A JSON export built in the background (Label Studio's ``Export``), with its file
+    in the media storage and the formats converted from it."""
+
+    class Status(models.TextChoices):
+        CREATED = "created"
+        IN_PROGRESS = "in_progress"
+        COMPLETED = "completed"
+        FAILED = "failed"
+
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="export_snapshots"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    title = models.CharField(max_length=2048, blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
+    task_filter_options = models.JSONField(default=dict, blank=True)
+    annotation_filter_options = models.JSONField(default=dict, blank=True)
+    serialization_options = models.JSONField(default=dict, blank=True)
+    # The Data Manager query (filters, selectedItems) the export follows, if any.
+    query = models.JSONField(null=True, blank=True)
+    # {"task_number", "annotation_number", "prediction_number"}, set when completed.
+    counters = models.JSONField(default=dict, blank=True)
+    processed = models.IntegerField(default=0)
+    total = models.IntegerField(default=0)
+    md5 = models.CharField(max_length=32, blank=True, default="")
+    # The file's key in the media storage; set only together with ``completed``.
+    file = models.CharField(max_length=512, blank=True, default="")
+    detail = models.TextField(blank=True, default="")
+    attempts = models.IntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "-id"], name="exportsnapshot_project")]
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} of project {self.project_id} ({self.status})"
+
+
+class ConvertedFormat(models.Model):
+    """A snapshot converted to another format (``POST .../exports/{pk}/convert``)."""
+
+    snapshot = models.ForeignKey(
+        ExportSnapshot, on_delete=models.CASCADE, related_name="converted_formats"
+    )
+    export_type = models.CharField(max_length=32)
+    download_resources = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=16,
+        choices=ExportSnapshot.Status.choices,
+        default=ExportSnapshot.Status.CREATED,
+    )
+    file = models.CharField(max_length=512, blank=True, default="")
+    traceback = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "export_type"], name="convertedformat_unique_type"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.export_type} of export {self.snapshot_id}"
+
+
+class S3ExportStorage(models.Model):
+    """A bucket (and prefix) that each sync fills with one JSON object per annotated
+    task (Label Studio's S3 target storage). Credentials are write-only in the API."""
+
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="s3_export_storages"
+    )
+    title = models.CharField(max_length=255, blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    bucket = models.CharField(max_length=255)
+    prefix = models.CharField(max_length=1024, blank=True, default="")
+    s3_endpoint = models.CharField(max_length=1024, blank=True, default="")
+    region_name = models.CharField(max_length=64, blank=True, default="")
+    aws_access_key_id = models.CharField(max_length=255, blank=True, default="")
+    aws_secret_access_key = models.CharField(max_length=255, blank=True, default="")
+    aws_session_token = models.TextField(blank=True, default="")
+    can_delete_objects = models.BooleanField(default=False)
+    last_sync = models.DateTimeField(null=True, blank=True)
+    last_sync_count = models.IntegerField(default=0)
+    status = models.CharField(max_length=16, default="initialized")
+    traceback = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"

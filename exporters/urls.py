@@ -2,8 +2,22 @@
 
 from django.urls import path
 
-from exporters import api
+from exporters import api, api_storage
 
 urlpatterns = [
     path("api/projects/<int:pk>/export/", api.ProjectExportApi.as_view()),
+    path("api/projects/<int:pk>/export/formats/", api.ProjectExportFormatsApi.as_view()),
+    path("api/projects/<int:pk>/exports/", api.ProjectExportsApi.as_view()),
+    path("api/projects/<int:pk>/exports/<int:export_pk>/", api.ProjectExportDetailApi.as_view()),
+    path(
+        "api/projects/<int:pk>/exports/<int:export_pk>/download/",
+        api.ProjectExportDownloadApi.as_view(),
+    ),
+    path(
+        "api/projects/<int:pk>/exports/<int:export_pk>/convert/",
+        api.ProjectExportConvertApi.as_view(),
+    ),
+    path("api/storages/export/s3/", api_storage.S3ExportStorageListApi.as_view()),
+    path("api/storages/export/s3/<int:pk>/", api_storage.S3ExportStorageDetailApi.as_view()),
+    path("api/storages/export/s3/<int:pk>/sync/", api_storage.S3ExportStorageSyncApi.as_view()),
 ]

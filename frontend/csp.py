@@ -49,6 +49,10 @@ EDITOR = {
 
 EDITOR_FRAMED = {**EDITOR, "frame-ancestors": "'self'"}
 
+# Swagger UI at /api/docs/ (drf-spectacular's split view: its script is a URL of ours):
+# an inline <style> block, and data: images for its icons.
+DOCS = {**BASE, "style-src": "'self' 'unsafe-inline'"}
+
 
 def header(policy: dict[str, str]) -> str:
     return "; ".join(f"{name} {value}" for name, value in policy.items())

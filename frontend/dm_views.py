@@ -11,19 +11,20 @@ from __future__ import annotations
 import json
 
 from django.contrib.auth import get_user_model
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpResponseBadRequest
 from django.shortcuts import render
-from django.utils import timezone
 
 from datamanager import actions as dm_actions
 from datamanager import columns as cols
 from datamanager import selectors as dm
 from datamanager import services as saved_views
 from datamanager.ground_truth import ground_truth_stats
-from exporters.services import export_stream
+from exporters import services as export_services
+from exporters.api import export_response
 from frontend.csp import EDITOR, csp
 from frontend.views import project_nav, project_page
 from labelhub.errors import ApiError
+from labelhub.jsonlimits import check_bytes
 from labelhub.params import is_true
 from projects import permissions as perms
 from projects.api import user_dict
@@ -38,6 +39,7 @@ TABLE_COLUMNS = [
     ("cancelled_annotations", "Cancelled", "tasks:cancelled_annotations"),
     ("total_predictions", "Predictions", "tasks:total_predictions"),
     ("predictions_score", "Score", "tasks:predictions_score"),
+    ("agreement", "Agreement", "tasks:agreement"),
     ("annotators", "Annotated by", "tasks:annotators"),
     ("reviews", "Review", "tasks:reviews_accepted"),
     ("ground_truth", "GT", "tasks:ground_truth"),
@@ -111,8 +113,9 @@ def _query_from(request, project) -> tuple[dict, object | None]:
     view = None
     if params.get("query"):
         try:
+            check_bytes(params["query"], "query")
             raw = json.loads(params["query"])
-        except ValueError:
+        except (ValueError, ApiError):
             raw = {"filters": "invalid"}
     else:
         raw = form_query(params)
@@ -301,6 +304,7 @@ def data_manager(request, project):
             "can_review": perms.can(request.user, project, perms.REVIEW),
             "can_annotate": perms.can(request.user, project, perms.ANNOTATE),
             "actions": actions,
+            "export_formats": export_services.export_formats(project=project) if can_manage else [],
             "here": here.urlencode(),
             "reset_params": reset.urlencode(),
             "mode_params": mode_params,
@@ -363,22 +367,10 @@ def ground_truth_page(request, project):
 
 @project_page(perms.MANAGE)
 def export_download(request, project):
-    """The export dialog's target: all annotated work, only ground-truth completions, or
-    only accepted completions (and the tasks that have them), in the chosen format."""
-
-    only = request.GET.get("only") or ""
-    export_type = request.GET.get("exportType") or "JSON"
+    """The export dialog's target: the same options and writers as the export API."""
     try:
-        stream = export_stream(
-            project=project,
-            export_type=export_type,
-            only=only,
-            download_all_tasks=is_true(request.GET.get("download_all_tasks")),
-        )
+        options = export_services.export_options_parse(project=project, params=request.GET)
+        stream = export_services.export_stream(project=project, options=options)
     except ApiError as exc:
         return HttpResponseBadRequest(str(exc.detail))
-    response = StreamingHttpResponse(stream, content_type="application/json")
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    name = f"project-{project.pk}-{only or 'tasks'}-{export_type.lower()}-{stamp}.json"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return export_response(project=project, options=options, stream=stream)

@@ -59,6 +59,42 @@ class SamplingForm(forms.Form):
     show_skip_button = forms.BooleanField(required=False, label="Annotators may skip tasks")
 
 
+class MLSettingsForm(forms.Form):
+    min_annotations_to_start_training = forms.IntegerField(
+        min_value=0,
+        max_value=1_000_000,
+        label="Minimal number of annotations to start training",
+    )
+    start_training_on_annotation_update = forms.BooleanField(
+        required=False,
+        label="Train again as annotations come in",
+        help_text="Retrains the built-in models in the background every N new annotations (always on with active-learning sampling).",
+    )
+    retrain_every = forms.IntegerField(
+        min_value=0, max_value=1_000_000, label="N: retrain every N new annotations (0: never)"
+    )
+    model_version = forms.CharField(
+        required=False,
+        max_length=255,
+        label="Predictions that pre-fill the editor: model version",
+        help_text="Empty: every model's. For example text-classifier-v3.",
+    )
+    al_first_batch_size = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=1_000_000,
+        label="Active learning: random first batch (empty: the training minimum)",
+    )
+    al_uncertainty = forms.ChoiceField(
+        choices=Project.Uncertainty.choices, label="Active learning: uncertainty measure"
+    )
+    al_epsilon = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        label="Active learning: share of random picks (epsilon)",
+    )
+
+
 class MemberAddForm(forms.Form):
     email = forms.EmailField(label="User email")
     role = forms.ChoiceField(

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from frontend import views
+from frontend import ml_views, quality_views, views
 
 # Project pages answer with and without a trailing slash (/projects/1/label, .../label/).
 urlpatterns = [
@@ -16,6 +16,8 @@ urlpatterns = [
     re_path(
         r"^projects/(?P<pk>\d+)/settings/?$", views.project_settings_page, name="project-settings"
     ),
+    re_path(r"^projects/(?P<pk>\d+)/quality/?$", quality_views.quality_page, name="quality"),
+    re_path(r"^projects/(?P<pk>\d+)/ml/?$", ml_views.ml_page, name="ml"),
     re_path(r"^projects/(?P<pk>\d+)/tasks/?$", views.project_tasks_page, name="project-tasks"),
     re_path(r"^projects/(?P<pk>\d+)/tasks/(?P<task_id>\d+)/?$", views.task_page, name="task"),
 ]

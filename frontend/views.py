@@ -14,6 +14,7 @@ import struct
 import wave
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, IntegerField, OuterRef, Subquery
@@ -52,7 +53,7 @@ SHORTCUTS = {"submit": "alt+s", "skip": "alt+k"}
 def project_nav(user, project: Project, active: str) -> dict:
     """Context for the project nav in base.html: the links this user's role may follow.
 
-    ``active`` is one of "data", "label", "verify", "settings".
+    ``active`` is one of "data", "label", "verify", "quality", "ml", "settings".
     """
     links = []
     if perms.can(user, project, perms.DATA_MANAGER):
@@ -61,7 +62,12 @@ def project_nav(user, project: Project, active: str) -> dict:
         links.append(("label", "Label", f"/projects/{project.pk}/label"))
     if perms.can(user, project, perms.REVIEW):
         links.append(("verify", "Verify", f"/projects/{project.pk}/verify"))
+    if perms.can(user, project, perms.READ_ALL_ANNOTATIONS):
+        links.append(("quality", "Quality", f"/projects/{project.pk}/quality"))
+    elif perms.can(user, project, perms.VIEW):
+        links.append(("quality", "My performance", f"/projects/{project.pk}/quality"))
     if perms.can(user, project, perms.MANAGE):
+        links.append(("ml", "ML", f"/projects/{project.pk}/ml"))
         links.append(("settings", "Settings", f"/projects/{project.pk}/settings"))
     return {
         "nav_project": project,
@@ -103,15 +109,6 @@ def project_page(capability: str):
     return decorate
 
 
-def may_create_projects(user) -> bool:
-    """Staff, admins of a project, and users new to every project; not someone who is
-    only an annotator or reviewer elsewhere (they see only their streams)."""
-    if user.is_staff:
-        return True
-    roles = set(ProjectMember.objects.filter(user=user).values_list("role", flat=True))
-    return not roles or ProjectMember.Role.ADMIN in roles
-
-
 def _config_error(exc: ApiError) -> str:
     return str(exc.detail).removeprefix("Invalid label_config: ")
 
@@ -142,10 +139,28 @@ def login_view(request):
     return render(request, "frontend/login.html", {"form": form, "error": error})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["POST"])
 def logout_view(request):
+    """POST only (with the CSRF token): a link or image on another site cannot sign a
+    user out."""
     logout(request)
     return redirect("login")
+
+
+LOCKED_OUT = (
+    "Too many failed sign-ins for this account from your address. "
+    "Try again in {minutes} minutes, or ask an admin to unlock it."
+)
+
+
+def login_locked_out(request, credentials, *args, **kwargs):
+    """django-axes' lockout answer (AXES_LOCKOUT_CALLABLE): the login page, with why."""
+    minutes = round(settings.AXES_COOLOFF_TIME * 60)
+    form = forms.LoginForm(request.POST or None)
+    error = LOCKED_OUT.format(minutes=minutes)
+    response = render(request, "frontend/login.html", {"form": form, "error": error}, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response
 
 
 # --------------------------------------------------------------------------- projects
@@ -193,7 +208,7 @@ def projects_page(request):
     return render(
         request,
         "frontend/projects.html",
-        {"rows": rows, "may_create": may_create_projects(request.user)},
+        {"rows": rows, "may_create": perms.may_create_projects(request.user)},
     )
 
 
@@ -201,7 +216,7 @@ def projects_page(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_create_page(request):
-    if not may_create_projects(request.user):
+    if not perms.may_create_projects(request.user):
         return _error_page(request, 403, "Ask an admin to create projects.")
     initial_template = BY_KEY.get(request.GET.get("template") or "", TEMPLATES[0])
     form = forms.ProjectCreateForm(
@@ -243,6 +258,7 @@ SETTINGS_SECTIONS = [
     ("general", "General"),
     ("config", "Labeling config"),
     ("sampling", "Sampling and overlap"),
+    ("ml", "Machine learning"),
     ("members", "Members and roles"),
 ]
 
@@ -273,6 +289,10 @@ def _settings_forms(project, data=None, section=None):
                 "show_skip_button": project.show_skip_button,
             },
         ),
+        "ml": forms.MLSettingsForm(
+            bound("ml"),
+            initial={name: getattr(project, name) for name in forms.MLSettingsForm.base_fields},
+        ),
         "member_add": forms.MemberAddForm(bound("member_add")),
     }
 
@@ -300,7 +320,7 @@ def _member_change(request, project, form) -> str | None:
 @require_http_methods(["GET", "POST"])
 def project_settings_page(request, project):
     section = request.POST.get("section") or request.GET.get("section") or "general"
-    if section not in {"general", "config", "sampling", "members", "member_add", "member"}:
+    if section not in {"general", "config", "sampling", "ml", "members", "member_add", "member"}:
         section = "general"
     page_forms = _settings_forms(
         project, request.POST if request.method == "POST" else None, section
@@ -308,7 +328,7 @@ def project_settings_page(request, project):
     errors: list[str] = []
     if request.method == "POST":
         saved = False
-        if section in ("general", "config", "sampling"):
+        if section in ("general", "config", "sampling", "ml"):
             form = page_forms[section]
             if form.is_valid():
                 try:
@@ -388,7 +408,7 @@ def label_page(request, project):
         **project_nav(request.user, project, "label"),
     }
     if task is not None:
-        payload = stream.stream_task_dict(task=task, project=project)
+        payload = stream.stream_task_dict(task=task, project=project, user=request.user)
         context["editor"] = {
             "config": project.label_config,
             "task": payload,

@@ -7,7 +7,6 @@ duration}``; imports above the thresholds answer ``{"import": id}`` at once and 
 Celery job, whose state ``GET /api/projects/{id}/imports/{import_id}/`` reports.
 """
 
-import shutil
 import zipfile
 
 import orjson
@@ -25,8 +24,17 @@ from importers.jobs import job_check_alive, job_create, progress_read
 from importers.manifests import KINDS, is_manifest
 from importers.models import ImportJob
 from importers.services import files_import, parsed_config
-from importers.sources import ImportFile, file_kind, spool_stream, spool_upload, work_dir
+from importers.sources import (
+    ImportFile,
+    file_kind,
+    spool_stream,
+    spool_upload,
+    work_dir,
+    work_dir_release,
+    work_dir_remove,
+)
 from labelhub.errors import ApiError
+from labelhub.jsonlimits import check_bytes
 from labelhub.params import is_true
 from projects import permissions as perms
 
@@ -72,6 +80,7 @@ def _estimated_tasks(item: ImportFile) -> int:
     kind = item.kind or file_kind(item.name)
     if kind == "json":
         raw = item.path.read_bytes()
+        check_bytes(raw, item.name)  # refused here, before orjson builds anything
         try:
             value = orjson.loads(raw.removeprefix(b"\xef\xbb\xbf"))
         except orjson.JSONDecodeError:
@@ -124,13 +133,14 @@ class ProjectImportApi(APIView):
                         options=options,
                     )
                 background = True
+                work_dir_release(folder)  # the job owns the folder now
                 return Response({"import": job.pk}, status=status.HTTP_201_CREATED)
             result = files_import(
                 project=project, files=files, user=request.user, options=options, folder=folder
             )
         finally:
             if not background:
-                shutil.rmtree(folder, ignore_errors=True)
+                work_dir_remove(folder)
         return Response(
             result.as_dict(with_task_ids=_flag(request, "return_task_ids")),
             status=status.HTTP_201_CREATED,

@@ -72,7 +72,8 @@ class S3StorageListApi(APIView):
         return Response([storage_as_dict(s) for s in storages.order_by("id")])
 
     def post(self, request):
-        project = perms.project_for(request.user, request.data.get("project"), perms.MANAGE)
+        body = request.data if isinstance(request.data, dict) else {}
+        project = perms.project_for(request.user, body.get("project"), perms.MANAGE)
         data = StorageInput(data=request.data)
         data.is_valid(raise_exception=True)
         check_endpoint(data.validated_data.get("s3_endpoint", ""))

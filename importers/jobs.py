@@ -21,13 +21,15 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from importers.models import ImportJob
 from importers.services import files_import
-from importers.sources import ImportFile, imports_root
+from importers.sources import ImportFile, imports_root, work_dir
 from labelhub.errors import MAX_ERRORS, ApiError
 
 logger = logging.getLogger(__name__)
@@ -121,33 +123,82 @@ def progress_read(job: ImportJob) -> dict:
 
 
 def job_create(*, project, user, files: list[ImportFile], folder: Path, options: dict) -> ImportJob:
-    """Record a job and enqueue it once the surrounding transaction commits."""
+    """Record a job and enqueue it once the surrounding transaction commits.
+
+    With ``S3_*`` set, the files go to the bucket (``imports/<job>/...``) so that a
+    worker on another machine can read them; the web's local folder is removed once the
+    job is committed. Otherwise they stay in the data directory's folder."""
     job = ImportJob.objects.create(
         project=project,
         created_by=user,
         files=[item.as_dict() for item in files],
-        work_dir=str(folder),
+        work_dir="" if settings.S3_MEDIA else str(folder),
         options=options,
         total_bytes=sum(item.size for item in files),
     )
+    if settings.S3_MEDIA:
+        stored = []
+        for index, item in enumerate(files):
+            with open(item.path, "rb") as handle:
+                key = default_storage.save(
+                    f"imports/{job.pk}/{index}-{item.path.name}", File(handle)
+                )
+            stored.append({**item.as_dict(), "path": "", "key": key})
+        ImportJob.objects.filter(pk=job.pk).update(files=stored)
+        transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
     transaction.on_commit(lambda: job_enqueue(job.pk))
     return job
 
 
+QUEUE_DOWN = (
+    "The job queue could not be reached, so the import was not started and nothing was "
+    "imported. Try again when the queue (Redis) is back."
+)
+
+
+def _job_files(job: ImportJob) -> tuple[list[ImportFile], Path]:
+    """The job's files on this machine: downloaded from the bucket into a fresh local
+    folder when they live there, else the job's own folder."""
+    if not any(item.get("key") for item in job.files):
+        return [
+            ImportFile(Path(item["path"]), item["name"], item.get("kind")) for item in job.files
+        ], Path(job.work_dir)
+    folder = work_dir()
+    files = []
+    for index, item in enumerate(job.files):
+        target = folder / f"{index}-{Path(item['key']).name}"
+        with default_storage.open(item["key"], "rb") as source, open(target, "wb") as out:
+            shutil.copyfileobj(source, out, 1024 * 1024)
+        files.append(ImportFile(target, item["name"], item.get("kind")))
+    return files, folder
+
+
+def _drop_stored_files(job: ImportJob, folder: Path) -> None:
+    keys = [item["key"] for item in job.files if item.get("key")]
+    if not keys:
+        return
+    for key in keys:
+        default_storage.delete(key)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def job_enqueue(job_id: int) -> None:
-    """Send the job to the workers; if the queue is unreachable the job fails at once
-    (it never runs inline instead: where a job runs must not depend on the broker)."""
+    """Send the job to the workers. If the queue is unreachable the job fails at once and
+    the request answers 503: it never runs inline instead (where a job runs must not
+    depend on the broker being up)."""
     from importers.tasks import import_job_run
 
     try:
-        import_job_run.apply_async((job_id,), queue=settings.LABELHUB_IMPORT_QUEUE or None)
+        import_job_run.apply_async(
+            (job_id,), queue=settings.LABELHUB_IMPORT_QUEUE or None, retry=False
+        )
     except Exception as exc:  # kombu raises several kinds for an unreachable broker
         logger.exception("import %s could not be queued", job_id)
-        _finish(
-            job_id,
-            status=Status.FAILED,
-            detail=f"The job queue could not be reached ({type(exc).__name__}); nothing was imported.",
-        )
+        _finish(job_id, status=Status.FAILED, detail=QUEUE_DOWN)
+        job = ImportJob.objects.filter(pk=job_id).only("work_dir").first()
+        if job is not None:
+            _remove_work_dir(job)
+        raise ApiError(QUEUE_DOWN, status_code=503) from exc
 
 
 def _finish(job_id: int, **fields) -> int:
@@ -176,9 +227,7 @@ def job_run(*, job_id: int) -> None:
             worker=f"{socket.gethostname()}:{os.getpid()}",
         )
         started = time.monotonic()
-        files = [
-            ImportFile(Path(item["path"]), item["name"], item.get("kind")) for item in job.files
-        ]
+        files, folder = _job_files(job)
         user = job.created_by or job.project.created_by
         try:
             with transaction.atomic():
@@ -187,7 +236,7 @@ def job_run(*, job_id: int) -> None:
                     files=files,
                     user=user,
                     options=job.options,
-                    folder=Path(job.work_dir),
+                    folder=folder,
                     progress=ProgressFile(job),
                 )
                 _finish(
@@ -219,6 +268,7 @@ def job_run(*, job_id: int) -> None:
                 duration=time.monotonic() - started,
             )
         _remove_work_dir(job)
+        _drop_stored_files(job, folder)
     finally:
         lock.release()
 

@@ -1,7 +1,8 @@
 """``GET /data/local-files/?d=<path>``: files from a local folder, when an admin allows it.
 
 Served only when LabelHub runs with ``--allow-serving-local-files`` (or
-``LABELHUB_ALLOW_SERVING_LOCAL_FILES``), only to signed-in users, and only from under
+``LABELHUB_ALLOW_SERVING_LOCAL_FILES``), only to staff and to members of a project with a
+task that names the file (``may_read``), and only from under
 ``LABELHUB_LOCAL_FILES_ROOT`` (no default: unset means nothing is served). The path is
 URL-decoded once by Django, then resolved with every symlink followed; it must still be
 inside the root, so ``..``, absolute paths, encoded separators (``%2e%2e%2f`` arrives as
@@ -11,12 +12,15 @@ of the root all end in a 404, the same answer as a file that does not exist.
 
 import mimetypes
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 from django.http import FileResponse, Http404
 from rest_framework.views import APIView
 
 from importers.media import _sandboxed
+from projects.models import Project
+from tasks.models import Task
 
 
 def local_root() -> Path | None:
@@ -37,12 +41,28 @@ def local_path(relative: str) -> Path | None:
     return candidate
 
 
+def may_read(user, relative: str) -> bool:
+    """Staff, or a member of a project with a task that points at this file.
+
+    The check looks for the path in the data of the tasks of the user's projects (one
+    ``EXISTS`` over a text match: a scan of those projects' tasks, paid only by this
+    opt-in feature). A file no task of theirs names answers 404, like a missing one."""
+    if user.is_staff:
+        return True
+    forms = {relative, quote(relative, safe="/")}
+    tasks = Task.objects.filter(project__in=Project.objects.for_user(user))
+    return any(
+        tasks.filter(data__icontains=f"/data/local-files/?d={form}").exists() for form in forms
+    )
+
+
 class LocalFilesView(APIView):
     def get(self, request):
         if not settings.LABELHUB_ALLOW_SERVING_LOCAL_FILES:
             raise Http404
-        path = local_path(request.query_params.get("d", ""))
-        if path is None:
+        relative = request.query_params.get("d", "")
+        path = local_path(relative)
+        if path is None or not may_read(request.user, relative.lstrip("/")):
             raise Http404
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return _sandboxed(FileResponse(open(path, "rb"), content_type=content_type))

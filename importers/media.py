@@ -11,17 +11,20 @@ response carries ``Content-Security-Policy: sandbox`` so that nothing served fro
 import mimetypes
 import re
 import secrets
-import shutil
 from pathlib import Path
 
 import nh3
 from django.conf import settings
-from django.http import FileResponse, Http404
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from rest_framework.views import APIView
 
 from importers.formats import file_error
 from importers.records import TaskRow
+from labelhub.storage import is_active_content
 from projects import permissions as perms
 from projects.label_config import ParsedConfig, data_keys_for_object_types
 
@@ -104,31 +107,36 @@ def stored_name(original: str) -> str:
 
 
 class MediaStore:
-    """Writes media files for one import and can take them back if the import fails."""
+    """Writes media files for one import (through the media storage: the data folder,
+    or the bucket with ``S3_*``) and can take them back if the import fails."""
 
     def __init__(self, project_id: int) -> None:
         self.project_id = project_id
-        self.written: list[Path] = []
+        self.written: list[str] = []
 
     def save(self, source: Path, original: str, kind: str) -> str:
-        folder = media_root() / str(self.project_id)
-        folder.mkdir(parents=True, exist_ok=True)
         name = stored_name(original)
-        target = folder / name
-        self.written.append(target)
         if kind == "html":
             if source.stat().st_size > HTML_LIMIT:
                 raise file_error(original, "the HTML file is larger than 20 MB")
             text = source.read_bytes().decode("utf-8", "replace")
-            target.write_text(nh3.clean(text), encoding="utf-8")
+            content = ContentFile(nh3.clean(text).encode("utf-8"))
+            key = default_storage.save(media_key_for(self.project_id, name), content)
         else:
-            shutil.copyfile(source, target)
-        return f"{settings.MEDIA_URL}{self.project_id}/{name}"
+            with open(source, "rb") as handle:
+                key = default_storage.save(media_key_for(self.project_id, name), File(handle))
+        self.written.append(key)
+        return f"{settings.MEDIA_URL}{self.project_id}/{key.rsplit('/', 1)[-1]}"
 
     def discard(self) -> None:
-        for path in self.written:
-            path.unlink(missing_ok=True)
+        for key in self.written:
+            default_storage.delete(key)
         self.written.clear()
+
+
+def media_key_for(project_id: int, name: str) -> str:
+    """The storage key of an uploaded file (``upload/<project>/<name>``)."""
+    return f"upload/{project_id}/{name}"
 
 
 def media_record(parsed: ParsedConfig, store: MediaStore, source: Path, original: str) -> TaskRow:
@@ -160,11 +168,17 @@ class MediaFileView(APIView):
             raise Http404
         if not perms.can(request.user, project_id, perms.VIEW):
             raise Http404
-        folder = (media_root() / str(project_id)).resolve()
-        path = (folder / name).resolve()
-        if path.parent != folder or not path.is_file():
+        key = media_key_for(project_id, name)
+        if not default_storage.exists(key):
             raise Http404
         content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
         if media_type(name) == "html":
             content_type = "text/html; charset=utf-8"
-        return _sandboxed(FileResponse(open(path, "rb"), content_type=content_type))
+        if settings.S3_MEDIA and not is_active_content(name):
+            # A short-lived presigned URL, made only after the membership check above.
+            response = HttpResponseRedirect(default_storage.url(key))
+            response["Cache-Control"] = "private, no-store"
+            return response
+        # Files on disk, and HTML/SVG from the bucket (stored there as inert downloads),
+        # are served from here under the sandbox CSP.
+        return _sandboxed(FileResponse(default_storage.open(key, "rb"), content_type=content_type))

@@ -17,7 +17,13 @@ from django.db import transaction
 
 from importers.bulk import IdRanges, writer_for
 from importers.records import RecordChecker, TaskRow
-from importers.sources import ImportContext, ImportFile, iter_records, work_dir
+from importers.sources import (
+    ImportContext,
+    ImportFile,
+    iter_records,
+    work_dir,
+    work_dir_remove,
+)
 from labelhub.errors import MAX_ERRORS, ApiError
 from projects.label_config import ParsedConfig
 from projects.models import Project
@@ -157,6 +163,7 @@ def files_import(
 ) -> ImportResult:
     """Import files (task files, archives, media) in one transaction."""
     options = options or {}
+    own_folder = folder is None
     ctx = ImportContext(
         project=project,
         parsed=parsed_config(project),
@@ -179,4 +186,6 @@ def files_import(
         failed = False
     finally:
         ctx.cleanup(failed=failed)
+        if own_folder:
+            work_dir_remove(ctx.work_dir)
     return result

@@ -8,10 +8,12 @@ carries what the readers need and what they report (bytes read, the current file
 line for error messages, media files to remove if the import fails).
 """
 
+import fcntl
 import io
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from importers.formats import file_error
 from importers.formats.jsonfile import read_json, read_jsonl
 from importers.formats.tables import read_table, read_txt
 from importers.media import MediaStore, media_record, media_type
+from importers.models import ImportJob
 from labelhub.errors import ApiError
 from projects.label_config import ParsedConfig
 
@@ -216,10 +219,69 @@ def imports_root() -> Path:
     return root
 
 
+# A folder of a request that is still spooling is held by an flock on this file; the
+# kernel drops the lock when the process dies, however it dies.
+_OWNER = ".owner"
+_held: dict[str, object] = {}
+# A folder younger than this is never swept (it may be between mkdtemp and flock).
+WORK_DIR_GRACE = 60.0
+
+
 def work_dir() -> Path:
     """A fresh folder for one import's files, in the data directory (shared by web and
-    worker)."""
-    return Path(tempfile.mkdtemp(prefix="import-", dir=imports_root()))
+    worker), held by this process until ``work_dir_release`` or ``work_dir_remove``.
+
+    Each call first sweeps the folders left by imports whose process was killed (a web
+    worker killed mid-request runs no ``finally``)."""
+    work_dirs_sweep()
+    folder = Path(tempfile.mkdtemp(prefix="import-", dir=imports_root()))
+    handle = open(folder / _OWNER, "w")  # noqa: SIM115 - held open while the folder lives
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    _held[str(folder)] = handle
+    return folder
+
+
+def work_dir_release(folder: Path) -> None:
+    """This process lets go of the folder (a background job now owns it)."""
+    handle = _held.pop(str(folder), None)
+    if handle is not None:
+        handle.close()
+
+
+def work_dir_remove(folder: Path) -> None:
+    work_dir_release(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def work_dirs_sweep() -> int:
+    """Remove import folders that nobody holds: no live process has their flock and no
+    unfinished job reads them. Returns how many went."""
+    root = imports_root()
+    candidates = [p for p in root.iterdir() if p.name.startswith("import-") and p.is_dir()]
+    if not candidates:
+        return 0
+    unfinished = set(
+        ImportJob.objects.filter(
+            status__in=[ImportJob.Status.CREATED, ImportJob.Status.IN_PROGRESS]
+        ).values_list("work_dir", flat=True)
+    )
+    now = time.time()
+    removed = 0
+    for folder in candidates:
+        if str(folder) in unfinished or str(folder) in _held:
+            continue
+        try:
+            if now - folder.stat().st_mtime < WORK_DIR_GRACE:
+                continue
+            with open(folder / _OWNER, "a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a live request is spooling into it
+        except FileNotFoundError:
+            pass  # gone already, or a folder from before owners were recorded
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += 1
+    return removed
 
 
 def _limit_error(name: str):

@@ -9,13 +9,12 @@ so DNS rebinding cannot swap the address between the check and the connect. Redi
 are followed by hand (at most 5) and each new location is vetted the same way. The
 body is streamed to disk with a size limit and an overall deadline.
 
+The address checks live in ``labelhub.ssrf`` (shared with the ML backends).
 ``LABELHUB_SSRF_ALLOWED_HOSTS`` lists host names, addresses or networks (CIDR) an admin
 allows even when they are not public.
 """
 
-import ipaddress
 import mimetypes
-import socket
 import time
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -23,7 +22,11 @@ from urllib.parse import unquote, urljoin, urlsplit
 import urllib3
 from django.conf import settings
 
+from labelhub import ssrf as guard
 from labelhub.errors import ApiError
+from labelhub.ssrf import is_public, resolve  # noqa: F401 - re-exported for callers and tests
+
+_pool = guard.pool
 
 MAX_REDIRECTS = 5
 CHUNK = 1 << 16
@@ -48,77 +51,17 @@ def _refuse(url: str, why: str, status_code: int = 400) -> ApiError:
     )
 
 
-def _allowed(host: str, address: ipaddress._BaseAddress | None = None) -> bool:
-    for entry in settings.LABELHUB_SSRF_ALLOWED_HOSTS:
-        entry = entry.strip().lower()
-        if not entry:
-            continue
-        if address is None:
-            if entry == host.lower().rstrip("."):
-                return True
-            continue
-        try:
-            if address in ipaddress.ip_network(entry, strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
-
-
-def is_public(address: ipaddress._BaseAddress) -> bool:
-    if address.version == 6:
-        embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is None and address.teredo:
-            embedded = address.teredo[1]
-        if embedded is not None:
-            address = embedded
-    return address.is_global and not address.is_multicast
-
-
-def resolve(host: str, port: int) -> list[str]:
-    """Every address the name resolves to (the one lookup a fetch makes per hop)."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
-
-
 def vet(url: str, host: str, port: int) -> str:
     """The address to connect to, or a 400 saying why the host is refused."""
-    try:
-        literal = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        literal = None
-    try:
-        addresses = [str(literal)] if literal else resolve(host, port)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise _refuse(url, f"the host name {host} does not resolve ({exc})") from None
-    if not addresses:
-        raise _refuse(url, f"the host name {host} does not resolve")
-    host_allowed = literal is None and _allowed(host)
-    for text in addresses:
-        address = ipaddress.ip_address(text.split("%", 1)[0])
-        if host_allowed or is_public(address) or _allowed(host, address):
-            continue
-        raise _refuse(
-            url,
-            f"{host} resolves to {address}, a loopback, private, link-local or otherwise "
-            "non-public address; an admin can allow it in LABELHUB_SSRF_ALLOWED_HOSTS",
-        )
-    return addresses[0]
-
-
-def _pool(scheme: str, address: str, port: int, host: str, timeout: urllib3.Timeout):
-    if scheme == "https":
-        return urllib3.HTTPSConnectionPool(
-            address,
-            port,
-            timeout=timeout,
-            retries=False,
-            maxsize=1,
-            server_hostname=host,
-            assert_hostname=host,
-            cert_reqs="CERT_REQUIRED",
-        )
-    return urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False, maxsize=1)
+    return guard.vet(
+        url,
+        host,
+        port,
+        allowed=settings.LABELHUB_SSRF_ALLOWED_HOSTS,
+        refuse=_refuse,
+        allow_setting="LABELHUB_SSRF_ALLOWED_HOSTS",
+        resolver=lambda name, number: resolve(name, number),  # looked up at call time
+    )
 
 
 def file_name(url: str, content_type: str) -> str:
@@ -150,9 +93,7 @@ def fetch(url: str, target: Path) -> str:
             raise _refuse(url, "the download timed out", 400)
         timeout = urllib3.Timeout(connect=min(10.0, remaining), read=remaining)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        host_header = host if parts.port is None else f"{host}:{parts.port}"
-        if ":" in host and not host.startswith("["):
-            host_header = f"[{host}]" + (f":{parts.port}" if parts.port else "")
+        host_header = guard.host_header(host, parts.port)
         pool = _pool(parts.scheme, address, port, host, timeout)
         try:
             response = pool.urlopen(

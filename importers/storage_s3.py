@@ -18,9 +18,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,6 +30,7 @@ from importers.records import TaskRow
 from importers.services import parsed_config, records_import
 from importers.ssrf import vet
 from labelhub.errors import ApiError
+from labelhub.s3 import client_for
 
 PAGE = 1000
 
@@ -50,20 +49,8 @@ def check_endpoint(endpoint: str) -> None:
 
 
 def client(storage: S3SourceStorage):
-    return boto3.client(
-        "s3",
-        endpoint_url=storage.s3_endpoint or None,
-        region_name=storage.region_name or None,
-        aws_access_key_id=storage.aws_access_key_id or None,
-        aws_secret_access_key=storage.aws_secret_access_key or None,
-        aws_session_token=storage.aws_session_token or None,
-        config=Config(
-            signature_version="s3v4",
-            retries={"max_attempts": 3},
-            connect_timeout=10,
-            read_timeout=60,
-        ),
-    )
+    """Built by labelhub.s3.client_for, shared with the S3 target storage (exporters)."""
+    return client_for(storage)
 
 
 def _s3_error(storage: S3SourceStorage, exc: Exception) -> ApiError:
@@ -191,11 +178,17 @@ def presigned_url(*, project, fileuri: str) -> str | None:
     bucket, key = parsed
     for storage in S3SourceStorage.objects.filter(project=project, bucket=bucket):
         if key.startswith(storage.prefix or ""):
-            return client(storage).generate_presigned_url(
-                "get_object",
-                Params={"Bucket": bucket, "Key": key},
-                ExpiresIn=max(1, storage.presign_ttl) * 60,
-            )
+            try:
+                return client(storage).generate_presigned_url(
+                    "get_object",
+                    Params={"Bucket": bucket, "Key": key},
+                    ExpiresIn=max(1, storage.presign_ttl) * 60,
+                )
+            except NoCredentialsError:
+                raise ApiError(
+                    "No AWS credentials were found for this storage.",
+                    [{"field": "aws_access_key_id", "message": "required"}],
+                ) from None
     return None
 
 

@@ -1,4 +1,4 @@
-"""The ``labelhub`` command: ``start``, ``init`` and ``import``; anything else goes to
+"""The ``labelhub`` command: ``start``, ``init``, ``import`` and ``train``; anything else goes to
 Django's management commands (``labelhub migrate``, ``labelhub shell``...)."""
 
 import argparse
@@ -163,8 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     _start_parser(sub)
     from importers.cli import add_parsers
+    from ml.cli import add_parsers as add_ml_parsers
 
     add_parsers(sub)
+    add_ml_parsers(sub)
     if argv and argv[0] not in sub.choices and not argv[0].startswith("-"):
         _django_setup()
         from django.core.management import execute_from_command_line

@@ -4,28 +4,19 @@
 (``record``, ``field``, ``result_id``) and why (``message``).
 """
 
+import sys
 from typing import Any
 
+from django import db
 from django.http import JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
-MAX_ERRORS = 100
+# ApiError lives in labelhub.exceptions, which does not import rest_framework.views (the
+# API's JSON parser raises it, and DRF's views import the parsers).
+from labelhub.exceptions import MAX_ERRORS, ApiError
 
-
-class ApiError(exceptions.APIException):
-    """A 400 (by default) carrying a summary and a list of located errors."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "Invalid input."
-
-    def __init__(
-        self, detail: str, errors: list[dict] | None = None, status_code: int | None = None
-    ):
-        super().__init__(detail)
-        self.errors = (errors or [])[:MAX_ERRORS]
-        if status_code is not None:
-            self.status_code = status_code
+__all__ = ["MAX_ERRORS", "ApiError", "exception_handler", "json_404", "json_500"]
 
 
 def _flatten(data: Any, prefix: str = "") -> list[dict]:
@@ -79,4 +70,14 @@ def json_404(request, exception=None):
 
 
 def json_500(request):
+    """Django's handler500, called inside the ``except`` that caught the error. A lost
+    database (PostgreSQL restarting, a dropped connection) is a 503 the client may retry:
+    with ``CONN_HEALTH_CHECKS`` the next request opens a fresh connection."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, (db.OperationalError, db.InterfaceError)):
+        response = JsonResponse(
+            {"detail": "The database is unavailable for a moment; try again."}, status=503
+        )
+        response["Retry-After"] = "2"
+        return response
     return JsonResponse({"detail": "Server error."}, status=500)

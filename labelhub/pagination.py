@@ -7,6 +7,8 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from labelhub.errors import ApiError
 
 MAX_PAGE_SIZE = 1000
+# The highest page number: its offset (page * MAX_PAGE_SIZE) must stay inside a bigint.
+MAX_PAGE = 2**31 - 1
 
 
 def _positive_int(request, name: str, default: int) -> int:
@@ -21,6 +23,10 @@ def _positive_int(request, name: str, default: int) -> int:
         ) from exc
     if value < 1:
         raise ApiError(f"{name} must be 1 or more", [{"field": name, "message": "must be >= 1"}])
+    if value > MAX_PAGE:
+        raise ApiError(
+            f"{name} is out of range", [{"field": name, "message": f"must be <= {MAX_PAGE}"}]
+        )
     return value
 
 

@@ -27,7 +27,27 @@ def env_list(name: str, default: str = "") -> list[str]:
 DATA_DIR = Path(
     os.environ.get("LABELHUB_DATA_DIR") or Path.home() / ".local" / "share" / "labelhub"
 ).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _private_data_dir(path: Path) -> None:
+    """The data directory holds the SQLite file (password hashes, API tokens), uploads
+    and exports: other local users get nothing. Everything this process creates from here
+    on is 0600 (files) / 0700 (folders), through the umask, for web and worker alike; a
+    data directory made by an older release is tightened once (its mode says so)."""
+    os.umask(0o077)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        for root, dirs, files in os.walk(path):
+            for name in dirs:
+                os.chmod(os.path.join(root, name), 0o700)
+            for name in files:
+                full = os.path.join(root, name)
+                if not os.path.islink(full):
+                    os.chmod(full, 0o600)
+        path.chmod(0o700)
+
+
+_private_data_dir(DATA_DIR)
 
 
 def _secret_key() -> str:
@@ -58,6 +78,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "projects",
     "tasks",
     "annotations",
@@ -78,6 +99,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "labelhub.urls"
@@ -100,7 +123,13 @@ TEMPLATES = [
 ]
 
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    # Connections live 60 s and are checked before reuse, so a PostgreSQL restart costs
+    # the requests in flight (a 503, see labelhub.errors.json_500), not a LabelHub restart.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True
+        )
+    }
 else:
     DATABASES = {
         "default": {
@@ -118,7 +147,17 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTHENTICATION_BACKENDS = ["projects.auth.EmailBackend"]
+# django-axes first: it refuses a sign-in for a user and address that failed too often.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "projects.auth.EmailBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("LABELHUB_LOGIN_FAILURE_LIMIT", 10))
+AXES_COOLOFF_TIME = float(os.environ.get("LABELHUB_LOGIN_COOLOFF_MINUTES", 15)) / 60  # hours
+# Locked per (user, address): a stranger cannot lock the real user out from elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "email"
+AXES_USERNAME_CALLABLE = "labelhub.auth.axes_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "frontend.views.login_locked_out"
+AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -149,8 +188,17 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_SECURE = env_bool("LABELHUB_SECURE_COOKIES")
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The pages read the CSRF token from the form field, so no script needs the cookie.
+CSRF_COOKIE_HTTPONLY = True
+# Behind TLS (LABELHUB_HTTPS=true): cookies only over https, and Django trusts the
+# proxy's X-Forwarded-Proto to know a request came in over https.
+LABELHUB_HTTPS = env_bool("LABELHUB_HTTPS") or env_bool("LABELHUB_SECURE_COOKIES")
+SESSION_COOKIE_SECURE = LABELHUB_HTTPS
+CSRF_COOKIE_SECURE = LABELHUB_HTTPS
+if LABELHUB_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Largest import body or upload the server accepts (bytes).
@@ -161,18 +209,32 @@ LABELHUB_TASK_LOCK_TTL = int(os.environ.get("LABELHUB_TASK_LOCK_TTL", 600))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "labelhub.auth.ThrottledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "labelhub.parsers.LimitedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "labelhub.errors.exception_handler",
+    # Proxies in front of LabelHub whose X-Forwarded-For the throttles trust (0: none,
+    # so a client cannot pick its own address).
+    "NUM_PROXIES": int(os.environ.get("LABELHUB_NUM_PROXIES", 0)),
+    # Token guessing: failed token checks per address (labelhub.auth); and a ceiling
+    # per signed-in user and per anonymous address. Counts live in the process cache.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token_failure": os.environ.get("LABELHUB_THROTTLE_TOKEN_FAILURES", "20/min"),
+        "anon": os.environ.get("LABELHUB_THROTTLE_ANON", "300/min"),
+        "user": os.environ.get("LABELHUB_THROTTLE_USER", "6000/min"),
+    },
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -215,9 +277,38 @@ S3_BUCKET = os.environ.get("S3_BUCKET", "")
 S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID", "")
 S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY", "")
 S3_REGION = os.environ.get("S3_REGION", "us-east-1")
+# With a bucket, uploads, background-import files and export snapshots live in it
+# (django-storages), so web and worker machines share nothing but PostgreSQL, Redis and
+# the bucket; members get short-lived presigned redirects to media.
+S3_MEDIA = bool(S3_BUCKET)
+S3_PRESIGN_SECONDS = int(os.environ.get("S3_PRESIGN_SECONDS", 300))
+# Where browsers reach the bucket, when not at S3_ENDPOINT_URL (presigned URLs sign it).
+S3_PUBLIC_ENDPOINT_URL = os.environ.get("S3_PUBLIC_ENDPOINT_URL", "")
+if S3_MEDIA:
+    STORAGES["default"] = {
+        "BACKEND": "labelhub.storage.MediaS3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": S3_ENDPOINT_URL or None,
+            "access_key": S3_ACCESS_KEY_ID or None,
+            "secret_key": S3_SECRET_ACCESS_KEY or None,
+            "region_name": S3_REGION,
+            "location": os.environ.get("S3_PREFIX", ""),
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "querystring_expire": S3_PRESIGN_SECONDS,
+            "addressing_style": "path" if S3_ENDPOINT_URL else None,
+            "signature_version": "s3v4",
+        },
+    }
 
 # Outbound fetches (url= imports, ML backends): private addresses are refused unless listed.
 LABELHUB_SSRF_ALLOWED_HOSTS = env_list("LABELHUB_SSRF_ALLOWED_HOSTS")
+# S3 storages without keys of their own may use the server's AWS credentials (environment,
+# ~/.aws, instance role) only when this is on: otherwise any project admin could presign
+# or sync any bucket those credentials reach.
+LABELHUB_S3_ALLOW_AMBIENT_CREDENTIALS = env_bool("LABELHUB_S3_ALLOW_AMBIENT_CREDENTIALS")
 # Local files are served only when enabled and only from under this root.
 LABELHUB_ALLOW_SERVING_LOCAL_FILES = env_bool("LABELHUB_ALLOW_SERVING_LOCAL_FILES")
 LABELHUB_LOCAL_FILES_ROOT = os.environ.get("LABELHUB_LOCAL_FILES_ROOT", "")
@@ -248,3 +339,17 @@ LABELHUB_IMPORT_URL_TIMEOUT = float(os.environ.get("LABELHUB_IMPORT_URL_TIMEOUT"
 LABELHUB_IMPORT_URL_MAX_SIZE = int(
     os.environ.get("LABELHUB_IMPORT_URL_MAX_SIZE", LABELHUB_MAX_IMPORT_SIZE)
 )
+
+# ---------------------------------------------------------------------------------------
+# Machine learning (ml/). Hosts (names, addresses or CIDR networks) that ML backends may
+# be on despite private addresses: most backends run beside the server.
+LABELHUB_ML_ALLOWED_HOSTS = env_list("LABELHUB_ML_ALLOWED_HOSTS")
+# The host name backends are told to build task media URLs from (/setup "hostname").
+LABELHUB_HOSTNAME = os.environ.get("LABELHUB_HOSTNAME", "http://127.0.0.1:8080")
+# Tasks per prediction batch, and the timeout of predict/test and interactive calls.
+LABELHUB_ML_BATCH_SIZE = int(os.environ.get("LABELHUB_ML_BATCH_SIZE", 2000))
+LABELHUB_ML_INTERACTIVE_TIMEOUT = float(os.environ.get("LABELHUB_ML_INTERACTIVE_TIMEOUT", 10))
+# Celery queue for training and prediction jobs ("" = the default queue).
+LABELHUB_ML_QUEUE = os.environ.get("LABELHUB_ML_QUEUE", "")
+# Seconds a training job sleeps at each progress step (0 = none).
+LABELHUB_ML_PROGRESS_PAUSE = float(os.environ.get("LABELHUB_ML_PROGRESS_PAUSE", 0))

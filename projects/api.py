@@ -10,21 +10,32 @@ from rest_framework.views import APIView
 
 from labelhub.errors import ApiError
 from labelhub.pagination import count_next_previous, paginate
+from labelhub.validation import MAX_ID, id_value
 from projects import permissions as perms
 from projects import services
 from projects.label_config import ParsedConfig, ls_parsed_label_config
 from projects.models import Project, ProjectMember
 
 
-def user_dict(user) -> dict:
+def member_user_dict(user) -> dict:
+    """What a member list, a project's creator or a user list needs to show a person:
+    no staff flag, no username (it may differ from the email)."""
     return {
         "id": user.pk,
         "email": user.email,
-        "username": user.username,
         "first_name": user.first_name,
         "last_name": user.last_name,
         "avatar": None,
+    }
+
+
+def user_dict(user) -> dict:
+    """The full record: for the user themself (whoami) and for staff."""
+    return {
+        **member_user_dict(user),
+        "username": user.username,
         "is_staff": user.is_staff,
+        "can_create_projects": perms.may_create_projects(user),
     }
 
 
@@ -44,7 +55,8 @@ def project_dict(project: Project) -> dict:
         "maximum_annotations": project.maximum_annotations,
         "show_predictions_to_annotators": project.show_predictions_to_annotators,
         "show_skip_button": project.show_skip_button,
-        "created_by": user_dict(creator) if creator else None,
+        **{name: getattr(project, name) for name in services.ML_FIELDS},
+        "created_by": member_user_dict(creator) if creator else None,
         "created_at": project.created_at.isoformat().replace("+00:00", "Z"),
         "updated_at": project.updated_at.isoformat().replace("+00:00", "Z"),
         "task_number": project.task_number,
@@ -53,6 +65,12 @@ def project_dict(project: Project) -> dict:
         "total_predictions_number": project.total_predictions_number,
         "ground_truth_number": project.ground_truth_number,
         "skipped_annotations_number": project.skipped_annotations_number,
+        "benchmark_project": project.benchmark_project_id,
+        "benchmark_first": project.benchmark_first,
+        "benchmark_rate": project.benchmark_rate,
+        "benchmark_feedback": project.benchmark_feedback,
+        "agreement_threshold": project.agreement_threshold,
+        "reassign_low_agreement": project.reassign_low_agreement,
     }
 
 
@@ -70,6 +88,37 @@ class ProjectIn(serializers.Serializer):
     maximum_annotations = serializers.IntegerField(min_value=1, max_value=1000, required=False)
     show_predictions_to_annotators = serializers.BooleanField(required=False)
     show_skip_button = serializers.BooleanField(required=False)
+    # Range checks live in services.quality_settings_check (a 400 naming the field).
+    benchmark_project = serializers.IntegerField(required=False, allow_null=True)
+    benchmark_first = serializers.IntegerField(required=False)
+    benchmark_rate = serializers.FloatField(required=False)
+    benchmark_feedback = serializers.BooleanField(required=False)
+    agreement_threshold = serializers.FloatField(required=False)
+    reassign_low_agreement = serializers.BooleanField(required=False)
+    min_annotations_to_start_training = serializers.IntegerField(
+        min_value=0, max_value=1_000_000, required=False
+    )
+    start_training_on_annotation_update = serializers.BooleanField(required=False)
+    retrain_every = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
+    model_version = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    al_first_batch_size = serializers.IntegerField(
+        min_value=1, max_value=1_000_000, required=False, allow_null=True
+    )
+    al_uncertainty = serializers.ChoiceField(choices=Project.Uncertainty.values, required=False)
+    al_epsilon = serializers.FloatField(min_value=0, max_value=1, required=False)
+
+
+def benchmark_project_resolve(user, fields: dict) -> dict:
+    """Turn a ``benchmark_project`` id into a project the user manages, or a 400."""
+    if fields.get("benchmark_project") is not None:
+        source = Project.objects.filter(pk=fields["benchmark_project"]).first()
+        if source is None or not perms.can(user, source, perms.MANAGE):
+            raise ApiError(
+                "benchmark_project: not found",
+                [{"field": "benchmark_project", "message": "no such project of yours"}],
+            )
+        fields["benchmark_project"] = source
+    return fields
 
 
 DEFAULT_CONFIG = '<View><Text name="text" value="$text"/><Choices name="label" toName="text"><Choice value="Positive"/><Choice value="Negative"/></Choices></View>'
@@ -91,10 +140,13 @@ class ProjectListApi(APIView):
         )
 
     def post(self, request):
+        if not perms.may_create_projects(request.user):
+            raise PermissionDenied("Only staff, and users an admin has allowed, create projects.")
         data = ProjectIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         fields.setdefault("label_config", DEFAULT_CONFIG)
+        fields = benchmark_project_resolve(request.user, fields)
         project = services.project_create(user=request.user, **fields)
         return Response(project_dict(project), status=status.HTTP_201_CREATED)
 
@@ -121,10 +173,30 @@ class ProjectValidateApi(APIView):
 
 
 class MemberIn(serializers.Serializer):
-    user = serializers.IntegerField()
+    """A member to add: by exact email (anyone who manages the project), or by user id
+    (staff only: a non-staff admin walking ids would list every account)."""
+
+    email = serializers.EmailField(required=False)
+    user = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     role = serializers.ChoiceField(
         choices=ProjectMember.Role.values, default=ProjectMember.Role.ANNOTATOR
     )
+
+
+def _member_by_id(request, data: dict):
+    """Staff only: a non-staff admin walking ids would list every account."""
+    User = get_user_model()
+    if data.get("user") is None:
+        raise ApiError("email is required", [{"field": "email", "message": "required"}])
+    if not request.user.is_staff:
+        raise ApiError(
+            "Add members by their email address.",
+            [{"field": "user", "message": "only staff add members by id; give email"}],
+        )
+    user = User.objects.filter(pk=data["user"]).first()
+    if user is None:
+        raise ApiError("No such user", [{"field": "user", "message": "unknown user id"}])
+    return user
 
 
 class ProjectMembersApi(APIView):
@@ -135,7 +207,7 @@ class ProjectMembersApi(APIView):
         )
         return Response(
             [
-                {"user": user_dict(m.user), "role": m.role, "created_at": m.created_at}
+                {"user": member_user_dict(m.user), "role": m.role, "created_at": m.created_at}
                 for m in members
             ]
         )
@@ -144,22 +216,26 @@ class ProjectMembersApi(APIView):
         project = perms.project_for(request.user, pk, perms.MANAGE)
         data = MemberIn(data=request.data)
         data.is_valid(raise_exception=True)
-        user = get_user_model().objects.filter(pk=data.validated_data["user"]).first()
-        if user is None:
-            raise ApiError("No such user", [{"field": "user", "message": "unknown user id"}])
-        member = services.member_set(project=project, user=user, role=data.validated_data["role"])
+        fields = data.validated_data
+        if fields.get("email"):
+            member = services.member_add_by_email(
+                project=project, email=fields["email"], role=fields["role"], added_by=request.user
+            )
+        else:
+            user = _member_by_id(request, fields)
+            member = services.member_set(project=project, user=user, role=fields["role"])
         return Response(
-            {"user": user_dict(user), "role": member.role}, status=status.HTTP_201_CREATED
+            {"user": member_user_dict(member.user), "role": member.role},
+            status=status.HTTP_201_CREATED,
         )
 
     def delete(self, request, pk):
         project = perms.project_for(request.user, pk, perms.MANAGE)
         user_id = request.data.get("user") if isinstance(request.data, dict) else None
         user_id = user_id or request.query_params.get("user")
-        try:
-            user_id = int(user_id)
-        except (TypeError, ValueError) as exc:
-            raise ApiError("user is required", [{"field": "user", "message": "required"}]) from exc
+        if user_id in (None, ""):
+            raise ApiError("user is required", [{"field": "user", "message": "required"}])
+        user_id = id_value(user_id, "user")
         if not services.member_remove(project=project, user=user_id):
             raise NotFound("Not a member of this project.")
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -171,34 +247,63 @@ class UserIn(serializers.Serializer):
     first_name = serializers.CharField(required=False, allow_blank=True, default="")
     last_name = serializers.CharField(required=False, allow_blank=True, default="")
     is_staff = serializers.BooleanField(required=False, default=False)
+    can_create_projects = serializers.BooleanField(required=False, default=False)
+
+
+class UserChangeIn(serializers.Serializer):
+    first_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    last_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    can_create_projects = serializers.BooleanField(required=False)
 
 
 class UserListApi(APIView):
     def get(self, request):
+        """Staff see everyone; others see themselves and the users they share a project
+        with, with only what a member list needs."""
         users = get_user_model().objects.order_by("id")
-        if not request.user.is_staff:
-            admin_of = ProjectMember.objects.filter(user=request.user, role=perms.ADMIN).values(
-                "project"
-            )
-            users = users.filter(
-                Q(pk=request.user.pk) | Q(memberships__project__in=admin_of)
-            ).distinct()
-        return Response([user_dict(user) for user in users])
+        if request.user.is_staff:
+            return Response([user_dict(user) for user in users])
+        mine = ProjectMember.objects.filter(user=request.user).values("project")
+        users = users.filter(Q(pk=request.user.pk) | Q(memberships__project__in=mine)).distinct()
+        return Response([member_user_dict(user) for user in users])
 
     def post(self, request):
         if not request.user.is_staff:
             raise PermissionDenied("Only administrators create users.")
         data = UserIn(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_create(**data.validated_data)
+        fields = dict(data.validated_data)
+        allowed = fields.pop("can_create_projects")
+        user = services.user_create(**fields)
+        if allowed:
+            user = services.project_creator_allow(user=user, allowed=True)
         return Response(user_dict(user), status=status.HTTP_201_CREATED)
 
 
 class UserDetailApi(APIView):
-    def get(self, request, pk):
-        if not request.user.is_staff and int(pk) != request.user.pk:
+    def _user(self, request, pk):
+        if not request.user.is_staff and pk != request.user.pk:
             raise NotFound("Not found.")
-        return Response(user_dict(get_object_or_404(get_user_model(), pk=pk)))
+        if pk > MAX_ID:
+            raise NotFound("Not found.")
+        return get_object_or_404(get_user_model(), pk=pk)
+
+    def get(self, request, pk):
+        return Response(user_dict(self._user(request, pk)))
+
+    def patch(self, request, pk):
+        """Staff change a user's name and whether they may create projects."""
+        user = self._user(request, pk)
+        if not request.user.is_staff:
+            raise PermissionDenied("Only administrators change users.")
+        data = UserChangeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        allowed = fields.pop("can_create_projects", None)
+        user = services.user_update(user=user, **fields)
+        if allowed is not None:
+            user = services.project_creator_allow(user=user, allowed=allowed)
+        return Response(user_dict(user))
 
 
 class WhoAmIApi(APIView):
@@ -210,6 +315,14 @@ class TokenApi(APIView):
     def get(self, request):
         token, _ = Token.objects.get_or_create(user=request.user)
         return Response({"token": token.key})
+
+
+class TokenResetApi(APIView):
+    """``POST``: replace the caller's API token (Label Studio's path); the old one stops
+    working at once."""
+
+    def post(self, request):
+        return Response({"token": services.token_reset(user=request.user).key})
 
 
 class VersionApi(APIView):

@@ -17,6 +17,12 @@ class Project(models.Model):
         UNIFORM = "uniform", "Uniform (random)"
         SCORE_MIN = "prediction-score-min", "Lowest prediction score first"
         SCORE_MAX = "prediction-score-max", "Highest prediction score first"
+        ACTIVE_LEARNING = "active-learning", "Active learning"
+
+    class Uncertainty(models.TextChoices):
+        LEAST_CONFIDENCE = "least-confidence", "Least confidence"
+        MARGIN = "margin", "Smallest margin"
+        ENTROPY = "entropy", "Highest entropy"
 
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
@@ -32,6 +38,34 @@ class Project(models.Model):
     maximum_annotations = models.PositiveIntegerField(default=1)
     show_predictions_to_annotators = models.BooleanField(default=True)
     show_skip_button = models.BooleanField(default=True)
+    # Quality (annotations.quality). Benchmark QA: the first ``benchmark_first`` tasks an
+    # annotator gets are benchmarks, then each next task is one with ``benchmark_rate``.
+    # Benchmarks come from ``benchmark_project``'s ground truth (copied in by linking), or
+    # from this project's own ground-truth tasks when it is null.
+    benchmark_project = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    benchmark_first = models.PositiveIntegerField(default=0)
+    benchmark_rate = models.FloatField(default=0.0)
+    benchmark_feedback = models.BooleanField(default=False)
+    # Tasks that reach their overlap with agreement below this ask for one more
+    # annotation (up to maximum_annotations + 2) when reassign_low_agreement is on.
+    agreement_threshold = models.FloatField(default=0.5)
+    reassign_low_agreement = models.BooleanField(default=False)
+    # Machine learning (ml/). Label Studio's names where it has them.
+    min_annotations_to_start_training = models.PositiveIntegerField(default=10)
+    start_training_on_annotation_update = models.BooleanField(default=False)
+    # Train again after this many new annotations (0: only when asked).
+    retrain_every = models.PositiveIntegerField(default=20)
+    # Which model version's predictions pre-fill the editor ("" = the newest).
+    model_version = models.CharField(max_length=255, blank=True, default="")
+    # Active learning: random picks until this many annotations (None: the training
+    # minimum), the uncertainty measure, and the share of random picks afterwards.
+    al_first_batch_size = models.PositiveIntegerField(null=True, blank=True)
+    al_uncertainty = models.CharField(
+        max_length=32, choices=Uncertainty.choices, default=Uncertainty.LEAST_CONFIDENCE
+    )
+    al_epsilon = models.FloatField(default=0.1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -53,6 +87,18 @@ class Project(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(maximum_annotations__gte=1), name="project_overlap_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(benchmark_rate__gte=0, benchmark_rate__lte=1),
+                name="project_benchmark_rate_share",
+            ),
+            models.CheckConstraint(
+                condition=Q(agreement_threshold__gte=0, agreement_threshold__lte=1),
+                name="project_agreement_threshold_share",
+            ),
+            models.CheckConstraint(
+                condition=Q(al_epsilon__gte=0) & Q(al_epsilon__lte=1),
+                name="project_al_epsilon_share",
             ),
         ]
 

@@ -8,6 +8,7 @@ answers 403.
 
 from rest_framework.exceptions import NotFound, PermissionDenied
 
+from labelhub.validation import MAX_ID
 from projects.models import Project, ProjectMember
 
 ADMIN = ProjectMember.Role.ADMIN
@@ -63,11 +64,44 @@ def check(user, project: Project | int, capability: str) -> str:
 def project_for(user, project_id, capability: str = VIEW) -> Project:
     """Fetch a project by id for a user, enforcing the capability."""
     try:
-        project = Project.objects.get(pk=int(project_id))
-    except (Project.DoesNotExist, TypeError, ValueError) as exc:
+        pk = int(project_id)
+        if not 1 <= pk <= MAX_ID:
+            raise ValueError(pk)
+        project = Project.objects.get(pk=pk)
+    except (Project.DoesNotExist, TypeError, ValueError, OverflowError) as exc:
         raise NotFound("Not found.") from exc
     check(user, project, capability)
     return project
+
+
+CREATE_PROJECTS = "projects.add_project"  # the Django permission an admin grants
+
+
+def may_create_projects(user) -> bool:
+    """Who may create projects, for the page and the API alike: staff, and the users a
+    staff admin has allowed (``can_create_projects``, stored as Django's
+    ``projects.add_project`` permission). Creating a project makes its creator its
+    admin, so this is the gate to everything an admin of a project can do."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_staff or user.has_perm(CREATE_PROJECTS)
+
+
+def may_see_predictions(user, project: Project) -> bool:
+    """Admins and reviewers see predictions; annotators only when the project shows
+    predictions to annotators."""
+    role = project_role(user, project)
+    if role is None:
+        return False
+    return READ_ALL_ANNOTATIONS in CAPABILITIES[role] or project.show_predictions_to_annotators
+
+
+def visible_annotators(user, project: Project | int, user_ids: list[int]) -> list[int]:
+    """The annotator ids of a task the user may see: all of them for those who read all
+    annotations, else only the user's own."""
+    if can(user, project, READ_ALL_ANNOTATIONS):
+        return user_ids
+    return [pk for pk in user_ids if pk == user.pk]
 
 
 def can_change_annotation(user, annotation) -> bool:

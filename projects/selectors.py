@@ -7,6 +7,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from rest_framework.exceptions import NotFound
 
+from labelhub.validation import MAX_ID
 from projects import permissions as perms
 from projects.models import Project
 
@@ -38,8 +39,11 @@ def object_for_user(
     if project is not None:
         rows = rows.filter(project=project)
     try:
-        obj = rows.get(pk=int(pk))
-    except (ObjectDoesNotExist, TypeError, ValueError) as exc:
+        key = int(pk)
+        if not 1 <= key <= MAX_ID:  # past a bigint: the database would raise, not miss
+            raise ValueError(key)
+        obj = rows.get(pk=key)
+    except (ObjectDoesNotExist, TypeError, ValueError, OverflowError) as exc:
         raise NotFound("Not found.") from exc
     if visible is not None and not visible(user, obj):
         raise NotFound("Not found.")

@@ -8,6 +8,15 @@ from labelhub.errors import ApiError
 from projects.label_config import LabelConfigError, parse_label_config
 from projects.models import Project, ProjectMember
 
+ML_FIELDS = (
+    "min_annotations_to_start_training",
+    "start_training_on_annotation_update",
+    "retrain_every",
+    "model_version",
+    "al_first_batch_size",
+    "al_uncertainty",
+    "al_epsilon",
+)
 PROJECT_FIELDS = {
     "title",
     "description",
@@ -18,7 +27,41 @@ PROJECT_FIELDS = {
     "maximum_annotations",
     "show_predictions_to_annotators",
     "show_skip_button",
+    "benchmark_project",
+    "benchmark_first",
+    "benchmark_rate",
+    "benchmark_feedback",
+    "agreement_threshold",
+    "reassign_low_agreement",
+    *ML_FIELDS,
 }
+
+
+def quality_settings_check(*, project: Project | None, fields: dict) -> None:
+    """A 400 naming the field for bad Benchmark QA and agreement settings: a share
+    outside [0, 1], a negative count, or a benchmark project with another config."""
+    errors = []
+    for name in ("benchmark_rate", "agreement_threshold"):
+        value = fields.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            errors.append({"field": name, "message": "must be a number from 0 to 1"})
+    first = fields.get("benchmark_first", 0)
+    if isinstance(first, bool) or not isinstance(first, int) or first < 0:
+        errors.append({"field": "benchmark_first", "message": "must be an integer >= 0"})
+    source = fields.get("benchmark_project")
+    config = fields.get("label_config", project.label_config if project else "")
+    if source is not None:
+        if project is not None and source.pk == project.pk:
+            errors.append({"field": "benchmark_project", "message": "is this project itself"})
+        elif source.label_config.strip() != config.strip():
+            errors.append(
+                {
+                    "field": "benchmark_project",
+                    "message": f"project {source.pk} has a different labeling config",
+                }
+            )
+    if errors:
+        raise ApiError(f"{errors[0]['field']}: {errors[0]['message']}", errors)
 
 
 def label_config_parse(label_config: str) -> dict:
@@ -37,6 +80,7 @@ def project_create(*, user, title: str, label_config: str, **fields) -> Project:
     unknown = set(fields) - PROJECT_FIELDS
     if unknown:
         raise ApiError(f"Unknown project fields: {', '.join(sorted(unknown))}")
+    quality_settings_check(project=None, fields={"label_config": label_config, **fields})
     project = Project.objects.create(
         title=title,
         label_config=label_config,
@@ -53,6 +97,7 @@ def project_update(*, project: Project, **fields) -> Project:
     unknown = set(fields) - PROJECT_FIELDS
     if unknown:
         raise ApiError(f"Unknown project fields: {', '.join(sorted(unknown))}")
+    quality_settings_check(project=project, fields=fields)
     if "label_config" in fields and fields["label_config"] != project.label_config:
         project.parsed_config = label_config_parse(fields["label_config"])
         fields["parsed_config"] = project.parsed_config
@@ -128,6 +173,39 @@ def user_create(
         last_name=last_name,
         is_staff=is_staff,
     )
+
+
+def user_update(*, user, first_name: str | None = None, last_name: str | None = None):
+    fields = {"first_name": first_name, "last_name": last_name}
+    changed = [name for name, value in fields.items() if value is not None]
+    for name in changed:
+        setattr(user, name, fields[name])
+    if changed:
+        user.save(update_fields=changed)
+    return user
+
+
+def project_creator_allow(*, user, allowed: bool):
+    """Allow a (non-staff) user to create projects, or take it back. Stored as Django's
+    ``projects.add_project`` permission, which ``permissions.may_create_projects`` reads.
+    Returns a fresh user object (Django caches permissions on the instance)."""
+    from django.contrib.auth.models import Permission
+
+    permission = Permission.objects.get(codename="add_project", content_type__app_label="projects")
+    if allowed:
+        user.user_permissions.add(permission)
+    else:
+        user.user_permissions.remove(permission)
+    return get_user_model().objects.get(pk=user.pk)
+
+
+@transaction.atomic
+def token_reset(*, user):
+    """Replace the user's API token: the old key stops working at once."""
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)
 
 
 def admin_ensure(

@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/version/", api.VersionApi.as_view()),
     path("api/current-user/whoami/", api.WhoAmIApi.as_view()),
     path("api/current-user/token/", api.TokenApi.as_view()),
+    path("api/current-user/reset-token/", api.TokenResetApi.as_view()),
     path("api/users/", api.UserListApi.as_view()),
     path("api/users/<int:pk>/", api.UserDetailApi.as_view()),
     path("api/projects/", api.ProjectListApi.as_view()),

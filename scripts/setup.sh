@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepare a checkout for running (and, with --test, testing) LabelHub.
 #
-#   scripts/setup.sh             .venv with `pip install -e .`, editor assets
+#   scripts/setup.sh             .venv with `pip install -e .`, editor and Chart.js assets
 #   scripts/setup.sh --test      also the [test] extras and the Debian packages
 #                                the tests need (chromium, unar, libarchive-tools)
 #   scripts/setup.sh --test --no-system
@@ -130,5 +130,6 @@ fi
 
 # ---------------------------------------------------------------- editor assets
 bash "$ROOT/scripts/fetch_editor.sh"
+bash "$ROOT/scripts/fetch_chartjs.sh"
 
 log "done"

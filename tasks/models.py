@@ -25,12 +25,32 @@ class Task(models.Model):
     # (annotations.services, importers); annotations.sampling.prediction_scores_refresh
     # recomputes it for a project.
     prediction_score = models.FloatField(null=True, blank=True)
+    # Mean pairwise agreement of the task's non-cancelled annotations (annotations.metrics),
+    # None below two. Kept by the annotation services in the same transaction as the write.
+    agreement = models.FloatField(null=True, blank=True)
+    # Annotations asked beyond the project's overlap after low agreement (0 to 2, see
+    # Project.reassign_low_agreement): the task is labeled at maximum_annotations + this.
+    overlap_extra = models.PositiveSmallIntegerField(default=0, db_default=0)
+    # A Benchmark QA task: a copy of a benchmark project's ground-truth task with its gold
+    # answer, mixed into the Label Stream and scored into benchmark_accuracy; kept out of
+    # exports, project agreement, the labeled counters and the Verify Stream.
+    is_benchmark = models.BooleanField(default=False, db_default=False)
+    benchmark_source = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Active learning's pick order (lowest first), precomputed by the ML prediction job
+    # from the newest model's uncertainty and a diversity clustering; None until a model
+    # has predicted for the task. The active-learning sampler walks task_project_al.
+    al_priority = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [
             models.Index(fields=["project", "id"], name="task_project_id"),
+            models.Index(
+                fields=["project", "is_labeled", "al_priority", "id"], name="task_project_al"
+            ),
             models.Index(fields=["project", "is_labeled", "id"], name="task_project_labeled"),
             # prediction-score-min/max walk this forwards or backwards (annotations.sampling).
             models.Index(
@@ -43,6 +63,24 @@ class Task(models.Model):
                 fields=["project"],
                 name="task_score_missing",
                 condition=models.Q(prediction_score__isnull=True, total_predictions__gt=0),
+            ),
+            # Project agreement and tasks_with_overlap (GET /quality/) read only this.
+            models.Index(
+                fields=["project", "agreement"],
+                name="task_overlap_agreement",
+                condition=models.Q(total_annotations__gte=2, is_benchmark=False),
+            ),
+            models.Index(
+                fields=["project", "id"],
+                name="task_benchmark",
+                condition=models.Q(is_benchmark=True),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "benchmark_source"],
+                name="task_benchmark_once",
+                condition=models.Q(benchmark_source__isnull=False),
             ),
         ]
 

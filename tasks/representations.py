@@ -37,7 +37,15 @@ def _columns(instance, columns: tuple[str, ...]) -> dict:
     return {column: getattr(instance, column) for column in columns}
 
 
-REVIEW_COLUMNS = ("id", "annotation_id", "reviewer_id", "accepted", "created_at", "updated_at")
+REVIEW_COLUMNS = (
+    "id",
+    "annotation_id",
+    "reviewer_id",
+    "accepted",
+    "comment",
+    "created_at",
+    "updated_at",
+)
 ANNOTATION_COLUMNS = (
     "id",
     "task_id",
@@ -82,6 +90,7 @@ def review_row(row: dict) -> dict:
         "annotation": row["annotation_id"],
         "reviewer": row["reviewer_id"],
         "accepted": row["accepted"],
+        "comment": row.get("comment", ""),
         "created_at": _iso(row["created_at"]),
         "updated_at": _iso(row["updated_at"]),
     }
@@ -135,6 +144,8 @@ def task_row(
         "created_at": _iso(row["created_at"]),
         "updated_at": _iso(row["updated_at"]),
     }
+    if "agreement" in row:
+        body["agreement"] = row["agreement"]
     if annotations is not None:
         body["annotations"] = annotations
     if predictions is not None:
@@ -158,7 +169,7 @@ def prediction_dict(prediction) -> dict:
 def task_dict(task, *, annotations=None, predictions=None) -> dict:
     """A task with its counters, as the API and the editor pages show it (``s3://`` data
     resolved to presign links); pass ``annotations``/``predictions`` lists to nest them."""
-    row = _columns(task, TASK_COLUMNS)
+    row = _columns(task, (*TASK_COLUMNS, "agreement"))
     if isinstance(row["data"], dict):
         row["data"] = storage_uris_resolved(task.project_id, row["data"])
     return task_row(

@@ -6,7 +6,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from projects.models import ProjectMember
-from projects.services import member_set, project_create
+from projects.services import member_set, project_create, project_creator_allow
 
 TEXT_CONFIG = """<View>
   <Text name="text" value="$text"/>
@@ -52,7 +52,8 @@ def staff(make_user):
 
 @pytest.fixture
 def owner(make_user):
-    return make_user("owner@example.com")
+    """A non-staff user whom an admin has allowed to create projects."""
+    return project_creator_allow(user=make_user("owner@example.com"), allowed=True)
 
 
 @pytest.fixture
@@ -101,3 +102,13 @@ def api(client_for, owner):
 def _fast_password_hashing(settings):
     """PBKDF2's deliberate slowness costs ~0.3 s per user; tests don't need it."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    """DRF's throttle counts live in the process cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -16,6 +16,7 @@ import ijson
 import orjson
 
 from importers.formats import file_error
+from labelhub.jsonlimits import check_bytes, check_file
 
 BOM = b"\xef\xbb\xbf"
 # Files up to this size are re-read whole to give an exact line and column for an error.
@@ -76,6 +77,8 @@ def loads_with_position(raw: bytes, filename: str):
 def read_json(fh: BinaryIO, filename: str, path: str, *, on_object) -> Iterator:
     """Yield the records of a JSON file. ``on_object(obj_text)`` handles a top-level
     object (one task or a manifest) and returns an iterable of records."""
+    with open(path, "rb") as scan:  # nesting past the limit: a 400 naming the line
+        check_file(scan, filename)
     first = _first_byte(fh)
     if not first:
         raise file_error(filename, "the file is empty")
@@ -104,6 +107,7 @@ def read_jsonl(fh: BinaryIO, filename: str, tracker) -> Iterator:
             continue
         tracker.line = number
         seen = True
+        check_bytes(line, filename, line=number)
         yield _line(line, filename, number)
     if not seen:
         raise file_error(filename, "the file is empty")

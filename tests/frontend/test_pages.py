@@ -13,7 +13,7 @@ from importers.samples import sample_data
 from importers.services import tasks_import
 from projects.label_config import parse_label_config
 from projects.models import Project, ProjectMember
-from projects.services import member_set, project_create
+from projects.services import member_set, project_create, project_creator_allow
 from tasks.models import TaskLock
 from tests.conftest import choice
 
@@ -113,7 +113,7 @@ def test_annotator_only_sees_the_label_link(web, project, annotator, owner):
     nav = re.findall(
         r'data-nav="(\w+)"', web(annotator).get(f"/projects/{project.pk}/label").content.decode()
     )
-    assert nav == ["label"]
+    assert nav == ["label", "quality"]  # the Label Stream and "My performance"
     admin_nav = re.findall(
         r'data-nav="(\w+)"', web(owner).get(f"/projects/{project.pk}/settings").content.decode()
     )
@@ -187,9 +187,12 @@ def test_create_project_with_a_bad_config_says_why(web, owner):
     assert not Project.objects.filter(title="Bad").exists()
 
 
-def test_annotator_only_users_may_not_create_projects(web, project, annotator, make_user):
+def test_only_staff_and_allowed_users_may_create_projects(web, project, annotator, make_user):
     assert web(annotator).get("/projects/new").status_code == 403
-    assert web(make_user("new@example.com")).get("/projects/new").status_code == 200
+    newcomer = make_user("new@example.com")
+    assert web(newcomer).get("/projects/new").status_code == 403
+    allowed = project_creator_allow(user=newcomer, allowed=True)
+    assert web(allowed).get("/projects/new").status_code == 200
 
 
 def test_settings_sections_save_through_the_services(web, project, owner):

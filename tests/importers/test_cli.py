@@ -205,7 +205,18 @@ def served(settings, tmp_path):
     return root
 
 
-def test_local_file_is_served_from_under_the_root(api, served):
+def _point_tasks_at(project, owner, *paths):
+    from importers.services import tasks_import
+
+    tasks_import(
+        project=project,
+        records=[{"text": f"/data/local-files/?d={path}"} for path in paths],
+        user=owner,
+    )
+
+
+def test_local_file_is_served_from_under_the_root(api, served, project, owner):
+    _point_tasks_at(project, owner, "sub/a.png", "inside.png")
     response = api.get("/data/local-files/?d=sub/a.png")
     assert response.status_code == 200 and b"".join(response.streaming_content) == PNG
     assert api.get("/data/local-files/?d=inside.png").status_code == 200
@@ -228,6 +239,17 @@ def test_local_file_is_served_from_under_the_root(api, served):
 )
 def test_escapes_are_404(api, served, query):
     assert api.get(f"/data/local-files/?{query}").status_code == 404
+
+
+def test_local_files_only_for_members_of_a_project_that_names_them(
+    client_for, served, project, owner, annotator, outsider, staff
+):
+    """#12 finding 9: not to any signed-in user, whatever their projects."""
+    assert client_for(annotator).get("/data/local-files/?d=sub/a.png").status_code == 404
+    assert client_for(staff).get("/data/local-files/?d=sub/a.png").status_code == 200
+    _point_tasks_at(project, owner, "sub/a.png")
+    assert client_for(annotator).get("/data/local-files/?d=sub/a.png").status_code == 200
+    assert client_for(outsider).get("/data/local-files/?d=sub/a.png").status_code == 404
 
 
 def test_local_files_need_the_switch_and_a_user(api, client_for, served, settings):

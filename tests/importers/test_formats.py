@@ -241,10 +241,14 @@ def test_non_list_json_says_what_is_expected(api, project):
     assert "a JSON list of tasks" in response.json()["detail"]
 
 
-def test_deeply_nested_data_is_stored(api, project):
-    body = b'[{"data": {"text": "a", "deep": ' + b"[" * 300 + b"]" * 300 + b"}}]"
+def test_nested_data_up_to_the_limit_is_stored_and_deeper_is_refused(api, project):
+    """The nesting limit is 64 levels in all (#12): 3 for the list and objects, 61 here."""
+    body = b'[{"data": {"text": "a", "deep": ' + b"[" * 61 + b"]" * 61 + b"}}]"
     response = api.post(url(project), data=body, content_type="application/json")
     assert response.status_code == 201, response.content
+    body = b'[{"data": {"text": "a", "deep": ' + b"[" * 300 + b"]" * 300 + b"}}]"
+    response = api.post(url(project), data=body, content_type="application/json")
+    assert response.status_code == 400 and response.json()["errors"][0]["line"] == 1
 
 
 def test_json_is_read_as_a_stream(project, tmp_path):

@@ -124,19 +124,21 @@ def test_members_api(api, project, outsider, annotator):
     assert {m["role"] for m in members} == {"admin", "reviewer", "annotator"}
     added = api.post(
         f"/api/projects/{project.pk}/members/",
-        {"user": outsider.pk, "role": "reviewer"},
+        {"email": outsider.email, "role": "reviewer"},
         format="json",
     )
     assert added.status_code == 201 and added.json()["role"] == "reviewer"
     changed = api.post(
         f"/api/projects/{project.pk}/members",
-        {"user": outsider.pk, "role": "annotator"},
+        {"email": outsider.email, "role": "annotator"},
         format="json",
     )
     assert changed.json()["role"] == "annotator"
     assert ProjectMember.objects.filter(project=project, user=outsider).count() == 1
     bad = api.post(
-        f"/api/projects/{project.pk}/members/", {"user": outsider.pk, "role": "king"}, format="json"
+        f"/api/projects/{project.pk}/members/",
+        {"email": outsider.email, "role": "king"},
+        format="json",
     )
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "role"
     gone = api.delete(f"/api/projects/{project.pk}/members/", {"user": outsider.pk}, format="json")
@@ -156,7 +158,7 @@ def test_members_api_keeps_the_last_admin(api, project, owner):
         "field": "user",
         "message": "A project keeps at least one admin.",
     }
-    demoted = api.post(url, {"user": owner.pk, "role": "annotator"}, format="json")
+    demoted = api.post(url, {"email": owner.email, "role": "annotator"}, format="json")
     assert demoted.status_code == 400 and demoted.json()["errors"][0]["field"] == "role"
     assert ProjectMember.objects.get(project=project, user=owner).role == "admin"
 

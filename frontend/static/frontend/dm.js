@@ -321,4 +321,106 @@
       }).then(done).catch(fail);
     });
   }
+  /* ----------------------------------------------------------- export dialog */
+  // Its own scope: the names below must not shadow the quick view's (`list`...).
+  (function (exportForm) {
+    if (!exportForm) return;
+    // The export follows the Data Manager: the current filters go along as `query`.
+    var exportQuery = page.query && page.query.filters && (page.query.filters.items || []).length
+      ? { filters: page.query.filters } : null;
+    $("[data-export-query]", exportForm).value = exportQuery ? JSON.stringify(exportQuery) : "";
+    var scope = $("[data-export-scope]", exportForm);
+    function describeScope() {
+      if (!exportQuery) return;
+      var n = exportQuery.filters.items.length;
+      var count = found && found.getAttribute("data-count");
+      scope.textContent = "The tasks the current filter" + (n > 1 ? "s" : "") + " find" + (n > 1 ? "" : "s") + (count ? " (" + Number(count).toLocaleString() + ")" : "") + ", not the whole project.";
+      scope.setAttribute("data-filtered", "true");
+    }
+    describeScope();
+    var exportsUrl = "/api/projects/" + page.project + "/exports/";
+    var list = $("[data-snapshot-list]", exportForm);
+    var snapStatus = $("[data-snapshot-status]", exportForm);
+    var polling = null;
+
+    function field(name) { return exportForm.elements[name]; }
+    function checked(name) {
+      var boxes = $$("input[type=checkbox][name=" + name + "]", exportForm);
+      return boxes.length ? boxes[0].checked : false;
+    }
+    function snapshotBody() {
+      var only = $("input[name=only]:checked", exportForm).value;
+      var annotations = {};
+      if (only === "ground_truth") { annotations.usual = false; annotations.ground_truth = true; }
+      if (only === "accepted") annotations.reviewed = "only";
+      if (checked("exclude_cancelled")) annotations.skipped = false;
+      var body = {
+        title: (exportQuery ? "Filtered" : "All tasks") + " · " + new Date().toLocaleString(),
+        task_filter_options: { only_with_annotations: !checked("download_all_tasks") },
+        annotation_filter_options: annotations,
+        serialization_options: {
+          predictions: { only_id: !checked("include_predictions") },
+          annotations__completed_by: { only_id: field("annotator").value === "id" },
+          full_descriptions: checked("full_descriptions")
+        }
+      };
+      if (exportQuery) body.query = exportQuery;
+      return body;
+    }
+    function link(href, text) { var a = document.createElement("a"); a.href = href; a.textContent = text; return a; }
+    function render(rows) {
+      list.textContent = "";
+      if (!rows.length) { var none = document.createElement("li"); none.className = "muted"; none.textContent = "None yet."; list.appendChild(none); }
+      var busy = false;
+      var wanted = field("exportType").value;
+      rows.forEach(function (snap) {
+        var li = document.createElement("li");
+        li.setAttribute("data-snapshot", snap.id);
+        li.setAttribute("data-status", snap.status);
+        var title = document.createElement("span"); title.className = "title";
+        title.textContent = "#" + snap.id + " " + (snap.title || "") + (snap.counters && snap.counters.task_number !== undefined ? " — " + snap.counters.task_number.toLocaleString() + " tasks" : "");
+        li.appendChild(title);
+        if (snap.status === "created" || snap.status === "in_progress") {
+          busy = true;
+          var bar = document.createElement("progress");
+          bar.max = Math.max(snap.progress.total, 1); bar.value = snap.progress.processed;
+          bar.title = snap.progress.processed + " / " + snap.progress.total + " tasks";
+          li.appendChild(bar);
+        } else if (snap.status === "failed") {
+          var failed = document.createElement("span"); failed.className = "failed"; failed.textContent = "failed" + (snap.detail ? ": " + snap.detail : "");
+          li.appendChild(failed);
+        } else {
+          var base = exportsUrl + snap.id + "/download?exportType=";
+          li.appendChild(link(base + "JSON", "JSON"));
+          snap.converted_formats.forEach(function (c) {
+            if (c.status === "completed") li.appendChild(link(base + c.export_type, c.export_type));
+            else if (c.status !== "failed") { busy = true; var s = document.createElement("span"); s.textContent = c.export_type + "…"; li.appendChild(s); }
+          });
+          var has = snap.converted_formats.some(function (c) { return c.export_type === wanted; });
+          if (wanted !== "JSON" && !has) {
+            var convert = document.createElement("button"); convert.type = "button"; convert.textContent = "Convert to " + wanted;
+            convert.addEventListener("click", function () {
+              request("POST", exportsUrl + snap.id + "/convert", { export_type: wanted }).then(refresh).catch(function (e) { snapStatus.textContent = e.message; snapStatus.classList.add("error"); });
+            });
+            li.appendChild(convert);
+          }
+        }
+        list.appendChild(li);
+      });
+      if (busy && !polling) polling = window.setTimeout(function () { polling = null; refresh(); }, 1000);
+    }
+    function refresh() { return request("GET", exportsUrl).then(render).catch(function (e) { snapStatus.textContent = e.message; }); }
+    $("[data-export-snapshot]", exportForm).addEventListener("click", function () {
+      snapStatus.classList.remove("error");
+      snapStatus.textContent = "Creating a snapshot…";
+      request("POST", exportsUrl, snapshotBody()).then(function (snap) {
+        snapStatus.textContent = "Snapshot #" + snap.id + " " + snap.status.replace("_", " ") + ".";
+        return refresh();
+      }).catch(function (e) { snapStatus.textContent = e.message; snapStatus.classList.add("error"); });
+    });
+    field("exportType").addEventListener("change", refresh);
+    var exportDialog = document.getElementById("export-dialog");
+    $$("[data-open-dialog=export-dialog]").forEach(function (b) { b.addEventListener("click", function () { describeScope(); refresh(); }); });
+    if (exportDialog && exportDialog.open) refresh();
+  })($("[data-export-form]"));
 })();

@@ -1,0 +1,258 @@
+"""Reads for the quality report (``GET /api/projects/{id}/quality/``) and the pairwise
+agreement matrix.
+
+Everything comes from stored figures kept by the annotation services (``Task.agreement``,
+``AnnotatorDay``, ``AnnotatorPairTotal``, ``LabelCount``, ``AgreementPair``) and SQL
+aggregates over them: no Python loop over annotations, and no scan of every annotation.
+The medians walk one index to the middle of each annotator's lead times.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Avg, Count, F, Q, Sum
+
+from annotations.models import (
+    AgreementPair,
+    Annotation,
+    AnnotatorDay,
+    AnnotatorPairTotal,
+    LabelCount,
+    Review,
+)
+from projects.models import Project
+from tasks.models import Task
+
+ANNOTATOR_FIELDS = (
+    "user",
+    "email",
+    "annotations",
+    "skipped",
+    "lead_time_mean",
+    "lead_time_median",
+    "agreement",
+    "gt_accuracy",
+    "gt_tasks",
+    "benchmark_accuracy",
+    "benchmark_tasks",
+    "reviews_accepted",
+    "reviews_rejected",
+)
+
+
+def _medians(*, project: Project, counts: dict[int, int]) -> dict[int, float | None]:
+    """Exact median lead time per annotator: the middle one or two of each annotator's
+    ordered lead times, read by walking the (project, completed_by, lead_time) index to
+    that offset (``counts`` come from the day rows). On PostgreSQL one statement for all
+    annotators; elsewhere one small query each."""
+    wanted = {user: ((n - 1) // 2, 2 - n % 2) for user, n in counts.items() if n}
+    out: dict[int, float | None] = dict.fromkeys(counts)
+    if not wanted:
+        return out
+    if connection.vendor == "postgresql":
+        users = list(wanted)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT u.id, (
+                    SELECT avg(m.lead_time) FROM (
+                        SELECT a.lead_time FROM annotations_annotation a
+                        WHERE a.project_id = %s AND a.completed_by_id = u.id
+                          AND a.lead_time IS NOT NULL
+                        ORDER BY a.lead_time OFFSET u.skip LIMIT u.take
+                    ) m
+                )
+                FROM unnest(%s::int[], %s::int[], %s::int[]) AS u(id, skip, take)
+                """,
+                [
+                    project.pk,
+                    users,
+                    [wanted[u][0] for u in users],
+                    [wanted[u][1] for u in users],
+                ],
+            )
+            out.update({user: value for user, value in cursor.fetchall()})
+        return out
+    timed = Annotation.objects.filter(project=project, lead_time__isnull=False)
+    for user, (skip, take) in wanted.items():
+        middle = list(
+            timed.filter(completed_by_id=user)
+            .order_by("lead_time")
+            .values_list("lead_time", flat=True)[skip : skip + take]
+        )
+        out[user] = sum(middle) / len(middle) if middle else None
+    return out
+
+
+def _gold_stats(pairs) -> dict[int, dict]:
+    rows = pairs.values("user_id").annotate(v=Avg("score"), n=Count("task_id", distinct=True))
+    return {row["user_id"]: row for row in rows}
+
+
+def annotator_rows(*, project: Project, user_id: int | None = None) -> list[dict]:
+    """One row per annotator who wrote annotations in the project (``ANNOTATOR_FIELDS``).
+
+    Throughput from the day rows, agreement from the annotator-pair totals, accuracy
+    from the pair scores against ground-truth annotations (few: read from the
+    ground-truth side), reviews grouped by author."""
+    days = AnnotatorDay.objects.filter(project=project)
+    totals_q = AnnotatorPairTotal.objects.filter(project=project)
+    gold = Annotation.objects.filter(project=project, ground_truth=True).values("pk")
+    pairs = AgreementPair.objects.filter(
+        project=project, other__in=gold, annotation__ground_truth=False, user__isnull=False
+    ).filter(Q(other_user__isnull=True) | ~Q(other_user_id=F("user_id")))
+    reviews = Review.objects.filter(annotation__project=project)
+    if user_id is not None:
+        days = days.filter(user_id=user_id)
+        totals_q = totals_q.filter(user_id=user_id)
+        pairs = pairs.filter(user_id=user_id)
+        reviews = reviews.filter(annotation__completed_by_id=user_id)
+    totals = {
+        row["user_id"]: row
+        for row in days.values("user_id").annotate(
+            n=Sum("annotations"),
+            skips=Sum("skipped"),
+            lt_sum=Sum("lead_time_sum"),
+            lt_n=Sum("lead_time_count"),
+        )
+        if row["n"] or row["skips"]
+    }
+    medians = _medians(project=project, counts={u: r["lt_n"] for u, r in totals.items()})
+    agreement = {
+        row["user_id"]: row
+        for row in totals_q.values("user_id").annotate(s=Sum("score_sum"), n=Sum("scored"))
+    }
+    gt = _gold_stats(pairs.filter(is_benchmark=False))
+    benchmark = _gold_stats(pairs.filter(is_benchmark=True))
+    verdicts = {
+        row["annotation__completed_by_id"]: row
+        for row in reviews.values("annotation__completed_by_id").annotate(
+            n_accepted=Count("id", filter=Q(accepted=True)),
+            n_rejected=Count("id", filter=Q(accepted=False)),
+        )
+    }
+    emails = dict(get_user_model().objects.filter(pk__in=totals).values_list("pk", "email"))
+    rows = []
+    for user, total in sorted(totals.items()):
+        scored = agreement.get(user, {})
+        rows.append(
+            {
+                "user": user,
+                "email": emails.get(user, ""),
+                "annotations": total["n"],
+                "skipped": total["skips"],
+                "lead_time_mean": total["lt_sum"] / total["lt_n"] if total["lt_n"] else None,
+                "lead_time_median": medians.get(user),
+                "agreement": scored["s"] / scored["n"] if scored.get("n") else None,
+                "gt_accuracy": gt.get(user, {}).get("v"),
+                "gt_tasks": gt.get(user, {}).get("n", 0),
+                "benchmark_accuracy": benchmark.get(user, {}).get("v"),
+                "benchmark_tasks": benchmark.get(user, {}).get("n", 0),
+                "reviews_accepted": verdicts.get(user, {}).get("n_accepted", 0),
+                "reviews_rejected": verdicts.get(user, {}).get("n_rejected", 0),
+            }
+        )
+    return rows
+
+
+def quality_report(*, project: Project, user_id: int | None = None) -> dict:
+    """The ``GET /quality/`` answer. ``user_id`` limits the annotator table, the daily
+    counts and the label distribution's reader to one annotator (the label counts are
+    the project's and are left out for one annotator)."""
+    overlap = Task.objects.filter(project=project, total_annotations__gte=2, is_benchmark=False)
+    project_agreement = overlap.aggregate(agreement=Avg("agreement"), tasks=Count("id"))
+    days = AnnotatorDay.objects.filter(project=project)
+    if user_id is not None:
+        days = days.filter(user_id=user_id)
+    per_day = (
+        days.values("day")
+        .annotate(n=Sum("annotations"), skips=Sum("skipped"))
+        .filter(Q(n__gt=0) | Q(skips__gt=0))
+        .order_by("day")
+    )
+    labels: dict[str, dict[str, int]] = {}
+    if user_id is None:
+        counts = LabelCount.objects.filter(project=project, count__gt=0).order_by(
+            "from_name", "-count", "label"
+        )
+        for name, label, count in counts.values_list("from_name", "label", "count"):
+            labels.setdefault(name, {})[label] = count
+    return {
+        "agreement": project_agreement["agreement"],
+        "tasks_with_overlap": project_agreement["tasks"],
+        "annotators": annotator_rows(project=project, user_id=user_id),
+        "labels": labels,
+        "per_day": [
+            {"date": row["day"].isoformat(), "annotations": row["n"], "skipped": row["skips"]}
+            for row in per_day
+        ],
+    }
+
+
+def annotators_csv(rows: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=ANNOTATOR_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def agreement_histogram(*, project: Project, bins: int = 10) -> list[dict]:
+    """Counts of task agreement in ``bins`` equal bins over [0, 1] (the last one closed)."""
+    overlap = Task.objects.filter(
+        project=project, total_annotations__gte=2, is_benchmark=False, agreement__isnull=False
+    )
+    aggregates = {
+        f"b{i}": Count(
+            "id",
+            filter=Q(agreement__gte=i / bins)
+            & (Q(agreement__lt=(i + 1) / bins) if i < bins - 1 else Q()),
+        )
+        for i in range(bins)
+    }
+    counts = overlap.aggregate(**aggregates)
+    return [{"from": i / bins, "to": (i + 1) / bins, "tasks": counts[f"b{i}"]} for i in range(bins)]
+
+
+def agreement_matrix(*, project: Project, user_id: int | None = None) -> dict:
+    """Mean agreement for each pair of annotators over the tasks they share (benchmark
+    tasks left out), from the annotator-pair totals. ``user_id`` keeps only that
+    annotator's pairs."""
+    totals = AnnotatorPairTotal.objects.filter(project=project, tasks__gt=0).exclude(
+        other_user_id=F("user_id")
+    )
+    if user_id is not None:
+        totals = totals.filter(user_id=user_id)
+    rows = list(
+        totals.order_by("user_id", "other_user_id").values(
+            "user_id", "other_user_id", "score_sum", "scored", "tasks"
+        )
+    )
+    for row in rows:
+        row["agreement"] = row["score_sum"] / row["scored"] if row["scored"] else None
+    ids = sorted({r["user_id"] for r in rows} | {r["other_user_id"] for r in rows})
+    emails = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "email"))
+    index = {user: i for i, user in enumerate(ids)}
+    matrix: list[list[float | None]] = [[None] * len(ids) for _ in ids]
+    for i in range(len(ids)):
+        matrix[i][i] = 1.0
+    for row in rows:
+        matrix[index[row["user_id"]]][index[row["other_user_id"]]] = row["agreement"]
+    return {
+        "annotators": [{"user": user, "email": emails.get(user, "")} for user in ids],
+        "pairs": [
+            {
+                "user_a": r["user_id"],
+                "user_b": r["other_user_id"],
+                "agreement": r["agreement"],
+                "tasks": r["tasks"],
+            }
+            for r in rows
+            if r["user_id"] < r["other_user_id"] or user_id is not None
+        ],
+        "matrix": matrix,
+    }

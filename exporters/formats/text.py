@@ -1,0 +1,196 @@
+"""JSON, JSON_MIN, CSV, TSV and CONLL2003: one file each, written task by task."""
+
+import csv
+import io
+from collections.abc import Iterator
+from operator import itemgetter
+
+import orjson
+from nltk.tokenize.treebank import TreebankWordTokenizer
+
+from exporters.formats import data_keys as schema_data_keys
+from exporters.formats.context import WriterContext
+from exporters.formats.items import prettify, task_items
+
+# Rows buffered before a block is handed to the response: large enough that the
+# per-yield cost vanishes, small enough that memory stays flat.
+ROWS_PER_BLOCK = 500
+
+
+def _json_array(records: Iterator) -> Iterator[bytes]:
+    yield b"["
+    separator = b"\n"
+    block: list[bytes] = []
+    for record in records:
+        block.append(separator + orjson.dumps(record))
+        separator = b",\n"
+        if len(block) >= ROWS_PER_BLOCK:
+            yield b"".join(block)
+            block.clear()
+    yield b"".join(block) + b"\n]\n"
+
+
+def _short_task(task: dict) -> dict:
+    """Full task descriptions off: ids and results only."""
+    return {
+        "id": task["id"],
+        "annotations": [
+            {
+                "id": a["id"],
+                "completed_by": a["completed_by"],
+                **(
+                    {"completed_by_email": a["completed_by_email"]}
+                    if "completed_by_email" in a
+                    else {}
+                ),
+                "result": a["result"],
+            }
+            for a in task.get("annotations", [])
+        ],
+        **(
+            {"predictions": [{"id": p["id"], "result": p["result"]} for p in task["predictions"]]}
+            if "predictions" in task
+            else {}
+        ),
+    }
+
+
+def write_json(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:
+    if not ctx.full_descriptions:
+        tasks = (_short_task(task) for task in tasks)
+    return _json_array(tasks)
+
+
+def json_min_record(item: dict) -> dict:
+    record = dict(item["input"])
+    if item.get("id") is not None:
+        record["id"] = item["id"]
+    for name, values in item["output"].items():
+        record[name] = prettify(values)
+    record["annotator"] = item["completed_by"]
+    record["annotation_id"] = item["annotation_id"]
+    record["created_at"] = item["created_at"]
+    record["updated_at"] = item["updated_at"]
+    record["lead_time"] = item["lead_time"]
+    return record
+
+
+def write_json_min(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:
+    """The converter's JSON_MIN: a flat record per annotation (newest first), each
+    control's value pretty-printed (``"sentiment": "Neutral"``), ``annotator`` the email."""
+    return _json_array(
+        json_min_record(item)
+        for task in tasks
+        for item in task_items(task, ctx.schema, by=ctx.annotator)
+    )
+
+
+_FIXED = ("annotator", "annotation_id", "created_at", "updated_at", "lead_time")
+
+
+def _dumps(value) -> str:
+    return orjson.dumps(value).decode()
+
+
+def write_table(ctx: WriterContext, tasks: Iterator[dict], *, sep: str) -> Iterator[bytes]:
+    """CSV/TSV as the converter writes them (sorted columns, QUOTE_NONNUMERIC, a row per
+    annotation), streamed: the header is known before the first row because the columns
+    are the exported tasks' data keys (one query) plus every control of the config,
+    where the converter makes a pass over all the data first."""
+    controls = set(ctx.schema)
+    inputs = set(ctx.data_keys())
+    colliding = inputs & controls
+    columns = {"id", *_FIXED, *controls}
+    columns |= {f"_data_{k}" if k in colliding else k for k in inputs}
+    buffer = io.StringIO()
+    writer = csv.DictWriter(
+        buffer, fieldnames=sorted(columns), quoting=csv.QUOTE_NONNUMERIC, delimiter=sep
+    )
+    writer.writeheader()
+    rows = 0
+    for task in tasks:
+        for item in task_items(task, ctx.schema, by=ctx.annotator):
+            record: dict = {"id": item["id"]}
+            for name, values in item["output"].items():
+                pretty = prettify(values)
+                record[name] = pretty if isinstance(pretty, str) else _dumps(pretty)
+            for name, value in item["input"].items():
+                column = f"_data_{name}" if name in colliding else name
+                if column not in columns:
+                    continue  # a key the header query did not see: never a ragged row
+                record[column] = _dumps(value) if isinstance(value, (dict, list)) else value
+            who = item["completed_by"]
+            record["annotator"] = None if who is None else str(who)
+            record["annotation_id"] = item["annotation_id"]
+            record["created_at"] = item["created_at"]
+            record["updated_at"] = item["updated_at"]
+            record["lead_time"] = item["lead_time"]
+            writer.writerow(record)
+            rows += 1
+            if rows % ROWS_PER_BLOCK == 0:
+                yield buffer.getvalue().encode()
+                buffer.seek(0)
+                buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+def write_csv(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:
+    return write_table(ctx, tasks, sep=",")
+
+
+def write_tsv(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:
+    return write_table(ctx, tasks, sep="\t")
+
+
+_TOKENIZER = TreebankWordTokenizer()
+
+
+def tokens_and_tags(text: str, spans: list[dict] | None) -> tuple[list[str], list[str]]:
+    """BIO tags for the Treebank tokens of ``text``: the converter's
+    ``create_tokens_and_tags``, token for token (quirks included, so files match)."""
+    tokens_and_idx = [(text[s:e], s) for s, e in _TOKENIZER.span_tokenize(text)]
+    if not (spans and all(s.get("start") is not None and s.get("end") is not None for s in spans)):
+        return [t for t, _ in tokens_and_idx], ["O"] * len(tokens_and_idx)
+    spans = sorted(spans, key=itemgetter("start"))
+    span = spans.pop(0)
+    span_start, span_end, prefix = span["start"], span["end"] - 1, "B-"
+    tokens, tags = [], []
+    for token, token_start in tokens_and_idx:
+        tokens.append(token)
+        token_end = token_start + len(token) - 1
+        if token_start > span_end:
+            while spans:
+                span = spans.pop(0)
+                span_start, span_end, prefix = span["start"], span["end"] - 1, "B-"
+                if token_start <= span_end:
+                    break
+        if not span or token_end < span_start or not span.get("labels"):
+            tags.append("O")
+        elif span_start <= token_end and span_end >= token_start:
+            tags.append(prefix + span["labels"][0])
+            prefix = "I-"
+        else:
+            tags.append("O")
+    return tokens, tags
+
+
+def write_conll(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:
+    key = schema_data_keys(ctx.schema)[0]
+    yield b"-DOCSTART- -X- O\n"
+    block: list[str] = []
+    for task in tasks:
+        for item in task_items(task, ctx.schema, by=ctx.annotator):
+            spans = next(
+                (v for v in item["output"].values() if v[0]["type"].lower() == "labels"), None
+            )
+            text = item["input"].get(key)
+            if not isinstance(text, str):
+                ctx.notes.add(item["id"], f"data key {key!r} is not text")
+                continue
+            tokens, tags = tokens_and_tags(text, spans)
+            block.extend(f"{token} -X- _ {tag}\n" for token, tag in zip(tokens, tags, strict=True))
+            block.append("\n")
+        if len(block) >= ROWS_PER_BLOCK * 20:
+            yield "".join(block).encode()
+            block.clear()
+    yield "".join(block).encode()

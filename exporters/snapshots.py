@@ -1,0 +1,481 @@
+"""Export snapshots (Label Studio's ``/api/projects/{id}/exports/``): create, build, convert.
+
+The build runs as a Celery job under a lock that lives exactly as long as the worker
+process holding it (a PostgreSQL session advisory lock, or an ``flock`` on SQLite),
+the same scheme as background imports. It reads every task in one REPEATABLE READ
+transaction on PostgreSQL, so annotations written while a long export runs never make
+it inconsistent (the file holds the database as it was when the export started). The
+file is written to a temporary file, stored in the media storage under a fresh key, and
+only then is the row set ``completed`` with its key, md5 and counters, in one UPDATE. A
+worker killed at any moment leaves the row ``in_progress`` with its lock free: the next
+look at it (the API, or a worker starting) marks it ``failed``; it is never ``completed``
+with a half file.
+"""
+
+import fcntl
+import hashlib
+import logging
+import tempfile
+import time
+import traceback
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+
+import ijson
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from datamanager import query as query_format
+from datamanager.sql import time_limited
+from exporters import selectors
+from exporters.formats import FORMATS
+from exporters.formats.context import WriterContext
+from exporters.formats.writers import WRITERS
+from exporters.models import ConvertedFormat, ExportSnapshot
+from exporters.selectors import TaskFilter
+from exporters.services import _error, format_check, project_schema, query_parse
+from projects.models import Project
+
+logger = logging.getLogger(__name__)
+Status = ExportSnapshot.Status
+LOCK_CLASS = 0x4C45  # "LE": the advisory-lock namespace for export jobs
+WORKER_LOST = "The worker stopped during the export; no file was kept. Create the export again."
+PROGRESS_EVERY = 1.0  # seconds between progress writes
+
+MODES = (None, "only", "exclude")
+TASK_OPTIONS = {"view", "skipped", "finished", "annotated", "only_with_annotations", "reviewed"}
+ANNOTATION_OPTIONS = {"usual", "ground_truth", "skipped", "reviewed"}
+SERIALIZATION_OPTIONS = {
+    "drafts",
+    "predictions",
+    "annotations__completed_by",
+    "include_annotation_history",
+    "interpolate_key_frames",
+    "full_descriptions",
+}
+
+
+# ----------------------------------------------------------------------------- options
+
+
+def _object(data, name: str, allowed: set[str]) -> dict:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise _error(name, "must be an object")
+    for key in data:
+        if key not in allowed:
+            raise _error(f"{name}.{key}", f"unknown option; one of {', '.join(sorted(allowed))}")
+    return data
+
+
+def _mode(data: dict, name: str, key: str) -> str | None:
+    value = data.get(key)
+    if value not in MODES:
+        raise _error(f"{name}.{key}", "must be only, exclude or null")
+    return value
+
+
+def _bool(data: dict, name: str, key: str, default: bool) -> bool:
+    value = data.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise _error(f"{name}.{key}", "must be true or false")
+    return value
+
+
+def _only_id(data: dict, name: str, key: str) -> bool:
+    value = data.get(key) or {}
+    if not isinstance(value, dict):
+        raise _error(f"{name}.{key}", 'must be an object like {"only_id": true}')
+    only_id = value.get("only_id", False)
+    if not isinstance(only_id, bool):
+        raise _error(f"{name}.{key}.only_id", "must be true or false")
+    return only_id
+
+
+def snapshot_options_parse(payload: dict) -> dict:
+    """Check Label Studio's snapshot options; returns the fields of the row (400 naming
+    the option, e.g. ``task_filter_options.skipped``, for anything else)."""
+    task = _object(payload.get("task_filter_options"), "task_filter_options", TASK_OPTIONS)
+    annotation = _object(
+        payload.get("annotation_filter_options"), "annotation_filter_options", ANNOTATION_OPTIONS
+    )
+    serialization = _object(
+        payload.get("serialization_options"), "serialization_options", SERIALIZATION_OPTIONS
+    )
+    for key in ("skipped", "finished", "annotated", "reviewed"):
+        _mode(task, "task_filter_options", key)
+    _bool(task, "task_filter_options", "only_with_annotations", False)
+    if task.get("view") is not None:
+        raise _error("task_filter_options.view", "saved views are not supported; send query")
+    for key in ("usual", "ground_truth", "skipped"):
+        _bool(annotation, "annotation_filter_options", key, True)
+    _mode(annotation, "annotation_filter_options", "reviewed")
+    for key in ("drafts", "predictions", "annotations__completed_by"):
+        _only_id(serialization, "serialization_options", key)
+    for key in ("include_annotation_history", "interpolate_key_frames", "full_descriptions"):
+        _bool(serialization, "serialization_options", key, key == "full_descriptions")
+    title = payload.get("title") or ""
+    if not isinstance(title, str) or len(title) > 2048:
+        raise _error("title", "must be a string of at most 2048 characters")
+    return {
+        "title": title,
+        "task_filter_options": task,
+        "annotation_filter_options": annotation,
+        "serialization_options": serialization,
+    }
+
+
+def snapshot_task_filter(snapshot: ExportSnapshot) -> TaskFilter:
+    task = snapshot.task_filter_options or {}
+    annotation = snapshot.annotation_filter_options or {}
+    serialization = snapshot.serialization_options or {}
+    usual = annotation.get("usual", True) is not False
+    ground_truth = annotation.get("ground_truth", True) is not False
+    skipped = annotation.get("skipped", True) is not False
+    return TaskFilter(
+        download_all_tasks=not task.get("only_with_annotations", False),
+        only_ground_truth=ground_truth and not usual,
+        only_accepted=annotation.get("reviewed") == "only",
+        exclude_cancelled=not skipped,
+        include_predictions=not (serialization.get("predictions") or {}).get("only_id", False),
+        finished=task.get("finished"),
+        annotated=task.get("annotated"),
+        skipped=task.get("skipped"),
+        reviewed=task.get("reviewed"),
+    )
+
+
+def _annotator(snapshot: ExportSnapshot) -> str:
+    completed_by = (snapshot.serialization_options or {}).get("annotations__completed_by") or {}
+    return "id" if completed_by.get("only_id") else "email"
+
+
+# ------------------------------------------------------------------------------ create
+
+
+def snapshot_create(*, project: Project, user, payload: dict) -> ExportSnapshot:
+    """The row; the caller enqueues the build on commit (exporters.tasks)."""
+    fields = snapshot_options_parse(payload)
+    raw_query = payload.get("query")
+    query = query_parse(raw_query)  # a 400 naming the bad part, before anything is written
+    snapshot = ExportSnapshot.objects.create(
+        project=project,
+        created_by=user,
+        query=query_format.load(raw_query) if query is not None else None,
+        **fields,
+    )
+    return snapshot
+
+
+def job_failed_to_queue(name: str, object_id: int, exc: Exception) -> None:
+    """An unreachable queue fails the job at once: it never runs inline instead, so
+    where a job runs does not depend on the broker."""
+    logger.error("export job %s %s could not be queued: %r", name, object_id, exc)
+    fields = {"status": Status.FAILED, "finished_at": timezone.now()}
+    if name == "build":
+        ExportSnapshot.objects.filter(pk=object_id).update(
+            detail=f"The job queue could not be reached ({type(exc).__name__}).", **fields
+        )
+    else:
+        ConvertedFormat.objects.filter(pk=object_id).update(**fields)
+
+
+# -------------------------------------------------------------------------------- lock
+
+
+class JobLock:
+    """Held while a worker builds an export; free once that worker's process is gone."""
+
+    def __init__(self, kind: str, object_id: int) -> None:
+        self.key = (LOCK_CLASS + (1 if kind == "convert" else 0), object_id)
+        self.path = Path(settings.DATA_DIR) / "exports" / f"{kind}-{object_id}.lock"
+        self.handle = None
+        self.held = False
+
+    def acquire(self) -> bool:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", list(self.key))
+                self.held = bool(cursor.fetchone()[0])
+            return self.held
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = open(self.path, "a+")  # noqa: SIM115 - held open while locked
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.close()
+            self.handle = None
+            return False
+        self.held = True
+        return True
+
+    def release(self) -> None:
+        if not self.held:
+            return
+        self.held = False
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", list(self.key))
+        elif self.handle is not None:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
+            self.handle = None
+
+
+def snapshot_check_alive(snapshot: ExportSnapshot) -> ExportSnapshot:
+    """Mark an in-progress snapshot whose worker is gone as failed; returns it fresh."""
+    if snapshot.status != Status.IN_PROGRESS:
+        return snapshot
+    lock = JobLock("build", snapshot.pk)
+    if not lock.acquire():
+        return snapshot  # a live worker holds it
+    try:
+        # The worker writes ``completed`` before it lets go of the lock.
+        ExportSnapshot.objects.filter(pk=snapshot.pk, status=Status.IN_PROGRESS).update(
+            status=Status.FAILED, detail=WORKER_LOST, finished_at=timezone.now()
+        )
+    finally:
+        lock.release()
+    snapshot.refresh_from_db()
+    return snapshot
+
+
+def snapshots_sweep() -> int:
+    count = 0
+    for snapshot in ExportSnapshot.objects.filter(status=Status.IN_PROGRESS):
+        count += snapshot_check_alive(snapshot).status == Status.FAILED
+    return count
+
+
+# ------------------------------------------------------------------------------- build
+
+
+class _Progress:
+    """Writes ``processed`` about once a second from a thread of its own: that thread
+    has its own database connection, so the progress is committed and visible while
+    the export's long read transaction is still open."""
+
+    def __init__(self, snapshot_id: int) -> None:
+        self.snapshot_id = snapshot_id
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.last = 0.0
+
+    def _write(self, processed: int) -> None:
+        ExportSnapshot.objects.filter(pk=self.snapshot_id).update(processed=processed)
+
+    def __call__(self, processed: int) -> None:
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_EVERY:
+            self.last = now
+            self.pool.submit(self._write, processed)
+
+    def close(self) -> None:
+        self.pool.submit(connection.close)
+        self.pool.shutdown(wait=True)
+
+
+def _counted(tasks: Iterator[dict], counters: dict, progress) -> Iterator[dict]:
+    for task in tasks:
+        counters["task_number"] += 1
+        counters["annotation_number"] += len(task.get("annotations") or ())
+        counters["prediction_number"] += len(task.get("predictions") or ())
+        progress(counters["task_number"])
+        yield task
+
+
+def _store(chunks: Iterator[bytes], key_prefix: str, suffix: str) -> tuple[str, str]:
+    """Write chunks to a temporary file, then to the storage under a fresh key:
+    ``(key, md5)``. Nothing is stored unless every chunk was written."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with tempfile.TemporaryFile() as handle:
+        for chunk in chunks:
+            digest.update(chunk)
+            handle.write(chunk)
+        handle.seek(0)
+        key = default_storage.save(f"{key_prefix}-{uuid.uuid4().hex[:12]}{suffix}", File(handle))
+    return key, digest.hexdigest()
+
+
+def _repeatable_read() -> bool:
+    """Start the read transaction at REPEATABLE READ (PostgreSQL, outside any other
+    transaction); True when the export reads one consistent snapshot."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return False
+    transaction.set_autocommit(False)
+    with connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    return True
+
+
+def snapshot_build(*, snapshot_id: int) -> None:
+    """Build a snapshot's JSON file if no live worker holds it and it is not finished."""
+    lock = JobLock("build", snapshot_id)
+    if not lock.acquire():
+        return
+    try:
+        snapshot = ExportSnapshot.objects.select_related("project").filter(pk=snapshot_id).first()
+        if snapshot is None or snapshot.status in (Status.COMPLETED, Status.FAILED):
+            return
+        ExportSnapshot.objects.filter(pk=snapshot_id).update(
+            status=Status.IN_PROGRESS, attempts=F("attempts") + 1, processed=0
+        )
+        progress = _Progress(snapshot_id)
+        consistent = _repeatable_read()
+        try:
+            project = snapshot.project
+            task_filter = snapshot_task_filter(snapshot)
+            query = query_parse(snapshot.query)
+            tasks = selectors.export_tasks_queryset(
+                project=project, task_filter=task_filter, query=query
+            )
+            total = tasks.count()
+            progress.pool.submit(
+                lambda: ExportSnapshot.objects.filter(pk=snapshot_id).update(total=total)
+            )
+            counters = {"task_number": 0, "annotation_number": 0, "prediction_number": 0}
+            ctx = WriterContext(
+                project_id=project.pk,
+                schema=project_schema(project),
+                annotator=_annotator(snapshot),
+                full_descriptions=(snapshot.serialization_options or {}).get(
+                    "full_descriptions", True
+                ),
+            )
+            guard = partial(time_limited, bool(query and query.has_regex))
+            rows = _counted(
+                selectors.export_task_dicts(tasks, task_filter=task_filter, guard=guard),
+                counters,
+                progress,
+            )
+            key, md5 = _store(
+                WRITERS["JSON"](ctx, rows), f"export/{project.pk}/{snapshot_id}", ".json"
+            )
+        except Exception as exc:
+            if consistent:
+                transaction.rollback()
+                transaction.set_autocommit(True)
+            progress.close()
+            logger.exception("export %s failed", snapshot_id)
+            ExportSnapshot.objects.filter(pk=snapshot_id).update(
+                status=Status.FAILED,
+                detail=f"The export failed on the server ({type(exc).__name__}).",
+                finished_at=timezone.now(),
+            )
+            return
+        if consistent:
+            transaction.commit()
+            transaction.set_autocommit(True)
+        progress.close()
+        ExportSnapshot.objects.filter(pk=snapshot_id).update(
+            status=Status.COMPLETED,
+            file=key,
+            md5=md5,
+            counters=counters,
+            processed=counters["task_number"],
+            total=counters["task_number"],
+            finished_at=timezone.now(),
+        )
+    finally:
+        lock.release()
+
+
+# ----------------------------------------------------------------------------- convert
+
+
+def convert_request(
+    *, snapshot: ExportSnapshot, export_type: str, download_resources
+) -> ConvertedFormat:
+    format_check(project=snapshot.project, export_type=export_type, field_name="export_type")
+    if export_type == "JSON":
+        raise _error("export_type", "the snapshot already is JSON")
+    if snapshot.status != Status.COMPLETED:
+        raise _error("export", f"the export is {snapshot.status}, not completed")
+    if not isinstance(download_resources, bool):
+        raise _error("download_resources", "must be true or false")
+    converted, created = ConvertedFormat.objects.get_or_create(
+        snapshot=snapshot,
+        export_type=export_type,
+        defaults={"download_resources": download_resources},
+    )
+    if not created and converted.status == Status.FAILED:
+        ConvertedFormat.objects.filter(pk=converted.pk).update(
+            status=Status.CREATED, download_resources=download_resources, traceback=""
+        )
+        created = True
+    converted.needs_run = created
+    return converted
+
+
+def _snapshot_tasks(key: str) -> Iterator[dict]:
+    with default_storage.open(key, "rb") as handle:
+        yield from ijson.items(handle, "item", use_float=True)
+
+
+def _snapshot_data_keys(key: str) -> list[str]:
+    keys: set[str] = set()
+    for task in _snapshot_tasks(key):
+        if isinstance(task.get("data"), dict):
+            keys.update(task["data"])
+    return sorted(keys)
+
+
+def snapshot_convert(*, converted_id: int) -> None:
+    """Write a converted format from the snapshot's JSON file (streamed with ijson)."""
+    lock = JobLock("convert", converted_id)
+    if not lock.acquire():
+        return
+    try:
+        converted = (
+            ConvertedFormat.objects.select_related("snapshot__project")
+            .filter(pk=converted_id)
+            .first()
+        )
+        if converted is None or converted.status in (Status.COMPLETED, Status.FAILED):
+            return
+        ConvertedFormat.objects.filter(pk=converted_id).update(status=Status.IN_PROGRESS)
+        snapshot = converted.snapshot
+        info = FORMATS[converted.export_type]
+        ctx = WriterContext(
+            project_id=snapshot.project_id,
+            schema=project_schema(snapshot.project),
+            annotator=_annotator(snapshot),
+            download_resources=converted.download_resources,
+            data_keys=lambda: _snapshot_data_keys(snapshot.file),
+        )
+        try:
+            chunks = WRITERS[converted.export_type](ctx, _snapshot_tasks(snapshot.file))
+            suffix = ".zip" if info.archive else f".{info.extension}"
+            key, _ = _store(
+                chunks, f"export/{snapshot.project_id}/{snapshot.pk}-{info.name}", suffix
+            )
+        except Exception:
+            logger.exception("conversion %s failed", converted_id)
+            ConvertedFormat.objects.filter(pk=converted_id).update(
+                status=Status.FAILED,
+                traceback=traceback.format_exc()[-4000:],
+                finished_at=timezone.now(),
+            )
+            return
+        ConvertedFormat.objects.filter(pk=converted_id).update(
+            status=Status.COMPLETED, file=key, finished_at=timezone.now()
+        )
+    finally:
+        lock.release()
+
+
+def snapshot_delete(*, snapshot: ExportSnapshot) -> None:
+    keys = [snapshot.file, *snapshot.converted_formats.values_list("file", flat=True)]
+    snapshot.delete()
+    for key in keys:
+        if key:
+            transaction.on_commit(lambda key=key: default_storage.delete(key))

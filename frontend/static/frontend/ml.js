@@ -1,0 +1,223 @@
+// The ML page: lists backends with their health, trains with a live progress bar,
+// shows versions and the learning curve. Everything goes through /api/ml/.
+(function () {
+  "use strict";
+  var state = JSON.parse(document.getElementById("ml-state").textContent);
+  var $ = function (sel) { return document.querySelector(sel); };
+
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+  function api(method, url, body) {
+    var options = { method: method, credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() } };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    return fetch(url, options).then(function (response) {
+      return response.text().then(function (text) {
+        var data = text ? JSON.parse(text) : null;
+        if (!response.ok) { throw new Error((data && data.detail) || ("HTTP " + response.status)); }
+        return data;
+      });
+    });
+  }
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+  function showError(message) {
+    var box = $("[data-error]");
+    box.textContent = message || "";
+    box.hidden = !message;
+  }
+  function metricOf(job, backend) {
+    var name = backend && backend.model === "ner" ? "f1" : "accuracy";
+    var value = job.metrics ? job.metrics[name] : undefined;
+    return typeof value === "number" ? name + " " + value.toFixed(3) : "—";
+  }
+
+  function renderBackends() {
+    var body = $("[data-backends]");
+    body.textContent = "";
+    $("[data-empty]").hidden = state.backends.length > 0;
+    state.backends.forEach(function (backend) {
+      var row = el("tr", { "data-backend": backend.id });
+      row.appendChild(el("td", {}, backend.title || backend.model || backend.url));
+      row.appendChild(el("td", {}, backend.kind === "builtin" ? "built-in: " + backend.model : "ML backend: " + backend.url));
+      row.appendChild(el("td", { "data-health": "" }, backend.readable_state));
+      row.appendChild(el("td", { "data-version": "" }, backend.model_version || "—"));
+      var cell = el("td", { "class": "ml-progress" });
+      var bar = el("progress", { "class": "progress", max: "1", value: "0", "data-bar": "", hidden: "" });
+      var label = el("span", { "class": "muted small", "data-status": "" });
+      cell.appendChild(bar);
+      cell.appendChild(label);
+      row.appendChild(cell);
+      var actions = el("td", {});
+      var train = el("button", { type: "button", "class": "primary small", "data-train": backend.id }, "Train");
+      train.addEventListener("click", function () { startTraining(backend, row); });
+      var remove = el("button", { type: "button", "class": "small danger" }, "Remove");
+      remove.addEventListener("click", function () {
+        api("DELETE", "/api/ml/" + backend.id).then(function () {
+          state.backends = state.backends.filter(function (b) { return b.id !== backend.id; });
+          renderAll();
+        }).catch(function (e) { showError(e.message); });
+      });
+      actions.appendChild(train);
+      actions.appendChild(remove);
+      row.appendChild(actions);
+      body.appendChild(row);
+      api("GET", "/api/ml/" + backend.id + "/health").then(function (health) {
+        row.querySelector("[data-health]").textContent = health.status === "UP" ? "● up" : "● down: " + (health.error || "");
+        row.querySelector("[data-health]").className = health.status === "UP" ? "ok" : "error";
+      }).catch(function () { row.querySelector("[data-health]").textContent = "unknown"; });
+      var running = (state.jobs[backend.id] || []).filter(function (j) { return j.status === "queued" || j.status === "running"; })[0];
+      if (running) { follow(backend, row, running.id); }
+    });
+  }
+
+  function startTraining(backend, row) {
+    showError("");
+    api("POST", "/api/ml/" + backend.id + "/train").then(function (answer) {
+      follow(backend, row, answer.job);
+    }).catch(function (e) { showError(e.message); });
+  }
+
+  function follow(backend, row, jobId) {
+    var bar = row.querySelector("[data-bar]");
+    var label = row.querySelector("[data-status]");
+    var button = row.querySelector("[data-train]");
+    bar.hidden = false;
+    button.disabled = true;
+    function poll() {
+      api("GET", "/api/ml/" + backend.id + "/jobs/" + jobId + "/").then(function (job) {
+        bar.value = job.progress;
+        label.textContent = job.status + " " + Math.round(job.progress * 100) + "%";
+        var jobs = state.jobs[backend.id] = (state.jobs[backend.id] || []).filter(function (j) { return j.id !== job.id; });
+        jobs.unshift(job);
+        if (job.status === "completed" || job.status === "failed") {
+          button.disabled = false;
+          if (job.status === "failed") { label.textContent = "failed: " + job.error; }
+          return refresh();
+        }
+        window.setTimeout(poll, 500);
+      }).catch(function (e) { showError(e.message); button.disabled = false; });
+    }
+    poll();
+  }
+
+  function refresh() {
+    return Promise.all([
+      api("GET", "/api/ml/?project=" + state.project),
+      api("GET", "/api/projects/" + state.project + "/learning-curve"),
+    ].concat(state.backends.map(function (b) { return api("GET", "/api/ml/" + b.id + "/jobs/"); })))
+      .then(function (answers) {
+        var backends = answers[0];
+        state.curve = answers[1];
+        state.backends.forEach(function (b, i) { state.jobs[b.id] = answers[2 + i]; });
+        backends.forEach(function (b) {
+          var row = document.querySelector('[data-backend="' + b.id + '"] [data-version]');
+          if (row) { row.textContent = b.model_version || "—"; }
+        });
+        renderVersions();
+        renderCurve();
+      });
+  }
+
+  function renderModels() {
+    var select = $("[data-models]");
+    select.textContent = "";
+    state.models.forEach(function (model) {
+      var option = el("option", { value: model.model }, model.title + (model.fits ? "" : " — needs " + model.why));
+      if (!model.fits) { option.disabled = true; }
+      select.appendChild(option);
+    });
+  }
+
+  function renderVersions() {
+    var body = $("[data-versions]");
+    body.textContent = "";
+    state.backends.forEach(function (backend) {
+      (state.jobs[backend.id] || []).forEach(function (job) {
+        var row = el("tr", { "data-job": job.id });
+        row.appendChild(el("td", {}, backend.model || backend.title));
+        row.appendChild(el("td", {}, job.model_version !== null ? "v" + job.model_version : "—"));
+        row.appendChild(el("td", {}, job.status + (job.error ? ": " + job.error : "")));
+        row.appendChild(el("td", {}, job.annotations_used));
+        row.appendChild(el("td", {}, metricOf(job, backend)));
+        row.appendChild(el("td", {}, job.finished_at ? job.finished_at.replace("T", " ").slice(0, 19) : "—"));
+        body.appendChild(row);
+      });
+    });
+  }
+
+  function renderCurve() {
+    var box = $("[data-curve]");
+    box.textContent = "";
+    var points = state.curve.filter(function (p) { return typeof p.value === "number"; });
+    if (!points.length) { box.appendChild(el("p", { "class": "muted small" }, "No trained version yet.")); return; }
+    var W = 560, H = 240, L = 48, B = 36, T = 12, R = 16;
+    var maxX = Math.max.apply(null, points.map(function (p) { return p.annotations_used; })) || 1;
+    var NS = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 " + W + " " + H);
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", "Learning curve");
+    svg.setAttribute("class", "ml-curve-svg");
+    function x(v) { return L + (W - L - R) * v / maxX; }
+    function y(v) { return T + (H - T - B) * (1 - v); }
+    function add(tag, attrs, text) {
+      var node = document.createElementNS(NS, tag);
+      Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+      if (text !== undefined) { node.textContent = text; }
+      svg.appendChild(node);
+      return node;
+    }
+    add("line", { x1: L, y1: y(0), x2: W - R, y2: y(0), stroke: "#888" });
+    add("line", { x1: L, y1: y(0), x2: L, y2: y(1), stroke: "#888" });
+    [0, 0.25, 0.5, 0.75, 1].forEach(function (v) {
+      add("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end", "font-size": "11", fill: "#555" }, v.toFixed(2));
+      add("line", { x1: L, y1: y(v), x2: W - R, y2: y(v), stroke: "#eee" });
+    });
+    add("text", { x: (L + W) / 2, y: H - 6, "text-anchor": "middle", "font-size": "12", fill: "#333" }, "labels used");
+    add("text", { x: L, y: H - 20, "text-anchor": "middle", "font-size": "11", fill: "#555" }, "0");
+    add("text", { x: W - R, y: H - 20, "text-anchor": "end", "font-size": "11", fill: "#555" }, String(maxX));
+    var byBackend = {};
+    points.forEach(function (p) { (byBackend[p.backend] = byBackend[p.backend] || []).push(p); });
+    var colours = ["#2563eb", "#dc2626", "#16a34a", "#9333ea"];
+    Object.keys(byBackend).forEach(function (key, i) {
+      var series = byBackend[key].sort(function (a, b) { return a.annotations_used - b.annotations_used; });
+      add("polyline", { points: series.map(function (p) { return x(p.annotations_used) + "," + y(p.value); }).join(" "),
+        fill: "none", stroke: colours[i % colours.length], "stroke-width": "2" });
+      series.forEach(function (p) {
+        var dot = add("circle", { cx: x(p.annotations_used), cy: y(p.value), r: "4", fill: colours[i % colours.length], "data-point": "" });
+        var title = document.createElementNS(NS, "title");
+        title.textContent = "v" + p.model_version + ": " + p.metric + " " + p.value.toFixed(3) + " with " + p.annotations_used + " labels";
+        dot.appendChild(title);
+      });
+    });
+    box.appendChild(svg);
+  }
+
+  function renderAll() { renderBackends(); renderModels(); renderVersions(); renderCurve(); }
+
+  $("[data-add-builtin]").addEventListener("submit", function (event) {
+    event.preventDefault();
+    showError("");
+    api("POST", "/api/ml/", { project: state.project, kind: "builtin", model: $("[data-models]").value })
+      .then(function (backend) { state.backends.push(backend); state.jobs[backend.id] = []; renderAll(); })
+      .catch(function (e) { showError(e.message); });
+  });
+  $("[data-add-remote]").addEventListener("submit", function (event) {
+    event.preventDefault();
+    showError("");
+    api("POST", "/api/ml/", { project: state.project, url: $("#ml-url").value })
+      .then(function (backend) { state.backends.push(backend); state.jobs[backend.id] = []; renderAll(); })
+      .catch(function (e) { showError(e.message); });
+  });
+  renderAll();
+})();

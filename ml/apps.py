@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class MlConfig(AppConfig):
+    name = "ml"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registrations into registries owned by apps to the left (they cannot import
+        # ml): the active-learning sampler, the Data Manager action, annotation events.
+        from ml import actions, events, sampling  # noqa: F401, PLC0415

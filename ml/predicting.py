@@ -1,0 +1,333 @@
+"""Prediction jobs: predict with one model version for the tasks that have no prediction
+from it, in batches of ``LABELHUB_ML_BATCH_SIZE`` tasks walked by id.
+
+Each batch commits on its own (predictions, the tasks' counters and mean scores, the
+project's counter), with progress on the job row, so a million tasks never sit in one
+transaction and a re-run after a killed worker carries on where it stopped. On
+PostgreSQL the rows go in with ``COPY`` (see ``_copy_predictions``). Results that break
+the labeling config are dropped and counted, never written. A backend that fails
+(timeout, HTTP 500, garbage) fails the job, and the job's predictions written so far are
+deleted again: no partial predictions.
+
+At the end the active-learning order is refreshed (``al_priorities_write``): each open
+task's uncertainty under the new model, ranked within a cluster of similar tasks, the
+clusters taken in turn, so the next picks are both uncertain and diverse.
+"""
+
+import io
+import logging
+
+import numpy as np
+import orjson
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from sklearn.cluster import MiniBatchKMeans
+
+from annotations.counters import tasks_predictions_added
+from annotations.models import Prediction
+from labelhub.errors import MAX_ERRORS
+from ml import remote
+from ml.builtin import uncertainty
+from ml.locks import PREDICTION, JobLock
+from ml.models import MLBackend, PredictionJob, TrainingJob
+from projects.label_config import ParsedConfig, format_result_error, validate_result
+from projects.models import Project
+from tasks.models import Task
+from tasks.representations import task_dict
+
+logger = logging.getLogger(__name__)
+Status = PredictionJob.Status
+WORKER_LOST = "The worker stopped while predicting; run the predictions again to finish."
+CLUSTERS = 16
+
+
+def prediction_job_create(*, backend: MLBackend, task_ids: list[int] | None = None):
+    """Record a prediction job and enqueue it once the surrounding transaction commits."""
+    from ml.tasks import enqueue  # noqa: PLC0415 - ml.tasks imports this module
+
+    job = PredictionJob.objects.create(
+        backend=backend,
+        project_id=backend.project_id,
+        model_version=backend.model_version,
+        task_ids=task_ids,
+    )
+    transaction.on_commit(lambda: enqueue("prediction", job.pk))
+    return job
+
+
+def _load_model(backend: MLBackend):
+    from ml.training import model_load  # noqa: PLC0415 - training imports this module
+
+    job = TrainingJob.objects.filter(pk=backend.current_job_id).first()
+    if job is None or not job.model_file:
+        raise RuntimeError("the backend has no trained model yet")
+    return model_load(job)
+
+
+class Predictor:
+    """Predictions for a batch of tasks: (results or None, scores, probabilities)."""
+
+    def __init__(self, backend: MLBackend, project: Project) -> None:
+        self.backend, self.project = backend, project
+        self.model = _load_model(backend) if backend.kind == MLBackend.Kind.BUILTIN else None
+
+    def __call__(self, tasks: list[Task]):
+        if self.model is not None:
+            inputs = self.model.inputs([task.data for task in tasks])
+            return self.model.predict_with_features(inputs)
+        payload = [task_dict(task, annotations=[], predictions=[]) for task in tasks]
+        answers = remote.predict(self.backend, self.project, payload)
+        results = [a["result"] if a else None for a in answers]
+        scores = [_number(a.get("score")) if a else None for a in answers]
+        return results, scores, None, None
+
+
+def _number(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _copy_predictions(rows: list[tuple]) -> None:
+    """PostgreSQL ``COPY ... FROM STDIN`` (text format) of (task, project, version,
+    score, result) rows. orjson escapes every control character inside JSON strings, so
+    a result needs only its backslashes doubled. Measured in bench/ml_bench.py: COPY
+    writes a batch several times faster than ``bulk_create`` (see bench/README.md)."""
+    now = timezone.now().isoformat()
+    buffer = io.StringIO()
+    for task_id, project_id, version, score, result in rows:
+        score_text = "\\N" if score is None else repr(float(score))
+        result_text = orjson.dumps(result).decode().replace("\\", "\\\\")
+        buffer.write(
+            f"{task_id}\t{project_id}\t{_escape(version)}\t{score_text}\t{result_text}\t{now}\t{now}\n"
+        )
+    buffer.seek(0)
+    table = Prediction._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY {table} (task_id, project_id, model_version, score, result, created_at,"
+            " updated_at) FROM STDIN",
+            buffer,
+        )
+
+
+def predictions_write(*, project: Project, version: str, rows: list[tuple]) -> None:
+    """Write (task id, score, result) predictions and move the counters, in the
+    caller's transaction."""
+    if not rows:
+        return
+    full = [(task_id, project.pk, version, score, result) for task_id, score, result in rows]
+    if connection.vendor == "postgresql":
+        _copy_predictions(full)
+    else:
+        now = timezone.now()
+        Prediction.objects.bulk_create(
+            [
+                Prediction(
+                    task_id=t,
+                    project_id=p,
+                    model_version=v,
+                    score=s,
+                    result=r,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for t, p, v, s, r in full
+            ],
+            batch_size=1000,
+        )
+    tasks_predictions_added(project_id=project.pk, task_ids=[row[0] for row in rows])
+
+
+def _predictions_undo(*, job: PredictionJob) -> int:
+    """Delete what a failed job wrote, with its counters."""
+    written = Prediction.objects.filter(
+        project_id=job.project_id, model_version=job.model_version, created_at__gte=job.started_at
+    )
+    with transaction.atomic():
+        task_ids = list(written.values_list("task_id", flat=True))
+        if not task_ids:
+            return 0
+        written.delete()
+        tasks_predictions_added(project_id=job.project_id, task_ids=task_ids, delta=-1)
+    return len(task_ids)
+
+
+def _todo(job: PredictionJob):
+    done = Prediction.objects.filter(task=OuterRef("pk"), model_version=job.model_version)
+    tasks = Task.objects.filter(project_id=job.project_id).filter(~Exists(done))
+    if job.task_ids is not None:
+        tasks = tasks.filter(pk__in=job.task_ids)
+    return tasks
+
+
+def job_run(*, job_id: int) -> None:
+    """Run a prediction job if it is not finished and no live worker holds it."""
+    lock = JobLock(PREDICTION, job_id)
+    if not lock.acquire():
+        return
+    try:
+        job = PredictionJob.objects.select_related("backend", "project").filter(pk=job_id).first()
+        if job is None or job.is_finished:
+            return
+        started = timezone.now()
+        total = _todo(job).count()
+        PredictionJob.objects.filter(pk=job_id).update(
+            status=Status.RUNNING, started_at=started, total=total
+        )
+        job.started_at = started
+        try:
+            _predict_all(job, total)
+        except Exception as exc:
+            if isinstance(exc, remote.BackendError):
+                message = str(exc)
+            else:
+                logger.exception("prediction job %s failed", job_id)
+                message = f"Predicting failed on the worker ({type(exc).__name__}: {exc})"
+            undone = _predictions_undo(job=job)
+            PredictionJob.objects.filter(pk=job_id).update(
+                status=Status.FAILED,
+                error=message[:2000] + (f" ({undone} predictions removed)" if undone else ""),
+                finished_at=timezone.now(),
+            )
+            MLBackend.objects.filter(pk=job.backend_id).update(
+                state=MLBackend.State.ERROR, error_message=message[:2000]
+            )
+            return
+        PredictionJob.objects.filter(pk=job_id).update(
+            status=Status.COMPLETED, progress=1.0, finished_at=timezone.now()
+        )
+    finally:
+        lock.release()
+
+
+def _predict_all(job: PredictionJob, total: int) -> None:
+    project, backend = job.project, job.backend
+    parsed = ParsedConfig.from_dict(project.parsed_config)
+    predictor = Predictor(backend, project)
+    batch = settings.LABELHUB_ML_BATCH_SIZE
+    measure = project.al_uncertainty
+    scored: list[tuple[np.ndarray, np.ndarray]] = []  # (task ids, uncertainty) of open tasks
+    clusters: list[np.ndarray] = []
+    kmeans = None
+    processed = written = dropped = 0
+    errors: list[dict] = []
+    last = 0
+    todo = _todo(job).only("id", "data", "meta", "is_labeled", "project_id").order_by("id")
+    while True:
+        tasks = list(todo.filter(pk__gt=last)[:batch])
+        if not tasks:
+            break
+        last = tasks[-1].pk
+        results, scores, proba, features = predictor(tasks)
+        rows = []
+        for task, result, score in zip(tasks, results, scores, strict=True):
+            if result is None:
+                dropped += 1
+                if len(errors) < MAX_ERRORS:
+                    errors.append({"task": task.pk, "message": "the backend gave no prediction"})
+                continue
+            problems = validate_result(parsed, result)
+            if problems:
+                dropped += 1
+                if len(errors) < MAX_ERRORS:
+                    errors.append({"task": task.pk, "message": format_result_error(problems[0])})
+                continue
+            rows.append((task.pk, score, result))
+        with transaction.atomic():
+            predictions_write(project=project, version=job.model_version, rows=rows)
+        written += len(rows)
+        processed += len(tasks)
+        if proba is not None:
+            open_rows = np.array([not task.is_labeled for task in tasks])
+            ids = np.array([task.pk for task in tasks])[open_rows]
+            scored.append((ids, uncertainty(proba, measure)[open_rows]))
+            if features is not None and len(ids):
+                if kmeans is None:
+                    k = max(1, min(CLUSTERS, len(features) // 20))
+                    kmeans = MiniBatchKMeans(
+                        n_clusters=k, random_state=0, n_init=1, batch_size=1024, max_iter=50
+                    ).fit(features[:5000])
+                clusters.append(kmeans.predict(features[open_rows]))
+            else:
+                clusters.append(np.zeros(len(ids), dtype=int))
+        PredictionJob.objects.filter(pk=job.pk).update(
+            processed=processed,
+            written=written,
+            dropped=dropped,
+            dropped_errors=errors,
+            progress=round(0.95 * processed / max(total, 1), 3),
+        )
+    if scored and job.task_ids is None:
+        ids = np.concatenate([s[0] for s in scored])
+        values = np.concatenate([s[1] for s in scored])
+        al_priorities_write(
+            project=project, task_ids=ids, uncertainty=values, clusters=np.concatenate(clusters)
+        )
+
+
+def al_priorities_write(
+    *, project: Project, task_ids: np.ndarray, uncertainty: np.ndarray, clusters: np.ndarray
+) -> None:
+    """Write ``Task.al_priority`` for the project's open tasks (lowest is picked first).
+
+    Within each cluster tasks are ranked by uncertainty (most uncertain first); the
+    priority is that rank, with the cluster's own best uncertainty breaking ties, so the
+    stream takes the most uncertain task of every cluster before the second of any.
+    Tasks the model did not score keep None (the sampler serves them after the others).
+    """
+    order = np.lexsort((-uncertainty, clusters))
+    ranks = np.empty(len(order), dtype=float)
+    sorted_clusters = clusters[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_clusters)) + 1]
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(order)
+        ranks[order[start:end]] = np.arange(end - start)
+    priority = ranks + (1.0 - uncertainty) * 0.999  # within a rank, the less sure first
+    with transaction.atomic():
+        Task.objects.filter(project=project, al_priority__isnull=False).update(al_priority=None)
+        if connection.vendor == "postgresql":
+            buffer = io.StringIO(
+                "".join(
+                    f"{int(t)}\t{float(p)!r}\n" for t, p in zip(task_ids, priority, strict=True)
+                )
+            )
+            with connection.cursor() as cursor:
+                cursor.execute("DROP TABLE IF EXISTS ml_al")
+                cursor.execute(
+                    "CREATE TEMP TABLE ml_al (id bigint, p double precision) ON COMMIT DROP"
+                )
+                cursor.cursor.copy_expert("COPY ml_al (id, p) FROM STDIN", buffer)
+                cursor.execute(
+                    f"UPDATE {Task._meta.db_table} t SET al_priority = ml_al.p FROM ml_al "
+                    "WHERE t.id = ml_al.id AND t.project_id = %s",
+                    [project.pk],
+                )
+        else:
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {Task._meta.db_table} SET al_priority = %s WHERE id = %s",
+                    [(float(p), int(t)) for t, p in zip(task_ids, priority, strict=True)],
+                )
+
+
+def job_check_alive(job: PredictionJob) -> PredictionJob:
+    if job.status != Status.RUNNING:
+        return job
+    lock = JobLock(PREDICTION, job.pk)
+    if not lock.acquire():
+        return job
+    try:
+        PredictionJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
+            status=Status.FAILED, error=WORKER_LOST, finished_at=timezone.now()
+        )
+    finally:
+        lock.release()
+    job.refresh_from_db()
+    return job

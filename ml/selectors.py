@@ -1,0 +1,96 @@
+"""Reads for the ML app: which built-in models fit a project, training examples, jobs,
+and the learning curve."""
+
+from collections.abc import Iterator
+
+from django.db.models import QuerySet
+
+from annotations.models import Annotation
+from ml.builtin import MODELS
+from ml.models import MLBackend, PredictionJob, TrainingJob
+from projects.label_config import ParsedConfig
+from projects.models import Project
+
+
+def models_for_project(*, project: Project) -> list[dict]:
+    """Every built-in model with ``fits`` and ``why`` for this project's config."""
+    parsed = ParsedConfig.from_dict(project.parsed_config)
+    out = []
+    for name, model in MODELS.items():
+        fits, why = model.fit_check(parsed)
+        out.append({"model": name, "title": model.title, "fits": fits, "why": why})
+    return out
+
+
+def training_tasks_agreeing(*, project: Project, annotations: QuerySet) -> QuerySet:
+    """The annotations whose task may enter training.
+
+    Issue #10: with overlap, a task enters training only when its annotators' agreement
+    reaches ``agreement_threshold``. The agreement score belongs to the quality issue and
+    does not exist yet, so every task counts as agreeing. Wire the threshold here (the one
+    place training asks) once ``Task.agreement`` lands.
+    """
+    return annotations
+
+
+def training_annotations(*, project: Project) -> QuerySet:
+    """Non-cancelled annotations of tasks that may enter training."""
+    annotations = Annotation.objects.filter(project=project, was_cancelled=False)
+    return training_tasks_agreeing(project=project, annotations=annotations)
+
+
+def training_examples(*, project: Project) -> Iterator[tuple[int, dict, list]]:
+    """(task id, task data, result) per task: its ground-truth annotation if it has
+    one, else its newest. Streams in task order."""
+    rows = (
+        training_annotations(project=project)
+        .order_by("task_id", "-ground_truth", "-updated_at", "-id")
+        .values_list("task_id", "task__data", "result")
+    )
+    last = None
+    for task_id, data, result in rows.iterator(chunk_size=2000):
+        if task_id == last:
+            continue
+        last = task_id
+        yield task_id, data, result
+
+
+def training_annotation_count(*, project: Project) -> int:
+    """Tasks with at least one usable annotation (what the training minimum counts)."""
+    return training_annotations(project=project).values("task_id").distinct().count()
+
+
+def backends_for_project(*, project: Project) -> QuerySet:
+    return MLBackend.objects.filter(project=project).order_by("id")
+
+
+def jobs_for_backend(*, backend: MLBackend) -> QuerySet:
+    return TrainingJob.objects.filter(backend=backend).order_by("-id")
+
+
+def prediction_jobs_for_backend(*, backend: MLBackend) -> QuerySet:
+    return PredictionJob.objects.filter(backend=backend).order_by("-id")
+
+
+def learning_curve(*, project: Project) -> list[dict]:
+    """Completed training runs of the project, oldest first: labels used and the held-out
+    metric, per backend and version."""
+    jobs = (
+        TrainingJob.objects.filter(project=project, status=TrainingJob.Status.COMPLETED)
+        .select_related("backend")
+        .order_by("id")
+    )
+    out = []
+    for job in jobs:
+        metric = "f1" if job.backend.model == "ner" else "accuracy"
+        out.append(
+            {
+                "backend": job.backend_id,
+                "model_version": job.model_version,
+                "annotations_used": job.annotations_used,
+                "metric": metric,
+                "value": job.metrics.get(metric),
+                "finished_at": job.finished_at,
+            }
+        )
+    return out

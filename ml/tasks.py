@@ -1,0 +1,73 @@
+"""Celery tasks: thin, idempotent wrappers over ml.training and ml.predicting."""
+
+import logging
+
+from celery import shared_task
+from celery.signals import worker_ready
+from django.conf import settings
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="ml.training_job_run", acks_late=True, reject_on_worker_lost=True)
+def training_job_run(job_id: int) -> None:
+    from ml.training import job_run  # noqa: PLC0415 - keep worker start-up light
+
+    job_run(job_id=job_id)
+
+
+@shared_task(name="ml.prediction_job_run", acks_late=True, reject_on_worker_lost=True)
+def prediction_job_run(job_id: int) -> None:
+    from ml.predicting import job_run  # noqa: PLC0415
+
+    job_run(job_id=job_id)
+
+
+@shared_task(name="ml.annotation_event", acks_late=True)
+def annotation_event(project_id: int, action: str, annotation_id: int, task_id: int) -> None:
+    from ml.services import annotation_event_handle  # noqa: PLC0415
+
+    annotation_event_handle(
+        project_id=project_id, action=action, annotation_id=annotation_id, task_id=task_id
+    )
+
+
+TASKS = {
+    "training": training_job_run,
+    "prediction": prediction_job_run,
+}
+
+
+def enqueue(kind: str, job_id: int) -> None:
+    """Send a job to the workers. An unreachable queue fails the job at once; it never
+    runs inline instead (where a job runs must not depend on the broker)."""
+    from ml.models import PredictionJob, TrainingJob  # noqa: PLC0415
+
+    try:
+        TASKS[kind].apply_async((job_id,), queue=settings.LABELHUB_ML_QUEUE or None)
+    except Exception as exc:  # kombu raises several kinds for an unreachable broker
+        logger.exception("ml %s job %s could not be queued", kind, job_id)
+        model = TrainingJob if kind == "training" else PredictionJob
+        model.objects.filter(pk=job_id).update(
+            status="failed",
+            error=f"The job queue could not be reached ({type(exc).__name__})",
+            finished_at=timezone.now(),
+        )
+
+
+@worker_ready.connect
+def _sweep_abandoned_jobs(**kwargs) -> None:
+    """A starting worker fails the ML jobs whose worker died (their locks are free)."""
+    from django.db import close_old_connections  # noqa: PLC0415
+
+    from ml import predicting, training  # noqa: PLC0415
+    from ml.models import PredictionJob, TrainingJob  # noqa: PLC0415
+
+    try:
+        for job in TrainingJob.objects.filter(status="running"):
+            training.job_check_alive(job)
+        for job in PredictionJob.objects.filter(status="running"):
+            predicting.job_check_alive(job)
+    finally:
+        close_old_connections()

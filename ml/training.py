@@ -1,0 +1,230 @@
+"""Running a training job (on a Celery worker).
+
+Idempotent: a job runs only under its ``JobLock`` and only while it is not finished, so
+a redelivered message does nothing for a finished job and restarts an abandoned one. The
+model file is written under a new name in media storage *before* the job is marked
+``completed`` and the backend pointed at it, in one transaction: a worker killed at any
+moment leaves at most an orphan file nobody uses, never a half-written model in use, and
+the previous version keeps serving. ``job_check_alive`` (the status API, a starting
+worker) turns a ``running`` job whose lock is free into ``failed``.
+"""
+
+import io
+import logging
+import os
+import socket
+import time
+import uuid
+
+import joblib
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from ml import remote
+from ml.builtin import MODELS, NotFit
+from ml.builtin.base import held_out
+from ml.locks import TRAINING, JobLock
+from ml.models import MLBackend, TrainingJob
+from ml.predicting import prediction_job_create
+from ml.selectors import training_examples
+from projects.api import project_dict
+from projects.label_config import ParsedConfig
+
+logger = logging.getLogger(__name__)
+Status = TrainingJob.Status
+WORKER_LOST = "The worker stopped during training; the previous model stays in use."
+
+
+class TrainingError(Exception):
+    """A training run that cannot go on; the message is shown on the job."""
+
+
+def _progress(job_id: int, value: float) -> None:
+    TrainingJob.objects.filter(pk=job_id).update(progress=round(value, 3))
+    if settings.LABELHUB_ML_PROGRESS_PAUSE:  # a throttle, and for the killed-worker test
+        time.sleep(settings.LABELHUB_ML_PROGRESS_PAUSE)
+
+
+def model_version_name(backend: MLBackend, number: int) -> str:
+    return f"{backend.model}-v{number}"
+
+
+def model_load(job: TrainingJob):
+    """The trained model object stored by a completed job."""
+    with default_storage.open(job.model_file, "rb") as handle:
+        return joblib.load(handle)
+
+
+def _train_builtin(job: TrainingJob) -> dict:
+    backend, project = job.backend, job.project
+    model_class = MODELS.get(backend.model)
+    if model_class is None:
+        raise TrainingError(f"unknown built-in model {backend.model!r}")
+    parsed = ParsedConfig.from_dict(project.parsed_config)
+    try:
+        spec = model_class.spec_for(parsed)
+    except NotFit as exc:
+        raise TrainingError(f"{backend.model} does not fit this project: it needs {exc}") from None
+
+    model = model_class(spec)
+    task_ids, datas, targets = [], [], []
+    for task_id, data, result in training_examples(project=project):
+        target = model.target(result)
+        if target is None:
+            continue
+        task_ids.append(task_id)
+        datas.append(data)
+        targets.append(target)
+    minimum = max(project.min_annotations_to_start_training, 2)
+    if len(targets) < minimum:
+        raise TrainingError(
+            f"{len(targets)} annotated tasks can train {backend.model}; "
+            f"min_annotations_to_start_training is {minimum}"
+        )
+    if model_class.metric == "accuracy" and len(set(targets)) < 2:
+        raise TrainingError("every training annotation has the same answer; need two or more")
+    _progress(job.pk, 0.1)
+    inputs = model.inputs(datas)
+    _progress(job.pk, 0.3)
+
+    # Held-out metrics from a split fixed by task id, then the final model on everything.
+    test = [i for i, task_id in enumerate(task_ids) if held_out(task_id)]
+    train = [i for i, task_id in enumerate(task_ids) if not held_out(task_id)]
+
+    def pick(values, rows):
+        return values[rows] if hasattr(values, "shape") else [values[i] for i in rows]
+
+    metrics: dict = {"held_out": len(test), "trained_on": len(targets)}
+    train_targets = pick(targets, train)
+    if (
+        test
+        and len(train) >= 2
+        and (model_class.metric != "accuracy" or len(set(train_targets)) > 1)
+    ):
+        probe = model_class(spec)
+        probe.fit(pick(inputs, train), train_targets)
+        metrics.update(probe.evaluate(pick(inputs, test), pick(targets, test)))
+    _progress(job.pk, 0.6)
+    model.fit(inputs, targets)
+    if model_class.metric not in metrics:  # too few to hold any out: training-set figure
+        metrics.update(model.evaluate(inputs, targets))
+        metrics["on_training_set"] = True
+    _progress(job.pk, 0.85)
+
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer, compress=3)
+    name = (
+        f"ml/project-{project.pk}/backend-{backend.pk}/"
+        f"v{job.model_version}-{uuid.uuid4().hex[:12]}.joblib"
+    )
+    stored = default_storage.save(name, ContentFile(buffer.getvalue()))
+    return {"metrics": metrics, "annotations_used": len(targets), "model_file": stored}
+
+
+def _train_remote(job: TrainingJob) -> dict:
+    """Label Studio >= 1.4.1 trains a remote backend with the START_TRAINING webhook."""
+    backend, project = job.backend, job.project
+    count = sum(1 for _ in training_examples(project=project))
+    try:
+        answer = remote.webhook(backend, "START_TRAINING", {"project": project_dict(project)})
+    except remote.BackendError as exc:
+        raise TrainingError(str(exc)) from None
+    metrics = answer if isinstance(answer, dict) else {"answer": answer}
+    return {"metrics": metrics, "annotations_used": count, "model_file": ""}
+
+
+def job_run(*, job_id: int) -> None:
+    """Run a training job if it is not finished and no live worker holds it."""
+    lock = JobLock(TRAINING, job_id)
+    if not lock.acquire():
+        logger.info("training %s: another worker holds it", job_id)
+        return
+    try:
+        job = TrainingJob.objects.select_related("backend", "project").filter(pk=job_id).first()
+        if job is None or job.is_finished:
+            return
+        TrainingJob.objects.filter(pk=job_id).update(
+            status=Status.RUNNING,
+            started_at=timezone.now(),
+            progress=0.0,
+            error="",
+            worker=f"{socket.gethostname()}:{os.getpid()}",
+        )
+        MLBackend.objects.filter(pk=job.backend_id).update(state=MLBackend.State.TRAINING)
+        try:
+            if job.backend.kind == MLBackend.Kind.BUILTIN:
+                outcome = _train_builtin(job)
+            else:
+                outcome = _train_remote(job)
+        except Exception as exc:
+            if not isinstance(exc, TrainingError):
+                logger.exception("training %s failed", job_id)
+            message = (
+                str(exc)
+                if isinstance(exc, TrainingError)
+                else (f"Training failed on the worker ({type(exc).__name__}: {exc})")
+            )
+            _fail(job, message)
+            return
+        _complete(job, outcome)
+    finally:
+        lock.release()
+
+
+def _fail(job: TrainingJob, message: str) -> None:
+    with transaction.atomic():
+        TrainingJob.objects.filter(pk=job.pk).update(
+            status=Status.FAILED, error=message[:2000], finished_at=timezone.now()
+        )
+        MLBackend.objects.filter(pk=job.backend_id).update(
+            state=MLBackend.State.ERROR, error_message=message[:2000], updated_at=timezone.now()
+        )
+
+
+def _complete(job: TrainingJob, outcome: dict) -> None:
+    backend = job.backend
+    with transaction.atomic():
+        TrainingJob.objects.filter(pk=job.pk).update(
+            status=Status.COMPLETED,
+            progress=1.0,
+            finished_at=timezone.now(),
+            **outcome,
+        )
+        if backend.kind == MLBackend.Kind.BUILTIN:
+            MLBackend.objects.filter(pk=backend.pk).update(
+                current_job=job,
+                model_version=model_version_name(backend, job.model_version),
+                state=MLBackend.State.CONNECTED,
+                error_message="",
+                updated_at=timezone.now(),
+            )
+            backend.refresh_from_db()
+            prediction_job_create(backend=backend)
+        else:
+            MLBackend.objects.filter(pk=backend.pk).update(
+                state=MLBackend.State.CONNECTED, error_message="", updated_at=timezone.now()
+            )
+
+
+def job_check_alive(job: TrainingJob) -> TrainingJob:
+    """Fail a ``running`` job whose worker is gone; returns the fresh job."""
+    if job.status != Status.RUNNING:
+        return job
+    lock = JobLock(TRAINING, job.pk)
+    if not lock.acquire():
+        return job
+    try:
+        changed = TrainingJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
+            status=Status.FAILED, error=WORKER_LOST, finished_at=timezone.now()
+        )
+        if changed:
+            MLBackend.objects.filter(pk=job.backend_id, state=MLBackend.State.TRAINING).update(
+                state=MLBackend.State.CONNECTED
+            )
+    finally:
+        lock.release()
+    job.refresh_from_db()
+    return job

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.backends.signals import connection_created
+
+from labelhub import sqlite_regex
+
+
+class ProjectsConfig(AppConfig):
+    name = "projects"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The first app: SQLite's REGEXP is ours (bounded) before any query runs.
+        connection_created.connect(sqlite_regex.register, dispatch_uid="labelhub-sqlite-regexp")
