@@ -1,13 +1,15 @@
 # syntax=docker/dockerfile:1
 # LabelHub production image.  Build: docker compose build   (or docker build -t labelhub .)
 
-# ---- stage 1: fetch the embedded editor with npm and verify its pinned SRI hash
+# ---- stage 1: fetch the embedded editor and Chart.js with npm and verify their pinned SRI hashes
 FROM node:20-slim AS editor
 WORKDIR /src
-COPY scripts/fetch_editor.sh scripts/fetch_editor.sh
+COPY scripts/fetch_editor.sh scripts/fetch_chartjs.sh scripts/
 RUN bash scripts/fetch_editor.sh \
+ && bash scripts/fetch_chartjs.sh \
  && test -s frontend/static/editor/main.js \
- && test -s frontend/static/editor/main.css
+ && test -s frontend/static/editor/main.css \
+ && test -s frontend/static/vendor/chart.umd.min.js
 
 # ---- stage 2: the application
 FROM python:3.11-slim
@@ -33,14 +35,13 @@ RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/
 
 WORKDIR /app
 
-# Dependencies first, so that code changes do not reinstall them.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" >/tmp/requirements.txt \
- && pip install -r /tmp/requirements.txt \
- && rm /tmp/requirements.txt
+# Dependencies first, so that code changes do not reinstall them: the hash-pinned lock.
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 
 COPY . .
 COPY --from=editor /src/frontend/static/editor/ frontend/static/editor/
+COPY --from=editor /src/frontend/static/vendor/ frontend/static/vendor/
 RUN pip install --no-deps . \
  && rm -rf build ./*.egg-info \
  && DJANGO_SETTINGS_MODULE=labelhub.settings SECRET_KEY=build python manage.py collectstatic --noinput

@@ -39,7 +39,7 @@ endef
 PG_ENV := DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)'
 SQLITE_ENV := DATABASE_URL= REDIS_URL=
 
-.PHONY: help setup setup-test editor services run test test-postgres test-sqlite lint bench clean distclean
+.PHONY: help setup setup-test editor lock services run test test-postgres test-sqlite lint bench clean distclean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -52,6 +52,13 @@ setup-test: ## setup plus test extras and Debian test packages (chromium, unar, 
 
 editor: ## fetch and verify the embedded editor (frontend/static/editor/)
 	bash scripts/fetch_editor.sh
+
+lock: ## rewrite requirements.lock and requirements-test.lock (hash-pinned) from pyproject.toml
+	$(PY) -m pip install -q pip-tools
+	$(PY) -m piptools compile -q --generate-hashes --strip-extras --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+	$(PY) -m piptools compile -q --generate-hashes --strip-extras --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links --extra test -o requirements-test.lock pyproject.toml
 
 services: ## start PostgreSQL and Redis for the tests if they are down
 	DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)' bash scripts/services.sh start

@@ -3,7 +3,7 @@ and the learning curve."""
 
 from collections.abc import Iterator
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from annotations.models import Annotation
 from ml.builtin import MODELS
@@ -23,14 +23,16 @@ def models_for_project(*, project: Project) -> list[dict]:
 
 
 def training_tasks_agreeing(*, project: Project, annotations: QuerySet) -> QuerySet:
-    """The annotations whose task may enter training.
+    """The annotations whose task may enter training (the one place training asks).
 
-    Issue #10: with overlap, a task enters training only when its annotators' agreement
-    reaches ``agreement_threshold``. The agreement score belongs to the quality issue and
-    does not exist yet, so every task counts as agreeing. Wire the threshold here (the one
-    place training asks) once ``Task.agreement`` lands.
+    A task with overlap enters only when its annotators' agreement (``Task.agreement``,
+    kept by annotations.quality) reaches the project's ``agreement_threshold``; a task
+    with one annotation has no agreement (NULL) and enters. Benchmark QA tasks never
+    enter: they score annotators and are not production data.
     """
-    return annotations
+    return annotations.filter(task__is_benchmark=False).filter(
+        Q(task__agreement__isnull=True) | Q(task__agreement__gte=project.agreement_threshold)
+    )
 
 
 def training_annotations(*, project: Project) -> QuerySet:

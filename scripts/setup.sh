@@ -7,9 +7,13 @@
 #   scripts/setup.sh --test --no-system
 #                                test extras only, no apt (e.g. for `make lint`)
 #
-# Idempotent and fast on re-run: pip runs only when pyproject.toml (or the
-# requested extras, or the interpreter) changed since the last install, apt only
-# when something is missing, and the editor is fetched only when absent.
+# Python packages come from the hash-pinned lock files (requirements.lock, and
+# requirements-test.lock with --test; `make lock` rewrites them from pyproject.toml),
+# installed with --require-hashes, then LabelHub itself with --no-deps.
+#
+# Idempotent and fast on re-run: pip runs only when a lock file (or the requested
+# extras, or the interpreter) changed since the last install, apt only when
+# something is missing, and the editor is fetched only when absent.
 #
 # Environment: PYTHON (default python3), VENV (default .venv).
 set -euo pipefail
@@ -88,15 +92,10 @@ if ! venv_ok; then
 fi
 
 # ---------------------------------------------------------------- python deps
-hash_of() {
-  if command -v sha256sum >/dev/null 2>&1; then
-    sha256sum "$1" | cut -d' ' -f1
-  else
-    "$PYTHON" -c 'import hashlib,sys;print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest())' "$1"
-  fi
-}
 
-want_hash="$(hash_of pyproject.toml) $("$VENV/bin/python" -c 'import sys; print(sys.version.split()[0])')"
+if [[ "$TEST" == 1 ]]; then LOCK=requirements-test.lock; else LOCK=requirements.lock; fi
+[[ -f "$LOCK" ]] || die "$LOCK is missing; run \`make lock\`"
+want_hash="$("$PYTHON" -c 'import hashlib,sys; print(hashlib.sha256(b"".join(open(f,"rb").read() for f in sys.argv[1:])).hexdigest())' pyproject.toml requirements.lock requirements-test.lock) $("$VENV/bin/python" -c 'import sys; print(sys.version.split()[0])')"
 have_hash=""
 have_mode=""
 if [[ -f "$STAMP" ]]; then
@@ -119,10 +118,12 @@ if [[ "$need_install" == 1 ]]; then
   if [[ "$TEST" == 1 ]]; then spec='.[test]'; mode='test'; else spec='.'; mode='base'; fi
   # Keep the [test] marker once installed: a later plain run does not uninstall extras.
   [[ "$have_mode" == test && "$have_hash" == "$want_hash" ]] && mode='test'
-  log "pip install -e '$spec' (pyproject.toml changed or first install)"
+  log "pip install --require-hashes -r $LOCK, then -e '$spec' (a lock changed or first install)"
   rm -f "$STAMP"
   "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -q \
-    -e "$spec" </dev/null
+    --require-hashes -r "$LOCK" </dev/null
+  "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -q \
+    --no-deps -e "$spec" </dev/null
   printf '%s %s\n' "$want_hash" "$mode" >"$STAMP"
 else
   log "python dependencies up to date ($VENV)"

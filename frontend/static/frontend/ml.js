@@ -6,8 +6,9 @@
   var $ = function (sel) { return document.querySelector(sel); };
 
   function csrfToken() {
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
+    // The page's own token (base.html's logout form): the csrftoken cookie is HttpOnly.
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
   }
   function api(method, url, body) {
     var options = { method: method, credentials: "same-origin",
