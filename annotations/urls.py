@@ -15,4 +15,8 @@ urlpatterns = [
     path("api/projects/<int:pk>/next/", api.NextTaskApi.as_view(), name="api-next-task"),
     path("api/projects/<int:pk>/verify/next/", api.VerifyNextApi.as_view()),
     path("api/projects/<int:pk>/verify/progress/", api.VerifyProgressApi.as_view()),
+    path("api/projects/<int:pk>/quality/", api.QualityApi.as_view()),
+    path("api/projects/<int:pk>/quality/agreement-matrix/", api.AgreementMatrixApi.as_view()),
+    path("api/projects/<int:pk>/quality/agreement-histogram/", api.AgreementHistogramApi.as_view()),
+    path("api/projects/<int:pk>/quality/settings/", api.QualitySettingsApi.as_view()),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from exporters import api, api_storage
+from exporters import api
 
 urlpatterns = [
     path("api/projects/<int:pk>/export/", api.ProjectExportApi.as_view()),
@@ -17,7 +17,7 @@ urlpatterns = [
         "api/projects/<int:pk>/exports/<int:export_pk>/convert/",
         api.ProjectExportConvertApi.as_view(),
     ),
-    path("api/storages/export/s3/", api_storage.S3ExportStorageListApi.as_view()),
-    path("api/storages/export/s3/<int:pk>/", api_storage.S3ExportStorageDetailApi.as_view()),
-    path("api/storages/export/s3/<int:pk>/sync/", api_storage.S3ExportStorageSyncApi.as_view()),
+    path("api/storages/export/s3/", api.S3ExportStorageListApi.as_view()),
+    path("api/storages/export/s3/<int:pk>/", api.S3ExportStorageDetailApi.as_view()),
+    path("api/storages/export/s3/<int:pk>/sync/", api.S3ExportStorageSyncApi.as_view()),
 ]

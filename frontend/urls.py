@@ -1,6 +1,9 @@
+"""Page URLs, included at the root by labelhub/urls.py: the project pages, the Data Manager,
+the Verify Stream and the Ground Truth Manager pages."""
+
 from django.urls import path, re_path
 
-from frontend import ml_views, quality_views, views
+from frontend import dm_views, ml_views, quality_views, views
 
 # Project pages answer with and without a trailing slash (/projects/1/label, .../label/).
 urlpatterns = [
@@ -20,4 +23,10 @@ urlpatterns = [
     re_path(r"^projects/(?P<pk>\d+)/ml/?$", ml_views.ml_page, name="ml"),
     re_path(r"^projects/(?P<pk>\d+)/tasks/?$", views.project_tasks_page, name="project-tasks"),
     re_path(r"^projects/(?P<pk>\d+)/tasks/(?P<task_id>\d+)/?$", views.task_page, name="task"),
+    re_path(r"^projects/(?P<pk>\d+)/data/?$", dm_views.data_manager, name="data-manager"),
+    re_path(r"^projects/(?P<pk>\d+)/data/export/?$", dm_views.export_download, name="data-export"),
+    re_path(r"^projects/(?P<pk>\d+)/verify/?$", dm_views.verify_page, name="verify"),
+    re_path(
+        r"^projects/(?P<pk>\d+)/ground-truth/?$", dm_views.ground_truth_page, name="ground-truth"
+    ),
 ]

@@ -15,7 +15,7 @@ Endpoints (all also answer without the trailing slash):
 - ``GET /data/upload/{project id}/{name}``: uploaded media, for project members.
 - ``GET /data/local-files/?d=``: local files, when serving them is switched on.
 
-Module map: ``api``/``api_storage`` (views), ``services`` (the import pass), ``records``
+Module map: ``api`` (views), ``services`` (the import pass), ``records``
 (validation), ``bulk`` (COPY / bulk_create), ``sources`` (files, spooling, dispatch),
 ``formats/`` (json, jsonl, csv, tsv, txt), ``archives``, ``media``, ``manifests``,
 ``ssrf``, ``storage_s3``, ``jobs``/``tasks`` (Celery), ``samples``, ``localfiles``, ``cli``.

@@ -13,10 +13,8 @@ urlpatterns = [
     path("", include("annotations.urls")),
     path("", include("datamanager.urls")),
     path("", include("importers.urls")),
-    path("", include("annotations.quality_urls")),
     path("", include("exporters.urls")),
     path("", include("ml.urls")),
-    path("", include("frontend.dm_urls")),
     path("", include("frontend.urls")),
 ]
 
