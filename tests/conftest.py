@@ -2,37 +2,13 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from projects.models import ProjectMember
 from projects.services import member_set, project_create, project_creator_allow
-
-TEXT_CONFIG = """<View>
-  <Text name="text" value="$text"/>
-  <Choices name="sentiment" toName="text" choice="single">
-    <Choice value="Positive"/><Choice value="Negative"/><Choice value="Neutral"/>
-  </Choices>
-</View>"""
-
-IMAGE_CONFIG = """<View>
-  <Image name="image" value="$image"/>
-  <RectangleLabels name="label" toName="image">
-    <Label value="Cat"/><Label value="Dog"/>
-  </RectangleLabels>
-</View>"""
-
-
-def choice(value: str, *, result_id: str = "r1") -> list[dict]:
-    return [
-        {
-            "id": result_id,
-            "from_name": "sentiment",
-            "to_name": "text",
-            "type": "choices",
-            "value": {"choices": [value]},
-        }
-    ]
+from tests.factories import TEXT_CONFIG
 
 
 @pytest.fixture
@@ -112,3 +88,34 @@ def _fresh_throttles():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def make_project(owner):
+    """``make_project(config, title)``: a project with ``owner`` as admin (the browser tests
+    override it with one that also imports tasks)."""
+
+    def make(config: str, title: str = "p"):
+        return project_create(user=owner, title=title, label_config=config)
+
+    return make
+
+
+@pytest.fixture
+def jobs_inline():
+    """Background jobs run in-process when enqueued (Celery's eager mode); tests run the
+    commit callbacks with ``django_capture_on_commit_callbacks(execute=True)``."""
+    from labelhub.celery import app
+
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture
+def pg(db):
+    """For tests marked ``postgres``: fail, never skip, when the database is not PostgreSQL
+    (the SQLite pass deselects them with -m 'not postgres')."""
+    assert connection.vendor == "postgresql", "this test needs DATABASE_URL to point at PostgreSQL"

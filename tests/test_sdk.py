@@ -6,7 +6,7 @@ import pytest
 from label_studio_sdk import LabelStudio
 from rest_framework.authtoken.models import Token
 
-from tests.conftest import TEXT_CONFIG, choice
+from tests.factories import TEXT_CONFIG, choice
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,7 +3,7 @@ import pytest
 from annotations.models import Annotation, Review
 from importers.services import tasks_import
 from tasks.models import Task
-from tests.conftest import choice
+from tests.factories import choice
 
 pytestmark = pytest.mark.django_db
 

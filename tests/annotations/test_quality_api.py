@@ -10,7 +10,7 @@ from importers.services import tasks_import
 from projects.models import ProjectMember
 from projects.services import member_set, project_create
 from tasks.models import Task
-from tests.conftest import TEXT_CONFIG, choice
+from tests.factories import TEXT_CONFIG, choice
 
 pytestmark = pytest.mark.django_db
 

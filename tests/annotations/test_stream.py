@@ -19,7 +19,7 @@ from importers.services import tasks_import
 from projects.models import Project, ProjectMember
 from projects.services import member_set
 from tasks.models import Task, TaskLock
-from tests.conftest import choice
+from tests.factories import choice
 
 pytestmark = pytest.mark.django_db
 

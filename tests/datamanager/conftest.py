@@ -10,26 +10,7 @@ from importers.services import tasks_import
 from projects.models import ProjectMember
 from projects.services import member_set, project_create
 from tasks.models import Task
-from tests.conftest import IMAGE_CONFIG
-
-
-def box(label: str, *, rid: str = "b1", x: float = 10) -> dict:
-    return {
-        "id": rid,
-        "from_name": "label",
-        "to_name": "image",
-        "type": "rectanglelabels",
-        "original_width": 100,
-        "original_height": 100,
-        "value": {
-            "x": x,
-            "y": 10,
-            "width": 20,
-            "height": 20,
-            "rotation": 0,
-            "rectanglelabels": [label],
-        },
-    }
+from tests.factories import IMAGE_CONFIG, box
 
 
 @dataclass
@@ -108,16 +89,3 @@ def world(owner, reviewer, annotator, second_annotator) -> World:
     for task in tasks:
         task.refresh_from_db()
     return w
-
-
-def item(column: str, operator: str, value=None, type_: str = "String") -> dict:
-    return {"filter": f"filter:tasks:{column}", "operator": operator, "type": type_, "value": value}
-
-
-def query(*items, conjunction: str = "and", ordering=None, selected=None) -> dict:
-    body: dict = {"filters": {"conjunction": conjunction, "items": list(items)}}
-    if ordering:
-        body["ordering"] = ordering
-    if selected is not None:
-        body["selectedItems"] = selected
-    return body

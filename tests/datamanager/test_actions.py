@@ -6,7 +6,7 @@ import pytest
 from annotations.counters import project_counters_refresh
 from annotations.models import Annotation, Prediction, Review
 from tasks.models import Task
-from tests.datamanager.conftest import item
+from tests.factories import item
 
 pytestmark = pytest.mark.django_db
 
@@ -147,7 +147,7 @@ def test_mark_and_unmark_ground_truth(api, world):
 def test_remove_duplicates(api, world, owner):
     from annotations.services import annotation_create
     from importers.services import tasks_import
-    from tests.datamanager.conftest import box
+    from tests.factories import box
 
     dup_ids = tasks_import(
         project=world.project,

@@ -14,7 +14,7 @@ from annotations.services import annotation_create, prediction_create, review_se
 from projects.models import ProjectMember
 from projects.services import member_set, project_create
 from tasks.models import Task
-from tests.conftest import IMAGE_CONFIG, TEXT_CONFIG, choice
+from tests.factories import IMAGE_CONFIG, TEXT_CONFIG, choice
 from tests.frontend.conftest import browser, media, media_dir, page  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -275,7 +275,7 @@ def test_reviewer_walks_the_verify_stream(page, reviewer, owner, labeled):  # no
 
 def test_image_tasks_show_as_images(page, owner, media):  # noqa: F811
     from importers.services import tasks_import
-    from tests.datamanager.conftest import box
+    from tests.factories import box
 
     project = project_create(user=owner, title="Street scenes", label_config=IMAGE_CONFIG)
     ids = tasks_import(

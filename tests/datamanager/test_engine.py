@@ -3,7 +3,7 @@
 import pytest
 
 from datamanager import selectors as dm
-from tests.datamanager.conftest import item, query
+from tests.factories import item, query
 
 pytestmark = pytest.mark.django_db
 

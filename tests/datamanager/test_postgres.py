@@ -9,7 +9,7 @@ from django.db import connection
 from datamanager import selectors as dm
 from datamanager.sql import time_limited
 from labelhub.errors import ApiError
-from tests.datamanager.conftest import item, query
+from tests.factories import item, query
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 

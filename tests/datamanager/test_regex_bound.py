@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 
 from importers.services import tasks_import
-from tests.datamanager.conftest import item, query
+from tests.factories import item, query
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.datamanager.conftest import item, query
+from tests.factories import item, query
 
 pytestmark = pytest.mark.django_db
 

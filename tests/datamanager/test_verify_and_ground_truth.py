@@ -6,7 +6,7 @@ from annotations.models import Annotation, Review
 from annotations.services import annotation_create
 from importers.services import tasks_import
 from tasks.models import Task
-from tests.datamanager.conftest import box, item
+from tests.factories import box, item
 
 pytestmark = pytest.mark.django_db
 

@@ -29,7 +29,7 @@ from label_studio_sdk.converter.brush import encode_rle
 from PIL import Image
 
 from exporters.formats import FORMATS
-from tests.exporters.conftest import export_bytes, unzip
+from tests.factories import export_bytes, unzip
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from exporters.snapshots import JobLock
 from importers.services import tasks_import
 from projects.services import project_create
 from tasks.models import Task
-from tests.conftest import TEXT_CONFIG, choice
+from tests.factories import TEXT_CONFIG, choice
 from tests.frontend.conftest import browser, page  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,8 +7,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from tests.conftest import IMAGE_CONFIG, choice
-from tests.exporters.conftest import export_bytes, unzip
+from tests.factories import IMAGE_CONFIG, choice, export_bytes, unzip
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +38,7 @@ def test_bad_input_names_the_field(api, project):
     assert error("only=best") == "only"
     assert error("annotator=name") == "annotator"
     assert error("download_all_tasks=maybe") == "download_all_tasks"
-    assert error("ids=1,x") == "ids"
+    assert error("ids=1,x") == "ids[1]"  # the bad item, by its place
 
 
 def test_formats_list_has_label_studios_shape(api, project, outsider, client_for):

@@ -14,9 +14,7 @@ from PIL import Image
 from exporters.models import ExportSnapshot
 from importers.models import ImportJob
 from tasks.models import Task
-from tests.conftest import IMAGE_CONFIG
-from tests.exporters.conftest import export_bytes, unzip
-from tests.importers.conftest import HTML_CONFIG, free_port
+from tests.factories import HTML_CONFIG, IMAGE_CONFIG, export_bytes, free_port, unzip
 
 pytestmark = pytest.mark.django_db
 BUCKET = "labelhub-media"

@@ -5,8 +5,7 @@ import orjson
 import pytest
 import requests
 
-from tests.conftest import choice
-from tests.importers.conftest import free_port
+from tests.factories import choice, free_port
 
 pytestmark = pytest.mark.django_db
 BUCKET = "labelhub-target"

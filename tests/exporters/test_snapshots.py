@@ -15,7 +15,7 @@ from annotations.models import Annotation
 from exporters import selectors, snapshots
 from exporters.models import ExportSnapshot
 from tasks.models import Task
-from tests.conftest import TEXT_CONFIG, choice
+from tests.factories import TEXT_CONFIG, choice
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

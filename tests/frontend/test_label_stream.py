@@ -6,7 +6,7 @@ import pytest
 from annotations.models import Annotation
 from annotations.services import prediction_create
 from frontend.label_templates import BY_KEY
-from tests.conftest import choice
+from tests.factories import choice
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

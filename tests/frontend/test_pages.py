@@ -15,7 +15,7 @@ from projects.label_config import parse_label_config
 from projects.models import Project, ProjectMember
 from projects.services import member_set, project_create, project_creator_allow
 from tasks.models import TaskLock
-from tests.conftest import choice
+from tests.factories import choice
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from annotations.services import annotation_create, annotation_update
 from projects.models import ProjectMember
 from projects.services import member_set
 from tasks.models import Task
-from tests.conftest import TEXT_CONFIG, choice
+from tests.factories import TEXT_CONFIG, choice
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,7 +8,7 @@ import zlib
 import pytest
 
 from tasks.models import Task
-from tests.importers.conftest import (
+from tests.factories import (
     HTML_CONFIG,
     TWO_IMAGES_CONFIG,
     assert_nothing_written,
@@ -183,7 +183,7 @@ def test_media_path_traversal_is_404(api, image_project, name):
 
 
 def test_media_of_another_project_is_404(api, image_project, make_project):
-    from tests.conftest import IMAGE_CONFIG
+    from tests.factories import IMAGE_CONFIG
 
     upload(api, image_project, "a.png", PNG)
     other = make_project(IMAGE_CONFIG, "other")

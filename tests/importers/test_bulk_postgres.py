@@ -8,7 +8,7 @@ from importers.bulk import CopyWriter
 from importers.services import tasks_import
 from labelhub.errors import ApiError
 from tasks.models import Task
-from tests.conftest import choice
+from tests.factories import choice
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 

@@ -8,8 +8,7 @@ import pytest
 from labelhub.cli import main
 from projects.models import Project
 from tasks.models import Task
-from tests.conftest import IMAGE_CONFIG, TEXT_CONFIG
-from tests.importers.conftest import AUDIO_CONFIG
+from tests.factories import AUDIO_CONFIG, IMAGE_CONFIG, TEXT_CONFIG
 
 pytestmark = pytest.mark.django_db
 

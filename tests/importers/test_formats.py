@@ -5,8 +5,14 @@ import pytest
 
 from annotations.models import Prediction
 from tasks.models import Task
-from tests.conftest import choice
-from tests.importers.conftest import assert_nothing_written, task_data, upload, upload_many, url
+from tests.factories import (
+    assert_nothing_written,
+    choice,
+    import_url,
+    task_data,
+    upload,
+    upload_many,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +119,7 @@ def test_malformed_json_names_the_file_and_line(api, project, name, content, wor
 
 def test_malformed_json_body_gives_line_and_column(api, project):
     response = api.post(
-        url(project),
+        import_url(project),
         data=b'[\n  {"text": "a"},\n  {"text": "b",}\n]',
         content_type="application/json",
     )
@@ -230,24 +236,24 @@ def test_non_members_and_annotators_cannot_import(client_for, annotator, outside
     ],
 )
 def test_garbage_is_a_400_never_a_500(api, project, body):
-    response = api.post(url(project), data=body, content_type="application/json")
+    response = api.post(import_url(project), data=body, content_type="application/json")
     assert response.status_code == 400, response.content
     assert response.json()["detail"]
     assert_nothing_written(project)
 
 
 def test_non_list_json_says_what_is_expected(api, project):
-    response = api.post(url(project), data=b'"text"', content_type="application/json")
+    response = api.post(import_url(project), data=b'"text"', content_type="application/json")
     assert "a JSON list of tasks" in response.json()["detail"]
 
 
 def test_nested_data_up_to_the_limit_is_stored_and_deeper_is_refused(api, project):
     """The nesting limit is 64 levels in all (#12): 3 for the list and objects, 61 here."""
     body = b'[{"data": {"text": "a", "deep": ' + b"[" * 61 + b"]" * 61 + b"}}]"
-    response = api.post(url(project), data=body, content_type="application/json")
+    response = api.post(import_url(project), data=body, content_type="application/json")
     assert response.status_code == 201, response.content
     body = b'[{"data": {"text": "a", "deep": ' + b"[" * 300 + b"]" * 300 + b"}}]"
-    response = api.post(url(project), data=body, content_type="application/json")
+    response = api.post(import_url(project), data=body, content_type="application/json")
     assert response.status_code == 400 and response.json()["errors"][0]["line"] == 1
 
 

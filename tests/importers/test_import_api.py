@@ -5,7 +5,7 @@ import pytest
 from annotations.models import Annotation, Prediction
 from projects.models import Project
 from tasks.models import Task
-from tests.conftest import choice
+from tests.factories import choice
 
 pytestmark = pytest.mark.django_db
 

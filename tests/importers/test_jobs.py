@@ -10,8 +10,7 @@ from django.db import connection
 from importers.jobs import WORKER_LOST, JobLock, job_run
 from importers.models import ImportJob
 from tasks.models import Task
-from tests.conftest import choice
-from tests.importers.conftest import assert_nothing_written, upload, url
+from tests.factories import assert_nothing_written, choice, import_url, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +41,9 @@ def test_over_the_task_threshold_answers_an_import_id(
     api, project, small_threshold, jobs_inline, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = api.post(url(project), data=tasks_json(5), content_type="application/json")
+        response = api.post(
+            import_url(project), data=tasks_json(5), content_type="application/json"
+        )
     assert response.status_code == 201, response.content
     job_id = response.json()["import"]
     body = api.get(status_url(project, job_id) + "?return_task_ids=true").json()
@@ -73,7 +74,7 @@ def test_over_the_byte_threshold(
 
 
 def test_under_the_thresholds_runs_in_the_request(api, project):
-    response = api.post(url(project), data=tasks_json(3), content_type="application/json")
+    response = api.post(import_url(project), data=tasks_json(3), content_type="application/json")
     assert response.json()["task_count"] == 3 and "import" not in response.json()
     assert not ImportJob.objects.exists()
 
@@ -83,7 +84,7 @@ def test_a_failed_job_reports_located_errors_and_writes_nothing(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         job_id = api.post(
-            url(project), data=tasks_json(10, bad_at=7), content_type="application/json"
+            import_url(project), data=tasks_json(10, bad_at=7), content_type="application/json"
         ).json()["import"]
     body = api.get(status_url(project, job_id)).json()
     assert body["status"] == "failed"
@@ -101,9 +102,9 @@ def test_a_job_runs_once(
     api, project, small_threshold, jobs_inline, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        job_id = api.post(url(project), data=tasks_json(4), content_type="application/json").json()[
-            "import"
-        ]
+        job_id = api.post(
+            import_url(project), data=tasks_json(4), content_type="application/json"
+        ).json()["import"]
     job_run(job_id=job_id)  # a redelivered message
     assert Task.objects.filter(project=project).count() == 4
     assert ImportJob.objects.get(pk=job_id).attempts == 1
@@ -120,9 +121,9 @@ def test_job_list_and_permissions(
     django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        job_id = api.post(url(project), data=tasks_json(4), content_type="application/json").json()[
-            "import"
-        ]
+        job_id = api.post(
+            import_url(project), data=tasks_json(4), content_type="application/json"
+        ).json()["import"]
     assert [j["id"] for j in api.get(f"/api/projects/{project.pk}/imports/").json()] == [job_id]
     assert client_for(outsider).get(status_url(project, job_id)).status_code == 404
     assert client_for(annotator).get(status_url(project, job_id)).status_code == 403

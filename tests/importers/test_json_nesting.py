@@ -10,19 +10,16 @@ from importers.models import ImportJob
 from importers.sources import imports_root
 from labelhub.jsonlimits import MAX_DEPTH, NestingCheck, NestingError
 from tasks.models import Task
+from tests.factories import import_url
 
 pytestmark = pytest.mark.django_db
 
 DEEP = b"[" * 100_000 + b"]" * 100_000  # the attack: 200 KB, depth 100,000
 
 
-def _import_url(project):
-    return f"/api/projects/{project.pk}/import"
-
-
 def test_deep_import_body_is_a_400_naming_the_line(api, project):
     body = b'[\n{"text": "fine"},\n{"text": ' + DEEP + b"}\n]"
-    response = api.post(_import_url(project), body, content_type="application/json")
+    response = api.post(import_url(project), body, content_type="application/json")
     assert response.status_code == 400, response.content[:300]
     error = response.json()["errors"][0]
     assert error["line"] == 3 and "nested deeper than 64" in error["message"]
@@ -33,13 +30,13 @@ def test_deep_import_body_is_a_400_naming_the_line(api, project):
 def test_deep_uploaded_json_and_jsonl_files_are_refused(api, project):
     jsonl = b'{"text": "a"}\n{"text": "b"}\n{"text": ' + DEEP + b"}\n"
     response = api.post(
-        _import_url(project),
+        import_url(project),
         {"file": io.BytesIO(jsonl)},
         format="multipart",
     )
     # the multipart file needs a name with an extension
     response = api.post(
-        _import_url(project),
+        import_url(project),
         {"file": _named(jsonl, "tasks.jsonl")},
         format="multipart",
     )
@@ -47,7 +44,7 @@ def test_deep_uploaded_json_and_jsonl_files_are_refused(api, project):
     error = response.json()["errors"][0]
     assert error["file"] == "tasks.jsonl" and error["line"] == 3
     response = api.post(
-        _import_url(project), {"file": _named(DEEP, "deep.json")}, format="multipart"
+        import_url(project), {"file": _named(DEEP, "deep.json")}, format="multipart"
     )
     assert response.status_code == 400 and response.json()["errors"][0]["line"] == 1
     assert Task.objects.filter(project=project).count() == 0
@@ -67,7 +64,7 @@ def test_deep_background_import_fails_naming_the_line(api, project, settings):
     body = (
         b"[\n" + b'{"text": "padding padding padding padding"},\n' * 40 + b'{"t": ' + DEEP + b"}]"
     )
-    response = api.post(_import_url(project), body, content_type="application/json")
+    response = api.post(import_url(project), body, content_type="application/json")
     assert response.status_code == 201, response.content[:300]
     job_id = response.json()["import"]
     job_run(job_id=job_id)
@@ -97,7 +94,7 @@ def test_deep_dm_query_parameter_is_a_400(api, project):
 def test_nesting_up_to_the_limit_passes_and_strings_do_not_count(api, project):
     nested = {"text": "x", "n": [[[[1]]]]}
     ok = api.post(
-        _import_url(project),
+        import_url(project),
         [{"data": nested}, {"data": {"text": "[" * 1000 + '\\"{'}}],
         format="json",
     )
@@ -146,7 +143,7 @@ def test_a_killed_import_leaves_no_files_once_the_next_import_runs(api, project,
     os.kill(child, signal.SIGKILL)
     os.waitpid(child, 0)
     assert folder.exists()  # what the killed request left behind
-    response = api.post(_import_url(project), [{"text": "next"}], format="json")
+    response = api.post(import_url(project), [{"text": "next"}], format="json")
     assert response.status_code == 201
     assert not folder.exists()
     assert list(imports_root().glob("import-*")) == []  # job-N.lock: SQLite job locks

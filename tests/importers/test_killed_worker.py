@@ -17,7 +17,7 @@ from django.db import connection
 from importers.models import ImportJob
 from projects.models import Project
 from tasks.models import Task
-from tests.importers.conftest import url
+from tests.factories import import_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -87,7 +87,9 @@ def _start_worker(queue: str, env: dict, log: Path) -> subprocess.Popen:
 def test_killing_the_worker_mid_job_leaves_no_tasks(api, project, worker_env, tmp_path):
     queue, env = worker_env
     records = [{"data": {"text": f"task {i}"}} for i in range(20_000)]
-    response = api.post(url(project), data=orjson.dumps(records), content_type="application/json")
+    response = api.post(
+        import_url(project), data=orjson.dumps(records), content_type="application/json"
+    )
     assert response.status_code == 201, response.content
     job_id = response.json()["import"]
     status = f"/api/projects/{project.pk}/imports/{job_id}/"
@@ -132,7 +134,7 @@ def test_a_real_worker_completes_a_job(api, project, worker_env, tmp_path):
     env["LABELHUB_IMPORT_BATCH_PAUSE"] = "0"
     records = [{"data": {"text": f"task {i}"}} for i in range(500)]
     job_id = api.post(
-        url(project), data=orjson.dumps(records), content_type="application/json"
+        import_url(project), data=orjson.dumps(records), content_type="application/json"
     ).json()["import"]
     worker = _start_worker(queue, env, tmp_path / "worker.log")
     try:

@@ -4,8 +4,7 @@ import orjson
 import pytest
 
 from tasks.models import Task
-from tests.conftest import IMAGE_CONFIG
-from tests.importers.conftest import MEDIA_CONFIG, assert_nothing_written, upload, url
+from tests.factories import IMAGE_CONFIG, MEDIA_CONFIG, assert_nothing_written, import_url, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +41,9 @@ def media(make_project):
 
 
 def post_manifest(api, project, text: str, **kwargs):
-    return api.post(url(project), data=text.encode(), content_type="application/json", **kwargs)
+    return api.post(
+        import_url(project), data=text.encode(), content_type="application/json", **kwargs
+    )
 
 
 def by_type(project) -> dict[str, list[Task]]:

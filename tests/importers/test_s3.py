@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from importers.models import S3ImportedKey
 from tasks.models import Task
-from tests.importers.conftest import free_port
+from tests.factories import free_port
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,15 @@
 import pytest
 
 from tasks.models import Task
-from tests.conftest import IMAGE_CONFIG, TEXT_CONFIG
-from tests.importers.conftest import AUDIO_CONFIG, HTML_CONFIG, MEDIA_CONFIG, upload, url
+from tests.factories import (
+    AUDIO_CONFIG,
+    HTML_CONFIG,
+    IMAGE_CONFIG,
+    MEDIA_CONFIG,
+    TEXT_CONFIG,
+    import_url,
+    upload,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +39,7 @@ def test_sample_task_fills_every_data_key_and_imports(api, make_project, name):
     assert response.status_code == 200
     task = response.json()["sample_task"]
     assert set(task["data"]) >= set(project.parsed_config["data_keys"])
-    imported = api.post(url(project), task, format="json")
+    imported = api.post(import_url(project), task, format="json")
     assert imported.status_code == 201, imported.content
 
 

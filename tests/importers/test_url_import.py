@@ -7,7 +7,7 @@ import pytest
 from importers import ssrf
 from labelhub.errors import ApiError
 from tasks.models import Task
-from tests.importers.conftest import assert_nothing_written, url
+from tests.factories import assert_nothing_written, import_url
 
 pytestmark = pytest.mark.django_db
 
@@ -16,8 +16,8 @@ TASKS = b'[{"text": "fetched one"}, {"text": "fetched two"}]'
 
 def post_url(api, project, address: str, *, as_query: bool = False):
     if as_query:
-        return api.post(f"{url(project)}?url={address}")
-    return api.post(url(project), {"url": address}, format="multipart")
+        return api.post(f"{import_url(project)}?url={address}")
+    return api.post(import_url(project), {"url": address}, format="multipart")
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from annotations.models import Prediction
 from ml.models import MLBackend, PredictionJob, TrainingJob
 from tasks.models import Task
-from tests.ml.conftest import IMAGE_CHOICES_CONFIG
+from tests.factories import IMAGE_CHOICES_CONFIG
 
 pytestmark = pytest.mark.django_db
 

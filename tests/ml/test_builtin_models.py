@@ -11,11 +11,12 @@ from ml.builtin.image import ImageClassifier, image_features
 from ml.builtin.ner import NerTagger
 from ml.builtin.text import TextClassifier
 from projects.label_config import parse_label_config, validate_result
-from tests.conftest import IMAGE_CONFIG, TEXT_CONFIG
-from tests.ml.conftest import (
+from tests.factories import (
     IMAGE_CHOICES_CONFIG,
+    IMAGE_CONFIG,
     MULTI_CONFIG,
     NER_CONFIG,
+    TEXT_CONFIG,
     sentiment_text,
 )
 

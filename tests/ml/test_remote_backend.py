@@ -19,7 +19,7 @@ import requests
 from annotations.models import Prediction
 from ml.models import MLBackend, PredictionJob, TrainingJob
 from tasks.models import Task
-from tests.ml.conftest import sentiment_choice
+from tests.factories import sentiment_choice
 
 pytestmark = pytest.mark.django_db
 HERE = Path(__file__).parent

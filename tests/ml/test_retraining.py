@@ -6,7 +6,7 @@ import pytest
 from ml.models import TrainingJob
 from ml.services import backend_create
 from tasks.models import Task
-from tests.ml.conftest import sentiment_choice
+from tests.factories import sentiment_choice
 
 pytestmark = pytest.mark.django_db
 

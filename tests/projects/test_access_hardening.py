@@ -5,7 +5,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from projects.models import Project, ProjectMember
-from tests.conftest import TEXT_CONFIG
+from tests.factories import TEXT_CONFIG
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 import pytest
 from django.test import Client
 
-from tests.conftest import TEXT_CONFIG
+from tests.factories import TEXT_CONFIG
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from annotations.services import annotation_create, prediction_create
 from importers.services import tasks_import
 from tasks.models import Task
-from tests.conftest import choice
+from tests.factories import choice
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 import pytest
 
 from projects.models import Project, ProjectMember
-from tests.conftest import TEXT_CONFIG
+from tests.factories import TEXT_CONFIG
 
 pytestmark = pytest.mark.django_db
 
@@ -217,7 +217,7 @@ def test_error_shape_for_missing_fields(api):
 def test_changing_overlap_recomputes_is_labeled(api, project, owner):
     from importers.services import tasks_import
     from tasks.models import Task
-    from tests.conftest import choice
+    from tests.factories import choice
 
     tasks_import(
         project=project,
@@ -238,7 +238,7 @@ def test_delete_project_removes_everything_in_it(
     from annotations.services import review_set
     from importers.services import tasks_import
     from tasks.models import Task
-    from tests.conftest import choice
+    from tests.factories import choice
 
     other = Project.objects.create(
         title="other", label_config=project.label_config, parsed_config=project.parsed_config

@@ -7,7 +7,7 @@ import pytest
 from annotations.services import annotation_create, prediction_create
 from importers.services import tasks_import
 from importers.ssrf import is_public
-from tests.conftest import choice
+from tests.factories import choice
 
 pytestmark = pytest.mark.django_db
 

@@ -29,7 +29,7 @@ from annotations.services import annotation_create
 from projects.models import ProjectMember
 from projects.services import member_set, project_create
 from tasks.models import Task, TaskLock
-from tests.conftest import TEXT_CONFIG, choice
+from tests.factories import TEXT_CONFIG, choice
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,7 +3,7 @@ import pytest
 from annotations.services import annotation_create, prediction_create
 from importers.services import tasks_import
 from tasks.models import Task
-from tests.conftest import choice
+from tests.factories import choice
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +124,7 @@ def test_delete_task_recounts_project(api, project, tasks):
 
 def test_s3_data_is_shown_through_the_presign_path(api, owner):
     from projects.services import project_create
-    from tests.conftest import IMAGE_CONFIG
+    from tests.factories import IMAGE_CONFIG
 
     project = project_create(user=owner, title="s3", label_config=IMAGE_CONFIG)
     task = api.post(
