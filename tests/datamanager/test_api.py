@@ -259,4 +259,8 @@ def test_views_and_page_query_counts_are_fixed(
     with django_assert_max_num_queries(len(views_small.captured_queries)):
         api.get(views_url)
     with django_assert_max_num_queries(len(page_small.captured_queries)):
-        client.get(page_url)
+        page = client.get(page_url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="dm-form"' in html  # the Data Manager, not an error page
+    assert html.count('<tr data-task-id="') == 30  # a full first page of the 31 tasks

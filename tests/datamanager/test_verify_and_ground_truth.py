@@ -103,10 +103,48 @@ def test_ground_truth_sample_with_filter(api, world, second_annotator):
     assert not Annotation.objects.get(pk=world.annotations["t0_cat"].pk).ground_truth
 
 
+def _ground_truth_state(world):
+    world.project.refresh_from_db()
+    marked = Annotation.objects.filter(project=world.project, ground_truth=True)
+    return sorted(marked.values_list("pk", flat=True)), world.project.ground_truth_number
+
+
 def test_ground_truth_bad_fraction(api, world):
     url = f"/api/projects/{world.project.pk}/ground-truth/sample"
-    for fraction in [0, -1, 1.5, "x", None, True]:
-        assert api.post(url, {"fraction": fraction}, format="json").status_code == 400, fraction
+    before = _ground_truth_state(world)
+    out_of_range = "fraction must be more than 0 and at most 1"
+    not_a_number = "fraction must be a number between 0 and 1"
+    for fraction, detail in [
+        (0, out_of_range),
+        (-1, out_of_range),
+        (1.5, out_of_range),
+        ("x", not_a_number),
+        (True, not_a_number),
+        (None, "fraction: This field may not be null."),
+    ]:
+        response = api.post(url, {"fraction": fraction}, format="json")
+        assert response.status_code == 400, fraction
+        body = response.json()
+        assert body["detail"] == detail, (fraction, body)
+        assert body["errors"][0]["field"] == "fraction", (fraction, body)
+    assert _ground_truth_state(world) == before
+
+
+def test_ground_truth_bad_filter(api, world):
+    url = f"/api/projects/{world.project.pk}/ground-truth/sample"
+    before = _ground_truth_state(world)
+    unknown = {"conjunction": "and", "items": [item("no_such_column", "equal", "x")]}
+    for filters, field, message in [
+        (unknown, "filters.items[0].filter", "unknown column 'no_such_column'"),
+        ({"conjunction": "xor", "items": []}, "filters.conjunction", "must be 'and' or 'or'"),
+        ("x", "query", "not valid JSON"),
+    ]:
+        response = api.post(url, {"fraction": 1, "filters": filters}, format="json")
+        assert response.status_code == 400, filters
+        body = response.json()
+        assert body["detail"] == f"Invalid query: {message}", body
+        assert body["errors"] == [{"field": field, "message": message}], body
+    assert _ground_truth_state(world) == before
 
 
 def test_ground_truth_reset(api, world, owner):

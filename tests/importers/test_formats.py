@@ -252,9 +252,16 @@ def test_nested_data_up_to_the_limit_is_stored_and_deeper_is_refused(api, projec
     body = b'[{"data": {"text": "a", "deep": ' + b"[" * 61 + b"]" * 61 + b"}}]"
     response = api.post(import_url(project), data=body, content_type="application/json")
     assert response.status_code == 201, response.content
-    body = b'[{"data": {"text": "a", "deep": ' + b"[" * 300 + b"]" * 300 + b"}}]"
+    deep = task_data(project)[0]["deep"]  # read back: all 61 levels were stored
+    levels = 0
+    while deep != []:
+        assert isinstance(deep, list) and len(deep) == 1
+        deep, levels = deep[0], levels + 1
+    assert levels == 60  # 61 brackets: 60 nested lists around the innermost empty one
+    body = b'[{"data": {"text": "b", "deep": ' + b"[" * 300 + b"]" * 300 + b"}}]"
     response = api.post(import_url(project), data=body, content_type="application/json")
     assert response.status_code == 400 and response.json()["errors"][0]["line"] == 1
+    assert [d["text"] for d in task_data(project)] == ["a"]  # nothing of the refused import
 
 
 def test_json_is_read_as_a_stream(project, tmp_path):

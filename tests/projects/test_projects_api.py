@@ -115,8 +115,13 @@ def test_bad_configs_get_400(api, config, fragment):
 def test_validate_endpoint(api):
     ok = api.post("/api/projects/validate/", {"label_config": TEXT_CONFIG}, format="json")
     assert ok.status_code == 200 and ok.json()["data_keys"] == ["text"]
+    before = Project.objects.count()
     bad = api.post("/api/projects/validate", {"label_config": BILLION_LAUGHS}, format="json")
     assert bad.status_code == 400
+    body = bad.json()
+    assert body["errors"][0]["field"] == "label_config", body
+    assert "entit" in body["detail"].lower(), body  # the reason: XML entities are refused
+    assert Project.objects.count() == before
 
 
 def test_members_api(api, project, outsider, annotator):
