@@ -42,12 +42,19 @@ def server(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
+        # Migrating a new SQLite database and starting gunicorn and Celery takes a few
+        # seconds, much longer on a loaded machine: wait up to two minutes, then fail
+        # with what the server printed.
+        deadline = time.monotonic() + 120
+        while True:
             try:
                 requests.get(f"{base}/api/version/", timeout=10)
                 break
             except requests.RequestException:
                 assert proc.poll() is None, proc.stdout.read()
+                if time.monotonic() > deadline:
+                    proc.terminate()
+                    pytest.fail(f"labelhub start did not answer in 120 s:\n{proc.stdout.read()}")
                 time.sleep(0.2)
         yield base, proc, tmp_path / "data"
     finally:
