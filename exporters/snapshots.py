@@ -12,7 +12,6 @@ look at it (the API, or a worker starting) marks it ``failed``; it is never ``co
 with a half file.
 """
 
-import fcntl
 import hashlib
 import logging
 import tempfile
@@ -41,6 +40,7 @@ from exporters.formats.writers import WRITERS
 from exporters.models import ConvertedFormat, ExportSnapshot
 from exporters.selectors import TaskFilter
 from exporters.services import _error, format_check, project_schema, query_parse
+from labelhub import joblock
 from projects.models import Project
 
 logger = logging.getLogger(__name__)
@@ -193,43 +193,15 @@ def job_failed_to_queue(name: str, object_id: int, exc: Exception) -> None:
 # -------------------------------------------------------------------------------- lock
 
 
-class JobLock:
+class JobLock(joblock.JobLock):
     """Held while a worker builds an export; free once that worker's process is gone."""
 
     def __init__(self, kind: str, object_id: int) -> None:
-        self.key = (LOCK_CLASS + (1 if kind == "convert" else 0), object_id)
-        self.path = Path(settings.DATA_DIR) / "exports" / f"{kind}-{object_id}.lock"
-        self.handle = None
-        self.held = False
-
-    def acquire(self) -> bool:
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", list(self.key))
-                self.held = bool(cursor.fetchone()[0])
-            return self.held
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = open(self.path, "a+")  # noqa: SIM115 - held open while locked
-        try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.handle.close()
-            self.handle = None
-            return False
-        self.held = True
-        return True
-
-    def release(self) -> None:
-        if not self.held:
-            return
-        self.held = False
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", list(self.key))
-        elif self.handle is not None:
-            fcntl.flock(self.handle, fcntl.LOCK_UN)
-            self.handle.close()
-            self.handle = None
+        super().__init__(
+            LOCK_CLASS + (1 if kind == "convert" else 0),
+            object_id,
+            Path(settings.DATA_DIR) / "exports" / f"{kind}-{object_id}.lock",
+        )
 
 
 def snapshot_check_alive(snapshot: ExportSnapshot) -> ExportSnapshot:

@@ -11,7 +11,6 @@ message for a job that is not finished runs it again from the start (safe, since
 of it was written); for a finished job it does nothing.
 """
 
-import fcntl
 import json
 import logging
 import os
@@ -23,13 +22,14 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from importers.models import ImportJob
 from importers.services import files_import
 from importers.sources import ImportFile, imports_root, work_dir
+from labelhub import joblock
 from labelhub.errors import MAX_ERRORS, ApiError
 
 logger = logging.getLogger(__name__)
@@ -39,42 +39,12 @@ WORKER_LOST = "The worker stopped during the import; nothing was imported. Impor
 Status = ImportJob.Status
 
 
-class JobLock:
-    """Held while a worker runs a job; free once that worker's process is gone."""
+class JobLock(joblock.JobLock):
+    """Held while a worker runs an import job; free once that worker's process is gone."""
 
     def __init__(self, job_id: int) -> None:
+        super().__init__(LOCK_CLASS, job_id, imports_root() / f"job-{job_id}.lock")
         self.job_id = job_id
-        self.handle = None
-        self.held = False
-
-    def acquire(self) -> bool:
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_CLASS, self.job_id])
-                self.held = bool(cursor.fetchone()[0])
-            return self.held
-        path = imports_root() / f"job-{self.job_id}.lock"
-        self.handle = open(path, "a+")  # noqa: SIM115 - held open while locked
-        try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.handle.close()
-            self.handle = None
-            return False
-        self.held = True
-        return True
-
-    def release(self) -> None:
-        if not self.held:
-            return
-        self.held = False
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_CLASS, self.job_id])
-        elif self.handle is not None:
-            fcntl.flock(self.handle, fcntl.LOCK_UN)
-            self.handle.close()
-            self.handle = None
 
 
 # --------------------------------------------------------------------------- progress
