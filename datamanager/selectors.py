@@ -114,6 +114,16 @@ def filter_condition(
     return _combine(parts, conjunction)
 
 
+def project_tasks(project) -> QuerySet:
+    """The project's tasks, as ``project_id BETWEEN p AND p`` rather than ``= p``, on
+    purpose. With ``=``, PostgreSQL drops ``project_id`` from ``ORDER BY project_id, id``
+    (it is constant) and, assuming the project's rows are spread evenly over the ids, may
+    walk the primary key from id 1, skipping every older project's tasks: 240 ms for the
+    first page of a 100k-task project behind another of 100k, and seconds behind 1M. As a
+    range, only the (project, id) index gives that order: 0.1 ms, whatever came before."""
+    return Task.objects.filter(project_id__gte=project.pk, project_id__lte=project.pk)
+
+
 def task_queryset(
     *,
     project,
@@ -123,7 +133,7 @@ def task_queryset(
 ) -> QuerySet:
     """Tasks of the project left by the query's filters and ``selectedItems`` (unordered)."""
     ctx = ctx or cols.ProjectContext.for_project(project)
-    queryset = Task.objects.filter(project=project)
+    queryset = project_tasks(project)
     if query.items:
         queryset = queryset.filter(
             filter_condition(query.conjunction, query.items, ctx, task_bound)
@@ -192,6 +202,8 @@ def ordered(
         descs.append(desc)
         ref = F(name)
         order_by.append(ref.desc(nulls_last=True) if desc else ref.asc(nulls_last=True))
+    if names == ["id"]:  # the (project, id) index's order (see project_tasks)
+        order_by.insert(0, F("project_id").desc() if descs[0] else F("project_id").asc())
     return queryset.order_by(*order_by), names, descs
 
 
@@ -268,8 +280,8 @@ def _id_bound(project, *, descending: bool, after: int | None) -> Q:
     if after is not None:
         return Q(task_id__lt=after) if descending else Q(task_id__gt=after)
     edge = (
-        Task.objects.filter(project=project)
-        .order_by("-id" if descending else "id")
+        project_tasks(project)
+        .order_by(*(("-project_id", "-id") if descending else ("project_id", "id")))
         .values("id")[:1]
     )
     return Q(task_id__lte=Subquery(edge)) if descending else Q(task_id__gte=Subquery(edge))
