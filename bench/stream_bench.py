@@ -40,6 +40,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from annotations import stream  # noqa: E402
+from annotations.services import project_delete  # noqa: E402
 from projects.models import Project, ProjectMember  # noqa: E402
 from projects.services import member_set, project_create  # noqa: E402
 
@@ -205,22 +206,8 @@ def run_mode(project: Project, users: list, mode: str, samples: int) -> dict[str
 
 
 def drop(project: Project) -> None:
-    with connection.cursor() as cursor, transaction.atomic():
-        for table in ("tasks_tasklock",):
-            cursor.execute(
-                f"DELETE FROM {table} WHERE task_id IN (SELECT id FROM tasks_task WHERE project_id = %s)",
-                [project.pk],
-            )
-        for table in ("annotations_review",):
-            cursor.execute(
-                f"DELETE FROM {table} WHERE annotation_id IN "
-                "(SELECT id FROM annotations_annotation WHERE project_id = %s)",
-                [project.pk],
-            )
-        for table in ("annotations_annotation", "annotations_prediction", "tasks_task"):
-            cursor.execute(f"DELETE FROM {table} WHERE project_id = %s", [project.pk])
-        cursor.execute("DELETE FROM projects_projectmember WHERE project_id = %s", [project.pk])
-        cursor.execute("DELETE FROM projects_project WHERE id = %s", [project.pk])
+    """The product's own project delete (every table that holds the project's rows)."""
+    project_delete(project=project)
 
 
 def main() -> None:
