@@ -32,7 +32,9 @@ from datamanager import query as query_format
 from datamanager.sql import time_limited
 from labelhub.errors import ApiError
 from labelhub.jsonlimits import check_bytes
+from projects.label_config import ParsedConfig
 from tasks.models import Task
+from tasks.services import task_data_keys_add, task_data_keys_sample
 
 DEFAULT_PAGE_SIZE = 30
 MAX_PAGE_SIZE = 1000
@@ -358,3 +360,25 @@ def annotators_of(task_ids: list[int]) -> dict[int, list[int]]:
     for task_id, user_id in pairs:
         out.setdefault(task_id, []).append(user_id)
     return out
+
+
+def data_key_columns(project) -> list[dict]:
+    """Every task data key as a column: ``{"key", "type"}``, the labeling config's keys
+    first (``type`` is the object tag that shows it: Image, Text...), then every other
+    key the project's tasks carry (``type`` None), from ``Project.task_data_keys``, which
+    the importers keep. A project whose list is still empty although it has tasks gets
+    it from a sample of its tasks once, here (two index walks, not a scan)."""
+    try:
+        parsed = ParsedConfig.from_dict(project.parsed_config or {})
+        objects = {o["value"]: o["type"] for o in parsed.objects.values() if o.get("value")}
+        config_keys = list(parsed.data_keys)
+    except (ValueError, KeyError):
+        objects, config_keys = {}, []
+    stored = project.task_data_keys or []
+    if not stored and project.task_number:
+        stored = task_data_keys_add(
+            project_id=project.pk, keys=task_data_keys_sample(project_id=project.pk)
+        )
+        project.task_data_keys = stored
+    keys = list(dict.fromkeys([*config_keys, *stored]))
+    return [{"key": key, "type": objects.get(key)} for key in keys]

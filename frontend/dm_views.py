@@ -28,7 +28,6 @@ from labelhub.jsonlimits import check_bytes
 from labelhub.params import is_true
 from projects import permissions as perms
 from projects.api import user_dict
-from projects.label_config import ParsedConfig
 
 PAGE_SIZES = (10, 30, 50, 100)
 # The table's fixed columns: (key, title, LS ordering id).
@@ -64,15 +63,15 @@ MEDIA_TYPES = {"Image": "image", "Audio": "audio", "AudioPlus": "audio", "Video"
 
 
 def data_columns(project) -> list[dict]:
-    """The config's data keys, with how to show them (image, audio, text)."""
-    try:
-        parsed = ParsedConfig.from_dict(project.parsed_config or {})
-    except (ValueError, KeyError):
-        return []
-    types = {o["value"]: o["type"] for o in parsed.objects.values() if o.get("value")}
+    """Every data key of the project's tasks (``dm.data_key_columns``), with how to show
+    it (image, audio, text; nested values as JSON)."""
     return [
-        {"key": key, "type": types.get(key, "Text"), "media": MEDIA_TYPES.get(types.get(key, ""))}
-        for key in parsed.data_keys
+        {
+            "key": column["key"],
+            "type": column["type"] or "Text",
+            "media": MEDIA_TYPES.get(column["type"] or ""),
+        }
+        for column in dm.data_key_columns(project)
     ]
 
 
