@@ -7,6 +7,7 @@ import pytest
 
 from annotations.services import task_create
 from importers.services import tasks_import
+from labelhub.errors import ApiError
 from projects.models import Project
 from projects.services import project_create
 from tasks.models import Task
@@ -42,7 +43,7 @@ def test_import_keeps_every_key(text_project, owner):
 
 
 def test_a_failed_import_adds_no_key(text_project, owner):
-    with pytest.raises(Exception):
+    with pytest.raises(ApiError):
         tasks_import(project=text_project, records=[{"nokey": 1}], user=owner)
     text_project.refresh_from_db()
     assert "nokey" not in text_project.task_data_keys
