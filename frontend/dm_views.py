@@ -131,6 +131,11 @@ def _query_from(request, project) -> tuple[dict, object | None]:
     return raw, view
 
 
+def _positive(value) -> int | None:
+    """A page number or row count from the URL (at most 7 digits), or None."""
+    return int(value) if value and value.isdigit() and 0 < len(value) <= 7 and int(value) else None
+
+
 def _row(task, annotators: list[str], data_cols: list[dict]) -> dict:
     data = task.data if isinstance(task.data, dict) else {}
     fields = []
@@ -205,7 +210,7 @@ def _headers(request, data_cols: list[dict], order: str) -> list[dict]:
     """Table headers with their sort links: a click sorts by the column, a second click
     reverses it."""
     params = request.GET.copy()
-    for name in ("after", "order"):
+    for name in ("after", "before", "page", "last", "order"):
         params.pop(name, None)
     # the data right after the id, as it is what people scan for
     data = [(f"data.{c['key']}", c["key"], f"tasks:data.{c['key']}") for c in data_cols]
@@ -234,11 +239,23 @@ def data_manager(request, project):
     mode = "quick" if request.GET.get("mode") == "quick" else "full"
     size = int(request.GET["size"]) if request.GET.get("size", "").isdigit() else 30
     size = size if size in PAGE_SIZES else 30
-    after = request.GET.get("after") or ""
-    error, tasks, cursor = None, [], None
+    params = request.GET
+    after, before = params.get("after"), params.get("before")
+    number = _positive(params.get("page")) or 1
+    last = _positive(params.get("last"))
+    error, tasks, window = None, [], None
     try:
         query = dm.parse_query(raw)
-        tasks, cursor = dm.tasks_page(project=project, query=query, after=after, size=size)
+        window = dm.tasks_window(
+            project=project,
+            query=query,
+            after=after or None,
+            before=before,
+            page=number,
+            size=size,
+            last=last,
+        )
+        tasks = window.rows
     except ApiError as exc:
         error = str(exc.detail)
     data_cols = data_columns(project)
@@ -269,9 +286,10 @@ def data_manager(request, project):
         else []
     )
     here = request.GET.copy()
-    here.pop("after", None)
+    for name in ("after", "before", "page", "last"):
+        here.pop(name, None)
     reset = request.GET.copy()
-    for name in ("f", "op", "v", "v2", "t", "conj", "query", "after", "view"):
+    for name in ("f", "op", "v", "v2", "t", "conj", "query", "after", "before", "page", "last", "view"):
         reset.pop(name, None)
     mode_params = {}
     for name in ("full", "quick"):
@@ -287,8 +305,9 @@ def data_manager(request, project):
             "rows": rows,
             "stats": stats,
             "error": error,
-            "cursor": cursor,
-            "after": after,
+            "next_after": window.next_after if window else None,
+            "previous_before": window.previous_before if window else None,
+            "page_number": number,
             "size": size,
             "sizes": PAGE_SIZES,
             "order": order,
@@ -317,6 +336,9 @@ def data_manager(request, project):
                 "config": project.label_config,
                 "user": user_dict(request.user),
                 "viewId": view.pk if view else None,
+                "page": number,
+                "size": size,
+                "here": here.urlencode(),
             },
             **project_nav(request.user, project, "data"),
         },

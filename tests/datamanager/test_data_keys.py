@@ -73,7 +73,9 @@ def test_page_shows_every_key_and_nested_values_as_json(client, owner, text_proj
         assert f'data-toggle-column="data.{key}"' in html
     # shown as JSON (PostgreSQL's jsonb keeps its own key order)
     assert "&quot;lang&quot;: &quot;en&quot;" in html and "&quot;n&quot;: [1, 2]" in html
-    options = json.loads(html.split('id="dm-filter-options" type="application/json">')[1].split("<")[0])
+    options = json.loads(
+        html.split('id="dm-filter-options" type="application/json">')[1].split("<")[0]
+    )
     assert {"data.source", "data.extra", "data.score"} <= {c["id"] for c in options["columns"]}
 
 

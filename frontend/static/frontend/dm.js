@@ -51,11 +51,62 @@
     request("GET", countUrl + "&totals=false").then(function (counts) {
       found.textContent = counts.total.toLocaleString();
       found.setAttribute("data-count", counts.total);
+      buildPager(counts.total);
       return request("GET", countUrl);
     }).then(function (counts) {
       var totals = $("[data-totals]");
       if (totals) totals.textContent = "(" + counts.total_annotations.toLocaleString() + " annotations, " + counts.total_predictions.toLocaleString() + " predictions)";
     }).catch(function (error) { if (!found.hasAttribute("data-count")) { found.textContent = "?"; found.title = error.message; } });
+  }
+
+  /* ---------------------------------------------------------------- pager */
+  // Page numbers jump by OFFSET (?page=k); the last page is the reversed order's first
+  // (?last=rows on it), so it costs what page 1 does; next/previous stay keyset links.
+  function pageUrl(number, pages, total) {
+    var params = new URLSearchParams(page.here || "");
+    if (number >= pages && pages > 1) {
+      params.set("page", pages);
+      params.set("last", total - (pages - 1) * page.size);
+    } else if (number > 1) params.set("page", number);
+    var text = params.toString();
+    return "?" + text;
+  }
+  function buildPager(total) {
+    var pager = $("[data-pager]");
+    if (!pager) return;
+    var pages = Math.max(1, Math.ceil(total / page.size));
+    var current = Math.min(page.page || 1, pages);
+    $("[data-page-of]", pager).textContent = "Page " + (page.page || 1).toLocaleString() + " of " + pages.toLocaleString();
+    var numbers = $("[data-page-numbers]", pager);
+    numbers.textContent = "";
+    var wanted = [1, current - 2, current - 1, current, current + 1, current + 2, pages]
+      .filter(function (n, i, all) { return n >= 1 && n <= pages && all.indexOf(n) === i; })
+      .sort(function (a, b) { return a - b; });
+    var previous = 0;
+    wanted.forEach(function (n) {
+      if (n - previous > 1) { var gap = document.createElement("span"); gap.className = "gap"; gap.textContent = "…"; numbers.appendChild(gap); }
+      previous = n;
+      var link = document.createElement("a");
+      link.textContent = n.toLocaleString();
+      link.href = pageUrl(n, pages, total);
+      link.setAttribute("data-page-link", n);
+      if (n === (page.page || 1)) { link.className = "current"; link.setAttribute("aria-current", "page"); }
+      numbers.appendChild(link);
+    });
+    var lastLink = $("[data-last-page]", pager);
+    lastLink.href = pageUrl(pages, pages, total);
+    lastLink.hidden = pages <= 1 || (page.page || 1) >= pages;
+    var goto = $("[data-goto-page]", pager);
+    var input = $("[data-goto-input]", goto);
+    input.max = pages;
+    input.placeholder = String(current);
+    goto.hidden = pages <= 1;
+    goto.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var n = Math.round(Number(input.value));
+      if (!n || n < 1) { input.setCustomValidity("a page from 1 to " + pages); input.reportValidity(); return; }
+      window.location.search = pageUrl(Math.min(n, pages), pages, total).slice(1);
+    });
   }
 
   /* ------------------------------------------------------------- filters */
