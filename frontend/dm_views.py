@@ -22,10 +22,9 @@ from datamanager.ground_truth import ground_truth_stats
 from exporters import services as export_services
 from exporters.api import export_response
 from frontend.csp import EDITOR, csp
+from frontend.dm_query import form_query, query_from_request, query_params
 from frontend.views import project_nav, project_page
 from labelhub.errors import ApiError
-from labelhub.jsonlimits import check_bytes
-from labelhub.params import is_true
 from projects import permissions as perms
 from projects.api import user_dict
 
@@ -73,62 +72,6 @@ def data_columns(project) -> list[dict]:
         }
         for column in dm.data_key_columns(project)
     ]
-
-
-def form_query(params) -> dict:
-    """The LS query from the filter form's repeated fields (``f``, ``op``, ``v``, ``v2``,
-    ``t``) and ``conj``; ``query`` (JSON) wins when given, then a saved ``view``."""
-    items = []
-    columns, operators = params.getlist("f"), params.getlist("op")
-    values, maxima, types = params.getlist("v"), params.getlist("v2"), params.getlist("t")
-    for index, column in enumerate(columns):
-        if not column:
-            continue
-        operator = operators[index] if index < len(operators) else "equal"
-        value = values[index] if index < len(values) else ""
-        type_ = (types[index] if index < len(types) else "") or "String"
-        if operator in ("in", "not_in"):
-            value = {"min": value, "max": maxima[index] if index < len(maxima) else ""}
-        elif operator == "empty" or type_ == "Boolean":
-            value = is_true(value)
-        items.append(
-            {
-                "filter": f"filter:tasks:{column}",
-                "operator": operator,
-                "type": type_,
-                "value": value,
-            }
-        )
-    body = {}
-    if items:
-        body["filters"] = {"conjunction": params.get("conj") or "and", "items": items}
-    if params.get("order"):
-        body["ordering"] = [params["order"]]
-    return body
-
-
-def _query_from(request, project) -> tuple[dict, object | None]:
-    params = request.GET
-    view = None
-    if params.get("query"):
-        try:
-            check_bytes(params["query"], "query")
-            raw = json.loads(params["query"])
-        except (ValueError, ApiError):
-            raw = {"filters": "invalid"}
-    else:
-        raw = form_query(params)
-    if params.get("view"):
-        view = (
-            saved_views.views_for(project=project).filter(pk=params.get("view")).first()
-            if params["view"].isdigit()
-            else None
-        )
-        if view is not None:
-            raw = {**saved_views.view_query(view), **raw}
-    if params.get("order"):
-        raw["ordering"] = [params["order"]]
-    return raw, view
 
 
 def _positive(value) -> int | None:
@@ -235,7 +178,7 @@ def _headers(request, data_cols: list[dict], order: str) -> list[dict]:
 @project_page(perms.DATA_MANAGER)
 def data_manager(request, project):
     """``/projects/{id}/data``: the full table or the quick view, one keyset page."""
-    raw, view = _query_from(request, project)
+    raw, view = query_from_request(request, project)
     mode = "quick" if request.GET.get("mode") == "quick" else "full"
     size = int(request.GET["size"]) if request.GET.get("size", "").isdigit() else 30
     size = size if size in PAGE_SIZES else 30
@@ -289,7 +232,20 @@ def data_manager(request, project):
     for name in ("after", "before", "page", "last"):
         here.pop(name, None)
     reset = request.GET.copy()
-    for name in ("f", "op", "v", "v2", "t", "conj", "query", "after", "before", "page", "last", "view"):
+    for name in (
+        "f",
+        "op",
+        "v",
+        "v2",
+        "t",
+        "conj",
+        "query",
+        "after",
+        "before",
+        "page",
+        "last",
+        "view",
+    ):
         reset.pop(name, None)
     mode_params = {}
     for name in ("full", "quick"):
@@ -324,6 +280,8 @@ def data_manager(request, project):
             "actions": actions,
             "export_formats": export_services.export_formats(project=project) if can_manage else [],
             "here": here.urlencode(),
+            # the editor's Previous and Next follow this page's filter and order
+            "task_query": query_params(request.GET),
             "reset_params": reset.urlencode(),
             "mode_params": mode_params,
             "page_data": {
@@ -339,6 +297,8 @@ def data_manager(request, project):
                 "page": number,
                 "size": size,
                 "here": here.urlencode(),
+                "taskQuery": query_params(request.GET),
+                "quickUrl": "?" + mode_params["quick"],
             },
             **project_nav(request.user, project, "data"),
         },

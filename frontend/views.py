@@ -30,8 +30,10 @@ from annotations import services as annotation_services
 from annotations import stream
 from annotations.models import Annotation
 from annotations.selectors import with_nested
+from datamanager import selectors as dm
 from frontend import forms
 from frontend.csp import EDITOR, EDITOR_FRAMED, csp
+from frontend.dm_query import query_from_request, query_params
 from frontend.label_templates import BY_KEY, TEMPLATES
 from importers.samples import sample_data
 from labelhub.errors import ApiError
@@ -455,13 +457,16 @@ def task_page(request, project, task_id):
         task, annotations=task.annotations.all(), predictions=task.predictions.all()
     )
     can_annotate = perms.can(request.user, project, perms.ANNOTATE)
-    neighbours = Task.objects.filter(project=project)
-    previous = (
-        neighbours.filter(pk__lt=task.pk).order_by("-pk").values_list("pk", flat=True).first()
-    )
-    following = (
-        neighbours.filter(pk__gt=task.pk).order_by("pk").values_list("pk", flat=True).first()
-    )
+    # Previous and Next in the Data Manager's filter and order, carried in the URL.
+    raw, _ = query_from_request(request, project)
+    try:
+        previous, following = dm.task_neighbours(
+            project=project, query=dm.parse_query(raw), task_id=task.pk
+        )
+    except ApiError:  # a broken query in the URL: plain id order
+        previous, following = dm.task_neighbours(
+            project=project, query=dm.parse_query({}), task_id=task.pk
+        )
     return render(
         request,
         "frontend/task.html",
@@ -470,6 +475,7 @@ def task_page(request, project, task_id):
             "task": task,
             "previous": previous,
             "next": following,
+            "task_query": query_params(request.GET),
             "editor": {
                 "config": project.label_config,
                 "task": payload,

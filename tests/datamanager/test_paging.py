@@ -86,3 +86,27 @@ def test_neighbours_of_a_task_outside_the_filter(world):
         project=world.project, query=parsed, task_id=world.ids[1]
     )
     assert (previous, following) == (world.ids[0], world.ids[2])
+
+
+def test_editor_page_previous_next_carry_the_query(client, owner, world):
+    client.force_login(owner)
+    base = f"/projects/{world.project.pk}/data"
+    params = "f=total_annotations&op=less&v=2&t=Number&order=-tasks%3Aid"
+    escaped = params.replace("&", "&amp;")
+    html = client.get(f"{base}?{params}&size=10").content.decode()
+    # the pencil carries the filter and order, not the page size
+    assert f'/tasks/{world.ids[5]}?{escaped}"' in html
+    page = client.get(f"/projects/{world.project.pk}/tasks/{world.ids[2]}?{params}")
+    html = page.content.decode()
+    # ids descending, task 1 filtered out: 2's previous is 3, its next is 0
+    assert f'data-previous-task="{world.ids[3]}"' in html
+    assert f'data-next-task="{world.ids[0]}"' in html
+    assert f'/tasks/{world.ids[0]}?{escaped}"' in html
+    assert f'href="{base}?{escaped}"' in html  # back to the same Data Manager page
+    # no query: id order, as before
+    html = client.get(f"/projects/{world.project.pk}/tasks/{world.ids[2]}").content.decode()
+    assert f'data-previous-task="{world.ids[1]}"' in html
+    assert f'data-next-task="{world.ids[3]}"' in html
+    # a broken query falls back to id order, never a 500
+    page = client.get(f"/projects/{world.project.pk}/tasks/{world.ids[2]}?query=%7Bbad")
+    assert page.status_code == 200 and f'data-next-task="{world.ids[3]}"' in page.content.decode()
