@@ -6,7 +6,7 @@ Screenshots go to $LABELHUB_SCREENSHOTS (default /tmp/labelhub-dm-shots)."""
 import pytest
 
 from tests.conftest import TEXT_CONFIG
-from tests.datamanager.test_browser import found, row_ids, shot
+from tests.datamanager.test_browser import found, labeled, row_ids, shot  # noqa: F401
 from tests.frontend.conftest import browser, make_project, page  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -167,3 +167,19 @@ def test_row_click_quick_view_and_ctrl_click_new_tab(page, owner, wide):  # noqa
     page.wait_for_selector(f"[data-quick-editor][data-loaded-task='{target}']", timeout=20000)
     page.wait_for_timeout(300)
     shot(page, "18-row-click-quick-view")
+
+
+def test_ground_truth_manager_clears_its_filters(page, owner, labeled):  # noqa: F811
+    project = labeled["project"]
+    page.login(owner)
+    page.open(
+        f"/projects/{project.pk}/ground-truth?f=annotations_results&op=contains&v=Positive&t=String"
+    )
+    page.wait_for_function("() => document.querySelector('[data-gt-matched]').textContent === '3'")
+    shot(page, "19-ground-truth-filtered")
+    page.click("[data-clear-filters]")
+    page.wait_for_function("() => document.querySelector('[data-gt-matched]').textContent === '12'")
+    assert page.locator("[data-filter-row]").count() == 1
+    assert page.input_value("[data-filter-row] [data-filter-column]") == ""
+    assert "?" not in page.url
+    shot(page, "20-ground-truth-filters-cleared")
