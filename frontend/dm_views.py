@@ -21,6 +21,7 @@ from datamanager import services as saved_views
 from datamanager.ground_truth import ground_truth_stats
 from exporters import services as export_services
 from exporters.api import export_response
+from importers.sources import accepted_extensions
 from frontend.csp import EDITOR, csp
 from frontend.dm_query import form_query, query_from_request, query_params
 from frontend.views import project_nav, project_page
@@ -278,6 +279,7 @@ def data_manager(request, project):
             "can_review": perms.can(request.user, project, perms.REVIEW),
             "can_annotate": perms.can(request.user, project, perms.ANNOTATE),
             "actions": actions,
+            "import_accept": accepted_extensions(),
             "export_formats": export_services.export_formats(project=project) if can_manage else [],
             "here": here.urlencode(),
             # the editor's Previous and Next follow this page's filter and order

@@ -36,6 +36,7 @@ from frontend.csp import EDITOR, EDITOR_FRAMED, csp
 from frontend.dm_query import query_from_request, query_params
 from frontend.label_templates import BY_KEY, TEMPLATES
 from importers.samples import sample_data
+from importers.sources import accepted_extensions
 from labelhub.errors import ApiError
 from projects import permissions as perms
 from projects import services as project_services
@@ -236,7 +237,8 @@ def project_create_page(request):
         except ApiError as exc:
             form.add_error("label_config", _config_error(exc))
         else:
-            return redirect(f"/projects/{project.pk}/settings?created=1")
+            # Label Studio's create dialog: the project, then its data, then the settings.
+            return redirect(f"/projects/{project.pk}/import?created=1")
     return render(
         request,
         "frontend/project_create.html",
@@ -244,6 +246,23 @@ def project_create_page(request):
             "form": form,
             "templates": TEMPLATES,
             "template_configs": {t["key"]: t["config"] for t in TEMPLATES},
+        },
+    )
+
+
+@csp()
+@project_page(perms.MANAGE)
+def project_import_page(request, project):
+    """``/projects/{id}/import``: the step after creating a project (its data), before the
+    labeling settings; the same import form as the Data Manager's "Add more data"."""
+    return render(
+        request,
+        "frontend/project_import.html",
+        {
+            "project": project,
+            "created": bool(request.GET.get("created")),
+            "import_accept": accepted_extensions(),
+            **project_nav(request.user, project, "data"),
         },
     )
 

@@ -69,6 +69,15 @@ def supported_extensions() -> str:
     )
 
 
+def accepted_extensions() -> list[str]:
+    """Every file name ending the importer takes, for a file picker's ``accept``: task
+    files, archives and media files (one task each)."""
+    from importers.media import MEDIA_TYPES
+
+    media = {ext for exts in MEDIA_TYPES.values() for ext in exts}
+    return ["." + ext for ext in sorted(TASK_FORMATS | ARCHIVES | media)]
+
+
 class _Counting(io.RawIOBase):
     """A raw file that reports the bytes read to the context (wrap it in a buffer)."""
 

@@ -311,93 +311,31 @@
 
   /* --------------------------------------------------------------- dialogs */
   $$("[data-open-dialog]").forEach(function (button) {
-    button.addEventListener("click", function () { var d = document.getElementById(button.getAttribute("data-open-dialog")); if (d) d.showModal(); });
+    button.addEventListener("click", function () {
+      var menu = button.closest("details");
+      if (menu) menu.open = false; // the menu it was picked from closes
+      var d = document.getElementById(button.getAttribute("data-open-dialog"));
+      if (d) d.showModal();
+    });
   });
   $$("[data-close-dialog]").forEach(function (button) {
     button.addEventListener("click", function () { button.closest("dialog").close(); });
   });
 
-  var importForm = $("[data-import-form]");
-  if (importForm) {
-    var tab = "upload";
-    var status = $("[data-import-status]", importForm);
-    var progress = $("[data-import-progress]", importForm);
-    $$("[data-import-tab]", importForm).forEach(function (button) {
+  // "Add more data": the import form (importer.js), and a sample task in one click.
+  function reloadSoon() { window.setTimeout(function () { window.location.reload(); }, 800); }
+  if (window.LabelHubImport) {
+    window.LabelHubImport.init($("[data-import-form]"), { project: page.project, onImported: reloadSoon });
+    $$("[data-menu-sample-task]").forEach(function (button) {
       button.addEventListener("click", function () {
-        tab = button.getAttribute("data-import-tab");
-        $$("[data-import-tab]", importForm).forEach(function (b) { var on = b === button; b.classList.toggle("active", on); b.setAttribute("aria-selected", on); });
-        $$("[data-import-panel]", importForm).forEach(function (panel) { panel.hidden = panel.getAttribute("data-import-panel") !== tab; });
+        var menuStatus = $("[data-add-data-status]");
+        menuStatus.classList.remove("error");
+        menuStatus.textContent = "Adding a sample task…";
+        window.LabelHubImport.addSampleTask(page.project).then(function (result) {
+          menuStatus.textContent = "Added a sample task (#" + ((result.task_ids || [])[0] || "") + ").";
+          reloadSoon();
+        }).catch(function (error) { menuStatus.textContent = window.LabelHubImport.failure(error); menuStatus.classList.add("error"); });
       });
-    });
-    var importUrl = "/api/projects/" + page.project + "/import";
-    function done(result) {
-      // A large import runs in the background: the answer is {"import": job id}.
-      if (result && result.import !== undefined && result.task_count === undefined) return poll(result);
-      progress.hidden = false; progress.value = 100;
-      status.classList.remove("error");
-      status.textContent = "Imported " + (result.task_count || 0) + " tasks, " + (result.annotation_count || 0) + " annotations, " + (result.prediction_count || 0) + " predictions.";
-      window.setTimeout(function () { window.location.reload(); }, 800);
-    }
-    function fail(error) {
-      progress.hidden = true;
-      status.classList.add("error");
-      var errors = (error.body && error.body.errors) || [];
-      status.textContent = "Import failed: " + error.message + (errors.length > 1 ? " (" + errors.length + " problems)" : "");
-    }
-    /* A background import answers with a job; its status URL is polled for progress. */
-    function poll(job) {
-      var url = "/api/projects/" + page.project + "/imports/" + job.import + "/";
-      progress.hidden = false;
-      status.textContent = "Importing in the background…";
-      return request("GET", url).then(function (state) {
-        var total = state.total || 0;
-        var doneCount = state.processed || 0;
-        if (total) progress.value = Math.round(100 * doneCount / total);
-        if (state.status === "completed") return done(state);
-        if (state.status === "failed") throw new Error(state.error || "the import failed");
-        return new Promise(function (resolve) { window.setTimeout(resolve, 1000); }).then(function () { return poll(job); });
-      });
-    }
-    function pasteBody(text) {
-      var trimmed = text.trim();
-      if (trimmed[0] === "[" || trimmed[0] === "{") return { json: trimmed };
-      var firstLine = trimmed.split("\n")[0];
-      var name = firstLine.indexOf("\t") >= 0 ? "pasted.tsv" : firstLine.indexOf(",") >= 0 ? "pasted.csv" : "pasted.txt";
-      var data = new FormData();
-      data.append("file", new Blob([text], { type: "text/plain" }), name);
-      return { form: data };
-    }
-    $("[data-import-submit]", importForm).addEventListener("click", function () {
-      status.textContent = "Importing…"; status.classList.remove("error");
-      progress.hidden = false; progress.removeAttribute("value");
-      var work;
-      if (tab === "upload") {
-        var files = $("[data-import-files]", importForm).files;
-        if (!files.length) { fail(new Error("choose a file")); return; }
-        var data = new FormData();
-        Array.prototype.forEach.call(files, function (file) { data.append("file", file, file.name); });
-        work = request("POST", importUrl, undefined, data);
-      } else if (tab === "paste") {
-        var text = $("[data-import-paste]", importForm).value;
-        if (!text.trim()) { fail(new Error("paste some tasks")); return; }
-        var body = pasteBody(text);
-        work = body.json ? request("POST", importUrl, JSON.parse(body.json)) : request("POST", importUrl, undefined, body.form);
-      } else {
-        var url = $("[data-import-url]", importForm).value;
-        if (!url) { fail(new Error("enter a URL")); return; }
-        var form = new FormData();
-        form.append("url", url);
-        work = request("POST", importUrl, undefined, form);
-      }
-      work.then(done).catch(fail);
-    });
-    var sample = $("[data-add-sample-task]", importForm);
-    sample.addEventListener("click", function () {
-      status.textContent = "Adding a sample task…"; status.classList.remove("error");
-      request("GET", "/api/projects/" + page.project + "/sample-task").then(function (body) {
-        var task = body.sample_task || body;
-        return request("POST", importUrl, [task]);
-      }).then(done).catch(fail);
     });
   }
   /* ----------------------------------------------------------- export dialog */
