@@ -21,10 +21,10 @@ from datamanager import services as saved_views
 from datamanager.ground_truth import ground_truth_stats
 from exporters import services as export_services
 from exporters.api import export_response
-from importers.sources import accepted_extensions
 from frontend.csp import EDITOR, csp
 from frontend.dm_query import form_query, query_from_request, query_params
 from frontend.views import project_nav, project_page
+from importers.sources import accepted_extensions
 from labelhub.errors import ApiError
 from projects import permissions as perms
 from projects.api import user_dict
