@@ -85,10 +85,14 @@ class _Counting(io.RawIOBase):
         super().__init__()
         self.fh = fh
         self.ctx = ctx
+        self.furthest = 0  # a peek and a seek back must not count the same bytes twice
 
     def readinto(self, buffer) -> int:
         count = self.fh.readinto(buffer)
-        self.ctx.bytes_done += count or 0
+        end = self.fh.tell()
+        if end > self.furthest:
+            self.ctx.bytes_done += end - self.furthest
+            self.furthest = end
         return count
 
     def readable(self) -> bool:
