@@ -347,9 +347,11 @@ def _window(
             _before(names, descs, values) if backward else _after(names, descs, values)
         )
     with time_limited(query.has_regex):
-        if names == ["id"]:
+        if names == ["id"] and not offset:
             # Ordered by id alone: an index walk with no sort, so the row columns can be
-            # computed in the same query, for the page's rows only.
+            # computed in the same query, for the page's rows only. Not past an OFFSET:
+            # PostgreSQL computes the select list of the rows it skips too (page 333 of
+            # 20k tasks took 1.0 s that way, 0.1 s with the ids first).
             rows_qs = row_annotations(queryset, ctx)
             if decorate is not None:
                 rows_qs = decorate(rows_qs)

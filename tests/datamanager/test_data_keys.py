@@ -88,3 +88,19 @@ def test_projects_from_before_get_their_keys_from_a_sample(client, owner, text_p
     text_project.refresh_from_db()
     assert set(text_project.task_data_keys) == {"text", "source", "extra", "score"}
     assert Task.objects.filter(project=text_project).count() == 3
+
+
+def test_odd_key_names_are_escaped_and_never_a_500(client, owner, text_project):
+    tasks_import(
+        project=text_project,
+        records=[{"text": "odd", '<b>"k"</b>': 1, "x__y": 2, "": 3}],
+        user=owner,
+    )
+    client.force_login(owner)
+    page = client.get(f"/projects/{text_project.pk}/data")
+    html = page.content.decode()
+    assert page.status_code == 200 and "<b>" not in html.split("<body", 1)[1].split("dm-data")[0]
+    assert "&lt;b&gt;&quot;k&quot;&lt;/b&gt;" in html
+    # ordering or filtering on a key the engine refuses: the page says why
+    page = client.get(f"/projects/{text_project.pk}/data?order=tasks:data.x__y")
+    assert page.status_code == 200 and b"data-query-error" in page.content
