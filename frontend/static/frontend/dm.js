@@ -322,6 +322,12 @@
     button.addEventListener("click", function () { button.closest("dialog").close(); });
   });
 
+  // Menus (<details>) close on a click anywhere else.
+  document.addEventListener("click", function (event) {
+    $$("details.add-data-menu[open], details.columns-menu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.open = false;
+    });
+  });
   // "Add more data": the import form (importer.js), and a sample task in one click.
   function reloadSoon() { window.setTimeout(function () { window.location.reload(); }, 800); }
   if (window.LabelHubImport) {
