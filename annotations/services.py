@@ -38,7 +38,7 @@ from projects.label_config import ParsedConfig, validate_result
 from projects.models import Project
 from tasks.locks import lock_release
 from tasks.models import Task, TaskLock
-from tasks.services import task_data_check
+from tasks.services import task_data_check, task_data_keys_add
 
 
 def result_check(*, project: Project, result) -> list[dict]:
@@ -217,6 +217,7 @@ def task_create(*, project: Project, data: dict, meta: dict | None = None) -> Ta
     task_data_check(project=project, data=data, meta=meta)
     task = Task.objects.create(project=project, data=data, meta=meta or {})
     project_counters_add(project_id=project.pk, tasks=1)
+    task_data_keys_add(project_id=project.pk, keys=data)
     return task
 
 

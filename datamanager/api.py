@@ -32,7 +32,6 @@ from labelhub.errors import ApiError
 from labelhub.pagination import page_params
 from labelhub.params import is_false, is_true
 from projects import permissions as perms
-from projects.label_config import ParsedConfig
 from projects.selectors import object_for_user
 from tasks.representations import task_dict
 
@@ -178,18 +177,12 @@ class ColumnsApi(APIView):
             for c in cols.COLUMNS.values()
             if c.id != "inner_id"
         ]
-        try:
-            parsed = ParsedConfig.from_dict(project.parsed_config or {})
-            objects = {o["value"]: o["type"] for o in parsed.objects.values() if o.get("value")}
-            keys = parsed.data_keys
-        except (ValueError, KeyError):
-            objects, keys = {}, []
-        for key in keys:
+        for column in dm.data_key_columns(project):
             out.append(
                 {
-                    "id": f"data.{key}",
-                    "title": key,
-                    "type": objects.get(key, "String"),
+                    "id": f"data.{column['key']}",
+                    "title": column["key"],
+                    "type": column["type"] or "String",
                     "target": "tasks",
                     "parent": "data",
                 }

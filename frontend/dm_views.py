@@ -22,13 +22,12 @@ from datamanager.ground_truth import ground_truth_stats
 from exporters import services as export_services
 from exporters.api import export_response
 from frontend.csp import EDITOR, csp
+from frontend.dm_query import form_query, query_from_request, query_params
 from frontend.views import project_nav, project_page
+from importers.sources import accepted_extensions
 from labelhub.errors import ApiError
-from labelhub.jsonlimits import check_bytes
-from labelhub.params import is_true
 from projects import permissions as perms
 from projects.api import user_dict
-from projects.label_config import ParsedConfig
 
 PAGE_SIZES = (10, 30, 50, 100)
 # The table's fixed columns: (key, title, LS ordering id).
@@ -64,72 +63,21 @@ MEDIA_TYPES = {"Image": "image", "Audio": "audio", "AudioPlus": "audio", "Video"
 
 
 def data_columns(project) -> list[dict]:
-    """The config's data keys, with how to show them (image, audio, text)."""
-    try:
-        parsed = ParsedConfig.from_dict(project.parsed_config or {})
-    except (ValueError, KeyError):
-        return []
-    types = {o["value"]: o["type"] for o in parsed.objects.values() if o.get("value")}
+    """Every data key of the project's tasks (``dm.data_key_columns``), with how to show
+    it (image, audio, text; nested values as JSON)."""
     return [
-        {"key": key, "type": types.get(key, "Text"), "media": MEDIA_TYPES.get(types.get(key, ""))}
-        for key in parsed.data_keys
+        {
+            "key": column["key"],
+            "type": column["type"] or "Text",
+            "media": MEDIA_TYPES.get(column["type"] or ""),
+        }
+        for column in dm.data_key_columns(project)
     ]
 
 
-def form_query(params) -> dict:
-    """The LS query from the filter form's repeated fields (``f``, ``op``, ``v``, ``v2``,
-    ``t``) and ``conj``; ``query`` (JSON) wins when given, then a saved ``view``."""
-    items = []
-    columns, operators = params.getlist("f"), params.getlist("op")
-    values, maxima, types = params.getlist("v"), params.getlist("v2"), params.getlist("t")
-    for index, column in enumerate(columns):
-        if not column:
-            continue
-        operator = operators[index] if index < len(operators) else "equal"
-        value = values[index] if index < len(values) else ""
-        type_ = (types[index] if index < len(types) else "") or "String"
-        if operator in ("in", "not_in"):
-            value = {"min": value, "max": maxima[index] if index < len(maxima) else ""}
-        elif operator == "empty" or type_ == "Boolean":
-            value = is_true(value)
-        items.append(
-            {
-                "filter": f"filter:tasks:{column}",
-                "operator": operator,
-                "type": type_,
-                "value": value,
-            }
-        )
-    body = {}
-    if items:
-        body["filters"] = {"conjunction": params.get("conj") or "and", "items": items}
-    if params.get("order"):
-        body["ordering"] = [params["order"]]
-    return body
-
-
-def _query_from(request, project) -> tuple[dict, object | None]:
-    params = request.GET
-    view = None
-    if params.get("query"):
-        try:
-            check_bytes(params["query"], "query")
-            raw = json.loads(params["query"])
-        except (ValueError, ApiError):
-            raw = {"filters": "invalid"}
-    else:
-        raw = form_query(params)
-    if params.get("view"):
-        view = (
-            saved_views.views_for(project=project).filter(pk=params.get("view")).first()
-            if params["view"].isdigit()
-            else None
-        )
-        if view is not None:
-            raw = {**saved_views.view_query(view), **raw}
-    if params.get("order"):
-        raw["ordering"] = [params["order"]]
-    return raw, view
+def _positive(value) -> int | None:
+    """A page number or row count from the URL (at most 7 digits), or None."""
+    return int(value) if value and value.isdigit() and 0 < len(value) <= 7 and int(value) else None
 
 
 def _row(task, annotators: list[str], data_cols: list[dict]) -> dict:
@@ -206,7 +154,7 @@ def _headers(request, data_cols: list[dict], order: str) -> list[dict]:
     """Table headers with their sort links: a click sorts by the column, a second click
     reverses it."""
     params = request.GET.copy()
-    for name in ("after", "order"):
+    for name in ("after", "before", "page", "last", "order"):
         params.pop(name, None)
     # the data right after the id, as it is what people scan for
     data = [(f"data.{c['key']}", c["key"], f"tasks:data.{c['key']}") for c in data_cols]
@@ -231,15 +179,27 @@ def _headers(request, data_cols: list[dict], order: str) -> list[dict]:
 @project_page(perms.DATA_MANAGER)
 def data_manager(request, project):
     """``/projects/{id}/data``: the full table or the quick view, one keyset page."""
-    raw, view = _query_from(request, project)
+    raw, view = query_from_request(request, project)
     mode = "quick" if request.GET.get("mode") == "quick" else "full"
     size = int(request.GET["size"]) if request.GET.get("size", "").isdigit() else 30
     size = size if size in PAGE_SIZES else 30
-    after = request.GET.get("after") or ""
-    error, tasks, cursor = None, [], None
+    params = request.GET
+    after, before = params.get("after"), params.get("before")
+    number = _positive(params.get("page")) or 1
+    last = _positive(params.get("last"))
+    error, tasks, window = None, [], None
     try:
         query = dm.parse_query(raw)
-        tasks, cursor = dm.tasks_page(project=project, query=query, after=after, size=size)
+        window = dm.tasks_window(
+            project=project,
+            query=query,
+            after=after or None,
+            before=before,
+            page=number,
+            size=size,
+            last=last,
+        )
+        tasks = window.rows
     except ApiError as exc:
         error = str(exc.detail)
     data_cols = data_columns(project)
@@ -270,9 +230,23 @@ def data_manager(request, project):
         else []
     )
     here = request.GET.copy()
-    here.pop("after", None)
+    for name in ("after", "before", "page", "last"):
+        here.pop(name, None)
     reset = request.GET.copy()
-    for name in ("f", "op", "v", "v2", "t", "conj", "query", "after", "view"):
+    for name in (
+        "f",
+        "op",
+        "v",
+        "v2",
+        "t",
+        "conj",
+        "query",
+        "after",
+        "before",
+        "page",
+        "last",
+        "view",
+    ):
         reset.pop(name, None)
     mode_params = {}
     for name in ("full", "quick"):
@@ -288,8 +262,9 @@ def data_manager(request, project):
             "rows": rows,
             "stats": stats,
             "error": error,
-            "cursor": cursor,
-            "after": after,
+            "next_after": window.next_after if window else None,
+            "previous_before": window.previous_before if window else None,
+            "page_number": number,
             "size": size,
             "sizes": PAGE_SIZES,
             "order": order,
@@ -304,8 +279,11 @@ def data_manager(request, project):
             "can_review": perms.can(request.user, project, perms.REVIEW),
             "can_annotate": perms.can(request.user, project, perms.ANNOTATE),
             "actions": actions,
+            "import_accept": accepted_extensions(),
             "export_formats": export_services.export_formats(project=project) if can_manage else [],
             "here": here.urlencode(),
+            # the editor's Previous and Next follow this page's filter and order
+            "task_query": query_params(request.GET),
             "reset_params": reset.urlencode(),
             "mode_params": mode_params,
             "page_data": {
@@ -318,6 +296,11 @@ def data_manager(request, project):
                 "config": project.label_config,
                 "user": user_dict(request.user),
                 "viewId": view.pk if view else None,
+                "page": number,
+                "size": size,
+                "here": here.urlencode(),
+                "taskQuery": query_params(request.GET),
+                "quickUrl": "?" + mode_params["quick"],
             },
             **project_nav(request.user, project, "data"),
         },

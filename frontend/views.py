@@ -30,10 +30,13 @@ from annotations import services as annotation_services
 from annotations import stream
 from annotations.models import Annotation
 from annotations.selectors import with_nested
+from datamanager import selectors as dm
 from frontend import forms
 from frontend.csp import EDITOR, EDITOR_FRAMED, csp
+from frontend.dm_query import query_from_request, query_params
 from frontend.label_templates import BY_KEY, TEMPLATES
 from importers.samples import sample_data
+from importers.sources import accepted_extensions
 from labelhub.errors import ApiError
 from projects import permissions as perms
 from projects import services as project_services
@@ -234,7 +237,8 @@ def project_create_page(request):
         except ApiError as exc:
             form.add_error("label_config", _config_error(exc))
         else:
-            return redirect(f"/projects/{project.pk}/settings?created=1")
+            # Label Studio's create dialog: the project, then its data, then the settings.
+            return redirect(f"/projects/{project.pk}/import?created=1")
     return render(
         request,
         "frontend/project_create.html",
@@ -242,6 +246,23 @@ def project_create_page(request):
             "form": form,
             "templates": TEMPLATES,
             "template_configs": {t["key"]: t["config"] for t in TEMPLATES},
+        },
+    )
+
+
+@csp()
+@project_page(perms.MANAGE)
+def project_import_page(request, project):
+    """``/projects/{id}/import``: the step after creating a project (its data), before the
+    labeling settings; the same import form as the Data Manager's "Add more data"."""
+    return render(
+        request,
+        "frontend/project_import.html",
+        {
+            "project": project,
+            "created": bool(request.GET.get("created")),
+            "import_accept": accepted_extensions(),
+            **project_nav(request.user, project, "data"),
         },
     )
 
@@ -455,13 +476,16 @@ def task_page(request, project, task_id):
         task, annotations=task.annotations.all(), predictions=task.predictions.all()
     )
     can_annotate = perms.can(request.user, project, perms.ANNOTATE)
-    neighbours = Task.objects.filter(project=project)
-    previous = (
-        neighbours.filter(pk__lt=task.pk).order_by("-pk").values_list("pk", flat=True).first()
-    )
-    following = (
-        neighbours.filter(pk__gt=task.pk).order_by("pk").values_list("pk", flat=True).first()
-    )
+    # Previous and Next in the Data Manager's filter and order, carried in the URL.
+    raw, _ = query_from_request(request, project)
+    try:
+        previous, following = dm.task_neighbours(
+            project=project, query=dm.parse_query(raw), task_id=task.pk
+        )
+    except ApiError:  # a broken query in the URL: plain id order
+        previous, following = dm.task_neighbours(
+            project=project, query=dm.parse_query({}), task_id=task.pk
+        )
     return render(
         request,
         "frontend/task.html",
@@ -470,6 +494,7 @@ def task_page(request, project, task_id):
             "task": task,
             "previous": previous,
             "next": following,
+            "task_query": query_params(request.GET),
             "editor": {
                 "config": project.label_config,
                 "task": payload,

@@ -183,6 +183,7 @@ def job_as_dict(job: ImportJob, *, with_task_ids: bool) -> dict:
         if live:
             body["processed"] = live.get("processed", 0)
             done, total = live.get("bytes_done", 0), live.get("bytes_total") or 0
+            body["bytes_done"], body["bytes_total"] = done, total
             body["progress"] = round(min(done / total, 0.99), 4) if total else 0.0
             if done and total:
                 body["total"] = max(body["processed"], round(body["processed"] * total / done))

@@ -34,6 +34,7 @@ from importers.records import TaskRow
 from labelhub.errors import ApiError
 from projects.models import Project
 from tasks.models import Task
+from tasks.services import task_data_keys_add
 
 ORM_BATCH = 2000
 _active = threading.local()
@@ -136,10 +137,18 @@ class _Writer:
         self.now = timezone.now()
         self.stats = _Stats()
         self.ids = IdRanges()
+        self.data_keys: dict[str, None] = {}
+
+    def _seen(self, data: dict) -> None:
+        """Note the row's data keys (a C-level subset test per row; a new key is rare)."""
+        if not self.data_keys.keys() >= data.keys():
+            self.data_keys.update(dict.fromkeys(data))
 
     def finish(self) -> None:
-        """Move the project's counters once, in the import's transaction."""
+        """Move the project's counters and its data-key list once, in the import's
+        transaction."""
         stats = self.stats
+        task_data_keys_add(project_id=self.project.pk, keys=self.data_keys)
         project_counters_add(
             project_id=self.project.pk,
             tasks=stats.tasks,
@@ -167,6 +176,7 @@ class OrmWriter(_Writer):
             batch = rows[start : start + ORM_BATCH]
             tasks = []
             for row in batch:
+                self._seen(row.data)
                 done = sum(1 for a in row.annotations if not a.get("was_cancelled"))
                 tasks.append(
                     Task(
@@ -517,6 +527,7 @@ class CopyWriter(_Writer):
         try:
             for index, (pk, row) in enumerate(zip(ids, rows, strict=True), start=first_index):  # noqa: B007 - read in the except
                 task_id = b"%d" % pk
+                self._seen(row.data)
                 done = 0
                 for item in row.annotations:
                     cancelled = bool(item.get("was_cancelled", False))

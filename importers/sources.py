@@ -69,6 +69,15 @@ def supported_extensions() -> str:
     )
 
 
+def accepted_extensions() -> list[str]:
+    """Every file name ending the importer takes, for a file picker's ``accept``: task
+    files, archives and media files (one task each)."""
+    from importers.media import MEDIA_TYPES
+
+    media = {ext for exts in MEDIA_TYPES.values() for ext in exts}
+    return ["." + ext for ext in sorted(TASK_FORMATS | ARCHIVES | media)]
+
+
 class _Counting(io.RawIOBase):
     """A raw file that reports the bytes read to the context (wrap it in a buffer)."""
 
@@ -76,10 +85,14 @@ class _Counting(io.RawIOBase):
         super().__init__()
         self.fh = fh
         self.ctx = ctx
+        self.furthest = 0  # a peek and a seek back must not count the same bytes twice
 
     def readinto(self, buffer) -> int:
         count = self.fh.readinto(buffer)
-        self.ctx.bytes_done += count or 0
+        end = self.fh.tell()
+        if end > self.furthest:
+            self.ctx.bytes_done += end - self.furthest
+            self.furthest = end
         return count
 
     def readable(self) -> bool:

@@ -79,6 +79,11 @@ class Project(models.Model):
     total_predictions_number = models.IntegerField(default=0)
     ground_truth_number = models.IntegerField(default=0)
     skipped_annotations_number = models.IntegerField(default=0)
+    # Every top-level key of the tasks' ``data`` seen so far, in first-seen order: the
+    # Data Manager's data columns and filters. The importers and task creation add to it
+    # in their own transaction (``tasks.services.task_data_keys_add``), so a page view
+    # never scans the tasks to find them.
+    task_data_keys = models.JSONField(default=list, blank=True)
 
     objects = ProjectQuerySet.as_manager()
 

@@ -128,7 +128,8 @@ def test_admin_walks_the_data_manager(page, owner, annotator, labeled):  # noqa:
         page.click(f"[data-quick-task='{first}']", modifiers=["Control"])
     tab = new_tab.value
     tab.wait_for_load_state()
-    assert tab.url.endswith(f"/projects/{project.pk}/tasks/{first}")
+    # the editor page, with the filter and order along for its Previous and Next
+    assert f"/projects/{project.pk}/tasks/{first}?" in tab.url and "f=annotators" in tab.url
     tab.close()
 
     # Back to the full view of everything; the pencil opens every completion and prediction
@@ -191,7 +192,9 @@ def test_admin_bulk_action_and_import_dialog(page, owner, labeled):  # noqa: F81
     )
     assert not Task.objects.filter(project=project, total_predictions__gt=0).exists()
 
-    page.click("[data-button=import]")
+    page.click("[data-button=import]")  # "Add more data"
+    shot(page, "06a-add-more-data-menu")
+    page.click("[data-add-data-menu] [data-open-dialog=import-dialog]")
     page.click("[data-import-tab=paste]")
     page.fill("[data-import-paste]", '[{"text": "pasted one"}, {"text": "pasted two"}]')
     shot(page, "06-import-dialog")
@@ -200,7 +203,7 @@ def test_admin_bulk_action_and_import_dialog(page, owner, labeled):  # noqa: F81
         "() => document.querySelector('[data-found]').dataset.count === '14'", timeout=15000
     )
     page.click("[data-button=import]")
-    page.click("[data-add-sample-task]")
+    page.click("[data-menu-sample-task]")  # one click from the menu
     page.wait_for_function(
         "() => document.querySelector('[data-found]').dataset.count === '15'", timeout=15000
     )

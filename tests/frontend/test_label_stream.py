@@ -134,7 +134,7 @@ def test_create_a_project_from_a_template_with_a_live_preview(page, owner):
     )
     preview.locator(".lsf-label__text", has_text="X").wait_for(timeout=15000)
     page.get_by_role("button", name="Create project").click()
-    page.wait_for_url("**/settings?created=1")
+    page.wait_for_url("**/import?created=1")  # then the import step
     from projects.models import Project
 
     project = Project.objects.get(title="News entities")

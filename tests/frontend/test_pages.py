@@ -173,7 +173,7 @@ def test_create_project_from_a_template(web, owner):
         {"title": "News", "template": "ner", "label_config": BY_KEY["ner"]["config"]},
     )
     project = Project.objects.get(title="News")
-    assert response["Location"] == f"/projects/{project.pk}/settings?created=1"
+    assert response["Location"] == f"/projects/{project.pk}/import?created=1"
     assert project.parsed_config["controls"]["label"]["type"] == "Labels"
     assert ProjectMember.objects.get(project=project, user=owner).role == "admin"
 

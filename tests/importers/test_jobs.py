@@ -191,3 +191,43 @@ def test_a_worker_starting_fails_abandoned_jobs(project, owner, tmp_path):
         assert jobs_sweep() == 1
     assert ImportJob.objects.get(pk=abandoned.pk).status == "failed"
     assert ImportJob.objects.get(pk=running.pk).status == "in_progress"
+
+
+def test_a_job_records_progress_as_it_goes(
+    api, project, settings, monkeypatch, jobs_inline, django_capture_on_commit_callbacks
+):
+    """The worker's progress file moves with the bytes parsed and the tasks written, batch
+    by batch, so the page's bar does not jump from 0 to 100."""
+    import importers.jobs as jobs
+
+    settings.LABELHUB_ASYNC_IMPORT_TASKS = 3
+    settings.LABELHUB_IMPORT_BATCH_SIZE = 200
+    monkeypatch.setattr(jobs.ProgressFile, "INTERVAL", 0)
+    monkeypatch.setattr("importers.sources.CHUNK", 4096)  # a small file, read in steps
+    snapshots: list[dict] = []
+    replace = jobs.os.replace
+
+    def record(source, target):
+        snapshots.append(json.loads(Path(source).read_text()))
+        replace(source, target)
+
+    monkeypatch.setattr(jobs.os, "replace", record)
+    body = tasks_json(2000)  # about 380 kB
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(api, project, "big.json", body)
+    assert api.get(status_url(project, response.json()["import"])).json()["task_count"] == 2000
+    processed = [s["processed"] for s in snapshots]
+    done = [s["bytes_done"] for s in snapshots]
+    assert processed == sorted(processed) and processed[0] == 200 and processed[-1] == 2000
+    assert done == sorted(done) and 0 < done[0] < len(body) // 2 and done[-1] == len(body)
+    assert {s["bytes_total"] for s in snapshots} == {len(body)}
+
+
+def test_the_status_carries_the_bytes(api, project, owner, tmp_path):
+    job = _in_progress_job(project, owner, tmp_path)
+    (tmp_path / "progress.json").write_text(
+        json.dumps({"processed": 250, "bytes_done": 500, "bytes_total": 2000})
+    )
+    with _HeldElsewhere(job.pk):
+        body = api.get(status_url(project, job.pk)).json()
+    assert (body["bytes_done"], body["bytes_total"]) == (500, 2000)

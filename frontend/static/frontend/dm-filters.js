@@ -7,6 +7,7 @@
  *
  *   DMFilters.init(root, options)      root: an element holding [data-filter-rows]
  *   DMFilters.toQuery(root) -> {conjunction, items}   (Label Studio's filters object)
+ *   DMFilters.clear(root)              back to one empty row
  */
 (function () {
   "use strict";
@@ -134,5 +135,11 @@
     return { conjunction: conj ? conj.value : "and", items: items };
   }
 
-  window.DMFilters = { init: init, toQuery: toQuery, OPERATORS: OPERATORS };
+  /* Remove every filter row but one, and empty that one (its remove button does it). */
+  function clear(root) {
+    var buttons = root.querySelectorAll("[data-filter-row] [data-remove-filter]");
+    for (var i = buttons.length - 1; i >= 0; i--) buttons[i].click();
+  }
+
+  window.DMFilters = { init: init, toQuery: toQuery, clear: clear, OPERATORS: OPERATORS };
 })();

@@ -42,6 +42,15 @@
 
   form.addEventListener("submit", function (event) { event.preventDefault(); status.textContent = ""; status.classList.remove("error"); preview(); });
   form.addEventListener("change", function (event) { if (event.target.name === "conj") preview(); });
+  // "Clear filters": back to every completion of the project, counted again at once.
+  $("[data-clear-filters]").addEventListener("click", function () {
+    window.DMFilters.clear(form);
+    var conj = form.querySelector("[name=conj]");
+    if (conj) conj.value = "and";
+    status.textContent = ""; status.classList.remove("error");
+    if (window.history.replaceState) window.history.replaceState(null, "", window.location.pathname);
+    preview();
+  });
 
   var range = $("[data-gt-range]");
   var percent = $("[data-gt-percent]");

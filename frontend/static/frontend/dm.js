@@ -51,11 +51,62 @@
     request("GET", countUrl + "&totals=false").then(function (counts) {
       found.textContent = counts.total.toLocaleString();
       found.setAttribute("data-count", counts.total);
+      buildPager(counts.total);
       return request("GET", countUrl);
     }).then(function (counts) {
       var totals = $("[data-totals]");
       if (totals) totals.textContent = "(" + counts.total_annotations.toLocaleString() + " annotations, " + counts.total_predictions.toLocaleString() + " predictions)";
     }).catch(function (error) { if (!found.hasAttribute("data-count")) { found.textContent = "?"; found.title = error.message; } });
+  }
+
+  /* ---------------------------------------------------------------- pager */
+  // Page numbers jump by OFFSET (?page=k); the last page is the reversed order's first
+  // (?last=rows on it), so it costs what page 1 does; next/previous stay keyset links.
+  function pageUrl(number, pages, total) {
+    var params = new URLSearchParams(page.here || "");
+    if (number >= pages && pages > 1) {
+      params.set("page", pages);
+      params.set("last", total - (pages - 1) * page.size);
+    } else if (number > 1) params.set("page", number);
+    var text = params.toString();
+    return "?" + text;
+  }
+  function buildPager(total) {
+    var pager = $("[data-pager]");
+    if (!pager) return;
+    var pages = Math.max(1, Math.ceil(total / page.size));
+    var current = Math.min(page.page || 1, pages);
+    $("[data-page-of]", pager).textContent = "Page " + (page.page || 1).toLocaleString() + " of " + pages.toLocaleString();
+    var numbers = $("[data-page-numbers]", pager);
+    numbers.textContent = "";
+    var wanted = [1, current - 2, current - 1, current, current + 1, current + 2, pages]
+      .filter(function (n, i, all) { return n >= 1 && n <= pages && all.indexOf(n) === i; })
+      .sort(function (a, b) { return a - b; });
+    var previous = 0;
+    wanted.forEach(function (n) {
+      if (n - previous > 1) { var gap = document.createElement("span"); gap.className = "gap"; gap.textContent = "…"; numbers.appendChild(gap); }
+      previous = n;
+      var link = document.createElement("a");
+      link.textContent = n.toLocaleString();
+      link.href = pageUrl(n, pages, total);
+      link.setAttribute("data-page-link", n);
+      if (n === (page.page || 1)) { link.className = "current"; link.setAttribute("aria-current", "page"); }
+      numbers.appendChild(link);
+    });
+    var lastLink = $("[data-last-page]", pager);
+    lastLink.href = pageUrl(pages, pages, total);
+    lastLink.hidden = pages <= 1 || (page.page || 1) >= pages;
+    var goto = $("[data-goto-page]", pager);
+    var input = $("[data-goto-input]", goto);
+    input.max = pages;
+    input.placeholder = String(current);
+    goto.hidden = pages <= 1;
+    goto.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var n = Math.round(Number(input.value));
+      if (!n || n < 1) { input.setCustomValidity("a page from 1 to " + pages); input.reportValidity(); return; }
+      window.location.search = pageUrl(Math.min(n, pages), pages, total).slice(1);
+    });
   }
 
   /* ------------------------------------------------------------- filters */
@@ -173,6 +224,34 @@
     });
   });
 
+  /* ------------------------------------------- rows: click, Ctrl/Cmd+click */
+  // The editor page of a task, with this page's filter and order (its Previous and Next
+  // follow them).
+  function taskUrl(id) {
+    return "/projects/" + page.project + "/tasks/" + id + (page.taskQuery ? "?" + page.taskQuery : "");
+  }
+  // As in the Heartex Data Manager: a click on a row opens it in the quick view, a
+  // Ctrl+click (Cmd+click on a Mac) or a middle click opens the task in a new tab.
+  $$("[data-dm-table] tbody tr[data-task-id]").forEach(function (row) {
+    function open(event) {
+      if (event.target.closest("a, button, input, label, select, textarea")) return; // their own job
+      var id = row.getAttribute("data-task-id");
+      if (event.ctrlKey || event.metaKey || event.button === 1) {
+        event.preventDefault();
+        window.open(taskUrl(id), "_blank", "noopener");
+        return;
+      }
+      if (event.button !== 0 || event.shiftKey || event.altKey) return;
+      var params = new URLSearchParams(page.quickUrl.slice(1));
+      params.set("task", id);
+      window.location.search = params.toString();
+    }
+    row.addEventListener("click", open);
+    row.addEventListener("auxclick", function (event) { if (event.button === 1) open(event); });
+    row.classList.add("clickable");
+    row.title = "Click: quick view · Ctrl+click (⌘+click): open in a new tab";
+  });
+
   /* ------------------------------------------------------------ quick view */
   var list = $("[data-quick-list]");
   var editorRoot = $("[data-quick-editor]");
@@ -192,7 +271,7 @@
       editorRoot.appendChild(mountPoint);
       title.innerHTML = "";
       var link = document.createElement("a");
-      link.href = "/projects/" + page.project + "/tasks/" + id;
+      link.href = taskUrl(id);
       link.textContent = "Task #" + id;
       title.appendChild(link);
       title.appendChild(document.createTextNode(" · " + task.annotations.length + " annotations · " + task.predictions.length + " predictions"));
@@ -232,93 +311,37 @@
 
   /* --------------------------------------------------------------- dialogs */
   $$("[data-open-dialog]").forEach(function (button) {
-    button.addEventListener("click", function () { var d = document.getElementById(button.getAttribute("data-open-dialog")); if (d) d.showModal(); });
+    button.addEventListener("click", function () {
+      var menu = button.closest("details");
+      if (menu) menu.open = false; // the menu it was picked from closes
+      var d = document.getElementById(button.getAttribute("data-open-dialog"));
+      if (d) d.showModal();
+    });
   });
   $$("[data-close-dialog]").forEach(function (button) {
     button.addEventListener("click", function () { button.closest("dialog").close(); });
   });
 
-  var importForm = $("[data-import-form]");
-  if (importForm) {
-    var tab = "upload";
-    var status = $("[data-import-status]", importForm);
-    var progress = $("[data-import-progress]", importForm);
-    $$("[data-import-tab]", importForm).forEach(function (button) {
+  // Menus (<details>) close on a click anywhere else.
+  document.addEventListener("click", function (event) {
+    $$("details.add-data-menu[open], details.columns-menu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.open = false;
+    });
+  });
+  // "Add more data": the import form (importer.js), and a sample task in one click.
+  function reloadSoon() { window.setTimeout(function () { window.location.reload(); }, 800); }
+  if (window.LabelHubImport) {
+    window.LabelHubImport.init($("[data-import-form]"), { project: page.project, onImported: reloadSoon });
+    $$("[data-menu-sample-task]").forEach(function (button) {
       button.addEventListener("click", function () {
-        tab = button.getAttribute("data-import-tab");
-        $$("[data-import-tab]", importForm).forEach(function (b) { var on = b === button; b.classList.toggle("active", on); b.setAttribute("aria-selected", on); });
-        $$("[data-import-panel]", importForm).forEach(function (panel) { panel.hidden = panel.getAttribute("data-import-panel") !== tab; });
+        var menuStatus = $("[data-add-data-status]");
+        menuStatus.classList.remove("error");
+        menuStatus.textContent = "Adding a sample task…";
+        window.LabelHubImport.addSampleTask(page.project).then(function (result) {
+          menuStatus.textContent = "Added a sample task (#" + ((result.task_ids || [])[0] || "") + ").";
+          reloadSoon();
+        }).catch(function (error) { menuStatus.textContent = window.LabelHubImport.failure(error); menuStatus.classList.add("error"); });
       });
-    });
-    var importUrl = "/api/projects/" + page.project + "/import";
-    function done(result) {
-      // A large import runs in the background: the answer is {"import": job id}.
-      if (result && result.import !== undefined && result.task_count === undefined) return poll(result);
-      progress.hidden = false; progress.value = 100;
-      status.classList.remove("error");
-      status.textContent = "Imported " + (result.task_count || 0) + " tasks, " + (result.annotation_count || 0) + " annotations, " + (result.prediction_count || 0) + " predictions.";
-      window.setTimeout(function () { window.location.reload(); }, 800);
-    }
-    function fail(error) {
-      progress.hidden = true;
-      status.classList.add("error");
-      var errors = (error.body && error.body.errors) || [];
-      status.textContent = "Import failed: " + error.message + (errors.length > 1 ? " (" + errors.length + " problems)" : "");
-    }
-    /* A background import answers with a job; its status URL is polled for progress. */
-    function poll(job) {
-      var url = "/api/projects/" + page.project + "/imports/" + job.import + "/";
-      progress.hidden = false;
-      status.textContent = "Importing in the background…";
-      return request("GET", url).then(function (state) {
-        var total = state.total || 0;
-        var doneCount = state.processed || 0;
-        if (total) progress.value = Math.round(100 * doneCount / total);
-        if (state.status === "completed") return done(state);
-        if (state.status === "failed") throw new Error(state.error || "the import failed");
-        return new Promise(function (resolve) { window.setTimeout(resolve, 1000); }).then(function () { return poll(job); });
-      });
-    }
-    function pasteBody(text) {
-      var trimmed = text.trim();
-      if (trimmed[0] === "[" || trimmed[0] === "{") return { json: trimmed };
-      var firstLine = trimmed.split("\n")[0];
-      var name = firstLine.indexOf("\t") >= 0 ? "pasted.tsv" : firstLine.indexOf(",") >= 0 ? "pasted.csv" : "pasted.txt";
-      var data = new FormData();
-      data.append("file", new Blob([text], { type: "text/plain" }), name);
-      return { form: data };
-    }
-    $("[data-import-submit]", importForm).addEventListener("click", function () {
-      status.textContent = "Importing…"; status.classList.remove("error");
-      progress.hidden = false; progress.removeAttribute("value");
-      var work;
-      if (tab === "upload") {
-        var files = $("[data-import-files]", importForm).files;
-        if (!files.length) { fail(new Error("choose a file")); return; }
-        var data = new FormData();
-        Array.prototype.forEach.call(files, function (file) { data.append("file", file, file.name); });
-        work = request("POST", importUrl, undefined, data);
-      } else if (tab === "paste") {
-        var text = $("[data-import-paste]", importForm).value;
-        if (!text.trim()) { fail(new Error("paste some tasks")); return; }
-        var body = pasteBody(text);
-        work = body.json ? request("POST", importUrl, JSON.parse(body.json)) : request("POST", importUrl, undefined, body.form);
-      } else {
-        var url = $("[data-import-url]", importForm).value;
-        if (!url) { fail(new Error("enter a URL")); return; }
-        var form = new FormData();
-        form.append("url", url);
-        work = request("POST", importUrl, undefined, form);
-      }
-      work.then(done).catch(fail);
-    });
-    var sample = $("[data-add-sample-task]", importForm);
-    sample.addEventListener("click", function () {
-      status.textContent = "Adding a sample task…"; status.classList.remove("error");
-      request("GET", "/api/projects/" + page.project + "/sample-task").then(function (body) {
-        var task = body.sample_task || body;
-        return request("POST", importUrl, [task]);
-      }).then(done).catch(fail);
     });
   }
   /* ----------------------------------------------------------- export dialog */
