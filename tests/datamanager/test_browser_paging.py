@@ -5,8 +5,8 @@ Screenshots go to $LABELHUB_SCREENSHOTS (default /tmp/labelhub-dm-shots)."""
 
 import pytest
 
-from tests.conftest import TEXT_CONFIG
 from tests.datamanager.test_browser import found, labeled, row_ids, shot  # noqa: F401
+from tests.factories import TEXT_CONFIG
 from tests.frontend.conftest import browser, make_project, page  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -11,8 +11,7 @@ from labelhub.errors import ApiError
 from projects.models import Project
 from projects.services import project_create
 from tasks.models import Task
-from tests.conftest import TEXT_CONFIG
-from tests.datamanager.conftest import item, query
+from tests.factories import TEXT_CONFIG, item, query
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ page from the end, and the editor's Previous/Next in the current filter and orde
 import pytest
 
 from datamanager import selectors as dm
-from tests.datamanager.conftest import item, query
+from tests.factories import item, query
 
 pytestmark = pytest.mark.django_db
 
