@@ -57,6 +57,11 @@ class SamplingForm(forms.Form):
         help_text="A new annotation begins as a copy of the task's best prediction.",
     )
     show_skip_button = forms.BooleanField(required=False, label="Annotators may skip tasks")
+    enable_empty_annotation = forms.BooleanField(
+        required=False,
+        label="Allow empty annotations",
+        help_text="Off: a submit with nothing labeled is refused (skipping stays possible).",
+    )
 
 
 class MLSettingsForm(forms.Form):

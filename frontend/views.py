@@ -287,6 +287,7 @@ def _settings_forms(project, data=None, section=None):
                 "maximum_annotations": project.maximum_annotations,
                 "show_predictions_to_annotators": project.show_predictions_to_annotators,
                 "show_skip_button": project.show_skip_button,
+                "enable_empty_annotation": project.enable_empty_annotation,
             },
         ),
         "ml": forms.MLSettingsForm(
