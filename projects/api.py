@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -328,5 +329,11 @@ class TokenResetApi(APIView):
 
 
 class VersionApi(APIView):
+    """``GET /api/version/`` answers without logging in, as Label Studio's does: health
+    checks and the SDK probe it first. It names the release, nothing about the caller."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
     def get(self, request):
         return Response({"release": settings.RELEASE, "edition": "Community", "name": "labelhub"})
