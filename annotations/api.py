@@ -116,7 +116,7 @@ def _annotation(user, pk) -> Annotation:
         Annotation,
         user=user,
         pk=pk,
-        queryset=Annotation.objects.select_related("task"),
+        queryset=Annotation.objects.select_related("task", "completed_by"),
         visible=perms.can_read_annotation,
     )
 
@@ -125,7 +125,10 @@ class TaskAnnotationsApi(APIView):
     def get(self, request, pk):
         task = object_for_user(Task, user=request.user, pk=pk)
         annotations = (
-            Annotation.objects.filter(task=task).order_by("id").prefetch_related("reviews")
+            Annotation.objects.filter(task=task)
+            .order_by("id")
+            .select_related("completed_by")
+            .prefetch_related("reviews")
         )
         if not perms.can(request.user, task.project, perms.READ_ALL_ANNOTATIONS):
             annotations = annotations.filter(completed_by=request.user)

@@ -25,7 +25,9 @@ def task_queryset(*, project, order: str = "id") -> QuerySet:
 
 def with_nested(queryset: QuerySet, *, user, project) -> QuerySet:
     """Prefetch what a full task nests; annotators see only their own annotations."""
-    annotations = Annotation.objects.order_by("id").prefetch_related("reviews")
+    annotations = (
+        Annotation.objects.order_by("id").select_related("completed_by").prefetch_related("reviews")
+    )
     if not can(user, project, READ_ALL_ANNOTATIONS):
         annotations = annotations.filter(completed_by=user)
     predictions = Prediction.objects.order_by("id")
