@@ -267,6 +267,7 @@ def project_create_page(request):
                 user=request.user,
                 title=form.cleaned_data["title"],
                 description=form.cleaned_data["description"],
+                color=form.cleaned_data["color"] or "#ffffff",
                 label_config=form.cleaned_data["label_config"],
             )
         except ApiError as exc:
@@ -312,7 +313,7 @@ def _settings_forms(project, data=None, section=None):
                 "title": project.title,
                 "description": project.description,
                 "expert_instruction": project.expert_instruction,
-                "color": project.color or "#ffffff",
+                "color": project.color,
             },
         ),
         "config": forms.LabelConfigForm(
@@ -414,7 +415,9 @@ def project_settings_page(request, project):
             "members": members,
             "roles": ProjectMember.Role.choices,
             "member_errors": member_errors,
-            "saved": request.GET.get("saved"),
+            # A failed POST re-renders at the ?saved= address of the last success: its
+            # "Saved." must not stand next to the new error.
+            "saved": request.GET.get("saved") if request.method == "GET" else None,
             "created": request.GET.get("created"),
             **project_nav(request.user, project, "settings"),
         },

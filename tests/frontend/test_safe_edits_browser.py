@@ -84,3 +84,15 @@ def test_unknown_page_is_an_html_404_with_a_way_back(page, owner):
     page.screenshot(path=str(SHOTS / "html-404.png"))
     page.click("text=Back to projects")
     page.wait_for_url(page.base + "/projects/")
+
+
+def test_color_pickers(page, owner, labeled):
+    project, _ = labeled
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.login(owner)
+    page.open(f"/projects/{project.pk}/settings")
+    assert page.get_attribute("#general input[name=color]", "type") == "color"
+    page.locator("#general").screenshot(path=str(SHOTS / "settings-color.png"))
+    page.open("/projects/new")
+    assert page.get_attribute("#create-form input[name=color]", "type") == "color"
+    page.screenshot(path=str(SHOTS / "create-color.png"))
