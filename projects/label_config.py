@@ -721,6 +721,54 @@ def _orphan_reason(parsed: ParsedConfig, row: Mapping[str, Any]) -> str | None:
     return "label" if row["label"] not in labels else None
 
 
+def _narrowed(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether a control takes fewer results than before (see ``_orphan_reason``): another
+    type, a target or a label or taxonomy path less, or options no longer free."""
+    if old["type"] != new["type"] or not set(old["to_name"]) <= set(new["to_name"]):
+        return True
+    if _is_free(new):
+        return False
+    if _is_free(old) or not _label_values(old) <= _label_values(new):
+        return True
+    paths = {tuple(p) for p in new.get("paths") or []}
+    return not {tuple(p) for p in old.get("paths") or []} <= paths
+
+
+def config_changed_names(old: ParsedConfig, new: ParsedConfig) -> set[str] | None:
+    """The ``from_name`` values whose stored results a change from ``old`` to ``new``
+    may orphan: controls dropped or changed (type, targets, labels, free options), the
+    bare tools on the same objects as a changed labels control, and dropped Chat
+    objects. An empty set: nothing stored can lose
+    its control, so no data need be read. None: names with ``{{idx}}`` (Repeater), which
+    only a pattern matches, so every result must be looked at."""
+    if any("{{" in name for name in (*old.controls, *new.controls)):
+        return None
+    changed = {
+        name
+        for name, control in old.controls.items()
+        if name not in new.controls or _narrowed(control, new.controls[name])
+    }
+    # Bare tools (a Rectangle without labels of its own) take their labels from the
+    # labels controls on the same object.
+    objects = {
+        t
+        for name in changed
+        if old.controls[name]["type"] in _LABEL_CONTROLS
+        for t in old.controls[name]["to_name"]
+    }
+    changed |= {
+        name
+        for name, control in old.controls.items()
+        if objects.intersection(control["to_name"])
+        and not control["labels"]
+        and control["type"] not in _OPTION_CONTROLS
+    }
+    changed |= {name for name, obj in old.objects.items() if obj["type"] == "Chat"} - set(
+        new.objects
+    )
+    return changed
+
+
 def _orphan_line(orphan: Mapping[str, Any]) -> str:
     counts = ", ".join(
         f"{orphan[source]} {source[:-1] if orphan[source] == 1 else source}"

@@ -162,3 +162,39 @@ def test_empty_submit_refused_when_the_setting_is_off(api, client_for, project, 
     )
     assert emptied.status_code == 400
     assert Annotation.objects.get(pk=good.json()["id"]).result == choice("Positive")
+
+
+def test_an_edit_that_drops_nothing_reads_no_results(api, labeled):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api.patch(
+            f"/api/projects/{labeled.pk}/", {"label_config": EXTRA_LABEL}, format="json"
+        )
+    assert response.status_code == 200
+    assert not [q for q in queries if "json_each" in q["sql"] or "jsonb_array" in q["sql"]]
+
+
+def test_bare_tools_lose_labels_with_their_labels_control(api, owner):
+    from projects.services import project_create
+
+    config = """<View><Image name="image" value="$image"/>
+      <Rectangle name="box" toName="image"/>
+      <Labels name="kind" toName="image"><Label value="Cat"/><Label value="Dog"/></Labels>
+    </View>"""
+    project = project_create(user=owner, title="Boxes", label_config=config)
+    task = Task.objects.create(project=project, data={"image": "/a.png"})
+    box = {"x": 1, "y": 1, "width": 5, "height": 5, "rectanglelabels": ["Cat"]}
+    result = [
+        {"id": "b", "from_name": "box", "to_name": "image", "type": "rectanglelabels", "value": box}
+    ]
+    annotation_create(task=task, user=owner, result=result)
+    response = api.patch(
+        f"/api/projects/{project.pk}/",
+        {"label_config": config.replace('<Label value="Cat"/>', "")},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    [error] = response.json()["errors"]
+    assert (error["from_name"], error["label"], error["annotations"]) == ("box", "Cat", 1)
