@@ -736,11 +736,10 @@ def _narrowed(old: dict[str, Any], new: dict[str, Any]) -> bool:
 
 def config_changed_names(old: ParsedConfig, new: ParsedConfig) -> set[str] | None:
     """The ``from_name`` values whose stored results a change from ``old`` to ``new``
-    may orphan: controls dropped or changed (type, targets, labels, free options), the
-    bare tools on the same objects as a changed labels control, and dropped Chat
-    objects. An empty set: nothing stored can lose
-    its control, so no data need be read. None: names with ``{{idx}}`` (Repeater), which
-    only a pattern matches, so every result must be looked at."""
+    may orphan: controls dropped or narrowed (see ``_narrowed``), the bare tools on the
+    same objects as a narrowed labels control, and dropped Chat objects. An empty set:
+    nothing stored can lose its control, so no data need be read. None: names with
+    ``{{idx}}`` (Repeater), which only a pattern matches, so every result is looked at."""
     if any("{{" in name for name in (*old.controls, *new.controls)):
         return None
     changed = {
