@@ -6,6 +6,9 @@
   var $ = function (sel) { return document.querySelector(sel); };
 
   function csrfToken() {
+    // The page's own token first: the csrftoken cookie is HttpOnly (see settings).
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    if (input) return input.value;
     var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
     return match ? decodeURIComponent(match[1]) : "";
   }
