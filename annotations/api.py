@@ -23,7 +23,7 @@ from annotations.models import Annotation, Prediction
 from labelhub.errors import ApiError
 from labelhub.validation import MAX_ID
 from projects import permissions as perms
-from projects.api import ProjectIn, benchmark_project_resolve, project_dict
+from projects.api import ProjectIn, ProjectValidateApi, benchmark_project_resolve, project_dict
 from projects.selectors import object_for_user
 from projects.services import project_update
 from tasks.models import Task
@@ -45,10 +45,30 @@ class ProjectDetailApi(APIView):
             quality.benchmarks_link(project=project)  # a re-link adds only new ones
         return Response(project_dict(project))
 
+    def put(self, request, pk):
+        """Label Studio's PUT: the same partial update as PATCH (no project field is
+        required, so a full body and a partial one mean the same)."""
+        return self.patch(request, pk)
+
     def delete(self, request, pk):
         project = perms.project_for(request.user, pk, perms.MANAGE)
         services.project_delete(project=project)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProjectConfigValidateApi(ProjectValidateApi):
+    """``POST /api/projects/{id}/validate/``: the config check of
+    ``/api/projects/validate/``, plus, as Label Studio does, a 400 listing the stored
+    annotations and predictions the new config would orphan (the settings page calls it
+    while the config is edited)."""
+
+    def post(self, request, pk=None):
+        project = perms.project_for(request.user, pk, perms.MANAGE)
+        response = super().post(request, pk)
+        services.label_config_orphans_check(
+            project=project, label_config=request.data["label_config"]
+        )
+        return response
 
 
 def nested_task_dict(task: Task) -> dict:
@@ -103,7 +123,7 @@ def _annotation(user, pk) -> Annotation:
         Annotation,
         user=user,
         pk=pk,
-        queryset=Annotation.objects.select_related("task"),
+        queryset=Annotation.objects.select_related("task", "completed_by"),
         visible=perms.can_read_annotation,
     )
 
@@ -112,7 +132,10 @@ class TaskAnnotationsApi(APIView):
     def get(self, request, pk):
         task = object_for_user(Task, user=request.user, pk=pk)
         annotations = (
-            Annotation.objects.filter(task=task).order_by("id").prefetch_related("reviews")
+            Annotation.objects.filter(task=task)
+            .order_by("id")
+            .select_related("completed_by")
+            .prefetch_related("reviews")
         )
         if not perms.can(request.user, task.project, perms.READ_ALL_ANNOTATIONS):
             annotations = annotations.filter(completed_by=request.user)

@@ -1,9 +1,16 @@
 """Reads of tasks with what they nest (annotations, reviews, predictions)."""
 
+import json
+from collections.abc import Collection
+
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from annotations.models import Annotation, Prediction
+from projects.label_config import ParsedConfig, config_changed_names, config_orphans
+from projects.label_config_tags import RESULT_SHAPES
 from projects.permissions import READ_ALL_ANNOTATIONS, can, may_see_predictions
+from projects.services import label_config_parse
 from tasks.models import Task
 
 ORDERINGS = {
@@ -21,7 +28,9 @@ def task_queryset(*, project, order: str = "id") -> QuerySet:
 
 def with_nested(queryset: QuerySet, *, user, project) -> QuerySet:
     """Prefetch what a full task nests; annotators see only their own annotations."""
-    annotations = Annotation.objects.order_by("id").prefetch_related("reviews")
+    annotations = (
+        Annotation.objects.order_by("id").select_related("completed_by").prefetch_related("reviews")
+    )
     if not can(user, project, READ_ALL_ANNOTATIONS):
         annotations = annotations.filter(completed_by=user)
     predictions = Prediction.objects.order_by("id")
@@ -31,3 +40,129 @@ def with_nested(queryset: QuerySet, *, user, project) -> QuerySet:
         Prefetch("annotations", queryset=annotations),
         Prefetch("predictions", queryset=predictions),
     )
+
+
+# Result types whose value lists the labels chosen, and the key they sit under
+# (projects.label_config_tags.RESULT_SHAPES' label_key).
+_LABEL_KEYS = {
+    rtype: shape.label_key
+    for rtype, shape in RESULT_SHAPES.items()
+    if shape.label_key is not None and rtype != "taxonomy"  # taxonomy holds paths
+}
+
+
+def _usage_sql(vendor: str, probes: int) -> str:
+    """One statement, two GROUP BYs: per (source, from_name, to_name, type) with a NULL
+    label, then per label. ``count(DISTINCT row)`` counts annotations (or predictions),
+    not regions. With ``probes``, only rows whose result holds one of that many
+    ``from_name`` values are read (on PostgreSQL ``result @> '[{"from_name": ...}]'``,
+    which the result GIN index answers)."""
+    label_key = "CASE ty " + " ".join(
+        f"WHEN '{rtype}' THEN '{key}'" for rtype, key in _LABEL_KEYS.items()
+    )
+    label_types = ", ".join(f"'{rtype}'" for rtype in _LABEL_KEYS)
+    tables = [
+        ("annotations", Annotation._meta.db_table),
+        ("predictions", Prediction._meta.db_table),
+    ]
+    if vendor == "postgresql":
+        probe = " AND (" + " OR ".join(["x.result @> %s::jsonb"] * probes) + ")" if probes else ""
+        items = " UNION ALL ".join(
+            f"SELECT '{source}' AS source, x.id AS row_id, r.item FROM {table} x "
+            f"CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(x.result) = "
+            f"'array' THEN x.result ELSE '[]'::jsonb END) AS r(item) WHERE x.project_id = %s"
+            f"{probe}"
+            for source, table in tables
+        )
+        typed = (
+            "SELECT source, row_id, item, item->>'from_name' AS f, item->>'to_name' AS t, "
+            "lower(item->>'type') AS ty FROM items WHERE jsonb_typeof(item) = 'object'"
+        )
+        labels = (
+            f"CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(item->'value'->"
+            f"({label_key} END)) = 'array' THEN item->'value'->({label_key} END) ELSE "
+            "'[]'::jsonb END) AS l(label) WHERE jsonb_typeof(l.label) = 'string'"
+        )
+        label_text = "l.label #>> '{}'"
+    else:
+        items = " UNION ALL ".join(
+            f"SELECT '{source}' AS source, x.id AS row_id, r.value AS item FROM {table} x, "
+            f"json_each(CASE WHEN json_type(x.result) = 'array' THEN x.result ELSE '[]' END)"
+            f" AS r WHERE x.project_id = %s"
+            for source, table in tables
+        )
+        typed = (
+            "SELECT source, row_id, item, json_extract(item, '$.from_name') AS f, "
+            "json_extract(item, '$.to_name') AS t, lower(json_extract(item, '$.type')) AS ty "
+            "FROM items WHERE json_type(item) = 'object'"
+        )
+        labels = (
+            f"JOIN json_each(typed.item, '$.value.' || ({label_key} END)) AS l "
+            "WHERE l.type = 'text'"
+        )
+        label_text = "l.value"
+    if probes:  # only the named controls' items (SQLite: no index, the scan stays)
+        typed = f"SELECT * FROM ({typed}) AS x WHERE f IN ({', '.join(['%s'] * probes)})"
+    return (
+        f"WITH items AS ({items}), typed AS ({typed}) "
+        "SELECT source, f, t, ty, NULL, count(DISTINCT row_id) FROM typed "
+        "WHERE ty <> 'relation' GROUP BY source, f, t, ty "
+        "UNION ALL "
+        f"SELECT source, f, t, ty, {label_text}, count(DISTINCT row_id) FROM typed {labels} "
+        f"AND ty IN ({label_types}) GROUP BY source, f, t, ty, {label_text}"
+    )
+
+
+def result_usage(*, project_id: int, from_names: Collection[str] | None = None) -> list[dict]:
+    """What a project's stored annotations and predictions use: one row per
+    (``source``, ``from_name``, ``to_name``, ``type``, ``label``) with ``count``, the
+    number of annotations (``source`` "annotations") or predictions holding it; ``label``
+    None is the row for the control itself.
+
+    One GROUP BY in the database over the unpacked result lists (PostgreSQL
+    ``jsonb_array_elements``, SQLite ``json_each``): the answer has a few rows per control
+    and label, whatever the number of annotations, and no result list reaches Python.
+    ``from_names`` limits it to those controls' items (and, on PostgreSQL, to the rows
+    the result GIN index finds holding them).
+
+    Measured with bench/config_orphans_bench.py (PostgreSQL, 200k annotations and 20k
+    predictions, a loaded 2-core machine, medians of 5): renaming the control every row
+    uses 2.7 s (it reads every row), dropping a label of a control one row in ten uses
+    0.48 s (the GIN index finds that tenth), adding a choice 0.006 s (no row is read).
+    """
+    names = sorted(from_names) if from_names is not None else []
+    vendor = connection.vendor
+    params: list = []
+    for _ in range(2):  # annotations, then predictions
+        params.append(project_id)
+        if vendor == "postgresql":
+            params += [json.dumps([{"from_name": name}]) for name in names]
+    params += names
+    with connection.cursor() as cursor:
+        cursor.execute(_usage_sql(vendor, len(names)), params)
+        rows = cursor.fetchall()
+    keys = ("source", "from_name", "to_name", "type", "label", "count")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def label_config_orphans(*, project, label_config: str) -> list[dict]:
+    """``projects.label_config.config_orphans`` of changing ``project``'s config to
+    ``label_config`` (an empty list when nothing stored would lose its control). Raises
+    the 400 of an unparseable config. Costs one GROUP BY over the changed controls'
+    results, and none when no control changed or nothing is stored."""
+    new = ParsedConfig.from_dict(label_config_parse(label_config))
+    if label_config == project.label_config:
+        return []
+    stored = Annotation.objects.filter(project=project).exists() or (
+        Prediction.objects.filter(project=project).exists()
+    )
+    if not stored:
+        return []
+    try:
+        old = ParsedConfig.from_dict(project.parsed_config)
+    except ValueError:  # cached by another parser version
+        old = ParsedConfig.from_dict(label_config_parse(project.label_config))
+    changed = config_changed_names(old, new)
+    if changed is not None and not changed:
+        return []  # no control that stored results could use lost anything
+    return config_orphans(old, new, result_usage(project_id=project.pk, from_names=changed))

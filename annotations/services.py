@@ -12,6 +12,7 @@ import copy
 from django.db import connection, transaction
 from django.utils import timezone
 
+from annotations import selectors
 from annotations.counters import (
     annotation_figures_add,
     annotation_figures_change,
@@ -34,7 +35,7 @@ from annotations.models import (
 )
 from labelhub.errors import ApiError
 from projects import services as project_services
-from projects.label_config import ParsedConfig, validate_result
+from projects.label_config import ParsedConfig, config_orphans_message, validate_result
 from projects.models import Project
 from tasks.locks import lock_release
 from tasks.models import Task, TaskLock
@@ -48,6 +49,19 @@ def result_check(*, project: Project, result) -> list[dict]:
         {"field": "result", "result_id": error.result_id, "message": error.problem}
         for error in validate_result(parsed, result)
     ]
+
+
+EMPTY_REFUSED = "This project does not accept empty annotations: label something, or skip the task."
+
+
+def _empty_check(*, project: Project, result, was_cancelled: bool) -> None:
+    """The project's ``enable_empty_annotation`` (Label Studio's setting): when off, a
+    submit (not a skip) with an empty result is a 400."""
+    if not project.enable_empty_annotation and not was_cancelled and result == []:
+        raise ApiError(
+            EMPTY_REFUSED,
+            [{"field": "result", "message": "empty; the project's enable_empty_annotation is off"}],
+        )
 
 
 def _result_or_400(*, project: Project, result) -> list:
@@ -72,6 +86,7 @@ def annotation_create(
     parent_annotation: Annotation | None = None,
 ) -> Annotation:
     project = task.project
+    _empty_check(project=project, result=result, was_cancelled=was_cancelled)
     if not was_cancelled or result:
         _result_or_400(project=project, result=result)
     annotation = Annotation.objects.create(
@@ -107,6 +122,12 @@ def annotation_update(*, annotation: Annotation, **fields) -> Annotation:
     annotation = Annotation.objects.select_for_update().get(pk=annotation.pk)
     if "result" in fields:
         _result_or_400(project=annotation.project, result=fields["result"])
+    if "result" in fields or "was_cancelled" in fields:
+        _empty_check(
+            project=annotation.project,
+            result=fields.get("result", annotation.result),
+            was_cancelled=fields.get("was_cancelled", annotation.was_cancelled),
+        )
     was_cancelled, ground_truth = annotation.was_cancelled, annotation.ground_truth
     before = copy.copy(annotation)
     for name, value in fields.items():
@@ -229,12 +250,26 @@ def tasks_delete(*, project: Project, task_ids) -> int:
     return deleted
 
 
+def label_config_orphans_check(*, project: Project, label_config: str) -> None:
+    """A 400 listing what stored annotations and predictions would lose their control
+    (with how many of each) if the project's config became ``label_config``, as Label
+    Studio refuses such a change. ``errors`` carries one item per control or label."""
+    orphans = selectors.label_config_orphans(project=project, label_config=label_config)
+    if orphans:
+        raise ApiError(
+            config_orphans_message(orphans),
+            [{"field": "label_config", **orphan} for orphan in orphans],
+        )
+
+
 @transaction.atomic
 def project_update(*, project: Project, **fields) -> Project:
     """``projects.services.project_update``, and when the overlap changes, ``is_labeled``
     recomputed at once (so task lists and the Data Manager are right at once, not at the
     next hand-out)."""
     overlap = project.maximum_annotations
+    if "label_config" in fields:
+        label_config_orphans_check(project=project, label_config=fields["label_config"])
     project = project_services.project_update(project=project, **fields)
     if project.maximum_annotations != overlap:
         labeled_state_refresh(project=project)

@@ -6,6 +6,7 @@ from annotations import api
 
 urlpatterns = [
     path("api/projects/<int:pk>/", api.ProjectDetailApi.as_view()),
+    path("api/projects/<int:pk>/validate/", api.ProjectConfigValidateApi.as_view()),
     path("api/tasks/<int:pk>/", api.TaskDetailApi.as_view()),
     path("api/tasks/<int:pk>/annotations/", api.TaskAnnotationsApi.as_view()),
     path("api/annotations/<int:pk>/", api.AnnotationDetailApi.as_view()),

@@ -1,6 +1,6 @@
 """S3 target storage (Label Studio's ``/api/storages/export/s3``): a sync writes each
 annotated task of the project as one JSON object, ``<prefix>/<task id>.json``, holding
-the task as the JSON export writes it (annotations with the annotator's email, reviews,
+the task as the JSON export writes it (annotations with the annotator (id, email, name), reviews,
 predictions). Tasks are read in the export's keyset chunks, so memory stays flat; a
 re-sync overwrites the objects with the current state. The client comes from
 labelhub.s3.client_for, shared with the S3 source storage.

@@ -11,6 +11,24 @@ CONFIG_WIDGET = forms.Textarea(
 )
 
 
+class ColorInput(forms.TextInput):
+    """The browser's colour picker. It only takes ``#rrggbb``: anything else (an empty
+    value, ``#FFF``, a colour name from the API) is shown as white, not as black."""
+
+    input_type = "color"
+
+    def format_value(self, value):
+        text = str(value or "").strip().lower()
+        if len(text) == 4 and text.startswith("#"):
+            text = "#" + "".join(c * 2 for c in text[1:])
+        valid = len(text) == 7 and text.startswith("#")
+        return text if valid and all(c in "0123456789abcdef" for c in text[1:]) else "#ffffff"
+
+
+def color_field() -> forms.CharField:
+    return forms.CharField(max_length=16, required=False, label="Color", widget=ColorInput())
+
+
 class LoginForm(forms.Form):
     email = forms.CharField(max_length=254, widget=forms.EmailInput(attrs={"autofocus": True}))
     password = forms.CharField(widget=forms.PasswordInput)
@@ -19,6 +37,7 @@ class LoginForm(forms.Form):
 class ProjectCreateForm(forms.Form):
     title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"autofocus": True}))
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    color = color_field()
     template = forms.ChoiceField(
         choices=[(t["key"], t["title"]) for t in TEMPLATES], required=False
     )
@@ -34,9 +53,7 @@ class GeneralForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Shown in the editor's instructions panel.",
     )
-    color = forms.CharField(
-        max_length=16, required=False, widget=forms.TextInput(attrs={"type": "color"})
-    )
+    color = color_field()
 
 
 class LabelConfigForm(forms.Form):
@@ -57,6 +74,11 @@ class SamplingForm(forms.Form):
         help_text="A new annotation begins as a copy of the task's best prediction.",
     )
     show_skip_button = forms.BooleanField(required=False, label="Annotators may skip tasks")
+    enable_empty_annotation = forms.BooleanField(
+        required=False,
+        label="Allow empty annotations",
+        help_text="Off: a submit with nothing labeled is refused (skipping stays possible).",
+    )
 
 
 class MLSettingsForm(forms.Form):

@@ -21,6 +21,7 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods
@@ -37,6 +38,7 @@ from frontend.dm_query import query_from_request, query_params
 from frontend.label_templates import BY_KEY, TEMPLATES
 from importers.samples import sample_data
 from importers.sources import accepted_extensions
+from labelhub import errors
 from labelhub.errors import ApiError
 from projects import permissions as perms
 from projects import services as project_services
@@ -85,6 +87,42 @@ def _error_page(request, status: int, message: str):
     return render(
         request, "frontend/error.html", {"status": status, "message": message}, status=status
     )
+
+
+# Django's handler403/404/500 (labelhub/urls.py): a page with a way back for a browser,
+# the API's JSON for everything else.
+
+
+def error_403(request, exception=None):
+    if not errors.wants_html(request):
+        return errors.json_403(request, exception)
+    return _error_page(request, 403, "You do not have permission to open this page.")
+
+
+def error_404(request, exception=None):
+    if not errors.wants_html(request):
+        return errors.json_404(request, exception)
+    return _error_page(request, 404, "There is no page at this address.")
+
+
+def error_500(request):
+    """Rendered without the request's context: the session, the user and the database
+    may be what failed. A lost database is a 503 (see labelhub.errors.json_500)."""
+    response = errors.json_500(request)
+    if not errors.wants_html(request):
+        return response
+    message = (
+        "The database is unavailable for a moment; try again."
+        if response.status_code == 503
+        else "Something went wrong on the server. It has been logged."
+    )
+    html = loader.render_to_string(
+        "frontend/error.html", {"status": response.status_code, "message": message}
+    )
+    page = HttpResponse(html, status=response.status_code)
+    if response.has_header("Retry-After"):
+        page["Retry-After"] = response["Retry-After"]
+    return page
 
 
 def project_page(capability: str):
@@ -232,6 +270,7 @@ def project_create_page(request):
                 user=request.user,
                 title=form.cleaned_data["title"],
                 description=form.cleaned_data["description"],
+                color=form.cleaned_data["color"] or "#ffffff",
                 label_config=form.cleaned_data["label_config"],
             )
         except ApiError as exc:
@@ -295,7 +334,7 @@ def _settings_forms(project, data=None, section=None):
                 "title": project.title,
                 "description": project.description,
                 "expert_instruction": project.expert_instruction,
-                "color": project.color or "#ffffff",
+                "color": project.color,
             },
         ),
         "config": forms.LabelConfigForm(
@@ -308,6 +347,7 @@ def _settings_forms(project, data=None, section=None):
                 "maximum_annotations": project.maximum_annotations,
                 "show_predictions_to_annotators": project.show_predictions_to_annotators,
                 "show_skip_button": project.show_skip_button,
+                "enable_empty_annotation": project.enable_empty_annotation,
             },
         ),
         "ml": forms.MLSettingsForm(
@@ -346,7 +386,7 @@ def project_settings_page(request, project):
     page_forms = _settings_forms(
         project, request.POST if request.method == "POST" else None, section
     )
-    errors: list[str] = []
+    member_errors: list[str] = []
     if request.method == "POST":
         saved = False
         if section in ("general", "config", "sampling", "ml"):
@@ -377,7 +417,7 @@ def project_settings_page(request, project):
             form = forms.MemberChangeForm(request.POST)
             if form.is_valid():
                 error = _member_change(request, project, form)
-                errors.extend([error] if error else [])
+                member_errors.extend([error] if error else [])
                 saved = error is None
         if saved:
             anchor = "members" if section.startswith("member") else section
@@ -395,8 +435,10 @@ def project_settings_page(request, project):
             "sections": SETTINGS_SECTIONS,
             "members": members,
             "roles": ProjectMember.Role.choices,
-            "member_errors": errors,
-            "saved": request.GET.get("saved"),
+            "member_errors": member_errors,
+            # A failed POST re-renders at the ?saved= address of the last success: its
+            # "Saved." must not stand next to the new error.
+            "saved": request.GET.get("saved") if request.method == "GET" else None,
             "created": request.GET.get("created"),
             **project_nav(request.user, project, "settings"),
         },

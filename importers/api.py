@@ -10,9 +10,15 @@ S3 source storages (Label Studio's paths and field names): ``GET/POST /api/stora
 ``GET/PATCH/DELETE /api/storages/s3/{id}``, ``POST /api/storages/s3/{id}/sync`` and
 ``GET /api/projects/{id}/presign/?fileuri=``. Storages belong to a project and need the
 project's manage right; the presign redirect needs only membership.
+
+With ``?return_task_ids=true`` (a Label Studio script reads ``task_ids`` from the import's
+answer) a background import is waited for, up to ``LABELHUB_IMPORT_WAIT_SECONDS``: the
+answer is then the in-request one plus ``import``; past the bound it is a 202 with the job
+and ``poll``, the status URL that carries ``task_ids`` once the job is done.
 """
 
 import re
+import time
 import zipfile
 
 import orjson
@@ -143,6 +149,8 @@ class ProjectImportApi(APIView):
                     )
                 background = True
                 work_dir_release(folder)  # the job owns the folder now
+                if _flag(request, "return_task_ids"):
+                    return _job_waited(job.pk, project_id=project.pk)
                 return Response({"import": job.pk}, status=status.HTTP_201_CREATED)
             result = files_import(
                 project=project, files=files, user=request.user, options=options, folder=folder
@@ -154,6 +162,34 @@ class ProjectImportApi(APIView):
             result.as_dict(with_task_ids=_flag(request, "return_task_ids")),
             status=status.HTTP_201_CREATED,
         )
+
+
+def _job_waited(job_id: int, *, project_id: int) -> Response:
+    """Wait (bounded) for a background import whose task ids the caller asked for. Inside
+    an outer transaction the job is only enqueued at its commit, so there is nothing to
+    wait for: the answer is at once the job to poll."""
+    seconds = (
+        0 if transaction.get_connection().in_atomic_block else settings.LABELHUB_IMPORT_WAIT_SECONDS
+    )
+    deadline = time.monotonic() + seconds
+    while True:
+        job = ImportJob.objects.get(pk=job_id)
+        if job.is_finished or time.monotonic() >= deadline:
+            break
+        time.sleep(0.2)
+    if job.status == ImportJob.Status.FAILED:
+        raise ApiError(job.detail or "The import failed.", job.errors)
+    if job.status == ImportJob.Status.COMPLETED:
+        body = job_as_dict(job, with_task_ids=True)
+        keys = ("task_count", "annotation_count", "prediction_count", "duration", "task_ids")
+        answer = {"import": job.pk, **{key: body[key] for key in keys}}
+        if job.skipped_count:
+            answer["skipped_count"] = job.skipped_count
+        return Response(answer, status=status.HTTP_201_CREATED)
+    poll = f"/api/projects/{project_id}/imports/{job.pk}/?return_task_ids=true"
+    return Response(
+        {"import": job.pk, "status": job.status, "poll": poll}, status=status.HTTP_202_ACCEPTED
+    )
 
 
 def job_as_dict(job: ImportJob, *, with_task_ids: bool) -> dict:

@@ -16,7 +16,23 @@ from rest_framework.views import exception_handler as drf_exception_handler
 # API's JSON parser raises it, and DRF's views import the parsers).
 from labelhub.exceptions import MAX_ERRORS, ApiError
 
-__all__ = ["MAX_ERRORS", "ApiError", "exception_handler", "json_404", "json_500"]
+__all__ = [
+    "MAX_ERRORS",
+    "ApiError",
+    "exception_handler",
+    "json_403",
+    "json_404",
+    "json_500",
+    "wants_html",
+]
+
+
+def wants_html(request) -> bool:
+    """A browser asking for a page: not under /api/, and HTML in its Accept header.
+    Scripts (no Accept, or JSON) and every API path keep the JSON errors."""
+    if request is None or request.path.startswith("/api/"):
+        return False
+    return "text/html" in request.headers.get("Accept", "")
 
 
 def _flatten(data: Any, prefix: str = "") -> list[dict]:
@@ -63,6 +79,10 @@ def exception_handler(exc, context):
         body = {"detail": str(detail)}
     response.data = body
     return response
+
+
+def json_403(request, exception=None):
+    return JsonResponse({"detail": "You do not have permission to do this."}, status=403)
 
 
 def json_404(request, exception=None):

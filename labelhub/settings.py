@@ -325,6 +325,10 @@ LOGGING = {
 # Imports above LABELHUB_ASYNC_IMPORT_TASKS tasks or LABELHUB_ASYNC_IMPORT_BYTES bytes run
 # as a Celery job; the others run in the request.
 LABELHUB_ASYNC_IMPORT_BYTES = int(os.environ.get("LABELHUB_ASYNC_IMPORT_BYTES", 10 * 1024 * 1024))
+# ``?return_task_ids=true`` on a background import: the request waits this many seconds
+# for the job (kept under gunicorn's default 30 s worker timeout), then answers with the
+# ids as Label Studio does, or with the job to poll.
+LABELHUB_IMPORT_WAIT_SECONDS = float(os.environ.get("LABELHUB_IMPORT_WAIT_SECONDS", 25))
 # Rows per COPY / bulk_create batch, and the Celery queue for import jobs ("" = default).
 LABELHUB_IMPORT_BATCH_SIZE = int(os.environ.get("LABELHUB_IMPORT_BATCH_SIZE", 10000))
 LABELHUB_IMPORT_QUEUE = os.environ.get("LABELHUB_IMPORT_QUEUE", "")

@@ -18,5 +18,8 @@ urlpatterns = [
     path("", include("frontend.urls")),
 ]
 
-handler404 = "labelhub.errors.json_404"
-handler500 = "labelhub.errors.json_500"
+# JSON for the API and scripts, an HTML page with a way back for a browser asking for
+# HTML (frontend.views.error_*, which hand the rest to labelhub.errors.json_*).
+handler403 = "frontend.views.error_403"
+handler404 = "frontend.views.error_404"
+handler500 = "frontend.views.error_500"

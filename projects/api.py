@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -55,6 +56,7 @@ def project_dict(project: Project) -> dict:
         "maximum_annotations": project.maximum_annotations,
         "show_predictions_to_annotators": project.show_predictions_to_annotators,
         "show_skip_button": project.show_skip_button,
+        "enable_empty_annotation": project.enable_empty_annotation,
         **{name: getattr(project, name) for name in services.ML_FIELDS},
         "created_by": member_user_dict(creator) if creator else None,
         "created_at": project.created_at.isoformat().replace("+00:00", "Z"),
@@ -88,6 +90,7 @@ class ProjectIn(serializers.Serializer):
     maximum_annotations = serializers.IntegerField(min_value=1, max_value=1000, required=False)
     show_predictions_to_annotators = serializers.BooleanField(required=False)
     show_skip_button = serializers.BooleanField(required=False)
+    enable_empty_annotation = serializers.BooleanField(required=False)
     # Range checks live in services.quality_settings_check (a 400 naming the field).
     benchmark_project = serializers.IntegerField(required=False, allow_null=True)
     benchmark_first = serializers.IntegerField(required=False)
@@ -326,5 +329,11 @@ class TokenResetApi(APIView):
 
 
 class VersionApi(APIView):
+    """``GET /api/version/`` answers without logging in, as Label Studio's does: health
+    checks and the SDK probe it first. It names the release, nothing about the caller."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
     def get(self, request):
         return Response({"release": settings.RELEASE, "edition": "Community", "name": "labelhub"})

@@ -694,3 +694,140 @@ def _relation_problems(
             unknown = [label for label in labels if label not in allowed]
             problems += [f'relation label "{label}" is not in Relations' for label in unknown]
     return problems
+
+
+# --------------------------------------------------------------------------- config changes
+
+
+def _orphan_reason(parsed: ParsedConfig, row: Mapping[str, Any]) -> str | None:
+    """Why the config has no place for one ``result_usage`` row (None: it fits)."""
+    from_name, to_name, rtype = str(row["from_name"]), str(row["to_name"]), str(row["type"])
+    control = _lookup(parsed.controls, from_name)
+    if control is None:
+        obj = _lookup(parsed.objects, from_name)
+        if obj is not None and obj["type"] == "Chat" and rtype == "chatmessage":
+            return None
+        return "from_name" if row["label"] is None else None
+    if row["label"] is None:
+        allowed = tags.CONTROL_RESULT_TYPES.get(control["type"], {control["type"].lower()})
+        if rtype not in allowed:
+            return "type"
+        if not _is_target(control, from_name, to_name):
+            return "to_name"
+        return None
+    labels, _ = _allowed_labels(parsed, control, from_name, to_name)
+    if labels is None or rtype not in tags.CONTROL_RESULT_TYPES.get(control["type"], {rtype}):
+        return None
+    return "label" if row["label"] not in labels else None
+
+
+def _narrowed(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether a control takes fewer results than before (see ``_orphan_reason``): another
+    type, a target or a label or taxonomy path less, or options no longer free."""
+    if old["type"] != new["type"] or not set(old["to_name"]) <= set(new["to_name"]):
+        return True
+    if _is_free(new):
+        return False
+    if _is_free(old) or not _label_values(old) <= _label_values(new):
+        return True
+    paths = {tuple(p) for p in new.get("paths") or []}
+    return not {tuple(p) for p in old.get("paths") or []} <= paths
+
+
+def config_changed_names(old: ParsedConfig, new: ParsedConfig) -> set[str] | None:
+    """The ``from_name`` values whose stored results a change from ``old`` to ``new``
+    may orphan: controls dropped or narrowed (see ``_narrowed``), the bare tools on the
+    same objects as a narrowed labels control, and dropped Chat objects. An empty set:
+    nothing stored can lose its control, so no data need be read. None: names with
+    ``{{idx}}`` (Repeater), which only a pattern matches, so every result is looked at."""
+    if any("{{" in name for name in (*old.controls, *new.controls)):
+        return None
+    changed = {
+        name
+        for name, control in old.controls.items()
+        if name not in new.controls or _narrowed(control, new.controls[name])
+    }
+    # Bare tools (a Rectangle without labels of its own) take their labels from the
+    # labels controls on the same object.
+    objects = {
+        t
+        for name in changed
+        if old.controls[name]["type"] in _LABEL_CONTROLS
+        for t in old.controls[name]["to_name"]
+    }
+    changed |= {
+        name
+        for name, control in old.controls.items()
+        if objects.intersection(control["to_name"])
+        and not control["labels"]
+        and control["type"] not in _OPTION_CONTROLS
+    }
+    changed |= {name for name, obj in old.objects.items() if obj["type"] == "Chat"} - set(
+        new.objects
+    )
+    return changed
+
+
+def _orphan_line(orphan: Mapping[str, Any]) -> str:
+    counts = ", ".join(
+        f"{orphan[source]} {source[:-1] if orphan[source] == 1 else source}"
+        for source in ("annotations", "predictions")
+        if orphan[source]
+    )
+    where = f"from_name={orphan['from_name']}, to_name={orphan['to_name']}, type={orphan['type']}"
+    if orphan["reason"] == "label":
+        return f'label "{orphan["label"]}" of {where} ({counts})'
+    return f"{counts} with {where}"
+
+
+def config_orphans(
+    old: ParsedConfig, new: ParsedConfig, usage: Collection[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """What stored results a config change would leave without a control: each
+    (``from_name``, ``to_name``, ``type``, ``label``) the old config took and the new one
+    does not (a dropped control, a changed control type or target, a removed label),
+    with the ``annotations`` and ``predictions`` that hold it and a ``message``.
+
+    ``usage`` rows are ``annotations.selectors.result_usage``'s. Results that already
+    did not fit the old config (imported oddities) do not block the change.
+    """
+    found: dict[tuple, dict[str, Any]] = {}
+    for row in usage:
+        reason = _orphan_reason(new, row)
+        if reason is None or _orphan_reason(old, row) is not None:
+            continue
+        key = (row["from_name"], row["to_name"], row["type"], row["label"])
+        orphan = found.setdefault(
+            key,
+            {
+                "reason": reason,
+                "from_name": row["from_name"],
+                "to_name": row["to_name"],
+                "type": row["type"],
+                "label": row["label"],
+                "annotations": 0,
+                "predictions": 0,
+            },
+        )
+        orphan[row["source"]] += row["count"]
+    orphans = sorted(
+        found.values(),
+        key=lambda o: (o["reason"] == "label", str(o["from_name"]), str(o["label"] or "")),
+    )
+    return [{**orphan, "message": _orphan_line(orphan)} for orphan in orphans]
+
+
+ORPHANS_CONTROLS = "Created annotations are incompatible with provided labeling schema, we found:"
+ORPHANS_LABELS = "These labels still exist in annotations or predictions:"
+
+
+def config_orphans_message(orphans: Collection[Mapping[str, Any]]) -> str:
+    """Label Studio's wording: the controls part, then the labels part, one per line."""
+    controls = [o["message"] for o in orphans if o["reason"] != "label"]
+    labels = [o["message"] for o in orphans if o["reason"] == "label"]
+    parts = []
+    if controls:
+        parts.append("\n".join([ORPHANS_CONTROLS, *controls]))
+    if labels:
+        parts.append("\n".join([ORPHANS_LABELS, *labels]))
+    return "\n".join(parts)

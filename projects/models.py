@@ -38,6 +38,9 @@ class Project(models.Model):
     maximum_annotations = models.PositiveIntegerField(default=1)
     show_predictions_to_annotators = models.BooleanField(default=True)
     show_skip_button = models.BooleanField(default=True)
+    # Label Studio's setting: when off, a submit with an empty result (not a skip) is
+    # refused.
+    enable_empty_annotation = models.BooleanField(default=True)
     # Quality (annotations.quality). Benchmark QA: the first ``benchmark_first`` tasks an
     # annotator gets are benchmarks, then each next task is one with ``benchmark_rate``.
     # Benchmarks come from ``benchmark_project``'s ground truth (copied in by linking), or

@@ -27,6 +27,7 @@ PROJECT_FIELDS = {
     "maximum_annotations",
     "show_predictions_to_annotators",
     "show_skip_button",
+    "enable_empty_annotation",
     "benchmark_project",
     "benchmark_first",
     "benchmark_rate",

@@ -1,6 +1,6 @@
 """URL patterns, included at the root by labelhub/urls.py (full paths, api/ included).
 
-``/api/projects/{id}/`` itself is served by ``annotations.urls`` (see annotations.api)."""
+``/api/projects/{id}/`` and ``/api/projects/{id}/validate/`` are served by ``annotations.urls`` (see annotations.api)."""
 
 from django.urls import path
 
@@ -15,6 +15,5 @@ urlpatterns = [
     path("api/users/<int:pk>/", api.UserDetailApi.as_view()),
     path("api/projects/", api.ProjectListApi.as_view()),
     path("api/projects/validate/", api.ProjectValidateApi.as_view()),
-    path("api/projects/<int:pk>/validate/", api.ProjectValidateApi.as_view()),
     path("api/projects/<int:pk>/members/", api.ProjectMembersApi.as_view()),
 ]

@@ -157,9 +157,22 @@ def review_dict(review) -> dict:
     return review_row(_columns(review, REVIEW_COLUMNS))
 
 
+def person_name(user) -> str:
+    """How pages and the editor name a person: "First Last", or else the email."""
+    if user is None:
+        return ""
+    full = f"{user.first_name} {user.last_name}".strip()
+    return full or user.email or user.username
+
+
 def annotation_dict(annotation, *, with_reviews: bool = False) -> dict:
+    """An annotation as the API gives it, with Label Studio's ``created_username`` (the
+    annotator's name, which the editor shows in its annotation list). Callers
+    ``select_related("completed_by")`` for lists."""
     reviews = [review_dict(r) for r in annotation.reviews.all()] if with_reviews else None
-    return annotation_row(_columns(annotation, ANNOTATION_COLUMNS), reviews=reviews)
+    body = annotation_row(_columns(annotation, ANNOTATION_COLUMNS), reviews=reviews)
+    body["created_username"] = person_name(annotation.completed_by)
+    return body
 
 
 def prediction_dict(prediction) -> dict:

@@ -65,7 +65,8 @@ def server(tmp_path):
 def test_start_serves_the_api_on_sqlite_with_a_worker(server):
     base, proc, data_dir = server
     headers = {"Authorization": f"Token {TOKEN}"}
-    assert requests.get(f"{base}/api/version/").status_code == 401
+    assert requests.get(f"{base}/api/version/").status_code == 200  # no log-in, as LS
+    assert requests.get(f"{base}/api/projects/").status_code == 401
     assert (
         requests.get(f"{base}/api/current-user/whoami", headers=headers).json()["email"]
         == "boss@example.com"

@@ -15,10 +15,14 @@ from typing import Any
 
 
 def annotator(annotation: dict, *, by: str) -> Any:
-    """The annotator as the export names them: email (the default) or user id."""
+    """The annotator as the export names them: email (the default) or user id, from
+    ``completed_by`` as the JSON export writes it (``{"id", "email", ...}``)."""
+    who = annotation.get("completed_by")
+    if not isinstance(who, dict):
+        return who
     if by == "id":
-        return annotation.get("completed_by")
-    return annotation.get("completed_by_email") or annotation.get("completed_by")
+        return who.get("id")
+    return who.get("email") or who.get("id")
 
 
 def _empty_item(task: dict) -> dict:

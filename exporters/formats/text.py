@@ -10,7 +10,7 @@ from nltk.tokenize.treebank import TreebankWordTokenizer
 
 from exporters.formats import data_keys as schema_data_keys
 from exporters.formats.context import WriterContext
-from exporters.formats.items import prettify, task_items
+from exporters.formats.items import annotator, prettify, task_items
 
 # Rows buffered before a block is handed to the response: large enough that the
 # per-yield cost vanishes, small enough that memory stays flat.
@@ -38,11 +38,6 @@ def _short_task(task: dict) -> dict:
             {
                 "id": a["id"],
                 "completed_by": a["completed_by"],
-                **(
-                    {"completed_by_email": a["completed_by_email"]}
-                    if "completed_by_email" in a
-                    else {}
-                ),
                 "result": a["result"],
             }
             for a in task.get("annotations", [])
@@ -55,7 +50,17 @@ def _short_task(task: dict) -> dict:
     }
 
 
+def _only_ids(task: dict) -> dict:
+    """``annotator=id`` (Label Studio's ``annotations__completed_by.only_id``): the
+    annotator's id instead of the expanded user."""
+    for a in task.get("annotations", []):
+        a["completed_by"] = annotator(a, by="id")
+    return task
+
+
 def write_json(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:
+    if ctx.annotator == "id":
+        tasks = (_only_ids(task) for task in tasks)
     if not ctx.full_descriptions:
         tasks = (_short_task(task) for task in tasks)
     return _json_array(tasks)

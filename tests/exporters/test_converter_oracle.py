@@ -5,9 +5,9 @@ Converter over that JSON and compares its output with LabelHub's own export of t
 format, on text, NER, image box, polygon, key point, brush and audio projects.
 
 Where LabelHub differs on purpose, the comparison says why:
-- The converter names annotators by ``completed_by["email"]``; LabelHub's JSON keeps
-  ``completed_by`` as the user id (so it imports again) with ``completed_by_email``
-  next to it, so the converter is given ``{"id", "email"}`` built from those two.
+- The converter names annotators by ``completed_by["email"]``: LabelHub's JSON expands
+  ``completed_by`` to ``{"id", "email", "first_name", "last_name"}`` as Label Studio's
+  export does, so the converter reads LabelHub's JSON export as it is.
 - CSV/TSV have a column for every control of the config (empty when unused): the
   header is written before the first row, without a pass over all the data.
 - Archives carry a ``notes.json`` (skipped media); the converter writes none except
@@ -247,12 +247,10 @@ def wav_bytes(seconds: float = 0.5, rate: int = 8000) -> bytes:
 
 
 def _converter_input(exported: list[dict]) -> list[dict]:
+    """LabelHub's JSON export, unchanged: the converter reads it as Label Studio's."""
     for task in exported:
         for annotation in task["annotations"]:
-            annotation["completed_by"] = {
-                "id": annotation["completed_by"],
-                "email": annotation["completed_by_email"],
-            }
+            assert set(annotation["completed_by"]) == {"id", "email", "first_name", "last_name"}
     return exported
 
 

@@ -71,9 +71,15 @@ def test_options(api, project, import_tasks, owner):
     full = orjson.loads(export_bytes(api, project))
     assert [t["id"] for t in full] == ids
     annotation = full[1]["annotations"][0]
-    keys = list(annotation)
-    assert keys[keys.index("completed_by") + 1] == "completed_by_email"
-    assert annotation["completed_by_email"] == "owner@example.com"
+    # Label Studio's JSON export expands the annotator (its CompletedBySerializer).
+    assert annotation["completed_by"] == {
+        "id": owner.pk,
+        "email": "owner@example.com",
+        "first_name": "",
+        "last_name": "",
+    }
+    only_ids = orjson.loads(export_bytes(api, project, annotator="id"))
+    assert only_ids[1]["annotations"][0]["completed_by"] == owner.pk
     assert full[1]["predictions"][0]["score"] == 0.5
 
     kept = orjson.loads(export_bytes(api, project, exclude_cancelled="true"))
@@ -85,7 +91,8 @@ def test_options(api, project, import_tasks, owner):
 
     short = orjson.loads(export_bytes(api, project, full_descriptions="false"))
     assert set(short[1]) == {"id", "annotations", "predictions"}
-    assert set(short[1]["annotations"][0]) == {"id", "completed_by", "completed_by_email", "result"}
+    assert set(short[1]["annotations"][0]) == {"id", "completed_by", "result"}
+    assert short[1]["annotations"][0]["completed_by"]["email"] == "owner@example.com"
 
     by_email = orjson.loads(export_bytes(api, project, exportType="JSON_MIN"))
     assert by_email[0]["annotator"] == "owner@example.com"

@@ -94,7 +94,7 @@ def test_export_keeps_reviews_authors_and_timestamps(api, owner, reviewer, proje
     )
     review_set(annotation=Annotation.objects.get(), reviewer=reviewer, accepted=True)
     annotation = _export(api, project)[0]["annotations"][0]
-    assert annotation["completed_by"] == owner.pk and annotation["ground_truth"] is True
+    assert annotation["completed_by"]["id"] == owner.pk and annotation["ground_truth"] is True
     assert annotation["lead_time"] == 2 and annotation["created_at"] and annotation["updated_at"]
     assert (
         annotation["reviews"][0]["accepted"] is True

@@ -78,7 +78,7 @@ def test_create_list_sync(api, project, import_tasks, s3, s3_server, outsider, c
     task = orjson.loads(s3.get_object(Bucket=BUCKET, Key=f"exports/{ids[0]}.json")["Body"].read())
     assert task["data"] == {"text": "a"}
     assert task["annotations"][0]["result"] == choice("Positive")
-    assert task["annotations"][0]["completed_by_email"] == "owner@example.com"
+    assert task["annotations"][0]["completed_by"]["email"] == "owner@example.com"
 
 
 def test_private_endpoints_and_bad_input_are_refused(api, project, s3_server, settings):

@@ -57,7 +57,7 @@ def test_sdk_create_get_download_convert(live_server, owner, jobs_inline):
     )
     tasks = orjson.loads(body)
     assert [t["data"]["text"] for t in tasks] == ["t0", "t1", "t2"]
-    assert tasks[0]["annotations"][0]["completed_by_email"] == owner.email
+    assert tasks[0]["annotations"][0]["completed_by"]["email"] == owner.email
     import hashlib
 
     assert hashlib.md5(body).hexdigest() == snapshot.md5

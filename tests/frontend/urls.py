@@ -3,7 +3,7 @@
 from django.urls import re_path
 from django.views.static import serve
 
-from labelhub.urls import handler404, handler500  # noqa: F401
+from labelhub.urls import handler403, handler404, handler500  # noqa: F401
 from labelhub.urls import urlpatterns as project_urlpatterns
 
 MEDIA = {"root": None}

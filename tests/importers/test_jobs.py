@@ -231,3 +231,52 @@ def test_the_status_carries_the_bytes(api, project, owner, tmp_path):
     with _HeldElsewhere(job.pk):
         body = api.get(status_url(project, job.pk)).json()
     assert (body["bytes_done"], body["bytes_total"]) == (500, 2000)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_return_task_ids_waits_for_a_background_import(api, project, small_threshold, jobs_inline):
+    """A Label Studio script reads ``task_ids`` from the import's answer, whatever its
+    size: the request waits (bounded) for the job when the ids are asked for."""
+    response = api.post(
+        import_url(project) + "?return_task_ids=true",
+        data=tasks_json(5),
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["import"] == ImportJob.objects.get(project=project).pk
+    assert body["task_ids"] == list(
+        Task.objects.filter(project=project).order_by("id").values_list("id", flat=True)
+    )
+    assert (body["task_count"], body["prediction_count"]) == (5, 5)
+
+
+def test_return_task_ids_past_the_wait_answers_where_to_poll(
+    api, project, small_threshold, settings
+):
+    settings.LABELHUB_IMPORT_WAIT_SECONDS = 0
+    response = api.post(
+        import_url(project) + "?return_task_ids=true",
+        data=tasks_json(5),
+        content_type="application/json",
+    )
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert body["status"] == "created" and "task_ids" not in body
+    job_run(job_id=body["import"])  # the worker, later
+    polled = api.get(body["poll"]).json()
+    assert polled["status"] == "completed" and len(polled["task_ids"]) == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_return_task_ids_on_a_failed_background_import_is_a_400(
+    api, project, small_threshold, jobs_inline
+):
+    response = api.post(
+        import_url(project) + "?return_task_ids=true",
+        data=tasks_json(5, bad_at=2),
+        content_type="application/json",
+    )
+    assert response.status_code == 400, response.content
+    assert "record" in response.json()["detail"]
+    assert not Task.objects.filter(project=project).exists()

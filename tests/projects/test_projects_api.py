@@ -194,12 +194,22 @@ def test_current_user_token_version(api, owner):
 
 
 def test_anonymous_gets_401_everywhere(client):
-    for path in ["/api/projects/", "/api/tasks/?project=1", "/api/version/", "/api/users/"]:
+    for path in ["/api/projects/", "/api/tasks/?project=1", "/api/users/"]:
         response = client.get(path)
         assert response.status_code == 401, path
         assert response.json()["detail"]
     assert client.get("/api/schema/").status_code == 401
     assert client.get("/api/docs/").status_code == 401
+
+
+def test_version_answers_without_log_in(client):
+    """As Label Studio's: health checks and the SDK probe it before they log in, and a
+    stale token does not turn it into a 401."""
+    response = client.get("/api/version/")
+    assert response.status_code == 200
+    assert response.json()["release"] and response.json()["edition"] == "Community"
+    stale = client.get("/api/version/", HTTP_AUTHORIZATION="Token " + "0" * 40)
+    assert stale.status_code == 200
 
 
 def test_schema_and_docs(api):

@@ -49,7 +49,7 @@
       if (!body) return finish();
       current = body.annotation;
       progress(body.progress);
-      var who = current.completed_by_email || ("user " + current.completed_by);
+      var who = current.created_username || current.completed_by_email || ("user " + current.completed_by);
       info.textContent = "Task #" + body.task.id + " · completion #" + current.id + " by " + who;
       info.setAttribute("data-annotation-id", current.id);
       gtButton.classList.toggle("on", !!current.ground_truth);

@@ -106,7 +106,10 @@
       id: item.id, pk: item.id, result: item.result || [],
       was_cancelled: item.was_cancelled, ground_truth: item.ground_truth,
       lead_time: item.lead_time, created_at: item.created_at, updated_at: item.updated_at,
-      completed_by: item.completed_by, createdBy: String(item.completed_by || ""),
+      // LSF 1.4 names an annotation's author by createdBy (its users store is empty
+      // here): Label Studio's created_username, the annotator's name or email.
+      completed_by: item.completed_by,
+      createdBy: item.created_username || String(item.completed_by || ""),
     };
   }
 

@@ -6,9 +6,11 @@
   var $ = function (sel) { return document.querySelector(sel); };
 
   function csrfToken() {
-    // The page's own token (base.html's logout form): the csrftoken cookie is HttpOnly.
+    // The page's own token first: the csrftoken cookie is HttpOnly (see settings).
     var input = document.querySelector("input[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
+    if (input) return input.value;
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
   }
   function api(method, url, body) {
     var options = { method: method, credentials: "same-origin",
