@@ -7,9 +7,10 @@ from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from annotations.models import Annotation, Prediction
-from projects.label_config import ParsedConfig, config_changed_names, config_orphans
+from projects.label_config import ParsedConfig
 from projects.label_config_tags import RESULT_SHAPES
 from projects.permissions import READ_ALL_ANNOTATIONS, can, may_see_predictions
+from projects.results import config_changed_names, config_orphans
 from projects.services import label_config_parse
 from tasks.models import Task
 
@@ -146,7 +147,7 @@ def result_usage(*, project_id: int, from_names: Collection[str] | None = None) 
 
 
 def label_config_orphans(*, project, label_config: str) -> list[dict]:
-    """``projects.label_config.config_orphans`` of changing ``project``'s config to
+    """``projects.results.config_orphans`` of changing ``project``'s config to
     ``label_config`` (an empty list when nothing stored would lose its control). Raises
     the 400 of an unparseable config. Costs one GROUP BY over the changed controls'
     results, and none when no control changed or nothing is stored."""

@@ -35,8 +35,9 @@ from annotations.models import (
 )
 from labelhub.errors import ApiError
 from projects import services as project_services
-from projects.label_config import ParsedConfig, config_orphans_message, validate_result
+from projects.label_config import ParsedConfig
 from projects.models import Project
+from projects.results import config_orphans_message, validate_result
 from tasks.locks import lock_release
 from tasks.models import Task, TaskLock
 from tasks.services import task_data_check, task_data_keys_add

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from projects.label_config import ParsedConfig, validate_result
+from projects.label_config import ParsedConfig
+from projects.results import validate_result
 
 # Past this many remembered items the memo starts again (bounds memory, not speed).
 _MEMO_LIMIT = 200_000

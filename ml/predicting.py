@@ -32,8 +32,9 @@ from ml import remote
 from ml.builtin import uncertainty
 from ml.locks import PREDICTION, JobLock
 from ml.models import MLBackend, PredictionJob, TrainingJob
-from projects.label_config import ParsedConfig, format_result_error, validate_result
+from projects.label_config import ParsedConfig
 from projects.models import Project
+from projects.results import format_result_error, validate_result
 from tasks.models import Task
 from tasks.representations import task_dict
 

@@ -16,8 +16,9 @@ from ml.predicting import Predictor
 from ml.selectors import training_annotation_count
 from ml.tasks import enqueue
 from projects.api import project_dict
-from projects.label_config import ParsedConfig, validate_result
+from projects.label_config import ParsedConfig
 from projects.models import Project
+from projects.results import validate_result
 from tasks.models import Task
 from tasks.representations import task_dict
 

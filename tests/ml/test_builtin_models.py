@@ -10,7 +10,8 @@ from ml.builtin import MODELS, uncertainty
 from ml.builtin.image import ImageClassifier, image_features
 from ml.builtin.ner import NerTagger
 from ml.builtin.text import TextClassifier
-from projects.label_config import parse_label_config, validate_result
+from projects.label_config import parse_label_config
+from projects.results import validate_result
 from tests.factories import (
     IMAGE_CHOICES_CONFIG,
     IMAGE_CONFIG,

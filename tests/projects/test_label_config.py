@@ -19,8 +19,8 @@ from projects.label_config import (
     ls_parsed_label_config,
     parse_label_config,
     single_data_key,
-    validate_result,
 )
+from projects.results import validate_result
 
 # --------------------------------------------------------------------------- configs
 # Taken from (or modelled on) the templates at https://labelstud.io/templates.

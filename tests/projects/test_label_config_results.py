@@ -10,13 +10,8 @@ import json
 
 import pytest
 
-from projects.label_config import (
-    ParsedConfig,
-    ResultError,
-    format_result_error,
-    parse_label_config,
-    validate_result,
-)
+from projects.label_config import ParsedConfig, parse_label_config
+from projects.results import ResultError, format_result_error, validate_result
 from tests.projects.test_label_config import (
     ALL_CONFIG_IDS,
     AUDIO_SEGMENTS,
