@@ -9,11 +9,15 @@ of the project.
 
 from __future__ import annotations
 
+import sys
+from bisect import bisect_right
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC
 
 from django.db import connection, transaction
-from django.db.models import Avg, Count, Exists, OuterRef, Q, Sum
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 
 from annotations import metrics
@@ -22,7 +26,11 @@ from annotations.models import (
     Annotation,
     AnnotatorDay,
     AnnotatorPairTotal,
+    AnnotatorTotal,
     LabelCount,
+    LeadTimeBucket,
+    ProjectAgreement,
+    Review,
 )
 from projects.models import Project
 from projects.services import quality_settings_check
@@ -184,6 +192,139 @@ def annotator_day_apply(*, annotation: Annotation, sign: int) -> None:
         ("annotations", "skipped", "lead_time_sum", "lead_time_count"),
         [row],
     )
+    if timed:
+        _upsert_add(
+            LeadTimeBucket,
+            ("project_id", "user_id", "bucket"),
+            ("count",),
+            [
+                (
+                    annotation.project_id,
+                    annotation.completed_by_id,
+                    lead_time_bucket(annotation.lead_time),
+                    sign,
+                )
+            ],
+        )
+
+
+# Lead-time buckets for the median: bucket 0 holds lead times below 0.01 s, bucket k
+# the ones in [LEAD_TIME_BOUNDS[k - 1], LEAD_TIME_BOUNDS[k]) (each 5% wider than the
+# last, up to ~4e8 s), the last bucket everything above. The same Python floats decide
+# the bucket on write and bound the report's index walk, so the two always agree.
+LEAD_TIME_BOUNDS = [0.01 * 1.05**k for k in range(500)]
+LEAD_TIME_FLOOR = -sys.float_info.max
+
+
+def lead_time_bucket(value: float) -> int:
+    return bisect_right(LEAD_TIME_BOUNDS, value)
+
+
+def lead_time_bucket_floor(bucket: int) -> float:
+    """The smallest lead time in ``bucket`` (bucket 0 is open below)."""
+    return LEAD_TIME_BOUNDS[bucket - 1] if bucket > 0 else LEAD_TIME_FLOOR
+
+
+TOTAL_COLUMNS = (
+    "reviews_accepted",
+    "reviews_rejected",
+    "gt_score_sum",
+    "gt_scored",
+    "gt_tasks",
+    "benchmark_score_sum",
+    "benchmark_scored",
+    "benchmark_tasks",
+)
+
+
+def annotator_totals_apply(*, project_id: int, deltas: dict[int, dict[str, float]]) -> None:
+    """Move ``AnnotatorTotal`` rows by ``{user: {column: delta}}`` (one upsert)."""
+    rows = [
+        (project_id, user, *(delta.get(c, 0) for c in TOTAL_COLUMNS))
+        for user, delta in deltas.items()
+        if user is not None and any(delta.values())
+    ]
+    _upsert_add(AnnotatorTotal, ("project_id", "user_id"), TOTAL_COLUMNS, rows)
+
+
+def review_totals_apply(*, annotation: Annotation, accepted: int = 0, rejected: int = 0) -> None:
+    """Move the review counts of ``annotation``'s author."""
+    if annotation.completed_by_id is None or not (accepted or rejected):
+        return
+    annotator_totals_apply(
+        project_id=annotation.project_id,
+        deltas={
+            annotation.completed_by_id: {
+                "reviews_accepted": accepted,
+                "reviews_rejected": rejected,
+            }
+        },
+    )
+
+
+def _gold_pairs(pairs):
+    """Pairs that score an annotator's annotation against a ground-truth one (not their
+    own, not a ground-truth annotation against another)."""
+    return pairs.filter(
+        other__ground_truth=True, annotation__ground_truth=False, user__isnull=False
+    ).filter(Q(other_user__isnull=True) | ~Q(other_user_id=F("user_id")))
+
+
+def _task_figures(task_id: int) -> tuple[int, tuple, dict] | None:
+    """One task's part of ``ProjectAgreement`` and of its annotators' gold scores, read
+    with the task row locked."""
+    task = (
+        Task.objects.select_for_update()
+        .filter(pk=task_id)
+        .values_list("project_id", "total_annotations", "is_benchmark", "agreement")
+        .first()
+    )
+    if task is None:
+        return None
+    project_id, total, benchmark, agreement = task
+    overlap = total >= 2 and not benchmark
+    scored = overlap and agreement is not None
+    project_part = (int(overlap), agreement if scored else 0.0, int(scored))
+    gold: dict[int, dict[str, float]] = {}
+    pairs = _gold_pairs(AgreementPair.objects.filter(task_id=task_id))
+    for user, score, is_benchmark in pairs.values_list("user_id", "score", "is_benchmark"):
+        kind = "benchmark" if is_benchmark else "gt"
+        entry = gold.setdefault(user, {})
+        if score is not None:
+            entry[f"{kind}_score_sum"] = entry.get(f"{kind}_score_sum", 0.0) + score
+            entry[f"{kind}_scored"] = entry.get(f"{kind}_scored", 0) + 1
+        entry[f"{kind}_tasks"] = 1
+    return project_id, project_part, gold
+
+
+@contextmanager
+def task_figures_kept(*, task_id: int) -> Iterator[None]:
+    """Around a single-task write: lock the task, read its part of the project agreement
+    and of the gold scores before and after, and move the stored rows by the difference
+    (two small reads of the task's own rows, at most two upserts)."""
+    before = _task_figures(task_id)
+    yield
+    after = _task_figures(task_id)
+    if before is None and after is None:
+        return
+    project_id = (after or before)[0]  # type: ignore[index]
+    old_part, old_gold = (before[1], before[2]) if before else ((0, 0.0, 0), {})
+    new_part, new_gold = (after[1], after[2]) if after else ((0, 0.0, 0), {})
+    if old_part != new_part:
+        _upsert_add(
+            ProjectAgreement,
+            ("project_id",),
+            ("overlap_tasks", "agreement_sum", "agreement_count"),
+            [(project_id, *(n - o for n, o in zip(new_part, old_part, strict=True)))],
+        )
+    deltas = {
+        user: {
+            c: new_gold.get(user, {}).get(c, 0) - old_gold.get(user, {}).get(c, 0)
+            for c in TOTAL_COLUMNS
+        }
+        for user in set(old_gold) | set(new_gold)
+    }
+    annotator_totals_apply(project_id=project_id, deltas=deltas)
 
 
 def pair_totals_apply(*, project_id: int, pairs, sign: int) -> None:
@@ -213,6 +354,8 @@ def quality_refresh(*, project: Project) -> int:
     with transaction.atomic():
         for model in (AgreementPair, AnnotatorPairTotal):
             model.objects.filter(project=project).delete()
+        # Every task is rescored below, outside ``task_figures_kept``: the stored totals
+        # are rebuilt at the end by ``tasks_figures_recount``.
     overlap = Task.objects.filter(project=project, total_annotations__gte=2).values_list(
         "pk", flat=True
     )
@@ -226,11 +369,26 @@ def quality_refresh(*, project: Project) -> int:
     return count
 
 
-def tasks_figures_recount(*, project: Project, task_ids: list[int]) -> None:
-    """After bulk changes to annotations (Data Manager actions): rescore the tasks' pairs
-    and agreement, then recount the annotator-pair totals and day rows (one GROUP BY
-    each) and the label counts (the project's results read in chunks: the slow
-    part of a bulk action on a big project) from the rows."""
+def tasks_labels_remove(*, project: Project, task_ids: list[int]) -> None:
+    """Before deleting tasks: take their annotations' labels out of the label counts
+    (only those tasks' results are read), so the recount after the delete can leave the
+    label counts alone (``tasks_figures_recount(labels=False)``)."""
+    results = Annotation.objects.filter(
+        project=project, task_id__in=task_ids, was_cancelled=False
+    ).values_list("result", flat=True)
+    removed: Counter = Counter()
+    for result in results.iterator(chunk_size=2000):
+        removed.update(result_labels(result))
+    rows = [(project.pk, name, label, -n) for (name, label), n in removed.items() if n]
+    _upsert_add(LabelCount, ("project_id", "from_name", "label"), ("count",), rows)
+
+
+def tasks_figures_recount(*, project: Project, task_ids: list[int], labels: bool = True) -> None:
+    """After bulk changes to annotations (Data Manager actions, task deletes): rescore the
+    tasks' pairs and agreement, then recount the annotator-pair totals and day rows (one
+    GROUP BY each), the stored totals (``quality_totals_recount``) and, with ``labels``,
+    the label counts (the project's results read in chunks: the slow part of a bulk
+    action on a big project) from the rows."""
     for task_id in task_ids:
         task_agreement_update(task_id=task_id)
     # Cascaded deletes removed pair rows without moving the totals: recount them.
@@ -255,8 +413,82 @@ def tasks_figures_recount(*, project: Project, task_ids: list[int]) -> None:
     )
     AnnotatorDay.objects.filter(project=project).delete()
     AnnotatorDay.objects.bulk_create(_day_rows(project))
-    LabelCount.objects.filter(project=project).delete()
-    LabelCount.objects.bulk_create(_label_rows(project))
+    if labels:
+        LabelCount.objects.filter(project=project).delete()
+        LabelCount.objects.bulk_create(_label_rows(project))
+    quality_totals_recount(project=project)
+
+
+def quality_totals_recount(*, project: Project, lead_times: bool = True) -> None:
+    """Rebuild the project's ``AnnotatorTotal`` and ``ProjectAgreement`` rows (and, with
+    ``lead_times``, its ``LeadTimeBucket`` rows) from the rows they sum: GROUP BY
+    queries, for bulk writers (Data Manager actions, ground-truth sampling, task
+    deletes, ``quality_refresh``). Reviews per author is a join over the project's
+    annotations: about a second at 1M annotations, fine for a bulk action and the
+    reason the report reads the stored rows instead."""
+    totals: dict[int, dict[str, float]] = {}
+    reviews = (
+        Review.objects.filter(annotation__project=project, annotation__completed_by__isnull=False)
+        .values("annotation__completed_by_id")
+        .annotate(
+            a=Count("id", filter=Q(accepted=True)),
+            r=Count("id", filter=Q(accepted=False)),
+        )
+    )
+    for row in reviews:
+        totals[row["annotation__completed_by_id"]] = {
+            "reviews_accepted": row["a"],
+            "reviews_rejected": row["r"],
+        }
+    gold = (
+        _gold_pairs(AgreementPair.objects.filter(project=project))
+        .values("user_id", "is_benchmark")
+        .annotate(s=Sum("score"), n=Count("score"), t=Count("task_id", distinct=True))
+    )
+    for row in gold:
+        kind = "benchmark" if row["is_benchmark"] else "gt"
+        totals.setdefault(row["user_id"], {}).update(
+            {
+                f"{kind}_score_sum": row["s"] or 0.0,
+                f"{kind}_scored": row["n"],
+                f"{kind}_tasks": row["t"],
+            }
+        )
+    AnnotatorTotal.objects.filter(project=project).delete()
+    AnnotatorTotal.objects.bulk_create(
+        AnnotatorTotal(project=project, user_id=user, **values) for user, values in totals.items()
+    )
+    overlap = Task.objects.filter(project=project, total_annotations__gte=2, is_benchmark=False)
+    figures = overlap.aggregate(s=Sum("agreement"), n=Count("agreement"), t=Count("id"))
+    ProjectAgreement.objects.update_or_create(
+        project=project,
+        defaults={
+            "overlap_tasks": figures["t"],
+            "agreement_sum": figures["s"] or 0.0,
+            "agreement_count": figures["n"],
+        },
+    )
+    if lead_times:
+        LeadTimeBucket.objects.filter(project=project).delete()
+        LeadTimeBucket.objects.bulk_create(_lead_time_rows(project), batch_size=2000)
+
+
+def _lead_time_rows(project: Project):
+    """Bucket counts from the distinct (annotator, lead time) values, bucketed in Python
+    by the same bounds the writes use."""
+    values = (
+        Annotation.objects.filter(
+            project=project, completed_by__isnull=False, lead_time__isnull=False
+        )
+        .values_list("completed_by_id", "lead_time")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts: Counter = Counter()
+    for user, lead_time, n in values.iterator(chunk_size=5000):
+        counts[(user, lead_time_bucket(lead_time))] += n
+    for (user, bucket), n in counts.items():
+        yield LeadTimeBucket(project=project, user_id=user, bucket=bucket, count=n)
 
 
 def _day_rows(project: Project):

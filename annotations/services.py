@@ -10,8 +10,10 @@ the project's counters with one F() UPDATE, so concurrent writers never lose a c
 import copy
 
 from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
+from annotations import quality
 from annotations.counters import (
     annotation_figures_add,
     annotation_figures_change,
@@ -28,8 +30,11 @@ from annotations.models import (
     Annotation,
     AnnotatorDay,
     AnnotatorPairTotal,
+    AnnotatorTotal,
     LabelCount,
+    LeadTimeBucket,
     Prediction,
+    ProjectAgreement,
     Review,
 )
 from labelhub.errors import ApiError
@@ -74,6 +79,25 @@ def annotation_create(
     project = task.project
     if not was_cancelled or result:
         _result_or_400(project=project, result=result)
+    with quality.task_figures_kept(task_id=task.pk):
+        annotation = _annotation_insert(
+            task=task,
+            user=user,
+            result=result,
+            was_cancelled=was_cancelled,
+            ground_truth=ground_truth,
+            lead_time=lead_time,
+            parent_prediction=parent_prediction,
+            parent_annotation=parent_annotation,
+        )
+    lock_release(task_id=task.pk, user=user)  # a submit or a skip ends the stream's lock
+    return annotation
+
+
+def _annotation_insert(
+    *, task: Task, user, result, was_cancelled, ground_truth, lead_time, **parents
+) -> Annotation:
+    project = task.project
     annotation = Annotation.objects.create(
         task=task,
         project=project,
@@ -82,8 +106,7 @@ def annotation_create(
         was_cancelled=was_cancelled,
         ground_truth=ground_truth,
         lead_time=lead_time,
-        parent_prediction=parent_prediction,
-        parent_annotation=parent_annotation,
+        **parents,
     )
     task_counters_apply(
         task_id=task.pk,
@@ -92,7 +115,6 @@ def annotation_create(
         ground_truth=1 if ground_truth else 0,
     )
     annotation_figures_add(annotation=annotation)
-    lock_release(task_id=task.pk, user=user)  # a submit or a skip ends the stream's lock
     return annotation
 
 
@@ -107,6 +129,11 @@ def annotation_update(*, annotation: Annotation, **fields) -> Annotation:
     annotation = Annotation.objects.select_for_update().get(pk=annotation.pk)
     if "result" in fields:
         _result_or_400(project=annotation.project, result=fields["result"])
+    with quality.task_figures_kept(task_id=annotation.task_id):
+        return _annotation_change(annotation=annotation, fields=fields)
+
+
+def _annotation_change(*, annotation: Annotation, fields: dict) -> Annotation:
     was_cancelled, ground_truth = annotation.was_cancelled, annotation.ground_truth
     before = copy.copy(annotation)
     for name, value in fields.items():
@@ -117,7 +144,8 @@ def annotation_update(*, annotation: Annotation, **fields) -> Annotation:
     if "result" in fields:
         # Rework: the annotator's fix clears the rejection; the annotation goes back to
         # the Verify Stream.
-        Review.objects.filter(annotation=annotation, accepted=False).delete()
+        rejected, _ = Review.objects.filter(annotation=annotation, accepted=False).delete()
+        quality.review_totals_apply(annotation=annotation, rejected=-rejected)
     cancelled_delta = int(annotation.was_cancelled) - int(was_cancelled)
     gt_delta = int(annotation.ground_truth) - int(ground_truth)
     if cancelled_delta or gt_delta:
@@ -133,16 +161,26 @@ def annotation_update(*, annotation: Annotation, **fields) -> Annotation:
 @transaction.atomic
 def annotation_delete(*, annotation: Annotation) -> None:
     task_id, cancelled, gt = annotation.task_id, annotation.was_cancelled, annotation.ground_truth
-    annotation_figures_remove(annotation=annotation)
-    annotation.delete()
-    task_counters_apply(
-        task_id=task_id,
-        annotations=0 if cancelled else -1,
-        cancelled=-1 if cancelled else 0,
-        ground_truth=-1 if gt else 0,
-    )
-    if not cancelled:
-        task_agreement_refresh(task_id=task_id)
+    with quality.task_figures_kept(task_id=task_id):
+        annotation_figures_remove(annotation=annotation)
+        verdicts = annotation.reviews.aggregate(
+            n_accepted=Count("id", filter=Q(accepted=True)),
+            n_rejected=Count("id", filter=Q(accepted=False)),
+        )
+        quality.review_totals_apply(
+            annotation=annotation,
+            accepted=-verdicts["n_accepted"],
+            rejected=-verdicts["n_rejected"],
+        )
+        annotation.delete()
+        task_counters_apply(
+            task_id=task_id,
+            annotations=0 if cancelled else -1,
+            cancelled=-1 if cancelled else 0,
+            ground_truth=-1 if gt else 0,
+        )
+        if not cancelled:
+            task_agreement_refresh(task_id=task_id)
 
 
 def _score(score) -> float | None:
@@ -196,10 +234,18 @@ def prediction_delete(*, prediction: Prediction) -> None:
     prediction_scores_refresh(task_ids=[task_id])
 
 
+@transaction.atomic
 def review_set(*, annotation: Annotation, reviewer, accepted: bool, comment: str = "") -> Review:
     """Record a reviewer's verdict and comment; reviewing again replaces the earlier one.
     A rejection sends the annotation back to its annotator (the Label Stream serves it
-    first, with the comment) until they update it."""
+    first, with the comment) until they update it. The author's review counts move in
+    the same transaction."""
+    earlier = (
+        Review.objects.select_for_update()
+        .filter(annotation=annotation, reviewer=reviewer)
+        .values_list("accepted", flat=True)
+        .first()
+    )
     review, created = Review.objects.update_or_create(
         annotation=annotation,
         reviewer=reviewer,
@@ -209,6 +255,11 @@ def review_set(*, annotation: Annotation, reviewer, accepted: bool, comment: str
             "updated_at": timezone.now(),
         },
     )
+    delta = {True: 0, False: 0}
+    delta[bool(accepted)] += 1
+    if earlier is not None:
+        delta[earlier] -= 1
+    quality.review_totals_apply(annotation=annotation, accepted=delta[True], rejected=delta[False])
     return review
 
 
@@ -222,9 +273,16 @@ def task_create(*, project: Project, data: dict, meta: dict | None = None) -> Ta
 
 @transaction.atomic
 def tasks_delete(*, project: Project, task_ids) -> int:
-    """Delete tasks (with their annotations and predictions) and recount the project."""
+    """Delete tasks (with their annotations and predictions) and recount the project and
+    its quality figures (the label counts lose the deleted results; the rest is
+    recounted with GROUP BY queries)."""
+    task_ids = list(
+        Task.objects.filter(project=project, pk__in=task_ids).values_list("pk", flat=True)
+    )
+    quality.tasks_labels_remove(project=project, task_ids=task_ids)
     deleted = Task.objects.filter(project=project, pk__in=task_ids).delete()[1].get("tasks.Task", 0)
     project_counters_refresh(project_id=project.pk)
+    quality.tasks_figures_recount(project=project, task_ids=[], labels=False)
     return deleted
 
 
@@ -246,7 +304,15 @@ def _project_rows_delete(*, project_id: int) -> None:
     task, lock = Task._meta.db_table, TaskLock._meta.db_table
     quality_tables = [
         model._meta.db_table
-        for model in (AgreementPair, LabelCount, AnnotatorDay, AnnotatorPairTotal)
+        for model in (
+            AgreementPair,
+            LabelCount,
+            AnnotatorDay,
+            AnnotatorPairTotal,
+            AnnotatorTotal,
+            LeadTimeBucket,
+            ProjectAgreement,
+        )
     ]
     statements = [
         # Benchmark copies in other projects point at this project's tasks.
