@@ -15,9 +15,11 @@ from annotations.quality import (
     quality_refresh,
     quality_totals_recount,
 )
+from importers.services import tasks_import
 from projects.models import ProjectMember
 from projects.services import member_set
-from tests.annotations.test_quality_api import annotate, second, tasks  # noqa: F401
+from tasks.models import Task
+from tests.annotations.test_quality_api import annotate
 from tests.factories import choice
 
 pytestmark = pytest.mark.django_db
@@ -236,18 +238,16 @@ def test_median_is_exact_across_buckets(client_for, make_user, owner, project, t
         member_set(project=project, user=user, role=ProjectMember.Role.ANNOTATOR)
         users.append((user, values[:count]))
     more = [t.pk for t in tasks]
-    from importers.services import tasks_import
-
     more += tasks_import(
         project=project, records=[{"text": f"m{i}"} for i in range(len(values))], user=owner
     ).task_ids
-    from tasks.models import Task
-
     task_rows = list(Task.objects.filter(pk__in=more).order_by("pk"))
     for user, mine in users:
         for task, value in zip(task_rows, mine, strict=False):
             annotate(client_for(user), task, "Positive", lead_time=value)
-    rows = {r["user"]: r for r in o.get(f"/api/projects/{project.pk}/quality/").json()["annotators"]}
+    rows = {
+        r["user"]: r for r in o.get(f"/api/projects/{project.pk}/quality/").json()["annotators"]
+    }
     for user, mine in users:
         assert rows[user.pk]["lead_time_median"] == pytest.approx(statistics.median(mine))
     assert_kept(project)
