@@ -201,7 +201,7 @@ def annotator_day_apply(*, annotation: Annotation, sign: int) -> None:
                 (
                     annotation.project_id,
                     annotation.completed_by_id,
-                    lead_time_bucket(annotation.lead_time),
+                    lead_time_bucket(float(annotation.lead_time or 0)),
                     sign,
                 )
             ],
