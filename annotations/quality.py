@@ -271,24 +271,37 @@ def _gold_pairs(pairs):
 
 
 def _task_figures(task_id: int) -> tuple[int, tuple, dict] | None:
-    """One task's part of ``ProjectAgreement`` and of its annotators' gold scores, read
-    with the task row locked."""
-    task = (
-        Task.objects.select_for_update()
-        .filter(pk=task_id)
-        .values_list("project_id", "total_annotations", "is_benchmark", "agreement")
-        .first()
+    """One task's part of ``ProjectAgreement`` and of its annotators' gold scores (the
+    rows ``_gold_pairs`` selects), read in one statement with the task row locked."""
+    quote = connection.ops.quote_name
+    task_t, pair_t = quote(Task._meta.db_table), quote(AgreementPair._meta.db_table)
+    gold_ids = (
+        f"(SELECT g.id FROM {quote(Annotation._meta.db_table)} g "
+        "WHERE g.task_id = t.id AND g.ground_truth)"
     )
-    if task is None:
+    lock = " FOR UPDATE OF t" if connection.features.has_select_for_update_of else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT t.project_id, t.total_annotations, t.is_benchmark, t.agreement, "
+            f"p.user_id, p.score FROM {task_t} t LEFT JOIN {pair_t} p ON p.task_id = t.id "
+            "AND p.user_id IS NOT NULL "
+            "AND (p.other_user_id IS NULL OR p.other_user_id <> p.user_id) "
+            f"AND p.other_id IN {gold_ids} AND p.annotation_id NOT IN {gold_ids} "
+            f"WHERE t.id = %s{lock}",
+            [task_id],
+        )
+        rows = cursor.fetchall()
+    if not rows:
         return None
-    project_id, total, benchmark, agreement = task
+    project_id, total, benchmark, agreement = rows[0][:4]
     overlap = total >= 2 and not benchmark
     scored = overlap and agreement is not None
     project_part = (int(overlap), agreement if scored else 0.0, int(scored))
+    kind = "benchmark" if benchmark else "gt"  # pairs carry their task's flag
     gold: dict[int, dict[str, float]] = {}
-    pairs = _gold_pairs(AgreementPair.objects.filter(task_id=task_id))
-    for user, score, is_benchmark in pairs.values_list("user_id", "score", "is_benchmark"):
-        kind = "benchmark" if is_benchmark else "gt"
+    for *_, user, score in rows:
+        if user is None:
+            continue  # the task row alone: no gold pairs
         entry = gold.setdefault(user, {})
         if score is not None:
             entry[f"{kind}_score_sum"] = entry.get(f"{kind}_score_sum", 0.0) + score
@@ -301,7 +314,7 @@ def _task_figures(task_id: int) -> tuple[int, tuple, dict] | None:
 def task_figures_kept(*, task_id: int) -> Iterator[None]:
     """Around a single-task write: lock the task, read its part of the project agreement
     and of the gold scores before and after, and move the stored rows by the difference
-    (two small reads of the task's own rows, at most two upserts)."""
+    (one small read of the task's own rows each time, at most two upserts)."""
     before = _task_figures(task_id)
     yield
     after = _task_figures(task_id)
