@@ -382,37 +382,85 @@ def quality_refresh(*, project: Project) -> int:
     return count
 
 
-def tasks_labels_remove(*, project: Project, task_ids: list[int]) -> None:
-    """Before deleting tasks: take their annotations' labels out of the label counts
-    (only those tasks' results are read), so the recount after the delete can leave the
-    label counts alone (``tasks_figures_recount(labels=False)``)."""
-    results = Annotation.objects.filter(
-        project=project, task_id__in=task_ids, was_cancelled=False
-    ).values_list("result", flat=True)
-    removed: Counter = Counter()
-    for result in results.iterator(chunk_size=2000):
-        removed.update(result_labels(result))
-    rows = [(project.pk, name, label, -n) for (name, label), n in removed.items() if n]
-    _upsert_add(LabelCount, ("project_id", "from_name", "label"), ("count",), rows)
+# Task ids per statement when taking deleted tasks out of the figures.
+REMOVE_BATCH = 2000
 
 
-def tasks_figures_recount(*, project: Project, task_ids: list[int], labels: bool = True) -> None:
-    """After bulk changes to annotations (Data Manager actions, task deletes): rescore the
-    tasks' pairs and agreement, then recount the annotator-pair totals and day rows (one
-    GROUP BY each), the stored totals (``quality_totals_recount``) and, with ``labels``,
-    the label counts (the project's results read in chunks: the slow part of a bulk
-    action on a big project) from the rows."""
+def tasks_figures_remove(*, project: Project, task_ids: list[int]) -> None:
+    """Before deleting tasks: take everything they add to the project's kept figures
+    out of it (day rows, lead-time buckets, label counts, annotator-pair totals, review
+    counts, gold scores, project agreement), with the same GROUP BY queries the
+    recounts use, limited to those tasks. The cost follows the number of tasks deleted,
+    not the project's size."""
+    for start in range(0, len(task_ids), REMOVE_BATCH):
+        batch = task_ids[start : start + REMOVE_BATCH]
+        pk = project.pk
+        _upsert_add(
+            AnnotatorDay,
+            ("project_id", "user_id", "day"),
+            ("annotations", "skipped", "lead_time_sum", "lead_time_count"),
+            [
+                (
+                    pk,
+                    r["completed_by_id"],
+                    r["day"],
+                    -r["n"],
+                    -r["skips"],
+                    -(r["lt_sum"] or 0.0),
+                    -r["lt_n"],
+                )
+                for r in _day_groups(project, batch)
+            ],
+        )
+        _upsert_add(
+            LeadTimeBucket,
+            ("project_id", "user_id", "bucket"),
+            ("count",),
+            [(pk, u, b, -n) for (u, b), n in _lead_time_counts(project, batch).items()],
+        )
+        _upsert_add(
+            LabelCount,
+            ("project_id", "from_name", "label"),
+            ("count",),
+            [(pk, name, label, -n) for (name, label), n in _label_counts(project, batch).items()],
+        )
+        _upsert_add(
+            AnnotatorPairTotal,
+            ("project_id", "user_id", "other_user_id"),
+            ("score_sum", "scored", "tasks"),
+            [
+                (pk, r["user_id"], r["other_user_id"], -(r["s"] or 0.0), -r["n"], -r["t"])
+                for r in _pair_total_groups(project, batch)
+            ],
+        )
+        annotator_totals_apply(
+            project_id=pk,
+            deltas={
+                user: {c: -v for c, v in values.items()}
+                for user, values in _annotator_totals(project, batch).items()
+            },
+        )
+        overlap, total, count = _agreement_figures(project, batch)
+        if overlap:
+            _upsert_add(
+                ProjectAgreement,
+                ("project_id",),
+                ("overlap_tasks", "agreement_sum", "agreement_count"),
+                [(pk, -overlap, -total, -count)],
+            )
+
+
+def tasks_figures_recount(*, project: Project, task_ids: list[int]) -> None:
+    """After bulk changes to annotations (Data Manager actions): rescore the tasks' pairs
+    and agreement, then recount the annotator-pair totals and day rows (one GROUP BY
+    each), the stored totals (``quality_totals_recount``) and the label counts (the
+    project's results read in chunks: the slow part of a bulk action on a big project)
+    from the rows."""
     for task_id in task_ids:
         task_agreement_update(task_id=task_id)
     # Cascaded deletes removed pair rows without moving the totals: recount them.
     AnnotatorPairTotal.objects.filter(project=project).delete()
-    totals = (
-        AgreementPair.objects.filter(
-            project=project, is_benchmark=False, user__isnull=False, other_user__isnull=False
-        )
-        .values("user_id", "other_user_id")
-        .annotate(s=Sum("score"), n=Count("score"), t=Count("id"))
-    )
+    totals = _pair_total_groups(project)
     AnnotatorPairTotal.objects.bulk_create(
         AnnotatorPairTotal(
             project=project,
@@ -426,22 +474,114 @@ def tasks_figures_recount(*, project: Project, task_ids: list[int], labels: bool
     )
     AnnotatorDay.objects.filter(project=project).delete()
     AnnotatorDay.objects.bulk_create(_day_rows(project))
-    if labels:
-        LabelCount.objects.filter(project=project).delete()
-        LabelCount.objects.bulk_create(_label_rows(project))
+    LabelCount.objects.filter(project=project).delete()
+    LabelCount.objects.bulk_create(_label_rows(project))
     quality_totals_recount(project=project)
 
 
 def quality_totals_recount(*, project: Project, lead_times: bool = True) -> None:
     """Rebuild the project's ``AnnotatorTotal`` and ``ProjectAgreement`` rows (and, with
     ``lead_times``, its ``LeadTimeBucket`` rows) from the rows they sum: GROUP BY
-    queries, for bulk writers (Data Manager actions, ground-truth sampling, task
-    deletes, ``quality_refresh``). Reviews per author is a join over the project's
+    queries, for bulk writers (Data Manager actions, ground-truth sampling,
+    ``quality_refresh``). Reviews per author is a join over the project's
     annotations: about a second at 1M annotations, fine for a bulk action and the
     reason the report reads the stored rows instead."""
+    totals = _annotator_totals(project)
+    AnnotatorTotal.objects.filter(project=project).delete()
+    AnnotatorTotal.objects.bulk_create(
+        AnnotatorTotal(project=project, user_id=user, **values) for user, values in totals.items()
+    )
+    overlap, total, count = _agreement_figures(project)
+    ProjectAgreement.objects.update_or_create(
+        project=project,
+        defaults={"overlap_tasks": overlap, "agreement_sum": total, "agreement_count": count},
+    )
+    if lead_times:
+        LeadTimeBucket.objects.filter(project=project).delete()
+        LeadTimeBucket.objects.bulk_create(_lead_time_rows(project), batch_size=2000)
+
+
+def _lead_time_rows(project: Project):
+    for (user, bucket), n in _lead_time_counts(project).items():
+        yield LeadTimeBucket(project=project, user_id=user, bucket=bucket, count=n)
+
+
+# The GROUP BY queries behind the recounts (the whole project) and behind
+# ``tasks_figures_remove`` (``task_ids`` only).
+
+
+def _scoped(queryset, task_ids, field="task_id"):
+    return queryset if task_ids is None else queryset.filter(**{f"{field}__in": task_ids})
+
+
+def _lead_time_counts(project: Project, task_ids=None) -> Counter:
+    """(annotator, bucket) -> lead times, from the distinct (annotator, lead time)
+    values, bucketed in Python by the same bounds the writes use."""
+    values = (
+        _scoped(
+            Annotation.objects.filter(
+                project=project, completed_by__isnull=False, lead_time__isnull=False
+            ),
+            task_ids,
+        )
+        .values_list("completed_by_id", "lead_time")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts: Counter = Counter()
+    for user, lead_time, n in values.iterator(chunk_size=5000):
+        counts[(user, lead_time_bucket(lead_time))] += n
+    return counts
+
+
+def _label_counts(project: Project, task_ids=None) -> Counter:
+    results = _scoped(
+        Annotation.objects.filter(project=project, was_cancelled=False), task_ids
+    ).values_list("result", flat=True)
+    total: Counter = Counter()
+    for result in results.iterator(chunk_size=2000):
+        total.update(result_labels(result))
+    return total
+
+
+def _day_groups(project: Project, task_ids=None):
+    return (
+        _scoped(Annotation.objects.filter(project=project, completed_by__isnull=False), task_ids)
+        .annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .values("completed_by_id", "day")
+        .annotate(
+            n=Count("id", filter=Q(was_cancelled=False)),
+            skips=Count("id", filter=Q(was_cancelled=True)),
+            lt_sum=Sum("lead_time"),
+            lt_n=Count("lead_time"),
+        )
+    )
+
+
+def _pair_total_groups(project: Project, task_ids=None):
+    return (
+        _scoped(
+            AgreementPair.objects.filter(
+                project=project, is_benchmark=False, user__isnull=False, other_user__isnull=False
+            ),
+            task_ids,
+        )
+        .values("user_id", "other_user_id")
+        .annotate(s=Sum("score"), n=Count("score"), t=Count("id"))
+    )
+
+
+def _annotator_totals(project: Project, task_ids=None) -> dict[int, dict[str, float]]:
+    """user -> review counts (by author) and gold scores (``TOTAL_COLUMNS``)."""
     totals: dict[int, dict[str, float]] = {}
     reviews = (
-        Review.objects.filter(annotation__project=project, annotation__completed_by__isnull=False)
+        _scoped(
+            Review.objects.filter(
+                annotation__project=project, annotation__completed_by__isnull=False
+            ),
+            task_ids,
+            "annotation__task_id",
+        )
         .values("annotation__completed_by_id")
         .annotate(
             a=Count("id", filter=Q(accepted=True)),
@@ -454,7 +594,7 @@ def quality_totals_recount(*, project: Project, lead_times: bool = True) -> None
             "reviews_rejected": row["r"],
         }
     gold = (
-        _gold_pairs(AgreementPair.objects.filter(project=project))
+        _gold_pairs(_scoped(AgreementPair.objects.filter(project=project), task_ids))
         .values("user_id", "is_benchmark")
         .annotate(s=Sum("score"), n=Count("score"), t=Count("task_id", distinct=True))
     )
@@ -467,56 +607,22 @@ def quality_totals_recount(*, project: Project, lead_times: bool = True) -> None
                 f"{kind}_tasks": row["t"],
             }
         )
-    AnnotatorTotal.objects.filter(project=project).delete()
-    AnnotatorTotal.objects.bulk_create(
-        AnnotatorTotal(project=project, user_id=user, **values) for user, values in totals.items()
+    return totals
+
+
+def _agreement_figures(project: Project, task_ids=None) -> tuple[int, float, int]:
+    """(overlap tasks, sum of their agreement, how many have one)."""
+    overlap = _scoped(
+        Task.objects.filter(project=project, total_annotations__gte=2, is_benchmark=False),
+        task_ids,
+        "pk",
     )
-    overlap = Task.objects.filter(project=project, total_annotations__gte=2, is_benchmark=False)
     figures = overlap.aggregate(s=Sum("agreement"), n=Count("agreement"), t=Count("id"))
-    ProjectAgreement.objects.update_or_create(
-        project=project,
-        defaults={
-            "overlap_tasks": figures["t"],
-            "agreement_sum": figures["s"] or 0.0,
-            "agreement_count": figures["n"],
-        },
-    )
-    if lead_times:
-        LeadTimeBucket.objects.filter(project=project).delete()
-        LeadTimeBucket.objects.bulk_create(_lead_time_rows(project), batch_size=2000)
-
-
-def _lead_time_rows(project: Project):
-    """Bucket counts from the distinct (annotator, lead time) values, bucketed in Python
-    by the same bounds the writes use."""
-    values = (
-        Annotation.objects.filter(
-            project=project, completed_by__isnull=False, lead_time__isnull=False
-        )
-        .values_list("completed_by_id", "lead_time")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    counts: Counter = Counter()
-    for user, lead_time, n in values.iterator(chunk_size=5000):
-        counts[(user, lead_time_bucket(lead_time))] += n
-    for (user, bucket), n in counts.items():
-        yield LeadTimeBucket(project=project, user_id=user, bucket=bucket, count=n)
+    return figures["t"], figures["s"] or 0.0, figures["n"]
 
 
 def _day_rows(project: Project):
-    days = (
-        Annotation.objects.filter(project=project, completed_by__isnull=False)
-        .annotate(day=TruncDate("created_at", tzinfo=UTC))
-        .values("completed_by_id", "day")
-        .annotate(
-            n=Count("id", filter=Q(was_cancelled=False)),
-            skips=Count("id", filter=Q(was_cancelled=True)),
-            lt_sum=Sum("lead_time"),
-            lt_n=Count("lead_time"),
-        )
-    )
-    for row in days:
+    for row in _day_groups(project):
         yield AnnotatorDay(
             project=project,
             user_id=row["completed_by_id"],
@@ -529,13 +635,7 @@ def _day_rows(project: Project):
 
 
 def _label_rows(project: Project):
-    results = Annotation.objects.filter(project=project, was_cancelled=False).values_list(
-        "result", flat=True
-    )
-    total: Counter = Counter()
-    for result in results.iterator(chunk_size=2000):
-        total.update(result_labels(result))
-    for (name, label), n in total.items():
+    for (name, label), n in _label_counts(project).items():
         yield LabelCount(project=project, from_name=name, label=label, count=n)
 
 

@@ -273,16 +273,14 @@ def task_create(*, project: Project, data: dict, meta: dict | None = None) -> Ta
 
 @transaction.atomic
 def tasks_delete(*, project: Project, task_ids) -> int:
-    """Delete tasks (with their annotations and predictions) and recount the project and
-    its quality figures (the label counts lose the deleted results; the rest is
-    recounted with GROUP BY queries)."""
+    """Delete tasks (with their annotations and predictions), after taking them out of
+    the project's quality figures, and recount the project's counters."""
     task_ids = list(
         Task.objects.filter(project=project, pk__in=task_ids).values_list("pk", flat=True)
     )
-    quality.tasks_labels_remove(project=project, task_ids=task_ids)
+    quality.tasks_figures_remove(project=project, task_ids=task_ids)
     deleted = Task.objects.filter(project=project, pk__in=task_ids).delete()[1].get("tasks.Task", 0)
     project_counters_refresh(project_id=project.pk)
-    quality.tasks_figures_recount(project=project, task_ids=[], labels=False)
     return deleted
 
 

@@ -80,16 +80,15 @@ def _result(n: int, detail: str) -> dict:
 )
 def delete_tasks(project, queryset: QuerySet, **params) -> dict:
     """Delete tasks with their annotations, predictions and reviews, a batch at a time,
-    then recount the project's counters and quality figures."""
+    after taking them out of the quality figures; then recount the project's counters."""
     deleted = 0
     ids = _ids(queryset)
-    quality.tasks_labels_remove(project=project, task_ids=ids)
+    quality.tasks_figures_remove(project=project, task_ids=ids)
     for batch in _batches(ids):
         deleted += (
             Task.objects.filter(project=project, pk__in=batch).delete()[1].get("tasks.Task", 0)
         )
     project_counters_refresh(project_id=project.pk)
-    quality.tasks_figures_recount(project=project, task_ids=[], labels=False)
     return _result(deleted, f"Deleted {deleted} tasks")
 
 

@@ -190,6 +190,12 @@ def test_project_agreement_follows_writes_and_task_delete(
     assert row(o, project, annotator)["lead_time_median"] == 7
     body = o.get(f"/api/projects/{project.pk}/quality/").json()
     assert body["labels"] == {"sentiment": {"Positive": 1, "Negative": 1}}
+    # Every kept figure (day rows, pair totals, labels too) equals a full recount.
+    matrix = o.get(f"/api/projects/{project.pk}/quality/agreement-matrix/").json()
+    quality_refresh(project=project)
+    assert o.get(f"/api/projects/{project.pk}/quality/").json() == body
+    assert o.get(f"/api/projects/{project.pk}/quality/agreement-matrix/").json() == matrix
+    assert matrix["pairs"][0]["tasks"] == 1
     # The Data Manager's task delete does the same.
     selected = {"selectedItems": {"all": False, "included": [tasks[1].pk]}}
     url = f"/api/dm/actions/?project={project.pk}&id=delete_tasks"
