@@ -202,3 +202,70 @@ class AnnotatorPairTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} vs {self.other_user_id}: {self.score_sum}/{self.scored}"
+
+
+class AnnotatorTotal(models.Model):
+    """One annotator's review verdicts (on their annotations) and ground-truth and
+    benchmark pair scores in a project: the rest of the report's annotator row, kept in
+    the transaction of each write that moves them (a review set or deleted, an
+    annotation written or deleted, ground truth marked or unmarked) and recounted by
+    ``annotations.quality.quality_totals_recount`` after bulk changes.
+
+    ``gt_tasks``/``benchmark_tasks`` count tasks where the annotator has a pair with a
+    ground-truth annotation; ``*_scored``/``*_score_sum`` the pairs that had a score."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reviews_accepted = models.IntegerField(default=0)
+    reviews_rejected = models.IntegerField(default=0)
+    gt_score_sum = models.FloatField(default=0)
+    gt_scored = models.IntegerField(default=0)
+    gt_tasks = models.IntegerField(default=0)
+    benchmark_score_sum = models.FloatField(default=0)
+    benchmark_scored = models.IntegerField(default=0)
+    benchmark_tasks = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="annotatortotal_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.project_id}"
+
+
+class ProjectAgreement(models.Model):
+    """The project's agreement figures: how many production tasks have two or more
+    annotations (``overlap_tasks``) and the sum and count of their non-null
+    ``Task.agreement``. Kept from each task's old and new state by the single-annotation
+    writes, recounted after bulk changes."""
+
+    project = models.OneToOneField("projects.Project", on_delete=models.CASCADE, related_name="+")
+    overlap_tasks = models.IntegerField(default=0)
+    agreement_sum = models.FloatField(default=0)
+    agreement_count = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.project_id}: {self.agreement_sum}/{self.agreement_count}"
+
+
+class LeadTimeBucket(models.Model):
+    """How many of an annotator's annotations in a project have a lead time in bucket
+    ``bucket`` (``annotations.quality.LEAD_TIME_BOUNDS``: geometric, 5% wide). The report
+    finds the bucket holding each annotator's middle lead time here, then reads the
+    exact middle value(s) by a short index walk inside that bucket."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    bucket = models.SmallIntegerField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "user", "bucket"], name="leadtimebucket_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} bucket {self.bucket}: {self.count}"

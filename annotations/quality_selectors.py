@@ -1,10 +1,11 @@
 """Reads for the quality report (``GET /api/projects/{id}/quality/``) and the pairwise
 agreement matrix.
 
-Everything comes from stored figures kept by the annotation services (``Task.agreement``,
-``AnnotatorDay``, ``AnnotatorPairTotal``, ``LabelCount``, ``AgreementPair``) and SQL
-aggregates over them: no Python loop over annotations, and no scan of every annotation.
-The medians walk one index to the middle of each annotator's lead times.
+Everything comes from stored rows kept by the annotation services in the transaction of
+each write (``AnnotatorDay``, ``AnnotatorPairTotal``, ``AnnotatorTotal``,
+``ProjectAgreement``, ``LabelCount``, ``LeadTimeBucket``) and SQL aggregates over them: no
+Python loop over annotations, and no scan of the project's annotations. The medians walk
+at most one lead-time bucket of one index per annotator.
 """
 
 from __future__ import annotations
@@ -14,16 +15,18 @@ import io
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Avg, Count, F, Q, Sum
+from django.db.models import Count, F, Q, Sum
 
 from annotations.models import (
-    AgreementPair,
     Annotation,
     AnnotatorDay,
     AnnotatorPairTotal,
+    AnnotatorTotal,
     LabelCount,
-    Review,
+    LeadTimeBucket,
+    ProjectAgreement,
 )
+from annotations.quality import TOTAL_COLUMNS, lead_time_bucket_floor
 from projects.models import Project
 from tasks.models import Task
 
@@ -44,13 +47,40 @@ ANNOTATOR_FIELDS = (
 )
 
 
-def _medians(*, project: Project, counts: dict[int, int]) -> dict[int, float | None]:
-    """Exact median lead time per annotator: the middle one or two of each annotator's
-    ordered lead times, read by walking the (project, completed_by, lead_time) index to
-    that offset (``counts`` come from the day rows). On PostgreSQL one statement for all
-    annotators; elsewhere one small query each."""
-    wanted = {user: ((n - 1) // 2, 2 - n % 2) for user, n in counts.items() if n}
-    out: dict[int, float | None] = dict.fromkeys(counts)
+def _medians(*, project: Project, user_id: int | None = None) -> dict[int, float | None]:
+    """Exact median lead time per annotator, without walking all their lead times.
+
+    The stored lead-time buckets (``LeadTimeBucket``) give, with one window query, the
+    bucket that holds each annotator's middle lead time and how many of their lead
+    times lie below it; then the (project, completed_by, lead_time) index is walked
+    from that bucket's floor to the middle one or two values: a walk of at most one
+    bucket (5% of the lead-time range) instead of half the annotator's annotations. On
+    PostgreSQL one statement for all annotators; elsewhere one small query each."""
+    bucket_table = LeadTimeBucket._meta.db_table
+    where, params = "project_id = %s AND count > 0", [project.pk]
+    if user_id is not None:
+        where += " AND user_id = %s"
+        params.append(user_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT user_id, bucket, cum - count, total FROM (
+                SELECT user_id, bucket, count,
+                    SUM(count) OVER (PARTITION BY user_id ORDER BY bucket) AS cum,
+                    SUM(count) OVER (PARTITION BY user_id) AS total
+                FROM {bucket_table} WHERE {where}
+            ) h
+            WHERE cum > (total - 1) / 2 AND cum - count <= (total - 1) / 2
+            """,
+            params,
+        )
+        found = cursor.fetchall()
+    # user -> (floor of the bucket, offset from it, how many middle values)
+    wanted = {
+        user: (lead_time_bucket_floor(bucket), (total - 1) // 2 - below, 2 - total % 2)
+        for user, bucket, below, total in found
+    }
+    out: dict[int, float | None] = {}
     if not wanted:
         return out
     if connection.vendor == "postgresql":
@@ -62,25 +92,27 @@ def _medians(*, project: Project, counts: dict[int, int]) -> dict[int, float | N
                     SELECT avg(m.lead_time) FROM (
                         SELECT a.lead_time FROM annotations_annotation a
                         WHERE a.project_id = %s AND a.completed_by_id = u.id
-                          AND a.lead_time IS NOT NULL
+                          AND a.lead_time >= u.floor
                         ORDER BY a.lead_time OFFSET u.skip LIMIT u.take
                     ) m
                 )
-                FROM unnest(%s::int[], %s::int[], %s::int[]) AS u(id, skip, take)
+                FROM unnest(%s::int[], %s::float8[], %s::int[], %s::int[])
+                    AS u(id, floor, skip, take)
                 """,
                 [
                     project.pk,
                     users,
                     [wanted[u][0] for u in users],
                     [wanted[u][1] for u in users],
+                    [wanted[u][2] for u in users],
                 ],
             )
             out.update({user: value for user, value in cursor.fetchall()})
         return out
     timed = Annotation.objects.filter(project=project, lead_time__isnull=False)
-    for user, (skip, take) in wanted.items():
+    for user, (floor, skip, take) in wanted.items():
         middle = list(
-            timed.filter(completed_by_id=user)
+            timed.filter(completed_by_id=user, lead_time__gte=floor)
             .order_by("lead_time")
             .values_list("lead_time", flat=True)[skip : skip + take]
         )
@@ -88,29 +120,22 @@ def _medians(*, project: Project, counts: dict[int, int]) -> dict[int, float | N
     return out
 
 
-def _gold_stats(pairs) -> dict[int, dict]:
-    rows = pairs.values("user_id").annotate(v=Avg("score"), n=Count("task_id", distinct=True))
-    return {row["user_id"]: row for row in rows}
+def _ratio(total: float, count: int) -> float | None:
+    return total / count if count else None
 
 
 def annotator_rows(*, project: Project, user_id: int | None = None) -> list[dict]:
     """One row per annotator who wrote annotations in the project (``ANNOTATOR_FIELDS``).
 
-    Throughput from the day rows, agreement from the annotator-pair totals, accuracy
-    from the pair scores against ground-truth annotations (few: read from the
-    ground-truth side), reviews grouped by author."""
+    Throughput from the day rows, agreement from the annotator-pair totals, accuracy and
+    review counts from the annotator totals, medians from the lead-time buckets."""
     days = AnnotatorDay.objects.filter(project=project)
     totals_q = AnnotatorPairTotal.objects.filter(project=project)
-    gold = Annotation.objects.filter(project=project, ground_truth=True).values("pk")
-    pairs = AgreementPair.objects.filter(
-        project=project, other__in=gold, annotation__ground_truth=False, user__isnull=False
-    ).filter(Q(other_user__isnull=True) | ~Q(other_user_id=F("user_id")))
-    reviews = Review.objects.filter(annotation__project=project)
+    stored_q = AnnotatorTotal.objects.filter(project=project)
     if user_id is not None:
         days = days.filter(user_id=user_id)
         totals_q = totals_q.filter(user_id=user_id)
-        pairs = pairs.filter(user_id=user_id)
-        reviews = reviews.filter(annotation__completed_by_id=user_id)
+        stored_q = stored_q.filter(user_id=user_id)
     totals = {
         row["user_id"]: row
         for row in days.values("user_id").annotate(
@@ -121,24 +146,17 @@ def annotator_rows(*, project: Project, user_id: int | None = None) -> list[dict
         )
         if row["n"] or row["skips"]
     }
-    medians = _medians(project=project, counts={u: r["lt_n"] for u, r in totals.items()})
+    medians = _medians(project=project, user_id=user_id)
     agreement = {
         row["user_id"]: row
         for row in totals_q.values("user_id").annotate(s=Sum("score_sum"), n=Sum("scored"))
     }
-    gt = _gold_stats(pairs.filter(is_benchmark=False))
-    benchmark = _gold_stats(pairs.filter(is_benchmark=True))
-    verdicts = {
-        row["annotation__completed_by_id"]: row
-        for row in reviews.values("annotation__completed_by_id").annotate(
-            n_accepted=Count("id", filter=Q(accepted=True)),
-            n_rejected=Count("id", filter=Q(accepted=False)),
-        )
-    }
+    stored = {row["user_id"]: row for row in stored_q.values()}
     emails = dict(get_user_model().objects.filter(pk__in=totals).values_list("pk", "email"))
     rows = []
     for user, total in sorted(totals.items()):
         scored = agreement.get(user, {})
+        kept = stored.get(user) or dict.fromkeys(TOTAL_COLUMNS, 0)
         rows.append(
             {
                 "user": user,
@@ -148,12 +166,12 @@ def annotator_rows(*, project: Project, user_id: int | None = None) -> list[dict
                 "lead_time_mean": total["lt_sum"] / total["lt_n"] if total["lt_n"] else None,
                 "lead_time_median": medians.get(user),
                 "agreement": scored["s"] / scored["n"] if scored.get("n") else None,
-                "gt_accuracy": gt.get(user, {}).get("v"),
-                "gt_tasks": gt.get(user, {}).get("n", 0),
-                "benchmark_accuracy": benchmark.get(user, {}).get("v"),
-                "benchmark_tasks": benchmark.get(user, {}).get("n", 0),
-                "reviews_accepted": verdicts.get(user, {}).get("n_accepted", 0),
-                "reviews_rejected": verdicts.get(user, {}).get("n_rejected", 0),
+                "gt_accuracy": _ratio(kept["gt_score_sum"], kept["gt_scored"]),
+                "gt_tasks": kept["gt_tasks"],
+                "benchmark_accuracy": _ratio(kept["benchmark_score_sum"], kept["benchmark_scored"]),
+                "benchmark_tasks": kept["benchmark_tasks"],
+                "reviews_accepted": kept["reviews_accepted"],
+                "reviews_rejected": kept["reviews_rejected"],
             }
         )
     return rows
@@ -163,8 +181,7 @@ def quality_report(*, project: Project, user_id: int | None = None) -> dict:
     """The ``GET /quality/`` answer. ``user_id`` limits the annotator table, the daily
     counts and the label distribution's reader to one annotator (the label counts are
     the project's and are left out for one annotator)."""
-    overlap = Task.objects.filter(project=project, total_annotations__gte=2, is_benchmark=False)
-    project_agreement = overlap.aggregate(agreement=Avg("agreement"), tasks=Count("id"))
+    kept = ProjectAgreement.objects.filter(project=project).first()
     days = AnnotatorDay.objects.filter(project=project)
     if user_id is not None:
         days = days.filter(user_id=user_id)
@@ -182,8 +199,8 @@ def quality_report(*, project: Project, user_id: int | None = None) -> dict:
         for name, label, count in counts.values_list("from_name", "label", "count"):
             labels.setdefault(name, {})[label] = count
     return {
-        "agreement": project_agreement["agreement"],
-        "tasks_with_overlap": project_agreement["tasks"],
+        "agreement": _ratio(kept.agreement_sum, kept.agreement_count) if kept else None,
+        "tasks_with_overlap": kept.overlap_tasks if kept else 0,
         "annotators": annotator_rows(project=project, user_id=user_id),
         "labels": labels,
         "per_day": [

@@ -10,9 +10,10 @@ the project's counters with one F() UPDATE, so concurrent writers never lose a c
 import copy
 
 from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from annotations import selectors
+from annotations import quality, selectors
 from annotations.counters import (
     annotation_figures_add,
     annotation_figures_change,
@@ -29,8 +30,11 @@ from annotations.models import (
     Annotation,
     AnnotatorDay,
     AnnotatorPairTotal,
+    AnnotatorTotal,
     LabelCount,
+    LeadTimeBucket,
     Prediction,
+    ProjectAgreement,
     Review,
 )
 from labelhub.errors import ApiError
@@ -90,6 +94,25 @@ def annotation_create(
     _empty_check(project=project, result=result, was_cancelled=was_cancelled)
     if not was_cancelled or result:
         _result_or_400(project=project, result=result)
+    with quality.task_figures_kept(task_id=task.pk):
+        annotation = _annotation_insert(
+            task=task,
+            user=user,
+            result=result,
+            was_cancelled=was_cancelled,
+            ground_truth=ground_truth,
+            lead_time=lead_time,
+            parent_prediction=parent_prediction,
+            parent_annotation=parent_annotation,
+        )
+    lock_release(task_id=task.pk, user=user)  # a submit or a skip ends the stream's lock
+    return annotation
+
+
+def _annotation_insert(
+    *, task: Task, user, result, was_cancelled, ground_truth, lead_time, **parents
+) -> Annotation:
+    project = task.project
     annotation = Annotation.objects.create(
         task=task,
         project=project,
@@ -98,8 +121,7 @@ def annotation_create(
         was_cancelled=was_cancelled,
         ground_truth=ground_truth,
         lead_time=lead_time,
-        parent_prediction=parent_prediction,
-        parent_annotation=parent_annotation,
+        **parents,
     )
     task_counters_apply(
         task_id=task.pk,
@@ -108,7 +130,6 @@ def annotation_create(
         ground_truth=1 if ground_truth else 0,
     )
     annotation_figures_add(annotation=annotation)
-    lock_release(task_id=task.pk, user=user)  # a submit or a skip ends the stream's lock
     return annotation
 
 
@@ -129,6 +150,11 @@ def annotation_update(*, annotation: Annotation, **fields) -> Annotation:
             result=fields.get("result", annotation.result),
             was_cancelled=fields.get("was_cancelled", annotation.was_cancelled),
         )
+    with quality.task_figures_kept(task_id=annotation.task_id):
+        return _annotation_change(annotation=annotation, fields=fields)
+
+
+def _annotation_change(*, annotation: Annotation, fields: dict) -> Annotation:
     was_cancelled, ground_truth = annotation.was_cancelled, annotation.ground_truth
     before = copy.copy(annotation)
     for name, value in fields.items():
@@ -139,7 +165,8 @@ def annotation_update(*, annotation: Annotation, **fields) -> Annotation:
     if "result" in fields:
         # Rework: the annotator's fix clears the rejection; the annotation goes back to
         # the Verify Stream.
-        Review.objects.filter(annotation=annotation, accepted=False).delete()
+        rejected, _ = Review.objects.filter(annotation=annotation, accepted=False).delete()
+        quality.review_totals_apply(annotation=annotation, rejected=-rejected)
     cancelled_delta = int(annotation.was_cancelled) - int(was_cancelled)
     gt_delta = int(annotation.ground_truth) - int(ground_truth)
     if cancelled_delta or gt_delta:
@@ -155,16 +182,26 @@ def annotation_update(*, annotation: Annotation, **fields) -> Annotation:
 @transaction.atomic
 def annotation_delete(*, annotation: Annotation) -> None:
     task_id, cancelled, gt = annotation.task_id, annotation.was_cancelled, annotation.ground_truth
-    annotation_figures_remove(annotation=annotation)
-    annotation.delete()
-    task_counters_apply(
-        task_id=task_id,
-        annotations=0 if cancelled else -1,
-        cancelled=-1 if cancelled else 0,
-        ground_truth=-1 if gt else 0,
-    )
-    if not cancelled:
-        task_agreement_refresh(task_id=task_id)
+    with quality.task_figures_kept(task_id=task_id):
+        annotation_figures_remove(annotation=annotation)
+        verdicts = annotation.reviews.aggregate(
+            n_accepted=Count("id", filter=Q(accepted=True)),
+            n_rejected=Count("id", filter=Q(accepted=False)),
+        )
+        quality.review_totals_apply(
+            annotation=annotation,
+            accepted=-verdicts["n_accepted"],
+            rejected=-verdicts["n_rejected"],
+        )
+        annotation.delete()
+        task_counters_apply(
+            task_id=task_id,
+            annotations=0 if cancelled else -1,
+            cancelled=-1 if cancelled else 0,
+            ground_truth=-1 if gt else 0,
+        )
+        if not cancelled:
+            task_agreement_refresh(task_id=task_id)
 
 
 def _score(score) -> float | None:
@@ -218,10 +255,18 @@ def prediction_delete(*, prediction: Prediction) -> None:
     prediction_scores_refresh(task_ids=[task_id])
 
 
+@transaction.atomic
 def review_set(*, annotation: Annotation, reviewer, accepted: bool, comment: str = "") -> Review:
     """Record a reviewer's verdict and comment; reviewing again replaces the earlier one.
     A rejection sends the annotation back to its annotator (the Label Stream serves it
-    first, with the comment) until they update it."""
+    first, with the comment) until they update it. The author's review counts move in
+    the same transaction."""
+    earlier = (
+        Review.objects.select_for_update()
+        .filter(annotation=annotation, reviewer=reviewer)
+        .values_list("accepted", flat=True)
+        .first()
+    )
     review, created = Review.objects.update_or_create(
         annotation=annotation,
         reviewer=reviewer,
@@ -231,6 +276,11 @@ def review_set(*, annotation: Annotation, reviewer, accepted: bool, comment: str
             "updated_at": timezone.now(),
         },
     )
+    delta = {True: 0, False: 0}
+    delta[bool(accepted)] += 1
+    if earlier is not None:
+        delta[earlier] -= 1
+    quality.review_totals_apply(annotation=annotation, accepted=delta[True], rejected=delta[False])
     return review
 
 
@@ -245,7 +295,12 @@ def task_create(*, project: Project, data: dict, meta: dict | None = None) -> Ta
 
 @transaction.atomic
 def tasks_delete(*, project: Project, task_ids) -> int:
-    """Delete tasks (with their annotations and predictions) and recount the project."""
+    """Delete tasks (with their annotations and predictions), after taking them out of
+    the project's quality figures, and recount the project's counters."""
+    task_ids = list(
+        Task.objects.filter(project=project, pk__in=task_ids).values_list("pk", flat=True)
+    )
+    quality.tasks_figures_remove(project=project, task_ids=task_ids)
     deleted = Task.objects.filter(project=project, pk__in=task_ids).delete()[1].get("tasks.Task", 0)
     project_counters_refresh(project_id=project.pk)
     return deleted
@@ -283,7 +338,15 @@ def _project_rows_delete(*, project_id: int) -> None:
     task, lock = Task._meta.db_table, TaskLock._meta.db_table
     quality_tables = [
         model._meta.db_table
-        for model in (AgreementPair, LabelCount, AnnotatorDay, AnnotatorPairTotal)
+        for model in (
+            AgreementPair,
+            LabelCount,
+            AnnotatorDay,
+            AnnotatorPairTotal,
+            AnnotatorTotal,
+            LeadTimeBucket,
+            ProjectAgreement,
+        )
     ]
     statements = [
         # Benchmark copies in other projects point at this project's tasks.

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Min, Model, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from annotations import quality
 from annotations.counters import project_counters_refresh, tasks_counters_recount
 from annotations.models import Annotation, Prediction
 from labelhub.errors import ApiError
@@ -78,9 +79,12 @@ def _result(n: int, detail: str) -> dict:
     dialog="You are going to delete the selected tasks. Please confirm your action.",
 )
 def delete_tasks(project, queryset: QuerySet, **params) -> dict:
-    """Delete tasks with their annotations, predictions and reviews, a batch at a time."""
+    """Delete tasks with their annotations, predictions and reviews, a batch at a time,
+    after taking them out of the quality figures; then recount the project's counters."""
     deleted = 0
-    for batch in _batches(_ids(queryset)):
+    ids = _ids(queryset)
+    quality.tasks_figures_remove(project=project, task_ids=ids)
+    for batch in _batches(ids):
         deleted += (
             Task.objects.filter(project=project, pk__in=batch).delete()[1].get("tasks.Task", 0)
         )
@@ -187,6 +191,7 @@ def mark_ground_truth(project, queryset: QuerySet, **params) -> dict:
             ground_truth=True, updated_at=timezone.now()
         )
     project_counters_refresh(project_id=project.pk)
+    quality.quality_totals_recount(project=project, lead_times=False)
     return _result(marked, f"Marked {marked} completions as ground truth")
 
 
@@ -198,6 +203,7 @@ def unmark_ground_truth(project, queryset: QuerySet, **params) -> dict:
             ground_truth=False, updated_at=timezone.now()
         )
     project_counters_refresh(project_id=project.pk)
+    quality.quality_totals_recount(project=project, lead_times=False)
     return _result(unmarked, f"Unmarked {unmarked} ground truth completions")
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from annotations.counters import project_counters_add, project_ground_truth_clear
 from annotations.models import Annotation
+from annotations.quality import quality_totals_recount
 from datamanager import selectors as dm
 from datamanager.sql import time_limited
 from labelhub.errors import ApiError
@@ -75,6 +76,7 @@ def ground_truth_sample(*, project: Project, filters, fraction) -> dict:
         ).update(ground_truth=True, updated_at=timezone.now())
     if marked:
         project_counters_add(project_id=project.pk, ground_truth=marked)
+        quality_totals_recount(project=project, lead_times=False)
     return {"marked": marked, "matched": matched, "ground_truth": already + marked}
 
 
@@ -85,6 +87,7 @@ def ground_truth_reset(*, project: Project) -> dict:
         ground_truth=False, updated_at=timezone.now()
     )
     project_ground_truth_clear(project_id=project.pk)
+    quality_totals_recount(project=project, lead_times=False)
     return {"unmarked": unmarked}
 
 
