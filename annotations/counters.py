@@ -12,6 +12,10 @@ change the rows they count, never by signals:
 - bulk changes that are easier to recount than to track (Data Manager actions, deletes)
   call ``tasks_counters_recount`` / ``project_counters_refresh``, which read the rows.
 
+The result-label index (``annotations.result_index``) moves with the same writes: the
+single-row services call ``result_index_add`` / ``result_index_set``, and the bulk paths
+here (``tasks_counters_recount``, ``tasks_predictions_added``) fill it for their tasks.
+
 The labeled-state rule: a task is labeled when it has at least ``maximum_annotations``
 (plus its ``overlap_extra``, asked after low agreement) non-cancelled annotations; a
 Benchmark QA task always counts as labeled, so the samplers never hand it out (the
@@ -33,6 +37,7 @@ from django.utils import timezone
 
 from annotations import quality
 from annotations.models import AgreementPair, Annotation, Prediction
+from annotations.result_index import result_index_fill_tasks
 from projects.models import Project
 from tasks.models import Task
 
@@ -243,6 +248,7 @@ def tasks_counters_recount(*, project: Project, task_ids: list[int]) -> None:
             )
         )
         prediction_scores_refresh(task_ids=batch)
+        result_index_fill_tasks(project_id=project.pk, task_ids=batch)
     project_counters_refresh(project_id=project.pk)
     quality.tasks_figures_recount(project=project, task_ids=task_ids)
 
@@ -294,4 +300,6 @@ def tasks_predictions_added(*, project_id: int, task_ids: list[int], delta: int 
         return
     Task.objects.filter(pk__in=task_ids).update(total_predictions=F("total_predictions") + delta)
     prediction_scores_refresh(task_ids=task_ids)
+    if delta > 0:
+        result_index_fill_tasks(project_id=project_id, task_ids=task_ids)
     project_counters_add(project_id=project_id, predictions=delta * len(task_ids))

@@ -32,6 +32,7 @@ from annotations.models import (
     Prediction,
     Review,
 )
+from annotations.result_index import result_index_add, result_index_clear_sql, result_index_set
 from labelhub.errors import ApiError
 from projects import services as project_services
 from projects.label_config import ParsedConfig, validate_result
@@ -91,6 +92,7 @@ def annotation_create(
         cancelled=1 if was_cancelled else 0,
         ground_truth=1 if ground_truth else 0,
     )
+    result_index_add(annotation=annotation)
     annotation_figures_add(annotation=annotation)
     lock_release(task_id=task.pk, user=user)  # a submit or a skip ends the stream's lock
     return annotation
@@ -115,6 +117,7 @@ def annotation_update(*, annotation: Annotation, **fields) -> Annotation:
     annotation.save(update_fields=[*fields, "updated_at"])
     annotation_figures_change(before=before, annotation=annotation)
     if "result" in fields:
+        result_index_set(annotation=annotation)
         # Rework: the annotator's fix clears the rejection; the annotation goes back to
         # the Verify Stream.
         Review.objects.filter(annotation=annotation, accepted=False).delete()
@@ -167,6 +170,7 @@ def prediction_create(
     )
     task_counters_apply(task_id=task.pk, predictions=1)
     prediction_scores_refresh(task_ids=[task.pk])
+    result_index_add(prediction=prediction)
     return prediction
 
 
@@ -185,6 +189,8 @@ def prediction_update(*, prediction: Prediction, **fields) -> Prediction:
     prediction.save(update_fields=[*fields, "updated_at"])
     if "score" in fields:
         prediction_scores_refresh(task_ids=[prediction.task_id])
+    if "result" in fields:
+        result_index_set(prediction=prediction)
     return prediction
 
 
@@ -253,6 +259,7 @@ def _project_rows_delete(*, project_id: int) -> None:
         f"UPDATE {task} SET benchmark_source_id = NULL WHERE project_id <> %s AND "
         f"benchmark_source_id IN (SELECT id FROM {task} WHERE project_id = %s)",
         *(f"DELETE FROM {table} WHERE project_id = %s" for table in quality_tables),
+        *result_index_clear_sql(),
         f"DELETE FROM {review} WHERE annotation_id IN "
         f"(SELECT id FROM {annotation} WHERE project_id = %s)",
         f"DELETE FROM {annotation} WHERE project_id = %s",

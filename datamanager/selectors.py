@@ -79,17 +79,38 @@ def _grouped_exists(
     return [Q(Exists(model_qs.filter(_combine(list(g.values()), "and")))) for g in groups]
 
 
+# A label on fewer than this share of the project's tasks is "selective" (see _use_hint).
+HINT_SHARE = 50
+HINT_PROBE_MAX = 20_000
+
+
+def _use_hint(cond: cols.Cond, hints: str, ctx: cols.ProjectContext) -> bool:
+    """Whether to AND a condition's task hint in. For a count or a sorted list, always:
+    the database then reads the label's tasks only. For a page walked in id order, only
+    when the label is rare: with a common one the id walk finds a page's worth at once,
+    while starting from the label's tasks would read and sort all of them (measured on
+    SQLite, 100k tasks, a label on a third of them: 25 ms without the hint, 180 with).
+    Rare means fewer than 1/HINT_SHARE of the project's tasks, found by counting at most
+    that many index entries."""
+    if hints != "selective":
+        return hints == "always"
+    limit = max(100, min(HINT_PROBE_MAX, (ctx.project.task_number or 0) // HINT_SHARE))
+    return cond.task_hint[:limit].count() < limit
+
+
 def filter_condition(
     conjunction: str,
     items: list[query_format.FilterItem],
     ctx: cols.ProjectContext,
     task_bound: Q | None = None,
+    hints: str = "always",
 ) -> Q:
     """The task-level condition of a list of filter items.
 
     ``task_bound`` (a condition on ``task_id``) is repeated inside each EXISTS: a keyset
     page after task id X then reads annotations from X on, where PostgreSQL would not
-    carry ``id > X`` over to the joined side by itself.
+    carry ``id > X`` over to the joined side by itself. ``hints``: "always", "selective"
+    or "never" (see ``_use_hint``).
     """
     project = ctx.project
     related = {
@@ -108,6 +129,8 @@ def filter_condition(
             parts.append(~Q(Exists(related[cond.scope].filter(cond.q))))
         else:
             positive[cond.scope].append((item.column.id, cond))
+            if cond.task_hint is not None and conjunction == "and" and _use_hint(cond, hints, ctx):
+                parts.append(Q(pk__in=cond.task_hint))  # implied by the EXISTS
     for scope, conds in positive.items():
         if conds:
             parts += _grouped_exists(related[scope], conds, conjunction)
@@ -120,13 +143,15 @@ def task_queryset(
     query: query_format.Query,
     ctx: cols.ProjectContext | None = None,
     task_bound: Q | None = None,
+    hints: str = "always",
 ) -> QuerySet:
-    """Tasks of the project left by the query's filters and ``selectedItems`` (unordered)."""
+    """Tasks of the project left by the query's filters and ``selectedItems`` (unordered).
+    ``hints``: see ``filter_condition``."""
     ctx = ctx or cols.ProjectContext.for_project(project)
     queryset = Task.objects.filter(project=project)
     if query.items:
         queryset = queryset.filter(
-            filter_condition(query.conjunction, query.items, ctx, task_bound)
+            filter_condition(query.conjunction, query.items, ctx, task_bound, hints)
         )
     selection = query.selection
     if selection is not None:
@@ -307,7 +332,8 @@ def tasks_page(
     bound = None
     if len(order_keys) == 1:  # ordered by id alone: the join can start where the page starts
         bound = _id_bound(project, descending=order_keys[0][1], after=values[0] if values else None)
-    queryset = task_queryset(project=project, query=query, ctx=ctx, task_bound=bound)
+    hints = "selective" if len(order_keys) == 1 else "always"
+    queryset = task_queryset(project=project, query=query, ctx=ctx, task_bound=bound, hints=hints)
     queryset, names, descs = ordered(queryset, query, ctx)
     if values is not None:
         queryset = queryset.filter(_after(names, descs, values))

@@ -146,6 +146,9 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The Data Manager's result filters read the result-label index (annotations.ResultLabel,
+# see annotations.result_index); False reads the JSON instead (tests compare the two).
+RESULT_INDEX_FILTERS = True
 
 # django-axes first: it refuses a sign-in for a user and address that failed too often.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "projects.auth.EmailBackend"]
