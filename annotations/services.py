@@ -86,14 +86,14 @@ def annotation_create(
         parent_prediction=parent_prediction,
         parent_annotation=parent_annotation,
     )
-    task_counters_apply(
+    locked = task_counters_apply(
         task_id=task.pk,
         annotations=0 if was_cancelled else 1,
         cancelled=1 if was_cancelled else 0,
         ground_truth=1 if ground_truth else 0,
     )
     result_index_add(annotation=annotation)
-    annotation_figures_add(annotation=annotation)
+    annotation_figures_add(annotation=annotation, task=locked)
     lock_release(task_id=task.pk, user=user)  # a submit or a skip ends the stream's lock
     return annotation
 
