@@ -22,6 +22,7 @@ from datetime import datetime
 from functools import reduce
 from operator import and_, or_
 
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
@@ -113,9 +114,14 @@ def filter_condition(
     or "never" (see ``_use_hint``).
     """
     project = ctx.project
+    # ``project`` is implied by the task; PostgreSQL's plans were measured with it. SQLite
+    # without table statistics (every new database) takes it as the way in and walks
+    # the project's (project, ground_truth) index for every task: 4 s for one page of a
+    # 10k-task project with 1,000 annotations, 2 ms once the task's index is used.
+    same_project = {"project": project} if connection.vendor == "postgresql" else {}
     related = {
-        "annotation": Annotation.objects.filter(task=OuterRef("pk"), project=project),
-        "prediction": Prediction.objects.filter(task=OuterRef("pk"), project=project),
+        "annotation": Annotation.objects.filter(task=OuterRef("pk"), **same_project),
+        "prediction": Prediction.objects.filter(task=OuterRef("pk"), **same_project),
     }
     if task_bound is not None:
         related = {scope: qs.filter(task_bound) for scope, qs in related.items()}
