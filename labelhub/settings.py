@@ -138,8 +138,17 @@ else:
             "OPTIONS": {
                 # WAL lets readers and the worker go on while one writer writes;
                 # IMMEDIATE takes the write lock at BEGIN, so the read-then-write of a
-                # task lock cannot interleave with another writer's.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                # task lock cannot interleave with another writer's (only the services'
+                # transaction.atomic blocks BEGIN: requests are not atomic, reads take no
+                # lock). synchronous=NORMAL is durable in WAL up to the last checkpoint.
+                # A 32 MB page cache per connection, the file mapped (256 MB, shared by
+                # every process) and sorts in memory: measured with bench/sqlite_pragmas.py
+                # (see bench/README.md). "timeout" is the busy timeout, in seconds.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA cache_size=-32768; PRAGMA mmap_size=268435456; "
+                    "PRAGMA temp_store=MEMORY;"
+                ),
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
             },
@@ -147,8 +156,9 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The Data Manager's result filters read the result-label index (annotations.ResultLabel,
-# see annotations.result_index); False reads the JSON instead (tests compare the two).
-RESULT_INDEX_FILTERS = True
+# see annotations.result_index); false reads the JSON instead (the tests and benchmarks
+# compare the two).
+RESULT_INDEX_FILTERS = env_bool("LABELHUB_RESULT_INDEX_FILTERS", default=True)
 
 # django-axes first: it refuses a sign-in for a user and address that failed too often.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "projects.auth.EmailBackend"]
