@@ -85,6 +85,13 @@ class Review(models.Model):
                 fields=["annotation", "reviewer"], name="review_unique_reviewer"
             ),
         ]
+        indexes = [
+            # The rejected reviews alone: the Label Stream asks for the caller's rejected
+            # work on every next task (annotations.benchmarks.rework_next).
+            models.Index(
+                fields=["annotation"], condition=models.Q(accepted=False), name="review_rejected"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Review {self.pk}: {'accepted' if self.accepted else 'rejected'}"

@@ -9,6 +9,7 @@ through the Django test client and the real routing, permissions and JSON render
 - ``page``: GET /api/tasks/?project=&query=...&after= (keyset, 30 rows, no totals);
 - ``last``: the last page of the same filter (``-tasks:id`` ordering);
 - ``count``: GET /api/dm/count/?totals=false (the "Found" counter);
+- then the Label Stream: GET /api/projects/{id}/next/ and the annotation POST, p50;
 
 once reading the JSON (``RESULT_INDEX_FILTERS = False``: what LabelHub did before) and
 once through the index, and prints p50 in milliseconds and the rows found (which must be
@@ -189,6 +190,32 @@ def main() -> None:
                 f"{name:26} {label:>6} {page:11.1f} {last_page:10.1f} {count:8.1f}  {found}",
                 flush=True,
             )
+    settings.RESULT_INDEX_FILTERS = True
+    # The Label Stream at this size: next task, then submit it (the annotation POST).
+    result = [
+        {
+            "id": "n1",
+            "from_name": "sentiment",
+            "to_name": "text",
+            "type": "choices",
+            "value": {"choices": ["Positive"]},
+        }
+    ]
+    nexts, posts = [], []
+    for _ in range(args.repeat * 4):
+        started = time.perf_counter()
+        task = client.get(f"/api/projects/{project.pk}/next/").json()
+        nexts.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        response = client.post(
+            f"/api/tasks/{task['id']}/annotations/", {"result": result}, format="json"
+        )
+        posts.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 201, response.content[:200]
+    print(
+        f"\nnext task p50 {statistics.median(nexts):.1f} ms, "
+        f"annotation create p50 {statistics.median(posts):.1f} ms ({len(posts)} each)"
+    )
 
 
 if __name__ == "__main__":
