@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 from annotations.models import Annotation, Prediction, ResultLabel
 from annotations.result_index import result_label_pairs
+from ml.predicting import predictions_write
 from tests.datamanager.conftest import box, item, query
 
 pytestmark = pytest.mark.django_db
@@ -209,3 +210,15 @@ def test_result_label_pairs_reads_labels_and_taxonomy_paths():
         ("text", "free text"),
     }
     assert result_label_pairs(None) == set()
+
+
+def test_ml_prediction_job_writes_fill_the_index(world):
+    rows = [(task.pk, 0.7, [box("Dog")]) for task in world.tasks[3:6]]
+    predictions_write(project=world.project, version="m-new", rows=rows)
+    assert_index_right()
+    assert (
+        ResultLabel.objects.filter(
+            prediction__model_version="m-new", key="rectanglelabels", value="Dog"
+        ).count()
+        == 3
+    )
