@@ -35,7 +35,7 @@ values, which the B-tree answers; no filter searches substrings of result values
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.db import connection, transaction
 
@@ -138,7 +138,7 @@ def _fill(model, owner: str, where: str, params: list) -> int:
         return max(cursor.rowcount, 0)
 
 
-def result_index_fill(*, project_id: int, task_ranges: Iterable[tuple[int, int]] | None = None):
+def result_index_fill(*, project_id: int, task_ranges: Iterable[Sequence[int]] | None = None):
     """Index, in the database, the annotations and predictions of the project's tasks in
     ``task_ranges`` (``[first, last]`` id ranges; None: the whole project) that have no
     rows yet, so a bulk writer may call it for tasks that already had some. Returns the
