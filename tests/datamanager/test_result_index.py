@@ -128,7 +128,8 @@ def test_a_label_longer_than_the_index_holds_falls_back_to_the_json(api, world, 
     assert_index_right()
 
 
-def test_the_index_follows_every_write(api, world, annotator, client_for):
+def test_the_index_follows_every_write(api, world, annotator, client_for, settings):
+    settings.RESULT_INDEX_FILTERS = True  # read it on PostgreSQL too
     project = world.project
     # import with annotations and predictions, in one call
     records = [
