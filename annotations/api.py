@@ -171,7 +171,8 @@ class TaskAnnotationsApi(APIView):
             parent_annotation=parent_annotation,
             **fields,
         )
-        body = annotation_dict(annotation, with_reviews=True)
+        body = annotation_dict(annotation)
+        body["reviews"] = []  # a new annotation has none: no query for them
         project = task.project
         if (
             project.benchmark_feedback

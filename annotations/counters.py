@@ -12,6 +12,10 @@ change the rows they count, never by signals:
 - bulk changes that are easier to recount than to track (Data Manager actions, deletes)
   call ``tasks_counters_recount`` / ``project_counters_refresh``, which read the rows.
 
+The result-label index (``annotations.result_index``) moves with the same writes: the
+single-row services call ``result_index_add`` / ``result_index_set``, and the bulk paths
+here (``tasks_counters_recount``, ``tasks_predictions_added``) fill it for their tasks.
+
 The labeled-state rule: a task is labeled when it has at least ``maximum_annotations``
 (plus its ``overlap_extra``, asked after low agreement) non-cancelled annotations; a
 Benchmark QA task always counts as labeled, so the samplers never hand it out (the
@@ -33,6 +37,7 @@ from django.utils import timezone
 
 from annotations import quality
 from annotations.models import AgreementPair, Annotation, Prediction
+from annotations.result_index import result_index_fill_tasks
 from projects.models import Project
 from tasks.models import Task
 
@@ -93,10 +98,11 @@ def task_counters_apply(
     cancelled: int = 0,
     predictions: int = 0,
     ground_truth: int = 0,
-) -> None:
+) -> Task:
     """Apply deltas to one task's counters and its project's, inside the caller's
     transaction. The task row is locked first, so the 0 -> 1 transition that moves
-    ``num_tasks_with_annotations`` is seen by exactly one writer."""
+    ``num_tasks_with_annotations`` is seen by exactly one writer. Returns the locked task
+    as it now is (with its project)."""
     task = Task.objects.select_for_update().select_related("project").get(pk=task_id)
     had_annotations = task.total_annotations > 0
     task.total_annotations += annotations
@@ -119,7 +125,7 @@ def task_counters_apply(
         ]
     )
     if task.is_benchmark:
-        return  # benchmark work stays out of the project's labeled counters
+        return task  # benchmark work stays out of the project's labeled counters
     with_annotations = int(task.total_annotations > 0) - int(had_annotations)
     Project.objects.filter(pk=task.project_id).update(
         total_annotations_number=F("total_annotations_number") + annotations,
@@ -128,16 +134,20 @@ def task_counters_apply(
         ground_truth_number=F("ground_truth_number") + ground_truth,
         num_tasks_with_annotations=F("num_tasks_with_annotations") + with_annotations,
     )
+    return task
 
 
-def annotation_figures_add(*, annotation: Annotation) -> None:
+def annotation_figures_add(*, annotation: Annotation, task: Task | None = None) -> None:
     """A new annotation's part of the quality figures (after ``task_counters_apply``
-    locked its task): its day row and, unless it is a skip, its labels, its pair scores
-    against the task's other annotations, the task's agreement and the low-agreement
-    reassignment."""
+    locked its task, which it returned as ``task``): its day row and, unless it is a skip,
+    its labels, its pair scores against the task's other annotations, the task's agreement
+    and the low-agreement reassignment. The task's first annotation has no one to agree
+    with: its agreement stays empty and the six statements of the rescoring are skipped."""
     quality.annotator_day_apply(annotation=annotation, sign=1)
     if not annotation.was_cancelled:
         quality.label_counts_apply(project_id=annotation.project_id, added=annotation.result)
+        if task is not None and task.total_annotations <= 1 and task.agreement is None:
+            return
         quality.task_agreement_update(task_id=annotation.task_id, annotation_id=annotation.pk)
         quality.low_agreement_reassign(task_id=annotation.task_id)
 
@@ -243,6 +253,7 @@ def tasks_counters_recount(*, project: Project, task_ids: list[int]) -> None:
             )
         )
         prediction_scores_refresh(task_ids=batch)
+        result_index_fill_tasks(project_id=project.pk, task_ids=batch)
     project_counters_refresh(project_id=project.pk)
     quality.tasks_figures_recount(project=project, task_ids=task_ids)
 
@@ -294,4 +305,6 @@ def tasks_predictions_added(*, project_id: int, task_ids: list[int], delta: int 
         return
     Task.objects.filter(pk__in=task_ids).update(total_predictions=F("total_predictions") + delta)
     prediction_scores_refresh(task_ids=task_ids)
+    if delta > 0:
+        result_index_fill_tasks(project_id=project_id, task_ids=task_ids)
     project_counters_add(project_id=project_id, predictions=delta * len(task_ids))

@@ -85,6 +85,13 @@ class Review(models.Model):
                 fields=["annotation", "reviewer"], name="review_unique_reviewer"
             ),
         ]
+        indexes = [
+            # The rejected reviews alone: the Label Stream asks for the caller's rejected
+            # work on every next task (annotations.benchmarks.rework_next).
+            models.Index(
+                fields=["annotation"], condition=models.Q(accepted=False), name="review_rejected"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Review {self.pk}: {'accepted' if self.accepted else 'rejected'}"
@@ -269,3 +276,62 @@ class LeadTimeBucket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} bucket {self.bucket}: {self.count}"
+
+
+class ResultLabel(models.Model):
+    """One label, choice or class name of an annotation's or a prediction's result: the
+    index the Data Manager's result filters read instead of the JSON (see
+    ``annotations.result_index``, which writes it, and ``datamanager.sql.result_label_q``).
+
+    A row is (``key``, ``value``): ``key`` is a key of a result item's ``value`` object
+    (``choices``, ``labels``, ``rectanglelabels``, ``taxonomy``, ``text``...) and ``value``
+    a string in its list (or, for nested lists such as taxonomy paths, one level down).
+    Exactly one of ``annotation`` and ``prediction`` is set; the rows go with them by
+    cascade. ``task`` and ``project`` are copies kept for bulk fills and deletes, without a
+    foreign-key constraint or index (each would only slow the writes).
+    """
+
+    project = models.ForeignKey(
+        "projects.Project",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    task = models.ForeignKey(
+        "tasks.Task",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    annotation = models.ForeignKey(
+        Annotation, null=True, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
+    prediction = models.ForeignKey(
+        Prediction, null=True, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
+    key = models.CharField(max_length=64)
+    value = models.CharField(max_length=255)
+
+    class Meta:
+        indexes = [
+            # "this annotation (prediction) has the label": the probe inside the Data
+            # Manager's EXISTS, and the cascade's DELETE by annotation (prediction)
+            models.Index(fields=["annotation", "key", "value"], name="resultlabel_annotation"),
+            models.Index(fields=["prediction", "key", "value"], name="resultlabel_prediction"),
+            # "the project's tasks with the label": drives a filter from the label side
+            models.Index(
+                fields=["project", "key", "value", "task"],
+                condition=models.Q(annotation__isnull=False),
+                name="resultlabel_annotation_tasks",
+            ),
+            models.Index(
+                fields=["project", "key", "value", "task"],
+                condition=models.Q(prediction__isnull=False),
+                name="resultlabel_prediction_tasks",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"

@@ -32,6 +32,7 @@ from annotations.models import (
     ProjectAgreement,
     Review,
 )
+from annotations.result_index import result_index_fill_tasks
 from projects.models import Project
 from projects.services import quality_settings_check
 from tasks.models import Task
@@ -710,4 +711,5 @@ def benchmarks_link(*, project: Project) -> int:
         Task.objects.filter(pk=copy.pk).update(
             total_annotations=Annotation.objects.filter(task=copy).count()
         )
+    result_index_fill_tasks(project_id=project.pk, task_ids=[copy.pk for copy in copies])
     return len(copies)

@@ -37,6 +37,7 @@ from annotations.models import (
     ProjectAgreement,
     Review,
 )
+from annotations.result_index import result_index_add, result_index_clear_sql, result_index_set
 from labelhub.errors import ApiError
 from projects import services as project_services
 from projects.label_config import ParsedConfig
@@ -123,13 +124,14 @@ def _annotation_insert(
         lead_time=lead_time,
         **parents,
     )
-    task_counters_apply(
+    locked = task_counters_apply(
         task_id=task.pk,
         annotations=0 if was_cancelled else 1,
         cancelled=1 if was_cancelled else 0,
         ground_truth=1 if ground_truth else 0,
     )
-    annotation_figures_add(annotation=annotation)
+    result_index_add(annotation=annotation)
+    annotation_figures_add(annotation=annotation, task=locked)
     return annotation
 
 
@@ -163,6 +165,7 @@ def _annotation_change(*, annotation: Annotation, fields: dict) -> Annotation:
     annotation.save(update_fields=[*fields, "updated_at"])
     annotation_figures_change(before=before, annotation=annotation)
     if "result" in fields:
+        result_index_set(annotation=annotation)
         # Rework: the annotator's fix clears the rejection; the annotation goes back to
         # the Verify Stream.
         rejected, _ = Review.objects.filter(annotation=annotation, accepted=False).delete()
@@ -226,6 +229,7 @@ def prediction_create(
     )
     task_counters_apply(task_id=task.pk, predictions=1)
     prediction_scores_refresh(task_ids=[task.pk])
+    result_index_add(prediction=prediction)
     return prediction
 
 
@@ -244,6 +248,8 @@ def prediction_update(*, prediction: Prediction, **fields) -> Prediction:
     prediction.save(update_fields=[*fields, "updated_at"])
     if "score" in fields:
         prediction_scores_refresh(task_ids=[prediction.task_id])
+    if "result" in fields:
+        result_index_set(prediction=prediction)
     return prediction
 
 
@@ -353,6 +359,7 @@ def _project_rows_delete(*, project_id: int) -> None:
         f"UPDATE {task} SET benchmark_source_id = NULL WHERE project_id <> %s AND "
         f"benchmark_source_id IN (SELECT id FROM {task} WHERE project_id = %s)",
         *(f"DELETE FROM {table} WHERE project_id = %s" for table in quality_tables),
+        *result_index_clear_sql(),
         f"DELETE FROM {review} WHERE annotation_id IN "
         f"(SELECT id FROM {annotation} WHERE project_id = %s)",
         f"DELETE FROM {annotation} WHERE project_id = %s",

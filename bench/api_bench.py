@@ -1,11 +1,19 @@
 """Import N text tasks (each with one prediction) through the HTTP API, then export
-them, and print the rates.
+them, and print the rates; or, with ``--client``, run the Label-Studio-style client of
+issue #14 step by step.
 
-It starts a real server (`labelhub start --no-worker` plus a Celery worker when the
-import runs in the background) on a free port against DATABASE_URL (PostgreSQL by
-default: the labelhub_bench database), in a fresh data directory.
+It starts a real server (`labelhub start`: gunicorn and a Celery worker) on a free port
+against ``--database-url`` (PostgreSQL by default: the labelhub_bench database; ``""``
+for the embedded SQLite default), in a fresh data directory.
 
     .venv/bin/python bench/api_bench.py --tasks 100000 --repeat 3
+    .venv/bin/python bench/api_bench.py --client --database-url "" --tasks 10000
+
+The client (``--client``) does what a Label Studio script does, with the same calls:
+create a project (median of 5), import N tasks with predictions in one call, 1,000
+annotation POSTs (p50), the task list's first and last page, the Data Manager filter
+"annotation results contain Positive" first and last page and its Found count, the next
+task (p50 of 50), and a JSON export of all tasks. Each step prints seconds (or ms).
 """
 
 import argparse
@@ -119,6 +127,154 @@ def run_once(base: str, headers: dict, body: bytes, n: int) -> tuple[float, floa
     return import_seconds, export_seconds
 
 
+def _ms(samples: list[float]) -> str:
+    return f"{statistics.median(samples) * 1000:.1f} ms p50"
+
+
+def _timed(fn) -> tuple[float, object]:
+    started = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - started, out
+
+
+def client_run(base: str, headers: dict, n: int, annotations: int) -> dict:
+    """The Label-Studio-style client; returns {step: figure text}."""
+    s = requests.Session()
+    s.headers.update(headers)
+    out: dict[str, str] = {}
+    creates = []
+    for i in range(5):
+        seconds, response = _timed(
+            lambda i=i: s.post(
+                f"{base}/api/projects/", json={"title": f"client {i}", "label_config": CONFIG}
+            )
+        )
+        response.raise_for_status()
+        creates.append(seconds)
+        project = response.json()
+    out["create a project"] = _ms(creates)
+    pid = project["id"]
+    body = payload(n)
+    seconds, _ = _timed(lambda: _import(s, base, pid, body))
+    out[f"import {n} tasks with predictions, one call"] = f"{seconds:.2f} s"
+    ids = [
+        t["id"]
+        for t in s.get(f"{base}/api/tasks/?project={pid}&page_size={annotations}").json()["tasks"]
+    ]
+    posts = []
+    for i, task_id in enumerate(ids[:annotations]):
+        result = [
+            {
+                "id": f"a{i}",
+                "from_name": "sentiment",
+                "to_name": "text",
+                "type": "choices",
+                "value": {"choices": ["Positive" if i % 3 == 0 else "Negative"]},
+            }
+        ]
+        seconds, response = _timed(
+            lambda t=task_id, r=result: s.post(
+                f"{base}/api/tasks/{t}/annotations/", json={"result": r, "lead_time": 3.5}
+            )
+        )
+        assert response.status_code == 201, response.text[:300]
+        posts.append(seconds)
+    out[f"create an annotation ({len(posts)} POSTs)"] = _ms(posts)
+    last = (n + 29) // 30
+    for name, url in (
+        ("task list, first page", f"/api/tasks/?project={pid}&page=1&page_size=30"),
+        ("task list, last page", f"/api/tasks/?project={pid}&page={last}&page_size=30"),
+    ):
+        samples = [_timed(lambda u=url: s.get(base + u).raise_for_status())[0] for _ in range(5)]
+        out[name] = _ms(samples)
+    contains = {
+        "filters": {
+            "conjunction": "and",
+            "items": [
+                {
+                    "filter": "filter:tasks:annotations_results",
+                    "operator": "contains",
+                    "type": "String",
+                    "value": "Positive",
+                }
+            ],
+        }
+    }
+    view = s.post(
+        f"{base}/api/dm/views/", json={"project": pid, "data": {**contains, "title": "Positive"}}
+    )
+    q = orjson.dumps(contains).decode()
+    found = s.get(f"{base}/api/dm/count/", params={"project": pid, "query": q}).json()["total"]
+    last_filtered = max(1, (found + 29) // 30)
+    steps = [
+        ("DM filter 'annotation results contain Positive', first page", {"query": q, "page": 1}),
+        ("the same filter, last page", {"query": q, "page": last_filtered}),
+    ]
+    if view.ok:
+        steps.append(
+            (
+                "the same filter through a saved view, last page",
+                {"view": view.json()["id"], "page": last_filtered},
+            )
+        )
+    for name, params in steps:
+        samples = []
+        for _ in range(5):
+            seconds, response = _timed(
+                lambda p=params: s.get(
+                    f"{base}/api/tasks/", params={"project": pid, "page_size": 30, **p}
+                )
+            )
+            response.raise_for_status()
+            samples.append(seconds)
+        out[name] = _ms(samples) + f" ({found} found)"
+    samples = [
+        _timed(lambda: s.get(f"{base}/api/dm/count/", params={"project": pid, "query": q}))[0]
+        for _ in range(5)
+    ]
+    out["its Found count"] = _ms(samples)
+    nexts = []
+    for _ in range(50):
+        seconds, response = _timed(lambda: s.get(f"{base}/api/projects/{pid}/next/"))
+        assert response.status_code in (200, 404), response.text[:300]
+        nexts.append(seconds)
+    out["next task"] = _ms(nexts)
+    seconds, size = _timed(lambda: _export(s, base, pid))
+    out["export JSON, all tasks"] = f"{seconds:.2f} s ({size / 1e6:.1f} MB)"
+    return out
+
+
+def _import(s, base: str, pid: int, body: bytes) -> None:
+    response = s.post(
+        f"{base}/api/projects/{pid}/import",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        timeout=3600,
+    )
+    response.raise_for_status()
+    job = response.json()
+    if "import" in job:
+        while True:
+            status = s.get(f"{base}/api/projects/{pid}/imports/{job['import']}/").json()
+            if status["status"] in ("completed", "failed"):
+                break
+            time.sleep(0.05)
+        assert status["status"] == "completed", status
+
+
+def _export(s, base: str, pid: int) -> int:
+    size = 0
+    with s.get(
+        f"{base}/api/projects/{pid}/export?exportType=JSON&download_all_tasks=true",
+        stream=True,
+        timeout=3600,
+    ) as export:
+        export.raise_for_status()
+        for chunk in export.iter_content(1 << 20):
+            size += len(chunk)
+    return size
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tasks", type=int, default=100_000)
@@ -129,6 +285,8 @@ def main() -> None:
             "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/labelhub_bench"
         ),
     )
+    parser.add_argument("--client", action="store_true", help="the Label-Studio-style client")
+    parser.add_argument("--annotations", type=int, default=1000)
     args = parser.parse_args()
     port = free_port()
     data_dir = tempfile.mkdtemp(prefix="labelhub-bench-")
@@ -152,6 +310,12 @@ def main() -> None:
     headers = {"Authorization": f"Token {TOKEN}"}
     try:
         wait_ready(base, headers, server)
+        if args.client:
+            database = "SQLite" if not args.database_url else "PostgreSQL"
+            print(f"Label-Studio-style client, {args.tasks} tasks, {database}", flush=True)
+            for step, figure in client_run(base, headers, args.tasks, args.annotations).items():
+                print(f"| {step} | {figure} |", flush=True)
+            return
         body = payload(args.tasks)
         print(f"{args.tasks} tasks with one prediction each, {len(body) / 1e6:.1f} MB of JSON")
         imports, exports = [], []

@@ -46,6 +46,7 @@ from django.db import connection, transaction  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from annotations.counters import project_counters_refresh  # noqa: E402
+from annotations.result_index import result_index_fill  # noqa: E402
 from datamanager import selectors as dm  # noqa: E402
 from projects.models import Project, ProjectMember  # noqa: E402
 from projects.services import member_set, project_create  # noqa: E402
@@ -149,8 +150,12 @@ def build(n: int) -> tuple[Project, list]:
             )
         print(f"  + GIN indexes in {time.monotonic() - started:.0f} s", flush=True)
     project_counters_refresh(project_id=project.pk)
+    with transaction.atomic():
+        rows = result_index_fill(project_id=project.pk)
+    print(f"  + result-label index, {rows} rows, in {time.monotonic() - started:.0f} s", flush=True)
     with connection.cursor() as cursor:
         for table in (
+            "annotations_resultlabel",
             "tasks_task",
             "annotations_annotation",
             "annotations_prediction",

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from annotations.counters import is_labeled, project_counters_add
 from annotations.models import Annotation, Prediction
+from annotations.result_index import result_index_fill
 from importers.records import TaskRow
 from labelhub.errors import ApiError
 from projects.models import Project
@@ -145,10 +146,13 @@ class _Writer:
             self.data_keys.update(dict.fromkeys(data))
 
     def finish(self) -> None:
-        """Move the project's counters and its data-key list once, in the import's
+        """Move the project's counters and its data-key list once and index the results
+        (one INSERT ... SELECT per table and range of new task ids), in the import's
         transaction."""
         stats = self.stats
         task_data_keys_add(project_id=self.project.pk, keys=self.data_keys)
+        if stats.annotations or stats.predictions:
+            result_index_fill(project_id=self.project.pk, task_ranges=self.ids.ranges)
         project_counters_add(
             project_id=self.project.pk,
             tasks=stats.tasks,

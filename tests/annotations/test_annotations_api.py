@@ -149,3 +149,25 @@ def test_ground_truth_patch_moves_counter(api, project, task, owner):
     )
     project.refresh_from_db()
     assert project.ground_truth_number == 1
+
+
+def test_annotation_create_is_a_handful_of_statements(
+    client_for, annotator, owner, project, task, django_assert_max_num_queries
+):
+    """The first annotation of a task: the token, the task, the caller's role, then in one
+    transaction the row, the task's and the project's counters (lock, two UPDATEs), the
+    result index, the annotator's day row, the label counts and the lock release (after
+    the commit, the ML backend check). Nobody to agree with yet, so no agreement
+    statements, and no review query. It was 20 before issue #14."""
+    url = f"/api/tasks/{task.pk}/annotations/"
+    client = client_for(annotator)
+    with django_assert_max_num_queries(13) as first:
+        response = client.post(url, {"result": choice("Positive")}, format="json")
+    assert response.status_code == 201 and response.json()["reviews"] == []
+    statements = [q["sql"].split()[0] for q in first.captured_queries]
+    assert not any("agreementpair" in q["sql"] for q in first.captured_queries), statements
+    # the second annotation is scored against the first
+    response = client_for(owner).post(url, {"result": choice("Positive")}, format="json")
+    assert response.status_code == 201, response.content
+    task.refresh_from_db()
+    assert task.agreement == 1.0
