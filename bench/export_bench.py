@@ -147,18 +147,26 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=1_000_000)
     parser.add_argument("--images", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--formats", default="JSON,CSV,JSON_MIN,COCO,YOLO", help="comma-separated subset"
+    )
     parser.add_argument("--measure", nargs=2, metavar=("PROJECT", "FORMAT"))
     args = parser.parse_args()
     if args.measure:
         measure(int(args.measure[0]), args.measure[1])
         return
     rows = []
-    text = build("text", args.tasks)
-    for fmt in ("JSON", "CSV", "JSON_MIN"):
-        rows.append(run(text, fmt, args.tasks, args.repeat))
-    images = build("image", args.images)
-    for fmt in ("COCO", "YOLO"):
-        rows.append(run(images, fmt, args.images, args.repeat))
+    formats = args.formats.split(",")
+    text_formats = [f for f in ("JSON", "CSV", "JSON_MIN") if f in formats]
+    image_formats = [f for f in ("COCO", "YOLO") if f in formats]
+    if text_formats:
+        text = build("text", args.tasks)
+        for fmt in text_formats:
+            rows.append(run(text, fmt, args.tasks, args.repeat))
+    if image_formats:
+        images = build("image", args.images)
+        for fmt in image_formats:
+            rows.append(run(images, fmt, args.images, args.repeat))
     out = Path(os.environ.get("BENCH_OUT", ROOT / "bench" / "out"))
     out.mkdir(parents=True, exist_ok=True)
     (out / "export_bench.json").write_text(json.dumps(rows, indent=2))

@@ -1,0 +1,210 @@
+"""On PostgreSQL the export reads each chunk's task JSON as built by the database
+(selectors.export_task_dicts_sql); it must write the same bytes as the plain
+``.values()`` path (export_task_dicts_plain, the SQLite path) for every format and
+option, on projects with every nested part."""
+
+import datetime as dt
+import re
+
+import pytest
+
+from annotations.models import Annotation, Prediction, Review
+from exporters import selectors, services
+from exporters.formats import supported_formats
+from exporters.selectors import TaskFilter
+from tests.factories import IMAGE_CONFIG, box, choice, unzip
+
+pytestmark = pytest.mark.postgres
+
+NER_CONFIG = """<View>
+  <Text name="text" value="$text"/>
+  <Choices name="sentiment" toName="text" choice="single">
+    <Choice value="Positive"/><Choice value="Negative"/><Choice value="Neutral"/>
+  </Choices>
+  <Labels name="ner" toName="text"><Label value="PER"/><Label value="LOC"/></Labels>
+</View>"""
+
+ODD = 'naïve 😀 “quotes” "q" \\ tab\t line\n\u2028 ctl\u0001 日本語'
+UTC = dt.UTC
+PLAIN_SECOND = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+MICROS = dt.datetime(2026, 3, 1, 12, 0, 0, 7, tzinfo=UTC)
+OTHER_ZONE = dt.datetime(2026, 3, 1, 23, 59, 59, 999999, tzinfo=dt.timezone(dt.timedelta(hours=5)))
+
+
+def _fill(project, owner, reviewer, make_user, results: list[list[dict]]) -> None:
+    """Tasks covering every nested part: several annotations (ground truth, cancelled,
+    reviewed twice, no annotator, parent prediction/annotation), predictions with and
+    without a score, null and unicode fields, odd floats, timestamps with and without
+    microseconds, and a task with nothing (only in download_all_tasks)."""
+    nameless = make_user("üñí@example.com")
+    data_key = "text" if "text" in str(results[0]) else "image"
+
+    def value(i: int):
+        if data_key == "text":
+            return f"Alice went to Paris {i} {ODD}"
+        return f"/data/upload/{project.pk}/img-{i}.jpg"
+
+    tasks = []
+    for i in range(7):
+        tasks.append(
+            project.tasks.create(
+                data={
+                    data_key: value(i),
+                    "n": i,
+                    "ratio": 0.1 + 0.2,
+                    "tiny": 1e-7,
+                    "nested": {"k": [1, None, ODD]},
+                },
+                meta={} if i % 3 else {"source": ODD, "score": 2.50},
+                is_labeled=i < 6,
+                total_annotations=1 if i < 6 else 0,
+                cancelled_annotations=1 if i == 2 else 0,
+                total_predictions=1 if i % 2 else 0,
+                created_at=PLAIN_SECOND if i % 2 else MICROS,
+                updated_at=OTHER_ZONE,
+            )
+        )
+    for i, task in enumerate(tasks[:6]):
+        result = results[i % len(results)]
+        prediction = None
+        if i % 2:
+            prediction = Prediction.objects.create(
+                task=task,
+                project=project,
+                model_version=f"v{i} {ODD}",
+                score=None if i == 3 else 0.1 + 0.2,
+                result=result,
+                created_at=MICROS,
+                updated_at=PLAIN_SECOND,
+            )
+        first = Annotation.objects.create(
+            task=task,
+            project=project,
+            completed_by=owner,
+            result=result,
+            ground_truth=i == 0,
+            lead_time=None if i == 1 else 1e20 if i == 4 else 2.5 + i,
+            parent_prediction=prediction,
+            created_at=PLAIN_SECOND,
+            updated_at=MICROS,
+        )
+        if i in (0, 2, 4):
+            second = Annotation.objects.create(
+                task=task,
+                project=project,
+                completed_by=None if i == 4 else nameless,
+                result=[] if i == 2 else result,
+                was_cancelled=i == 2,
+                lead_time=0.1 + 0.2,
+                parent_annotation=first,
+                created_at=MICROS,
+                updated_at=OTHER_ZONE,
+            )
+            Review.objects.create(
+                annotation=second, reviewer=reviewer, accepted=i != 2, comment=ODD
+            )
+            Review.objects.create(
+                annotation=second, reviewer=owner, accepted=False, created_at=PLAIN_SECOND
+            )
+
+
+FILTERS = [
+    TaskFilter(),
+    TaskFilter(download_all_tasks=True),
+    TaskFilter(only_ground_truth=True),
+    TaskFilter(only_accepted=True),
+    TaskFilter(exclude_cancelled=True, include_predictions=False),
+    TaskFilter(download_all_tasks=True, finished="exclude"),
+]
+
+
+def _comparable(body: bytes):
+    """An archive's members (their ZIP headers carry the time of writing), with COCO's
+    ``date_created`` blanked; any other file as it is."""
+    if not body.startswith(b"PK"):
+        return body
+    return {
+        name: re.sub(rb'"date_created": ?"[^"]*"', b'"date_created":""', content)
+        for name, content in unzip(body).items()
+    }
+
+
+def _both(monkeypatch, project, options) -> tuple[bytes, bytes]:
+    fast = b"".join(services.export_stream(project=project, options=options))
+    with monkeypatch.context() as patch:
+        patch.setattr(selectors, "export_task_dicts", selectors.export_task_dicts_plain)
+        plain = b"".join(services.export_stream(project=project, options=options))
+    return _comparable(fast), _comparable(plain)
+
+
+@pytest.mark.parametrize(
+    ("config", "results"),
+    [
+        (
+            NER_CONFIG,
+            [
+                choice("Positive"),
+                [
+                    *choice("Négatif", result_id="r2"),
+                    {
+                        "id": "s1",
+                        "from_name": "ner",
+                        "to_name": "text",
+                        "type": "labels",
+                        "value": {"start": 0, "end": 5, "text": "Alice", "labels": ["PER"]},
+                    },
+                ],
+            ],
+        ),
+        (IMAGE_CONFIG, [[box("Cat")], [box("Dog", rid="b2", x=33.333333333333336), box("Cat")]]),
+    ],
+    ids=["text", "image"],
+)
+def test_sql_path_writes_the_plain_paths_bytes(
+    pg, monkeypatch, owner, reviewer, make_user, make_project, config, results
+):
+    project = make_project(config)
+    _fill(project, owner, reviewer, make_user, results)
+    monkeypatch.setattr(selectors, "CHUNK_SIZE", 2)  # several chunks, a partial last one
+    formats = sorted(supported_formats(services.project_schema(project)) - {"BRUSH_TO_PNG"})
+    assert {"JSON", "JSON_MIN", "CSV"} <= set(formats)
+    for export_type in formats:
+        for task_filter in FILTERS:
+            options = services.ExportOptions(export_type=export_type, task_filter=task_filter)
+            fast, plain = _both(monkeypatch, project, options)
+            assert fast == plain, (export_type, task_filter)
+    for options in (
+        services.ExportOptions(annotator="id", task_filter=FILTERS[1]),
+        services.ExportOptions(full_descriptions=False, task_filter=FILTERS[1]),
+        services.ExportOptions(export_type="JSON_MIN", annotator="id"),
+    ):
+        fast, plain = _both(monkeypatch, project, options)
+        assert fast == plain, options
+
+
+def test_sql_path_yields_the_plain_paths_dicts_in_order(
+    pg, monkeypatch, owner, reviewer, make_user, make_project
+):
+    """Same dicts, same key order (every writer and the S3 target see these)."""
+    import orjson
+
+    project = make_project(NER_CONFIG)
+    _fill(project, owner, reviewer, make_user, [choice("Neutral")])
+    monkeypatch.setattr(selectors, "CHUNK_SIZE", 3)
+    for task_filter in FILTERS:
+        tasks = selectors.export_tasks_queryset(project=project, task_filter=task_filter)
+        fast = list(selectors.export_task_dicts_sql(tasks, task_filter=task_filter))
+        plain = list(selectors.export_task_dicts_plain(tasks, task_filter=task_filter))
+        assert [orjson.dumps(t) for t in fast] == [orjson.dumps(t) for t in plain]
+    everything = list(
+        selectors.export_task_dicts_sql(
+            selectors.export_tasks_queryset(project=project, task_filter=FILTERS[1]),
+            task_filter=FILTERS[1],
+        )
+    )
+    assert len(everything) == 7
+    reviewed = [a for t in everything for a in t["annotations"] if a["reviews"]]
+    assert {r["comment"] for a in reviewed for r in a["reviews"]} == {ODD, ""}
+    assert everything[0]["created_at"] == "2026-03-01T12:00:00.000007Z"
+    assert everything[1]["created_at"] == "2026-03-01T12:00:00Z"
+    assert everything[0]["updated_at"] == "2026-03-01T18:59:59.999999Z"
