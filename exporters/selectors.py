@@ -307,8 +307,20 @@ def export_task_dicts_sql(
             ("id", "a.id"),
             ("task", "a.task_id"),
             ("project", "a.project_id"),
-            ("completed_by", "a.completed_by_id"),
-            ("completed_by_email", "u.email"),
+            # Label Studio's expanded annotator, as _with_annotator builds it.
+            (
+                "completed_by",
+                "CASE WHEN a.completed_by_id IS NULL THEN NULL ELSE "
+                + _json_object(
+                    [
+                        ("id", "a.completed_by_id"),
+                        ("email", "u.email"),
+                        ("first_name", "u.first_name"),
+                        ("last_name", "u.last_name"),
+                    ]
+                )
+                + " END",
+            ),
             ("result", "a.result"),
             ("was_cancelled", "a.was_cancelled"),
             ("ground_truth", "a.ground_truth"),
