@@ -288,6 +288,32 @@ class NextTaskApi(APIView):
         return Response(stream.stream_task_dict(task=task, project=project, user=request.user))
 
 
+class MyAnnotationsIn(serializers.Serializer):
+    before = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+
+
+class MyAnnotationsApi(APIView):
+    """The caller's own annotations in the project, newest first (the Label Stream's
+    "My annotations"): ``{results, next}``, where ``next`` is the ``before=`` of the
+    next page or null. Anyone who may annotate the project asks only for their own."""
+
+    def get(self, request, pk):
+        project = perms.project_for(request.user, pk, perms.ANNOTATE)
+        data = MyAnnotationsIn(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        limit = data.validated_data["limit"]
+        rows = selectors.user_annotations(
+            project=project,
+            user=request.user,
+            before=data.validated_data.get("before"),
+            limit=limit + 1,
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Response({"results": rows, "next": rows[-1]["id"] if more else None})
+
+
 # --------------------------------------------------------------------- Verify Stream
 
 

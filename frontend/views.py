@@ -396,30 +396,47 @@ def project_tasks_page(request, project):
 def label_page(request, project):
     """The Label Stream: the next task for this user (locked for them), in the editor.
 
-    The page reloads after each submit or skip, and the server hands out the next task
-    with the same service as ``GET /api/projects/{id}/next/``. When nothing is left it
-    says so, with no editor and no spinner.
+    One page: after a submit or skip, stream.js asks ``GET /api/projects/{id}/next/``
+    (the same service) for the next task and shows it in the mounted editor. When
+    nothing is left it says so, with no editor and no spinner; "My annotations" and
+    Back stay, so that the user can still fix their work.
     """
     task = stream.next_task(project=project, user=request.user)
-    context = {
-        "project": project,
-        "task": task,
-        "shortcuts": SHORTCUTS,
-        **project_nav(request.user, project, "label"),
-    }
-    if task is not None:
-        payload = stream.stream_task_dict(task=task, project=project, user=request.user)
-        context["editor"] = {
-            "config": project.label_config,
-            "task": payload,
-            "user": user_dict(request.user),
-            "interfaces": _stream_interfaces(project),
-            "preannotate": project.show_predictions_to_annotators,
-            "instruction": project.expert_instruction,
-            "label_url": f"/projects/{project.pk}/label",
+    return render(
+        request,
+        "frontend/label.html",
+        {
+            "project": project,
+            "task": task,
             "shortcuts": SHORTCUTS,
-        }
-    return render(request, "frontend/label.html", context)
+            "editor": label_stream_context(
+                project=project,
+                user=request.user,
+                task=task,
+                next_url=f"/api/projects/{project.pk}/next/",
+            ),
+            **project_nav(request.user, project, "label"),
+        },
+    )
+
+
+def label_stream_context(*, project, user, task, next_url: str) -> dict:
+    """What stream.js needs: the first task (or None) and where to ask for the next."""
+    payload = None
+    if task is not None:
+        payload = stream.stream_task_dict(task=task, project=project, user=user)
+    return {
+        "config": project.label_config,
+        "task": payload,
+        "user": user_dict(user),
+        "interfaces": _stream_interfaces(project),
+        "preannotate": project.show_predictions_to_annotators,
+        "instruction": project.expert_instruction,
+        "project": project.pk,
+        "next_url": next_url,
+        "history_url": f"/api/projects/{project.pk}/my-annotations/",
+        "shortcuts": SHORTCUTS,
+    }
 
 
 def _stream_interfaces(project) -> list[str]:
