@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from annotations import benchmarks, quality, selectors, services, stream, verify
 from annotations.models import Annotation, Prediction
 from labelhub.errors import ApiError
+from labelhub.params import is_true
 from labelhub.validation import MAX_ID
 from projects import permissions as perms
 from projects.api import ProjectIn, benchmark_project_resolve, project_dict
@@ -150,6 +151,19 @@ class TaskAnnotationsApi(APIView):
         ):
             # Benchmark QA feedback: the score against the gold answer, once submitted.
             body["benchmark_score"] = benchmarks.benchmark_score(annotation=annotation)
+        if is_true(request.query_params.get("next")) and perms.can(
+            request.user, project, perms.ANNOTATE
+        ):
+            # The Label Stream's submit and its next task in one round trip (``?next=1``):
+            # ``next_task`` is the caller's next task as GET /api/projects/{id}/next/
+            # would give it, or null when none is left. It runs after the annotation
+            # committed, so the task just done is not handed out again.
+            following = stream.next_task(project=project, user=request.user)
+            body["next_task"] = (
+                stream.stream_task_dict(task=following, project=project, user=request.user)
+                if following is not None
+                else None
+            )
         return Response(body, status=status.HTTP_201_CREATED)
 
 

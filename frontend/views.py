@@ -401,7 +401,21 @@ def label_page(request, project):
     nothing is left it says so, with no editor and no spinner; "My annotations" and
     Back stay, so that the user can still fix their work.
     """
-    task = stream.next_task(project=project, user=request.user)
+    return label_stream_render(request, project)
+
+
+def label_stream_render(
+    request,
+    project,
+    *,
+    candidates=None,
+    next_url: str = "",
+    dm_url: str = "",
+):
+    """The Label Stream page; with ``candidates`` (an ordered task queryset) it labels
+    those tasks in that order, asking ``next_url`` for the next ones
+    (frontend.dm_views.label_displayed_page: "Label tasks as displayed")."""
+    task = stream.next_task(project=project, user=request.user, candidates=candidates)
     return render(
         request,
         "frontend/label.html",
@@ -409,19 +423,23 @@ def label_page(request, project):
             "project": project,
             "task": task,
             "shortcuts": SHORTCUTS,
+            "dm_url": dm_url,
             "editor": label_stream_context(
                 project=project,
                 user=request.user,
                 task=task,
-                next_url=f"/api/projects/{project.pk}/next/",
+                next_url=next_url or f"/api/projects/{project.pk}/next/",
+                next_inline=candidates is None,
             ),
             **project_nav(request.user, project, "label"),
         },
     )
 
 
-def label_stream_context(*, project, user, task, next_url: str) -> dict:
-    """What stream.js needs: the first task (or None) and where to ask for the next."""
+def label_stream_context(*, project, user, task, next_url: str, next_inline: bool = True) -> dict:
+    """What stream.js needs: the first task (or None) and where to ask for the next;
+    ``next_inline``: the submit asks for it too (``?next=1``), which is the plain
+    stream's next task."""
     payload = None
     if task is not None:
         payload = stream.stream_task_dict(task=task, project=project, user=user)
@@ -434,6 +452,7 @@ def label_stream_context(*, project, user, task, next_url: str) -> dict:
         "instruction": project.expert_instruction,
         "project": project.pk,
         "next_url": next_url,
+        "next_inline": next_inline,
         "history_url": f"/api/projects/{project.pk}/my-annotations/",
         "shortcuts": SHORTCUTS,
     }

@@ -173,6 +173,11 @@
     markCurrent();
   }
 
+  function showNext(task) {
+    if (task) show(task, "stream");
+    else { nothingLeft(); say(""); }
+  }
+
   function next() {
     return api.get(data.next_url).then(function (task) {
       show(task, "stream");
@@ -194,20 +199,24 @@
     var target = mode === "history" ? current.annotation
       : current.rework && !body.was_cancelled ? current.rework.annotation : null;
     say(body.was_cancelled ? "Skipping…" : "Saving…");
+    // The plain stream asks for the next task in the same request (?next=1: one round
+    // trip instead of two); "label as displayed" asks its own next_url afterwards.
+    var inline = !target && data.next_inline;
     var request = target
       ? api.patch("/api/annotations/" + target + "/", { result: body.result, lead_time: body.lead_time })
-      : api.post("/api/tasks/" + task.id + "/annotations/", body);
+      : api.post("/api/tasks/" + task.id + "/annotations/" + (inline ? "?next=1" : ""), body);
     return request
       .then(function (saved) {
         if (!target) history.loaded = false; // a new row heads the list
         else refreshItem(saved);
+        var then = inline ? function () { showNext(saved.next_task); } : next;
         if (saved && typeof saved.benchmark_score === "number") {
           // Benchmark QA feedback: the score against the gold answer, then the next task.
           say("Benchmark task: your score " + pct(saved.benchmark_score) + ". Next task…");
-          return new Promise(function (resolve) { window.setTimeout(resolve, 2500); }).then(next);
+          return new Promise(function (resolve) { window.setTimeout(resolve, 2500); }).then(then);
         }
         say(mode === "history" ? "Updated. Next task…" : body.was_cancelled ? "Skipped. Next task…" : "Saved. Next task…");
-        return next();
+        return then();
       }, function (error) {
         // The annotation stays in the editor: fix it and submit again.
         say("Not saved: " + errorText(error), true);
