@@ -31,19 +31,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labelhub.settings")
-os.environ.setdefault(
-    "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lh_stream_browser_bench"
-)
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lh_stream_browser_bench")
 os.environ.setdefault("LABELHUB_DATA_DIR", tempfile.mkdtemp(prefix="lh-browser-bench-"))
 
+import django  # noqa: E402
 import requests  # noqa: E402
 
-from bench.stream_bench import build  # noqa: E402  (sets Django up)
+django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from annotations.services import project_delete  # noqa: E402
+from bench.stream_bench import build  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -124,9 +124,7 @@ def serve(port: int, log: Path) -> subprocess.Popen:
     raise SystemExit(f"gunicorn did not answer in 120 s; see {log}")
 
 
-def measure(
-    base: str, project_id: int, email: str, samples: int, breakdown: dict
-) -> list[float]:
+def measure(base: str, project_id: int, email: str, samples: int, breakdown: dict) -> list[float]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:

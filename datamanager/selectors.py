@@ -196,7 +196,7 @@ def ordered(
 
 
 def label_candidates(*, project, query: query_format.Query) -> QuerySet:
-    """"Label tasks as displayed": the tasks the query shows, in its order, for
+    """ "Label tasks as displayed": the tasks the query shows, in its order, for
     ``annotations.stream.next_task(candidates=...)``."""
     ctx = cols.ProjectContext.for_project(project)
     queryset, _, _ = ordered(task_queryset(project=project, query=query, ctx=ctx), query, ctx)

@@ -143,7 +143,9 @@ def test_back_history_update_and_delete(
     # Still no one else's work, and no Data Manager.
     api = client_for(annotator)
     assert api.get(f"/api/annotations/{other.pk}/").status_code == 404
-    assert api.patch(f"/api/annotations/{other.pk}/", {"result": []}, format="json").status_code == 404
+    assert (
+        api.patch(f"/api/annotations/{other.pk}/", {"result": []}, format="json").status_code == 404
+    )
     assert api.delete(f"/api/annotations/{other.pk}/").status_code == 404
     mine = api.get(f"/api/projects/{project.pk}/my-annotations/").json()["results"]
     assert [row["task"] for row in mine] == [ids[1]]
