@@ -168,7 +168,10 @@ def test_a_refused_save_is_shown_and_kept(page, annotator, make_project, shots):
         else:
             route.continue_()
 
-    page.route("**/api/tasks/*/annotations/", refuse)
+    def annotations_url(url):
+        return "/annotations/" in url
+
+    page.route(annotations_url, refuse)
     page.choose("Positive")
     page.click("button[aria-label=submit]")
     page.locator("#editor-status.error").wait_for()
@@ -177,8 +180,9 @@ def test_a_refused_save_is_shown_and_kept(page, annotator, make_project, shots):
     shots(page, "stream-refused")
     assert page.get_attribute("[data-task-id]", "data-task-id") == str(ids[0])
     assert page.locator("#editor input[name=Positive]").is_checked()  # kept
-    page.unroute("**/api/tasks/*/annotations/")
-    page.wait_for_timeout(600)  # LSF's own 500 ms submit guard
+    assert page.locator("button[aria-label=submit]").inner_text() == "Submit"  # not "Update"
+    page.unroute(annotations_url)
+    page.wait_for_function("() => !LabelHubEditor.current.ls.isSubmitting")
     page.submit()
     assert Annotation.objects.get(task_id=ids[0]).result[0]["value"] == {"choices": ["Positive"]}
 

@@ -19,7 +19,8 @@
  *     onLoad(handle), onError(error),
  *   });
  *   handle.submit(); handle.skip(); handle.leadTime(); handle.destroy(); handle.ls
- *   handle.load(task, {preannotate, newAnnotation}) // another task in the mounted editor
+ *   handle.load(task, {annotations, predictions, preannotate, newAnnotation, result})
+ *                        // another task in the mounted editor (result: put an unsaved one back)
  *
  * Without onSubmit/onUpdate/onSkip the editor calls the REST API itself (POST
  * /api/tasks/{id}/annotations/, PATCH /api/annotations/{id}/), with the CSRF token.
@@ -247,14 +248,22 @@
       predictions = (more.predictions || next.predictions || []).map(lsPrediction);
       preannotate = "preannotate" in more ? more.preannotate : options.preannotate;
       newAnnotation = "newAnnotation" in more ? more.newAnnotation : options.newAnnotation;
+      var parent = parentPrediction;
       store.resetState();
       store.assignTask({ id: next.id, data: next.data, annotations: annotations, predictions: predictions });
       store.initializeStore({ annotations: annotations, predictions: predictions });
       prepare(store.annotationStore);
+      if (more.result) {
+        // An unsaved result put back (after a refused submit): LSF marked the annotation
+        // as sent and would offer Update; a fresh annotation holding the same result
+        // offers Submit again, and keeps its lead time and parent prediction.
+        store.annotationStore.selected.deserializeResults(more.result);
+        parentPrediction = parent;
+      }
       // LSF keeps Submit disabled for 500 ms after any submit (it does not wait for the
       // save); the save that set it is done, so the new task may be submitted at once.
       store.setFlags({ isSubmitting: false });
-      loadedAt = Date.now();
+      if (!more.result) loadedAt = Date.now();
       return handle;
     };
     handle.destroy = function () {

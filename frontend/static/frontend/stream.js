@@ -220,6 +220,15 @@
       }, function (error) {
         // The annotation stays in the editor: fix it and submit again.
         say("Not saved: " + errorText(error), true);
+        if (!target && !body.was_cancelled && handle && current.task === task) {
+          try {
+            handle.load(task, { annotations: task.annotations || [], predictions: task.predictions || [],
+              preannotate: false, newAnnotation: true, result: body.result });
+          } catch (problem) {
+            window.console.error(problem);
+            say("Not saved: " + errorText(error) + " [" + problem + "]", true);
+          }
+        }
       })
       .then(function () { saving = false; });
   }
