@@ -148,12 +148,12 @@ def measure(base: str, project_id: int, email: str, samples: int, breakdown: dic
                 raise SystemExit(f"round {index}: the next task did not show in 20 s")
             if index >= 3:
                 times.append(took)
-                for name, duration, start, end in parts:
-                    breakdown.setdefault(name, []).append(duration)
-                    if name == "next":
-                        breakdown.setdefault("editor", []).append(took - end)
-                    else:
-                        breakdown.setdefault("to submit request", []).append(start)
+                for name, duration, start, _end in parts:
+                    breakdown.setdefault(f"{name} request", []).append(duration)
+                    if name == "submit":
+                        breakdown.setdefault("click to request", []).append(start)
+                if parts:  # the editor: from the last answer to the frame with the text
+                    breakdown.setdefault("editor", []).append(took - max(p[3] for p in parts))
         assert page.evaluate("window.__benchMarker") == "one page", "the page loaded again"
         browser.close()
     return times
