@@ -238,3 +238,29 @@ def test_label_tasks_as_displayed(page, owner, annotator, make_project, client_f
     query = json.dumps({"filters": {"conjunction": "and", "items": []}})
     assert api.get(f"/api/dm/next/?project={project.pk}&query={query}").status_code == 403
     assert api.get(f"/api/projects/{project.pk}/next/").json()["id"] == ids[0]
+
+
+def test_benchmark_feedback_then_the_next_task(page, annotator, make_project, shots):
+    """After a benchmark task the answer carries ``benchmark_score`` (Benchmark QA
+    feedback): the page shows the score, then the next task, still without a load. The
+    score is added to the real answer here; tests/annotations covers the server side."""
+    project, ids = text_project(make_project, annotator, 2)
+    page.login(annotator)
+    page.open_editor(f"/projects/{project.pk}/label")
+    page.evaluate(f"{MARK} = 'bench'")
+
+    def with_score(route):
+        response = route.fetch()
+        body = response.json()
+        body["benchmark_score"] = 0.75
+        route.fulfill(response=response, body=json.dumps(body))
+
+    page.route(lambda url: "/annotations/" in url, with_score)
+    page.choose("Positive")
+    page.click("button[aria-label=submit]")
+    page.get_by_text("Benchmark task: your score 75%").wait_for()
+    shots(page, "stream-benchmark-feedback")
+    assert page.get_attribute("[data-task-id]", "data-task-id") == str(ids[0])
+    page.wait_for_next(str(ids[0]))
+    assert page.get_attribute("[data-task-id]", "data-task-id") == str(ids[1])
+    assert page.evaluate(MARK) == "bench"
