@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from annotations import benchmarks, quality, quality_selectors, selectors, services, stream, verify
 from annotations.models import Annotation, Prediction
 from labelhub.errors import ApiError
+from labelhub.params import is_true
 from labelhub.validation import MAX_ID
 from projects import permissions as perms
 from projects.api import ProjectIn, ProjectValidateApi, benchmark_project_resolve, project_dict
@@ -181,6 +182,19 @@ class TaskAnnotationsApi(APIView):
         ):
             # Benchmark QA feedback: the score against the gold answer, once submitted.
             body["benchmark_score"] = benchmarks.benchmark_score(annotation=annotation)
+        if is_true(request.query_params.get("next")) and perms.can(
+            request.user, project, perms.ANNOTATE
+        ):
+            # The Label Stream's submit and its next task in one round trip (``?next=1``):
+            # ``next_task`` is the caller's next task as GET /api/projects/{id}/next/
+            # would give it, or null when none is left. It runs after the annotation
+            # committed, so the task just done is not handed out again.
+            following = stream.next_task(project=project, user=request.user)
+            body["next_task"] = (
+                stream.stream_task_dict(task=following, project=project, user=request.user)
+                if following is not None
+                else None
+            )
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -317,6 +331,32 @@ class NextTaskApi(APIView):
         if task is None:
             raise NotFound("No more tasks")
         return Response(stream.stream_task_dict(task=task, project=project, user=request.user))
+
+
+class MyAnnotationsIn(serializers.Serializer):
+    before = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+
+
+class MyAnnotationsApi(APIView):
+    """The caller's own annotations in the project, newest first (the Label Stream's
+    "My annotations"): ``{results, next}``, where ``next`` is the ``before=`` of the
+    next page or null. Anyone who may annotate the project asks only for their own."""
+
+    def get(self, request, pk):
+        project = perms.project_for(request.user, pk, perms.ANNOTATE)
+        data = MyAnnotationsIn(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        limit = data.validated_data["limit"]
+        rows = selectors.user_annotations(
+            project=project,
+            user=request.user,
+            before=data.validated_data.get("before"),
+            limit=limit + 1,
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Response({"results": rows, "next": rows[-1]["id"] if more else None})
 
 
 # --------------------------------------------------------------------- Verify Stream

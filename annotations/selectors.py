@@ -167,3 +167,36 @@ def label_config_orphans(*, project, label_config: str) -> list[dict]:
     if changed is not None and not changed:
         return []  # no control that stored results could use lost anything
     return config_orphans(old, new, result_usage(project_id=project.pk, from_names=changed))
+
+
+def user_annotations(*, project, user, before: int | None = None, limit: int = 50) -> list[dict]:
+    """``user``'s own annotations (skips included) in ``project``, newest first, for the
+    Label Stream's "My annotations": at most ``limit``, with ids below ``before``
+    (keyset paging). Each row names its task and a short preview of the task's text.
+
+    The filter walks the (project, completed_by, ...) index; one user's annotations in
+    one project are a day's work, so the sort by id is small."""
+    rows = Annotation.objects.filter(project=project, completed_by=user)
+    if before is not None:
+        rows = rows.filter(pk__lt=before)
+    rows = rows.select_related("task").order_by("-id")[:limit]
+    return [
+        {
+            "id": row.pk,
+            "task": row.task_id,
+            "was_cancelled": row.was_cancelled,
+            "result_count": len(row.result or []),
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+            "preview": task_preview(row.task.data),
+        }
+        for row in rows
+    ]
+
+
+def task_preview(data: dict, length: int = 80) -> str:
+    """The first text value of a task's data, cut to ``length`` characters."""
+    for value in (data or {}).values():
+        if isinstance(value, str) and value:
+            return value if len(value) <= length else value[: length - 1] + "…"
+    return ""

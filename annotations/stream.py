@@ -47,7 +47,7 @@ from tasks.representations import task_dict
 MAX_RETRIES_PER_PASS = 50
 
 
-def eligible_tasks(*, project: Project, user, now) -> QuerySet:
+def eligible_tasks(*, project: Project, user, now, base: QuerySet | None = None) -> QuerySet:
     """Tasks of the project that ``user`` may be handed now (see the module docstring).
 
     ``is_labeled=False`` leads so that the (project, is_labeled, ...) indexes skip the
@@ -58,12 +58,16 @@ def eligible_tasks(*, project: Project, user, now) -> QuerySet:
     reads all of the user's annotations (in every project) on each call, which grows
     with the user's day; the scalar form stays one probe of the (task, completed_by)
     index per candidate looked at.
+
+    ``base``: the tasks to choose from, with their order (``next_task``'s
+    ``candidates``); all of the project's by default.
     """
     done_by_user = Annotation.objects.filter(task=OuterRef("pk"), completed_by=user).values("pk")[
         :1
     ]
     return (
-        Task.objects.filter(project=project, is_labeled=False)
+        (Task.objects.all() if base is None else base)
+        .filter(project=project, is_labeled=False)
         .alias(
             others_locks=locks.live_locks_by_others(user=user, now=now),
             done_by_user=Subquery(done_by_user),
@@ -111,9 +115,15 @@ def _labeled_state_ensure(project: Project) -> int:
 
 
 @transaction.atomic
-def next_task(*, project: Project, user) -> Task | None:
+def next_task(*, project: Project, user, candidates: QuerySet | None = None) -> Task | None:
     """Hand ``user`` the next task of ``project`` and lock it for them, or None when
     nothing is left for them. The same task comes back while their lock lives.
+
+    ``candidates``: an ordered queryset of the project's tasks to label in that order
+    instead of the project's sampling ("label tasks as displayed": the Data Manager
+    builds it from its filters and ordering; this app does not know them). The same
+    eligibility, overlap and locks apply; rework and Benchmark QA hand-outs do not (the
+    user asked for these tasks in this order).
 
     On PostgreSQL the transaction commits without waiting for its WAL flush
     (``synchronous_commit off``): it writes only soft state, task locks and flags derived
@@ -124,26 +134,34 @@ def next_task(*, project: Project, user) -> Task | None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
-    # Before the sampler (annotations.benchmarks): the caller's rejected work, then a
-    # Benchmark QA task when the project's rules say this hand-out is one.
-    rework = benchmarks.rework_next(project=project, user=user)
-    if rework is not None:
-        task = rework.task
-        task.rework_annotation = rework  # stream_task_dict nests it without a new query
-        return task
-    benchmark = benchmarks.benchmark_next(project=project, user=user)
-    if benchmark is not None:
-        return benchmark
+    if candidates is None:
+        # Before the sampler (annotations.benchmarks): the caller's rejected work, then a
+        # Benchmark QA task when the project's rules say this hand-out is one.
+        rework = benchmarks.rework_next(project=project, user=user)
+        if rework is not None:
+            task = rework.task
+            task.rework_annotation = rework  # stream_task_dict nests it without a new query
+            return task
+        benchmark = benchmarks.benchmark_next(project=project, user=user)
+        if benchmark is not None:
+            return benchmark
     now = timezone.now()
     eligible = eligible_tasks(project=project, user=user, now=now)
     held = locks.lock_of_user(project=project, user=user, now=now)
     if held is not None:
-        task = eligible.filter(pk=held.task_id).first()
+        mine = eligible.filter(pk=held.task_id)
+        if candidates is not None:
+            mine = mine.filter(pk__in=candidates.values("pk"))
+        task = mine.first()
         if task is not None:
             locks.lock_extend(lock=held, now=now)
             return task
     for attempt in range(2):
-        for queryset in sampler_for(project)(project=project, candidates=eligible):
+        if candidates is None:
+            passes = sampler_for(project)(project=project, candidates=eligible)
+        else:
+            passes = [eligible_tasks(project=project, user=user, now=now, base=candidates)]
+        for queryset in passes:
             task = _take(queryset=queryset, eligible=eligible, user=user, now=now)
             if task is not None:
                 return task

@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/predictions/", api.PredictionListApi.as_view()),
     path("api/predictions/<int:pk>/", api.PredictionDetailApi.as_view()),
     path("api/projects/<int:pk>/next/", api.NextTaskApi.as_view(), name="api-next-task"),
+    path("api/projects/<int:pk>/my-annotations/", api.MyAnnotationsApi.as_view()),
     path("api/projects/<int:pk>/verify/next/", api.VerifyNextApi.as_view()),
     path("api/projects/<int:pk>/verify/progress/", api.VerifyProgressApi.as_view()),
     path("api/projects/<int:pk>/quality/", api.QualityApi.as_view()),

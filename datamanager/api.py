@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations import services as annotation_services
+from annotations import stream
 from annotations.api import nested_task_dict
 from annotations.selectors import with_nested
 from datamanager import actions as dm_actions
@@ -129,6 +130,26 @@ class ViewDetailApi(APIView):
             view=object_for_user(View, user=request.user, pk=pk, capability=perms.MANAGE)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LabelNextApi(APIView):
+    """``GET /api/dm/next/?project=ID`` with the Data Manager's ``query``, ``view`` (or
+    ``tabID``): the caller's next task among the tasks the Data Manager shows, in its
+    order ("Label tasks as displayed", as in Label Studio), locked for them; 404 ``No
+    more tasks``. For those who use the Data Manager and may annotate (admins)."""
+
+    def get(self, request):
+        project = project_param(request)
+        perms.check(request.user, project, perms.ANNOTATE)
+        query = request_query(request, project)
+        task = stream.next_task(
+            project=project,
+            user=request.user,
+            candidates=dm.label_candidates(project=project, query=query),
+        )
+        if task is None:
+            raise NotFound("No more tasks")
+        return Response(stream.stream_task_dict(task=task, project=project, user=request.user))
 
 
 class ActionsApi(APIView):

@@ -253,6 +253,14 @@ def ordered(
     return queryset.order_by(*order_by), names, descs
 
 
+def label_candidates(*, project, query: query_format.Query) -> QuerySet:
+    """ "Label tasks as displayed": the tasks the query shows, in its order, for
+    ``annotations.stream.next_task(candidates=...)``."""
+    ctx = cols.ProjectContext.for_project(project)
+    queryset, _, _ = ordered(task_queryset(project=project, query=query, ctx=ctx), query, ctx)
+    return queryset
+
+
 def _encode(values: list) -> str:
     plain = [{"$dt": v.isoformat()} if isinstance(v, datetime) else v for v in values]
     return (

@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/dm/views/", api.ViewListApi.as_view()),
     path("api/dm/views/reset/", api.ViewResetApi.as_view()),
     path("api/dm/views/<int:pk>/", api.ViewDetailApi.as_view()),
+    path("api/dm/next/", api.LabelNextApi.as_view()),
     path("api/dm/actions/", api.ActionsApi.as_view()),
     path("api/dm/columns/", api.ColumnsApi.as_view()),
     path("api/dm/count/", api.CountApi.as_view()),

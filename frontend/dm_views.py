@@ -9,6 +9,7 @@ API. Annotators get 403 on every page here; reviewers read and verify; admins ac
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.http import HttpResponseBadRequest
@@ -23,7 +24,7 @@ from exporters import services as export_services
 from exporters.api import export_response
 from frontend.csp import EDITOR, csp
 from frontend.dm_query import form_query, query_from_request, query_params
-from frontend.views import project_nav, project_page
+from frontend.views import label_stream_render, project_nav, project_page
 from importers.sources import accepted_extensions
 from labelhub.errors import ApiError
 from projects import permissions as perms
@@ -357,3 +358,38 @@ def export_download(request, project):
     except ApiError as exc:
         return HttpResponseBadRequest(str(exc.detail))
     return export_response(project=project, options=options, stream=stream)
+
+
+@csp(EDITOR)
+@project_page(perms.DATA_MANAGER)
+def label_displayed_page(request, project):
+    """``/projects/{id}/data/label?<the Data Manager's parameters>``: "Label tasks as
+    displayed" (Label Studio's button): the Label Stream over the tasks the Data Manager
+    shows with these filters, tab and order, in that order. The next tasks come from
+    ``GET /api/dm/next/`` with the same query. Admins (who use the Data Manager and may
+    annotate)."""
+    if not perms.can(request.user, project, perms.ANNOTATE):
+        return render(
+            request,
+            "frontend/error.html",
+            {"status": 403, "message": "Your role in this project does not allow labeling."},
+            status=403,
+        )
+    raw, _view = query_from_request(request, project)
+    try:
+        candidates = dm.label_candidates(project=project, query=dm.parse_query(raw))
+    except ApiError as exc:
+        return render(
+            request, "frontend/error.html", {"status": 400, "message": exc.detail}, status=400
+        )
+    params = request.GET.copy()
+    for name in ("after", "before", "page", "last", "mode", "size"):
+        params.pop(name, None)
+    query = json.dumps(raw, separators=(",", ":"))
+    return label_stream_render(
+        request,
+        project,
+        candidates=candidates,
+        next_url="/api/dm/next/?" + urlencode({"project": project.pk, "query": query}),
+        dm_url=f"/projects/{project.pk}/data?{params.urlencode()}",
+    )

@@ -459,30 +459,66 @@ def project_tasks_page(request, project):
 def label_page(request, project):
     """The Label Stream: the next task for this user (locked for them), in the editor.
 
-    The page reloads after each submit or skip, and the server hands out the next task
-    with the same service as ``GET /api/projects/{id}/next/``. When nothing is left it
-    says so, with no editor and no spinner.
+    One page: after a submit or skip, stream.js asks ``GET /api/projects/{id}/next/``
+    (the same service) for the next task and shows it in the mounted editor. When
+    nothing is left it says so, with no editor and no spinner; "My annotations" and
+    Back stay, so that the user can still fix their work.
     """
-    task = stream.next_task(project=project, user=request.user)
-    context = {
-        "project": project,
-        "task": task,
-        "shortcuts": SHORTCUTS,
-        **project_nav(request.user, project, "label"),
-    }
-    if task is not None:
-        payload = stream.stream_task_dict(task=task, project=project, user=request.user)
-        context["editor"] = {
-            "config": project.label_config,
-            "task": payload,
-            "user": user_dict(request.user),
-            "interfaces": _stream_interfaces(project),
-            "preannotate": project.show_predictions_to_annotators,
-            "instruction": project.expert_instruction,
-            "label_url": f"/projects/{project.pk}/label",
+    return label_stream_render(request, project)
+
+
+def label_stream_render(
+    request,
+    project,
+    *,
+    candidates=None,
+    next_url: str = "",
+    dm_url: str = "",
+):
+    """The Label Stream page; with ``candidates`` (an ordered task queryset) it labels
+    those tasks in that order, asking ``next_url`` for the next ones
+    (frontend.dm_views.label_displayed_page: "Label tasks as displayed")."""
+    task = stream.next_task(project=project, user=request.user, candidates=candidates)
+    return render(
+        request,
+        "frontend/label.html",
+        {
+            "project": project,
+            "task": task,
             "shortcuts": SHORTCUTS,
-        }
-    return render(request, "frontend/label.html", context)
+            "dm_url": dm_url,
+            "editor": label_stream_context(
+                project=project,
+                user=request.user,
+                task=task,
+                next_url=next_url or f"/api/projects/{project.pk}/next/",
+                next_inline=candidates is None,
+            ),
+            **project_nav(request.user, project, "label"),
+        },
+    )
+
+
+def label_stream_context(*, project, user, task, next_url: str, next_inline: bool = True) -> dict:
+    """What stream.js needs: the first task (or None) and where to ask for the next;
+    ``next_inline``: the submit asks for it too (``?next=1``), which is the plain
+    stream's next task."""
+    payload = None
+    if task is not None:
+        payload = stream.stream_task_dict(task=task, project=project, user=user)
+    return {
+        "config": project.label_config,
+        "task": payload,
+        "user": user_dict(user),
+        "interfaces": _stream_interfaces(project),
+        "preannotate": project.show_predictions_to_annotators,
+        "instruction": project.expert_instruction,
+        "project": project.pk,
+        "next_url": next_url,
+        "next_inline": next_inline,
+        "history_url": f"/api/projects/{project.pk}/my-annotations/",
+        "shortcuts": SHORTCUTS,
+    }
 
 
 def _stream_interfaces(project) -> list[str]:

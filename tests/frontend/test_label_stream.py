@@ -31,7 +31,8 @@ def test_annotator_labels_skips_and_draws_a_box(page, annotator, make_project, m
         page.submit()
     page.skip()
     assert page.get_by_role("heading", name="No more tasks").is_visible()
-    assert page.locator("#editor").count() == 0  # no editor, no spinner
+    assert page.locator("#editor").is_hidden()  # no editor, no spinner
+    assert page.locator("#editor > *").count() == 0
 
     page.open_editor(f"/projects/{image.pk}/label")
     box = page.image_box()

@@ -140,7 +140,10 @@ def test_label_page_says_when_nothing_is_left(web, project, annotator):
     response = web(annotator).get(f"/projects/{project.pk}/label")
     page = response.content.decode()
     assert response.status_code == 200 and "No more tasks" in page
-    assert 'id="editor"' not in page and "editor/main.js" not in page
+    # No editor is mounted (the root stays hidden and empty); the editor's code is there
+    # for "My annotations", which reopens the user's work on this page.
+    assert '<div id="editor" class="editor-root" data-mode="stream" hidden></div>' in page
+    assert editor_data(response)["task"] is None
 
 
 def test_label_page_without_skip(web, project, task_ids, annotator):

@@ -19,6 +19,8 @@
  *     onLoad(handle), onError(error),
  *   });
  *   handle.submit(); handle.skip(); handle.leadTime(); handle.destroy(); handle.ls
+ *   handle.load(task, {annotations, predictions, preannotate, newAnnotation, result})
+ *                        // another task in the mounted editor (result: put an unsaved one back)
  *
  * Without onSubmit/onUpdate/onSkip the editor calls the REST API itself (POST
  * /api/tasks/{id}/annotations/, PATCH /api/annotations/{id}/), with the CSRF token.
@@ -137,15 +139,18 @@
     var task = options.task || { id: null, data: {} };
     var annotations = (options.annotations || task.annotations || []).map(lsAnnotation);
     var predictions = (options.predictions || task.predictions || []).map(lsPrediction);
+    var preannotate = options.preannotate;
+    var newAnnotation = options.newAnnotation;
     var loadedAt = Date.now();
     var parentPrediction = null;
     var handle = { ls: null, element: element };
     var onError = options.onError || function (error) { window.console.error(error); };
 
     function prepare(store) {
-      if (!options.readOnly && (!store.annotations.length || options.newAnnotation)) {
+      parentPrediction = null;
+      if (!options.readOnly && (!store.annotations.length || newAnnotation)) {
         var created;
-        if (options.preannotate && store.predictions.length) {
+        if (preannotate && store.predictions.length) {
           created = store.addAnnotationFromPrediction(store.predictions[0]);
           parentPrediction = predictions[0].id;
         } else {
@@ -185,7 +190,7 @@
         // LSF reads the task's predictions in, and selects the first, after this
         // callback returns: a copy of a prediction waits for that. Anything else is set
         // up at once (an editor without a selected annotation trips LSF's observers).
-        var later = options.preannotate && predictions.length && !options.readOnly;
+        var later = preannotate && predictions.length && !options.readOnly;
         if (!later) prepare(ls.annotationStore);
         window.setTimeout(function () {
           if (later) prepare(ls.annotationStore);
@@ -232,6 +237,37 @@
     };
     handle.skip = function () {
       if (handle.ls && handle.ls.hasInterface("skip")) handle.ls.skipTask();
+    };
+    /* Show another task in the mounted editor, without a page load: LSF's store is
+     * reset and filled again (as Label Studio's own Data Manager does between tasks),
+     * which takes a few milliseconds where a new LabelStudio instance takes hundreds.
+     * The submit/update/skip handlers follow the new task. */
+    handle.load = function (next, more) {
+      more = more || {};
+      var store = handle.ls;
+      if (!store) throw new Error("The editor is not ready yet.");
+      task = next;
+      annotations = (more.annotations || next.annotations || []).map(lsAnnotation);
+      predictions = (more.predictions || next.predictions || []).map(lsPrediction);
+      preannotate = "preannotate" in more ? more.preannotate : options.preannotate;
+      newAnnotation = "newAnnotation" in more ? more.newAnnotation : options.newAnnotation;
+      var parent = parentPrediction;
+      store.resetState();
+      store.assignTask({ id: next.id, data: next.data, annotations: annotations, predictions: predictions });
+      store.initializeStore({ annotations: annotations, predictions: predictions });
+      prepare(store.annotationStore);
+      if (more.result) {
+        // An unsaved result put back (after a refused submit): LSF marked the annotation
+        // as sent and would offer Update; a fresh annotation holding the same result
+        // offers Submit again, and keeps its lead time and parent prediction.
+        store.annotationStore.selected.deserializeResults(more.result);
+        parentPrediction = parent;
+      }
+      // LSF keeps Submit disabled for 500 ms after any submit (it does not wait for the
+      // save); the save that set it is done, so the new task may be submitted at once.
+      store.setFlags({ isSubmitting: false });
+      if (!more.result) loadedAt = Date.now();
+      return handle;
     };
     handle.destroy = function () {
       try {
