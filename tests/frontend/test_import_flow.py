@@ -6,6 +6,7 @@ Screenshots go to $LABELHUB_SCREENSHOTS (default /tmp/labelhub-dm-shots)."""
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -104,10 +105,15 @@ def test_failure_says_import_failed_once(page, owner, make_project):
     shot(page, "34-import-failed-once")
 
 
-def test_background_import_bar_follows_bytes_and_tasks(page, owner, make_project, settings):
+def test_background_import_bar_follows_bytes_and_tasks(
+    page, owner, make_project, settings, request
+):
     """The worker's progress file moves; the bar and the text follow it, then completion."""
     project, _ = make_project(BY_KEY["text-classification"]["config"], [{"text": "one"}])
     folder = work_dir()
+    # This test plays the worker, so it also cleans up the job's folder as the worker
+    # would (tests elsewhere check that no import folder is left behind).
+    request.addfinalizer(lambda: shutil.rmtree(folder, ignore_errors=True))
     job = ImportJob.objects.create(
         project=project,
         created_by=owner,
