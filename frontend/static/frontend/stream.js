@@ -82,16 +82,32 @@
       note("rework-note", "Returned for rework: ",
         current.rework.reviews.map(function (r) { return r.comment || "(no comment)"; }).join(" · "));
     }
+    predictionCard = null;
     var predictions = task.predictions || [];
     if (current.mode === "stream" && !current.rework && data.preannotate && predictions.length) {
       var first = predictions[0];
       var score = typeof first.score === "number" ? " · score " + Math.round(first.score * 100) / 100 : "";
-      note("prediction-note", "Pre-filled from a prediction: ",
+      predictionCard = note("prediction-note", "Pre-filled from a prediction: ",
         "model " + (first.model_version || "(no version)") + score +
         (predictions.length > 1 ? " · " + predictions.length + " predictions" : "") +
         ". Check it before you submit.");
     }
+    placePredictionCard();
   }
+
+  // The prediction's model version and score sit at the top of the editor's side panel
+  // (LSF's sidebar), where its regions are listed; until LSF has drawn that panel, and
+  // whenever it redraws it, the card is put back there.
+  var predictionCard = null;
+  function placePredictionCard() {
+    if (!predictionCard) return;
+    var panel = editorRoot.querySelector(".lsf-sidebar-tabs__content");
+    if (panel && predictionCard.parentNode !== panel) {
+      predictionCard.classList.add("in-side-panel");
+      panel.insertBefore(predictionCard, panel.firstChild);
+    }
+  }
+  new MutationObserver(placePredictionCard).observe(editorRoot, { childList: true, subtree: true });
 
   function setTaskId(id) {
     taskIdEl.textContent = id ? "#" + id : "";
