@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from annotations import quality, selectors
+from annotations import events, quality, selectors
 from annotations.counters import (
     annotation_figures_add,
     annotation_figures_change,
@@ -107,7 +107,17 @@ def annotation_create(
             parent_annotation=parent_annotation,
         )
     lock_release(task_id=task.pk, user=user)  # a submit or a skip ends the stream's lock
+    _announce(events.ANNOTATION_CREATED, annotation)
     return annotation
+
+
+def _announce(action: str, annotation: Annotation, annotation_id: int | None = None) -> None:
+    events.announce(
+        action,
+        project_id=annotation.project_id,
+        annotation_id=annotation_id or annotation.pk,
+        task_id=annotation.task_id,
+    )
 
 
 def _annotation_insert(
@@ -153,7 +163,9 @@ def annotation_update(*, annotation: Annotation, **fields) -> Annotation:
             was_cancelled=fields.get("was_cancelled", annotation.was_cancelled),
         )
     with quality.task_figures_kept(task_id=annotation.task_id):
-        return _annotation_change(annotation=annotation, fields=fields)
+        annotation = _annotation_change(annotation=annotation, fields=fields)
+    _announce(events.ANNOTATION_UPDATED, annotation)
+    return annotation
 
 
 def _annotation_change(*, annotation: Annotation, fields: dict) -> Annotation:
@@ -185,6 +197,7 @@ def _annotation_change(*, annotation: Annotation, fields: dict) -> Annotation:
 @transaction.atomic
 def annotation_delete(*, annotation: Annotation) -> None:
     task_id, cancelled, gt = annotation.task_id, annotation.was_cancelled, annotation.ground_truth
+    annotation_id = annotation.pk
     with quality.task_figures_kept(task_id=task_id):
         annotation_figures_remove(annotation=annotation)
         verdicts = annotation.reviews.aggregate(
@@ -205,6 +218,7 @@ def annotation_delete(*, annotation: Annotation) -> None:
         )
         if not cancelled:
             task_agreement_refresh(task_id=task_id)
+    _announce(events.ANNOTATION_DELETED, annotation, annotation_id)
 
 
 def _score(score) -> float | None:

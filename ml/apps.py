@@ -8,4 +8,7 @@ class MlConfig(AppConfig):
     def ready(self) -> None:
         # Registrations into registries owned by apps to the left (they cannot import
         # ml): the active-learning sampler, the Data Manager action, annotation events.
+        from annotations import events as annotation_events  # noqa: PLC0415
         from ml import actions, events, sampling  # noqa: F401, PLC0415
+
+        annotation_events.subscribe(events.annotation_announced)
