@@ -49,4 +49,4 @@ RUN pip install --no-deps . \
 USER labelhub
 VOLUME ["/data"]
 EXPOSE 8080
-CMD ["gunicorn", "labelhub.wsgi:application", "--bind", "0.0.0.0:8080", "--workers", "3"]
+CMD ["gunicorn", "--config", "python:labelhub.gunicorn_conf", "labelhub.wsgi:application", "--bind", "0.0.0.0:8080", "--workers", "3"]

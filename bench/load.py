@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,10 +106,12 @@ def free_port() -> int:
 
 
 def wait_up(port: int, timeout: float = 120) -> None:
+    """Until the server answers HTTP (not merely accepts connections), so that locust
+    measures requests, not the workers' boot."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/version/", timeout=5):
                 return
         except OSError:
             time.sleep(0.5)
@@ -134,6 +137,12 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=60)
     parser.add_argument("--overlap", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--think",
+        default="2,4",
+        help="an annotator's pause between tasks, seconds MIN,MAX (2,4: a person's pace on "
+        "a text classification; 0.2,1: the stress pace)",
+    )
     args = parser.parse_args()
     duration = min(args.duration, 60)
     out_dir = Path(os.environ.get("BENCH_OUT", ROOT / "bench" / "out"))
@@ -159,7 +168,8 @@ def main() -> int:
              "--headless", "-u", "56", "-r", "28", "-t", f"{duration}s",
              "--host", f"http://127.0.0.1:{port}", "--csv", str(work / "load"),
              "--only-summary", "--stop-timeout", "5"],
-            env={**env, "LOAD_CONFIG": str(config), "LOAD_RESULT": str(result)},
+            env={**env, "LOAD_CONFIG": str(config), "LOAD_RESULT": str(result),
+                 "LOAD_THINK": args.think},
             timeout=duration + 120,
             check=False,
         )  # fmt: skip
@@ -190,14 +200,15 @@ def main() -> int:
     }
     lines = [
         f"load: {args.tasks} tasks, overlap {args.overlap}, 50 annotators + 5 reviewers + "
-        f"1 admin, {duration} s, gunicorn workers {args.workers}",
+        f"1 admin, {duration} s, gunicorn workers {args.workers}, annotator pause "
+        f"{args.think} s, load average {os.getloadavg()[0]:.1f}",
         *(
             f"{name:<12} n={s['count']:<6} failures={s['failures']:<4} "
             f"p50={s['p50']:.0f} ms p95={s['p95']:.0f} ms"
             for name, s in stats.items()
         ),
         f"annotations answered 201: {len(created)}; in the database: {in_db.count()}; "
-        f"5xx: {len(seen['server_errors'])}",
+        f"reworks saved: {len(seen['reworked'])}; 5xx: {len(seen['server_errors'])}",
         *(f"{'PASS' if ok else 'FAIL'} {name}" for name, ok in checks.items()),
     ]
     report = "\n".join(lines)

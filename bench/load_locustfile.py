@@ -1,7 +1,12 @@
 """The locust users of bench/load.py (run by it: ``locust --headless``, loopback only).
 
 Reads the tokens and project id from the JSON file named by ``LOAD_CONFIG`` and writes
-what it saw (annotation ids answered 201, 5xx count) to ``LOAD_RESULT`` at the end.
+what it saw (annotation ids answered 201, reworks saved, 5xx count) to ``LOAD_RESULT``
+at the end.
+
+``LOAD_THINK`` ("2,4" by default) is an annotator's pause between tasks in seconds, a
+range: the time a person spends on a text classification before the next request (the
+submits report a lead time of 3 s). "0.2,1" is the stress pace, far beyond a person's.
 """
 
 import json
@@ -12,7 +17,9 @@ from locust import HttpUser, between, events, task
 
 CONFIG = json.loads(open(os.environ["LOAD_CONFIG"]).read())
 PROJECT = CONFIG["project"]
+THINK = tuple(float(x) for x in os.environ.get("LOAD_THINK", "2,4").split(","))
 CREATED: list[int] = []
+REWORKED: list[int] = []
 SERVER_ERRORS: list[str] = []
 RESULT = [
     {
@@ -35,7 +42,9 @@ def _count_5xx(request_type, name, response=None, exception=None, **kwargs):
 @events.test_stop.add_listener
 def _write_result(**kwargs):
     with open(os.environ["LOAD_RESULT"], "w") as fh:
-        json.dump({"created": CREATED, "server_errors": SERVER_ERRORS}, fh)
+        json.dump(
+            {"created": CREATED, "reworked": REWORKED, "server_errors": SERVER_ERRORS}, fh
+        )
 
 
 def _tokens(role: str):
@@ -58,7 +67,7 @@ class _User(HttpUser):
 class Annotator(_User):
     fixed_count = 50
     role = "annotators"
-    wait_time = between(0.2, 1.0)
+    wait_time = between(*THINK)
 
     @task
     def label(self):
@@ -71,7 +80,18 @@ class Annotator(_User):
             if response.status_code != 200:
                 response.failure(f"next {response.status_code}")
                 return
-            task_id = response.json()["id"]
+            body = response.json()
+            task_id, rework = body["id"], body.get("rework")
+        if rework is not None:
+            # A rejected annotation of this annotator's, handed back first: the editor
+            # saves it onto the same annotation (PATCH), as the Label Stream page does.
+            self.client.patch(
+                f"/api/annotations/{rework['annotation']}/",
+                json={"result": RESULT, "lead_time": 3.0},
+                name="rework",
+            )
+            REWORKED.append(rework["annotation"])
+            return
         skip = random.random() < 0.1
         body = {"result": [] if skip else RESULT, "was_cancelled": skip, "lead_time": 3.0}
         with self.client.post(

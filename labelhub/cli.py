@@ -97,17 +97,13 @@ def start(args) -> int:
         subprocess.Popen(
             [
                 str(bin_dir / "gunicorn"),
+                "--config",
+                "python:labelhub.gunicorn_conf",
                 "labelhub.wsgi:application",
                 "--bind",
                 f"{args.host}:{args.port}",
                 "--workers",
                 str(args.workers),
-                "--threads",
-                "4",
-                "--timeout",
-                "600",
-                "--access-logfile",
-                "-",
             ],
             env=env,
         )
