@@ -42,9 +42,7 @@ def _count_5xx(request_type, name, response=None, exception=None, **kwargs):
 @events.test_stop.add_listener
 def _write_result(**kwargs):
     with open(os.environ["LOAD_RESULT"], "w") as fh:
-        json.dump(
-            {"created": CREATED, "reworked": REWORKED, "server_errors": SERVER_ERRORS}, fh
-        )
+        json.dump({"created": CREATED, "reworked": REWORKED, "server_errors": SERVER_ERRORS}, fh)
 
 
 def _tokens(role: str):
