@@ -14,9 +14,21 @@ create a project (median of 5), import N tasks with predictions in one call, 1,0
 annotation POSTs (p50), the task list's first and last page, the Data Manager filter
 "annotation results contain Positive" first and last page and its Found count, the next
 task (p50 of 50), and a JSON export of all tasks. Each step prints seconds (or ms).
+
+``--label-studio BIN`` runs the same client, in the same run, against Label Studio
+(``BIN`` is its ``label-studio`` command, installed in a venv of its own, e.g.
+``python -m venv /tmp/ls && /tmp/ls/bin/pip install label-studio==1.23.2``), started on
+its own embedded default (SQLite, a fresh data directory, legacy API tokens on), and
+prints both columns with the ratio LS / LabelHub. The Found count is each server's own
+call: LabelHub's Data Manager asks ``/api/dm/count/``, Label Studio's reads ``total``
+from ``/api/tasks/``.
+
+    .venv/bin/python bench/api_bench.py --client --database-url "" --tasks 10000 \
+        --label-studio /tmp/ls/bin/label-studio
 """
 
 import argparse
+import contextlib
 import os
 import socket
 import statistics
@@ -127,21 +139,19 @@ def run_once(base: str, headers: dict, body: bytes, n: int) -> tuple[float, floa
     return import_seconds, export_seconds
 
 
-def _ms(samples: list[float]) -> str:
-    return f"{statistics.median(samples) * 1000:.1f} ms p50"
-
-
 def _timed(fn) -> tuple[float, object]:
     started = time.perf_counter()
     out = fn()
     return time.perf_counter() - started, out
 
 
-def client_run(base: str, headers: dict, n: int, annotations: int) -> dict:
-    """The Label-Studio-style client; returns {step: figure text}."""
+def client_run(
+    base: str, headers: dict, n: int, annotations: int, label_studio: bool = False
+) -> dict:
+    """The Label-Studio-style client; returns {step: seconds (a median where repeated)}."""
     s = requests.Session()
     s.headers.update(headers)
-    out: dict[str, str] = {}
+    out: dict[str, float] = {}
     creates = []
     for i in range(5):
         seconds, response = _timed(
@@ -152,11 +162,11 @@ def client_run(base: str, headers: dict, n: int, annotations: int) -> dict:
         response.raise_for_status()
         creates.append(seconds)
         project = response.json()
-    out["create a project"] = _ms(creates)
+    out["create a project (p50 of 5)"] = statistics.median(creates)
     pid = project["id"]
     body = payload(n)
     seconds, _ = _timed(lambda: _import(s, base, pid, body))
-    out[f"import {n} tasks with predictions, one call"] = f"{seconds:.2f} s"
+    out[f"import {n} tasks with predictions, one call"] = seconds
     ids = [
         t["id"]
         for t in s.get(f"{base}/api/tasks/?project={pid}&page_size={annotations}").json()["tasks"]
@@ -179,14 +189,14 @@ def client_run(base: str, headers: dict, n: int, annotations: int) -> dict:
         )
         assert response.status_code == 201, response.text[:300]
         posts.append(seconds)
-    out[f"create an annotation ({len(posts)} POSTs)"] = _ms(posts)
+    out[f"create an annotation (p50 of {len(posts)})"] = statistics.median(posts)
     last = (n + 29) // 30
     for name, url in (
         ("task list, first page", f"/api/tasks/?project={pid}&page=1&page_size=30"),
         ("task list, last page", f"/api/tasks/?project={pid}&page={last}&page_size=30"),
     ):
         samples = [_timed(lambda u=url: s.get(base + u).raise_for_status())[0] for _ in range(5)]
-        out[name] = _ms(samples)
+        out[name] = statistics.median(samples)
     contains = {
         "filters": {
             "conjunction": "and",
@@ -204,7 +214,14 @@ def client_run(base: str, headers: dict, n: int, annotations: int) -> dict:
         f"{base}/api/dm/views/", json={"project": pid, "data": {**contains, "title": "Positive"}}
     )
     q = orjson.dumps(contains).decode()
-    found = s.get(f"{base}/api/dm/count/", params={"project": pid, "query": q}).json()["total"]
+
+    def found_count() -> int:
+        if label_studio:  # its Data Manager reads the total of the task list
+            params = {"project": pid, "query": q, "page_size": 1}
+            return s.get(f"{base}/api/tasks/", params=params).json()["total"]
+        return s.get(f"{base}/api/dm/count/", params={"project": pid, "query": q}).json()["total"]
+
+    found = found_count()
     last_filtered = max(1, (found + 29) // 30)
     steps = [
         ("DM filter 'annotation results contain Positive', first page", {"query": q, "page": 1}),
@@ -227,21 +244,22 @@ def client_run(base: str, headers: dict, n: int, annotations: int) -> dict:
             )
             response.raise_for_status()
             samples.append(seconds)
-        out[name] = _ms(samples) + f" ({found} found)"
-    samples = [
-        _timed(lambda: s.get(f"{base}/api/dm/count/", params={"project": pid, "query": q}))[0]
-        for _ in range(5)
-    ]
-    out["its Found count"] = _ms(samples)
+        out[name] = statistics.median(samples)
+    out["its Found count"] = statistics.median(_timed(found_count)[0] for _ in range(5))
     nexts = []
     for _ in range(50):
         seconds, response = _timed(lambda: s.get(f"{base}/api/projects/{pid}/next/"))
         assert response.status_code in (200, 404), response.text[:300]
         nexts.append(seconds)
-    out["next task"] = _ms(nexts)
+    out["next task (p50 of 50)"] = statistics.median(nexts)
     seconds, size = _timed(lambda: _export(s, base, pid))
-    out["export JSON, all tasks"] = f"{seconds:.2f} s ({size / 1e6:.1f} MB)"
+    print(f"export: {size / 1e6:.1f} MB; filter found {found}", flush=True)
+    out["export JSON, all tasks"] = seconds
     return out
+
+
+def _figure(seconds: float) -> str:
+    return f"{seconds:.2f} s" if seconds >= 1 else f"{seconds * 1000:.1f} ms"
 
 
 def _import(s, base: str, pid: int, body: bytes) -> None:
@@ -275,25 +293,14 @@ def _export(s, base: str, pid: int) -> int:
     return size
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tasks", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get(
-            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/labelhub_bench"
-        ),
-    )
-    parser.add_argument("--client", action="store_true", help="the Label-Studio-style client")
-    parser.add_argument("--annotations", type=int, default=1000)
-    args = parser.parse_args()
+@contextlib.contextmanager
+def labelhub_server(database_url: str):
+    """``labelhub start`` on a free port in a fresh data directory: (base URL, headers)."""
     port = free_port()
-    data_dir = tempfile.mkdtemp(prefix="labelhub-bench-")
     env = {
         **os.environ,
-        "DATABASE_URL": args.database_url,
-        "LABELHUB_DATA_DIR": data_dir,
+        "DATABASE_URL": database_url,
+        "LABELHUB_DATA_DIR": tempfile.mkdtemp(prefix="labelhub-bench-"),
         "LABELHUB_USERNAME": "bench@example.com",
         "LABELHUB_PASSWORD": "bench-password",
         "LABELHUB_USER_TOKEN": TOKEN,
@@ -306,16 +313,77 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
-    headers = {"Authorization": f"Token {TOKEN}"}
+    with _running(server, f"http://127.0.0.1:{port}") as base:
+        yield base, {"Authorization": f"Token {TOKEN}"}
+
+
+@contextlib.contextmanager
+def label_studio_server(command: str):
+    """``label-studio start`` on its embedded default (SQLite) in a fresh data directory,
+    with the legacy token API on (1.23 turns it off for new organizations)."""
+    port = free_port()
+    data_dir = tempfile.mkdtemp(prefix="label-studio-bench-")
+    server = subprocess.Popen(
+        [command, "start", "--no-browser", "--port", str(port), "--data-dir", data_dir,
+         "--username", "bench@example.com", "--password", "bench-password",
+         "--user-token", TOKEN, "--enable-legacy-api-token"],
+        env={**os.environ, "LABEL_STUDIO_BASE_DATA_DIR": data_dir, "DATABASE_URL": ""},
+        cwd=data_dir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    with _running(server, f"http://127.0.0.1:{port}") as base:
+        yield base, {"Authorization": f"Token {TOKEN}"}
+
+
+@contextlib.contextmanager
+def _running(server: subprocess.Popen, base: str):
     try:
-        wait_ready(base, headers, server)
-        if args.client:
-            database = "SQLite" if not args.database_url else "PostgreSQL"
-            print(f"Label-Studio-style client, {args.tasks} tasks, {database}", flush=True)
-            for step, figure in client_run(base, headers, args.tasks, args.annotations).items():
-                print(f"| {step} | {figure} |", flush=True)
+        wait_ready(base, {"Authorization": f"Token {TOKEN}"}, server)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tasks", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/labelhub_bench"
+        ),
+    )
+    parser.add_argument("--client", action="store_true", help="the Label-Studio-style client")
+    parser.add_argument("--annotations", type=int, default=1000)
+    parser.add_argument(
+        "--label-studio",
+        metavar="BIN",
+        help="with --client: also run it against Label Studio's `label-studio` command",
+    )
+    args = parser.parse_args()
+    if args.client:
+        database = "SQLite" if not args.database_url else "PostgreSQL"
+        print(f"Label-Studio-style client, {args.tasks} tasks, {database}", flush=True)
+        with labelhub_server(args.database_url) as (base, headers):
+            ours = client_run(base, headers, args.tasks, args.annotations)
+        load = os.getloadavg()[0]
+        if not args.label_studio:
+            print(f"| step | LabelHub (load {load:.1f}) |\n|---|---|")
+            for step, seconds in ours.items():
+                print(f"| {step} | {_figure(seconds)} |")
             return
+        with label_studio_server(args.label_studio) as (base, headers):
+            theirs = client_run(base, headers, args.tasks, args.annotations, label_studio=True)
+        print("| step | Label Studio | LabelHub | LS / LabelHub |\n|---|---|---|---|")
+        for step, seconds in ours.items():
+            ratio = theirs[step] / seconds
+            print(f"| {step} | {_figure(theirs[step])} | {_figure(seconds)} | {ratio:.1f}x |")
+        print(f"load average at the end of each run: {load:.1f}, {os.getloadavg()[0]:.1f}")
+        return
+    with labelhub_server(args.database_url) as (base, headers):
         body = payload(args.tasks)
         print(f"{args.tasks} tasks with one prediction each, {len(body) / 1e6:.1f} MB of JSON")
         imports, exports = [], []
@@ -333,9 +401,6 @@ def main() -> None:
             f"median: import {imp:.2f}s = {args.tasks / imp:,.0f} tasks/s; "
             f"export {exp:.2f}s = {args.tasks / exp:,.0f} tasks/s"
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":
