@@ -82,8 +82,10 @@ def payload(n: int) -> bytes:
     )
 
 
-def wait_ready(base: str, headers: dict, proc: subprocess.Popen) -> None:
-    for _ in range(300):
+def wait_ready(base: str, headers: dict, proc: subprocess.Popen, timeout: float = 600) -> None:
+    """Until the server answers (Label Studio migrates a new database first: 20-60 s)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit("the server exited during start-up")
         try:

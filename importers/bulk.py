@@ -1,9 +1,10 @@
 """Bulk writers: validated rows in, tasks, annotations and predictions out.
 
-Two writers with one interface (``write(rows)``, ``finish()``), both used inside the
+Three writers with one interface (``write(rows)``, ``finish()``), both used inside the
 caller's ``transaction.atomic`` so an import lands whole or not at all:
 
-- ``OrmWriter`` (SQLite, and any database without COPY): ``bulk_create`` in batches.
+- ``SqliteWriter`` (SQLite): ``executemany`` of plain tuples in batches.
+- ``OrmWriter`` (the fallback where COPY can't fill a table): ``bulk_create`` in batches.
 - ``CopyWriter`` (PostgreSQL): ``COPY ... FROM STDIN`` in text format. Task ids are
   reserved from the table's own identity sequence on a side connection (sequences are
   not transactional, so the reservation is concurrency-safe and costs one round trip
@@ -38,6 +39,40 @@ from tasks.models import Task
 from tasks.services import task_data_keys_add
 
 ORM_BATCH = 2000
+# The columns the writers fill (the rest get their defaults), in the order of their values.
+TASK_COLUMNS = [
+    "id",
+    "project_id",
+    "data",
+    "meta",
+    "is_labeled",
+    "total_annotations",
+    "cancelled_annotations",
+    "total_predictions",
+    "prediction_score",
+    "created_at",
+    "updated_at",
+]
+ANNOTATION_COLUMNS = [
+    "task_id",
+    "project_id",
+    "completed_by_id",
+    "result",
+    "was_cancelled",
+    "ground_truth",
+    "lead_time",
+    "created_at",
+    "updated_at",
+]
+PREDICTION_COLUMNS = [
+    "task_id",
+    "project_id",
+    "model_version",
+    "score",
+    "result",
+    "created_at",
+    "updated_at",
+]
 _active = threading.local()
 
 
@@ -238,6 +273,123 @@ class OrmWriter(_Writer):
             self.ids.extend(task.pk for task in tasks)
 
 
+class SqliteWriter(_Writer):
+    """``executemany`` of plain tuples: the SQLite path.
+
+    ``bulk_create`` built a model instance per row and prepared every field through the
+    ORM: of a 10k-task import with one prediction each (1.3-1.5 s in process), about 1 s
+    was that machinery. Here each row is one tuple, the JSON columns are encoded as
+    Django's JSONField encodes them (``json.dumps``, so the stored text is the same), and
+    the columns this writer doesn't fill get their default once. bench/api_bench.py
+    --client (10k tasks, SQLite): see bench/README.md.
+
+    Task ids: the import's transaction holds SQLite's write lock (IMMEDIATE), so no other
+    connection inserts between our rows and each new rowid is the largest one plus one:
+    the tasks of one ``executemany`` get consecutive ids ending at ``last_insert_rowid()``
+    (tests/importers check the ids against the rows).
+    """
+
+    TASK_COLUMNS = [c for c in TASK_COLUMNS if c != "id"]
+
+    def __init__(self, *, project: Project, user) -> None:
+        super().__init__(project=project, user=user)
+        if not connection.in_atomic_block:
+            raise RuntimeError("SqliteWriter must run inside transaction.atomic")
+        self.stamp = connection.ops.adapt_datetimefield_value(self.now)
+        self.task_sql, self.task_extra = _insert(Task, self.TASK_COLUMNS)
+        self.annotation_sql, self.annotation_extra = _insert(Annotation, ANNOTATION_COLUMNS)
+        self.prediction_sql, self.prediction_extra = _insert(Prediction, PREDICTION_COLUMNS)
+
+    def write(self, rows: list[TaskRow], *, first_index: int = 0) -> None:
+        self.authors.prepare(rows)
+        stamp, stats, pid, dumps = self.stamp, self.stats, self.project.pk, json.dumps
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), ORM_BATCH):
+                batch = rows[start : start + ORM_BATCH]
+                tasks = []
+                for row in batch:
+                    self._seen(row.data)
+                    done = sum(1 for a in row.annotations if not a.get("was_cancelled"))
+                    stats.labeled += done > 0
+                    tasks.append(
+                        (
+                            pid,
+                            dumps(row.data),
+                            dumps(row.meta),
+                            is_labeled(done, self.maximum),
+                            done,
+                            len(row.annotations) - done,
+                            len(row.predictions),
+                            mean_score(row.predictions),
+                            stamp,
+                            stamp,
+                            *self.task_extra,
+                        )
+                    )
+                cursor.executemany(self.task_sql, tasks)
+                cursor.execute("SELECT last_insert_rowid()")
+                last = cursor.fetchone()[0]
+                first = last - len(tasks) + 1
+                annotations, predictions = [], []
+                for task_id, row in zip(range(first, last + 1), batch, strict=True):
+                    for item in row.annotations:
+                        cancelled = bool(item.get("was_cancelled", False))
+                        ground_truth = bool(item.get("ground_truth", False))
+                        stats.ground_truth += ground_truth
+                        stats.skipped += cancelled
+                        annotations.append(
+                            (
+                                task_id,
+                                pid,
+                                self.authors.author(item),
+                                dumps(item.get("result") or []),
+                                cancelled,
+                                ground_truth,
+                                item.get("lead_time"),
+                                stamp,
+                                stamp,
+                                *self.annotation_extra,
+                            )
+                        )
+                    for item in row.predictions:
+                        predictions.append(
+                            (
+                                task_id,
+                                pid,
+                                str(item.get("model_version") or ""),
+                                item.get("score"),
+                                dumps(item.get("result") or []),
+                                stamp,
+                                stamp,
+                                *self.prediction_extra,
+                            )
+                        )
+                if annotations:
+                    cursor.executemany(self.annotation_sql, annotations)
+                if predictions:
+                    cursor.executemany(self.prediction_sql, predictions)
+                stats.tasks += len(tasks)
+                stats.annotations += len(annotations)
+                stats.predictions += len(predictions)
+                self.ids.add(first, last)
+
+
+def _insert(model, known: list[str]) -> tuple[str, tuple]:
+    """An INSERT of ``known`` columns then every other column (but the primary key) at
+    its default, and those defaults as database values."""
+    names, defaults = list(known), []
+    for field in model._meta.concrete_fields:
+        if field.column in known or field.primary_key:
+            continue
+        if getattr(field, "db_default", NOT_PROVIDED) is not NOT_PROVIDED:
+            continue  # the database fills it
+        names.append(field.column)
+        defaults.append(field.get_db_prep_save(field.get_default(), connection))
+    columns = ", ".join(f'"{name}"' for name in names)
+    marks = ", ".join(["%s"] * len(names))
+    return f"INSERT INTO {model._meta.db_table} ({columns}) VALUES ({marks})", tuple(defaults)
+
+
 # --------------------------------------------------------------------------- COPY
 
 NULL = b"\\N"
@@ -328,39 +480,9 @@ def _columns(model, known: list[str], conn, *, with_pk: bool) -> tuple[str, byte
 class CopyWriter(_Writer):
     """PostgreSQL COPY, pipelined with a writer thread (see the module docstring)."""
 
-    TASK_COLUMNS = [
-        "id",
-        "project_id",
-        "data",
-        "meta",
-        "is_labeled",
-        "total_annotations",
-        "cancelled_annotations",
-        "total_predictions",
-        "prediction_score",
-        "created_at",
-        "updated_at",
-    ]
-    ANNOTATION_COLUMNS = [
-        "task_id",
-        "project_id",
-        "completed_by_id",
-        "result",
-        "was_cancelled",
-        "ground_truth",
-        "lead_time",
-        "created_at",
-        "updated_at",
-    ]
-    PREDICTION_COLUMNS = [
-        "task_id",
-        "project_id",
-        "model_version",
-        "score",
-        "result",
-        "created_at",
-        "updated_at",
-    ]
+    TASK_COLUMNS = TASK_COLUMNS
+    ANNOTATION_COLUMNS = ANNOTATION_COLUMNS
+    PREDICTION_COLUMNS = PREDICTION_COLUMNS
     RESERVE = 20_000
 
     def __init__(self, *, project: Project, user) -> None:
@@ -626,10 +748,12 @@ class CopyWriter(_Writer):
 
 
 def writer_for(*, project: Project, user) -> _Writer:
-    """COPY on PostgreSQL, bulk_create elsewhere."""
+    """COPY on PostgreSQL, executemany on SQLite, bulk_create elsewhere."""
     if connection.vendor == "postgresql":
         try:
             return CopyWriter(project=project, user=user)
         except CopyUnsupported:
             pass
+    if connection.vendor == "sqlite":
+        return SqliteWriter(project=project, user=user)
     return OrmWriter(project=project, user=user)
