@@ -520,7 +520,24 @@ def task_neighbours(
 
 
 def tasks_counts(*, project, query: query_format.Query) -> dict:
-    """``{total, total_annotations, total_predictions}`` of what the filters leave."""
+    """``{total, total_annotations, total_predictions}`` of what the filters leave.
+
+    With no filter and no selection these are the project's own counters (kept by the
+    services that write, ``annotations.counters``), unless the project holds Benchmark QA
+    copies, which the counters leave out (one probe of a partial index says). The sums
+    read every task of the project: 6 ms of a 12 ms task-list page at 10k tasks on
+    SQLite, and linear in the project's size."""
+    selection = query.selection
+    everything = not query.items and (selection is None or (selection.all and not selection.ids))
+    # Ordered by (project, id) so that SQLite probes the partial task_benchmark index;
+    # unordered, it walked the project's tasks looking for one.
+    benchmark = project_tasks(project).filter(is_benchmark=True).order_by("project_id", "id")
+    if everything and benchmark.values_list("id", flat=True).first() is None:
+        return {
+            "total": project.task_number,
+            "total_annotations": project.total_annotations_number,
+            "total_predictions": project.total_predictions_number,
+        }
     queryset = task_queryset(project=project, query=query)
     with time_limited(query.has_regex):
         return queryset.order_by().aggregate(
