@@ -39,7 +39,7 @@ endef
 PG_ENV := DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)'
 SQLITE_ENV := DATABASE_URL= REDIS_URL=
 
-.PHONY: help setup setup-test editor lock services run test test-postgres test-sqlite lint bench clean distclean
+.PHONY: help setup setup-test editor lock services run test test-postgres test-sqlite lint bench load clean distclean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -105,6 +105,17 @@ bench: ## run bench/*.py (or BENCH=bench/x.py) against PostgreSQL+Redis; output 
 	export LABELHUB_DATA_DIR="$$data"; \
 	if [ -f manage.py ]; then $(PY) manage.py migrate --noinput; fi; \
 	for f in "$${files[@]}"; do echo "==> bench $$f"; $(PY) "$$f" $(ARGS); done
+
+load: ## bench/load.py: 50 annotators + 5 reviewers + an admin (locust, its own .venv-load) against PostgreSQL+Redis
+	VENV=.venv-load bash scripts/setup.sh --no-system
+	.venv-load/bin/python -c 'import locust' 2>/dev/null || .venv-load/bin/python -m pip install --disable-pip-version-check -q 'locust>=2.30'
+	DATABASE_URL='$(BENCH_DATABASE_URL)' REDIS_URL='$(BENCH_REDIS_URL)' bash scripts/services.sh ensure-db
+	mkdir -p bench/out
+	export DATABASE_URL='$(BENCH_DATABASE_URL)' REDIS_URL='$(BENCH_REDIS_URL)' BENCH_OUT="$(CURDIR)/bench/out"; \
+	data="$$(mktemp -d -t labelhub-bench.XXXXXX)"; trap 'rm -rf "$$data"' EXIT; \
+	export LABELHUB_DATA_DIR="$$data"; \
+	.venv-load/bin/python manage.py migrate --noinput; \
+	.venv-load/bin/python bench/load.py $(ARGS)
 
 clean: ## remove caches and build leftovers (keeps .venv, .cache, data/)
 	find . -path ./.venv -prune -o -path ./.git -prune -o \
