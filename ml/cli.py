@@ -53,7 +53,7 @@ def _backend(project, args):
 
 
 def _follow(model, job_id: int, label: str, args, worker: threading.Thread | None) -> object:
-    from django.db import close_old_connections
+    from django.db import OperationalError, close_old_connections
     from tqdm import tqdm
 
     bar = tqdm(
@@ -66,7 +66,13 @@ def _follow(model, job_id: int, label: str, args, worker: threading.Thread | Non
     deadline = time.monotonic() + args.timeout
     try:
         while True:
-            job = model.objects.get(pk=job_id)
+            try:
+                job = model.objects.get(pk=job_id)
+            except OperationalError:
+                # SQLite's shared-cache memory database (the test suite's) refuses a
+                # read while the job's thread writes that table; the next poll reads.
+                time.sleep(0.2)
+                continue
             bar.update(max(0.0, job.progress * 100 - bar.n))
             if job.is_finished and (worker is None or not worker.is_alive()):
                 return job
