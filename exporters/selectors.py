@@ -14,11 +14,12 @@ as the main cost.
 
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 
 import orjson
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
@@ -262,7 +263,39 @@ def _iso_sql(column: str) -> str:
 
 
 def _json_object(pairs: list[tuple[str, str]]) -> str:
-    return "json_build_object(" + ", ".join(f"'{key}', {sql}" for key, sql in pairs) + ")"
+    """A JSON object's text by concatenation: each ``sql`` already gives its value's JSON
+    text (never NULL). About twice as cheap on the server as ``json_build_object``, which
+    looks up each argument's type and output function on every row (1M task rows of 8
+    fields: 0.75 s instead of 1.8 s of server time); Python parses the text anyway, so
+    only the values and the key order must match."""
+    parts = [f"'{{\"{pairs[0][0]}\":' || {pairs[0][1]}"]
+    parts += [f"',\"{key}\":' || {sql}" for key, sql in pairs[1:]]
+    return "(" + " || ".join(parts) + " || '}')"
+
+
+def _number(column: str) -> str:
+    """An integer or boolean column (``::text`` gives ``true``/``false``)."""
+    return f"COALESCE({column}::text, 'null')"
+
+
+def _float(column: str) -> str:
+    """NaN and the infinities are not JSON: null, as orjson writes them on the plain path."""
+    return (
+        f"CASE WHEN {column} IS NULL OR {column} IN ('NaN', 'Infinity', '-Infinity') "
+        f"THEN 'null' ELSE {column}::text END"
+    )
+
+
+def _string(column: str) -> str:
+    return f"COALESCE(to_json({column})::text, 'null')"
+
+
+def _jsonb(column: str) -> str:
+    return f"COALESCE({column}::text, 'null')"
+
+
+def _timestamp(column: str) -> str:
+    return f"COALESCE('\"' || {_iso_sql(column)} || '\"', 'null')"
 
 
 def _compiled(queryset: QuerySet) -> tuple[str, tuple]:
@@ -271,8 +304,11 @@ def _compiled(queryset: QuerySet) -> tuple[str, tuple]:
 
 
 def _grouped_json(item: str, source: str, key: str, order: str) -> str:
-    """``key, json_agg(item)`` per key, over ``source`` (the chunk's id range)."""
-    return f"SELECT {key} AS key, json_agg({item} ORDER BY {order}) AS items FROM {source} GROUP BY {key}"
+    """``key`` and the JSON array text of its items, over ``source`` (the chunk's id range)."""
+    return (
+        f"SELECT {key} AS key, '[' || string_agg({item}, ',' ORDER BY {order}) || ']' AS items "
+        f"FROM {source} GROUP BY {key}"
+    )
 
 
 def export_task_dicts_sql(
@@ -293,55 +329,51 @@ def export_task_dicts_sql(
     user_table = Annotation._meta.get_field("completed_by").related_model._meta.db_table
     review = _json_object(
         [
-            ("id", "r.id"),
-            ("annotation", "r.annotation_id"),
-            ("reviewer", "r.reviewer_id"),
-            ("accepted", "r.accepted"),
-            ("comment", "r.comment"),
-            ("created_at", _iso_sql("r.created_at")),
-            ("updated_at", _iso_sql("r.updated_at")),
+            ("id", _number("r.id")),
+            ("annotation", _number("r.annotation_id")),
+            ("reviewer", _number("r.reviewer_id")),
+            ("accepted", _number("r.accepted")),
+            ("comment", _string("r.comment")),
+            ("created_at", _timestamp("r.created_at")),
+            ("updated_at", _timestamp("r.updated_at")),
+        ]
+    )
+    annotator = _json_object(
+        [
+            ("id", _number("u.id")),
+            ("email", _string("u.email")),
+            ("first_name", _string("u.first_name")),
+            ("last_name", _string("u.last_name")),
         ]
     )
     annotation = _json_object(
         [
-            ("id", "a.id"),
-            ("task", "a.task_id"),
-            ("project", "a.project_id"),
+            ("id", _number("a.id")),
+            ("task", _number("a.task_id")),
+            ("project", _number("a.project_id")),
             # Label Studio's expanded annotator, as _with_annotator builds it.
-            (
-                "completed_by",
-                "CASE WHEN a.completed_by_id IS NULL THEN NULL ELSE "
-                + _json_object(
-                    [
-                        ("id", "a.completed_by_id"),
-                        ("email", "u.email"),
-                        ("first_name", "u.first_name"),
-                        ("last_name", "u.last_name"),
-                    ]
-                )
-                + " END",
-            ),
-            ("result", "a.result"),
-            ("was_cancelled", "a.was_cancelled"),
-            ("ground_truth", "a.ground_truth"),
-            ("lead_time", "a.lead_time"),
-            ("parent_prediction", "a.parent_prediction_id"),
-            ("parent_annotation", "a.parent_annotation_id"),
-            ("created_at", _iso_sql("a.created_at")),
-            ("updated_at", _iso_sql("a.updated_at")),
-            ("reviews", "COALESCE(rv.items, '[]'::json)"),
+            ("completed_by", "COALESCE(u.js, 'null')"),
+            ("result", _jsonb("a.result")),
+            ("was_cancelled", _number("a.was_cancelled")),
+            ("ground_truth", _number("a.ground_truth")),
+            ("lead_time", _float("a.lead_time")),
+            ("parent_prediction", _number("a.parent_prediction_id")),
+            ("parent_annotation", _number("a.parent_annotation_id")),
+            ("created_at", _timestamp("a.created_at")),
+            ("updated_at", _timestamp("a.updated_at")),
+            ("reviews", "COALESCE(rv.items, '[]')"),
         ]
     )
     prediction = _json_object(
         [
-            ("id", "p.id"),
-            ("task", "p.task_id"),
-            ("project", "p.project_id"),
-            ("model_version", "p.model_version"),
-            ("score", "p.score"),
-            ("result", "p.result"),
-            ("created_at", _iso_sql("p.created_at")),
-            ("updated_at", _iso_sql("p.updated_at")),
+            ("id", _number("p.id")),
+            ("task", _number("p.task_id")),
+            ("project", _number("p.project_id")),
+            ("model_version", _string("p.model_version")),
+            ("score", _float("p.score")),
+            ("result", _jsonb("p.result")),
+            ("created_at", _timestamp("p.created_at")),
+            ("updated_at", _timestamp("p.updated_at")),
         ]
     )
     completions_sql, completions_params = _compiled(
@@ -358,7 +390,11 @@ def export_task_dicts_sql(
     annotations = _grouped_json(
         annotation,
         f"({completions_sql}) a "
-        f'LEFT JOIN "{user_table}" u ON u.id = a.completed_by_id '
+        # The annotator's JSON comes from a LATERAL subquery (OFFSET 0 keeps it one):
+        # PostgreSQL memoizes it per annotator instead of building it per annotation
+        # (about 15% of the chunk query on the text bench).
+        f'LEFT JOIN LATERAL (SELECT {annotator} AS js FROM "{user_table}" u '
+        "WHERE u.id = a.completed_by_id OFFSET 0) u ON true "
         f"LEFT JOIN ({reviews}) rv ON rv.key = a.id "
         f"WHERE a.task_id {in_range}",
         "a.task_id",
@@ -366,17 +402,17 @@ def export_task_dicts_sql(
     )
     joins = f"LEFT JOIN ({annotations}) an ON an.key = t.id"
     task_pairs = [
-        ("id", "t.id"),
-        ("project", "t.project_id"),
-        ("data", "t.data"),
-        ("meta", "t.meta"),
-        ("is_labeled", "t.is_labeled"),
-        ("total_annotations", "t.total_annotations"),
-        ("cancelled_annotations", "t.cancelled_annotations"),
-        ("total_predictions", "t.total_predictions"),
-        ("created_at", _iso_sql("t.created_at")),
-        ("updated_at", _iso_sql("t.updated_at")),
-        ("annotations", "COALESCE(an.items, '[]'::json)"),
+        ("id", _number("t.id")),
+        ("project", _number("t.project_id")),
+        ("data", _jsonb("t.data")),
+        ("meta", _jsonb("t.meta")),
+        ("is_labeled", _number("t.is_labeled")),
+        ("total_annotations", _number("t.total_annotations")),
+        ("cancelled_annotations", _number("t.cancelled_annotations")),
+        ("total_predictions", _number("t.total_predictions")),
+        ("created_at", _timestamp("t.created_at")),
+        ("updated_at", _timestamp("t.updated_at")),
+        ("annotations", "COALESCE(an.items, '[]')"),
     ]
     if task_filter.include_predictions:
         predictions = _grouped_json(
@@ -386,26 +422,76 @@ def export_task_dicts_sql(
             "p.id",
         )
         joins += f" LEFT JOIN ({predictions}) pr ON pr.key = t.id"
-        task_pairs.append(("predictions", "COALESCE(pr.items, '[]'::json)"))
+        task_pairs.append(("predictions", "COALESCE(pr.items, '[]')"))
     sql = (
         "WITH t AS MATERIALIZED ({chunk}), "
         "b AS MATERIALIZED (SELECT min(id) AS lo, max(id) AS hi FROM t) "
-        f"SELECT t.id, {_json_object(task_pairs)}::text FROM t {joins} ORDER BY t.id"
+        f"SELECT t.id, {_json_object(task_pairs)} FROM t {joins} ORDER BY t.id"
     )
-    loads = orjson.loads
-    last_id = 0
-    while True:
+    db = connections[tasks.db]
+
+    def fetch(last_id: int, size: int) -> list[tuple[int, str]]:
         chunk_sql, chunk_params = _compiled(
-            tasks.filter(id__gt=last_id).order_by("id").values(*TASK_COLUMNS)[:CHUNK_SIZE]
+            tasks.filter(id__gt=last_id).order_by("id").values(*TASK_COLUMNS)[:size]
         )
-        with guard(), connection.cursor() as cursor:
+        with db.cursor() as cursor:
             cursor.execute(
-                sql.replace("{chunk}", chunk_sql, 1),
-                [*chunk_params, *completions_params],
+                sql.replace("{chunk}", chunk_sql, 1), [*chunk_params, *completions_params]
             )
-            rows = cursor.fetchall()
-        if not rows:
-            return
-        last_id = rows[-1][0]
+            return cursor.fetchall()
+
+    loads = orjson.loads
+    for rows in _chunks(fetch, db, guard=guard):
         for _, text in rows:
             yield loads(text)
+
+
+# The SQL path starts at CHUNK_SIZE tasks and then sizes its chunks by their text:
+# about CHUNK_BYTES of JSON a chunk, at most 5 * CHUNK_SIZE tasks (5,000 small text
+# tasks, fewer big ones), so memory stays flat. Each chunk query costs ~2 ms of
+# planning: 1,000-task chunks of text tasks spent ~15% of the server's time on it.
+CHUNK_BYTES = 4 * 1024 * 1024
+
+
+def _next_size(rows: list[tuple[int, str]], size: int, cap: int) -> int:
+    used = sum(len(text) for _, text in rows) or 1
+    return max(1, min(cap, size * 2, size * CHUNK_BYTES // used))
+
+
+def _chunks(fetch, db, *, guard) -> Iterator[list[tuple[int, str]]]:
+    """The chunks ``fetch(last_id, size)`` returns, in keyset order, with the next
+    chunk's query already running while the caller works on the current one.
+
+    The query runs in a helper thread on the caller's own connection (Django's thread
+    sharing), so it stays in the caller's transaction (the snapshot's REPEATABLE READ)
+    and only one statement is ever in flight on it: PostgreSQL builds chunk n+1 while
+    Python parses and writes chunk n. With a ``guard`` (the Data Manager's time limit,
+    which sets a timeout on this thread's transaction) the chunks are read one after
+    the other. A chunk shorter than asked for is the last."""
+    size, cap = CHUNK_SIZE, 5 * CHUNK_SIZE
+    if guard is not nullcontext:
+        last_id = 0
+        while True:
+            with guard():
+                rows = fetch(last_id, size)
+            if rows:
+                yield rows
+            if len(rows) < size:
+                return
+            last_id, size = rows[-1][0], _next_size(rows, size, cap)
+    db.inc_thread_sharing()
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-chunk") as pool:
+            pending = pool.submit(fetch, 0, size)
+            while pending is not None:
+                rows = pending.result()
+                # Ask for the next chunk before handing this one on. An abandoned
+                # export waits for the one query in flight when the pool shuts down.
+                pending = None
+                if len(rows) == size:
+                    size = _next_size(rows, size, cap)
+                    pending = pool.submit(fetch, rows[-1][0], size)
+                if rows:
+                    yield rows
+    finally:
+        db.dec_thread_sharing()
