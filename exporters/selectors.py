@@ -26,6 +26,7 @@ from django.db.models.functions import Cast
 from annotations.models import Annotation, Prediction, Review
 from datamanager import query as query_format
 from datamanager import selectors as dm
+from exporters import task_sql
 from projects.models import Project
 from tasks.models import Task
 from tasks.representations import (
@@ -186,7 +187,7 @@ def _with_annotator(annotation: dict, row: dict) -> dict:
 
 
 def export_task_dicts_plain(
-    tasks: QuerySet, *, task_filter: TaskFilter, guard=nullcontext
+    tasks: QuerySet, *, task_filter: TaskFilter, guard=nullcontext, items_only: bool = False
 ) -> Iterator[dict]:
     """``export_task_dicts`` with ``.values()`` rows shaped in Python by
     ``tasks.representations`` (any database; the SQLite path)."""
@@ -237,7 +238,7 @@ def export_task_dicts_plain(
 
 
 def export_task_dicts(
-    tasks: QuerySet, *, task_filter: TaskFilter, guard=nullcontext
+    tasks: QuerySet, *, task_filter: TaskFilter, guard=nullcontext, items_only: bool = False
 ) -> Iterator[dict]:
     """Yield full task dicts (annotations with reviews and the annotator's email,
     predictions) in id order, CHUNK_SIZE tasks per round of queries. ``guard()`` wraps
@@ -245,57 +246,14 @@ def export_task_dicts(
 
     PostgreSQL builds each task's JSON itself (``export_task_dicts_sql``); elsewhere the
     rows are read with ``.values()`` and shaped in Python (``export_task_dicts_plain``).
-    Both give equal dicts (tests/exporters/test_fast_path.py)."""
+    Both give equal dicts (tests/exporters/test_fast_path.py). ``items_only`` lets the
+    SQL path leave out what the converter's items never read (reviews, predictions,
+    meta, counters); the plain path gives full dicts anyway."""
     if connection.vendor == "postgresql":
-        return export_task_dicts_sql(tasks, task_filter=task_filter, guard=guard)
+        return export_task_dicts_sql(
+            tasks, task_filter=task_filter, guard=guard, items_only=items_only
+        )
     return export_task_dicts_plain(tasks, task_filter=task_filter, guard=guard)
-
-
-def _iso_sql(column: str) -> str:
-    """``tasks.representations._iso`` in SQL: ISO 8601 in UTC with ``Z``, and the
-    microseconds only when they are not zero (as ``datetime.isoformat`` writes them)."""
-    utc = f"({column} AT TIME ZONE 'UTC')"
-    return (
-        f"CASE WHEN date_trunc('second', {column}) = {column} "
-        f'THEN to_char({utc}, \'YYYY-MM-DD"T"HH24:MI:SS"Z"\') '
-        f'ELSE to_char({utc}, \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\') END'
-    )
-
-
-def _json_object(pairs: list[tuple[str, str]]) -> str:
-    """A JSON object's text by concatenation: each ``sql`` already gives its value's JSON
-    text (never NULL). About twice as cheap on the server as ``json_build_object``, which
-    looks up each argument's type and output function on every row (1M task rows of 8
-    fields: 0.75 s instead of 1.8 s of server time); Python parses the text anyway, so
-    only the values and the key order must match."""
-    parts = [f"'{{\"{pairs[0][0]}\":' || {pairs[0][1]}"]
-    parts += [f"',\"{key}\":' || {sql}" for key, sql in pairs[1:]]
-    return "(" + " || ".join(parts) + " || '}')"
-
-
-def _number(column: str) -> str:
-    """An integer or boolean column (``::text`` gives ``true``/``false``)."""
-    return f"COALESCE({column}::text, 'null')"
-
-
-def _float(column: str) -> str:
-    """NaN and the infinities are not JSON: null, as orjson writes them on the plain path."""
-    return (
-        f"CASE WHEN {column} IS NULL OR {column} IN ('NaN', 'Infinity', '-Infinity') "
-        f"THEN 'null' ELSE {column}::text END"
-    )
-
-
-def _string(column: str) -> str:
-    return f"COALESCE(to_json({column})::text, 'null')"
-
-
-def _jsonb(column: str) -> str:
-    return f"COALESCE({column}::text, 'null')"
-
-
-def _timestamp(column: str) -> str:
-    return f"COALESCE('\"' || {_iso_sql(column)} || '\"', 'null')"
 
 
 def _compiled(queryset: QuerySet) -> tuple[str, tuple]:
@@ -303,130 +261,26 @@ def _compiled(queryset: QuerySet) -> tuple[str, tuple]:
     return sql, tuple(params)
 
 
-def _grouped_json(item: str, source: str, key: str, order: str) -> str:
-    """``key`` and the JSON array text of its items, over ``source`` (the chunk's id range)."""
-    return (
-        f"SELECT {key} AS key, '[' || string_agg({item}, ',' ORDER BY {order}) || ']' AS items "
-        f"FROM {source} GROUP BY {key}"
-    )
-
-
 def export_task_dicts_sql(
-    tasks: QuerySet, *, task_filter: TaskFilter, guard=nullcontext
+    tasks: QuerySet, *, task_filter: TaskFilter, guard=nullcontext, items_only: bool = False
 ) -> Iterator[dict]:
-    """``export_task_dicts`` on PostgreSQL: one query per chunk in which PostgreSQL
-    builds each task's whole JSON text (``json_build_object``/``json_agg``, timestamps
-    with ``to_char``) in the shapes of ``tasks.representations``; Python only parses it
-    with orjson. Which tasks and which completions stay Django querysets (compiled into
-    the SQL), so the filters keep one definition. The chunk's children are aggregated
-    over its id range (hash/group aggregates, about 3x cheaper on the server than a
-    correlated subquery per task).
+    """``export_task_dicts`` on PostgreSQL: one statement per chunk in which PostgreSQL
+    builds each task's JSON text (``exporters.task_sql``) in the shapes of
+    ``tasks.representations``; Python only parses it with orjson. Which tasks and which
+    completions stay Django querysets (compiled into the SQL), so the filters keep one
+    definition. The chunk's children are aggregated over its id range (hash/group
+    aggregates, about 3x cheaper on the server than a correlated subquery per task).
+    ``items_only``: only the keys the converter's items read (every format but JSON).
 
-    On 100k text tasks this is several times faster than the ``.values()`` path (see
-    bench/README.md, "Exports", for the figures and command); cProfile of the old path
-    put most of the time in ``.values()`` row building and ``datetime.isoformat``.
+    See bench/README.md, "Exports", for the figures and command.
     """
-    user_table = Annotation._meta.get_field("completed_by").related_model._meta.db_table
-    review = _json_object(
-        [
-            ("id", _number("r.id")),
-            ("annotation", _number("r.annotation_id")),
-            ("reviewer", _number("r.reviewer_id")),
-            ("accepted", _number("r.accepted")),
-            ("comment", _string("r.comment")),
-            ("created_at", _timestamp("r.created_at")),
-            ("updated_at", _timestamp("r.updated_at")),
-        ]
-    )
-    annotator = _json_object(
-        [
-            ("id", _number("u.id")),
-            ("email", _string("u.email")),
-            ("first_name", _string("u.first_name")),
-            ("last_name", _string("u.last_name")),
-        ]
-    )
-    annotation = _json_object(
-        [
-            ("id", _number("a.id")),
-            ("task", _number("a.task_id")),
-            ("project", _number("a.project_id")),
-            # Label Studio's expanded annotator, as _with_annotator builds it.
-            ("completed_by", "COALESCE(u.js, 'null')"),
-            ("result", _jsonb("a.result")),
-            ("was_cancelled", _number("a.was_cancelled")),
-            ("ground_truth", _number("a.ground_truth")),
-            ("lead_time", _float("a.lead_time")),
-            ("parent_prediction", _number("a.parent_prediction_id")),
-            ("parent_annotation", _number("a.parent_annotation_id")),
-            ("created_at", _timestamp("a.created_at")),
-            ("updated_at", _timestamp("a.updated_at")),
-            ("reviews", "COALESCE(rv.items, '[]')"),
-        ]
-    )
-    prediction = _json_object(
-        [
-            ("id", _number("p.id")),
-            ("task", _number("p.task_id")),
-            ("project", _number("p.project_id")),
-            ("model_version", _string("p.model_version")),
-            ("score", _float("p.score")),
-            ("result", _jsonb("p.result")),
-            ("created_at", _timestamp("p.created_at")),
-            ("updated_at", _timestamp("p.updated_at")),
-        ]
-    )
     completions_sql, completions_params = _compiled(
         Annotation.objects.filter(task_filter.annotation_q()).order_by().values(*ANNOTATION_COLUMNS)
     )
-    in_range = "BETWEEN (SELECT lo FROM b) AND (SELECT hi FROM b)"
-    reviews = _grouped_json(
-        review,
-        f'"{Review._meta.db_table}" r JOIN "{Annotation._meta.db_table}" ra '
-        f"ON ra.id = r.annotation_id WHERE ra.task_id {in_range}",
-        "r.annotation_id",
-        "r.id",
-    )
-    annotations = _grouped_json(
-        annotation,
-        f"({completions_sql}) a "
-        # The annotator's JSON comes from a LATERAL subquery (OFFSET 0 keeps it one):
-        # PostgreSQL memoizes it per annotator instead of building it per annotation
-        # (about 15% of the chunk query on the text bench).
-        f'LEFT JOIN LATERAL (SELECT {annotator} AS js FROM "{user_table}" u '
-        "WHERE u.id = a.completed_by_id OFFSET 0) u ON true "
-        f"LEFT JOIN ({reviews}) rv ON rv.key = a.id "
-        f"WHERE a.task_id {in_range}",
-        "a.task_id",
-        "a.id",
-    )
-    joins = f"LEFT JOIN ({annotations}) an ON an.key = t.id"
-    task_pairs = [
-        ("id", _number("t.id")),
-        ("project", _number("t.project_id")),
-        ("data", _jsonb("t.data")),
-        ("meta", _jsonb("t.meta")),
-        ("is_labeled", _number("t.is_labeled")),
-        ("total_annotations", _number("t.total_annotations")),
-        ("cancelled_annotations", _number("t.cancelled_annotations")),
-        ("total_predictions", _number("t.total_predictions")),
-        ("created_at", _timestamp("t.created_at")),
-        ("updated_at", _timestamp("t.updated_at")),
-        ("annotations", "COALESCE(an.items, '[]')"),
-    ]
-    if task_filter.include_predictions:
-        predictions = _grouped_json(
-            prediction,
-            f'"{Prediction._meta.db_table}" p WHERE p.task_id {in_range}',
-            "p.task_id",
-            "p.id",
-        )
-        joins += f" LEFT JOIN ({predictions}) pr ON pr.key = t.id"
-        task_pairs.append(("predictions", "COALESCE(pr.items, '[]')"))
-    sql = (
-        "WITH t AS MATERIALIZED ({chunk}), "
-        "b AS MATERIALIZED (SELECT min(id) AS lo, max(id) AS hi FROM t) "
-        f"SELECT t.id, {_json_object(task_pairs)} FROM t {joins} ORDER BY t.id"
+    sql = task_sql.task_json_sql(
+        completions_sql=completions_sql,
+        include_predictions=task_filter.include_predictions,
+        items_only=items_only,
     )
     db = connections[tasks.db]
 
@@ -436,7 +290,7 @@ def export_task_dicts_sql(
         )
         with db.cursor() as cursor:
             cursor.execute(
-                sql.replace("{chunk}", chunk_sql, 1), [*chunk_params, *completions_params]
+                sql.replace(task_sql.CHUNK, chunk_sql, 1), [*chunk_params, *completions_params]
             )
             return cursor.fetchall()
 

@@ -164,6 +164,7 @@ def export_stream(*, project: Project, options: ExportOptions, tasks=None) -> It
         queryset,
         task_filter=options.task_filter,
         guard=chunk_guard(options.query),
+        items_only=FORMATS[options.export_type].from_items,
     )
     return WRITERS[options.export_type](ctx, task_dicts)
 

@@ -208,3 +208,43 @@ def test_sql_path_yields_the_plain_paths_dicts_in_order(
     assert everything[0]["created_at"] == "2026-03-01T12:00:00.000007Z"
     assert everything[1]["created_at"] == "2026-03-01T12:00:00Z"
     assert everything[0]["updated_at"] == "2026-03-01T18:59:59.999999Z"
+
+
+def test_items_only_dicts_are_the_full_dicts_cut_to_what_items_read(
+    pg, monkeypatch, owner, reviewer, make_user, make_project
+):
+    """Every format but JSON reads the lean dicts: the same tasks, completions and
+    values as the full ones, only the keys ``formats.items`` reads."""
+    project = make_project(NER_CONFIG)
+    _fill(project, owner, reviewer, make_user, [choice("Neutral")])
+    monkeypatch.setattr(selectors, "CHUNK_SIZE", 2)
+    annotation_keys = (
+        "id",
+        "completed_by",
+        "result",
+        "was_cancelled",
+        "lead_time",
+        "created_at",
+        "updated_at",
+    )
+    for task_filter in FILTERS:
+        tasks = selectors.export_tasks_queryset(project=project, task_filter=task_filter)
+        full = list(selectors.export_task_dicts_sql(tasks, task_filter=task_filter))
+        lean = list(
+            selectors.export_task_dicts_sql(tasks, task_filter=task_filter, items_only=True)
+        )
+        assert lean == [
+            {
+                "id": t["id"],
+                "data": t["data"],
+                "annotations": [
+                    {
+                        **{k: a[k] for k in annotation_keys},
+                        "completed_by": a["completed_by"]
+                        and {k: a["completed_by"][k] for k in ("id", "email")},
+                    }
+                    for a in t["annotations"]
+                ],
+            }
+            for t in full
+        ], task_filter
