@@ -1,18 +1,20 @@
 """A ZIP archive written as it goes, so an archive of any size streams with flat memory.
 
-Callers write a member, then ``drain()`` what is ready and yield it to the response or
-the file; ``close()`` gives the central directory and the end records.
+Callers write members and, once ``full``, ``drain()`` what is ready and yield it to the
+response or the file (one block per member made the response 100k tiny blocks for a
+YOLO export); ``close()`` gives the rest, the central directory and the end records.
 
 The records are the ones ``zipfile`` writes to an unseekable stream (APPNOTE 6.3: local
-header, deflated data, ZIP64 end records past 65,535 members or 4 GiB), but written here
-with a few ``struct.pack`` calls per member: on a YOLO export, one small label file per
-task, ``zipfile`` spent more time in its per-member machinery (``ZipInfo``, the write
-handle, its data descriptor) than the export spent on anything else, and kept a
-``ZipInfo`` of ~1 KB per member for the central directory (peak RSS 330 MB for 100k
-tasks). A member whose bytes are in memory (``write``) gets its CRC and sizes in the
-local header; a streamed one (``write_iter``) gets a ZIP64 data descriptor after its
-data, as ``zipfile`` writes it. The central directory entries (~80 bytes each) are
-spooled to a temporary file past a few MB.
+header, data, ZIP64 end records past 65,535 members or 4 GiB), written here with a few
+``struct.pack`` calls per member: on a YOLO export, one small label file per task,
+``zipfile`` spent more time in its per-member machinery (``ZipInfo``, the write handle,
+its data descriptor) than the export spent on anything else, and kept a ``ZipInfo`` of
+~1 KB per member for the central directory (peak RSS 330 MB for 100k tasks). A member
+whose bytes are in memory (``write``) gets its CRC and sizes in the local header, and is
+deflated unless it is small or already compressed media (then stored); a streamed one
+(``write_iter``) is deflated and gets a ZIP64 data descriptor after its data, as
+``zipfile`` writes it. The central directory entries (~80 bytes each) are spooled to a
+temporary file past a few MB.
 """
 
 import struct
@@ -32,7 +34,10 @@ _LIMIT = 0xFFFFFFFF
 _COUNT_LIMIT = 0xFFFF
 _DATA_DESCRIPTOR = 0x08
 _UTF8 = 0x800
+_STORED = 0
 _DEFLATED = 8
+# Media that deflate can't shrink: stored, as deflating them only costs time.
+_COMPRESSED = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".mp3", ".mp4", ".ogg", ".zip", ".gz")
 _VERSION = 20  # deflate
 _VERSION64 = 45  # ZIP64
 _MADE_BY = 3 << 8  # Unix, so the external attributes below are read as a mode
@@ -50,11 +55,15 @@ def _dos_time(now: float) -> tuple[int, int]:
 
 
 class ZipStream:
-    """``z = ZipStream(); z.write(name, data); yield z.drain() ...; yield z.close()``."""
+    """``z = ZipStream(); z.write(name, data); if z.full: yield z.drain() ...; yield z.close()``."""
 
     # Hand streamed bytes on once this much is ready: fewer, larger blocks for the
     # response without holding a whole member in memory.
     CHUNK = 256 * 1024
+    # Members smaller than this are stored, not deflated: setting up a deflate stream
+    # costs more than the few bytes it saves on a label file (a YOLO export of 100k
+    # tasks spent 0.7 s in zlib.compress for ~80-byte members).
+    STORE_BELOW = 1024
     # Central directory entries kept in memory before they spill to a temporary file.
     DIRECTORY_IN_MEMORY = 8 * 1024 * 1024
 
@@ -71,7 +80,9 @@ class ZipStream:
         self._pending += len(data)
         self._offset += len(data)
 
-    def _entry(self, name: bytes, flags: int, crc: int, size: int, packed: int, offset: int):
+    def _entry(
+        self, name: bytes, flags: int, method: int, crc: int, size: int, packed: int, offset: int
+    ) -> None:
         """One central directory entry, with a ZIP64 extra for what passes 4 GiB."""
         extra = []
         if size >= _LIMIT:
@@ -90,7 +101,7 @@ class ZipStream:
                 _MADE_BY | version,
                 version,
                 flags,
-                _DEFLATED,
+                method,
                 self._time,
                 self._date,
                 crc,
@@ -124,7 +135,9 @@ class ZipStream:
                 self._pending += len(chunk)
             return
         encoded, flags = self._name(name)
-        packed = zlib.compress(data, _LEVEL, -15)
+        stored = len(data) < self.STORE_BELOW or name.lower().endswith(_COMPRESSED)
+        packed = data if stored else zlib.compress(data, _LEVEL, -15)
+        method = _STORED if stored else _DEFLATED
         crc = zlib.crc32(data)
         offset = self._offset
         self._out(
@@ -132,7 +145,7 @@ class ZipStream:
                 b"PK\x03\x04",
                 _VERSION,
                 flags,
-                _DEFLATED,
+                method,
                 self._time,
                 self._date,
                 crc,
@@ -144,7 +157,7 @@ class ZipStream:
             + encoded
             + packed
         )
-        self._entry(encoded, flags, crc, len(data), len(packed), offset)
+        self._entry(encoded, flags, method, crc, len(data), len(packed), offset)
 
     def write_iter(self, name: str, chunks: Iterator[bytes]) -> Iterator[bytes]:
         """One member from a stream of chunks; yields archive bytes as they are ready."""
@@ -184,8 +197,13 @@ class ZipStream:
         packed += len(out)
         self._out(out)
         self._out(_DESCRIPTOR64.pack(b"PK\x07\x08", crc, packed, size))
-        self._entry(encoded, flags, crc, size, packed, offset)
+        self._entry(encoded, flags, _DEFLATED, crc, size, packed, offset)
         yield self.drain()
+
+    @property
+    def full(self) -> bool:
+        """Enough is ready to be worth a block of the response (``CHUNK``)."""
+        return self._pending >= self.CHUNK
 
     def drain(self) -> bytes:
         out = b"".join(self._parts)
