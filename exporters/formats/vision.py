@@ -108,7 +108,7 @@ def coco_categories(schema: dict) -> tuple[list[dict], dict[str, int]]:
 
 
 def rotated_rectangle(label: dict):
-    if not all(k in label for k in ("x", "y", "width", "height")):
+    if "x" not in label or "y" not in label or "width" not in label or "height" not in label:
         return None
     x, y, w, h = label["x"], label["y"], label["width"], label["height"]
     r = label.get("rotation", 0.0)
@@ -184,6 +184,9 @@ class _Media:
         return info
 
 
+_LABEL_KINDS = ("rectanglelabels", "polygonlabels", "keypointlabels", "labels")
+
+
 def write_coco(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:
     archive = ZipStream()
     media = _Media(ctx, archive)
@@ -195,15 +198,14 @@ def write_coco(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:
     counts = {"images": 0, "annotations": 0}
 
     def add_image(width, height, image_id, path):
-        images_file.write(b",\n" if counts["images"] else b"\n")
         images_file.write(
-            orjson.dumps({"width": width, "height": height, "id": image_id, "file_name": path})
+            (b",\n" if counts["images"] else b"\n")
+            + orjson.dumps({"width": width, "height": height, "id": image_id, "file_name": path})
         )
         counts["images"] += 1
 
     def add_annotation(body: dict):
-        annotations_file.write(b",\n" if counts["annotations"] else b"\n")
-        annotations_file.write(orjson.dumps(body))
+        annotations_file.write((b",\n" if counts["annotations"] else b"\n") + orjson.dumps(body))
         counts["annotations"] += 1
 
     for task in tasks:
@@ -220,15 +222,11 @@ def write_coco(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:
             labels = [v for values in item["output"].values() for v in values]
             keypoints = []
             for label in labels:
-                kind, names = next(
-                    (
-                        (k, label[k])
-                        for k in ("rectanglelabels", "polygonlabels", "keypointlabels", "labels")
-                        if label.get(k)
-                    ),
-                    (None, None),
-                )
-                if kind is None:
+                for kind in _LABEL_KINDS:
+                    names = label.get(kind)
+                    if names:
+                        break
+                else:
                     continue
                 if not height or not width:
                     if "original_width" not in label or "original_height" not in label:
