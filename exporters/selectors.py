@@ -14,7 +14,7 @@ as the main cost.
 
 from collections import defaultdict
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 
@@ -336,7 +336,7 @@ def _chunks(fetch, db, *, guard) -> Iterator[list[tuple[int, str]]]:
     db.inc_thread_sharing()
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-chunk") as pool:
-            pending = pool.submit(fetch, 0, size)
+            pending: Future | None = pool.submit(fetch, 0, size)
             while pending is not None:
                 rows = pending.result()
                 # Ask for the next chunk before handing this one on. An abandoned
