@@ -287,3 +287,26 @@ def test_a_regex_query_reads_chunks_one_by_one_with_the_same_bytes(
         ]
         assert bodies[0] == bodies[1]
         assert bodies[0].count(b"Alice went to Paris") >= 7  # every task, data in each row
+
+
+def test_an_abandoned_export_leaves_the_connection_as_it_was(
+    pg, monkeypatch, owner, reviewer, make_user, make_project
+):
+    """A client that goes away mid-download closes the stream while the next chunk's
+    query runs in the helper thread: the close waits for it, and the connection is
+    this thread's alone again and usable."""
+    from django.db import connection
+
+    from tasks.models import Task
+
+    project = make_project(NER_CONFIG)
+    _fill(project, owner, reviewer, make_user, [choice("Neutral")])
+    monkeypatch.setattr(selectors, "CHUNK_SIZE", 1)
+    tasks = selectors.export_tasks_queryset(project=project, task_filter=FILTERS[1])
+    stream = selectors.export_task_dicts_sql(tasks, task_filter=FILTERS[1])
+    first = next(stream)
+    assert connection.allow_thread_sharing  # the next chunk is being read
+    stream.close()
+    assert not connection.allow_thread_sharing
+    assert Task.objects.filter(project=project).count() == 7
+    assert first["id"] == Task.objects.filter(project=project).order_by("id").first().pk
