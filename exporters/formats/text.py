@@ -18,16 +18,19 @@ ROWS_PER_BLOCK = 500
 
 
 def _json_array(records: Iterator) -> Iterator[bytes]:
+    """``[``, the records one a line separated by commas, ``]``, in blocks of
+    ROWS_PER_BLOCK records."""
     yield b"["
+    dumps = orjson.dumps
     separator = b"\n"
     block: list[bytes] = []
     for record in records:
-        block.append(separator + orjson.dumps(record))
-        separator = b",\n"
+        block.append(dumps(record))
         if len(block) >= ROWS_PER_BLOCK:
-            yield b"".join(block)
+            yield separator + b",\n".join(block)
+            separator = b",\n"
             block.clear()
-    yield b"".join(block) + b"\n]\n"
+    yield (separator + b",\n".join(block) if block else b"") + b"\n]\n"
 
 
 def _short_task(task: dict) -> dict:
