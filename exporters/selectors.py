@@ -302,8 +302,9 @@ def export_task_dicts_sql(
 
 # The SQL path starts at CHUNK_SIZE tasks and then sizes its chunks by their text:
 # about CHUNK_BYTES of JSON a chunk, at most 5 * CHUNK_SIZE tasks (5,000 small text
-# tasks, fewer big ones), so memory stays flat. Each chunk query costs ~2 ms of
-# planning: 1,000-task chunks of text tasks spent ~15% of the server's time on it.
+# tasks, fewer big ones), so memory stays flat. Each statement has a fixed cost (its
+# plan, the chunk's CTEs and sorts): 5,000-task chunks took the 100k text JSON export
+# from 0.98 to 0.85 s of server CPU; 20,000 gained nothing more and took more memory.
 CHUNK_BYTES = 4 * 1024 * 1024
 
 
