@@ -310,3 +310,27 @@ def test_an_abandoned_export_leaves_the_connection_as_it_was(
     assert not connection.allow_thread_sharing
     assert Task.objects.filter(project=project).count() == 7
     assert first["id"] == Task.objects.filter(project=project).order_by("id").first().pk
+
+
+def test_completions_and_reviews_come_in_id_order(pg, make_user, make_project, owner):
+    """Each task's completions (and each completion's reviews) in id order, where the
+    completions' index order (task, annotator) is the reverse of it."""
+    project = make_project(NER_CONFIG)
+    users = [make_user(f"u{i}@example.com") for i in range(4)]
+    task = project.tasks.create(data={"text": "t"}, total_annotations=3, is_labeled=True)
+    annotations = [
+        Annotation.objects.create(
+            task=task, project=project, completed_by=user, result=choice("Neutral")
+        )
+        for user in reversed(users[1:])
+    ]
+    for user in reversed(users):
+        Review.objects.create(annotation=annotations[0], reviewer=user, accepted=True)
+    tasks = selectors.export_tasks_queryset(project=project, task_filter=FILTERS[0])
+    (exported,) = selectors.export_task_dicts_sql(tasks, task_filter=FILTERS[0])
+    assert [a["id"] for a in exported["annotations"]] == [a.pk for a in annotations]
+    reviews = exported["annotations"][0]["reviews"]
+    assert [r["id"] for r in reviews] == sorted(r["id"] for r in reviews)
+    assert [r["reviewer"] for r in reviews] == [u.pk for u in reversed(users)]
+    (plain,) = selectors.export_task_dicts_plain(tasks, task_filter=FILTERS[0])
+    assert exported == plain
