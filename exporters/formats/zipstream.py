@@ -14,7 +14,7 @@ whose bytes are in memory (``write``) gets its CRC and sizes in the local header
 deflated unless it is small or already compressed media (then stored); a streamed one
 (``write_iter``) is deflated and gets a ZIP64 data descriptor after its data, as
 ``zipfile`` writes it. The central directory entries (~80 bytes each) are spooled to a
-temporary file past a few MB.
+temporary file past 1 MB.
 """
 
 import struct
@@ -65,7 +65,7 @@ class ZipStream:
     # tasks spent 0.7 s in zlib.compress for ~80-byte members).
     STORE_BELOW = 1024
     # Central directory entries kept in memory before they spill to a temporary file.
-    DIRECTORY_IN_MEMORY = 8 * 1024 * 1024
+    DIRECTORY_IN_MEMORY = 1024 * 1024
 
     def __init__(self) -> None:
         self._parts: list[bytes] = []
