@@ -1,8 +1,9 @@
 """Reads for exports: which tasks, and their dicts in keyset chunks.
 
 Tasks are read in keyset chunks of CHUNK_SIZE ids. On PostgreSQL one query per chunk
-has the database build each task's JSON text (export_task_dicts_sql), which Python only
-parses. Elsewhere (SQLite) each chunk's annotations (with the annotator's name and
+has the database build each task's JSON text (export_task_dicts_sql, exporters.task_sql),
+which Python only parses; the chunks grow to about CHUNK_BYTES of text and the next one
+is read while the current one is written (_chunks). Elsewhere (SQLite) each chunk's annotations (with the annotator's name and
 email, one join), reviews and predictions come in one ``.values()`` query apiece and are grouped
 in Python (export_task_dicts_plain). Both give the same dicts, key order included
 (tests/exporters/test_fast_path.py). Compared with ``prefetch_related`` over model
