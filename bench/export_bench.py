@@ -8,6 +8,15 @@ code path of ``GET /api/projects/{id}/export``, bytes consumed and counted, no n
 and reports wall time, tasks/s and its peak RSS (``ru_maxrss``), so one format's memory
 does not hide another's. Medians over ``--repeat`` runs.
 
+Each run also reports the load average when it started and the CPU seconds of the
+Python process and of its PostgreSQL backend (from /proc), which move far less with the
+load of a shared machine than the wall time.
+
+``--before TREE`` (another checkout of LabelHub, e.g. ``git worktree add /tmp/before main``)
+runs every measurement as an interleaved pair, that tree's code then this one's, each
+in a fresh child (its working directory the tree, since Celery's Django fixup puts the
+working directory first on ``sys.path``), and reports both medians and their ratio.
+
 Goals (issue #11): JSON, CSV, JSON_MIN of 1M text tasks under 300 MB peak RSS at
 >= 50,000 tasks/s; COCO and YOLO of 100k image tasks at >= 20,000 tasks/s.
 
@@ -26,7 +35,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# --tree PATH (a child of --before): measure that checkout's code, not this one's.
+TREE = Path(sys.argv[sys.argv.index("--tree") + 1]) if "--tree" in sys.argv else ROOT
+sys.path.insert(0, str(TREE))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labelhub.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/labelhub_bench")
 os.environ.setdefault("LABELHUB_DATA_DIR", "/tmp/labelhub-export-bench")
@@ -106,38 +117,85 @@ def build(kind: str, n: int) -> Project:
     return project
 
 
+def _backend_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a local PostgreSQL backend, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # a server on another machine
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(project_id: int, export_type: str) -> None:
-    """Child process: stream one export, print {seconds, bytes, rss_mb}."""
+    """Child process: stream one export, print {seconds, bytes, rss_mb, cpu, load}."""
+    import exporters
+
+    assert Path(exporters.__file__).resolve().is_relative_to(TREE.resolve()), exporters.__file__
     project = Project.objects.get(pk=project_id)
     options = services.ExportOptions(export_type=export_type)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    load = os.getloadavg()[0]
+    server = _backend_cpu(backend)
+    cpu = time.process_time()
     started = time.monotonic()
     size = 0
     for chunk in services.export_stream(project=project, options=options):
         size += len(chunk)
     seconds = time.monotonic() - started
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "bytes": size, "rss_mb": rss_mb}))
-
-
-def run(project: Project, export_type: str, n: int, repeat: int) -> dict:
-    runs = []
-    for _ in range(repeat):
-        out = subprocess.run(
-            [sys.executable, __file__, "--measure", str(project.pk), export_type],
-            check=True,
-            capture_output=True,
-            text=True,
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "bytes": size,
+                "rss_mb": rss_mb,
+                "python_cpu_s": time.process_time() - cpu,
+                "server_cpu_s": _backend_cpu(backend) - server,
+                "load": load,
+            }
         )
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    )
+
+
+def _child(project: Project, export_type: str, tree: Path) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--measure", str(project.pk), export_type, "--tree", str(tree)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tree,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _summary(runs: list[dict], n: int) -> dict:
     seconds = statistics.median(r["seconds"] for r in runs)
-    row = {
-        "format": export_type,
-        "tasks": n,
+    return {
         "median_s": round(seconds, 2),
         "tasks_per_s": round(n / seconds),
         "peak_rss_mb": round(max(r["rss_mb"] for r in runs), 1),
+        "python_cpu_s": round(statistics.median(r["python_cpu_s"] for r in runs), 2),
+        "server_cpu_s": round(statistics.median(r["server_cpu_s"] for r in runs), 2),
         "mb": round(runs[0]["bytes"] / 1e6, 1),
+        "load": [round(min(r["load"] for r in runs), 1), round(max(r["load"] for r in runs), 1)],
     }
+
+
+def run(project: Project, export_type: str, n: int, repeat: int, before: Path | None) -> dict:
+    runs: list[dict] = []
+    before_runs: list[dict] = []
+    for _ in range(repeat):
+        if before is not None:
+            before_runs.append(_child(project, export_type, before))
+            print("  before", json.dumps(before_runs[-1]), flush=True)
+        runs.append(_child(project, export_type, ROOT))
+        print("  after ", json.dumps(runs[-1]), flush=True)
+    row = {"format": export_type, "tasks": n, **_summary(runs, n)}
+    if before is not None:
+        row["before"] = _summary(before_runs, n)
+        row["speedup"] = round(row["before"]["median_s"] / row["median_s"], 2)
     print(json.dumps(row), flush=True)
     return row
 
@@ -151,6 +209,10 @@ def main() -> None:
         "--formats", default="JSON,CSV,JSON_MIN,COCO,YOLO", help="comma-separated subset"
     )
     parser.add_argument("--measure", nargs=2, metavar=("PROJECT", "FORMAT"))
+    parser.add_argument("--tree", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--before", type=Path, help="another LabelHub checkout: interleaved before/after pairs"
+    )
     args = parser.parse_args()
     if args.measure:
         measure(int(args.measure[0]), args.measure[1])
@@ -162,11 +224,11 @@ def main() -> None:
     if text_formats:
         text = build("text", args.tasks)
         for fmt in text_formats:
-            rows.append(run(text, fmt, args.tasks, args.repeat))
+            rows.append(run(text, fmt, args.tasks, args.repeat, args.before))
     if image_formats:
         images = build("image", args.images)
         for fmt in image_formats:
-            rows.append(run(images, fmt, args.images, args.repeat))
+            rows.append(run(images, fmt, args.images, args.repeat, args.before))
     out = Path(os.environ.get("BENCH_OUT", ROOT / "bench" / "out"))
     out.mkdir(parents=True, exist_ok=True)
     (out / "export_bench.json").write_text(json.dumps(rows, indent=2))

@@ -1,8 +1,9 @@
 """Reads for exports: which tasks, and their dicts in keyset chunks.
 
 Tasks are read in keyset chunks of CHUNK_SIZE ids. On PostgreSQL one query per chunk
-has the database build each task's JSON text (export_task_dicts_sql), which Python only
-parses. Elsewhere (SQLite) each chunk's annotations (with the annotator's name and
+has the database build each task's JSON text (export_task_dicts_sql, exporters.task_sql),
+which Python only parses; the chunks grow to about CHUNK_BYTES of text and the next one
+is read while the current one is written (_chunks). Elsewhere (SQLite) each chunk's annotations (with the annotator's name and
 email, one join), reviews and predictions come in one ``.values()`` query apiece and are grouped
 in Python (export_task_dicts_plain). Both give the same dicts, key order included
 (tests/exporters/test_fast_path.py). Compared with ``prefetch_related`` over model
@@ -14,17 +15,19 @@ as the main cost.
 
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 
 import orjson
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from annotations.models import Annotation, Prediction, Review
 from datamanager import query as query_format
 from datamanager import selectors as dm
+from exporters import task_sql
 from projects.models import Project
 from tasks.models import Task
 from tasks.representations import (
@@ -185,7 +188,7 @@ def _with_annotator(annotation: dict, row: dict) -> dict:
 
 
 def export_task_dicts_plain(
-    tasks: QuerySet, *, task_filter: TaskFilter, guard=nullcontext
+    tasks: QuerySet, *, task_filter: TaskFilter, guard=nullcontext, items_only: bool = False
 ) -> Iterator[dict]:
     """``export_task_dicts`` with ``.values()`` rows shaped in Python by
     ``tasks.representations`` (any database; the SQLite path)."""
@@ -236,7 +239,7 @@ def export_task_dicts_plain(
 
 
 def export_task_dicts(
-    tasks: QuerySet, *, task_filter: TaskFilter, guard=nullcontext
+    tasks: QuerySet, *, task_filter: TaskFilter, guard=nullcontext, items_only: bool = False
 ) -> Iterator[dict]:
     """Yield full task dicts (annotations with reviews and the annotator's email,
     predictions) in id order, CHUNK_SIZE tasks per round of queries. ``guard()`` wraps
@@ -244,25 +247,14 @@ def export_task_dicts(
 
     PostgreSQL builds each task's JSON itself (``export_task_dicts_sql``); elsewhere the
     rows are read with ``.values()`` and shaped in Python (``export_task_dicts_plain``).
-    Both give equal dicts (tests/exporters/test_fast_path.py)."""
+    Both give equal dicts (tests/exporters/test_fast_path.py). ``items_only`` lets the
+    SQL path leave out what the converter's items never read (reviews, predictions,
+    meta, counters); the plain path gives full dicts anyway."""
     if connection.vendor == "postgresql":
-        return export_task_dicts_sql(tasks, task_filter=task_filter, guard=guard)
+        return export_task_dicts_sql(
+            tasks, task_filter=task_filter, guard=guard, items_only=items_only
+        )
     return export_task_dicts_plain(tasks, task_filter=task_filter, guard=guard)
-
-
-def _iso_sql(column: str) -> str:
-    """``tasks.representations._iso`` in SQL: ISO 8601 in UTC with ``Z``, and the
-    microseconds only when they are not zero (as ``datetime.isoformat`` writes them)."""
-    utc = f"({column} AT TIME ZONE 'UTC')"
-    return (
-        f"CASE WHEN date_trunc('second', {column}) = {column} "
-        f'THEN to_char({utc}, \'YYYY-MM-DD"T"HH24:MI:SS"Z"\') '
-        f'ELSE to_char({utc}, \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\') END'
-    )
-
-
-def _json_object(pairs: list[tuple[str, str]]) -> str:
-    return "json_build_object(" + ", ".join(f"'{key}', {sql}" for key, sql in pairs) + ")"
 
 
 def _compiled(queryset: QuerySet) -> tuple[str, tuple]:
@@ -270,142 +262,92 @@ def _compiled(queryset: QuerySet) -> tuple[str, tuple]:
     return sql, tuple(params)
 
 
-def _grouped_json(item: str, source: str, key: str, order: str) -> str:
-    """``key, json_agg(item)`` per key, over ``source`` (the chunk's id range)."""
-    return f"SELECT {key} AS key, json_agg({item} ORDER BY {order}) AS items FROM {source} GROUP BY {key}"
-
-
 def export_task_dicts_sql(
-    tasks: QuerySet, *, task_filter: TaskFilter, guard=nullcontext
+    tasks: QuerySet, *, task_filter: TaskFilter, guard=nullcontext, items_only: bool = False
 ) -> Iterator[dict]:
-    """``export_task_dicts`` on PostgreSQL: one query per chunk in which PostgreSQL
-    builds each task's whole JSON text (``json_build_object``/``json_agg``, timestamps
-    with ``to_char``) in the shapes of ``tasks.representations``; Python only parses it
-    with orjson. Which tasks and which completions stay Django querysets (compiled into
-    the SQL), so the filters keep one definition. The chunk's children are aggregated
-    over its id range (hash/group aggregates, about 3x cheaper on the server than a
-    correlated subquery per task).
+    """``export_task_dicts`` on PostgreSQL: one statement per chunk in which PostgreSQL
+    builds each task's JSON text (``exporters.task_sql``) in the shapes of
+    ``tasks.representations``; Python only parses it with orjson. Which tasks and which
+    completions stay Django querysets (compiled into the SQL), so the filters keep one
+    definition. The chunk's children are aggregated over its id range (hash/group
+    aggregates, about 3x cheaper on the server than a correlated subquery per task).
+    ``items_only``: only the keys the converter's items read (every format but JSON).
 
-    On 100k text tasks this is several times faster than the ``.values()`` path (see
-    bench/README.md, "Exports", for the figures and command); cProfile of the old path
-    put most of the time in ``.values()`` row building and ``datetime.isoformat``.
+    See bench/README.md, "Exports", for the figures and command.
     """
-    user_table = Annotation._meta.get_field("completed_by").related_model._meta.db_table
-    review = _json_object(
-        [
-            ("id", "r.id"),
-            ("annotation", "r.annotation_id"),
-            ("reviewer", "r.reviewer_id"),
-            ("accepted", "r.accepted"),
-            ("comment", "r.comment"),
-            ("created_at", _iso_sql("r.created_at")),
-            ("updated_at", _iso_sql("r.updated_at")),
-        ]
-    )
-    annotation = _json_object(
-        [
-            ("id", "a.id"),
-            ("task", "a.task_id"),
-            ("project", "a.project_id"),
-            # Label Studio's expanded annotator, as _with_annotator builds it.
-            (
-                "completed_by",
-                "CASE WHEN a.completed_by_id IS NULL THEN NULL ELSE "
-                + _json_object(
-                    [
-                        ("id", "a.completed_by_id"),
-                        ("email", "u.email"),
-                        ("first_name", "u.first_name"),
-                        ("last_name", "u.last_name"),
-                    ]
-                )
-                + " END",
-            ),
-            ("result", "a.result"),
-            ("was_cancelled", "a.was_cancelled"),
-            ("ground_truth", "a.ground_truth"),
-            ("lead_time", "a.lead_time"),
-            ("parent_prediction", "a.parent_prediction_id"),
-            ("parent_annotation", "a.parent_annotation_id"),
-            ("created_at", _iso_sql("a.created_at")),
-            ("updated_at", _iso_sql("a.updated_at")),
-            ("reviews", "COALESCE(rv.items, '[]'::json)"),
-        ]
-    )
-    prediction = _json_object(
-        [
-            ("id", "p.id"),
-            ("task", "p.task_id"),
-            ("project", "p.project_id"),
-            ("model_version", "p.model_version"),
-            ("score", "p.score"),
-            ("result", "p.result"),
-            ("created_at", _iso_sql("p.created_at")),
-            ("updated_at", _iso_sql("p.updated_at")),
-        ]
-    )
     completions_sql, completions_params = _compiled(
         Annotation.objects.filter(task_filter.annotation_q()).order_by().values(*ANNOTATION_COLUMNS)
     )
-    in_range = "BETWEEN (SELECT lo FROM b) AND (SELECT hi FROM b)"
-    reviews = _grouped_json(
-        review,
-        f'"{Review._meta.db_table}" r JOIN "{Annotation._meta.db_table}" ra '
-        f"ON ra.id = r.annotation_id WHERE ra.task_id {in_range}",
-        "r.annotation_id",
-        "r.id",
+    sql = task_sql.task_json_sql(
+        completions_sql=completions_sql,
+        include_predictions=task_filter.include_predictions,
+        items_only=items_only,
     )
-    annotations = _grouped_json(
-        annotation,
-        f"({completions_sql}) a "
-        f'LEFT JOIN "{user_table}" u ON u.id = a.completed_by_id '
-        f"LEFT JOIN ({reviews}) rv ON rv.key = a.id "
-        f"WHERE a.task_id {in_range}",
-        "a.task_id",
-        "a.id",
-    )
-    joins = f"LEFT JOIN ({annotations}) an ON an.key = t.id"
-    task_pairs = [
-        ("id", "t.id"),
-        ("project", "t.project_id"),
-        ("data", "t.data"),
-        ("meta", "t.meta"),
-        ("is_labeled", "t.is_labeled"),
-        ("total_annotations", "t.total_annotations"),
-        ("cancelled_annotations", "t.cancelled_annotations"),
-        ("total_predictions", "t.total_predictions"),
-        ("created_at", _iso_sql("t.created_at")),
-        ("updated_at", _iso_sql("t.updated_at")),
-        ("annotations", "COALESCE(an.items, '[]'::json)"),
-    ]
-    if task_filter.include_predictions:
-        predictions = _grouped_json(
-            prediction,
-            f'"{Prediction._meta.db_table}" p WHERE p.task_id {in_range}',
-            "p.task_id",
-            "p.id",
-        )
-        joins += f" LEFT JOIN ({predictions}) pr ON pr.key = t.id"
-        task_pairs.append(("predictions", "COALESCE(pr.items, '[]'::json)"))
-    sql = (
-        "WITH t AS MATERIALIZED ({chunk}), "
-        "b AS MATERIALIZED (SELECT min(id) AS lo, max(id) AS hi FROM t) "
-        f"SELECT t.id, {_json_object(task_pairs)}::text FROM t {joins} ORDER BY t.id"
-    )
-    loads = orjson.loads
-    last_id = 0
-    while True:
+    db = connections[tasks.db]
+
+    def fetch(last_id: int, size: int) -> list[tuple[int, str]]:
         chunk_sql, chunk_params = _compiled(
-            tasks.filter(id__gt=last_id).order_by("id").values(*TASK_COLUMNS)[:CHUNK_SIZE]
+            tasks.filter(id__gt=last_id).order_by("id").values(*TASK_COLUMNS)[:size]
         )
-        with guard(), connection.cursor() as cursor:
+        with db.cursor() as cursor:
             cursor.execute(
-                sql.replace("{chunk}", chunk_sql, 1),
-                [*chunk_params, *completions_params],
+                sql.replace(task_sql.CHUNK, chunk_sql, 1), [*chunk_params, *completions_params]
             )
-            rows = cursor.fetchall()
-        if not rows:
-            return
-        last_id = rows[-1][0]
+            return cursor.fetchall()
+
+    loads = orjson.loads
+    for rows in _chunks(fetch, db, guard=guard):
         for _, text in rows:
             yield loads(text)
+
+
+# The SQL path starts at CHUNK_SIZE tasks and then sizes its chunks by their text:
+# about CHUNK_BYTES of JSON a chunk, at most 5 * CHUNK_SIZE tasks (5,000 small text
+# tasks, fewer big ones), so memory stays flat. Each statement has a fixed cost (its
+# plan, the chunk's CTEs and sorts): 5,000-task chunks took the 100k text JSON export
+# from 0.98 to 0.85 s of server CPU; 20,000 gained nothing more and took more memory.
+CHUNK_BYTES = 4 * 1024 * 1024
+
+
+def _next_size(rows: list[tuple[int, str]], size: int, cap: int) -> int:
+    used = sum(len(text) for _, text in rows) or 1
+    return max(1, min(cap, size * 2, size * CHUNK_BYTES // used))
+
+
+def _chunks(fetch, db, *, guard) -> Iterator[list[tuple[int, str]]]:
+    """The chunks ``fetch(last_id, size)`` returns, in keyset order, with the next
+    chunk's query already running while the caller works on the current one.
+
+    The query runs in a helper thread on the caller's own connection (Django's thread
+    sharing), so it stays in the caller's transaction (the snapshot's REPEATABLE READ)
+    and only one statement is ever in flight on it: PostgreSQL builds chunk n+1 while
+    Python parses and writes chunk n. With a ``guard`` (the Data Manager's time limit,
+    which sets a timeout on this thread's transaction) the chunks are read one after
+    the other. A chunk shorter than asked for is the last."""
+    size, cap = CHUNK_SIZE, 5 * CHUNK_SIZE
+    if guard is not nullcontext:
+        last_id = 0
+        while True:
+            with guard():
+                rows = fetch(last_id, size)
+            if rows:
+                yield rows
+            if len(rows) < size:
+                return
+            last_id, size = rows[-1][0], _next_size(rows, size, cap)
+    db.inc_thread_sharing()
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-chunk") as pool:
+            pending: Future | None = pool.submit(fetch, 0, size)
+            while pending is not None:
+                rows = pending.result()
+                # Ask for the next chunk before handing this one on. An abandoned
+                # export waits for the one query in flight when the pool shuts down.
+                pending = None
+                if len(rows) == size:
+                    size = _next_size(rows, size, cap)
+                    pending = pool.submit(fetch, rows[-1][0], size)
+                if rows:
+                    yield rows
+    finally:
+        db.dec_thread_sharing()

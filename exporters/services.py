@@ -7,6 +7,7 @@ row by row, the archives member by member.
 """
 
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from functools import partial
 
@@ -133,6 +134,15 @@ def export_options_parse(*, project: Project, params) -> ExportOptions:
     )
 
 
+def chunk_guard(query: query_format.Query | None):
+    """What wraps each chunk's task query: the Data Manager's time limit when the query
+    has a regex filter, else nothing (and then the next chunk is read ahead while this
+    one is written; see selectors._prefetched)."""
+    if query is not None and query.has_regex:
+        return partial(time_limited, True)
+    return nullcontext
+
+
 def export_stream(*, project: Project, options: ExportOptions, tasks=None) -> Iterator[bytes]:
     """The export's bytes. ``tasks`` (a Task queryset) narrows the selection further,
     e.g. to the Data Manager's filtered tasks."""
@@ -153,7 +163,8 @@ def export_stream(*, project: Project, options: ExportOptions, tasks=None) -> It
     task_dicts = selectors.export_task_dicts(
         queryset,
         task_filter=options.task_filter,
-        guard=partial(time_limited, bool(options.query and options.query.has_regex)),
+        guard=chunk_guard(options.query),
+        items_only=FORMATS[options.export_type].from_items,
     )
     return WRITERS[options.export_type](ctx, task_dicts)
 

@@ -20,7 +20,6 @@ import traceback
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from pathlib import Path
 
 import ijson
@@ -32,14 +31,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from datamanager import query as query_format
-from datamanager.sql import time_limited
 from exporters import selectors
 from exporters.formats import FORMATS
 from exporters.formats.context import WriterContext
 from exporters.formats.writers import WRITERS
 from exporters.models import ConvertedFormat, ExportSnapshot
 from exporters.selectors import TaskFilter
-from exporters.services import _error, format_check, project_schema, query_parse
+from exporters.services import _error, chunk_guard, format_check, project_schema, query_parse
 from labelhub import joblock
 from projects.models import Project
 
@@ -323,7 +321,7 @@ def snapshot_build(*, snapshot_id: int) -> None:
                     "full_descriptions", True
                 ),
             )
-            guard = partial(time_limited, bool(query and query.has_regex))
+            guard = chunk_guard(query)
             rows = _counted(
                 selectors.export_task_dicts(tasks, task_filter=task_filter, guard=guard),
                 counters,

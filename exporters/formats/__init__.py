@@ -22,6 +22,9 @@ class FormatInfo:
     extension: str = "json"
     content_type: str = "application/json"
     extra: dict = field(default_factory=dict)
+    # Written from the converter's items (formats/items.py), which read only a task's id
+    # and data and its completions' results and annotators; JSON writes whole tasks.
+    from_items: bool = True
 
     def as_api(self, *, disabled: bool) -> dict:
         return {
@@ -44,6 +47,7 @@ FORMATS: dict[str, FormatInfo] = {
             "List of items in raw JSON format stored in one JSON file. Use to export both the "
             "data and the annotations for a dataset. It's Label Studio Common Format",
             "JSON",
+            from_items=False,
         ),
         FormatInfo(
             "JSON_MIN",

@@ -77,21 +77,47 @@ def task_items(task: dict, schema: dict[str, dict], *, by: str = "email") -> Ite
         }
 
 
-def prettify(values: list[dict]) -> Any:
-    """One control's values as JSON_MIN and CSV show them: a single choice or text as a
-    plain string, anything else as the list of value dicts (the converter's rule)."""
-    out = []
-    tag_type = None
-    for value in values:
-        tag_type = value["type"]
-        body = {k: v for k, v in value.items() if k not in ("type", "id", "parentID")}
-        if tag_type == "Choices" and len(body.get("choices") or []) == 1:
-            out.append(body["choices"][0])
-        elif tag_type == "TextArea" and len(body.get("text") or []) == 1:
-            out.append(body["text"][0])
-        else:
-            out.append(body)
-    return out[0] if tag_type in ("Choices", "TextArea") and len(out) == 1 else out
+_DROPPED = ("type", "id", "parentID")
+
+
+def pretty_rows(task: dict, schema: dict[str, dict]) -> Iterator[tuple[dict | None, dict]]:
+    """JSON_MIN's and CSV's view of a task: ``(annotation, {control: pretty value})`` in
+    ``task_items`` order (``None, {}`` for a task without annotations). The converter's
+    pretty print: a single choice or text as a plain string, anything else as the list
+    of value dicts (without ``type``, ``id``, ``parentID``). Built straight from the
+    result instead of through ``task_items`` (a third of those exports' Python time)."""
+    annotations = task.get("annotations") or []
+    if not annotations:
+        yield None, {}
+        return
+    done = [a for a in annotations if not a.get("was_cancelled")]
+    if len(done) > 1:
+        done.sort(key=lambda a: a.get("created_at") or "", reverse=True)
+    for annotation in done:
+        outputs: dict[str, list] = {}
+        kinds: dict[str, str] = {}
+        for item in annotation.get("result") or []:
+            from_name = item.get("from_name")
+            control = schema.get(from_name) if from_name else None
+            if control is None:
+                continue
+            tag_type = kinds[from_name] = control["type"]
+            body = {k: v for k, v in (item.get("value") or {}).items() if k not in _DROPPED}
+            if "original_width" in item:
+                body["original_width"] = item["original_width"]
+            if "original_height" in item:
+                body["original_height"] = item["original_height"]
+            if tag_type == "Choices" and len(body.get("choices") or []) == 1:
+                value = body["choices"][0]
+            elif tag_type == "TextArea" and len(body.get("text") or []) == 1:
+                value = body["text"][0]
+            else:
+                value = body
+            outputs.setdefault(from_name, []).append(value)
+        for name, values in outputs.items():
+            if len(values) == 1 and kinds[name] in ("Choices", "TextArea"):
+                outputs[name] = values[0]
+        yield annotation, outputs
 
 
 def first_label(value: dict, keys=("rectanglelabels", "polygonlabels", "keypointlabels", "labels")):

@@ -92,7 +92,8 @@ def write_brush_png(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes
                         f"task-{item['id']}-annotation-{item['annotation_id']}-by-{who}-{name}.png",
                         png.getvalue(),
                     )
-        yield archive.drain()
+        if archive.full:
+            yield archive.drain()
     if ctx.notes.skipped:
         archive.write("notes.json", orjson.dumps(ctx.notes.as_dict(), option=orjson.OPT_INDENT_2))
     yield archive.close()
@@ -159,7 +160,8 @@ def write_asr_manifest(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[by
         for path, body in pending:
             archive.write(path, body)
         pending.clear()
-        yield archive.drain()
+        if archive.full:
+            yield archive.drain()
 
     def replay() -> Iterator[bytes]:
         manifest.seek(0)

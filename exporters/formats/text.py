@@ -10,7 +10,7 @@ from nltk.tokenize.treebank import TreebankWordTokenizer
 
 from exporters.formats import data_keys as schema_data_keys
 from exporters.formats.context import WriterContext
-from exporters.formats.items import annotator, prettify, task_items
+from exporters.formats.items import annotator, pretty_rows, task_items
 
 # Rows buffered before a block is handed to the response: large enough that the
 # per-yield cost vanishes, small enough that memory stays flat.
@@ -18,16 +18,19 @@ ROWS_PER_BLOCK = 500
 
 
 def _json_array(records: Iterator) -> Iterator[bytes]:
+    """``[``, the records one a line separated by commas, ``]``, in blocks of
+    ROWS_PER_BLOCK records."""
     yield b"["
+    dumps = orjson.dumps
     separator = b"\n"
     block: list[bytes] = []
     for record in records:
-        block.append(separator + orjson.dumps(record))
-        separator = b",\n"
+        block.append(dumps(record))
         if len(block) >= ROWS_PER_BLOCK:
-            yield b"".join(block)
+            yield separator + b",\n".join(block)
+            separator = b",\n"
             block.clear()
-    yield b"".join(block) + b"\n]\n"
+    yield (separator + b",\n".join(block) if block else b"") + b"\n]\n"
 
 
 def _short_task(task: dict) -> dict:
@@ -66,31 +69,34 @@ def write_json(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:
     return _json_array(tasks)
 
 
-def json_min_record(item: dict) -> dict:
-    record = dict(item["input"])
-    if item.get("id") is not None:
-        record["id"] = item["id"]
-    for name, values in item["output"].items():
-        record[name] = prettify(values)
-    record["annotator"] = item["completed_by"]
-    record["annotation_id"] = item["annotation_id"]
-    record["created_at"] = item["created_at"]
-    record["updated_at"] = item["updated_at"]
-    record["lead_time"] = item["lead_time"]
-    return record
-
-
 def write_json_min(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:
     """The converter's JSON_MIN: a flat record per annotation (newest first), each
     control's value pretty-printed (``"sentiment": "Neutral"``), ``annotator`` the email."""
-    return _json_array(
-        json_min_record(item)
-        for task in tasks
-        for item in task_items(task, ctx.schema, by=ctx.annotator)
-    )
+
+    def records() -> Iterator[dict]:
+        by = ctx.annotator
+        for task in tasks:
+            for annotation, outputs in pretty_rows(task, ctx.schema):
+                record = dict(task["data"])
+                if task.get("id") is not None:
+                    record["id"] = task["id"]
+                record.update(outputs)
+                if annotation is None:
+                    record.update(_NO_ANNOTATION)
+                    yield record
+                    continue
+                record["annotator"] = annotator(annotation, by=by)
+                record["annotation_id"] = annotation.get("id")
+                record["created_at"] = annotation.get("created_at")
+                record["updated_at"] = annotation.get("updated_at")
+                record["lead_time"] = annotation.get("lead_time")
+                yield record
+
+    return _json_array(records())
 
 
 _FIXED = ("annotator", "annotation_id", "created_at", "updated_at", "lead_time")
+_NO_ANNOTATION = dict.fromkeys(_FIXED)
 
 
 def _dumps(value) -> str:
@@ -108,30 +114,39 @@ def write_table(ctx: WriterContext, tasks: Iterator[dict], *, sep: str) -> Itera
     columns = {"id", *_FIXED, *controls}
     columns |= {f"_data_{k}" if k in colliding else k for k in inputs}
     buffer = io.StringIO()
-    # csv.writer over a list in header order: DictWriter's bytes (missing columns are
-    # "") without its per-row generator and extra-key check, ~10% of a CSV export's time.
+    # csv.writer over a row in header order: DictWriter's bytes (missing columns are "")
+    # without its per-row generator and extra-key check. Each row starts as a copy of
+    # an all-"" dict in header order, so its values() are the row.
     fieldnames = sorted(columns)
+    empty = dict.fromkeys(fieldnames, "")
+    data_columns = {k: f"_data_{k}" if k in colliding else k for k in inputs}
     writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, delimiter=sep)
     writer.writerow(fieldnames)
+    writerow = writer.writerow
+    by = ctx.annotator
     rows = 0
     for task in tasks:
-        for item in task_items(task, ctx.schema, by=ctx.annotator):
-            record: dict = {"id": item["id"]}
-            for name, values in item["output"].items():
-                pretty = prettify(values)
+        data = task["data"]
+        for annotation, outputs in pretty_rows(task, ctx.schema):
+            record = empty.copy()
+            record["id"] = task["id"]
+            for name, pretty in outputs.items():
                 record[name] = pretty if isinstance(pretty, str) else _dumps(pretty)
-            for name, value in item["input"].items():
-                column = f"_data_{name}" if name in colliding else name
-                if column not in columns:
+            for name, value in data.items():
+                column = data_columns.get(name, name)
+                if column not in empty:
                     continue  # a key the header query did not see: never a ragged row
                 record[column] = _dumps(value) if isinstance(value, (dict, list)) else value
-            who = item["completed_by"]
-            record["annotator"] = None if who is None else str(who)
-            record["annotation_id"] = item["annotation_id"]
-            record["created_at"] = item["created_at"]
-            record["updated_at"] = item["updated_at"]
-            record["lead_time"] = item["lead_time"]
-            writer.writerow([record.get(name, "") for name in fieldnames])
+            if annotation is None:
+                record.update(_NO_ANNOTATION)
+            else:
+                who = annotator(annotation, by=by)
+                record["annotator"] = None if who is None else str(who)
+                record["annotation_id"] = annotation.get("id")
+                record["created_at"] = annotation.get("created_at")
+                record["updated_at"] = annotation.get("updated_at")
+                record["lead_time"] = annotation.get("lead_time")
+            writerow(record.values())
             rows += 1
             if rows % ROWS_PER_BLOCK == 0:
                 yield buffer.getvalue().encode()

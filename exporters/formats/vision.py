@@ -108,7 +108,7 @@ def coco_categories(schema: dict) -> tuple[list[dict], dict[str, int]]:
 
 
 def rotated_rectangle(label: dict):
-    if not all(k in label for k in ("x", "y", "width", "height")):
+    if "x" not in label or "y" not in label or "width" not in label or "height" not in label:
         return None
     x, y, w, h = label["x"], label["y"], label["width"], label["height"]
     r = label.get("rotation", 0.0)
@@ -184,6 +184,9 @@ class _Media:
         return info
 
 
+_LABEL_KINDS = ("rectanglelabels", "polygonlabels", "keypointlabels", "labels")
+
+
 def write_coco(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:
     archive = ZipStream()
     media = _Media(ctx, archive)
@@ -195,15 +198,14 @@ def write_coco(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:
     counts = {"images": 0, "annotations": 0}
 
     def add_image(width, height, image_id, path):
-        images_file.write(b",\n" if counts["images"] else b"\n")
         images_file.write(
-            orjson.dumps({"width": width, "height": height, "id": image_id, "file_name": path})
+            (b",\n" if counts["images"] else b"\n")
+            + orjson.dumps({"width": width, "height": height, "id": image_id, "file_name": path})
         )
         counts["images"] += 1
 
     def add_annotation(body: dict):
-        annotations_file.write(b",\n" if counts["annotations"] else b"\n")
-        annotations_file.write(orjson.dumps(body))
+        annotations_file.write((b",\n" if counts["annotations"] else b"\n") + orjson.dumps(body))
         counts["annotations"] += 1
 
     for task in tasks:
@@ -220,15 +222,11 @@ def write_coco(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:
             labels = [v for values in item["output"].values() for v in values]
             keypoints = []
             for label in labels:
-                kind, names = next(
-                    (
-                        (k, label[k])
-                        for k in ("rectanglelabels", "polygonlabels", "keypointlabels", "labels")
-                        if label.get(k)
-                    ),
-                    (None, None),
-                )
-                if kind is None:
+                for kind in _LABEL_KINDS:
+                    names = label.get(kind)
+                    if names:
+                        break
+                else:
                     continue
                 if not height or not width:
                     if "original_width" not in label or "original_height" not in label:
@@ -282,7 +280,8 @@ def write_coco(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:
                     ctx.notes.add(item["id"], "key points skipped: no Label has model_index")
                     continue
                 add_annotation(_coco_keypoints(keypoints, kp_order, counts, image_id, category_ids))
-        yield archive.drain()
+        if archive.full:
+            yield archive.drain()
 
     now = datetime.now()
     info = {
@@ -368,34 +367,40 @@ def yolo_obb(label: dict):
 
 
 def _yolo_lines(labels, categories, category_ids, *, obb: bool) -> list[str]:
+    """A line per label name: the class id, then the region's numbers (the same for each
+    of a region's names, so they are formatted once)."""
     lines = []
     for label in labels:
         names = [
             n for k in ("rectanglelabels", "polygonlabels", "labels") for n in label.get(k) or []
         ]
+        if not names:
+            continue
+        ids = []
         for name in names:
             if name not in category_ids:
                 category_ids[name] = len(categories)
                 categories.append({"id": len(categories), "name": name})
-            category_id = category_ids[name]
-            if "rectanglelabels" in label or "rectangle" in label or "labels" in label:
-                if obb:
-                    corners = yolo_obb(label)
-                    if corners is None:
-                        continue
-                    values = [category_id, *(c for corner in corners for c in corner)]
-                else:
-                    box = yolo_box(label)
-                    if box is None:
-                        continue
-                    values = [category_id, *box]
-            elif "polygonlabels" in label or "polygon" in label:
-                if "points" not in label:
+            ids.append(category_ids[name])
+        if "rectanglelabels" in label or "rectangle" in label or "labels" in label:
+            if obb:
+                corners = yolo_obb(label)
+                if corners is None:
                     continue
-                values = [category_id, *(c / 100 for point in label["points"] for c in point)]
+                numbers = [c for corner in corners for c in corner]
             else:
+                box = yolo_box(label)
+                if box is None:
+                    continue
+                numbers = list(box)
+        elif "polygonlabels" in label or "polygon" in label:
+            if "points" not in label:
                 continue
-            lines.append(" ".join(str(v) for v in values) + "\n")
+            numbers = [c / 100 for point in label["points"] for c in point]
+        else:
+            continue
+        tail = " " + " ".join(map(str, numbers)) + "\n" if numbers else "\n"
+        lines.extend(f"{category_id}{tail}" for category_id in ids)
     return lines
 
 
@@ -467,7 +472,8 @@ def write_yolo(ctx: WriterContext, tasks: Iterator[dict], *, obb: bool = False) 
         else:
             lines = _yolo_lines(labels, categories, category_ids, obb=obb)
         archive.write(name, "".join(lines).encode())
-        yield archive.drain()
+        if archive.full:
+            yield archive.drain()
     archive.write("classes.txt", "".join(c["name"] + "\n" for c in categories).encode())
     notes = {
         "categories": categories,
@@ -563,6 +569,7 @@ def write_voc(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:
             name = f"Annotations/{os.path.splitext(image_name)[0]}-{item['id']}.xml"
         seen.add(name)
         archive.write(name, body)
-        yield archive.drain()
+        if archive.full:
+            yield archive.drain()
     archive.write("notes.json", orjson.dumps(ctx.notes.as_dict(), option=orjson.OPT_INDENT_2))
     yield archive.close()

@@ -7,6 +7,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from exporters.formats.zipstream import ZipStream
 from tests.factories import IMAGE_CONFIG, choice, export_bytes, unzip
 
 pytestmark = pytest.mark.django_db
@@ -146,7 +147,9 @@ def test_download_resources_reads_only_this_projects_uploads(
     assert coco["images"][0] == {"width": 10, "height": 10, "id": 0, "file_name": "images/ok.png"}
 
 
-def test_archives_stream_and_are_valid_zips(api, image_project, import_tasks):
+def test_archives_stream_and_are_valid_zips(api, image_project, import_tasks, monkeypatch):
+    # Archives hand on blocks of ZipStream.CHUNK bytes; a small one shows the streaming.
+    monkeypatch.setattr(ZipStream, "CHUNK", 64)
     import_tasks(
         image_project,
         [

@@ -5,6 +5,7 @@ option, on projects with every nested part."""
 
 import datetime as dt
 import re
+from contextlib import nullcontext
 
 import pytest
 
@@ -208,3 +209,128 @@ def test_sql_path_yields_the_plain_paths_dicts_in_order(
     assert everything[0]["created_at"] == "2026-03-01T12:00:00.000007Z"
     assert everything[1]["created_at"] == "2026-03-01T12:00:00Z"
     assert everything[0]["updated_at"] == "2026-03-01T18:59:59.999999Z"
+
+
+def test_items_only_dicts_are_the_full_dicts_cut_to_what_items_read(
+    pg, monkeypatch, owner, reviewer, make_user, make_project
+):
+    """Every format but JSON reads the lean dicts: the same tasks, completions and
+    values as the full ones, only the keys ``formats.items`` reads."""
+    project = make_project(NER_CONFIG)
+    _fill(project, owner, reviewer, make_user, [choice("Neutral")])
+    monkeypatch.setattr(selectors, "CHUNK_SIZE", 2)
+    annotation_keys = (
+        "id",
+        "completed_by",
+        "result",
+        "was_cancelled",
+        "lead_time",
+        "created_at",
+        "updated_at",
+    )
+    for task_filter in FILTERS:
+        tasks = selectors.export_tasks_queryset(project=project, task_filter=task_filter)
+        full = list(selectors.export_task_dicts_sql(tasks, task_filter=task_filter))
+        lean = list(
+            selectors.export_task_dicts_sql(tasks, task_filter=task_filter, items_only=True)
+        )
+        assert lean == [
+            {
+                "id": t["id"],
+                "data": t["data"],
+                "annotations": [
+                    {
+                        **{k: a[k] for k in annotation_keys},
+                        "completed_by": a["completed_by"]
+                        and {k: a["completed_by"][k] for k in ("id", "email")},
+                    }
+                    for a in t["annotations"]
+                ],
+            }
+            for t in full
+        ], task_filter
+
+
+def test_a_regex_query_reads_chunks_one_by_one_with_the_same_bytes(
+    pg, monkeypatch, owner, reviewer, make_user, make_project
+):
+    """A Data Manager regex filter puts each chunk under the time limit and reads the
+    chunks in turn (selectors._chunks); the bytes are those of the read-ahead path."""
+    import orjson
+
+    project = make_project(NER_CONFIG)
+    _fill(project, owner, reviewer, make_user, [choice("Neutral")])
+    monkeypatch.setattr(selectors, "CHUNK_SIZE", 2)
+
+    def query(operator: str, value: str):
+        item = {"filter": "filter:tasks:data.text", "operator": operator, "type": "String"}
+        return services.query_parse(
+            orjson.dumps(
+                {"filters": {"conjunction": "and", "items": [{**item, "value": value}]}}
+            ).decode()
+        )
+
+    guarded, plain = query("regex", "^Alice"), query("contains", "Alice")
+    assert services.chunk_guard(guarded) is not nullcontext
+    assert services.chunk_guard(plain) is nullcontext
+    for export_type in ("JSON", "CSV"):
+        bodies = [
+            b"".join(
+                services.export_stream(
+                    project=project,
+                    options=services.ExportOptions(
+                        export_type=export_type, task_filter=FILTERS[1], query=q
+                    ),
+                )
+            )
+            for q in (guarded, plain)
+        ]
+        assert bodies[0] == bodies[1]
+        assert bodies[0].count(b"Alice went to Paris") >= 7  # every task, data in each row
+
+
+def test_an_abandoned_export_leaves_the_connection_as_it_was(
+    pg, monkeypatch, owner, reviewer, make_user, make_project
+):
+    """A client that goes away mid-download closes the stream while the next chunk's
+    query runs in the helper thread: the close waits for it, and the connection is
+    this thread's alone again and usable."""
+    from django.db import connection
+
+    from tasks.models import Task
+
+    project = make_project(NER_CONFIG)
+    _fill(project, owner, reviewer, make_user, [choice("Neutral")])
+    monkeypatch.setattr(selectors, "CHUNK_SIZE", 1)
+    tasks = selectors.export_tasks_queryset(project=project, task_filter=FILTERS[1])
+    stream = selectors.export_task_dicts_sql(tasks, task_filter=FILTERS[1])
+    first = next(stream)
+    assert connection.allow_thread_sharing  # the next chunk is being read
+    stream.close()
+    assert not connection.allow_thread_sharing
+    assert Task.objects.filter(project=project).count() == 7
+    assert first["id"] == Task.objects.filter(project=project).order_by("id").first().pk
+
+
+def test_completions_and_reviews_come_in_id_order(pg, make_user, make_project, owner):
+    """Each task's completions (and each completion's reviews) in id order, where the
+    completions' index order (task, annotator) is the reverse of it."""
+    project = make_project(NER_CONFIG)
+    users = [make_user(f"u{i}@example.com") for i in range(4)]
+    task = project.tasks.create(data={"text": "t"}, total_annotations=3, is_labeled=True)
+    annotations = [
+        Annotation.objects.create(
+            task=task, project=project, completed_by=user, result=choice("Neutral")
+        )
+        for user in reversed(users[1:])
+    ]
+    for user in reversed(users):
+        Review.objects.create(annotation=annotations[0], reviewer=user, accepted=True)
+    tasks = selectors.export_tasks_queryset(project=project, task_filter=FILTERS[0])
+    (exported,) = selectors.export_task_dicts_sql(tasks, task_filter=FILTERS[0])
+    assert [a["id"] for a in exported["annotations"]] == [a.pk for a in annotations]
+    reviews = exported["annotations"][0]["reviews"]
+    assert [r["id"] for r in reviews] == sorted(r["id"] for r in reviews)
+    assert [r["reviewer"] for r in reviews] == [u.pk for u in reversed(users)]
+    (plain,) = selectors.export_task_dicts_plain(tasks, task_filter=FILTERS[0])
+    assert exported == plain
