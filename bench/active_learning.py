@@ -373,10 +373,10 @@ def eager_jobs():
     app.conf.task_eager_propagates = True
 
 
-def compare(*, kind, seeds, budgets, step, data) -> dict:
+def compare(*, kind, seeds, budgets, step, data, modes=("uniform", "active-learning")) -> dict:
     full = full_accuracy(kind, data)
     target = 0.95 * full
-    curves: dict[str, list] = {"uniform": [], "active-learning": []}
+    curves: dict[str, list] = {mode: [] for mode in modes}
     for seed in seeds:
         for mode in curves:
             started = time.monotonic()
@@ -401,7 +401,7 @@ def compare(*, kind, seeds, budgets, step, data) -> dict:
         medians[mode] = statistics.median(known)
     saving = (
         1 - medians["active-learning"] / medians["uniform"]
-        if medians["uniform"] not in (0, float("inf"))
+        if len(medians) == 2 and medians["uniform"] not in (0, float("inf"))
         else None
     )
     return {
@@ -483,7 +483,9 @@ def plot(results: list[dict], path: Path) -> None:
     fig, axes = plt.subplots(1, len(results), figsize=(6 * len(results), 4.5), squeeze=False)
     for ax, result in zip(axes[0], results, strict=True):
         for mode, colour in (("uniform", "tab:blue"), ("active-learning", "tab:red")):
-            runs = result["curves"][mode]
+            runs = result["curves"].get(mode)
+            if not runs:
+                continue
             labels = [p["labels"] for p in runs[0]["points"]]
             matrix = np.array([[p["accuracy"] for p in run["points"]] for run in runs])
             ax.plot(labels, np.median(matrix, axis=0), color=colour, label=mode)
@@ -493,8 +495,8 @@ def plot(results: list[dict], path: Path) -> None:
         )
         ax.set_title(
             f"{result['kind']}: full {result['full_accuracy']:.3f}, "
-            f"labels to target AL {result['median_labels_to_target']['active-learning']} "
-            f"vs uniform {result['median_labels_to_target']['uniform']}"
+            f"labels to target AL {result['median_labels_to_target'].get('active-learning')} "
+            f"vs uniform {result['median_labels_to_target'].get('uniform')}"
         )
         ax.set_xlabel("labels")
         ax.set_ylabel("held-out accuracy")
@@ -507,9 +509,20 @@ def plot(results: list[dict], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="seeds first-seed .. first-seed+seeds-1 (run seeds in parallel, then --from-log)",
+    )
     parser.add_argument("--step", type=int, default=20)
     parser.add_argument("--max-labels", type=int, default=400)
     parser.add_argument("--sets", default="digits,text")
+    parser.add_argument(
+        "--modes",
+        default="uniform,active-learning",
+        help="run one mode only to run the modes in parallel, then --from-log",
+    )
     parser.add_argument("--pool", type=int, default=None, help="pool size (default: all)")
     parser.add_argument(
         "--combine", nargs="+", default=None, help="JSON files of earlier runs: plot them together"
@@ -549,13 +562,18 @@ def main() -> None:
     for kind in args.sets.split(","):
         data = dataset(kind, pool=args.pool)
         result = compare(
-            kind=kind, seeds=list(range(args.seeds)), budgets=budgets, step=args.step, data=data
+            kind=kind,
+            seeds=list(range(args.first_seed, args.first_seed + args.seeds)),
+            budgets=budgets,
+            step=args.step,
+            data=data,
+            modes=tuple(args.modes.split(",")),
         )
         results.append(result)
         print(
             f"==> {kind}: full accuracy {result['full_accuracy']:.3f}, target {result['target']:.3f}; "
-            f"median labels to target: active-learning {result['median_labels_to_target']['active-learning']}, "
-            f"uniform {result['median_labels_to_target']['uniform']}; saving {result['saving']}",
+            f"median labels to target: active-learning {result['median_labels_to_target'].get('active-learning')}, "
+            f"uniform {result['median_labels_to_target'].get('uniform')}; saving {result['saving']}",
             flush=True,
         )
     (out / "active_learning.json").write_text(json.dumps(results, indent=1))
