@@ -493,10 +493,14 @@ def plot(results: list[dict], path: Path) -> None:
         ax.axhline(
             result["target"], color="grey", linestyle="--", label="95% of full-data accuracy"
         )
+        last = max(p["labels"] for runs in result["curves"].values() for p in runs[0]["points"])
+        reached = {
+            mode: result["median_labels_to_target"].get(mode) or f"not by {last}"
+            for mode in ("active-learning", "uniform")
+        }
         ax.set_title(
-            f"{result['kind']}: full {result['full_accuracy']:.3f}, "
-            f"labels to target AL {result['median_labels_to_target'].get('active-learning')} "
-            f"vs uniform {result['median_labels_to_target'].get('uniform')}"
+            f"{result['kind']}: full {result['full_accuracy']:.3f}, labels to target "
+            f"AL {reached['active-learning']} vs uniform {reached['uniform']}"
         )
         ax.set_xlabel("labels")
         ax.set_ylabel("held-out accuracy")
