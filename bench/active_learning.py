@@ -12,8 +12,15 @@ accuracy on a held-out test set through ``POST /api/projects/{id}/predict``.
 Data sets:
 - ``digits``: scikit-learn's bundled 8x8 digits written out as PNG files and imported
   as image tasks (uploaded media), with the image classifier;
-- ``text``: a topic-classification set built here from templates (shared and ambiguous
-  words make it non-trivial), with the text classifier.
+- ``text``: news-like topic classification built here, with the text classifier: eight
+  topics of skewed sizes (28% down to 5%, as real topic sets are), each with its own
+  vocabulary drawn with Zipf frequencies (a few common words, many rare ones), words
+  that two topics share (tax, study, fitness, data ...), general news words and filler,
+  documents of 8 to 24 words;
+- ``text-balanced``: the first text set, four balanced topics from short templates.
+  One document in six holds as many words of a second topic as of its own, so its
+  label is a coin flip the model cannot learn; uncertainty sampling spends up to half
+  of its labels there (bench/README.md).
 
 The reference "full" accuracy is the same model trained on the whole labeled pool.
 Per mode it reports the labels needed to reach 95% of it (median over seeds), and
@@ -64,11 +71,16 @@ DIGITS_CONFIG = (
     + "".join(f'<Choice value="{d}"/>' for d in range(10))
     + "</Choices></View>"
 )
-TEXT_CONFIG = (
-    '<View><Text name="text" value="$text"/><Choices name="topic" toName="text">'
-    '<Choice value="sport"/><Choice value="finance"/><Choice value="science"/>'
-    '<Choice value="food"/></Choices></View>'
-)
+
+
+def _text_config(topics) -> str:
+    return (
+        '<View><Text name="text" value="$text"/><Choices name="topic" toName="text">'
+        + "".join(f'<Choice value="{t}"/>' for t in topics)
+        + "</Choices></View>"
+    )
+
+
 TOPICS = {
     "sport": "match goal team coach league season player score win referee stadium cup".split(),
     "finance": "bank market stock price fund loan rate profit invest share trade budget".split(),
@@ -77,6 +89,39 @@ TOPICS = {
 }
 SHARED = "report new big week people city year first record team market data".split()
 FILLER = "the a of and in on this that with for was is it very more after about".split()
+TEXT_CONFIG = _text_config(TOPICS)
+NEWS_TOPICS = {
+    "sport": "match goal team coach league season player score win referee stadium cup "
+    "tournament striker defender final champion title transfer injury fitness training "
+    "squad keeper penalty",
+    "finance": "bank market stock price fund loan rate profit invest share trade budget tax "
+    "inflation bond dividend earnings investor currency debt revenue quarter growth merger",
+    "science": "study cell theory experiment data lab energy planet gene physics research atom "
+    "molecule telescope species fossil climate particle protein orbit quantum sample journal "
+    "discovery",
+    "food": "recipe cook taste bread cheese soup dinner flavor kitchen bake sauce spice chef "
+    "restaurant menu dessert wine vegetable garlic oven butter salad grill breakfast",
+    "politics": "election vote minister party parliament law policy campaign senate government "
+    "budget tax reform president coalition debate candidate poll council treaty mayor bill "
+    "opposition",
+    "health": "doctor patient hospital disease vaccine treatment symptom nurse clinic therapy "
+    "diet fitness injury virus health medicine surgery study protein sleep mental care cell drug",
+    "tech": "software app phone computer chip startup data cloud network device robot code "
+    "internet user update security platform launch server battery screen algorithm privacy "
+    "energy",
+    "travel": "flight hotel beach trip tourist airport museum island tour visa passport cruise "
+    "holiday resort guide luggage train booking journey mountain city restaurant festival map",
+}
+NEWS_WORDS = {topic: words.split() for topic, words in NEWS_TOPICS.items()}
+NEWS_SHARES = [0.28, 0.2, 0.14, 0.11, 0.09, 0.07, 0.06, 0.05]  # skewed, largest first
+NEWS_GENERAL = (
+    "report new big week people city year first record today said says time group local "
+    "country world plan help open show make look public early late high low start end change "
+    "part long major former small best top news official result day month number area home "
+    "team market data family last"
+).split()
+NEWS_FILLER = FILLER + "to at by from as an its has have will".split()
+NEWS_CONFIG = _text_config(NEWS_TOPICS)
 
 
 # --------------------------------------------------------------------------- data sets
@@ -118,6 +163,53 @@ def text_dataset(seed: int = 0, pool: int = 1600, test: int = 400):
     return texts[:pool], labels[:pool], texts[pool:], labels[pool:]
 
 
+def _zipf(rng: random.Random, words: list[str], exponent: float) -> str:
+    return rng.choices(words, [1 / (rank + 1) ** exponent for rank in range(len(words))])[0]
+
+
+def news_dataset(seed: int = 0, pool: int = 1600, test: int = 400):
+    """News-like documents: each word is, by chance, a word of the document's topic
+    (18%), of any topic (5%: the odd mention), a general news word (32%) or filler. A
+    document with no word of its topic gets one."""
+    rng = random.Random(seed)
+    names = list(NEWS_WORDS)
+    texts, labels = [], []
+    for _ in range(pool + test):
+        topic = rng.choices(names, NEWS_SHARES)[0]
+        words = []
+        for _ in range(rng.randint(8, 24)):
+            draw = rng.random()
+            if draw < 0.18:
+                words.append(_zipf(rng, NEWS_WORDS[topic], 1.1))
+            elif draw < 0.23:
+                words.append(_zipf(rng, NEWS_WORDS[rng.choice(names)], 1.1))
+            elif draw < 0.55:
+                words.append(_zipf(rng, NEWS_GENERAL, 0.8))
+            else:
+                words.append(rng.choice(NEWS_FILLER))
+        if not set(words) & set(NEWS_WORDS[topic]):
+            words.append(_zipf(rng, NEWS_WORDS[topic], 1.1))
+        texts.append(" ".join(words))
+        labels.append(topic)
+    return texts[:pool], labels[:pool], texts[pool:], labels[pool:]
+
+
+# kind: (labeling config, control, object, built-in model)
+SETS = {
+    "digits": (DIGITS_CONFIG, "digit", "image", "image-classifier"),
+    "text": (NEWS_CONFIG, "topic", "text", "text-classifier"),
+    "text-balanced": (TEXT_CONFIG, "topic", "text", "text-classifier"),
+}
+
+
+def dataset(kind: str, pool: int | None = None):
+    if kind == "digits":
+        return digits_dataset(pool=pool)
+    if kind == "text":
+        return news_dataset(pool=pool or 1600)
+    return text_dataset(pool=pool or 1600)
+
+
 # --------------------------------------------------------------------------- one run
 
 
@@ -134,9 +226,7 @@ class Run:
         self.client = APIClient()
         self.client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
         self.kind, self.mode, self.seed = kind, mode, seed
-        config = DIGITS_CONFIG if kind == "digits" else TEXT_CONFIG
-        self.control = "digit" if kind == "digits" else "topic"
-        self.object = "image" if kind == "digits" else "text"
+        config, self.control, self.object, model = SETS[kind]
         self.project = project_create(
             user=self.user,
             title=f"AL bench {kind} {mode} {seed}",
@@ -165,7 +255,6 @@ class Run:
         )
         assert response.status_code == 201, response.content
         self.truth = pool_labels
-        model = "image-classifier" if kind == "digits" else "text-classifier"
         backend = self.client.post(
             "/api/ml/",
             {"project": self.project.pk, "kind": "builtin", "model": model},
@@ -230,7 +319,10 @@ class Run:
 
 
 def simulate(*, kind, mode, seed, data, budgets, step) -> list[dict]:
-    """Label up to max(budgets) tasks; accuracy at each budget."""
+    """Label up to max(budgets) tasks; accuracy at each budget. The stream's random
+    picks (uniform mode, the first batch, the epsilon share) draw from the global
+    ``random``, seeded here so a run repeats."""
+    random.seed(seed)
     pool_data, pool_labels, test_data, test_labels = data
     run = Run(
         kind=kind, mode=mode, seed=seed, pool_data=pool_data, pool_labels=pool_labels, step=step
@@ -250,8 +342,7 @@ def simulate(*, kind, mode, seed, data, budgets, step) -> list[dict]:
 
 def full_accuracy(kind: str, data) -> float:
     pool_data, pool_labels, test_data, test_labels = data
-    config = DIGITS_CONFIG if kind == "digits" else TEXT_CONFIG
-    name = "image-classifier" if kind == "digits" else "text-classifier"
+    config, _control, _object, name = SETS[kind]
     model_class = MODELS[name]
     model = model_class(model_class.spec_for(parse_label_config(config)))
     if kind == "digits":
@@ -282,10 +373,10 @@ def eager_jobs():
     app.conf.task_eager_propagates = True
 
 
-def compare(*, kind, seeds, budgets, step, data) -> dict:
+def compare(*, kind, seeds, budgets, step, data, modes=("uniform", "active-learning")) -> dict:
     full = full_accuracy(kind, data)
     target = 0.95 * full
-    curves: dict[str, list] = {"uniform": [], "active-learning": []}
+    curves: dict[str, list] = {mode: [] for mode in modes}
     for seed in seeds:
         for mode in curves:
             started = time.monotonic()
@@ -310,7 +401,7 @@ def compare(*, kind, seeds, budgets, step, data) -> dict:
         medians[mode] = statistics.median(known)
     saving = (
         1 - medians["active-learning"] / medians["uniform"]
-        if medians["uniform"] not in (0, float("inf"))
+        if len(medians) == 2 and medians["uniform"] not in (0, float("inf"))
         else None
     )
     return {
@@ -327,14 +418,14 @@ def compare(*, kind, seeds, budgets, step, data) -> dict:
     }
 
 
-def from_logs(paths: list[Path], pool: dict | None = None) -> list[dict]:
+def from_logs(paths: list[Path], pool: int | None = None) -> list[dict]:
     """Results from printed run lines (``KIND MODE seed N: labels:accuracy ...``), keeping
     the seeds that finished in both modes."""
     runs: dict = {}
     for path in paths:
         for line in path.read_text().splitlines():
             parts = line.split()
-            if len(parts) < 5 or parts[2] != "seed" or parts[0] not in ("digits", "text"):
+            if len(parts) < 5 or parts[2] != "seed" or parts[0] not in SETS:
                 continue
             kind, mode, seed = parts[0], parts[1], int(parts[3].rstrip(":"))
             points = [
@@ -347,7 +438,7 @@ def from_logs(paths: list[Path], pool: dict | None = None) -> list[dict]:
         done = sorted(s for s, modes in seeds.items() if len(modes) == 2)
         if not done:
             continue
-        data = digits_dataset() if kind == "digits" else text_dataset(pool=1000)
+        data = dataset(kind, pool=pool)
         full = full_accuracy(kind, data)
         target = 0.95 * full
         curves = {
@@ -392,7 +483,9 @@ def plot(results: list[dict], path: Path) -> None:
     fig, axes = plt.subplots(1, len(results), figsize=(6 * len(results), 4.5), squeeze=False)
     for ax, result in zip(axes[0], results, strict=True):
         for mode, colour in (("uniform", "tab:blue"), ("active-learning", "tab:red")):
-            runs = result["curves"][mode]
+            runs = result["curves"].get(mode)
+            if not runs:
+                continue
             labels = [p["labels"] for p in runs[0]["points"]]
             matrix = np.array([[p["accuracy"] for p in run["points"]] for run in runs])
             ax.plot(labels, np.median(matrix, axis=0), color=colour, label=mode)
@@ -400,10 +493,14 @@ def plot(results: list[dict], path: Path) -> None:
         ax.axhline(
             result["target"], color="grey", linestyle="--", label="95% of full-data accuracy"
         )
+        last = max(p["labels"] for runs in result["curves"].values() for p in runs[0]["points"])
+        reached = {
+            mode: result["median_labels_to_target"].get(mode) or f"not by {last}"
+            for mode in ("active-learning", "uniform")
+        }
         ax.set_title(
-            f"{result['kind']}: full {result['full_accuracy']:.3f}, "
-            f"labels to target AL {result['median_labels_to_target']['active-learning']} "
-            f"vs uniform {result['median_labels_to_target']['uniform']}"
+            f"{result['kind']}: full {result['full_accuracy']:.3f}, labels to target "
+            f"AL {reached['active-learning']} vs uniform {reached['uniform']}"
         )
         ax.set_xlabel("labels")
         ax.set_ylabel("held-out accuracy")
@@ -416,9 +513,20 @@ def plot(results: list[dict], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="seeds first-seed .. first-seed+seeds-1 (run seeds in parallel, then --from-log)",
+    )
     parser.add_argument("--step", type=int, default=20)
     parser.add_argument("--max-labels", type=int, default=400)
     parser.add_argument("--sets", default="digits,text")
+    parser.add_argument(
+        "--modes",
+        default="uniform,active-learning",
+        help="run one mode only to run the modes in parallel, then --from-log",
+    )
     parser.add_argument("--pool", type=int, default=None, help="pool size (default: all)")
     parser.add_argument(
         "--combine", nargs="+", default=None, help="JSON files of earlier runs: plot them together"
@@ -456,19 +564,20 @@ def main() -> None:
     budgets = list(range(args.step, args.max_labels + 1, args.step))
     results = []
     for kind in args.sets.split(","):
-        data = (
-            digits_dataset(pool=args.pool)
-            if kind == "digits"
-            else text_dataset(pool=args.pool or 1600)
-        )
+        data = dataset(kind, pool=args.pool)
         result = compare(
-            kind=kind, seeds=list(range(args.seeds)), budgets=budgets, step=args.step, data=data
+            kind=kind,
+            seeds=list(range(args.first_seed, args.first_seed + args.seeds)),
+            budgets=budgets,
+            step=args.step,
+            data=data,
+            modes=tuple(args.modes.split(",")),
         )
         results.append(result)
         print(
             f"==> {kind}: full accuracy {result['full_accuracy']:.3f}, target {result['target']:.3f}; "
-            f"median labels to target: active-learning {result['median_labels_to_target']['active-learning']}, "
-            f"uniform {result['median_labels_to_target']['uniform']}; saving {result['saving']}",
+            f"median labels to target: active-learning {result['median_labels_to_target'].get('active-learning')}, "
+            f"uniform {result['median_labels_to_target'].get('uniform')}; saving {result['saving']}",
             flush=True,
         )
     (out / "active_learning.json").write_text(json.dumps(results, indent=1))

@@ -73,7 +73,9 @@ def test_active_learning_beats_uniform_on_a_small_run(jobs_inline):
     data = bench.text_dataset(seed=1, pool=200, test=200)
     budgets = [20, 40, 60]
     curves = {
-        mode: bench.simulate(kind="text", mode=mode, seed=0, data=data, budgets=budgets, step=20)
+        mode: bench.simulate(
+            kind="text-balanced", mode=mode, seed=0, data=data, budgets=budgets, step=20
+        )
         for mode in ("uniform", "active-learning")
     }
     mean = {mode: np.mean([p["accuracy"] for p in points]) for mode, points in curves.items()}
