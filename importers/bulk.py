@@ -206,7 +206,9 @@ class _Writer:
 
 
 class OrmWriter(_Writer):
-    """``bulk_create`` in batches: the portable path (SQLite)."""
+    """``bulk_create`` in batches: the fallback where COPY can't fill a table (SQLite has
+    ``SqliteWriter``, whose loop over a row's annotations and predictions this repeats
+    with model instances instead of tuples)."""
 
     def write(self, rows: list[TaskRow], *, first_index: int = 0) -> None:
         self.authors.prepare(rows)
