@@ -31,7 +31,7 @@ from django.utils.dateparse import parse_datetime
 from annotations.models import Annotation, Prediction
 from datamanager import columns as cols
 from datamanager import query as query_format
-from datamanager.sql import time_limited
+from datamanager.sql import serial_plan, time_limited
 from labelhub.errors import ApiError
 from labelhub.jsonlimits import check_bytes
 from projects.label_config import ParsedConfig
@@ -402,8 +402,9 @@ def _window(
         queryset = queryset.filter(
             _before(names, descs, values) if backward else _after(names, descs, values)
         )
-    with time_limited(query.has_regex):
-        if names == ["id"] and not offset:
+    walk = names == ["id"] and not offset
+    with time_limited(query.has_regex), serial_plan(walk and _probes_related(query, ctx)):
+        if walk:
             # Ordered by id alone: an index walk with no sort, so the row columns can be
             # computed in the same query, for the page's rows only. Not past an OFFSET:
             # PostgreSQL computes the select list of the rows it skips too (page 333 of
@@ -423,6 +424,15 @@ def _window(
         rows.reverse()
         keys.reverse()
     return rows, keys, more
+
+
+def _probes_related(query: query_format.Query, ctx: cols.ProjectContext) -> bool:
+    """Whether a filter of the query is a condition on the task's annotations or
+    predictions (an EXISTS probed per task, see ``sql.serial_plan``)."""
+    return any(
+        cols.builder_for(item.column, level="task")(item, ctx).scope != "task"
+        for item in query.items
+    )
 
 
 def _check_size(query: query_format.Query, project, cursor: str) -> list:
