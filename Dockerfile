@@ -4,7 +4,7 @@
 # ---- stage 1: fetch the embedded editor and Chart.js with npm and verify their pinned SRI hashes
 FROM node:20-slim AS editor
 WORKDIR /src
-COPY scripts/fetch_editor.sh scripts/fetch_chartjs.sh scripts/
+COPY scripts/fetch_npm.sh scripts/fetch_editor.sh scripts/fetch_chartjs.sh scripts/
 RUN bash scripts/fetch_editor.sh \
  && bash scripts/fetch_chartjs.sh \
  && test -s frontend/static/editor/main.js \
