@@ -31,7 +31,7 @@ from django.utils.dateparse import parse_datetime
 from annotations.models import Annotation, Prediction
 from datamanager import columns as cols
 from datamanager import query as query_format
-from datamanager.sql import serial_plan, time_limited
+from datamanager.sql import SerialPlan, time_limited
 from labelhub.errors import ApiError
 from labelhub.jsonlimits import check_bytes
 from projects.label_config import ParsedConfig
@@ -403,7 +403,9 @@ def _window(
             _before(names, descs, values) if backward else _after(names, descs, values)
         )
     walk = names == ["id"] and not offset
-    with time_limited(query.has_regex), serial_plan(walk and _probes_related(query, ctx)):
+    if walk and connection.vendor == "postgresql" and _probes_related(query, ctx):
+        queryset = queryset.filter(SerialPlan())
+    with time_limited(query.has_regex):
         if walk:
             # Ordered by id alone: an index walk with no sort, so the row columns can be
             # computed in the same query, for the page's rows only. Not past an OFFSET:
@@ -428,7 +430,7 @@ def _window(
 
 def _probes_related(query: query_format.Query, ctx: cols.ProjectContext) -> bool:
     """Whether a filter of the query is a condition on the task's annotations or
-    predictions (an EXISTS probed per task, see ``sql.serial_plan``)."""
+    predictions (an EXISTS probed per task, see ``sql.SerialPlan``)."""
     return any(
         cols.builder_for(item.column, level="task")(item, ctx).scope != "task"
         for item in query.items

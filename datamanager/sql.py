@@ -14,7 +14,7 @@ database as a parameter: JSON keys, label values and regex patterns alike.
 - ``Regex``: ``~`` on PostgreSQL; on SQLite a function of ours, because Django's
   ``REGEXP`` runs Python's backtracking ``re`` with no bound.
 - ``time_limited()``: the statement time limit for queries that carry a regex.
-- ``serial_plan()``: no parallel workers for a page that walks the tasks in id order.
+- ``SerialPlan``: no parallel workers for a page that walks the tasks in id order.
 """
 
 from __future__ import annotations
@@ -356,35 +356,25 @@ def time_limited(enabled: bool, seconds: float = REGEX_SECONDS):
         raw.set_progress_handler(None, 0)
 
 
-@contextmanager
-def serial_plan(enabled: bool):
-    """Run the block's queries without parallel workers (PostgreSQL, when ``enabled``).
+class SerialPlan(Func):
+    """A condition that is always true and keeps PostgreSQL from planning the query with
+    parallel workers: ``labelhub_serial_plan()`` (migration datamanager 0002) is declared
+    IMMUTABLE and PARALLEL UNSAFE, so the planner rules parallel plans out for the whole
+    query and then folds the call away to ``true`` (no filter is left in the plan).
 
     For the first (or next keyset) page of a filter on annotations or predictions, in id
-    order: PostgreSQL walks the project's (project, id) index and probes the annotations
+    order, PostgreSQL walks the project's (project, id) index and probes the annotations
     for each task until 31 match. Planned with two parallel workers (a Gather Merge), the
-    workers' start cost more than the walk: at 1M tasks, "label Cat + annotator" took 17
-    ms of SQL on a quiet machine and 43-54 ms at load 20, and 6 ms and 10-16 ms without
-    workers (bench/README.md). Counts, sorted pages and OFFSET pages read many rows and
-    keep their workers; so does a page filtered on task data alone, whose walk is a scan
-    (a rare substring of ``data``: 440 ms with workers, 620 ms without).
+    workers' start costs more than the walk: at 1M tasks, "label Cat + annotator" took 17
+    ms of SQL on a quiet machine and 43-54 ms at load 20, 6 ms and 10-16 ms serial
+    (bench/README.md). Counts, sorted pages and OFFSET pages read many rows and keep
+    their workers; so does a page filtered on task data alone, whose walk is a scan (a
+    rare substring of ``data``: 440 ms with workers, 620 ms without).
 
-    ``SET LOCAL`` inside a transaction, restored after when an outer transaction goes on.
-    """
-    if not enabled or _vendor(connection) != "postgresql":
-        yield
-        return
-    outer = connection.in_atomic_block
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT current_setting('max_parallel_workers_per_gather'),"
-                " set_config('max_parallel_workers_per_gather', '0', true)"
-            )
-            previous = cursor.fetchone()[0]
-        yield
-        if outer:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT set_config('max_parallel_workers_per_gather', %s, true)", [previous]
-                )
+    A marker in the query rather than ``SET LOCAL max_parallel_workers_per_gather``: that
+    needs a transaction, and BEGIN, SET and COMMIT are three more round trips, which cost
+    a third of the gain at load 7 on 2 cores. SQLite: nothing to do, so no condition."""
+
+    template = "labelhub_serial_plan()"
+    output_field = BooleanField()
+    arity = 0
