@@ -22,6 +22,7 @@ import json
 import queue
 import threading
 from collections.abc import Iterable
+from typing import Any
 
 import orjson
 from django.contrib.auth import get_user_model
@@ -180,6 +181,30 @@ class _Writer:
         if not self.data_keys.keys() >= data.keys():
             self.data_keys.update(dict.fromkeys(data))
 
+    def _task_counts(self, row: TaskRow) -> tuple[int, int, bool]:
+        """(completed, cancelled, is_labeled) of a row's annotations; notes its data keys
+        and whether it is labeled. The row-at-a-time writers share this and the two below
+        (``CopyWriter`` keeps its loop inline: it is the 1M-task path)."""
+        self._seen(row.data)
+        done = sum(1 for a in row.annotations if not a.get("was_cancelled"))
+        self.stats.labeled += done > 0
+        return done, len(row.annotations) - done, is_labeled(done, self.maximum)
+
+    def _annotation(self, item: dict) -> tuple[int, Any, bool, bool, Any]:
+        """(author id, result, was_cancelled, ground_truth, lead_time) of an imported
+        annotation; counts the skipped and ground-truth ones."""
+        cancelled = bool(item.get("was_cancelled", False))
+        ground_truth = bool(item.get("ground_truth", False))
+        self.stats.ground_truth += ground_truth
+        self.stats.skipped += cancelled
+        author = self.authors.author(item)
+        return author, item.get("result") or [], cancelled, ground_truth, item.get("lead_time")
+
+    @staticmethod
+    def _prediction(item: dict) -> tuple[str, Any, Any]:
+        """(model_version, score, result) of an imported prediction."""
+        return str(item.get("model_version") or ""), item.get("score"), item.get("result") or []
+
     def finish(self) -> None:
         """Move the project's counters and its data-key list once and index the results
         (one INSERT ... SELECT per table and range of new task ids), in the import's
@@ -207,8 +232,7 @@ class _Writer:
 
 class OrmWriter(_Writer):
     """``bulk_create`` in batches: the fallback where COPY can't fill a table (SQLite has
-    ``SqliteWriter``, whose loop over a row's annotations and predictions this repeats
-    with model instances instead of tuples)."""
+    ``SqliteWriter``, the same rows as tuples)."""
 
     def write(self, rows: list[TaskRow], *, first_index: int = 0) -> None:
         self.authors.prepare(rows)
@@ -217,52 +241,48 @@ class OrmWriter(_Writer):
             batch = rows[start : start + ORM_BATCH]
             tasks = []
             for row in batch:
-                self._seen(row.data)
-                done = sum(1 for a in row.annotations if not a.get("was_cancelled"))
+                done, cancelled, labeled = self._task_counts(row)
                 tasks.append(
                     Task(
                         project=self.project,
                         data=row.data,
                         meta=row.meta,
                         total_annotations=done,
-                        cancelled_annotations=len(row.annotations) - done,
+                        cancelled_annotations=cancelled,
                         total_predictions=len(row.predictions),
                         prediction_score=mean_score(row.predictions),
-                        is_labeled=is_labeled(done, self.maximum),
+                        is_labeled=labeled,
                         created_at=now,
                         updated_at=now,
                     )
                 )
-                stats.labeled += done > 0
             Task.objects.bulk_create(tasks, batch_size=ORM_BATCH)
             annotations, predictions = [], []
             for task, row in zip(tasks, batch, strict=True):
                 for item in row.annotations:
-                    cancelled = bool(item.get("was_cancelled", False))
-                    ground_truth = bool(item.get("ground_truth", False))
-                    stats.ground_truth += ground_truth
-                    stats.skipped += cancelled
+                    author, result, was_cancelled, ground_truth, lead_time = self._annotation(item)
                     annotations.append(
                         Annotation(
                             task=task,
                             project=self.project,
-                            completed_by_id=self.authors.author(item),
-                            result=item.get("result") or [],
-                            was_cancelled=cancelled,
+                            completed_by_id=author,
+                            result=result,
+                            was_cancelled=was_cancelled,
                             ground_truth=ground_truth,
-                            lead_time=item.get("lead_time"),
+                            lead_time=lead_time,
                             created_at=now,
                             updated_at=now,
                         )
                     )
                 for item in row.predictions:
+                    model_version, score, result = self._prediction(item)
                     predictions.append(
                         Prediction(
                             task=task,
                             project=self.project,
-                            result=item.get("result") or [],
-                            score=item.get("score"),
-                            model_version=str(item.get("model_version") or ""),
+                            result=result,
+                            score=score,
+                            model_version=model_version,
                             created_at=now,
                             updated_at=now,
                         )
@@ -310,17 +330,15 @@ class SqliteWriter(_Writer):
                 batch = rows[start : start + ORM_BATCH]
                 tasks = []
                 for row in batch:
-                    self._seen(row.data)
-                    done = sum(1 for a in row.annotations if not a.get("was_cancelled"))
-                    stats.labeled += done > 0
+                    done, cancelled, labeled = self._task_counts(row)
                     tasks.append(
                         (
                             pid,
                             dumps(row.data),
                             dumps(row.meta),
-                            is_labeled(done, self.maximum),
+                            labeled,
                             done,
-                            len(row.annotations) - done,
+                            cancelled,
                             len(row.predictions),
                             mean_score(row.predictions),
                             stamp,
@@ -335,32 +353,32 @@ class SqliteWriter(_Writer):
                 annotations, predictions = [], []
                 for task_id, row in zip(range(first, last + 1), batch, strict=True):
                     for item in row.annotations:
-                        cancelled = bool(item.get("was_cancelled", False))
-                        ground_truth = bool(item.get("ground_truth", False))
-                        stats.ground_truth += ground_truth
-                        stats.skipped += cancelled
+                        author, result, was_cancelled, ground_truth, lead_time = self._annotation(
+                            item
+                        )
                         annotations.append(
                             (
                                 task_id,
                                 pid,
-                                self.authors.author(item),
-                                dumps(item.get("result") or []),
-                                cancelled,
+                                author,
+                                dumps(result),
+                                was_cancelled,
                                 ground_truth,
-                                item.get("lead_time"),
+                                lead_time,
                                 stamp,
                                 stamp,
                                 *self.annotation_extra,
                             )
                         )
                     for item in row.predictions:
+                        model_version, score, result = self._prediction(item)
                         predictions.append(
                             (
                                 task_id,
                                 pid,
-                                str(item.get("model_version") or ""),
-                                item.get("score"),
-                                dumps(item.get("result") or []),
+                                model_version,
+                                score,
+                                dumps(result),
                                 stamp,
                                 stamp,
                                 *self.prediction_extra,
