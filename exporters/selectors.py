@@ -3,9 +3,9 @@
 Tasks are read in keyset chunks of CHUNK_SIZE ids. On PostgreSQL one query per chunk
 has the database build each task's JSON text (export_task_dicts_sql, exporters.task_sql),
 which Python only parses; the chunks grow to about CHUNK_BYTES of text and the next one
-is read while the current one is written (_chunks). Elsewhere (SQLite) each chunk's annotations (with the annotator's name and
-email, one join), reviews and predictions come in one ``.values()`` query apiece and are grouped
-in Python (export_task_dicts_plain). Both give the same dicts, key order included
+is read while the current one is written (_chunks). Elsewhere (SQLite) each chunk's
+annotations (with the annotator's name and email, one join), reviews and predictions come
+in one ``.values()`` query apiece and are grouped in Python (export_task_dicts_plain). Both give the same dicts, key order included
 (tests/exporters/test_fast_path.py). Compared with ``prefetch_related`` over model
 instances, exporting 20k tasks (each with an annotation and a prediction) on PostgreSQL
 took 1.6-2.6 s instead of 4.7-10.6 s (medians of 3, two rounds, on a busy 2-core

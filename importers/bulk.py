@@ -311,14 +311,13 @@ class SqliteWriter(_Writer):
     (tests/importers check the ids against the rows).
     """
 
-    TASK_COLUMNS = [c for c in TASK_COLUMNS if c != "id"]
-
     def __init__(self, *, project: Project, user) -> None:
         super().__init__(project=project, user=user)
         if not connection.in_atomic_block:
             raise RuntimeError("SqliteWriter must run inside transaction.atomic")
         self.stamp = connection.ops.adapt_datetimefield_value(self.now)
-        self.task_sql, self.task_extra = _insert(Task, self.TASK_COLUMNS)
+        without_id = [c for c in TASK_COLUMNS if c != "id"]  # SQLite picks the ids
+        self.task_sql, self.task_extra = _insert(Task, without_id)
         self.annotation_sql, self.annotation_extra = _insert(Annotation, ANNOTATION_COLUMNS)
         self.prediction_sql, self.prediction_extra = _insert(Prediction, PREDICTION_COLUMNS)
 
@@ -394,20 +393,27 @@ class SqliteWriter(_Writer):
                 self.ids.add(first, last)
 
 
+def _defaulted(model, known: list[str], *, with_pk: bool) -> list:
+    """The model's columns a writer leaves to their Python default: not in ``known``, not
+    the primary key (unless ``with_pk``), not filled by the database itself."""
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if field.column not in known
+        and not (field.primary_key and not with_pk)
+        and getattr(field, "db_default", NOT_PROVIDED) is NOT_PROVIDED
+    ]
+
+
 def _insert(model, known: list[str]) -> tuple[str, tuple]:
     """An INSERT of ``known`` columns then every other column (but the primary key) at
     its default, and those defaults as database values."""
-    names, defaults = list(known), []
-    for field in model._meta.concrete_fields:
-        if field.column in known or field.primary_key:
-            continue
-        if getattr(field, "db_default", NOT_PROVIDED) is not NOT_PROVIDED:
-            continue  # the database fills it
-        names.append(field.column)
-        defaults.append(field.get_db_prep_save(field.get_default(), connection))
+    fields = _defaulted(model, known, with_pk=False)
+    names = [*known, *(field.column for field in fields)]
+    defaults = tuple(field.get_db_prep_save(field.get_default(), connection) for field in fields)
     columns = ", ".join(f'"{name}"' for name in names)
     marks = ", ".join(["%s"] * len(names))
-    return f"INSERT INTO {model._meta.db_table} ({columns}) VALUES ({marks})", tuple(defaults)
+    return f"INSERT INTO {model._meta.db_table} ({columns}) VALUES ({marks})", defaults
 
 
 # --------------------------------------------------------------------------- COPY
@@ -481,11 +487,7 @@ class CopyUnsupported(Exception):
 def _columns(model, known: list[str], conn, *, with_pk: bool) -> tuple[str, bytes]:
     """The COPY column list: ``known`` first, then every other column at its default."""
     extra_names, extra_values = [], []
-    for field in model._meta.concrete_fields:
-        if field.column in known or (field.primary_key and not with_pk):
-            continue
-        if getattr(field, "db_default", NOT_PROVIDED) is not NOT_PROVIDED:
-            continue  # the database fills it
+    for field in _defaulted(model, known, with_pk=with_pk):
         if not field.has_default() and not field.null:
             raise CopyUnsupported(f"{model._meta.db_table}.{field.column} has no default")
         if field.is_relation and field.get_default() is not None:
@@ -500,22 +502,17 @@ def _columns(model, known: list[str], conn, *, with_pk: bool) -> tuple[str, byte
 class CopyWriter(_Writer):
     """PostgreSQL COPY, pipelined with a writer thread (see the module docstring)."""
 
-    TASK_COLUMNS = TASK_COLUMNS
-    ANNOTATION_COLUMNS = ANNOTATION_COLUMNS
-    PREDICTION_COLUMNS = PREDICTION_COLUMNS
     RESERVE = 20_000
 
     def __init__(self, *, project: Project, user) -> None:
         super().__init__(project=project, user=user)
         connection.ensure_connection()
-        self.task_sql, self.task_suffix = _columns(
-            Task, self.TASK_COLUMNS, connection, with_pk=True
-        )
+        self.task_sql, self.task_suffix = _columns(Task, TASK_COLUMNS, connection, with_pk=True)
         self.annotation_sql, self.annotation_suffix = _columns(
-            Annotation, self.ANNOTATION_COLUMNS, connection, with_pk=False
+            Annotation, ANNOTATION_COLUMNS, connection, with_pk=False
         )
         self.prediction_sql, self.prediction_suffix = _columns(
-            Prediction, self.PREDICTION_COLUMNS, connection, with_pk=False
+            Prediction, PREDICTION_COLUMNS, connection, with_pk=False
         )
         self.stamp = self.now.isoformat().encode()
         self.project_id = str(project.pk).encode()
