@@ -36,8 +36,9 @@ RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/
 WORKDIR /app
 
 # Dependencies first, so that code changes do not reinstall them: the hash-pinned lock.
-COPY requirements.lock ./
-RUN pip install --require-hashes -r requirements.lock
+COPY requirements-pip.lock requirements.lock ./
+RUN pip install --require-hashes -r requirements-pip.lock \
+ && pip install --require-hashes -r requirements.lock
 
 COPY . .
 COPY --from=editor /src/frontend/static/editor/ frontend/static/editor/

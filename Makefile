@@ -39,7 +39,8 @@ endef
 PG_ENV := DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)'
 SQLITE_ENV := DATABASE_URL= REDIS_URL=
 
-.PHONY: help setup setup-test editor lock services run test test-postgres test-sqlite lint bench load clean distclean
+
+.PHONY: help setup setup-test check-setup editor lock services run test test-postgres test-sqlite lint bench load clean distclean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -49,6 +50,9 @@ setup: ## create .venv, install LabelHub, fetch the editor
 
 setup-test: ## setup plus test extras and Debian test packages (chromium, unar, libarchive-tools)
 	bash scripts/setup.sh --test
+
+check-setup: ## build throwaway venvs from the locks with no pip cache, as a fresh machine would
+	bash scripts/check_setup.sh
 
 editor: ## fetch and verify the embedded editor (frontend/static/editor/)
 	bash scripts/fetch_editor.sh

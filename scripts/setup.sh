@@ -91,11 +91,26 @@ if ! venv_ok; then
   venv_ok || die "could not create a working virtualenv in $VENV"
 fi
 
+# ---------------------------------------------------------------- pip itself
+# The venv's pip is whatever the interpreter shipped (23.2.1 with Python 3.11.7), and that
+# one fails on the test lock once the index offers newer releases than the lock (an extra
+# in --require-hashes mode, issue #20). Bring it to the hash-pinned version first.
+PIP_LOCK=requirements-pip.lock
+[[ -f "$PIP_LOCK" ]] || die "$PIP_LOCK is missing"
+want_pip="$(sed -n 's/^pip==\([^ ]*\).*/\1/p' "$PIP_LOCK")"
+have_pip="$("$VENV/bin/python" -c 'import pip; print(pip.__version__)')"
+if [[ "$have_pip" != "$want_pip" ]]; then
+  log "pip $have_pip -> $want_pip (hash-checked, $PIP_LOCK)"
+  "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -q \
+    --require-hashes -r "$PIP_LOCK" </dev/null \
+    || die "could not install pip $want_pip from $PIP_LOCK"
+fi
+
 # ---------------------------------------------------------------- python deps
 
 if [[ "$TEST" == 1 ]]; then LOCK=requirements-test.lock; else LOCK=requirements.lock; fi
 [[ -f "$LOCK" ]] || die "$LOCK is missing; run \`make lock\`"
-want_hash="$("$PYTHON" -c 'import hashlib,sys; print(hashlib.sha256(b"".join(open(f,"rb").read() for f in sys.argv[1:])).hexdigest())' pyproject.toml requirements.lock requirements-test.lock) $("$VENV/bin/python" -c 'import sys; print(sys.version.split()[0])')"
+want_hash="$("$PYTHON" -c 'import hashlib,sys; print(hashlib.sha256(b"".join(open(f,"rb").read() for f in sys.argv[1:])).hexdigest())' pyproject.toml requirements-pip.lock requirements.lock requirements-test.lock) $("$VENV/bin/python" -c 'import sys; print(sys.version.split()[0])')"
 have_hash=""
 have_mode=""
 if [[ -f "$STAMP" ]]; then
