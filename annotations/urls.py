@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from annotations import api
+from annotations import api, labels_api
 
 urlpatterns = [
     path("api/projects/<int:pk>/", api.ProjectDetailApi.as_view()),
@@ -21,4 +21,9 @@ urlpatterns = [
     path("api/projects/<int:pk>/quality/agreement-matrix/", api.AgreementMatrixApi.as_view()),
     path("api/projects/<int:pk>/quality/agreement-histogram/", api.AgreementHistogramApi.as_view()),
     path("api/projects/<int:pk>/quality/settings/", api.QualitySettingsApi.as_view()),
+    path("api/labels/", labels_api.LabelListApi.as_view()),
+    path("api/labels/bulk", labels_api.LabelBulkUpdateApi.as_view()),
+    path("api/labels/<int:pk>/", labels_api.LabelDetailApi.as_view()),
+    path("api/label_links/", labels_api.LabelLinkListApi.as_view()),
+    path("api/label_links/<int:pk>/", labels_api.LabelLinkDetailApi.as_view()),
 ]

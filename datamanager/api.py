@@ -3,6 +3,9 @@
 - ``/api/dm/views/`` (+ ``<id>/``, ``reset/``): saved tabs, Label Studio's shape;
 - ``/api/dm/actions/``: ``GET ?project=`` lists, ``POST ?id=&project=`` runs one;
 - ``/api/dm/columns/?project=`` and ``/api/dm/count/?project=&query=``;
+- ``/api/dm/`` (the API root, as Label Studio's router answers it), ``/api/dm/project/``
+  (the project with the Data Manager's flags), ``/api/dm/views/order/`` and
+  ``/api/dm/actions/<id>/form/``;
 - ``/api/projects/<id>/ground-truth/sample``, ``.../preview`` and ``.../reset``;
 - ``/api/tasks/?project=``: the task list, filtered and ordered by the Data Manager
   engine (``POST`` creates a task).
@@ -20,6 +23,7 @@ from rest_framework.views import APIView
 from annotations import services as annotation_services
 from annotations import stream
 from annotations.api import nested_task_dict
+from annotations.models import Annotation
 from annotations.selectors import with_nested
 from datamanager import actions as dm_actions
 from datamanager import columns as cols
@@ -33,6 +37,7 @@ from labelhub.errors import ApiError
 from labelhub.pagination import page_params
 from labelhub.params import is_false, is_true
 from projects import permissions as perms
+from projects.api import project_dict
 from projects.selectors import object_for_user
 from tasks.representations import task_dict
 
@@ -96,6 +101,54 @@ class ViewListApi(APIView):
             project=project, user=request.user, data=data.validated_data["data"]
         )
         return Response(saved_views.view_dict(view), status=status.HTTP_201_CREATED)
+
+
+class DmRootApi(APIView):
+    """``GET /api/dm/``: Label Studio's router root, the links under it."""
+
+    def get(self, request):
+        return Response({"views": request.build_absolute_uri("/api/dm/views/")})
+
+
+class ProjectStateApi(APIView):
+    """``GET /api/dm/project/?project=ID``: the project as ``/api/projects/{id}/`` gives
+    it, with the flags and counts the Data Manager reads (Label Studio's ``ProjectStateAPI``).
+    The ``can_*`` flags say what this user's role allows."""
+
+    def get(self, request):
+        project = project_param(request, perms.VIEW)
+        manage = perms.can(request.user, project, perms.MANAGE)
+        return Response(
+            {
+                **project_dict(project),
+                "can_delete_tasks": manage,
+                "can_manage_annotations": manage,
+                "can_manage_tasks": manage,
+                "source_syncing": False,
+                "target_syncing": False,
+                "task_count": project.task_number,
+                "annotation_count": Annotation.objects.filter(project=project).count(),
+                "config_has_control_tags": bool(project.parsed_config.get("controls")),
+            }
+        )
+
+
+class ViewOrderIn(serializers.Serializer):
+    project = serializers.IntegerField()
+    ids = serializers.ListField(
+        child=serializers.IntegerField(), allow_empty=False, max_length=10000
+    )
+
+
+class ViewOrderApi(APIView):
+    """``POST /api/dm/views/order/`` ``{"project", "ids"}``: the tabs' order, as listed."""
+
+    def post(self, request):
+        data = ViewOrderIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = perms.project_for(request.user, data.validated_data["project"], perms.MANAGE)
+        saved_views.views_order(project=project, ids=data.validated_data["ids"])
+        return Response(status=status.HTTP_200_OK)
 
 
 class ViewResetApi(APIView):
@@ -186,6 +239,21 @@ class ActionsApi(APIView):
                 params=body,
             )
         return Response(result)
+
+
+class ActionFormApi(APIView):
+    """``GET /api/dm/actions/<id>/form/?project=ID``: the fields an action's dialog asks
+    for (Label Studio's ``ProjectActionsFormAPI``); our actions ask for none beyond a
+    confirmation, so the form is ``[]``. 404 for an unknown action, 403 for one the
+    user's role may not run."""
+
+    def get(self, request, action_id):
+        project = project_param(request, perms.VIEW)
+        entry = dm_actions.ACTIONS.get(action_id)
+        if entry is None:
+            raise NotFound(f"Can't find {action_id[:60]!r} in registered actions")
+        perms.check(request.user, project, entry.permission)
+        return Response((entry.dialog or {}).get("form") or [])
 
 
 class ColumnsApi(APIView):

@@ -134,3 +134,53 @@ class ProjectMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}@{self.project_id}:{self.role}"
+
+
+class Label(models.Model):
+    """A custom label kept apart from any labeling config (Label Studio's labels manager):
+    ``value`` is what a result carries (e.g. a Taxonomy path ``["Animal", "Cat"]``), and
+    each ``LabelLink`` offers it to one control (``from_name``) of one project.
+
+    Label Studio scopes labels by organization; LabelHub has none, so a label belongs to
+    the user who made it (titles are unique per creator) and is seen by its creator and by
+    the members of the projects it is linked to (``projects.labels.labels_visible``)."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="labels"
+    )
+    value = models.JSONField()
+    title = models.CharField(max_length=2048)
+    description = models.TextField(blank=True, null=True)  # noqa: DJ001 - LS answers null
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="labels_approved",
+    )
+    approved = models.BooleanField(default=False)
+    projects = models.ManyToManyField(Project, through="LabelLink", related_name="labels")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["created_by", "title"], name="label_unique_title"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class LabelLink(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="label_links")
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="links")
+    from_name = models.CharField(max_length=2048)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "label"], name="labellink_unique_project"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label_id}@{self.project_id}:{self.from_name}"
