@@ -5,6 +5,8 @@ names: ``GET/POST /api/storages/export/s3``, ``GET/PATCH/DELETE /api/storages/ex
 manage right).
 """
 
+from pathlib import PurePosixPath
+
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import FileResponse, StreamingHttpResponse
@@ -109,6 +111,52 @@ def _snapshot(request, pk, export_pk) -> ExportSnapshot:
     if snapshot is None:
         raise NotFound()
     return snapshots.snapshot_check_alive(snapshot)
+
+
+class ProjectExportFilesApi(APIView):
+    """``GET /api/projects/{id}/export/files``: the project's finished exports, newest
+    first, in Label Studio's shape ``{"export_files": [{"name", "url"}]}``. Label Studio
+    lists the JSON files of its export folder; ours are the completed snapshots, and each
+    ``url`` is the snapshot's download path."""
+
+    def get(self, request, pk):
+        project = perms.project_for(request.user, pk, perms.MANAGE)
+        rows = (
+            ExportSnapshot.objects.filter(project=project, status=ExportSnapshot.Status.COMPLETED)
+            .order_by("-id")
+            .values_list("pk", "file")
+        )
+        return Response(
+            {
+                "export_files": [
+                    {
+                        "name": PurePosixPath(key).stem or f"export-{snapshot_id}",
+                        "url": f"/api/projects/{project.pk}/exports/{snapshot_id}/download",
+                    }
+                    for snapshot_id, key in rows
+                ]
+            }
+        )
+
+
+class ExportAuthCheckApi(APIView):
+    """``GET /api/auth/export/`` with ``X-Original-URI: /export/<project id>-...``: a
+    front proxy's ``auth_request`` check that the user may download that project's
+    exports (Label Studio's answers: 200 ``auth ok``, 422 for a name without a project
+    id, 404 for a project the user does not see, 403 without the manage right)."""
+
+    def get(self, request):
+        original = request.headers.get("X-Original-URI", "")
+        name = original.replace("/export/", "", 1)
+        try:
+            project_id = int(name.split("-")[0])
+        except ValueError:
+            return Response(
+                {"detail": "Incorrect filename in export"},
+                status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        perms.project_for(request.user, project_id, perms.MANAGE)
+        return Response({"detail": "auth ok"})
 
 
 class ProjectExportsApi(APIView):

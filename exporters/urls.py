@@ -7,6 +7,8 @@ from exporters import api
 urlpatterns = [
     path("api/projects/<int:pk>/export/", api.ProjectExportApi.as_view()),
     path("api/projects/<int:pk>/export/formats/", api.ProjectExportFormatsApi.as_view()),
+    path("api/projects/<int:pk>/export/files/", api.ProjectExportFilesApi.as_view()),
+    path("api/auth/export/", api.ExportAuthCheckApi.as_view()),
     path("api/projects/<int:pk>/exports/", api.ProjectExportsApi.as_view()),
     path("api/projects/<int:pk>/exports/<int:export_pk>/", api.ProjectExportDetailApi.as_view()),
     path(
