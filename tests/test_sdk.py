@@ -80,3 +80,94 @@ def test_sdk_flow(sdk, owner):
     assert len(everything) == 3
 
     sdk.projects.delete(id=project.id)
+
+
+# --- labels, Data Manager and export groups (labelsdm) ---
+
+
+@pytest.fixture
+def _jobs_inline():
+    from labelhub.celery import app
+
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
+def test_sdk_views_update_order(sdk):
+    project = sdk.projects.create(title="Views", label_config=TEXT_CONFIG)
+    views = [sdk.views.create(project=project.id, data={"title": t}) for t in ("a", "b", "c")]
+    assert [v.id for v in sdk.views.list(project=project.id)] == [v.id for v in views]
+    wanted = [views[2].id, views[0].id, views[1].id]
+    assert sdk.views.update_order(project=project.id, ids=wanted) is None
+    listed = sdk.views.list(project=project.id)
+    assert [v.id for v in listed] == wanted
+    assert [v.order for v in listed] == [0, 1, 2]
+    assert sdk.views.get(id=str(views[1].id)).order == 2
+    sdk.views.delete_all(project=project.id)
+    assert sdk.views.list(project=project.id) == []
+
+
+def test_sdk_exports(sdk, _jobs_inline):
+    project = sdk.projects.create(title="Exports", label_config=TEXT_CONFIG)
+    sdk.projects.import_tasks(
+        id=project.id,
+        request=[
+            {"data": {"text": "good"}, "annotations": [{"result": choice("Positive")}]},
+            {"data": {"text": "bad"}, "annotations": [{"result": choice("Negative")}]},
+            {"data": {"text": "none"}},
+        ],
+    )
+    formats = sdk.projects.exports.list_formats(id=project.id)
+    names = [f["name"] if isinstance(f, dict) else f for f in formats]
+    assert "JSON" in names and "CSV" in names
+
+    body = b"".join(sdk.projects.exports.download_sync(id=project.id, download_all_tasks=True))
+    assert [t["data"]["text"] for t in orjson.loads(body)] == ["good", "bad", "none"]
+
+    view = sdk.views.create(
+        project=project.id,
+        data={
+            "title": "good",
+            "filters": {
+                "conjunction": "and",
+                "items": [
+                    {
+                        "filter": "filter:tasks:data.text",
+                        "operator": "equal",
+                        "type": "String",
+                        "value": "good",
+                    }
+                ],
+            },
+        },
+    )
+    created = sdk.projects.exports.create(
+        id=project.id,
+        title="from a view",
+        task_filter_options={"view": view.id},
+        annotation_filter_options={"usual": True, "ground_truth": True, "skipped": True},
+    )
+    snapshot = sdk.projects.exports.get(id=project.id, export_pk=created.id)
+    assert snapshot.status == "completed" and snapshot.counters["task_number"] == 1
+    body = b"".join(
+        sdk.projects.exports.download(id=project.id, export_pk=created.id, export_type="JSON")
+    )
+    assert [t["data"]["text"] for t in orjson.loads(body)] == ["good"]
+    sdk.projects.exports.convert(id=project.id, export_pk=created.id, export_type="JSON_MIN")
+    minimal = b"".join(
+        sdk.projects.exports.download(id=project.id, export_pk=created.id, export_type="JSON_MIN")
+    )
+    assert orjson.loads(minimal)[0]["sentiment"] == "Positive"
+    assert [e.id for e in sdk.projects.exports.list(id=project.id)] == [created.id]
+
+    # the Community edition's helper: a direct export of every task
+    tasks = sdk.projects.exports.as_json(project.id)
+    assert sorted(t["data"]["text"] for t in tasks) == ["bad", "good", "none"]
+    table = sdk.projects.exports.as_pandas(project.id)
+    assert sorted(table["sentiment"].dropna()) == ["Negative", "Positive"]
+    for export in sdk.projects.exports.list(id=project.id):
+        sdk.projects.exports.delete(id=project.id, export_pk=export.id)
+    assert sdk.projects.exports.list(id=project.id) == []
