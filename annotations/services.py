@@ -8,6 +8,7 @@ the project's counters with one F() UPDATE, so concurrent writers never lose a c
 """
 
 import copy
+import dataclasses
 
 from django.db import connection, transaction
 from django.db.models import Count, Q
@@ -39,6 +40,7 @@ from annotations.models import (
 )
 from annotations.result_index import result_index_add, result_index_clear_sql, result_index_set
 from labelhub.errors import ApiError
+from projects import labels
 from projects import services as project_services
 from projects.label_config import ParsedConfig
 from projects.models import Project
@@ -48,9 +50,31 @@ from tasks.models import Task, TaskLock
 from tasks.services import task_data_check, task_data_keys_add
 
 
+def _with_custom_labels(project: Project, parsed: ParsedConfig) -> ParsedConfig:
+    """The config with the project's linked custom labels (``/api/labels``) added to
+    its Taxonomy controls' paths, as Label Studio counts them (one query, only when the
+    config has a Taxonomy)."""
+    names = [n for n, c in parsed.controls.items() if c.get("type") == "Taxonomy"]
+    if not names:
+        return parsed
+    custom = []
+    for value in labels.project_label_values(project=project):
+        if isinstance(value, str):
+            custom.append([value])
+        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            custom.append(value)
+    if not custom:
+        return parsed
+    controls = dict(parsed.controls)
+    for name in names:
+        controls[name] = {**controls[name], "paths": [*controls[name].get("paths", []), *custom]}
+    return dataclasses.replace(parsed, controls=controls)
+
+
 def result_check(*, project: Project, result) -> list[dict]:
-    """Check a result list against the project's config; errors as located dicts."""
-    parsed = ParsedConfig.from_dict(project.parsed_config)
+    """Check a result list against the project's config (and its custom Taxonomy
+    labels); errors as located dicts."""
+    parsed = _with_custom_labels(project, ParsedConfig.from_dict(project.parsed_config))
     return [
         {"field": "result", "result_id": error.result_id, "message": error.problem}
         for error in validate_result(parsed, result)

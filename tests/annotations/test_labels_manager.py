@@ -273,3 +273,59 @@ def test_bulk_update_access(api, owner, annotator, client_for, outsider):
         "annotations_updated": 1
     }
     assert api.post("/api/labels/bulk", {"project": project.pk}, format="json").status_code == 400
+
+
+TAXONOMY = (
+    '<View> <Text name="text" value="$text"/> <Taxonomy name="taxonomy" toName="text">'
+    ' <Choice value="Archaea" /> <Choice value="Bacteria" /> <Choice value="Eukarya">'
+    ' <Choice value="Human" /> <Choice value="Oppossum" /> <Choice value="Extraterrestial" />'
+    " </Choice> </Taxonomy> </View>"
+)
+
+
+def test_validation_with_custom_labels(api, owner):
+    # test_labels_manager.tavern.yml's test_validation_with_custom_labels
+    pk = api.post("/api/projects", {"title": "t", "label_config": TAXONOMY}, format="json").json()[
+        "id"
+    ]
+    task = api.post("/api/tasks", {"project": pk, "data": {"text": "x"}}, format="json").json()[
+        "id"
+    ]
+    result = [
+        {
+            "from_name": "taxonomy",
+            "to_name": "text",
+            "type": "taxonomy",
+            "value": {"taxonomy": [["value2"]]},
+        }
+    ]
+    refused = api.post(f"/api/tasks/{task}/annotations", {"result": result}, format="json")
+    assert refused.status_code == 400  # not in the config, and no custom label yet
+    created = api.post(
+        "/api/labels",
+        [
+            {"title": "Test label1", "value": ["value1"], "from_name": "test1", "project": pk},
+            {"title": "Test label2", "value": ["value2"], "from_name": "test2", "project": pk},
+        ],
+        format="json",
+    )
+    assert created.status_code == 201
+    annotation = api.post(
+        f"/api/tasks/{task}/annotations", {"result": result, "lead_time": 12.34}, format="json"
+    )
+    assert annotation.status_code == 201, annotation.content
+    validated = api.post(f"/api/projects/{pk}/validate", {"label_config": TAXONOMY}, format="json")
+    assert validated.status_code == 200
+    # a label linked to another project does not count here
+    other = api.post(
+        "/api/projects", {"title": "o", "label_config": TAXONOMY}, format="json"
+    ).json()["id"]
+    other_task = api.post(
+        "/api/tasks", {"project": other, "data": {"text": "y"}}, format="json"
+    ).json()
+    assert (
+        api.post(
+            f"/api/tasks/{other_task['id']}/annotations", {"result": result}, format="json"
+        ).status_code
+        == 400
+    )
