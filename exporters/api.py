@@ -179,11 +179,15 @@ class ProjectExportsApi(APIView):
             raise ApiError(
                 "the body must be a JSON object", [{"field": None, "message": "not an object"}]
             )
+        inline = snapshots.builds_inline(project=project)
         with transaction.atomic():
             snapshot = snapshots.snapshot_create(
                 project=project, user=request.user, payload=request.data
             )
-            tasks.snapshot_build_enqueue(snapshot.pk)
+            if not inline:
+                tasks.snapshot_build_enqueue(snapshot.pk)
+        if inline:
+            snapshots.snapshot_build(snapshot_id=snapshot.pk)
         snapshot.refresh_from_db()
         return Response(snapshot_dict(snapshot), status=status.HTTP_201_CREATED)
 
@@ -249,14 +253,17 @@ class ProjectExportConvertApi(APIView):
             raise ApiError(
                 "export_type is required", [{"field": "export_type", "message": "required"}]
             )
+        inline = snapshots.builds_inline(project=snapshot.project)
         with transaction.atomic():
             converted = snapshots.convert_request(
                 snapshot=snapshot,
                 export_type=export_type,
                 download_resources=data.get("download_resources", False),
             )
-            if converted.needs_run:
+            if converted.needs_run and not inline:
                 tasks.snapshot_convert_enqueue(converted.pk)
+        if converted.needs_run and inline:
+            snapshots.snapshot_convert(converted_id=converted.pk)
         return Response({"export_type": export_type, "converted_format": converted.pk})
 
 

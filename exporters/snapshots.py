@@ -50,6 +50,12 @@ LOCK_CLASS = 0x4C45  # "LE": the advisory-lock namespace for export jobs
 WORKER_LOST = "The worker stopped during the export; no file was kept. Create the export again."
 PROGRESS_EVERY = 1.0  # seconds between progress writes
 
+# Projects with at most this many tasks build their exports (and conversions) in the
+# request, as Label Studio's community edition does, so the POST answers a finished
+# export (``finished_at``, ``md5``) that can be downloaded at once; larger ones go to the
+# job queue and the client polls. The same idempotent, locked job body runs either way.
+INLINE_MAX_TASKS = 1000
+
 MODES = (None, "only", "exclude")
 TASK_OPTIONS = {"view", "skipped", "finished", "annotated", "only_with_annotations", "reviewed"}
 ANNOTATION_OPTIONS = {"usual", "ground_truth", "skipped", "reviewed"}
@@ -206,6 +212,10 @@ def snapshot_create(*, project: Project, user, payload: dict) -> ExportSnapshot:
         **fields,
     )
     return snapshot
+
+
+def builds_inline(*, project: Project) -> bool:
+    return project.task_number <= INLINE_MAX_TASKS
 
 
 def job_failed_to_queue(name: str, object_id: int, exc: Exception) -> None:

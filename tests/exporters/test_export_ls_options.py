@@ -208,3 +208,34 @@ def test_auth_export(api, project, client_for, annotator, outsider):
     assert client_for(annotator).get(url, **header).status_code == 403
     assert client_for(outsider).get(url, **header).status_code == 404
     assert client_for(None).get(url, **header).status_code in (401, 403)
+
+
+def test_small_exports_finish_in_the_request(api, project, import_tasks, monkeypatch):
+    # data_export.tavern.yml's "crud export with params 2/3": finished_at and md5 are
+    # strings in the POST's answer (no worker runs in this test).
+    from exporters import snapshots, tasks
+
+    queued = []
+    monkeypatch.setattr(tasks, "snapshot_build_enqueue", queued.append)
+    monkeypatch.setattr(tasks, "snapshot_convert_enqueue", queued.append)
+    _world(import_tasks, project)
+    url = f"/api/projects/{project.pk}/exports/"
+    body = api.post(
+        url,
+        {
+            "annotation_filter_options": {"ground_truth": False, "usual": False, "skipped": False},
+            "serialization_options": {"drafts": {"only_id": False}},
+        },
+        format="json",
+    ).json()
+    assert body["status"] == "completed" and queued == []
+    assert isinstance(body["finished_at"], str) and isinstance(body["md5"], str)
+    converted = api.post(f"{url}{body['id']}/convert", {"export_type": "CSV"}, format="json")
+    assert converted.status_code == 200 and queued == []
+    assert api.get(f"{url}{body['id']}/download", {"exportType": "CSV"}).status_code == 200
+
+    # past the inline limit the job queue builds it, and the client polls
+    monkeypatch.setattr(snapshots, "INLINE_MAX_TASKS", 4)
+    body = api.post(url, {}, format="json").json()
+    assert body["status"] == "created" and body["finished_at"] is None
+    assert queued == [body["id"]]
