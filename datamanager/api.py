@@ -362,10 +362,16 @@ class TaskListApi(APIView):
         ``totals=true`` (counting is the slow part at scale; ``/api/dm/count/`` gives it
         apart, which is how the Data Manager page shows "Found").
         """
-        project_id = request.query_params.get("project")
+        params = request.query_params
+        project_id = params.get("project")
+        view_id = params.get("view") or params.get("tabID")
+        if not project_id and view_id:
+            # Label Studio's ``/api/tasks?view=<id>``: the project is the view's.
+            project_id = object_for_user(
+                View, user=request.user, pk=view_id, capability=perms.DATA_MANAGER
+            ).project_id
         if not project_id:
             raise ApiError("project is required", [{"field": "project", "message": "required"}])
-        params = request.query_params
         uses_dm = any(params.get(name) not in (None, "") for name in ("query", "view", "tabID"))
         project = perms.project_for(
             request.user, project_id, perms.DATA_MANAGER if uses_dm else perms.VIEW
