@@ -113,7 +113,19 @@ class DmRootApi(APIView):
 class ProjectStateApi(APIView):
     """``GET /api/dm/project/?project=ID``: the project as ``/api/projects/{id}/`` gives
     it, with the flags and counts the Data Manager reads (Label Studio's ``ProjectStateAPI``).
-    The ``can_*`` flags say what this user's role allows."""
+    The ``can_*`` flags say what this user's role allows. As in Label Studio, the
+    project's own counters are null here (its serializer reads them from annotations
+    this view does not make); ``task_count`` and ``annotation_count`` are the counts."""
+
+    COUNTERS = (
+        "task_number",
+        "num_tasks_with_annotations",
+        "useful_annotation_number",
+        "ground_truth_number",
+        "skipped_annotations_number",
+        "total_annotations_number",
+        "total_predictions_number",
+    )
 
     def get(self, request):
         project = project_param(request, perms.VIEW)
@@ -121,6 +133,7 @@ class ProjectStateApi(APIView):
         return Response(
             {
                 **project_dict(project),
+                **dict.fromkeys(self.COUNTERS),
                 "can_delete_tasks": manage,
                 "can_manage_annotations": manage,
                 "can_manage_tasks": manage,
