@@ -115,7 +115,9 @@ def _labeled_state_ensure(project: Project) -> int:
 
 
 @transaction.atomic
-def next_task(*, project: Project, user, candidates: QuerySet | None = None) -> Task | None:
+def next_task(
+    *, project: Project, user, candidates: QuerySet | None = None, resume: bool = True
+) -> Task | None:
     """Hand ``user`` the next task of ``project`` and lock it for them, or None when
     nothing is left for them. The same task comes back while their lock lives.
 
@@ -123,7 +125,9 @@ def next_task(*, project: Project, user, candidates: QuerySet | None = None) -> 
     instead of the project's sampling ("label tasks as displayed": the Data Manager
     builds it from its filters and ordering; this app does not know them). The same
     eligibility, overlap and locks apply; rework and Benchmark QA hand-outs do not (the
-    user asked for these tasks in this order).
+    user asked for these tasks in this order). ``resume=False`` (with ``candidates``):
+    the first of them, even while the user's lock on another lives (Label Studio's Data
+    Manager queue: "the lock does not change the sequence"); that lock is then dropped.
 
     On PostgreSQL the transaction commits without waiting for its WAL flush
     (``synchronous_commit off``): it writes only soft state, task locks and flags derived
@@ -148,7 +152,7 @@ def next_task(*, project: Project, user, candidates: QuerySet | None = None) -> 
     now = timezone.now()
     eligible = eligible_tasks(project=project, user=user, now=now)
     held = locks.lock_of_user(project=project, user=user, now=now)
-    if held is not None:
+    if held is not None and (resume or candidates is None):
         mine = eligible.filter(pk=held.task_id)
         if candidates is not None:
             mine = mine.filter(pk__in=candidates.values("pk"))

@@ -218,6 +218,27 @@ class LabelNextApi(APIView):
         return Response(stream.stream_task_dict(task=task, project=project, user=request.user))
 
 
+def dm_next_task(request, project) -> dict:
+    """Label Studio's hidden ``next_task`` action: with ``filters``, ``ordering`` or
+    ``selectedItems`` in the body, the first task the Data Manager shows that the
+    caller may label ("Data Manager queue": their lock on another task does not
+    change the sequence); without, the Label Stream's next task (the same task while
+    their lock lives). Locked for them; 404 when nothing is left."""
+    perms.check(request.user, project, perms.ANNOTATE)
+    body = request.data if isinstance(request.data, dict) else {}
+    queue = any(key in body for key in ("filters", "ordering", "selectedItems"))
+    candidates = None
+    if queue:
+        query = request_query(request, project, body)
+        candidates = dm.label_candidates(project=project, query=query)
+    task = stream.next_task(
+        project=project, user=request.user, candidates=candidates, resume=not queue
+    )
+    if task is None:
+        raise NotFound(f"There are no tasks for {request.user}")
+    return stream.stream_task_dict(task=task, project=project, user=request.user)
+
+
 class ActionsApi(APIView):
     def get(self, request):
         project = project_param(request)
@@ -231,6 +252,8 @@ class ActionsApi(APIView):
         action_id = request.query_params.get("id")
         if not action_id:
             raise ApiError("id is required", [{"field": "id", "message": "the action to run"}])
+        if action_id == "next_task":
+            return Response(dm_next_task(request, project))
         if action_id not in dm_actions.ACTIONS:
             raise ApiError(
                 f"unknown action {action_id[:60]!r}", [{"field": "id", "message": "unknown action"}]

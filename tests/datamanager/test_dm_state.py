@@ -5,6 +5,8 @@ import pytest
 
 pytestmark = pytest.mark.django_db
 
+TEXT = '<View><Text name="text" value="$text"/></View>'
+
 
 def test_dm_root_links_views(api):
     response = api.get("/api/dm/")
@@ -124,3 +126,34 @@ def test_action_form(api, world, client_for, reviewer, outsider):
     assert client_for(reviewer).get(url, {"project": world.project.pk}).status_code == 403
     assert client_for(outsider).get(url, {"project": world.project.pk}).status_code == 404
     assert api.get(url).status_code == 400
+
+
+def test_next_task_action(api, owner, client_for, reviewer):
+    # next_task.tavern.yml's check_task_lock_with_data_manager_queue
+    pk = api.post("/api/projects/", {"title": "n", "label_config": TEXT}, format="json").json()[
+        "id"
+    ]
+    records = [{"text": "Example 1"}, {"text": "Example 2"}]
+    assert api.post(f"/api/projects/{pk}/import", records, format="json").status_code == 201
+    url = f"/api/dm/actions?project={pk}&id=next_task"
+
+    def queue(ordering):
+        body = {
+            "ordering": ordering,
+            "selectedItems": {"all": True, "excluded": []},
+            "filters": {"conjunction": "and", "items": []},
+        }
+        response = api.post(url, body, format="json")
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    assert queue(["-tasks:id"])["data"] == {"text": "Example 2"}
+    assert queue(["-tasks:id"])["data"] == {"text": "Example 2"}
+    assert queue(["tasks:id"])["data"] == {"text": "Example 1"}  # the lock does not reorder
+    first = api.post(url)
+    assert first.status_code == 200
+    assert api.post(url).json()["id"] == first.json()["id"]  # the Label Stream resumes
+    # a reviewer does not label; the action stays out of the list
+    assert client_for(reviewer).post(url).status_code in (403, 404)
+    listed = api.get("/api/dm/actions/", {"project": pk}).json()
+    assert "next_task" not in [a["id"] for a in listed]
