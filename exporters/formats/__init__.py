@@ -181,6 +181,15 @@ FORMATS: dict[str, FormatInfo] = {
             ("speech recognition",),
             archive=True,
         ),
+        FormatInfo(
+            "BRUSH_TO_COCO",
+            "Brush labels to COCO",
+            "Export your brush labels as COCO format for segmentation tasks. Converts RLE "
+            "encoded masks to COCO polygons.",
+            "COCO",
+            ("image segmentation", "brush annotations"),
+            archive=True,
+        ),
     ]
 }
 
@@ -235,7 +244,7 @@ def supported_formats(schema: dict[str, dict]) -> set[str]:
             or ("Brush" in outputs and "Labels" in outputs)
         )
     ):
-        out -= {"BRUSH_TO_PNG", "BRUSH_TO_NUMPY"}
+        out -= {"BRUSH_TO_PNG", "BRUSH_TO_NUMPY", "BRUSH_TO_COCO"}
     if not (inputs & {"Audio", "AudioPlus"} and "TextArea" in outputs):
         out.discard("ASR_MANIFEST")
     if "Video" in inputs and "TimelineLabels" in outputs:

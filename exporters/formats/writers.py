@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 
-from exporters.formats import media, text, vision
+from exporters.formats import brush_coco, media, text, vision
 
 
 def with_media(writer):
@@ -29,5 +29,6 @@ WRITERS = {
     "YOLO_OBB_WITH_IMAGES": with_media(vision.write_yolo_obb),
     "BRUSH_TO_NUMPY": media.write_brush_numpy,
     "BRUSH_TO_PNG": media.write_brush_png,
+    "BRUSH_TO_COCO": brush_coco.write_brush_coco,
     "ASR_MANIFEST": media.write_asr_manifest,
 }

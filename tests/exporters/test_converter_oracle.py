@@ -343,6 +343,16 @@ def compare(fmt, ours: bytes, theirs: dict[str, bytes]):
         mine = {k: v for k, v in files.items() if k.startswith("images/")}
         other = {k: v for k, v in theirs.items() if k.startswith("images/")}
         assert mine and mine == other
+    elif fmt == "BRUSH_TO_COCO":
+        # the converter picks a random colour per category and dates its info
+        mine = orjson.loads(unzip(ours)["result_coco.json"])
+        other = json.loads(theirs["result_coco.json"])
+        for categories in (mine["categories"], other["categories"]):
+            for category in categories:
+                category.pop("color")
+        assert mine["images"] == other["images"]
+        assert mine["annotations"] == other["annotations"] and mine["annotations"]
+        assert mine["categories"] == other["categories"]
     elif fmt == "BRUSH_TO_NUMPY":
         files = {k: v for k, v in unzip(ours).items() if k.endswith(".npy")}
         assert files.keys() == theirs.keys()
@@ -390,7 +400,11 @@ CASES = {
         keypoint_tasks,
         {"JSON_MIN", "CSV", "TSV", "COCO", "VOC", "YOLO", "YOLO_OBB", *WITH_IMAGES},
     ),
-    "brush": (BRUSH, brush_tasks, {"JSON_MIN", "CSV", "TSV", "BRUSH_TO_PNG", "BRUSH_TO_NUMPY"}),
+    "brush": (
+        BRUSH,
+        brush_tasks,
+        {"JSON_MIN", "CSV", "TSV", "BRUSH_TO_PNG", "BRUSH_TO_NUMPY", "BRUSH_TO_COCO"},
+    ),
 }
 
 
