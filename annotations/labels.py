@@ -23,9 +23,10 @@ from labelhub.errors import ApiError
 from projects.models import Project
 
 BATCH = 500
-# Strings whose JSON text is the same in every backend's stored form (no escapes), so a
-# text search for them can narrow the annotations to read.
-_PLAIN = re.compile(r"^[\w .,:;!?@#%&()+=<>\-]+$")
+# Strings whose JSON text is the same in every backend's stored form (ASCII, no
+# escapes: PostgreSQL prints non-ASCII as it is, SQLite stores it \u-escaped), so a text
+# search for them can narrow the annotations to read.
+_PLAIN = re.compile(r"^[\w .,:;!?@#%&()+=<>\-]+$", re.ASCII)
 
 
 def links_with_counts(links: QuerySet) -> QuerySet:

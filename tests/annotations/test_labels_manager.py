@@ -329,3 +329,17 @@ def test_validation_with_custom_labels(api, owner):
         ).status_code
         == 400
     )
+
+
+def test_bulk_update_non_ascii_label(api, owner, annotator):
+    config = (
+        '<View><Text name="text" value="$text"/><Choices name="label" toName="text">'
+        '<Choice value="café"/><Choice value="thé"/></Choices></View>'
+    )
+    project = project_create(user=owner, title="u", label_config=config)
+    member_set(project=project, user=annotator, role=ProjectMember.Role.ANNOTATOR)
+    task = _tasks(project, "x")[0]
+    annotation = annotation_create(task=task, user=annotator, result=_label_result("café"))
+    body = {"project": project.pk, "old_label": ["café"], "new_label": ["thé"]}
+    assert api.post("/api/labels/bulk", body, format="json").json() == {"annotations_updated": 1}
+    assert Annotation.objects.get(pk=annotation.pk).result[0]["value"] == {"choices": ["thé"]}
