@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "ml",
     "importers",
     "exporters",
+    "webhooks",
     "frontend",
 ]
 
@@ -292,6 +293,29 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
+
+# Webhooks (webhooks/). Deliveries have their own queue, which `labelhub start` runs its
+# own worker for, so a slow receiver never holds imports, exports or training.
+LABELHUB_WEBHOOK_QUEUE = os.environ.get("LABELHUB_WEBHOOK_QUEUE", "webhooks")
+CELERY_TASK_ROUTES = (
+    {"webhooks.*": {"queue": LABELHUB_WEBHOOK_QUEUE}} if LABELHUB_WEBHOOK_QUEUE else {}
+)
+# Receivers on loopback or private addresses need an entry here (host names, addresses or
+# CIDR networks), as for LABELHUB_ML_ALLOWED_HOSTS.
+LABELHUB_WEBHOOK_ALLOWED_HOSTS = env_list("LABELHUB_WEBHOOK_ALLOWED_HOSTS")
+# One call's wall-clock limit (seconds) and the most of its answer that is read.
+LABELHUB_WEBHOOK_TIMEOUT = float(os.environ.get("LABELHUB_WEBHOOK_TIMEOUT", 5))
+LABELHUB_WEBHOOK_MAX_RESPONSE_BYTES = int(
+    os.environ.get("LABELHUB_WEBHOOK_MAX_RESPONSE_BYTES", 65536)
+)
+# Tries per delivery, and the backoff: BACKOFF * 2**(try-1) seconds, at most BACKOFF_MAX
+# (below the Redis visibility timeout, so a waiting retry is not handed out twice).
+LABELHUB_WEBHOOK_ATTEMPTS = int(os.environ.get("LABELHUB_WEBHOOK_ATTEMPTS", 5))
+LABELHUB_WEBHOOK_BACKOFF = float(os.environ.get("LABELHUB_WEBHOOK_BACKOFF", 10))
+LABELHUB_WEBHOOK_BACKOFF_MAX = float(os.environ.get("LABELHUB_WEBHOOK_BACKOFF_MAX", 600))
+# Objects per webhook call for big changes (an import's TASKS_CREATED), as Label Studio's
+# WEBHOOK_BATCH_SIZE.
+LABELHUB_WEBHOOK_BATCH_SIZE = int(os.environ.get("LABELHUB_WEBHOOK_BATCH_SIZE", 5000))
 
 # S3-compatible storage for media and exports (production).
 S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")

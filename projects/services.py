@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 
+from labelhub import events
 from labelhub.errors import ApiError
 from projects.label_config import LabelConfigError, parse_label_config
 from projects.models import Project, ProjectMember
@@ -90,6 +91,7 @@ def project_create(*, user, title: str, label_config: str, **fields) -> Project:
         **fields,
     )
     ProjectMember.objects.create(project=project, user=user, role=ProjectMember.Role.ADMIN)
+    events.publish(events.PROJECT_CREATED, project_id=project.pk, ids=[project.pk])
     return project
 
 
@@ -105,6 +107,7 @@ def project_update(*, project: Project, **fields) -> Project:
     for name, value in fields.items():
         setattr(project, name, value)
     project.save(update_fields=[*fields, "updated_at"])
+    events.publish(events.PROJECT_UPDATED, project_id=project.pk, ids=[project.pk])
     return project
 
 
