@@ -80,3 +80,69 @@ def test_sdk_flow(sdk, owner):
     assert len(everything) == 3
 
     sdk.projects.delete(id=project.id)
+
+
+# --- webhooks ---
+
+
+@pytest.fixture
+def sdk_project(owner):
+    from projects.services import project_create
+
+    return project_create(user=owner, title="Hooks", label_config=TEXT_CONFIG)
+
+
+@pytest.fixture
+def hook_allowed(settings):
+    settings.LABELHUB_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+
+
+def test_sdk_webhooks_info(sdk):
+    info = sdk.webhooks.info()
+    assert info.annotation_created.key == "annotation"
+    assert info.project_created.organization_only is True
+    assert info.review_created.name == "Review created"
+    only = sdk.webhooks.info(organization_only=True)
+    assert only.project_deleted is not None and only.tasks_created is None
+
+
+def test_sdk_webhooks_create_and_get(sdk, sdk_project, hook_allowed):
+    hook = sdk.webhooks.create(
+        url="http://127.0.0.1:18730/hook",
+        project=sdk_project.pk,
+        headers={"Authorization": "Token abc"},
+        send_for_all_actions=False,
+        actions=["ANNOTATION_CREATED", "TASKS_CREATED"],
+    )
+    assert hook.id and hook.project == sdk_project.pk and hook.is_active
+    got = sdk.webhooks.get(id=hook.id)
+    assert got.url == "http://127.0.0.1:18730/hook"
+    assert sorted(got.actions) == ["ANNOTATION_CREATED", "TASKS_CREATED"]
+    assert got.headers == {"Authorization": "********"}  # write-only values
+
+
+def test_sdk_webhooks_list(sdk, sdk_project, hook_allowed):
+    hook = sdk.webhooks.create(url="http://127.0.0.1:18730/a", project=sdk_project.pk)
+    assert [h.id for h in sdk.webhooks.list()] == [hook.id]
+    assert [h.id for h in sdk.webhooks.list(project=str(sdk_project.pk))] == [hook.id]
+    assert sdk.webhooks.list(project=str(sdk_project.pk + 1000)) == []
+
+
+def test_sdk_webhooks_update(sdk, sdk_project, hook_allowed):
+    hook = sdk.webhooks.create(url="http://127.0.0.1:18730/a", project=sdk_project.pk)
+    updated = sdk.webhooks.update(
+        id=hook.id, is_active=False, send_payload=False, actions=["ANNOTATION_UPDATED"]
+    )
+    assert updated.is_active is False and updated.send_payload is False
+    got = sdk.webhooks.get(id=hook.id)
+    assert got.actions == ["ANNOTATION_UPDATED"] and got.url == "http://127.0.0.1:18730/a"
+
+
+def test_sdk_webhooks_delete(sdk, sdk_project, hook_allowed):
+    from label_studio_sdk.core.api_error import ApiError
+
+    hook = sdk.webhooks.create(url="http://127.0.0.1:18730/a", project=sdk_project.pk)
+    sdk.webhooks.delete(id=hook.id)
+    with pytest.raises(ApiError) as gone:
+        sdk.webhooks.get(id=hook.id)
+    assert gone.value.status_code == 404
