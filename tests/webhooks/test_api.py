@@ -210,3 +210,18 @@ def test_ssrf_refused_at_update(api, project, allow_loopback):
     assert refused.status_code == 400
     assert "LABELHUB_WEBHOOK_ALLOWED_HOSTS" in refused.json()["detail"]
     assert Webhook.objects.get(pk=pk).url == "http://127.0.0.1:1/"
+
+
+def test_list_queries_do_not_grow_with_hooks(
+    api, project, allow_loopback, django_assert_num_queries
+):
+    for n in range(3):
+        api.post(
+            "/api/webhooks/",
+            {"url": f"http://127.0.0.1:1/{n}", "project": project.pk, "actions": ["TASKS_CREATED"]},
+            format="json",
+        )
+    # The token and its user, the hooks, their actions (one prefetch).
+    with django_assert_num_queries(3):
+        listed = api.get("/api/webhooks/")
+    assert [h["actions"] for h in listed.json()] == [["TASKS_CREATED"]] * 3
