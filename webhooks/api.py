@@ -13,7 +13,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labelhub.errors import ApiError
+from labelhub.validation import id_value
 from projects import permissions as perms
 from webhooks import actions, selectors, services
 from webhooks.models import Webhook
@@ -63,13 +63,7 @@ class WebhookListApi(APIView):
             if project == "null":
                 rows = rows.filter(project=None)
             else:
-                try:
-                    rows = rows.filter(project_id=int(project))
-                except ValueError:
-                    raise ApiError(
-                        "project: must be a project id or null",
-                        [{"field": "project", "message": "must be a project id or null"}],
-                    ) from None
+                rows = rows.filter(project_id=id_value(project, "project"))
         return Response([webhook_dict(w) for w in rows])
 
     def post(self, request):

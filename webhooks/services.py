@@ -79,8 +79,10 @@ def headers_check(headers, *, stored: dict | None = None) -> dict:
             if name not in stored:
                 raise _bad(where, f"{HIDDEN} stands for a stored value, and none is stored")
             value = stored[name]
-        if len(value) > MAX_HEADER_VALUE or "\r" in value or "\n" in value:
-            raise _bad(where, f"the value must be one line of at most {MAX_HEADER_VALUE}")
+        if len(value) > MAX_HEADER_VALUE or not value.isascii() or not value.isprintable():
+            raise _bad(
+                where, f"the value must be one line of printable ASCII, at most {MAX_HEADER_VALUE}"
+            )
         out[name] = value
     return out
 

@@ -142,6 +142,7 @@ def test_who_may_see_and_change_hooks(
     ]
     assert [h["id"] for h in staff_api.get(f"/api/webhooks/?project={project.pk}").json()] == [pk]
     assert staff_api.get("/api/webhooks/?project=x").status_code == 400
+    assert staff_api.get(f"/api/webhooks/?project={2**70}").status_code == 400
 
 
 def test_refused_input(api, project, allow_loopback):
@@ -160,6 +161,7 @@ def test_refused_input(api, project, allow_loopback):
         ({"X-LabelHub-Signature": "x"}, "headers.X-LabelHub-Signature"),
         ({"A": 1}, "headers.A"),
         ({"A": "x\r\nB: y"}, "headers.A"),
+        ({"A": "caf\u00e9"}, "headers.A"),
         ({f"h{i}": "x" for i in range(11)}, "headers"),
         ({"A": "********"}, "headers.A"),
     ):
