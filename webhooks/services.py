@@ -29,6 +29,7 @@ from projects.models import Project
 from webhooks import delivery, payloads, selectors
 from webhooks.actions import ACTIONS
 from webhooks.models import Webhook, WebhookAction
+from webhooks.tasks import deliver, dispatch
 
 logger = logging.getLogger(__name__)
 
@@ -167,8 +168,6 @@ def event_published(event: events.Event) -> None:
         try:
             if not selectors.webhooks_exist(project_id=_project_of(event)):
                 return
-            from webhooks.tasks import dispatch  # noqa: PLC0415 - tasks import services
-
             size = max(1, int(settings.LABELHUB_WEBHOOK_BATCH_SIZE))
             items = event.objects or event.ids
             for start in range(0, len(items), size):
@@ -205,8 +204,6 @@ def event_dispatch(*, action: str, project_id: int | None, ids: list, objects: l
             return 0
         full = orjson.dumps({"action": action, **payload}).decode()
     bare = orjson.dumps({"action": action}).decode()
-    from webhooks.tasks import deliver  # noqa: PLC0415
-
     for hook in hooks:
         body = full if hook.send_payload else bare
         deliver.apply_async((hook.pk, action, body, str(uuid.uuid4()), 1))
@@ -231,8 +228,6 @@ def delivery_run(*, webhook_id: int, action: str, body: str, delivery_id: str, a
     except delivery.DeliveryError as exc:
         if exc.retry and attempt < int(settings.LABELHUB_WEBHOOK_ATTEMPTS):
             logger.warning("webhook %s %s try %s: %s", webhook_id, action, attempt, exc)
-            from webhooks.tasks import deliver  # noqa: PLC0415
-
             deliver.apply_async(
                 (webhook_id, action, body, delivery_id, attempt + 1), countdown=backoff(attempt)
             )
