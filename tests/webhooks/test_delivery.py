@@ -323,3 +323,28 @@ def test_hook_headers_are_sent(run, receiver, owner, project, allow_loopback):
     )
     run(annotation_services.task_create, project=project, data={"text": "x"})
     assert receiver.calls[0]["headers"]["Authorization"] == "Bearer abc"
+
+
+def test_label_link_events_from_a_publisher_that_passes_its_objects(run, hook, receiver, project):
+    """No labels app exists yet: its services will publish LABEL_LINK_* with the link's
+    JSON shape (webhooks cannot import it); deletes pass ids."""
+    from django.db import transaction
+
+    from labelhub import events
+
+    def publish():
+        with transaction.atomic():
+            link = {"id": 7, "project": project.pk, "label": 3, "from_name": "sentiment"}
+            events.publish(events.LABEL_LINK_CREATED, project_id=project.pk, objects=[link])
+            events.publish(events.LABEL_LINK_DELETED, project_id=project.pk, ids=[7])
+
+    run(publish)
+    created, deleted = receiver.bodies()
+    assert created["action"] == "LABEL_LINK_CREATED"
+    assert created["label_link"] == [
+        {"id": 7, "project": project.pk, "label": 3, "from_name": "sentiment"}
+    ]
+    assert created["project"]["id"] == project.pk
+    assert deleted["label_link"] == {"id": 7}
+    with pytest.raises(ValueError):
+        events.publish("NOPE", project_id=project.pk, ids=[1])
