@@ -16,6 +16,7 @@ class Receiver:
         self.calls: list[dict] = []
         self.statuses: list[int] = []  # answered in order; 200 once they run out
         self.delay = 0.0
+        self.stream = ""  # "drip" or "flood": an answer that never ends
         self.server = ThreadingHTTPServer(("127.0.0.1", RECEIVER_PORT), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -36,12 +37,29 @@ class Receiver:
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
+                if receiver.stream:
+                    self._stream(receiver.stream)
+                    return
                 try:
                     self.send_response(status)
                     self.send_header("Content-Length", "2")
                     self.end_headers()
                     self.wfile.write(b"ok")
                 except BrokenPipeError:  # the caller's time limit hung up first
+                    pass
+
+            def _stream(self, mode: str) -> None:
+                """An answer without end: ``drip`` a byte every 50 ms, or ``flood``."""
+                self.send_response(200)
+                self.end_headers()
+                stop = time.monotonic() + 20
+                try:
+                    while time.monotonic() < stop:
+                        self.wfile.write(b"x" if mode == "drip" else b"x" * 65536)
+                        self.wfile.flush()
+                        if mode == "drip":
+                            time.sleep(0.05)
+                except (BrokenPipeError, ConnectionResetError):
                     pass
 
             def log_message(self, *args):

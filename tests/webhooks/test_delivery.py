@@ -348,3 +348,25 @@ def test_label_link_events_from_a_publisher_that_passes_its_objects(run, hook, r
     assert deleted["label_link"] == {"id": 7}
     with pytest.raises(ValueError):
         events.publish("NOPE", project_id=project.pk, ids=[1])
+
+
+@pytest.mark.parametrize("mode", ["drip", "flood"])
+def test_an_endless_answer_is_cut_by_the_time_and_size_limits(receiver, settings, mode):
+    """Bytes that keep coming (slowly, or fast and many) hold a call no longer than its
+    limits: the drip by the wall clock (each byte alone would meet a read timeout), the
+    flood by the size limit (long before the time limit)."""
+    from webhooks import delivery
+
+    settings.LABELHUB_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.LABELHUB_WEBHOOK_TIMEOUT = 1 if mode == "drip" else 15
+    settings.LABELHUB_WEBHOOK_MAX_RESPONSE_BYTES = 1 << 20
+    receiver.stream = mode
+    target = delivery.Target(url=receiver.url, headers={}, secret="s" * 32)
+    started = time.monotonic()
+    if mode == "drip":
+        with pytest.raises(delivery.DeliveryError, match="did not finish answering") as failed:
+            delivery.post(target, b"{}", action="TASKS_CREATED", delivery_id="d")
+        assert failed.value.retry
+    else:
+        assert delivery.post(target, b"{}", action="TASKS_CREATED", delivery_id="d") == 200
+    assert time.monotonic() - started < 5
