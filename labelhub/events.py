@@ -9,10 +9,12 @@ itself, so a rolled-back write announces nothing. It lives in the core so that t
 app (``projects``) can publish too.
 
 Action names are Label Studio's webhook actions (``webhooks`` serves them as such), plus
-ours for reviews and ground truth. ``ids`` (a sequence, or a ``range``) are the primary keys of the
-objects the action is about (projects, tasks, annotations, reviews or label links, per the action). A
-publisher whose objects a subscriber cannot read (its model lives in an app the
-subscriber may not import) passes their JSON shape in ``objects`` instead.
+ours for reviews and ground truth. ``ids`` (a sequence, or a ``range``) are the primary
+keys of the objects the action is about (projects, tasks, annotations, reviews or label
+links, per the action). A publisher whose objects a subscriber cannot read (its model
+lives in an app the subscriber may not import) passes their JSON shape in ``objects``
+instead. (``annotations.events`` is the older, narrower bus the ML backends listen to;
+the annotation services announce on both.)
 """
 
 from collections.abc import Callable, Sequence
