@@ -370,3 +370,18 @@ def test_an_endless_answer_is_cut_by_the_time_and_size_limits(receiver, settings
     else:
         assert delivery.post(target, b"{}", action="TASKS_CREATED", delivery_id="d") == 200
     assert time.monotonic() - started < 5
+
+
+def test_import_api_sends_one_tasks_created(run, hook, receiver, api, project):
+    """Label Studio's test_webhooks_for_tasks_import: one call with the three tasks."""
+    imported = run(
+        api.post,
+        f"/api/projects/{project.pk}/import",
+        [{"text": "a"}, {"text": "b"}, {"data": {"text": "c"}}],
+        format="json",
+    )
+    assert imported.status_code == 201, imported.content
+    assert imported.json()["task_count"] == 3
+    (body,) = receiver.bodies()
+    assert body["action"] == "TASKS_CREATED" and len(body["tasks"]) == 3
+    assert body["project"]["task_number"] == 3
