@@ -281,7 +281,9 @@ class OrganizationApi(APIView):
         }
 
     def get(self, request, pk):
-        return Response(self._dict(request, _organization(pk)))
+        _organization(pk)
+        # Made on first read, so the invite token shown is the one that works.
+        return Response(self._dict(request, services.organization_ensure()))
 
     def patch(self, request, pk):
         _organization(pk)
@@ -348,8 +350,13 @@ class OrganizationMembersApi(APIView):
             items = list(users[:MAX_PAGE_SIZE])
             links = {"count": len(items), "next": None, "previous": None}
         else:
-            paginator, items = paginate(request, users, default_size=20)
-            links = count_next_previous(request, paginator, items)
+            # Past the last page: an empty page, not Label Studio's 404, so the SDK's pager
+            # (which stops on an empty page and raises on a 404) ends (docs/compat.md).
+            try:
+                paginator, items = paginate(request, users, default_size=20)
+                links = count_next_previous(request, paginator, items)
+            except NotFound:
+                items, links = [], {"count": users.count(), "next": None, "previous": None}
         created = _projects_of([u.pk for u in items]) if wanted else None
         return Response({**links, "results": [member_dict(u, created=created) for u in items]})
 
@@ -479,6 +486,9 @@ class TokenRefreshApi(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+
+    def get_authenticate_header(self, request):
+        return 'Bearer realm="api"'  # a bad refresh token is a 401, as simplejwt's
 
     def post(self, request):
         data = RefreshIn(data=request.data)

@@ -159,7 +159,7 @@ def member_add_by_email(
 def user_create(
     *,
     email: str,
-    password: str | None,
+    password: str | None = None,
     first_name: str = "",
     last_name: str = "",
     is_staff: bool = False,
