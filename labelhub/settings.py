@@ -271,6 +271,8 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "user_id",
     "UPDATE_LAST_LOGIN": False,
 }
+# Anyone may sign up at /user/signup/ without an invite link (off: invite links only).
+LABELHUB_SIGNUP_WITHOUT_LINK = env_bool("LABELHUB_SIGNUP_WITHOUT_LINK")
 # Largest avatar upload (bytes) and side (pixels), as Label Studio.
 LABELHUB_AVATAR_MAX_SIZE = 1024 * 1024
 LABELHUB_AVATAR_MAX_SIDE = 1200

@@ -70,8 +70,14 @@ def invite_token_reset() -> Organization:
 
 
 def invite_token_valid(token: str | None) -> bool:
+    """Whether ``token`` lets someone sign up: the organization's invite token; or no
+    token at all when ``LABELHUB_SIGNUP_WITHOUT_LINK`` opens sign-up to anyone (off by
+    default; Label Studio's DISABLE_SIGNUP_WITHOUT_LINK the other way round). A wrong
+    token is refused either way, as Label Studio does."""
+    if not token:
+        return settings.LABELHUB_SIGNUP_WITHOUT_LINK
     org = Organization.objects.order_by("pk").first()
-    return bool(token and org and org.token and secrets.compare_digest(token, org.token))
+    return bool(org and org.token and secrets.compare_digest(token, org.token))
 
 
 @transaction.atomic

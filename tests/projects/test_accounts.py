@@ -292,3 +292,19 @@ def test_health_version_root_docs(api, client):
     assert api.get("/docs/api/schema/yaml/").status_code == 200
     assert client.get("/docs/api/schema/").status_code == 401
     assert client.get("/docs/api/?format=openapi")["Location"] == "/docs/api/schema/json/"
+
+
+def test_open_signup_is_a_setting(db, settings):
+    """users.tavern.yml's malicious redirect: with open sign-up, a POST without a token
+    creates the user and an off-site ``next`` goes to /projects/, not away."""
+    browser = Client()
+    form = {"email": "open@example.com", "password": "a-long-password"}
+    assert browser.post("/user/signup?next=http://malicious.com", form).status_code == 403
+    settings.LABELHUB_SIGNUP_WITHOUT_LINK = True
+    response = browser.post("/user/signup?next=http://malicious.com", form)
+    assert response.status_code == 302 and response["Location"] == "/projects/"
+    assert get_user_model().objects.filter(email="open@example.com", is_staff=False).exists()
+    assert (
+        Client().post("/user/signup?token=wrong", {**form, "email": "o2@example.com"}).status_code
+        == 403
+    )
