@@ -245,7 +245,7 @@ def api_token_blacklist(*, user, raw: str) -> bool:
         outstanding = _own_outstanding(user=user, raw=raw)
     else:
         try:
-            token = ApiToken(raw)
+            token = ApiToken.parse(raw)
         except TokenError:
             return False
         outstanding = OutstandingToken.objects.filter(jti=token["jti"]).first()
@@ -259,7 +259,7 @@ def api_token_blacklist(*, user, raw: str) -> bool:
 def api_token_rotate(*, user, raw: str) -> ApiToken:
     """Blacklist the caller's token ``raw`` (signed, live) and issue a new one."""
     try:
-        token = ApiToken(raw)
+        token = ApiToken.parse(raw)
     except TokenError as exc:
         raise _bad("refresh", "Invalid refresh token") from exc
     outstanding = OutstandingToken.objects.filter(jti=token["jti"], user=user).first()
@@ -274,7 +274,7 @@ def api_token_rotate(*, user, raw: str) -> ApiToken:
 def access_token_for(*, raw: str) -> str:
     """A fresh access token for a live personal access token (``/api/token/refresh/``)."""
     try:
-        token = ApiToken(raw)
+        token = ApiToken.parse(raw)
     except TokenError as exc:
         raise InvalidToken("Token is invalid or expired") from exc
     live = OutstandingToken.objects.filter(

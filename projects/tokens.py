@@ -21,6 +21,7 @@ import json
 from datetime import timedelta
 
 from django.db.models import Subquery
+from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
@@ -54,6 +55,12 @@ class ApiToken(RefreshToken):
             expires_at=datetime_from_epoch(token["exp"]),
         )
         return token
+
+    @classmethod
+    def parse(cls, raw: str) -> "ApiToken":
+        """Check a token given by a caller (signature, expiry, type, blacklist); raises
+        simplejwt's TokenError. (simplejwt types its argument as a Token; it is text.)"""
+        return cls(raw)  # type: ignore[arg-type]
 
     def truncated(self) -> str:
         """Header and payload without the signature: what is stored and listed."""
@@ -92,14 +99,13 @@ class LegacyTokenAuthentication(ThrottledTokenAuthentication):
     """``Authorization: Token <key>``, unless the organization switched legacy keys off."""
 
     def authenticate_credentials(self, key):
-        model = self.get_model()
         try:
             token = (
-                model.objects.select_related("user")
+                Token.objects.select_related("user")
                 .annotate(enabled=_flag("legacy_api_tokens_enabled"))
                 .get(key=key)
             )
-        except model.DoesNotExist as exc:
+        except Token.DoesNotExist as exc:
             raise AuthenticationFailed("Invalid token.") from exc
         if not token.user.is_active:
             raise AuthenticationFailed("User inactive or deleted.")
