@@ -308,3 +308,14 @@ def test_open_signup_is_a_setting(db, settings):
         Client().post("/user/signup?token=wrong", {**form, "email": "o2@example.com"}).status_code
         == 403
     )
+
+
+def test_memberships_query_count(client_for, staff, make_user, django_assert_num_queries):
+    for i in range(5):
+        make_user(f"m{i}@example.com")
+    admin = client_for(staff)
+    admin.get("/api/organizations/1/memberships")
+    # The token, the organization, the count, the page (profiles joined), created projects.
+    with django_assert_num_queries(5):
+        page = admin.get("/api/organizations/1/memberships?contributed_to_projects=1")
+    assert page.json()["count"] == 6
