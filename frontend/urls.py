@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("user/login/", views.login_view, name="login"),
     path("user/logout/", views.logout_view, name="logout"),
+    re_path(r"^user/signup/?$", views.signup_view, name="signup"),
     path("projects/", views.projects_page, name="projects"),
     re_path(r"^projects/new/?$", views.project_create_page, name="project-create"),
     re_path(r"^projects/preview/?$", views.config_preview_page, name="config-preview"),

@@ -7,6 +7,7 @@ PostgreSQL and Redis; ``S3_*`` switches media and exports to an S3-compatible st
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -76,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
@@ -229,7 +231,10 @@ LABELHUB_TASK_LOCK_TTL = int(os.environ.get("LABELHUB_TASK_LOCK_TTL", 600))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "labelhub.auth.ThrottledTokenAuthentication",
+        # Legacy ``Token`` keys, personal access tokens (``Bearer`` JWT access tokens, see
+        # projects.tokens), then the browser session.
+        "projects.tokens.LegacyTokenAuthentication",
+        "projects.tokens.JwtAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -257,6 +262,21 @@ REST_FRAMEWORK = {
     },
     "UNAUTHENTICATED_USER": None,
 }
+# Personal access tokens (Label Studio 1.23's JWT API tokens, projects.tokens): HS256
+# signed with SECRET_KEY; an access token lives 5 minutes (the SDK refreshes it).
+SIMPLE_JWT = {
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": SECRET_KEY,
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=5),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_CLAIM": "user_id",
+    "UPDATE_LAST_LOGIN": False,
+}
+# Anyone may sign up at /user/signup/ without an invite link (off: invite links only).
+LABELHUB_SIGNUP_WITHOUT_LINK = env_bool("LABELHUB_SIGNUP_WITHOUT_LINK")
+# Largest avatar upload (bytes) and side (pixels), as Label Studio.
+LABELHUB_AVATAR_MAX_SIZE = 1024 * 1024
+LABELHUB_AVATAR_MAX_SIDE = 1200
 SPECTACULAR_SETTINGS = {
     "TITLE": "LabelHub API",
     "DESCRIPTION": "Label Studio–compatible labeling API",

@@ -1,3 +1,5 @@
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -134,3 +136,80 @@ class ProjectMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}@{self.project_id}:{self.role}"
+
+
+def invite_token() -> str:
+    """An unguessable invite token (256 bits), URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+class Organization(models.Model):
+    """The one organization of this server (id 1), as Label Studio's open-source edition
+    has one: every active user belongs to it. It carries the invite token and the API
+    token settings (Label Studio's JWTSettings). ``accounts_services.organization_ensure``
+    makes the row when it is missing."""
+
+    title = models.CharField(max_length=1000, default="LabelHub")
+    token = models.CharField(max_length=256, unique=True, default=invite_token)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact_info = models.EmailField(blank=True, default="")
+    # Personal access tokens (JWT refresh tokens) and the legacy ``Token`` keys: whether
+    # each authenticates, and how long a new personal access token lives.
+    api_tokens_enabled = models.BooleanField(default=True)
+    legacy_api_tokens_enabled = models.BooleanField(default=True)
+    api_token_ttl_days = models.PositiveIntegerField(default=200 * 365)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(api_token_ttl_days__gte=1) & Q(api_token_ttl_days__lte=200 * 365),
+                name="organization_token_ttl_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class UserProfile(models.Model):
+    """What Label Studio keeps on its user model and Django's user lacks: the avatar (a
+    storage key under ``avatars/``) and the editor's custom hotkeys."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    avatar = models.CharField(max_length=255, blank=True, default="")
+    custom_hotkeys = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"profile of {self.user_id}"
+
+
+class ProductTour(models.Model):
+    """A user's state of one product tour (Label Studio's UserProductTour)."""
+
+    class State(models.TextChoices):
+        READY = "ready", "Ready"
+        COMPLETED = "completed", "Completed"
+        SKIPPED = "skipped", "Skipped"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="product_tours"
+    )
+    name = models.CharField(max_length=256)
+    state = models.CharField(max_length=32, choices=State.choices, default=State.READY)
+    interaction_data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="product_tour_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.name}:{self.state}"

@@ -160,8 +160,16 @@ def member_add_by_email(
 
 
 def user_create(
-    *, email: str, password: str, first_name: str = "", last_name: str = "", is_staff: bool = False
+    *,
+    email: str,
+    password: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    is_staff: bool = False,
+    username: str | None = None,
 ):
+    """A user signs in with their email; ``username`` (Label Studio's) defaults to it.
+    Without a password the account has no usable one."""
     User = get_user_model()
     email = email.strip()
     if User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists():
@@ -169,8 +177,17 @@ def user_create(
             "A user with this email already exists.",
             [{"field": "email", "message": "already taken"}],
         )
+    username = (username or "").strip() or email
+    if (
+        username != email
+        and User.objects.filter(Q(username__iexact=username) | Q(email__iexact=username)).exists()
+    ):
+        raise ApiError(
+            "A user with this username already exists.",
+            [{"field": "username", "message": "already taken"}],
+        )
     return User.objects.create_user(
-        username=email,
+        username=username,
         email=email,
         password=password,
         first_name=first_name,

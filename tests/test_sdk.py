@@ -82,6 +82,59 @@ def test_sdk_flow(sdk, owner):
     sdk.projects.delete(id=project.id)
 
 
+# --- users, organizations, tokens (accounts) ---
+
+
+@pytest.fixture
+def staff_sdk(live_server, staff):
+    token, _ = Token.objects.get_or_create(user=staff)
+    return LabelStudio(base_url=live_server.url, api_key=token.key)
+
+
+def test_sdk_users(staff_sdk, sdk, staff, owner, annotator):
+    me = sdk.users.whoami()
+    assert me.email == owner.email and me.active_organization == 1
+    assert {u.id for u in staff_sdk.users.list()} >= {staff.pk, owner.pk, annotator.pk}
+    assert staff_sdk.users.get(id=annotator.pk).email == annotator.email
+    keys = {"annotation:submit": {"key": "ctrl+enter", "active": True}}
+    assert sdk.users.update_hotkeys(custom_hotkeys=keys).custom_hotkeys == keys
+    assert sdk.users.get_hotkeys().custom_hotkeys == keys
+    staff_sdk.users.delete(id=annotator.pk)
+    assert annotator.pk not in {u.id for u in staff_sdk.users.list()}
+
+
+def test_sdk_personal_access_token(live_server, sdk, owner):
+    created = sdk.tokens.create()
+    assert created.token and created.token.count(".") == 2
+    pat = LabelStudio(base_url=live_server.url, api_key=created.token)  # detects the JWT
+    assert pat.users.whoami().email == owner.email
+    assert pat.projects.create(title="via PAT", label_config=TEXT_CONFIG).id
+    listed = sdk.tokens.list()
+    assert [t.token for t in listed] == [".".join(created.token.split(".")[:2])]
+    assert sdk.tokens.refresh(refresh=created.token).access
+    rotated = sdk.tokens.rotate(refresh=created.token).refresh
+    assert LabelStudio(base_url=live_server.url, api_key=rotated).users.whoami().id == owner.pk
+    sdk.tokens.blacklist(refresh=sdk.tokens.list()[0].token)
+    assert sdk.tokens.list() == []
+    with pytest.raises(Exception):  # noqa: B017 - the SDK's ApiError on the 401 refresh
+        LabelStudio(base_url=live_server.url, api_key=rotated).users.whoami()
+
+
+def test_sdk_organizations(staff_sdk, sdk, staff, owner):
+    orgs = sdk.organizations.list()
+    assert [o.id for o in orgs] == [1]
+    assert staff_sdk.organizations.get(id=1).token
+    members = list(staff_sdk.organizations.members.list(id=1))
+    assert {m.user.id for m in members} >= {staff.pk, owner.pk}
+    member = staff_sdk.organizations.members.get(id=1, user_pk=owner.pk)
+    assert member.user == owner.pk
+    invite = staff_sdk.organizations.invites.get_invite_link()
+    assert invite.invite_url == f"/user/signup/?token={invite.token}"
+    assert staff_sdk.organizations.reset_token().token != invite.token
+    settings = staff_sdk.jwt_settings.get()
+    assert settings.api_tokens_enabled is True and settings.legacy_api_tokens_enabled is True
+
+
 # --- webhooks ---
 
 

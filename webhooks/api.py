@@ -15,11 +15,9 @@ from rest_framework.views import APIView
 
 from labelhub.validation import id_value
 from projects import permissions as perms
+from projects.accounts_selectors import ORGANIZATION_ID
 from webhooks import actions, selectors, services
 from webhooks.models import Webhook
-
-# LabelHub is one organization; Label Studio's ``organization`` field names it.
-ORGANIZATION_ID = 1
 
 
 def _iso(value):
@@ -29,7 +27,7 @@ def _iso(value):
 def webhook_dict(webhook: Webhook) -> dict:
     return {
         "id": webhook.pk,
-        "organization": ORGANIZATION_ID,
+        "organization": ORGANIZATION_ID,  # the one organization
         "project": webhook.project_id,
         "url": webhook.url,
         "send_payload": webhook.send_payload,
