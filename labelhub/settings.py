@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "ml",
     "importers",
     "exporters",
+    "io_storages",
     "frontend",
 ]
 
@@ -331,6 +332,11 @@ LABELHUB_SSRF_ALLOWED_HOSTS = env_list("LABELHUB_SSRF_ALLOWED_HOSTS")
 # ~/.aws, instance role) only when this is on: otherwise any project admin could presign
 # or sync any bucket those credentials reach.
 LABELHUB_S3_ALLOW_AMBIENT_CREDENTIALS = env_bool("LABELHUB_S3_ALLOW_AMBIENT_CREDENTIALS")
+# Storage endpoints (S3 endpoint, Redis host) that are not public addresses, such as an
+# emulator on loopback or a MinIO on the LAN: host names, addresses or CIDR networks.
+LABELHUB_STORAGE_ALLOWED_HOSTS = env_list("LABELHUB_STORAGE_ALLOWED_HOSTS")
+# Seconds a storage client waits to connect or for an answer (Redis).
+LABELHUB_STORAGE_TIMEOUT = float(os.environ.get("LABELHUB_STORAGE_TIMEOUT", 10))
 # Local files are served only when enabled and only from under this root.
 LABELHUB_ALLOW_SERVING_LOCAL_FILES = env_bool("LABELHUB_ALLOW_SERVING_LOCAL_FILES")
 LABELHUB_LOCAL_FILES_ROOT = os.environ.get("LABELHUB_LOCAL_FILES_ROOT", "")

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("importers.urls")),
     path("", include("exporters.urls")),
     path("", include("ml.urls")),
+    path("", include("io_storages.urls")),
     path("", include("frontend.urls")),
 ]
 

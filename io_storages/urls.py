@@ -1,0 +1,43 @@
+"""URL patterns, included at the root by labelhub/urls.py (full paths, api/ included).
+One set of views serves every kind; each path is spelled out per kind, as Label Studio
+names them, so ``/api/storages/export`` is never read as a kind."""
+
+from django.urls import path
+
+from io_storages import api
+from io_storages.kinds import KINDS
+
+
+def _view(view, **initkwargs):
+    return view.as_view(**initkwargs)
+
+
+urlpatterns = [
+    path("api/storages/", _view(api.AllStoragesApi, side="import")),
+    path("api/storages/export/", _view(api.AllStoragesApi, side="export")),
+    path("api/storages/types/", _view(api.StorageTypesApi)),
+    path("api/storages/export/types/", _view(api.StorageTypesApi)),
+]
+for _kind in KINDS:
+    for _side, _base in (
+        ("import", f"api/storages/{_kind}"),
+        ("export", f"api/storages/export/{_kind}"),
+    ):
+        _kw = {"side": _side, "kind": _kind}
+        urlpatterns += [
+            path(f"{_base}/", _view(api.StorageListApi, **_kw)),
+            path(f"{_base}/validate/", _view(api.StorageValidateApi, **_kw)),
+            path(f"{_base}/form/", _view(api.StorageFormApi, **_kw)),
+            path(f"{_base}/<int:pk>/", _view(api.StorageDetailApi, **_kw)),
+            path(f"{_base}/<int:pk>/sync/", _view(api.StorageSyncApi, **_kw)),
+        ]
+        if _side == "import":
+            urlpatterns.append(path(f"{_base}/files/", _view(api.StorageFilesApi, **_kw)))
+
+urlpatterns += [
+    path("tasks/<int:task_id>/resolve/", api.TaskResolveApi.as_view()),
+    path("tasks/<int:task_id>/presign/", api.TaskResolveApi.as_view()),
+    path("projects/<int:project_id>/resolve/", api.ProjectResolveApi.as_view()),
+    path("projects/<int:project_id>/presign/", api.ProjectResolveApi.as_view()),
+    path("api/projects/<int:pk>/presign/", api.PresignApi.as_view()),
+]
