@@ -13,7 +13,7 @@ import regex
 
 from io_storages.backend import StorageError
 
-KEY_SECONDS = 0.25
+KEY_SECONDS = 0.1
 
 
 def compile_filter(pattern: str | None):
