@@ -145,3 +145,37 @@ def local_root(settings, tmp_path):
     settings.LABELHUB_ALLOW_SERVING_LOCAL_FILES = True
     yield root
     shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def gcs_server(tmp_path_factory):
+    """gcp-storage-emulator (PyPI, the test extra) as a subprocess, in memory."""
+    port = PORT_BASE + 2
+    binary = Path(sys.executable).with_name("gcp-storage-emulator")
+    assert binary.exists(), "gcp-storage-emulator is missing: scripts/setup.sh --test installs it"
+    process = start(
+        [str(binary), "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory", "-q"],
+        port,
+        "gcp-storage-emulator",
+        cwd=tmp_path_factory.mktemp("gcs"),
+    )
+    yield f"http://127.0.0.1:{port}"
+    stop(process)
+
+
+@pytest.fixture
+def gcs(gcs_server, settings):
+    """A fresh bucket on the emulator; LabelHub's GCS storages talk to the emulator."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage as gcs_client
+
+    settings.LABELHUB_GCS_ENDPOINT = gcs_server
+    client = gcs_client.Client(
+        project="test",
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": gcs_server},
+    )
+    bucket = client.lookup_bucket(BUCKET) or client.create_bucket(BUCKET)
+    for blob in client.list_blobs(BUCKET):
+        blob.delete()
+    return bucket
