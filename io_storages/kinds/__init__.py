@@ -5,12 +5,13 @@ a ``Backend`` (``io_storages.backend``) built over a storage row, saved or not.
 """
 
 from io_storages.backend import Backend
-from io_storages.kinds import gcs, localfiles, redis_kind, s3
+from io_storages.kinds import azure, gcs, localfiles, redis_kind, s3
 
 # In Label Studio's order (``/api/storages/types``).
 KINDS = {
     "s3": s3,
     "gcs": gcs,
+    "azure": azure,
     "redis": redis_kind,
     "localfiles": localfiles,
 }

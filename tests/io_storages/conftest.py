@@ -179,3 +179,54 @@ def gcs(gcs_server, settings):
     for blob in client.list_blobs(BUCKET):
         blob.delete()
     return bucket
+
+
+AZURITE_ACCOUNT = "devstoreaccount1"
+# Azurite's well-known development key (public, in Microsoft's documentation).
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+AZURITE = Path(__file__).resolve().parents[2] / ".cache" / "azurite" / "node_modules" / ".bin"
+
+
+@pytest.fixture(scope="session")
+def azure_server(tmp_path_factory):
+    """Azurite's blob service (npm, installed by scripts/fetch_azurite.sh) as a subprocess."""
+    port = PORT_BASE + 3
+    binary = AZURITE / "azurite-blob"
+    assert binary.exists(), "Azurite is missing: run scripts/fetch_azurite.sh (setup.sh --test)"
+    process = start(
+        [
+            str(binary),
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(port),
+            "--inMemoryPersistence",
+            "--skipApiVersionCheck",
+            "--silent",
+        ],
+        port,
+        "azurite-blob",
+        cwd=tmp_path_factory.mktemp("azurite"),
+    )
+    yield f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
+    stop(process)
+
+
+@pytest.fixture
+def azure(azure_server, settings):
+    """A fresh container on Azurite; LabelHub's Azure storages talk to Azurite."""
+    from azure.storage.blob import BlobServiceClient
+
+    settings.LABELHUB_AZURE_BLOB_ENDPOINT = azure_server.replace(AZURITE_ACCOUNT, "{account_name}")
+    service = BlobServiceClient(
+        account_url=azure_server,
+        credential={"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY},
+    )
+    container = service.get_container_client("labelhub-test")
+    if container.exists():
+        container.delete_container()
+        container = service.get_container_client("labelhub-test")
+    container.create_container()
+    return container
