@@ -1,5 +1,6 @@
 """Fixtures for the storage tests: real servers on loopback, started as subprocesses
-(moto's S3 server; the local Redis), projects, and background jobs run in-process.
+(moto's S3 server, gcp-storage-emulator, Azurite: ``servers``) or already running (the
+local Redis), projects, and background jobs run in-process.
 
 Each emulator listens on ``LABELHUB_TEST_STORAGE_PORT_BASE`` (18600 unless set) plus
 its own offset, on 127.0.0.1 only; storages may reach loopback because the tests list
@@ -8,11 +9,6 @@ it in ``LABELHUB_STORAGE_ALLOWED_HOSTS``.
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import boto3
 import orjson
@@ -20,50 +16,17 @@ import pytest
 import requests
 
 from tests.factories import IMAGE_CONFIG
+from tests.io_storages import servers
+from tests.io_storages.servers import AZURITE_ACCOUNT
 
 PORT_BASE = int(os.environ.get("LABELHUB_TEST_STORAGE_PORT_BASE", "18600"))
 BUCKET = "labelhub-test"
 
 
-def wait_for_port(port: int, process: subprocess.Popen, name: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"{name} did not listen on 127.0.0.1:{port} within {seconds} s")
-
-
-def start(command: list[str], port: int, name: str, **kwargs) -> subprocess.Popen:
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs
-    )
-    wait_for_port(port, process, name)
-    return process
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
 @pytest.fixture(scope="session")
 def moto_server():
-    """moto's S3 server (``moto_server``, from the test extra) as a subprocess."""
-    port = PORT_BASE + 1
-    binary = Path(sys.executable).with_name("moto_server")
-    assert binary.exists(), "moto_server is missing: scripts/setup.sh --test installs moto[server]"
-    process = start([str(binary), "-H", "127.0.0.1", "-p", str(port)], port, "moto_server")
-    yield f"http://127.0.0.1:{port}"
-    stop(process)
+    with servers.moto(PORT_BASE + 1) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)
@@ -149,84 +112,25 @@ def local_root(settings, tmp_path):
 
 @pytest.fixture(scope="session")
 def gcs_server(tmp_path_factory):
-    """gcp-storage-emulator (PyPI, the test extra) as a subprocess, in memory."""
-    port = PORT_BASE + 2
-    binary = Path(sys.executable).with_name("gcp-storage-emulator")
-    assert binary.exists(), "gcp-storage-emulator is missing: scripts/setup.sh --test installs it"
-    process = start(
-        [str(binary), "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory", "-q"],
-        port,
-        "gcp-storage-emulator",
-        cwd=tmp_path_factory.mktemp("gcs"),
-    )
-    yield f"http://127.0.0.1:{port}"
-    stop(process)
+    with servers.gcs_emulator(PORT_BASE + 2, tmp_path_factory.mktemp("gcs")) as url:
+        yield url
 
 
 @pytest.fixture
 def gcs(gcs_server, settings):
     """A fresh bucket on the emulator; LabelHub's GCS storages talk to the emulator."""
-    from google.auth.credentials import AnonymousCredentials
-    from google.cloud import storage as gcs_client
-
     settings.LABELHUB_GCS_ENDPOINT = gcs_server
-    client = gcs_client.Client(
-        project="test",
-        credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": gcs_server},
-    )
-    bucket = client.lookup_bucket(BUCKET) or client.create_bucket(BUCKET)
-    for blob in client.list_blobs(BUCKET):
-        blob.delete()
-    return bucket
-
-
-AZURITE_ACCOUNT = "devstoreaccount1"
-# Azurite's well-known development key (public, in Microsoft's documentation).
-AZURITE_KEY = (
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-)
-AZURITE = Path(__file__).resolve().parents[2] / ".cache" / "azurite" / "node_modules" / ".bin"
+    return servers.gcs_bucket(gcs_server, BUCKET)
 
 
 @pytest.fixture(scope="session")
 def azure_server(tmp_path_factory):
-    """Azurite's blob service (npm, installed by scripts/fetch_azurite.sh) as a subprocess."""
-    port = PORT_BASE + 3
-    binary = AZURITE / "azurite-blob"
-    assert binary.exists(), "Azurite is missing: run scripts/fetch_azurite.sh (setup.sh --test)"
-    process = start(
-        [
-            str(binary),
-            "--blobHost",
-            "127.0.0.1",
-            "--blobPort",
-            str(port),
-            "--inMemoryPersistence",
-            "--skipApiVersionCheck",
-            "--silent",
-        ],
-        port,
-        "azurite-blob",
-        cwd=tmp_path_factory.mktemp("azurite"),
-    )
-    yield f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
-    stop(process)
+    with servers.azurite(PORT_BASE + 3, tmp_path_factory.mktemp("azurite")) as url:
+        yield url
 
 
 @pytest.fixture
 def azure(azure_server, settings):
     """A fresh container on Azurite; LabelHub's Azure storages talk to Azurite."""
-    from azure.storage.blob import BlobServiceClient
-
     settings.LABELHUB_AZURE_BLOB_ENDPOINT = azure_server.replace(AZURITE_ACCOUNT, "{account_name}")
-    service = BlobServiceClient(
-        account_url=azure_server,
-        credential={"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY},
-    )
-    container = service.get_container_client("labelhub-test")
-    if container.exists():
-        container.delete_container()
-        container = service.get_container_client("labelhub-test")
-    container.create_container()
-    return container
+    return servers.azure_container(azure_server, "labelhub-test")

@@ -7,7 +7,7 @@ import requests
 
 from annotations.models import Annotation
 from tasks.models import Task
-from tests.io_storages.conftest import AZURITE_ACCOUNT, AZURITE_KEY
+from tests.io_storages.servers import AZURITE_ACCOUNT, AZURITE_KEY
 
 pytestmark = pytest.mark.django_db
 URL = "/api/storages/azure"
