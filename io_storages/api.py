@@ -271,9 +271,14 @@ class StorageFormApi(APIView):
 
 
 class AllStoragesApi(APIView):
+    """Every kind's storages of ``?project=`` (without one, an empty list, as Label
+    Studio answers)."""
+
     side = "import"
 
     def get(self, request):
+        if not request.query_params.get("project"):
+            return Response([])
         project = _project(request, request.query_params.get("project"))
         rows = selectors.storages_for_project(model=SIDES[self.side], project=project)
         return Response([storage_as_dict(services.storage_check_alive(row)) for row in rows])

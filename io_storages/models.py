@@ -99,7 +99,7 @@ class ImportStorageLink(models.Model):
     task = models.ForeignKey(
         "tasks.Task", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    key = models.CharField(max_length=1024)
+    key = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -170,6 +170,20 @@ def storage_check_alive(storage):
     return storage
 
 
+QUEUED_FOR_TOO_LONG = 3600  # seconds: a queued sync no worker took is queued again
+
+
+def _queue_lost(storage) -> bool:
+    """A sync queued this long ago and never started lost its message (a broker that
+    restarted without it); another request may queue it again."""
+    queued = (storage.meta or {}).get("time_queued")
+    try:
+        since = datetime.fromisoformat(queued)
+    except (TypeError, ValueError):
+        return True
+    return (timezone.now() - since).total_seconds() > QUEUED_FOR_TOO_LONG
+
+
 def storage_sync_queue(*, storage, job_id: str):
     """Check the storage answers (400 if not) and mark it ``queued`` for ``job_id``.
     Returns the row, or None when a sync is already queued or running."""
@@ -180,7 +194,9 @@ def storage_sync_queue(*, storage, job_id: str):
     model = type(storage)
     with transaction.atomic():
         locked = model.objects.select_for_update().get(pk=storage.pk)
-        if locked.status in (Status.QUEUED, Status.IN_PROGRESS):
+        if locked.status == Status.IN_PROGRESS or (
+            locked.status == Status.QUEUED and not _queue_lost(locked)
+        ):
             return None
         meta = {
             "attempts": int((locked.meta or {}).get("attempts", 0)) + 1,

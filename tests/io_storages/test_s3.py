@@ -320,3 +320,18 @@ def test_target_on_a_missing_bucket_is_a_400_naming_it(api, project, s3, moto_se
         TARGET, s3_body(moto_server, project, bucket="no-such-bucket"), format="json"
     )
     assert response.status_code == 400 and "no-such-bucket" in response.json()["detail"]
+
+
+def test_a_sync_whose_worker_died_shows_failed_and_can_run_again(
+    api, s3, moto_server, image_project, sync
+):
+    from io_storages.models import ImportStorage
+    from io_storages.services import WORKER_LOST
+
+    put(s3, "images/a.png")
+    storage = api.post(URL, s3_body(moto_server, image_project), format="json").json()
+    ImportStorage.objects.filter(pk=storage["id"]).update(status="in_progress")
+    shown = api.get(f"{URL}/{storage['id']}").json()
+    assert shown["status"] == "failed" and shown["traceback"] == WORKER_LOST
+    assert sync(f"{URL}/{storage['id']}")["last_sync_count"] == 1
+    assert api.get("/api/storages/").json() == []  # no project: Label Studio's empty list
