@@ -335,3 +335,16 @@ def test_a_sync_whose_worker_died_shows_failed_and_can_run_again(
     assert shown["status"] == "failed" and shown["traceback"] == WORKER_LOST
     assert sync(f"{URL}/{storage['id']}")["last_sync_count"] == 1
     assert api.get("/api/storages/").json() == []  # no project: Label Studio's empty list
+
+
+def test_list_is_one_query_whatever_the_number_of_storages(
+    api, s3, moto_server, image_project, django_assert_num_queries
+):
+    put(s3, "images/a.png")
+    for _ in range(3):
+        api.post(URL, s3_body(moto_server, image_project), format="json")
+    api.get(f"{URL}/?project={image_project.pk}")  # warm the session and role caches
+    # token auth, the project, the member's role, the storages
+    with django_assert_num_queries(4):
+        listed = api.get(f"{URL}/?project={image_project.pk}").json()
+    assert len(listed) == 3
