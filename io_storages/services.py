@@ -81,6 +81,13 @@ class SyncLock(joblock.JobLock):
         folder = Path(settings.DATA_DIR) / "storage-locks"
         super().__init__(namespace, storage.pk, folder / f"{side}-{storage.pk}.lock")
 
+    def held_elsewhere(self) -> bool:
+        """True while a worker runs this storage's sync."""
+        if not self.acquire():
+            return True
+        self.release()
+        return False
+
 
 # --------------------------------------------------------------------------- save
 
@@ -153,6 +160,15 @@ def storage_validate(*, storage, data: dict) -> Backend:
 # --------------------------------------------------------------------------- sync state
 
 
+def storages_sweep() -> int:
+    """Fail every sync whose worker is gone (run when a worker starts)."""
+    count = 0
+    for model in (ImportStorage, ExportStorage):
+        for storage in model.objects.filter(status=Status.IN_PROGRESS):
+            count += storage_check_alive(storage).status == Status.FAILED
+    return count
+
+
 def storage_check_alive(storage):
     """A storage ``in_progress`` whose job lock is free lost its worker: mark it failed."""
     if storage.status != Status.IN_PROGRESS:
@@ -194,8 +210,10 @@ def storage_sync_queue(*, storage, job_id: str):
     model = type(storage)
     with transaction.atomic():
         locked = model.objects.select_for_update().get(pk=storage.pk)
-        if locked.status == Status.IN_PROGRESS or (
-            locked.status == Status.QUEUED and not _queue_lost(locked)
+        if (
+            SyncLock(locked).held_elsewhere()
+            or locked.status == Status.IN_PROGRESS
+            or (locked.status == Status.QUEUED and not _queue_lost(locked))
         ):
             return None
         meta = {
@@ -346,8 +364,9 @@ def import_sync_run(*, storage_id: int) -> None:
         backend = backend_for(storage)
         project = storage.project
         keys: list[str] = []
+        # The job lock (``_run``) keeps a second worker off this storage; the row itself
+        # is not locked, so a PATCH or a status read never waits for a long import.
         with transaction.atomic():
-            ImportStorage.objects.select_for_update().filter(pk=storage.pk).first()
             records = _records(
                 storage, backend, _new_keys(storage, backend), parsed_config(project), keys
             )

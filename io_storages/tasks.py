@@ -4,7 +4,8 @@
 import logging
 
 from celery import shared_task
-from django.db import transaction
+from celery.signals import worker_ready
+from django.db import close_old_connections, transaction
 
 from io_storages import services
 from labelhub.errors import ApiError
@@ -25,6 +26,15 @@ def export_sync(storage_id: int) -> None:
 @shared_task(name="io_storages.annotation_export", acks_late=True)
 def annotation_export(project_id: int, annotation_id: int, deleted: bool) -> None:
     services.annotation_export(project_id=project_id, annotation_id=annotation_id, deleted=deleted)
+
+
+@worker_ready.connect
+def _sweep_abandoned_syncs(**kwargs) -> None:
+    """A starting worker fails the syncs whose worker died (their locks are free)."""
+    try:
+        services.storages_sweep()
+    finally:
+        close_old_connections()
 
 
 def sync_enqueue(storage) -> None:
