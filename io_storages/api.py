@@ -16,7 +16,7 @@ write-only: no answer carries them.
 
 import base64
 import binascii
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from rest_framework import serializers, status
@@ -353,6 +353,24 @@ class ProjectResolveApi(APIView):
             raw=request.query_params["fileuri"],
             redirect_status=self.redirect_status,
         )
+
+
+class UploadedFileApi(APIView):
+    """Label Studio's ``/storage-data/uploaded/?filepath=upload/<project>/<name>``: an
+    uploaded file, for members of its project (a redirect to LabelHub's own
+    ``/data/upload/<project>/<name>``, which checks again and serves it). No path is a
+    404; a path that names no project the user may see is a 403, as Label Studio answers."""
+
+    def get(self, request):
+        filepath = request.query_params.get("filepath", "")
+        if not filepath:
+            raise ApiError("Not found.", status_code=404)
+        parts = filepath.removeprefix("/").removeprefix("upload/").split("/")
+        if len(parts) != 2 or not parts[0].isdigit() or not parts[1] or ".." in parts[1]:
+            raise ApiError("You do not have permission to do this.", status_code=403)
+        if not perms.can(request.user, int(parts[0]), perms.VIEW):
+            raise ApiError("You do not have permission to do this.", status_code=403)
+        return HttpResponseRedirect(f"/data/upload/{int(parts[0])}/{quote(parts[1])}")
 
 
 class PresignApi(ProjectResolveApi):

@@ -194,7 +194,7 @@ def _queue_lost(storage) -> bool:
     restarted without it); another request may queue it again."""
     queued = (storage.meta or {}).get("time_queued")
     try:
-        since = datetime.fromisoformat(queued)
+        since = datetime.fromisoformat(str(queued))
     except (TypeError, ValueError):
         return True
     return (timezone.now() - since).total_seconds() > QUEUED_FOR_TOO_LONG

@@ -40,4 +40,5 @@ urlpatterns += [
     path("projects/<int:project_id>/resolve/", api.ProjectResolveApi.as_view()),
     path("projects/<int:project_id>/presign/", api.ProjectResolveApi.as_view()),
     path("api/projects/<int:pk>/presign/", api.PresignApi.as_view()),
+    path("storage-data/uploaded/", api.UploadedFileApi.as_view()),
 ]

@@ -80,6 +80,17 @@ class Backend(BaseBackend):
     def _fail(self, exc: Exception) -> StorageError:
         if isinstance(exc, NoCredentialsError):
             return StorageError(MISSING_KEYS, "aws_access_key_id")
+        if isinstance(exc, ClientError):
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            # Label Studio's wording for the two common cases.
+            if code in ("NoSuchBucket", "404") or (status == 404 and code != "NoSuchKey"):
+                return StorageError(f"Cannot find bucket {self.container} in S3", "bucket")
+            if code in ("SignatureDoesNotMatch", "InvalidAccessKeyId", "403") or status == 403:
+                return StorageError(
+                    f"Cannot connect to S3 {self.container} with specified AWS credentials",
+                    "aws_access_key_id",
+                )
         return StorageError(f"S3 error for s3://{self.container}/{self.prefix}: {_message(exc)}")
 
     def check(self, *, source: bool) -> None:

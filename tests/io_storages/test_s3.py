@@ -199,7 +199,7 @@ def test_bad_input(api, s3, moto_server, image_project, client_for, annotator, s
     missing = api.post(
         URL, s3_body(moto_server, image_project, bucket="no-such-bucket"), format="json"
     )
-    assert missing.status_code == 400 and "S3 error" in missing.json()["detail"]
+    assert missing.json()["detail"] == "Cannot find bucket no-such-bucket in S3"
     storage = api.post(URL, s3_body(moto_server, image_project), format="json").json()
     from projects.models import ProjectMember
     from projects.services import member_set
@@ -215,7 +215,7 @@ def test_sync_of_a_storage_that_became_unreachable_is_a_400(api, s3, moto_server
     s3.delete_object(Bucket=BUCKET, Key="images/a.png")
     s3.delete_bucket(Bucket=BUCKET)
     response = api.post(f"{URL}/{storage['id']}/sync")
-    assert response.status_code == 400 and "S3 error" in response.json()["detail"]
+    assert response.status_code == 400 and "Cannot find bucket" in response.json()["detail"]
     assert api.get(f"{URL}/{storage['id']}").json()["status"] == "initialized"
 
 
@@ -348,3 +348,15 @@ def test_list_is_one_query_whatever_the_number_of_storages(
     with django_assert_num_queries(4):
         listed = api.get(f"{URL}/?project={image_project.pk}").json()
     assert len(listed) == 3
+
+
+def test_uploaded_file_download(api, client_for, outsider, image_project):
+    """Label Studio's /storage-data/uploaded/ (test_download_storage.tavern.yml)."""
+    assert client_for(None).get("/storage-data/uploaded/").status_code in (401, 403)
+    assert api.get("/storage-data/uploaded/").status_code == 404
+    assert api.get("/storage-data/uploaded/?filepath=test").status_code == 403
+    path = f"upload/{image_project.pk}/abc-a.png"
+    assert client_for(outsider).get(f"/storage-data/uploaded/?filepath={path}").status_code == 403
+    response = api.get(f"/storage-data/uploaded/?filepath={path}")
+    assert response.status_code == 302
+    assert response["Location"] == f"/data/upload/{image_project.pk}/abc-a.png"
