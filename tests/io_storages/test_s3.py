@@ -360,3 +360,37 @@ def test_uploaded_file_download(api, client_for, outsider, image_project):
     response = api.get(f"/storage-data/uploaded/?filepath={path}")
     assert response.status_code == 302
     assert response["Location"] == f"/data/upload/{image_project.pk}/abc-a.png"
+
+
+def test_round_trip(
+    api, s3, moto_server, image_project, sync, jobs_inline, django_capture_on_commit_callbacks
+):
+    """create -> validate -> sync -> label -> target sync, and the per-annotation write."""
+    put(s3, "images/a.png")
+    body = s3_body(moto_server, image_project)
+    assert api.post(f"{URL}/validate", body, format="json").status_code == 200
+    source = api.post(URL, body, format="json").json()
+    assert sync(f"{URL}/{source['id']}")["last_sync_count"] == 1
+    task = Task.objects.get(project=image_project)
+    target = api.post(
+        TARGET, s3_body(moto_server, image_project, prefix="labels"), format="json"
+    ).json()
+    result = [
+        {
+            "from_name": "label",
+            "to_name": "image",
+            "type": "rectanglelabels",
+            "value": {"x": 1, "y": 2, "width": 3, "height": 4, "rectanglelabels": ["Cat"]},
+        }
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        created = api.post(f"/api/tasks/{task.pk}/annotations/", {"result": result}, format="json")
+    key = f"labels/{created.json()['id']}"
+    assert orjson.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())["result"] == result
+    s3.delete_object(Bucket=BUCKET, Key=key)
+    assert sync(f"{TARGET}/{target['id']}")["last_sync_count"] == 1
+    assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    # Without can_delete_objects, deleting the annotation keeps its object.
+    with django_capture_on_commit_callbacks(execute=True):
+        api.delete(f"/api/annotations/{created.json()['id']}/")
+    assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
