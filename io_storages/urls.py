@@ -34,11 +34,16 @@ for _kind in KINDS:
         if _side == "import":
             urlpatterns.append(path(f"{_base}/files/", _view(api.StorageFilesApi, **_kw)))
 
+# Label Studio's proxy paths, outside /api/ (so not covered by the trailing-slash
+# middleware): answered with and without the slash, as its clients use both.
+for _slash in ("/", ""):
+    urlpatterns += [
+        path(f"tasks/<int:task_id>/resolve{_slash}", api.TaskResolveApi.as_view()),
+        path(f"tasks/<int:task_id>/presign{_slash}", api.TaskResolveApi.as_view()),
+        path(f"projects/<int:project_id>/resolve{_slash}", api.ProjectResolveApi.as_view()),
+        path(f"projects/<int:project_id>/presign{_slash}", api.ProjectResolveApi.as_view()),
+    ]
 urlpatterns += [
-    path("tasks/<int:task_id>/resolve/", api.TaskResolveApi.as_view()),
-    path("tasks/<int:task_id>/presign/", api.TaskResolveApi.as_view()),
-    path("projects/<int:project_id>/resolve/", api.ProjectResolveApi.as_view()),
-    path("projects/<int:project_id>/presign/", api.ProjectResolveApi.as_view()),
     path("api/projects/<int:pk>/presign/", api.PresignApi.as_view()),
     path("storage-data/uploaded/", api.UploadedFileApi.as_view()),
 ]

@@ -150,7 +150,12 @@ def test_presigned_redirect_for_members_only(
     assert shown.startswith(f"/tasks/{task.pk}/resolve/?fileuri=")
     resolved = api.get(shown)
     assert resolved.status_code == 303 and "X-Amz-Signature=" in resolved["Location"]
-    for path in (f"/tasks/{task.pk}/presign/", f"/projects/{image_project.pk}/resolve/"):
+    for path in (
+        f"/tasks/{task.pk}/presign/",
+        f"/projects/{image_project.pk}/resolve/",
+        f"/projects/{image_project.pk}/presign",
+        f"/tasks/{task.pk}/presign",
+    ):
         assert api.get(path, {"fileuri": uri}).status_code == 303
     assert client_for(outsider).get(shown).status_code == 404
 
