@@ -3,7 +3,6 @@
 from django.urls import path
 
 from importers import api
-from importers.localfiles import LocalFilesView
 from importers.media import MediaFileView
 
 urlpatterns = [
@@ -13,5 +12,4 @@ urlpatterns = [
     path("api/projects/<int:pk>/sample-task/", api.SampleTaskApi.as_view()),
     path("api/projects/<int:pk>/sample-file/", api.SampleFileApi.as_view()),
     path("data/upload/<int:project_id>/<str:name>", MediaFileView.as_view()),
-    path("data/local-files/", LocalFilesView.as_view()),
 ]

@@ -23,6 +23,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from importers import localfiles
 from io_storages import selectors, services
 from io_storages import tasks as jobs
 from io_storages.kinds import KINDS
@@ -371,6 +372,21 @@ class UploadedFileApi(APIView):
         if not perms.can(request.user, int(parts[0]), perms.VIEW):
             raise ApiError("You do not have permission to do this.", status_code=403)
         return HttpResponseRedirect(f"/data/upload/{int(parts[0])}/{quote(parts[1])}")
+
+
+class LocalFilesApi(APIView):
+    """``/data/local-files/?d=<path under LABELHUB_LOCAL_FILES_ROOT>``: a file named by a
+    task of one of the user's projects (importers.localfiles), or lying in the folder of a
+    local-files source of one of them (Label Studio serves a storage's files before they
+    are imported). Everything else is a 404, as a missing file is."""
+
+    def get(self, request):
+        def allowed(user, relative: str) -> bool:
+            return localfiles.may_read(user, relative) or selectors.local_file_in_storage(
+                user=user, relative=relative
+            )
+
+        return localfiles.serve(request, allowed)
 
 
 class PresignApi(ProjectResolveApi):

@@ -1,8 +1,12 @@
 """Reads for storages: a project's storages, the form layout of a kind."""
 
 import uuid
+from pathlib import Path
 
 from io_storages.kinds import KINDS
+from io_storages.kinds.localfiles import root
+from io_storages.models import ImportStorage
+from projects.models import Project
 
 
 def storages_for_project(*, model, project, kind: str | None = None):
@@ -85,3 +89,23 @@ def form_layout(*, kind: str, side: str) -> list[dict]:
             }
         )
     return rows
+
+
+def local_file_in_storage(*, user, relative: str) -> bool:
+    """True when the file (relative to the local-files root, already checked to lie
+    inside it) is in the folder of a local-files source of one of the user's projects
+    (with ``recursive_scan``, at any depth; else directly in it)."""
+    base = root()
+    if base is None:
+        return False
+    path = (base / relative).resolve()
+    storages = ImportStorage.objects.filter(
+        kind="localfiles", project__in=Project.objects.for_user(user)
+    ).only("options", "recursive_scan")
+    for storage in storages:
+        folder = Path(str(storage.option("path", "") or "/nonexistent")).resolve()
+        if not folder.is_relative_to(base):
+            continue
+        if path.parent == folder or (storage.recursive_scan and path.is_relative_to(folder)):
+            return True
+    return False

@@ -46,4 +46,5 @@ for _slash in ("/", ""):
 urlpatterns += [
     path("api/projects/<int:pk>/presign/", api.PresignApi.as_view()),
     path("storage-data/uploaded/", api.UploadedFileApi.as_view()),
+    path("data/local-files/", api.LocalFilesApi.as_view()),
 ]

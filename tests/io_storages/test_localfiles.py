@@ -103,3 +103,18 @@ def test_off_without_a_root(api, project, settings, tmp_path):
     settings.LABELHUB_LOCAL_FILES_ROOT = ""
     response = api.post(URL, {"project": project.pk, "path": str(tmp_path)}, format="json")
     assert response.status_code == 400 and "LABELHUB_LOCAL_FILES_ROOT" in response.json()["detail"]
+
+
+def test_a_storages_folder_is_served_to_members_before_import(
+    api, image_project, local_root, client_for, outsider
+):
+    folder = local_root / "pics"
+    folder.mkdir()
+    (folder / "x.png").write_bytes(b"\x89PNG x")
+    (local_root / "elsewhere.png").write_bytes(b"\x89PNG no")
+    api.post(URL, {"project": image_project.pk, "path": str(folder)}, format="json")
+    response = api.get("/data/local-files/?d=pics/x.png")
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"\x89PNG x"
+    assert api.get("/data/local-files/?d=elsewhere.png").status_code == 404
+    assert api.get("/data/local-files/?d=pics/../../etc/passwd").status_code == 404
+    assert client_for(outsider).get("/data/local-files/?d=pics/x.png").status_code == 404
