@@ -498,8 +498,14 @@ def storage_for_uri(*, project_id: int, uri: str) -> tuple[ImportStorage, str] |
     ):
         container = storage.option(KINDS[storage.kind].Backend.container_field, "")
         head = f"{scheme}://{container}/"
-        if uri.startswith(head) and len(uri) > len(head):
-            return storage, uri[len(head) :]
+        if not uri.startswith(head) or len(uri) <= len(head):
+            continue
+        key = uri[len(head) :]
+        # Only objects under the storage's prefix (Redis: its path): a member may not
+        # read the rest of a bucket through the proxy.
+        scope = str(storage.option("path" if storage.kind == "redis" else "prefix", "") or "")
+        if key.startswith(scope):
+            return storage, key
     return None
 
 

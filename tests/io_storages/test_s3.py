@@ -399,3 +399,17 @@ def test_round_trip(
     with django_capture_on_commit_callbacks(execute=True):
         api.delete(f"/api/annotations/{created.json()['id']}/")
     assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+
+
+def test_the_proxy_serves_only_objects_under_the_prefix(api, s3, moto_server, image_project, sync):
+    put(s3, "images/a.png")
+    put(s3, "private/secret.png", b"secret")
+    storage = api.post(URL, s3_body(moto_server, image_project), format="json").json()
+    sync(f"{URL}/{storage['id']}")
+    task = Task.objects.get(project=image_project)
+    outside = api.get(
+        f"/tasks/{task.pk}/resolve/", {"fileuri": f"s3://{BUCKET}/private/secret.png"}
+    )
+    assert outside.status_code == 404
+    inside = api.get(f"/tasks/{task.pk}/resolve/", {"fileuri": f"s3://{BUCKET}/images/a.png"})
+    assert inside.status_code == 303
