@@ -413,3 +413,14 @@ def test_the_proxy_serves_only_objects_under_the_prefix(api, s3, moto_server, im
     assert outside.status_code == 404
     inside = api.get(f"/tasks/{task.pk}/resolve/", {"fileuri": f"s3://{BUCKET}/images/a.png"})
     assert inside.status_code == 303
+
+
+def test_target_sync_of_an_unreachable_bucket_is_a_400(api, s3, moto_server, project):
+    storage = api.post(TARGET, s3_body(moto_server, project, bucket="gone"), format="json")
+    assert storage.status_code == 400  # no such bucket yet
+    s3.create_bucket(Bucket="gone")
+    storage = api.post(TARGET, s3_body(moto_server, project, bucket="gone"), format="json").json()
+    s3.delete_bucket(Bucket="gone")
+    response = api.post(f"{TARGET}/{storage['id']}/sync")
+    assert response.status_code == 400 and "Cannot find bucket gone" in response.json()["detail"]
+    assert api.get(f"{TARGET}/{storage['id']}").json()["status"] == "initialized"
