@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "importers",
     "exporters",
     "webhooks",
+    "io_storages",
     "frontend",
 ]
 
@@ -375,6 +376,18 @@ LABELHUB_SSRF_ALLOWED_HOSTS = env_list("LABELHUB_SSRF_ALLOWED_HOSTS")
 # ~/.aws, instance role) only when this is on: otherwise any project admin could presign
 # or sync any bucket those credentials reach.
 LABELHUB_S3_ALLOW_AMBIENT_CREDENTIALS = env_bool("LABELHUB_S3_ALLOW_AMBIENT_CREDENTIALS")
+# Storage endpoints (S3 endpoint, Redis host) that are not public addresses, such as an
+# emulator on loopback or a MinIO on the LAN: host names, addresses or CIDR networks.
+LABELHUB_STORAGE_ALLOWED_HOSTS = env_list("LABELHUB_STORAGE_ALLOWED_HOSTS")
+# Seconds a storage client waits to connect or for an answer (Redis).
+LABELHUB_STORAGE_TIMEOUT = float(os.environ.get("LABELHUB_STORAGE_TIMEOUT", 10))
+# Where GCS storages connect when not to Google (an emulator; it then takes anonymous
+# calls), and the Azure Blob account URL ("{account_name}" is filled in; Azurite:
+# "http://127.0.0.1:10000/{account_name}"). Set by an admin, never by a storage's owner.
+LABELHUB_GCS_ENDPOINT = os.environ.get("LABELHUB_GCS_ENDPOINT", "")
+LABELHUB_AZURE_BLOB_ENDPOINT = os.environ.get(
+    "LABELHUB_AZURE_BLOB_ENDPOINT", "https://{account_name}.blob.core.windows.net"
+)
 # Local files are served only when enabled and only from under this root.
 LABELHUB_ALLOW_SERVING_LOCAL_FILES = env_bool("LABELHUB_ALLOW_SERVING_LOCAL_FILES")
 LABELHUB_LOCAL_FILES_ROOT = os.environ.get("LABELHUB_LOCAL_FILES_ROOT", "")

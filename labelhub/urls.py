@@ -43,6 +43,7 @@ urlpatterns = [
     path("", include("exporters.urls")),
     path("", include("ml.urls")),
     path("", include("webhooks.urls")),
+    path("", include("io_storages.urls")),
     path("", include("frontend.urls")),
 ]
 
