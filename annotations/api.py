@@ -63,6 +63,11 @@ class ProjectConfigValidateApi(ProjectValidateApi):
     annotations and predictions the new config would orphan (the settings page calls it
     while the config is edited)."""
 
+    def get(self, request, pk=None):
+        """Label Studio's GET: the project's stored config, for those who may change it."""
+        project = perms.project_for(request.user, pk, perms.MANAGE)
+        return Response({"label_config": project.label_config})
+
     def post(self, request, pk=None):
         project = perms.project_for(request.user, pk, perms.MANAGE)
         response = super().post(request, pk)
