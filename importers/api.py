@@ -26,16 +26,17 @@ import rarfile
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect
+from django.utils import timezone
 from rest_framework import serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from importers import archives, samples, ssrf
-from importers.jobs import job_check_alive, job_create, progress_read
+from importers.jobs import import_record, job_check_alive, job_create, progress_read
 from importers.manifests import KINDS, is_manifest
 from importers.models import ImportJob, S3SourceStorage
-from importers.services import files_import, parsed_config
+from importers.services import files_import, parsed_config, predictions_import
 from importers.sources import (
     ImportFile,
     file_kind,
@@ -136,6 +137,7 @@ class ProjectImportApi(APIView):
         options = {"skip_duplicate_urls": _flag(request, "skip_duplicate_urls")}
         folder = work_dir()
         background = False
+        started = timezone.now()
         try:
             files = _gather(request, folder)
             if runs_in_background(files):
@@ -155,13 +157,30 @@ class ProjectImportApi(APIView):
             result = files_import(
                 project=project, files=files, user=request.user, options=options, folder=folder
             )
+            job = import_record(
+                project=project, user=request.user, files=files, result=result, started=started
+            )
         finally:
             if not background:
                 work_dir_remove(folder)
         return Response(
-            result.as_dict(with_task_ids=_flag(request, "return_task_ids")),
+            {
+                **result.as_dict(with_task_ids=_flag(request, "return_task_ids")),
+                "import": job.pk,
+            },
             status=status.HTTP_201_CREATED,
         )
+
+
+class ImportPredictionsApi(APIView):
+    """``POST /api/projects/{id}/import/predictions``: a JSON list of predictions for
+    existing tasks; ``{"created": n}`` (201), or a 400 listing every bad item and
+    nothing written."""
+
+    def post(self, request, pk):
+        project = perms.project_for(request.user, pk, perms.MANAGE)
+        created = predictions_import(project=project, items=request.data)
+        return Response({"created": created}, status=status.HTTP_201_CREATED)
 
 
 def _job_waited(job_id: int, *, project_id: int) -> Response:

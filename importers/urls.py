@@ -8,6 +8,8 @@ from importers.media import MediaFileView
 
 urlpatterns = [
     path("api/projects/<int:pk>/import/", api.ProjectImportApi.as_view()),
+    path("api/projects/<int:pk>/import/predictions/", api.ImportPredictionsApi.as_view()),
+    path("api/projects/<int:pk>/tasks/bulk/", api.ProjectImportApi.as_view()),
     path("api/projects/<int:pk>/imports/", api.ImportJobListApi.as_view()),
     path("api/projects/<int:pk>/imports/<int:import_id>/", api.ImportJobApi.as_view()),
     path("api/projects/<int:pk>/sample-task/", api.SampleTaskApi.as_view()),
