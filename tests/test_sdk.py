@@ -80,3 +80,72 @@ def test_sdk_flow(sdk, owner):
     assert len(everything) == 3
 
     sdk.projects.delete(id=project.id)
+
+
+# --- projects and import paths ---
+
+
+def _sdk_project(sdk, n=2):
+    project = sdk.projects.create(title="SDK paths", label_config=TEXT_CONFIG)
+    imported = sdk.projects.import_tasks(
+        id=project.id,
+        request=[{"data": {"text": f"t{i}"}} for i in range(n)],
+        return_task_ids=True,
+    )
+    return project, imported.task_ids
+
+
+def test_sdk_list_counts(sdk):
+    project, _ = _sdk_project(sdk, 3)
+    counts = sdk.projects.list_counts()
+    row = next(r for r in counts.results if r.id == project.id)
+    assert row.task_number == 3 and row.finished_task_number == 0
+    only = sdk.projects.list_counts(include="task_number")
+    assert next(r for r in only.results if r.id == project.id).task_number == 3
+
+
+def test_sdk_import_predictions_and_model_versions(sdk):
+    project, task_ids = _sdk_project(sdk)
+    answer = sdk.projects.import_predictions(
+        id=project.id,
+        request=[
+            {"task": task_ids[0], "result": choice("Positive"), "score": 0.5, "model_version": "m"},
+            {"task": task_ids[1], "result": choice("Negative"), "model_version": "m"},
+        ],
+    )
+    assert answer.created == 2
+    assert sdk.tasks.get(id=task_ids[0]).total_predictions == 1
+
+
+def test_sdk_list_unique_annotators(sdk, owner):
+    project, task_ids = _sdk_project(sdk, 1)
+    assert sdk.projects.list_unique_annotators(id=project.id) == []
+    sdk.annotations.create(id=task_ids[0], result=choice("Positive"))
+    annotators = sdk.projects.list_unique_annotators(id=project.id)
+    assert [(a.id, a.email) for a in annotators] == [(owner.id, owner.email)]
+
+
+def test_sdk_delete_all_tasks(sdk):
+    project, _ = _sdk_project(sdk, 3)
+    assert sdk.tasks.delete_all_tasks(id=project.id) is None
+    assert list(sdk.tasks.list(project=project.id)) == []
+    assert sdk.projects.get(id=project.id).task_number == 0
+
+
+def test_sdk_ml_list_model_versions(sdk, settings, tmp_path):
+    from ml.models import TrainingJob
+    from ml.services import backend_create
+    from projects.models import Project
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    project, _ = _sdk_project(sdk, 1)
+    backend = backend_create(
+        project=Project.objects.get(pk=project.id), kind="builtin", model="text-classifier"
+    )
+    assert sdk.ml.list_model_versions(id=backend.pk).versions == []
+    TrainingJob.objects.create(
+        backend=backend, project_id=project.id, model_version=1, status="completed"
+    )
+    versions = sdk.ml.list_model_versions(id=backend.pk)
+    # The name the version's predictions carry, not the run number.
+    assert versions.versions == ["text-classifier-v1"]
