@@ -332,9 +332,21 @@ class FileUploadListApi(APIView):
 
     def get(self, request, pk):
         project = perms.project_for(request.user, pk)
-        rows = FileUpload.objects.filter(project=project).order_by("id")
+        ordering = request.query_params.get("ordering") or "id"
+        if ordering.lstrip("-") not in ("id", "created_at", "size", "name"):
+            raise ApiError(
+                "ordering: unknown field",
+                [{"field": "ordering", "message": "one of id, created_at, size, name"}],
+            )
+        rows = FileUpload.objects.filter(project=project).order_by(ordering, "id")
         if not _flag(request, "all"):
-            rows = rows.filter(pk__in=_id_list(request.query_params.get("ids", "[]"), "ids"))
+            given = request.query_params.getlist("ids") or ["[]"]
+            wanted = (
+                _id_list(given[0], "ids")
+                if len(given) == 1
+                else [i for raw in given for i in _id_list(raw, "ids")]
+            )
+            rows = rows.filter(pk__in=wanted)
         return Response([uploads.upload_dict(upload) for upload in rows[:10_000]])
 
     def delete(self, request, pk):

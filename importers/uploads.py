@@ -112,14 +112,17 @@ def uploads_save(*, project: Project, user, files: list[ImportFile]) -> list[Fil
     uploads = []
     try:
         for item in files:
+            name = item.name
+            if item.kind and file_kind(name) is None:  # a request body: JSON by fiat
+                name = f"{name}.{item.kind}"
             with open(item.path, "rb") as handle:
                 key = default_storage.save(
-                    media_key_for(project.pk, stored_name(item.name)), File(handle)
+                    media_key_for(project.pk, stored_name(name)), File(handle)
                 )
             saved.append(key)
             uploads.append(
                 FileUpload.objects.create(
-                    project=project, user=user, file=key, name=item.name, size=item.size
+                    project=project, user=user, file=key, name=name, size=item.size
                 )
             )
     except BaseException:

@@ -149,3 +149,28 @@ def test_sdk_ml_list_model_versions(sdk, settings, tmp_path):
     versions = sdk.ml.list_model_versions(id=backend.pk)
     # The name the version's predictions carry, not the run number.
     assert versions.versions == ["text-classifier-v1"]
+
+
+def test_sdk_files(sdk, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    project = sdk.projects.create(title="SDK files", label_config=TEXT_CONFIG)
+    kept = sdk.projects.import_tasks(
+        id=project.id, request=[{"text": "a"}, {"text": "b"}], commit_to_project=False
+    )
+    assert kept.task_count == 2 and sdk.projects.get(id=project.id).task_number == 0
+    (upload_id,) = kept.file_upload_ids
+    listed = sdk.files.list(id=project.id, all_=True)
+    assert [f.id for f in listed] == [upload_id]
+    assert [f.id for f in sdk.files.list(id=project.id, ids=[str(upload_id)])] == [upload_id]
+    one = sdk.files.get(id=upload_id)
+    assert one.id == upload_id and one.size == listed[0].size
+    updated = sdk.files.update(id=upload_id, file=("more.json", b'[{"text": "c"}]'))
+    assert updated.id == upload_id and updated.size == len(b'[{"text": "c"}]')
+    sdk.files.delete(id=upload_id)
+    assert sdk.files.list(id=project.id, all_=True) == []
+    again = sdk.projects.import_tasks(
+        id=project.id, request=[{"text": "d"}], commit_to_project=False
+    )
+    assert len(sdk.files.list(id=project.id, all_=True)) == len(again.file_upload_ids) == 1
+    sdk.files.delete_many(id=project.id)
+    assert sdk.files.list(id=project.id, all_=True) == []
