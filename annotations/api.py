@@ -101,6 +101,10 @@ class TaskDetailApi(APIView):
         task_update(task=task, **data.validated_data)
         return self.get(request, pk)
 
+    def put(self, request, pk):
+        """Label Studio also takes PUT here: the same partial update as PATCH."""
+        return self.patch(request, pk)
+
     def delete(self, request, pk):
         task = object_for_user(Task, user=request.user, pk=pk, capability=perms.MANAGE)
         services.tasks_delete(project=task.project, task_ids=[task.pk])
@@ -223,6 +227,10 @@ class AnnotationDetailApi(APIView):
         annotation = services.annotation_update(annotation=annotation, **fields)
         return Response(annotation_dict(annotation, with_reviews=True))
 
+    def put(self, request, pk):
+        """Label Studio also takes PUT here: the same partial update as PATCH."""
+        return self.patch(request, pk)
+
     def delete(self, request, pk):
         annotation = _annotation(request.user, pk)
         if not perms.can_change_annotation(request.user, annotation):
@@ -316,6 +324,10 @@ class PredictionDetailApi(APIView):
         data.is_valid(raise_exception=True)
         prediction = services.prediction_update(prediction=prediction, **data.validated_data)
         return Response(prediction_dict(prediction))
+
+    def put(self, request, pk):
+        """Label Studio also takes PUT here: the same partial update as PATCH."""
+        return self.patch(request, pk)
 
     def delete(self, request, pk):
         prediction = object_for_user(Prediction, user=request.user, pk=pk, capability=perms.MANAGE)

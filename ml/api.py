@@ -156,6 +156,10 @@ class BackendDetailApi(APIView):
         backend = services.backend_update(backend=backend, **fields)
         return Response(backend_dict(backend))
 
+    def put(self, request, pk):
+        """Label Studio also takes PUT here: the same partial update as PATCH."""
+        return self.patch(request, pk)
+
     def delete(self, request, pk):
         services.backend_delete(backend=_backend_for(request.user, pk, perms.MANAGE))
         return Response(status=status.HTTP_204_NO_CONTENT)

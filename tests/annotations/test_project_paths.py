@@ -188,3 +188,20 @@ def test_templates_and_get_validate(api, project, client_for, annotator):
     assert got.json() == {"label_config": TEXT_CONFIG}
     assert client_for(annotator).get(f"/api/projects/{project.pk}/validate/").status_code == 403
     assert client_for(None).get("/api/templates/").status_code in (401, 403)
+
+
+def test_put_is_taken_where_label_studio_takes_it(api, project):
+    task = task_create(project=project, data={"text": "t"})
+    assert api.put(f"/api/tasks/{task.pk}", {"data": {"text": "u"}}, format="json").json()[
+        "data"
+    ] == {"text": "u"}
+    annotation = annotation_create(task=task, user=project.created_by, result=choice("Positive"))
+    changed = api.put(
+        f"/api/annotations/{annotation.pk}", {"result": choice("Negative")}, format="json"
+    )
+    assert changed.status_code == 200 and changed.json()["result"] == choice("Negative")
+    prediction = prediction_create(task=task, result=choice("Positive"), model_version="m")
+    moved = api.put(f"/api/predictions/{prediction.pk}", {"model_version": "n"}, format="json")
+    assert moved.status_code == 200 and moved.json()["model_version"] == "n"
+    renamed = api.put(f"/api/projects/{project.pk}", {"title": "Renamed"}, format="json")
+    assert renamed.status_code == 200 and renamed.json()["title"] == "Renamed"

@@ -277,3 +277,9 @@ def test_ner_project_trains_and_reports_f1(
     assert body["metrics"]["f1"] >= 0.8
     prediction = Prediction.objects.filter(project=ner_project).first()
     assert {r["type"] for r in prediction.result} == {"labels"}
+
+
+def test_backend_put_is_patch(api, project):
+    backend = builtin(api, project).json()
+    changed = api.put(f"/api/ml/{backend['id']}", {"title": "renamed"}, format="json")
+    assert changed.status_code == 200 and changed.json()["title"] == "renamed"
