@@ -34,7 +34,13 @@ from tasks.services import task_update
 
 class ProjectDetailApi(APIView):
     def get(self, request, pk):
-        return Response(project_dict(perms.project_for(request.user, pk)))
+        """``?include=id,title`` keeps only those fields, as Label Studio does."""
+        body = project_dict(perms.project_for(request.user, pk))
+        include = request.query_params.get("include")
+        if include:
+            wanted = {name.strip() for name in include.split(",")}
+            body = {key: value for key, value in body.items() if key in wanted}
+        return Response(body)
 
     def patch(self, request, pk):
         project = perms.project_for(request.user, pk, perms.MANAGE)

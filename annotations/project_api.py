@@ -25,6 +25,7 @@ from labelhub.pagination import MAX_PAGE_SIZE, count_next_previous, paginate
 from projects import permissions as perms
 from projects.api import member_user_dict
 from projects.models import Project
+from projects.selectors import projects_listed
 from tasks.models import Task
 from tasks.representations import task_dict
 from tasks.selectors import data_column_counts
@@ -68,7 +69,7 @@ class ProjectCountsApi(APIView):
                     [{"field": "include", "message": f"choose from {', '.join(COUNT_FIELDS)}"}],
                 )
             fields = [name for name in COUNT_FIELDS if name in wanted]
-        projects = Project.objects.for_user(request.user).order_by("-id")
+        projects = projects_listed(user=request.user, params=request.query_params)
         if "finished_task_number" in fields:
             projects = projects.annotate(
                 finished_task_number=_subquery_count(
