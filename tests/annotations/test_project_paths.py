@@ -205,3 +205,21 @@ def test_put_is_taken_where_label_studio_takes_it(api, project):
     assert moved.status_code == 200 and moved.json()["model_version"] == "n"
     renamed = api.put(f"/api/projects/{project.pk}", {"title": "Renamed"}, format="json")
     assert renamed.status_code == 200 and renamed.json()["title"] == "Renamed"
+
+
+def test_list_endpoints_cost_a_fixed_number_of_queries(
+    api, project, annotator, django_assert_num_queries, make_project
+):
+    tasks = [task_create(project=project, data={"text": f"t{i}"}) for i in range(5)]
+    for task in tasks:
+        annotation_create(task=task, user=annotator, result=choice("Positive"))
+        prediction_create(task=task, result=choice("Positive"), model_version="m")
+    for i in range(3):
+        make_project(TEXT_CONFIG, f"more {i}")
+    # token auth, membership role, the page of tasks, its annotations (+ their users and
+    # reviews) and predictions: the same for 5 tasks as for 50.
+    with django_assert_num_queries(7):
+        assert len(api.get(f"/api/projects/{project.pk}/tasks/").json()) == 5
+    # token auth, count, the page with its two counted subqueries.
+    with django_assert_num_queries(3):
+        assert api.get("/api/projects/counts/").json()["count"] == 4
