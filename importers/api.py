@@ -20,6 +20,7 @@ and ``poll``, the status URL that carries ``task_ids`` once the job is done.
 import re
 import time
 import zipfile
+from collections import Counter
 
 import orjson
 import rarfile
@@ -170,6 +171,11 @@ class ProjectImportApi(APIView):
             {
                 **result.as_dict(with_task_ids=_flag(request, "return_task_ids")),
                 "import": job.pk,
+                "file_upload_ids": [],
+                "could_be_tasks_list": any(
+                    file_kind(item.name) in uploads.TABLES for item in files
+                ),
+                "found_formats": dict(Counter(_extension(item.name) for item in files)),
             },
             status=status.HTTP_201_CREATED,
         )
@@ -418,6 +424,11 @@ def _job_waited(job_id: int, *, project_id: int) -> Response:
     )
 
 
+def _extension(name: str) -> str:
+    base = name.rsplit("/", 1)[-1].lower()
+    return "." + base.rsplit(".", 1)[-1] if "." in base else ""
+
+
 def job_as_dict(job: ImportJob, *, with_task_ids: bool) -> dict:
     body = {
         "id": job.pk,
@@ -439,6 +450,17 @@ def job_as_dict(job: ImportJob, *, with_task_ids: bool) -> dict:
         "started_at": job.started_at,
         "finished_at": job.finished_at,
         "duration": job.duration,
+        # Label Studio's ProjectImport fields that have a meaning here.
+        "commit_to_project": True,
+        "return_task_ids": with_task_ids,
+        "preannotated_from_fields": None,
+        "url": None,
+        "updated_at": job.finished_at or job.started_at or job.created_at,
+        "file_upload_ids": [],
+        "could_be_tasks_list": False,
+        "found_formats": dict(Counter(_extension(item["name"]) for item in job.files)),
+        "data_columns": [],
+        "tasks": None,
     }
     if job.status == ImportJob.Status.IN_PROGRESS:
         live = progress_read(job)

@@ -174,3 +174,11 @@ def test_sdk_files(sdk, settings, tmp_path):
     assert len(sdk.files.list(id=project.id, all_=True)) == len(again.file_upload_ids) == 1
     sdk.files.delete_many(id=project.id)
     assert sdk.files.list(id=project.id, all_=True) == []
+
+
+def test_sdk_import_status(sdk):
+    project = sdk.projects.create(title="SDK import status", label_config=TEXT_CONFIG)
+    imported = sdk.projects.import_tasks(id=project.id, request=[{"text": "a"}])
+    status = sdk.tasks.create_many_status(id=project.id, import_pk=imported.import_)
+    assert status.status == "completed" and status.task_count == 1
+    assert status.project == project.id
