@@ -175,7 +175,7 @@ class ProjectImportApi(APIView):
                 "could_be_tasks_list": any(
                     file_kind(item.name) in uploads.TABLES for item in files
                 ),
-                "found_formats": dict(Counter(_extension(item.name) for item in files)),
+                "found_formats": dict(Counter(_extension(item.name, item.kind) for item in files)),
             },
             status=status.HTTP_201_CREATED,
         )
@@ -424,9 +424,13 @@ def _job_waited(job_id: int, *, project_id: int) -> Response:
     )
 
 
-def _extension(name: str) -> str:
+def _extension(name: str, kind: str | None = None) -> str:
+    """A file's format as Label Studio's ``found_formats`` names it (``.csv``); a request
+    body is ``.json``."""
     base = name.rsplit("/", 1)[-1].lower()
-    return "." + base.rsplit(".", 1)[-1] if "." in base else ""
+    if "." in base:
+        return "." + base.rsplit(".", 1)[-1]
+    return f".{kind}" if kind else ""
 
 
 def job_as_dict(job: ImportJob, *, with_task_ids: bool) -> dict:
@@ -458,7 +462,9 @@ def job_as_dict(job: ImportJob, *, with_task_ids: bool) -> dict:
         "updated_at": job.finished_at or job.started_at or job.created_at,
         "file_upload_ids": [],
         "could_be_tasks_list": False,
-        "found_formats": dict(Counter(_extension(item["name"]) for item in job.files)),
+        "found_formats": dict(
+            Counter(_extension(item["name"], item.get("kind")) for item in job.files)
+        ),
         "data_columns": [],
         "tasks": None,
     }

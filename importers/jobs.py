@@ -129,7 +129,7 @@ def import_record(*, project, user, files: list[ImportFile], result, started) ->
         project=project,
         created_by=user,
         status=ImportJob.Status.COMPLETED,
-        files=[{"path": "", "name": item.name} for item in files],
+        files=[{"path": "", "name": item.name, "kind": item.kind} for item in files],
         total_bytes=sum(item.size for item in files),
         processed=result.task_count + result.skipped_count,
         total=result.task_count + result.skipped_count,

@@ -111,6 +111,7 @@ def test_an_import_in_the_request_is_recorded(api, project, client_for, annotato
     assert (shown["task_count"], shown["prediction_count"]) == (2, 1)
     assert shown["task_ids"] == body["task_ids"]
     assert shown["files"] == ["request body"]
+    assert body["found_formats"] == shown["found_formats"] == {".json": 1}
     assert (
         client_for(annotator)
         .get(f"/api/projects/{project.pk}/imports/{body['import']}")
