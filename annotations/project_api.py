@@ -172,12 +172,17 @@ def legacy_page_bounds(request) -> tuple[int, int]:
         raise NotFound("Invalid page.")
     start = _int_param(request, "start")
     if start is not None:
+        if start < 0:
+            raise ApiError(
+                "start must be 0 or more", [{"field": "start", "message": "must be >= 0"}]
+            )
         offset = start
     else:
         page = _int_param(request, "page")
-        offset = ((page if page is not None else 1) - 1) * size
-    if offset < 0:
-        raise ApiError("start must be 0 or more", [{"field": "start", "message": "must be >= 0"}])
+        page = 1 if page is None else page
+        if page < 1:  # Label Studio: no such page
+            raise NotFound("Invalid page.")
+        offset = (page - 1) * size
     if offset > 2**62:  # past any id a bigint holds: nothing there
         raise NotFound("Invalid page.")
     return offset, size
@@ -297,3 +302,16 @@ class ProjectModelVersionsApi(APIView):
             if not limit or len(output) < limit:
                 output[project.model_version] = 0
         return Response(output)
+
+    def delete(self, request, pk):
+        """``{"model_version": "..."}``: delete that version's predictions (Label Studio
+        answers the count deleted)."""
+        project = perms.project_for(request.user, pk, perms.MANAGE)
+        body = request.data if isinstance(request.data, dict) else {}
+        version = body.get("model_version")
+        if not isinstance(version, str) or not version:
+            raise ApiError(
+                "model_version param is required",
+                [{"field": "model_version", "message": "required"}],
+            )
+        return Response(services.predictions_delete_version(project=project, version=version))

@@ -24,6 +24,7 @@ from annotations.counters import (
     project_counters_refresh,
     task_agreement_refresh,
     task_counters_apply,
+    tasks_counters_recount,
 )
 from annotations.models import (
     AgreementPair,
@@ -273,6 +274,18 @@ def prediction_delete(*, prediction: Prediction) -> None:
     prediction.delete()
     task_counters_apply(task_id=task_id, predictions=-1)
     prediction_scores_refresh(task_ids=[task_id])
+
+
+@transaction.atomic
+def predictions_delete_version(*, project: Project, version: str) -> int:
+    """Delete every prediction of ``version`` in the project, then recount the tasks that
+    had one (counters, mean scores, result index, project counters). Returns how many."""
+    rows = Prediction.objects.filter(project=project, model_version=version)
+    task_ids = sorted(set(rows.values_list("task_id", flat=True)))
+    deleted = rows.delete()[1].get(Prediction._meta.label, 0)
+    if task_ids:
+        tasks_counters_recount(project=project, task_ids=task_ids)
+    return deleted
 
 
 @transaction.atomic

@@ -95,6 +95,8 @@ def test_project_tasks_list_pages_like_label_studio(api, project):
     assert api.get(f"{url}?start=240000&page_size=100000000").status_code == 404
     assert api.get(f"{url}?page=2&page_size=1").json()[0]["data"]["text"] == "Example 1"
     assert api.get(f"{url}?page_size=x").status_code == 400
+    assert api.get(f"{url}?page=0").status_code == 404
+    assert api.get(f"{url}?start=-1").status_code == 400
 
 
 def test_project_tasks_overlap_follows_the_project(api, project):
@@ -177,6 +179,17 @@ def test_model_versions_count_predictions(api, project, client_for, annotator):
     )
     hidden = client_for(annotator).get(f"/api/projects/{project.pk}/model-versions/").json()
     assert hidden == {"chosen": 0}
+
+    url = f"/api/projects/{project.pk}/model-versions/"
+    assert client_for(annotator).delete(
+        url, {"model_version": "new"}, format="json"
+    ).status_code == (403)
+    assert api.delete(url, {}, format="json").status_code == 400
+    assert api.delete(url, {"model_version": "new"}, format="json").json() == 2
+    assert list(Prediction.objects.values_list("model_version", flat=True)) == ["old"]
+    tasks[1].refresh_from_db()
+    project.refresh_from_db()
+    assert tasks[1].total_predictions == 0 and project.total_predictions_number == 1
 
 
 def test_templates_and_get_validate(api, project, client_for, annotator):
