@@ -137,6 +137,10 @@ class ProjectImportApi(APIView):
     def post(self, request, pk):
         project = perms.project_for(request.user, pk, perms.MANAGE)
         options = {"skip_duplicate_urls": _flag(request, "skip_duplicate_urls")}
+        fields = request.query_params.getlist("preannotated_from_fields")
+        fields = [f.strip() for raw in fields for f in raw.split(",") if f.strip()]
+        if fields:
+            options["preannotated_from_fields"] = fields
         folder = work_dir()
         background = False
         started = timezone.now()

@@ -158,6 +158,48 @@ def tasks_import(*, project: Project, records, user) -> ImportResult:
         return records_import(project=project, records=records, user=user)
 
 
+def preannotated(records, fields: list[str], parsed: ParsedConfig):
+    """Label Studio's ``preannotated_from_fields``: each named field of a flat task
+    becomes a prediction (``model_version`` "preannotated", score 1) of the control of
+    that name, a dict value used as the region's ``value`` as it is, a plain value put
+    under the control type's key (``{"choices": [v]}``, ``{"rating": v}``). The field
+    stays in the data, as in Label Studio. A record without the field is a 400 naming
+    it, and the predictions are checked against the config like any imported one."""
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            yield record  # a media file: nothing to take predictions from
+            continue
+        data = record["data"] if isinstance(record.get("data"), dict) else record
+        predictions = []
+        for name in fields:
+            if name not in data:
+                raise ApiError(
+                    f"Import failed: record {index} has no field {name!r} named in "
+                    "preannotated_from_fields",
+                    [{"record": index, "field": name, "message": "preannotated field not found"}],
+                )
+            value = data[name]
+            if value is None:
+                continue
+            control = parsed.controls.get(name) or {}
+            kind = str(control.get("type") or "choices").lower()
+            to_name = (control.get("to_name") or ["text"])[0]
+            if not isinstance(value, dict):
+                key = "text" if kind == "textarea" else kind
+                wrap = kind in ("rating", "number", "datetime") or isinstance(value, list)
+                value = {key: value if wrap else [value]}
+            predictions.append(
+                {
+                    "result": [
+                        {"from_name": name, "to_name": to_name, "type": kind, "value": value}
+                    ],
+                    "score": 1.0,
+                    "model_version": "preannotated",
+                }
+            )
+        yield {"data": data, "predictions": predictions}
+
+
 def files_import(
     *,
     project: Project,
@@ -179,9 +221,12 @@ def files_import(
     failed = True
     try:
         with transaction.atomic():
+            records = iter_records(files, ctx)
+            if options.get("preannotated_from_fields"):
+                records = preannotated(records, options["preannotated_from_fields"], ctx.parsed)
             result = records_import(
                 project=project,
-                records=iter_records(files, ctx),
+                records=records,
                 user=user,
                 ctx=ctx,
                 progress=(lambda n: progress(ctx, n)) if progress else None,

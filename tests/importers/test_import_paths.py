@@ -1,6 +1,9 @@
 """Label Studio's import paths beside ``/import``: ``import/predictions``, ``tasks/bulk``
 and ``imports/{id}`` for an import that ran in the request (data_import.tavern.yml)."""
 
+import io
+import json
+
 import pytest
 
 from annotations.models import Prediction
@@ -118,3 +121,53 @@ def test_an_import_in_the_request_is_recorded(api, project, client_for, annotato
         .status_code
         == 403
     )
+
+
+BBOX_CONFIG = """<View><Image name="image" value="$image"/>
+<RectangleLabels name="bbox" toName="image" choices="multiple">
+<Label value="Cat"/><Label value="Dog"/></RectangleLabels></View>"""
+
+
+def test_preannotated_from_fields_become_predictions(api, make_project):
+    project = make_project(BBOX_CONFIG, "bbox")
+    records = [
+        {
+            "image": "https://example.com/1.jpg",
+            "bbox": {"x": 10, "y": 20, "width": 30, "height": 40, "rectanglelabels": ["Cat"]},
+        },
+        {"image": "https://example.com/2.jpg", "bbox": None},
+    ]
+    upload = io.BytesIO(json.dumps(records).encode())
+    upload.name = "image_urls_with_bboxes.json"
+    response = api.post(
+        f"/api/projects/{project.pk}/import?return_task_ids=true&preannotated_from_fields=bbox",
+        {"file": upload},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["prediction_count"] == 1
+    first = Task.objects.get(pk=response.json()["task_ids"][0])
+    prediction = first.predictions.get()
+    assert prediction.model_version == "preannotated" and prediction.score == 1.0
+    assert prediction.result == [
+        {
+            "from_name": "bbox",
+            "to_name": "image",
+            "type": "rectanglelabels",
+            "value": records[0]["bbox"],
+        }
+    ]
+    assert first.data["bbox"] == records[0]["bbox"]  # kept in the data, as Label Studio does
+    missing = api.post(
+        f"/api/projects/{project.pk}/import?preannotated_from_fields=nothere",
+        [{"image": "https://example.com/3.jpg"}],
+        format="json",
+    )
+    assert missing.status_code == 400 and missing.json()["errors"][0]["field"] == "nothere"
+    bad = api.post(
+        f"/api/projects/{project.pk}/import?preannotated_from_fields=bbox",
+        [{"image": "https://example.com/3.jpg", "bbox": {"rectanglelabels": ["Cow"]}}],
+        format="json",
+    )
+    assert bad.status_code == 400
+    assert Task.objects.filter(project=project).count() == 2
