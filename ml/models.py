@@ -118,12 +118,11 @@ class TrainingJob(models.Model):
     def version_name(self) -> str:
         """The one name of the model version this run makes, the one its predictions
         carry: ``<model>-v<n>`` for a built-in model. A remote backend names its own
-        versions (its ``/predict`` answers carry them), so its run shows the number."""
-        if self.model_version is None:
+        versions in its ``/predict`` answers, which a run here does not learn, so its run
+        names none ("") rather than a number no prediction carries."""
+        if self.model_version is None or self.backend.kind != MLBackend.Kind.BUILTIN:
             return ""
-        if self.backend.kind == MLBackend.Kind.BUILTIN:
-            return model_version_name(self.backend.model, self.model_version)
-        return str(self.model_version)
+        return model_version_name(self.backend.model, self.model_version)
 
 
 def model_version_name(model: str, number: int) -> str:

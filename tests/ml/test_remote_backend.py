@@ -194,6 +194,8 @@ def test_the_protocol_against_a_real_backend(
         train = api.post(f"/api/ml/{backend['id']}/train")
     assert train.status_code == 201
     assert TrainingJob.objects.get(pk=train.json()["job"]).status == "completed"
+    shown = api.get(f"/api/ml/{backend['id']}/jobs/{train.json()['job']}/").json()
+    assert shown["model_version"] == "" and shown["number"] == 1
     deadline = time.monotonic() + 20
     seen = []
     while time.monotonic() < deadline:
