@@ -24,6 +24,7 @@ from annotations.counters import (
     project_counters_refresh,
     task_agreement_refresh,
     task_counters_apply,
+    tasks_counters_recount,
 )
 from annotations.models import (
     AgreementPair,
@@ -296,6 +297,18 @@ def prediction_delete(*, prediction: Prediction) -> None:
 
 
 @transaction.atomic
+def predictions_delete_version(*, project: Project, version: str) -> int:
+    """Delete every prediction of ``version`` in the project, then recount the tasks that
+    had one (counters, mean scores, result index, project counters). Returns how many."""
+    rows = Prediction.objects.filter(project=project, model_version=version)
+    task_ids = sorted(set(rows.values_list("task_id", flat=True)))
+    deleted = rows.delete()[1].get(Prediction._meta.label, 0)
+    if task_ids:
+        tasks_counters_recount(project=project, task_ids=task_ids)
+    return deleted
+
+
+@transaction.atomic
 def review_set(*, annotation: Annotation, reviewer, accepted: bool, comment: str = "") -> Review:
     """Record a reviewer's verdict and comment; reviewing again replaces the earlier one.
     A rejection sends the annotation back to its annotator (the Label Stream serves it
@@ -410,6 +423,19 @@ def _project_rows_delete(*, project_id: int) -> None:
     with connection.cursor() as cursor:
         for sql in statements:
             cursor.execute(sql, [project_id] * sql.count("%s"))
+
+
+@transaction.atomic
+def project_tasks_delete_all(*, project: Project) -> int:
+    """Delete every task of the project (with annotations, predictions, reviews, locks
+    and quality figures) by one DELETE per table, as ``project_delete`` does, keeping
+    the project, its members and settings. The counters and the seen data keys start
+    again from zero. Returns how many tasks went."""
+    count = Task.objects.filter(project=project).count()
+    _project_rows_delete(project_id=project.pk)
+    project_counters_refresh(project_id=project.pk)
+    Project.objects.filter(pk=project.pk).update(task_data_keys=[])
+    return count
 
 
 @transaction.atomic

@@ -57,3 +57,29 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.COMPLETED, self.Status.FAILED)
+
+
+class FileUpload(models.Model):
+    """A file uploaded with ``commit_to_project=false`` (Label Studio's two-step import):
+    kept in the media storage under ``upload/<project>/<name>`` (served to members by
+    ``/data/upload/...``) until a re-import turns it into tasks. ``task_id_ranges``
+    holds the ids of the tasks its last re-import made (``[[first, last], ...]``), so the
+    next re-import of it replaces exactly those."""
+
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="file_uploads"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file = models.CharField(max_length=1024)
+    name = models.CharField(max_length=1024)
+    size = models.BigIntegerField(default=0)
+    task_id_ranges = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "id"], name="fileupload_project")]
+
+    def __str__(self) -> str:
+        return self.name

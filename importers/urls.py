@@ -7,6 +7,12 @@ from importers.media import MediaFileView
 
 urlpatterns = [
     path("api/projects/<int:pk>/import/", api.ProjectImportApi.as_view()),
+    path("api/projects/<int:pk>/import/predictions/", api.ImportPredictionsApi.as_view()),
+    path("api/projects/<int:pk>/tasks/bulk/", api.ProjectImportApi.as_view()),
+    path("api/projects/<int:pk>/reimport/", api.ReimportApi.as_view()),
+    path("api/projects/<int:pk>/reimports/<int:reimport_id>/", api.ReimportDetailApi.as_view()),
+    path("api/projects/<int:pk>/file-uploads/", api.FileUploadListApi.as_view()),
+    path("api/import/file-upload/<int:pk>/", api.FileUploadApi.as_view()),
     path("api/projects/<int:pk>/imports/", api.ImportJobListApi.as_view()),
     path("api/projects/<int:pk>/imports/<int:import_id>/", api.ImportJobApi.as_view()),
     path("api/projects/<int:pk>/sample-task/", api.SampleTaskApi.as_view()),

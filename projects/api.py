@@ -17,6 +17,7 @@ from projects import permissions as perms
 from projects import services
 from projects.label_config import ParsedConfig, ls_parsed_label_config
 from projects.models import Project, ProjectMember
+from projects.selectors import projects_listed
 
 
 def member_user_dict(user) -> dict:
@@ -72,6 +73,9 @@ def project_dict(project: Project) -> dict:
         "created_by": member_user_dict(creator) if creator else None,
         "created_at": project.created_at.isoformat().replace("+00:00", "Z"),
         "updated_at": project.updated_at.isoformat().replace("+00:00", "Z"),
+        "pinned_at": (
+            project.pinned_at.isoformat().replace("+00:00", "Z") if project.pinned_at else None
+        ),
         "task_number": project.task_number,
         "num_tasks_with_annotations": project.num_tasks_with_annotations,
         "total_annotations_number": project.total_annotations_number,
@@ -120,6 +124,7 @@ class ProjectIn(serializers.Serializer):
     )
     al_uncertainty = serializers.ChoiceField(choices=Project.Uncertainty.values, required=False)
     al_epsilon = serializers.FloatField(min_value=0, max_value=1, required=False)
+    pinned_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
 def benchmark_project_resolve(user, fields: dict) -> dict:
@@ -140,11 +145,9 @@ DEFAULT_CONFIG = '<View><Text name="text" value="$text"/><Choices name="label" t
 
 class ProjectListApi(APIView):
     def get(self, request):
-        queryset = (
-            Project.objects.for_user(request.user).select_related("created_by").order_by("-id")
+        queryset = projects_listed(user=request.user, params=request.query_params).select_related(
+            "created_by"
         )
-        if request.query_params.get("title"):
-            queryset = queryset.filter(title__icontains=request.query_params["title"])
         paginator, items = paginate(request, queryset, default_size=50)
         return Response(
             {

@@ -76,6 +76,8 @@ class Project(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Label Studio's pin: pinned projects list first (newest pin first).
+    pinned_at = models.DateTimeField(null=True, blank=True)
 
     # Counters, kept by the services that change them (one F() UPDATE each).
     task_number = models.IntegerField(default=0)

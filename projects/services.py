@@ -1,5 +1,6 @@
 """Writes for projects, members and users."""
 
+import nh3
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
@@ -35,8 +36,27 @@ PROJECT_FIELDS = {
     "benchmark_feedback",
     "agreement_threshold",
     "reassign_low_agreement",
+    "pinned_at",
     *ML_FIELDS,
 }
+
+# Instructions are HTML shown to annotators: nh3's safe set, plus the media tags Label
+# Studio lets instructions embed. Script, event handlers and javascript: URLs go.
+INSTRUCTION_TAGS = nh3.ALLOWED_TAGS | {"iframe", "embed", "video", "audio", "source"}
+INSTRUCTION_ATTRIBUTES = {
+    **nh3.ALLOWED_ATTRIBUTES,
+    "*": {"class", "title"},
+    "iframe": {"src", "width", "height"},
+    "embed": {"src", "type", "width", "height"},
+    "video": {"src", "width", "height", "controls"},
+    "audio": {"src", "controls"},
+    "source": {"src", "type"},
+}
+
+
+def instruction_clean(html: str) -> str:
+    """``expert_instruction`` made safe to render, as Label Studio cleans it on save."""
+    return nh3.clean(html, tags=INSTRUCTION_TAGS, attributes=INSTRUCTION_ATTRIBUTES, link_rel=None)
 
 
 def quality_settings_check(*, project: Project | None, fields: dict) -> None:
@@ -83,6 +103,8 @@ def project_create(*, user, title: str, label_config: str, **fields) -> Project:
     if unknown:
         raise ApiError(f"Unknown project fields: {', '.join(sorted(unknown))}")
     quality_settings_check(project=None, fields={"label_config": label_config, **fields})
+    if fields.get("expert_instruction"):
+        fields["expert_instruction"] = instruction_clean(fields["expert_instruction"])
     project = Project.objects.create(
         title=title,
         label_config=label_config,
@@ -101,6 +123,8 @@ def project_update(*, project: Project, **fields) -> Project:
     if unknown:
         raise ApiError(f"Unknown project fields: {', '.join(sorted(unknown))}")
     quality_settings_check(project=project, fields=fields)
+    if fields.get("expert_instruction"):
+        fields["expert_instruction"] = instruction_clean(fields["expert_instruction"])
     if "label_config" in fields and fields["label_config"] != project.label_config:
         project.parsed_config = label_config_parse(fields["label_config"])
         fields["parsed_config"] = project.parsed_config

@@ -273,7 +273,8 @@ def test_delete_project_removes_everything_in_it(
         reviewer=reviewer,
         accepted=True,
     )
-    # One DELETE per table, no query per task (42: the cascade also looks for webhooks).
+    # One DELETE per table, no query per task (the cascade also looks for webhooks,
+    # storages and kept file uploads).
     with django_assert_max_num_queries(42):
         assert api.delete(f"/api/projects/{project.pk}/").status_code == 204
     assert not Task.objects.filter(project_id=project.pk).exists()
