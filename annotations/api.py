@@ -34,7 +34,13 @@ from tasks.services import task_update
 
 class ProjectDetailApi(APIView):
     def get(self, request, pk):
-        return Response(project_dict(perms.project_for(request.user, pk)))
+        """``?include=id,title`` keeps only those fields, as Label Studio does."""
+        body = project_dict(perms.project_for(request.user, pk))
+        include = request.query_params.get("include")
+        if include:
+            wanted = {name.strip() for name in include.split(",")}
+            body = {key: value for key, value in body.items() if key in wanted}
+        return Response(body)
 
     def patch(self, request, pk):
         project = perms.project_for(request.user, pk, perms.MANAGE)
@@ -62,6 +68,11 @@ class ProjectConfigValidateApi(ProjectValidateApi):
     ``/api/projects/validate/``, plus, as Label Studio does, a 400 listing the stored
     annotations and predictions the new config would orphan (the settings page calls it
     while the config is edited)."""
+
+    def get(self, request, pk=None):
+        """Label Studio's GET: the project's stored config, for those who may change it."""
+        project = perms.project_for(request.user, pk, perms.MANAGE)
+        return Response({"label_config": project.label_config})
 
     def post(self, request, pk=None):
         project = perms.project_for(request.user, pk, perms.MANAGE)
@@ -95,6 +106,10 @@ class TaskDetailApi(APIView):
         data.is_valid(raise_exception=True)
         task_update(task=task, **data.validated_data)
         return self.get(request, pk)
+
+    def put(self, request, pk):
+        """Label Studio also takes PUT here: the same partial update as PATCH."""
+        return self.patch(request, pk)
 
     def delete(self, request, pk):
         task = object_for_user(Task, user=request.user, pk=pk, capability=perms.MANAGE)
@@ -218,6 +233,10 @@ class AnnotationDetailApi(APIView):
         annotation = services.annotation_update(annotation=annotation, **fields)
         return Response(annotation_dict(annotation, with_reviews=True))
 
+    def put(self, request, pk):
+        """Label Studio also takes PUT here: the same partial update as PATCH."""
+        return self.patch(request, pk)
+
     def delete(self, request, pk):
         annotation = _annotation(request.user, pk)
         if not perms.can_change_annotation(request.user, annotation):
@@ -311,6 +330,10 @@ class PredictionDetailApi(APIView):
         data.is_valid(raise_exception=True)
         prediction = services.prediction_update(prediction=prediction, **data.validated_data)
         return Response(prediction_dict(prediction))
+
+    def put(self, request, pk):
+        """Label Studio also takes PUT here: the same partial update as PATCH."""
+        return self.patch(request, pk)
 
     def delete(self, request, pk):
         prediction = object_for_user(Prediction, user=request.user, pk=pk, capability=perms.MANAGE)

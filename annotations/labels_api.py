@@ -21,6 +21,7 @@ from labelhub.pagination import count_next_previous, paginate
 from labelhub.validation import id_list
 from projects import labels
 from projects import permissions as perms
+from projects.accounts_selectors import ORGANIZATION_ID
 from projects.models import Label, LabelLink, Project
 
 
@@ -45,8 +46,8 @@ def label_fields(label: Label) -> dict:
         "approved": label.approved,
         "created_by": label.created_by_id,
         "approved_by": label.approved_by_id,
-        # Label Studio's organization: LabelHub has none (see docs/compat.md).
-        "organization": None,
+        # The server's one organization, as Label Studio's open-source edition has.
+        "organization": ORGANIZATION_ID,
     }
 
 

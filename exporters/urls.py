@@ -19,7 +19,4 @@ urlpatterns = [
         "api/projects/<int:pk>/exports/<int:export_pk>/convert/",
         api.ProjectExportConvertApi.as_view(),
     ),
-    path("api/storages/export/s3/", api.S3ExportStorageListApi.as_view()),
-    path("api/storages/export/s3/<int:pk>/", api.S3ExportStorageDetailApi.as_view()),
-    path("api/storages/export/s3/<int:pk>/sync/", api.S3ExportStorageSyncApi.as_view()),
 ]

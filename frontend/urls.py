@@ -3,13 +3,15 @@ the Verify Stream and the Ground Truth Manager pages."""
 
 from django.urls import path, re_path
 
-from frontend import dm_views, ml_views, quality_views, views
+from frontend import api, dm_views, ml_views, quality_views, views
 
 # Project pages answer with and without a trailing slash (/projects/1/label, .../label/).
 urlpatterns = [
+    path("api/templates/", api.TemplateListApi.as_view()),
     path("", views.home, name="home"),
     path("user/login/", views.login_view, name="login"),
     path("user/logout/", views.logout_view, name="logout"),
+    re_path(r"^user/signup/?$", views.signup_view, name="signup"),
     path("projects/", views.projects_page, name="projects"),
     re_path(r"^projects/new/?$", views.project_create_page, name="project-create"),
     re_path(r"^projects/preview/?$", views.config_preview_page, name="config-preview"),

@@ -34,6 +34,7 @@ from annotations.counters import is_labeled, project_counters_add
 from annotations.models import Annotation, Prediction
 from annotations.result_index import result_index_fill
 from importers.records import TaskRow
+from labelhub import events
 from labelhub.errors import ApiError
 from projects.models import Project
 from tasks.models import Task
@@ -213,6 +214,10 @@ class _Writer:
         task_data_keys_add(project_id=self.project.pk, keys=self.data_keys)
         if stats.annotations or stats.predictions:
             result_index_fill(project_id=self.project.pk, task_ranges=self.ids.ranges)
+        for first, last in self.ids.ranges:
+            events.publish(
+                events.TASKS_CREATED, project_id=self.project.pk, ids=range(first, last + 1)
+            )
         project_counters_add(
             project_id=self.project.pk,
             tasks=stats.tasks,

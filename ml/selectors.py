@@ -67,7 +67,7 @@ def backends_for_project(*, project: Project) -> QuerySet:
 
 
 def jobs_for_backend(*, backend: MLBackend) -> QuerySet:
-    return TrainingJob.objects.filter(backend=backend).order_by("-id")
+    return TrainingJob.objects.filter(backend=backend).select_related("backend").order_by("-id")
 
 
 def prediction_jobs_for_backend(*, backend: MLBackend) -> QuerySet:
@@ -88,7 +88,8 @@ def learning_curve(*, project: Project) -> list[dict]:
         out.append(
             {
                 "backend": job.backend_id,
-                "model_version": job.model_version,
+                "model_version": job.version_name,
+                "number": job.model_version,
                 "annotations_used": job.annotations_used,
                 "metric": metric,
                 "value": job.metrics.get(metric),

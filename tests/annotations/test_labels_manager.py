@@ -53,7 +53,7 @@ def test_labels_manager_tavern_flow(api, owner):
     assert body[0]["title"] == "Test label1" and body[0]["value"] == {"key": "value1"}
     assert body[0]["project"] == pk and body[0]["from_name"] == "test1"
     assert body[0]["created_by"] == owner.pk and body[0]["approved"] is False
-    assert body[0]["projects"] == [pk]
+    assert body[0]["projects"] == [pk] and body[0]["organization"] == 1
     reused = api.post(
         "/api/labels",
         _labels(

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0005_enable_empty_annotation'),
+        ('projects', '0007_project_pinned_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
