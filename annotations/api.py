@@ -147,6 +147,9 @@ class TaskAnnotationsApi(APIView):
         data = AnnotationIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
+        # Label Studio's skip: ``?was_cancelled=1`` on the URL does what the body field does.
+        if is_true(request.query_params.get("was_cancelled")):
+            fields["was_cancelled"] = True
         parent_prediction = fields.pop("parent_prediction", None)
         parent_annotation = fields.pop("parent_annotation", None)
         if parent_prediction is not None:

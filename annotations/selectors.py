@@ -54,7 +54,7 @@ _LABEL_KEYS = {
 
 def _usage_sql(vendor: str, probes: int) -> str:
     """One statement, two GROUP BYs: per (source, from_name, to_name, type) with a NULL
-    label, then per label. ``count(DISTINCT row)`` counts annotations (or predictions),
+    label, then per label (string labels, and numbers as text: ``"choices": [1]``). ``count(DISTINCT row)`` counts annotations (or predictions),
     not regions. With ``probes``, only rows whose result holds one of that many
     ``from_name`` values are read (on PostgreSQL ``result @> '[{"from_name": ...}]'``,
     which the result GIN index answers)."""
@@ -82,7 +82,7 @@ def _usage_sql(vendor: str, probes: int) -> str:
         labels = (
             f"CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(item->'value'->"
             f"({label_key} END)) = 'array' THEN item->'value'->({label_key} END) ELSE "
-            "'[]'::jsonb END) AS l(label) WHERE jsonb_typeof(l.label) = 'string'"
+            "'[]'::jsonb END) AS l(label) WHERE jsonb_typeof(l.label) IN ('string', 'number')"
         )
         label_text = "l.label #>> '{}'"
     else:
@@ -99,9 +99,9 @@ def _usage_sql(vendor: str, probes: int) -> str:
         )
         labels = (
             f"JOIN json_each(typed.item, '$.value.' || ({label_key} END)) AS l "
-            "WHERE l.type = 'text'"
+            "WHERE l.type IN ('text', 'integer', 'real')"
         )
-        label_text = "l.value"
+        label_text = "CAST(l.value AS TEXT)"
     if probes:  # only the named controls' items (SQLite: no index, the scan stays)
         typed = f"SELECT * FROM ({typed}) AS x WHERE f IN ({', '.join(['%s'] * probes)})"
     return (

@@ -332,9 +332,11 @@ def label_config_orphans_check(*, project: Project, label_config: str) -> None:
     Studio refuses such a change. ``errors`` carries one item per control or label."""
     orphans = selectors.label_config_orphans(project=project, label_config=label_config)
     if orphans:
+        message = config_orphans_message(orphans)
         raise ApiError(
-            config_orphans_message(orphans),
+            message,
             [{"field": "label_config", **orphan} for orphan in orphans],
+            validation_errors={"label_config": [message]},
         )
 
 

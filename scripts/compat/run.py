@@ -223,7 +223,9 @@ def main() -> int:
     parser.add_argument("--target", choices=("both", *TARGETS), default="both")
     parser.add_argument("--files", nargs="*", default=[])
     parser.add_argument("--report", help="also write the report to this file")
-    parser.add_argument("--port-base", type=int, default=int(os.environ.get("COMPAT_PORT_BASE", 18100)))
+    parser.add_argument(
+        "--port-base", type=int, default=int(os.environ.get("COMPAT_PORT_BASE", 18100))
+    )
     args = parser.parse_args()
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -253,7 +255,9 @@ def main() -> int:
             wait_up(NAMES[target], f"http://127.0.0.1:{ports[target]}/version/", proc)
             servers.append(
                 proxy_start(
-                    target=f"http://127.0.0.1:{ports[target]}", token=token, port=proxy_ports[target]
+                    target=f"http://127.0.0.1:{ports[target]}",
+                    token=token,
+                    port=proxy_ports[target],
                 )
             )
         log(f"servers up after {time.monotonic() - started:.0f}s")

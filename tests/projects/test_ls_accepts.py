@@ -1,0 +1,156 @@
+"""What Label Studio accepts, LabelHub accepts (issue #21, part 2): a project created
+without a config takes anything until a config is set, and that config is then checked
+against what is stored; numeric choices; ``?was_cancelled=1``; form-encoded and multipart
+project bodies; the config flags Label Studio's project JSON carries."""
+
+import pytest
+
+from annotations.models import Annotation, Prediction
+from tests.factories import IMAGE_CONFIG, TEXT_CONFIG
+
+pytestmark = pytest.mark.django_db
+
+RESULT = [
+    {"from_name": "label", "to_name": "text", "type": "choices", "value": {"choices": ["pos"]}}
+]
+FITS = """<View><Text name="text" value="$text"/>
+  <Choices name="label" toName="text"><Choice value="pos"/><Choice value="neg"/></Choices></View>"""
+CLASHES = """<View><Text name="text" value="$text"/>
+  <Labels name="label" toName="text"><Label value="pos"/></Labels></View>"""
+NUMERIC = """<View><Text name="text" value="$text"/>
+  <Choices name="label" toName="text"><Choice value="1"/><Choice value="2"/></Choices></View>"""
+
+
+def _open_project(api) -> dict:
+    response = api.post("/api/projects/", {"title": "Open"})  # form-encoded, no config
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def _task(api, project_id: int, data: dict) -> int:
+    response = api.post(f"/api/projects/{project_id}/import", [data], format="json")
+    assert response.status_code == 201, response.content
+    return response.json()["task_ids"][0] if "task_ids" in response.json() else _last_task()
+
+
+def _last_task() -> int:
+    from tasks.models import Task
+
+    return Task.objects.order_by("-id").values_list("id", flat=True).first()
+
+
+def test_a_project_without_config_gets_an_empty_view_and_takes_anything(api):
+    project = _open_project(api)
+    assert project["label_config"] == "<View></View>"
+    assert project["config_has_control_tags"] is False
+    assert project["config_suitable_for_bulk_annotation"] is True
+
+    task_id = _task(api, project["id"], {"keyA": 123, "anything": "goes"})
+    response = api.post(f"/api/tasks/{task_id}/annotations/", {"result": RESULT}, format="json")
+    assert response.status_code == 201, response.content
+    assert Annotation.objects.get(pk=response.json()["id"]).result == RESULT
+    response = api.post(
+        "/api/predictions/",
+        {"task": task_id, "result": RESULT, "model_version": "v1"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert Prediction.objects.filter(task_id=task_id).count() == 1
+
+
+def test_an_open_config_still_refuses_result_items_that_are_not_objects(api):
+    project = _open_project(api)
+    task_id = _task(api, project["id"], {"text": "x"})
+    response = api.post(f"/api/tasks/{task_id}/annotations/", {"result": [1]}, format="json")
+    assert response.status_code == 400
+    assert not Annotation.objects.filter(task_id=task_id).exists()
+
+
+def test_the_first_real_config_is_checked_against_what_is_stored(api):
+    project = _open_project(api)
+    task_id = _task(api, project["id"], {"text": "x"})
+    api.post(f"/api/tasks/{task_id}/annotations/", {"result": RESULT}, format="json")
+    url = f"/api/projects/{project['id']}/"
+
+    response = api.patch(url, {"label_config": CLASHES}, format="json")
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["validation_errors"]["label_config"] == [body["detail"]]
+    assert body["detail"].startswith("Created annotations are incompatible")
+    assert "1 annotation with from_name=label, to_name=text, type=choices" in body["detail"]
+    assert api.get(url).json()["label_config"] == "<View></View>"  # nothing written
+
+    response = api.post(f"{url}validate/", {"label_config": CLASHES}, format="json")
+    assert response.status_code == 400
+    no_pos = FITS.replace('<Choice value="pos"/>', "")
+    response = api.patch(url, {"label_config": no_pos}, format="json")
+    assert response.status_code == 400
+    assert 'label "pos"' in response.json()["detail"]
+
+    response = api.patch(url, {"label_config": FITS}, format="json")
+    assert response.status_code == 200, response.content
+
+
+def test_numeric_choices_are_stored_as_sent_and_checked_against_the_config(api):
+    response = api.post("/api/projects/", {"title": "N", "label_config": NUMERIC})
+    project = response.json()
+    task_id = _task(api, project["id"], {"text": "x"})
+    numeric = [{**RESULT[0], "value": {"choices": [1]}}]
+    response = api.post(f"/api/tasks/{task_id}/annotations/", {"result": numeric}, format="json")
+    assert response.status_code == 201, response.content
+    assert Annotation.objects.get(pk=response.json()["id"]).result[0]["value"] == {"choices": [1]}
+
+    unknown = [{**RESULT[0], "value": {"choices": [3]}}]
+    response = api.post(f"/api/tasks/{task_id}/annotations/", {"result": unknown}, format="json")
+    assert response.status_code == 400
+    assert 'choice "3"' in response.json()["detail"]
+    flag = [{**RESULT[0], "value": {"choices": [True]}}]
+    response = api.post(f"/api/tasks/{task_id}/annotations/", {"result": flag}, format="json")
+    assert response.status_code == 400
+
+    # Dropping the numeric choice that an annotation holds is refused.
+    response = api.patch(
+        f"/api/projects/{project['id']}/",
+        {"label_config": NUMERIC.replace('<Choice value="1"/>', "")},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert 'label "1"' in response.json()["detail"]
+
+
+def test_was_cancelled_on_the_url_skips(api, project):
+    task_id = _task(api, project.pk, {"text": "x"})
+    response = api.post(
+        f"/api/tasks/{task_id}/annotations/?was_cancelled=1", {"lead_time": 1.5}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert Annotation.objects.get(pk=response.json()["id"]).was_cancelled is True
+    # Without it an empty submit is still refused (enable_empty_annotation is off).
+    response = api.patch(f"/api/projects/{project.pk}/", {"enable_empty_annotation": False})
+    assert response.status_code == 200
+    response = api.post(f"/api/tasks/{task_id}/annotations/", {"lead_time": 1.5}, format="json")
+    assert response.status_code == 400
+
+
+def test_multipart_project_create_and_update(api):
+    response = api.post(
+        "/api/projects/", {"title": "M", "label_config": TEXT_CONFIG}, format="multipart"
+    )
+    assert response.status_code == 201, response.content
+    project = response.json()
+    assert project["config_has_control_tags"] is True
+    response = api.patch(f"/api/projects/{project['id']}/", {"title": "M2"}, format="multipart")
+    assert response.status_code == 200, response.content
+    assert response.json()["title"] == "M2"
+
+
+def test_config_suitable_for_bulk_annotation(api):
+    for config, expected in (
+        (TEXT_CONFIG, True),
+        (IMAGE_CONFIG, False),
+        (TEXT_CONFIG.replace('choice="single"', 'choice="single" perRegion="true"'), False),
+        (TEXT_CONFIG.replace('choice="single"', 'choice="single" value="$options"'), False),
+    ):
+        response = api.post("/api/projects/", {"title": "B", "label_config": config})
+        assert response.status_code == 201, response.content
+        assert response.json()["config_suitable_for_bulk_annotation"] is expected, config
