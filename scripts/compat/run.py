@@ -42,7 +42,7 @@ TARGETS = ("label_studio", "labelhub")
 NAMES = {"label_studio": "Label Studio", "labelhub": "LabelHub"}
 
 sys.path.insert(0, str(HERE))
-from proxy import proxy_start  # noqa: E402
+from proxy import proxy_start, session_login  # noqa: E402
 
 
 def log(msg: str) -> None:
@@ -253,12 +253,12 @@ def main() -> int:
         for target, proc in procs:
             log(f"waiting for {NAMES[target]} on 127.0.0.1:{ports[target]}")
             wait_up(NAMES[target], f"http://127.0.0.1:{ports[target]}/version/", proc)
+            base = f"http://127.0.0.1:{ports[target]}"
+            cookie = session_login(target=base, email=EMAIL, password=PASSWORD)
+            if not cookie:
+                log(f"{NAMES[target]}: no session from /user/login/; pages will not be signed in")
             servers.append(
-                proxy_start(
-                    target=f"http://127.0.0.1:{ports[target]}",
-                    token=token,
-                    port=proxy_ports[target],
-                )
+                proxy_start(target=base, token=token, port=proxy_ports[target], cookie=cookie)
             )
         log(f"servers up after {time.monotonic() - started:.0f}s")
         for target in wanted:
