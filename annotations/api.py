@@ -41,6 +41,20 @@ class ProjectDetailApi(APIView):
         data = ProjectIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         fields = benchmark_project_resolve(request.user, dict(data.validated_data))
+        version = fields.get("model_version")
+        if (
+            version
+            and version != project.model_version
+            and not selectors.model_version_known(project=project, version=version)
+        ):
+            # Label Studio's check (its serializer's, so the settings page, which may name
+            # a version before its predictions come, is not held to it).
+            message = "Model version doesn't exist either as live model or as static predictions."
+            raise ApiError(
+                message,
+                [{"field": "model_version", "message": message}],
+                validation_errors={"model_version": [message]},
+            )
         project = services.project_update(project=project, **fields)
         if fields.get("benchmark_project") is not None:
             quality.benchmarks_link(project=project)  # a re-link adds only new ones

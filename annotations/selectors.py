@@ -1,7 +1,7 @@
 """Reads of tasks with what they nest (annotations, reviews, predictions)."""
 
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
@@ -200,3 +200,23 @@ def task_preview(data: dict, length: int = 80) -> str:
         if isinstance(value, str) and value:
             return value if len(value) <= length else value[: length - 1] + "…"
     return ""
+
+
+# Apps to the right of ``annotations`` (ml) that know model versions of their own (an ML
+# backend's) register a check here in their ``AppConfig.ready``.
+ModelVersionSource = Callable[..., bool]  # (*, project, version) -> bool
+_model_version_sources: list[ModelVersionSource] = []
+
+
+def model_version_source_register(source: ModelVersionSource) -> None:
+    if source not in _model_version_sources:
+        _model_version_sources.append(source)
+
+
+def model_version_known(*, project, version: str) -> bool:
+    """Whether ``version`` names predictions stored in ``project`` or a model a
+    registered source (an ML backend) knows: what a project's ``model_version`` may be
+    set to through the API, as in Label Studio."""
+    if Prediction.objects.filter(project=project, model_version=version).exists():
+        return True
+    return any(source(project=project, version=version) for source in _model_version_sources)

@@ -154,3 +154,25 @@ def test_config_suitable_for_bulk_annotation(api):
         response = api.post("/api/projects/", {"title": "B", "label_config": config})
         assert response.status_code == 201, response.content
         assert response.json()["config_suitable_for_bulk_annotation"] is expected, config
+
+
+def test_model_version_must_name_predictions_or_a_backend(api, project):
+    from ml.models import MLBackend
+
+    url = f"/api/projects/{project.pk}/"
+    response = api.patch(url, {"model_version": "nonexistent"}, format="json")
+    assert response.status_code == 400
+    assert "model_version" in response.json()["validation_errors"]
+    project.refresh_from_db()
+    assert project.model_version == ""
+
+    task_id = _task(api, project.pk, {"text": "x"})
+    api.post(
+        "/api/predictions/",
+        {"task": task_id, "result": [], "model_version": "static-1"},
+        format="json",
+    )
+    assert api.patch(url, {"model_version": "static-1"}, format="json").status_code == 200
+    MLBackend.objects.create(project=project, title="live", url="http://127.0.0.1:1")
+    assert api.patch(url, {"model_version": "live"}, format="json").status_code == 200
+    assert api.patch(url, {"model_version": ""}, format="json").status_code == 200
