@@ -176,3 +176,25 @@ def test_model_version_must_name_predictions_or_a_backend(api, project):
     MLBackend.objects.create(project=project, title="live", url="http://127.0.0.1:1")
     assert api.patch(url, {"model_version": "live"}, format="json").status_code == 200
     assert api.patch(url, {"model_version": ""}, format="json").status_code == 200
+
+
+def test_form_encoded_annotation_prediction_and_task_bodies(api, project):
+    import json
+
+    task = api.post("/api/tasks/", {"project": project.pk, "data": json.dumps({"text": "x"})})
+    assert task.status_code == 201, task.content
+    task_id = task.json()["id"]
+    result = json.dumps(
+        [{**RESULT[0], "from_name": "sentiment", "value": {"choices": ["Positive"]}}]
+    )
+    response = api.post(f"/api/tasks/{task_id}/annotations/", {"result": result, "lead_time": "2"})
+    assert response.status_code == 201, response.content
+    assert Annotation.objects.get(pk=response.json()["id"]).result[0]["value"]["choices"] == [
+        "Positive"
+    ]
+    response = api.post(
+        "/api/predictions/",
+        {"task": task_id, "result": result, "model_version": "form"},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
