@@ -198,3 +198,31 @@ def test_form_encoded_annotation_prediction_and_task_bodies(api, project):
         format="multipart",
     )
     assert response.status_code == 201, response.content
+
+
+TAXONOMY = """<View><Text name="text" value="$text"/><Taxonomy name="taxonomy" toName="text">
+  <Choice value="A"><Choice value="A_1"/><Choice value="A_2"/></Choice><Choice value="B"/>
+</Taxonomy></View>"""
+
+
+def test_dropping_a_taxonomy_node_in_use_is_refused(api):
+    project = api.post("/api/projects/", {"title": "T", "label_config": TAXONOMY}).json()
+    task_id = _task(api, project["id"], {"text": "x"})
+    result = [
+        {
+            "from_name": "taxonomy",
+            "to_name": "text",
+            "type": "taxonomy",
+            "value": {"taxonomy": [["A", "A_1"], ["B"]]},
+        }
+    ]
+    response = api.post(f"/api/tasks/{task_id}/annotations/", {"result": result}, format="json")
+    assert response.status_code == 201, response.content
+    validate = f"/api/projects/{project['id']}/validate/"
+    assert api.post(validate, {"label_config": TAXONOMY}, format="json").status_code == 200
+    renamed = TAXONOMY.replace('<Choice value="A">', '<Choice value="C">')
+    response = api.post(validate, {"label_config": renamed}, format="json")
+    assert response.status_code == 400, response.content
+    assert 'label "A"' in response.json()["detail"]
+    added = TAXONOMY.replace('<Choice value="B"/>', '<Choice value="B"/><Choice value="D"/>')
+    assert api.post(validate, {"label_config": added}, format="json").status_code == 200
