@@ -63,6 +63,7 @@ def project_dict(project: Project) -> dict:
         "show_predictions_to_annotators": project.show_predictions_to_annotators,
         "show_skip_button": project.show_skip_button,
         "enable_empty_annotation": project.enable_empty_annotation,
+        "skip_queue": project.skip_queue,
         **{name: getattr(project, name) for name in services.ML_FIELDS},
         "created_by": member_user_dict(creator) if creator else None,
         "created_at": project.created_at.isoformat().replace("+00:00", "Z"),
@@ -97,6 +98,7 @@ class ProjectIn(serializers.Serializer):
     show_predictions_to_annotators = serializers.BooleanField(required=False)
     show_skip_button = serializers.BooleanField(required=False)
     enable_empty_annotation = serializers.BooleanField(required=False)
+    skip_queue = serializers.ChoiceField(choices=Project.SkipQueue.values, required=False)
     # Range checks live in services.quality_settings_check (a 400 naming the field).
     benchmark_project = serializers.IntegerField(required=False, allow_null=True)
     benchmark_first = serializers.IntegerField(required=False)

@@ -226,3 +226,73 @@ def test_dropping_a_taxonomy_node_in_use_is_refused(api):
     assert 'label "A"' in response.json()["detail"]
     added = TAXONOMY.replace('<Choice value="B"/>', '<Choice value="B"/><Choice value="D"/>')
     assert api.post(validate, {"label_config": added}, format="json").status_code == 200
+
+
+def _skip_queue_project(api, skip_queue: str | None) -> tuple[dict, list[int]]:
+    project = api.post(
+        "/api/projects/", {"title": "S", "label_config": FITS, "enable_empty_annotation": False}
+    ).json()
+    if skip_queue:
+        response = api.patch(
+            f"/api/projects/{project['id']}/", {"skip_queue": skip_queue}, format="json"
+        )
+        assert response.status_code == 200 and response.json()["skip_queue"] == skip_queue
+    ids = [_task(api, project["id"], {"text": t}) for t in ("one", "two")]
+    return project, ids
+
+
+def _next(api, project) -> int | None:
+    response = api.get(f"/api/projects/{project['id']}/next/")
+    return response.json()["id"] if response.status_code == 200 else None
+
+
+def _skip_then_label_the_other(api, project, ids) -> int:
+    assert _next(api, project) == ids[0]
+    skip = api.post(f"/api/tasks/{ids[0]}/annotations/?was_cancelled=1", {}, format="json")
+    assert skip.status_code == 201, skip.content
+    assert _next(api, project) == ids[1]
+    response = api.post(f"/api/tasks/{ids[1]}/annotations/", {"result": RESULT}, format="json")
+    assert response.status_code == 201
+    return skip.json()["id"]
+
+
+def _is_labeled(api, task_id) -> bool:
+    return api.get(f"/api/tasks/{task_id}/").json()["is_labeled"]
+
+
+def test_skip_queue_requeue_for_others_is_the_default(api):
+    project, ids = _skip_queue_project(api, None)
+    assert project["skip_queue"] == "REQUEUE_FOR_OTHERS"
+    _skip_then_label_the_other(api, project, ids)
+    assert _next(api, project) is None
+    assert (_is_labeled(api, ids[0]), _is_labeled(api, ids[1])) == (False, True)
+
+
+def test_skip_queue_requeue_for_me(api):
+    project, ids = _skip_queue_project(api, "REQUEUE_FOR_ME")
+    skip_id = _skip_then_label_the_other(api, project, ids)
+    assert _next(api, project) == ids[0]  # the skipped task comes back to its skipper
+    assert _next(api, project) == ids[0]  # and stays theirs while they hold it
+    assert api.delete(f"/api/annotations/{skip_id}/").status_code == 204
+    response = api.post(f"/api/tasks/{ids[0]}/annotations/", {"result": RESULT}, format="json")
+    assert response.status_code == 201
+    assert _next(api, project) is None
+    assert _is_labeled(api, ids[0]) and _is_labeled(api, ids[1])
+
+
+def test_skip_queue_ignore_skipped_counts_a_skip_as_done(api, annotator):
+    project, ids = _skip_queue_project(api, "IGNORE_SKIPPED")
+    _skip_then_label_the_other(api, project, ids)
+    assert _is_labeled(api, ids[0]) and _is_labeled(api, ids[1])
+    # Back to the default: the skipped task is open again (for others).
+    response = api.patch(
+        f"/api/projects/{project['id']}/", {"skip_queue": "REQUEUE_FOR_OTHERS"}, format="json"
+    )
+    assert response.status_code == 200
+    assert not _is_labeled(api, ids[0])
+
+
+def test_skip_queue_refuses_unknown_values(api, project):
+    response = api.patch(f"/api/projects/{project.pk}/", {"skip_queue": "NOPE"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "skip_queue"
