@@ -47,6 +47,20 @@ class ProjectDetailApi(APIView):
         data = ProjectIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         fields = benchmark_project_resolve(request.user, dict(data.validated_data))
+        version = fields.get("model_version")
+        if (
+            version
+            and version != project.model_version
+            and not selectors.model_version_known(project=project, version=version)
+        ):
+            # Label Studio's check (its serializer's, so the settings page, which may name
+            # a version before its predictions come, is not held to it).
+            message = "Model version doesn't exist either as live model or as static predictions."
+            raise ApiError(
+                message,
+                [{"field": "model_version", "message": message}],
+                validation_errors={"model_version": [message]},
+            )
         project = services.project_update(project=project, **fields)
         if fields.get("benchmark_project") is not None:
             quality.benchmarks_link(project=project)  # a re-link adds only new ones
@@ -162,6 +176,9 @@ class TaskAnnotationsApi(APIView):
         data = AnnotationIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
+        # Label Studio's skip: ``?was_cancelled=1`` on the URL does what the body field does.
+        if is_true(request.query_params.get("was_cancelled")):
+            fields["was_cancelled"] = True
         parent_prediction = fields.pop("parent_prediction", None)
         parent_annotation = fields.pop("parent_annotation", None)
         if parent_prediction is not None:

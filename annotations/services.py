@@ -395,22 +395,25 @@ def label_config_orphans_check(*, project: Project, label_config: str) -> None:
     Studio refuses such a change. ``errors`` carries one item per control or label."""
     orphans = selectors.label_config_orphans(project=project, label_config=label_config)
     if orphans:
+        message = config_orphans_message(orphans)
         raise ApiError(
-            config_orphans_message(orphans),
+            message,
             [{"field": "label_config", **orphan} for orphan in orphans],
+            validation_errors={"label_config": [message]},
         )
 
 
 @transaction.atomic
 def project_update(*, project: Project, **fields) -> Project:
-    """``projects.services.project_update``, and when the overlap changes, ``is_labeled``
+    """``projects.services.project_update``, and when the overlap (or whether skips count
+    toward it) changes, ``is_labeled``
     recomputed at once (so task lists and the Data Manager are right at once, not at the
     next hand-out)."""
-    overlap = project.maximum_annotations
+    overlap = (project.maximum_annotations, project.skip_queue)
     if "label_config" in fields:
         label_config_orphans_check(project=project, label_config=fields["label_config"])
     project = project_services.project_update(project=project, **fields)
-    if project.maximum_annotations != overlap:
+    if (project.maximum_annotations, project.skip_queue) != overlap:
         labeled_state_refresh(project=project)
     return project
 

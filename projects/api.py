@@ -15,7 +15,11 @@ from projects import accounts_selectors as account_selectors
 from projects import accounts_services as account_services
 from projects import permissions as perms
 from projects import services
-from projects.label_config import ParsedConfig, ls_parsed_label_config
+from projects.label_config import (
+    ParsedConfig,
+    ls_parsed_label_config,
+    suitable_for_bulk_annotation,
+)
 from projects.models import Project, ProjectMember
 from projects.selectors import projects_listed
 
@@ -64,11 +68,14 @@ def project_dict(project: Project) -> dict:
         "label_config": project.label_config,
         "parsed_label_config": ls_parsed_label_config(parsed),
         "data_types": {key: obj["type"] for key, obj in _data_types(parsed).items()},
+        "config_has_control_tags": bool(parsed.controls),
+        "config_suitable_for_bulk_annotation": suitable_for_bulk_annotation(parsed),
         "sampling": project.sampling,
         "maximum_annotations": project.maximum_annotations,
         "show_predictions_to_annotators": project.show_predictions_to_annotators,
         "show_skip_button": project.show_skip_button,
         "enable_empty_annotation": project.enable_empty_annotation,
+        "skip_queue": project.skip_queue,
         **{name: getattr(project, name) for name in services.ML_FIELDS},
         "created_by": member_user_dict(creator) if creator else None,
         "created_at": project.created_at.isoformat().replace("+00:00", "Z"),
@@ -106,6 +113,7 @@ class ProjectIn(serializers.Serializer):
     show_predictions_to_annotators = serializers.BooleanField(required=False)
     show_skip_button = serializers.BooleanField(required=False)
     enable_empty_annotation = serializers.BooleanField(required=False)
+    skip_queue = serializers.ChoiceField(choices=Project.SkipQueue.values, required=False)
     # Range checks live in services.quality_settings_check (a 400 naming the field).
     benchmark_project = serializers.IntegerField(required=False, allow_null=True)
     benchmark_first = serializers.IntegerField(required=False)
@@ -140,6 +148,11 @@ def benchmark_project_resolve(user, fields: dict) -> dict:
     return fields
 
 
+# Label Studio's default for a project created without ``label_config``: no objects and no
+# controls, so it takes any task data, annotations and predictions until a config is set
+# (projects.results.validate_result; the first real config is checked against them).
+EMPTY_CONFIG = "<View></View>"
+# What ``labelhub import`` uses when no config is given.
 DEFAULT_CONFIG = '<View><Text name="text" value="$text"/><Choices name="label" toName="text"><Choice value="Positive"/><Choice value="Negative"/></Choices></View>'
 
 
@@ -162,7 +175,7 @@ class ProjectListApi(APIView):
         data = ProjectIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        fields.setdefault("label_config", DEFAULT_CONFIG)
+        fields.setdefault("label_config", EMPTY_CONFIG)
         fields = benchmark_project_resolve(request.user, fields)
         project = services.project_create(user=request.user, **fields)
         return Response(project_dict(project), status=status.HTTP_201_CREATED)

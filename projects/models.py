@@ -21,6 +21,13 @@ class Project(models.Model):
         SCORE_MAX = "prediction-score-max", "Highest prediction score first"
         ACTIVE_LEARNING = "active-learning", "Active learning"
 
+    class SkipQueue(models.TextChoices):
+        """Label Studio's ``skip_queue``: where a skipped task goes."""
+
+        REQUEUE_FOR_OTHERS = "REQUEUE_FOR_OTHERS", "Others get it; the skipper does not"
+        REQUEUE_FOR_ME = "REQUEUE_FOR_ME", "The skipper gets it again after the rest"
+        IGNORE_SKIPPED = "IGNORE_SKIPPED", "A skip counts as done"
+
     class Uncertainty(models.TextChoices):
         LEAST_CONFIDENCE = "least-confidence", "Least confidence"
         MARGIN = "margin", "Smallest margin"
@@ -43,6 +50,9 @@ class Project(models.Model):
     # Label Studio's setting: when off, a submit with an empty result (not a skip) is
     # refused.
     enable_empty_annotation = models.BooleanField(default=True)
+    skip_queue = models.CharField(
+        max_length=32, choices=SkipQueue.choices, default=SkipQueue.REQUEUE_FOR_OTHERS
+    )
     # Quality (annotations.quality). Benchmark QA: the first ``benchmark_first`` tasks an
     # annotator gets are benchmarks, then each next task is one with ``benchmark_rate``.
     # Benchmarks come from ``benchmark_project``'s ground truth (copied in by linking), or

@@ -30,6 +30,7 @@ PROJECT_FIELDS = {
     "show_predictions_to_annotators",
     "show_skip_button",
     "enable_empty_annotation",
+    "skip_queue",
     "benchmark_project",
     "benchmark_first",
     "benchmark_rate",
