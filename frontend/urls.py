@@ -22,6 +22,11 @@ urlpatterns = [
     re_path(
         r"^projects/(?P<pk>\d+)/settings/?$", views.project_settings_page, name="project-settings"
     ),
+    re_path(
+        r"^projects/(?P<pk>\d+)/settings/(?P<ls_section>[a-z-]+)/?$",
+        views.project_settings_page,
+        name="project-settings-section",
+    ),
     re_path(r"^projects/(?P<pk>\d+)/quality/?$", quality_views.quality_page, name="quality"),
     re_path(r"^projects/(?P<pk>\d+)/ml/?$", ml_views.ml_page, name="ml"),
     re_path(r"^projects/(?P<pk>\d+)/tasks/?$", views.project_tasks_page, name="project-tasks"),

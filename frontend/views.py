@@ -415,11 +415,26 @@ def _member_change(request, project, form) -> str | None:
     return None
 
 
+# Label Studio's settings tabs -> this page's sections.
+LS_SETTINGS_SECTIONS = {
+    "general": "general",
+    "labeling": "config",
+    "ml": "ml",
+    "members": "members",
+}
+
+
 @csp()
 @project_page(perms.MANAGE)
 @require_http_methods(["GET", "POST"])
-def project_settings_page(request, project):
-    section = request.POST.get("section") or request.GET.get("section") or "general"
+def project_settings_page(request, project, ls_section: str | None = None):
+    """``/projects/{id}/settings/``; Label Studio's ``/projects/{id}/settings/{section}``
+    links (bookmarks of users who switched) open the matching part of the same page."""
+    section = (
+        request.POST.get("section")
+        or request.GET.get("section")
+        or LS_SETTINGS_SECTIONS.get(ls_section or "", "general")
+    )
     if section not in {"general", "config", "sampling", "ml", "members", "member_add", "member"}:
         section = "general"
     page_forms = _settings_forms(
