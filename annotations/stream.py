@@ -33,14 +33,14 @@ from django.db import connection, transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery, Value
 from django.utils import timezone
 
-from annotations import benchmarks
+from annotations import benchmarks, selectors, services
 from annotations.counters import labeled_state_refresh
-from annotations.models import Annotation, Prediction
+from annotations.models import Annotation, AnnotationDraft, Prediction
 from annotations.sampling import sampler_for
 from projects.models import Project
 from tasks import locks
 from tasks.models import Task
-from tasks.representations import task_dict
+from tasks.representations import draft_dict, task_dict
 
 # Candidates a caller steps over (taken by someone else between the two statements)
 # before giving up on a pass; each costs two index probes.
@@ -119,6 +119,12 @@ def next_task(*, project: Project, user, candidates: QuerySet | None = None) -> 
     """Hand ``user`` the next task of ``project`` and lock it for them, or None when
     nothing is left for them. The same task comes back while their lock lives.
 
+    Drafts: a task the user left a draft on (the editor saves one as they label) comes
+    back before any other once their lock is gone, so work left in a closed tab is
+    finished rather than orphaned; a task whose draft they postponed
+    (``was_postponed``) comes only when nothing else is left, as in Label Studio.
+    Each task handed out joins the user's Label Stream history.
+
     ``candidates``: an ordered queryset of the project's tasks to label in that order
     instead of the project's sampling ("label tasks as displayed": the Data Manager
     builds it from its filters and ordering; this app does not know them). The same
@@ -131,6 +137,13 @@ def next_task(*, project: Project, user, candidates: QuerySet | None = None) -> 
     expiry would; the derived flags are recomputed by the next process).
     The flush was the largest single cost of a hand-out on a busy disk.
     """
+    task = _next_task(project=project, user=user, candidates=candidates)
+    if task is not None:
+        services.stream_visit_record(project=project, user=user, task=task)
+    return task
+
+
+def _next_task(*, project: Project, user, candidates: QuerySet | None) -> Task | None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
@@ -156,11 +169,31 @@ def next_task(*, project: Project, user, candidates: QuerySet | None = None) -> 
         if task is not None:
             locks.lock_extend(lock=held, now=now)
             return task
+    # The user's drafts of tasks in this project: a few rows, one probe of their index.
+    drafted: dict[bool, list[int]] = {False: [], True: []}
+    for task_id, postponed in AnnotationDraft.objects.filter(
+        project=project, user=user, annotation=None
+    ).values_list("task_id", "was_postponed"):
+        drafted[postponed].append(task_id)
+    open_pool = eligible.exclude(pk__in=drafted[True]) if drafted[True] else eligible
+    if drafted[False] and candidates is None:
+        task = _take(
+            queryset=open_pool.filter(pk__in=drafted[False]).order_by("pk"),
+            eligible=eligible,
+            user=user,
+            now=now,
+        )
+        if task is not None:
+            return task
     for attempt in range(2):
         if candidates is None:
-            passes = sampler_for(project)(project=project, candidates=eligible)
+            passes = sampler_for(project)(project=project, candidates=open_pool)
         else:
             passes = [eligible_tasks(project=project, user=user, now=now, base=candidates)]
+            if drafted[True]:
+                passes = [passes[0].exclude(pk__in=drafted[True])]
+        if drafted[True]:
+            passes = [*passes, eligible.filter(pk__in=drafted[True]).order_by("pk")]
         for queryset in passes:
             task = _take(queryset=queryset, eligible=eligible, user=user, now=now)
             if task is not None:
@@ -194,6 +227,9 @@ def stream_task_dict(*, task: Task, project: Project, user=None) -> dict:
     if rework is not None and (rework.task_id != task.pk or rework.completed_by_id != user.pk):
         rework = None
     body = task_dict(task, annotations=[rework] if rework else [], predictions=predictions)
+    if user is not None:
+        # Label Studio's ``drafts``: the user's own, which the editor puts back.
+        body["drafts"] = [draft_dict(d) for d in selectors.own_drafts(task=task, user=user)]
     if rework is not None:
         body["rework"] = {"annotation": rework.pk, "reviews": benchmarks.rework_reviews(rework)}
     return body
