@@ -11,7 +11,7 @@ import copy
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Subquery
 from django.utils import timezone
 
 from annotations import events, quality, selectors
@@ -503,13 +503,12 @@ def annotation_to_draft(*, annotation: Annotation, user) -> AnnotationDraft:
 
 def stream_visit_record(*, project: Project, user, task: Task) -> None:
     """Add a task handed out by the Label Stream to the user's history (once per task),
-    keeping the newest ``LABEL_STREAM_HISTORY_LIMIT``. The same task handed again while
-    its lock lives costs one probe of the unique index."""
-    _, created = LabelStreamVisit.objects.get_or_create(project=project, user=user, task=task)
-    if not created:
-        return
+    keeping the newest ``LABEL_STREAM_HISTORY_LIMIT``: an INSERT that skips a task
+    already there (the unique constraint) and a look past the limit."""
+    LabelStreamVisit.objects.bulk_create(
+        [LabelStreamVisit(project=project, user=user, task=task)], ignore_conflicts=True
+    )
     limit = settings.LABEL_STREAM_HISTORY_LIMIT
     visits = LabelStreamVisit.objects.filter(project=project, user=user)
-    older = list(visits.order_by("-id").values_list("id", flat=True)[limit : limit + 1])
-    if older:
-        visits.filter(id__lte=older[0]).delete()
+    # one DELETE (nothing refers to a visit, so Django deletes without loading rows)
+    visits.filter(id__lte=Subquery(visits.order_by("-id").values("id")[limit : limit + 1])).delete()

@@ -137,13 +137,14 @@ def next_task(*, project: Project, user, candidates: QuerySet | None = None) -> 
     expiry would; the derived flags are recomputed by the next process).
     The flush was the largest single cost of a hand-out on a busy disk.
     """
-    task = _next_task(project=project, user=user, candidates=candidates)
-    if task is not None:
+    task, held = _next_task(project=project, user=user, candidates=candidates)
+    if task is not None and not held:  # a held task joined the history when handed out
         services.stream_visit_record(project=project, user=user, task=task)
     return task
 
 
-def _next_task(*, project: Project, user, candidates: QuerySet | None) -> Task | None:
+def _next_task(*, project: Project, user, candidates: QuerySet | None) -> tuple[Task | None, bool]:
+    """``next_task``'s choice, and whether it is the task the user already held."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
@@ -154,12 +155,23 @@ def _next_task(*, project: Project, user, candidates: QuerySet | None) -> Task |
         if rework is not None:
             task = rework.task
             task.rework_annotation = rework  # stream_task_dict nests it without a new query
-            return task
+            return task, False
         benchmark = benchmarks.benchmark_next(project=project, user=user)
         if benchmark is not None:
-            return benchmark
+            return benchmark, False
     now = timezone.now()
     eligible = eligible_tasks(project=project, user=user, now=now)
+    # The user's drafts of tasks in this project (a few rows, one probe of their index):
+    # they order the hand-out, and the one of the task handed out goes in its answer
+    # (``stream_task_dict``) without another query.
+    drafts = list(
+        AnnotationDraft.objects.filter(project=project, user=user, annotation=None).order_by("id")
+    )
+
+    def found(task: Task, held: bool) -> tuple[Task, bool]:
+        task.stream_drafts = [draft for draft in drafts if draft.task_id == task.pk]
+        return task, held
+
     held = locks.lock_of_user(project=project, user=user, now=now)
     if held is not None:
         mine = eligible.filter(pk=held.task_id)
@@ -168,13 +180,10 @@ def _next_task(*, project: Project, user, candidates: QuerySet | None) -> Task |
         task = mine.first()
         if task is not None:
             locks.lock_extend(lock=held, now=now)
-            return task
-    # The user's drafts of tasks in this project: a few rows, one probe of their index.
+            return found(task, True)
     drafted: dict[bool, list[int]] = {False: [], True: []}
-    for task_id, postponed in AnnotationDraft.objects.filter(
-        project=project, user=user, annotation=None
-    ).values_list("task_id", "was_postponed"):
-        drafted[postponed].append(task_id)
+    for draft in drafts:
+        drafted[draft.was_postponed].append(draft.task_id)
     open_pool = eligible.exclude(pk__in=drafted[True]) if drafted[True] else eligible
     if drafted[False] and candidates is None:
         task = _take(
@@ -184,7 +193,7 @@ def _next_task(*, project: Project, user, candidates: QuerySet | None) -> Task |
             now=now,
         )
         if task is not None:
-            return task
+            return found(task, False)
     for attempt in range(2):
         if candidates is None:
             passes = sampler_for(project)(project=project, candidates=open_pool)
@@ -197,13 +206,13 @@ def _next_task(*, project: Project, user, candidates: QuerySet | None) -> Task |
         for queryset in passes:
             task = _take(queryset=queryset, eligible=eligible, user=user, now=now)
             if task is not None:
-                return task
+                return found(task, False)
         # Nothing left. If the overlap was raised since tasks were marked labeled, some
         # are open again: fix the flags (once per overlap value) and look again.
         if attempt == 0 and not _labeled_state_ensure(project):
             break
     locks.locks_release_for_user(project_id=project.pk, user=user)
-    return None
+    return None, False
 
 
 def stream_task_dict(*, task: Task, project: Project, user=None) -> dict:
@@ -228,8 +237,14 @@ def stream_task_dict(*, task: Task, project: Project, user=None) -> dict:
         rework = None
     body = task_dict(task, annotations=[rework] if rework else [], predictions=predictions)
     if user is not None:
-        # Label Studio's ``drafts``: the user's own, which the editor puts back.
-        body["drafts"] = [draft_dict(d) for d in selectors.own_drafts(task=task, user=user)]
+        # Label Studio's ``drafts``: the user's own, which the editor puts back (read
+        # with the hand-out's draft lookup when ``next_task`` did one).
+        drafts = getattr(task, "stream_drafts", None)
+        if drafts is None:
+            drafts = selectors.own_drafts(task=task, user=user)
+        for draft in drafts:
+            draft.user = user
+        body["drafts"] = [draft_dict(d) for d in drafts]
     if rework is not None:
         body["rework"] = {"annotation": rework.pk, "reviews": benchmarks.rework_reviews(rework)}
     return body

@@ -185,7 +185,11 @@
       if (!selected || selected.type !== "annotation") return;
       var key = selected.pk ? Number(selected.pk) : null;
       var draft = drafts.filter(function (item) { return (item.annotation || null) === key; })[0];
-      if (!draft || !Array.isArray(draft.result) || !draft.result.length) return;
+      if (!draft || !Array.isArray(draft.result) || !draft.result.length) {
+        // What the editor opened with is no draft: only the user's changes are.
+        draftSent = JSON.stringify(serialize(selected));
+        return;
+      }
       if (selected.history && selected.history.freeze) selected.history.freeze();
       if (selected.results && selected.results.length) selected.deleteAllRegions({ deleteReadOnly: true });
       selected.deserializeResults(draft.result);
@@ -193,7 +197,7 @@
       if (selected.history && selected.history.unfreeze) selected.history.unfreeze();
       if (selected.setDraftId) selected.setDraftId(draft.id);
       if (typeof draft.lead_time === "number") loadedAt = Date.now() - draft.lead_time * 1000;
-      draftSent = JSON.stringify(draft.result);
+      draftSent = JSON.stringify(serialize(selected));
       handle.restoredDraft = draft.id;
     }
 
@@ -206,7 +210,7 @@
       if (!annotation || annotation.type !== "annotation" || !task.id) return Promise.resolve(null);
       var result = serialize(annotation);
       var text = JSON.stringify(result);
-      if (text === draftSent || (!annotation.pk && !result.length && draftSent === null)) {
+      if (text === draftSent) {
         return Promise.resolve(null);
       }
       draftSent = text;
@@ -289,7 +293,8 @@
     // A submit (or update) supersedes the draft: a save still waiting must not follow it.
     function stopDraft(annotation) {
       if (annotation && annotation.autosave && annotation.autosave.cancel) annotation.autosave.cancel();
-      draftSent = null;
+      // the submitted result is no draft: a hide while it saves sends nothing
+      if (annotation) draftSent = JSON.stringify(serialize(annotation));
     }
 
     if (options.drafts && !options.readOnly) {
