@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations import benchmarks, quality, quality_selectors, selectors, services, stream, verify
-from annotations.models import Annotation, Prediction
+from annotations.models import Annotation, AnnotationDraft, Prediction
 from labelhub.errors import ApiError
 from labelhub.params import is_true
 from labelhub.validation import MAX_ID
@@ -28,7 +28,13 @@ from projects.api import ProjectIn, ProjectValidateApi, benchmark_project_resolv
 from projects.selectors import object_for_user
 from projects.services import project_update
 from tasks.models import Task
-from tasks.representations import annotation_dict, prediction_dict, review_dict, task_dict
+from tasks.representations import (
+    annotation_dict,
+    draft_dict,
+    prediction_dict,
+    review_dict,
+    task_dict,
+)
 from tasks.services import task_update
 
 
@@ -112,7 +118,10 @@ class TaskDetailApi(APIView):
         queryset = selectors.with_nested(
             Task.objects.filter(pk=task.pk), user=request.user, project=task.project
         )
-        return Response(nested_task_dict(queryset.get()))
+        body = nested_task_dict(queryset.get())
+        # Label Studio's ``drafts``: the caller's own, which the editor restores.
+        body["drafts"] = [draft_dict(d) for d in selectors.own_drafts(task=task, user=request.user)]
+        return Response(body)
 
     def patch(self, request, pk):
         task = object_for_user(Task, user=request.user, pk=pk, capability=perms.MANAGE)
@@ -138,6 +147,9 @@ class AnnotationIn(serializers.Serializer):
     lead_time = serializers.FloatField(required=False, allow_null=True, min_value=0)
     parent_prediction = serializers.IntegerField(required=False, allow_null=True)
     parent_annotation = serializers.IntegerField(required=False, allow_null=True)
+    draft_id = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_ID
+    )
 
 
 class AnnotationPatchIn(serializers.Serializer):
@@ -156,6 +168,18 @@ def _annotation(user, pk) -> Annotation:
         queryset=Annotation.objects.select_related("task", "completed_by"),
         visible=perms.can_read_annotation,
     )
+
+
+def _submitted_draft(user, task: Task, draft_id: int | None) -> AnnotationDraft | None:
+    """The draft a submit names (``draft_id``), to delete with it: 403 when it is
+    another user's or another task's (Label Studio's answer); an id that no longer
+    exists is ignored (the draft went with an earlier submit)."""
+    if draft_id is None:
+        return None
+    draft = AnnotationDraft.objects.filter(pk=draft_id).first()
+    if draft is not None and (draft.task_id != task.pk or draft.user_id != user.pk):
+        raise PermissionDenied(f"You have no permission to draft id:{draft_id}")
+    return draft
 
 
 class TaskAnnotationsApi(APIView):
@@ -181,6 +205,7 @@ class TaskAnnotationsApi(APIView):
             fields["was_cancelled"] = True
         parent_prediction = fields.pop("parent_prediction", None)
         parent_annotation = fields.pop("parent_annotation", None)
+        draft = _submitted_draft(request.user, task, fields.pop("draft_id", None))
         if parent_prediction is not None:
             parent_prediction = Prediction.objects.filter(pk=parent_prediction, task=task).first()
             if parent_prediction is None:
@@ -202,6 +227,7 @@ class TaskAnnotationsApi(APIView):
             user=request.user,
             parent_prediction=parent_prediction,
             parent_annotation=parent_annotation,
+            draft=draft,
             **fields,
         )
         body = annotation_dict(annotation)
@@ -522,3 +548,99 @@ class QualitySettingsApi(APIView):
             project = project_update(project=project, **fields)
         added = quality.benchmarks_link(project=project)
         return Response({**quality.quality_settings(project=project), "added": added})
+
+
+# --------------------------------------------------------------------- drafts
+
+
+class DraftIn(serializers.Serializer):
+    result = serializers.JSONField()
+    lead_time = serializers.FloatField(required=False, allow_null=True, min_value=0)
+    was_postponed = serializers.BooleanField(required=False)
+    import_id = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+
+
+class DraftPatchIn(serializers.Serializer):
+    result = serializers.JSONField(required=False)
+    lead_time = serializers.FloatField(required=False, allow_null=True, min_value=0)
+    was_postponed = serializers.BooleanField(required=False)
+
+
+class TaskDraftsApi(APIView):
+    """``/api/tasks/{id}/drafts`` and ``/api/tasks/{id}/annotations/{id}/drafts``: GET
+    lists the drafts the caller may read (``selectors.task_drafts``); POST saves the
+    caller's draft of the task (or of the annotation), creating it or updating the one
+    they have, and answers 201 with it either way (Label Studio always creates)."""
+
+    def _target(self, request, pk, annotation_pk, capability):
+        task = object_for_user(Task, user=request.user, pk=pk, capability=capability)
+        annotation = None
+        if annotation_pk is not None:
+            annotation = _annotation(request.user, annotation_pk)
+            if annotation.task_id != task.pk:
+                raise NotFound("Not found.")
+        return task, annotation
+
+    def get(self, request, pk, annotation_pk=None):
+        task, annotation = self._target(request, pk, annotation_pk, perms.VIEW)
+        drafts = selectors.task_drafts(task=task, user=request.user, annotation=annotation)
+        return Response([draft_dict(d) for d in drafts])
+
+    def post(self, request, pk, annotation_pk=None):
+        task, annotation = self._target(request, pk, annotation_pk, perms.ANNOTATE)
+        data = DraftIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        draft = services.draft_save(
+            task=task, user=request.user, annotation=annotation, **data.validated_data
+        )
+        return Response(draft_dict(draft), status=status.HTTP_201_CREATED)
+
+
+class DraftDetailApi(APIView):
+    """``/api/drafts/{id}/``: its author reads, changes and deletes it; admins and
+    reviewers of the project may read it; anyone else gets 404."""
+
+    def get(self, request, pk):
+        return Response(draft_dict(selectors.draft_for_user(user=request.user, pk=pk)))
+
+    def patch(self, request, pk):
+        draft = selectors.draft_for_user(user=request.user, pk=pk, change=True)
+        data = DraftPatchIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        draft = services.draft_update(draft=draft, **data.validated_data)
+        return Response(draft_dict(draft))
+
+    def put(self, request, pk):
+        return self.patch(request, pk)
+
+    def delete(self, request, pk):
+        draft = selectors.draft_for_user(user=request.user, pk=pk, change=True)
+        services.draft_delete(draft=draft)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AnnotationConvertToDraftApi(APIView):
+    """``POST /api/annotations/{id}/convert-to-draft``: the annotation becomes the
+    caller's draft of its task and is deleted (201 with the draft). Only who may
+    delete the annotation may convert it."""
+
+    def post(self, request, pk):
+        annotation = _annotation(request.user, pk)
+        if not perms.can_change_annotation(request.user, annotation):
+            raise PermissionDenied("You may convert only your own annotations.")
+        draft = services.annotation_to_draft(annotation=annotation, user=request.user)
+        return Response(draft_dict(draft), status=status.HTTP_201_CREATED)
+
+
+class TaskAgreementApi(APIView):
+    def get(self, request, pk):
+        task = object_for_user(Task, user=request.user, pk=pk)
+        return Response(selectors.task_agreement(task=task, user=request.user))
+
+
+class LabelStreamHistoryApi(APIView):
+    """``/api/projects/{id}/label-stream-history/``: the caller's own history."""
+
+    def get(self, request, pk):
+        project = perms.project_for(request.user, pk)
+        return Response(selectors.stream_history(project=project, user=request.user))

@@ -45,6 +45,75 @@ class Annotation(models.Model):
         return f"Annotation {self.pk} on task {self.task_id}"
 
 
+class AnnotationDraft(models.Model):
+    """Unsubmitted work: a user's result for a task (``annotation`` None) or their
+    changes to an existing annotation, saved by the Label Stream as they label and put
+    back into the editor when they return (Label Studio's ``AnnotationDraft``).
+
+    One draft per user and task (or per user and annotation): saving again updates it.
+    Only its author sees it in the task and the editor; admins and reviewers may read
+    every draft of their projects. Removed when its author submits the task, when its
+    annotation is updated, and with its task, annotation or project.
+    ``project`` is a copy of the task's, for access checks and the project delete."""
+
+    task = models.ForeignKey("tasks.Task", on_delete=models.CASCADE, related_name="drafts")
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    annotation = models.ForeignKey(
+        Annotation, null=True, blank=True, on_delete=models.CASCADE, related_name="drafts"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    result = models.JSONField(default=list)
+    lead_time = models.FloatField(null=True, blank=True)
+    was_postponed = models.BooleanField(default=False)
+    import_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # the Label Stream's "the caller's drafts in this project" on each hand-out
+            models.Index(fields=["project", "user"], name="draft_project_user"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "user"],
+                condition=models.Q(annotation__isnull=True),
+                name="draft_unique_task_user",
+            ),
+            models.UniqueConstraint(
+                fields=["annotation", "user"],
+                condition=models.Q(annotation__isnull=False),
+                name="draft_unique_annotation_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Draft {self.pk} on task {self.task_id}"
+
+
+class LabelStreamVisit(models.Model):
+    """One task the Label Stream handed a user, and the annotation they made of it
+    (Label Studio's label stream history, ``/api/projects/{id}/label-stream-history/``).
+    The newest ``LABEL_STREAM_HISTORY_LIMIT`` per user and project are kept."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    task = models.ForeignKey("tasks.Task", on_delete=models.CASCADE, related_name="+")
+    annotation = models.ForeignKey(
+        Annotation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user", "task"], name="visit_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} got task {self.task_id}"
+
+
 class Prediction(models.Model):
     """A model's read-only result for a task."""
 

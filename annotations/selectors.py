@@ -6,11 +6,12 @@ from collections.abc import Callable, Collection
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
-from annotations.models import Annotation, Prediction
+from annotations.models import Annotation, AnnotationDraft, LabelStreamVisit, Prediction
 from projects.label_config import ParsedConfig
 from projects.label_config_tags import RESULT_SHAPES
-from projects.permissions import READ_ALL_ANNOTATIONS, can, may_see_predictions
+from projects.permissions import READ_ALL_ANNOTATIONS, VIEW, can, may_see_predictions
 from projects.results import config_changed_names, config_orphans
+from projects.selectors import object_for_user
 from projects.services import label_config_parse
 from tasks.models import Task
 
@@ -223,3 +224,131 @@ def model_version_known(*, project, version: str) -> bool:
     if Prediction.objects.filter(project=project, model_version=version).exists():
         return True
     return any(source(project=project, version=version) for source in _model_version_sources)
+
+
+# --------------------------------------------------------------------- drafts
+
+
+def task_drafts(*, task: Task, user, annotation: Annotation | None = None) -> QuerySet:
+    """The drafts of a task (or of one of its annotations) the user may read: their own,
+    and everyone's for those who read all annotations (admins, reviewers)."""
+    drafts = AnnotationDraft.objects.filter(task=task).select_related("user").order_by("id")
+    if annotation is not None:
+        drafts = drafts.filter(annotation=annotation)
+    if not can(user, task.project_id, READ_ALL_ANNOTATIONS):
+        drafts = drafts.filter(user=user)
+    return drafts
+
+
+def own_drafts(*, task: Task, user) -> list[AnnotationDraft]:
+    """The user's own drafts of a task: the task's ``drafts`` field (Label Studio shows
+    each user only theirs there, admins included), which the editor restores."""
+    drafts = list(AnnotationDraft.objects.filter(task=task, user=user).order_by("id"))
+    for draft in drafts:
+        draft.user = user  # no join for the author
+    return drafts
+
+
+def draft_for_user(*, user, pk, change: bool = False) -> AnnotationDraft:
+    """A draft the user may read (its author; admins and reviewers of its project), or,
+    with ``change``, change or delete (its author only); 404 otherwise."""
+
+    def visible(who, draft) -> bool:
+        if draft.user_id == who.pk:
+            return True
+        return not change and can(who, draft.project_id, READ_ALL_ANNOTATIONS)
+
+    return object_for_user(
+        AnnotationDraft,
+        user=user,
+        pk=pk,
+        capability=VIEW,
+        queryset=AnnotationDraft.objects.select_related("user", "task"),
+        visible=visible,
+    )
+
+
+# ------------------------------------------------------------ Label Stream history
+
+
+def stream_history(*, project, user) -> list[dict]:
+    """The user's Label Stream history in the project, oldest first: Label Studio's
+    ``[{"taskId", "annotationId"}]`` (``annotationId`` null until they annotate it, and
+    again after the annotation is deleted; a deleted task leaves the history)."""
+    return [
+        {"taskId": task_id, "annotationId": annotation_id}
+        for task_id, annotation_id in LabelStreamVisit.objects.filter(project=project, user=user)
+        .order_by("id")
+        .values_list("task_id", "annotation_id")
+    ]
+
+
+# --------------------------------------------------------------------- agreement
+
+
+def _count(bucket: dict, key) -> None:
+    if isinstance(key, str | int | float) and not isinstance(key, bool):
+        bucket[key] = bucket.get(key, 0) + 1
+
+
+def _distribution_add(distributions: dict, result) -> None:
+    """Count one result list's labels (and numbers) per control, as Label Studio's
+    task agreement endpoint does."""
+    if not isinstance(result, list):
+        return
+    for item in result:
+        if not isinstance(item, dict):
+            continue
+        rtype = str(item.get("type") or "")
+        value = item.get("value") if isinstance(item.get("value"), dict) else {}
+        row = distributions.setdefault(
+            str(item.get("from_name") or ""), {"type": rtype, "labels": {}, "values": []}
+        )
+        if rtype.endswith("labels") or rtype == "choices":
+            chosen = value.get(rtype if rtype.endswith("labels") else "choices")
+            for label in chosen if isinstance(chosen, list) else []:
+                _count(row["labels"], label)
+        elif rtype in ("rating", "number"):
+            number = value.get(rtype)
+            if isinstance(number, int | float) and not isinstance(number, bool):
+                row["values"].append(number)
+        elif rtype == "taxonomy":
+            paths = value.get("taxonomy")
+            for path in paths if isinstance(paths, list) else []:
+                if isinstance(path, list) and path:
+                    _count(row["labels"], path[-1])
+        elif rtype == "pairwise":
+            _count(row["labels"], value.get("selected"))
+
+
+def task_agreement(*, task: Task, user) -> dict:
+    """``GET /api/tasks/{id}/agreement/``: Label Studio's label distribution of a task
+    (``total_annotations``: its non-cancelled annotations; ``distributions``: per
+    control, label counts over those annotations and the task's predictions, and for
+    numbers their ``average`` and ``count``), plus ``agreement``, the task's score that
+    LabelHub keeps (``annotations.quality``).
+
+    Only what the user may see is counted: an annotator counts only their own
+    annotations and sees no agreement score (it would tell them what others chose);
+    predictions count for those who may see them."""
+    see_all = can(user, task.project_id, READ_ALL_ANNOTATIONS)
+    annotations = Annotation.objects.filter(task=task, was_cancelled=False)
+    if not see_all:
+        annotations = annotations.filter(completed_by=user)
+    results = list(annotations.values_list("result", flat=True))
+    distributions: dict = {}
+    for result in results:
+        _distribution_add(distributions, result)
+    if may_see_predictions(user, task.project):
+        for result in Prediction.objects.filter(task=task).values_list("result", flat=True):
+            _distribution_add(distributions, result)
+    for row in distributions.values():
+        values = row.pop("values")
+        if values:
+            row["average"] = sum(values) / len(values)
+            row["count"] = len(values)
+    return {
+        "total_annotations": len(results),
+        "distributions": distributions,
+        "agreement": task.agreement if see_all else None,
+    }

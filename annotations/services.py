@@ -10,8 +10,9 @@ the project's counters with one F() UPDATE, so concurrent writers never lose a c
 import copy
 import dataclasses
 
-from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q, Subquery
 from django.utils import timezone
 
 from annotations import events, quality, selectors
@@ -30,10 +31,12 @@ from annotations.counters import (
 from annotations.models import (
     AgreementPair,
     Annotation,
+    AnnotationDraft,
     AnnotatorDay,
     AnnotatorPairTotal,
     AnnotatorTotal,
     LabelCount,
+    LabelStreamVisit,
     LeadTimeBucket,
     Prediction,
     ProjectAgreement,
@@ -116,7 +119,11 @@ def annotation_create(
     lead_time: float | None = None,
     parent_prediction: Prediction | None = None,
     parent_annotation: Annotation | None = None,
+    draft: AnnotationDraft | None = None,
 ) -> Annotation:
+    """Submit (or, ``was_cancelled``, skip) a task. The author's draft of the task goes
+    (and ``draft``, the one the editor names by ``draft_id``: a caller checks it is the
+    user's, of this task), and the Label Stream history records the annotation."""
     project = task.project
     _empty_check(project=project, result=result, was_cancelled=was_cancelled)
     if not was_cancelled or result:
@@ -133,6 +140,13 @@ def annotation_create(
             parent_annotation=parent_annotation,
         )
     lock_release(task_id=task.pk, user=user)  # a submit or a skip ends the stream's lock
+    drafts = AnnotationDraft.objects.filter(task=task, user=user, annotation=None)
+    if draft is not None:
+        drafts = drafts | AnnotationDraft.objects.filter(pk=draft.pk)
+    drafts.delete()
+    LabelStreamVisit.objects.filter(project=project, user=user, task=task).update(
+        annotation=annotation
+    )
     _announce(events.ANNOTATION_CREATED, annotation)
     return annotation
 
@@ -227,6 +241,8 @@ def _annotation_change(*, annotation: Annotation, fields: dict) -> Annotation:
         # the Verify Stream.
         rejected, _ = Review.objects.filter(annotation=annotation, accepted=False).delete()
         quality.review_totals_apply(annotation=annotation, rejected=-rejected)
+        # A new result supersedes every draft of the old one (Label Studio's rule).
+        AnnotationDraft.objects.filter(annotation=annotation).delete()
     cancelled_delta = int(annotation.was_cancelled) - int(was_cancelled)
     gt_delta = int(annotation.ground_truth) - int(ground_truth)
     if cancelled_delta or gt_delta:
@@ -425,6 +441,8 @@ def _project_rows_delete(*, project_id: int) -> None:
     quality_tables = [
         model._meta.db_table
         for model in (
+            AnnotationDraft,
+            LabelStreamVisit,
             AgreementPair,
             LabelCount,
             AnnotatorDay,
@@ -480,3 +498,98 @@ def project_delete(*, project: Project) -> None:
     _project_rows_delete(project_id=project_id)
     project.delete()
     domain_events.publish(domain_events.PROJECT_DELETED, project_id=project_id, ids=[project_id])
+
+
+# --------------------------------------------------------------------- drafts
+
+
+def _draft_result(result) -> list:
+    """A draft's result is kept as the editor sends it, unchecked against the config
+    (work in progress may be incomplete), but it must be a list of result items."""
+    if not isinstance(result, list) or not all(isinstance(item, dict) for item in result):
+        raise ApiError(
+            "A draft's result must be a list of result objects",
+            [{"field": "result", "message": "not a list of objects"}],
+        )
+    return result
+
+
+DRAFT_FIELDS = {"result", "lead_time", "was_postponed", "import_id"}
+
+
+@transaction.atomic
+def draft_save(
+    *, task: Task, user, annotation: Annotation | None = None, **fields
+) -> AnnotationDraft:
+    """Create the user's draft of ``task`` (or of ``annotation``, one of the task's), or
+    update it when they have one: one draft per user and task (per user and
+    annotation), so the editor's periodic saves never pile up rows. Two saves racing
+    for the first insert meet the unique constraint; the loser updates the winner's."""
+    unknown = set(fields) - DRAFT_FIELDS
+    if unknown:
+        raise ApiError(f"Unknown draft fields: {', '.join(sorted(unknown))}")
+    fields["result"] = _draft_result(fields.get("result", []))
+    rows = AnnotationDraft.objects.filter(task=task, user=user, annotation=annotation)
+    draft = rows.select_for_update().first()
+    if draft is None:
+        try:
+            with transaction.atomic():
+                return AnnotationDraft.objects.create(
+                    task=task,
+                    project_id=task.project_id,
+                    user=user,
+                    annotation=annotation,
+                    **fields,
+                )
+        except IntegrityError:
+            draft = rows.select_for_update().get()
+    fields.pop("import_id", None)  # the import's id stays the first one
+    return draft_update(draft=draft, **fields)
+
+
+@transaction.atomic
+def draft_update(*, draft: AnnotationDraft, **fields) -> AnnotationDraft:
+    unknown = set(fields) - DRAFT_FIELDS
+    if unknown:
+        raise ApiError(f"Unknown draft fields: {', '.join(sorted(unknown))}")
+    if "result" in fields:
+        _draft_result(fields["result"])
+    for name, value in fields.items():
+        setattr(draft, name, value)
+    draft.updated_at = timezone.now()
+    draft.save(update_fields=[*fields, "updated_at"])
+    return draft
+
+
+def draft_delete(*, draft: AnnotationDraft) -> None:
+    draft.delete()
+
+
+@transaction.atomic
+def annotation_to_draft(*, annotation: Annotation, user) -> AnnotationDraft:
+    """Label Studio's convert-to-draft: the annotation's result becomes ``user``'s
+    draft of its task and the annotation is deleted (with its counters and figures)."""
+    draft = draft_save(
+        task=annotation.task,
+        user=user,
+        result=annotation.result if isinstance(annotation.result, list) else [],
+        lead_time=annotation.lead_time,
+    )
+    annotation_delete(annotation=annotation)
+    return draft
+
+
+# ------------------------------------------------------------ Label Stream history
+
+
+def stream_visit_record(*, project: Project, user, task: Task) -> None:
+    """Add a task handed out by the Label Stream to the user's history (once per task),
+    keeping the newest ``LABEL_STREAM_HISTORY_LIMIT``: an INSERT that skips a task
+    already there (the unique constraint) and a look past the limit."""
+    LabelStreamVisit.objects.bulk_create(
+        [LabelStreamVisit(project=project, user=user, task=task)], ignore_conflicts=True
+    )
+    limit = settings.LABEL_STREAM_HISTORY_LIMIT
+    visits = LabelStreamVisit.objects.filter(project=project, user=user)
+    # one DELETE (nothing refers to a visit, so Django deletes without loading rows)
+    visits.filter(id__lte=Subquery(visits.order_by("-id").values("id")[limit : limit + 1])).delete()

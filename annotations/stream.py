@@ -39,14 +39,14 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, Value
 from django.utils import timezone
 
-from annotations import benchmarks
+from annotations import benchmarks, selectors, services
 from annotations.counters import done_count, labeled_state_refresh, skips_count
-from annotations.models import Annotation, Prediction
+from annotations.models import Annotation, AnnotationDraft, Prediction
 from annotations.sampling import sampler_for
 from projects.models import Project
 from tasks import locks
 from tasks.models import Task
-from tasks.representations import task_dict
+from tasks.representations import draft_dict, task_dict
 
 # Candidates a caller steps over (taken by someone else between the two statements)
 # before giving up on a pass; each costs two index probes.
@@ -134,6 +134,12 @@ def next_task(
     """Hand ``user`` the next task of ``project`` and lock it for them, or None when
     nothing is left for them. The same task comes back while their lock lives.
 
+    Drafts: a task the user left a draft on (the editor saves one as they label) comes
+    back before any other once their lock is gone, so work left in a closed tab is
+    finished rather than orphaned; a task whose draft they postponed
+    (``was_postponed``) comes only when nothing else is left, as in Label Studio.
+    Each task handed out joins the user's Label Stream history.
+
     ``candidates``: an ordered queryset of the project's tasks to label in that order
     instead of the project's sampling ("label tasks as displayed": the Data Manager
     builds it from its filters and ordering; this app does not know them). The same
@@ -148,6 +154,16 @@ def next_task(
     expiry would; the derived flags are recomputed by the next process).
     The flush was the largest single cost of a hand-out on a busy disk.
     """
+    task, held = _next_task(project=project, user=user, candidates=candidates, resume=resume)
+    if task is not None and not held:  # a held task joined the history when handed out
+        services.stream_visit_record(project=project, user=user, task=task)
+    return task
+
+
+def _next_task(
+    *, project: Project, user, candidates: QuerySet | None, resume: bool
+) -> tuple[Task | None, bool]:
+    """``next_task``'s choice, and whether it is the task the user already held."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
@@ -158,12 +174,23 @@ def next_task(
         if rework is not None:
             task = rework.task
             task.rework_annotation = rework  # stream_task_dict nests it without a new query
-            return task
+            return task, False
         benchmark = benchmarks.benchmark_next(project=project, user=user)
         if benchmark is not None:
-            return benchmark
+            return benchmark, False
     now = timezone.now()
     eligible = eligible_tasks(project=project, user=user, now=now)
+    # The user's drafts of tasks in this project (a few rows, one probe of their index):
+    # they order the hand-out, and the one of the task handed out goes in its answer
+    # (``stream_task_dict``) without another query.
+    drafts = list(
+        AnnotationDraft.objects.filter(project=project, user=user, annotation=None).order_by("id")
+    )
+
+    def found(task: Task, held: bool) -> tuple[Task, bool]:
+        task.stream_drafts = [draft for draft in drafts if draft.task_id == task.pk]
+        return task, held
+
     held = locks.lock_of_user(project=project, user=user, now=now)
     if held is not None and (resume or candidates is None):
         mine = eligible.filter(pk=held.task_id)
@@ -172,16 +199,33 @@ def next_task(
         task = mine.first()
         if task is not None:
             locks.lock_extend(lock=held, now=now)
-            return task
+            return found(task, True)
+    drafted: dict[bool, list[int]] = {False: [], True: []}
+    for draft in drafts:
+        drafted[draft.was_postponed].append(draft.task_id)
+    open_pool = eligible.exclude(pk__in=drafted[True]) if drafted[True] else eligible
+    if drafted[False] and candidates is None:
+        task = _take(
+            queryset=open_pool.filter(pk__in=drafted[False]).order_by("pk"),
+            eligible=eligible,
+            user=user,
+            now=now,
+        )
+        if task is not None:
+            return found(task, False)
     for attempt in range(2):
         if candidates is None:
-            passes = sampler_for(project)(project=project, candidates=eligible)
+            passes = sampler_for(project)(project=project, candidates=open_pool)
         else:
             passes = [eligible_tasks(project=project, user=user, now=now, base=candidates)]
+            if drafted[True]:
+                passes = [passes[0].exclude(pk__in=drafted[True])]
+        if drafted[True]:
+            passes = [*passes, eligible.filter(pk__in=drafted[True]).order_by("pk")]
         for queryset in passes:
             task = _take(queryset=queryset, eligible=eligible, user=user, now=now)
             if task is not None:
-                return task
+                return found(task, False)
         # Nothing left. If the overlap was raised since tasks were marked labeled, some
         # are open again: fix the flags (once per overlap value) and look again.
         if attempt == 0 and not _labeled_state_ensure(project):
@@ -189,9 +233,9 @@ def next_task(
     if project.skip_queue == Project.SkipQueue.REQUEUE_FOR_ME:
         task = _requeued_take(project=project, user=user, now=now, candidates=candidates)
         if task is not None:
-            return task
+            return found(task, False)
     locks.locks_release_for_user(project_id=project.pk, user=user)
-    return None
+    return None, False
 
 
 def _requeued_take(*, project: Project, user, now, candidates: QuerySet | None) -> Task | None:
@@ -232,6 +276,15 @@ def stream_task_dict(*, task: Task, project: Project, user=None) -> dict:
     if rework is not None and (rework.task_id != task.pk or rework.completed_by_id != user.pk):
         rework = None
     body = task_dict(task, annotations=[rework] if rework else [], predictions=predictions)
+    if user is not None:
+        # Label Studio's ``drafts``: the user's own, which the editor puts back (read
+        # with the hand-out's draft lookup when ``next_task`` did one).
+        drafts = getattr(task, "stream_drafts", None)
+        if drafts is None:
+            drafts = selectors.own_drafts(task=task, user=user)
+        for draft in drafts:
+            draft.user = user
+        body["drafts"] = [draft_dict(d) for d in drafts]
     if rework is not None:
         body["rework"] = {"annotation": rework.pk, "reviews": benchmarks.rework_reviews(rework)}
     return body

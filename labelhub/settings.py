@@ -229,6 +229,8 @@ LABELHUB_MAX_IMPORT_SIZE = int(os.environ.get("LABELHUB_MAX_IMPORT_SIZE", 1024 *
 # importers.bulk.SqliteWriter on SQLite); Label Studio imports 10k in the request too.
 LABELHUB_ASYNC_IMPORT_TASKS = int(os.environ.get("LABELHUB_ASYNC_IMPORT_TASKS", 20000))
 LABELHUB_TASK_LOCK_TTL = int(os.environ.get("LABELHUB_TASK_LOCK_TTL", 600))
+# How many tasks each user's Label Stream history keeps per project (Label Studio's name).
+LABEL_STREAM_HISTORY_LIMIT = int(os.environ.get("LABEL_STREAM_HISTORY_LIMIT", 100))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -9,6 +9,8 @@ Callers prefetch what they nest.
 
 import base64
 
+from django.utils.timesince import timesince
+
 STORAGE_SCHEMES = ("s3://", "gs://", "azure-blob://", "redis://")
 
 
@@ -208,3 +210,25 @@ def task_dict(task, *, annotations=None, predictions=None) -> dict:
         ),
         predictions=None if predictions is None else [prediction_dict(p) for p in predictions],
     )
+
+
+def draft_dict(draft) -> dict:
+    """An annotation draft in Label Studio's shape: ``user`` is the author's email (its
+    ``str(user)``), ``created_username`` "First Last email, id", ``created_ago`` a
+    humanized age ("0 minutes"). Callers ``select_related("user")`` for lists."""
+    user = draft.user
+    name = f"{user.first_name} {user.last_name}".strip()
+    return {
+        "id": draft.pk,
+        "task": draft.task_id,
+        "annotation": draft.annotation_id,
+        "user": user.email or user.username,
+        "created_username": f"{name}{' ' if name else ''}{user.email}, {user.pk}",
+        "created_ago": timesince(draft.created_at),
+        "result": draft.result,
+        "lead_time": draft.lead_time,
+        "was_postponed": draft.was_postponed,
+        "import_id": draft.import_id,
+        "created_at": _iso(draft.created_at),
+        "updated_at": _iso(draft.updated_at),
+    }

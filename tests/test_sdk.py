@@ -527,3 +527,79 @@ def test_sdk_exports(sdk, _jobs_inline):
     for export in sdk.projects.exports.list(id=project.id):
         sdk.projects.exports.delete(id=project.id, export_pk=export.id)
     assert sdk.projects.exports.list(id=project.id) == []
+
+
+# --- drafts, label-stream history, task agreement ---
+# label-studio-sdk 2.1.2 has no drafts client (Label Studio leaves the draft endpoints out
+# of its schema): scripts reach them with the SDK's legacy ``Client.make_request``, read
+# a task's ``drafts`` with ``tasks.get`` and name the draft a submit replaces with
+# ``draft_id`` in the annotation's body.
+
+
+def test_sdk_drafts(sdk, live_server, owner):
+    from label_studio_sdk._legacy import Client
+
+    project = sdk.projects.create(title="SDK drafts", label_config=TEXT_CONFIG)
+    (task_id,) = sdk.projects.import_tasks(
+        id=project.id, request=[{"text": "half done"}], return_task_ids=True
+    ).task_ids
+    legacy = Client(
+        url=live_server.url,
+        api_key=Token.objects.get(user=owner).key,
+        versions={"release": "1.23.2"},
+    )
+    created = legacy.make_request(
+        "POST", f"/api/tasks/{task_id}/drafts", json={"result": choice("Neutral"), "lead_time": 2}
+    )
+    assert created.status_code == 201
+    draft_id = created.json()["id"]
+    legacy.make_request("PATCH", f"/api/drafts/{draft_id}", json={"result": choice("Negative")})
+    assert legacy.make_request("GET", f"/api/drafts/{draft_id}/").json()["result"] == choice(
+        "Negative"
+    )
+    assert [d["id"] for d in legacy.make_request("GET", f"/api/tasks/{task_id}/drafts").json()] == [
+        draft_id
+    ]
+    assert legacy.get_project(project.id).get_task(task_id)["drafts"][0]["id"] == draft_id
+
+    task = sdk.tasks.get(id=str(task_id))
+    (item,) = task.drafts
+    assert item.result == choice("Negative") and item.created_at is not None
+
+    annotation = sdk.annotations.create(
+        id=task_id,
+        result=choice("Negative"),
+        request_options={"additional_body_parameters": {"draft_id": draft_id}},
+    )
+    assert annotation.result == choice("Negative")
+    gone = legacy.make_request("GET", f"/api/drafts/{draft_id}/", raise_exceptions=False)
+    assert gone.status_code == 404
+    assert sdk.tasks.get(id=str(task_id)).drafts == []
+
+    # convert the annotation back into a draft, then delete that draft
+    converted = legacy.make_request("POST", f"/api/annotations/{annotation.id}/convert-to-draft")
+    assert converted.status_code == 201 and converted.json()["result"] == choice("Negative")
+    assert list(sdk.annotations.list(id=task_id)) == []
+    deleted = legacy.make_request("DELETE", f"/api/drafts/{converted.json()['id']}/")
+    assert deleted.status_code == 204
+
+
+def test_sdk_stream_history_and_task_agreement(sdk, live_server, owner):
+    from label_studio_sdk._legacy import Client
+
+    project = sdk.projects.create(title="SDK history", label_config=TEXT_CONFIG)
+    (task_id,) = sdk.projects.import_tasks(
+        id=project.id, request=[{"text": "one"}], return_task_ids=True
+    ).task_ids
+    legacy = Client(
+        url=live_server.url,
+        api_key=Token.objects.get(user=owner).key,
+        versions={"release": "1.23.2"},
+    )
+    assert legacy.make_request("GET", f"/api/projects/{project.id}/next").json()["id"] == task_id
+    annotation = sdk.annotations.create(id=task_id, result=choice("Positive"))
+    history = legacy.make_request("GET", f"/api/projects/{project.id}/label-stream-history/")
+    assert history.json() == [{"taskId": task_id, "annotationId": annotation.id}]
+    agreement = legacy.make_request("GET", f"/api/tasks/{task_id}/agreement/").json()
+    assert agreement["total_annotations"] == 1
+    assert agreement["distributions"]["sentiment"]["labels"] == {"Positive": 1}

@@ -15,10 +15,17 @@
  *     onSubmit(body, ctx), // optional: body = {result, lead_time, parent_prediction}
  *     onUpdate(body, ctx), // optional: body = {result, lead_time}, ctx.annotationId
  *     onSkip(body, ctx),   // optional: body = {result: [], was_cancelled: true, lead_time}
- *     onSaved(kind, saved, ctx), // after a default REST call: kind "submit" | "update" | "skip"
+ *     onSaved(kind, saved, ctx), // after a default REST call: kind "submit" | "update" | "skip" | "draft"
+ *     drafts,              // optional: save drafts as the user labels (LSF's autosave, every
+ *                          // 5 s after a change, and when the page is hidden or closed) to
+ *                          // POST /api/tasks/{id}/drafts/ (a new annotation) or
+ *                          // .../annotations/{id}/drafts/ (an existing one), and put the
+ *                          // task's own drafts (task.drafts, Label Studio's field) back
+ *                          // into the editor on load
  *     onLoad(handle), onError(error),
  *   });
  *   handle.submit(); handle.skip(); handle.leadTime(); handle.destroy(); handle.ls
+ *   handle.saveDraft(keepalive) // save the draft now when it changed (drafts on)
  *   handle.load(task, {annotations, predictions, preannotate, newAnnotation, result})
  *                        // another task in the mounted editor (result: put an unsaved one back)
  *
@@ -64,10 +71,12 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
-  function request(method, url, body) {
+  function request(method, url, body, keepalive) {
     var options = {
       method: method,
       credentials: "same-origin",
+      // keepalive: the request outlives the page (a draft saved as the tab closes)
+      keepalive: Boolean(keepalive),
       headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() },
     };
     if (body !== undefined) {
@@ -90,7 +99,7 @@
 
   var api = {
     get: function (url) { return request("GET", url); },
-    post: function (url, body) { return request("POST", url, body || {}); },
+    post: function (url, body, keepalive) { return request("POST", url, body || {}, keepalive); },
     patch: function (url, body) { return request("PATCH", url, body || {}); },
     del: function (url) { return request("DELETE", url); },
   };
@@ -141,6 +150,8 @@
     var predictions = (options.predictions || task.predictions || []).map(lsPrediction);
     var preannotate = options.preannotate;
     var newAnnotation = options.newAnnotation;
+    var drafts = options.task && options.task.drafts || [];
+    var draftSent = null; // the last draft result sent (JSON), so an unchanged one is not re-sent
     var loadedAt = Date.now();
     var parentPrediction = null;
     var handle = { ls: null, element: element };
@@ -162,6 +173,57 @@
       } else if (store.predictions.length) {
         store.selectPrediction(store.predictions[0].id);
       }
+      if (options.drafts) restoreDraft(store);
+    }
+
+    /* Put the user's draft of the selected annotation back (a new annotation takes the
+     * task's draft, an existing one its own), as Label Studio's app does. */
+    function restoreDraft(store) {
+      draftSent = null;
+      handle.restoredDraft = null;
+      var selected = store.selected;
+      if (!selected || selected.type !== "annotation") return;
+      var key = selected.pk ? Number(selected.pk) : null;
+      var draft = drafts.filter(function (item) { return (item.annotation || null) === key; })[0];
+      if (!draft || !Array.isArray(draft.result) || !draft.result.length) {
+        // What the editor opened with is no draft: only the user's changes are.
+        draftSent = JSON.stringify(serialize(selected));
+        return;
+      }
+      if (selected.history && selected.history.freeze) selected.history.freeze();
+      if (selected.results && selected.results.length) selected.deleteAllRegions({ deleteReadOnly: true });
+      selected.deserializeResults(draft.result);
+      if (selected.updateObjects) selected.updateObjects();
+      if (selected.history && selected.history.unfreeze) selected.history.unfreeze();
+      if (selected.setDraftId) selected.setDraftId(draft.id);
+      if (typeof draft.lead_time === "number") loadedAt = Date.now() - draft.lead_time * 1000;
+      draftSent = JSON.stringify(serialize(selected));
+      handle.restoredDraft = draft.id;
+    }
+
+    function draftUrl(annotation) {
+      return annotation.pk ? "/api/tasks/" + task.id + "/annotations/" + annotation.pk + "/drafts/"
+        : "/api/tasks/" + task.id + "/drafts/";
+    }
+
+    function sendDraft(annotation, keepalive) {
+      if (!annotation || annotation.type !== "annotation" || !task.id) return Promise.resolve(null);
+      var result = serialize(annotation);
+      var text = JSON.stringify(result);
+      if (text === draftSent) {
+        return Promise.resolve(null);
+      }
+      draftSent = text;
+      var body = { result: result, lead_time: leadTime() };
+      var ctx = { annotation: annotation, handle: handle };
+      return api.post(draftUrl(annotation), body, keepalive).then(function (saved) {
+        if (annotation.setDraftId && saved) annotation.setDraftId(saved.id);
+        if (options.onSaved) options.onSaved("draft", saved, ctx);
+        return saved;
+      }, function (error) {
+        draftSent = null; // try again with the next change
+        onError(error);
+      });
     }
 
     function leadTime() { return Math.round((Date.now() - loadedAt) / 10) / 100; }
@@ -199,6 +261,7 @@
         }, 0);
       },
       onSubmitAnnotation: function (ls, annotation) {
+        stopDraft(annotation);
         var body = { result: serialize(annotation), lead_time: leadTime() };
         if (parentPrediction) body.parent_prediction = parentPrediction;
         var ctx = { annotation: annotation, handle: handle };
@@ -210,13 +273,15 @@
         }, body, ctx);
       },
       onUpdateAnnotation: function (ls, annotation) {
+        stopDraft(annotation);
         var body = { result: serialize(annotation), lead_time: leadTime() };
         var ctx = { annotation: annotation, annotationId: annotation.pk, handle: handle };
         return run("update", options.onUpdate, function () {
           return api.patch("/api/annotations/" + annotation.pk + "/", body);
         }, body, ctx);
       },
-      onSkipTask: function () {
+      onSkipTask: function (ls) {
+        stopDraft(ls && ls.annotationStore && ls.annotationStore.selected);
         var body = { result: [], was_cancelled: true, lead_time: leadTime() };
         var ctx = { handle: handle };
         return run("skip", options.onSkip, function () {
@@ -225,9 +290,34 @@
       },
     };
 
+    // A submit (or update) supersedes the draft: a save still waiting must not follow it.
+    function stopDraft(annotation) {
+      if (annotation && annotation.autosave && annotation.autosave.cancel) annotation.autosave.cancel();
+      // the submitted result is no draft: a hide while it saves sends nothing
+      if (annotation) draftSent = JSON.stringify(serialize(annotation));
+    }
+
+    if (options.drafts && !options.readOnly) {
+      lsOptions.onSubmitDraft = function (ls, annotation) { return sendDraft(annotation, false); };
+    }
+
     handle.instance = new window.LabelStudio(element, lsOptions);
     window.LabelHubEditor.current = handle; // the last mounted editor, for tests and debugging
     handle.leadTime = leadTime;
+    handle.saveDraft = function (keepalive) {
+      if (!options.drafts || options.readOnly || !handle.ls) return Promise.resolve(null);
+      var selected = handle.ls.annotationStore.selected;
+      if (selected && selected.autosave && selected.autosave.cancel) selected.autosave.cancel();
+      return sendDraft(selected, keepalive);
+    };
+    function onHide(event) {
+      if (event.type === "pagehide" || document.visibilityState === "hidden") handle.saveDraft(true);
+    }
+    if (options.drafts && !options.readOnly) {
+      // The tab closed (or hidden) before the autosave's 5 s: send what is there now.
+      window.addEventListener("pagehide", onHide);
+      document.addEventListener("visibilitychange", onHide);
+    }
     handle.submit = function () {
       if (!handle.ls) return;
       var store = handle.ls;
@@ -251,6 +341,7 @@
       predictions = (more.predictions || next.predictions || []).map(lsPrediction);
       preannotate = "preannotate" in more ? more.preannotate : options.preannotate;
       newAnnotation = "newAnnotation" in more ? more.newAnnotation : options.newAnnotation;
+      drafts = more.result ? [] : more.drafts || next.drafts || [];
       var parent = parentPrediction;
       store.resetState();
       store.assignTask({ id: next.id, data: next.data, annotations: annotations, predictions: predictions });
@@ -270,6 +361,8 @@
       return handle;
     };
     handle.destroy = function () {
+      window.removeEventListener("pagehide", onHide);
+      document.removeEventListener("visibilitychange", onHide);
       try {
         if (handle.instance && handle.instance.destroy) handle.instance.destroy();
       } finally {

@@ -32,6 +32,7 @@
   var list = document.getElementById("history-list");
   var moreButton = document.getElementById("history-more");
 
+  var DRAFT_BACK = "Your unsaved work on this task is back (a draft).";
   var handle = null;
   var mountedInterfaces = null;
   var saving = false;
@@ -141,6 +142,7 @@
     showNotes(task);
     if (handle && handle.ls && mountedInterfaces === interfaces.join()) {
       handle.load(task, options);
+      if (handle.restoredDraft) say(DRAFT_BACK);
     } else {
       if (handle) handle.destroy();
       handle = mount(task, interfaces, options);
@@ -167,7 +169,14 @@
         onSubmit: save,
         onUpdate: save,
         onSkip: save,
-        onLoad: function () { document.body.classList.add("editor-ready"); },
+        drafts: true,
+        onSaved: function (kind) {
+          if (kind === "draft" && !saving) say("Draft saved " + new Date().toLocaleTimeString() + ".");
+        },
+        onLoad: function (mounted) {
+          document.body.classList.add("editor-ready");
+          if (mounted.restoredDraft) say(DRAFT_BACK);
+        },
       });
     } catch (error) {
       say("The editor did not start: " + error.message, true);
