@@ -139,10 +139,15 @@ class LabelStudioClient:
             self._refresh()  # the access token expired
             response = self._raw("GET", full, stream=stream)
         if response.status in (401, 403):
+            said = ""
+            try:
+                said = json.loads(response.data).get("detail") or ""
+            except (ValueError, AttributeError):
+                pass
             raise MigrationError(
                 f"Label Studio at {self.url} refused the token (HTTP {response.status} on "
-                f"{path}): check --token (a legacy token or a personal access token of an "
-                "owner or administrator)."
+                f"{path}{': ' + said if said else ''}): check --token (a legacy token or a "
+                "personal access token of an owner or administrator)."
             )
         if response.status != 200:
             text = (response.data or b"")[:300].decode("utf-8", "replace") if not stream else ""

@@ -62,8 +62,10 @@ class _ProgressFile:
     def __init__(self, job_id: int) -> None:
         self.path = progress_path(job_id)
         self.last = 0.0
+        self.state: dict = {}
 
     def __call__(self, state: dict) -> None:
+        self.state = dict(state)  # the last one is kept on the row at the end
         now = time.monotonic()
         if now - self.last < self.INTERVAL:
             return
@@ -119,6 +121,7 @@ def job_run(*, job_id: int) -> None:
             status=Status.IN_PROGRESS, started_at=timezone.now()
         )
         fields: dict = {}
+        progress = _ProgressFile(job_id)
         try:
             report = migrate(
                 url=job.url,
@@ -126,7 +129,7 @@ def job_run(*, job_id: int) -> None:
                 user=job.created_by,
                 project_ids=job.project_ids or None,
                 dry_run=job.dry_run,
-                progress=_ProgressFile(job_id),
+                progress=progress,
             )
             fields = {"status": Status.COMPLETED, "report": "\n".join(report.lines())}
             if not report.ok:
@@ -140,7 +143,7 @@ def job_run(*, job_id: int) -> None:
                 "detail": f"The migration failed ({type(exc).__name__}).",
             }
         MigrationJob.objects.filter(pk=job_id).update(
-            token="", finished_at=timezone.now(), progress=progress_read(job), **fields
+            token="", finished_at=timezone.now(), progress=progress.state, **fields
         )
         progress_path(job_id).unlink(missing_ok=True)
     finally:

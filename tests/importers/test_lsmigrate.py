@@ -180,3 +180,31 @@ def test_dry_run_keeps_nothing(fake, admin):
     assert report.copied["tasks"] == 4 and report.copied["files"] == 1
     assert not Project.objects.exists() and not LabelStudioCopy.objects.exists()
     assert get_user_model().objects.count() == 1
+
+
+def test_staff_page_runs_the_job_and_shows_progress(fake, admin, make_user, jobs_inline):
+    from django.test import Client
+
+    from importers.models import MigrationJob
+
+    web = Client()
+    web.force_login(make_user("someone@example.com"))
+    assert web.get("/projects/migrate").status_code == 403
+    web.force_login(admin)
+    page = web.get("/projects/")
+    assert b'href="/projects/migrate"' in page.content
+    assert web.get("/projects/migrate").status_code == 200
+    response = web.post(
+        "/projects/migrate", {"url": fake.url, "token": LEGACY, "projects": "1", "dry_run": ""}
+    )
+    assert response.status_code == 302
+    job = MigrationJob.objects.get()
+    assert job.status == "completed", job.detail
+    assert job.token == ""  # blanked once finished
+    assert 'Project "Sentiment"' in job.report and "Cars" not in job.report
+    state = web.get(f"/projects/migrate/{job.pk}/status").json()
+    assert state["status"] == "completed" and state["progress"]["projects_done"] == 1
+    assert "token" not in state
+    assert Task.objects.filter(project__title="Sentiment").count() == 3
+    bad = web.post("/projects/migrate", {"url": "ftp://x", "token": LEGACY, "projects": ""})
+    assert bad.status_code == 200 and b"must be http" in bad.content

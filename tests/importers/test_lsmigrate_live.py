@@ -52,9 +52,39 @@ PNG = (
 )
 
 
+def _enable_tokens(url: str) -> str:
+    """Label Studio 1.23 starts with legacy tokens off: sign in as the admin, turn them
+    on (the first run uses one) and make a personal access token (the second uses it)."""
+    session = requests.Session()
+    session.get(url + "/user/login/", timeout=30)
+    session.post(
+        url + "/user/login/",
+        data={
+            "email": ADMIN,
+            "password": "ls-pass-1234",
+            "csrfmiddlewaretoken": session.cookies.get("csrftoken"),
+        },
+        headers={"Referer": url + "/user/login/"},
+        timeout=30,
+    )
+    headers = {"X-CSRFToken": session.cookies.get("csrftoken"), "Referer": url}
+    response = session.post(
+        url + "/api/jwt/settings",
+        headers=headers,
+        timeout=30,
+        json={"api_tokens_enabled": True, "legacy_api_tokens_enabled": True},
+    )
+    assert response.status_code == 200, response.text
+    response = session.post(url + "/api/token/", headers=headers, timeout=30)
+    assert response.status_code == 201, response.text
+    return response.json()["token"]
+
+
 class LS:
-    def __init__(self, url: str, token: str) -> None:
+    def __init__(self, url: str, pat: str) -> None:
         self.url = url
+        self.pat = pat
+        token = TOKEN
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Token {token}"
 
@@ -122,7 +152,7 @@ def label_studio(tmp_path_factory):
                 log.flush()
                 pytest.fail("Label Studio did not start:\n" + (data / "ls.log").read_text()[-3000:])
             time.sleep(2)
-        yield LS(url, TOKEN)
+        yield LS(url, _enable_tokens(url))
     finally:
         process.terminate()
         try:
@@ -206,11 +236,7 @@ def _fill(ls: LS) -> dict:
         json=[{"text": f"review {n}", "meta_info": n} for n in range(6)],
     )
     tasks = ls.call("GET", "/api/tasks/", params={"project": text["id"], "page_size": 100})["tasks"]
-    # annotations "by" the two annotators: Label Studio sets completed_by from the request's
-    # user, so each annotator acts with their own token
-    tokens = {}
-    for user in users:
-        tokens[user["id"]] = ls.call("GET", f"/api/users/{user['id']}/")  # exists
+    # annotations of the two annotators (Label Studio keeps a given completed_by)
     for index, task in enumerate(tasks[:4]):
         ls.call(
             "POST",
@@ -389,7 +415,7 @@ def test_migrate_from_label_studio(label_studio, make_user, client_for, settings
     assert sentiment.maximum_annotations == 2 and sentiment.color == "#123456"
     assert sentiment.dm_views.get().data["title"] == "Labeled"
 
-    again = migrate(url=ls.url, token=TOKEN, user=admin)
+    again = migrate(url=ls.url, token=ls.pat, user=admin)  # a personal access token
     assert again.ok, "\n".join(again.lines())
     assert sum(again.copied.values()) == 0, again.copied
 
