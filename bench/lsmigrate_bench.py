@@ -47,7 +47,8 @@ def choice(value: str) -> list:
 
 
 def start_ls(port: int, token: str, data: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    drop = ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update(LABEL_STUDIO_BASE_DATA_DIR=str(data), DJANGO_DB="sqlite", SENTRY_DSN="")
     log = open(data / "ls.log", "wb")  # noqa: SIM115 - lives as long as the process
     process = subprocess.Popen(

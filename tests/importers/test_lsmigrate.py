@@ -208,3 +208,18 @@ def test_staff_page_runs_the_job_and_shows_progress(fake, admin, make_user, jobs
     assert Task.objects.filter(project__title="Sentiment").count() == 3
     bad = web.post("/projects/migrate", {"url": "ftp://x", "token": LEGACY, "projects": ""})
     assert bad.status_code == 200 and b"must be http" in bad.content
+
+
+def test_command_line(fake, admin, capsys):
+    from labelhub.cli import main
+
+    code = main(
+        ["migrate-from-label-studio", "--url", fake.url, "--token", LEGACY, "--projects", "2"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert 'Project "Cars" (Label Studio 2 -> LabelHub' in out and "check: tasks 1" in out
+    assert "ada@example.com" in out  # the new user, listed
+    code = main(["migrate-from-label-studio", "--url", fake.url, "--token", "nope"])
+    assert code == 1
+    assert "refused the token" in capsys.readouterr().err
