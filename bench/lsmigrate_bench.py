@@ -88,6 +88,29 @@ def start_ls(port: int, token: str, data: Path) -> subprocess.Popen:
     raise SystemExit("Label Studio did not start: " + (data / "ls.log").read_text()[-2000:])
 
 
+def enable_legacy_tokens(url: str) -> None:
+    """Label Studio 1.23 starts with legacy tokens off: sign in and turn them on."""
+    session = requests.Session()
+    session.get(url + "/user/login/", timeout=60)
+    session.post(
+        url + "/user/login/",
+        data={
+            "email": "bench@example.com",
+            "password": "bench-pass-1",
+            "csrfmiddlewaretoken": session.cookies.get("csrftoken"),
+        },
+        headers={"Referer": url + "/user/login/"},
+        timeout=60,
+    )
+    headers = {"X-CSRFToken": session.cookies.get("csrftoken"), "Referer": url}
+    session.post(
+        url + "/api/jwt/settings",
+        headers=headers,
+        timeout=60,
+        json={"api_tokens_enabled": True, "legacy_api_tokens_enabled": True},
+    ).raise_for_status()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tasks", type=int, default=10_000)

@@ -192,6 +192,7 @@ class Migration:
         self.progress = progress or (lambda state: None)
         self.report = MigrationReport(url=client.url, dry_run=dry_run)
         self.users: dict[int, int] = {}  # Label Studio user id -> LabelHub user id
+        self.emails: dict[str, int] = {}  # lower-case email -> LabelHub user id
         self.maps: dict[str, dict[int, tuple[int, str]]] = {}
         self.pending: list[LabelStudioCopy] = []
         self.ls_project: int | None = None
@@ -235,10 +236,14 @@ class Migration:
             )
         )
 
-    def user_id(self, ls_user_id) -> int | None:
-        if isinstance(ls_user_id, dict):
-            ls_user_id = ls_user_id.get("id")
-        return self.users.get(ls_user_id)
+    def user_id(self, ls_user) -> int | None:
+        """The LabelHub user for a Label Studio user id, ``{"id", ...}`` or email (drafts
+        name their author by email in Label Studio's export)."""
+        if isinstance(ls_user, dict):
+            ls_user = ls_user.get("id")
+        if isinstance(ls_user, str):
+            return self.emails.get(ls_user.strip().lower())
+        return self.users.get(ls_user)
 
     def task_id(self, ls_task_id) -> int | None:
         found = self.known(TASK, ls_task_id)
@@ -326,6 +331,7 @@ class Migration:
                 pk = user.pk
                 self.report.new_users.append(email)
             self.users[ls_user["id"]] = pk
+            self.emails[email.lower()] = pk
             if known.get(ls_user["id"], (None,))[0] != pk:
                 self.remember(USER, ls_user["id"], pk)
         self._flush()
