@@ -127,9 +127,12 @@ def main() -> None:
     session = requests.Session()
     session.headers["Authorization"] = f"Token {token}"
     try:
-        project = session.post(
+        enable_legacy_tokens(url)
+        response = session.post(
             f"{url}/api/projects/", json={"title": "bench", "label_config": CONFIG}
-        ).json()
+        )
+        response.raise_for_status()
+        project = response.json()
         pid = project["id"]
         started = time.monotonic()
         for start in range(0, args.tasks, 5000):

@@ -80,6 +80,7 @@ class LabelStudioClient:
         self.pat = looks_like_jwt(self.token)
         self.access: str | None = None
         self.requests = 0
+        self.waited = 0.0  # seconds spent waiting for Label Studio (reported with the time)
 
     # ------------------------------------------------------------------ auth
     def _authorization(self) -> str:
@@ -158,7 +159,9 @@ class LabelStudioClient:
         return response
 
     def get(self, path: str, **params):
+        started = time.monotonic()
         response = self._request(path, params or None)
+        self.waited += time.monotonic() - started
         try:
             return json.loads(response.data)
         except ValueError:
@@ -189,7 +192,9 @@ class LabelStudioClient:
                 shutil.copyfileobj(response, out, 1 << 20)
         finally:
             response.release_conn()
-        return time.monotonic() - started
+        elapsed = time.monotonic() - started
+        self.waited += elapsed
+        return elapsed
 
     def temp_download(self, path: str, params: dict | None = None) -> Path:
         handle = tempfile.NamedTemporaryFile(prefix="lsmigrate-", suffix=".json", delete=False)

@@ -122,6 +122,7 @@ class MigrationReport:
     new_users: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    ls_seconds: float = 0.0  # of which waiting for Label Studio's answers
 
     @property
     def ok(self) -> bool:
@@ -137,7 +138,8 @@ class MigrationReport:
     def lines(self) -> list[str]:
         lines = [
             ("Dry run (nothing was kept): " if self.dry_run else "")
-            + f"Label Studio at {self.url}, {len(self.projects)} project(s), {self.seconds:.1f}s"
+            + f"Label Studio at {self.url}, {len(self.projects)} project(s), {self.seconds:.1f}s "
+            + f"({self.ls_seconds:.1f}s of it waiting for Label Studio)"
         ]
         for project in self.projects:
             lines.append(project.line())
@@ -300,6 +302,7 @@ class Migration:
         except _Rollback:
             pass
         self.report.seconds = time.monotonic() - started
+        self.report.ls_seconds = self.client.waited
         return self.report
 
     # ------------------------------------------------------------------ users
