@@ -40,7 +40,7 @@ PG_ENV := DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)'
 SQLITE_ENV := DATABASE_URL= REDIS_URL=
 
 
-.PHONY: help setup setup-test check-setup editor lock services run test test-postgres test-sqlite lint bench load clean distclean
+.PHONY: help setup setup-test check-setup editor lock services run test test-postgres test-sqlite lint bench load compat clean distclean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -87,7 +87,7 @@ test-sqlite: setup-test ## only the SQLite run (-m 'not postgres')
 
 # mypy (with django-stubs) checks the services and selectors: the typed, keyword-only
 # functions every view and job calls.
-TYPED := $(wildcard */services.py */selectors.py)
+TYPED := $(wildcard */services.py */selectors.py) projects/accounts_services.py projects/accounts_selectors.py projects/tokens.py
 
 lint: ## ruff check + format check, import-linter layering, mypy on services/selectors
 	bash scripts/setup.sh --test --no-system
@@ -120,6 +120,10 @@ load: ## bench/load.py: 50 annotators + 5 reviewers + an admin (locust, its own 
 	export LABELHUB_DATA_DIR="$$data"; \
 	.venv-load/bin/python manage.py migrate --noinput; \
 	.venv-load/bin/python bench/load.py $(ARGS)
+
+compat: setup ## Label Studio's own tavern API tests against Label Studio 1.23.2 and LabelHub (report: .cache/compat/)
+	bash scripts/compat/setup.sh
+	.cache/compat-venv/bin/python scripts/compat/run.py $(ARGS)
 
 clean: ## remove caches and build leftovers (keeps .venv, .cache, data/)
 	find . -path ./.venv -prune -o -path ./.git -prune -o \

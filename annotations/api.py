@@ -34,13 +34,33 @@ from tasks.services import task_update
 
 class ProjectDetailApi(APIView):
     def get(self, request, pk):
-        return Response(project_dict(perms.project_for(request.user, pk)))
+        """``?include=id,title`` keeps only those fields, as Label Studio does."""
+        body = project_dict(perms.project_for(request.user, pk))
+        include = request.query_params.get("include")
+        if include:
+            wanted = {name.strip() for name in include.split(",")}
+            body = {key: value for key, value in body.items() if key in wanted}
+        return Response(body)
 
     def patch(self, request, pk):
         project = perms.project_for(request.user, pk, perms.MANAGE)
         data = ProjectIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         fields = benchmark_project_resolve(request.user, dict(data.validated_data))
+        version = fields.get("model_version")
+        if (
+            version
+            and version != project.model_version
+            and not selectors.model_version_known(project=project, version=version)
+        ):
+            # Label Studio's check (its serializer's, so the settings page, which may name
+            # a version before its predictions come, is not held to it).
+            message = "Model version doesn't exist either as live model or as static predictions."
+            raise ApiError(
+                message,
+                [{"field": "model_version", "message": message}],
+                validation_errors={"model_version": [message]},
+            )
         project = services.project_update(project=project, **fields)
         if fields.get("benchmark_project") is not None:
             quality.benchmarks_link(project=project)  # a re-link adds only new ones
@@ -62,6 +82,11 @@ class ProjectConfigValidateApi(ProjectValidateApi):
     ``/api/projects/validate/``, plus, as Label Studio does, a 400 listing the stored
     annotations and predictions the new config would orphan (the settings page calls it
     while the config is edited)."""
+
+    def get(self, request, pk=None):
+        """Label Studio's GET: the project's stored config, for those who may change it."""
+        project = perms.project_for(request.user, pk, perms.MANAGE)
+        return Response({"label_config": project.label_config})
 
     def post(self, request, pk=None):
         project = perms.project_for(request.user, pk, perms.MANAGE)
@@ -95,6 +120,10 @@ class TaskDetailApi(APIView):
         data.is_valid(raise_exception=True)
         task_update(task=task, **data.validated_data)
         return self.get(request, pk)
+
+    def put(self, request, pk):
+        """Label Studio also takes PUT here: the same partial update as PATCH."""
+        return self.patch(request, pk)
 
     def delete(self, request, pk):
         task = object_for_user(Task, user=request.user, pk=pk, capability=perms.MANAGE)
@@ -147,6 +176,9 @@ class TaskAnnotationsApi(APIView):
         data = AnnotationIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
+        # Label Studio's skip: ``?was_cancelled=1`` on the URL does what the body field does.
+        if is_true(request.query_params.get("was_cancelled")):
+            fields["was_cancelled"] = True
         parent_prediction = fields.pop("parent_prediction", None)
         parent_annotation = fields.pop("parent_annotation", None)
         if parent_prediction is not None:
@@ -217,6 +249,10 @@ class AnnotationDetailApi(APIView):
             raise PermissionDenied("Only admins and reviewers mark ground truth.")
         annotation = services.annotation_update(annotation=annotation, **fields)
         return Response(annotation_dict(annotation, with_reviews=True))
+
+    def put(self, request, pk):
+        """Label Studio also takes PUT here: the same partial update as PATCH."""
+        return self.patch(request, pk)
 
     def delete(self, request, pk):
         annotation = _annotation(request.user, pk)
@@ -311,6 +347,10 @@ class PredictionDetailApi(APIView):
         data.is_valid(raise_exception=True)
         prediction = services.prediction_update(prediction=prediction, **data.validated_data)
         return Response(prediction_dict(prediction))
+
+    def put(self, request, pk):
+        """Label Studio also takes PUT here: the same partial update as PATCH."""
+        return self.patch(request, pk)
 
     def delete(self, request, pk):
         prediction = object_for_user(Prediction, user=request.user, pk=pk, capability=perms.MANAGE)

@@ -17,8 +17,9 @@ single-row services call ``result_index_add`` / ``result_index_set``, and the bu
 here (``tasks_counters_recount``, ``tasks_predictions_added``) fill it for their tasks.
 
 The labeled-state rule: a task is labeled when it has at least ``maximum_annotations``
-(plus its ``overlap_extra``, asked after low agreement) non-cancelled annotations; a
-Benchmark QA task always counts as labeled, so the samplers never hand it out (the
+(plus its ``overlap_extra``, asked after low agreement) non-cancelled annotations (or
+annotations of any kind, skips included, when the project's ``skip_queue`` is
+IGNORE_SKIPPED: ``skips_count``); a Benchmark QA task always counts as labeled, so the samplers never hand it out (the
 benchmark rules in ``annotations.benchmarks`` do). ``is_labeled`` (one task, in Python)
 and ``labeled_q`` (many tasks, in SQL) are the only two spellings of it.
 
@@ -33,6 +34,7 @@ from __future__ import annotations
 from django.db import connection
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
 from annotations import quality
@@ -45,20 +47,35 @@ from tasks.models import Task
 RECOUNT_BATCH = 2000
 
 
+def skips_count(project: Project) -> bool:
+    """Whether a skip counts toward a task's overlap (``skip_queue`` IGNORE_SKIPPED)."""
+    return project.skip_queue == Project.SkipQueue.IGNORE_SKIPPED
+
+
 def is_labeled(
     total_annotations: int,
     maximum_annotations: int,
     overlap_extra: int = 0,
     is_benchmark: bool = False,
+    cancelled: int = 0,
 ) -> bool:
-    """The labeled-state rule for one task (see the module docstring)."""
-    return is_benchmark or total_annotations >= maximum_annotations + overlap_extra
+    """The labeled-state rule for one task (see the module docstring); ``cancelled``
+    only when skips count."""
+    return is_benchmark or total_annotations + cancelled >= maximum_annotations + overlap_extra
 
 
-def labeled_q(maximum_annotations: int) -> Q:
+def done_count(*, skips: bool):
+    """The task column expression the overlap compares: annotations, plus skips when
+    they count."""
+    if skips:
+        return F("total_annotations") + F("cancelled_annotations")
+    return F("total_annotations")
+
+
+def labeled_q(maximum_annotations: int, *, skips: bool = False) -> Q:
     """The labeled-state rule as a condition on task rows."""
     return Q(is_benchmark=True) | Q(
-        total_annotations__gte=Value(maximum_annotations) + F("overlap_extra")
+        GreaterThanOrEqual(done_count(skips=skips), Value(maximum_annotations) + F("overlap_extra"))
     )
 
 
@@ -113,6 +130,7 @@ def task_counters_apply(
         task.project.maximum_annotations,
         task.overlap_extra,
         task.is_benchmark,
+        cancelled=task.cancelled_annotations if skips_count(task.project) else 0,
     )
     task.updated_at = timezone.now()
     task.save(
@@ -211,10 +229,11 @@ def labeled_state_refresh(*, project: Project) -> int:
     """Set ``is_labeled`` from the counters for the whole project (two UPDATEs, each
     touching only the tasks that change).
 
-    The flags go stale when ``maximum_annotations`` changes, until this runs. Returns the
+    The flags go stale when ``maximum_annotations`` or ``skip_queue`` changes, until
+    this runs. Returns the
     number of tasks changed.
     """
-    labeled = labeled_q(project.maximum_annotations)
+    labeled = labeled_q(project.maximum_annotations, skips=skips_count(project))
     tasks = Task.objects.filter(project=project)
     now_open = tasks.filter(is_labeled=True).exclude(labeled)
     now_full = tasks.filter(labeled, is_labeled=False)
@@ -249,7 +268,8 @@ def tasks_counters_recount(*, project: Project, task_ids: list[int]) -> None:
         )
         tasks.update(
             is_labeled=ExpressionWrapper(
-                labeled_q(project.maximum_annotations), output_field=BooleanField()
+                labeled_q(project.maximum_annotations, skips=skips_count(project)),
+                output_field=BooleanField(),
             )
         )
         prediction_scores_refresh(task_ids=batch)

@@ -5,6 +5,9 @@ Those apps subscribe a handler once, in their ``AppConfig.ready``; the annotatio
 announce each create, update and delete right after their write, inside its transaction
 (a handler that acts outside the database waits for the commit itself). Bulk imports
 announce nothing, as Label Studio sends no webhooks for them.
+
+Webhooks listen to ``labelhub.events`` instead, which every writing app can publish to
+(projects and tasks too); the annotation services announce on both.
 """
 
 from collections.abc import Callable

@@ -1,7 +1,7 @@
 """Reads of tasks with what they nest (annotations, reviews, predictions)."""
 
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
@@ -44,18 +44,18 @@ def with_nested(queryset: QuerySet, *, user, project) -> QuerySet:
 
 
 # Result types whose value lists the labels chosen, and the key they sit under
-# (projects.label_config_tags.RESULT_SHAPES' label_key).
+# (projects.label_config_tags.RESULT_SHAPES' label_key). Taxonomy (and nested Choices)
+# hold paths, lists of labels: each label on a path counts.
 _LABEL_KEYS = {
-    rtype: shape.label_key
-    for rtype, shape in RESULT_SHAPES.items()
-    if shape.label_key is not None and rtype != "taxonomy"  # taxonomy holds paths
+    rtype: shape.label_key for rtype, shape in RESULT_SHAPES.items() if shape.label_key is not None
 }
 
 
 def _usage_sql(vendor: str, probes: int) -> str:
     """One statement, two GROUP BYs: per (source, from_name, to_name, type) with a NULL
-    label, then per label. ``count(DISTINCT row)`` counts annotations (or predictions),
-    not regions. With ``probes``, only rows whose result holds one of that many
+    label, then per label: strings, numbers as text (``"choices": [1]``), and each label
+    on a path (Taxonomy, nested Choices). ``count(DISTINCT row)`` counts annotations (or
+    predictions), not regions. With ``probes``, only rows whose result holds one of that many
     ``from_name`` values are read (on PostgreSQL ``result @> '[{"from_name": ...}]'``,
     which the result GIN index answers)."""
     label_key = "CASE ty " + " ".join(
@@ -82,7 +82,9 @@ def _usage_sql(vendor: str, probes: int) -> str:
         labels = (
             f"CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(item->'value'->"
             f"({label_key} END)) = 'array' THEN item->'value'->({label_key} END) ELSE "
-            "'[]'::jsonb END) AS l(label) WHERE jsonb_typeof(l.label) = 'string'"
+            "'[]'::jsonb END) AS l0(el) CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN "
+            "jsonb_typeof(l0.el) = 'array' THEN l0.el ELSE jsonb_build_array(l0.el) END) "
+            "AS l(label) WHERE jsonb_typeof(l.label) IN ('string', 'number')"
         )
         label_text = "l.label #>> '{}'"
     else:
@@ -98,10 +100,11 @@ def _usage_sql(vendor: str, probes: int) -> str:
             "FROM items WHERE json_type(item) = 'object'"
         )
         labels = (
-            f"JOIN json_each(typed.item, '$.value.' || ({label_key} END)) AS l "
-            "WHERE l.type = 'text'"
+            f"JOIN json_each(typed.item, '$.value.' || ({label_key} END)) AS l0 "
+            "JOIN json_each(CASE WHEN l0.type = 'array' THEN l0.value ELSE json_array(l0.value) "
+            "END) AS l WHERE l.type IN ('text', 'integer', 'real')"
         )
-        label_text = "l.value"
+        label_text = "CAST(l.value AS TEXT)"
     if probes:  # only the named controls' items (SQLite: no index, the scan stays)
         typed = f"SELECT * FROM ({typed}) AS x WHERE f IN ({', '.join(['%s'] * probes)})"
     return (
@@ -200,3 +203,23 @@ def task_preview(data: dict, length: int = 80) -> str:
         if isinstance(value, str) and value:
             return value if len(value) <= length else value[: length - 1] + "…"
     return ""
+
+
+# Apps to the right of ``annotations`` (ml) that know model versions of their own (an ML
+# backend's) register a check here in their ``AppConfig.ready``.
+ModelVersionSource = Callable[..., bool]  # (*, project, version) -> bool
+_model_version_sources: list[ModelVersionSource] = []
+
+
+def model_version_source_register(source: ModelVersionSource) -> None:
+    if source not in _model_version_sources:
+        _model_version_sources.append(source)
+
+
+def model_version_known(*, project, version: str) -> bool:
+    """Whether ``version`` names predictions stored in ``project`` or a model a
+    registered source (an ML backend) knows: what a project's ``model_version`` may be
+    set to through the API, as in Label Studio."""
+    if Prediction.objects.filter(project=project, model_version=version).exists():
+        return True
+    return any(source(project=project, version=version) for source in _model_version_sources)

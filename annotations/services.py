@@ -8,6 +8,7 @@ the project's counters with one F() UPDATE, so concurrent writers never lose a c
 """
 
 import copy
+import dataclasses
 
 from django.db import connection, transaction
 from django.db.models import Count, Q
@@ -24,6 +25,7 @@ from annotations.counters import (
     project_counters_refresh,
     task_agreement_refresh,
     task_counters_apply,
+    tasks_counters_recount,
 )
 from annotations.models import (
     AgreementPair,
@@ -38,7 +40,9 @@ from annotations.models import (
     Review,
 )
 from annotations.result_index import result_index_add, result_index_clear_sql, result_index_set
+from labelhub import events as domain_events
 from labelhub.errors import ApiError
+from projects import labels
 from projects import services as project_services
 from projects.label_config import ParsedConfig
 from projects.models import Project
@@ -48,9 +52,31 @@ from tasks.models import Task, TaskLock
 from tasks.services import task_data_check, task_data_keys_add
 
 
+def _with_custom_labels(project: Project, parsed: ParsedConfig) -> ParsedConfig:
+    """The config with the project's linked custom labels (``/api/labels``) added to
+    its Taxonomy controls' paths, as Label Studio counts them (one query, only when the
+    config has a Taxonomy)."""
+    names = [n for n, c in parsed.controls.items() if c.get("type") == "Taxonomy"]
+    if not names:
+        return parsed
+    custom = []
+    for value in labels.project_label_values(project=project):
+        if isinstance(value, str):
+            custom.append([value])
+        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            custom.append(value)
+    if not custom:
+        return parsed
+    controls = dict(parsed.controls)
+    for name in names:
+        controls[name] = {**controls[name], "paths": [*controls[name].get("paths", []), *custom]}
+    return dataclasses.replace(parsed, controls=controls)
+
+
 def result_check(*, project: Project, result) -> list[dict]:
-    """Check a result list against the project's config; errors as located dicts."""
-    parsed = ParsedConfig.from_dict(project.parsed_config)
+    """Check a result list against the project's config (and its custom Taxonomy
+    labels); errors as located dicts."""
+    parsed = _with_custom_labels(project, ParsedConfig.from_dict(project.parsed_config))
     return [
         {"field": "result", "result_id": error.result_id, "message": error.problem}
         for error in validate_result(parsed, result)
@@ -111,12 +137,24 @@ def annotation_create(
     return annotation
 
 
+# annotations.events (ML backends) action -> labelhub.events (webhooks) action
+_DOMAIN_ACTIONS = {
+    events.ANNOTATION_CREATED: domain_events.ANNOTATION_CREATED,
+    events.ANNOTATION_UPDATED: domain_events.ANNOTATION_UPDATED,
+    events.ANNOTATION_DELETED: domain_events.ANNOTATIONS_DELETED,
+}
+
+
 def _announce(action: str, annotation: Annotation, annotation_id: int | None = None) -> None:
+    annotation_id = annotation_id or annotation.pk
     events.announce(
         action,
         project_id=annotation.project_id,
-        annotation_id=annotation_id or annotation.pk,
+        annotation_id=annotation_id,
         task_id=annotation.task_id,
+    )
+    domain_events.publish(
+        _DOMAIN_ACTIONS[action], project_id=annotation.project_id, ids=[annotation_id]
     )
 
 
@@ -162,9 +200,16 @@ def annotation_update(*, annotation: Annotation, **fields) -> Annotation:
             result=fields.get("result", annotation.result),
             was_cancelled=fields.get("was_cancelled", annotation.was_cancelled),
         )
+    ground_truth = annotation.ground_truth
     with quality.task_figures_kept(task_id=annotation.task_id):
         annotation = _annotation_change(annotation=annotation, fields=fields)
     _announce(events.ANNOTATION_UPDATED, annotation)
+    if annotation.ground_truth != ground_truth:
+        domain_events.publish(
+            domain_events.GROUND_TRUTH_CHANGED,
+            project_id=annotation.project_id,
+            ids=[annotation.pk],
+        )
     return annotation
 
 
@@ -276,6 +321,18 @@ def prediction_delete(*, prediction: Prediction) -> None:
 
 
 @transaction.atomic
+def predictions_delete_version(*, project: Project, version: str) -> int:
+    """Delete every prediction of ``version`` in the project, then recount the tasks that
+    had one (counters, mean scores, result index, project counters). Returns how many."""
+    rows = Prediction.objects.filter(project=project, model_version=version)
+    task_ids = sorted(set(rows.values_list("task_id", flat=True)))
+    deleted = rows.delete()[1].get(Prediction._meta.label, 0)
+    if task_ids:
+        tasks_counters_recount(project=project, task_ids=task_ids)
+    return deleted
+
+
+@transaction.atomic
 def review_set(*, annotation: Annotation, reviewer, accepted: bool, comment: str = "") -> Review:
     """Record a reviewer's verdict and comment; reviewing again replaces the earlier one.
     A rejection sends the annotation back to its annotator (the Label Stream serves it
@@ -301,6 +358,10 @@ def review_set(*, annotation: Annotation, reviewer, accepted: bool, comment: str
     if earlier is not None:
         delta[earlier] -= 1
     quality.review_totals_apply(annotation=annotation, accepted=delta[True], rejected=delta[False])
+    if created:
+        domain_events.publish(
+            domain_events.REVIEW_CREATED, project_id=annotation.project_id, ids=[review.pk]
+        )
     return review
 
 
@@ -310,6 +371,7 @@ def task_create(*, project: Project, data: dict, meta: dict | None = None) -> Ta
     task = Task.objects.create(project=project, data=data, meta=meta or {})
     project_counters_add(project_id=project.pk, tasks=1)
     task_data_keys_add(project_id=project.pk, keys=data)
+    domain_events.publish(domain_events.TASKS_CREATED, project_id=project.pk, ids=[task.pk])
     return task
 
 
@@ -323,6 +385,7 @@ def tasks_delete(*, project: Project, task_ids) -> int:
     quality.tasks_figures_remove(project=project, task_ids=task_ids)
     deleted = Task.objects.filter(project=project, pk__in=task_ids).delete()[1].get("tasks.Task", 0)
     project_counters_refresh(project_id=project.pk)
+    domain_events.publish(domain_events.TASKS_DELETED, project_id=project.pk, ids=task_ids)
     return deleted
 
 
@@ -332,22 +395,25 @@ def label_config_orphans_check(*, project: Project, label_config: str) -> None:
     Studio refuses such a change. ``errors`` carries one item per control or label."""
     orphans = selectors.label_config_orphans(project=project, label_config=label_config)
     if orphans:
+        message = config_orphans_message(orphans)
         raise ApiError(
-            config_orphans_message(orphans),
+            message,
             [{"field": "label_config", **orphan} for orphan in orphans],
+            validation_errors={"label_config": [message]},
         )
 
 
 @transaction.atomic
 def project_update(*, project: Project, **fields) -> Project:
-    """``projects.services.project_update``, and when the overlap changes, ``is_labeled``
+    """``projects.services.project_update``, and when the overlap (or whether skips count
+    toward it) changes, ``is_labeled``
     recomputed at once (so task lists and the Data Manager are right at once, not at the
     next hand-out)."""
-    overlap = project.maximum_annotations
+    overlap = (project.maximum_annotations, project.skip_queue)
     if "label_config" in fields:
         label_config_orphans_check(project=project, label_config=fields["label_config"])
     project = project_services.project_update(project=project, **fields)
-    if project.maximum_annotations != overlap:
+    if (project.maximum_annotations, project.skip_queue) != overlap:
         labeled_state_refresh(project=project)
     return project
 
@@ -387,6 +453,19 @@ def _project_rows_delete(*, project_id: int) -> None:
 
 
 @transaction.atomic
+def project_tasks_delete_all(*, project: Project) -> int:
+    """Delete every task of the project (with annotations, predictions, reviews, locks
+    and quality figures) by one DELETE per table, as ``project_delete`` does, keeping
+    the project, its members and settings. The counters and the seen data keys start
+    again from zero. Returns how many tasks went."""
+    count = Task.objects.filter(project=project).count()
+    _project_rows_delete(project_id=project.pk)
+    project_counters_refresh(project_id=project.pk)
+    Project.objects.filter(pk=project.pk).update(task_data_keys=[])
+    return count
+
+
+@transaction.atomic
 def project_delete(*, project: Project) -> None:
     """Delete a project and everything in it.
 
@@ -397,5 +476,7 @@ def project_delete(*, project: Project) -> None:
     saved views, import jobs, storages). It lives here, in the lowest app that sees all
     of those tables.
     """
-    _project_rows_delete(project_id=project.pk)
+    project_id = project.pk
+    _project_rows_delete(project_id=project_id)
     project.delete()
+    domain_events.publish(domain_events.PROJECT_DELETED, project_id=project_id, ids=[project_id])

@@ -6,6 +6,12 @@ Eligibility. A task is offered to a user while
   locks held by other users, and
 - the user has not annotated or skipped it (a skip is a cancelled annotation).
 
+Skips follow the project's ``skip_queue`` (Label Studio's): REQUEUE_FOR_OTHERS (the
+default) hands a skipped task to others but not back to its skipper; REQUEUE_FOR_ME hands
+the skipper their skipped tasks again once nothing else is left, oldest skip first;
+IGNORE_SKIPPED counts a skip toward the overlap like an annotation
+(``annotations.counters.skips_count``).
+
 Locks (``tasks.locks``). The task handed out is locked for the user for the lock TTL.
 Asking again returns the same task while the lock lives; submitting or skipping
 releases it.
@@ -30,11 +36,11 @@ ignored there and the same code stays correct.
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from annotations import benchmarks
-from annotations.counters import labeled_state_refresh
+from annotations.counters import done_count, labeled_state_refresh, skips_count
 from annotations.models import Annotation, Prediction
 from annotations.sampling import sampler_for
 from projects.models import Project
@@ -47,7 +53,9 @@ from tasks.representations import task_dict
 MAX_RETRIES_PER_PASS = 50
 
 
-def eligible_tasks(*, project: Project, user, now, base: QuerySet | None = None) -> QuerySet:
+def eligible_tasks(
+    *, project: Project, user, now, base: QuerySet | None = None, requeued: bool = False
+) -> QuerySet:
     """Tasks of the project that ``user`` may be handed now (see the module docstring).
 
     ``is_labeled=False`` leads so that the (project, is_labeled, ...) indexes skip the
@@ -60,25 +68,30 @@ def eligible_tasks(*, project: Project, user, now, base: QuerySet | None = None)
     index per candidate looked at.
 
     ``base``: the tasks to choose from, with their order (``next_task``'s
-    ``candidates``); all of the project's by default.
+    ``candidates``); all of the project's by default. ``requeued``: instead of the tasks
+    the user has not touched, those they skipped and did not annotate since
+    (REQUEUE_FOR_ME).
     """
     done_by_user = Annotation.objects.filter(task=OuterRef("pk"), completed_by=user).values("pk")[
         :1
     ]
-    return (
+    tasks = (
         (Task.objects.all() if base is None else base)
         .filter(project=project, is_labeled=False)
         .alias(
             others_locks=locks.live_locks_by_others(user=user, now=now),
-            done_by_user=Subquery(done_by_user),
+            done=done_count(skips=skips_count(project)),
         )
         .filter(
-            total_annotations__lt=Value(project.maximum_annotations)
-            + F("overlap_extra")
-            - F("others_locks")
+            done__lt=Value(project.maximum_annotations) + F("overlap_extra") - F("others_locks")
         )
-        .filter(done_by_user__isnull=True)
     )
+    if requeued:
+        mine = Annotation.objects.filter(task=OuterRef("pk"), completed_by=user)
+        return tasks.filter(Exists(mine.filter(was_cancelled=True))).exclude(
+            Exists(mine.filter(was_cancelled=False))
+        )
+    return tasks.alias(done_by_user=Subquery(done_by_user)).filter(done_by_user__isnull=True)
 
 
 def _take(*, queryset: QuerySet, eligible: QuerySet, user, now) -> Task | None:
@@ -106,16 +119,18 @@ def _labeled_state_ensure(project: Project) -> int:
     ``maximum_annotations`` makes the flags stale (the annotation services and imports
     keep them), and a finished project should not rescan its tasks on every request."""
     key = f"labelhub:labeled:{project.pk}:{project.created_at.timestamp()}"
-    if cache.get(key) == project.maximum_annotations:
+    overlap = f"{project.maximum_annotations}:{project.skip_queue}"
+    if cache.get(key) == overlap:
         return 0
     changed = labeled_state_refresh(project=project)
-    overlap = project.maximum_annotations
     transaction.on_commit(lambda: cache.set(key, overlap, None))
     return changed
 
 
 @transaction.atomic
-def next_task(*, project: Project, user, candidates: QuerySet | None = None) -> Task | None:
+def next_task(
+    *, project: Project, user, candidates: QuerySet | None = None, resume: bool = True
+) -> Task | None:
     """Hand ``user`` the next task of ``project`` and lock it for them, or None when
     nothing is left for them. The same task comes back while their lock lives.
 
@@ -123,7 +138,9 @@ def next_task(*, project: Project, user, candidates: QuerySet | None = None) -> 
     instead of the project's sampling ("label tasks as displayed": the Data Manager
     builds it from its filters and ordering; this app does not know them). The same
     eligibility, overlap and locks apply; rework and Benchmark QA hand-outs do not (the
-    user asked for these tasks in this order).
+    user asked for these tasks in this order). ``resume=False`` (with ``candidates``):
+    the first of them, even while the user's lock on another lives (Label Studio's Data
+    Manager queue: "the lock does not change the sequence"); that lock is then dropped.
 
     On PostgreSQL the transaction commits without waiting for its WAL flush
     (``synchronous_commit off``): it writes only soft state, task locks and flags derived
@@ -148,7 +165,7 @@ def next_task(*, project: Project, user, candidates: QuerySet | None = None) -> 
     now = timezone.now()
     eligible = eligible_tasks(project=project, user=user, now=now)
     held = locks.lock_of_user(project=project, user=user, now=now)
-    if held is not None:
+    if held is not None and (resume or candidates is None):
         mine = eligible.filter(pk=held.task_id)
         if candidates is not None:
             mine = mine.filter(pk__in=candidates.values("pk"))
@@ -169,8 +186,29 @@ def next_task(*, project: Project, user, candidates: QuerySet | None = None) -> 
         # are open again: fix the flags (once per overlap value) and look again.
         if attempt == 0 and not _labeled_state_ensure(project):
             break
+    if project.skip_queue == Project.SkipQueue.REQUEUE_FOR_ME:
+        task = _requeued_take(project=project, user=user, now=now, candidates=candidates)
+        if task is not None:
+            return task
     locks.locks_release_for_user(project_id=project.pk, user=user)
     return None
+
+
+def _requeued_take(*, project: Project, user, now, candidates: QuerySet | None) -> Task | None:
+    """REQUEUE_FOR_ME, once nothing else is left: the user's skipped tasks again, the
+    oldest skip first (or in ``candidates``' order)."""
+    eligible = eligible_tasks(project=project, user=user, now=now, requeued=True)
+    if candidates is not None:
+        queryset = eligible_tasks(
+            project=project, user=user, now=now, base=candidates, requeued=True
+        )
+    else:
+        skipped_at = Annotation.objects.filter(
+            task=OuterRef("pk"), completed_by=user, was_cancelled=True
+        ).order_by("updated_at")
+        queryset = eligible.alias(skipped_at=Subquery(skipped_at.values("updated_at")[:1]))
+        queryset = queryset.order_by("skipped_at", "pk")
+    return _take(queryset=queryset, eligible=eligible, user=user, now=now)
 
 
 def stream_task_dict(*, task: Task, project: Project, user=None) -> dict:

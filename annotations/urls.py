@@ -2,9 +2,15 @@
 
 from django.urls import path
 
-from annotations import api
+from annotations import api, labels_api, project_api
 
 urlpatterns = [
+    path("api/projects/counts/", project_api.ProjectCountsApi.as_view()),
+    path("api/projects/<int:pk>/summary/", project_api.ProjectSummaryApi.as_view()),
+    path("api/projects/<int:pk>/summary/reset/", project_api.ProjectSummaryResetApi.as_view()),
+    path("api/projects/<int:pk>/tasks/", project_api.ProjectTasksApi.as_view()),
+    path("api/projects/<int:pk>/annotators/", project_api.ProjectAnnotatorsApi.as_view()),
+    path("api/projects/<int:pk>/model-versions/", project_api.ProjectModelVersionsApi.as_view()),
     path("api/projects/<int:pk>/", api.ProjectDetailApi.as_view()),
     path("api/projects/<int:pk>/validate/", api.ProjectConfigValidateApi.as_view()),
     path("api/tasks/<int:pk>/", api.TaskDetailApi.as_view()),
@@ -21,4 +27,9 @@ urlpatterns = [
     path("api/projects/<int:pk>/quality/agreement-matrix/", api.AgreementMatrixApi.as_view()),
     path("api/projects/<int:pk>/quality/agreement-histogram/", api.AgreementHistogramApi.as_view()),
     path("api/projects/<int:pk>/quality/settings/", api.QualitySettingsApi.as_view()),
+    path("api/labels/", labels_api.LabelListApi.as_view()),
+    path("api/labels/bulk", labels_api.LabelBulkUpdateApi.as_view()),
+    path("api/labels/<int:pk>/", labels_api.LabelDetailApi.as_view()),
+    path("api/label_links/", labels_api.LabelLinkListApi.as_view()),
+    path("api/label_links/<int:pk>/", labels_api.LabelLinkDetailApi.as_view()),
 ]

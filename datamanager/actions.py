@@ -18,6 +18,7 @@ from django.utils import timezone
 from annotations import quality
 from annotations.counters import project_counters_refresh, tasks_counters_recount
 from annotations.models import Annotation, Prediction
+from labelhub import events
 from labelhub.errors import ApiError
 from projects import permissions as perms
 from tasks.models import Task
@@ -89,6 +90,7 @@ def delete_tasks(project, queryset: QuerySet, **params) -> dict:
             Task.objects.filter(project=project, pk__in=batch).delete()[1].get("tasks.Task", 0)
         )
     project_counters_refresh(project_id=project.pk)
+    events.publish(events.TASKS_DELETED, project_id=project.pk, ids=ids)
     return _result(deleted, f"Deleted {deleted} tasks")
 
 
@@ -116,9 +118,13 @@ def _delete_from_tasks(project, queryset: QuerySet, rows: type[Model], noun: str
     """Delete the selected tasks' annotations or predictions, then recount the tasks."""
     ids = _ids(queryset)
     deleted = 0
+    gone: list[int] = []
     for batch in _batches(ids):
+        if rows is Annotation:
+            gone += Annotation.objects.filter(task_id__in=batch).values_list("pk", flat=True)
         deleted += rows.objects.filter(task_id__in=batch).delete()[1].get(rows._meta.label, 0)
     tasks_counters_recount(project=project, task_ids=ids)
+    events.publish(events.ANNOTATIONS_DELETED, project_id=project.pk, ids=gone)
     return _result(deleted, f"Deleted {deleted} {noun}")
 
 
@@ -166,6 +172,9 @@ def predictions_to_annotations(
         ]
         Annotation.objects.bulk_create(rows, batch_size=BATCH)
         created += len(rows)
+        events.publish(
+            events.ANNOTATIONS_CREATED, project_id=project.pk, ids=[row.pk for row in rows]
+        )
     tasks_counters_recount(project=project, task_ids=ids)
     return _result(created, f"Created {created} annotations from predictions")
 
@@ -187,9 +196,11 @@ def mark_ground_truth(project, queryset: QuerySet, **params) -> dict:
             .filter(gt=0)
             .values_list("last", flat=True)
         )
-        marked += Annotation.objects.filter(pk__in=list(latest)).update(
+        latest = list(latest)
+        marked += Annotation.objects.filter(pk__in=latest).update(
             ground_truth=True, updated_at=timezone.now()
         )
+        events.publish(events.GROUND_TRUTH_CHANGED, project_id=project.pk, ids=latest)
     project_counters_refresh(project_id=project.pk)
     quality.quality_totals_recount(project=project, lead_times=False)
     return _result(marked, f"Marked {marked} completions as ground truth")
@@ -199,9 +210,15 @@ def mark_ground_truth(project, queryset: QuerySet, **params) -> dict:
 def unmark_ground_truth(project, queryset: QuerySet, **params) -> dict:
     unmarked = 0
     for batch in _batches(_ids(queryset)):
-        unmarked += Annotation.objects.filter(task_id__in=batch, ground_truth=True).update(
+        marked = list(
+            Annotation.objects.filter(task_id__in=batch, ground_truth=True).values_list(
+                "pk", flat=True
+            )
+        )
+        unmarked += Annotation.objects.filter(pk__in=marked).update(
             ground_truth=False, updated_at=timezone.now()
         )
+        events.publish(events.GROUND_TRUTH_CHANGED, project_id=project.pk, ids=marked)
     project_counters_refresh(project_id=project.pk)
     quality.quality_totals_recount(project=project, lead_times=False)
     return _result(unmarked, f"Unmarked {unmarked} ground truth completions")
@@ -238,6 +255,7 @@ def remove_duplicates(project, queryset: QuerySet, **params) -> dict:
     for batch in _batches(removed):
         Task.objects.filter(project=project, pk__in=batch).delete()
     tasks_counters_recount(project=project, task_ids=kept)
+    events.publish(events.TASKS_DELETED, project_id=project.pk, ids=removed)
     return _result(len(removed), f"Removed {len(removed)} duplicated tasks")
 
 

@@ -3,6 +3,9 @@
 - ``/api/dm/views/`` (+ ``<id>/``, ``reset/``): saved tabs, Label Studio's shape;
 - ``/api/dm/actions/``: ``GET ?project=`` lists, ``POST ?id=&project=`` runs one;
 - ``/api/dm/columns/?project=`` and ``/api/dm/count/?project=&query=``;
+- ``/api/dm/`` (the API root, as Label Studio's router answers it), ``/api/dm/project/``
+  (the project with the Data Manager's flags), ``/api/dm/views/order/`` and
+  ``/api/dm/actions/<id>/form/``;
 - ``/api/projects/<id>/ground-truth/sample``, ``.../preview`` and ``.../reset``;
 - ``/api/tasks/?project=``: the task list, filtered and ordered by the Data Manager
   engine (``POST`` creates a task).
@@ -20,6 +23,7 @@ from rest_framework.views import APIView
 from annotations import services as annotation_services
 from annotations import stream
 from annotations.api import nested_task_dict
+from annotations.models import Annotation
 from annotations.selectors import with_nested
 from datamanager import actions as dm_actions
 from datamanager import columns as cols
@@ -33,6 +37,7 @@ from labelhub.errors import ApiError
 from labelhub.pagination import page_params
 from labelhub.params import is_false, is_true
 from projects import permissions as perms
+from projects.api import project_dict
 from projects.selectors import object_for_user
 from tasks.representations import task_dict
 
@@ -98,6 +103,67 @@ class ViewListApi(APIView):
         return Response(saved_views.view_dict(view), status=status.HTTP_201_CREATED)
 
 
+class DmRootApi(APIView):
+    """``GET /api/dm/``: Label Studio's router root, the links under it."""
+
+    def get(self, request):
+        return Response({"views": request.build_absolute_uri("/api/dm/views/")})
+
+
+class ProjectStateApi(APIView):
+    """``GET /api/dm/project/?project=ID``: the project as ``/api/projects/{id}/`` gives
+    it, with the flags and counts the Data Manager reads (Label Studio's ``ProjectStateAPI``).
+    The ``can_*`` flags say what this user's role allows. As in Label Studio, the
+    project's own counters are null here (its serializer reads them from annotations
+    this view does not make); ``task_count`` and ``annotation_count`` are the counts."""
+
+    COUNTERS = (
+        "task_number",
+        "num_tasks_with_annotations",
+        "useful_annotation_number",
+        "ground_truth_number",
+        "skipped_annotations_number",
+        "total_annotations_number",
+        "total_predictions_number",
+    )
+
+    def get(self, request):
+        project = project_param(request, perms.VIEW)
+        manage = perms.can(request.user, project, perms.MANAGE)
+        return Response(
+            {
+                **project_dict(project),
+                **dict.fromkeys(self.COUNTERS),
+                "can_delete_tasks": manage,
+                "can_manage_annotations": manage,
+                "can_manage_tasks": manage,
+                "source_syncing": False,
+                "target_syncing": False,
+                "task_count": project.task_number,
+                "annotation_count": Annotation.objects.filter(project=project).count(),
+                "config_has_control_tags": bool(project.parsed_config.get("controls")),
+            }
+        )
+
+
+class ViewOrderIn(serializers.Serializer):
+    project = serializers.IntegerField()
+    ids = serializers.ListField(
+        child=serializers.IntegerField(), allow_empty=False, max_length=10000
+    )
+
+
+class ViewOrderApi(APIView):
+    """``POST /api/dm/views/order/`` ``{"project", "ids"}``: the tabs' order, as listed."""
+
+    def post(self, request):
+        data = ViewOrderIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = perms.project_for(request.user, data.validated_data["project"], perms.MANAGE)
+        saved_views.views_order(project=project, ids=data.validated_data["ids"])
+        return Response(status=status.HTTP_200_OK)
+
+
 class ViewResetApi(APIView):
     def delete(self, request):
         project = project_param(request, perms.MANAGE)
@@ -152,6 +218,27 @@ class LabelNextApi(APIView):
         return Response(stream.stream_task_dict(task=task, project=project, user=request.user))
 
 
+def dm_next_task(request, project) -> dict:
+    """Label Studio's hidden ``next_task`` action: with ``filters``, ``ordering`` or
+    ``selectedItems`` in the body, the first task the Data Manager shows that the
+    caller may label ("Data Manager queue": their lock on another task does not
+    change the sequence); without, the Label Stream's next task (the same task while
+    their lock lives). Locked for them; 404 when nothing is left."""
+    perms.check(request.user, project, perms.ANNOTATE)
+    body = request.data if isinstance(request.data, dict) else {}
+    queue = any(key in body for key in ("filters", "ordering", "selectedItems"))
+    candidates = None
+    if queue:
+        query = request_query(request, project, body)
+        candidates = dm.label_candidates(project=project, query=query)
+    task = stream.next_task(
+        project=project, user=request.user, candidates=candidates, resume=not queue
+    )
+    if task is None:
+        raise NotFound(f"There are no tasks for {request.user}")
+    return stream.stream_task_dict(task=task, project=project, user=request.user)
+
+
 class ActionsApi(APIView):
     def get(self, request):
         project = project_param(request)
@@ -165,6 +252,8 @@ class ActionsApi(APIView):
         action_id = request.query_params.get("id")
         if not action_id:
             raise ApiError("id is required", [{"field": "id", "message": "the action to run"}])
+        if action_id == "next_task":
+            return Response(dm_next_task(request, project))
         if action_id not in dm_actions.ACTIONS:
             raise ApiError(
                 f"unknown action {action_id[:60]!r}", [{"field": "id", "message": "unknown action"}]
@@ -186,6 +275,21 @@ class ActionsApi(APIView):
                 params=body,
             )
         return Response(result)
+
+
+class ActionFormApi(APIView):
+    """``GET /api/dm/actions/<id>/form/?project=ID``: the fields an action's dialog asks
+    for (Label Studio's ``ProjectActionsFormAPI``); our actions ask for none beyond a
+    confirmation, so the form is ``[]``. 404 for an unknown action, 403 for one the
+    user's role may not run."""
+
+    def get(self, request, action_id):
+        project = project_param(request, perms.VIEW)
+        entry = dm_actions.ACTIONS.get(action_id)
+        if entry is None:
+            raise NotFound(f"Can't find {action_id[:60]!r} in registered actions")
+        perms.check(request.user, project, entry.permission)
+        return Response((entry.dialog or {}).get("form") or [])
 
 
 class ColumnsApi(APIView):
@@ -294,10 +398,16 @@ class TaskListApi(APIView):
         ``totals=true`` (counting is the slow part at scale; ``/api/dm/count/`` gives it
         apart, which is how the Data Manager page shows "Found").
         """
-        project_id = request.query_params.get("project")
+        params = request.query_params
+        project_id = params.get("project")
+        view_id = params.get("view") or params.get("tabID")
+        if not project_id and view_id:
+            # Label Studio's ``/api/tasks?view=<id>``: the project is the view's.
+            project_id = object_for_user(
+                View, user=request.user, pk=view_id, capability=perms.DATA_MANAGER
+            ).project_id
         if not project_id:
             raise ApiError("project is required", [{"field": "project", "message": "required"}])
-        params = request.query_params
         uses_dm = any(params.get(name) not in (None, "") for name in ("query", "view", "tabID"))
         project = perms.project_for(
             request.user, project_id, perms.DATA_MANAGER if uses_dm else perms.VIEW

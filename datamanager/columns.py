@@ -323,6 +323,33 @@ def first_annotator(ctx: ProjectContext):
     )
 
 
+def first_annotation_id(ctx: ProjectContext):
+    return Subquery(
+        Annotation.objects.filter(task=OuterRef("pk"))
+        .order_by()
+        .values("task")
+        .annotate(m=Min("id"))
+        .values("m")
+    )
+
+
+def annotations_ids_builder(item, ctx):
+    """Label Studio's ``annotations_ids`` (the task's annotation ids, skips included):
+    ``empty``, and ``equal``/``contains`` (and their negations) an annotation id."""
+    allowed = ("empty", "equal", "not_equal", "contains", "not_contains")
+    if item.operator not in allowed:
+        raise _unsupported(item, allowed)
+    if item.operator == "empty":
+        empty = query_format.as_bool(item.value, f"{item.where}.value")
+        return Cond("annotation", Q(), negate=empty)
+    try:
+        value = int(query_format.as_number(item.value, f"{item.where}.value"))
+    except query_format.QueryError:
+        value = None  # Label Studio compares the ids' text: "123wrong" matches nothing
+    match = Q(pk=value) if value is not None else Q(pk__in=[])
+    return Cond("annotation", match, negate=item.operator in NEGATIVE)
+
+
 def has_ground_truth(ctx: ProjectContext):
     return Exists(Annotation.objects.filter(task=OuterRef("pk"), ground_truth=True))
 
@@ -642,6 +669,15 @@ _add(
 )
 _add(
     Column(
+        "annotations_ids",
+        "Annotation IDs",
+        "String",
+        annotations_ids_builder,
+        order=first_annotation_id,
+    )
+)
+_add(
+    Column(
         "annotations_results",
         "Annotation results",
         "String",
@@ -757,7 +793,9 @@ def builder_for(ref: query_format.ColumnRef, *, level: str) -> Builder:
     return column.task
 
 
-def order_expression(ref: query_format.ColumnRef, ctx: ProjectContext):
+def order_expressions(ref: query_format.ColumnRef, ctx: ProjectContext) -> list:
+    """The sort keys of a column. A data or meta key sorts as Label Studio's does: its
+    numbers (numeric strings too) by value first, then the rest as text."""
     if ref.name in ("data", "meta"):
-        return JsonKeyText(F(ref.name), ref.key)
-    return COLUMNS[ref.name].order(ctx)
+        return [JsonKeyNumber(F(ref.name), ref.key), JsonKeyText(F(ref.name), ref.key)]
+    return [COLUMNS[ref.name].order(ctx)]

@@ -18,6 +18,7 @@ from annotations.models import Annotation
 from annotations.quality import quality_totals_recount
 from datamanager import selectors as dm
 from datamanager.sql import time_limited
+from labelhub import events
 from labelhub.errors import ApiError
 from projects.models import Project
 
@@ -77,15 +78,20 @@ def ground_truth_sample(*, project: Project, filters, fraction) -> dict:
     if marked:
         project_counters_add(project_id=project.pk, ground_truth=marked)
         quality_totals_recount(project=project, lead_times=False)
+        events.publish(events.GROUND_TRUTH_CHANGED, project_id=project.pk, ids=chosen)
     return {"marked": marked, "matched": matched, "ground_truth": already + marked}
 
 
 @transaction.atomic
 def ground_truth_reset(*, project: Project) -> dict:
     """Clear every ground-truth flag in the project."""
-    unmarked = Annotation.objects.filter(project=project, ground_truth=True).update(
+    ids = list(
+        Annotation.objects.filter(project=project, ground_truth=True).values_list("pk", flat=True)
+    )
+    unmarked = Annotation.objects.filter(pk__in=ids).update(
         ground_truth=False, updated_at=timezone.now()
     )
+    events.publish(events.GROUND_TRUTH_CHANGED, project_id=project.pk, ids=ids)
     project_ground_truth_clear(project_id=project.pk)
     quality_totals_recount(project=project, lead_times=False)
     return {"unmarked": unmarked}

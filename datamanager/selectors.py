@@ -219,7 +219,7 @@ def _order_keys(query: query_format.Query, ctx: cols.ProjectContext) -> list[tup
         if item.column.name in ("id", "inner_id"):
             id_desc = item.descending
             break  # the id is unique: keys after it never decide anything
-        keys.append((cols.order_expression(item.column, ctx), item.descending))
+        keys.extend((key, item.descending) for key in cols.order_expressions(item.column, ctx))
     return [*keys, (F("id"), id_desc)]
 
 

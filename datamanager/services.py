@@ -61,6 +61,18 @@ def view_update(*, view: View, data, partial: bool = True) -> View:
     return view
 
 
+def views_order(*, project, ids: list[int]) -> int:
+    """Label Studio's ``POST /api/dm/views/order/``: each listed view of the project gets
+    its place in ``ids`` as its ``order``; ids of other projects' views (or of none) are
+    ignored, as Label Studio does. One UPDATE for all (``bulk_update``)."""
+    place = {view_id: n for n, view_id in enumerate(ids)}
+    views = list(View.objects.filter(project=project, pk__in=place))
+    for view in views:
+        view.order = place[view.pk]
+    View.objects.bulk_update(views, ["order"])
+    return len(views)
+
+
 def view_delete(*, view: View) -> None:
     view.delete()
 

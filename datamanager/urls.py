@@ -6,6 +6,10 @@ from datamanager import api
 
 urlpatterns = [
     path("api/tasks/", api.TaskListApi.as_view()),
+    path("api/dm/", api.DmRootApi.as_view()),
+    path("api/dm/project/", api.ProjectStateApi.as_view()),
+    path("api/dm/views/order/", api.ViewOrderApi.as_view()),
+    path("api/dm/actions/<str:action_id>/form/", api.ActionFormApi.as_view()),
     path("api/dm/views/", api.ViewListApi.as_view()),
     path("api/dm/views/reset/", api.ViewResetApi.as_view()),
     path("api/dm/views/<int:pk>/", api.ViewDetailApi.as_view()),

@@ -1,27 +1,23 @@
-"""Export endpoints: formats, direct exports (``/api/projects/{id}/export``), snapshots
-(``/api/projects/{id}/exports/...``) and S3 target storages (Label Studio's paths and field
-names: ``GET/POST /api/storages/export/s3``, ``GET/PATCH/DELETE /api/storages/export/s3/{id}``,
-``POST /api/storages/export/s3/{id}/sync``; they belong to a project and need the project's
-manage right).
+"""Export endpoints: formats, direct exports (``/api/projects/{id}/export``) and snapshots
+(``/api/projects/{id}/exports/...``). Target storages live in ``io_storages``.
 """
+
+from pathlib import PurePosixPath
 
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from exporters import services, snapshots, tasks
 from exporters.formats import FORMATS
-from exporters.models import ExportSnapshot, S3ExportStorage
-from exporters.storage_s3 import storage_as_dict, storage_sync
+from exporters.models import ExportSnapshot
 from labelhub.errors import ApiError
-from labelhub.s3 import endpoint_check
 from projects import permissions as perms
-from projects.models import Project
 
 
 def export_response(*, project, options: services.ExportOptions, stream) -> StreamingHttpResponse:
@@ -111,6 +107,52 @@ def _snapshot(request, pk, export_pk) -> ExportSnapshot:
     return snapshots.snapshot_check_alive(snapshot)
 
 
+class ProjectExportFilesApi(APIView):
+    """``GET /api/projects/{id}/export/files``: the project's finished exports, newest
+    first, in Label Studio's shape ``{"export_files": [{"name", "url"}]}``. Label Studio
+    lists the JSON files of its export folder; ours are the completed snapshots, and each
+    ``url`` is the snapshot's download path."""
+
+    def get(self, request, pk):
+        project = perms.project_for(request.user, pk, perms.MANAGE)
+        rows = (
+            ExportSnapshot.objects.filter(project=project, status=ExportSnapshot.Status.COMPLETED)
+            .order_by("-id")
+            .values_list("pk", "file")
+        )
+        return Response(
+            {
+                "export_files": [
+                    {
+                        "name": PurePosixPath(key).stem or f"export-{snapshot_id}",
+                        "url": f"/api/projects/{project.pk}/exports/{snapshot_id}/download",
+                    }
+                    for snapshot_id, key in rows
+                ]
+            }
+        )
+
+
+class ExportAuthCheckApi(APIView):
+    """``GET /api/auth/export/`` with ``X-Original-URI: /export/<project id>-...``: a
+    front proxy's ``auth_request`` check that the user may download that project's
+    exports (Label Studio's answers: 200 ``auth ok``, 422 for a name without a project
+    id, 404 for a project the user does not see, 403 without the manage right)."""
+
+    def get(self, request):
+        original = request.headers.get("X-Original-URI", "")
+        name = original.replace("/export/", "", 1)
+        try:
+            project_id = int(name.split("-")[0])
+        except ValueError:
+            return Response(
+                {"detail": "Incorrect filename in export"},
+                status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        perms.project_for(request.user, project_id, perms.MANAGE)
+        return Response({"detail": "auth ok"})
+
+
 class ProjectExportsApi(APIView):
     """``GET/POST /api/projects/{id}/exports/``: the project's snapshots; create one."""
 
@@ -131,11 +173,15 @@ class ProjectExportsApi(APIView):
             raise ApiError(
                 "the body must be a JSON object", [{"field": None, "message": "not an object"}]
             )
+        inline = snapshots.builds_inline(project=project)
         with transaction.atomic():
             snapshot = snapshots.snapshot_create(
                 project=project, user=request.user, payload=request.data
             )
-            tasks.snapshot_build_enqueue(snapshot.pk)
+            if not inline:
+                tasks.snapshot_build_enqueue(snapshot.pk)
+        if inline:
+            snapshots.snapshot_build(snapshot_id=snapshot.pk)
         snapshot.refresh_from_db()
         return Response(snapshot_dict(snapshot), status=status.HTTP_201_CREATED)
 
@@ -201,89 +247,15 @@ class ProjectExportConvertApi(APIView):
             raise ApiError(
                 "export_type is required", [{"field": "export_type", "message": "required"}]
             )
+        inline = snapshots.builds_inline(project=snapshot.project)
         with transaction.atomic():
             converted = snapshots.convert_request(
                 snapshot=snapshot,
                 export_type=export_type,
                 download_resources=data.get("download_resources", False),
             )
-            if converted.needs_run:
+            if converted.needs_run and not inline:
                 tasks.snapshot_convert_enqueue(converted.pk)
+        if converted.needs_run and inline:
+            snapshots.snapshot_convert(converted_id=converted.pk)
         return Response({"export_type": export_type, "converted_format": converted.pk})
-
-
-EDITABLE = [
-    "title",
-    "description",
-    "bucket",
-    "prefix",
-    "s3_endpoint",
-    "region_name",
-    "aws_access_key_id",
-    "aws_secret_access_key",
-    "aws_session_token",
-    "can_delete_objects",
-]
-
-
-class StorageInput(serializers.ModelSerializer):
-    class Meta:
-        model = S3ExportStorage
-        fields = EDITABLE
-
-
-def _storage_for(user, pk) -> S3ExportStorage:
-    storage = S3ExportStorage.objects.select_related("project").filter(pk=pk).first()
-    if storage is None or not perms.can(user, storage.project_id, perms.MANAGE):
-        raise NotFound()
-    return storage
-
-
-def _project_param(request, data) -> Project:
-    raw = data.get("project") if data is not None else request.query_params.get("project")
-    try:
-        project_id = int(raw)
-    except (TypeError, ValueError):
-        raise ApiError(
-            "project must be a project id", [{"field": "project", "message": "required"}]
-        ) from None
-    return perms.project_for(request.user, project_id, perms.MANAGE)
-
-
-class S3ExportStorageListApi(APIView):
-    def get(self, request):
-        project = _project_param(request, None)
-        rows = S3ExportStorage.objects.filter(project=project).order_by("id")
-        return Response([storage_as_dict(s) for s in rows])
-
-    def post(self, request):
-        data = request.data if isinstance(request.data, dict) else {}
-        project = _project_param(request, data)
-        serializer = StorageInput(data=data)
-        serializer.is_valid(raise_exception=True)
-        endpoint_check(serializer.validated_data.get("s3_endpoint", ""))
-        storage = serializer.save(project=project)
-        return Response(storage_as_dict(storage), status=status.HTTP_201_CREATED)
-
-
-class S3ExportStorageDetailApi(APIView):
-    def get(self, request, pk):
-        return Response(storage_as_dict(_storage_for(request.user, pk)))
-
-    def patch(self, request, pk):
-        storage = _storage_for(request.user, pk)
-        serializer = StorageInput(storage, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        if "s3_endpoint" in serializer.validated_data:
-            endpoint_check(serializer.validated_data["s3_endpoint"])
-        return Response(storage_as_dict(serializer.save()))
-
-    def delete(self, request, pk):
-        _storage_for(request.user, pk).delete()
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class S3ExportStorageSyncApi(APIView):
-    def post(self, request, pk):
-        storage = _storage_for(request.user, pk)
-        return Response(storage_as_dict(storage_sync(storage=storage)))

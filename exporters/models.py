@@ -72,30 +72,3 @@ class ConvertedFormat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.export_type} of export {self.snapshot_id}"
-
-
-class S3ExportStorage(models.Model):
-    """A bucket (and prefix) that each sync fills with one JSON object per annotated
-    task (Label Studio's S3 target storage). Credentials are write-only in the API."""
-
-    project = models.ForeignKey(
-        "projects.Project", on_delete=models.CASCADE, related_name="s3_export_storages"
-    )
-    title = models.CharField(max_length=255, blank=True, default="")
-    description = models.TextField(blank=True, default="")
-    bucket = models.CharField(max_length=255)
-    prefix = models.CharField(max_length=1024, blank=True, default="")
-    s3_endpoint = models.CharField(max_length=1024, blank=True, default="")
-    region_name = models.CharField(max_length=64, blank=True, default="")
-    aws_access_key_id = models.CharField(max_length=255, blank=True, default="")
-    aws_secret_access_key = models.CharField(max_length=255, blank=True, default="")
-    aws_session_token = models.TextField(blank=True, default="")
-    can_delete_objects = models.BooleanField(default=False)
-    last_sync = models.DateTimeField(null=True, blank=True)
-    last_sync_count = models.IntegerField(default=0)
-    status = models.CharField(max_length=16, default="initialized")
-    traceback = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}"

@@ -60,9 +60,23 @@ class TaskFilter:
     annotated: str | None = None  # has a non-cancelled annotation
     skipped: str | None = None  # has a cancelled annotation
     reviewed: str | None = None  # has a reviewed annotation
+    # Label Studio's annotation_filter_options: the kinds of completions kept, any of
+    # "usual" (neither skipped nor ground truth), "ground_truth", "skipped"; None or
+    # empty keeps all (as Label Studio does when none is true).
+    annotation_kinds: frozenset[str] | None = None
 
     def annotation_q(self) -> Q:
         q = Q()
+        if self.annotation_kinds:
+            kinds = {
+                "usual": Q(was_cancelled=False, ground_truth=False),
+                "ground_truth": Q(ground_truth=True),
+                "skipped": Q(was_cancelled=True),
+            }
+            either = Q()
+            for kind in sorted(self.annotation_kinds):
+                either |= kinds[kind]
+            q &= either
         if self.only_ground_truth:
             q &= Q(ground_truth=True)
         if self.only_accepted:
@@ -107,7 +121,12 @@ def export_tasks_queryset(
         kept = Annotation.objects.filter(task_filter.annotation_q(), task_id=OuterRef("pk"))
         tasks = tasks.filter(Exists(kept))
     elif not task_filter.download_all_tasks:
-        if task_filter.exclude_cancelled:
+        if task_filter.annotation_kinds:
+            # Label Studio's only_with_annotations keeps a task when one of its
+            # completions passes annotation_filter_options.
+            kept = Annotation.objects.filter(task_filter.annotation_q(), task_id=OuterRef("pk"))
+            tasks = tasks.filter(Exists(kept))
+        elif task_filter.exclude_cancelled:
             tasks = tasks.filter(total_annotations__gt=0)
         else:
             tasks = tasks.filter(Q(total_annotations__gt=0) | Q(cancelled_annotations__gt=0))

@@ -88,9 +88,11 @@ def project_schema(project: Project) -> dict[str, dict]:
 
 
 def export_formats(*, project: Project) -> list[dict]:
-    """``GET /export/formats``: every format, disabled where the config can't give it."""
+    """``GET /export/formats``: every format, disabled where the config can't give it,
+    the enabled ones first (Label Studio's order)."""
     allowed = supported_formats(project_schema(project))
-    return [info.as_api(disabled=name not in allowed) for name, info in FORMATS.items()]
+    entries = [info.as_api(disabled=name not in allowed) for name, info in FORMATS.items()]
+    return sorted(entries, key=lambda entry: entry.get("disabled", False))
 
 
 def format_check(

@@ -31,6 +31,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from datamanager import query as query_format
+from datamanager import services as saved_views
+from datamanager.models import View
 from exporters import selectors
 from exporters.formats import FORMATS
 from exporters.formats.context import WriterContext
@@ -39,6 +41,7 @@ from exporters.models import ConvertedFormat, ExportSnapshot
 from exporters.selectors import TaskFilter
 from exporters.services import _error, chunk_guard, format_check, project_schema, query_parse
 from labelhub import joblock
+from labelhub.validation import MAX_ID
 from projects.models import Project
 
 logger = logging.getLogger(__name__)
@@ -46,6 +49,12 @@ Status = ExportSnapshot.Status
 LOCK_CLASS = 0x4C45  # "LE": the advisory-lock namespace for export jobs
 WORKER_LOST = "The worker stopped during the export; no file was kept. Create the export again."
 PROGRESS_EVERY = 1.0  # seconds between progress writes
+
+# Projects with at most this many tasks build their exports (and conversions) in the
+# request, as Label Studio's community edition does, so the POST answers a finished
+# export (``finished_at``, ``md5``) that can be downloaded at once; larger ones go to the
+# job queue and the client polls. The same idempotent, locked job body runs either way.
+INLINE_MAX_TASKS = 1000
 
 MODES = (None, "only", "exclude")
 TASK_OPTIONS = {"view", "skipped", "finished", "annotated", "only_with_annotations", "reviewed"}
@@ -113,8 +122,10 @@ def snapshot_options_parse(payload: dict) -> dict:
     for key in ("skipped", "finished", "annotated", "reviewed"):
         _mode(task, "task_filter_options", key)
     _bool(task, "task_filter_options", "only_with_annotations", False)
-    if task.get("view") is not None:
-        raise _error("task_filter_options.view", "saved views are not supported; send query")
+    if task.get("view") is not None and (
+        isinstance(task["view"], bool) or not isinstance(task["view"], int | str)
+    ):
+        raise _error("task_filter_options.view", "must be a view id")
     for key in ("usual", "ground_truth", "skipped"):
         _bool(annotation, "annotation_filter_options", key, True)
     _mode(annotation, "annotation_filter_options", "reviewed")
@@ -137,14 +148,16 @@ def snapshot_task_filter(snapshot: ExportSnapshot) -> TaskFilter:
     task = snapshot.task_filter_options or {}
     annotation = snapshot.annotation_filter_options or {}
     serialization = snapshot.serialization_options or {}
-    usual = annotation.get("usual", True) is not False
-    ground_truth = annotation.get("ground_truth", True) is not False
-    skipped = annotation.get("skipped", True) is not False
+    # Label Studio's defaults: usual true, the others false; all false keeps every one.
+    kinds = frozenset(
+        kind
+        for kind, default in (("usual", True), ("ground_truth", False), ("skipped", False))
+        if annotation.get(kind, default)
+    )
     return TaskFilter(
         download_all_tasks=not task.get("only_with_annotations", False),
-        only_ground_truth=ground_truth and not usual,
         only_accepted=annotation.get("reviewed") == "only",
-        exclude_cancelled=not skipped,
+        annotation_kinds=kinds or None,
         include_predictions=not (serialization.get("predictions") or {}).get("only_id", False),
         finished=task.get("finished"),
         annotated=task.get("annotated"),
@@ -161,18 +174,48 @@ def _annotator(snapshot: ExportSnapshot) -> str:
 # ------------------------------------------------------------------------------ create
 
 
+def view_query(*, project: Project, view_id) -> dict | None:
+    """The query of ``task_filter_options.view``: the saved view's filters and selected
+    items, when the view is one of this project's; else None, and the export holds every
+    task, as Label Studio does with a view it cannot find (it logs and goes on)."""
+    try:
+        pk = int(view_id)
+    except (TypeError, ValueError):
+        return None
+    view = View.objects.filter(project=project, pk=pk).first() if 1 <= pk <= MAX_ID else None
+    if view is None:
+        logger.info("export of project %s: no view %r in it; ignored", project.pk, view_id)
+        return None
+    raw = saved_views.view_query(view)
+    selected = view.data.get("selectedItems")
+    if isinstance(selected, dict) and (selected.get("all") or selected.get("included")):
+        raw["selectedItems"] = selected
+    return raw
+
+
 def snapshot_create(*, project: Project, user, payload: dict) -> ExportSnapshot:
-    """The row; the caller enqueues the build on commit (exporters.tasks)."""
+    """The row; the caller enqueues the build on commit (exporters.tasks). A
+    ``task_filter_options.view`` becomes the stored query (the view's filters as they
+    are now), with the payload's own ``query`` over it."""
     fields = snapshot_options_parse(payload)
-    raw_query = payload.get("query")
+    raw_query = query_format.load(payload.get("query")) if payload.get("query") else None
+    view_id = fields["task_filter_options"].get("view")
+    if view_id is not None:
+        stored = view_query(project=project, view_id=view_id)
+        if stored is not None:
+            raw_query = {**stored, **(raw_query or {})}
     query = query_parse(raw_query)  # a 400 naming the bad part, before anything is written
     snapshot = ExportSnapshot.objects.create(
         project=project,
         created_by=user,
-        query=query_format.load(raw_query) if query is not None else None,
+        query=raw_query if query is not None else None,
         **fields,
     )
     return snapshot
+
+
+def builds_inline(*, project: Project) -> bool:
+    return project.task_number <= INLINE_MAX_TASKS
 
 
 def job_failed_to_queue(name: str, object_id: int, exc: Exception) -> None:

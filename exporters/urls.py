@@ -7,6 +7,8 @@ from exporters import api
 urlpatterns = [
     path("api/projects/<int:pk>/export/", api.ProjectExportApi.as_view()),
     path("api/projects/<int:pk>/export/formats/", api.ProjectExportFormatsApi.as_view()),
+    path("api/projects/<int:pk>/export/files/", api.ProjectExportFilesApi.as_view()),
+    path("api/auth/export/", api.ExportAuthCheckApi.as_view()),
     path("api/projects/<int:pk>/exports/", api.ProjectExportsApi.as_view()),
     path("api/projects/<int:pk>/exports/<int:export_pk>/", api.ProjectExportDetailApi.as_view()),
     path(
@@ -17,7 +19,4 @@ urlpatterns = [
         "api/projects/<int:pk>/exports/<int:export_pk>/convert/",
         api.ProjectExportConvertApi.as_view(),
     ),
-    path("api/storages/export/s3/", api.S3ExportStorageListApi.as_view()),
-    path("api/storages/export/s3/<int:pk>/", api.S3ExportStorageDetailApi.as_view()),
-    path("api/storages/export/s3/<int:pk>/sync/", api.S3ExportStorageSyncApi.as_view()),
 ]

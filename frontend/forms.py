@@ -34,6 +34,11 @@ class LoginForm(forms.Form):
     password = forms.CharField(widget=forms.PasswordInput)
 
 
+class SignupForm(forms.Form):
+    email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autofocus": True}))
+    password = forms.CharField(min_length=8, max_length=128, widget=forms.PasswordInput)
+
+
 class ProjectCreateForm(forms.Form):
     title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"autofocus": True}))
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

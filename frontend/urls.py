@@ -3,13 +3,15 @@ the Verify Stream and the Ground Truth Manager pages."""
 
 from django.urls import path, re_path
 
-from frontend import dm_views, migrate_views, ml_views, quality_views, views
+from frontend import api, dm_views, migrate_views, ml_views, quality_views, views
 
 # Project pages answer with and without a trailing slash (/projects/1/label, .../label/).
 urlpatterns = [
+    path("api/templates/", api.TemplateListApi.as_view()),
     path("", views.home, name="home"),
     path("user/login/", views.login_view, name="login"),
     path("user/logout/", views.logout_view, name="logout"),
+    re_path(r"^user/signup/?$", views.signup_view, name="signup"),
     path("projects/", views.projects_page, name="projects"),
     re_path(r"^projects/migrate/?$", migrate_views.migrate_page, name="migrate"),
     path("projects/migrate/<int:pk>/status", migrate_views.migrate_status, name="migrate-status"),
@@ -21,6 +23,11 @@ urlpatterns = [
     re_path(r"^projects/(?P<pk>\d+)/import/?$", views.project_import_page, name="project-import"),
     re_path(
         r"^projects/(?P<pk>\d+)/settings/?$", views.project_settings_page, name="project-settings"
+    ),
+    re_path(
+        r"^projects/(?P<pk>\d+)/settings/(?P<ls_section>[a-z-]+)/?$",
+        views.project_settings_page,
+        name="project-settings-section",
     ),
     re_path(r"^projects/(?P<pk>\d+)/quality/?$", quality_views.quality_page, name="quality"),
     re_path(r"^projects/(?P<pk>\d+)/ml/?$", ml_views.ml_page, name="ml"),

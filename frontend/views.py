@@ -40,6 +40,7 @@ from importers.samples import sample_data
 from importers.sources import accepted_extensions
 from labelhub import errors
 from labelhub.errors import ApiError
+from projects import accounts_services as account_services
 from projects import permissions as perms
 from projects import services as project_services
 from projects.api import user_dict
@@ -178,6 +179,44 @@ def login_view(request):
             return redirect(target)
         error = "Wrong email or password."
     return render(request, "frontend/login.html", {"form": form, "error": error})
+
+
+def _safe_next(request, default: str = "/projects/") -> str:
+    target = request.GET.get("next") or default
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return default
+    return target
+
+
+@csp()
+@require_http_methods(["GET", "POST"])
+def signup_view(request):
+    """``/user/signup/?token=...``: the invite link of ``GET /api/invite``. A valid token
+    lets a new (non-staff) user create an account and signs them in; a reset token
+    (``/api/invite/reset-token``) makes old links answer 403."""
+    if request.user.is_authenticated:
+        return redirect(_safe_next(request))
+    token = request.GET.get("token")
+    valid = account_services.invite_token_valid(token)
+    form = forms.SignupForm(request.POST or None)
+    error = None
+    if request.method == "POST" and valid and form.is_valid():
+        try:
+            user = account_services.user_signup(
+                token=token,
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+            )
+        except ApiError as exc:
+            error = str(exc.detail)
+        else:
+            login(request, user, backend="projects.auth.EmailBackend")
+            return redirect(_safe_next(request))
+    if request.method == "POST" and form.errors:
+        field, messages = next(iter(form.errors.items()))
+        error = f"{field}: {messages[0]}"
+    context = {"form": form, "error": error, "valid": valid}
+    return render(request, "frontend/signup.html", context, status=200 if valid else 403)
 
 
 @require_http_methods(["POST"])
@@ -376,11 +415,26 @@ def _member_change(request, project, form) -> str | None:
     return None
 
 
+# Label Studio's settings tabs -> this page's sections.
+LS_SETTINGS_SECTIONS = {
+    "general": "general",
+    "labeling": "config",
+    "ml": "ml",
+    "members": "members",
+}
+
+
 @csp()
 @project_page(perms.MANAGE)
 @require_http_methods(["GET", "POST"])
-def project_settings_page(request, project):
-    section = request.POST.get("section") or request.GET.get("section") or "general"
+def project_settings_page(request, project, ls_section: str | None = None):
+    """``/projects/{id}/settings/``; Label Studio's ``/projects/{id}/settings/{section}``
+    links (bookmarks of users who switched) open the matching part of the same page."""
+    section = (
+        request.POST.get("section")
+        or request.GET.get("section")
+        or LS_SETTINGS_SECTIONS.get(ls_section or "", "general")
+    )
     if section not in {"general", "config", "sampling", "ml", "members", "member_add", "member"}:
         section = "general"
     page_forms = _settings_forms(

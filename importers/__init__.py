@@ -1,4 +1,4 @@
-"""Importers: every input format, cloud manifests, S3 source storage, background jobs.
+"""Importers: every input format, cloud manifests, background jobs (storages: io_storages).
 
 Endpoints (all also answer without the trailing slash):
 
@@ -10,13 +10,11 @@ Endpoints (all also answer without the trailing slash):
 - ``GET /api/projects/{id}/imports/`` and ``GET /api/projects/{id}/imports/{import_id}/``
   (``?return_task_ids=true``): background job status.
 - ``GET|POST /api/projects/{id}/sample-task``, ``GET /api/projects/{id}/sample-file?format=``.
-- ``GET|POST /api/storages/s3/``, ``GET|PATCH|DELETE /api/storages/s3/{id}``,
-  ``POST /api/storages/s3/{id}/sync``, ``GET /api/projects/{id}/presign/?fileuri=``.
 - ``GET /data/upload/{project id}/{name}``: uploaded media, for project members.
 - ``GET /data/local-files/?d=``: local files, when serving them is switched on.
 
 Module map: ``api`` (views), ``services`` (the import pass), ``records``
 (validation), ``bulk`` (COPY / bulk_create), ``sources`` (files, spooling, dispatch),
 ``formats/`` (json, jsonl, csv, tsv, txt), ``archives``, ``media``, ``manifests``,
-``ssrf``, ``storage_s3``, ``jobs``/``tasks`` (Celery), ``samples``, ``localfiles``, ``cli``.
+``ssrf``, ``jobs``/``tasks`` (Celery), ``samples``, ``localfiles``, ``cli``.
 """

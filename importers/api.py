@@ -6,36 +6,32 @@ imports run in the request and answer ``{task_count, annotation_count, predictio
 duration}``; imports above the thresholds answer ``{"import": id}`` at once and run as a
 Celery job, whose state ``GET /api/projects/{id}/imports/{import_id}/`` reports.
 
-S3 source storages (Label Studio's paths and field names): ``GET/POST /api/storages/s3/``,
-``GET/PATCH/DELETE /api/storages/s3/{id}``, ``POST /api/storages/s3/{id}/sync`` and
-``GET /api/projects/{id}/presign/?fileuri=``. Storages belong to a project and need the
-project's manage right; the presign redirect needs only membership.
-
 With ``?return_task_ids=true`` (a Label Studio script reads ``task_ids`` from the import's
 answer) a background import is waited for, up to ``LABELHUB_IMPORT_WAIT_SECONDS``: the
 answer is then the in-request one plus ``import``; past the bound it is a 202 with the job
 and ``poll``, the status URL that carries ``task_ids`` once the job is done.
 """
 
-import re
 import time
 import zipfile
+from collections import Counter
 
 import orjson
 import rarfile
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpResponse, HttpResponseRedirect
-from rest_framework import serializers, status
+from django.http import HttpResponse
+from django.utils import timezone
+from rest_framework import status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from importers import archives, samples, ssrf
-from importers.jobs import job_check_alive, job_create, progress_read
+from importers import archives, samples, ssrf, uploads
+from importers.jobs import import_record, job_check_alive, job_create, progress_read
 from importers.manifests import KINDS, is_manifest
-from importers.models import ImportJob, S3SourceStorage
-from importers.services import files_import, parsed_config
+from importers.models import FileUpload, ImportJob
+from importers.services import files_import, parsed_config, predictions_import
 from importers.sources import (
     ImportFile,
     file_kind,
@@ -45,12 +41,11 @@ from importers.sources import (
     work_dir_release,
     work_dir_remove,
 )
-from importers.storage_s3 import check_endpoint, presigned_url, storage_as_dict, storage_sync
 from labelhub.errors import ApiError
 from labelhub.jsonlimits import check_bytes
-from labelhub.params import is_true
+from labelhub.params import is_false, is_true
+from labelhub.validation import MAX_ID, id_value
 from projects import permissions as perms
-from projects.models import Project
 from projects.selectors import object_for_user
 
 
@@ -134,10 +129,17 @@ class ProjectImportApi(APIView):
     def post(self, request, pk):
         project = perms.project_for(request.user, pk, perms.MANAGE)
         options = {"skip_duplicate_urls": _flag(request, "skip_duplicate_urls")}
+        fields = request.query_params.getlist("preannotated_from_fields")
+        fields = [f.strip() for raw in fields for f in raw.split(",") if f.strip()]
+        if fields:
+            options["preannotated_from_fields"] = fields
         folder = work_dir()
         background = False
+        started = timezone.now()
         try:
             files = _gather(request, folder)
+            if is_false(request.query_params.get("commit_to_project")):
+                return _uploads_kept(request, project, files, folder)
             if runs_in_background(files):
                 with transaction.atomic():
                     job = job_create(
@@ -155,13 +157,239 @@ class ProjectImportApi(APIView):
             result = files_import(
                 project=project, files=files, user=request.user, options=options, folder=folder
             )
+            job = import_record(
+                project=project, user=request.user, files=files, result=result, started=started
+            )
         finally:
             if not background:
                 work_dir_remove(folder)
         return Response(
-            result.as_dict(with_task_ids=_flag(request, "return_task_ids")),
+            {
+                **result.as_dict(with_task_ids=_flag(request, "return_task_ids")),
+                "import": job.pk,
+                "file_upload_ids": [],
+                "could_be_tasks_list": any(
+                    file_kind(item.name) in uploads.TABLES for item in files
+                ),
+                "found_formats": dict(Counter(_extension(item.name, item.kind) for item in files)),
+            },
             status=status.HTTP_201_CREATED,
         )
+
+
+class ImportPredictionsApi(APIView):
+    """``POST /api/projects/{id}/import/predictions``: a JSON list of predictions for
+    existing tasks; ``{"created": n}`` (201), or a 400 listing every bad item and
+    nothing written."""
+
+    def post(self, request, pk):
+        project = perms.project_for(request.user, pk, perms.MANAGE)
+        created = predictions_import(project=project, items=request.data)
+        return Response({"created": created}, status=status.HTTP_201_CREATED)
+
+
+def _uploads_kept(request, project, files, folder) -> Response:
+    """``commit_to_project=false``: keep the files as uploads, make no task, and answer
+    what they hold (Label Studio's first step; ``reimport`` is the second). Files above
+    the background thresholds are not parsed in the request: their count is estimated."""
+    started = time.monotonic()
+    if runs_in_background(files):
+        preview = {
+            "task_count": sum(_estimated_tasks(item) for item in files),
+            "found_formats": {},
+            "data_columns": [],
+            "could_be_tasks_list": False,
+        }
+    else:
+        preview = uploads.uploads_preview(project=project, files=files, folder=folder)
+    saved = uploads.uploads_save(project=project, user=request.user, files=files)
+    return Response(
+        {
+            "task_count": preview["task_count"],
+            "annotation_count": None,
+            "prediction_count": None,
+            "duration": round(time.monotonic() - started, 3),
+            "file_upload_ids": [upload.pk for upload in saved],
+            "could_be_tasks_list": preview["could_be_tasks_list"],
+            "found_formats": preview["found_formats"],
+            "data_columns": preview["data_columns"],
+        },
+        status=status.HTTP_201_CREATED,
+    )
+
+
+class ReimportApi(APIView):
+    """``POST /api/projects/{id}/reimport`` ``{file_upload_ids, files_as_tasks_list}``:
+    tasks from uploads kept by ``commit_to_project=false``, replacing those an earlier
+    re-import of them made; Label Studio's answer, plus ``reimport`` (the record that
+    ``/reimports/{id}/`` shows). Runs in the request, so uploads above the background
+    import size are refused: import those directly."""
+
+    def post(self, request, pk):
+        project = perms.project_for(request.user, pk, perms.MANAGE)
+        body = request.data if isinstance(request.data, dict) else {}
+        ids = body.get("file_upload_ids")
+        if not ids:
+            return Response(
+                {
+                    "task_count": 0,
+                    "annotation_count": 0,
+                    "prediction_count": 0,
+                    "duration": 0,
+                    "file_upload_ids": [],
+                    "found_formats": {},
+                    "data_columns": [],
+                },
+                status=status.HTTP_200_OK,
+            )
+        if not isinstance(ids, list) or not all(type(i) is int and 0 < i <= MAX_ID for i in ids):
+            raise ApiError(
+                "file_upload_ids must be a list of upload ids",
+                [{"field": "file_upload_ids", "message": "not a list of integers"}],
+            )
+        as_list = body.get("files_as_tasks_list", True)
+        as_list = as_list if isinstance(as_list, bool) else not is_false(as_list)
+        size = sum(
+            FileUpload.objects.filter(project=project, pk__in=ids).values_list("size", flat=True)
+        )
+        if size > settings.LABELHUB_ASYNC_IMPORT_BYTES:
+            raise ApiError(
+                "These uploads are too large to re-import in the request; import the files "
+                "directly (POST /api/projects/{id}/import), which runs large imports as a job.",
+                [{"field": "file_upload_ids", "message": "too large to re-import"}],
+            )
+        folder = work_dir()
+        try:
+            result, options, job = uploads.uploads_reimport(
+                project=project,
+                user=request.user,
+                ids=ids,
+                files_as_tasks_list=as_list,
+                folder=folder,
+            )
+        finally:
+            work_dir_remove(folder)
+        return Response(
+            {
+                "task_count": result.task_count,
+                "annotation_count": result.annotation_count,
+                "prediction_count": result.prediction_count,
+                "duration": round(result.duration, 3),
+                "file_upload_ids": options["file_upload_ids"],
+                "found_formats": options["found_formats"],
+                "data_columns": options["data_columns"],
+                "reimport": job.pk,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ReimportDetailApi(APIView):
+    """Label Studio's ProjectReimport shape for a recorded re-import."""
+
+    def get(self, request, pk, reimport_id):
+        project = perms.project_for(request.user, pk, perms.MANAGE)
+        job = ImportJob.objects.filter(
+            project=project, pk=reimport_id, options__kind="reimport"
+        ).first()
+        if job is None:
+            raise ApiError("Not found.", status_code=404)
+        return Response(
+            {
+                "id": job.pk,
+                "project": project.pk,
+                "status": job.status,
+                "error": job.detail or None,
+                "task_count": job.task_count,
+                "annotation_count": job.annotation_count,
+                "prediction_count": job.prediction_count,
+                "duration": job.duration,
+                "file_upload_ids": job.options.get("file_upload_ids", []),
+                "files_as_tasks_list": job.options.get("files_as_tasks_list", True),
+                "found_formats": job.options.get("found_formats", {}),
+                "data_columns": job.options.get("data_columns", []),
+            }
+        )
+
+
+def _id_list(raw, field: str) -> list[int]:
+    """Ids as Label Studio's clients send them: a JSON list (``[1,2]``) or ``1,2``."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        try:
+            raw = orjson.loads(text) if text.startswith("[") else text.split(",")
+        except orjson.JSONDecodeError:
+            raw = None
+    if not isinstance(raw, list):
+        raise ApiError(
+            f"{field} must be a list of ids", [{"field": field, "message": "not a list"}]
+        )
+    return [id_value(item, field) for item in raw if str(item).strip()]
+
+
+class FileUploadListApi(APIView):
+    """``GET /api/projects/{id}/file-uploads?all=true`` (or ``?ids=[1,2]``): the kept
+    uploads; ``DELETE`` with ``{"file_upload_ids": [...]}`` (or none: all of them)
+    answers ``{"deleted": n}``."""
+
+    def get(self, request, pk):
+        project = perms.project_for(request.user, pk)
+        ordering = request.query_params.get("ordering") or "id"
+        if ordering.lstrip("-") not in ("id", "created_at", "size", "name"):
+            raise ApiError(
+                "ordering: unknown field",
+                [{"field": "ordering", "message": "one of id, created_at, size, name"}],
+            )
+        rows = FileUpload.objects.filter(project=project).order_by(ordering, "id")
+        if not _flag(request, "all"):
+            given = request.query_params.getlist("ids") or ["[]"]
+            wanted = (
+                _id_list(given[0], "ids")
+                if len(given) == 1
+                else [i for raw in given for i in _id_list(raw, "ids")]
+            )
+            rows = rows.filter(pk__in=wanted)
+        return Response([uploads.upload_dict(upload) for upload in rows[:10_000]])
+
+    def delete(self, request, pk):
+        project = perms.project_for(request.user, pk, perms.MANAGE)
+        body = request.data if isinstance(request.data, dict) else {}
+        raw = body.get("file_upload_ids")
+        ids = None if raw is None else _id_list(raw, "file_upload_ids")
+        return Response({"deleted": uploads.uploads_delete(project=project, ids=ids)})
+
+
+class FileUploadApi(APIView):
+    """``/api/import/file-upload/{id}``: one kept upload; ``PATCH`` (or ``PUT``) with a
+    multipart ``file`` replaces its content; ``DELETE`` forgets it."""
+
+    def get(self, request, pk):
+        upload = object_for_user(FileUpload, user=request.user, pk=pk)
+        return Response(uploads.upload_dict(upload))
+
+    def patch(self, request, pk):
+        upload = object_for_user(FileUpload, user=request.user, pk=pk, capability=perms.MANAGE)
+        given = [f for key in request.FILES for f in request.FILES.getlist(key)]
+        if len(given) > 1:
+            raise ApiError("Give one file.", [{"field": "file", "message": "one file only"}])
+        if given:
+            folder = work_dir()
+            try:
+                source = spool_upload(given[0], folder, 0)
+                with transaction.atomic():
+                    upload = uploads.upload_replace(upload=upload, source=source)
+            finally:
+                work_dir_remove(folder)
+        return Response(uploads.upload_dict(upload))
+
+    def put(self, request, pk):
+        return self.patch(request, pk)
+
+    def delete(self, request, pk):
+        upload = object_for_user(FileUpload, user=request.user, pk=pk, capability=perms.MANAGE)
+        with transaction.atomic():
+            uploads.upload_delete(upload=upload)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 def _job_waited(job_id: int, *, project_id: int) -> Response:
@@ -192,6 +420,15 @@ def _job_waited(job_id: int, *, project_id: int) -> Response:
     )
 
 
+def _extension(name: str, kind: str | None = None) -> str:
+    """A file's format as Label Studio's ``found_formats`` names it (``.csv``); a request
+    body is ``.json``."""
+    base = name.rsplit("/", 1)[-1].lower()
+    if "." in base:
+        return "." + base.rsplit(".", 1)[-1]
+    return f".{kind}" if kind else ""
+
+
 def job_as_dict(job: ImportJob, *, with_task_ids: bool) -> dict:
     body = {
         "id": job.pk,
@@ -213,6 +450,19 @@ def job_as_dict(job: ImportJob, *, with_task_ids: bool) -> dict:
         "started_at": job.started_at,
         "finished_at": job.finished_at,
         "duration": job.duration,
+        # Label Studio's ProjectImport fields that have a meaning here.
+        "commit_to_project": True,
+        "return_task_ids": with_task_ids,
+        "preannotated_from_fields": None,
+        "url": None,
+        "updated_at": job.finished_at or job.started_at or job.created_at,
+        "file_upload_ids": [],
+        "could_be_tasks_list": False,
+        "found_formats": dict(
+            Counter(_extension(item["name"], item.get("kind")) for item in job.files)
+        ),
+        "data_columns": [],
+        "tasks": None,
     }
     if job.status == ImportJob.Status.IN_PROGRESS:
         live = progress_read(job)
@@ -276,114 +526,4 @@ class SampleFileApi(APIView):
         content, content_type = samples.sample_file(parsed_config(project), fmt)
         response = HttpResponse(content, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="sample-{project.pk}.{fmt}"'
-        return response
-
-
-EDITABLE = [
-    "title",
-    "description",
-    "bucket",
-    "prefix",
-    "regex_filter",
-    "use_blob_urls",
-    "presign",
-    "presign_ttl",
-    "s3_endpoint",
-    "region_name",
-    "aws_access_key_id",
-    "aws_secret_access_key",
-    "aws_session_token",
-]
-
-
-class StorageInput(serializers.ModelSerializer):
-    class Meta:
-        model = S3SourceStorage
-        fields = EDITABLE
-
-    def validate_regex_filter(self, value: str) -> str:
-        if value:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise serializers.ValidationError(f"not a regular expression: {exc}") from None
-        return value
-
-    def validate_presign_ttl(self, value: int) -> int:
-        if not 1 <= value <= 7 * 24 * 60:
-            raise serializers.ValidationError("must be between 1 and 10080 minutes")
-        return value
-
-
-class S3StorageListApi(APIView):
-    def get(self, request):
-        project_id = request.query_params.get("project")
-        if project_id:
-            project = perms.project_for(request.user, project_id, perms.MANAGE)
-            storages = S3SourceStorage.objects.filter(project=project)
-        else:
-            managed = [
-                p.pk
-                for p in Project.objects.for_user(request.user)
-                if perms.can(request.user, p, perms.MANAGE)
-            ]
-            storages = S3SourceStorage.objects.filter(project_id__in=managed)
-        return Response([storage_as_dict(s) for s in storages.order_by("id")])
-
-    def post(self, request):
-        body = request.data if isinstance(request.data, dict) else {}
-        project = perms.project_for(request.user, body.get("project"), perms.MANAGE)
-        data = StorageInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        check_endpoint(data.validated_data.get("s3_endpoint", ""))
-        storage = S3SourceStorage.objects.create(project=project, **data.validated_data)
-        return Response(storage_as_dict(storage), status=status.HTTP_201_CREATED)
-
-
-class S3StorageDetailApi(APIView):
-    def get(self, request, pk):
-        return Response(
-            storage_as_dict(
-                object_for_user(S3SourceStorage, user=request.user, pk=pk, capability=perms.MANAGE)
-            )
-        )
-
-    def patch(self, request, pk):
-        storage = object_for_user(
-            S3SourceStorage, user=request.user, pk=pk, capability=perms.MANAGE
-        )
-        data = StorageInput(storage, data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        check_endpoint(data.validated_data.get("s3_endpoint", storage.s3_endpoint))
-        for name, value in data.validated_data.items():
-            setattr(storage, name, value)
-        storage.save()
-        return Response(storage_as_dict(storage))
-
-    def delete(self, request, pk):
-        object_for_user(S3SourceStorage, user=request.user, pk=pk, capability=perms.MANAGE).delete()
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class S3StorageSyncApi(APIView):
-    def post(self, request, pk):
-        storage = storage_sync(
-            storage=object_for_user(
-                S3SourceStorage, user=request.user, pk=pk, capability=perms.MANAGE
-            ),
-            user=request.user,
-        )
-        return Response(storage_as_dict(storage))
-
-
-class PresignApi(APIView):
-    """Redirect a member to a presigned URL for an object of one of the project's storages."""
-
-    def get(self, request, pk):
-        project = perms.project_for(request.user, pk, perms.VIEW)
-        url = presigned_url(project=project, fileuri=request.query_params.get("fileuri", ""))
-        if url is None:
-            raise ApiError("Not found.", status_code=404)
-        response = HttpResponseRedirect(url)
-        response["Cache-Control"] = "no-store"
         return response

@@ -30,10 +30,11 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models.fields import NOT_PROVIDED
 from django.utils import timezone
 
-from annotations.counters import is_labeled, project_counters_add
+from annotations.counters import is_labeled, project_counters_add, skips_count
 from annotations.models import Annotation, Prediction
 from annotations.result_index import result_index_fill
 from importers.records import TaskRow
+from labelhub import events
 from labelhub.errors import ApiError
 from projects.models import Project
 from tasks.models import Task
@@ -170,6 +171,7 @@ class _Writer:
     def __init__(self, *, project: Project, user) -> None:
         self.project = project
         self.maximum = project.maximum_annotations
+        self.skips_count = skips_count(project)
         self.authors = _Authors(project, user.pk)
         self.now = timezone.now()
         self.stats = _Stats()
@@ -188,7 +190,9 @@ class _Writer:
         self._seen(row.data)
         done = sum(1 for a in row.annotations if not a.get("was_cancelled"))
         self.stats.labeled += done > 0
-        return done, len(row.annotations) - done, is_labeled(done, self.maximum)
+        skipped = len(row.annotations) - done
+        labeled = is_labeled(done, self.maximum, cancelled=skipped if self.skips_count else 0)
+        return done, skipped, labeled
 
     def _annotation(self, item: dict) -> tuple[int, Any, bool, bool, Any]:
         """(author id, result, was_cancelled, ground_truth, lead_time) of an imported
@@ -213,6 +217,10 @@ class _Writer:
         task_data_keys_add(project_id=self.project.pk, keys=self.data_keys)
         if stats.annotations or stats.predictions:
             result_index_fill(project_id=self.project.pk, task_ranges=self.ids.ranges)
+        for first, last in self.ids.ranges:
+            events.publish(
+                events.TASKS_CREATED, project_id=self.project.pk, ids=range(first, last + 1)
+            )
         project_counters_add(
             project_id=self.project.pk,
             tasks=stats.tasks,
@@ -664,6 +672,7 @@ class CopyWriter(_Writer):
             self._lock_users(self.authors.known.values())
         ids = self._reserve(len(rows))
         stats, maximum, version = self.stats, self.maximum, self._version
+        skips = self.skips_count
         task_line, annotation_line, prediction_line = self._templates()
         tasks, annotations, predictions = bytearray(), bytearray(), bytearray()
         index = first_index
@@ -697,7 +706,11 @@ class CopyWriter(_Writer):
                     task_id,
                     _json(row.data),
                     _json(row.meta),
-                    b"t" if is_labeled(done, maximum) else b"f",
+                    b"t"
+                    if is_labeled(
+                        done, maximum, cancelled=len(row.annotations) - done if skips else 0
+                    )
+                    else b"f",
                     done,
                     len(row.annotations) - done,
                     len(row.predictions),

@@ -120,6 +120,31 @@ def job_create(*, project, user, files: list[ImportFile], folder: Path, options:
     return job
 
 
+def import_record(*, project, user, files: list[ImportFile], result, started) -> ImportJob:
+    """Record an import that ran in the request as a finished job, so that
+    ``/api/projects/{id}/imports/{id}/`` answers for it as for a background one (Label
+    Studio records every import). No file is kept: only the names."""
+    now = timezone.now()
+    return ImportJob.objects.create(
+        project=project,
+        created_by=user,
+        status=ImportJob.Status.COMPLETED,
+        files=[{"path": "", "name": item.name, "kind": item.kind} for item in files],
+        total_bytes=sum(item.size for item in files),
+        processed=result.task_count + result.skipped_count,
+        total=result.task_count + result.skipped_count,
+        task_count=result.task_count,
+        annotation_count=result.annotation_count,
+        prediction_count=result.prediction_count,
+        skipped_count=result.skipped_count,
+        task_id_ranges=result.ids.ranges,
+        duration=result.duration,
+        created_at=started,
+        started_at=started,
+        finished_at=now,
+    )
+
+
 QUEUE_DOWN = (
     "The job queue could not be reached, so the import was not started and nothing was "
     "imported. Try again when the queue (Redis) is back."

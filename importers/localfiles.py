@@ -1,4 +1,5 @@
-"""``GET /data/local-files/?d=<path>``: files from a local folder, when an admin allows it.
+"""``GET /data/local-files/?d=<path>`` (routed by io_storages): files from a local folder,
+when an admin allows it.
 
 Served only when LabelHub runs with ``--allow-serving-local-files`` (or
 ``LABELHUB_ALLOW_SERVING_LOCAL_FILES``), only to staff and to members of a project with a
@@ -16,7 +17,6 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.http import FileResponse, Http404
-from rest_framework.views import APIView
 
 from importers.media import _sandboxed
 from projects.models import Project
@@ -56,13 +56,15 @@ def may_read(user, relative: str) -> bool:
     )
 
 
-class LocalFilesView(APIView):
-    def get(self, request):
-        if not settings.LABELHUB_ALLOW_SERVING_LOCAL_FILES:
-            raise Http404
-        relative = request.query_params.get("d", "")
-        path = local_path(relative)
-        if path is None or not may_read(request.user, relative.lstrip("/")):
-            raise Http404
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return _sandboxed(FileResponse(open(path, "rb"), content_type=content_type))
+def serve(request, allowed):
+    """The file ``?d=`` when serving is on, it lies under the root and
+    ``allowed(user, relative)`` (``may_read``, or more: io_storages serves this path and
+    also lets members read the folders of their local-files storages); else 404."""
+    if not settings.LABELHUB_ALLOW_SERVING_LOCAL_FILES:
+        raise Http404
+    relative = request.query_params.get("d", "")
+    path = local_path(relative)
+    if path is None or not allowed(request.user, relative.lstrip("/")):
+        raise Http404
+    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return _sandboxed(FileResponse(open(path, "rb"), content_type=content_type))

@@ -1,4 +1,4 @@
-"""Import jobs and S3 source storages.
+"""Import jobs.
 
 An ``ImportJob`` is a background import: the files it reads live in ``work_dir`` (under
 the data directory, which web and worker share) until it ends. Its status moves
@@ -59,55 +59,30 @@ class ImportJob(models.Model):
         return self.status in (self.Status.COMPLETED, self.Status.FAILED)
 
 
-class S3SourceStorage(models.Model):
-    """A bucket (and prefix) whose objects become tasks on each sync.
-
-    Field names follow Label Studio's S3 import storage API. Credentials are write-only
-    in the API.
-    """
+class FileUpload(models.Model):
+    """A file uploaded with ``commit_to_project=false`` (Label Studio's two-step import):
+    kept in the media storage under ``upload/<project>/<name>`` (served to members by
+    ``/data/upload/...``) until a re-import turns it into tasks. ``task_id_ranges``
+    holds the ids of the tasks its last re-import made (``[[first, last], ...]``), so the
+    next re-import of it replaces exactly those."""
 
     project = models.ForeignKey(
-        "projects.Project", on_delete=models.CASCADE, related_name="s3_storages"
+        "projects.Project", on_delete=models.CASCADE, related_name="file_uploads"
     )
-    title = models.CharField(max_length=255, blank=True, default="")
-    description = models.TextField(blank=True, default="")
-    bucket = models.CharField(max_length=255)
-    prefix = models.CharField(max_length=1024, blank=True, default="")
-    regex_filter = models.CharField(max_length=1024, blank=True, default="")
-    # True: each object is one task pointing at it. False: each object is a JSON task file.
-    use_blob_urls = models.BooleanField(default=True)
-    presign = models.BooleanField(default=True)
-    presign_ttl = models.PositiveIntegerField(default=15)  # minutes
-    s3_endpoint = models.CharField(max_length=1024, blank=True, default="")
-    region_name = models.CharField(max_length=64, blank=True, default="")
-    aws_access_key_id = models.CharField(max_length=255, blank=True, default="")
-    aws_secret_access_key = models.CharField(max_length=255, blank=True, default="")
-    aws_session_token = models.TextField(blank=True, default="")
-    last_sync = models.DateTimeField(null=True, blank=True)
-    last_sync_count = models.IntegerField(default=0)
-    status = models.CharField(max_length=16, default="initialized")
-    traceback = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}"
-
-
-class S3ImportedKey(models.Model):
-    """One object key already imported from a storage: a re-sync skips it by a keyed
-    lookup per listed page, never by listing the project's tasks."""
-
-    storage = models.ForeignKey(S3SourceStorage, on_delete=models.CASCADE, related_name="keys")
-    key = models.CharField(max_length=1024)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file = models.CharField(max_length=1024)
+    name = models.CharField(max_length=1024)
+    size = models.BigIntegerField(default=0)
+    task_id_ranges = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["storage", "key"], name="s3key_unique"),
-        ]
+        indexes = [models.Index(fields=["project", "id"], name="fileupload_project")]
 
     def __str__(self) -> str:
-        return self.key
+        return self.name
 
 
 class LabelStudioCopy(models.Model):

@@ -9,12 +9,16 @@ transaction then rolls back, so nothing was written at all.
 
 import gc
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import orjson
 from django.conf import settings
 from django.db import transaction
 
+from annotations.counters import tasks_predictions_added
+from annotations.models import Prediction
 from importers.bulk import IdRanges, writer_for
 from importers.records import RecordChecker, TaskRow
 from importers.sources import (
@@ -27,6 +31,8 @@ from importers.sources import (
 from labelhub.errors import MAX_ERRORS, ApiError
 from projects.label_config import ParsedConfig
 from projects.models import Project
+from projects.results import format_result_error, validate_result
+from tasks.models import Task
 
 
 @dataclass
@@ -152,6 +158,48 @@ def tasks_import(*, project: Project, records, user) -> ImportResult:
         return records_import(project=project, records=records, user=user)
 
 
+def preannotated(records, fields: list[str], parsed: ParsedConfig):
+    """Label Studio's ``preannotated_from_fields``: each named field of a flat task
+    becomes a prediction (``model_version`` "preannotated", score 1) of the control of
+    that name, a dict value used as the region's ``value`` as it is, a plain value put
+    under the control type's key (``{"choices": [v]}``, ``{"rating": v}``). The field
+    stays in the data, as in Label Studio. A record without the field is a 400 naming
+    it, and the predictions are checked against the config like any imported one."""
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            yield record  # a media file: nothing to take predictions from
+            continue
+        data = record["data"] if isinstance(record.get("data"), dict) else record
+        predictions = []
+        for name in fields:
+            if name not in data:
+                raise ApiError(
+                    f"Import failed: record {index} has no field {name!r} named in "
+                    "preannotated_from_fields",
+                    [{"record": index, "field": name, "message": "preannotated field not found"}],
+                )
+            value = data[name]
+            if value is None:
+                continue
+            control = parsed.controls.get(name) or {}
+            kind = str(control.get("type") or "choices").lower()
+            to_name = (control.get("to_name") or ["text"])[0]
+            if not isinstance(value, dict):
+                key = "text" if kind == "textarea" else kind
+                wrap = kind in ("rating", "number", "datetime") or isinstance(value, list)
+                value = {key: value if wrap else [value]}
+            predictions.append(
+                {
+                    "result": [
+                        {"from_name": name, "to_name": to_name, "type": kind, "value": value}
+                    ],
+                    "score": 1.0,
+                    "model_version": "preannotated",
+                }
+            )
+        yield {"data": data, "predictions": predictions}
+
+
 def files_import(
     *,
     project: Project,
@@ -173,9 +221,12 @@ def files_import(
     failed = True
     try:
         with transaction.atomic():
+            records = iter_records(files, ctx)
+            if options.get("preannotated_from_fields"):
+                records = preannotated(records, options["preannotated_from_fields"], ctx.parsed)
             result = records_import(
                 project=project,
-                records=iter_records(files, ctx),
+                records=records,
                 user=user,
                 ctx=ctx,
                 progress=(lambda n: progress(ctx, n)) if progress else None,
@@ -189,3 +240,102 @@ def files_import(
         if own_folder:
             work_dir_remove(ctx.work_dir)
     return result
+
+
+PREDICTION_BATCH = 1000
+
+
+def predictions_import(*, project: Project, items) -> int:
+    """Label Studio's ``import/predictions``: add predictions ``[{"task", "result",
+    "score"?, "model_version"?}]`` to existing tasks of ``project``, all or nothing.
+
+    Every item is checked first (a task of this project, a result the labeling config
+    accepts, a numeric score), and the 400 lists each bad item with its index; nothing
+    is written then. The checks read the task ids a batch at a time, results are
+    validated once per distinct result, and the writes are one ``bulk_create`` per
+    batch with the counters, scores and result index moved once per task set. Returns
+    how many predictions were created.
+    """
+    if not isinstance(items, list):
+        raise ApiError(
+            "Expected a list of predictions", [{"field": "predictions", "message": "not a list"}]
+        )
+    parsed = parsed_config(project)
+    errors: list[dict] = []
+    error_count = 0
+    checked: dict[str, str | None] = {}
+    rows: list[Prediction] = []
+    for start in range(0, len(items), PREDICTION_BATCH):
+        batch = items[start : start + PREDICTION_BATCH]
+        wanted = {
+            item.get("task")
+            for item in batch
+            if isinstance(item, dict) and type(item.get("task")) is int and 0 < item["task"] < 2**63
+        }
+        known = set(
+            Task.objects.filter(project=project, pk__in=wanted).values_list("pk", flat=True)
+        )
+        for index, item in enumerate(batch, start=start):
+            problems = _prediction_problems(item, known, parsed, checked)
+            if problems:
+                error_count += len(problems)
+                errors.extend({"record": index, **p} for p in problems[: MAX_ERRORS - len(errors)])
+                continue
+            if error_count:
+                continue
+            rows.append(
+                Prediction(
+                    task_id=item["task"],
+                    project_id=project.pk,
+                    result=item["result"],
+                    score=None if item.get("score") is None else float(item["score"]),
+                    model_version=str(item.get("model_version", "undefined"))[:255],
+                )
+            )
+    if errors:
+        first = errors[0]
+        more = f" (and {error_count - 1} more errors)" if error_count > 1 else ""
+        raise ApiError(
+            f"Import failed, nothing was imported: prediction {first['record']}, "
+            f"{first['field']}: {first['message']}{more}",
+            errors,
+        )
+    with transaction.atomic():
+        Prediction.objects.bulk_create(rows, batch_size=PREDICTION_BATCH)
+        remaining = Counter(row.task_id for row in rows)
+        while remaining:  # one round per prediction a task gained, usually one
+            tasks_predictions_added(project_id=project.pk, task_ids=list(remaining))
+            remaining = Counter({pk: n - 1 for pk, n in remaining.items() if n > 1})
+    return len(rows)
+
+
+def _prediction_problems(item, known: set[int], parsed: ParsedConfig, checked: dict) -> list:
+    if not isinstance(item, dict):
+        return [{"field": "prediction", "message": "must be a JSON object"}]
+    problems = []
+    task = item.get("task")
+    if type(task) is not int or task not in known:
+        problems.append(
+            {"field": "task", "message": f"task {task!r} is not a task of this project"}
+        )
+    score = item.get("score")
+    if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)):
+        problems.append({"field": "score", "message": "score must be a number"})
+    version = item.get("model_version")
+    if version is not None and not isinstance(version, str | int | float):
+        problems.append({"field": "model_version", "message": "must be a string"})
+    result = item.get("result")
+    try:
+        key = orjson.dumps(result, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # e.g. an integer past 64 bits: checked on its own
+        key = None
+    if key is None or key not in checked:
+        found = validate_result(parsed, result)
+        message = format_result_error(found[0]) if found else None
+        if key is not None:
+            checked[key] = message
+    else:
+        message = checked[key]
+    if message is not None:
+        problems.append({"field": "result", "message": message})
+    return problems

@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from django.conf import settings
 
@@ -172,7 +172,11 @@ def _file_records(item: ImportFile, ctx: ImportContext) -> Iterator:
     kind = item.kind or file_kind(item.name)
     ctx.file, ctx.line = item.name, None
     if kind is None:
-        raise file_error(item.name, f"unsupported file type; use {supported_extensions()}")
+        error = file_error(item.name, f"unsupported file type; use {supported_extensions()}")
+        # Label Studio's clients read its wording from validation_errors.
+        suffix = PurePath(item.name).suffix
+        error.validation_errors = {"non_field_errors": [f"{suffix} extension is not supported"]}
+        raise error
     if kind == "media":
         yield media_record(ctx.parsed, ctx.media, item.path, item.name)
         ctx.bytes_done += item.size

@@ -122,6 +122,26 @@ def start(args) -> int:
                 env=env,
             )
         )
+        if settings.LABELHUB_WEBHOOK_QUEUE:
+            # Webhook deliveries get a worker of their own: a slow receiver holds it (up
+            # to LABELHUB_WEBHOOK_TIMEOUT per call), never the imports' and training's.
+            procs.append(
+                subprocess.Popen(
+                    [
+                        str(bin_dir / "celery"),
+                        "-A",
+                        "labelhub",
+                        "worker",
+                        "--loglevel=INFO",
+                        "--concurrency=2",
+                        "-Q",
+                        settings.LABELHUB_WEBHOOK_QUEUE,
+                        "-n",
+                        "webhooks@%h",
+                    ],
+                    env=env,
+                )
+            )
     return _supervise(procs)
 
 

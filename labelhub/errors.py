@@ -67,6 +67,8 @@ def exception_handler(exc, context):
         body: dict = {"detail": str(exc.detail)}
         if exc.errors:
             body["errors"] = exc.errors
+        if exc.validation_errors:
+            body["validation_errors"] = exc.validation_errors
     elif isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail)
         body = {"detail": _describe(errors[0]) if len(errors) == 1 else "Invalid input."}

@@ -16,9 +16,17 @@ class ApiError(exceptions.APIException):
     default_detail = "Invalid input."
 
     def __init__(
-        self, detail: str, errors: list[dict] | None = None, status_code: int | None = None
+        self,
+        detail: str,
+        errors: list[dict] | None = None,
+        status_code: int | None = None,
+        *,
+        validation_errors: dict[str, list[str]] | None = None,
     ):
         super().__init__(detail)
         self.errors = (errors or [])[:MAX_ERRORS]
+        # Label Studio's ``{"validation_errors": {field: [message]}}``, added to the body
+        # where its clients read it (a refused label config).
+        self.validation_errors = validation_errors
         if status_code is not None:
             self.status_code = status_code

@@ -7,6 +7,7 @@ PostgreSQL and Redis; ``S3_*`` switches media and exports to an S3-compatible st
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -76,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
@@ -86,6 +88,8 @@ INSTALLED_APPS = [
     "ml",
     "importers",
     "exporters",
+    "webhooks",
+    "io_storages",
     "frontend",
 ]
 
@@ -228,7 +232,10 @@ LABELHUB_TASK_LOCK_TTL = int(os.environ.get("LABELHUB_TASK_LOCK_TTL", 600))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "labelhub.auth.ThrottledTokenAuthentication",
+        # Legacy ``Token`` keys, personal access tokens (``Bearer`` JWT access tokens, see
+        # projects.tokens), then the browser session.
+        "projects.tokens.LegacyTokenAuthentication",
+        "projects.tokens.JwtAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -256,6 +263,21 @@ REST_FRAMEWORK = {
     },
     "UNAUTHENTICATED_USER": None,
 }
+# Personal access tokens (Label Studio 1.23's JWT API tokens, projects.tokens): HS256
+# signed with SECRET_KEY; an access token lives 5 minutes (the SDK refreshes it).
+SIMPLE_JWT = {
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": SECRET_KEY,
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=5),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_CLAIM": "user_id",
+    "UPDATE_LAST_LOGIN": False,
+}
+# Anyone may sign up at /user/signup/ without an invite link (off: invite links only).
+LABELHUB_SIGNUP_WITHOUT_LINK = env_bool("LABELHUB_SIGNUP_WITHOUT_LINK")
+# Largest avatar upload (bytes) and side (pixels), as Label Studio.
+LABELHUB_AVATAR_MAX_SIZE = 1024 * 1024
+LABELHUB_AVATAR_MAX_SIDE = 1200
 SPECTACULAR_SETTINGS = {
     "TITLE": "LabelHub API",
     "DESCRIPTION": "Label Studio–compatible labeling API",
@@ -292,6 +314,29 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
+
+# Webhooks (webhooks/). Deliveries have their own queue, which `labelhub start` runs its
+# own worker for, so a slow receiver never holds imports, exports or training.
+LABELHUB_WEBHOOK_QUEUE = os.environ.get("LABELHUB_WEBHOOK_QUEUE", "webhooks")
+CELERY_TASK_ROUTES = (
+    {"webhooks.*": {"queue": LABELHUB_WEBHOOK_QUEUE}} if LABELHUB_WEBHOOK_QUEUE else {}
+)
+# Receivers on loopback or private addresses need an entry here (host names, addresses or
+# CIDR networks), as for LABELHUB_ML_ALLOWED_HOSTS.
+LABELHUB_WEBHOOK_ALLOWED_HOSTS = env_list("LABELHUB_WEBHOOK_ALLOWED_HOSTS")
+# One call's wall-clock limit (seconds) and the most of its answer that is read.
+LABELHUB_WEBHOOK_TIMEOUT = float(os.environ.get("LABELHUB_WEBHOOK_TIMEOUT", 5))
+LABELHUB_WEBHOOK_MAX_RESPONSE_BYTES = int(
+    os.environ.get("LABELHUB_WEBHOOK_MAX_RESPONSE_BYTES", 65536)
+)
+# Tries per delivery, and the backoff: BACKOFF * 2**(try-1) seconds, at most BACKOFF_MAX
+# (below the Redis visibility timeout, so a waiting retry is not handed out twice).
+LABELHUB_WEBHOOK_ATTEMPTS = int(os.environ.get("LABELHUB_WEBHOOK_ATTEMPTS", 5))
+LABELHUB_WEBHOOK_BACKOFF = float(os.environ.get("LABELHUB_WEBHOOK_BACKOFF", 10))
+LABELHUB_WEBHOOK_BACKOFF_MAX = float(os.environ.get("LABELHUB_WEBHOOK_BACKOFF_MAX", 600))
+# Objects per webhook call for big changes (an import's TASKS_CREATED), as Label Studio's
+# WEBHOOK_BATCH_SIZE.
+LABELHUB_WEBHOOK_BATCH_SIZE = int(os.environ.get("LABELHUB_WEBHOOK_BATCH_SIZE", 5000))
 
 # S3-compatible storage for media and exports (production).
 S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")
@@ -331,6 +376,18 @@ LABELHUB_SSRF_ALLOWED_HOSTS = env_list("LABELHUB_SSRF_ALLOWED_HOSTS")
 # ~/.aws, instance role) only when this is on: otherwise any project admin could presign
 # or sync any bucket those credentials reach.
 LABELHUB_S3_ALLOW_AMBIENT_CREDENTIALS = env_bool("LABELHUB_S3_ALLOW_AMBIENT_CREDENTIALS")
+# Storage endpoints (S3 endpoint, Redis host) that are not public addresses, such as an
+# emulator on loopback or a MinIO on the LAN: host names, addresses or CIDR networks.
+LABELHUB_STORAGE_ALLOWED_HOSTS = env_list("LABELHUB_STORAGE_ALLOWED_HOSTS")
+# Seconds a storage client waits to connect or for an answer (Redis).
+LABELHUB_STORAGE_TIMEOUT = float(os.environ.get("LABELHUB_STORAGE_TIMEOUT", 10))
+# Where GCS storages connect when not to Google (an emulator; it then takes anonymous
+# calls), and the Azure Blob account URL ("{account_name}" is filled in; Azurite:
+# "http://127.0.0.1:10000/{account_name}"). Set by an admin, never by a storage's owner.
+LABELHUB_GCS_ENDPOINT = os.environ.get("LABELHUB_GCS_ENDPOINT", "")
+LABELHUB_AZURE_BLOB_ENDPOINT = os.environ.get(
+    "LABELHUB_AZURE_BLOB_ENDPOINT", "https://{account_name}.blob.core.windows.net"
+)
 # Local files are served only when enabled and only from under this root.
 LABELHUB_ALLOW_SERVING_LOCAL_FILES = env_bool("LABELHUB_ALLOW_SERVING_LOCAL_FILES")
 LABELHUB_LOCAL_FILES_ROOT = os.environ.get("LABELHUB_LOCAL_FILES_ROOT", "")

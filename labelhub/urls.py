@@ -1,20 +1,49 @@
 """Root URLs: each app's ``urls.py`` carries its full paths (``api/`` included)."""
 
+from django.http import HttpResponseRedirect
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularJSONAPIView,
+    SpectacularSwaggerSplitView,
+    SpectacularYAMLAPIView,
+)
 
 from frontend.csp import DOCS, csp
+from labelhub import system
+
+
+def _docs_api(request):
+    """Label Studio's ``/docs/api/``: ``?format=openapi`` is the schema, else the docs."""
+    if request.GET.get("format") == "openapi":
+        return HttpResponseRedirect("/docs/api/schema/json/")
+    return HttpResponseRedirect("/docs/api/schema/swagger-ui/")
+
 
 urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script from a URL (no inline script), under a CSP.
     path("api/docs/", csp(DOCS)(SpectacularSwaggerSplitView.as_view(url_name="schema"))),
+    # Label Studio's paths for the same schema and docs, and its system endpoints.
+    path("docs/api/", _docs_api),
+    path("docs/api/schema/", SpectacularAPIView.as_view(), name="docs-schema"),
+    path("docs/api/schema/json/", SpectacularJSONAPIView.as_view()),
+    path("docs/api/schema/yaml/", SpectacularYAMLAPIView.as_view()),
+    path(
+        "docs/api/schema/swagger-ui/",
+        csp(DOCS)(SpectacularSwaggerSplitView.as_view(url_name="docs-schema")),
+    ),
+    path("health/", system.health),
+    path("version/", system.version_page),
+    path("api/", system.ApiRootApi.as_view()),
     path("", include("projects.urls")),
     path("", include("annotations.urls")),
     path("", include("datamanager.urls")),
     path("", include("importers.urls")),
     path("", include("exporters.urls")),
     path("", include("ml.urls")),
+    path("", include("webhooks.urls")),
+    path("", include("io_storages.urls")),
     path("", include("frontend.urls")),
 ]
 

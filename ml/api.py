@@ -52,7 +52,10 @@ def job_dict(job: TrainingJob) -> dict:
         "backend": job.backend_id,
         "status": job.status,
         "progress": job.progress,
-        "model_version": job.model_version,
+        # The name its predictions carry (Label Studio's model_version is a string);
+        # ``number`` counts the backend's runs.
+        "model_version": job.version_name,
+        "number": job.model_version,
         "metrics": job.metrics,
         "annotations_used": job.annotations_used,
         "error": job.error,
@@ -153,6 +156,10 @@ class BackendDetailApi(APIView):
         backend = services.backend_update(backend=backend, **fields)
         return Response(backend_dict(backend))
 
+    def put(self, request, pk):
+        """Label Studio also takes PUT here: the same partial update as PATCH."""
+        return self.patch(request, pk)
+
     def delete(self, request, pk):
         services.backend_delete(backend=_backend_for(request.user, pk, perms.MANAGE))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -204,7 +211,7 @@ class BackendVersionsApi(APIView):
         jobs = selectors.jobs_for_backend(backend=backend).filter(status="completed")
         versions = [
             {
-                "model_version": f"{backend.model}-v{job.model_version}"
+                "model_version": job.version_name
                 if backend.kind == MLBackend.Kind.BUILTIN
                 else backend.model_version,
                 "number": job.model_version,

@@ -114,6 +114,20 @@ class TrainingJob(models.Model):
     def is_finished(self) -> bool:
         return self.status in (self.Status.COMPLETED, self.Status.FAILED)
 
+    @property
+    def version_name(self) -> str:
+        """The one name of the model version this run makes, the one its predictions
+        carry: ``<model>-v<n>`` for a built-in model. A remote backend names its own
+        versions in its ``/predict`` answers, which a run here does not learn, so its run
+        names none ("") rather than a number no prediction carries."""
+        if self.model_version is None or self.backend.kind != MLBackend.Kind.BUILTIN:
+            return ""
+        return model_version_name(self.backend.model, self.model_version)
+
+
+def model_version_name(model: str, number: int) -> str:
+    return f"{model}-v{number}"
+
 
 class PredictionJob(models.Model):
     """Predicting with one model version for the tasks that have no prediction from it,

@@ -69,7 +69,10 @@ def _load_model(backend: MLBackend):
 
 class Predictor:
     """Predictions for a batch of tasks, given as (id, data) rows: (results or None,
-    scores, probabilities, features)."""
+    scores, probabilities, features, versions). ``versions`` is None for a built-in
+    model (the job's version names them all); for a remote backend it holds each
+    prediction's own ``model_version`` from the ``/predict`` answer, as Label Studio
+    stores it (``r.get("model_version", backend.model_version)``)."""
 
     def __init__(self, backend: MLBackend, project: Project) -> None:
         self.backend, self.project = backend, project
@@ -78,7 +81,7 @@ class Predictor:
     def __call__(self, rows: list[tuple[int, dict]]):
         if self.model is not None:
             inputs = self.model.inputs([data for _task_id, data in rows])
-            return self.model.predict_with_features(inputs)
+            return (*self.model.predict_with_features(inputs), None)
         # A remote backend gets Label Studio's whole task shape.
         tasks = Task.objects.in_bulk([task_id for task_id, _data in rows])
         payload = [
@@ -87,7 +90,16 @@ class Predictor:
         answers = remote.predict(self.backend, self.project, payload)
         results = [a["result"] if a else None for a in answers]
         scores = [_number(a.get("score")) if a else None for a in answers]
-        return results, scores, None, None
+        versions = [_version(a.get("model_version")) if a else None for a in answers]
+        return results, scores, None, None, versions
+
+
+def _version(value) -> str | None:
+    """A prediction's own model version as stored (at most the column's 255 characters),
+    or None to take the job's."""
+    if value is None or isinstance(value, (dict, list)) or str(value) == "":
+        return None
+    return str(value)[:255]
 
 
 def _number(value):
@@ -125,10 +137,14 @@ def _copy_predictions(rows: list[tuple]) -> None:
 
 def predictions_write(*, project: Project, version: str, rows: list[tuple]) -> None:
     """Write (task id, score, result) predictions and move the counters, in the
-    caller's transaction."""
+    caller's transaction. A row may carry a fourth item, its own model version, which
+    then replaces ``version`` for that prediction."""
     if not rows:
         return
-    full = [(task_id, project.pk, version, score, result) for task_id, score, result in rows]
+    full = [
+        (row[0], project.pk, row[3] if len(row) > 3 and row[3] else version, row[1], row[2])
+        for row in rows
+    ]
     if connection.vendor == "postgresql":
         _copy_predictions(full)
     else:
@@ -151,10 +167,13 @@ def predictions_write(*, project: Project, version: str, rows: list[tuple]) -> N
     tasks_predictions_added(project_id=project.pk, task_ids=[row[0] for row in rows])
 
 
-def _predictions_undo(*, job: PredictionJob) -> int:
-    """Delete what a failed job wrote, with its counters."""
+def _predictions_undo(*, job: PredictionJob, versions: set[str] = frozenset()) -> int:
+    """Delete what a failed job wrote (under its version and ``versions``, those a remote
+    backend named), with its counters."""
     written = Prediction.objects.filter(
-        project_id=job.project_id, model_version=job.model_version, created_at__gte=job.started_at
+        project_id=job.project_id,
+        model_version__in={job.model_version, *versions},
+        created_at__gte=job.started_at,
     )
     with transaction.atomic():
         task_ids = list(written.values_list("task_id", flat=True))
@@ -188,15 +207,16 @@ def job_run(*, job_id: int) -> None:
             status=Status.RUNNING, started_at=started, total=total
         )
         job.started_at = started
+        versions: set[str] = set()
         try:
-            _predict_all(job, total)
+            _predict_all(job, total, versions)
         except Exception as exc:
             if isinstance(exc, remote.BackendError):
                 message = str(exc)
             else:
                 logger.exception("prediction job %s failed", job_id)
                 message = f"Predicting failed on the worker ({type(exc).__name__}: {exc})"
-            undone = _predictions_undo(job=job)
+            undone = _predictions_undo(job=job, versions=versions)
             PredictionJob.objects.filter(pk=job_id).update(
                 status=Status.FAILED,
                 error=message[:2000] + (f" ({undone} predictions removed)" if undone else ""),
@@ -213,7 +233,11 @@ def job_run(*, job_id: int) -> None:
         lock.release()
 
 
-def _predict_all(job: PredictionJob, total: int) -> None:
+def _predict_all(job: PredictionJob, total: int, versions: set[str]) -> None:
+    """Predict every task still to do, a batch at a time. ``versions`` collects the
+    model versions a remote backend named. When the first predictions written name one
+    version other than the job's, the job takes that name (so the job and its predictions share one
+    name, and a re-run after a killed worker finds the tasks already done)."""
     project, backend = job.project, job.backend
     parsed = ParsedConfig.from_dict(project.parsed_config)
     predictor = Predictor(backend, project)
@@ -236,10 +260,13 @@ def _predict_all(job: PredictionJob, total: int) -> None:
         if not batch_rows:
             break
         last = batch_rows[-1][0]
-        results, scores, proba, features = predictor([(t, data) for t, data, _ in batch_rows])
+        results, scores, proba, features, named = predictor(
+            [(t, data) for t, data, _ in batch_rows]
+        )
+        named = named or [None] * len(batch_rows)
         rows = []
-        for (task_id, _data, _labeled), result, score in zip(
-            batch_rows, results, scores, strict=True
+        for (task_id, _data, _labeled), result, score, version in zip(
+            batch_rows, results, scores, named, strict=True
         ):
             if result is None:
                 dropped += 1
@@ -255,7 +282,13 @@ def _predict_all(job: PredictionJob, total: int) -> None:
                 if len(errors) < MAX_ERRORS:
                     errors.append({"task": task_id, "message": checked[key]})
                 continue
-            rows.append((task_id, score, result))
+            rows.append((task_id, score, result, version))
+        if not versions:
+            first = {version for *_, version in rows}
+            if len(first) == 1 and None not in first and first != {job.model_version}:
+                job.model_version = first.pop()
+                PredictionJob.objects.filter(pk=job.pk).update(model_version=job.model_version)
+        versions.update(version or job.model_version for *_, version in rows)
         with transaction.atomic():
             predictions_write(project=project, version=job.model_version, rows=rows)
         written += len(rows)

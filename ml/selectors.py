@@ -12,6 +12,22 @@ from projects.label_config import ParsedConfig
 from projects.models import Project
 
 
+def backend_knows_version(*, project: Project, version: str) -> bool:
+    """An ML backend of the project goes by ``version`` (its model version or title), or
+    a training run of a built-in model does (``<model>-v<n>``, the name its predictions
+    carry)."""
+    backends = MLBackend.objects.filter(project=project)
+    if backends.filter(Q(model_version=version) | Q(title=version)).exists():
+        return True
+    model, _, number = version.rpartition("-v")
+    return (
+        number.isdigit()
+        and TrainingJob.objects.filter(
+            backend__project=project, backend__model=model, model_version=int(number)
+        ).exists()
+    )
+
+
 def models_for_project(*, project: Project) -> list[dict]:
     """Every built-in model with ``fits`` and ``why`` for this project's config."""
     parsed = ParsedConfig.from_dict(project.parsed_config)
@@ -67,7 +83,7 @@ def backends_for_project(*, project: Project) -> QuerySet:
 
 
 def jobs_for_backend(*, backend: MLBackend) -> QuerySet:
-    return TrainingJob.objects.filter(backend=backend).order_by("-id")
+    return TrainingJob.objects.filter(backend=backend).select_related("backend").order_by("-id")
 
 
 def prediction_jobs_for_backend(*, backend: MLBackend) -> QuerySet:
@@ -88,7 +104,8 @@ def learning_curve(*, project: Project) -> list[dict]:
         out.append(
             {
                 "backend": job.backend_id,
-                "model_version": job.model_version,
+                "model_version": job.version_name,
+                "number": job.model_version,
                 "annotations_used": job.annotations_used,
                 "metric": metric,
                 "value": job.metrics.get(metric),

@@ -194,7 +194,7 @@ def predictions_for_data(*, backend: MLBackend, datas: list[dict], timeout: floa
         if backend.current_job_id is None:
             raise _error("model", "the model is not trained yet; train it first", 400)
         try:
-            results, scores, _, _ = Predictor(backend, project)([(t.id, t.data) for t in tasks])
+            results, scores, _, _, _ = Predictor(backend, project)([(t.id, t.data) for t in tasks])
         except ValueError as exc:  # e.g. an image that cannot be read
             raise _error("tasks", str(exc)) from None
         answers = [

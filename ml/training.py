@@ -48,10 +48,6 @@ def _progress(job_id: int, value: float) -> None:
         time.sleep(settings.LABELHUB_ML_PROGRESS_PAUSE)
 
 
-def model_version_name(backend: MLBackend, number: int) -> str:
-    return f"{backend.model}-v{number}"
-
-
 def model_load(job: TrainingJob):
     """The trained model object stored by a completed job."""
     with default_storage.open(job.model_file, "rb") as handle:
@@ -196,7 +192,7 @@ def _complete(job: TrainingJob, outcome: dict) -> None:
         if backend.kind == MLBackend.Kind.BUILTIN:
             MLBackend.objects.filter(pk=backend.pk).update(
                 current_job=job,
-                model_version=model_version_name(backend, job.model_version),
+                model_version=job.version_name,
                 state=MLBackend.State.CONNECTED,
                 error_message="",
                 updated_at=timezone.now(),

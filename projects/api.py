@@ -1,21 +1,27 @@
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import MethodNotAllowed, NotFound, PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from labelhub import system
 from labelhub.errors import ApiError
 from labelhub.pagination import count_next_previous, paginate
 from labelhub.validation import MAX_ID, id_value
+from projects import accounts_selectors as account_selectors
+from projects import accounts_services as account_services
 from projects import permissions as perms
 from projects import services
-from projects.label_config import ParsedConfig, ls_parsed_label_config
+from projects.label_config import (
+    ParsedConfig,
+    ls_parsed_label_config,
+    suitable_for_bulk_annotation,
+)
 from projects.models import Project, ProjectMember
+from projects.selectors import projects_listed
 
 
 def member_user_dict(user) -> dict:
@@ -26,17 +32,27 @@ def member_user_dict(user) -> dict:
         "email": user.email,
         "first_name": user.first_name,
         "last_name": user.last_name,
-        "avatar": None,
+        "avatar": account_selectors.avatar_url(user),
     }
 
 
 def user_dict(user) -> dict:
-    """The full record: for the user themself (whoami) and for staff."""
+    """The full record: for the user themself (whoami) and for staff. Label Studio's
+    user fields; the avatar and hotkeys need ``profile`` selected (or one query)."""
+    account_selectors.profile_load(user)
     return {
         **member_user_dict(user),
         "username": user.username,
         "is_staff": user.is_staff,
         "can_create_projects": perms.may_create_projects(user),
+        "custom_hotkeys": account_selectors.custom_hotkeys(user),
+        "active_organization": account_selectors.ORGANIZATION_ID,
+        "date_joined": user.date_joined.isoformat().replace("+00:00", "Z"),
+        "last_activity": user.last_login.isoformat().replace("+00:00", "Z")
+        if user.last_login
+        else None,
+        "phone": "",
+        "allow_newsletters": None,
     }
 
 
@@ -52,15 +68,21 @@ def project_dict(project: Project) -> dict:
         "label_config": project.label_config,
         "parsed_label_config": ls_parsed_label_config(parsed),
         "data_types": {key: obj["type"] for key, obj in _data_types(parsed).items()},
+        "config_has_control_tags": bool(parsed.controls),
+        "config_suitable_for_bulk_annotation": suitable_for_bulk_annotation(parsed),
         "sampling": project.sampling,
         "maximum_annotations": project.maximum_annotations,
         "show_predictions_to_annotators": project.show_predictions_to_annotators,
         "show_skip_button": project.show_skip_button,
         "enable_empty_annotation": project.enable_empty_annotation,
+        "skip_queue": project.skip_queue,
         **{name: getattr(project, name) for name in services.ML_FIELDS},
         "created_by": member_user_dict(creator) if creator else None,
         "created_at": project.created_at.isoformat().replace("+00:00", "Z"),
         "updated_at": project.updated_at.isoformat().replace("+00:00", "Z"),
+        "pinned_at": (
+            project.pinned_at.isoformat().replace("+00:00", "Z") if project.pinned_at else None
+        ),
         "task_number": project.task_number,
         "num_tasks_with_annotations": project.num_tasks_with_annotations,
         "total_annotations_number": project.total_annotations_number,
@@ -91,6 +113,7 @@ class ProjectIn(serializers.Serializer):
     show_predictions_to_annotators = serializers.BooleanField(required=False)
     show_skip_button = serializers.BooleanField(required=False)
     enable_empty_annotation = serializers.BooleanField(required=False)
+    skip_queue = serializers.ChoiceField(choices=Project.SkipQueue.values, required=False)
     # Range checks live in services.quality_settings_check (a 400 naming the field).
     benchmark_project = serializers.IntegerField(required=False, allow_null=True)
     benchmark_first = serializers.IntegerField(required=False)
@@ -109,6 +132,7 @@ class ProjectIn(serializers.Serializer):
     )
     al_uncertainty = serializers.ChoiceField(choices=Project.Uncertainty.values, required=False)
     al_epsilon = serializers.FloatField(min_value=0, max_value=1, required=False)
+    pinned_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
 def benchmark_project_resolve(user, fields: dict) -> dict:
@@ -124,16 +148,19 @@ def benchmark_project_resolve(user, fields: dict) -> dict:
     return fields
 
 
+# Label Studio's default for a project created without ``label_config``: no objects and no
+# controls, so it takes any task data, annotations and predictions until a config is set
+# (projects.results.validate_result; the first real config is checked against them).
+EMPTY_CONFIG = "<View></View>"
+# What ``labelhub import`` uses when no config is given.
 DEFAULT_CONFIG = '<View><Text name="text" value="$text"/><Choices name="label" toName="text"><Choice value="Positive"/><Choice value="Negative"/></Choices></View>'
 
 
 class ProjectListApi(APIView):
     def get(self, request):
-        queryset = (
-            Project.objects.for_user(request.user).select_related("created_by").order_by("-id")
+        queryset = projects_listed(user=request.user, params=request.query_params).select_related(
+            "created_by"
         )
-        if request.query_params.get("title"):
-            queryset = queryset.filter(title__icontains=request.query_params["title"])
         paginator, items = paginate(request, queryset, default_size=50)
         return Response(
             {
@@ -148,7 +175,7 @@ class ProjectListApi(APIView):
         data = ProjectIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        fields.setdefault("label_config", DEFAULT_CONFIG)
+        fields.setdefault("label_config", EMPTY_CONFIG)
         fields = benchmark_project_resolve(request.user, fields)
         project = services.project_create(user=request.user, **fields)
         return Response(project_dict(project), status=status.HTTP_201_CREATED)
@@ -246,11 +273,19 @@ class ProjectMembersApi(APIView):
 
 class UserIn(serializers.Serializer):
     email = serializers.EmailField()
-    password = serializers.CharField(min_length=8, write_only=True)
+    # Without a password (as Label Studio takes it) the account has none that works: its
+    # owner signs in with a token staff hand over, or staff set one later.
+    password = serializers.CharField(min_length=8, write_only=True, required=False)
+    username = serializers.CharField(max_length=150, required=False)
+    active_organization = serializers.IntegerField(required=False)
     first_name = serializers.CharField(required=False, allow_blank=True, default="")
     last_name = serializers.CharField(required=False, allow_blank=True, default="")
     is_staff = serializers.BooleanField(required=False, default=False)
     can_create_projects = serializers.BooleanField(required=False, default=False)
+
+
+# Label Studio answers 405 to a PATCH that names one of these.
+USER_READ_ONLY = ("email",)
 
 
 class UserChangeIn(serializers.Serializer):
@@ -263,11 +298,9 @@ class UserListApi(APIView):
     def get(self, request):
         """Staff see everyone; others see themselves and the users they share a project
         with, with only what a member list needs."""
-        users = get_user_model().objects.order_by("id")
+        users = account_selectors.users_visible_to(request.user).select_related("profile")
         if request.user.is_staff:
             return Response([user_dict(user) for user in users])
-        mine = ProjectMember.objects.filter(user=request.user).values("project")
-        users = users.filter(Q(pk=request.user.pk) | Q(memberships__project__in=mine)).distinct()
         return Response([member_user_dict(user) for user in users])
 
     def post(self, request):
@@ -277,6 +310,7 @@ class UserListApi(APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         allowed = fields.pop("can_create_projects")
+        fields.pop("active_organization", None)  # there is one organization
         user = services.user_create(**fields)
         if allowed:
             user = services.project_creator_allow(user=user, allowed=True)
@@ -289,7 +323,8 @@ class UserDetailApi(APIView):
             raise NotFound("Not found.")
         if pk > MAX_ID:
             raise NotFound("Not found.")
-        return get_object_or_404(get_user_model(), pk=pk)
+        users = get_user_model().objects.filter(is_active=True).select_related("profile")
+        return get_object_or_404(users, pk=pk)
 
     def get(self, request, pk):
         return Response(user_dict(self._user(request, pk)))
@@ -299,6 +334,9 @@ class UserDetailApi(APIView):
         user = self._user(request, pk)
         if not request.user.is_staff:
             raise PermissionDenied("Only administrators change users.")
+        for name in USER_READ_ONLY:
+            if isinstance(request.data, dict) and name in request.data:
+                raise MethodNotAllowed("PATCH", detail=f"Cannot update read-only field: {name}")
         data = UserChangeIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
@@ -307,6 +345,14 @@ class UserDetailApi(APIView):
         if allowed is not None:
             user = services.project_creator_allow(user=user, allowed=allowed)
         return Response(user_dict(user))
+
+    def delete(self, request, pk):
+        """Staff only. The account is deactivated, not erased: see
+        ``accounts_services.user_delete`` (and docs/compat.md)."""
+        if not request.user.is_staff:
+            raise PermissionDenied("Only administrators delete users.")
+        account_services.user_delete(user=self._user(request, pk), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class WhoAmIApi(APIView):
@@ -336,4 +382,4 @@ class VersionApi(APIView):
     permission_classes = [AllowAny]
 
     def get(self, request):
-        return Response({"release": settings.RELEASE, "edition": "Community", "name": "labelhub"})
+        return Response(system.versions())

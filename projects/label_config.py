@@ -389,3 +389,48 @@ def single_data_key(parsed: ParsedConfig) -> str | None:
     """The data key when all object tags read the same one, else None."""
     keys = {obj["value"] for obj in parsed.objects.values()}
     return keys.pop() if len(keys) == 1 else None
+
+
+# Label Studio's ``config_suitable_for_bulk_annotation``: controls whose results are
+# regions (they need a person to draw them) rule bulk labeling out.
+_REGION_CONTROLS = frozenset(
+    {
+        "Labels",
+        "Brush",
+        "BrushLabels",
+        "Ellipse",
+        "EllipseLabels",
+        "KeyPoint",
+        "KeyPointLabels",
+        "Polygon",
+        "PolygonLabels",
+        "Rectangle",
+        "RectangleLabels",
+        "HyperTextLabels",
+        "ParagraphLabels",
+        "TimeSeriesLabels",
+        "VideoRectangle",
+    }
+)
+_BULK_CONTROLS = frozenset({"Choices", "Taxonomy", "DateTime", "Number", "Rating", "TextArea"})
+
+
+def suitable_for_bulk_annotation(parsed: ParsedConfig) -> bool:
+    """Whether one answer can be given to many tasks at once from the Data Manager: no
+    region controls, no per-region or per-item controls, no options read from task
+    data, and no Taxonomy that labels regions or loads its tree from an API."""
+    for control in parsed.controls.values():
+        kind, attrs = control["type"], control["attrs"]
+        if kind in _REGION_CONTROLS:
+            return False
+        if kind not in _BULK_CONTROLS:
+            continue
+        if any(attrs.get(a, "false").lower() == "true" for a in ("perRegion", "perItem")):
+            return False
+        if kind in ("Choices", "Taxonomy") and "value" in attrs:
+            return False
+        if kind == "Taxonomy" and (
+            attrs.get("labeling", "false").lower() == "true" or "apiUrl" in attrs
+        ):
+            return False
+    return True

@@ -1,3 +1,5 @@
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -18,6 +20,13 @@ class Project(models.Model):
         SCORE_MIN = "prediction-score-min", "Lowest prediction score first"
         SCORE_MAX = "prediction-score-max", "Highest prediction score first"
         ACTIVE_LEARNING = "active-learning", "Active learning"
+
+    class SkipQueue(models.TextChoices):
+        """Label Studio's ``skip_queue``: where a skipped task goes."""
+
+        REQUEUE_FOR_OTHERS = "REQUEUE_FOR_OTHERS", "Others get it; the skipper does not"
+        REQUEUE_FOR_ME = "REQUEUE_FOR_ME", "The skipper gets it again after the rest"
+        IGNORE_SKIPPED = "IGNORE_SKIPPED", "A skip counts as done"
 
     class Uncertainty(models.TextChoices):
         LEAST_CONFIDENCE = "least-confidence", "Least confidence"
@@ -41,6 +50,9 @@ class Project(models.Model):
     # Label Studio's setting: when off, a submit with an empty result (not a skip) is
     # refused.
     enable_empty_annotation = models.BooleanField(default=True)
+    skip_queue = models.CharField(
+        max_length=32, choices=SkipQueue.choices, default=SkipQueue.REQUEUE_FOR_OTHERS
+    )
     # Quality (annotations.quality). Benchmark QA: the first ``benchmark_first`` tasks an
     # annotator gets are benchmarks, then each next task is one with ``benchmark_rate``.
     # Benchmarks come from ``benchmark_project``'s ground truth (copied in by linking), or
@@ -74,6 +86,8 @@ class Project(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Label Studio's pin: pinned projects list first (newest pin first).
+    pinned_at = models.DateTimeField(null=True, blank=True)
 
     # Counters, kept by the services that change them (one F() UPDATE each).
     task_number = models.IntegerField(default=0)
@@ -134,3 +148,130 @@ class ProjectMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}@{self.project_id}:{self.role}"
+
+
+def invite_token() -> str:
+    """An unguessable invite token (256 bits), URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+class Organization(models.Model):
+    """The one organization of this server (id 1), as Label Studio's open-source edition
+    has one: every active user belongs to it. It carries the invite token and the API
+    token settings (Label Studio's JWTSettings). ``accounts_services.organization_ensure``
+    makes the row when it is missing."""
+
+    title = models.CharField(max_length=1000, default="LabelHub")
+    token = models.CharField(max_length=256, unique=True, default=invite_token)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact_info = models.EmailField(blank=True, default="")
+    # Personal access tokens (JWT refresh tokens) and the legacy ``Token`` keys: whether
+    # each authenticates, and how long a new personal access token lives.
+    api_tokens_enabled = models.BooleanField(default=True)
+    legacy_api_tokens_enabled = models.BooleanField(default=True)
+    api_token_ttl_days = models.PositiveIntegerField(default=200 * 365)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(api_token_ttl_days__gte=1) & Q(api_token_ttl_days__lte=200 * 365),
+                name="organization_token_ttl_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class UserProfile(models.Model):
+    """What Label Studio keeps on its user model and Django's user lacks: the avatar (a
+    storage key under ``avatars/``) and the editor's custom hotkeys."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    avatar = models.CharField(max_length=255, blank=True, default="")
+    custom_hotkeys = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"profile of {self.user_id}"
+
+
+class ProductTour(models.Model):
+    """A user's state of one product tour (Label Studio's UserProductTour)."""
+
+    class State(models.TextChoices):
+        READY = "ready", "Ready"
+        COMPLETED = "completed", "Completed"
+        SKIPPED = "skipped", "Skipped"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="product_tours"
+    )
+    name = models.CharField(max_length=256)
+    state = models.CharField(max_length=32, choices=State.choices, default=State.READY)
+    interaction_data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="product_tour_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.name}:{self.state}"
+
+
+class Label(models.Model):
+    """A custom label kept apart from any labeling config (Label Studio's labels manager):
+    ``value`` is what a result carries (e.g. a Taxonomy path ``["Animal", "Cat"]``), and
+    each ``LabelLink`` offers it to one control (``from_name``) of one project.
+
+    Label Studio shares labels across its organization; here a label belongs to the user
+    who made it (titles are unique per creator) and is seen by its creator and by the
+    members of the projects it is linked to (``projects.labels.labels_visible``)."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="labels"
+    )
+    value = models.JSONField()
+    title = models.CharField(max_length=2048)
+    description = models.TextField(blank=True, null=True)  # noqa: DJ001 - LS answers null
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="labels_approved",
+    )
+    approved = models.BooleanField(default=False)
+    projects = models.ManyToManyField(Project, through="LabelLink", related_name="labels")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["created_by", "title"], name="label_unique_title"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class LabelLink(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="label_links")
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="links")
+    from_name = models.CharField(max_length=2048)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "label"], name="labellink_unique_project"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label_id}@{self.project_id}:{self.from_name}"

@@ -77,6 +77,15 @@ def validate_result(
     """
     if not isinstance(result, list):
         return [ResultError(None, "result must be a list of regions")]
+    if not parsed.controls:
+        # A config without controls (Label Studio's default "<View></View>") takes any
+        # regions, as Label Studio does; they are checked when a real config is set
+        # (config_orphans).
+        return [
+            ResultError(None, "result item must be an object", index)
+            for index, item in enumerate(result)
+            if not isinstance(item, dict)
+        ]
     region_ids = {
         str(item["id"])
         for item in result
@@ -215,6 +224,18 @@ def _allowed_labels(
     return allowed, f'any labels control for "{to_name}"'
 
 
+def _is_label(value: object) -> bool:
+    """A chosen label: a string, or a number as Label Studio stores ``<Choice value="1"/>``
+    picked by a script (``"choices": [1]``); numbers are kept as sent."""
+    return isinstance(value, str) or tags.is_number(value)
+
+
+def label_text(value: object) -> str:
+    """A chosen label as the config's option text: numbers by their JSON spelling, as
+    ``annotations.selectors.result_usage`` reads them from the database."""
+    return value if isinstance(value, str) else str(value)
+
+
 def _label_problems(
     parsed: ParsedConfig,
     control: dict[str, Any],
@@ -248,14 +269,15 @@ def _label_problems(
     if rtype == "choices":
         # Choices with allowNested store paths (lists) instead of single strings.
         if not isinstance(chosen, list) or not all(
-            isinstance(c, str) or tags.is_str_list(c) for c in chosen
+            _is_label(c) or tags.is_str_list(c) for c in chosen
         ):
             return [f'{rtype} value "{key}" must be a list of strings']
-        flat = [c for item in chosen for c in ([item] if isinstance(item, str) else item)]
-    elif not tags.is_str_list(chosen):
+        flat = [c for item in chosen for c in (item if isinstance(item, list) else [item])]
+    elif not (isinstance(chosen, list) and all(_is_label(c) for c in chosen)):
         return [f'{rtype} value "{key}" must be a list of strings']
     else:
         flat = chosen
+    flat = [label_text(c) for c in flat]
     allowed, where = _allowed_labels(parsed, control, name, to_name)
     if allowed is None:
         return []
@@ -349,7 +371,7 @@ def _orphan_reason(parsed: ParsedConfig, row: Mapping[str, Any]) -> str | None:
     labels, _ = _allowed_labels(parsed, control, from_name, to_name)
     if labels is None or rtype not in tags.CONTROL_RESULT_TYPES.get(control["type"], {rtype}):
         return None
-    return "label" if row["label"] not in labels else None
+    return "label" if label_text(row["label"]) not in labels else None
 
 
 def _narrowed(old: dict[str, Any], new: dict[str, Any]) -> bool:
@@ -371,8 +393,8 @@ def config_changed_names(old: ParsedConfig, new: ParsedConfig) -> set[str] | Non
     same objects as a narrowed labels control, and dropped Chat objects. An empty set:
     nothing stored can lose its control, so no data need be read. None: names with
     ``{{idx}}`` (Repeater), which only a pattern matches, so every result is looked at."""
-    if any("{{" in name for name in (*old.controls, *new.controls)):
-        return None
+    if not old.controls or any("{{" in name for name in (*old.controls, *new.controls)):
+        return None  # an open config took anything: look at every stored result
     changed = {
         name
         for name, control in old.controls.items()
@@ -420,13 +442,14 @@ def config_orphans(
     with the ``annotations`` and ``predictions`` that hold it and a ``message``.
 
     ``usage`` rows are ``annotations.selectors.result_usage``'s. Results that already
-    did not fit the old config (imported oddities) do not block the change.
+    did not fit the old config (imported oddities) do not block the change, unless the
+    old config had no controls at all (it took anything, so everything is checked).
     """
     found: dict[tuple, dict[str, Any]] = {}
     for row in usage:
         reason = _orphan_reason(new, row)
-        if reason is None or _orphan_reason(old, row) is not None:
-            continue
+        if reason is None or (old.controls and _orphan_reason(old, row) is not None):
+            continue  # fits, or did not fit a real old config either (imported oddities)
         key = (row["from_name"], row["to_name"], row["type"], row["label"])
         orphan = found.setdefault(
             key,

@@ -4,10 +4,11 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Model, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 from rest_framework.exceptions import NotFound
 
-from labelhub.validation import MAX_ID
+from labelhub.errors import ApiError
+from labelhub.validation import MAX_ID, id_value
 from projects import permissions as perms
 from projects.models import Project
 
@@ -49,3 +50,42 @@ def object_for_user(
         raise NotFound("Not found.")
     perms.check(user, getattr(obj, "project"), capability)  # noqa: B009 - any model
     return obj
+
+
+LIST_ORDERINGS = ("id", "created_at", "updated_at", "title", "pinned_at")
+
+
+def projects_listed(*, user, params) -> QuerySet:
+    """The projects ``user`` sees, with Label Studio's list filters from query
+    ``params``: ``ids`` (comma-separated), ``title`` (contains), ``search`` (title or
+    description contains), ``filter`` (``all``, ``pinned_only``, ``exclude_pinned``) and
+    ``ordering`` (one of ``LIST_ORDERINGS``, ``-`` for descending). By default pinned
+    projects come first (newest pin first), then the newest projects. A bad value is a
+    400 naming the parameter."""
+    projects = Project.objects.for_user(user)
+    ids = params.get("ids")
+    if ids:
+        projects = projects.filter(pk__in=[id_value(i, "ids") for i in ids.split(",") if i.strip()])
+    if params.get("title"):
+        projects = projects.filter(title__icontains=params["title"])
+    if params.get("search"):
+        text = params["search"]
+        projects = projects.filter(Q(title__icontains=text) | Q(description__icontains=text))
+    shown = params.get("filter") or "all"
+    if shown not in ("all", "pinned_only", "exclude_pinned"):
+        raise ApiError(
+            "filter must be all, pinned_only or exclude_pinned",
+            [{"field": "filter", "message": f"unknown filter {shown!r}"}],
+        )
+    if shown != "all":
+        projects = projects.filter(pinned_at__isnull=shown == "exclude_pinned")
+    ordering = params.get("ordering")
+    if ordering:
+        field = ordering.lstrip("-")
+        if field not in LIST_ORDERINGS:
+            raise ApiError(
+                f"ordering must be one of {', '.join(LIST_ORDERINGS)} (- for descending)",
+                [{"field": "ordering", "message": f"unknown field {field!r}"}],
+            )
+        return projects.order_by(ordering, "id" if ordering[0] != "-" else "-id")
+    return projects.order_by(F("pinned_at").desc(nulls_last=True), "-created_at", "-id")

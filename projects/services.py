@@ -1,9 +1,11 @@
 """Writes for projects, members and users."""
 
+import nh3
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 
+from labelhub import events
 from labelhub.errors import ApiError
 from projects.label_config import LabelConfigError, parse_label_config
 from projects.models import Project, ProjectMember
@@ -28,14 +30,34 @@ PROJECT_FIELDS = {
     "show_predictions_to_annotators",
     "show_skip_button",
     "enable_empty_annotation",
+    "skip_queue",
     "benchmark_project",
     "benchmark_first",
     "benchmark_rate",
     "benchmark_feedback",
     "agreement_threshold",
     "reassign_low_agreement",
+    "pinned_at",
     *ML_FIELDS,
 }
+
+# Instructions are HTML shown to annotators: nh3's safe set, plus the media tags Label
+# Studio lets instructions embed. Script, event handlers and javascript: URLs go.
+INSTRUCTION_TAGS = nh3.ALLOWED_TAGS | {"iframe", "embed", "video", "audio", "source"}
+INSTRUCTION_ATTRIBUTES = {
+    **nh3.ALLOWED_ATTRIBUTES,
+    "*": {"class", "title"},
+    "iframe": {"src", "width", "height"},
+    "embed": {"src", "type", "width", "height"},
+    "video": {"src", "width", "height", "controls"},
+    "audio": {"src", "controls"},
+    "source": {"src", "type"},
+}
+
+
+def instruction_clean(html: str) -> str:
+    """``expert_instruction`` made safe to render, as Label Studio cleans it on save."""
+    return nh3.clean(html, tags=INSTRUCTION_TAGS, attributes=INSTRUCTION_ATTRIBUTES, link_rel=None)
 
 
 def quality_settings_check(*, project: Project | None, fields: dict) -> None:
@@ -82,6 +104,8 @@ def project_create(*, user, title: str, label_config: str, **fields) -> Project:
     if unknown:
         raise ApiError(f"Unknown project fields: {', '.join(sorted(unknown))}")
     quality_settings_check(project=None, fields={"label_config": label_config, **fields})
+    if fields.get("expert_instruction"):
+        fields["expert_instruction"] = instruction_clean(fields["expert_instruction"])
     project = Project.objects.create(
         title=title,
         label_config=label_config,
@@ -90,6 +114,7 @@ def project_create(*, user, title: str, label_config: str, **fields) -> Project:
         **fields,
     )
     ProjectMember.objects.create(project=project, user=user, role=ProjectMember.Role.ADMIN)
+    events.publish(events.PROJECT_CREATED, project_id=project.pk, ids=[project.pk])
     return project
 
 
@@ -99,12 +124,15 @@ def project_update(*, project: Project, **fields) -> Project:
     if unknown:
         raise ApiError(f"Unknown project fields: {', '.join(sorted(unknown))}")
     quality_settings_check(project=project, fields=fields)
+    if fields.get("expert_instruction"):
+        fields["expert_instruction"] = instruction_clean(fields["expert_instruction"])
     if "label_config" in fields and fields["label_config"] != project.label_config:
         project.parsed_config = label_config_parse(fields["label_config"])
         fields["parsed_config"] = project.parsed_config
     for name, value in fields.items():
         setattr(project, name, value)
     project.save(update_fields=[*fields, "updated_at"])
+    events.publish(events.PROJECT_UPDATED, project_id=project.pk, ids=[project.pk])
     return project
 
 
@@ -157,8 +185,16 @@ def member_add_by_email(
 
 
 def user_create(
-    *, email: str, password: str, first_name: str = "", last_name: str = "", is_staff: bool = False
+    *,
+    email: str,
+    password: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    is_staff: bool = False,
+    username: str | None = None,
 ):
+    """A user signs in with their email; ``username`` (Label Studio's) defaults to it.
+    Without a password the account has no usable one."""
     User = get_user_model()
     email = email.strip()
     if User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists():
@@ -166,8 +202,17 @@ def user_create(
             "A user with this email already exists.",
             [{"field": "email", "message": "already taken"}],
         )
+    username = (username or "").strip() or email
+    if (
+        username != email
+        and User.objects.filter(Q(username__iexact=username) | Q(email__iexact=username)).exists()
+    ):
+        raise ApiError(
+            "A user with this username already exists.",
+            [{"field": "username", "message": "already taken"}],
+        )
     return User.objects.create_user(
-        username=email,
+        username=username,
         email=email,
         password=password,
         first_name=first_name,

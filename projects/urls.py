@@ -4,7 +4,7 @@
 
 from django.urls import path
 
-from projects import api
+from projects import accounts_api, api
 
 urlpatterns = [
     path("api/version/", api.VersionApi.as_view()),
@@ -16,4 +16,23 @@ urlpatterns = [
     path("api/projects/", api.ProjectListApi.as_view()),
     path("api/projects/validate/", api.ProjectValidateApi.as_view()),
     path("api/projects/<int:pk>/members/", api.ProjectMembersApi.as_view()),
+    # Accounts (projects.accounts_api): avatars, hotkeys, tours, the organization, tokens.
+    path("api/users/<int:pk>/avatar/", accounts_api.UserAvatarApi.as_view()),
+    path("data/avatars/<str:name>", accounts_api.AvatarFileView.as_view()),
+    path("api/current-user/hotkeys/", accounts_api.HotkeysApi.as_view()),
+    path("api/current-user/product-tour/", accounts_api.ProductTourApi.as_view()),
+    path("api/organizations/", accounts_api.OrganizationListApi.as_view()),
+    path("api/organizations/<int:pk>/", accounts_api.OrganizationApi.as_view()),
+    path("api/organizations/<int:pk>/memberships/", accounts_api.OrganizationMembersApi.as_view()),
+    path(
+        "api/organizations/<int:pk>/memberships/<int:user_pk>/",
+        accounts_api.OrganizationMemberApi.as_view(),
+    ),
+    path("api/invite/", accounts_api.InviteApi.as_view()),
+    path("api/invite/reset-token/", accounts_api.InviteResetApi.as_view()),
+    path("api/jwt/settings/", accounts_api.JwtSettingsApi.as_view()),
+    path("api/token/", accounts_api.ApiTokensApi.as_view()),
+    path("api/token/refresh/", accounts_api.TokenRefreshApi.as_view()),
+    path("api/token/blacklist/", accounts_api.TokenBlacklistApi.as_view()),
+    path("api/token/rotate/", accounts_api.TokenRotateApi.as_view()),
 ]

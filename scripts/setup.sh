@@ -3,7 +3,8 @@
 #
 #   scripts/setup.sh             .venv with `pip install -e .`, editor and Chart.js assets
 #   scripts/setup.sh --test      also the [test] extras and the Debian packages
-#                                the tests need (chromium, unar, libarchive-tools)
+#                                the tests need (chromium, unar, libarchive-tools), and
+#                                Azurite for the Azure storage tests (npm, into .cache/)
 #   scripts/setup.sh --test --no-system
 #                                test extras only, no apt (e.g. for `make lint`)
 #
@@ -147,5 +148,11 @@ fi
 # ---------------------------------------------------------------- editor assets
 bash "$ROOT/scripts/fetch_editor.sh"
 bash "$ROOT/scripts/fetch_chartjs.sh"
+
+# ---------------------------------------------------------------- test emulators (--test)
+# Azurite for the Azure storage tests (npm, hash-checked through its lock).
+if [[ "$TEST" == 1 ]]; then
+  bash "$ROOT/scripts/fetch_azurite.sh"
+fi
 
 log "done"

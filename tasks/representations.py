@@ -7,26 +7,40 @@ instances; the ``*_dict`` functions apply the same shape to model instances. The
 Callers prefetch what they nest.
 """
 
-from urllib.parse import quote
+import base64
+
+STORAGE_SCHEMES = ("s3://", "gs://", "azure-blob://", "redis://")
 
 
-def storage_uris_resolved(project_id: int, data: dict) -> dict:
-    """A copy of task data with ``s3://`` strings (top level and in lists) turned into
-    this server's presign path, which redirects project members to a fresh presigned URL
-    (as Label Studio's ``resolve_uri`` does). Exports keep the ``s3://`` form."""
+def storage_uris_resolved(task_id: int, data: dict) -> dict:
+    """A copy of task data with storage URIs (``s3://``, ``gs://``, ``azure-blob://``,
+    ``redis://``, at any depth of dicts and lists) turned into Label Studio's proxy path,
+    ``/tasks/{id}/resolve/?fileuri=<base64 of the URI>``, which redirects a project member
+    to a fresh presigned URL or streams the object (io_storages.api). Exports keep the
+    URIs as they are."""
 
     def rewrite(value):
-        if isinstance(value, str) and value.startswith("s3://"):
-            return f"/api/projects/{project_id}/presign/?fileuri={quote(value, safe='')}"
+        if isinstance(value, str):
+            if value.startswith(STORAGE_SCHEMES) and len(value.split("://", 1)[1]) > 1:
+                encoded = base64.urlsafe_b64encode(value.encode()).decode()
+                return f"/tasks/{task_id}/resolve/?fileuri={encoded}"
+            return value
         if isinstance(value, list):
             return [rewrite(item) for item in value]
+        if isinstance(value, dict):
+            return {key: rewrite(item) for key, item in value.items()}
         return value
 
-    if not any(
-        (isinstance(v, str) and v.startswith("s3://")) or isinstance(v, list) for v in data.values()
-    ):
-        return data
-    return {key: rewrite(value) for key, value in data.items()}
+    def has_uri(value) -> bool:
+        if isinstance(value, str):
+            return value.startswith(STORAGE_SCHEMES)
+        if isinstance(value, list):
+            return any(has_uri(item) for item in value)
+        if isinstance(value, dict):
+            return any(has_uri(item) for item in value.values())
+        return False
+
+    return rewrite(data) if has_uri(data) else data
 
 
 def _iso(value):
@@ -180,11 +194,11 @@ def prediction_dict(prediction) -> dict:
 
 
 def task_dict(task, *, annotations=None, predictions=None) -> dict:
-    """A task with its counters, as the API and the editor pages show it (``s3://`` data
-    resolved to presign links); pass ``annotations``/``predictions`` lists to nest them."""
+    """A task with its counters, as the API and the editor pages show it (storage URIs
+    resolved to proxy links); pass ``annotations``/``predictions`` lists to nest them."""
     row = _columns(task, (*TASK_COLUMNS, "agreement"))
     if isinstance(row["data"], dict):
-        row["data"] = storage_uris_resolved(task.project_id, row["data"])
+        row["data"] = storage_uris_resolved(task.pk, row["data"])
     return task_row(
         row,
         annotations=(

@@ -26,15 +26,23 @@ class FormatInfo:
     # and data and its completions' results and annotators; JSON writes whole tasks.
     from_items: bool = True
 
+    # The writer's option: bundle the tasks' media (the ``*_WITH_IMAGES`` formats).
+    with_media: bool = False
+
     def as_api(self, *, disabled: bool) -> dict:
-        return {
-            "name": self.name,
+        """Label Studio's entry: ``tags`` only when the format has some, ``disabled``
+        only when true (its converter's ``_FORMAT_INFO`` plus ``name``)."""
+        out = {
             "title": self.title,
             "description": self.description,
             "link": f"{DOCS}#{self.anchor}",
-            "tags": list(self.tags),
-            "disabled": disabled,
         }
+        if self.tags:
+            out["tags"] = list(self.tags)
+        out["name"] = self.name
+        if disabled:
+            out["disabled"] = True
+        return out
 
 
 _IMAGE_TAGS = ("image segmentation", "object detection")
@@ -93,6 +101,15 @@ FORMATS: dict[str, FormatInfo] = {
             archive=True,
         ),
         FormatInfo(
+            "COCO_WITH_IMAGES",
+            "COCO with Images",
+            "COCO format with images downloaded.",
+            "COCO",
+            (*_IMAGE_TAGS, "keypoints"),
+            archive=True,
+            with_media=True,
+        ),
+        FormatInfo(
             "VOC",
             "Pascal VOC XML",
             "Popular XML format used for object detection and polygon image segmentation tasks.",
@@ -111,6 +128,15 @@ FORMATS: dict[str, FormatInfo] = {
             archive=True,
         ),
         FormatInfo(
+            "YOLO_WITH_IMAGES",
+            "YOLO with Images",
+            "YOLO format with images downloaded.",
+            "YOLO",
+            (*_IMAGE_TAGS, "keypoints"),
+            archive=True,
+            with_media=True,
+        ),
+        FormatInfo(
             "YOLO_OBB",
             "YOLOv8 OBB",
             "Popular TXT format is created for each image file. Each txt file contains "
@@ -119,6 +145,23 @@ FORMATS: dict[str, FormatInfo] = {
             "and 1, so it is possible to export rotated objects.",
             "YOLO",
             _IMAGE_TAGS,
+            archive=True,
+        ),
+        FormatInfo(
+            "YOLO_OBB_WITH_IMAGES",
+            "YOLOv8 OBB with Images",
+            "YOLOv8 OBB format with images downloaded.",
+            "YOLO",
+            _IMAGE_TAGS,
+            archive=True,
+            with_media=True,
+        ),
+        FormatInfo(
+            "BRUSH_TO_NUMPY",
+            "Brush labels to NumPy",
+            "Export your brush labels as NumPy 2d arrays. Each label outputs as one image.",
+            "Brush-labels-to-NumPy-amp-PNG",
+            ("image segmentation",),
             archive=True,
         ),
         FormatInfo(
@@ -136,6 +179,15 @@ FORMATS: dict[str, FormatInfo] = {
             "manifest format expected by NVIDIA NeMo models.",
             "ASR-MANIFEST",
             ("speech recognition",),
+            archive=True,
+        ),
+        FormatInfo(
+            "BRUSH_TO_COCO",
+            "Brush labels to COCO",
+            "Export your brush labels as COCO format for segmentation tasks. Converts RLE "
+            "encoded masks to COCO polygons.",
+            "COCO",
+            ("image segmentation", "brush annotations"),
             archive=True,
         ),
     ]
@@ -171,7 +223,7 @@ def supported_formats(schema: dict[str, dict]) -> set[str]:
     out = set(FORMATS)
     image = "Image" in inputs
     if "KeyPointLabels" in outputs and "RectangleLabels" not in outputs:
-        out -= {"COCO", "YOLO"}
+        out -= {"COCO", "COCO_WITH_IMAGES", "YOLO", "YOLO_WITH_IMAGES"}
     if not ("Text" in inputs and "Labels" in outputs):
         out.discard("CONLL2003")
     if multi_image or not (
@@ -182,7 +234,8 @@ def supported_formats(schema: dict[str, dict]) -> set[str]:
         (image and outputs & {"RectangleLabels", "PolygonLabels", "KeyPointLabels"})
         or ("Labels" in outputs and outputs & {"Rectangle", "PolygonLabels", "KeyPointLabels"})
     ):
-        out -= {"COCO", "YOLO", "YOLO_OBB"}
+        out -= {"COCO", "COCO_WITH_IMAGES", "YOLO", "YOLO_WITH_IMAGES"}
+        out -= {"YOLO_OBB", "YOLO_OBB_WITH_IMAGES"}
     if not (
         image
         and (
@@ -191,9 +244,9 @@ def supported_formats(schema: dict[str, dict]) -> set[str]:
             or ("Brush" in outputs and "Labels" in outputs)
         )
     ):
-        out.discard("BRUSH_TO_PNG")
+        out -= {"BRUSH_TO_PNG", "BRUSH_TO_NUMPY", "BRUSH_TO_COCO"}
     if not (inputs & {"Audio", "AudioPlus"} and "TextArea" in outputs):
         out.discard("ASR_MANIFEST")
     if "Video" in inputs and "TimelineLabels" in outputs:
-        out.discard("YOLO_OBB")
+        out -= {"YOLO_OBB", "YOLO_OBB_WITH_IMAGES"}
     return out

@@ -1,4 +1,5 @@
-"""BRUSH_TO_PNG and ASR_MANIFEST: ZIP archives of masks and of an audio manifest."""
+"""BRUSH_TO_PNG, BRUSH_TO_NUMPY and ASR_MANIFEST: ZIP archives of masks and of an audio
+manifest."""
 
 import io
 import tempfile
@@ -58,9 +59,21 @@ def _safe(text: str) -> str:
     return "".join(c for c in text if c.isalnum() or c in "@.")
 
 
-def write_brush_png(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:
-    """One PNG per brush region: ``task-<id>-annotation-<id>-by-<annotator>-<control>-
-    <labels>-<n>.png``, the converter's names; the alpha channel is the mask."""
+def _png(pixels: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _npy(pixels: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    np.save(out, pixels)
+    return out.getvalue()
+
+
+def _write_brush(ctx: WriterContext, tasks: Iterator[dict], *, encode, extension: str):
+    """One file per brush region: ``task-<id>-annotation-<id>-by-<annotator>-<control>-
+    <labels>-<n>.<extension>``, the converter's names; the mask is the alpha channel."""
     archive = ZipStream()
     for task in tasks:
         for item in task_items(task, ctx.schema, by=ctx.annotator):
@@ -86,17 +99,25 @@ def write_brush_png(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes
                         ctx.notes.add(item["id"], f"brush region of {from_name!r} does not decode")
                         continue
                     name = f"{layer}-{index}".replace("/", "-").replace("\\", "-")
-                    png = io.BytesIO()
-                    Image.fromarray(pixels).save(png, format="PNG")
                     archive.write(
-                        f"task-{item['id']}-annotation-{item['annotation_id']}-by-{who}-{name}.png",
-                        png.getvalue(),
+                        f"task-{item['id']}-annotation-{item['annotation_id']}-by-{who}-{name}"
+                        f".{extension}",
+                        encode(pixels),
                     )
         if archive.full:
             yield archive.drain()
     if ctx.notes.skipped:
         archive.write("notes.json", orjson.dumps(ctx.notes.as_dict(), option=orjson.OPT_INDENT_2))
     yield archive.close()
+
+
+def write_brush_png(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:
+    return _write_brush(ctx, tasks, encode=_png, extension="png")
+
+
+def write_brush_numpy(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:
+    """BRUSH_TO_NUMPY: each mask as a 2-d uint8 NumPy array (``np.save``, ``.npy``)."""
+    return _write_brush(ctx, tasks, encode=_npy, extension="npy")
 
 
 def write_asr_manifest(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:

@@ -24,6 +24,8 @@ import wave
 import numpy as np
 import orjson
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from label_studio_sdk.converter import Converter
 from label_studio_sdk.converter.brush import encode_rle
 from PIL import Image
@@ -320,6 +322,44 @@ def compare(fmt, ours: bytes, theirs: dict[str, bytes]):
         }
         notes = orjson.loads(files["notes.json"])
         assert notes["categories"] == json.loads(theirs["notes.json"])["categories"]
+    elif fmt in WITH_IMAGES:
+        # the base format's files, and the same images bundled
+        files = unzip(ours)
+        if fmt == "COCO_WITH_IMAGES":
+            # The converter names an uploaded image by its path relative to its upload
+            # folder ("../../tmp/media/upload/1/a.jpg"), which points outside the archive;
+            # LabelHub names the bundled copy ("images/a.jpg").
+            mine = orjson.loads(files["result.json"])
+            other = json.loads(theirs["result.json"])
+            for image in mine["images"]:
+                assert image.pop("file_name") in files
+            for image in other["images"]:
+                image.pop("file_name")
+            assert mine["images"] == other["images"]
+            assert mine["annotations"] == other["annotations"]
+            assert mine["categories"] == other["categories"]
+        else:
+            compare(fmt.removesuffix("_WITH_IMAGES"), ours, theirs)
+        mine = {k: v for k, v in files.items() if k.startswith("images/")}
+        other = {k: v for k, v in theirs.items() if k.startswith("images/")}
+        assert mine and mine == other
+    elif fmt == "BRUSH_TO_COCO":
+        # the converter picks a random colour per category and dates its info
+        mine = orjson.loads(unzip(ours)["result_coco.json"])
+        other = json.loads(theirs["result_coco.json"])
+        for categories in (mine["categories"], other["categories"]):
+            for category in categories:
+                category.pop("color")
+        assert mine["images"] == other["images"]
+        assert mine["annotations"] == other["annotations"] and mine["annotations"]
+        assert mine["categories"] == other["categories"]
+    elif fmt == "BRUSH_TO_NUMPY":
+        files = {k: v for k, v in unzip(ours).items() if k.endswith(".npy")}
+        assert files.keys() == theirs.keys()
+        for name, body in files.items():
+            mine, other = np.load(io.BytesIO(body)), np.load(io.BytesIO(theirs[name]))
+            assert mine.dtype == other.dtype and mine.shape == other.shape, name
+            assert (mine == other).all() and mine.any(), name
     elif fmt == "BRUSH_TO_PNG":
         files = {k: v for k, v in unzip(ours).items() if k.endswith(".png")}
         assert files.keys() == theirs.keys()
@@ -340,18 +380,42 @@ def compare(fmt, ours: bytes, theirs: dict[str, bytes]):
         raise AssertionError(f"no comparison for {fmt}")
 
 
+WITH_IMAGES = ("COCO_WITH_IMAGES", "YOLO_WITH_IMAGES", "YOLO_OBB_WITH_IMAGES")
+
 CASES = {
     "text": (CHOICES, lambda p: text_tasks(), {"JSON_MIN", "CSV", "TSV"}),
     "ner": (NER, lambda p: ner_tasks(), {"JSON_MIN", "CSV", "TSV", "CONLL2003"}),
-    "image_box": (BOXES, box_tasks, {"JSON_MIN", "CSV", "TSV", "COCO", "VOC", "YOLO", "YOLO_OBB"}),
-    "polygon": (POLYGONS, polygon_tasks, {"JSON_MIN", "CSV", "TSV", "COCO", "YOLO", "YOLO_OBB"}),
+    "image_box": (
+        BOXES,
+        box_tasks,
+        {"JSON_MIN", "CSV", "TSV", "COCO", "VOC", "YOLO", "YOLO_OBB", *WITH_IMAGES},
+    ),
+    "polygon": (
+        POLYGONS,
+        polygon_tasks,
+        {"JSON_MIN", "CSV", "TSV", "COCO", "YOLO", "YOLO_OBB", *WITH_IMAGES},
+    ),
     "keypoint": (
         KEYPOINTS,
         keypoint_tasks,
-        {"JSON_MIN", "CSV", "TSV", "COCO", "VOC", "YOLO", "YOLO_OBB"},
+        {"JSON_MIN", "CSV", "TSV", "COCO", "VOC", "YOLO", "YOLO_OBB", *WITH_IMAGES},
     ),
-    "brush": (BRUSH, brush_tasks, {"JSON_MIN", "CSV", "TSV", "BRUSH_TO_PNG"}),
+    "brush": (
+        BRUSH,
+        brush_tasks,
+        {"JSON_MIN", "CSV", "TSV", "BRUSH_TO_PNG", "BRUSH_TO_NUMPY", "BRUSH_TO_COCO"},
+    ),
 }
+
+
+def _store_images(project, exported):
+    for task in exported:
+        url = task["data"].get("image", "")
+        key = url.removeprefix("/data/")
+        if url.startswith(f"/data/upload/{project.pk}/") and not default_storage.exists(key):
+            picture = io.BytesIO()
+            Image.new("RGB", (40, 30), "blue").save(picture, format="PNG")
+            default_storage.save(key, ContentFile(picture.getvalue()))
 
 
 @pytest.mark.parametrize("kind", CASES)
@@ -359,21 +423,24 @@ def test_every_format_matches_the_converter(api, make_project, import_tasks, kin
     config, make_tasks, expected = CASES[kind]
     project = make_project(config, kind)
     import_tasks(project, make_tasks(project))
-    converter, _ = _run_converter(
-        project,
-        orjson.loads(export_bytes(api, project, exportType="JSON", download_all_tasks="true")),
-        "JSON",
-        tmp_path,
+    exported = orjson.loads(
+        export_bytes(api, project, exportType="JSON", download_all_tasks="true")
     )
+    converter, _ = _run_converter(project, exported, "JSON", tmp_path)
     formats = set(converter.supported_formats) & set(FORMATS) - {"JSON"}
     assert formats == expected
     listed = api.get(f"/api/projects/{project.pk}/export/formats").json()
-    assert {f["name"] for f in listed if not f["disabled"]} == formats | {"JSON"}
-    for fmt in sorted(formats):
+    assert {f["name"] for f in listed if not f.get("disabled")} == formats | {"JSON"}
+    # the *_WITH_IMAGES formats last, once the images they bundle are in the storage
+    for fmt in sorted(formats, key=lambda name: (name in WITH_IMAGES, name)):
+        if fmt in WITH_IMAGES:
+            _store_images(project, exported)
         exported = orjson.loads(
             export_bytes(api, project, exportType="JSON", download_all_tasks="true")
         )
-        _, theirs = _run_converter(project, exported, fmt, tmp_path / fmt)
+        _, theirs = _run_converter(
+            project, exported, fmt, tmp_path / fmt, download=fmt in WITH_IMAGES
+        )
         ours = export_bytes(api, project, exportType=fmt, download_all_tasks="true")
         compare(fmt, ours, theirs)
 

@@ -46,7 +46,11 @@ def test_formats_list_has_label_studios_shape(api, project, outsider, client_for
     formats = api.get(f"/api/projects/{project.pk}/export/formats").json()
     by_name = {f["name"]: f for f in formats}
     assert set(by_name["COCO"]) == {"name", "title", "description", "link", "tags", "disabled"}
-    assert by_name["JSON"]["disabled"] is False and by_name["COCO"]["disabled"] is True
+    # Label Studio's shape: no "tags" or "disabled" key where it has none, enabled first
+    assert set(by_name["JSON"]) == {"name", "title", "description", "link"}
+    assert by_name["COCO"]["disabled"] is True
+    disabled = [bool(f.get("disabled")) for f in formats]
+    assert disabled == sorted(disabled)
     assert client_for(outsider).get(f"/api/projects/{project.pk}/export/formats").status_code == 404
     assert client_for(None).get(f"/api/projects/{project.pk}/export/formats").status_code in (
         401,

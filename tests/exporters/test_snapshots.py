@@ -100,7 +100,11 @@ def test_snapshot_api_and_bad_options(api, project, outsider, client_for, jobs_i
     api.post(f"/api/projects/{project.pk}/import", _tasks(2), format="json")
     created = api.post(
         url,
-        {"title": "x", "annotation_filter_options": {"ground_truth": True, "usual": False}},
+        {
+            "title": "x",
+            "task_filter_options": {"only_with_annotations": True},
+            "annotation_filter_options": {"ground_truth": True, "usual": False},
+        },
         format="json",
     )
     assert created.status_code == 201

@@ -339,3 +339,12 @@ def test_reviewer_may_not_label_but_sees_the_task_list(web, project, reviewer, t
         f"/projects/{project.pk}/data"
     )
     assert web(reviewer).get(f"/projects/{project.pk}/data").status_code == 200
+
+
+def test_label_studio_settings_links_open_the_settings_page(web, project, owner, annotator):
+    """Label Studio's ``/projects/{id}/settings/{tab}`` bookmarks land on our settings page,
+    with the same access rule (annotators get the 403 page)."""
+    for tab in ("labeling", "general", "ml", "danger-zone"):
+        page = web(owner).get(f"/projects/{project.pk}/settings/{tab}")
+        assert page.status_code == 200 and b"label_config" in page.content
+    assert web(annotator).get(f"/projects/{project.pk}/settings/labeling").status_code == 403

@@ -229,3 +229,19 @@ def test_import_size_limit(api, project, settings):
     response = api.post(url(project), [{"text": "x" * 200}], format="json")
     assert response.status_code == 413
     assert Project.objects.get(pk=project.pk).task_number == 0
+
+
+@pytest.mark.parametrize(
+    "name, wording",
+    [
+        ("test.wrong_ext", ".wrong_ext extension is not supported"),
+        ("noext", " extension is not supported"),
+    ],
+)
+def test_unsupported_file_type_carries_label_studios_wording(api, project, name, wording):
+    response = _upload(api, project, name, b"whatever")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["validation_errors"] == {"non_field_errors": [wording]}
+    assert "unsupported file type" in body["detail"] and body["errors"][0]["file"] == name
+    _assert_nothing_written(project)

@@ -79,7 +79,9 @@ def test_train_predict_and_versions(
         "error",
     }
     assert job["status"] == "completed", job
-    assert job["progress"] == 1.0 and job["model_version"] == 1
+    # One name per model version: the job's is the one its predictions carry.
+    assert job["progress"] == 1.0 and job["model_version"] == "text-classifier-v1"
+    assert job["number"] == 1
     assert job["annotations_used"] == 30
     assert job["metrics"]["accuracy"] >= 0.8 and job["metrics"]["held_out"] > 0
     assert [j["id"] for j in api.get(f"/api/ml/{backend['id']}/jobs/").json()] == [body["job"]]
@@ -117,11 +119,18 @@ def test_train_predict_and_versions(
     # Training again: version 2, and the prediction job predicts only with the new one.
     with django_capture_on_commit_callbacks(execute=True):
         second = api.post(f"/api/ml/{backend['id']}/train").json()
-    assert api.get(f"/api/ml/{backend['id']}/jobs/{second['job']}/").json()["model_version"] == 2
+    second_job = api.get(f"/api/ml/{backend['id']}/jobs/{second['job']}/").json()
+    assert second_job["model_version"] == "text-classifier-v2" and second_job["number"] == 2
     assert Prediction.objects.filter(model_version="text-classifier-v2").count() == 60
     assert api.get(f"/api/ml/{backend['id']}").json()["model_version"] == "text-classifier-v2"
     curve = api.get(f"/api/projects/{project.pk}/learning-curve").json()
-    assert [point["model_version"] for point in curve] == [1, 2]
+    assert [point["model_version"] for point in curve] == [
+        "text-classifier-v1",
+        "text-classifier-v2",
+    ]
+    assert [point["number"] for point in curve] == [1, 2]
+    filtered = api.get(f"/api/predictions/?project={project.pk}").json()
+    assert {p["model_version"] for p in filtered} >= {second_job["model_version"]}
 
     # New samples: predictions from the current model, and no task is created.
     before = Task.objects.count()
@@ -268,3 +277,9 @@ def test_ner_project_trains_and_reports_f1(
     assert body["metrics"]["f1"] >= 0.8
     prediction = Prediction.objects.filter(project=ner_project).first()
     assert {r["type"] for r in prediction.result} == {"labels"}
+
+
+def test_backend_put_is_patch(api, project):
+    backend = builtin(api, project).json()
+    changed = api.put(f"/api/ml/{backend['id']}", {"title": "renamed"}, format="json")
+    assert changed.status_code == 200 and changed.json()["title"] == "renamed"

@@ -160,6 +160,16 @@ def test_the_protocol_against_a_real_backend(
     assert (job.status, job.written, job.dropped) == ("completed", 4, 1), job.error
     assert "NotAChoice" in job.dropped_errors[0]["message"]
     assert Prediction.objects.filter(project=project).count() == 4
+    # Each prediction keeps the model_version its /predict answer named (Label Studio:
+    # r.get("model_version", backend.model_version)), not the /setup version, and the
+    # job that wrote them goes by the same name.
+    stored = Prediction.objects.filter(project=project).values_list("model_version", flat=True)
+    assert set(stored) == {"keyword-1"}
+    setup_version = MLBackend.objects.get(pk=backend["id"]).model_version
+    assert setup_version != "keyword-1"
+    assert job.model_version == "keyword-1"
+    jobs = api.get(f"/api/ml/{backend['id']}/prediction-jobs/").json()
+    assert jobs[0]["model_version"] == "keyword-1"
     assert not Prediction.objects.filter(task=tasks[2]).exists()
     assert Prediction.objects.get(task=tasks[1]).result[0]["value"]["choices"] == ["Negative"]
 
@@ -184,6 +194,8 @@ def test_the_protocol_against_a_real_backend(
         train = api.post(f"/api/ml/{backend['id']}/train")
     assert train.status_code == 201
     assert TrainingJob.objects.get(pk=train.json()["job"]).status == "completed"
+    shown = api.get(f"/api/ml/{backend['id']}/jobs/{train.json()['job']}/").json()
+    assert shown["model_version"] == "" and shown["number"] == 1
     deadline = time.monotonic() + 20
     seen = []
     while time.monotonic() < deadline:

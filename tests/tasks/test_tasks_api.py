@@ -122,7 +122,8 @@ def test_delete_task_recounts_project(api, project, tasks):
     assert project.num_tasks_with_annotations == 1
 
 
-def test_s3_data_is_shown_through_the_presign_path(api, owner):
+def test_s3_data_is_shown_through_the_resolve_path(api, owner):
+    """Label Studio's form: /tasks/{id}/resolve/?fileuri=<base64 of the URI>."""
     from projects.services import project_create
     from tests.factories import IMAGE_CONFIG
 
@@ -134,7 +135,7 @@ def test_s3_data_is_shown_through_the_presign_path(api, owner):
     ).json()
     assert (
         task["data"]["image"]
-        == f"/api/projects/{project.pk}/presign/?fileuri=s3%3A%2F%2Fbucket%2Fa%20b.png"
+        == f"/tasks/{task['id']}/resolve/?fileuri=czM6Ly9idWNrZXQvYSBiLnBuZw=="
     )
     exported = b"".join(
         api.get(f"/api/projects/{project.pk}/export?download_all_tasks=true").streaming_content

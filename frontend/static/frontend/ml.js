@@ -148,7 +148,7 @@
       (state.jobs[backend.id] || []).forEach(function (job) {
         var row = el("tr", { "data-job": job.id });
         row.appendChild(el("td", {}, backend.model || backend.title));
-        row.appendChild(el("td", {}, job.model_version !== null ? "v" + job.model_version : "—"));
+        row.appendChild(el("td", {}, job.model_version || "—"));
         row.appendChild(el("td", {}, job.status + (job.error ? ": " + job.error : "")));
         row.appendChild(el("td", {}, job.annotations_used));
         row.appendChild(el("td", {}, metricOf(job, backend)));
@@ -199,7 +199,7 @@
       series.forEach(function (p) {
         var dot = add("circle", { cx: x(p.annotations_used), cy: y(p.value), r: "4", fill: colours[i % colours.length], "data-point": "" });
         var title = document.createElementNS(NS, "title");
-        title.textContent = "v" + p.model_version + ": " + p.metric + " " + p.value.toFixed(3) + " with " + p.annotations_used + " labels";
+        title.textContent = p.model_version + ": " + p.metric + " " + p.value.toFixed(3) + " with " + p.annotations_used + " labels";
         dot.appendChild(title);
       });
     });

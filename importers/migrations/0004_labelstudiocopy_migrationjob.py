@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('importers', '0001_initial'),
+        ('importers', '0003_fileupload'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

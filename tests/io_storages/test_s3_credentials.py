@@ -25,14 +25,32 @@ def ambient(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def keyless_storage(api, image_project):
+def keyless_storage(image_project):
+    """A keyless storage as an older LabelHub saved it (the API now refuses to save one
+    without keys unless ambient credentials are allowed)."""
+    from io_storages.models import ImportStorage
+
+    storage = ImportStorage.objects.create(
+        project=image_project,
+        kind="s3",
+        options={"bucket": "mine", "region_name": "us-east-1"},
+        use_blob_urls=True,
+    )
+    return {"id": storage.pk}
+
+
+def test_keyless_storage_is_refused_on_save(api, image_project, ambient):
     response = api.post(
         "/api/storages/s3/",
         {"project": image_project.pk, "bucket": "mine", "region_name": "us-east-1"},
         format="json",
     )
-    assert response.status_code == 201, response.content
-    return response.json()
+    assert response.status_code == 400
+    assert "LABELHUB_S3_ALLOW_AMBIENT_CREDENTIALS" in response.json()["detail"]
+    assert {e["field"] for e in response.json()["errors"]} == {
+        "aws_access_key_id",
+        "aws_secret_access_key",
+    }
 
 
 def _presign(api, project):

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class IoStoragesConfig(AppConfig):
+    name = "io_storages"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Targets follow annotation changes through annotations' events (annotations
+        # cannot import io_storages).
+        from annotations import events as annotation_events  # noqa: PLC0415
+        from io_storages import events  # noqa: PLC0415
+
+        annotation_events.subscribe(events.annotation_announced)

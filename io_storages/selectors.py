@@ -1,0 +1,111 @@
+"""Reads for storages: a project's storages, the form layout of a kind."""
+
+import uuid
+from pathlib import Path
+
+from io_storages.kinds import KINDS
+from io_storages.kinds.localfiles import root
+from io_storages.models import ImportStorage
+from projects.models import Project
+
+
+def storages_for_project(*, model, project, kind: str | None = None):
+    """A project's storages, oldest first, in one query."""
+    rows = model.objects.filter(project=project)
+    if kind is not None:
+        rows = rows.filter(kind=kind)
+    return list(rows.order_by("pk"))
+
+
+def new_job_id() -> str:
+    return str(uuid.uuid4())
+
+
+def form_layout(*, kind: str, side: str) -> list[dict]:
+    """The storage form as Label Studio's frontend reads it (``/form``): rows of fields,
+    built from the kind's field list."""
+    own = [
+        {
+            "type": "password" if field.secret else ("counter" if field.type == "int" else "text"),
+            "name": field.name,
+            "label": field.label or field.name,
+            **({"required": True} if field.required else {}),
+            **({"autoComplete": "new-password", "protectedValue": True} if field.secret else {}),
+        }
+        for field in KINDS[kind].FIELDS
+        if field.only in ("", side)
+    ]
+    rows: list[dict] = [
+        {
+            "columnCount": 1,
+            "fields": [{"type": "text", "name": "title", "label": "Storage Title"}],
+        },
+        {"columnCount": 3, "fields": own},
+    ]
+    if side == "import":
+        rows += [
+            {
+                "columnCount": 2,
+                "fields": [
+                    {"type": "text", "name": "regex_filter", "label": "File Filter Regex"},
+                    {
+                        "type": "toggle",
+                        "name": "use_blob_urls",
+                        "label": "Treat every bucket object as a source file",
+                    },
+                ],
+            },
+            {
+                "columnCount": 3,
+                "fields": [
+                    {
+                        "type": "toggle",
+                        "name": "presign",
+                        "label": "Use pre-signed URLs",
+                        "value": True,
+                    },
+                    {
+                        "type": "counter",
+                        "name": "presign_ttl",
+                        "label": "Expire pre-signed URLs (minutes)",
+                        "min": 1,
+                        "value": 1,
+                    },
+                    {"type": "toggle", "name": "recursive_scan", "label": "Scan all sub-folders"},
+                ],
+            },
+        ]
+    else:
+        rows.append(
+            {
+                "columnCount": 1,
+                "fields": [
+                    {
+                        "type": "toggle",
+                        "name": "can_delete_objects",
+                        "label": "Can delete objects from storage",
+                    }
+                ],
+            }
+        )
+    return rows
+
+
+def local_file_in_storage(*, user, relative: str) -> bool:
+    """True when the file (relative to the local-files root, already checked to lie
+    inside it) is in the folder of a local-files source of one of the user's projects
+    (with ``recursive_scan``, at any depth; else directly in it)."""
+    base = root()
+    if base is None:
+        return False
+    path = (base / relative).resolve()
+    storages = ImportStorage.objects.filter(
+        kind="localfiles", project__in=Project.objects.for_user(user)
+    ).only("options", "recursive_scan")
+    for storage in storages:
+        folder = Path(str(storage.option("path", "") or "/nonexistent")).resolve()
+        if not folder.is_relative_to(base):
+            continue
+        if path.parent == folder or (storage.recursive_scan and path.is_relative_to(folder)):
+            return True
+    return False

@@ -1,0 +1,59 @@
+"""Reads for webhooks: who sees which hook, and which hooks an event goes to."""
+
+from django.db.models import Q, QuerySet
+from rest_framework.exceptions import NotFound
+
+from labelhub.validation import MAX_ID
+from projects import permissions as perms
+from projects.models import ProjectMember
+from webhooks.actions import ACTIONS
+from webhooks.models import Webhook
+
+
+def webhooks_for_user(*, user) -> QuerySet[Webhook]:
+    """The hooks a user may see and change: staff see all (organization-wide ones
+    included); anyone else the hooks of the projects they are an admin of."""
+    rows = Webhook.objects.prefetch_related("actions").order_by("pk")
+    if user.is_staff:
+        return rows
+    return rows.filter(project__members__user=user, project__members__role=ProjectMember.Role.ADMIN)
+
+
+def webhook_for_user(*, user, pk) -> Webhook:
+    """The hook ``pk`` when the user may manage it; 404 otherwise (another project's
+    hooks are not told apart from missing ones). A member of the hook's project who is
+    not its admin gets 403, as the project's other admin-only objects answer."""
+    try:
+        key = int(pk)
+        if not 1 <= key <= MAX_ID:
+            raise ValueError(key)
+        webhook = Webhook.objects.prefetch_related("actions").get(pk=key)
+    except (Webhook.DoesNotExist, TypeError, ValueError, OverflowError) as exc:
+        raise NotFound("Not found.") from exc
+    if webhook.project_id is None:
+        if not user.is_staff:
+            raise NotFound("Not found.")
+        return webhook
+    perms.check(user, webhook.project_id, perms.MANAGE)
+    return webhook
+
+
+def webhooks_for_event(*, action: str, project_id: int | None) -> QuerySet[Webhook]:
+    """Active hooks that want ``action`` of project ``project_id``: the project's own
+    and the organization-wide ones (only those for organization-only actions)."""
+    rows = Webhook.objects.filter(is_active=True)
+    if ACTIONS[action].organization_only or project_id is None:
+        rows = rows.filter(project=None)
+    else:
+        rows = rows.filter(Q(project_id=project_id) | Q(project=None))
+    wanted = Q(send_for_all_actions=True) | Q(actions__action=action)
+    return rows.filter(wanted).distinct().order_by("pk")
+
+
+def webhooks_exist(*, project_id: int | None) -> bool:
+    """Whether any active hook could want an event of this project (one cheap query, so
+    that a write in a project without hooks queues nothing)."""
+    rows = Webhook.objects.filter(is_active=True)
+    if project_id is None:
+        return rows.filter(project=None).exists()
+    return rows.filter(Q(project_id=project_id) | Q(project=None)).exists()
