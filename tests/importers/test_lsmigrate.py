@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def fake(settings):
     settings.LABELHUB_SSRF_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.LABELHUB_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     with FakeLabelStudio() as server:
         yield server
 
@@ -81,6 +82,14 @@ def test_copies_everything_and_checks(fake, admin):
     assert views[0].data["filters"]["items"][0]["filter"] == "filter:tasks:total_annotations"
     assert views[1].user == bo
     assert MLBackend.objects.get(project=sentiment).url == "http://ml.example.com:9090"
+    from webhooks.models import Webhook
+
+    hook = Webhook.objects.get(project=sentiment)
+    assert (hook.url, hook.send_for_all_actions, hook.headers) == (
+        "http://127.0.0.1:18899/hook",
+        False,
+        {"X-Team": "a"},
+    )
     # the check: counts and the result checksum agree (the draft is reported, not lost)
     by_title = {p.title: p for p in report.projects}
     assert by_title["Sentiment"].ls_counts["tasks"] == 3

@@ -86,6 +86,8 @@ class FakeLabelStudio:
             return 200, [p for p in state["predictions"] if p["project"] == project]
         if path == "/api/dm/views/":
             return 200, [v for v in state["views"] if v["project"] == project]
+        if path == "/api/webhooks/":
+            return 200, [w for w in state.get("webhooks", []) if w["project"] == project]
         if path == "/api/ml/":
             return 200, [b for b in state["ml"] if b["project"] == project]
         if path.startswith("/api/projects/") and path.endswith("/export"):
