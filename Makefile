@@ -124,6 +124,7 @@ load: ## bench/load.py: 50 annotators + 5 reviewers + an admin (locust, its own 
 compat: setup ## Label Studio's own tavern API tests against Label Studio 1.23.2 and LabelHub (report: .cache/compat/)
 	bash scripts/compat/setup.sh
 	.cache/compat-venv/bin/python scripts/compat/run.py $(ARGS)
+	@$(call pytest_run,labelstudio,$(SQLITE_ENV),-m labelstudio tests/importers/test_lsmigrate_live.py); exit $$rc
 
 clean: ## remove caches and build leftovers (keeps .venv, .cache, data/)
 	find . -path ./.venv -prune -o -path ./.git -prune -o \

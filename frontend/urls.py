@@ -3,7 +3,7 @@ the Verify Stream and the Ground Truth Manager pages."""
 
 from django.urls import path, re_path
 
-from frontend import api, dm_views, ml_views, quality_views, views
+from frontend import api, dm_views, migrate_views, ml_views, quality_views, views
 
 # Project pages answer with and without a trailing slash (/projects/1/label, .../label/).
 urlpatterns = [
@@ -13,6 +13,8 @@ urlpatterns = [
     path("user/logout/", views.logout_view, name="logout"),
     re_path(r"^user/signup/?$", views.signup_view, name="signup"),
     path("projects/", views.projects_page, name="projects"),
+    re_path(r"^projects/migrate/?$", migrate_views.migrate_page, name="migrate"),
+    path("projects/migrate/<int:pk>/status", migrate_views.migrate_status, name="migrate-status"),
     re_path(r"^projects/new/?$", views.project_create_page, name="project-create"),
     re_path(r"^projects/preview/?$", views.config_preview_page, name="config-preview"),
     path("projects/preview/sample.wav", views.sample_audio, name="sample-audio"),

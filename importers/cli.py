@@ -39,6 +39,9 @@ def add_parsers(sub) -> None:
     imp.add_argument("--username", default=os.environ.get("LABELHUB_USERNAME"))
     imp.add_argument("--no-progress", action="store_true", help="do not draw a progress bar")
     imp.set_defaults(handler=_import)
+    from importers.lsmigrate.cli import add_parser as add_migrate_parser
+
+    add_migrate_parser(sub)
 
 
 def _user(username: str | None):

@@ -83,3 +83,69 @@ class FileUpload(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class LabelStudioCopy(models.Model):
+    """One Label Studio object copied into LabelHub: the migration's mapping table.
+
+    Keyed by the Label Studio instance (its normalized URL), the kind of object and its
+    id there. ``ls_updated`` is Label Studio's ``updated_at`` (or a digest of the
+    object's settings where it has none) when it was copied, so a later run copies only
+    what is new or changed. Written in the same transaction as the copies themselves.
+    """
+
+    source = models.CharField(max_length=512)
+    kind = models.CharField(max_length=32)
+    ls_id = models.BigIntegerField()
+    ls_project = models.BigIntegerField(null=True, blank=True)
+    lh_id = models.BigIntegerField()
+    ls_updated = models.CharField(max_length=64, blank=True, default="")
+    copied_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "kind", "ls_id"], name="lscopy_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["source", "kind", "ls_project"], name="lscopy_project"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.kind} {self.ls_id} -> {self.lh_id}"
+
+
+class MigrationJob(models.Model):
+    """A migration from a running Label Studio started from the staff page.
+
+    The token is kept only while the job waits or runs (the worker needs it) and is
+    blanked when the job finishes; it is never shown back.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    url = models.CharField(max_length=512)
+    token = models.TextField(blank=True, default="")
+    project_ids = models.JSONField(default=list, blank=True)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    # Progress: {"projects_done", "projects_total", "project", "tasks_done", "tasks_total"}
+    progress = models.JSONField(default=dict, blank=True)
+    report = models.TextField(blank=True, default="")
+    detail = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Migration {self.pk} from {self.url}: {self.status}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.COMPLETED, self.Status.FAILED)

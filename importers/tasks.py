@@ -22,3 +22,10 @@ def _sweep_abandoned_jobs(**kwargs) -> None:
         jobs_sweep()
     finally:
         close_old_connections()
+
+
+@shared_task(name="importers.migration_job_run", acks_late=True, reject_on_worker_lost=True)
+def migration_job_run(job_id: int) -> None:
+    from importers.lsmigrate.jobs import job_run
+
+    job_run(job_id=job_id)

@@ -10,8 +10,12 @@ class MlConfig(AppConfig):
         # ml): the active-learning sampler, the Data Manager action, annotation events.
         from annotations import events as annotation_events  # noqa: PLC0415
         from annotations import selectors as annotation_selectors  # noqa: PLC0415
-        from ml import actions, events, sampling  # noqa: F401, PLC0415
+        from labelhub import migration_steps  # noqa: PLC0415
+        from ml import actions, events, migration, sampling  # noqa: F401, PLC0415
         from ml import selectors as ml_selectors  # noqa: PLC0415
 
         annotation_events.subscribe(events.annotation_announced)
         annotation_selectors.model_version_source_register(ml_selectors.backend_knows_version)
+        migration_steps.register(
+            migration_steps.Step(name="ml_backends", run=migration.ml_backends_copy, order=20)
+        )

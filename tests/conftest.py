@@ -119,3 +119,14 @@ def pg(db):
     """For tests marked ``postgres``: fail, never skip, when the database is not PostgreSQL
     (the SQLite pass deselects them with -m 'not postgres')."""
     assert connection.vendor == "postgresql", "this test needs DATABASE_URL to point at PostgreSQL"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``labelstudio`` start a real Label Studio (minutes): they run only when
+    the ``-m`` expression names them (``make compat``), never in ``make test``."""
+    if "labelstudio" in (config.getoption("markexpr") or ""):
+        return
+    kept = [item for item in items if item.get_closest_marker("labelstudio") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept

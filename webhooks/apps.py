@@ -7,7 +7,10 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         # The apps that change things publish to the core bus; they may not import us.
-        from labelhub import events  # noqa: PLC0415
-        from webhooks import services  # noqa: PLC0415
+        from labelhub import events, migration_steps  # noqa: PLC0415
+        from webhooks import migration, services  # noqa: PLC0415
 
         events.subscribe(services.event_published)
+        migration_steps.register(
+            migration_steps.Step(name="webhooks", run=migration.webhooks_copy, order=30)
+        )

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class AnnotationsConfig(AppConfig):
+    name = "annotations"
+
+    def ready(self) -> None:
+        # The drafts step of the Label Studio migration (labelhub.migration_steps):
+        # importers copies tasks and annotations, this app its own drafts.
+        from annotations import migration  # noqa: PLC0415
+        from labelhub import migration_steps  # noqa: PLC0415
+
+        migration_steps.register(
+            migration_steps.Step(
+                name="drafts", run=migration.drafts_copy, order=5, count=migration.drafts_count
+            )
+        )

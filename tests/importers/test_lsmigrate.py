@@ -1,0 +1,240 @@
+"""The Label Studio migration against a fake Label Studio (recorded answers served on
+loopback, tests/importers/lsfake): what it copies, re-runs, tokens, bad input."""
+
+import datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
+
+from annotations.models import Annotation, Prediction
+from datamanager.models import View
+from importers.lsmigrate.client import MigrationError
+from importers.lsmigrate.service import migrate
+from importers.models import LabelStudioCopy
+from ml.models import MLBackend
+from projects.models import Project, ProjectMember
+from tasks.models import Task
+from tests.importers.lsfake import LEGACY, PAT, FakeLabelStudio
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def fake(settings):
+    settings.LABELHUB_SSRF_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.LABELHUB_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    with FakeLabelStudio() as server:
+        yield server
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user("staff@example.com", staff=True)
+
+
+def _project(title: str) -> Project:
+    return Project.objects.get(title=title)
+
+
+def test_copies_everything_and_checks(fake, admin):
+    report = migrate(url=fake.url, token=LEGACY, user=admin)
+    assert report.ok, report.lines()
+    sentiment, cars = _project("Sentiment"), _project("Cars")
+    # settings
+    assert sentiment.sampling == "uniform" and sentiment.maximum_annotations == 2
+    assert sentiment.color == "#FF8800" and sentiment.show_skip_button is False
+    assert sentiment.enable_empty_annotation is False
+    assert sentiment.expert_instruction == "<b>Be careful</b>"
+    # users by email; new ones without a usable password, listed
+    User = get_user_model()
+    bo = User.objects.get(email__iexact="bo@example.com")
+    assert not bo.has_usable_password()
+    assert set(report.new_users) == {"ada@example.com", "Bo@Example.com", "cy@example.com"}
+    ada = User.objects.get(email="ada@example.com")
+    assert sentiment.created_by == ada
+    assert ProjectMember.objects.get(project=sentiment, user=ada).role == "admin"
+    assert ProjectMember.objects.get(project=sentiment, user=bo).role == "annotator"
+    # tasks, annotations, predictions with their fields
+    tasks = list(Task.objects.filter(project=sentiment).order_by("id"))
+    assert [t.data["text"] for t in tasks] == ["I love it", "I hate it", "So so"]
+    assert tasks[0].meta == {"source": "fake"}
+    assert tasks[0].created_at == datetime.datetime(2026, 11, 2, 10, tzinfo=datetime.UTC)
+    assert [t.is_labeled for t in tasks] == [True, False, False]
+    first = Annotation.objects.get(task=tasks[0], completed_by=bo)
+    assert first.result[0]["value"] == {"choices": ["pos"]}
+    assert first.lead_time == 12.5
+    assert first.created_at == datetime.datetime(2026, 11, 4, 10, tzinfo=datetime.UTC)
+    prediction = Prediction.objects.get(task=tasks[0])
+    assert (prediction.model_version, prediction.score) == ("v1", 0.9)
+    assert first.parent_prediction_id == prediction.pk
+    skipped = Annotation.objects.get(task=tasks[1], was_cancelled=True)
+    assert skipped.completed_by.email == "cy@example.com"
+    assert sentiment.__class__.objects.get(pk=sentiment.pk).total_annotations_number == 3
+    assert Annotation.objects.get(project=cars).ground_truth is True
+    # the uploaded file was downloaded and the data points at LabelHub's copy
+    image = Task.objects.get(project=cars).data["image"]
+    assert image.startswith(f"/data/upload/{cars.pk}/") and image.endswith("car.png")
+    assert default_storage.open(f"upload/{cars.pk}/{image.rsplit('/', 1)[1]}").read(4) == b"\x89PNG"
+    # tabs and ML backends
+    views = list(View.objects.filter(project=sentiment).order_by("order"))
+    assert [v.data["title"] for v in views] == ["Positive", "All"]
+    assert views[0].data["filters"]["items"][0]["filter"] == "filter:tasks:total_annotations"
+    assert views[1].user == bo
+    assert MLBackend.objects.get(project=sentiment).url == "http://ml.example.com:9090"
+    from webhooks.models import Webhook
+
+    hook = Webhook.objects.get(project=sentiment)
+    assert (hook.url, hook.send_for_all_actions, hook.headers) == (
+        "http://127.0.0.1:18899/hook",
+        False,
+        {"X-Team": "a"},
+    )
+    # the draft came across with its author, task and result (annotations' migration step)
+    from annotations.models import AnnotationDraft
+
+    draft = AnnotationDraft.objects.get(project=sentiment)
+    assert draft.task.project_id == sentiment.pk and draft.result
+    # the check: counts (drafts included) and the result checksum agree
+    by_title = {p.title: p for p in report.projects}
+    assert by_title["Sentiment"].lh_counts["drafts"] == by_title["Sentiment"].ls_counts["drafts"]
+    assert by_title["Sentiment"].ls_counts["tasks"] == 3
+    assert by_title["Sentiment"].lh_counts["annotations"] == 4
+    assert (
+        by_title["Sentiment"].ls_counts["result checksum"]
+        == (by_title["Sentiment"].lh_counts["result checksum"])
+    )
+
+
+def test_second_run_copies_nothing_then_exactly_one(fake, admin):
+    migrate(url=fake.url, token=LEGACY, user=admin)
+    rows = LabelStudioCopy.objects.count()
+    again = migrate(url=fake.url, token=LEGACY, user=admin)
+    assert again.ok, again.lines()
+    assert sum(again.copied.values()) == 0, again.copied
+    assert LabelStudioCopy.objects.count() == rows
+    assert Task.objects.count() == 4 and Annotation.objects.count() == 5
+    fake.add_annotation(
+        1,
+        2,
+        {
+            "id": 105,
+            "completed_by": 3,
+            "result": [
+                {
+                    "id": "n1",
+                    "from_name": "sentiment",
+                    "to_name": "text",
+                    "type": "choices",
+                    "value": {"choices": ["neg"]},
+                }
+            ],
+            "was_cancelled": False,
+            "ground_truth": False,
+            "lead_time": 2.0,
+            "created_at": "2026-11-09T10:00:00Z",
+            "updated_at": "2026-11-09T10:00:00Z",
+            "parent_prediction": None,
+            "parent_annotation": 103,
+            "task": 13,
+        },
+    )
+    third = migrate(url=fake.url, token=LEGACY, user=admin)
+    assert third.ok, third.lines()
+    assert third.copied == {"annotations": 1}
+    added = Annotation.objects.get(result__0__id="n1")
+    assert added.parent_annotation.result[0]["value"] == {"choices": ["neg"]}
+    task = added.task
+    assert task.data["text"] == "So so" and task.total_annotations == 1
+
+
+def test_personal_access_token_is_exchanged(fake, admin):
+    report = migrate(url=fake.url, token=PAT, user=admin, project_ids=[1])
+    assert report.ok and fake.refreshes == 1
+    assert [p.title for p in report.projects] == ["Sentiment"]
+    assert not Project.objects.filter(title="Cars").exists()
+
+
+def test_wrong_token_and_unreachable_url(fake, admin):
+    with pytest.raises(MigrationError, match="refused the token"):
+        migrate(url=fake.url, token="wrong", user=admin)
+    with pytest.raises(MigrationError, match="did not accept the personal access token"):
+        migrate(url=fake.url, token=PAT[:-2] + "xx", user=admin)
+    with pytest.raises(MigrationError, match="Cannot reach Label Studio"):
+        migrate(url="http://127.0.0.1:9", token=LEGACY, user=admin)
+    assert not Project.objects.exists()
+
+
+def test_loopback_refused_unless_allowed(settings, admin):
+    settings.LABELHUB_SSRF_ALLOWED_HOSTS = []
+    with pytest.raises(MigrationError, match="LABELHUB_SSRF_ALLOWED_HOSTS"):
+        migrate(url="http://127.0.0.1:18899", token=LEGACY, user=admin)
+
+
+def test_bad_task_rolls_back_that_project_only(fake, admin):
+    fake.state["tasks"]["1"][1]["annotations"][0]["result"][0]["value"] = {"choices": ["nope"]}
+    report = migrate(url=fake.url, token=LEGACY, user=admin)
+    failed = {p.title: p for p in report.projects}["Sentiment"]
+    assert not report.ok
+    assert 'project "Sentiment" (Label Studio id 1)' in failed.error
+    assert "task 12" in failed.error
+    assert not Project.objects.filter(title="Sentiment").exists()
+    assert not LabelStudioCopy.objects.filter(ls_project=1).exists()
+    assert Task.objects.filter(project__title="Cars").count() == 1
+
+
+def test_bad_config_is_named(fake, admin):
+    fake.state["projects"][1]["label_config"] = "<View><Image name='image' value='$image'/>"
+    report = migrate(url=fake.url, token=LEGACY, user=admin, project_ids=[2])
+    assert 'project "Cars" (Label Studio id 2)' in report.projects[0].error
+    assert not Project.objects.exists()
+
+
+def test_dry_run_keeps_nothing(fake, admin):
+    report = migrate(url=fake.url, token=LEGACY, user=admin, dry_run=True)
+    assert report.copied["tasks"] == 4 and report.copied["files"] == 1
+    assert not Project.objects.exists() and not LabelStudioCopy.objects.exists()
+    assert get_user_model().objects.count() == 1
+
+
+def test_staff_page_runs_the_job_and_shows_progress(fake, admin, make_user, jobs_inline):
+    from django.test import Client
+
+    from importers.models import MigrationJob
+
+    web = Client()
+    web.force_login(make_user("someone@example.com"))
+    assert web.get("/projects/migrate").status_code == 403
+    web.force_login(admin)
+    page = web.get("/projects/")
+    assert b'href="/projects/migrate"' in page.content
+    assert web.get("/projects/migrate").status_code == 200
+    response = web.post(
+        "/projects/migrate", {"url": fake.url, "token": LEGACY, "projects": "1", "dry_run": ""}
+    )
+    assert response.status_code == 302
+    job = MigrationJob.objects.get()
+    assert job.status == "completed", job.detail
+    assert job.token == ""  # blanked once finished
+    assert 'Project "Sentiment"' in job.report and "Cars" not in job.report
+    state = web.get(f"/projects/migrate/{job.pk}/status").json()
+    assert state["status"] == "completed" and state["progress"]["projects_done"] == 1
+    assert "token" not in state
+    assert Task.objects.filter(project__title="Sentiment").count() == 3
+    bad = web.post("/projects/migrate", {"url": "ftp://x", "token": LEGACY, "projects": ""})
+    assert bad.status_code == 200 and b"must be http" in bad.content
+
+
+def test_command_line(fake, admin, capsys):
+    from labelhub.cli import main
+
+    code = main(
+        ["migrate-from-label-studio", "--url", fake.url, "--token", LEGACY, "--projects", "2"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert 'Project "Cars" (Label Studio 2 -> LabelHub' in out and "check: tasks 1" in out
+    assert "ada@example.com" in out  # the new user, listed
+    code = main(["migrate-from-label-studio", "--url", fake.url, "--token", "nope"])
+    assert code == 1
+    assert "refused the token" in capsys.readouterr().err
