@@ -300,7 +300,8 @@ def _distribution_add(distributions: dict, result) -> None:
         if not isinstance(item, dict):
             continue
         rtype = str(item.get("type") or "")
-        value = item.get("value") if isinstance(item.get("value"), dict) else {}
+        raw_value = item.get("value")
+        value: dict = raw_value if isinstance(raw_value, dict) else {}
         row = distributions.setdefault(
             str(item.get("from_name") or ""), {"type": rtype, "labels": {}, "values": []}
         )

@@ -214,7 +214,8 @@ def annotation_queryset(*, project, filters=None, include_cancelled: bool = Fals
 
 def _order_keys(query: query_format.Query, ctx: cols.ProjectContext) -> list[tuple[object, bool]]:
     """(expression, descending) pairs, always ending with the id as the tie-breaker."""
-    keys, id_desc = [], False
+    keys: list[tuple[object, bool]] = []
+    id_desc = False
     for item in query.ordering:
         if item.column.name in ("id", "inner_id"):
             id_desc = item.descending

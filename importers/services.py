@@ -267,8 +267,8 @@ def predictions_import(*, project: Project, items) -> int:
     rows: list[Prediction] = []
     for start in range(0, len(items), PREDICTION_BATCH):
         batch = items[start : start + PREDICTION_BATCH]
-        wanted = {
-            item.get("task")
+        wanted: set[int] = {
+            item["task"]
             for item in batch
             if isinstance(item, dict) and type(item.get("task")) is int and 0 < item["task"] < 2**63
         }
