@@ -40,7 +40,7 @@ PG_ENV := DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)'
 SQLITE_ENV := DATABASE_URL= REDIS_URL=
 
 
-.PHONY: help setup setup-test check-setup editor lock services run test test-postgres test-sqlite lint bench load compat clean distclean
+.PHONY: help setup setup-test check-setup editor lock services run test test-postgres test-sqlite lint mypy bench load compat clean distclean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -94,6 +94,9 @@ lint: ## ruff check + format check, import-linter layering, mypy on services/sel
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	DATABASE_URL= $(VENV)/bin/mypy $(TYPED)
+
+mypy: ## mypy on the services and selectors (part of lint; the pre-commit hook runs it)
 	DATABASE_URL= $(VENV)/bin/mypy $(TYPED)
 
 bench: ## run bench/*.py (or BENCH=bench/x.py) against PostgreSQL+Redis; output in bench/out/

@@ -20,7 +20,6 @@ from django.db import connection, transaction
 from django.db.models import Avg, Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 
-from annotations import metrics
 from annotations.models import (
     AgreementPair,
     Annotation,
@@ -41,6 +40,8 @@ from tasks.models import Task
 def task_agreement_update(*, task_id: int, annotation_id: int | None = None) -> float | None:
     """Rescore the pairs of ``annotation_id`` (all the task's pairs when None) and store
     the task's agreement: the mean pair score of its non-cancelled annotations."""
+    from annotations import metrics  # scipy and shapely: loaded on first use, not at start
+
     task = Task.objects.only("id", "project_id", "is_benchmark").get(pk=task_id)
     live = list(
         Annotation.objects.filter(task_id=task_id, was_cancelled=False)

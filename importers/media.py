@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from importers.formats import file_error
 from importers.records import TaskRow
-from labelhub.storage import is_active_content
+from labelhub.content import is_active_content
 from projects import permissions as perms
 from projects.label_config import ParsedConfig, data_keys_for_object_types
 

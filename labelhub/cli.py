@@ -2,10 +2,10 @@
 Django's management commands (``labelhub migrate``, ``labelhub shell``...)."""
 
 import argparse
+import gc
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -64,12 +64,8 @@ def _admin_password(data_dir: Path, given: str | None) -> tuple[str | None, bool
     return password, True
 
 
-def start(args) -> int:
-    if args.allow_serving_local_files:
-        os.environ["LABELHUB_ALLOW_SERVING_LOCAL_FILES"] = "true"
-    if args.host not in ("127.0.0.1", "localhost", "0.0.0.0", "::"):
-        hosts = os.environ.get("LABELHUB_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
-        os.environ["LABELHUB_ALLOWED_HOSTS"] = f"{hosts},{args.host}"
+def _prepare(args) -> dict:
+    """Migrate, ensure the admin and print how to log in; what the launcher needs next."""
     _django_setup(args.data_dir)
     from django.conf import settings
     from django.core.management import call_command
@@ -89,63 +85,92 @@ def start(args) -> int:
     else:
         print(f"Admin: {email}")
     print(f"Open http://{args.host}:{args.port}/", flush=True)
+    return {"data_dir": str(settings.DATA_DIR), "webhook_queue": settings.LABELHUB_WEBHOOK_QUEUE}
 
-    env = os.environ.copy()
-    env["LABELHUB_DATA_DIR"] = str(settings.DATA_DIR)
-    bin_dir = Path(sys.executable).parent
-    procs = [
-        subprocess.Popen(
-            [
-                str(bin_dir / "gunicorn"),
-                "--config",
-                "python:labelhub.gunicorn_conf",
-                "labelhub.wsgi:application",
-                "--bind",
-                f"{args.host}:{args.port}",
-                "--workers",
-                str(args.workers),
-            ],
-            env=env,
-        )
+
+def _name_process(name: str) -> None:
+    """Name this process (``ps -o comm``, top): the children are forks of the launcher, so
+    their command lines all read ``labelhub start``."""
+    try:
+        Path("/proc/self/comm").write_text(name[:15])
+    except OSError:  # not Linux
+        pass
+
+
+def _serve_web(args) -> None:
+    """gunicorn's own entry point, in a child forked from the prepared launcher."""
+    from gunicorn.app.wsgiapp import WSGIApplication
+
+    _name_process("labelhub-web")
+
+    sys.argv = [
+        "gunicorn",
+        "--config",
+        "python:labelhub.gunicorn_conf",
+        "labelhub.wsgi:application",
+        "--bind",
+        f"{args.host}:{args.port}",
+        "--workers",
+        str(args.workers),
     ]
+    WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").run()
+
+
+def _serve_worker(name: str, *extra: str) -> None:
+    """A Celery worker that keeps no pool process at rest: ``--autoscale=2,0`` forks up to
+    two when jobs arrive and lets them go when idle, their memory with them."""
+    from labelhub.celery import app
+
+    _name_process(name)
+    app.worker_main(["worker", "--loglevel=INFO", "--autoscale=2,0", *extra])
+
+
+def start(args) -> int:
+    """Prepare once, then fork the web server and the workers from this process.
+
+    Django, the apps and the task modules are imported here, once, before the forks, and
+    ``gc.freeze()`` keeps the collector from touching them afterwards: every child shares
+    those pages copy-on-write instead of importing its own copy (bench/footprint.py)."""
+    if args.allow_serving_local_files:
+        os.environ["LABELHUB_ALLOW_SERVING_LOCAL_FILES"] = "true"
+    if args.host not in ("127.0.0.1", "localhost", "0.0.0.0", "::"):
+        hosts = os.environ.get("LABELHUB_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+        os.environ["LABELHUB_ALLOWED_HOSTS"] = f"{hosts},{args.host}"
+    info = _prepare(args)
+    os.environ["LABELHUB_DATA_DIR"] = info["data_dir"]
+
+    import multiprocessing
+
+    from django.db import connections
+
+    import labelhub.wsgi  # noqa: F401  (the app, loaded before the forks)
+    from labelhub.celery import app
+
+    app.loader.import_default_modules()
+    connections.close_all()  # no child may inherit the launcher's database socket
+    gc.collect()
+    gc.freeze()
+
+    fork = multiprocessing.get_context("fork")
+    procs = [fork.Process(target=_serve_web, args=(args,), name="web")]
     if not args.no_worker:
-        procs.append(
-            subprocess.Popen(
-                [
-                    str(bin_dir / "celery"),
-                    "-A",
-                    "labelhub",
-                    "worker",
-                    "--loglevel=INFO",
-                    "--concurrency=2",
-                ],
-                env=env,
-            )
-        )
-        if settings.LABELHUB_WEBHOOK_QUEUE:
+        procs.append(fork.Process(target=_serve_worker, args=("labelhub-worker",), name="worker"))
+        if info["webhook_queue"]:
             # Webhook deliveries get a worker of their own: a slow receiver holds it (up
             # to LABELHUB_WEBHOOK_TIMEOUT per call), never the imports' and training's.
             procs.append(
-                subprocess.Popen(
-                    [
-                        str(bin_dir / "celery"),
-                        "-A",
-                        "labelhub",
-                        "worker",
-                        "--loglevel=INFO",
-                        "--concurrency=2",
-                        "-Q",
-                        settings.LABELHUB_WEBHOOK_QUEUE,
-                        "-n",
-                        "webhooks@%h",
-                    ],
-                    env=env,
+                fork.Process(
+                    target=_serve_worker,
+                    args=("labelhub-hooks", "-Q", info["webhook_queue"], "-n", "webhooks@%h"),
+                    name="webhooks",
                 )
             )
+    for proc in procs:
+        proc.start()
     return _supervise(procs)
 
 
-def _supervise(procs: list[subprocess.Popen]) -> int:
+def _supervise(procs) -> int:
     """Wait for the first child to exit (or a signal), then stop the others."""
     stopping = False
 
@@ -157,19 +182,20 @@ def _supervise(procs: list[subprocess.Popen]) -> int:
     signal.signal(signal.SIGTERM, stop)
     code = 0
     while not stopping:
-        exited = [p for p in procs if p.poll() is not None]
+        exited = [p for p in procs if not p.is_alive()]
         if exited:
-            code = exited[0].returncode or 0
+            code = exited[0].exitcode or 0
             break
-        time.sleep(0.5)
+        time.sleep(0.2)
     for proc in procs:
-        if proc.poll() is None:
+        if proc.is_alive():
             proc.terminate()
+    deadline = time.monotonic() + 20
     for proc in procs:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
+        proc.join(max(0.0, deadline - time.monotonic()))
+        if proc.is_alive():
             proc.kill()
+            proc.join()
     return code
 
 

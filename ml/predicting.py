@@ -23,7 +23,6 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
-from sklearn.cluster import MiniBatchKMeans
 
 from annotations.counters import tasks_predictions_added
 from annotations.models import Prediction
@@ -299,6 +298,8 @@ def _predict_all(job: PredictionJob, total: int, versions: set[str]) -> None:
             scored.append((ids, uncertainty(proba, measure)[open_rows]))
             if features is not None and len(ids):
                 if kmeans is None:
+                    from sklearn.cluster import MiniBatchKMeans  # loaded by the first job
+
                     k = max(1, min(CLUSTERS, len(features) // 20))
                     kmeans = MiniBatchKMeans(
                         n_clusters=k, random_state=0, n_init=1, batch_size=1024, max_iter=50

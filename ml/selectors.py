@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from django.db.models import Q, QuerySet
 
 from annotations.models import Annotation
-from ml.builtin import MODELS
 from ml.models import MLBackend, PredictionJob, TrainingJob
 from projects.label_config import ParsedConfig
 from projects.models import Project
@@ -30,6 +29,8 @@ def backend_knows_version(*, project: Project, version: str) -> bool:
 
 def models_for_project(*, project: Project) -> list[dict]:
     """Every built-in model with ``fits`` and ``why`` for this project's config."""
+    from ml.builtin import MODELS  # NumPy and Pillow: not needed at start
+
     parsed = ParsedConfig.from_dict(project.parsed_config)
     out = []
     for name, model in MODELS.items():

@@ -3,10 +3,10 @@
 import csv
 import io
 from collections.abc import Iterator
+from functools import cache
 from operator import itemgetter
 
 import orjson
-from nltk.tokenize.treebank import TreebankWordTokenizer
 
 from exporters.formats import data_keys as schema_data_keys
 from exporters.formats.context import WriterContext
@@ -163,13 +163,18 @@ def write_tsv(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:
     return write_table(ctx, tasks, sep="\t")
 
 
-_TOKENIZER = TreebankWordTokenizer()
+@cache
+def _tokenizer():
+    """nltk's Treebank tokenizer; nltk pulls in scikit-learn, so it loads on first use."""
+    from nltk.tokenize.treebank import TreebankWordTokenizer
+
+    return TreebankWordTokenizer()
 
 
 def tokens_and_tags(text: str, spans: list[dict] | None) -> tuple[list[str], list[str]]:
     """BIO tags for the Treebank tokens of ``text``: the converter's
     ``create_tokens_and_tags``, token for token (quirks included, so files match)."""
-    tokens_and_idx = [(text[s:e], s) for s, e in _TOKENIZER.span_tokenize(text)]
+    tokens_and_idx = [(text[s:e], s) for s, e in _tokenizer().span_tokenize(text)]
     if not (spans and all(s.get("start") is not None and s.get("end") is not None for s in spans)):
         return [t for t, _ in tokens_and_idx], ["O"] * len(tokens_and_idx)
     spans = sorted(spans, key=itemgetter("start"))

@@ -59,9 +59,9 @@ def server(tmp_path):
 def test_start_delivers_webhooks_from_their_own_worker(server, receiver):
     base, proc = server
     workers = subprocess.run(
-        ["ps", "-ww", "-o", "args=", "--ppid", str(proc.pid)], capture_output=True, text=True
-    ).stdout
-    assert "-Q webhooks" in workers
+        ["ps", "-o", "comm=", "--ppid", str(proc.pid)], capture_output=True, text=True
+    ).stdout.split()
+    assert "labelhub-hooks" in workers
     headers = {"Authorization": f"Token {TOKEN}"}
     project = requests.post(
         f"{base}/api/projects/", json={"title": "Hooked"}, headers=headers, timeout=30
