@@ -152,46 +152,64 @@ def start(args) -> int:
     gc.freeze()
 
     fork = multiprocessing.get_context("fork")
-    procs = [fork.Process(target=_serve_web, args=(args,), name="web")]
+    children = {"web": (_serve_web, (args,))}
     if not args.no_worker:
-        procs.append(fork.Process(target=_serve_worker, args=("labelhub-worker",), name="worker"))
+        children["worker"] = (_serve_worker, ("labelhub-worker",))
         if info["webhook_queue"]:
             # Webhook deliveries get a worker of their own: a slow receiver holds it (up
             # to LABELHUB_WEBHOOK_TIMEOUT per call), never the imports' and training's.
-            procs.append(
-                fork.Process(
-                    target=_serve_worker,
-                    args=("labelhub-hooks", "-Q", info["webhook_queue"], "-n", "webhooks@%h"),
-                    name="webhooks",
-                )
+            children["webhooks"] = (
+                _serve_worker,
+                ("labelhub-hooks", "-Q", info["webhook_queue"], "-n", "webhooks@%h"),
             )
-    for proc in procs:
-        proc.start()
-    return _supervise(procs)
+    return _supervise(fork, children)
 
 
-def _supervise(procs) -> int:
-    """Wait for the first child to exit (or a signal), then stop the others."""
+WORKER_RESTARTS = 5  # within RESTART_WINDOW seconds; more and the server stops
+RESTART_WINDOW = 60.0
+
+
+def _supervise(fork, children: dict) -> int:
+    """Run each child; a worker that dies is started again (its jobs were acknowledged
+    late, so the broker hands them out again), unless it keeps dying; when the web server
+    exits, or on SIGINT/SIGTERM, stop them all."""
     stopping = False
 
     def stop(signum, frame):
         nonlocal stopping
         stopping = True
 
+    def launch(name):
+        target, target_args = children[name]
+        proc = fork.Process(target=target, args=target_args, name=name)
+        proc.start()
+        return proc
+
+    procs = {name: launch(name) for name in children}
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    restarts: list[float] = []
     code = 0
     while not stopping:
-        exited = [p for p in procs if not p.is_alive()]
-        if exited:
-            code = exited[0].exitcode or 0
-            break
+        for name, proc in list(procs.items()):
+            if proc.is_alive():
+                continue
+            now = time.monotonic()
+            restarts = [t for t in restarts if now - t < RESTART_WINDOW]
+            if name == "web" or len(restarts) >= WORKER_RESTARTS:
+                code = proc.exitcode or 0
+                stopping = True
+                print(f"labelhub start: {name} exited ({proc.exitcode}); stopping", file=sys.stderr)
+                break
+            restarts.append(now)
+            print(f"labelhub start: {name} exited ({proc.exitcode}); restarting", file=sys.stderr)
+            procs[name] = launch(name)
         time.sleep(0.2)
-    for proc in procs:
+    for proc in procs.values():
         if proc.is_alive():
             proc.terminate()
     deadline = time.monotonic() + 20
-    for proc in procs:
+    for proc in procs.values():
         proc.join(max(0.0, deadline - time.monotonic()))
         if proc.is_alive():
             proc.kill()

@@ -2,6 +2,7 @@
 and serves the API through gunicorn with a Celery worker beside it."""
 
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -86,3 +87,21 @@ def test_start_serves_the_api_on_sqlite_with_a_worker(server):
         ["ps", "-o", "comm=", "--ppid", str(proc.pid)], capture_output=True, text=True
     ).stdout.split()
     assert "labelhub-web" in children and "labelhub-worker" in children
+
+    # A worker that dies (a crash, the OOM killer) is started again; the web stays up.
+    def worker_pids() -> list[int]:
+        out = subprocess.run(
+            ["ps", "-o", "pid=,comm=", "--ppid", str(proc.pid)], capture_output=True, text=True
+        ).stdout
+        return [
+            int(pid) for pid, comm in map(str.split, out.splitlines()) if comm == "labelhub-worker"
+        ]
+
+    (dead,) = worker_pids()
+    os.kill(dead, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and worker_pids() in ([], [dead]):
+        time.sleep(0.2)
+    assert worker_pids() and dead not in worker_pids()
+    assert proc.poll() is None
+    assert requests.get(f"{base}/api/projects/", headers=headers).status_code == 200
