@@ -5,6 +5,7 @@
 """
 
 import sys
+import uuid
 from typing import Any
 
 from django import db
@@ -19,6 +20,8 @@ from labelhub.exceptions import MAX_ERRORS, ApiError
 __all__ = [
     "MAX_ERRORS",
     "ApiError",
+    "LabelStudioErrors",
+    "label_studio_error",
     "exception_handler",
     "json_403",
     "json_404",
@@ -81,6 +84,36 @@ def exception_handler(exc, context):
         body = {"detail": str(detail)}
     response.data = body
     return response
+
+
+def label_studio_error(body: dict, status_code: int) -> dict:
+    """``body`` (our shape) with Label Studio's error fields added: ``id`` (one per
+    answer, as its handler's ``exception_id``), ``status_code``, and for a 400
+    ``validation_errors``, ``{field: [message, ...]}`` built from ``errors``
+    (``non_field_errors`` for an error without a field, or for the detail alone). Our
+    ``detail`` stays the reason (Label Studio's says "Validation error") and ``errors``
+    stays as it is, so clients of either shape read it."""
+    out = {"id": str(uuid.uuid4()), "status_code": status_code, **body}
+    if status_code == 400 and "validation_errors" not in out:
+        grouped: dict[str, list[str]] = {}
+        for error in body.get("errors") or []:
+            grouped.setdefault(error.get("field") or "non_field_errors", []).append(
+                str(error.get("message", ""))
+            )
+        out["validation_errors"] = grouped or {"non_field_errors": [str(body.get("detail", ""))]}
+    return out
+
+
+class LabelStudioErrors:
+    """A DRF view mixin: the view's error answers carry Label Studio's fields too
+    (``label_studio_error``). Used by the storage and webhook APIs, whose clients (Label
+    Studio's frontend, the SDK, its tavern files) read ``validation_errors``."""
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)  # type: ignore[misc]
+        if response.status_code >= 400 and isinstance(response.data, dict):
+            response.data = label_studio_error(response.data, response.status_code)
+        return response
 
 
 def json_403(request, exception=None):
