@@ -147,7 +147,7 @@ def _project(request, raw, capability: str = perms.MANAGE):
     except (TypeError, ValueError):
         raise ApiError(
             'project: a project id is required (query parameter "project" for lists)',
-            [{"field": "project", "message": "required"}],
+            [{"field": "project", "message": "This field is required."}],
         ) from None
     return perms.project_for(request.user, project_id, capability)
 

@@ -69,9 +69,14 @@ def is_source(storage) -> bool:
 
 
 def _api_error(exc: StorageError) -> ApiError:
+    """A 400 naming the fields to fix in ``errors``; Label Studio's serializers raise a
+    storage's connection errors without a field, so ``validation_errors`` has them under
+    ``non_field_errors``."""
     names = exc.field if isinstance(exc.field, list) else [exc.field] if exc.field else []
     return ApiError(
-        exc.message, [{"field": name, "message": exc.message} for name in names] or None
+        exc.message,
+        [{"field": name, "message": exc.message} for name in names] or None,
+        validation_errors={"non_field_errors": [exc.message]},
     )
 
 

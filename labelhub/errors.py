@@ -87,25 +87,30 @@ def exception_handler(exc, context):
 
 
 def label_studio_error(body: dict, status_code: int) -> dict:
-    """``body`` (our shape) with Label Studio's error fields added: ``id`` (one per
-    answer, as its handler's ``exception_id``), ``status_code``, and for a 400
-    ``validation_errors``, ``{field: [message, ...]}`` built from ``errors``
-    (``non_field_errors`` for an error without a field, or for the detail alone). Our
-    ``detail`` stays the reason (Label Studio's says "Validation error") and ``errors``
-    stays as it is, so clients of either shape read it."""
-    out = {"id": str(uuid.uuid4()), "status_code": status_code, **body}
-    if status_code == 400 and "validation_errors" not in out:
+    """``body`` (our shape) in Label Studio's error shape (its ``custom_exception_handler``):
+    ``id`` (one per answer), ``status_code``, ``detail``, ``exc_info`` (null) and, for a
+    400, ``detail: "Validation error"`` with the reasons in ``validation_errors``
+    (``{field: [message, ...]}``, ``non_field_errors`` for what names no field). Our
+    ``errors`` list stays beside them, and so does the reason: in ``validation_errors``
+    and ``errors``."""
+    out = {"id": str(uuid.uuid4()), "status_code": status_code, **body, "exc_info": None}
+    if status_code == 400:
         grouped: dict[str, list[str]] = {}
         for error in body.get("errors") or []:
             grouped.setdefault(error.get("field") or "non_field_errors", []).append(
                 str(error.get("message", ""))
             )
-        out["validation_errors"] = grouped or {"non_field_errors": [str(body.get("detail", ""))]}
+        out["validation_errors"] = (
+            body.get("validation_errors")
+            or grouped
+            or {"non_field_errors": [str(body.get("detail", ""))]}
+        )
+        out["detail"] = "Validation error"
     return out
 
 
 class LabelStudioErrors:
-    """A DRF view mixin: the view's error answers carry Label Studio's fields too
+    """A DRF view mixin: the view's error answers take Label Studio's shape
     (``label_studio_error``). Used by the storage and webhook APIs, whose clients (Label
     Studio's frontend, the SDK, its tavern files) read ``validation_errors``."""
 

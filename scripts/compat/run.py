@@ -88,6 +88,9 @@ def start_label_studio(port: int, token: str, logfile) -> subprocess.Popen:
 
 def start_labelhub(port: int, token: str, data: Path, logfile) -> subprocess.Popen:
     env = clean_env()
+    # webhooks.tavern.yml saves hooks for http://127.0.0.1:6666/ (Label Studio's SSRF
+    # check is off by default; LabelHub's needs the host listed).
+    env["LABELHUB_WEBHOOK_ALLOWED_HOSTS"] = "127.0.0.1"
     cmd = [
         str(LH_VENV / "bin" / "labelhub"),
         "start",
