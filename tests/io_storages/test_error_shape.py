@@ -26,7 +26,11 @@ def test_bad_create_validate_and_sync(api, project, local_root):
     assert body["validation_errors"] == {"project": ["This field is required."]}
     # create with a bad field type: DRF's message under the field
     body = _label_studio_400(
-        api.post(URL, {"project": project.pk, "path": str(local_root), "use_blob_urls": "maybe"}, format="json")
+        api.post(
+            URL,
+            {"project": project.pk, "path": str(local_root), "use_blob_urls": "maybe"},
+            format="json",
+        )
     )
     assert list(body["validation_errors"]) == ["use_blob_urls"]
     assert body["errors"][0]["field"] == "use_blob_urls"
@@ -59,7 +63,9 @@ def test_not_found_and_forbidden(api, project, client_for, annotator):
 def test_webhook_errors(api, project, settings):
     settings.LABELHUB_WEBHOOK_ALLOWED_HOSTS = []
     body = _label_studio_400(
-        api.post("/api/webhooks/", {"project": project.pk, "url": "http://127.0.0.1:1/x"}, format="json")
+        api.post(
+            "/api/webhooks/", {"project": project.pk, "url": "http://127.0.0.1:1/x"}, format="json"
+        )
     )
     assert list(body["validation_errors"]) == ["url"]
     body = _label_studio_400(

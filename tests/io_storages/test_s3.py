@@ -197,7 +197,9 @@ def test_bad_input(api, s3, moto_server, image_project, client_for, annotator, s
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "regex_filter"
     settings.LABELHUB_STORAGE_ALLOWED_HOSTS = []
     response = api.post(URL, s3_body(moto_server, image_project), format="json")
-    assert response.status_code == 400 and "not a public address" in str(response.json()["validation_errors"])
+    assert response.status_code == 400 and "not a public address" in str(
+        response.json()["validation_errors"]
+    )
     assert response.json()["errors"][0]["field"] == "s3_endpoint"
     settings.LABELHUB_STORAGE_ALLOWED_HOSTS = ["127.0.0.1"]
     # An unreachable bucket is refused on save, with the reason.
@@ -230,7 +232,9 @@ def test_sync_of_a_storage_that_became_unreachable_is_a_400(api, s3, moto_server
     s3.delete_object(Bucket=BUCKET, Key="images/a.png")
     s3.delete_bucket(Bucket=BUCKET)
     response = api.post(f"{URL}/{storage['id']}/sync")
-    assert response.status_code == 400 and "Cannot find bucket" in str(response.json()["validation_errors"])
+    assert response.status_code == 400 and "Cannot find bucket" in str(
+        response.json()["validation_errors"]
+    )
     assert api.get(f"{URL}/{storage['id']}").json()["status"] == "initialized"
 
 
@@ -334,7 +338,9 @@ def test_target_on_a_missing_bucket_is_a_400_naming_it(api, project, s3, moto_se
     response = api.post(
         TARGET, s3_body(moto_server, project, bucket="no-such-bucket"), format="json"
     )
-    assert response.status_code == 400 and "no-such-bucket" in str(response.json()["validation_errors"])
+    assert response.status_code == 400 and "no-such-bucket" in str(
+        response.json()["validation_errors"]
+    )
 
 
 def test_a_sync_whose_worker_died_shows_failed_and_can_run_again(
@@ -432,7 +438,9 @@ def test_target_sync_of_an_unreachable_bucket_is_a_400(api, s3, moto_server, pro
     storage = api.post(TARGET, s3_body(moto_server, project, bucket="gone"), format="json").json()
     s3.delete_bucket(Bucket="gone")
     response = api.post(f"{TARGET}/{storage['id']}/sync")
-    assert response.status_code == 400 and "Cannot find bucket gone" in str(response.json()["validation_errors"])
+    assert response.status_code == 400 and "Cannot find bucket gone" in str(
+        response.json()["validation_errors"]
+    )
     assert api.get(f"{TARGET}/{storage['id']}").json()["status"] == "initialized"
 
 
@@ -489,7 +497,10 @@ def test_html_task_from_a_bucket_resolves_through_the_proxy(api, s3, moto_server
     assert storage.status_code == 201, storage.content
     made = api.post(
         "/api/tasks/",
-        {"project": project.pk, "data": {"page": f'<b>x</b><img src="s3://{BUCKET}/images/x.png">'}},
+        {
+            "project": project.pk,
+            "data": {"page": f'<b>x</b><img src="s3://{BUCKET}/images/x.png">'},
+        },
         format="json",
     )
     assert made.status_code == 201, made.content

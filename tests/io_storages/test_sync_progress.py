@@ -6,7 +6,6 @@ import orjson
 import pytest
 
 from annotations.services import annotation_create
-
 from importers import services as importer_services
 from io_storages import services
 from io_storages.models import ExportStorage, ExportStorageLink, ImportStorage, ImportStorageLink

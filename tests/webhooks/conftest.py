@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+
 class Receiver:
     def __init__(self) -> None:
         self.calls: list[dict] = []

@@ -349,7 +349,9 @@ def test_label_link_events_from_the_labels_api(run, hook, receiver, api, project
     }
     assert created["project"]["id"] == project.pk
 
-    changed = run(api.patch, f"/api/label_links/{link['id']}", {"from_name": "other"}, format="json")
+    changed = run(
+        api.patch, f"/api/label_links/{link['id']}", {"from_name": "other"}, format="json"
+    )
     assert changed.status_code == 200, changed.content
     updated = receiver.bodies("LABEL_LINK_UPDATED")
     assert len(updated) == 1
@@ -374,13 +376,19 @@ def test_label_link_events_from_the_labels_api(run, hook, receiver, api, project
     assert run(api.delete, f"/api/label_links/{link['id']}").status_code == 204
     deleted = receiver.bodies("LABEL_LINK_DELETED")
     assert deleted == [
-        {"action": "LABEL_LINK_DELETED", "label_link": {"id": link["id"]}, "project": deleted[0]["project"]}
+        {
+            "action": "LABEL_LINK_DELETED",
+            "label_link": {"id": link["id"]},
+            "project": deleted[0]["project"],
+        }
     ]
     assert deleted[0]["project"]["id"] == project.pk
 
     # A change that rolls back announces nothing.
     before = len(receiver.calls)
-    bad = run(api.patch, f"/api/label_links/{linked.json()['id']}", {"from_name": ""}, format="json")
+    bad = run(
+        api.patch, f"/api/label_links/{linked.json()['id']}", {"from_name": ""}, format="json"
+    )
     assert bad.status_code == 400
     assert len(receiver.calls) == before
 
