@@ -215,8 +215,7 @@ class StorageSyncApi(LabelStudioErrors, APIView):
         queued = services.storage_sync_queue(storage=storage, job_id=selectors.new_job_id())
         if queued is not None:
             jobs.sync_enqueue(queued)
-        storage.refresh_from_db()
-        return Response(storage_as_dict(storage))
+        return Response(storage_as_dict(selectors.storage_sync_waited(storage)))
 
 
 def _prepared(request, side: str, kind: str):

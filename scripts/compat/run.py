@@ -69,6 +69,9 @@ def start_label_studio(port: int, token: str, logfile) -> subprocess.Popen:
     data.mkdir(parents=True)
     env = clean_env()
     env.update(SENTRY_DSN="", SENTRY_RATE="0", COLLECT_ANALYTICS="0", HOME=str(data))
+    # The tavern files' webhook receiver and Redis are on loopback, which Label Studio
+    # 1.23.2's SSRF check refuses by default; LabelHub gets the same hosts allowed.
+    env["SSRF_PROTECTION_ENABLED"] = "false"
     cmd = [
         str(COMPAT_VENV / "bin" / "label-studio"),
         "start",
@@ -88,9 +91,10 @@ def start_label_studio(port: int, token: str, logfile) -> subprocess.Popen:
 
 def start_labelhub(port: int, token: str, data: Path, logfile) -> subprocess.Popen:
     env = clean_env()
-    # webhooks.tavern.yml saves hooks for http://127.0.0.1:6666/ (Label Studio's SSRF
-    # check is off by default; LabelHub's needs the host listed).
+    # Loopback as Label Studio's SSRF_PROTECTION_ENABLED=false allows it (above): the
+    # webhook tavern's http://127.0.0.1:6666/ and the Redis storage's default localhost.
     env["LABELHUB_WEBHOOK_ALLOWED_HOSTS"] = "127.0.0.1"
+    env["LABELHUB_STORAGE_ALLOWED_HOSTS"] = "127.0.0.1,localhost,::1"
     cmd = [
         str(LH_VENV / "bin" / "labelhub"),
         "start",

@@ -137,3 +137,36 @@ def test_target_sync_reports_progress_per_batch(
     assert again["last_sync_count"] == 5
     assert len(list(out.iterdir())) == 5
     assert ExportStorageLink.objects.filter(storage_id=target["id"]).count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_answer_waits_a_bounded_time_for_the_worker(
+    api, project, local_root, settings, monkeypatch
+):
+    """Outside a transaction the sync request waits (up to
+    LABELHUB_STORAGE_SYNC_WAIT_SECONDS) for the worker, so a quick sync answers its
+    result as Label Studio's does; the request itself never runs the sync."""
+    from io_storages import selectors
+    from io_storages import tasks as jobs
+
+    folder = local_root / "tasks"
+    folder.mkdir()
+    _files(folder, 3)
+    storage = api.post(URL, {"project": project.pk, "path": str(folder)}, format="json").json()
+    sent: list[int] = []
+    monkeypatch.setattr(jobs, "sync_enqueue", lambda queued: sent.append(queued.pk))
+
+    def worker_runs_meanwhile(seconds):
+        # The first pause of the waiting request: a worker takes the job and finishes it.
+        while sent:
+            services.import_sync_run(storage_id=sent.pop())
+
+    monkeypatch.setattr(selectors.time, "sleep", worker_runs_meanwhile)
+    answer = api.post(f"{URL}/{storage['id']}/sync").json()
+    assert answer["status"] == "completed" and answer["last_sync_count"] == 3
+
+    (folder / "new.json").write_bytes(orjson.dumps([{"text": "new"}]))
+    settings.LABELHUB_STORAGE_SYNC_WAIT_SECONDS = 0
+    answer = api.post(f"{URL}/{storage['id']}/sync").json()
+    assert answer["status"] == "queued" and answer["last_sync_count"] is None
+    assert sent == [storage["id"]] and Task.objects.filter(project=project).count() == 3

@@ -218,6 +218,17 @@ def test_annotations_created_review_and_ground_truth(
         format="json",
     )
     assert receiver.bodies("ANNOTATIONS_DELETED")[0]["annotations"] == [{"id": annotation.pk}]
+    # Each change once (the PATCH is also Label Studio's ANNOTATION_UPDATED), every call
+    # signed with the hook's secret.
+    assert [b["action"] for b in receiver.bodies()] == [
+        "ANNOTATIONS_CREATED",
+        "REVIEW_CREATED",
+        "ANNOTATION_UPDATED",
+        *["GROUND_TRUTH_CHANGED"] * 4,
+        "ANNOTATIONS_DELETED",
+    ]
+    for call in receiver.calls:
+        _verify(call, hook.secret)
 
 
 def test_actions_filter_send_payload_and_inactive(
@@ -397,6 +408,14 @@ def test_label_link_events_from_the_labels_api(run, hook, receiver, api, project
     (gone,) = receiver.bodies("LABEL_LINK_DELETED")[1:]
     assert gone["label_link"] == {"id": linked.json()["id"]}
     assert gone["project"]["id"] == other.pk
+    assert [b["action"] for b in receiver.bodies()] == [
+        "LABEL_LINK_CREATED",
+        "LABEL_LINK_UPDATED",
+        "LABEL_LINK_DELETED",
+        "LABEL_LINK_DELETED",
+    ]
+    for call in receiver.calls[:3]:
+        _verify(call, hook.secret)
     with pytest.raises(ValueError):
         events.publish("NOPE", project_id=project.pk, ids=[1])
 
