@@ -388,9 +388,7 @@ LABELHUB_STORAGE_TIMEOUT = float(os.environ.get("LABELHUB_STORAGE_TIMEOUT", 10))
 LABELHUB_STORAGE_SYNC_BATCH = int(os.environ.get("LABELHUB_STORAGE_SYNC_BATCH", 500))
 # POST .../sync waits this long for the worker to finish the sync, so a quick one answers
 # its result as Label Studio's in-request sync does (under gunicorn's 30 s timeout).
-LABELHUB_STORAGE_SYNC_WAIT_SECONDS = float(
-    os.environ.get("LABELHUB_STORAGE_SYNC_WAIT_SECONDS", 10)
-)
+LABELHUB_STORAGE_SYNC_WAIT_SECONDS = float(os.environ.get("LABELHUB_STORAGE_SYNC_WAIT_SECONDS", 10))
 # Where GCS storages connect when not to Google (an emulator; it then takes anonymous
 # calls), and the Azure Blob account URL ("{account_name}" is filled in; Azurite:
 # "http://127.0.0.1:10000/{account_name}"). Set by an admin, never by a storage's owner.
