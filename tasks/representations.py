@@ -17,10 +17,13 @@ STORAGE_SCHEMES = ("s3://", "gs://", "azure-blob://", "redis://")
 
 
 # A storage URI quoted inside a longer string: HTML such as ``<img src="s3://b/x.png">``
-# in a HyperText field, or text quoting one (Label Studio's ``uri_regex``, which finds
-# the same quoted URIs). No nested quantifiers, and the class stops at the next quote, so
-# a scan is linear in the string's length.
-EMBEDDED_URI = re.compile(r"""(["'])((?:s3|gs|azure-blob|redis)://[^"'\s<>]{2,4096})\1""")
+# in a HyperText field, or text quoting one (Label Studio's ``uri_regex`` finds the same).
+# The URI runs to the next quote of the kind that opened it, so it may hold spaces and the
+# other quote (``"s3://b/it's here.png"``), never ``<``, ``>`` or a control character. One
+# lazy, bounded run per opening quote, ended by the next such quote: linear in the string.
+EMBEDDED_URI = re.compile(
+    r"""(["'])((?:s3|gs|azure-blob|redis)://(?:(?!\1)[^<>\x00-\x1f]){2,4096}?)\1"""
+)
 
 
 def _resolve_path(task_id: int, uri: str) -> str:

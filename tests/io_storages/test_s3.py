@@ -460,6 +460,9 @@ def test_storage_uris_inside_html_resolve_safely():
         f'again <img src="s3://{BUCKET}/images/x.png"/>. '
         f"Prose s3://{BUCKET}/not-quoted.png stays.</p>"
     )
+    # Label Studio's s3_with_hypertext_s3_links: spaces and the other quote are the URI's.
+    odd = f"s3://{BUCKET}/file with /spaces and' / ' / %2Bquotes%3D.jpg"
+    assert storage_uris_resolved(7, {"t": f'<a href="{odd}"/>'})["t"] == f'<a href="{path(odd)}"/>'
     data = storage_uris_resolved(7, {"page": page, "n": [{"h": page}], "plain": "no uri"})
     x, y = path(f"s3://{BUCKET}/images/x.png"), path(f"gs://{BUCKET}/y.png?a=1&b=2")
     assert data["page"] == (
@@ -479,7 +482,7 @@ def test_storage_uris_inside_html_resolve_safely():
     decoded = path(f"s3://{BUCKET}/a" + '"onerror="alert(1).png')
     assert out.startswith(f'<img src="{decoded}">')
     assert f'<img src="{path(f"s3://{BUCKET}/b.png")}" onerror="x">' in out
-    # The third is not a URI the rule accepts (a quote inside): left exactly as it was.
+    # The third holds "<" and ">": not a URI the rule accepts, left exactly as it was.
     assert out.endswith(f"<img src='s3://{BUCKET}/c\"><script>alert(1)</script>.png'>")
     for char in "<>\"'":
         assert out.count(char) == hostile.count(char), char
