@@ -70,9 +70,15 @@ def clean_env() -> dict:
 S3_ENV: dict[str, str] = {}
 
 
-def s3_start(port: int, logfile) -> subprocess.Popen:
+def s3_start(port: int, logfile) -> subprocess.Popen | None:
+    """moto's server from the project venv (a test extra: ``make setup-test``); without it
+    the S3 tavern tests fail on both servers alike, as before."""
+    moto = LH_VENV / "bin" / "moto_server"
+    if not moto.exists():
+        log(f"no {moto} (make setup-test installs it): S3 tests run without buckets")
+        return None
     proc = subprocess.Popen(
-        [str(LH_VENV / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        [str(moto), "-H", "127.0.0.1", "-p", str(port)],
         stdout=logfile,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -351,12 +357,13 @@ def main() -> int:
             )
         log(f"servers up after {time.monotonic() - started:.0f}s")
         for target in wanted:
-            s3_fill()
+            if S3_ENV:
+                s3_fill()
             outcomes[target] = run_tavern(
                 target, f"http://127.0.0.1:{proxy_ports[target]}", pkg, files
             )
     finally:
-        if "procs_s3" in locals():
+        if locals().get("procs_s3") is not None:
             stop(procs_s3)
         for server in servers:
             server.shutdown()
