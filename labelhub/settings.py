@@ -384,6 +384,12 @@ LABELHUB_S3_ALLOW_AMBIENT_CREDENTIALS = env_bool("LABELHUB_S3_ALLOW_AMBIENT_CRED
 LABELHUB_STORAGE_ALLOWED_HOSTS = env_list("LABELHUB_STORAGE_ALLOWED_HOSTS")
 # Seconds a storage client waits to connect or for an answer (Redis).
 LABELHUB_STORAGE_TIMEOUT = float(os.environ.get("LABELHUB_STORAGE_TIMEOUT", 10))
+# Objects (source keys, target annotations) a storage sync handles per transaction; the
+# storage's progress (last_sync_count, meta) moves once per batch.
+LABELHUB_STORAGE_SYNC_BATCH = int(os.environ.get("LABELHUB_STORAGE_SYNC_BATCH", 500))
+# POST .../sync waits this long for the worker to finish the sync, so a quick one answers
+# its result as Label Studio's in-request sync does (under gunicorn's 30 s timeout).
+LABELHUB_STORAGE_SYNC_WAIT_SECONDS = float(os.environ.get("LABELHUB_STORAGE_SYNC_WAIT_SECONDS", 10))
 # Where GCS storages connect when not to Google (an emulator; it then takes anonymous
 # calls), and the Azure Blob account URL ("{account_name}" is filled in; Azurite:
 # "http://127.0.0.1:10000/{account_name}"). Set by an admin, never by a storage's owner.
