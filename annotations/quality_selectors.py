@@ -27,6 +27,7 @@ from annotations.models import (
     ProjectAgreement,
 )
 from annotations.quality import TOTAL_COLUMNS, lead_time_bucket_floor
+from labelhub.spreadsheet import cell
 from projects.models import Project
 from tasks.models import Task
 
@@ -214,7 +215,7 @@ def annotators_csv(rows: list[dict]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=ANNOTATOR_FIELDS, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: cell(value) for key, value in row.items()} for row in rows)
     return out.getvalue()
 
 
