@@ -69,7 +69,7 @@ class ProjectDetailApi(APIView):
             )
         project = services.project_update(project=project, **fields)
         if fields.get("benchmark_project") is not None:
-            quality.benchmarks_link(project=project)  # a re-link adds only new ones
+            quality.benchmarks_link(project=project, user=request.user)  # adds only new ones
         return Response(project_dict(project))
 
     def put(self, request, pk):
@@ -544,9 +544,13 @@ class QualitySettingsApi(APIView):
         data = BenchmarkLinkIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = benchmark_project_resolve(request.user, dict(data.validated_data))
+        if "benchmark_project" not in fields:
+            # A POST links the stored benchmark project again: only for someone who may
+            # still manage it (checked before anything is saved).
+            quality.benchmark_link_check(project=project, user=request.user)
         if fields:
             project = project_update(project=project, **fields)
-        added = quality.benchmarks_link(project=project)
+        added = quality.benchmarks_link(project=project, user=request.user)
         return Response({**quality.quality_settings(project=project), "added": added})
 
 
