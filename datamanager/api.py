@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations import services as annotation_services
-from annotations import stream
+from annotations import stream, visibility
 from annotations.api import nested_task_dict
 from annotations.models import Annotation
 from annotations.selectors import with_nested
@@ -37,7 +37,7 @@ from labelhub.errors import ApiError
 from labelhub.pagination import page_params
 from labelhub.params import is_false, is_true
 from projects import permissions as perms
-from projects.api import project_dict
+from projects.api import project_dict_for
 from projects.selectors import object_for_user
 from tasks.representations import task_dict
 
@@ -132,7 +132,7 @@ class ProjectStateApi(APIView):
         manage = perms.can(request.user, project, perms.MANAGE)
         return Response(
             {
-                **project_dict(project),
+                **project_dict_for(request.user, project),
                 **dict.fromkeys(self.COUNTERS),
                 "can_delete_tasks": manage,
                 "can_manage_annotations": manage,
@@ -455,6 +455,7 @@ class TaskListApi(APIView):
             users = perms.visible_annotators(request.user, project, users)
             item.update(row_extras(task, users))
             tasks.append(item)
+        tasks = visibility.tasks_shown(bodies=tasks, tasks=rows, user=request.user, project=project)
         body = {"tasks": tasks}
         if after is None or is_true(params.get("totals")):
             body.update(dm.tasks_counts(project=project, query=query))

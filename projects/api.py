@@ -98,6 +98,28 @@ def project_dict(project: Project) -> dict:
     }
 
 
+# Benchmark QA and agreement settings, for those who read every annotation: an annotator
+# who knew ``benchmark_first`` and ``benchmark_rate`` would know which of their tasks are
+# benchmarks (README, "Benchmark QA").
+QUALITY_FIELDS = (
+    "benchmark_project",
+    "benchmark_first",
+    "benchmark_rate",
+    "benchmark_feedback",
+    "agreement_threshold",
+    "reassign_low_agreement",
+)
+
+
+def project_dict_for(user, project: Project) -> dict:
+    """``project_dict`` as ``user`` may see it: without ``QUALITY_FIELDS`` for annotators."""
+    body = project_dict(project)
+    if not perms.can(user, project, perms.READ_ALL_ANNOTATIONS):
+        for name in QUALITY_FIELDS:
+            body.pop(name, None)
+    return body
+
+
 def _data_types(parsed: ParsedConfig) -> dict:
     return {obj["value"]: obj for obj in parsed.objects.values()}
 
@@ -162,10 +184,11 @@ class ProjectListApi(APIView):
             "created_by"
         )
         paginator, items = paginate(request, queryset, default_size=50)
+        perms.roles_load(request.user, [p.pk for p in items])
         return Response(
             {
                 **count_next_previous(request, paginator, items),
-                "results": [project_dict(p) for p in items],
+                "results": [project_dict_for(request.user, p) for p in items],
             }
         )
 
