@@ -21,7 +21,7 @@ from projects.label_config import (
     suitable_for_bulk_annotation,
 )
 from projects.models import Project, ProjectMember
-from projects.selectors import projects_listed
+from projects.selectors import member_rows, projects_listed
 
 
 def member_user_dict(user) -> dict:
@@ -253,15 +253,25 @@ def _member_by_id(request, data: dict):
 
 
 class ProjectMembersApi(APIView):
+    """Members and invitations. A person added by email is listed as the invitation as
+    typed (``{"user": null, "email", "role", "invited": true}``), whether an account had
+    that email (it is a member at once) or not (it becomes one when the account is made):
+    adding by email is no account-existence oracle. Staff add by ``user`` id and see
+    such members as members. Any member may remove themselves (leave the project)."""
+
     def get(self, request, pk):
         project = perms.project_for(request.user, pk, perms.MANAGE)
-        members = (
-            ProjectMember.objects.filter(project=project).select_related("user").order_by("id")
-        )
+        rows = member_rows(project=project, staff=request.user.is_staff)
         return Response(
             [
-                {"user": member_user_dict(m.user), "role": m.role, "created_at": m.created_at}
-                for m in members
+                _invited_dict(row["email"], row["role"], row["created_at"])
+                if row["invited"]
+                else {
+                    "user": member_user_dict(row["user"]),
+                    "role": row["role"],
+                    "created_at": row["created_at"],
+                }
+                for row in rows
             ]
         )
 
@@ -271,27 +281,45 @@ class ProjectMembersApi(APIView):
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         if fields.get("email"):
-            member = services.member_add_by_email(
-                project=project, email=fields["email"], role=fields["role"], added_by=request.user
+            invited = services.member_add_by_email(
+                project=project,
+                email=fields["email"],
+                role=fields["role"],
+                password=fields.get("password") or "",
+                added_by=request.user,
             )
-        else:
-            user = _member_by_id(request, fields)
-            member = services.member_set(project=project, user=user, role=fields["role"])
+            return Response(
+                {"user": None, **invited, "created_at": None}, status=status.HTTP_201_CREATED
+            )
+        user = _member_by_id(request, fields)
+        member = services.member_set(project=project, user=user, role=fields["role"])
         return Response(
             {"user": member_user_dict(member.user), "role": member.role},
             status=status.HTTP_201_CREATED,
         )
 
     def delete(self, request, pk):
-        project = perms.project_for(request.user, pk, perms.MANAGE)
-        user_id = request.data.get("user") if isinstance(request.data, dict) else None
-        user_id = user_id or request.query_params.get("user")
+        body = request.data if isinstance(request.data, dict) else {}
+        user_id = body.get("user") or request.query_params.get("user")
+        email = body.get("email") or request.query_params.get("email")
+        if user_id in (None, "") and isinstance(email, str) and email.strip():
+            project = perms.project_for(request.user, pk, perms.MANAGE)
+            if not services.member_remove_by_email(project=project, email=email):
+                raise NotFound("No member or invitation with this email.")
+            return Response(status=status.HTTP_204_NO_CONTENT)
         if user_id in (None, ""):
             raise ApiError("user is required", [{"field": "user", "message": "required"}])
         user_id = id_value(user_id, "user")
+        # Leaving: any member may remove themselves (someone added them by email).
+        capability = perms.VIEW if user_id == request.user.pk else perms.MANAGE
+        project = perms.project_for(request.user, pk, capability)
         if not services.member_remove(project=project, user=user_id):
             raise NotFound("Not a member of this project.")
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _invited_dict(email: str, role: str, created_at) -> dict:
+    return {"user": None, "email": email, "role": role, "invited": True, "created_at": created_at}
 
 
 class UserIn(serializers.Serializer):
