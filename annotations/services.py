@@ -220,6 +220,15 @@ def annotation_update(*, annotation: Annotation, **fields) -> Annotation:
     if unknown:
         raise ApiError(f"Unknown annotation fields: {', '.join(sorted(unknown))}")
     annotation = Annotation.objects.select_for_update().get(pk=annotation.pk)
+    if (
+        "ground_truth" in fields
+        and fields["ground_truth"] != annotation.ground_truth
+        and Task.objects.filter(pk=annotation.task_id, is_benchmark=True).exists()
+    ):
+        # The rule of annotations.ground_truth: a benchmark copy's gold answer is its
+        # benchmark project's, and an answer to a benchmark never becomes gold.
+        message = "A Benchmark QA task's gold answer is set in its benchmark project."
+        raise ApiError(message, [{"field": "ground_truth", "message": message}])
     if "result" in fields:
         _result_or_400(project=annotation.project, result=fields["result"])
     if "result" in fields or "was_cancelled" in fields:
