@@ -139,7 +139,9 @@ def annotation_create(
         if (
             once
             and not was_cancelled
-            and Annotation.objects.filter(task=task, completed_by=user, was_cancelled=False).exists()
+            and Annotation.objects.filter(
+                task=task, completed_by=user, was_cancelled=False
+            ).exists()
         ):
             message = "You have already submitted this task; update your annotation instead."
             raise ApiError(message, [{"field": "task", "message": "already submitted by you"}])

@@ -167,9 +167,7 @@ def test_feedback_once_and_no_second_annotation(client_for, owner, annotator, pr
     assert two.json() == again.json()
 
 
-def test_a_removed_manager_cannot_relink_the_gold_project(
-    client_for, make_user, staff, annotator
-):
+def test_a_removed_manager_cannot_relink_the_gold_project(client_for, make_user, staff, annotator):
     """Row 2: every use of the stored link checks the caller may still manage it."""
     manager = make_user("manager@example.com")
     gold, gold_ids = _gold_project(staff, texts=("a",))
@@ -200,9 +198,12 @@ def test_a_removed_manager_cannot_relink_the_gold_project(
         f"/api/projects/{prod.pk}/quality/settings/", {"benchmark_project": None}, format="json"
     )
     assert unlinked.status_code == 200, unlinked.content
-    assert mine.post(
-        f"/api/projects/{prod.pk}/quality/settings/", {"benchmark_rate": 0.5}, format="json"
-    ).status_code == 200
+    assert (
+        mine.post(
+            f"/api/projects/{prod.pk}/quality/settings/", {"benchmark_rate": 0.5}, format="json"
+        ).status_code
+        == 200
+    )
     # Someone who still manages both links the new gold task.
     member_set(project=prod, user=staff, role=ProjectMember.Role.ADMIN)
     relinked = client_for(staff).post(

@@ -56,7 +56,9 @@ def test_reset_keeps_the_benchmark_copies_gold(client_for, owner, annotator, pro
         f"/api/tasks/{served['id']}/annotations/", {"result": choice("Positive")}, format="json"
     )
     for task_id in ids.task_ids:
-        admin.post(f"/api/tasks/{task_id}/annotations/", {"result": choice("Negative")}, format="json")
+        admin.post(
+            f"/api/tasks/{task_id}/annotations/", {"result": choice("Negative")}, format="json"
+        )
 
     # Every bulk path, with every task selected (benchmark copies included).
     everything = {"selectedItems": {"all": True}}
@@ -81,7 +83,9 @@ def test_reset_keeps_the_benchmark_copies_gold(client_for, owner, annotator, pro
     assert posted.json()["benchmark_score"] == 0.0
     # A single PATCH cannot make a benchmark answer gold, nor unmark the gold.
     gold_answer = _gold(project).filter(ground_truth=True).first()
-    refused = admin.patch(f"/api/annotations/{gold_answer.pk}/", {"ground_truth": False}, format="json")
+    refused = admin.patch(
+        f"/api/annotations/{gold_answer.pk}/", {"ground_truth": False}, format="json"
+    )
     assert refused.status_code == 400, refused.content
     assert refused.json()["errors"][0]["field"] == "ground_truth"
 

@@ -94,8 +94,11 @@ def test_hidden_predictions_stay_hidden_on_every_path(
     assert admin.status_code == 200, admin.content
     project.show_predictions_to_annotators = True
     project.save()
-    assert client.post(
-        f"/api/ml/{backend.pk}/interactive-annotating", {"task": task.pk}, format="json"
-    ).status_code == 200
+    assert (
+        client.post(
+            f"/api/ml/{backend.pk}/interactive-annotating", {"task": task.pk}, format="json"
+        ).status_code
+        == 200
+    )
     [row] = client.get(f"/api/tasks/?project={project.pk}").json()["tasks"]
     assert row["predictions_score"] == 0.7
