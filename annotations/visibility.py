@@ -25,6 +25,9 @@ Admins and reviewers get the answers unchanged.
 
 from __future__ import annotations
 
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
 from annotations import benchmarks, counters
 from annotations.models import Annotation
 from projects.models import Project
@@ -102,3 +105,34 @@ def tasks_shown(*, bodies: list[dict], tasks: list, user, project: Project) -> l
 def task_shown(*, body: dict, task, user, project: Project) -> dict:
     """``tasks_shown`` for one task answer."""
     return tasks_shown(bodies=[body], tasks=[task], user=user, project=project)[0]
+
+
+def benchmark_q(project: Project) -> Q:
+    """``benchmark_ids`` as a condition on the project's task rows."""
+    if project.benchmark_project_id is None and benchmarks.benchmarks_enabled(project):
+        gold = Annotation.objects.filter(
+            task=OuterRef("pk"), ground_truth=True, was_cancelled=False
+        )
+        return Q(is_benchmark=True) | Q(Exists(gold))
+    return Q(is_benchmark=True)
+
+
+def counts_shown(*, counts: dict, tasks: QuerySet, user, project: Project) -> dict:
+    """The task list's totals (``{total, total_annotations, total_predictions}`` over
+    ``tasks``, the filtered task rows) as ``user`` may see them: the sums of what
+    ``tasks_shown`` shows for each task (benchmark tasks counting the user's own
+    annotations only; no predictions where they are hidden)."""
+    if user is None or can(user, project, READ_ALL_ANNOTATIONS):
+        return counts
+    gold = benchmark_q(project)
+    sums = tasks.order_by().aggregate(
+        total=Count("id"),
+        total_annotations=Coalesce(Sum("total_annotations", filter=~gold), 0),
+        total_predictions=Coalesce(Sum("total_predictions"), 0),
+    )
+    sums["total_annotations"] += Annotation.objects.filter(
+        task__in=tasks.filter(gold).values("pk"), completed_by=user, was_cancelled=False
+    ).count()
+    if not may_see_predictions(user, project):
+        sums["total_predictions"] = 0
+    return {**counts, **sums}

@@ -421,13 +421,31 @@ class TaskListApi(APIView):
         query = request_query(request, project)
         if not query.ordering and self.ORDERS[order]:
             query.ordering = dm.parse_query({"ordering": self.ORDERS[order]}).ordering
+        see_all = perms.can(request.user, project, perms.READ_ALL_ANNOTATIONS)
+        if not see_all and order != "id" and order != "-id":
+            # When a task was last annotated is others' work (and a Benchmark QA task's
+            # gold answer dates it): annotators list tasks by id.
+            raise ApiError(
+                "annotators list tasks by id",
+                [{"field": "order", "message": "only id or -id for annotators"}],
+            )
         if is_true(params.get("only_annotated")):
-            only = {
-                "filter": "filter:tasks:total_annotations",
-                "operator": "greater",
-                "value": 0,
-                "type": "Number",
-            }
+            # Annotators see only their own annotations: "annotated" is by them.
+            only = (
+                {
+                    "filter": "filter:tasks:total_annotations",
+                    "operator": "greater",
+                    "value": 0,
+                    "type": "Number",
+                }
+                if see_all
+                else {
+                    "filter": "filter:tasks:annotators",
+                    "operator": "contains",
+                    "value": request.user.pk,
+                    "type": "List",
+                }
+            )
             extra = dm.parse_query({"filters": {"items": [only]}}).items
             if query.conjunction == "or" and query.items:
                 raise ApiError("only_annotated cannot be combined with an 'or' query")
@@ -458,7 +476,17 @@ class TaskListApi(APIView):
         tasks = visibility.tasks_shown(bodies=tasks, tasks=rows, user=request.user, project=project)
         body = {"tasks": tasks}
         if after is None or is_true(params.get("totals")):
-            body.update(dm.tasks_counts(project=project, query=query))
+            if see_all:
+                body.update(dm.tasks_counts(project=project, query=query))
+            else:
+                body.update(
+                    visibility.counts_shown(
+                        counts={},
+                        tasks=dm.task_queryset(project=project, query=query),
+                        user=request.user,
+                        project=project,
+                    )
+                )
         if after is not None:
             body["next_after"] = cursor
         return Response(body)

@@ -80,11 +80,18 @@ def test_a_benchmark_task_looks_like_any_other_task(client_for, annotator, proje
     }
 
     for fields in ("", "&fields=all"):
-        listed = client.get(f"/api/tasks/?project={project.pk}{fields}").json()["tasks"]
-        by_id = {t["id"]: _shape(t) for t in listed}
+        answer = client.get(f"/api/tasks/?project={project.pk}{fields}").json()
+        by_id = {t["id"]: _shape(t) for t in answer["tasks"]}
         assert set(benchmark_ids) <= set(by_id)
         for pk in benchmark_ids:
             assert by_id[pk] == by_id[ordinary_ids[0]], (fields, by_id[pk])
+        # The totals are the sums of what the rows show.
+        assert answer["total_annotations"] == 0 and answer["total"] == 4
+    # Nor do the list's options single them out.
+    annotated = client.get(f"/api/tasks/?project={project.pk}&only_annotated=true").json()
+    assert annotated["tasks"] == [] and annotated["total"] == 0
+    by_date = client.get(f"/api/tasks/?project={project.pk}&order=-completed_at")
+    assert by_date.status_code == 400 and by_date.json()["errors"][0]["field"] == "order"
 
     # The label page's JSON: the first task it holds is the held benchmark.
     page = client_for(annotator)
