@@ -247,6 +247,19 @@ def login_locked_out(request, credentials, *args, **kwargs):
 # --------------------------------------------------------------------------- projects
 
 
+@login_required
+@require_http_methods(["POST"])
+def project_leave(request, pk):
+    """A member leaves a project (someone may have added them by email). The project's
+    last admin cannot; a project they are not in is a 404."""
+    project = perms.project_for(request.user, pk)
+    try:
+        project_services.member_remove(project=project, user=request.user)
+    except ApiError as exc:
+        return _error_page(request, 400, str(exc.detail))
+    return redirect("/projects/")
+
+
 @csp()
 @login_required
 def projects_page(request):
@@ -283,6 +296,7 @@ def projects_page(request):
                 "can_label": perms.ANNOTATE in capabilities,
                 "can_data": perms.DATA_MANAGER in capabilities,
                 "can_manage": perms.MANAGE in capabilities,
+                "can_leave": role_name != ProjectMember.Role.ADMIN and not request.user.is_staff,
                 "home": f"/projects/{project.pk}/",
             }
         )
