@@ -85,9 +85,9 @@ def tasks_shown(*, bodies: list[dict], tasks: list, user, project: Project) -> l
             body["total_predictions"] = 0
             if "predictions_score" in body:
                 body["predictions_score"] = None
-        mine = own.get(body.get("id"))
-        if mine is None:
+        if body.get("id") not in own:
             continue
+        mine = own[body["id"]]
         body["total_annotations"] = mine["total"]
         body["cancelled_annotations"] = mine["cancelled"]
         body["is_labeled"] = counters.is_labeled(
