@@ -20,6 +20,7 @@ urlpatterns = [
     path("projects/preview/sample.wav", views.sample_audio, name="sample-audio"),
     re_path(r"^projects/(?P<pk>\d+)/?$", views.project_home, name="project-home"),
     re_path(r"^projects/(?P<pk>\d+)/label/?$", views.label_page, name="label"),
+    re_path(r"^projects/(?P<pk>\d+)/leave/?$", views.project_leave, name="project-leave"),
     re_path(r"^projects/(?P<pk>\d+)/import/?$", views.project_import_page, name="project-import"),
     re_path(
         r"^projects/(?P<pk>\d+)/settings/?$", views.project_settings_page, name="project-settings"

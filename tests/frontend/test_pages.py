@@ -252,9 +252,15 @@ def test_settings_members(web, project, owner, annotator, make_user):
     client.post(url, {"section": "member_add", "email": "NEWCOMER@example.com", "role": "reviewer"})
     assert ProjectMember.objects.get(project=project, user=newcomer).role == "reviewer"
     missing = client.post(
-        url, {"section": "member_add", "email": "nobody@example.com", "role": "annotator"}
+        url,
+        {"section": "member_add", "email": "nobody@example.com", "role": "annotator"},
+        follow=True,
     )
-    assert b"No user has this email" in missing.content
+    # The same answer as for an account that exists (issue #24 row 11): both invited.
+    assert b"No user has this email" not in missing.content
+    assert missing.content.count(b"(invited)") == 2
+    client.post(url, {"section": "member", "email": "newcomer@example.com", "role": "annotator"})
+    assert ProjectMember.objects.get(project=project, user=newcomer).role == "annotator"
     client.post(url, {"section": "member", "user": annotator.pk, "role": "reviewer"})
     assert ProjectMember.objects.get(project=project, user=annotator).role == "reviewer"
     client.post(url, {"section": "member", "user": annotator.pk, "remove": "on"})
@@ -274,8 +280,9 @@ def test_staff_create_a_member_from_settings(web, project, owner, staff):
         "role": "annotator",
         "password": "long-password",
     }
-    refused = web(owner).post(url, body)  # a project admin who is not staff
-    assert b"No user has this email" in refused.content
+    # A project admin who is not staff creates no account: the invitation waits.
+    web(owner).post(url, body)
+    assert not ProjectMember.objects.filter(project=project, user__email="fresh@example.com")
     web(staff).post(url, body)
     member = ProjectMember.objects.get(project=project, user__email="fresh@example.com")
     assert member.role == "annotator" and member.user.check_password("long-password")
