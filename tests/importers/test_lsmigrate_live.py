@@ -129,6 +129,9 @@ def label_studio(tmp_path_factory, files_root):
         "LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED": "true",
         "LOCAL_FILES_DOCUMENT_ROOT": str(files_root),
         "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT": str(files_root),
+        # the webhook points at loopback (nothing listens; it is only copied)
+        "SSRF_PROTECTION_ENABLED": "false",
+        "LABEL_STUDIO_SSRF_PROTECTION_ENABLED": "false",
     }
     for name in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "REDIS_URL"):
         env.pop(name, None)
