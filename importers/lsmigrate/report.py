@@ -66,7 +66,9 @@ class MigrationReport:
             total.update(project.copied)
         return +total  # without the zero counts
 
-    def lines(self) -> list[str]:
+    def lines(self, *, with_links: bool = True) -> list[str]:
+        """The report as text; ``with_links=False`` leaves the invite links out (the
+        staff page shows fresh ones instead of keeping them in the job's row)."""
         lines = [
             ("Dry run (nothing was kept): " if self.dry_run else "")
             + f"Label Studio at {self.url}, {len(self.projects)} project(s), {self.seconds:.1f}s "
@@ -91,7 +93,12 @@ class MigrationReport:
                 f"New users ({len(self.new_users)}, created without a usable password): "
                 + ", ".join(self.new_users)
             )
-        if self.invites:
+        if self.invites and not with_links:
+            lines.append(
+                f"{len(self.invites)} person(s) have not chosen a password yet: their "
+                "invite links are listed below."
+            )
+        elif self.invites:
             lines.append(
                 "Invite links (send each person theirs: it lets them choose a password and "
                 "works once, for 30 days; a later run lists fresh links for those who have "

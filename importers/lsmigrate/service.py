@@ -283,12 +283,7 @@ class Migration:
                 self.remember(USER, ls_user["id"], pk)
         self._flush()
         if not self.dry_run:
-            pending = User.objects.filter(pk__in=set(self.users.values()), is_active=True)
-            self.report.invites = [
-                (user.email, invites.invite_url(user))
-                for user in pending.order_by("email")
-                if invites.invite_pending(user)
-            ]
+            self.report.invites = pending_invites(user_ids=set(self.users.values()))
 
     # ------------------------------------------------------------------ one project
     def _project_run(self, ls_project: dict) -> None:
@@ -498,6 +493,18 @@ class Migration:
                 report.differences.append(
                     f"{name}: Label Studio {ls.get(name)}, LabelHub {lh.get(name)}"
                 )
+
+
+def pending_invites(*, user_ids=None, source: str | None = None) -> list[tuple[str, str]]:
+    """(email, fresh invite link) of each user copied from Label Studio (``user_ids``, or
+    every user copied from ``source``) who has not chosen a password yet. Links are made
+    when asked for, never stored."""
+    if user_ids is None:
+        user_ids = LabelStudioCopy.objects.filter(source=source, kind=USER).values("lh_id")
+    users = get_user_model().objects.filter(pk__in=user_ids, is_active=True).order_by("email")
+    return [
+        (user.email, invites.invite_url(user)) for user in users if invites.invite_pending(user)
+    ]
 
 
 def migrate(

@@ -221,6 +221,16 @@ def test_staff_page_runs_the_job_and_shows_progress(fake, admin, make_user, jobs
     assert state["status"] == "completed" and state["progress"]["projects_done"] == 1
     assert "token" not in state
     assert Task.objects.filter(project__title="Sentiment").count() == 3
+    # invite links: made fresh for the page, never kept in the job's report
+    assert {i["email"] for i in state["invites"]} == {
+        "ada@example.com",
+        "Bo@Example.com",
+        "cy@example.com",
+    }
+    assert all("/user/invite/" in i["link"] for i in state["invites"])
+    assert "/user/invite/" not in job.report and "3 person(s)" in job.report
+    page = web.get(f"/projects/migrate?job={job.pk}").content.decode()
+    assert "cy@example.com" in page and "/user/invite/" in page
     bad = web.post("/projects/migrate", {"url": "ftp://x", "token": LEGACY, "projects": ""})
     assert bad.status_code == 200 and b"must be http" in bad.content
 
