@@ -106,6 +106,8 @@ def _one(ctx, project, side: str, model, item: dict) -> int:
     found = ctx.known(mapping, item["id"])
     storage = model.objects.filter(pk=found[0], project=project).first() if found else None
     if storage is not None and found[1] == stamp:
+        if side == "import" and storage.use_blob_urls:
+            _links(storage, project, ctx.copied_task_ids)  # tasks new in this run
         _remind(ctx, where, item, kind, side, storage)
         return 0
     created = storage is None

@@ -317,6 +317,26 @@ def test_storages_copied_without_secrets_and_listed(fake, admin, files_root):
     assert fourth.copied == {"storages": 1}
     s3.refresh_from_db()
     assert s3.option("prefix") == "in2/" and s3.credentials == {"aws_access_key_id": "AK"}
+    # a task Label Studio's sync added later is linked by the run that copies it
+    (files_root / "sentiment" / "b.txt").write_text("new")
+    fake.state["tasks"]["1"].append(
+        {
+            **fake.state["tasks"]["1"][2],
+            "id": 14,
+            "data": {"text": "/data/local-files/?d=sentiment/b.txt"},
+            "annotations": [],
+            "drafts": [],
+            "updated_at": "2099-01-01T00:00:00Z",
+        }
+    )
+    fifth = migrate(url=fake.url, token=LEGACY, user=admin)
+    assert fifth.copied == {"tasks": 1}
+    assert sorted(
+        ImportStorageLink.objects.filter(storage=local).values_list("key", flat=True)
+    ) == [
+        "a.txt",
+        "b.txt",
+    ]
 
 
 def test_local_storage_outside_the_root_is_listed_not_copied(fake, admin, settings, tmp_path):
