@@ -319,6 +319,7 @@ class Migration:
             for key in self.written_files:
                 default_storage.delete(key)
             report.copied = Counter() if report.error else report.copied
+            report.lh_id = None if report.error else report.lh_id  # rolled back
         report.seconds = time.monotonic() - started
 
     def _where(self, ls_project: dict) -> str:

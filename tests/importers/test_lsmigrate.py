@@ -162,7 +162,9 @@ def test_wrong_token_and_unreachable_url(fake, admin):
         migrate(url=fake.url, token=PAT[:-2] + "xx", user=admin)
     with pytest.raises(MigrationError, match="Cannot reach Label Studio"):
         migrate(url="http://127.0.0.1:9", token=LEGACY, user=admin)
-    assert not Project.objects.exists()
+    # stopped before anything was written: no project, no user, no record
+    assert not Project.objects.exists() and not LabelStudioCopy.objects.exists()
+    assert get_user_model().objects.count() == 1
 
 
 def test_loopback_refused_unless_allowed(settings, admin):
@@ -187,7 +189,42 @@ def test_bad_config_is_named(fake, admin):
     fake.state["projects"][1]["label_config"] = "<View><Image name='image' value='$image'/>"
     report = migrate(url=fake.url, token=LEGACY, user=admin, project_ids=[2])
     assert 'project "Cars" (Label Studio id 2)' in report.projects[0].error
+    assert not Project.objects.exists() and not Task.objects.exists()
+    assert not LabelStudioCopy.objects.exclude(kind="user").exists()
+
+
+def test_bad_task_after_a_file_download_leaves_no_file(fake, admin):
+    box = fake.state["tasks"]["2"][0]["annotations"][0]["result"][0]
+    box["value"]["rectanglelabels"] = ["Bicycle"]
+    report = migrate(url=fake.url, token=LEGACY, user=admin, project_ids=[2])
+    error = report.projects[0].error
+    assert 'project "Cars" (Label Studio id 2)' in error and "task 21" in error
+    assert "Bicycle" in error
     assert not Project.objects.exists()
+    folders, files = (
+        default_storage.listdir("upload") if default_storage.exists("upload") else ([], [])
+    )
+    assert all(not default_storage.listdir(f"upload/{f}")[1] for f in folders) and not files
+
+
+def test_label_studio_failing_mid_project_is_named(fake, admin):
+    answer = fake.answer
+
+    def broken(path, query):
+        if path == "/api/projects/2/export":
+            return 500, {"detail": "Internal Server Error"}
+        return answer(path, query)
+
+    fake.answer = broken
+    report = migrate(url=fake.url, token=LEGACY, user=admin)
+    failed = {p.title: p for p in report.projects}
+    assert failed["Sentiment"].error == ""
+    assert "HTTP 500 on /api/projects/2/export" in failed["Cars"].error
+    assert 'Project "Cars" (Label Studio 2): FAILED, nothing of it was written' in "\n".join(
+        report.lines()
+    )
+    assert not Project.objects.filter(title="Cars").exists()
+    assert Project.objects.filter(title="Sentiment").exists()
 
 
 def test_dry_run_keeps_nothing(fake, admin):
