@@ -19,7 +19,7 @@ class InviteForm(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("password") and data.get("password") != data.get("password2"):
             raise forms.ValidationError("the two passwords differ")
         return data
@@ -45,6 +45,6 @@ def invite_page(request, uid: str, token: str):
             user = None
     if request.method == "POST" and form.errors:
         field, messages = next(iter(form.errors.items()))
-        error = messages[0] if field == "__all__" else f"{field}: {messages[0]}"
+        error = str(messages[0]) if field == "__all__" else f"{field}: {messages[0]}"
     context = {"form": form, "error": error, "invited": user}
     return render(request, "frontend/invite.html", context, status=200 if user else 403)

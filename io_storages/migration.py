@@ -111,7 +111,7 @@ def _one(ctx, project, side: str, model, item: dict) -> int:
         _remind(ctx, where, item, kind, side, storage)
         return 0
     created = storage is None
-    if created:
+    if storage is None:
         storage = model(project=project, kind=kind)
     storage_fill(storage, values)
     if kind == "localfiles":

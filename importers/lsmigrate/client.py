@@ -60,7 +60,7 @@ class LabelStudioClient:
             raise MigrationError("A Label Studio token is needed (--token).")
         parts = urlsplit(self.url)
         self.scheme = parts.scheme
-        self.host = parts.hostname
+        self.host = parts.hostname or ""  # normalize_url made sure there is one
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.prefix = parts.path
         self.address = guard.vet(

@@ -87,8 +87,10 @@ def changed_task_ids(ctx, ls_project: dict, *, mapped_tasks: int) -> tuple[list[
         "skipped_annotations_number",
         "total_predictions_number",
     )
-    if mark is None or not all(isinstance(n, int) for n in (total, *map(ls_project.get, counters))):
+    if not isinstance(total, int) or mark is None:
         return None, ""
+    if not all(isinstance(ls_project.get(name), int) for name in counters):
+        return None, ""  # the counts the closing check compares
     limit = max(1, int(total * MAX_SHARE))
     times: list[str] = []
     since = (mark - MARGIN).astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")

@@ -355,7 +355,7 @@ class Migration:
                     source=self.source, ls_project=ls_project["id"]
                 ).delete()
                 self.maps = {k: v for k, v in self.maps.items() if k in self.shared}
-            elif found[1] != stamp:
+            elif found is not None and found[1] != stamp:
                 changed = {k: v for k, v in fields.items() if getattr(project, k) != v}
                 if changed:
                     project_update(project=project, **changed)
