@@ -12,12 +12,13 @@ Idempotent and resumable: every copied object is recorded in ``LabelStudioCopy``
 the same transaction as the copy. A later run copies only objects it has no record of,
 and updates those whose ``updated_at`` (or settings digest) changed; a run that was
 interrupted finds the projects it finished recorded and redoes only the one it was in.
+A re-run reads only the tasks that changed since the last copy began (``delta``).
 
-Fast: the tasks come from Label Studio's export API (one streamed JSON document of all
-tasks with their annotations and drafts; predictions from one ``/api/predictions/``
-list), parsed with ijson, and new tasks go through the importers' bulk writer (COPY on
-PostgreSQL). Label Studio's timestamps and the ``parent_*`` links are then set with one
-UPDATE per batch of rows.
+Fast: a first copy reads the tasks from Label Studio's export API (one streamed JSON
+document of all tasks with their annotations and drafts; predictions from one
+``/api/predictions/`` list), parsed with ijson, and new tasks go through the importers'
+bulk writer (COPY on PostgreSQL); ``taskcopy`` then sets Label Studio's timestamps and
+the ``parent_*`` links with one UPDATE per batch of rows.
 """
 
 import contextlib
