@@ -17,8 +17,9 @@ Studio holds tasks the mapping has never seen although none is newer than the ma
 or when more than half the tasks changed (one export is then cheaper than many).
 
 Measured (bench/lsmigrate_bench.py, 10k tasks with an annotation and a prediction
-each, see the README): a re-run that copies nothing went from a full export and
-compare to the handful of list requests here.
+each, LabelHub on PostgreSQL, a loaded 2-core machine): a re-run that copies nothing
+took 89.7 s reading everything again and takes 1.9 s this way; after one more
+annotation, 3.0 s (bench/README.md, "Migration from Label Studio").
 """
 
 import datetime
