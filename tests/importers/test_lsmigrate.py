@@ -225,6 +225,13 @@ def test_label_studio_failing_mid_project_is_named(fake, admin):
     )
     assert not Project.objects.filter(title="Cars").exists()
     assert Project.objects.filter(title="Sentiment").exists()
+    # Label Studio is back: the next run continues with the project that failed
+    fake.answer = answer
+    resumed = migrate(url=fake.url, token=LEGACY, user=admin)
+    assert resumed.ok, resumed.lines()
+    by_title = {p.title: p for p in resumed.projects}
+    assert sum(by_title["Sentiment"].copied.values()) == 0
+    assert by_title["Cars"].copied["tasks"] == 1 and by_title["Cars"].copied["files"] == 1
 
 
 def test_dry_run_keeps_nothing(fake, admin):
