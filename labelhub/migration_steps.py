@@ -19,7 +19,11 @@ migration's context (duck-typed so that no app imports ``importers``):
 - ``ctx.user(ls_user_id)``: the LabelHub user for a Label Studio user id (or None);
 - ``ctx.task_id(ls_task_id)`` / ``ctx.annotation_id(ls_id)``: LabelHub ids of copied
   tasks and annotations;
+- ``ctx.copies(kind)``: every record of ``kind`` for the project, ``{ls_id: (lh_id,
+  ls_updated)}``;
 - ``ctx.copied_task_ids``: LabelHub ids of the project's tasks this run created;
+  ``ctx.read_task_ids``: of the tasks it read from Label Studio (all on a first run,
+  the changed ones and those holding drafts on a re-run);
 - ``ctx.cache``: a dict that lives for the whole run (a list read once for all projects);
 - ``ctx.note(text)``: a line for the admin's to-do list printed at the end
   (for example a storage whose secret key must be entered again);

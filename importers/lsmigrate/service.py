@@ -105,6 +105,7 @@ class Migration:
         self.shared = {USER, PROJECT} | migration_steps.shared_kinds()
         self.cache: dict = {}  # for steps: lives for the whole run
         self.copied_task_ids: list[int] = []  # LabelHub ids of tasks made for this project
+        self.read_task_ids: list[int] = []  # LabelHub ids of the project's tasks read
         self.pending: list[LabelStudioCopy] = []
         self.ls_project: int | None = None
         self.project_drafts: list[tuple[int, dict]] = []
@@ -164,6 +165,10 @@ class Migration:
 
     def known(self, kind: str, ls_id) -> tuple[int, str] | None:
         return self._map(kind).get(ls_id)
+
+    def copies(self, kind: str) -> dict[int, tuple[int, str]]:
+        """Every record of ``kind`` (this project's, unless the kind is shared)."""
+        return dict(self._map(kind))
 
     def remember(self, kind: str, ls_id: int, lh_id: int, ls_updated: str = "", *, ls_project=None):
         self._map(kind)[ls_id] = (lh_id, ls_updated)
@@ -294,6 +299,7 @@ class Migration:
         self.maps = {k: v for k, v in self.maps.items() if k in self.shared}
         self.project_drafts = []
         self.copied_task_ids = []
+        self.read_task_ids = []
         self.written_files = []
         self.state.update(
             project=report.title, tasks_done=0, tasks_total=ls_project.get("task_number") or 0
@@ -439,6 +445,7 @@ class Migration:
         if mark and (seen is None or seen[1] != mark):
             self.remember(delta.SEEN, pid, project.pk, mark)
         report.read_task_ids = copy.read_task_ids
+        self.read_task_ids = [pk for pk in map(self.task_id, copy.read_task_ids) if pk]
 
     def _preload(self, exports, predictions: dict) -> None:
         """Load the mapping of just the objects the changed tasks name."""

@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
 from annotations.models import Annotation, Prediction
 from datamanager.models import View
@@ -559,3 +560,42 @@ def test_bad_annotation_on_a_rerun_names_it_and_writes_nothing(fake, admin):
 
     assert Label.objects.get(title="Sarcasm").description == "Not meant"
     assert Annotation.objects.filter(project__title="Sentiment").count() == 4
+
+
+def test_draft_submitted_in_label_studio_goes_unless_continued_here(fake, admin):
+    from annotations.models import AnnotationDraft
+
+    migrate(url=fake.url, token=LEGACY, user=admin, project_ids=[1])
+    draft = AnnotationDraft.objects.get()
+    submitted = {
+        "id": 107,
+        "completed_by": 3,
+        "result": fake.state["tasks"]["1"][0]["drafts"][0]["result"],
+        "was_cancelled": False,
+        "ground_truth": False,
+        "lead_time": 3.0,
+        "created_at": "2026-11-10T10:00:00Z",
+        "updated_at": "2026-11-10T10:00:00Z",
+        "task": 11,
+    }
+    # continued in LabelHub: kept although Label Studio's was submitted
+    AnnotationDraft.objects.filter(pk=draft.pk).update(lead_time=9.0, updated_at=timezone.now())
+    kept = fake.state["tasks"]["1"][0].pop("drafts")
+    fake.add_annotation(1, 0, submitted)
+    report = migrate(url=fake.url, token=LEGACY, user=admin, project_ids=[1])
+    assert (
+        report.copied == {"annotations": 1} and AnnotationDraft.objects.filter(pk=draft.pk).exists()
+    )
+    # untouched here: deleted with Label Studio's, and the check agrees
+    fake.state["tasks"]["1"][0]["drafts"] = kept
+    migrate(url=fake.url, token=LEGACY, user=admin, project_ids=[1])  # copied back
+    AnnotationDraft.objects.all().delete()
+    LabelStudioCopy.objects.filter(kind="draft").delete()
+    migrate(url=fake.url, token=LEGACY, user=admin, project_ids=[1])
+    assert AnnotationDraft.objects.count() == 1
+    fake.state["tasks"]["1"][0].pop("drafts")
+    fake.add_annotation(1, 0, {**submitted, "id": 108})
+    report = migrate(url=fake.url, token=LEGACY, user=admin, project_ids=[1])
+    assert report.ok, report.lines()
+    assert not AnnotationDraft.objects.exists()
+    assert report.projects[0].lh_counts["drafts"] == report.projects[0].ls_counts["drafts"] == 0
