@@ -26,11 +26,11 @@ KINDS = ("s3", "gcs", "azure", "redis", "localfiles")
 
 # url -> exact statements for one authenticated GET (token auth included).
 EXACT = {
-    "/api/projects/": 3,
+    "/api/projects/": 4,
     "/api/projects/counts/": 3,
     "/api/users/": 2,
     "/api/organizations/": 2,
-    "/api/projects/{p}/members/": 4,
+    "/api/projects/{p}/members/": 5,
     "/api/projects/{p}/annotators/": 5,
     "/api/projects/{p}/model-versions/": 4,
     "/api/tasks/?project={p}": 6,
