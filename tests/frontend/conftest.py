@@ -30,7 +30,19 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-background-networking",
 ]
-EDITOR_JS = Path(__file__).resolve().parents[2] / "frontend" / "static" / "editor" / "main.js"
+STATIC = Path(__file__).resolve().parents[2] / "frontend" / "static"
+# The editor the pages embed (LABELHUB_EDITOR): Label Studio 1.23.2's, or the 1.4.0 fallback.
+EDITOR_JS = (
+    STATIC / "editor" / "main.js"
+    if os.environ.get("LABELHUB_EDITOR") == "1.4"
+    else STATIC / "editor-ls" / "358.js"
+)
+# The editor's Submit (or Update) button: 1.23 names it by data-testid (its aria-label is
+# "Submit current annotation"), 1.4 by aria-label.
+SUBMIT = (
+    "[data-testid=bottombar-submit-button], [data-testid=bottombar-update-button],"
+    " button[aria-label=submit]"
+)
 PASSWORD = "pass-word-1"
 
 
@@ -42,7 +54,7 @@ _SHARED: dict = {"users": 0}
 
 @pytest.fixture(scope="session")
 def browser():
-    assert EDITOR_JS.exists(), "the editor bundle is missing: run `bash scripts/fetch_editor.sh`"
+    assert EDITOR_JS.exists(), "the editor bundle is missing: run `bash scripts/setup.sh`"
     if not _SHARED["users"]:
         from playwright.sync_api import sync_playwright
 
@@ -127,7 +139,7 @@ class Page:
     def submit(self):
         """Click the editor's Submit and wait for the next page."""
         task_id = self.page.get_attribute("[data-task-id]", "data-task-id")
-        self.page.click("button[aria-label=submit]")
+        self.page.locator(SUBMIT).first.click()
         self.wait_for_next(task_id)
 
     def skip(self):

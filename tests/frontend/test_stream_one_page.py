@@ -13,6 +13,7 @@ from annotations.models import Annotation
 from annotations.services import annotation_create, prediction_create
 from frontend.label_templates import BY_KEY
 from tests.factories import choice
+from tests.frontend.conftest import SUBMIT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -114,7 +115,7 @@ def test_back_history_update_and_delete(
     page.choose("Negative")  # untick
     page.choose("Neutral")
     with page.expect_response(lambda r: r.request.method == "PATCH") as patched:
-        page.click("button[aria-label=submit]")  # LSF's Update
+        page.locator(SUBMIT).first.click()  # LSF's Update
     assert patched.value.status == 200
     # After an update the stream goes on with the task they were given.
     page.wait_for_function(
@@ -173,14 +174,14 @@ def test_a_refused_save_is_shown_and_kept(page, annotator, make_project, shots):
 
     page.route(annotations_url, refuse)
     page.choose("Positive")
-    page.click("button[aria-label=submit]")
+    page.locator(SUBMIT).first.click()
     page.locator("#editor-status.error").wait_for()
     text = page.locator("#editor-status").inner_text()
     assert "Empty annotations are not allowed" in text and "choose at least one label" in text
     shots(page, "stream-refused")
     assert page.get_attribute("[data-task-id]", "data-task-id") == str(ids[0])
     assert page.locator("#editor input[name=Positive]").is_checked()  # kept
-    assert page.locator("button[aria-label=submit]").inner_text() == "Submit"  # not "Update"
+    assert page.locator(SUBMIT).first.inner_text() == "Submit"  # not "Update"
     page.unroute(annotations_url)
     page.wait_for_function("() => !LabelHubEditor.current.ls.isSubmitting")
     page.submit()
@@ -260,7 +261,7 @@ def test_benchmark_feedback_then_the_next_task(page, annotator, make_project, sh
 
     page.route(lambda url: "/annotations/" in url, with_score)
     page.choose("Positive")
-    page.click("button[aria-label=submit]")
+    page.locator(SUBMIT).first.click()
     page.get_by_text("Benchmark task: your score 75%").wait_for()
     shots(page, "stream-benchmark-feedback")
     assert page.get_attribute("[data-task-id]", "data-task-id") == str(ids[0])
