@@ -11,8 +11,7 @@ import pytest
 from annotations.models import Annotation, AnnotationDraft
 from frontend.label_templates import BY_KEY
 from tasks.models import TaskLock
-from tests.frontend.conftest import Page
-from tests.frontend.conftest import SUBMIT
+from tests.frontend.conftest import SUBMIT, Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,5 +1,8 @@
-/* LabelHubEditor: the Label Studio Frontend (LSF 1.4.0, window.LabelStudio) embedded
- * in LabelHub pages. Load after editor/main.js (see _editor_assets.html).
+/* LabelHubEditor: the labeling editor (window.LabelStudio) embedded in LabelHub pages:
+ * Label Studio 1.23.2's (editor-ls/, booted by editor-ls-boot.js) or, with
+ * LABELHUB_EDITOR=1.4, the Label Studio Frontend 1.4.0 (editor/main.js). Load after the
+ * editor's scripts (see _editor_assets.html). Both take the same options and callbacks;
+ * the few differences are kept here (VERSION).
  *
  *   const handle = LabelHubEditor.mount(element, {
  *     config,              // the labeling config XML
@@ -39,6 +42,13 @@
  */
 (function () {
   "use strict";
+
+  // "1.23" or "1.4": the data-editor attribute of this script's tag (_editor_assets.html).
+  var script = document.currentScript;
+  var VERSION = (script && script.getAttribute("data-editor")) || "1.23";
+  // Where the editor lists regions (the Label Stream puts the prediction card there).
+  var SIDE_PANEL = VERSION === "1.4" ? ".lsf-sidebar-tabs__content"
+    : ".lsf-tabs__contents:has(> .lsf-outliner)";
 
   var COMMON = ["panel", "controls", "topbar", "infobar", "instruction", "side-column",
     "annotations:current", "edit-history"];
@@ -134,7 +144,8 @@
   function interfacesFor(options) {
     var list = options.interfaces || "stream";
     list = (typeof list === "string" ? INTERFACES[list] : list).slice();
-    if (list.indexOf("topbar") < 0) list.push("topbar"); // LSF 1.4 puts Submit in the top bar
+    // LSF 1.4 puts Submit in the top bar (1.23 in its bottom bar, shown by "controls")
+    if (VERSION === "1.4" && list.indexOf("topbar") < 0) list.push("topbar");
     if (options.readOnly) {
       list = list.filter(function (name) { return READ_ONLY_DROPS.indexOf(name) < 0; });
     }
@@ -143,7 +154,8 @@
 
   function mount(element, options) {
     if (typeof window.LabelStudio !== "function") {
-      throw new Error("The labeling editor (editor/main.js) is not loaded.");
+      throw new Error("The labeling editor (" + (VERSION === "1.4" ? "editor/main.js"
+        : "editor-ls/, scripts/fetch_editor_ls.sh") + ") is not loaded.");
     }
     var task = options.task || { id: null, data: {} };
     var annotations = (options.annotations || task.annotations || []).map(lsAnnotation);
@@ -404,6 +416,6 @@
 
   window.LabelHubEditor = {
     mount: mount, api: api, readJSON: readJSON, csrfToken: csrfToken,
-    shortcuts: shortcuts, INTERFACES: INTERFACES,
+    shortcuts: shortcuts, INTERFACES: INTERFACES, VERSION: VERSION, SIDE_PANEL: SIDE_PANEL,
   };
 })();

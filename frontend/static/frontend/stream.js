@@ -102,7 +102,7 @@
   var predictionCard = null;
   function placePredictionCard() {
     if (!predictionCard) return;
-    var panel = editorRoot.querySelector(".lsf-sidebar-tabs__content");
+    var panel = editorRoot.querySelector(LabelHubEditor.SIDE_PANEL);
     if (panel && predictionCard.parentNode !== panel) {
       predictionCard.classList.add("in-side-panel");
       panel.insertBefore(predictionCard, panel.firstChild);
