@@ -19,6 +19,10 @@ type in Chromium with a report listener (both editors, Label Studio 1.23.2's and
   WebAssembly (``editor-ls/decode-audio.wasm``, compiled by ``WebAssembly.instantiate``).
   This keyword allows compiling WebAssembly and nothing else: ``eval``, ``new Function``
   and string timers stay refused;
+- ``object-src * blob:`` (1.23 only): its ``<PDF>`` tag shows the document in an
+  ``<embed>`` (the browser's PDF viewer), from wherever the task's data points, like
+  ``img-src``/``media-src``; scripts stay ``'self'`` only, so an embedded document runs
+  nothing in the page;
 - ``worker-src 'self' blob:``: 1.23's audio decoding runs in a worker (``editor-ls/559.js``);
 - no ``'unsafe-eval'``: the bundles' ``Function("return this")`` fallbacks (lodash,
   webpack, regenerator) run only when ``globalThis``/``self`` are missing, which they
@@ -52,6 +56,7 @@ EDITOR = {
     **BASE,
     "script-src": "'self'" if settings.LABELHUB_EDITOR == "1.4" else "'self' 'wasm-unsafe-eval'",
     "style-src": "'self' 'unsafe-inline'",
+    "object-src": "'none'" if settings.LABELHUB_EDITOR == "1.4" else "* blob:",
     "img-src": "* data: blob:",
     "media-src": "* data: blob:",
     "connect-src": "*",

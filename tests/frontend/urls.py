@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.http import Http404
 from django.urls import re_path
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from labelhub.ranges import ranged_file_response
 from labelhub.urls import handler403, handler404, handler500  # noqa: F401
@@ -13,6 +14,7 @@ from labelhub.urls import urlpatterns as project_urlpatterns
 MEDIA = {"root": None}
 
 
+@xframe_options_sameorigin  # as the upload view: the PDF tag embeds its document
 def media(request, path):
     """The test media, with Range requests answered as the upload view does (browsers
     seek in video only then)."""
