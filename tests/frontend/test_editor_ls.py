@@ -226,3 +226,25 @@ def test_image_boxes_and_polygons(page, annotator, owner, make_project, media, c
     assert sorted(exported(client_for, owner, project), key=lambda i: i["type"]) == sorted(
         stored(task_id), key=lambda i: i["type"]
     )
+
+
+def test_ten_submits_log_no_console_errors(page, annotator, make_project, shots):
+    """The 1.4 editor logged a mobx error on every task change; 1.23 logs nothing."""
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
+    project, ids = make_project(
+        BY_KEY["text-classification"]["config"],
+        [{"text": f"Review number {i}: it was fine."} for i in range(11)],
+        members=[annotator],
+    )
+    page.login(annotator)
+    errors.clear()  # the login page's own notes are not the editor's
+    page.open_editor(f"/projects/{project.pk}/label")
+    page.evaluate("window.__onePage = true")
+    for _ in range(10):
+        page.choose("Positive")
+        page.submit()
+    assert page.evaluate("window.__onePage") is True  # no page load in between
+    shots(page, "editor-ls-after-ten")
+    assert Annotation.objects.filter(task__project=project).count() == 10
+    assert errors == []

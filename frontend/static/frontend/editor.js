@@ -244,13 +244,34 @@
       return annotation.serializeAnnotation ? annotation.serializeAnnotation() : [];
     }
 
+    // 1.23 finishes a submit after our handler's promise settles: it then drops the
+    // submitted annotation's draft (annotation.dropDraft()). A handler that loads the next
+    // task (the Label Stream) would have destroyed that annotation already, and
+    // mobx-state-tree warns of the dead node; so a load asked for while a handler runs
+    // waits for the editor to finish (a timer after the handler settles).
+    var running = 0;
+    var deferredLoad = null;
     function run(kind, handler, fallback, body, ctx) {
+      running += 1;
       var work = handler ? Promise.resolve().then(function () { return handler(body, ctx); })
         : fallback().then(function (saved) {
           if (options.onSaved) return options.onSaved(kind, saved, ctx);
           return saved;
         });
+      function settle() {
+        running -= 1;
+        if (deferredLoad) window.setTimeout(flushLoad, 0);
+      }
+      work.then(settle, settle);
       return work.catch(function (error) { onError(error); throw error; });
+    }
+    function flushLoad() {
+      if (!deferredLoad || running) return;
+      var args = deferredLoad;
+      deferredLoad = null;
+      loadNow(args[0], args[1]);
+      // the caller could not see this load's outcome (handle.restoredDraft): tell it
+      if (options.onLoad) options.onLoad(handle);
     }
 
     var lsOptions = {
@@ -345,9 +366,18 @@
      * which takes a few milliseconds where a new LabelStudio instance takes hundreds.
      * The submit/update/skip handlers follow the new task. */
     handle.load = function (next, more) {
+      if (!handle.ls) throw new Error("The editor is not ready yet.");
+      if (running && VERSION !== "1.4") {
+        deferredLoad = [next, more];
+        task = next; // the handlers already follow the new task
+        handle.restoredDraft = null;
+        return handle;
+      }
+      return loadNow(next, more);
+    };
+    function loadNow(next, more) {
       more = more || {};
       var store = handle.ls;
-      if (!store) throw new Error("The editor is not ready yet.");
       task = next;
       annotations = (more.annotations || next.annotations || []).map(lsAnnotation);
       predictions = (more.predictions || next.predictions || []).map(lsPrediction);
@@ -371,7 +401,7 @@
       store.setFlags({ isSubmitting: false });
       if (!more.result) loadedAt = Date.now();
       return handle;
-    };
+    }
     handle.destroy = function () {
       window.removeEventListener("pagehide", onHide);
       document.removeEventListener("visibilitychange", onHide);
