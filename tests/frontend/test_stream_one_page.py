@@ -198,13 +198,14 @@ def test_predictions_are_marked_and_model_version_chooses(page, annotator, make_
     page.open_editor(f"/projects/{project.pk}/label")
     note = page.locator(".prediction-note")
     assert "model v2" in note.inner_text() and "score 0.62" in note.inner_text()
-    # in the editor's side panel (LSF's sidebar), not only somewhere on the page
-    page.wait_for_selector(".lsf-sidebar-tabs__content > .prediction-note")
+    # in the editor's side panel (where it lists regions), not only somewhere on the page
+    in_panel = page.evaluate("LabelHubEditor.SIDE_PANEL") + " > .prediction-note"
+    page.wait_for_selector(in_panel)
     assert page.locator("#editor input[name=Neutral]").is_checked()
     shots(page, "stream-prediction")
     page.submit()
     assert "model v2" in page.locator(".prediction-note").inner_text()
-    page.wait_for_selector(".lsf-sidebar-tabs__content > .prediction-note")  # next task too
+    page.wait_for_selector(in_panel)  # next task too
     assert page.locator("#editor input[name=Neutral]").is_checked()  # the next task too
     assert Annotation.objects.get(task_id=ids[0]).parent_prediction.model_version == "v2"
 

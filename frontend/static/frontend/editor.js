@@ -275,6 +275,10 @@
     }
 
     var lsOptions = {
+      // 1.23: render with React 18's root, whose destroy() unmounts the editor; the
+      // default (React 17 render) leaves it mounted on a destroyed store, so a page that
+      // mounts again (the Label Stream's history) would get a dead editor.
+      instanceOptions: { reactVersion: "v18" },
       config: options.config,
       interfaces: interfacesFor(options),
       user: lsUser(options.user),
