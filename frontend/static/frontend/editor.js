@@ -199,7 +199,7 @@
       var draft = drafts.filter(function (item) { return (item.annotation || null) === key; })[0];
       if (!draft || !Array.isArray(draft.result) || !draft.result.length) {
         // What the editor opened with is no draft: only the user's changes are.
-        draftSent = JSON.stringify(serialize(selected));
+        draftSent = serializedText(selected);
         return;
       }
       if (selected.history && selected.history.freeze) selected.history.freeze();
@@ -209,7 +209,7 @@
       if (selected.history && selected.history.unfreeze) selected.history.unfreeze();
       if (selected.setDraftId) selected.setDraftId(draft.id);
       if (typeof draft.lead_time === "number") loadedAt = Date.now() - draft.lead_time * 1000;
-      draftSent = JSON.stringify(serialize(selected));
+      draftSent = serializedText(selected);
       handle.restoredDraft = draft.id;
     }
 
@@ -242,6 +242,17 @@
 
     function serialize(annotation) {
       return annotation.serializeAnnotation ? annotation.serializeAnnotation() : [];
+    }
+
+    /* The annotation's result as JSON text, or null while it cannot be serialized yet
+     * (1.23 reads an image's natural size to serialize its regions, so right after load,
+     * before the image has arrived, it throws): then the next autosave sends it. */
+    function serializedText(annotation) {
+      try {
+        return JSON.stringify(serialize(annotation));
+      } catch (error) {
+        return null;
+      }
     }
 
     // 1.23 finishes a submit after our handler's promise settles: it then drops the
@@ -331,7 +342,7 @@
     function stopDraft(annotation) {
       if (annotation && annotation.autosave && annotation.autosave.cancel) annotation.autosave.cancel();
       // the submitted result is no draft: a hide while it saves sends nothing
-      if (annotation) draftSent = JSON.stringify(serialize(annotation));
+      if (annotation) draftSent = serializedText(annotation);
     }
 
     if (options.drafts && !options.readOnly) {
