@@ -88,7 +88,7 @@ def test_quick_view_and_paging(browser_client, owner, world):
     quick = client.get(
         f"/projects/{world.project.pk}/data", {"mode": "quick", "size": 10}
     ).content.decode()
-    assert quick.count("data-quick-task=") == 6 and "editor/main.js" in quick
+    assert quick.count("data-quick-task=") == 6 and "frontend/editor.js" in quick
     page1 = client.get(
         f"/projects/{world.project.pk}/data", {"size": 10, "order": "tasks:id"}
     ).content.decode()
@@ -141,7 +141,8 @@ def test_pages_send_a_csp(browser_client, owner, world):
     )
     assert policy == {
         "default-src": "'self'",
-        "script-src": "'self'",
+        # the 1.23 editor: WebAssembly for audio (not JS eval), <embed> for PDF
+        "script-src": "'self' 'wasm-unsafe-eval'",
         "style-src": "'self' 'unsafe-inline'",
         "img-src": "* data: blob:",
         "media-src": "* data: blob:",
@@ -149,7 +150,7 @@ def test_pages_send_a_csp(browser_client, owner, world):
         "connect-src": "*",
         "worker-src": "'self' blob:",
         "frame-src": "'self'",
-        "object-src": "'none'",
+        "object-src": "* blob:",
         "base-uri": "'none'",
         "form-action": "'self'",
         "frame-ancestors": "'none'",
