@@ -51,13 +51,15 @@ def test_every_tag_the_editor_shows_passes_the_editor_check():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("config", [VIDEO_TRACKING, TIMELINE, PDF])
-def test_new_tags_are_accepted_by_the_1_23_editor(api, config):
+def test_new_tags_are_accepted_by_the_1_23_editor(api, settings, config):
+    settings.LABELHUB_EDITOR = "1.23"
     response = api.post("/api/projects/", {"title": "new", "label_config": config}, format="json")
     assert response.status_code == 201, response.content
 
 
 @pytest.mark.django_db
-def test_a_tag_the_editor_cannot_show_is_refused_with_its_name(api):
+def test_a_tag_the_editor_cannot_show_is_refused_with_its_name(api, settings):
+    settings.LABELHUB_EDITOR = "1.23"
     response = api.post("/api/projects/", {"title": "chat", "label_config": CHAT}, format="json")
     assert response.status_code == 400
     body = response.json()
@@ -81,7 +83,8 @@ def test_the_1_4_fallback_refuses_what_it_cannot_show(api, settings, config, tag
 
 
 @pytest.mark.django_db
-def test_update_refuses_too_and_keeps_the_old_config(api):
+def test_update_refuses_too_and_keeps_the_old_config(api, settings):
+    settings.LABELHUB_EDITOR = "1.23"
     created = api.post("/api/projects/", {"title": "p", "label_config": PDF}, format="json")
     project = Project.objects.get(pk=created.json()["id"])
     response = api.patch(f"/api/projects/{project.pk}/", {"label_config": CHAT}, format="json")
