@@ -54,7 +54,8 @@ setup-test: ## setup plus test extras and Debian test packages (chromium, unar, 
 check-setup: ## build throwaway venvs from the locks with no pip cache, as a fresh machine would
 	bash scripts/check_setup.sh
 
-editor: ## fetch and verify the embedded editor (frontend/static/editor/)
+editor: ## fetch and verify the embedded editors (frontend/static/editor-ls/, frontend/static/editor/)
+	bash scripts/fetch_editor_ls.sh
 	bash scripts/fetch_editor.sh
 
 lock: ## rewrite requirements.lock and requirements-test.lock (hash-pinned) from pyproject.toml
@@ -137,4 +138,4 @@ clean: ## remove caches and build leftovers (keeps .venv, .cache, data/)
 	rm -rf staticfiles bench/out build dist ./*.egg-info .ruff_cache
 
 distclean: clean ## clean, plus .venv, .cache, the fetched editor and Chart.js (keeps data/)
-	rm -rf $(VENV) .cache frontend/static/editor frontend/static/vendor
+	rm -rf $(VENV) .cache frontend/static/editor frontend/static/editor-ls frontend/static/vendor

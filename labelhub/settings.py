@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from labelhub.params import is_true
 
@@ -121,6 +122,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "frontend.context_processors.editor",
             ],
         },
     },
@@ -277,6 +279,13 @@ SIMPLE_JWT = {
 }
 # Anyone may sign up at /user/signup/ without an invite link (off: invite links only).
 LABELHUB_SIGNUP_WITHOUT_LINK = env_bool("LABELHUB_SIGNUP_WITHOUT_LINK")
+
+# The labeling editor the pages embed: "1.23" (Label Studio 1.23.2's, from its wheel,
+# scripts/fetch_editor_ls.sh) or "1.4" (the 2022 npm build, scripts/fetch_editor.sh), kept
+# as a fallback for one release.
+LABELHUB_EDITOR = os.environ.get("LABELHUB_EDITOR", "1.23").strip() or "1.23"
+if LABELHUB_EDITOR not in ("1.23", "1.4"):
+    raise ImproperlyConfigured(f"LABELHUB_EDITOR must be 1.23 or 1.4, not {LABELHUB_EDITOR!r}")
 # Largest avatar upload (bytes) and side (pixels), as Label Studio.
 LABELHUB_AVATAR_MAX_SIZE = 1024 * 1024
 LABELHUB_AVATAR_MAX_SIDE = 1200

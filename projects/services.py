@@ -1,13 +1,19 @@
 """Writes for projects, members and users."""
 
 import nh3
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 
 from labelhub import events
 from labelhub.errors import ApiError
-from projects.label_config import LabelConfigError, parse_label_config
+from projects import label_config_tags as tags
+from projects.label_config import (
+    LabelConfigError,
+    editor_unsupported_tags,
+    parse_label_config,
+)
 from projects.models import Project, ProjectInvitation, ProjectMember
 
 ML_FIELDS = (
@@ -87,10 +93,22 @@ def quality_settings_check(*, project: Project | None, fields: dict) -> None:
         raise ApiError(f"{errors[0]['field']}: {errors[0]['message']}", errors)
 
 
-def label_config_parse(label_config: str) -> dict:
-    """Parse a config or raise a 400 that says why."""
+def label_config_parse(label_config: str, *, editor_check: bool = True) -> dict:
+    """Parse a config or raise a 400 that says why. With ``editor_check`` (every save and
+    check of a config) a tag that the embedded editor (``LABELHUB_EDITOR``) cannot show is
+    refused too: the labeling page would be blank."""
     try:
-        return parse_label_config(label_config).to_dict()
+        parsed = parse_label_config(label_config).to_dict()
+        if editor_check:
+            editor = settings.LABELHUB_EDITOR
+            unsupported = editor_unsupported_tags(label_config, editor=editor)
+            if unsupported:
+                names = ", ".join(f"<{tag}>" for tag in unsupported)
+                raise LabelConfigError(
+                    f"{tags.EDITOR_NAMES[editor]} cannot show {names}; the tags it shows: "
+                    + ", ".join(sorted(tags.EDITOR_TAGS[editor].values()))
+                )
+        return parsed
     except LabelConfigError as exc:
         raise ApiError(
             f"Invalid label_config: {exc}", [{"field": "label_config", "message": str(exc)}]
