@@ -168,6 +168,11 @@ RESULT_INDEX_FILTERS = env_bool(
     "LABELHUB_RESULT_INDEX_FILTERS", default=not os.environ.get("DATABASE_URL")
 )
 
+# Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For is believed when
+# finding a client's address for the sign-in lockout and the throttles (labelhub.auth).
+# Empty by default: the header is ignored, so no client can pick its own address.
+LABELHUB_TRUSTED_PROXIES = env_list("LABELHUB_TRUSTED_PROXIES")
+
 # django-axes first: it refuses a sign-in for a user and address that failed too often.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "projects.auth.EmailBackend"]
 AXES_FAILURE_LIMIT = int(os.environ.get("LABELHUB_LOGIN_FAILURE_LIMIT", 10))
@@ -176,6 +181,7 @@ AXES_COOLOFF_TIME = float(os.environ.get("LABELHUB_LOGIN_COOLOFF_MINUTES", 15)) 
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "email"
 AXES_USERNAME_CALLABLE = "labelhub.auth.axes_username"
+AXES_CLIENT_IP_CALLABLE = "labelhub.auth.axes_client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "frontend.views.login_locked_out"
 AXES_VERBOSE = False
@@ -249,14 +255,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "labelhub.errors.exception_handler",
-    # Proxies in front of LabelHub whose X-Forwarded-For the throttles trust (0: none,
-    # so a client cannot pick its own address).
-    "NUM_PROXIES": int(os.environ.get("LABELHUB_NUM_PROXIES", 0)),
-    # Token guessing: failed token checks per address (labelhub.auth); and a ceiling
-    # per signed-in user and per anonymous address. Counts live in the process cache.
+    # Token guessing: failed token checks per client address (labelhub.auth, which finds
+    # the address through LABELHUB_TRUSTED_PROXIES); and a ceiling per signed-in user and
+    # per anonymous address. Counts live in the process cache.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "labelhub.auth.AnonThrottle",
+        "labelhub.auth.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "token_failure": os.environ.get("LABELHUB_THROTTLE_TOKEN_FAILURES", "20/min"),
