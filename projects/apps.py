@@ -11,3 +11,7 @@ class ProjectsConfig(AppConfig):
     def ready(self) -> None:
         # The first app: SQLite's REGEXP is ours (bounded) before any query runs.
         connection_created.connect(sqlite_regex.register, dispatch_uid="labelhub-sqlite-regexp")
+        # Every number a serializer takes is range-checked (issue #24 row 9).
+        from labelhub.validation import bound_drf_numbers  # noqa: PLC0415 - DRF's views need the apps loaded
+
+        bound_drf_numbers()
