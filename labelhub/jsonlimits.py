@@ -123,3 +123,24 @@ def check_file(fh, source: str, limit: int = MAX_DEPTH, chunk_size: int = 1 << 2
     for chunk in iter(lambda: fh.read(chunk_size), b""):
         check.feed(chunk)
     fh.seek(start)
+
+
+def value_depth_over(value, limit: int = MAX_DEPTH) -> bool:
+    """Whether a parsed value (dicts and lists) nests deeper than ``limit``: for values
+    that did not come through a checked parser (form fields, stored rows). Iterative, so
+    any depth is safe to walk."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend(
+            (child, depth + 1) for child in children if isinstance(child, dict | list | tuple)
+        )
+    return False

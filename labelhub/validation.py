@@ -29,6 +29,48 @@ def number_ok(value) -> bool:
     return math.isfinite(value) and abs(value) <= MAX_FLOAT
 
 
+def _nonfinite(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def limit_drf_json() -> None:
+    """DRF's ``JSONField`` reads a form-encoded or multipart field with Python's
+    ``json``, which no parser checked: a 200 KB ``[[[...`` was a RecursionError (a 500)
+    and a 300-deep value was stored (issue #24 row 3). Here a field's JSON text is
+    scanned for nesting before ``json`` sees it, ``NaN``/``Infinity`` are refused (a
+    database's JSON cannot hold them), and a value from any parser is refused when it
+    nests deeper than ``MAX_DEPTH``: each a 400 naming the field."""
+    import json
+
+    from rest_framework import fields
+    from rest_framework.exceptions import ValidationError
+
+    from labelhub.jsonlimits import MAX_DEPTH, NestingError, check_bytes, value_depth_over
+
+    if getattr(fields.JSONField, "_labelhub_limited", False):
+        return
+    original = fields.JSONField.to_internal_value
+    too_deep = f"JSON nested deeper than {MAX_DEPTH} levels"
+
+    def to_internal_value(self, data):
+        if self.binary or getattr(data, "is_json_string", False):
+            text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
+            try:
+                check_bytes(text, self.field_name or "value")
+            except NestingError:
+                raise ValidationError(too_deep) from None
+            try:
+                return json.loads(text, cls=self.decoder, parse_constant=_nonfinite)
+            except (TypeError, ValueError):
+                self.fail("invalid")
+        if value_depth_over(data, MAX_DEPTH):
+            raise ValidationError(too_deep)
+        return original(self, data)
+
+    fields.JSONField.to_internal_value = to_internal_value
+    fields.JSONField._labelhub_limited = True
+
+
 def bound_drf_numbers() -> None:
     """Give every DRF ``IntegerField`` and ``FloatField`` without bounds of its own the
     database's: 64-bit integers and floats within ``MAX_FLOAT``. Called once at start

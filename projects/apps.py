@@ -12,6 +12,11 @@ class ProjectsConfig(AppConfig):
         # The first app: SQLite's REGEXP is ours (bounded) before any query runs.
         connection_created.connect(sqlite_regex.register, dispatch_uid="labelhub-sqlite-regexp")
         # Every number a serializer takes is range-checked (issue #24 row 9).
-        from labelhub.validation import bound_drf_numbers  # noqa: PLC0415 - DRF's views need the apps loaded
+        # and every JSON field is nesting-checked whatever the body type (row 3).
+        from labelhub.validation import (  # noqa: PLC0415 - DRF's views need the apps loaded
+            bound_drf_numbers,
+            limit_drf_json,
+        )
 
         bound_drf_numbers()
+        limit_drf_json()
