@@ -12,10 +12,10 @@ Brackets inside strings do not count. See ``NestingCheck`` for how it stays in C
 """
 
 import re
-
-import orjson
 from collections.abc import Iterable
 from itertools import accumulate
+
+import orjson
 
 from labelhub.exceptions import ApiError
 

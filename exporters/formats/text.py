@@ -5,7 +5,6 @@ import io
 from collections.abc import Iterator
 from operator import itemgetter
 
-import orjson
 from nltk.tokenize.treebank import TreebankWordTokenizer
 
 from exporters.formats import data_keys as schema_data_keys
