@@ -122,9 +122,15 @@ def start(args) -> int:
                 env=env,
             )
         )
-        if settings.LABELHUB_WEBHOOK_QUEUE:
-            # Webhook deliveries get a worker of their own: a slow receiver holds it (up
-            # to LABELHUB_WEBHOOK_TIMEOUT per call), never the imports' and training's.
+        # Calls to outside servers (webhook deliveries, LABELHUB_OUTBOUND_QUEUE's remote
+        # ML jobs) get a worker of their own: a slow receiver holds it (up to each call's
+        # deadline), never the slots of imports, snapshots and built-in training.
+        outside = [
+            queue
+            for queue in (settings.LABELHUB_WEBHOOK_QUEUE, settings.LABELHUB_OUTBOUND_QUEUE)
+            if queue
+        ]
+        if outside:
             procs.append(
                 subprocess.Popen(
                     [
@@ -135,9 +141,9 @@ def start(args) -> int:
                         "--loglevel=INFO",
                         "--concurrency=2",
                         "-Q",
-                        settings.LABELHUB_WEBHOOK_QUEUE,
+                        ",".join(dict.fromkeys(outside)),
                         "-n",
-                        "webhooks@%h",
+                        "outbound@%h",
                     ],
                     env=env,
                 )

@@ -321,6 +321,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 
+# Calls to outside servers that a worker makes and waits on (remote ML backends' predict,
+# train and /webhook calls) run on this queue, which `labelhub start` gives a worker of
+# its own, so a slow receiver never holds the slots imports, snapshots and built-in
+# training need ("" = the default queue).
+LABELHUB_OUTBOUND_QUEUE = os.environ.get("LABELHUB_OUTBOUND_QUEUE", "outbound")
+
 # Webhooks (webhooks/). Deliveries have their own queue, which `labelhub start` runs its
 # own worker for, so a slow receiver never holds imports, exports or training.
 LABELHUB_WEBHOOK_QUEUE = os.environ.get("LABELHUB_WEBHOOK_QUEUE", "webhooks")
@@ -438,6 +444,10 @@ LABELHUB_HOSTNAME = os.environ.get("LABELHUB_HOSTNAME", "http://127.0.0.1:8080")
 # Tasks per prediction batch, and the timeout of predict/test and interactive calls.
 LABELHUB_ML_BATCH_SIZE = int(os.environ.get("LABELHUB_ML_BATCH_SIZE", 2000))
 LABELHUB_ML_INTERACTIVE_TIMEOUT = float(os.environ.get("LABELHUB_ML_INTERACTIVE_TIMEOUT", 10))
+# The most of a backend's answer that is read (bytes); a larger answer fails the call.
+LABELHUB_ML_MAX_RESPONSE_BYTES = int(
+    os.environ.get("LABELHUB_ML_MAX_RESPONSE_BYTES", 64 * 1024 * 1024)
+)
 # Celery queue for training and prediction jobs ("" = the default queue).
 LABELHUB_ML_QUEUE = os.environ.get("LABELHUB_ML_QUEUE", "")
 # Seconds a training job sleeps at each progress step (0 = none).
