@@ -31,7 +31,7 @@ from annotations import (
 from annotations.models import Annotation, AnnotationDraft, Prediction
 from labelhub.errors import ApiError
 from labelhub.params import is_true
-from labelhub.validation import MAX_ID
+from labelhub.validation import MAX_ID, id_value
 from projects import permissions as perms
 from projects.api import (
     ProjectIn,
@@ -493,15 +493,7 @@ def _scope(request, project) -> int | None:
     """The annotator whose rows the caller may see: None (everyone) for admins and
     reviewers, the caller themselves for annotators."""
     wanted = request.query_params.get("user")
-    if wanted not in (None, ""):
-        try:
-            wanted = int(wanted)
-        except ValueError as exc:
-            raise ApiError(
-                "user must be a user id", [{"field": "user", "message": "not an integer"}]
-            ) from exc
-    else:
-        wanted = None
+    wanted = id_value(wanted, "user") if wanted not in (None, "") else None
     if perms.can(request.user, project, perms.READ_ALL_ANNOTATIONS):
         return wanted
     if wanted is not None and wanted != request.user.pk:

@@ -208,11 +208,12 @@ class LabelNextApi(APIView):
         project = project_param(request)
         perms.check(request.user, project, perms.ANNOTATE)
         query = request_query(request, project)
-        task = stream.next_task(
-            project=project,
-            user=request.user,
-            candidates=dm.label_candidates(project=project, query=query),
-        )
+        with time_limited(query.has_regex):
+            task = stream.next_task(
+                project=project,
+                user=request.user,
+                candidates=dm.label_candidates(project=project, query=query),
+            )
         if task is None:
             raise NotFound("No more tasks")
         return Response(stream.stream_task_dict(task=task, project=project, user=request.user))
@@ -228,12 +229,15 @@ def dm_next_task(request, project) -> dict:
     body = request.data if isinstance(request.data, dict) else {}
     queue = any(key in body for key in ("filters", "ordering", "selectedItems"))
     candidates = None
+    regex = False
     if queue:
         query = request_query(request, project, body)
         candidates = dm.label_candidates(project=project, query=query)
-    task = stream.next_task(
-        project=project, user=request.user, candidates=candidates, resume=not queue
-    )
+        regex = query.has_regex
+    with time_limited(regex):
+        task = stream.next_task(
+            project=project, user=request.user, candidates=candidates, resume=not queue
+        )
     if task is None:
         raise NotFound(f"There are no tasks for {request.user}")
     return stream.stream_task_dict(task=task, project=project, user=request.user)

@@ -28,7 +28,7 @@ from django.db import NotSupportedError, OperationalError, connection, transacti
 from django.db.models import BooleanField, FloatField, Func, TextField
 
 from labelhub.errors import ApiError
-from labelhub.sqlite_regex import regex_deadline
+from labelhub.sqlite_regex import regex_deadline, regex_timed_out
 
 REGEX_SECONDS = 3.0
 # SQLite: the subject of a regex is cut to this many characters (the time bound is the
@@ -345,13 +345,19 @@ def time_limited(enabled: bool, seconds: float = REGEX_SECONDS):
     raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
     try:
         with regex_deadline(seconds):
-            yield
-    except OperationalError as exc:
-        if "interrupted" in str(exc) or time.monotonic() >= deadline:
-            raise ApiError(
-                "The filter took too long (regex time limit); make it more specific."
-            ) from exc
-        raise
+            try:
+                yield
+            except OperationalError as exc:
+                # Inside the deadline's block: it knows whether a REGEXP ran out of time.
+                if (
+                    "interrupted" in str(exc)
+                    or time.monotonic() >= deadline
+                    or regex_timed_out(exc)
+                ):
+                    raise ApiError(
+                        "The filter took too long (regex time limit); make it more specific."
+                    ) from exc
+                raise
     finally:
         raw.set_progress_handler(None, 0)
 

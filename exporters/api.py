@@ -247,6 +247,11 @@ class ProjectExportConvertApi(APIView):
             raise ApiError(
                 "export_type is required", [{"field": "export_type", "message": "required"}]
             )
+        if not isinstance(export_type, str):
+            raise ApiError(
+                "export_type must be a format name",
+                [{"field": "export_type", "message": "not a string"}],
+            )
         inline = snapshots.builds_inline(project=snapshot.project)
         with transaction.atomic():
             converted = snapshots.convert_request(

@@ -20,6 +20,7 @@ from datamanager import columns as cols
 from datamanager import selectors as dm
 from datamanager import services as saved_views
 from datamanager.ground_truth import ground_truth_stats
+from datamanager.sql import time_limited
 from exporters import services as export_services
 from exporters.api import export_response
 from frontend.csp import EDITOR, csp
@@ -376,20 +377,24 @@ def label_displayed_page(request, project):
             status=403,
         )
     raw, _view = query_from_request(request, project)
-    try:
-        candidates = dm.label_candidates(project=project, query=dm.parse_query(raw))
-    except ApiError as exc:
-        return render(
-            request, "frontend/error.html", {"status": 400, "message": exc.detail}, status=400
-        )
     params = request.GET.copy()
     for name in ("after", "before", "page", "last", "mode", "size"):
         params.pop(name, None)
     query = json.dumps(raw, separators=(",", ":"))
-    return label_stream_render(
-        request,
-        project,
-        candidates=candidates,
-        next_url="/api/dm/next/?" + urlencode({"project": project.pk, "query": query}),
-        dm_url=f"/projects/{project.pk}/data?{params.urlencode()}",
-    )
+    try:
+        parsed = dm.parse_query(raw)
+        candidates = dm.label_candidates(project=project, query=parsed)
+        # The first task is found here, under the Data Manager's regex time limit (the
+        # next ones come from /api/dm/next/, under the same limit).
+        with time_limited(parsed.has_regex):
+            return label_stream_render(
+                request,
+                project,
+                candidates=candidates,
+                next_url="/api/dm/next/?" + urlencode({"project": project.pk, "query": query}),
+                dm_url=f"/projects/{project.pk}/data?{params.urlencode()}",
+            )
+    except ApiError as exc:
+        return render(
+            request, "frontend/error.html", {"status": 400, "message": exc.detail}, status=400
+        )

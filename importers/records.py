@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from labelhub.validation import MAX_FLOAT, number_ok
 from projects.label_config import ParsedConfig
 from projects.results import validate_result
 
@@ -43,7 +44,8 @@ def _error(index: int, field_name: str | None, message: str, result_id=None) -> 
 
 
 def _number(value) -> bool:
-    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+    """None, or a finite number within the database's range (labelhub.validation)."""
+    return value is None or number_ok(value)
 
 
 class RecordChecker:
@@ -192,8 +194,15 @@ class RecordChecker:
             result = annotation.get("result", [])
             if not (annotation.get("was_cancelled") and not result):
                 errors.extend(self.result_errors(index, where, result))
-            if not _number(annotation.get("lead_time")):
-                errors.append(_error(index, f"{where}.lead_time", "lead_time must be a number"))
+            lead_time = annotation.get("lead_time")
+            if not _number(lead_time) or (lead_time is not None and lead_time < 0):
+                errors.append(
+                    _error(
+                        index,
+                        f"{where}.lead_time",
+                        f"lead_time must be a number from 0 to {MAX_FLOAT:g}",
+                    )
+                )
             row.annotations.append(annotation)
         predictions = record.get("predictions") or []
         if not isinstance(predictions, list):
@@ -206,6 +215,8 @@ class RecordChecker:
                 continue
             errors.extend(self.result_errors(index, where, prediction.get("result", [])))
             if not _number(prediction.get("score")):
-                errors.append(_error(index, f"{where}.score", "score must be a number"))
+                errors.append(
+                    _error(index, f"{where}.score", f"score must be a number within ±{MAX_FLOAT:g}")
+                )
             row.predictions.append(prediction)
         return (None if errors else row), errors

@@ -15,18 +15,14 @@ allows even when they are not public.
 """
 
 import mimetypes
-import time
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
-import urllib3
 from django.conf import settings
 
 from labelhub import ssrf as guard
 from labelhub.errors import ApiError
 from labelhub.ssrf import is_public, resolve  # noqa: F401 - re-exported for callers and tests
-
-_pool = guard.pool
 
 MAX_REDIRECTS = 5
 CHUNK = 1 << 16
@@ -75,62 +71,34 @@ def file_name(url: str, content_type: str) -> str:
 
 
 def fetch(url: str, target: Path) -> str:
-    """Download ``url`` to ``target``; return a file name for it (see ``file_name``)."""
-    deadline = time.monotonic() + settings.LABELHUB_IMPORT_URL_TIMEOUT
+    """Download ``url`` to ``target``; return a file name for it (see ``file_name``).
+    One bounded call (``labelhub.ssrf.call``): ``LABELHUB_IMPORT_URL_TIMEOUT`` for the
+    whole download, redirects included, and at most ``LABELHUB_IMPORT_URL_MAX_SIZE``."""
     limit = settings.LABELHUB_IMPORT_URL_MAX_SIZE
-    current = url
-    for _hop in range(MAX_REDIRECTS + 1):
-        parts = urlsplit(current)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise _refuse(url, "only http and https URLs can be imported")
-        if parts.username or parts.password:
-            raise _refuse(url, "URLs with a user name or password are not imported")
-        host = parts.hostname
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        address = vet(url, host, port)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise _refuse(url, "the download timed out", 400)
-        timeout = urllib3.Timeout(connect=min(10.0, remaining), read=remaining)
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        host_header = guard.host_header(host, parts.port)
-        pool = _pool(parts.scheme, address, port, host, timeout)
+    with open(target, "wb") as out:
         try:
-            response = pool.urlopen(
-                "GET",
-                path,
-                headers={"Host": host_header, "User-Agent": "LabelHub-importer", "Accept": "*/*"},
-                redirect=False,
-                preload_content=False,
-                retries=False,
+            answer = guard.call(
+                url,
+                headers={"User-Agent": "LabelHub-importer", "Accept": "*/*"},
+                allowed=settings.LABELHUB_SSRF_ALLOWED_HOSTS,
+                refuse=lambda _url, why: _refuse(url, why),
+                allow_setting="LABELHUB_SSRF_ALLOWED_HOSTS",
+                seconds=settings.LABELHUB_IMPORT_URL_TIMEOUT,
+                max_bytes=limit,
+                redirects=MAX_REDIRECTS,
+                sink=out.write,
+                resolver=lambda name, number: resolve(name, number),  # looked up at call time
             )
-        except urllib3.exceptions.HTTPError as exc:
-            pool.close()
-            raise _refuse(url, f"the server could not be reached ({type(exc).__name__})") from None
-        try:
-            if response.status in (301, 302, 303, 307, 308) and response.headers.get("Location"):
-                current = urljoin(current, response.headers["Location"])
-                continue
-            if response.status >= 400:
-                raise _refuse(url, f"the server answered HTTP {response.status}")
-            declared = int(response.headers.get("Content-Length") or 0)
-            if declared > limit:
-                raise _refuse(url, f"the file is larger than the limit of {limit} bytes", 413)
-            written = 0
-            with open(target, "wb") as out:
-                for chunk in response.stream(CHUNK):
-                    written += len(chunk)
-                    if written > limit:
-                        raise _refuse(
-                            url, f"the file is larger than the limit of {limit} bytes", 413
-                        )
-                    if time.monotonic() > deadline:
-                        raise _refuse(url, "the download timed out")
-                    out.write(chunk)
-            return file_name(current, response.headers.get("Content-Type", ""))
-        except urllib3.exceptions.HTTPError as exc:
-            raise _refuse(url, f"the download failed ({type(exc).__name__})") from None
-        finally:
-            response.release_conn()
-            pool.close()
-    raise _refuse(url, f"more than {MAX_REDIRECTS} redirects")
+        except guard.CallError as exc:
+            if exc.kind == "too_large":
+                raise _refuse(
+                    url, f"the file is larger than the limit of {limit} bytes", 413
+                ) from None
+            if exc.kind == "timeout":
+                raise _refuse(url, "the download timed out") from None
+            raise _refuse(url, f"the server {exc}") from None
+    if answer.status >= 400:
+        raise _refuse(url, f"the server answered HTTP {answer.status}")
+    if answer.status in (301, 302, 303, 307, 308):
+        raise _refuse(url, f"more than {MAX_REDIRECTS} redirects")
+    return file_name(answer.url, answer.headers.get("Content-Type", ""))

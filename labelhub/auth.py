@@ -1,18 +1,100 @@
-"""Token authentication with a throttle on failures.
+"""Who is calling: the client's address behind trusted proxies, token checks with a
+throttle on failures, and django-axes' keys.
 
-DRF runs its throttles after authentication, so a request with a wrong token is a 401
-before any throttle sees it, and guessing tokens was limited only by speed. Here every
-failed token check counts against the caller's address (the ``token_failure`` rate);
-past the rate, token requests from that address answer 429 until the window moves on,
-whether the token is right or not.
+**The client's address.** Behind a reverse proxy every request comes from the proxy's
+address, so a per-address count (django-axes' sign-in lockout, the token-failure
+throttle, DRF's rate throttles) lumps every client together: ten wrong passwords from
+one stranger locked everyone out. ``LABELHUB_TRUSTED_PROXIES`` (addresses or CIDR
+networks; empty by default) names the proxies whose ``X-Forwarded-For`` is believed.
+``client_address`` starts from ``REMOTE_ADDR`` and, while that address is a trusted
+proxy, steps one entry left in ``X-Forwarded-For``; the first address that is not a
+trusted proxy is the client. Entries further left were written by the client itself and
+are never read, so no one picks their own address. With the setting empty the header is
+ignored.
+
+**Token checks.** DRF runs its throttles after authentication, so a request with a
+wrong token is a 401 before any throttle sees it. Here every failed token check counts
+against the caller's address (the ``token_failure`` rate); past the rate, a wrong token
+answers 429 instead of 401 until the window moves on. A valid token is always accepted:
+others behind the same NAT or unconfigured proxy must not be able to lock a script out,
+and a token (160 random bits for a legacy key, a signature for a JWT) cannot be guessed
+at any rate the throttle would allow anyway; the throttle bounds the work and the noise
+of guessing, it is not what keeps tokens secret.
 """
 
+import ipaddress
+from collections.abc import Callable
+from functools import lru_cache
+
+from django.conf import settings
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed, Throttled
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
 
-class TokenFailureThrottle(SimpleRateThrottle):
+@lru_cache(maxsize=16)
+def _networks(entries: tuple[str, ...]) -> tuple:
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            continue
+    return tuple(networks)
+
+
+def _address(text: str):
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # [v6]:port
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:  # v4:port
+        text = text.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+
+
+def client_address(request) -> str:
+    """The caller's address: ``REMOTE_ADDR``, or behind trusted proxies the address the
+    nearest trusted proxy saw (see the module docstring)."""
+    meta = request.META
+    remote = meta.get("REMOTE_ADDR", "") or ""
+    networks = _networks(tuple(getattr(settings, "LABELHUB_TRUSTED_PROXIES", ()) or ()))
+    if not networks:
+        return remote
+    current = _address(remote)
+
+    def trusted(address) -> bool:
+        return address is not None and any(address in network for network in networks)
+
+    if not trusted(current):
+        return remote
+    hops = [hop for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:
+            continue  # garbage from somewhere: never an identity
+        if not trusted(address):
+            return str(address)
+        current = address
+    return str(current) if current is not None else remote
+
+
+class ClientAddressMixin:
+    def get_ident(self, request):
+        return client_address(request)
+
+
+class AnonThrottle(ClientAddressMixin, AnonRateThrottle):
+    pass
+
+
+class UserThrottle(ClientAddressMixin, UserRateThrottle):
+    pass
+
+
+class TokenFailureThrottle(ClientAddressMixin, SimpleRateThrottle):
     scope = "token_failure"
 
     def get_cache_key(self, request, view):
@@ -32,18 +114,32 @@ class TokenFailureThrottle(SimpleRateThrottle):
         self.cache.set(self.key, self.history, self.duration)
 
 
+def throttled_check(request, check: Callable[[], object]):
+    """Run one token ``check``; a failure counts against the caller's address and, past
+    the ``token_failure`` rate, answers 429 instead of 401. A valid token always passes."""
+    throttle = TokenFailureThrottle()
+    try:
+        return check()
+    except AuthenticationFailed:
+        over = throttle.over(request)
+        throttle.record()
+        if over:
+            raise Throttled(wait=throttle.wait(), detail="Too many failed token checks.") from None
+        raise
+
+
 class ThrottledTokenAuthentication(TokenAuthentication):
     def authenticate(self, request):
         if not request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("token"):
             return None
-        throttle = TokenFailureThrottle()
-        if throttle.over(request):
-            raise Throttled(wait=throttle.wait(), detail="Too many failed token checks.")
-        try:
-            return super().authenticate(request)
-        except AuthenticationFailed:
-            throttle.record()
-            raise
+        return throttled_check(
+            request, lambda: super(ThrottledTokenAuthentication, self).authenticate(request)
+        )
+
+
+def axes_client_ip(request) -> str:
+    """django-axes' address for a sign-in (``AXES_CLIENT_IP_CALLABLE``)."""
+    return client_address(request)
 
 
 def axes_username(request, credentials: dict | None = None) -> str:

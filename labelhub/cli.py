@@ -85,7 +85,11 @@ def _prepare(args) -> dict:
     else:
         print(f"Admin: {email}")
     print(f"Open http://{args.host}:{args.port}/", flush=True)
-    return {"data_dir": str(settings.DATA_DIR), "webhook_queue": settings.LABELHUB_WEBHOOK_QUEUE}
+    outside = (settings.LABELHUB_WEBHOOK_QUEUE, settings.LABELHUB_OUTBOUND_QUEUE)
+    return {
+        "data_dir": str(settings.DATA_DIR),
+        "outside_queues": list(dict.fromkeys(queue for queue in outside if queue)),
+    }
 
 
 def _name_process(name: str) -> None:
@@ -155,12 +159,13 @@ def start(args) -> int:
     children = {"web": (_serve_web, (args,))}
     if not args.no_worker:
         children["worker"] = (_serve_worker, ("labelhub-worker",))
-        if info["webhook_queue"]:
-            # Webhook deliveries get a worker of their own: a slow receiver holds it (up
-            # to LABELHUB_WEBHOOK_TIMEOUT per call), never the imports' and training's.
-            children["webhooks"] = (
+        if info["outside_queues"]:
+            # Calls to outside servers (webhook deliveries, LABELHUB_OUTBOUND_QUEUE's remote
+            # ML jobs) get a worker of their own: a slow receiver holds it (up to each
+            # call's deadline), never the slots of imports, snapshots and built-in training.
+            children["outbound"] = (
                 _serve_worker,
-                ("labelhub-hooks", "-Q", info["webhook_queue"], "-n", "webhooks@%h"),
+                ("labelhub-hooks", "-Q", ",".join(info["outside_queues"]), "-n", "outbound@%h"),
             )
     return _supervise(fork, children)
 

@@ -16,6 +16,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 # ApiError lives in labelhub.exceptions, which does not import rest_framework.views (the
 # API's JSON parser raises it, and DRF's views import the parsers).
 from labelhub.exceptions import MAX_ERRORS, ApiError
+from labelhub.sqlite_regex import regex_timed_out
 
 __all__ = [
     "MAX_ERRORS",
@@ -134,6 +135,13 @@ def json_500(request):
     database (PostgreSQL restarting, a dropped connection) is a 503 the client may retry:
     with ``CONN_HEALTH_CHECKS`` the next request opens a fresh connection."""
     exc = sys.exc_info()[1]
+    if isinstance(exc, db.OperationalError) and regex_timed_out(exc):
+        # SQLite's REGEXP ran out of time in a query no time_limited block wrapped: the
+        # filter's fault, not the database's (a 503 would invite a retry).
+        return JsonResponse(
+            {"detail": "The filter took too long (regex time limit); make it more specific."},
+            status=400,
+        )
     if isinstance(exc, (db.OperationalError, db.InterfaceError)):
         response = JsonResponse(
             {"detail": "The database is unavailable for a moment; try again."}, status=503

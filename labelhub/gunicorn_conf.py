@@ -19,6 +19,15 @@ preload_app = True
 workers = int(os.environ.get("LABELHUB_WORKERS", 2))
 threads = int(os.environ.get("LABELHUB_THREADS", 4))
 timeout = 600
+# Idle keep-alive connections stay open 75 s (nginx's default), not gunicorn's 2 s. With
+# 2 s, a script polling every 2 s through one session sent its next request on the
+# pooled connection just as the server closed it: the request crossed the server's FIN
+# and the client saw "Remote end closed connection without response" (requests does not
+# retry a request it already sent). Busy workers during training and prediction jobs made
+# the crossing likelier (issue #24 row 15). Clients drop idle connections well before
+# 75 s, so the close comes from their side. gthread workers keep idle connections in
+# their poller, not in a thread, so a long keep-alive costs a file descriptor, no thread.
+keepalive = int(os.environ.get("LABELHUB_KEEPALIVE", 75))
 accesslog = "-"
 # The access log carries each request's duration in milliseconds (%(M)s).
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'

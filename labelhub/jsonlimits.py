@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable
 from itertools import accumulate
 
+import orjson
+
 from labelhub.exceptions import ApiError
 
 MAX_DEPTH = 64
@@ -123,3 +125,69 @@ def check_file(fh, source: str, limit: int = MAX_DEPTH, chunk_size: int = 1 << 2
     for chunk in iter(lambda: fh.read(chunk_size), b""):
         check.feed(chunk)
     fh.seek(start)
+
+
+def value_depth_over(value, limit: int = MAX_DEPTH) -> bool:
+    """Whether a parsed value (dicts and lists) nests deeper than ``limit``: for values
+    that did not come through a checked parser (form fields, stored rows). Iterative, so
+    any depth is safe to walk."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend(
+            (child, depth + 1) for child in children if isinstance(child, dict | list | tuple)
+        )
+    return False
+
+
+def dumps_any(value) -> bytes:
+    """``orjson.dumps``, and for a value nested past orjson's own limit (254 levels: a
+    row stored before the nesting limit held) the same bytes built without recursion,
+    so a writer never stops in the middle of a stream on stored data."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        pass
+    out = bytearray()
+    # Each frame: an iterator over a container's items, whether it is an object, and
+    # whether an item was written yet.
+    stack: list[tuple] = []
+    item = value
+    while True:
+        if isinstance(item, dict):
+            out += b"{"
+            stack.append((iter(item.items()), True, [False]))
+        elif isinstance(item, list | tuple):
+            out += b"["
+            stack.append((iter(item), False, [False]))
+        else:
+            out += orjson.dumps(item, default=str)
+        while stack:
+            items, is_object, started = stack[-1]
+            following = next(items, _END)
+            if following is _END:
+                out += b"}" if is_object else b"]"
+                stack.pop()
+                continue
+            if started[0]:
+                out += b","
+            started[0] = True
+            if is_object:
+                key, item = following
+                out += orjson.dumps(str(key)) + b":"
+            else:
+                item = following
+            break
+        else:
+            return bytes(out)
+
+
+_END = object()

@@ -170,6 +170,11 @@ RESULT_INDEX_FILTERS = env_bool(
     "LABELHUB_RESULT_INDEX_FILTERS", default=not os.environ.get("DATABASE_URL")
 )
 
+# Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For is believed when
+# finding a client's address for the sign-in lockout and the throttles (labelhub.auth).
+# Empty by default: the header is ignored, so no client can pick its own address.
+LABELHUB_TRUSTED_PROXIES = env_list("LABELHUB_TRUSTED_PROXIES")
+
 # django-axes first: it refuses a sign-in for a user and address that failed too often.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "projects.auth.EmailBackend"]
 AXES_FAILURE_LIMIT = int(os.environ.get("LABELHUB_LOGIN_FAILURE_LIMIT", 10))
@@ -178,6 +183,7 @@ AXES_COOLOFF_TIME = float(os.environ.get("LABELHUB_LOGIN_COOLOFF_MINUTES", 15)) 
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "email"
 AXES_USERNAME_CALLABLE = "labelhub.auth.axes_username"
+AXES_CLIENT_IP_CALLABLE = "labelhub.auth.axes_client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "frontend.views.login_locked_out"
 AXES_VERBOSE = False
@@ -251,14 +257,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "labelhub.errors.exception_handler",
-    # Proxies in front of LabelHub whose X-Forwarded-For the throttles trust (0: none,
-    # so a client cannot pick its own address).
-    "NUM_PROXIES": int(os.environ.get("LABELHUB_NUM_PROXIES", 0)),
-    # Token guessing: failed token checks per address (labelhub.auth); and a ceiling
-    # per signed-in user and per anonymous address. Counts live in the process cache.
+    # Token guessing: failed token checks per client address (labelhub.auth, which finds
+    # the address through LABELHUB_TRUSTED_PROXIES); and a ceiling per signed-in user and
+    # per anonymous address. Counts live in the process cache.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "labelhub.auth.AnonThrottle",
+        "labelhub.auth.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "token_failure": os.environ.get("LABELHUB_THROTTLE_TOKEN_FAILURES", "20/min"),
@@ -326,6 +330,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
+
+# Calls to outside servers that a worker makes and waits on (remote ML backends' predict,
+# train and /webhook calls) run on this queue, which `labelhub start` gives a worker of
+# its own, so a slow receiver never holds the slots imports, snapshots and built-in
+# training need ("" = the default queue).
+LABELHUB_OUTBOUND_QUEUE = os.environ.get("LABELHUB_OUTBOUND_QUEUE", "outbound")
 
 # Webhooks (webhooks/). Deliveries have their own queue, which `labelhub start` runs its
 # own worker for, so a slow receiver never holds imports, exports or training.
@@ -450,6 +460,10 @@ LABELHUB_HOSTNAME = os.environ.get("LABELHUB_HOSTNAME", "http://127.0.0.1:8080")
 # Tasks per prediction batch, and the timeout of predict/test and interactive calls.
 LABELHUB_ML_BATCH_SIZE = int(os.environ.get("LABELHUB_ML_BATCH_SIZE", 2000))
 LABELHUB_ML_INTERACTIVE_TIMEOUT = float(os.environ.get("LABELHUB_ML_INTERACTIVE_TIMEOUT", 10))
+# The most of a backend's answer that is read (bytes); a larger answer fails the call.
+LABELHUB_ML_MAX_RESPONSE_BYTES = int(
+    os.environ.get("LABELHUB_ML_MAX_RESPONSE_BYTES", 64 * 1024 * 1024)
+)
 # Celery queue for training and prediction jobs ("" = the default queue).
 LABELHUB_ML_QUEUE = os.environ.get("LABELHUB_ML_QUEUE", "")
 # Seconds a training job sleeps at each progress step (0 = none).

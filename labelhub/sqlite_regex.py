@@ -17,6 +17,14 @@ from functools import lru_cache
 import regex
 
 REGEX_SECONDS = 3.0
+# One match (one row) gets at most this long. The ``regex`` package checks its timeout
+# only now and then: measured on this loaded 2-core machine, ``a*a*a*a*a*a*\d`` on 1,000
+# to 10,000 characters overran a 0.5 s timeout to 2.8-3.4 s, and a 3 s one to 17 s on
+# /api/dm/next/ (issue #24 row 5), while a 0.05 s timeout ended in 0.2-0.4 s. A sane
+# pattern matches a 20,000-character subject in well under a millisecond, so a row that
+# needs a quarter of a second is hostile, and stopping it there keeps the whole
+# statement near its deadline.
+MATCH_SECONDS = 0.25
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "labelhub_regex_deadline", default=None
 )
@@ -26,10 +34,25 @@ _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 def regex_deadline(seconds: float):
     """Every REGEXP evaluated inside the block shares one deadline."""
     token = _deadline.set(time.monotonic() + seconds)
+    flag = _timed_out.set(False)
     try:
         yield
     finally:
         _deadline.reset(token)
+        _timed_out.reset(flag)
+
+
+_timed_out: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "labelhub_regex_timed_out", default=False
+)
+
+
+def regex_timed_out(exc: BaseException | None = None) -> bool:
+    """Whether the SQLite error ``exc`` (``user-defined function raised exception``) came
+    from a REGEXP that ran out of time in this context."""
+    if exc is not None and "user-defined function raised exception" not in str(exc):
+        return False
+    return _timed_out.get()
 
 
 def deadline_passed() -> bool:
@@ -48,8 +71,16 @@ def regexp(pattern, value) -> bool:
     deadline = _deadline.get()
     remaining = REGEX_SECONDS if deadline is None else deadline - time.monotonic()
     if remaining <= 0:
+        _timed_out.set(True)
         raise TimeoutError("regex time limit")
-    return _compiled(str(pattern)).search(str(value), timeout=remaining) is not None
+    try:
+        return (
+            _compiled(str(pattern)).search(str(value), timeout=min(remaining, MATCH_SECONDS))
+            is not None
+        )
+    except TimeoutError:
+        _timed_out.set(True)
+        raise
 
 
 def register(sender, connection, **kwargs) -> None:

@@ -8,13 +8,21 @@ then made to that vetted address, with the original name used for the ``Host`` h
 and for TLS (SNI and certificate check). A second lookup never happens, so DNS
 rebinding cannot swap the address between the check and the connect.
 
+``call`` is the one outbound request: the rule above, one deadline for the whole call
+(enforced by a watchdog that shuts the socket, so a server that drips bytes cannot
+stretch it) and a cap on the bytes read.
+
 Each caller passes its own allow-list (host names, addresses or CIDR networks an admin
 allows even when they are not public) and its own way to word a refusal.
 """
 
 import ipaddress
 import socket
+import threading
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
 
 import urllib3
 
@@ -120,3 +128,186 @@ def host_header(host: str, port: int | None) -> str:
     if ":" in host and not host.startswith("["):
         return f"[{host}]" + (f":{port}" if port else "")
     return host if port is None else f"{host}:{port}"
+
+
+# --------------------------------------------------------------------------------------
+# One bounded call: every outbound HTTP request the server makes for a user (ML backends,
+# url= imports, export media) goes through ``call`` (issue #24 row 7).
+
+
+class CallError(Exception):
+    """A call that failed on the way: ``kind`` is "unreachable", "timeout" or
+    "too_large"; each caller words it (and picks its status) in its own terms."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict
+    body: bytes  # empty when a ``sink`` took the body
+    url: str  # the URL that answered (after redirects)
+
+
+class _Watchdog:
+    """Shuts the call's sockets down when its total time is up. Socket timeouts bound
+    each receive, not the whole: a server that sends a byte a second (its headers
+    included, which urllib3 reads before any loop of ours) never trips one. A blocked
+    receive on a shut-down socket returns at once, so the deadline holds whatever the
+    server does."""
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.connections: list = []
+        self.fired = False
+        self.timer = threading.Timer(max(seconds, 0.0), self.fire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def fire(self) -> None:
+        self.fired = True
+        for conn in list(self.connections):
+            sock = getattr(conn, "sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def watch(self, connection_pool) -> None:
+        base = connection_pool.ConnectionCls
+        watchdog = self
+
+        class Watched(base):  # type: ignore[misc, valid-type]
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                watchdog.connections.append(self)
+
+        connection_pool.ConnectionCls = Watched
+
+    def cancel(self) -> None:
+        self.timer.cancel()
+
+
+def call(
+    url: str,
+    *,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: dict | None = None,
+    allowed: Iterable[str],
+    refuse: Refuse,
+    allow_setting: str,
+    seconds: float,
+    max_bytes: int,
+    redirects: int = 0,
+    sink: Callable[[bytes], None] | None = None,
+    resolver: Callable[[str, int], list[str]] | None = None,
+) -> Answer:
+    """``method url`` through the SSRF rule, within ``seconds`` in all (connect, send,
+    headers, body, every redirect) and reading at most ``max_bytes`` of the answer.
+
+    Redirects (at most ``redirects``) are followed by hand, each new host vetted again;
+    with ``redirects=0`` a 3xx is returned as it is. The body goes to ``sink`` piece by
+    piece when given (a file), else it is returned. Refusals are ``refuse(url, why)``;
+    failures on the way are ``CallError``. URLs with credentials are refused.
+    """
+    watchdog = _Watchdog(seconds)
+    current = url
+    try:
+        for _hop in range(redirects + 1):
+            parts = urlsplit(current)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise refuse(url, "only http and https URLs are allowed")
+            if parts.username or parts.password:
+                raise refuse(url, "URLs with a user name or password are not allowed")
+            host = parts.hostname
+            try:
+                port = parts.port or (443 if parts.scheme == "https" else 80)
+            except ValueError:
+                raise refuse(url, "the port is not a number from 1 to 65535") from None
+            address = vet(
+                current,
+                host,
+                port,
+                allowed=allowed,
+                refuse=refuse,
+                allow_setting=allow_setting,
+                **({"resolver": resolver} if resolver else {}),
+            )
+            remaining = watchdog.remaining()
+            if remaining <= 0:
+                raise CallError("timeout", f"no answer within {seconds:g} s")
+            connection_pool = pool(
+                parts.scheme,
+                address,
+                port,
+                host,
+                urllib3.Timeout(connect=min(10.0, remaining), read=remaining),
+            )
+            watchdog.watch(connection_pool)
+            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            sent = {**(headers or {}), "Host": host_header(host, parts.port)}
+            try:
+                response = connection_pool.urlopen(
+                    method,
+                    path,
+                    body=body,
+                    headers=sent,
+                    redirect=False,
+                    preload_content=False,
+                    retries=False,
+                )
+                try:
+                    location = response.headers.get("Location")
+                    if redirects and response.status in (301, 302, 303, 307, 308) and location:
+                        current = urljoin(current, location)
+                        if response.status == 303 or (
+                            response.status in (301, 302) and method == "POST"
+                        ):
+                            method, body = "GET", None
+                        continue
+                    declared = int(response.headers.get("Content-Length") or 0)
+                    if declared > max_bytes:
+                        raise CallError("too_large", f"the answer is larger than {max_bytes} bytes")
+                    kept = bytearray()
+                    read = 0
+                    # read1: at most one receive per piece, so the checks run often.
+                    while chunk := response.read1(1 << 16):
+                        read += len(chunk)
+                        if read > max_bytes:
+                            raise CallError(
+                                "too_large", f"the answer is larger than {max_bytes} bytes"
+                            )
+                        if watchdog.remaining() <= 0:
+                            raise CallError("timeout", f"no full answer within {seconds:g} s")
+                        if sink is not None:
+                            sink(chunk)
+                        else:
+                            kept += chunk
+                    return Answer(response.status, dict(response.headers), bytes(kept), current)
+                finally:
+                    response.release_conn()
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                if (
+                    watchdog.fired
+                    or isinstance(
+                        exc, urllib3.exceptions.TimeoutError | urllib3.exceptions.ReadTimeoutError
+                    )
+                    and not isinstance(exc, urllib3.exceptions.NewConnectionError)
+                ):
+                    raise CallError("timeout", f"no full answer within {seconds:g} s") from None
+                raise CallError(
+                    "unreachable", f"could not be reached ({type(exc).__name__})"
+                ) from None
+            finally:
+                connection_pool.close()
+        raise refuse(url, f"more than {redirects} redirects")
+    finally:
+        watchdog.cancel()

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labelhub.errors import ApiError
+from labelhub.validation import id_value
 from ml import predicting, remote, selectors, services, training
 from ml.models import MLBackend, PredictionJob, TrainingJob
 from projects import permissions as perms
@@ -259,9 +260,19 @@ class BackendVersionsApi(APIView):
 
 
 def _sample_task(backend: MLBackend, body) -> Task:
-    task_id = body.get("task") if isinstance(body, dict) else None
+    """The task named by ``body["task"]`` (an id in the backend's project), or a random
+    one when the body names none. A body that is not an object, or a ``task`` that is
+    not an id, is a 400 naming it."""
+    if body is None or (hasattr(body, "keys") and not body):
+        body = {}
+    if not isinstance(body, dict) and not hasattr(body, "getlist"):
+        raise ApiError(
+            "the body must be a JSON object", [{"field": None, "message": "not an object"}]
+        )
+    task_id = body.get("task")
     tasks = Task.objects.filter(project_id=backend.project_id)
     if task_id is not None:
+        task_id = id_value(task_id, "task")
         task = tasks.filter(pk=task_id).first()
         if task is None:
             raise ApiError(
@@ -296,8 +307,13 @@ class BackendInteractiveApi(APIView):
     def post(self, request, pk):
         backend = _backend_for(request.user, pk, perms.ANNOTATE)
         _predictions_check(request.user, backend.project)
-        task = _sample_task(backend, request.data if "task" in request.data else {"task": -1})
-        context = request.data.get("context") if isinstance(request.data, dict) else None
+        body = request.data
+        if not isinstance(body, dict) and not hasattr(body, "getlist"):
+            raise ApiError(
+                "the body must be a JSON object", [{"field": None, "message": "not an object"}]
+            )
+        task = _sample_task(backend, body if "task" in body else {"task": -1})
+        context = body.get("context")
         if backend.kind == MLBackend.Kind.REMOTE:
             payload = task_dict(task, annotations=[], predictions=[])
             saved = backend.extra_params

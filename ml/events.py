@@ -9,6 +9,7 @@ project's backends.
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -22,7 +23,11 @@ def annotation_announced(action: str, project_id: int, annotation_id: int, task_
         if not MLBackend.objects.filter(project_id=project_id).exists():
             return
         try:
-            annotation_event.apply_async((project_id, action, annotation_id, task_id))
+            # A call to the project's remote backend (its /webhook): the outbound queue.
+            annotation_event.apply_async(
+                (project_id, action, annotation_id, task_id),
+                queue=settings.LABELHUB_OUTBOUND_QUEUE or None,
+            )
         except Exception:  # never fail a submit because the queue is down
             logger.exception("could not queue %s for ML backends", action)
 

@@ -2,10 +2,12 @@
 
 ``GET /health``, ``POST /setup``, ``POST /predict`` and ``POST /webhook``, each with
 the shapes label-studio-ml speaks. Every call goes through the SSRF guard
-(``labelhub.ssrf``): the backend's host must resolve to public addresses unless it is on
+(``labelhub.ssrf.call``): the backend's host must resolve to public addresses unless it is on
 ``LABELHUB_ML_ALLOWED_HOSTS`` (most backends run beside the server, on localhost or a
 private network). The connection is pinned to the vetted address. Optional basic auth,
-a per-backend timeout, and ``extra_params`` sent along with setup and predict.
+a per-backend timeout that bounds the whole call (a backend that drips its answer a
+byte a second is cut off at it), at most ``LABELHUB_ML_MAX_RESPONSE_BYTES`` of an
+answer read, and ``extra_params`` sent along with setup and predict.
 
 Errors are ``BackendError`` with the HTTP status an API answers with: 400 for a URL
 that is refused, 502 for a backend that is unreachable or answers an error or garbage,
@@ -19,7 +21,6 @@ import time
 from urllib.parse import urlsplit
 
 import orjson
-import urllib3
 from django.conf import settings
 
 from labelhub import ssrf
@@ -61,26 +62,8 @@ def request(
 ):
     """One call to ``backend.url + path``; the decoded JSON answer."""
     url = check_url(backend.url)
-    parts = urlsplit(url)
-    host = parts.hostname
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    address = ssrf.vet(
-        url,
-        host,
-        port,
-        allowed=settings.LABELHUB_ML_ALLOWED_HOSTS,
-        refuse=_refuse,
-        allow_setting="LABELHUB_ML_ALLOWED_HOSTS",
-    )
     seconds = float(timeout if timeout is not None else backend.timeout)
-    pool = ssrf.pool(
-        parts.scheme, address, port, host, urllib3.Timeout(connect=min(5.0, seconds), read=seconds)
-    )
-    headers = {
-        "Host": ssrf.host_header(host, parts.port),
-        "User-Agent": USER_AGENT,
-        "Accept": "application/json",
-    }
+    headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
     if backend.auth_method == "BASIC_AUTH":
         token = f"{backend.basic_auth_user}:{backend.basic_auth_pass}".encode()
         headers["Authorization"] = "Basic " + base64.b64encode(token).decode()
@@ -90,28 +73,40 @@ def request(
         headers["Content-Type"] = "application/json"
     started = time.monotonic()
     try:
-        response = pool.urlopen(
-            method, (parts.path or "") + path, body=body, headers=headers, redirect=False
+        answer = ssrf.call(
+            url + path,
+            method=method,
+            body=body,
+            headers=headers,
+            allowed=settings.LABELHUB_ML_ALLOWED_HOSTS,
+            refuse=lambda _url, why: _refuse(url, why),
+            allow_setting="LABELHUB_ML_ALLOWED_HOSTS",
+            seconds=seconds,
+            max_bytes=settings.LABELHUB_ML_MAX_RESPONSE_BYTES,
         )
-    except urllib3.exceptions.NewConnectionError:  # refused (a subclass of the timeouts)
-        raise BackendError(f"The ML backend at {url} could not be reached (refused)", 502) from None
-    except (urllib3.exceptions.TimeoutError, urllib3.exceptions.ReadTimeoutError):
+    except ssrf.CallError as exc:
+        if exc.kind == "timeout":
+            raise BackendError(
+                f"The ML backend at {url} did not answer {path} within {seconds:g} s", 504
+            ) from None
+        if exc.kind == "too_large":
+            raise BackendError(
+                f"The ML backend at {url} answered {path} with more than "
+                f"{settings.LABELHUB_ML_MAX_RESPONSE_BYTES} bytes "
+                "(LABELHUB_ML_MAX_RESPONSE_BYTES)",
+                502,
+            ) from None
+        reason = "refused" if "NewConnectionError" in str(exc) else str(exc).split("(", 1)[-1]
         raise BackendError(
-            f"The ML backend at {url} did not answer {path} within {seconds:g} s", 504
+            f"The ML backend at {url} could not be reached ({reason.rstrip(')')})", 502
         ) from None
-    except urllib3.exceptions.HTTPError as exc:
+    if answer.status >= 400:
+        text = answer.body[:300].decode("utf-8", "replace")
         raise BackendError(
-            f"The ML backend at {url} could not be reached ({type(exc).__name__})", 502
-        ) from None
-    finally:
-        pool.close()
-    if response.status >= 400:
-        text = response.data[:300].decode("utf-8", "replace")
-        raise BackendError(
-            f"The ML backend at {url} answered {path} with HTTP {response.status}: {text}", 502
+            f"The ML backend at {url} answered {path} with HTTP {answer.status}: {text}", 502
         )
     try:
-        return orjson.loads(response.data or b"null")
+        return orjson.loads(answer.body or b"null")
     except orjson.JSONDecodeError:
         raise BackendError(
             f"The ML backend at {url} answered {path} with something that is not JSON "

@@ -39,16 +39,29 @@ TASKS = {
 }
 
 
+def job_queue(model, job_id: int) -> str | None:
+    """A job for a remote backend calls an outside server, possibly for its whole
+    timeout: it goes to ``LABELHUB_OUTBOUND_QUEUE`` (a worker of its own), so a slow
+    backend never holds the slots imports, snapshots and built-in training need. Built-in
+    models run on ``LABELHUB_ML_QUEUE`` (the default queue when empty)."""
+    from ml.models import MLBackend  # noqa: PLC0415
+
+    remote = model.objects.filter(pk=job_id, backend__kind=MLBackend.Kind.REMOTE).exists()
+    if remote and settings.LABELHUB_OUTBOUND_QUEUE:
+        return settings.LABELHUB_OUTBOUND_QUEUE
+    return settings.LABELHUB_ML_QUEUE or None
+
+
 def enqueue(kind: str, job_id: int) -> None:
     """Send a job to the workers. An unreachable queue fails the job at once; it never
     runs inline instead (where a job runs must not depend on the broker)."""
     from ml.models import PredictionJob, TrainingJob  # noqa: PLC0415
 
+    model = TrainingJob if kind == "training" else PredictionJob
     try:
-        TASKS[kind].apply_async((job_id,), queue=settings.LABELHUB_ML_QUEUE or None)
+        TASKS[kind].apply_async((job_id,), queue=job_queue(model, job_id))
     except Exception as exc:  # kombu raises several kinds for an unreachable broker
         logger.exception("ml %s job %s could not be queued", kind, job_id)
-        model = TrainingJob if kind == "training" else PredictionJob
         model.objects.filter(pk=job_id).update(
             status="failed",
             error=f"The job queue could not be reached ({type(exc).__name__})",

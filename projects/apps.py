@@ -20,3 +20,13 @@ class ProjectsConfig(AppConfig):
                 name="labels", run=migration.labels_copy, order=15, shared_kinds=("label",)
             )
         )
+
+        # Every number a serializer takes is range-checked (issue #24 row 9).
+        # and every JSON field is nesting-checked whatever the body type (row 3).
+        from labelhub.validation import (  # noqa: PLC0415 - DRF's views need the apps loaded
+            bound_drf_numbers,
+            limit_drf_json,
+        )
+
+        bound_drf_numbers()
+        limit_drf_json()

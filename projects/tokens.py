@@ -22,14 +22,14 @@ from datetime import timedelta
 
 from django.db.models import Subquery
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import AuthenticationFailed, Throttled
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from labelhub.auth import ThrottledTokenAuthentication, TokenFailureThrottle
+from labelhub.auth import ThrottledTokenAuthentication, throttled_check
 from projects.models import Organization
 
 REFRESH_JTI = "rjti"
@@ -124,31 +124,27 @@ class JwtAuthentication(JWTAuthentication):
         header = self.get_header(request)
         if header is None or not header.lower().startswith(b"bearer"):
             return None
-        throttle = TokenFailureThrottle()
-        if throttle.over(request):
-            raise Throttled(wait=throttle.wait(), detail="Too many failed token checks.")
-        try:
-            result = super().authenticate(request)
-            if result is None:
-                raise AuthenticationFailed("Invalid Authorization header.")
-            user, access = result
-            live = (
-                OutstandingToken.objects.filter(
-                    jti=str(access.get(REFRESH_JTI, "")),
-                    user_id=user.pk,
-                    blacklistedtoken__isnull=True,
-                )
-                .annotate(enabled=_flag("api_tokens_enabled"))
-                .values_list("pk", "enabled")
-                .first()
+        return throttled_check(request, lambda: self._checked(request))
+
+    def _checked(self, request):
+        result = super().authenticate(request)
+        if result is None:
+            raise AuthenticationFailed("Invalid Authorization header.")
+        user, access = result
+        live = (
+            OutstandingToken.objects.filter(
+                jti=str(access.get(REFRESH_JTI, "")),
+                user_id=user.pk,
+                blacklistedtoken__isnull=True,
             )
-            if live is None:
-                raise InvalidToken("Token is blacklisted or was not issued here.")
-            if live[1] is False:
-                raise AuthenticationFailed(
-                    "API token authentication has been disabled for this organization"
-                )
-        except AuthenticationFailed:
-            throttle.record()
-            raise
+            .annotate(enabled=_flag("api_tokens_enabled"))
+            .values_list("pk", "enabled")
+            .first()
+        )
+        if live is None:
+            raise InvalidToken("Token is blacklisted or was not issued here.")
+        if live[1] is False:
+            raise AuthenticationFailed(
+                "API token authentication has been disabled for this organization"
+            )
         return result

@@ -15,10 +15,8 @@ CVE-2025-25295.
 
 import posixpath
 import re
-import time
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
-import urllib3
 from django.conf import settings
 from django.core.files.storage import default_storage
 
@@ -54,72 +52,31 @@ class Refused(Exception):
         super().__init__(f"{url!r}: {why}")
 
 
-def _refused(url: str, why: str) -> Refused:
-    return Refused(url, why)
-
-
 def fetch_remote(url: str) -> bytes:
-    """The body of a public http(s) URL, or ``Refused`` saying why not."""
-    deadline = time.monotonic() + REMOTE_TIMEOUT
-    current = url
-    for _hop in range(REMOTE_REDIRECTS + 1):
-        parts = urlsplit(current)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise Refused(url, "only http and https URLs are fetched")
-        if parts.username or parts.password:
-            raise Refused(url, "URLs with a user name or password are not fetched")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        address = ssrf.vet(
-            current,
-            parts.hostname,
-            port,
+    """The body of a public http(s) URL, or ``Refused`` saying why not: one bounded call
+    (``labelhub.ssrf.call``), the same as the importers'."""
+    try:
+        answer = ssrf.call(
+            url,
+            headers={"User-Agent": "LabelHub-exporter"},
             allowed=settings.LABELHUB_SSRF_ALLOWED_HOSTS,
-            refuse=_refused,
+            refuse=lambda _url, why: Refused(url, why),
             allow_setting="LABELHUB_SSRF_ALLOWED_HOSTS",
+            seconds=REMOTE_TIMEOUT,
+            max_bytes=REMOTE_MAX_BYTES,
+            redirects=REMOTE_REDIRECTS,
         )
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise Refused(url, "timed out")
-        timeout = urllib3.Timeout(connect=min(10.0, remaining), read=remaining)
-        pool = ssrf.pool(parts.scheme, address, port, parts.hostname, timeout)
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        try:
-            response = pool.urlopen(
-                "GET",
-                path,
-                headers={
-                    "Host": ssrf.host_header(parts.hostname, parts.port),
-                    "User-Agent": "LabelHub-exporter",
-                },
-                redirect=False,
-                preload_content=False,
-                retries=False,
-            )
-        except urllib3.exceptions.HTTPError as exc:
-            pool.close()
-            raise Refused(url, f"could not be reached ({type(exc).__name__})") from None
-        try:
-            if response.status in (301, 302, 303, 307, 308) and response.headers.get("Location"):
-                current = urljoin(current, response.headers["Location"])
-                continue
-            if response.status >= 400:
-                raise Refused(url, f"the server answered HTTP {response.status}")
-            if int(response.headers.get("Content-Length") or 0) > REMOTE_MAX_BYTES:
-                raise Refused(url, f"larger than {REMOTE_MAX_BYTES} bytes")
-            body = bytearray()
-            for chunk in response.stream(1 << 16):
-                body.extend(chunk)
-                if len(body) > REMOTE_MAX_BYTES:
-                    raise Refused(url, f"larger than {REMOTE_MAX_BYTES} bytes")
-                if time.monotonic() > deadline:
-                    raise Refused(url, "timed out")
-            return bytes(body)
-        except urllib3.exceptions.HTTPError as exc:
-            raise Refused(url, f"the download failed ({type(exc).__name__})") from None
-        finally:
-            response.release_conn()
-            pool.close()
-    raise Refused(url, f"more than {REMOTE_REDIRECTS} redirects")
+    except ssrf.CallError as exc:
+        if exc.kind == "too_large":
+            raise Refused(url, f"larger than {REMOTE_MAX_BYTES} bytes") from None
+        if exc.kind == "timeout":
+            raise Refused(url, "timed out") from None
+        raise Refused(url, str(exc)) from None
+    if answer.status in (301, 302, 303, 307, 308):
+        raise Refused(url, f"more than {REMOTE_REDIRECTS} redirects")
+    if answer.status >= 400:
+        raise Refused(url, f"the server answered HTTP {answer.status}")
+    return answer.body
 
 
 def storage_key(project_id: int, url) -> tuple[str | None, str]:

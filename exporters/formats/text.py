@@ -6,11 +6,10 @@ from collections.abc import Iterator
 from functools import cache
 from operator import itemgetter
 
-import orjson
-
 from exporters.formats import data_keys as schema_data_keys
 from exporters.formats.context import WriterContext
 from exporters.formats.items import annotator, pretty_rows, task_items
+from labelhub.jsonlimits import dumps_any
 from labelhub.spreadsheet import cell
 
 # Rows buffered before a block is handed to the response: large enough that the
@@ -22,7 +21,7 @@ def _json_array(records: Iterator) -> Iterator[bytes]:
     """``[``, the records one a line separated by commas, ``]``, in blocks of
     ROWS_PER_BLOCK records."""
     yield b"["
-    dumps = orjson.dumps
+    dumps = dumps_any  # stored rows deeper than orjson goes still export
     separator = b"\n"
     block: list[bytes] = []
     for record in records:
@@ -101,7 +100,7 @@ _NO_ANNOTATION = dict.fromkeys(_FIXED)
 
 
 def _dumps(value) -> str:
-    return orjson.dumps(value).decode()
+    return dumps_any(value).decode()
 
 
 def write_table(ctx: WriterContext, tasks: Iterator[dict], *, sep: str) -> Iterator[bytes]:

@@ -107,13 +107,17 @@ def test_dns_is_resolved_once_and_the_vetted_address_is_used(
     monkeypatch.setattr(
         ssrf, "resolve", lambda host, port: asked.append(host) or answers[len(asked) - 1]
     )
-    real_pool = ssrf._pool
+    import urllib3
+
+    from labelhub import ssrf as core
+
+    real_pool = core.pool
 
     def pool(scheme, address, port, host, timeout):
         connected.append(address)
-        return real_pool(scheme, address, port, host, ssrf.urllib3.Timeout(connect=0.5, read=0.5))
+        return real_pool(scheme, address, port, host, urllib3.Timeout(connect=0.5, read=0.5))
 
-    monkeypatch.setattr(ssrf, "_pool", pool)
+    monkeypatch.setattr(core, "pool", pool)
     response = post_url(api, project, "http://rebind.example/tasks.json")
     assert asked == ["rebind.example"]
     assert connected == ["93.184.216.34"]

@@ -48,7 +48,9 @@ def test_wrong_tokens_are_throttled_per_address(client_for, owner):
         for i in range(30)
     ]
     assert statuses[0] == 401 and statuses[-1] == 429
-    assert guesser.get("/api/projects/", HTTP_AUTHORIZATION=f"Token {good}").status_code == 429
+    # Issue #24 row 4: a valid token is never throttled by failures (the guesser's
+    # address may be a NAT shared with the token's owner).
+    assert guesser.get("/api/projects/", HTTP_AUTHORIZATION=f"Token {good}").status_code == 200
     other = Client(REMOTE_ADDR="198.51.100.3")
     assert other.get("/api/projects/", HTTP_AUTHORIZATION=f"Token {good}").status_code == 200
 
