@@ -28,7 +28,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 
-from annotations.models import Annotation, Prediction
+from annotations.models import Annotation, Prediction, ReviewRecord
 from datamanager import columns as cols
 from datamanager import query as query_format
 from datamanager.sql import SerialPlan, time_limited
@@ -578,6 +578,22 @@ def annotators_of(task_ids: list[int]) -> dict[int, list[int]]:
     for task_id, user_id in pairs:
         out.setdefault(task_id, []).append(user_id)
     return out
+
+
+def reworked_of(task_ids: list[int]) -> dict[int, int]:
+    """Each task's rejections that its annotators have since reworked (the review
+    history keeps them after the rework takes the ``Review`` off), in one query for a
+    page: the Review column shows them, so a rejection does not just vanish."""
+    rows = (
+        ReviewRecord.objects.filter(
+            annotation__task_id__in=task_ids, accepted=False, reworked_at__isnull=False
+        )
+        .values("annotation__task_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("annotation__task_id", "n")
+    )
+    return dict(rows)
 
 
 def data_key_columns(project) -> list[dict]:

@@ -81,7 +81,7 @@ def _positive(value) -> int | None:
     return int(value) if value and value.isdigit() and 0 < len(value) <= 7 and int(value) else None
 
 
-def _row(task, annotators: list[str], data_cols: list[dict]) -> dict:
+def _row(task, annotators: list[str], data_cols: list[dict], reworked: int = 0) -> dict:
     data = task.data if isinstance(task.data, dict) else {}
     fields = []
     for column in data_cols:
@@ -101,7 +101,7 @@ def _row(task, annotators: list[str], data_cols: list[dict]) -> dict:
                 "short": text if len(text) <= 80 else text[:77] + "…",
             }
         )
-    return {"task": task, "annotators": annotators, "fields": fields}
+    return {"task": task, "annotators": annotators, "fields": fields, "reworked": reworked}
 
 
 def _filter_rows(raw: dict) -> tuple[str, list[dict]]:
@@ -210,8 +210,14 @@ def data_manager(request, project):
         .objects.filter(pk__in={u for ids in annotators.values() for u in ids})
         .values_list("pk", "email")
     )
+    reworked = dm.reworked_of([t.pk for t in tasks])
     rows = [
-        _row(t, [emails.get(u, f"user {u}") for u in annotators.get(t.pk, [])], data_cols)
+        _row(
+            t,
+            [emails.get(u, f"user {u}") for u in annotators.get(t.pk, [])],
+            data_cols,
+            reworked.get(t.pk, 0),
+        )
         for t in tasks
     ]
     scores = [t.prediction_score for t in tasks if t.prediction_score is not None]

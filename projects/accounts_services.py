@@ -95,6 +95,25 @@ def user_signup(*, token: str | None, email: str, password: str):
 # --------------------------------------------------------------------------- users
 
 
+@transaction.atomic
+def user_create_checked(
+    *, email: str, password: str, first_name: str = "", last_name: str = "", is_staff: bool = False
+):
+    """A user an admin creates on the People page: the same password rules as sign-up
+    (Django's validators), then ``projects.services.user_create``."""
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        raise _bad("password", " ".join(exc.messages)) from exc
+    return services.user_create(
+        email=email,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
+        is_staff=is_staff,
+    )
+
+
 def _profile(user) -> UserProfile:
     profile, _ = UserProfile.objects.get_or_create(user=user)
     user._state.fields_cache["profile"] = profile

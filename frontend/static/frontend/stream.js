@@ -80,8 +80,7 @@
         (item.was_cancelled ? "skipped. " : "") +
         "Update saves your changes; Next task goes back to the stream.");
     } else if (current.rework) {
-      note("rework-note", "Returned for rework: ",
-        current.rework.reviews.map(function (r) { return r.comment || "(no comment)"; }).join(" · "));
+      reworkNote(current.rework);
     }
     predictionCard = null;
     var predictions = task.predictions || [];
@@ -94,6 +93,21 @@
         ". Check it before you submit.");
     }
     placePredictionCard();
+  }
+
+  // The rework banner: who rejected the annotation and what they wrote, one line each.
+  function reworkNote(rework) {
+    var element = note("rework-note", "Returned for rework", "");
+    rework.reviews.forEach(function (r) {
+      var line = document.createElement("div");
+      line.className = "rework-review";
+      var who = document.createElement("span");
+      who.className = "rework-reviewer";
+      who.textContent = (r.reviewer_name || r.reviewer || "A reviewer") + ": ";
+      line.appendChild(who);
+      line.appendChild(document.createTextNode(r.comment || "(no comment)"));
+      element.appendChild(line);
+    });
   }
 
   // The prediction's model version and score sit at the top of the editor's side panel
