@@ -242,7 +242,7 @@ class TokenExists(APIException):
 @transaction.atomic
 def api_token_create(*, user) -> ApiToken:
     """A new personal access token; one live token per user, as Label Studio."""
-    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()  # user may be lazy
     if selectors.api_tokens(user=user):
         raise TokenExists()
     return ApiToken.issue(user=user, ttl_days=selectors.organization().api_token_ttl_days)
