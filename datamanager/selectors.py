@@ -159,6 +159,17 @@ def project_tasks(project) -> QuerySet:
     return Task.objects.filter(project_id=project.pk)
 
 
+def shows_benchmarks(query: query_format.Query) -> bool:
+    """Whether the query asks about Benchmark QA copies (a filter on their column)."""
+    return any(item.column.name == "is_benchmark" for item in query.items)
+
+
+def benchmark_count(*, project) -> int:
+    """How many Benchmark QA copies the project holds (a walk of the partial
+    ``task_benchmark`` index)."""
+    return project_tasks(project).filter(is_benchmark=True).order_by().count()
+
+
 def task_queryset(
     *,
     project,
@@ -168,9 +179,17 @@ def task_queryset(
     hints: str = "always",
 ) -> QuerySet:
     """Tasks of the project left by the query's filters and ``selectedItems`` (unordered).
-    ``hints``: see ``filter_condition``."""
+    ``hints``: see ``filter_condition``.
+
+    Benchmark QA copies (``is_benchmark``, linked in from the benchmark project) are not
+    production data: they stay out of the list, its counts, its actions (predictions,
+    labeling, deletes) and its exports unless a filter names the "Benchmark" column
+    (``shows_benchmarks``), so that every count the page shows is what an action or an
+    export then gets (issue #26)."""
     ctx = ctx or cols.ProjectContext.for_project(project)
     queryset = project_tasks(project)
+    if not shows_benchmarks(query):
+        queryset = queryset.filter(is_benchmark=False)
     if query.items:
         queryset = queryset.filter(
             filter_condition(query.conjunction, query.items, ctx, task_bound, hints)
@@ -536,16 +555,14 @@ def tasks_counts(*, project, query: query_format.Query) -> dict:
     """``{total, total_annotations, total_predictions}`` of what the filters leave.
 
     With no filter and no selection these are the project's own counters (kept by the
-    services that write, ``annotations.counters``), unless the project holds Benchmark QA
-    copies, which the counters leave out (one probe of a partial index says). The sums
+    services that write, ``annotations.counters``), which leave out the Benchmark QA
+    copies as ``task_queryset`` does. The sums
     read every task of the project: 6 ms of a 12 ms task-list page at 10k tasks on
     SQLite, and linear in the project's size."""
     selection = query.selection
     everything = not query.items and (selection is None or (selection.all and not selection.ids))
-    # Ordered by (project, id) so that SQLite probes the partial task_benchmark index;
-    # unordered, it walked the project's tasks looking for one.
-    benchmark = project_tasks(project).filter(is_benchmark=True).order_by("project_id", "id")
-    if everything and benchmark.values_list("id", flat=True).first() is None:
+    # Without a filter the query leaves the Benchmark QA copies out, as the counters do.
+    if everything:
         return {
             "total": project.task_number,
             "total_annotations": project.total_annotations_number,

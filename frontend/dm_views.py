@@ -189,8 +189,12 @@ def data_manager(request, project):
     number = _positive(params.get("page")) or 1
     last = _positive(params.get("last"))
     error, tasks, window = None, [], None
+    benchmarks = {"count": 0, "shown": False}
     try:
         query = dm.parse_query(raw)
+        benchmarks["shown"] = dm.shows_benchmarks(query)
+        if not benchmarks["shown"]:
+            benchmarks["count"] = dm.benchmark_count(project=project)
         window = dm.tasks_window(
             project=project,
             query=query,
@@ -268,6 +272,7 @@ def data_manager(request, project):
             "mode": mode,
             "rows": rows,
             "stats": stats,
+            "benchmarks": benchmarks,
             "error": error,
             "next_after": window.next_after if window else None,
             "previous_before": window.previous_before if window else None,
