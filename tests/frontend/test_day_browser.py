@@ -228,3 +228,43 @@ def test_quality_settings_show_the_apis_messages(page, staff):
     assert (project.benchmark_rate, project.benchmark_first) == (0.2, 3)
     assert (project.agreement_threshold, project.reassign_low_agreement) == (0.7, True)
     shot(page, "day-quality-settings")
+
+
+def test_import_form_resets_and_warns_about_files_imported_before(page, owner, tmp_path):
+    from projects.services import project_create
+
+    project = project_create(user=owner, title="Tickets", label_config=TEXT_CONFIG)
+    first = tmp_path / "monday.json"
+    first.write_text('[{"text": "a"}, {"text": "b"}]')
+    second = tmp_path / "tuesday.json"
+    second.write_text('[{"text": "c"}]')
+    page.login(owner)
+    page.open(f"/projects/{project.pk}/import")
+    page.set_input_files("[data-import-files]", str(first))
+    page.click("[data-import-submit]")
+    page.wait_for_selector("[data-import-form][data-imported='2']", timeout=15000)
+    # the form is empty again: a second click imports nothing twice
+    assert page.evaluate("document.querySelector('[data-import-files]').files.length") == 0
+
+    page.set_input_files("[data-import-files]", [str(first), str(second)])
+    page.click("[data-import-submit]")
+    box = page.locator("[data-import-dupes]")
+    box.wait_for()
+    assert "1 of 2 chosen files were imported into this project before" in box.inner_text()
+    assert "monday.json" in box.inner_text()
+    assert Task.objects.filter(project=project).count() == 2  # nothing sent yet
+    shot(page, "day-import-duplicates")
+    page.click("[data-import-skip-dupes]")
+    page.wait_for_selector("[data-import-form][data-imported='1']", timeout=15000)
+    assert sorted(Task.objects.filter(project=project).values_list("data__text", flat=True)) == [
+        "a",
+        "b",
+        "c",
+    ]
+    # all of them again, and cancel: nothing is imported
+    page.set_input_files("[data-import-files]", [str(first), str(second)])
+    page.click("[data-import-submit]")
+    page.get_by_text("Every chosen file was imported into this project before").wait_for()
+    page.click("[data-import-cancel]")
+    assert page.locator("[data-import-dupes]").is_hidden()
+    assert Task.objects.filter(project=project).count() == 3
