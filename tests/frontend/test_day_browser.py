@@ -268,3 +268,34 @@ def test_import_form_resets_and_warns_about_files_imported_before(page, owner, t
     page.click("[data-import-cancel]")
     assert page.locator("[data-import-dupes]").is_hidden()
     assert Task.objects.filter(project=project).count() == 3
+
+
+def test_bulk_action_asks_in_page_and_its_result_line_stays(page, owner, annotator, make_project):
+    project, ids = make_project(TEXT_CONFIG, [{"text": f"t{i}"} for i in range(3)])
+    for task_id in ids:
+        annotation_create(task=Task.objects.get(pk=task_id), user=owner, result=choice("Positive"))
+    page.login(owner)
+    page.open(f"/projects/{project.pk}/data?order=tasks:id")
+    page.wait_for_function("() => document.querySelector('[data-found]').dataset.count === '3'")
+    page.check("[data-select-page]")
+    page.click("[data-select-all-found]")
+    page.select_option("[data-action-select]", "mark_ground_truth")
+    page.click("[data-run-action]")
+    dialog = page.locator("dialog[data-lh-dialog]")
+    assert "3 selected tasks" in dialog.inner_text()
+    shot(page, "day-dm-action-dialog")
+    with page.expect_navigation():
+        dialog.locator("[data-lh-dialog-ok]").click()
+    line = page.locator("[data-action-result]")
+    line.wait_for()
+    assert "Marked 3 completions as ground truth" in line.inner_text()
+    shot(page, "day-dm-action-result")
+    # a cancelled dialog runs nothing
+    page.check("[data-select-page]")
+    page.select_option("[data-action-select]", "unmark_ground_truth")
+    page.click("[data-run-action]")
+    page.locator("dialog[data-lh-dialog] button", has_text="Cancel").click()
+    assert page.locator("dialog[data-lh-dialog]").count() == 0
+    from annotations.models import Annotation
+
+    assert Annotation.objects.filter(project=project, ground_truth=True).count() == 3
