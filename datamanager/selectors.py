@@ -62,16 +62,21 @@ def _combine(parts: list, conjunction: str) -> Q:
 
 
 def _grouped_exists(
-    model_qs: QuerySet, conds: list[tuple[str, cols.Cond]], conjunction: str
+    model_qs: QuerySet, conds: list[tuple[str, cols.Cond]], conjunction: str, match: str = "task"
 ) -> list[Q]:
     """Positive conditions on related rows, as few EXISTS as keep their meaning.
 
-    With "and", conditions on different columns must hold for the same row ("Cat" by
-    "X": one completion); the same column twice ("by X" and "by Y") needs two rows, so
-    it opens another group. With "or", one EXISTS of the OR is the same thing.
+    ``match`` "task" (Label Studio's meaning, the default): with "and", each condition
+    holds for some row of the task, one EXISTS each ("Cat" and "by X": a completion says
+    Cat, and X completed the task). ``match`` "annotation": conditions on different
+    columns must hold for the same row ("Cat" by "X": one completion); the same column
+    twice ("by X" and "by Y") needs two rows, so it opens another group. With "or", one
+    EXISTS of the OR is the same thing either way.
     """
     if conjunction == "or":
         return [Q(Exists(model_qs.filter(_combine([c.q for _, c in conds], "or"))))]
+    if match == "task":
+        return [Q(Exists(model_qs.filter(cond.q))) for _, cond in conds]
     groups: list[dict[str, Q]] = []
     for column, cond in conds:
         for group in groups:
@@ -108,8 +113,10 @@ def filter_condition(
     ctx: cols.ProjectContext,
     task_bound: Q | None = None,
     hints: str = "always",
+    match: str = "task",
 ) -> Q:
-    """The task-level condition of a list of filter items.
+    """The task-level condition of a list of filter items; ``match``: see
+    ``_grouped_exists``.
 
     ``task_bound`` (a condition on ``task_id``) is repeated inside each EXISTS: a keyset
     page after task id X then reads annotations from X on, where PostgreSQL would not
@@ -142,7 +149,7 @@ def filter_condition(
                 parts.append(Q(pk__in=cond.task_hint))  # implied by the EXISTS
     for scope, conds in positive.items():
         if conds:
-            parts += _grouped_exists(related[scope], conds, conjunction)
+            parts += _grouped_exists(related[scope], conds, conjunction, match)
     return _combine(parts, conjunction)
 
 
@@ -192,7 +199,9 @@ def task_queryset(
         queryset = queryset.filter(is_benchmark=False)
     if query.items:
         queryset = queryset.filter(
-            filter_condition(query.conjunction, query.items, ctx, task_bound, hints)
+            filter_condition(
+                query.conjunction, query.items, ctx, task_bound, hints, match=query.match
+            )
         )
     selection = query.selection
     if selection is not None:

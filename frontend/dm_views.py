@@ -104,6 +104,11 @@ def _row(task, annotators: list[str], data_cols: list[dict], reworked: int = 0) 
     return {"task": task, "annotators": annotators, "fields": fields, "reworked": reworked}
 
 
+def _filter_match(raw: dict) -> str:
+    filters = raw.get("filters") if isinstance(raw.get("filters"), dict) else {}
+    return "annotation" if filters.get("match") == "annotation" else "task"
+
+
 def _filter_rows(raw: dict) -> tuple[str, list[dict]]:
     filters = raw.get("filters") if isinstance(raw.get("filters"), dict) else {}
     rows = []
@@ -251,6 +256,7 @@ def data_manager(request, project):
         "v2",
         "t",
         "conj",
+        "within",
         "query",
         "after",
         "before",
@@ -284,6 +290,7 @@ def data_manager(request, project):
             "data_columns": data_cols,
             "filter_rows": filter_rows,
             "conjunction": conjunction,
+            "filter_match": _filter_match(raw),
             "filter_options": filter_context(project),
             "views": saved_views.views_for(project=project),
             "view": view,

@@ -89,6 +89,9 @@ def test_admin_walks_the_data_manager(page, owner, annotator, labeled):  # noqa:
     row = page.locator("[data-filter-row]").last
     row.locator("[data-filter-column]").select_option("annotators")
     row.locator("[data-filter-value]").select_option(str(annotator.pk))
+    # within one annotation, named in the filter bar (the default is Label Studio's
+    # task-level meaning)
+    page.select_option("[data-filter-within]", "annotation")
     page.click("[data-apply-filters]")
     page.wait_for_load_state("load")
     assert found(page) == 3
@@ -269,7 +272,9 @@ def test_reviewer_walks_the_verify_stream(page, reviewer, owner, labeled):  # no
     )
     assert stored == verdicts
     comments = dict(
-        Review.objects.filter(reviewer=reviewer, accepted=False).values_list("annotation", "comment")
+        Review.objects.filter(reviewer=reviewer, accepted=False).values_list(
+            "annotation", "comment"
+        )
     )
     assert comments == {pk: f"fix #{pk}" for pk, ok in verdicts.items() if not ok}
     assert Annotation.objects.get(pk=seen[0]).ground_truth
