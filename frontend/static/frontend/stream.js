@@ -285,7 +285,16 @@
     item.updated_at = saved.updated_at;
     item.was_cancelled = saved.was_cancelled;
     item.result_count = (saved.result || []).length;
+    item.labels = null; // the server's summary is stale: count them until the next load
     renderList();
+  }
+
+  // What a "My annotations" row says: the labels it holds (the server's ``labels``),
+  // else how many results, or that it was skipped.
+  function historySummary(item) {
+    if (item.was_cancelled) return "skipped";
+    if (item.labels && item.labels.length) return item.labels.join(", ");
+    return item.result_count + (item.result_count === 1 ? " result" : " results");
   }
 
   function loadHistory(more) {
@@ -324,8 +333,7 @@
       button.dataset.annotationId = String(item.id);
       var title = document.createElement("span");
       title.className = "history-title";
-      title.textContent = "Task #" + item.task + (item.was_cancelled ? " · skipped"
-        : " · " + item.result_count + (item.result_count === 1 ? " result" : " results"));
+      title.textContent = "Task #" + item.task + " · " + historySummary(item);
       var preview = document.createElement("span");
       preview.className = "history-preview";
       preview.textContent = item.preview || "";
