@@ -612,16 +612,36 @@ def label_stream_render(
             "task": task,
             "shortcuts": SHORTCUTS,
             "dm_url": dm_url,
-            "editor": label_stream_context(
-                project=project,
-                user=request.user,
-                task=task,
-                next_url=next_url or f"/api/projects/{project.pk}/next/",
-                next_inline=candidates is None,
-            ),
+            "editor": {
+                **label_stream_context(
+                    project=project,
+                    user=request.user,
+                    task=task,
+                    next_url=next_url or f"/api/projects/{project.pk}/next/",
+                    next_inline=candidates is None,
+                ),
+                "progress": stream_progress(project=project, user=request.user),
+            },
+            # cleaned again on the way out: older rows may predate the cleaning on save
+            "instructions": project_services.instruction_clean(project.expert_instruction or ""),
             **project_nav(request.user, project, "label"),
         },
     )
+
+
+def stream_progress(*, project, user) -> dict:
+    """The Label Stream's "n of N done": the user's submitted (not skipped) annotations in
+    the project, of the tasks it holds for them (its tasks, plus its Benchmark QA copies
+    when those are on: every annotator answers each). Both counts include the
+    benchmarks, so the count moves on every submit and says nothing about which task
+    was one. stream-extras.js adds one per new submit."""
+    done = Annotation.objects.filter(
+        project=project, completed_by=user, was_cancelled=False
+    ).count()
+    total = project.task_number
+    if project.benchmark_first or project.benchmark_rate:
+        total += Task.objects.filter(project=project, is_benchmark=True).count()
+    return {"done": done, "total": max(total, done)}
 
 
 def label_stream_context(*, project, user, task, next_url: str, next_inline: bool = True) -> dict:

@@ -299,3 +299,65 @@ def test_bulk_action_asks_in_page_and_its_result_line_stays(page, owner, annotat
     from annotations.models import Annotation
 
     assert Annotation.objects.filter(project=project, ground_truth=True).count() == 3
+
+
+def test_stream_progress_instructions_unskip_and_labels(page, annotator, make_project):
+    from annotations.models import Annotation
+    from frontend.label_templates import BY_KEY
+
+    project, ids = make_project(
+        BY_KEY["text-classification"]["config"],
+        [{"text": f"Review {i}: it was fine."} for i in range(3)],
+        members=[annotator],
+        expert_instruction="<p>Pick <b>Positive</b> for praise.</p><script>alert(1)</script>",
+    )
+    page.login(annotator)
+    page.open_editor(f"/projects/{project.pk}/label")
+    # instructions open first on a new project, cleaned; closed, they stay on demand
+    panel = page.locator("#stream-instructions")
+    assert panel.is_visible() and "Pick Positive for praise." in panel.inner_text()
+    assert "alert" not in panel.inner_html()
+    assert page.inner_text("#stream-progress") == "0 of 3 done"
+    shot(page, "day-stream-instructions")
+    page.click("#stream-instructions-close")
+    assert panel.is_hidden()
+    page.reload()
+    page.wait_for_selector("body.editor-ready", timeout=15000)
+    assert page.locator("#stream-instructions").is_hidden()  # once per project
+    page.click("#stream-instructions-toggle")
+    assert page.locator("#stream-instructions").is_visible()
+    page.click("#stream-instructions-close")
+
+    page.choose("Positive")
+    page.submit()
+    assert page.inner_text("#stream-progress") == "1 of 3 done"
+    page.skip()
+    assert page.inner_text("#stream-progress") == "1 of 3 done"  # a skip is not done
+    skipped = Annotation.objects.get(task_id=ids[1], completed_by=annotator)
+    assert skipped.was_cancelled
+
+    # Back reopens the skip; choosing and Update un-skips it
+    page.click("#stream-back")
+    page.wait_for_function(
+        "(id) => document.querySelector('[data-task-id]').dataset.taskId === id", arg=str(ids[1])
+    )
+    page.locator(".history-note").wait_for()
+    page.choose("Negative")
+    shot(page, "day-stream-unskip")
+    with page.expect_response(lambda r: r.request.method == "PATCH") as patched:
+        page.click("button[aria-label=submit]")
+    assert patched.value.status == 200
+    skipped.refresh_from_db()
+    assert not skipped.was_cancelled
+    assert [r["value"]["choices"] for r in skipped.result] == [["Negative"]]
+    page.wait_for_function(
+        "() => document.querySelector('#stream-progress').textContent === '2 of 3 done'"
+    )
+
+    # My annotations names the labels
+    page.click("#stream-history")
+    page.locator(".history-item").first.wait_for()
+    titles = page.locator(".history-title").all_inner_texts()
+    assert f"Task #{ids[0]} · Positive" in titles and f"Task #{ids[1]} · Negative" in titles
+    assert "Next task" not in page.inner_text("#editor-status")  # gone once it is shown
+    shot(page, "day-stream-history-labels")

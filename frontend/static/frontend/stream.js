@@ -139,11 +139,22 @@
     return data.interfaces;
   }
 
+  // A reopened skip goes into the editor as an editable annotation (the editor shows
+  // "Annotation skipped" and no Update for a cancelled one); its Update un-skips it
+  // (patchBody).
+  function reopenSkip(annotation) {
+    if (!annotation.was_cancelled) return annotation;
+    var copy = {};
+    Object.keys(annotation).forEach(function (key) { copy[key] = annotation[key]; });
+    copy.was_cancelled = false;
+    return copy;
+  }
+
   function show(task, mode, annotationId) {
     current = { mode: mode, task: task, annotation: annotationId || null, rework: null };
     var options;
     if (mode === "history") {
-      var own = (task.annotations || []).filter(function (a) { return a.id === annotationId; });
+      var own = (task.annotations || []).filter(function (a) { return a.id === annotationId; }).map(reopenSkip);
       options = { annotations: own, predictions: [], preannotate: false, newAnnotation: false };
     } else {
       current.rework = task.rework || null;
@@ -230,6 +241,14 @@
     });
   }
 
+  // An update of a reopened skip un-skips it: it becomes a submitted annotation.
+  function patchBody(target, body) {
+    var out = { result: body.result, lead_time: body.lead_time };
+    var item = findItem(target);
+    if (item && item.was_cancelled && !body.was_cancelled) out.was_cancelled = false;
+    return out;
+  }
+
   function save(body) {
     if (saving) return Promise.resolve();
     saving = true;
@@ -242,10 +261,14 @@
     // trip instead of two); "label as displayed" asks its own next_url afterwards.
     var inline = !target && data.next_inline;
     var request = target
-      ? api.patch("/api/annotations/" + target + "/", { result: body.result, lead_time: body.lead_time })
+      ? api.patch("/api/annotations/" + target + "/", patchBody(target, body))
       : api.post("/api/tasks/" + task.id + "/annotations/" + (inline ? "?next=1" : ""), body);
     return request
       .then(function (saved) {
+        // for stream-extras.js (progress): what was saved
+        document.dispatchEvent(new CustomEvent("labelhub:saved", {
+          detail: { created: !target, skipped: Boolean(body.was_cancelled), unskipped: Boolean(target && mode === "history" && !body.was_cancelled && (findItem(target) || {}).was_cancelled) },
+        }));
         if (!target) history.loaded = false; // a new row heads the list
         else refreshItem(saved);
         var then = inline ? function () { showNext(saved.next_task); } : next;
@@ -254,8 +277,10 @@
           say("Benchmark task: your score " + pct(saved.benchmark_score) + ". Next task…");
           return new Promise(function (resolve) { window.setTimeout(resolve, 2500); }).then(then);
         }
-        say(mode === "history" ? "Updated. Next task…" : body.was_cancelled ? "Skipped. Next task…" : "Saved. Next task…");
-        return then();
+        var passing = mode === "history" ? "Updated. Next task…" : body.was_cancelled ? "Skipped. Next task…" : "Saved. Next task…";
+        say(passing);
+        // Once the next task is on screen the "Next task…" line has done its job.
+        return Promise.resolve(then()).then(function () { if (status.textContent === passing) say(""); });
       }, function (error) {
         // The annotation stays in the editor: fix it and submit again.
         say("Not saved: " + errorText(error), true);
@@ -285,8 +310,26 @@
     item.updated_at = saved.updated_at;
     item.was_cancelled = saved.was_cancelled;
     item.result_count = (saved.result || []).length;
-    item.labels = null; // the server's summary is stale: count them until the next load
+    item.labels = resultLabels(saved.result);
     renderList();
+  }
+
+  // The twin of annotations.selectors.result_labels: choices, labels and texts, once each.
+  function resultLabels(result) {
+    var seen = [];
+    (result || []).forEach(function (item) {
+      var value = item && item.value;
+      if (!value || typeof value !== "object") return;
+      Object.keys(value).forEach(function (key) {
+        if (!Array.isArray(value[key])) return;
+        value[key].forEach(function (entry) {
+          (Array.isArray(entry) ? entry : [entry]).forEach(function (atom) {
+            if (typeof atom === "string" && atom && seen.indexOf(atom) < 0 && seen.length < 6) seen.push(atom.slice(0, 60));
+          });
+        });
+      });
+    });
+    return seen;
   }
 
   // What a "My annotations" row says: the labels it holds (the server's ``labels``),
