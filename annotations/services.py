@@ -97,7 +97,12 @@ def _empty_check(*, project: Project, result, was_cancelled: bool) -> None:
     if not project.enable_empty_annotation and not was_cancelled and result == []:
         raise ApiError(
             EMPTY_REFUSED,
-            [{"field": "result", "message": "empty; the project's enable_empty_annotation is off"}],
+            [
+                {
+                    "field": "result",
+                    "message": "empty, and this project does not accept empty annotations",
+                }
+            ],
         )
 
 

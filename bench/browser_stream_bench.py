@@ -166,6 +166,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=50)
     parser.add_argument("--keep", action="store_true", help="keep the project afterwards")
+    parser.add_argument("--port", type=int, default=0, help="serve here (default: a free one)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("browser_stream_bench measures PostgreSQL: set DATABASE_URL")
@@ -175,7 +176,7 @@ def main() -> None:
     annotator.set_password(PASSWORD)
     annotator.save(update_fields=["password"])
     connection.close()  # gunicorn's workers open their own
-    port = free_port()
+    port = args.port or free_port()
     log = Path(os.environ["LABELHUB_DATA_DIR"]) / "gunicorn.log"
     server = serve(port, log)
     try:

@@ -38,7 +38,7 @@ TABLE_COLUMNS = [
     ("total_annotations", "Annotations", "tasks:total_annotations"),
     ("cancelled_annotations", "Cancelled", "tasks:cancelled_annotations"),
     ("total_predictions", "Predictions", "tasks:total_predictions"),
-    ("predictions_score", "Score", "tasks:predictions_score"),
+    ("predictions_score", "Prediction score", "tasks:predictions_score"),
     ("agreement", "Agreement", "tasks:agreement"),
     ("annotators", "Annotated by", "tasks:annotators"),
     ("reviews", "Review", "tasks:reviews_accepted"),

@@ -220,10 +220,15 @@ def signup_view(request):
     return render(request, "frontend/signup.html", context, status=200 if valid else 403)
 
 
-@require_http_methods(["POST"])
+@csp()
+@require_http_methods(["GET", "POST"])
 def logout_view(request):
-    """POST only (with the CSRF token): a link or image on another site cannot sign a
-    user out."""
+    """POST (with the CSRF token) signs out: a link or image on another site cannot sign
+    a user out. A GET (a typed or bookmarked address) gets a page with the button."""
+    if request.method == "GET":
+        if not request.user.is_authenticated:
+            return redirect("login")
+        return render(request, "frontend/logout.html")
     logout(request)
     return redirect("login")
 

@@ -273,9 +273,14 @@
         else refreshItem(saved);
         var then = inline ? function () { showNext(saved.next_task); } : next;
         if (saved && typeof saved.benchmark_score === "number") {
-          // Benchmark QA feedback: the score against the gold answer, then the next task.
-          say("Benchmark task: your score " + pct(saved.benchmark_score) + ". Next task…");
-          return new Promise(function (resolve) { window.setTimeout(resolve, 2500); }).then(then);
+          // Benchmark QA feedback: the next task at once (no pause), the score against
+          // the gold answer in a note over it, coloured by how it went.
+          var score = saved.benchmark_score;
+          say("");
+          return Promise.resolve(then()).then(function () {
+            note("benchmark-note " + (score >= 0.5 ? "good" : "low"), "Your last task was a benchmark: ",
+              "your score " + pct(score) + ".");
+          });
         }
         var passing = mode === "history" ? "Updated. Next task…" : body.was_cancelled ? "Skipped. Next task…" : "Saved. Next task…";
         say(passing);
