@@ -359,5 +359,10 @@ def test_stream_progress_instructions_unskip_and_labels(page, annotator, make_pr
     page.locator(".history-item").first.wait_for()
     titles = page.locator(".history-title").all_inner_texts()
     assert f"Task #{ids[0]} · Positive" in titles and f"Task #{ids[1]} · Negative" in titles
-    assert "Next task" not in page.inner_text("#editor-status")  # gone once it is shown
+    # "Updated. Next task…" goes once the next task is on screen
+    page.wait_for_function(
+        "() => !document.getElementById('editor-status').textContent.includes('Next task')",
+        timeout=15000,
+    )
+    assert page.get_attribute("[data-task-id]", "data-task-id") == str(ids[2])
     shot(page, "day-stream-history-labels")
