@@ -331,6 +331,16 @@ class AnnotationReviewsApi(APIView):
         return Response(review_dict(review), status=status.HTTP_201_CREATED)
 
 
+class AnnotationReviewHistoryApi(APIView):
+    """``GET /api/annotations/{id}/review-history/``: every verdict ever given on the
+    annotation (``/reviews/`` holds only each reviewer's current one, and a rework
+    takes the rejections off), oldest first. Anyone who may read the annotation."""
+
+    def get(self, request, pk):
+        annotation = _annotation(request.user, pk)
+        return Response(verify.review_history(annotation=annotation))
+
+
 class PredictionIn(serializers.Serializer):
     task = serializers.IntegerField()
     result = serializers.JSONField()
@@ -468,6 +478,7 @@ class VerifyNextApi(APIView):
             "progress": verify.verify_progress(project=project, user=request.user),
         }
         body["annotation"]["completed_by_email"] = getattr(annotation.completed_by, "email", None)
+        body["review_history"] = verify.review_history(annotation=annotation)
         return Response(body)
 
 

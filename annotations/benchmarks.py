@@ -26,6 +26,7 @@ from annotations.models import AgreementPair, Annotation, Review
 from projects.models import Project
 from tasks import locks
 from tasks.models import Task
+from tasks.representations import person_name
 
 
 def rework_next(*, project: Project, user) -> Annotation | None:
@@ -45,9 +46,17 @@ def rework_next(*, project: Project, user) -> Annotation | None:
 
 
 def rework_reviews(annotation: Annotation) -> list[dict]:
+    """The rejections the annotator is asked to answer: who (``reviewer`` is the email,
+    ``reviewer_name`` the name pages show), what they wrote and when."""
     rows = annotation.reviews.filter(accepted=False).select_related("reviewer").order_by("pk")
     return [
-        {"reviewer": review.reviewer.email, "comment": review.comment, "accepted": False}
+        {
+            "reviewer": review.reviewer.email,
+            "reviewer_name": person_name(review.reviewer),
+            "comment": review.comment,
+            "accepted": False,
+            "created_at": review.updated_at.isoformat().replace("+00:00", "Z"),
+        }
         for review in rows
     ]
 

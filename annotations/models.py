@@ -166,6 +166,33 @@ class Review(models.Model):
         return f"Review {self.pk}: {'accepted' if self.accepted else 'rejected'}"
 
 
+class ReviewRecord(models.Model):
+    """Every verdict a reviewer gave, kept (``Review`` holds only the current one per
+    reviewer, and a rework deletes a rejection). The Verify Stream, the Data Manager
+    and the rework banner read the history from here; ``reworked_at`` is set when the
+    annotator's update answered a rejection. Written only by
+    ``annotations.services.review_set`` and the rework in ``annotation_update``."""
+
+    annotation = models.ForeignKey(
+        Annotation, on_delete=models.CASCADE, related_name="review_records"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_records"
+    )
+    accepted = models.BooleanField()
+    comment = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    reworked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["reviewer", "reworked_at"], name="review_record_reviewer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"ReviewRecord {self.pk}: {'accepted' if self.accepted else 'rejected'}"
+
+
 class AgreementPair(models.Model):
     """The score of one annotation against another of the same task, stored both ways.
 

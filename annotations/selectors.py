@@ -190,12 +190,33 @@ def user_annotations(*, project, user, before: int | None = None, limit: int = 5
             "task": row.task_id,
             "was_cancelled": row.was_cancelled,
             "result_count": len(row.result or []),
+            "labels": result_labels(row.result),
             "created_at": row.created_at,
             "updated_at": row.updated_at,
             "preview": task_preview(row.task.data),
         }
         for row in rows
     ]
+
+
+def result_labels(result, limit: int = 6) -> list[str]:
+    """What an annotation says, for a list: its choices, labels and texts, in result
+    order, each once, at most ``limit`` (the "My annotations" row shows them)."""
+    seen: list[str] = []
+    for item in result if isinstance(result, list) else []:
+        value = item.get("value") if isinstance(item, dict) else None
+        if not isinstance(value, dict):
+            continue
+        for entries in value.values():
+            if not isinstance(entries, list):
+                continue
+            for entry in entries:
+                for atom in entry if isinstance(entry, list) else (entry,):
+                    if isinstance(atom, str) and atom and atom not in seen:
+                        seen.append(atom[:60])
+                    if len(seen) >= limit:
+                        return seen
+    return seen
 
 
 def task_preview(data: dict, length: int = 80) -> str:

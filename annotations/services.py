@@ -41,10 +41,12 @@ from annotations.models import (
     Prediction,
     ProjectAgreement,
     Review,
+    ReviewRecord,
 )
 from annotations.result_index import result_index_add, result_index_clear_sql, result_index_set
 from labelhub import events as domain_events
 from labelhub.errors import ApiError
+from labelhub.media_files import project_media_delete
 from projects import labels
 from projects import services as project_services
 from projects.label_config import ParsedConfig
@@ -95,7 +97,12 @@ def _empty_check(*, project: Project, result, was_cancelled: bool) -> None:
     if not project.enable_empty_annotation and not was_cancelled and result == []:
         raise ApiError(
             EMPTY_REFUSED,
-            [{"field": "result", "message": "empty; the project's enable_empty_annotation is off"}],
+            [
+                {
+                    "field": "result",
+                    "message": "empty, and this project does not accept empty annotations",
+                }
+            ],
         )
 
 
@@ -265,6 +272,8 @@ def _annotation_change(*, annotation: Annotation, fields: dict) -> Annotation:
         # Rework: the annotator's fix clears the rejection; the annotation goes back to
         # the Verify Stream.
         rejected, _ = Review.objects.filter(annotation=annotation, accepted=False).delete()
+        if rejected:
+            review_records_reworked(annotation=annotation)
         quality.review_totals_apply(annotation=annotation, rejected=-rejected)
         # A new result supersedes every draft of the old one (Label Studio's rule).
         AnnotationDraft.objects.filter(annotation=annotation).delete()
@@ -394,6 +403,13 @@ def review_set(*, annotation: Annotation, reviewer, accepted: bool, comment: str
             "updated_at": timezone.now(),
         },
     )
+    ReviewRecord.objects.create(
+        annotation=annotation,
+        reviewer=reviewer,
+        accepted=bool(accepted),
+        comment=str(comment or ""),
+        created_at=review.updated_at,
+    )
     delta = {True: 0, False: 0}
     delta[bool(accepted)] += 1
     if earlier is not None:
@@ -404,6 +420,14 @@ def review_set(*, annotation: Annotation, reviewer, accepted: bool, comment: str
             domain_events.REVIEW_CREATED, project_id=annotation.project_id, ids=[review.pk]
         )
     return review
+
+
+def review_records_reworked(*, annotation: Annotation) -> int:
+    """Mark the open rejections of ``annotation`` in the review history as answered by
+    its author's update (the current ``Review`` rows go; the history keeps them)."""
+    return ReviewRecord.objects.filter(
+        annotation=annotation, accepted=False, reworked_at__isnull=True
+    ).update(reworked_at=timezone.now())
 
 
 @transaction.atomic
@@ -485,6 +509,8 @@ def _project_rows_delete(*, project_id: int) -> None:
         *result_index_clear_sql(),
         f"DELETE FROM {review} WHERE annotation_id IN "
         f"(SELECT id FROM {annotation} WHERE project_id = %s)",
+        f"DELETE FROM {ReviewRecord._meta.db_table} WHERE annotation_id IN "
+        f"(SELECT id FROM {annotation} WHERE project_id = %s)",
         f"DELETE FROM {annotation} WHERE project_id = %s",
         f"DELETE FROM {Prediction._meta.db_table} WHERE project_id = %s",
         f"DELETE FROM {lock} WHERE task_id IN (SELECT id FROM {task} WHERE project_id = %s)",
@@ -517,11 +543,14 @@ def project_delete(*, project: Project) -> None:
     tables (reviews, annotations, predictions, task locks, tasks) go instead by one
     DELETE statement each, then the cascade handles the few remaining rows (members,
     saved views, import jobs, storages). It lives here, in the lowest app that sees all
-    of those tables.
+    of those tables. After the commit its media files go too
+    (``labelhub.media_files.project_media_delete``).
     """
     project_id = project.pk
     _project_rows_delete(project_id=project_id)
     project.delete()
+    # Its uploaded media and export snapshots, once the rows are surely gone.
+    transaction.on_commit(lambda: project_media_delete(project_id=project_id))
     domain_events.publish(domain_events.PROJECT_DELETED, project_id=project_id, ids=[project_id])
 
 

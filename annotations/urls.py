@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/tasks/<int:pk>/agreement/", api.TaskAgreementApi.as_view()),
     path("api/projects/<int:pk>/label-stream-history/", api.LabelStreamHistoryApi.as_view()),
     path("api/annotations/<int:pk>/reviews/", api.AnnotationReviewsApi.as_view()),
+    path("api/annotations/<int:pk>/review-history/", api.AnnotationReviewHistoryApi.as_view()),
     path("api/predictions/", api.PredictionListApi.as_view()),
     path("api/predictions/<int:pk>/", api.PredictionDetailApi.as_view()),
     path("api/projects/<int:pk>/next/", api.NextTaskApi.as_view(), name="api-next-task"),

@@ -14,8 +14,9 @@ import random
 
 from django.db.models import Exists, Max, Min, OuterRef
 
-from annotations.models import Annotation, Review
+from annotations.models import Annotation, Review, ReviewRecord
 from projects.models import Project
+from tasks.representations import person_name
 
 
 def verify_queue(*, project: Project, user):
@@ -52,11 +53,60 @@ def verify_next(*, project: Project, user, exclude: int | None = None) -> Annota
 
 
 def verify_progress(*, project: Project, user) -> dict:
-    """``{"reviewed": by this user, "total": completions, "remaining": ...}``. Counts
-    from the project's counter and the user's own reviews, so it stays cheap."""
+    """``{"reviewed": by this user, "total": completions, "remaining": ...,
+    "reworked": ...}``. Counts from the project's counter and the user's own reviews, so
+    it stays cheap.
+
+    ``reviewed`` can go down and ``total`` up while a reviewer works: an annotator's
+    update after a rejection takes the rejection off (the completion is back in the
+    queue) and annotators keep submitting. ``reworked`` counts the completions this
+    reviewer rejected that came back reworked and wait for them again, so that the page
+    can say why the count moved (issue #26)."""
     project.refresh_from_db(fields=["total_annotations_number"])
     reviewed = Review.objects.filter(
         reviewer=user, annotation__project=project, annotation__was_cancelled=False
     ).count()
+    mine = Review.objects.filter(annotation=OuterRef("annotation"), reviewer=user)
+    reworked = (
+        ReviewRecord.objects.filter(
+            reviewer=user,
+            reworked_at__isnull=False,
+            annotation__project=project,
+            annotation__was_cancelled=False,
+        )
+        .filter(~Exists(mine))
+        .values("annotation")
+        .distinct()
+        .count()
+    )
     total = project.total_annotations_number
-    return {"reviewed": reviewed, "total": total, "remaining": max(0, total - reviewed)}
+    return {
+        "reviewed": reviewed,
+        "total": total,
+        "remaining": max(0, total - reviewed),
+        "reworked": reworked,
+    }
+
+
+def review_history(*, annotation: Annotation) -> list[dict]:
+    """Every verdict given on ``annotation``, oldest first, with who gave it and whether
+    the annotator's update has answered it (``reworked_at``)."""
+    rows = ReviewRecord.objects.filter(annotation=annotation).select_related("reviewer")
+    return [review_record_dict(row) for row in rows.order_by("pk")]
+
+
+def review_record_dict(row: ReviewRecord) -> dict:
+    def stamp(value):
+        return value.isoformat().replace("+00:00", "Z") if value else None
+
+    return {
+        "id": row.pk,
+        "annotation": row.annotation_id,
+        "reviewer": row.reviewer_id,
+        "reviewer_email": row.reviewer.email,
+        "reviewer_name": person_name(row.reviewer),
+        "accepted": row.accepted,
+        "comment": row.comment,
+        "created_at": stamp(row.created_at),
+        "reworked_at": stamp(row.reworked_at),
+    }

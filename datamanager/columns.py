@@ -716,6 +716,17 @@ _add(
         order=has_ground_truth,
     )
 )
+# Benchmark QA copies (``Task.is_benchmark``): left out of every Data Manager query
+# unless a filter names this column (``datamanager.selectors.task_queryset``).
+_add(
+    Column(
+        "is_benchmark",
+        "Benchmark",
+        "Boolean",
+        boolean_builder("task", lambda ctx: Q(is_benchmark=True)),
+        order=lambda ctx: F("is_benchmark"),
+    )
+)
 _add(
     Column(
         "reviewed",

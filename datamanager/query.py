@@ -3,6 +3,7 @@
 The accepted shape is Label Studio's::
 
     {"filters": {"conjunction": "and" | "or",
+                 "match": "task" | "annotation",   (LabelHub's; "task" by default)
                  "items": [{"filter": "filter:tasks:<column>", "operator": "...",
                             "type": "Number" | "String" | ..., "value": ...}]},
      "ordering": ["tasks:<column>" | "-tasks:<column>"],
@@ -128,9 +129,17 @@ class Selection:
     ids: tuple[int, ...] = ()  # "included" when all is False, else "excluded"
 
 
+# ``filters.match`` (a LabelHub extension): what conditions on annotations (results,
+# annotator, ground truth, reviews, lead time) must share. "task", the default and Label
+# Studio's meaning: each holds for some annotation of the task. "annotation": all of
+# them for one and the same annotation ("Cat" by X: X's annotation says Cat).
+MATCHES = ("task", "annotation")
+
+
 @dataclass
 class Query:
     conjunction: str = "and"
+    match: str = "task"
     items: list[FilterItem] = field(default_factory=list)
     ordering: list[OrderItem] = field(default_factory=list)
     selection: Selection | None = None
@@ -180,10 +189,21 @@ def parse(raw: Any, *, known: frozenset[str], orderable: frozenset[str]) -> Quer
     filters = body.get("filters")
     if filters not in (None, {}):
         query.conjunction, query.items = parse_filters(filters, known=known)
+        query.match = parse_match(filters)
     query.ordering = parse_ordering(body.get("ordering"), orderable=orderable)
     if body.get("selectedItems") is not None:
         query.selection = parse_selection(body["selectedItems"])
     return query
+
+
+def parse_match(filters: Any) -> str:
+    """``filters.match``: "task" (the default) or "annotation" (see ``MATCHES``)."""
+    match = filters.get("match", "task") if isinstance(filters, dict) else "task"
+    if match in (None, ""):
+        return "task"
+    if match not in MATCHES:
+        raise QueryError("must be 'task' or 'annotation'", field="filters.match")
+    return match
 
 
 def parse_filters(filters: Any, *, known: frozenset[str]) -> tuple[str, list[FilterItem]]:

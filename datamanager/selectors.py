@@ -28,7 +28,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 
-from annotations.models import Annotation, Prediction
+from annotations.models import Annotation, Prediction, ReviewRecord
 from datamanager import columns as cols
 from datamanager import query as query_format
 from datamanager.sql import SerialPlan, time_limited
@@ -62,16 +62,21 @@ def _combine(parts: list, conjunction: str) -> Q:
 
 
 def _grouped_exists(
-    model_qs: QuerySet, conds: list[tuple[str, cols.Cond]], conjunction: str
+    model_qs: QuerySet, conds: list[tuple[str, cols.Cond]], conjunction: str, match: str = "task"
 ) -> list[Q]:
     """Positive conditions on related rows, as few EXISTS as keep their meaning.
 
-    With "and", conditions on different columns must hold for the same row ("Cat" by
-    "X": one completion); the same column twice ("by X" and "by Y") needs two rows, so
-    it opens another group. With "or", one EXISTS of the OR is the same thing.
+    ``match`` "task" (Label Studio's meaning, the default): with "and", each condition
+    holds for some row of the task, one EXISTS each ("Cat" and "by X": a completion says
+    Cat, and X completed the task). ``match`` "annotation": conditions on different
+    columns must hold for the same row ("Cat" by "X": one completion); the same column
+    twice ("by X" and "by Y") needs two rows, so it opens another group. With "or", one
+    EXISTS of the OR is the same thing either way.
     """
     if conjunction == "or":
         return [Q(Exists(model_qs.filter(_combine([c.q for _, c in conds], "or"))))]
+    if match == "task":
+        return [Q(Exists(model_qs.filter(cond.q))) for _, cond in conds]
     groups: list[dict[str, Q]] = []
     for column, cond in conds:
         for group in groups:
@@ -108,8 +113,10 @@ def filter_condition(
     ctx: cols.ProjectContext,
     task_bound: Q | None = None,
     hints: str = "always",
+    match: str = "task",
 ) -> Q:
-    """The task-level condition of a list of filter items.
+    """The task-level condition of a list of filter items; ``match``: see
+    ``_grouped_exists``.
 
     ``task_bound`` (a condition on ``task_id``) is repeated inside each EXISTS: a keyset
     page after task id X then reads annotations from X on, where PostgreSQL would not
@@ -142,7 +149,7 @@ def filter_condition(
                 parts.append(Q(pk__in=cond.task_hint))  # implied by the EXISTS
     for scope, conds in positive.items():
         if conds:
-            parts += _grouped_exists(related[scope], conds, conjunction)
+            parts += _grouped_exists(related[scope], conds, conjunction, match)
     return _combine(parts, conjunction)
 
 
@@ -159,6 +166,17 @@ def project_tasks(project) -> QuerySet:
     return Task.objects.filter(project_id=project.pk)
 
 
+def shows_benchmarks(query: query_format.Query) -> bool:
+    """Whether the query asks about Benchmark QA copies (a filter on their column)."""
+    return any(item.column.name == "is_benchmark" for item in query.items)
+
+
+def benchmark_count(*, project) -> int:
+    """How many Benchmark QA copies the project holds (a walk of the partial
+    ``task_benchmark`` index)."""
+    return project_tasks(project).filter(is_benchmark=True).order_by().count()
+
+
 def task_queryset(
     *,
     project,
@@ -168,12 +186,22 @@ def task_queryset(
     hints: str = "always",
 ) -> QuerySet:
     """Tasks of the project left by the query's filters and ``selectedItems`` (unordered).
-    ``hints``: see ``filter_condition``."""
+    ``hints``: see ``filter_condition``.
+
+    Benchmark QA copies (``is_benchmark``, linked in from the benchmark project) are not
+    production data: they stay out of the list, its counts, its actions (predictions,
+    labeling, deletes) and its exports unless a filter names the "Benchmark" column
+    (``shows_benchmarks``), so that every count the page shows is what an action or an
+    export then gets (issue #26)."""
     ctx = ctx or cols.ProjectContext.for_project(project)
     queryset = project_tasks(project)
+    if not shows_benchmarks(query):
+        queryset = queryset.filter(is_benchmark=False)
     if query.items:
         queryset = queryset.filter(
-            filter_condition(query.conjunction, query.items, ctx, task_bound, hints)
+            filter_condition(
+                query.conjunction, query.items, ctx, task_bound, hints, match=query.match
+            )
         )
     selection = query.selection
     if selection is not None:
@@ -536,16 +564,14 @@ def tasks_counts(*, project, query: query_format.Query) -> dict:
     """``{total, total_annotations, total_predictions}`` of what the filters leave.
 
     With no filter and no selection these are the project's own counters (kept by the
-    services that write, ``annotations.counters``), unless the project holds Benchmark QA
-    copies, which the counters leave out (one probe of a partial index says). The sums
+    services that write, ``annotations.counters``), which leave out the Benchmark QA
+    copies as ``task_queryset`` does. The sums
     read every task of the project: 6 ms of a 12 ms task-list page at 10k tasks on
     SQLite, and linear in the project's size."""
     selection = query.selection
     everything = not query.items and (selection is None or (selection.all and not selection.ids))
-    # Ordered by (project, id) so that SQLite probes the partial task_benchmark index;
-    # unordered, it walked the project's tasks looking for one.
-    benchmark = project_tasks(project).filter(is_benchmark=True).order_by("project_id", "id")
-    if everything and benchmark.values_list("id", flat=True).first() is None:
+    # Without a filter the query leaves the Benchmark QA copies out, as the counters do.
+    if everything:
         return {
             "total": project.task_number,
             "total_annotations": project.total_annotations_number,
@@ -578,6 +604,22 @@ def annotators_of(task_ids: list[int]) -> dict[int, list[int]]:
     for task_id, user_id in pairs:
         out.setdefault(task_id, []).append(user_id)
     return out
+
+
+def reworked_of(task_ids: list[int]) -> dict[int, int]:
+    """Each task's rejections that its annotators have since reworked (the review
+    history keeps them after the rework takes the ``Review`` off), in one query for a
+    page: the Review column shows them, so a rejection does not just vanish."""
+    rows = (
+        ReviewRecord.objects.filter(
+            annotation__task_id__in=task_ids, accepted=False, reworked_at__isnull=False
+        )
+        .values("annotation__task_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("annotation__task_id", "n")
+    )
+    return dict(rows)
 
 
 def data_key_columns(project) -> list[dict]:

@@ -98,7 +98,9 @@ def export_tasks_queryset(
     every task with download_all_tasks, or the tasks with (non-cancelled, when cancelled
     ones are excluded) completions."""
     tasks = Task.objects.filter(project=project)
-    if not task_filter.include_benchmarks:
+    # The Data Manager's query names the Benchmark column: export what it shows.
+    wants_benchmarks = query is not None and dm.shows_benchmarks(query)
+    if not (task_filter.include_benchmarks or wants_benchmarks):
         tasks = tasks.filter(is_benchmark=False)
     if query is not None:
         # The Data Manager's filters and selectedItems, through its one engine.

@@ -1,5 +1,5 @@
 """The Data Manager's query as the pages carry it in their URL: the filter form's fields
-(``f``, ``op``, ``v``, ``v2``, ``t``, ``conj``), ``order``, a JSON ``query`` or a saved
+(``f``, ``op``, ``v``, ``v2``, ``t``, ``conj``, ``within``), ``order``, a JSON ``query`` or a saved
 ``view``. The Data Manager page and the task editor page (whose Previous and Next follow
 the same filter and order) read it here."""
 
@@ -13,7 +13,7 @@ from labelhub.jsonlimits import check_bytes
 from labelhub.params import is_true
 
 # The URL parameters that make up the query (paging and display ones are not in it).
-QUERY_PARAMS = ("f", "op", "v", "v2", "t", "conj", "order", "query", "view")
+QUERY_PARAMS = ("f", "op", "v", "v2", "t", "conj", "within", "order", "query", "view")
 
 
 def query_params(params) -> str:
@@ -52,6 +52,8 @@ def form_query(params) -> dict:
     body = {}
     if items:
         body["filters"] = {"conjunction": params.get("conj") or "and", "items": items}
+        if params.get("within") == "annotation":
+            body["filters"]["match"] = "annotation"
     if params.get("order"):
         body["ordering"] = [params["order"]]
     return body

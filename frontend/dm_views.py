@@ -39,7 +39,7 @@ TABLE_COLUMNS = [
     ("total_annotations", "Annotations", "tasks:total_annotations"),
     ("cancelled_annotations", "Cancelled", "tasks:cancelled_annotations"),
     ("total_predictions", "Predictions", "tasks:total_predictions"),
-    ("predictions_score", "Score", "tasks:predictions_score"),
+    ("predictions_score", "Prediction score", "tasks:predictions_score"),
     ("agreement", "Agreement", "tasks:agreement"),
     ("annotators", "Annotated by", "tasks:annotators"),
     ("reviews", "Review", "tasks:reviews_accepted"),
@@ -82,7 +82,7 @@ def _positive(value) -> int | None:
     return int(value) if value and value.isdigit() and 0 < len(value) <= 7 and int(value) else None
 
 
-def _row(task, annotators: list[str], data_cols: list[dict]) -> dict:
+def _row(task, annotators: list[str], data_cols: list[dict], reworked: int = 0) -> dict:
     data = task.data if isinstance(task.data, dict) else {}
     fields = []
     for column in data_cols:
@@ -102,7 +102,12 @@ def _row(task, annotators: list[str], data_cols: list[dict]) -> dict:
                 "short": text if len(text) <= 80 else text[:77] + "…",
             }
         )
-    return {"task": task, "annotators": annotators, "fields": fields}
+    return {"task": task, "annotators": annotators, "fields": fields, "reworked": reworked}
+
+
+def _filter_match(raw: dict) -> str:
+    filters = raw.get("filters") if isinstance(raw.get("filters"), dict) else {}
+    return "annotation" if filters.get("match") == "annotation" else "task"
 
 
 def _filter_rows(raw: dict) -> tuple[str, list[dict]]:
@@ -190,8 +195,12 @@ def data_manager(request, project):
     number = _positive(params.get("page")) or 1
     last = _positive(params.get("last"))
     error, tasks, window = None, [], None
+    benchmarks = {"count": 0, "shown": False}
     try:
         query = dm.parse_query(raw)
+        benchmarks["shown"] = dm.shows_benchmarks(query)
+        if not benchmarks["shown"]:
+            benchmarks["count"] = dm.benchmark_count(project=project)
         window = dm.tasks_window(
             project=project,
             query=query,
@@ -211,8 +220,14 @@ def data_manager(request, project):
         .objects.filter(pk__in={u for ids in annotators.values() for u in ids})
         .values_list("pk", "email")
     )
+    reworked = dm.reworked_of([t.pk for t in tasks])
     rows = [
-        _row(t, [emails.get(u, f"user {u}") for u in annotators.get(t.pk, [])], data_cols)
+        _row(
+            t,
+            [emails.get(u, f"user {u}") for u in annotators.get(t.pk, [])],
+            data_cols,
+            reworked.get(t.pk, 0),
+        )
         for t in tasks
     ]
     scores = [t.prediction_score for t in tasks if t.prediction_score is not None]
@@ -242,6 +257,7 @@ def data_manager(request, project):
         "v2",
         "t",
         "conj",
+        "within",
         "query",
         "after",
         "before",
@@ -263,6 +279,7 @@ def data_manager(request, project):
             "mode": mode,
             "rows": rows,
             "stats": stats,
+            "benchmarks": benchmarks,
             "error": error,
             "next_after": window.next_after if window else None,
             "previous_before": window.previous_before if window else None,
@@ -274,6 +291,7 @@ def data_manager(request, project):
             "data_columns": data_cols,
             "filter_rows": filter_rows,
             "conjunction": conjunction,
+            "filter_match": _filter_match(raw),
             "filter_options": filter_context(project),
             "views": saved_views.views_for(project=project),
             "view": view,

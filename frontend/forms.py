@@ -141,3 +141,56 @@ class MemberChangeForm(forms.Form):
     email = forms.CharField(widget=forms.HiddenInput, required=False, max_length=254)
     role = forms.ChoiceField(choices=ProjectMember.Role.choices, required=False)
     remove = forms.BooleanField(required=False)
+
+
+class QualityForm(forms.Form):
+    """Benchmark QA and agreement (``Project`` quality fields). The checks are the
+    API's (``projects.services.quality_settings_check``), so the page shows the same
+    messages; the form only turns text into numbers."""
+
+    benchmark_project = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        label="Benchmark project",
+        help_text="Its ground-truth tasks are copied in as hidden benchmarks; annotators "
+        "are scored against them. None: this project's own ground truth.",
+    )
+    benchmark_first = forms.IntegerField(
+        label="Benchmarks first",
+        help_text="How many benchmark tasks each annotator gets before any other task.",
+    )
+    benchmark_rate = forms.FloatField(
+        label="Benchmark rate",
+        help_text="After those, the share of next tasks that are benchmarks (0 to 1).",
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+    )
+    benchmark_feedback = forms.BooleanField(
+        required=False,
+        label="Show annotators their benchmark score",
+        help_text="A short note after each benchmark task with how close they came.",
+    )
+    agreement_threshold = forms.FloatField(
+        label="Agreement threshold",
+        help_text="Tasks whose agreement falls below this (0 to 1) count as low agreement.",
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+    )
+    reassign_low_agreement = forms.BooleanField(
+        required=False,
+        label="Ask for more annotations on low agreement",
+        help_text="Such tasks go back to the stream for one more annotator (at most overlap + 2).",
+    )
+
+    def __init__(self, *args, projects=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "None (this project's ground truth)")]
+        choices += [(str(p.pk), f"#{p.pk} {p.title}") for p in projects]
+        self.fields["benchmark_project"].choices = choices
+
+
+class ProjectDeleteForm(forms.Form):
+    confirm = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Type the project's title to confirm",
+    )

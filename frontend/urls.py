@@ -3,7 +3,16 @@ the Verify Stream and the Ground Truth Manager pages."""
 
 from django.urls import path, re_path
 
-from frontend import api, dm_views, invite_views, migrate_views, ml_views, quality_views, views
+from frontend import (
+    account_views,
+    api,
+    dm_views,
+    invite_views,
+    migrate_views,
+    ml_views,
+    quality_views,
+    views,
+)
 
 # Project pages answer with and without a trailing slash (/projects/1/label, .../label/).
 urlpatterns = [
@@ -13,6 +22,8 @@ urlpatterns = [
     path("user/logout/", views.logout_view, name="logout"),
     re_path(r"^user/signup/?$", views.signup_view, name="signup"),
     path("user/invite/<str:uid>/<str:token>/", invite_views.invite_page, name="invite"),
+    re_path(r"^user/account/?$", account_views.account_page, name="account"),
+    re_path(r"^people/?$", account_views.people_page, name="people"),
     path("projects/", views.projects_page, name="projects"),
     re_path(r"^projects/migrate/?$", migrate_views.migrate_page, name="migrate"),
     path("projects/migrate/<int:pk>/status", migrate_views.migrate_status, name="migrate-status"),

@@ -13,6 +13,7 @@ import math
 import struct
 import wave
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model, login, logout
@@ -27,8 +28,8 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods
 from rest_framework.exceptions import NotFound, PermissionDenied
 
+from annotations import quality, stream
 from annotations import services as annotation_services
-from annotations import stream
 from annotations.models import Annotation
 from annotations.selectors import with_nested
 from datamanager import selectors as dm
@@ -220,10 +221,15 @@ def signup_view(request):
     return render(request, "frontend/signup.html", context, status=200 if valid else 403)
 
 
-@require_http_methods(["POST"])
+@csp()
+@require_http_methods(["GET", "POST"])
 def logout_view(request):
-    """POST only (with the CSRF token): a link or image on another site cannot sign a
-    user out."""
+    """POST (with the CSRF token) signs out: a link or image on another site cannot sign
+    a user out. A GET (a typed or bookmarked address) gets a page with the button."""
+    if request.method == "GET":
+        if not request.user.is_authenticated:
+            return redirect("login")
+        return render(request, "frontend/logout.html")
     logout(request)
     return redirect("login")
 
@@ -303,7 +309,11 @@ def projects_page(request):
     return render(
         request,
         "frontend/projects.html",
-        {"rows": rows, "may_create": perms.may_create_projects(request.user)},
+        {
+            "rows": rows,
+            "may_create": perms.may_create_projects(request.user),
+            "deleted": request.GET.get("deleted", "")[:200],
+        },
     )
 
 
@@ -374,10 +384,21 @@ SETTINGS_SECTIONS = [
     ("sampling", "Sampling and overlap"),
     ("ml", "Machine learning"),
     ("members", "Members and roles"),
+    ("quality", "Quality"),
+    ("delete", "Delete project"),
 ]
 
+QUALITY_FIELDS = (
+    "benchmark_project",
+    "benchmark_first",
+    "benchmark_rate",
+    "benchmark_feedback",
+    "agreement_threshold",
+    "reassign_low_agreement",
+)
 
-def _settings_forms(project, data=None, section=None):
+
+def _settings_forms(project, data=None, section=None, user=None):
     def bound(name):
         return data if section == name else None
 
@@ -409,6 +430,17 @@ def _settings_forms(project, data=None, section=None):
             initial={name: getattr(project, name) for name in forms.MLSettingsForm.base_fields},
         ),
         "member_add": forms.MemberAddForm(bound("member_add")),
+        "quality": forms.QualityForm(
+            bound("quality"),
+            projects=Project.objects.for_user(user).exclude(pk=project.pk).order_by("-pk")
+            if user is not None
+            else (),
+            initial={
+                "benchmark_project": project.benchmark_project_id,
+                **{name: getattr(project, name) for name in QUALITY_FIELDS[1:]},
+            },
+        ),
+        "delete": forms.ProjectDeleteForm(bound("delete")),
     }
 
 
@@ -467,10 +499,20 @@ def project_settings_page(request, project, ls_section: str | None = None):
         or request.GET.get("section")
         or LS_SETTINGS_SECTIONS.get(ls_section or "", "general")
     )
-    if section not in {"general", "config", "sampling", "ml", "members", "member_add", "member"}:
+    if section not in {
+        "general",
+        "config",
+        "sampling",
+        "ml",
+        "members",
+        "member_add",
+        "member",
+        "quality",
+        "delete",
+    }:
         section = "general"
     page_forms = _settings_forms(
-        project, request.POST if request.method == "POST" else None, section
+        project, request.POST if request.method == "POST" else None, section, request.user
     )
     member_errors: list[str] = []
     if request.method == "POST":
@@ -485,6 +527,15 @@ def project_settings_page(request, project, ls_section: str | None = None):
                     form.add_error(
                         "label_config" if section == "config" else None, _config_error(exc)
                     )
+        elif section == "quality":
+            saved = _quality_save(request, project, page_forms["quality"])
+        elif section == "delete":
+            form = page_forms["delete"]
+            if form.is_valid() and form.cleaned_data["confirm"].strip() == project.title.strip():
+                title = project.title
+                annotation_services.project_delete(project=project)
+                return redirect(f"/projects/?{urlencode({'deleted': title})}")
+            form.add_error("confirm", "Type the title exactly as shown to delete the project.")
         elif section == "member_add":
             form = page_forms["member_add"]
             if form.is_valid():
@@ -526,6 +577,31 @@ def project_settings_page(request, project, ls_section: str | None = None):
             **project_nav(request.user, project, "settings"),
         },
     )
+
+
+def _quality_save(request, project, form) -> bool:
+    """Save the Quality section through the API's service and checks; the API's
+    messages land on their fields."""
+    if not form.is_valid():
+        return False
+    fields = dict(form.cleaned_data)
+    source = fields.get("benchmark_project")
+    if source is not None:
+        try:
+            fields["benchmark_project"] = perms.project_for(request.user, source, perms.MANAGE)
+        except (NotFound, PermissionDenied):
+            form.add_error("benchmark_project", "no such project of yours")
+            return False
+    try:
+        project = annotation_services.project_update(project=project, **fields)
+    except ApiError as exc:
+        for item in exc.errors or [{"field": None, "message": str(exc.detail)}]:
+            name = item.get("field")
+            form.add_error(name if name in form.fields else None, item.get("message"))
+        return False
+    if project.benchmark_project_id is not None:
+        quality.benchmarks_link(project=project)  # a re-link adds only new ones
+    return True
 
 
 @project_page(perms.DATA_MANAGER)
@@ -570,16 +646,36 @@ def label_stream_render(
             "task": task,
             "shortcuts": SHORTCUTS,
             "dm_url": dm_url,
-            "editor": label_stream_context(
-                project=project,
-                user=request.user,
-                task=task,
-                next_url=next_url or f"/api/projects/{project.pk}/next/",
-                next_inline=candidates is None,
-            ),
+            "editor": {
+                **label_stream_context(
+                    project=project,
+                    user=request.user,
+                    task=task,
+                    next_url=next_url or f"/api/projects/{project.pk}/next/",
+                    next_inline=candidates is None,
+                ),
+                "progress": stream_progress(project=project, user=request.user),
+            },
+            # cleaned again on the way out: older rows may predate the cleaning on save
+            "instructions": project_services.instruction_clean(project.expert_instruction or ""),
             **project_nav(request.user, project, "label"),
         },
     )
+
+
+def stream_progress(*, project, user) -> dict:
+    """The Label Stream's "n of N done": the user's submitted (not skipped) annotations in
+    the project, of the tasks it holds for them (its tasks, plus its Benchmark QA copies
+    when those are on: every annotator answers each). Both counts include the
+    benchmarks, so the count moves on every submit and says nothing about which task
+    was one. stream-extras.js adds one per new submit."""
+    done = Annotation.objects.filter(
+        project=project, completed_by=user, was_cancelled=False
+    ).count()
+    total = project.task_number
+    if project.benchmark_first or project.benchmark_rate:
+        total += Task.objects.filter(project=project, is_benchmark=True).count()
+    return {"done": done, "total": max(total, done)}
 
 
 def label_stream_context(*, project, user, task, next_url: str, next_inline: bool = True) -> dict:

@@ -20,14 +20,22 @@ def retrieve_tasks_predictions(project, queryset: QuerySet, **params) -> dict:
     from ml.predicting import prediction_job_create  # scikit-learn: loaded on use
 
     ids = list(queryset.order_by("id").values_list("id", flat=True)[:MAX_SELECTED])
-    jobs = []
+    jobs, followed = [], []
     for backend in MLBackend.objects.filter(project=project).order_by("id"):
         if backend.kind == MLBackend.Kind.BUILTIN and backend.current_job_id is None:
             continue
         jobs.append(prediction_job_create(backend=backend, task_ids=ids).pk)
+        followed.append({"id": jobs[-1], "backend": backend.pk})
     detail = (
         f"Retrieving predictions for {len(ids)} tasks (jobs {', '.join(map(str, jobs))})"
         if jobs
         else "No ML model can predict yet: add a backend or train a built-in model"
     )
-    return {"processed_items": len(ids) if jobs else 0, "detail": detail, "jobs": jobs}
+    # ``prediction_jobs``: where the Data Manager follows each job's progress
+    # (``/api/ml/{backend}/prediction-jobs/``).
+    return {
+        "processed_items": len(ids) if jobs else 0,
+        "detail": detail,
+        "jobs": jobs,
+        "prediction_jobs": followed,
+    }

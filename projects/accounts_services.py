@@ -95,6 +95,25 @@ def user_signup(*, token: str | None, email: str, password: str):
 # --------------------------------------------------------------------------- users
 
 
+@transaction.atomic
+def user_create_checked(
+    *, email: str, password: str, first_name: str = "", last_name: str = "", is_staff: bool = False
+):
+    """A user an admin creates on the People page: the same password rules as sign-up
+    (Django's validators), then ``projects.services.user_create``."""
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        raise _bad("password", " ".join(exc.messages)) from exc
+    return services.user_create(
+        email=email,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
+        is_staff=is_staff,
+    )
+
+
 def _profile(user) -> UserProfile:
     profile, _ = UserProfile.objects.get_or_create(user=user)
     user._state.fields_cache["profile"] = profile
@@ -223,7 +242,7 @@ class TokenExists(APIException):
 @transaction.atomic
 def api_token_create(*, user) -> ApiToken:
     """A new personal access token; one live token per user, as Label Studio."""
-    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()  # user may be lazy
     if selectors.api_tokens(user=user):
         raise TokenExists()
     return ApiToken.issue(user=user, ttl_days=selectors.organization().api_token_ttl_days)

@@ -427,7 +427,8 @@ def _orphan_line(orphan: Mapping[str, Any]) -> str:
         for source in ("annotations", "predictions")
         if orphan[source]
     )
-    where = f"from_name={orphan['from_name']}, to_name={orphan['to_name']}, type={orphan['type']}"
+    # Words, not field names (issue #26): the control's name, its type and what it labels.
+    where = f'the "{orphan["from_name"]}" control ({orphan["type"]} on "{orphan["to_name"]}")'
     if orphan["reason"] == "label":
         return f'label "{orphan["label"]}" of {where} ({counts})'
     return f"{counts} with {where}"

@@ -329,7 +329,8 @@ def admin_ensure(
     """Create or update the start-up admin (a staff superuser) and optionally its token.
 
     An existing admin's password is replaced only when ``reset_password`` is set (a
-    password given on the command line), not with the generated one kept on disk.
+    password given on the command line), not with the generated one kept on disk, and
+    only when it differs from the stored one.
     """
     from rest_framework.authtoken.models import Token
 
@@ -339,7 +340,10 @@ def admin_ensure(
         user = User.objects.create_superuser(username=email, email=email, password=password)
     else:
         user.is_staff = user.is_superuser = user.is_active = True
-        if password and reset_password:
+        # An unchanged password keeps the hash, and with it the admin's browser sessions
+        # (Django's session auth hash is made from it): every restart with
+        # LABELHUB_PASSWORD set used to sign the admin out (issue #26).
+        if password and reset_password and not user.check_password(password):
             user.set_password(password)
         user.save()
     if token:

@@ -72,6 +72,7 @@ def test_my_annotations_newest_first_own_only_paged(
         "task": tasks[2].pk,
         "was_cancelled": False,
         "result_count": 1,
+        "labels": ["Positive"],  # what it says, for the "My annotations" row
         "created_at": None,
         "updated_at": None,
         "preview": "text 2",

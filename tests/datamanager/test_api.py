@@ -19,6 +19,10 @@ def test_task_list_with_query(api, world, annotator):
         item("annotations_results", "contains", "Cat"),
         item("annotators", "contains", annotator.pk, "List"),
     )
+    # Label Studio's meaning: some completion says Cat and the annotator did one
+    response = api.get("/api/tasks/", {"project": world.project.pk, "query": q(body)})
+    assert [t["id"] for t in response.json()["tasks"]] == world.ids[:2]
+    body["filters"]["match"] = "annotation"  # the annotator's own completion says Cat
     response = api.get("/api/tasks/", {"project": world.project.pk, "query": q(body)})
     assert response.status_code == 200
     data = response.json()

@@ -89,6 +89,9 @@ def test_admin_walks_the_data_manager(page, owner, annotator, labeled):  # noqa:
     row = page.locator("[data-filter-row]").last
     row.locator("[data-filter-column]").select_option("annotators")
     row.locator("[data-filter-value]").select_option(str(annotator.pk))
+    # within one annotation, named in the filter bar (the default is Label Studio's
+    # task-level meaning)
+    page.select_option("[data-filter-within]", "annotation")
     page.click("[data-apply-filters]")
     page.wait_for_load_state("load")
     assert found(page) == 3
@@ -151,8 +154,8 @@ def test_admin_walks_the_data_manager(page, owner, annotator, labeled):  # noqa:
     # Delete a task from its row
     page.open(f"/projects/{project.pk}/data?order=tasks:id")
     assert found(page) == 12
-    page.once("dialog", lambda dialog: dialog.accept())
     page.click(f"[data-delete-task='{ids[11]}']")
+    page.click("dialog[data-lh-dialog] [data-lh-dialog-ok]")  # in-page, not confirm()
     page.wait_for_function(
         "() => document.querySelector('[data-found]').dataset.count === '11'", timeout=15000
     )
@@ -169,8 +172,8 @@ def test_admin_walks_the_data_manager(page, owner, annotator, labeled):  # noqa:
     assert Annotation.objects.filter(project=project, ground_truth=True).count() == 3
     page.wait_for_function("() => document.querySelector('[data-gt-total]').textContent === '3'")
     shot(page, "05-ground-truth-marked")
-    page.once("dialog", lambda dialog: dialog.accept())
     page.click("[data-gt-reset]")
+    page.click("dialog[data-lh-dialog] [data-lh-dialog-ok]")
     page.wait_for_selector("[data-gt-status][data-unmarked]")
     assert page.get_attribute("[data-gt-status]", "data-unmarked") == "3"
     assert not Annotation.objects.filter(project=project, ground_truth=True).exists()
@@ -184,13 +187,17 @@ def test_admin_bulk_action_and_import_dialog(page, owner, labeled):  # noqa: F81
     page.check(f"[data-select-task='{ids[3]}']")
     page.check(f"[data-select-task='{ids[4]}']")
     page.select_option("[data-action-select]", "delete_tasks_predictions")
-    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("[data-run-action]")
+    dialog = page.locator("dialog[data-lh-dialog]")
+    assert "2 selected tasks" in dialog.inner_text()
     with page.expect_navigation():  # the page reloads when the action is done
-        page.click("[data-run-action]")
+        dialog.locator("[data-lh-dialog-ok]").click()
     page.wait_for_function(
         "() => document.querySelector('[data-found]').hasAttribute('data-count')"
     )
     assert not Task.objects.filter(project=project, total_predictions__gt=0).exists()
+    # the result line stays after the reload
+    assert "prediction" in page.inner_text("[data-action-result]").lower()
 
     page.click("[data-button=import]")  # "Add more data"
     shot(page, "06a-add-more-data-menu")
@@ -241,6 +248,11 @@ def test_reviewer_walks_the_verify_stream(page, reviewer, owner, labeled):  # no
             page.keyboard.press("1" if accept else "2")
         else:
             page.keyboard.press("ArrowRight" if accept else "ArrowLeft")
+        if not accept:
+            # a rejection asks for a comment first (issue #26); Ctrl+Enter sends it
+            page.wait_for_function("() => document.activeElement.matches('[data-verify-comment]')")
+            page.keyboard.type(f"fix #{annotation_id}")
+            page.keyboard.press("Control+Enter")
         verdicts[annotation_id] = accept
         page.wait_for_function(
             "() => document.querySelector('[data-verify-editor]').hasAttribute('data-loaded-annotation')"
@@ -259,6 +271,12 @@ def test_reviewer_walks_the_verify_stream(page, reviewer, owner, labeled):  # no
         .values_list("annotation_id", "accepted")
     )
     assert stored == verdicts
+    comments = dict(
+        Review.objects.filter(reviewer=reviewer, accepted=False).values_list(
+            "annotation", "comment"
+        )
+    )
+    assert comments == {pk: f"fix #{pk}" for pk, ok in verdicts.items() if not ok}
     assert Annotation.objects.get(pk=seen[0]).ground_truth
 
     # The flags show in the Review column of the Data Manager

@@ -3,6 +3,7 @@
 import pytest
 
 from datamanager import selectors as dm
+from labelhub.errors import ApiError
 from tests.factories import item, query
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +33,8 @@ CASES = [
     ([item("annotations_results", "regex", r'"rectanglelabels": ?\["D')], [1, 2]),
     ([item("predictions_results", "contains", "Cat")], [0, 2]),
     ([item("predictions_results", "not_contains", "Cat")], [1, 3, 4, 5]),
-    # annotators, and one completion with both conditions
+    # annotators; two conditions on annotations hold for some annotation each (Label
+    # Studio's task-level meaning; test_match_within_one_annotation for the other)
     ([item("annotators", "contains", "ANNOTATOR", "List")], [0, 1, 3]),
     ([item("annotators", "not_contains", "ANNOTATOR", "List")], [2, 4, 5]),
     ([item("annotators", "empty", True, "List")], [4, 5]),
@@ -41,7 +43,7 @@ CASES = [
             item("annotations_results", "contains", "Cat"),
             item("annotators", "contains", "ANNOTATOR", "List"),
         ],
-        [0],
+        [0, 1],
     ),
     (
         [
@@ -134,6 +136,25 @@ def test_filters(world, annotator, second_annotator, items, expected):
         for i in items
     ]
     assert found(world, query(*items)) == expected
+
+
+def test_match_within_one_annotation(world, annotator):
+    """``filters.match = "annotation"``: "Cat" by ANNOTATOR means ANNOTATOR's annotation
+    says Cat (task 1 has Cat from another annotator only)."""
+    items = [
+        item("annotations_results", "contains", "Cat"),
+        item("annotators", "contains", annotator.pk, "List"),
+    ]
+    body = query(*items)
+    assert found(world, body) == [0, 1]
+    body["filters"]["match"] = "annotation"
+    assert found(world, body) == [0]
+    body["filters"]["match"] = "task"
+    assert found(world, body) == [0, 1]
+    body["filters"]["match"] = "completion"
+    with pytest.raises(ApiError) as error:
+        found(world, body)
+    assert error.value.errors[0]["field"] == "filters.match"
 
 
 def test_or_conjunction(world):

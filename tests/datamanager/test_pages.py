@@ -67,8 +67,27 @@ def test_filter_form_and_query_param_give_the_same_rows(browser_client, owner, a
     param = client.get(
         f"/projects/{world.project.pk}/data", {"query": json.dumps(query)}
     ).content.decode()
+    # Label Studio's meaning: a completion says Cat, and the annotator completed the task
     for html in (form, param):
+        assert html.count('data-select-task="') == 2 and f'data-task-id="{world.ids[1]}"' in html
+    # "within one annotation" from the filter bar (``within``) and the query (``match``)
+    query["filters"]["match"] = "annotation"
+    within = client.get(
+        f"/projects/{world.project.pk}/data",
+        {
+            "f": ["annotations_results", "annotators"],
+            "op": ["contains", "contains"],
+            "v": ["Cat", str(annotator.pk)],
+            "t": ["String", "List"],
+            "within": "annotation",
+        },
+    ).content.decode()
+    param = client.get(
+        f"/projects/{world.project.pk}/data", {"query": json.dumps(query)}
+    ).content.decode()
+    for html in (within, param):
         assert html.count('data-select-task="') == 1 and f'data-task-id="{world.ids[0]}"' in html
+    assert 'value="annotation" selected' in within
 
 
 def test_sorting_links_and_order(browser_client, owner, world):

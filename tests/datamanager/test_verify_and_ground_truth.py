@@ -35,7 +35,7 @@ def test_verify_walks_every_completion_once(client_for, reviewer, world):
         assert len(seen) < 10
     assert set(seen) == {world.annotations["t1_dog"].pk, world.annotations["t2_both"].pk}
     progress = client.get(f"/api/projects/{world.project.pk}/verify/progress/").json()
-    assert progress == {"reviewed": 4, "total": 4, "remaining": 0}
+    assert progress == {"reviewed": 4, "total": 4, "remaining": 0, "reworked": 0}
 
 
 def test_verify_task_carries_predictions_and_reviews(client_for, staff, world):

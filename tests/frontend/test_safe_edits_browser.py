@@ -38,7 +38,7 @@ def test_settings_page_lists_orphaned_work_and_refuses_the_save(page, owner, lab
     page.fill("#id_label_config", RENAMED)
     orphans = page.locator("#config-orphans")
     orphans.wait_for(state="visible", timeout=10000)
-    assert "3 annotations with from_name=sentiment, to_name=text, type=choices" in (
+    assert '3 annotations with the "sentiment" control (choices on "text")' in (
         orphans.inner_text()
     )
     orphans.scroll_into_view_if_needed()
@@ -54,7 +54,7 @@ def test_settings_page_lists_orphaned_work_and_refuses_the_save(page, owner, lab
     page.wait_for_selector("#config .error")
     error = page.locator("#config .error").inner_text()
     assert "These labels still exist in annotations or predictions" in error
-    assert 'label "Positive" of from_name=sentiment' in error and "(3 annotations)" in error
+    assert 'label "Positive" of the "sentiment" control' in error and "(3 annotations)" in error
     page.locator("#config").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "config-orphans-refused.png"))
     assert Project.objects.get(pk=project.pk).label_config == TEXT_CONFIG

@@ -247,7 +247,8 @@ def test_label_tasks_as_displayed(page, owner, annotator, make_project, client_f
 
 def test_benchmark_feedback_then_the_next_task(page, annotator, make_project, shots):
     """After a benchmark task the answer carries ``benchmark_score`` (Benchmark QA
-    feedback): the page shows the score, then the next task, still without a load. The
+    feedback): the page shows the next task at once with the score over it, still
+    without a load. The
     score is added to the real answer here; tests/annotations covers the server side."""
     project, ids = text_project(make_project, annotator, 2)
     page.login(annotator)
@@ -263,9 +264,11 @@ def test_benchmark_feedback_then_the_next_task(page, annotator, make_project, sh
     page.route(lambda url: "/annotations/" in url, with_score)
     page.choose("Positive")
     page.locator(SUBMIT).first.click()
-    page.get_by_text("Benchmark task: your score 75%").wait_for()
-    shots(page, "stream-benchmark-feedback")
-    assert page.get_attribute("[data-task-id]", "data-task-id") == str(ids[0])
+    # the next task at once, with the score in a note over it (no pause, issue #26)
     page.wait_for_next(str(ids[0]))
     assert page.get_attribute("[data-task-id]", "data-task-id") == str(ids[1])
+    note = page.locator(".benchmark-note")
+    note.wait_for()
+    assert "your score 75%" in note.inner_text() and "good" in note.get_attribute("class")
+    shots(page, "stream-benchmark-feedback")
     assert page.evaluate(MARK) == "bench"

@@ -41,7 +41,7 @@ def test_renaming_a_used_control_is_refused_with_counts(api, labeled):
         "Created annotations are incompatible with provided labeling schema, we found:\n"
     )
     assert (
-        "4 annotations, 1 prediction with from_name=sentiment, to_name=text, type=choices"
+        '4 annotations, 1 prediction with the "sentiment" control (choices on "text")'
         in (body["detail"])
     )
     [error] = body["errors"]
@@ -72,7 +72,7 @@ def test_removing_a_used_label_is_refused_and_put_too(api, labeled):
         assert (
             "These labels still exist in annotations or predictions:" in (response.json()["detail"])
         )
-        assert 'label "Positive" of from_name=sentiment' in error["message"]
+        assert 'label "Positive" of the "sentiment" control' in error["message"]
 
 
 def test_changing_the_control_type_is_refused(api, labeled):
@@ -127,7 +127,7 @@ def test_settings_page_refuses_an_orphaning_config(client, owner, labeled):
     )
     assert response.status_code == 200
     assert b"Saved." not in response.content
-    assert b"4 annotations, 1 prediction with from_name=sentiment" in response.content
+    assert b"4 annotations, 1 prediction with the &quot;sentiment&quot; control" in response.content
     assert Project.objects.get(pk=labeled.pk).label_config == TEXT_CONFIG
 
 

@@ -70,9 +70,11 @@ def test_spoofed_forwarded_for_does_not_reset_the_token_throttle(owner):
 
 
 def test_logout_is_post_only(owner):
+    """A GET shows a page with the button (not a bare 405) and signs nobody out."""
     client = Client()
     client.force_login(owner)
-    assert client.get("/user/logout/").status_code == 405
+    page = client.get("/user/logout/")
+    assert page.status_code == 200 and b'action="/user/logout/"' in page.content
     assert client.get("/api/current-user/whoami").status_code == 200
     assert client.post("/user/logout/").status_code == 302
     assert client.get("/api/current-user/whoami").status_code in (401, 403)

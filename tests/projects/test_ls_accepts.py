@@ -77,7 +77,7 @@ def test_the_first_real_config_is_checked_against_what_is_stored(api):
     body = response.json()
     assert body["validation_errors"]["label_config"] == [body["detail"]]
     assert body["detail"].startswith("Created annotations are incompatible")
-    assert "1 annotation with from_name=label, to_name=text, type=choices" in body["detail"]
+    assert '1 annotation with the "label" control (choices on "text")' in body["detail"]
     assert api.get(url).json()["label_config"] == "<View></View>"  # nothing written
 
     response = api.post(f"{url}validate/", {"label_config": CLASHES}, format="json")

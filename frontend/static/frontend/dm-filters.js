@@ -6,7 +6,8 @@
  * booleans, dates for dates, two inputs for ranges; and adds and removes rows.
  *
  *   DMFilters.init(root, options)      root: an element holding [data-filter-rows]
- *   DMFilters.toQuery(root) -> {conjunction, items}   (Label Studio's filters object)
+ *   DMFilters.toQuery(root) -> {conjunction, items[, match]}   (Label Studio's filters
+ *                                      object; ``match: "annotation"`` is LabelHub's)
  *   DMFilters.clear(root)              back to one empty row
  */
 (function () {
@@ -132,7 +133,10 @@
       items.push({ filter: "filter:tasks:" + column, operator: operator, type: type, value: value });
     });
     var conj = root.querySelector("[name=conj]");
-    return { conjunction: conj ? conj.value : "and", items: items };
+    var within = root.querySelector("[name=within]");
+    var filters = { conjunction: conj ? conj.value : "and", items: items };
+    if (within && within.value === "annotation") filters.match = "annotation";
+    return filters;
   }
 
   /* Remove every filter row but one, and empty that one (its remove button does it). */

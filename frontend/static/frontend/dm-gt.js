@@ -70,13 +70,15 @@
   });
 
   $("[data-gt-reset]").addEventListener("click", function () {
-    if (!window.confirm("Clear every ground-truth flag in this project?")) return;
+    window.LabelHubPages.confirm({ title: "Clear every ground-truth flag?", text: "Every completion of this project stops being ground truth; the completions stay.", ok: "Clear flags", danger: true }).then(function (yes) {
+    if (!yes) return;
     post(base + "reset").then(function (body) {
       status.classList.remove("error");
       status.textContent = "Cleared " + body.unmarked + " ground-truth flags.";
       status.setAttribute("data-unmarked", body.unmarked);
       return preview();
     }).catch(function (error) { status.textContent = "Failed: " + error.message; status.classList.add("error"); });
+    });
   });
 
   preview();

@@ -3,6 +3,12 @@
  * POST /api/annotations/{id}/reviews/ and move on; ★ (g) marks ground truth with
  * PATCH /api/annotations/{id}/; s skips to another. The next one comes from
  * GET /api/projects/{id}/verify/next/ until it answers 204.
+ *
+ * The comment box goes with the verdict: Reject with an empty box first asks for a
+ * comment (a second Reject sends none), Ctrl+Enter in the box rejects, Accept sends what
+ * is in it. The annotation's review history (every verdict, kept after a rework) is
+ * listed under the box, and when the progress moves back (a rework reopened one of
+ * yours, new completions arrived) the bar says why.
  */
 (function () {
   "use strict";
@@ -14,11 +20,17 @@
   var flash = $("[data-verify-flash]");
   var buttons = Array.prototype.slice.call(document.querySelectorAll("[data-verdict], [data-ground-truth], [data-verify-skip]"));
   var gtButton = $("[data-ground-truth]");
+  var comment = $("[data-verify-comment]");
+  var hint = $("[data-verify-hint]");
   var handle = null;
   var current = null;
   var busy = false;
+  var armed = false;  // Reject pressed with an empty comment box: the next one sends
+  var firstTotal = null;  // the total when the page opened
 
   function enable(on) { buttons.forEach(function (b) { b.disabled = !on; }); }
+
+  function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
 
   function progress(p) {
     if (!p) return;
@@ -26,6 +38,45 @@
     bar.max = Math.max(1, p.total);
     bar.value = p.reviewed;
     $("[data-verify-count]").textContent = p.reviewed + " of " + p.total + " reviewed";
+    // Counts that move back say why: a rework takes your rejection off, new work adds up.
+    var why = [];
+    if (p.reworked) why.push(plural(p.reworked, "rejection of yours came back reworked", "rejections of yours came back reworked"));
+    if (firstTotal === null) firstTotal = p.total;
+    if (p.total > firstTotal) why.push(plural(p.total - firstTotal, "new completion", "new completions") + " since you opened this page");
+    $("[data-verify-moved]").textContent = why.join(" · ");
+  }
+
+  function when(iso) {
+    var d = new Date(iso);
+    return isNaN(d) ? "" : d.toLocaleString();
+  }
+
+  function showHistory(rows) {
+    var box = $("[data-verify-history]");
+    var list = $("[data-verify-history-list]");
+    list.textContent = "";
+    rows = rows || [];
+    box.hidden = !rows.length;
+    $("[data-verify-history-title]").textContent = "Review history (" + rows.length + ")";
+    box.open = rows.some(function (r) { return !r.accepted; });
+    rows.forEach(function (r) {
+      var li = document.createElement("li");
+      var verdictEl = document.createElement("span");
+      verdictEl.className = r.accepted ? "up" : "down";
+      verdictEl.textContent = r.accepted ? "Accepted" : "Rejected";
+      li.appendChild(verdictEl);
+      li.appendChild(document.createTextNode(" by " + (r.reviewer_name || r.reviewer_email) + " · " + when(r.created_at) +
+        (r.comment ? ": “" + r.comment + "”" : " (no comment)") +
+        (r.reworked_at ? " · reworked " + when(r.reworked_at) : "")));
+      li.setAttribute("data-history-verdict", r.accepted ? "accepted" : "rejected");
+      list.appendChild(li);
+    });
+  }
+
+  function disarm() {
+    armed = false;
+    comment.classList.remove("armed");
+    hint.textContent = "";
   }
 
   function finish() {
@@ -49,6 +100,9 @@
       if (!body) return finish();
       current = body.annotation;
       progress(body.progress);
+      showHistory(body.review_history);
+      comment.value = "";
+      disarm();
       var who = current.created_username || current.completed_by_email || ("user " + current.completed_by);
       info.textContent = "Task #" + body.task.id + " · completion #" + current.id + " by " + who;
       info.setAttribute("data-annotation-id", current.id);
@@ -69,18 +123,39 @@
 
   function verdict(accepted) {
     if (!current || busy) return;
+    var text = comment.value.trim();
+    if (!accepted && !text && !armed) {
+      // Ask for words first: the annotator reads them in their rework banner.
+      armed = true;
+      comment.classList.add("armed");
+      hint.textContent = "Say what to fix, then Reject again (Ctrl+Enter); Reject once more sends no comment.";
+      comment.focus();
+      return;
+    }
     busy = true;
     enable(false);
     var id = current.id;
-    api.post("/api/annotations/" + id + "/reviews/", { accepted: accepted }).then(function () {
-      flash.textContent = (accepted ? "Accepted #" : "Rejected #") + id;
+    api.post("/api/annotations/" + id + "/reviews/", { accepted: accepted, comment: text }).then(function () {
+      flash.textContent = (accepted ? "Accepted #" : "Rejected #") + id + (text ? " with your comment" : "");
       flash.className = "verify-flash " + (accepted ? "up" : "down");
+      comment.blur();
       return load();
     }).catch(function (error) {
       flash.textContent = "Not saved: " + error.message;
       enable(true);
     }).then(function () { busy = false; });
   }
+
+  comment.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      armed = true;
+      verdict(false);
+    } else if (event.key === "Escape") {
+      comment.blur();
+      disarm();
+    }
+  });
 
   function toggleGroundTruth() {
     if (!current) return;

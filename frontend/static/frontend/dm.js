@@ -127,13 +127,14 @@
   var saveView = $("[data-save-view]");
   if (saveView) {
     saveView.addEventListener("click", function () {
-      var title = window.prompt("Name of the new tab", "My tab");
-      if (!title) return;
-      var filters = window.DMFilters ? window.DMFilters.toQuery(form) : (page.query.filters || {});
-      var data = { title: title, filters: filters, ordering: page.query.ordering || [], hiddenColumns: { explore: hiddenColumns() } };
-      request("POST", "/api/dm/views/", { project: page.project, data: data }).then(function (view) {
-        window.location.search = "mode=" + page.mode + "&view=" + view.id;
-      }).catch(function (error) { window.alert("Not saved: " + error.message); });
+      window.LabelHubPages.prompt({ title: "Save as a tab", label: "Name of the new tab", value: "My tab", ok: "Save tab" }).then(function (title) {
+        if (!title || !title.trim()) return;
+        var filters = window.DMFilters ? window.DMFilters.toQuery(form) : (page.query.filters || {});
+        var data = { title: title.trim(), filters: filters, ordering: page.query.ordering || [], hiddenColumns: { explore: hiddenColumns() } };
+        request("POST", "/api/dm/views/", { project: page.project, data: data }).then(function (view) {
+          window.location.search = "mode=" + page.mode + "&view=" + view.id;
+        }).catch(function (error) { showResult("Tab not saved: " + error.message, true); });
+      });
     });
   }
 
@@ -190,18 +191,72 @@
     });
   }
 
-  function runAction(actionId, selection, confirmText) {
-    if (confirmText && !window.confirm(confirmText)) return Promise.resolve(null);
-    var body = { selectedItems: selection, filters: page.query.filters || { conjunction: "and", items: [] }, ordering: page.query.ordering || [] };
-    var status = $("[data-action-status]");
-    if (status) status.textContent = "Working…";
-    return request("POST", "/api/dm/actions/?id=" + encodeURIComponent(actionId) + "&project=" + page.project, body).then(function (result) {
-      if (status) status.textContent = result.detail;
-      window.location.reload();
-      return result;
-    }).catch(function (error) {
-      if (status) { status.textContent = "Failed: " + error.message; status.classList.add("error"); }
-      else window.alert(error.message);
+  /* An action's result line: kept across the reload that shows its effect (session
+   * storage), with a prediction job's progress followed until it ends. */
+  var resultKey = "labelhub.dm.result." + page.project;
+  function showResult(text, isError) {
+    var line = $("[data-action-result]");
+    if (!line) return;
+    line.hidden = false;
+    $("[data-action-result-text]", line).textContent = text;
+    line.classList.toggle("error", Boolean(isError));
+  }
+  function followPredictionJobs(jobs) {
+    var states = {};
+    function tick() {
+      return Promise.all(jobs.map(function (job) {
+        return request("GET", "/api/ml/" + job.backend + "/prediction-jobs/").then(function (list) {
+          var found = (list || []).filter(function (j) { return j.id === job.id; })[0];
+          if (found) states[job.id] = found;
+        }).catch(function () { /* keep the last state */ });
+      })).then(function () {
+        var open = false;
+        var parts = jobs.map(function (job) {
+          var state = states[job.id];
+          if (!state) return "prediction job " + job.id + " queued";
+          var pct = Math.round((state.progress || 0) * 100);
+          if (state.status === "completed") return "prediction job " + job.id + " done: " + (state.written || 0) + " predictions written";
+          if (state.status === "failed") return "prediction job " + job.id + " failed" + (state.error ? ": " + state.error : "");
+          open = true;
+          return "prediction job " + job.id + " " + (state.status === "queued" ? "queued" : pct + "% (" + (state.processed || 0) + " of " + (state.total || "?") + " tasks)");
+        });
+        showResult(parts.join(" · ") + (open ? "" : " · reload to see them"));
+        var line = $("[data-action-result]");
+        if (line) line.setAttribute("data-jobs-open", open ? "1" : "0");
+        if (open) window.setTimeout(tick, 1500);
+      });
+    }
+    tick();
+  }
+  (function restoreResult() {
+    var saved = null;
+    try { saved = JSON.parse(window.sessionStorage.getItem(resultKey) || "null"); } catch (e) { saved = null; }
+    window.sessionStorage.removeItem(resultKey);
+    if (!saved) return;
+    showResult(saved.detail);
+    if (saved.prediction_jobs && saved.prediction_jobs.length) followPredictionJobs(saved.prediction_jobs);
+  })();
+  var closeResult = $("[data-action-result-close]");
+  if (closeResult) closeResult.addEventListener("click", function () { $("[data-action-result]").hidden = true; });
+
+  function runAction(actionId, selection, confirmText, title) {
+    var asked = confirmText
+      ? window.LabelHubPages.confirm({ title: title || "Run this action?", text: confirmText, ok: title || "Run", danger: /^delete/.test(actionId) })
+      : Promise.resolve(true);
+    return asked.then(function (yes) {
+      if (!yes) return null;
+      var body = { selectedItems: selection, filters: page.query.filters || { conjunction: "and", items: [] }, ordering: page.query.ordering || [] };
+      var status = $("[data-action-status]");
+      if (status) status.textContent = "Working…";
+      return request("POST", "/api/dm/actions/?id=" + encodeURIComponent(actionId) + "&project=" + page.project, body).then(function (result) {
+        if (status) status.textContent = result.detail;
+        window.sessionStorage.setItem(resultKey, JSON.stringify({ detail: result.detail, prediction_jobs: result.prediction_jobs || [] }));
+        window.location.reload();
+        return result;
+      }).catch(function (error) {
+        if (status) { status.textContent = "Failed: " + error.message; status.classList.add("error"); }
+        showResult("Failed: " + error.message, true);
+      });
     });
   }
 
@@ -213,14 +268,15 @@
       var selection = allFound
         ? { all: true, excluded: $$("[data-select-task]").filter(function (b) { return !b.checked; }).map(function (b) { return Number(b.getAttribute("data-select-task")); }) }
         : { all: false, included: selectedIds() };
-      var text = chosen.getAttribute("data-confirm") || ("Run \"" + chosen.textContent + "\" on the selected tasks?");
-      runAction(select.value, selection, text);
+      var count = allFound ? (found && found.getAttribute("data-count") || "all found") : String(selection.included.length);
+      var text = (chosen.getAttribute("data-confirm") || "") + (chosen.getAttribute("data-confirm") ? " " : "") + "It applies to " + count + " selected task" + (count === "1" ? "" : "s") + ".";
+      runAction(select.value, selection, text, chosen.textContent);
     });
   }
   $$("[data-delete-task]").forEach(function (button) {
     button.addEventListener("click", function () {
       var id = Number(button.getAttribute("data-delete-task"));
-      runAction("delete_tasks", { all: false, included: [id] }, "Delete task " + id + " with its annotations and predictions?");
+      runAction("delete_tasks", { all: false, included: [id] }, "Task " + id + " goes with its annotations and predictions.", "Delete task " + id);
     });
   });
 

@@ -6,6 +6,11 @@
  * Files go up with XMLHttpRequest so the bar follows the bytes sent; a large import then
  * runs as a background job, and the bar follows the bytes the job has parsed and the
  * tasks it has written (GET /api/projects/{id}/imports/{job}/, once a second).
+ *
+ * After a success the form is cleared (a second click cannot import the same files
+ * again). Files whose names an earlier import of the project already holds
+ * (GET /api/projects/{id}/imports/) are named before anything is sent, with a choice:
+ * skip them, import them again, or cancel.
  */
 (function () {
   "use strict";
@@ -91,8 +96,68 @@
       bar(1);
       say("Imported " + (result.task_count || 0).toLocaleString() + " tasks, " + (result.annotation_count || 0).toLocaleString() + " annotations, " + (result.prediction_count || 0).toLocaleString() + " predictions.");
       root.setAttribute("data-imported", result.task_count || 0);
+      reset();
       if (options.onImported) options.onImported(result);
     }
+    // The inputs start empty again after a success.
+    function reset() {
+      $("[data-import-files]", root).value = "";
+      $("[data-import-paste]", root).value = "";
+      $("[data-import-url]", root).value = "";
+      hideDupes();
+    }
+    var dupesBox = $("[data-import-dupes]", root);
+    var pendingFiles = null;
+    function hideDupes() { dupesBox.hidden = true; pendingFiles = null; }
+    // Names of the files earlier imports of this project took in.
+    function importedNames() {
+      return send("GET", "/api/projects/" + project + "/imports/").then(function (jobs) {
+        var names = {};
+        (jobs || []).forEach(function (job) {
+          if (job.status !== "completed" || !(job.task_count > 0)) return;
+          (job.files || []).forEach(function (name) { names[String(name).split("/").pop()] = job; });
+        });
+        return names;
+      }).catch(function () { return {}; });
+    }
+    function upload(files) {
+      hideDupes();
+      if (!files.length) { busy = false; bar(1); say("Nothing new to import: every chosen file was imported before."); return; }
+      var data = new FormData();
+      files.forEach(function (file) { data.append("file", file, file.name); });
+      bar(0);
+      say("Importing…");
+      start(send("POST", importUrl, data, function (sent, total) {
+        if (sent < total) { bar(sent / total); say("Uploading: " + megabytes(sent) + " of " + megabytes(total)); }
+        else { bar(null); say("Uploaded " + megabytes(total) + "; reading and writing the tasks…"); }
+      }));
+    }
+    function offerSkip(files, dupes, names) {
+      pendingFiles = { all: files, fresh: files.filter(function (f) { return dupes.indexOf(f) < 0; }) };
+      $("[data-import-dupes-title]", root).textContent = dupes.length === files.length
+        ? "Every chosen file was imported into this project before:"
+        : dupes.length + " of " + files.length + " chosen files were imported into this project before:";
+      var list = $("[data-import-dupes-list]", root);
+      list.textContent = "";
+      dupes.slice(0, 20).forEach(function (file) {
+        var item = document.createElement("li");
+        var job = names[file.name];
+        item.textContent = file.name + " (import #" + job.id + (job.created_at ? ", " + String(job.created_at).slice(0, 16).replace("T", " ") : "") + ")";
+        list.appendChild(item);
+      });
+      if (dupes.length > 20) {
+        var more = document.createElement("li");
+        more.textContent = "and " + (dupes.length - 20) + " more";
+        list.appendChild(more);
+      }
+      dupesBox.hidden = false;
+      progress.hidden = true;  // the last import's full bar is not this one's
+      busy = false;
+      say("");
+    }
+    $("[data-import-skip-dupes]", root).addEventListener("click", function () { if (pendingFiles) { busy = true; upload(pendingFiles.fresh); } });
+    $("[data-import-all]", root).addEventListener("click", function () { if (pendingFiles) { busy = true; upload(pendingFiles.all); } });
+    $("[data-import-cancel]", root).addEventListener("click", function () { hideDupes(); say("Nothing imported."); });
     function fail(error) {
       busy = false;
       progress.hidden = true;
@@ -130,15 +195,14 @@
       if (busy) return;
       say("Importing…");
       if (tab === "upload") {
-        var files = $("[data-import-files]", root).files;
+        var files = Array.prototype.slice.call($("[data-import-files]", root).files);
         if (!files.length) { fail(new Error("choose a file")); return; }
-        var data = new FormData();
-        Array.prototype.forEach.call(files, function (file) { data.append("file", file, file.name); });
-        bar(0);
-        start(send("POST", importUrl, data, function (sent, total) {
-          if (sent < total) { bar(sent / total); say("Uploading: " + megabytes(sent) + " of " + megabytes(total)); }
-          else { bar(null); say("Uploaded " + megabytes(total) + "; reading and writing the tasks…"); }
-        }));
+        busy = true;
+        importedNames().then(function (names) {
+          var dupes = files.filter(function (file) { return names[file.name]; });
+          if (dupes.length) offerSkip(files, dupes, names);
+          else upload(files);
+        });
       } else if (tab === "paste") {
         var text = $("[data-import-paste]", root).value;
         if (!text.trim()) { fail(new Error("paste some tasks")); return; }

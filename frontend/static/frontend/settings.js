@@ -1,6 +1,16 @@
-/* Settings: the side menu marks the section in view. */
+/* Settings: the side menu marks the section in view; Delete project is enabled once
+ * the title is typed (the server checks it again). */
 (function () {
   "use strict";
+  var confirmInput = document.querySelector("[data-delete-confirm]");
+  if (confirmInput) {
+    var deleteButton = document.querySelector("[data-delete-project]");
+    var sync = function () {
+      deleteButton.disabled = confirmInput.value.trim() !== confirmInput.getAttribute("data-title").trim();
+    };
+    confirmInput.addEventListener("input", sync);
+    sync();
+  }
   var links = Array.prototype.slice.call(document.querySelectorAll(".side-menu a[href^='#']"));
   if (!links.length || !("IntersectionObserver" in window)) return;
   function mark(id) {

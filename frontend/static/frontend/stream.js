@@ -80,8 +80,7 @@
         (item.was_cancelled ? "skipped. " : "") +
         "Update saves your changes; Next task goes back to the stream.");
     } else if (current.rework) {
-      note("rework-note", "Returned for rework: ",
-        current.rework.reviews.map(function (r) { return r.comment || "(no comment)"; }).join(" · "));
+      reworkNote(current.rework);
     }
     // The 1.23 editor keeps its side panel between tasks: take the last card out of it.
     if (predictionCard && predictionCard.parentNode) predictionCard.parentNode.removeChild(predictionCard);
@@ -96,6 +95,21 @@
         ". Check it before you submit.");
     }
     placePredictionCard();
+  }
+
+  // The rework banner: who rejected the annotation and what they wrote, one line each.
+  function reworkNote(rework) {
+    var element = note("rework-note", "Returned for rework", "");
+    rework.reviews.forEach(function (r) {
+      var line = document.createElement("div");
+      line.className = "rework-review";
+      var who = document.createElement("span");
+      who.className = "rework-reviewer";
+      who.textContent = (r.reviewer_name || r.reviewer || "A reviewer") + ": ";
+      line.appendChild(who);
+      line.appendChild(document.createTextNode(r.comment || "(no comment)"));
+      element.appendChild(line);
+    });
   }
 
   // The prediction's model version and score sit at the top of the editor's side panel
@@ -127,11 +141,22 @@
     return data.interfaces;
   }
 
+  // A reopened skip goes into the editor as an editable annotation (the editor shows
+  // "Annotation skipped" and no Update for a cancelled one); its Update un-skips it
+  // (patchBody).
+  function reopenSkip(annotation) {
+    if (!annotation.was_cancelled) return annotation;
+    var copy = {};
+    Object.keys(annotation).forEach(function (key) { copy[key] = annotation[key]; });
+    copy.was_cancelled = false;
+    return copy;
+  }
+
   function show(task, mode, annotationId) {
     current = { mode: mode, task: task, annotation: annotationId || null, rework: null };
     var options;
     if (mode === "history") {
-      var own = (task.annotations || []).filter(function (a) { return a.id === annotationId; });
+      var own = (task.annotations || []).filter(function (a) { return a.id === annotationId; }).map(reopenSkip);
       options = { annotations: own, predictions: [], preannotate: false, newAnnotation: false };
     } else {
       current.rework = task.rework || null;
@@ -218,6 +243,14 @@
     });
   }
 
+  // An update of a reopened skip un-skips it: it becomes a submitted annotation.
+  function patchBody(target, body) {
+    var out = { result: body.result, lead_time: body.lead_time };
+    var item = findItem(target);
+    if (item && item.was_cancelled && !body.was_cancelled) out.was_cancelled = false;
+    return out;
+  }
+
   function save(body) {
     if (saving) return Promise.resolve();
     saving = true;
@@ -230,20 +263,31 @@
     // trip instead of two); "label as displayed" asks its own next_url afterwards.
     var inline = !target && data.next_inline;
     var request = target
-      ? api.patch("/api/annotations/" + target + "/", { result: body.result, lead_time: body.lead_time })
+      ? api.patch("/api/annotations/" + target + "/", patchBody(target, body))
       : api.post("/api/tasks/" + task.id + "/annotations/" + (inline ? "?next=1" : ""), body);
     return request
       .then(function (saved) {
+        // for stream-extras.js (progress): what was saved
+        document.dispatchEvent(new CustomEvent("labelhub:saved", {
+          detail: { created: !target, skipped: Boolean(body.was_cancelled), unskipped: Boolean(target && mode === "history" && !body.was_cancelled && (findItem(target) || {}).was_cancelled) },
+        }));
         if (!target) history.loaded = false; // a new row heads the list
         else refreshItem(saved);
         var then = inline ? function () { showNext(saved.next_task); } : next;
         if (saved && typeof saved.benchmark_score === "number") {
-          // Benchmark QA feedback: the score against the gold answer, then the next task.
-          say("Benchmark task: your score " + pct(saved.benchmark_score) + ". Next task…");
-          return new Promise(function (resolve) { window.setTimeout(resolve, 2500); }).then(then);
+          // Benchmark QA feedback: the next task at once (no pause), the score against
+          // the gold answer in a note over it, coloured by how it went.
+          var score = saved.benchmark_score;
+          say("");
+          return Promise.resolve(then()).then(function () {
+            note("benchmark-note " + (score >= 0.5 ? "good" : "low"), "Your last task was a benchmark: ",
+              "your score " + pct(score) + ".");
+          });
         }
-        say(mode === "history" ? "Updated. Next task…" : body.was_cancelled ? "Skipped. Next task…" : "Saved. Next task…");
-        return then();
+        var passing = mode === "history" ? "Updated. Next task…" : body.was_cancelled ? "Skipped. Next task…" : "Saved. Next task…";
+        say(passing);
+        // Once the next task is on screen the "Next task…" line has done its job.
+        return Promise.resolve(then()).then(function () { if (status.textContent === passing) say(""); });
       }, function (error) {
         // The annotation stays in the editor: fix it and submit again.
         say("Not saved: " + errorText(error), true);
@@ -273,7 +317,34 @@
     item.updated_at = saved.updated_at;
     item.was_cancelled = saved.was_cancelled;
     item.result_count = (saved.result || []).length;
+    item.labels = resultLabels(saved.result);
     renderList();
+  }
+
+  // The twin of annotations.selectors.result_labels: choices, labels and texts, once each.
+  function resultLabels(result) {
+    var seen = [];
+    (result || []).forEach(function (item) {
+      var value = item && item.value;
+      if (!value || typeof value !== "object") return;
+      Object.keys(value).forEach(function (key) {
+        if (!Array.isArray(value[key])) return;
+        value[key].forEach(function (entry) {
+          (Array.isArray(entry) ? entry : [entry]).forEach(function (atom) {
+            if (typeof atom === "string" && atom && seen.indexOf(atom) < 0 && seen.length < 6) seen.push(atom.slice(0, 60));
+          });
+        });
+      });
+    });
+    return seen;
+  }
+
+  // What a "My annotations" row says: the labels it holds (the server's ``labels``),
+  // else how many results, or that it was skipped.
+  function historySummary(item) {
+    if (item.was_cancelled) return "skipped";
+    if (item.labels && item.labels.length) return item.labels.join(", ");
+    return item.result_count + (item.result_count === 1 ? " result" : " results");
   }
 
   function loadHistory(more) {
@@ -312,8 +383,7 @@
       button.dataset.annotationId = String(item.id);
       var title = document.createElement("span");
       title.className = "history-title";
-      title.textContent = "Task #" + item.task + (item.was_cancelled ? " · skipped"
-        : " · " + item.result_count + (item.result_count === 1 ? " result" : " results"));
+      title.textContent = "Task #" + item.task + " · " + historySummary(item);
       var preview = document.createElement("span");
       preview.className = "history-preview";
       preview.textContent = item.preview || "";
