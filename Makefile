@@ -72,7 +72,7 @@ run: setup ## run LabelHub on 127.0.0.1:8080 (SQLite + data dir); extra flags vi
 	exec $(VENV)/bin/labelhub start $(ARGS)
 
 test: setup-test lint services ## lint, then the full suite on PostgreSQL+Redis, then on SQLite; both must pass
-	@$(call pytest_run,postgres,$(PG_ENV),); pg=$$rc; \
+	@$(call pytest_run,postgres,$(PG_ENV),-m 'not embedded'); pg=$$rc; \
 	$(call pytest_run,sqlite,$(SQLITE_ENV),-m 'not postgres'); sq=$$rc; \
 	echo "==> summary: postgres exit $$pg, sqlite exit $$sq"; \
 	if [ "$$pg" -ne 0 ] || [ "$$sq" -ne 0 ]; then \
@@ -81,7 +81,7 @@ test: setup-test lint services ## lint, then the full suite on PostgreSQL+Redis,
 	echo "make test: both runs passed"
 
 test-postgres: setup-test services ## only the PostgreSQL+Redis run
-	@$(call pytest_run,postgres,$(PG_ENV),); exit $$rc
+	@$(call pytest_run,postgres,$(PG_ENV),-m 'not embedded'); exit $$rc
 
 test-sqlite: setup-test ## only the SQLite run (-m 'not postgres')
 	@$(call pytest_run,sqlite,$(SQLITE_ENV),-m 'not postgres'); exit $$rc

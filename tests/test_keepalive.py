@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 import requests
 
+pytestmark = pytest.mark.embedded  # run once, in the SQLite half of make test
+
 TOKEN = "fedcba9876543210fedcba9876543210fedcba98"
 PORT = int(os.environ.get("LABELHUB_TEST_KEEPALIVE_PORT", 18517))
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
+pytestmark = pytest.mark.embedded  # run once, in the SQLite half of make test
+
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
 
 

@@ -14,6 +14,8 @@ import requests
 
 from tests.factories import free_port
 
+pytestmark = pytest.mark.embedded  # run once, in the SQLite half of make test
+
 TOKEN = "abcdef0123456789abcdef0123456789abcdef01"
 
 
