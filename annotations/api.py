@@ -67,7 +67,8 @@ class ProjectDetailApi(APIView):
                 [{"field": "model_version", "message": message}],
                 validation_errors={"model_version": [message]},
             )
-        project = services.project_update(project=project, **fields)
+        # Label Studio's PATCH is not strict: a label still in use may leave the config.
+        project = services.project_update(project=project, strict=False, **fields)
         if fields.get("benchmark_project") is not None:
             quality.benchmarks_link(project=project)  # a re-link adds only new ones
         return Response(project_dict(project))
@@ -98,7 +99,7 @@ class ProjectConfigValidateApi(ProjectValidateApi):
         project = perms.project_for(request.user, pk, perms.MANAGE)
         response = super().post(request, pk)
         services.label_config_orphans_check(
-            project=project, label_config=request.data["label_config"]
+            project=project, label_config=request.data["label_config"], form=True
         )
         return response
 

@@ -152,6 +152,11 @@ def project_page(capability: str):
 
 
 def _config_error(exc: ApiError) -> str:
+    """The message itself: a refused config change's is in ``validation_errors`` (its
+    ``detail`` is Label Studio's generic "Validation error")."""
+    messages = (exc.validation_errors or {}).get("label_config")
+    if messages:
+        return "\n".join(messages)
     return str(exc.detail).removeprefix("Invalid label_config: ")
 
 

@@ -75,17 +75,18 @@ def test_the_first_real_config_is_checked_against_what_is_stored(api):
     response = api.patch(url, {"label_config": CLASHES}, format="json")
     assert response.status_code == 400, response.content
     body = response.json()
-    assert body["validation_errors"]["label_config"] == [body["detail"]]
-    assert body["detail"].startswith("Created annotations are incompatible")
-    assert "1 annotation with from_name=label, to_name=text, type=choices" in body["detail"]
+    assert body["detail"] == "Validation error"
+    (message,) = body["validation_errors"]["label_config"]
+    assert message.startswith("Created annotations are incompatible")
+    assert "\n1 with from_name=label, to_name=text, type=choices" in message
     assert api.get(url).json()["label_config"] == "<View></View>"  # nothing written
 
     response = api.post(f"{url}validate/", {"label_config": CLASHES}, format="json")
     assert response.status_code == 400
     no_pos = FITS.replace('<Choice value="pos"/>', "")
-    response = api.patch(url, {"label_config": no_pos}, format="json")
+    response = api.post(f"{url}validate/", {"label_config": no_pos}, format="json")
     assert response.status_code == 400
-    assert 'label "pos"' in response.json()["detail"]
+    assert 'label "pos"' in response.json()["errors"][0]["message"]
 
     response = api.patch(url, {"label_config": FITS}, format="json")
     assert response.status_code == 200, response.content
@@ -109,13 +110,13 @@ def test_numeric_choices_are_stored_as_sent_and_checked_against_the_config(api):
     assert response.status_code == 400
 
     # Dropping the numeric choice that an annotation holds is refused.
-    response = api.patch(
-        f"/api/projects/{project['id']}/",
+    response = api.post(
+        f"/api/projects/{project['id']}/validate/",
         {"label_config": NUMERIC.replace('<Choice value="1"/>', "")},
         format="json",
     )
     assert response.status_code == 400, response.content
-    assert 'label "1"' in response.json()["detail"]
+    assert 'label "1"' in response.json()["errors"][0]["message"]
 
 
 def test_was_cancelled_on_the_url_skips(api, project):
@@ -223,7 +224,7 @@ def test_dropping_a_taxonomy_node_in_use_is_refused(api):
     renamed = TAXONOMY.replace('<Choice value="A">', '<Choice value="C">')
     response = api.post(validate, {"label_config": renamed}, format="json")
     assert response.status_code == 400, response.content
-    assert 'label "A"' in response.json()["detail"]
+    assert 'label "A"' in response.json()["errors"][0]["message"]
     added = TAXONOMY.replace('<Choice value="B"/>', '<Choice value="B"/><Choice value="D"/>')
     assert api.post(validate, {"label_config": added}, format="json").status_code == 200
 
@@ -296,3 +297,55 @@ def test_skip_queue_refuses_unknown_values(api, project):
     response = api.patch(f"/api/projects/{project.pk}/", {"skip_queue": "NOPE"}, format="json")
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "skip_queue"
+
+
+def test_results_for_a_control_the_config_lacks_are_stored(api):
+    """Label Studio stores result items whose ``from_name`` is not a control of the
+    config (its drafts tests annotate ``text_class`` under a ``label`` config; its
+    ``image_urls_with_bboxes_gt.json`` sample names ``label`` under ``objects``); items
+    of a control the config has are still checked."""
+    project = api.post("/api/projects/", {"title": "F", "label_config": FITS}).json()
+    task_id = _task(api, project["id"], {"text": "x"})
+    other = [{**RESULT[0], "from_name": "text_class", "value": {"choices": ["class_B"]}}]
+    response = api.post(f"/api/tasks/{task_id}/annotations/", {"result": other}, format="json")
+    assert response.status_code == 201, response.content
+    assert Annotation.objects.get(pk=response.json()["id"]).result == other
+    imported = api.post(
+        f"/api/projects/{project['id']}/import",
+        [{"data": {"text": "y"}, "annotations": [{"result": other}], "predictions": [{"result": other}]}],
+        format="json",
+    )
+    assert imported.status_code == 201, imported.content
+    assert imported.json()["annotation_count"] == 1
+    bad = [{**RESULT[0], "value": {"choices": "pos"}}]  # a known control, a broken value
+    response = api.post(f"/api/tasks/{task_id}/annotations/", {"result": bad}, format="json")
+    assert response.status_code == 400
+    # and an item that is not a result item at all
+    response = api.post(
+        f"/api/tasks/{task_id}/annotations/", {"result": [{"from_name": "x"}]}, format="json"
+    )
+    assert response.status_code == 400
+
+
+def test_the_delete_annotations_action_takes_the_tasks_drafts(api, owner):
+    """Label Studio's ``delete_tasks_annotations`` deletes the tasks' drafts too (a
+    draft of no annotation included), so their labels stop holding the config."""
+    from annotations.models import AnnotationDraft
+    from annotations.services import draft_save
+    from tasks.models import Task
+
+    project = api.post("/api/projects/", {"title": "D", "label_config": FITS}).json()
+    task_id = _task(api, project["id"], {"text": "x"})
+    kept_id = _task(api, project["id"], {"text": "y"})
+    draft_save(task=Task.objects.get(pk=task_id), user=owner, result=RESULT)
+    draft_save(task=Task.objects.get(pk=kept_id), user=owner, result=RESULT)
+    validate = f"/api/projects/{project['id']}/validate/"
+    no_pos = FITS.replace('<Choice value="pos"/>', "")
+    assert api.post(validate, {"label_config": no_pos}, format="json").status_code == 400
+    response = api.post(
+        f"/api/dm/actions?id=delete_tasks_annotations&project={project['id']}",
+        {"selectedItems": {"all": False, "included": [task_id]}},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert list(AnnotationDraft.objects.values_list("task_id", flat=True)) == [kept_id]
