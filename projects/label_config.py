@@ -209,6 +209,11 @@ class _Builder:
                 self._add_control(element, tag, attrs)
             elif name and attrs.get("value", "").startswith("$"):
                 self._add_object(element, tag, attrs)
+            elif name:
+                # A template value (``<embed src='$image'/>``): the keys it reads, as
+                # Label Studio's ``extract_data_types`` finds them (``$\w+``).
+                for key in re.findall(r"\$(\w+)", attrs.get("value", "")):
+                    self.data_keys.setdefault(key, None)
 
     def _claim_name(self, name: str, tag: str) -> None:
         if name in self.names:
