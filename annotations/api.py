@@ -24,7 +24,13 @@ from labelhub.errors import ApiError
 from labelhub.params import is_true
 from labelhub.validation import MAX_ID
 from projects import permissions as perms
-from projects.api import ProjectIn, ProjectValidateApi, benchmark_project_resolve, project_dict
+from projects.api import (
+    ProjectIn,
+    ProjectValidateApi,
+    benchmark_project_resolve,
+    member_user_dict,
+    project_dict,
+)
 from projects.selectors import object_for_user
 from projects.services import project_update
 from tasks.models import Task
@@ -119,7 +125,16 @@ class TaskDetailApi(APIView):
         queryset = selectors.with_nested(
             Task.objects.filter(pk=task.pk), user=request.user, project=task.project
         )
-        body = nested_task_dict(queryset.get())
+        loaded = queryset.get()
+        body = nested_task_dict(loaded)
+        if request.query_params.get("project"):
+            # The Data Manager's task (Label Studio's ``?project=``): annotators as
+            # objects, as its DataManagerTaskSerializer nests them.
+            users = {a.pk: a.completed_by for a in loaded.annotations.all()}
+            for annotation in body["annotations"]:
+                user = users.get(annotation["id"])
+                if user is not None:
+                    annotation["completed_by"] = member_user_dict(user)
         # Label Studio's ``drafts``: the caller's own, which the editor restores.
         body["drafts"] = [draft_dict(d) for d in selectors.own_drafts(task=task, user=request.user)]
         return Response(body)

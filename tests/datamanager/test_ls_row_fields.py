@@ -64,3 +64,15 @@ def test_annotators_strings_hold_only_their_own(client_for, labeled, annotator):
     assert mine["annotations_ids"] == str(second.pk)
     assert "Positive" not in mine["annotations_results"]
     assert mine["predictions_results"] == "" and mine["predictions_model_versions"] == ""
+
+
+def test_the_data_managers_task_nests_annotators_as_objects(api, labeled, owner):
+    """``/api/tasks/{id}?project=`` (the Data Manager's task) nests each annotator as
+    an object, as Label Studio's DataManagerTaskSerializer does; without ``project`` it
+    stays the id (filters/annotation_results.tavern.yml)."""
+    project, task, first, second = labeled
+    detail = api.get(f"/api/tasks/{task.pk}?project={project.pk}").json()
+    by_id = {a["id"]: a["completed_by"] for a in detail["annotations"]}
+    assert by_id[first.pk]["email"] == owner.email and by_id[first.pk]["id"] == owner.pk
+    plain = api.get(f"/api/tasks/{task.pk}").json()
+    assert {a["completed_by"] for a in plain["annotations"]} == {owner.pk, second.completed_by_id}
