@@ -504,6 +504,7 @@ class TaskListApi(APIView):
             users = perms.visible_annotators(request.user, project, users)
             item.update(row_extras(task, users))
             item.update(ls_row_fields(task, item, summaries[task.pk], full=full))
+            item["overlap"] = project.maximum_annotations + task.overlap_extra
             tasks.append(item)
         body = {"tasks": tasks}
         if after is None or is_true(params.get("totals")):

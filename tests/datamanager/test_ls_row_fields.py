@@ -39,7 +39,7 @@ def test_rows_carry_label_studios_strings(api, labeled, owner):
     assert row["predictions_model_versions"] == "m1"
     assert [d["user"] for d in row["drafts"]] == [owner.email]  # the caller's own only
     assert (row["inner_id"], row["file_upload"], row["comment_count"]) == (task.pk, None, 0)
-    assert (row["updated_by"], row["comment_authors"]) == ([], [])
+    assert (row["updated_by"], row["comment_authors"], row["overlap"]) == ([], [], 1)
     assert (empty["annotations_ids"], empty["annotations_results"]) == ("", "")
     assert (empty["predictions_model_versions"], empty["drafts"]) == ("", [])
 
