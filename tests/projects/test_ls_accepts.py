@@ -312,7 +312,13 @@ def test_results_for_a_control_the_config_lacks_are_stored(api):
     assert Annotation.objects.get(pk=response.json()["id"]).result == other
     imported = api.post(
         f"/api/projects/{project['id']}/import",
-        [{"data": {"text": "y"}, "annotations": [{"result": other}], "predictions": [{"result": other}]}],
+        [
+            {
+                "data": {"text": "y"},
+                "annotations": [{"result": other}],
+                "predictions": [{"result": other}],
+            }
+        ],
         format="json",
     )
     assert imported.status_code == 201, imported.content
@@ -349,3 +355,45 @@ def test_the_delete_annotations_action_takes_the_tasks_drafts(api, owner):
     )
     assert response.status_code == 200, response.content
     assert list(AnnotationDraft.objects.values_list("task_id", flat=True)) == [kept_id]
+
+
+def test_a_form_encoded_project_keeps_its_default_flags(api):
+    """A flag a form body leaves out keeps its default (DRF reads a missing form boolean
+    as False); ``show_collab_predictions`` is Label Studio's name for
+    ``show_predictions_to_annotators``."""
+    body = api.post("/api/projects/", {"title": "Form", "label_config": FITS}).json()
+    assert body["show_predictions_to_annotators"] is True and body["show_skip_button"] is True
+    hidden = api.post(
+        "/api/projects/", {"title": "F2", "label_config": FITS, "show_collab_predictions": "false"}
+    ).json()
+    assert hidden["show_predictions_to_annotators"] is False
+
+
+def test_an_import_sets_the_model_version_to_the_last_imported(api):
+    """A project with no model version takes the last imported prediction's (Label
+    Studio); the Label Stream then pre-fills from that version (next_task.tavern.yml)."""
+    project = api.post("/api/projects/", {"title": "MV", "label_config": FITS}).json()
+    predictions = [
+        {"result": RESULT, "model_version": "model_version_A"},
+        {
+            "result": [{**RESULT[0], "value": {"choices": ["neg"]}}],
+            "model_version": "model_version_B",
+        },
+    ]
+    response = api.post(
+        f"/api/projects/{project['id']}/import",
+        [{"data": {"text": "x"}, "predictions": predictions}],
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    url = f"/api/projects/{project['id']}/"
+    assert api.get(url).json()["model_version"] == "model_version_B"
+    shown = api.get(f"{url}next/").json()["predictions"]
+    assert [p["model_version"] for p in shown] == ["model_version_B"]
+    api.patch(url, {"model_version": "model_version_A"}, format="json")
+    api.post(
+        f"/api/projects/{project['id']}/import",
+        [{"data": {"text": "y"}, "predictions": predictions}],
+        format="json",
+    )
+    assert api.get(url).json()["model_version"] == "model_version_A"  # a chosen one stays
