@@ -70,7 +70,9 @@ def object_keys(parsed: ParsedConfig, types, *, want_list: bool = False) -> list
         matching = [
             obj["value"]
             for obj in parsed.objects.values()
-            if obj["type"] in types and bool(obj.get("value_list")) == want_list
+            if obj["type"] in types
+            and obj["value"] is not None
+            and bool(obj.get("value_list")) == want_list
         ]
         keys = list(dict.fromkeys(matching)) or keys
     return keys

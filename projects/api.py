@@ -99,7 +99,7 @@ def project_dict(project: Project) -> dict:
 
 
 def _data_types(parsed: ParsedConfig) -> dict:
-    return {obj["value"]: obj for obj in parsed.objects.values()}
+    return {obj["value"]: obj for obj in parsed.objects.values() if obj["value"] is not None}
 
 
 class OptionalBoolean(serializers.BooleanField):
