@@ -176,7 +176,7 @@ def test_settings_page_refuses_an_orphaning_config(client, owner, labeled):
     )
     assert response.status_code == 200
     assert b"Saved." not in response.content
-    assert b"5 with from_name=sentiment, to_name=text, type=choices" in response.content
+    assert b"4 annotations, 1 prediction with from_name=sentiment" in response.content
     assert Project.objects.get(pk=labeled.pk).label_config == TEXT_CONFIG
 
 
