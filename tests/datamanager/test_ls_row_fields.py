@@ -30,12 +30,15 @@ def test_rows_carry_label_studios_strings(api, labeled, owner):
     rows = api.get(f"/api/tasks?project={project.pk}").json()["tasks"]
     row, empty = rows
     assert row["annotations_ids"] == f"{first.pk},{second.pk}"
-    assert row["annotations_results"] == (
-        "[{id: r1, from_name: sentiment, to_name: text, type: choices, value: {choices: "
-        "[Positive]}}],[{id: r1, from_name: sentiment, to_name: text, type: choices, value: "
-        "{choices: [Negative]}}]"
-    )
-    assert row["predictions_results"].startswith("[{id: r1, from_name: sentiment")
+    # Each annotation's result list, in id order, joined by commas, without double quotes
+    # (the keys' order is the database's: PostgreSQL's jsonb sorts them).
+    first_list, second_list = row["annotations_results"].split("}],[{")
+    assert first_list.startswith("[{") and second_list.endswith("}]")
+    for part in ("from_name: sentiment", "to_name: text", "type: choices"):
+        assert part in first_list and part in second_list
+    assert "choices: [Positive]" in first_list and "choices: [Negative]" in second_list
+    assert '"' not in row["annotations_results"]
+    assert "{choices: [Positive]}" in row["predictions_results"]
     assert row["predictions_model_versions"] == "m1"
     assert [d["user"] for d in row["drafts"]] == [owner.email]  # the caller's own only
     assert (row["inner_id"], row["file_upload"], row["comment_count"]) == (task.pk, None, 0)
