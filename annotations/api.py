@@ -37,6 +37,7 @@ from projects.api import (
     ProjectIn,
     ProjectValidateApi,
     benchmark_project_resolve,
+    member_user_dict,
     project_dict,
     project_dict_for,
 )
@@ -82,7 +83,8 @@ class ProjectDetailApi(APIView):
                 [{"field": "model_version", "message": message}],
                 validation_errors={"model_version": [message]},
             )
-        project = services.project_update(project=project, **fields)
+        # Label Studio's PATCH is not strict: a label still in use may leave the config.
+        project = services.project_update(project=project, strict=False, **fields)
         if fields.get("benchmark_project") is not None:
             quality.benchmarks_link(project=project, user=request.user)  # adds only new ones
         return Response(project_dict(project))
@@ -113,7 +115,7 @@ class ProjectConfigValidateApi(ProjectValidateApi):
         project = perms.project_for(request.user, pk, perms.MANAGE)
         response = super().post(request, pk)
         services.label_config_orphans_check(
-            project=project, label_config=request.data["label_config"]
+            project=project, label_config=request.data["label_config"], form=True
         )
         return response
 
@@ -133,9 +135,18 @@ class TaskDetailApi(APIView):
         queryset = selectors.with_nested(
             Task.objects.filter(pk=task.pk), user=request.user, project=task.project
         )
-        shown = queryset.get()
+        loaded = queryset.get()
+        body = nested_task_dict(loaded)
+        if request.query_params.get("project"):
+            # The Data Manager's task (Label Studio's ``?project=``): annotators as
+            # objects, as its DataManagerTaskSerializer nests them.
+            users = {a.pk: a.completed_by for a in loaded.annotations.all()}
+            for annotation in body["annotations"]:
+                user = users.get(annotation["id"])
+                if user is not None:
+                    annotation["completed_by"] = member_user_dict(user)
         body = visibility.task_shown(
-            body=nested_task_dict(shown), task=shown, user=request.user, project=task.project
+            body=body, task=loaded, user=request.user, project=task.project
         )
         # Label Studio's ``drafts``: the caller's own, which the editor restores.
         body["drafts"] = [draft_dict(d) for d in selectors.own_drafts(task=task, user=request.user)]

@@ -106,7 +106,11 @@ def project_summary(*, project: Project) -> dict:
     tasks = max(columns.values(), default=0)
     created_annotations: dict[str, int] = {}
     created_labels: dict[str, dict[str, int]] = {}
+    created_labels_drafts: dict[str, dict[str, int]] = {}
     for row in selectors.result_usage(project_id=project.pk):
+        if row["source"] == "drafts" and row["label"] is not None:
+            labels = created_labels_drafts.setdefault(row["from_name"], {})
+            labels[row["label"]] = labels.get(row["label"], 0) + row["count"]
         if row["source"] != "annotations":
             continue
         if row["label"] is None:
@@ -122,7 +126,7 @@ def project_summary(*, project: Project) -> dict:
         "common_data_columns": sorted(k for k, n in columns.items() if n == tasks and tasks),
         "created_annotations": created_annotations,
         "created_labels": created_labels,
-        "created_labels_drafts": {},
+        "created_labels_drafts": created_labels_drafts,
     }
 
 

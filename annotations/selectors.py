@@ -66,6 +66,7 @@ def _usage_sql(vendor: str, probes: int) -> str:
     tables = [
         ("annotations", Annotation._meta.db_table),
         ("predictions", Prediction._meta.db_table),
+        ("drafts", AnnotationDraft._meta.db_table),
     ]
     if vendor == "postgresql":
         probe = " AND (" + " OR ".join(["x.result @> %s::jsonb"] * probes) + ")" if probes else ""
@@ -119,10 +120,12 @@ def _usage_sql(vendor: str, probes: int) -> str:
 
 
 def result_usage(*, project_id: int, from_names: Collection[str] | None = None) -> list[dict]:
-    """What a project's stored annotations and predictions use: one row per
+    """What a project's stored annotations, predictions and drafts use: one row per
     (``source``, ``from_name``, ``to_name``, ``type``, ``label``) with ``count``, the
-    number of annotations (``source`` "annotations") or predictions holding it; ``label``
-    None is the row for the control itself.
+    number of annotations (``source`` "annotations"), predictions or drafts holding it;
+    ``label`` None is the row for the control itself. Drafts count as Label Studio counts
+    them (its ``created_labels_drafts``): a config change must not orphan a user's
+    unfinished work either.
 
     One GROUP BY in the database over the unpacked result lists (PostgreSQL
     ``jsonb_array_elements``, SQLite ``json_each``): the answer has a few rows per control
@@ -138,7 +141,7 @@ def result_usage(*, project_id: int, from_names: Collection[str] | None = None) 
     names = sorted(from_names) if from_names is not None else []
     vendor = connection.vendor
     params: list = []
-    for _ in range(2):  # annotations, then predictions
+    for _ in range(3):  # annotations, predictions, then drafts
         params.append(project_id)
         if vendor == "postgresql":
             params += [json.dumps([{"from_name": name}]) for name in names]
@@ -158,8 +161,10 @@ def label_config_orphans(*, project, label_config: str) -> list[dict]:
     new = ParsedConfig.from_dict(label_config_parse(label_config))
     if label_config == project.label_config:
         return []
-    stored = Annotation.objects.filter(project=project).exists() or (
-        Prediction.objects.filter(project=project).exists()
+    stored = (
+        Annotation.objects.filter(project=project).exists()
+        or Prediction.objects.filter(project=project).exists()
+        or AnnotationDraft.objects.filter(project=project).exists()
     )
     if not stored:
         return []

@@ -454,29 +454,45 @@ def tasks_delete(*, project: Project, task_ids) -> int:
     return deleted
 
 
-def label_config_orphans_check(*, project: Project, label_config: str) -> None:
-    """A 400 listing what stored annotations and predictions would lose their control
-    (with how many of each) if the project's config became ``label_config``, as Label
-    Studio refuses such a change. ``errors`` carries one item per control or label."""
+def label_config_orphans_check(
+    *, project: Project, label_config: str, strict: bool = True, form: bool = False
+) -> None:
+    """A 400 listing what stored annotations, drafts and predictions would lose their
+    control (with how many of each) if the project's config became ``label_config``, as
+    Label Studio refuses such a change: ``detail`` is Label Studio's "Validation error",
+    ``validation_errors`` holds its message (under ``label_config``, and for ``form``
+    answers, ``/validate``'s, also ``non_field_errors``) and ``errors`` one item per
+    control or label.
+
+    ``strict=False`` is Label Studio's PATCH: only a lost control, target or result type
+    is refused; labels removed from a control that results still use are let through
+    (Label Studio logs them). ``/validate`` and the settings page are strict."""
     orphans = selectors.label_config_orphans(project=project, label_config=label_config)
+    if not strict:
+        orphans = [o for o in orphans if o["reason"] != "label"]
     if orphans:
         message = config_orphans_message(orphans)
+        validation_errors = {"label_config": [message]}
+        if form:
+            validation_errors["non_field_errors"] = [message]
         raise ApiError(
-            message,
+            "Validation error",
             [{"field": "label_config", **orphan} for orphan in orphans],
-            validation_errors={"label_config": [message]},
+            validation_errors=validation_errors,
         )
 
 
 @transaction.atomic
-def project_update(*, project: Project, **fields) -> Project:
+def project_update(*, project: Project, strict: bool = True, **fields) -> Project:
     """``projects.services.project_update``, and when the overlap (or whether skips count
     toward it) changes, ``is_labeled``
     recomputed at once (so task lists and the Data Manager are right at once, not at the
     next hand-out)."""
     overlap = (project.maximum_annotations, project.skip_queue)
     if "label_config" in fields:
-        label_config_orphans_check(project=project, label_config=fields["label_config"])
+        label_config_orphans_check(
+            project=project, label_config=fields["label_config"], strict=strict
+        )
     project = project_services.project_update(project=project, **fields)
     if (project.maximum_annotations, project.skip_queue) != overlap:
         labeled_state_refresh(project=project)

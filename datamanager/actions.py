@@ -18,7 +18,7 @@ from django.utils import timezone
 from annotations import quality
 from annotations.counters import project_counters_refresh, tasks_counters_recount
 from annotations.ground_truth import ground_truth_set
-from annotations.models import Annotation, Prediction
+from annotations.models import Annotation, AnnotationDraft, Prediction
 from labelhub import events
 from labelhub.errors import ApiError
 from projects import permissions as perms
@@ -116,13 +116,16 @@ def delete_tasks_predictions(project, queryset: QuerySet, **params) -> dict:
 
 
 def _delete_from_tasks(project, queryset: QuerySet, rows: type[Model], noun: str) -> dict:
-    """Delete the selected tasks' annotations or predictions, then recount the tasks."""
+    """Delete the selected tasks' annotations or predictions, then recount the tasks.
+    Annotations go with every draft of their tasks (the annotations' own by cascade, and
+    the drafts of new annotations), as Label Studio's action deletes them."""
     ids = _ids(queryset)
     deleted = 0
     gone: list[int] = []
     for batch in _batches(ids):
         if rows is Annotation:
             gone += Annotation.objects.filter(task_id__in=batch).values_list("pk", flat=True)
+            AnnotationDraft.objects.filter(task_id__in=batch, annotation=None).delete()
         deleted += rows.objects.filter(task_id__in=batch).delete()[1].get(rows._meta.label, 0)
     tasks_counters_recount(project=project, task_ids=ids)
     events.publish(events.ANNOTATIONS_DELETED, project_id=project.pk, ids=gone)

@@ -15,6 +15,8 @@ Reviewers read (views, columns, count); only admins change anything.
 
 from __future__ import annotations
 
+from django.utils.dateparse import parse_datetime
+from django.utils.timesince import timesince
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -39,7 +41,7 @@ from labelhub.params import is_false, is_true
 from projects import permissions as perms
 from projects.api import project_dict_for
 from projects.selectors import object_for_user
-from tasks.representations import task_dict
+from tasks.representations import draft_dict, task_dict
 
 
 def project_param(request, capability: str = perms.DATA_MANAGER):
@@ -80,6 +82,46 @@ def row_extras(task, annotators: list[int] | None = None) -> dict:
         "agreement": task.agreement,
         "ground_truth": bool(getattr(task, "ground_truth", False)),
         **({"annotators": annotators} if annotators is not None else {}),
+    }
+
+
+def ls_row_fields(task, item: dict, summary: dict, *, full: bool) -> dict:
+    """What Label Studio's Data Manager task row adds (its ``DataManagerTaskSerializer``):
+    the annotations' and predictions' ids, results and model versions as strings, the
+    caller's drafts, and the fields LabelHub keeps nothing for (comments, file uploads,
+    storage file names: empty). With ``fields=all`` the nested rows carry Label Studio's
+    ``created_username`` ("First Last email, id") and ``created_ago``, and predictions
+    its empty ``cluster``, ``neighbors`` and ``mislabeling``."""
+    drafts = [draft_dict(d) for d in summary["drafts"]]
+    if full:
+        annotations, predictions = item.get("annotations", []), item.get("predictions", [])
+        summary = {
+            "ids": [a["id"] for a in annotations],
+            "annotations": [a["result"] for a in annotations],
+            "predictions": [p["result"] for p in predictions],
+            "versions": [p["model_version"] for p in predictions],
+        }
+        users = {a.pk: a.completed_by for a in task.annotations.all()}
+        for annotation in annotations:
+            user = users.get(annotation["id"])
+            if user is not None:
+                name = " ".join(n for n in (user.first_name, user.last_name) if n)
+                annotation["created_username"] = f"{name} {user.email}, {user.pk}"
+            annotation["created_ago"] = timesince(parse_datetime(annotation["created_at"]))
+        for prediction in predictions:
+            prediction["created_ago"] = timesince(parse_datetime(prediction["created_at"]))
+            prediction.update(cluster=None, neighbors=None, mislabeling=0.0)
+    return {
+        **dm.page_summary_fields(summary),
+        "drafts": drafts,
+        "inner_id": task.pk,
+        "file_upload": None,
+        "storage_filename": None,
+        "updated_by": [],
+        "comment_count": 0,
+        "unresolved_comment_count": 0,
+        "last_comment_updated_at": None,
+        "comment_authors": [],
     }
 
 
@@ -426,6 +468,9 @@ class TaskListApi(APIView):
         if not query.ordering and self.ORDERS[order]:
             query.ordering = dm.parse_query({"ordering": self.ORDERS[order]}).ordering
         see_all = perms.can(request.user, project, perms.READ_ALL_ANNOTATIONS)
+        # An annotator's list holds the Benchmark QA tasks /next/ serves them, looking
+        # like any other (issue #24); the admin's Data Manager leaves them out (#26).
+        query.benchmarks = not see_all
         if not see_all and order != "id" and order != "-id":
             # When a task was last annotated is others' work (and a Benchmark QA task's
             # gold answer dates it): annotators list tasks by id.
@@ -466,6 +511,13 @@ class TaskListApi(APIView):
         if after is None and page > 1 and not rows:
             raise NotFound("Invalid page.")
         annotators = None if full else dm.annotators_of([t.pk for t in rows])
+        summaries = dm.page_summaries(
+            task_ids=[t.pk for t in rows],
+            user=request.user,
+            see_all=perms.can(request.user, project, perms.READ_ALL_ANNOTATIONS),
+            see_predictions=perms.may_see_predictions(request.user, project),
+            with_results=not full,
+        )
         tasks = []
         for task in rows:
             item = nested_task_dict(task) if full else task_dict(task)
@@ -476,6 +528,8 @@ class TaskListApi(APIView):
             )
             users = perms.visible_annotators(request.user, project, users)
             item.update(row_extras(task, users))
+            item.update(ls_row_fields(task, item, summaries[task.pk], full=full))
+            item["overlap"] = project.maximum_annotations + task.overlap_extra
             tasks.append(item)
         tasks = visibility.tasks_shown(bodies=tasks, tasks=rows, user=request.user, project=project)
         body = {"tasks": tasks}

@@ -143,6 +143,9 @@ class Query:
     items: list[FilterItem] = field(default_factory=list)
     ordering: list[OrderItem] = field(default_factory=list)
     selection: Selection | None = None
+    # Benchmark QA copies are left out unless a filter names their column; an annotator's
+    # list keeps them (set by the API), where they must look like any other task.
+    benchmarks: bool = False
 
     @property
     def has_regex(self) -> bool:

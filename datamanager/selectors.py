@@ -28,7 +28,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 
-from annotations.models import Annotation, Prediction, ReviewRecord
+from annotations.models import Annotation, AnnotationDraft, Prediction, ReviewRecord
 from datamanager import columns as cols
 from datamanager import query as query_format
 from datamanager.sql import SerialPlan, time_limited
@@ -195,7 +195,7 @@ def task_queryset(
     export then gets (issue #26)."""
     ctx = ctx or cols.ProjectContext.for_project(project)
     queryset = project_tasks(project)
-    if not shows_benchmarks(query):
+    if not (query.benchmarks or shows_benchmarks(query)):
         queryset = queryset.filter(is_benchmark=False)
     if query.items:
         queryset = queryset.filter(
@@ -620,6 +620,55 @@ def reworked_of(task_ids: list[int]) -> dict[int, int]:
         .values_list("annotation__task_id", "n")
     )
     return dict(rows)
+
+
+def _joined_results(results: list) -> str:
+    """Label Studio's ``annotations_results`` / ``predictions_results`` on SQLite: the
+    rows' result lists joined by commas, without double quotes."""
+    return ",".join(json.dumps(r, ensure_ascii=False) for r in results).replace('"', "")
+
+
+def page_summaries(
+    *, task_ids: list[int], user, see_all: bool, see_predictions: bool, with_results: bool
+) -> dict[int, dict]:
+    """Label Studio's Data Manager columns for a page of tasks: ``annotations_ids``,
+    ``annotations_results``, ``predictions_results``, ``predictions_model_versions``
+    (strings, empty when none) and the caller's own ``drafts``, in at most three queries
+    (annotations and predictions only for a page without nested rows: ``with_results``).
+    An annotator (``see_all`` False) is summed up from their own annotations only."""
+    out: dict[int, dict] = {
+        pk: {"annotations": [], "ids": [], "predictions": [], "versions": [], "drafts": []}
+        for pk in task_ids
+    }
+    if with_results:
+        annotations = Annotation.objects.filter(task_id__in=task_ids)
+        if not see_all:
+            annotations = annotations.filter(completed_by=user)
+        for task_id, pk, result in annotations.order_by("id").values_list(
+            "task_id", "id", "result"
+        ):
+            out[task_id]["ids"].append(pk)
+            out[task_id]["annotations"].append(result)
+        if see_predictions:
+            predictions = Prediction.objects.filter(task_id__in=task_ids).order_by("id")
+            for task_id, version, result in predictions.values_list(
+                "task_id", "model_version", "result"
+            ):
+                out[task_id]["predictions"].append(result)
+                out[task_id]["versions"].append(version)
+    drafts = AnnotationDraft.objects.filter(task_id__in=task_ids, user=user).select_related("user")
+    for draft in drafts.order_by("id"):
+        out[draft.task_id]["drafts"].append(draft)
+    return out
+
+
+def page_summary_fields(summary: dict) -> dict:
+    return {
+        "annotations_ids": ",".join(str(pk) for pk in summary["ids"]),
+        "annotations_results": _joined_results(summary["annotations"]),
+        "predictions_results": _joined_results(summary["predictions"]),
+        "predictions_model_versions": ",".join(dict.fromkeys(summary["versions"])),
+    }
 
 
 def data_key_columns(project) -> list[dict]:

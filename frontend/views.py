@@ -154,6 +154,14 @@ def project_page(capability: str):
 
 
 def _config_error(exc: ApiError) -> str:
+    """The message itself. A refused config change (``detail`` is Label Studio's generic
+    "Validation error") shows its message's heading and then each lost control or label
+    with its counts (the ``errors`` items)."""
+    messages = (exc.validation_errors or {}).get("label_config")
+    if messages:
+        items = [e["message"] for e in exc.errors if e.get("reason") and e.get("message")]
+        heading = messages[0].split("\n", 1)[0]
+        return "\n".join([heading, *items]) if items else "\n".join(messages)
     return str(exc.detail).removeprefix("Invalid label_config: ")
 
 

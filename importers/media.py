@@ -71,7 +71,9 @@ def object_keys(parsed: ParsedConfig, types, *, want_list: bool = False) -> list
         matching = [
             obj["value"]
             for obj in parsed.objects.values()
-            if obj["type"] in types and bool(obj.get("value_list")) == want_list
+            if obj["type"] in types
+            and obj["value"] is not None
+            and bool(obj.get("value_list")) == want_list
         ]
         keys = list(dict.fromkeys(matching)) or keys
     return keys
@@ -96,8 +98,15 @@ def single_object_key(
     return keys[0]
 
 
+UNDEFINED_KEY = "$undefined$"
+
+
 def media_key(parsed: ParsedConfig, kind: str, filename: str) -> str:
-    """The data key for a media file: the config's one object tag of that type."""
+    """The data key for a media file: the config's one object tag of that type. A config
+    without such a tag gets Label Studio's: the first data key the config reads, or
+    ``$undefined$`` when it reads none (a project still without a config)."""
+    if not object_keys(parsed, OBJECT_TAGS[kind]):
+        return parsed.data_keys[0] if parsed.data_keys else UNDEFINED_KEY
     return single_object_key(parsed, OBJECT_TAGS[kind], where=filename, subject=f"this {kind} file")
 
 

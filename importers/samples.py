@@ -73,7 +73,8 @@ def _value(obj: dict, variant: int):
 def sample_data(parsed: ParsedConfig, variant: int = 0) -> dict:
     data: dict = {}
     for obj in parsed.objects.values():
-        data.setdefault(obj["value"], _value(obj, variant))
+        if obj["value"] is not None:  # not a literal value="text"
+            data.setdefault(obj["value"], _value(obj, variant))
     for control in parsed.controls.values():
         expression = control.get("attrs", {}).get("value", "")
         if control.get("dynamic") and expression.startswith("$"):

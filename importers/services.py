@@ -135,6 +135,8 @@ def records_import(
         if writer.stats.tasks == 0 and not allow_empty:
             raise ApiError("Import failed: no tasks found in the input.")
         writer.finish()
+        if writer.stats.predictions and not project.model_version:
+            _model_version_take_last(project)
         if progress is not None:
             progress(count)
     finally:
@@ -150,6 +152,21 @@ def records_import(
         duration=time.monotonic() - started,
         ids=writer.ids,
     )
+
+
+def _model_version_take_last(project: Project) -> None:
+    """A project with no chosen model version takes its last imported prediction's, as
+    Label Studio's import does (the Label Stream then shows that version's
+    predictions). One indexed read and one conditional UPDATE."""
+    last = (
+        Prediction.objects.filter(project=project)
+        .order_by("-id")
+        .values_list("model_version", flat=True)
+        .first()
+    )
+    if last:
+        Project.objects.filter(pk=project.pk, model_version="").update(model_version=last)
+        project.model_version = last
 
 
 def tasks_import(*, project: Project, records, user) -> ImportResult:

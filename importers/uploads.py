@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from annotations.services import tasks_delete
 from importers.bulk import IdRanges
-from importers.media import MediaStore, media_key_for, stored_name
+from importers.media import UNDEFINED_KEY, MediaStore, media_key_for, stored_name
 from importers.models import FileUpload, ImportJob
 from importers.records import TaskRow
 from importers.services import ImportResult, files_import, parsed_config, tasks_import
@@ -199,9 +199,12 @@ def upload_replace(*, upload: FileUpload, source: ImportFile) -> FileUpload:
 
 def _whole_file_key(project: Project, name: str) -> str:
     """The data key a whole file fills: the config's TimeSeries value, or else its one
-    data key."""
+    data key, or Label Studio's ``$undefined$`` when the config reads none (a project
+    still without a config)."""
     parsed = parsed_config(project)
     keys = data_keys_for_object_types(parsed, types=("TimeSeries",)) or list(parsed.data_keys)
+    if not keys:
+        return UNDEFINED_KEY
     if len(keys) != 1:
         raise ApiError(
             f"{name}: cannot be one task, the labeling config has "

@@ -121,7 +121,15 @@ def project_dict_for(user, project: Project) -> dict:
 
 
 def _data_types(parsed: ParsedConfig) -> dict:
-    return {obj["value"]: obj for obj in parsed.objects.values()}
+    return {obj["value"]: obj for obj in parsed.objects.values() if obj["value"] is not None}
+
+
+class OptionalBoolean(serializers.BooleanField):
+    """A boolean a form-encoded body may leave out: DRF's BooleanField reads a missing
+    form field as False (``default_empty_html``), which turned every flag of a project
+    created from form data off."""
+
+    default_empty_html = serializers.empty
 
 
 class ProjectIn(serializers.Serializer):
@@ -132,21 +140,23 @@ class ProjectIn(serializers.Serializer):
     label_config = serializers.CharField(required=False)
     sampling = serializers.ChoiceField(choices=Project.Sampling.values, required=False)
     maximum_annotations = serializers.IntegerField(min_value=1, max_value=1000, required=False)
-    show_predictions_to_annotators = serializers.BooleanField(required=False)
-    show_skip_button = serializers.BooleanField(required=False)
-    enable_empty_annotation = serializers.BooleanField(required=False)
+    show_predictions_to_annotators = OptionalBoolean(required=False)
+    # Label Studio's name for it ("annotators see the model's predictions").
+    show_collab_predictions = OptionalBoolean(required=False, write_only=True)
+    show_skip_button = OptionalBoolean(required=False)
+    enable_empty_annotation = OptionalBoolean(required=False)
     skip_queue = serializers.ChoiceField(choices=Project.SkipQueue.values, required=False)
     # Range checks live in services.quality_settings_check (a 400 naming the field).
     benchmark_project = serializers.IntegerField(required=False, allow_null=True)
     benchmark_first = serializers.IntegerField(required=False)
     benchmark_rate = serializers.FloatField(required=False)
-    benchmark_feedback = serializers.BooleanField(required=False)
+    benchmark_feedback = OptionalBoolean(required=False)
     agreement_threshold = serializers.FloatField(required=False)
-    reassign_low_agreement = serializers.BooleanField(required=False)
+    reassign_low_agreement = OptionalBoolean(required=False)
     min_annotations_to_start_training = serializers.IntegerField(
         min_value=0, max_value=1_000_000, required=False
     )
-    start_training_on_annotation_update = serializers.BooleanField(required=False)
+    start_training_on_annotation_update = OptionalBoolean(required=False)
     retrain_every = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
     model_version = serializers.CharField(max_length=255, required=False, allow_blank=True)
     al_first_batch_size = serializers.IntegerField(
@@ -155,6 +165,12 @@ class ProjectIn(serializers.Serializer):
     al_uncertainty = serializers.ChoiceField(choices=Project.Uncertainty.values, required=False)
     al_epsilon = serializers.FloatField(min_value=0, max_value=1, required=False)
     pinned_at = serializers.DateTimeField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        collab = attrs.pop("show_collab_predictions", None)
+        if collab is not None:
+            attrs.setdefault("show_predictions_to_annotators", collab)
+        return attrs
 
 
 def benchmark_project_resolve(user, fields: dict) -> dict:

@@ -222,6 +222,11 @@ class _Builder:
                 self._add_control(element, tag, attrs)
             elif name and attrs.get("value", "").startswith("$"):
                 self._add_object(element, tag, attrs)
+            elif name:
+                # A template value (``<embed src='$image'/>``): the keys it reads, as
+                # Label Studio's ``extract_data_types`` finds them (``$\w+``).
+                for key in re.findall(r"\$(\w+)", attrs.get("value", "")):
+                    self.data_keys.setdefault(key, None)
 
     def _claim_name(self, name: str, tag: str) -> None:
         if name in self.names:
@@ -249,11 +254,13 @@ class _Builder:
             return
         expression = attrs[value_attr]
         key = self._add_data_key(expression)
-        if key is None:
+        if key is None and (value_attr == "valueList" or "$" in expression):
             self.errors.append(
                 f'{where}: {value_attr} "{expression}" must name a task data field, like "$text"'
             )
             return
+        # A value without "$" is shown as written (``<Text name="t" value="pdf"/>``), as
+        # Label Studio takes it: an object that reads no task data (``value`` None).
         self.objects[name] = {
             "type": tag,
             "value": key,
@@ -393,14 +400,14 @@ def data_keys_for_object_types(parsed: ParsedConfig, *, types: Collection[str]) 
     wanted = {t.lower() for t in types}
     keys: dict[str, None] = {}
     for obj in parsed.objects.values():
-        if obj["type"].lower() in wanted:
+        if obj["type"].lower() in wanted and obj["value"] is not None:
             keys.setdefault(obj["value"], None)
     return list(keys)
 
 
 def single_data_key(parsed: ParsedConfig) -> str | None:
     """The data key when all object tags read the same one, else None."""
-    keys = {obj["value"] for obj in parsed.objects.values()}
+    keys = {obj["value"] for obj in parsed.objects.values() if obj["value"] is not None}
     return keys.pop() if len(keys) == 1 else None
 
 

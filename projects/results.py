@@ -69,9 +69,10 @@ def validate_result(
 ) -> list[ResultError]:
     """Check a Label Studio ``result`` list against the config; an empty list means valid.
 
-    Each item must name a control (``from_name``) and one of its objects (``to_name``),
-    have a ``type`` the control produces and a ``value`` with that type's fields and with
-    labels the control defines (skipped for dynamic / ``apiUrl`` controls). Relations must
+    Each item must be an object with ``type``, ``from_name``, ``to_name`` and a ``value``
+    object. An item whose ``from_name`` names a control of the config must point at one
+    of its objects (``to_name``), have a ``type`` the control produces and a ``value``
+    with that type's fields and with labels the control defines (skipped for dynamic / ``apiUrl`` controls). Relations must
     point at region ids in the same list. With ``task_data``, Text spans are also checked
     against the text length (in UTF-16 code units, as the editor counts offsets).
     """
@@ -123,10 +124,10 @@ def _item_problems(
         return ['"value" must be an object']
     control = _lookup(parsed.controls, from_name)
     if control is None:
-        obj = _lookup(parsed.objects, from_name)
-        if obj is not None and obj["type"] == "Chat" and rtype == "chatmessage":
-            return []  # Chat messages are self-referencing: from_name == to_name == the Chat
-        return [f'from_name "{from_name}" is not a control in the config']
+        # A control the config does not have (yet): stored as sent, as Label Studio
+        # stores it (its own tests annotate with names their config lacks). The editor
+        # leaves such items alone (Chat messages name their Chat object, not a control).
+        return []
     where = f'{control["type"]} "{from_name}"'
     problems = []
     obj = _lookup(parsed.objects, to_name)
@@ -421,17 +422,24 @@ def config_changed_names(old: ParsedConfig, new: ParsedConfig) -> set[str] | Non
     return changed
 
 
-def _orphan_line(orphan: Mapping[str, Any]) -> str:
-    counts = ", ".join(
+SOURCES = ("annotations", "drafts", "predictions")
+
+
+def _counts_text(orphan: Mapping[str, Any]) -> str:
+    """``1 annotation, 2 drafts`` (Label Studio's ``display_count``; predictions are ours:
+    Label Studio does not look at them)."""
+    return ", ".join(
         f"{orphan[source]} {source[:-1] if orphan[source] == 1 else source}"
-        for source in ("annotations", "predictions")
-        if orphan[source]
+        for source in SOURCES
+        if orphan.get(source)
     )
-    # Words, not field names (issue #26): the control's name, its type and what it labels.
-    where = f'the "{orphan["from_name"]}" control ({orphan["type"]} on "{orphan["to_name"]}")'
+
+
+def _orphan_line(orphan: Mapping[str, Any]) -> str:
+    where = f"from_name={orphan['from_name']}, to_name={orphan['to_name']}, type={orphan['type']}"
     if orphan["reason"] == "label":
-        return f'label "{orphan["label"]}" of {where} ({counts})'
-    return f"{counts} with {where}"
+        return f'label "{orphan["label"]}" of {where} ({_counts_text(orphan)})'
+    return f"{_counts_text(orphan)} with {where}"
 
 
 def config_orphans(
@@ -440,7 +448,8 @@ def config_orphans(
     """What stored results a config change would leave without a control: each
     (``from_name``, ``to_name``, ``type``, ``label``) the old config took and the new one
     does not (a dropped control, a changed control type or target, a removed label),
-    with the ``annotations`` and ``predictions`` that hold it and a ``message``.
+    with the ``annotations``, ``drafts`` and ``predictions`` that hold it and a
+    ``message``.
 
     ``usage`` rows are ``annotations.selectors.result_usage``'s. Results that already
     did not fit the old config (imported oddities) do not block the change, unless the
@@ -461,6 +470,7 @@ def config_orphans(
                 "type": row["type"],
                 "label": row["label"],
                 "annotations": 0,
+                "drafts": 0,
                 "predictions": 0,
             },
         )
@@ -473,16 +483,28 @@ def config_orphans(
 
 
 ORPHANS_CONTROLS = "Created annotations are incompatible with provided labeling schema, we found:"
-ORPHANS_LABELS = "These labels still exist in annotations or predictions:"
+ORPHANS_LABELS = "These labels still exist in annotations or drafts:"
 
 
 def config_orphans_message(orphans: Collection[Mapping[str, Any]]) -> str:
-    """Label Studio's wording: the controls part, then the labels part, one per line."""
-    controls = [o["message"] for o in orphans if o["reason"] != "label"]
-    labels = [o["message"] for o in orphans if o["reason"] == "label"]
-    parts = []
+    """Label Studio's wording (``Project.validate_config``): the lost controls, each as
+    ``<count> with from_name=..., to_name=..., type=...``; otherwise, per control, its
+    lost labels as ``<label> (<n> annotations, <n> drafts)`` and ``Please add labels to
+    tag with name="<control>".``. Label Studio stops at the first control; this lists
+    every one. Each item's own counts are in ``errors``."""
+    controls = [o for o in orphans if o["reason"] != "label"]
     if controls:
-        parts.append("\n".join([ORPHANS_CONTROLS, *controls]))
-    if labels:
-        parts.append("\n".join([ORPHANS_LABELS, *labels]))
-    return "\n".join(parts)
+        lines = [
+            f"{sum(o.get(s, 0) for s in SOURCES)} with from_name={o['from_name']}, "
+            f"to_name={o['to_name']}, type={o['type']}"
+            for o in controls
+        ]
+        return "\n".join([ORPHANS_CONTROLS, *lines])
+    by_control: dict[str, list[Mapping[str, Any]]] = {}
+    for orphan in orphans:
+        by_control.setdefault(str(orphan["from_name"]), []).append(orphan)
+    blocks = []
+    for control, items in by_control.items():
+        lines = "".join(f"{o['label']} ({_counts_text(o)})\n" for o in items)
+        blocks.append(f'{ORPHANS_LABELS}\n{lines}Please add labels to tag with name="{control}".')
+    return "\n".join(blocks)

@@ -33,7 +33,7 @@ EXACT = {
     "/api/projects/{p}/members/": 5,
     "/api/projects/{p}/annotators/": 5,
     "/api/projects/{p}/model-versions/": 4,
-    "/api/tasks/?project={p}": 6,
+    "/api/tasks/?project={p}": 8,
     "/api/tasks/?project={p}&fields=all": 8,
     "/api/predictions/?project={p}": 4,
     "/api/tasks/{t}/annotations/": 5,

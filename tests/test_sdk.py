@@ -603,3 +603,36 @@ def test_sdk_stream_history_and_task_agreement(sdk, live_server, owner):
     agreement = legacy.make_request("GET", f"/api/tasks/{task_id}/agreement/").json()
     assert agreement["total_annotations"] == 1
     assert agreement["distributions"]["sentiment"]["labels"] == {"Positive": 1}
+
+
+# --- labels ---
+# label-studio-sdk 2.1.2 has no labels client (Label Studio leaves /api/labels out of its
+# schema); scripts reach the labels manager with the legacy ``Client.make_request``.
+
+
+def test_sdk_labels(sdk, live_server, owner):
+    from label_studio_sdk._legacy import Client
+
+    project = sdk.projects.create(title="SDK labels", label_config=TEXT_CONFIG)
+    legacy = Client(
+        url=live_server.url,
+        api_key=Token.objects.get(user=owner).key,
+        versions={"release": "1.23.2"},
+    )
+    created = legacy.make_request(
+        "POST",
+        "/api/labels",
+        json=[
+            {"title": "Mixed", "value": ["Mixed"], "from_name": "sentiment", "project": project.id}
+        ],
+    )
+    assert created.status_code == 201
+    label_id = created.json()[0]["id"]
+    listed = legacy.make_request("GET", "/api/labels?expand=links").json()["results"]
+    assert [(item["id"], item["projects"]) for item in listed] == [(label_id, [project.id])]
+    links = legacy.make_request("GET", "/api/label_links").json()["results"]
+    assert [(link["label"], link["from_name"]) for link in links] == [(label_id, "sentiment")]
+    renamed = legacy.make_request("PATCH", f"/api/labels/{label_id}/", json={"title": "Mix"})
+    assert renamed.json()["title"] == "Mix"
+    assert legacy.make_request("DELETE", f"/api/labels/{label_id}/").status_code == 204
+    assert legacy.make_request("GET", "/api/labels").json()["count"] == 0

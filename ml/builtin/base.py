@@ -39,7 +39,12 @@ def control_for(
             continue
         for to_name in control.get("to_name") or []:
             obj = parsed.objects.get(to_name)
-            if not obj or obj.get("type") not in object_types or obj.get("value_list"):
+            if (
+                not obj
+                or obj.get("type") not in object_types
+                or obj.get("value_list")
+                or obj.get("value") is None
+            ):
                 continue
             labels = tuple(control.get("labels") or [])
             if control.get("dynamic") or len(labels) < 2:

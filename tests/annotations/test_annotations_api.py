@@ -56,8 +56,8 @@ def test_annotation_lifecycle_and_counters(client_for, annotator, project, task)
             [
                 {
                     "id": "a",
-                    "from_name": "nope",
-                    "to_name": "text",
+                    "from_name": "sentiment",
+                    "to_name": "nope",
                     "type": "choices",
                     "value": {"choices": ["Positive"]},
                 }

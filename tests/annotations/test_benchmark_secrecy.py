@@ -18,7 +18,7 @@ from tests.factories import TEXT_CONFIG, choice
 pytestmark = pytest.mark.django_db
 
 # What differs between any two tasks by nature: who they are and what they hold.
-OWN = {"id", "data", "meta", "created_at", "updated_at", "drafts"}
+OWN = {"id", "inner_id", "data", "meta", "created_at", "updated_at", "drafts"}
 
 
 def _gold_project(owner, texts=("great", "fine")) -> Project:

@@ -53,8 +53,8 @@ def test_settings_page_lists_orphaned_work_and_refuses_the_save(page, owner, lab
     page.click("#config-form button[type=submit]")
     page.wait_for_selector("#config .error")
     error = page.locator("#config .error").inner_text()
-    assert "These labels still exist in annotations or predictions" in error
-    assert 'label "Positive" of the "sentiment" control' in error and "(3 annotations)" in error
+    assert "These labels still exist in annotations or drafts" in error
+    assert 'label "Positive" of from_name=sentiment' in error and "(3 annotations)" in error
     page.locator("#config").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "config-orphans-refused.png"))
     assert Project.objects.get(pk=project.pk).label_config == TEXT_CONFIG

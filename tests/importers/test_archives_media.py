@@ -202,9 +202,13 @@ def test_html_is_sanitized(api, make_project):
         assert bad not in served
 
 
-def test_media_needs_a_matching_object_tag(api, project):
+def test_media_without_a_matching_object_tag_take_the_first_data_key(api, project):
+    """As in Label Studio: an image uploaded into a text project goes under the config's
+    first data key (it has no <Image> to fill)."""
     response = upload(api, project, "a.png", PNG)
-    assert response.status_code == 400 and "<Image>" in response.json()["detail"]
+    assert response.status_code == 201, response.content
+    (data,) = Task.objects.filter(project=project).values_list("data", flat=True)
+    assert list(data) == ["text"] and data["text"].startswith("/data/upload/")
 
 
 def test_media_with_several_candidate_tags_says_so(api, make_project):

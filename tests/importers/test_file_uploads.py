@@ -93,6 +93,33 @@ def test_whole_files_as_one_task_each(api, make_project):
     assert all(default_storage.exists(u.file) for u in uploads)
 
 
+def test_whole_files_into_a_project_without_config_take_undefined(api, make_project):
+    """A project still without a config (``<View></View>``, no data key) gets each whole
+    file under Label Studio's ``$undefined$`` (data_import.tavern.yml's
+    interpert_as_time_series); a config with several data keys is still a 400."""
+    project = make_project("<View></View>", "open")
+    ids = _upload(api, project, _csv("a.csv", 3), _csv("b.csv", 2))["file_upload_ids"]
+    answer = api.post(
+        f"/api/projects/{project.pk}/reimport",
+        {"file_upload_ids": ids, "files_as_tasks_list": False},
+        format="json",
+    )
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["task_count"] == 2
+    keys = [list(t.data) for t in Task.objects.filter(project=project)]
+    assert keys == [["$undefined$"], ["$undefined$"]]
+    two = make_project(
+        '<View><Text name="a" value="$a"/><Text name="b" value="$b"/></View>', "two keys"
+    )
+    ids = _upload(api, two, _csv("c.csv", 1))["file_upload_ids"]
+    refused = api.post(
+        f"/api/projects/{two.pk}/reimport",
+        {"file_upload_ids": ids, "files_as_tasks_list": False},
+        format="json",
+    )
+    assert refused.status_code == 400
+
+
 def test_file_uploads_list_get_patch_delete(
     api, project, client_for, annotator, outsider, django_capture_on_commit_callbacks
 ):

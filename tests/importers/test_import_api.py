@@ -82,8 +82,8 @@ def _assert_nothing_written(project):
                             "result": [
                                 {
                                     "id": "x1",
-                                    "from_name": "nope",
-                                    "to_name": "text",
+                                    "from_name": "sentiment",
+                                    "to_name": "nope",
                                     "type": "choices",
                                     "value": {"choices": ["Positive"]},
                                 }

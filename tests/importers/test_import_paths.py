@@ -171,3 +171,29 @@ def test_preannotated_from_fields_become_predictions(api, make_project):
     )
     assert bad.status_code == 400
     assert Task.objects.filter(project=project).count() == 2
+
+
+def test_media_without_a_matching_object_tag_take_label_studios_key(api, make_project):
+    """An image uploaded into a project whose config has no <Image> goes under the first
+    data key the config reads (a template ``<Hypertext value="<embed src='$image'/>">``
+    reads ``image``), or Label Studio's ``$undefined$`` when it reads none."""
+    from tests.factories import upload
+    from tests.importers.test_archives_media import PNG
+
+    hypertext = make_project(
+        """<View><Hypertext name="hyper" value="&lt;embed src='$image'/&gt;"/></View>""", "h"
+    )
+    response = upload(api, hypertext, "first.png", PNG)
+    assert response.status_code == 201, response.content
+    (data,) = Task.objects.filter(project=hypertext).values_list("data", flat=True)
+    assert list(data) == ["image"] and data["image"].startswith("/data/upload/")
+    listed = api.get(f"/api/tasks?project={hypertext.pk}").json()["tasks"]
+    assert list(listed[0]["data"]) == ["image"]
+
+    empty = make_project("<View></View>", "e")
+    response = upload(api, empty, "first.png", PNG)
+    assert response.status_code == 201, response.content
+    (data,) = Task.objects.filter(project=empty).values_list("data", flat=True)
+    assert list(data) == ["$undefined$"]
+    summary = api.get(f"/api/projects/{empty.pk}/summary/").json()
+    assert summary["all_data_columns"] == {"$undefined$": 1}

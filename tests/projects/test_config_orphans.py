@@ -5,7 +5,7 @@ project's ``enable_empty_annotation`` setting refuses empty submits."""
 import pytest
 
 from annotations.models import Annotation
-from annotations.services import annotation_create, prediction_create
+from annotations.services import annotation_create, draft_save, prediction_create
 from projects.models import Project
 from tasks.models import Task
 from tests.factories import TEXT_CONFIG, choice
@@ -37,14 +37,14 @@ def test_renaming_a_used_control_is_refused_with_counts(api, labeled):
     response = api.patch(f"/api/projects/{labeled.pk}/", {"label_config": RENAMED}, format="json")
     assert response.status_code == 400, response.content
     body = response.json()
-    assert body["detail"].startswith(
+    assert body["detail"] == "Validation error"  # Label Studio's
+    # Label Studio's wording: the number of results (here 4 annotations + 1 prediction).
+    assert body["validation_errors"]["label_config"] == [
         "Created annotations are incompatible with provided labeling schema, we found:\n"
-    )
-    assert (
-        '4 annotations, 1 prediction with the "sentiment" control (choices on "text")'
-        in (body["detail"])
-    )
+        "5 with from_name=sentiment, to_name=text, type=choices"
+    ]
     [error] = body["errors"]
+    assert "4 annotations, 1 prediction with from_name=sentiment" in error["message"]
     assert error["field"] == "label_config"
     assert (error["reason"], error["from_name"], error["annotations"], error["predictions"]) == (
         "from_name",
@@ -56,23 +56,72 @@ def test_renaming_a_used_control_is_refused_with_counts(api, labeled):
     assert labeled.label_config == TEXT_CONFIG  # nothing written
 
 
-def test_removing_a_used_label_is_refused_and_put_too(api, labeled):
+def test_removing_a_used_label_is_refused_by_validate_and_let_through_by_patch(api, labeled):
+    """Label Studio's ``/validate`` (what its settings page calls before it saves) is
+    strict; its PATCH and PUT are not: a label results still use may leave the config
+    (the results keep it). A lost control is refused by both (the test above)."""
+    response = api.post(
+        f"/api/projects/{labeled.pk}/validate/", {"label_config": NO_POSITIVE}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    body = response.json()
+    [error] = body["errors"]
+    assert (error["reason"], error["label"], error["annotations"], error["predictions"]) == (
+        "label",
+        "Positive",
+        3,
+        1,
+    )
+    message = (
+        "These labels still exist in annotations or drafts:\n"
+        "Positive (3 annotations, 1 prediction)\n"
+        'Please add labels to tag with name="sentiment".'
+    )
+    assert body["validation_errors"] == {"label_config": [message], "non_field_errors": [message]}
+    assert 'label "Positive" of from_name=sentiment' in error["message"]
     for method in (api.patch, api.put):
         response = method(
             f"/api/projects/{labeled.pk}/", {"label_config": NO_POSITIVE}, format="json"
         )
-        assert response.status_code == 400, response.content
-        [error] = response.json()["errors"]
-        assert (error["reason"], error["label"], error["annotations"], error["predictions"]) == (
-            "label",
-            "Positive",
-            3,
-            1,
-        )
-        assert (
-            "These labels still exist in annotations or predictions:" in (response.json()["detail"])
-        )
-        assert 'label "Positive" of the "sentiment" control' in error["message"]
+        assert response.status_code == 200, response.content
+        labeled.refresh_from_db()
+        assert labeled.label_config == NO_POSITIVE
+        labeled.label_config = TEXT_CONFIG
+        labeled.save(update_fields=["label_config"])
+
+
+def test_the_settings_page_refuses_a_used_label(labeled):
+    from annotations.services import project_update
+    from labelhub.errors import ApiError
+
+    with pytest.raises(ApiError) as refused:
+        project_update(project=labeled, label_config=NO_POSITIVE)
+    assert refused.value.errors[0]["label"] == "Positive"
+
+
+def test_drafts_count_as_stored_labels(api, project, annotator):
+    """A draft's labels keep their place in the config, as Label Studio counts its
+    ``created_labels_drafts``; the project summary lists them."""
+    task = Task.objects.create(project=project, data={"text": "x"})
+    draft_save(task=task, user=annotator, result=choice("Negative"))
+    response = api.post(
+        f"/api/projects/{project.pk}/validate/",
+        {"label_config": TEXT_CONFIG.replace('<Choice value="Negative"/>', "")},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["validation_errors"]["non_field_errors"] == [
+        "These labels still exist in annotations or drafts:\nNegative (1 draft)\n"
+        'Please add labels to tag with name="sentiment".'
+    ]
+    [error] = response.json()["errors"]
+    assert (error["drafts"], error["annotations"]) == (1, 0)
+    summary = api.get(f"/api/projects/{project.pk}/summary/").json()
+    assert summary["created_labels_drafts"] == {"sentiment": {"Negative": 1}}
+    assert summary["created_labels"] == {}
+    renamed = api.patch(f"/api/projects/{project.pk}/", {"label_config": RENAMED}, format="json")
+    assert renamed.status_code == 400
+    assert renamed.json()["errors"][0]["drafts"] == 1
 
 
 def test_changing_the_control_type_is_refused(api, labeled):
@@ -127,7 +176,7 @@ def test_settings_page_refuses_an_orphaning_config(client, owner, labeled):
     )
     assert response.status_code == 200
     assert b"Saved." not in response.content
-    assert b"4 annotations, 1 prediction with the &quot;sentiment&quot; control" in response.content
+    assert b"4 annotations, 1 prediction with from_name=sentiment" in response.content
     assert Project.objects.get(pk=labeled.pk).label_config == TEXT_CONFIG
 
 
@@ -193,8 +242,8 @@ def test_bare_tools_lose_labels_with_their_labels_control(api, owner):
         {"id": "b", "from_name": "box", "to_name": "image", "type": "rectanglelabels", "value": box}
     ]
     annotation_create(task=task, user=owner, result=result)
-    response = api.patch(
-        f"/api/projects/{project.pk}/",
+    response = api.post(
+        f"/api/projects/{project.pk}/validate/",
         {"label_config": config.replace('<Label value="Cat"/>', "")},
         format="json",
     )

@@ -587,10 +587,18 @@ def test_duplicate_names() -> None:
     assert message == 'name "text" is used by more than one tag (Text and Choices)'
 
 
-def test_value_without_dollar() -> None:
-    message = config_error('<View><Image name="img" value="image"/></View>')
-
-    assert message == 'Image "img": value "image" must name a task data field, like "$text"'
+def test_value_without_dollar_is_shown_as_written() -> None:
+    """Label Studio takes ``<Text value="pdf"/>`` (its data_export tavern file does): an
+    object that shows its literal value and reads no task data. A ``$`` that names no
+    field stays an error."""
+    parsed = parse_label_config(
+        '<View><Text value="pdf" name="pdf"/>'
+        '<DateTime name="publication_date" toName="pdf" only="date"/></View>'
+    )
+    assert parsed.objects["pdf"]["value"] is None and parsed.data_keys == []
+    assert parsed.controls["publication_date"]["to_name"] == ["pdf"]
+    message = config_error('<View><Image name="img" value="$"/></View>')
+    assert message == 'Image "img": value "$" must name a task data field, like "$text"'
 
 
 def test_object_without_name_or_value() -> None:
@@ -628,13 +636,13 @@ def test_pairwise_needs_two_objects() -> None:
 def test_all_problems_are_reported_together() -> None:
     with pytest.raises(LabelConfigError) as info:
         parse_label_config(
-            """<View><Text name="t" value="t"/>
+            """<View><Text name="t" value="$"/>
             <Choices name="c" toName="missing"><Choice value="A"/></Choices>
             <Rating name="c" toName="t"/></View>"""
         )
 
     assert info.value.errors == [
-        'Text "t": value "t" must name a task data field, like "$text"',
+        'Text "t": value "$" must name a task data field, like "$text"',
         'name "c" is used by more than one tag (Choices and Rating)',
         'Rating "c": toName "t" is not an object tag in this config',
     ]

@@ -75,17 +75,18 @@ def test_the_first_real_config_is_checked_against_what_is_stored(api):
     response = api.patch(url, {"label_config": CLASHES}, format="json")
     assert response.status_code == 400, response.content
     body = response.json()
-    assert body["validation_errors"]["label_config"] == [body["detail"]]
-    assert body["detail"].startswith("Created annotations are incompatible")
-    assert '1 annotation with the "label" control (choices on "text")' in body["detail"]
+    assert body["detail"] == "Validation error"
+    (message,) = body["validation_errors"]["label_config"]
+    assert message.startswith("Created annotations are incompatible")
+    assert "\n1 with from_name=label, to_name=text, type=choices" in message
     assert api.get(url).json()["label_config"] == "<View></View>"  # nothing written
 
     response = api.post(f"{url}validate/", {"label_config": CLASHES}, format="json")
     assert response.status_code == 400
     no_pos = FITS.replace('<Choice value="pos"/>', "")
-    response = api.patch(url, {"label_config": no_pos}, format="json")
+    response = api.post(f"{url}validate/", {"label_config": no_pos}, format="json")
     assert response.status_code == 400
-    assert 'label "pos"' in response.json()["detail"]
+    assert 'label "pos"' in response.json()["errors"][0]["message"]
 
     response = api.patch(url, {"label_config": FITS}, format="json")
     assert response.status_code == 200, response.content
@@ -109,13 +110,13 @@ def test_numeric_choices_are_stored_as_sent_and_checked_against_the_config(api):
     assert response.status_code == 400
 
     # Dropping the numeric choice that an annotation holds is refused.
-    response = api.patch(
-        f"/api/projects/{project['id']}/",
+    response = api.post(
+        f"/api/projects/{project['id']}/validate/",
         {"label_config": NUMERIC.replace('<Choice value="1"/>', "")},
         format="json",
     )
     assert response.status_code == 400, response.content
-    assert 'label "1"' in response.json()["detail"]
+    assert 'label "1"' in response.json()["errors"][0]["message"]
 
 
 def test_was_cancelled_on_the_url_skips(api, project):
@@ -223,7 +224,7 @@ def test_dropping_a_taxonomy_node_in_use_is_refused(api):
     renamed = TAXONOMY.replace('<Choice value="A">', '<Choice value="C">')
     response = api.post(validate, {"label_config": renamed}, format="json")
     assert response.status_code == 400, response.content
-    assert 'label "A"' in response.json()["detail"]
+    assert 'label "A"' in response.json()["errors"][0]["message"]
     added = TAXONOMY.replace('<Choice value="B"/>', '<Choice value="B"/><Choice value="D"/>')
     assert api.post(validate, {"label_config": added}, format="json").status_code == 200
 
@@ -296,3 +297,103 @@ def test_skip_queue_refuses_unknown_values(api, project):
     response = api.patch(f"/api/projects/{project.pk}/", {"skip_queue": "NOPE"}, format="json")
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "skip_queue"
+
+
+def test_results_for_a_control_the_config_lacks_are_stored(api):
+    """Label Studio stores result items whose ``from_name`` is not a control of the
+    config (its drafts tests annotate ``text_class`` under a ``label`` config; its
+    ``image_urls_with_bboxes_gt.json`` sample names ``label`` under ``objects``); items
+    of a control the config has are still checked."""
+    project = api.post("/api/projects/", {"title": "F", "label_config": FITS}).json()
+    task_id = _task(api, project["id"], {"text": "x"})
+    other = [{**RESULT[0], "from_name": "text_class", "value": {"choices": ["class_B"]}}]
+    response = api.post(f"/api/tasks/{task_id}/annotations/", {"result": other}, format="json")
+    assert response.status_code == 201, response.content
+    assert Annotation.objects.get(pk=response.json()["id"]).result == other
+    imported = api.post(
+        f"/api/projects/{project['id']}/import",
+        [
+            {
+                "data": {"text": "y"},
+                "annotations": [{"result": other}],
+                "predictions": [{"result": other}],
+            }
+        ],
+        format="json",
+    )
+    assert imported.status_code == 201, imported.content
+    assert imported.json()["annotation_count"] == 1
+    bad = [{**RESULT[0], "value": {"choices": "pos"}}]  # a known control, a broken value
+    response = api.post(f"/api/tasks/{task_id}/annotations/", {"result": bad}, format="json")
+    assert response.status_code == 400
+    # and an item that is not a result item at all
+    response = api.post(
+        f"/api/tasks/{task_id}/annotations/", {"result": [{"from_name": "x"}]}, format="json"
+    )
+    assert response.status_code == 400
+
+
+def test_the_delete_annotations_action_takes_the_tasks_drafts(api, owner):
+    """Label Studio's ``delete_tasks_annotations`` deletes the tasks' drafts too (a
+    draft of no annotation included), so their labels stop holding the config."""
+    from annotations.models import AnnotationDraft
+    from annotations.services import draft_save
+    from tasks.models import Task
+
+    project = api.post("/api/projects/", {"title": "D", "label_config": FITS}).json()
+    task_id = _task(api, project["id"], {"text": "x"})
+    kept_id = _task(api, project["id"], {"text": "y"})
+    draft_save(task=Task.objects.get(pk=task_id), user=owner, result=RESULT)
+    draft_save(task=Task.objects.get(pk=kept_id), user=owner, result=RESULT)
+    validate = f"/api/projects/{project['id']}/validate/"
+    no_pos = FITS.replace('<Choice value="pos"/>', "")
+    assert api.post(validate, {"label_config": no_pos}, format="json").status_code == 400
+    response = api.post(
+        f"/api/dm/actions?id=delete_tasks_annotations&project={project['id']}",
+        {"selectedItems": {"all": False, "included": [task_id]}},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert list(AnnotationDraft.objects.values_list("task_id", flat=True)) == [kept_id]
+
+
+def test_a_form_encoded_project_keeps_its_default_flags(api):
+    """A flag a form body leaves out keeps its default (DRF reads a missing form boolean
+    as False); ``show_collab_predictions`` is Label Studio's name for
+    ``show_predictions_to_annotators``."""
+    body = api.post("/api/projects/", {"title": "Form", "label_config": FITS}).json()
+    assert body["show_predictions_to_annotators"] is True and body["show_skip_button"] is True
+    hidden = api.post(
+        "/api/projects/", {"title": "F2", "label_config": FITS, "show_collab_predictions": "false"}
+    ).json()
+    assert hidden["show_predictions_to_annotators"] is False
+
+
+def test_an_import_sets_the_model_version_to_the_last_imported(api):
+    """A project with no model version takes the last imported prediction's (Label
+    Studio); the Label Stream then pre-fills from that version (next_task.tavern.yml)."""
+    project = api.post("/api/projects/", {"title": "MV", "label_config": FITS}).json()
+    predictions = [
+        {"result": RESULT, "model_version": "model_version_A"},
+        {
+            "result": [{**RESULT[0], "value": {"choices": ["neg"]}}],
+            "model_version": "model_version_B",
+        },
+    ]
+    response = api.post(
+        f"/api/projects/{project['id']}/import",
+        [{"data": {"text": "x"}, "predictions": predictions}],
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    url = f"/api/projects/{project['id']}/"
+    assert api.get(url).json()["model_version"] == "model_version_B"
+    shown = api.get(f"{url}next/").json()["predictions"]
+    assert [p["model_version"] for p in shown] == ["model_version_B"]
+    api.patch(url, {"model_version": "model_version_A"}, format="json")
+    api.post(
+        f"/api/projects/{project['id']}/import",
+        [{"data": {"text": "y"}, "predictions": predictions}],
+        format="json",
+    )
+    assert api.get(url).json()["model_version"] == "model_version_A"  # a chosen one stays
