@@ -90,9 +90,31 @@ def prediction_jobs_for_backend(*, backend: MLBackend) -> QuerySet:
     return PredictionJob.objects.filter(backend=backend).order_by("-id")
 
 
+MIN_HELD_OUT = 30
+
+
+def metric_summary(job: TrainingJob) -> dict:
+    """The version's headline metric with the number of held-out tasks it comes from,
+    and a warning when that number is too small to trust (under ``MIN_HELD_OUT``) or the
+    figure is on the training set itself (too few labels to hold any out)."""
+    name = "f1" if job.backend.model == "ner" else "accuracy"
+    metrics = job.metrics or {}
+    value = metrics.get(name)
+    held_out = metrics.get("held_out")
+    warning = None
+    if value is not None and metrics.get("on_training_set"):
+        warning = "measured on the training labels themselves (too few to hold any out)"
+    elif value is not None and isinstance(held_out, int) and held_out < MIN_HELD_OUT:
+        warning = f"from only {held_out} held-out tasks (fewer than {MIN_HELD_OUT}): not reliable"
+    elif value is not None and held_out is None and job.backend.kind == MLBackend.Kind.BUILTIN:
+        warning = "held-out size unknown"
+    return {"metric": name, "value": value, "held_out": held_out, "warning": warning}
+
+
 def learning_curve(*, project: Project) -> list[dict]:
     """Completed training runs of the project, oldest first: labels used and the held-out
-    metric, per backend and version."""
+    metric (with its held-out size and warning, ``metric_summary``), per backend and
+    version."""
     jobs = (
         TrainingJob.objects.filter(project=project, status=TrainingJob.Status.COMPLETED)
         .select_related("backend")
@@ -100,15 +122,17 @@ def learning_curve(*, project: Project) -> list[dict]:
     )
     out = []
     for job in jobs:
-        metric = "f1" if job.backend.model == "ner" else "accuracy"
+        summary = metric_summary(job)
         out.append(
             {
                 "backend": job.backend_id,
                 "model_version": job.version_name,
                 "number": job.model_version,
                 "annotations_used": job.annotations_used,
-                "metric": metric,
-                "value": job.metrics.get(metric),
+                "metric": summary["metric"],
+                "value": summary["value"],
+                "held_out": summary["held_out"],
+                "warning": summary["warning"],
                 "finished_at": job.finished_at,
             }
         )
