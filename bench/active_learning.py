@@ -91,6 +91,17 @@ MODES = {
     ),
     "active-learning": Mode("active-learning", DEFAULT),
 }
+# Variants tried on the way (bench/README.md); --modes picks any of them.
+VARIANTS = {
+    "lc-warm": Mode("lc-warm", Strategy(measure="least-confidence", clusters=16)),
+    "margin-flat": Mode("margin-flat", Strategy(measure="margin", clusters=1)),
+    "margin-density": Mode("margin-density", Strategy(measure="margin", clusters=16, density=1.0)),
+    "margin-c20": Mode("margin-c20", Strategy(measure="margin", clusters=20)),
+    "entropy": Mode("entropy", Strategy(measure="entropy", clusters=16)),
+    "margin-eps30": Mode("margin-eps30", DEFAULT, epsilon=0.3),
+    "margin-nowarm": Mode("margin-nowarm", DEFAULT, warmup="min"),
+}
+MODES.update(VARIANTS)
 
 
 def _config(kind: str, classes: list[str]) -> tuple[str, str]:
@@ -118,9 +129,12 @@ def _png_features(image: np.ndarray) -> np.ndarray:
 class DataSet:
     """A set split once (seed 0) into a pool to label and a held-out test set."""
 
-    def __init__(self, name: str, *, pool: int, test: int) -> None:
+    def __init__(self, name: str, *, pool: int, test: int, given=None) -> None:
         self.name = name
-        if name == "digits":
+        if given is not None:  # (texts, labels): the unit checks' synthetic sets
+            inputs, labels = given
+            self.kind = "text"
+        elif name == "digits":
             images, labels = _al_data.digits()
             inputs = np.vstack([_png_features(im) for im in images])
             self.kind = "image"
@@ -149,6 +163,10 @@ class DataSet:
             converter = model_class(self.spec)
             self.pool_x = converter.inputs([{"text": t} for t in self.pool_x])
             self.test_x = converter.inputs([{"text": t} for t in self.test_x])
+
+    @classmethod
+    def from_lists(cls, name: str, texts: list[str], labels: list[str], *, pool: int, test: int):
+        return cls(name, pool=pool, test=test, given=(texts, labels))
 
     def model(self):
         return MODELS[self.model_name](self.spec)

@@ -305,6 +305,14 @@ class LearningCurveApi(APIView):
         return Response(selectors.learning_curve(project=project))
 
 
+class ActiveLearningCheckApi(APIView):
+    """Is active learning beating random picks here? (``ml.selectors.al_report``)"""
+
+    def get(self, request, pk):
+        project = perms.project_for(request.user, pk)
+        return Response(selectors.al_report(project=project))
+
+
 class TasksIn(serializers.Serializer):
     tasks = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=1000)
     backend = serializers.IntegerField(required=False)

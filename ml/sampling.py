@@ -63,11 +63,12 @@ def label_count(project: Project) -> int:
     return max(counts, default=0)
 
 
-def random_lane(candidates: QuerySet, share: float) -> QuerySet:
-    """The candidates in the random lane (``in_random_lane`` in SQL: a filter on the id
-    evaluated while the stream walks its index, about ``1 / share`` rows per pick)."""
-    lane_hash = Mod(F("id") * LANE_MULTIPLIER + LANE_OFFSET, Value(2**32))
-    return candidates.alias(lane_hash=lane_hash).filter(lane_hash__lt=int(share * 2**32))
+def random_lane(queryset: QuerySet, share: float, field: str = "id") -> QuerySet:
+    """The rows whose task (``field``) is in the random lane: ``in_random_lane`` in SQL,
+    a filter on the id evaluated while the stream walks its index (about ``1 / share``
+    rows per pick)."""
+    lane_hash = Mod(F(field) * LANE_MULTIPLIER + LANE_OFFSET, Value(2**32))
+    return queryset.alias(lane_hash=lane_hash).filter(lane_hash__lt=int(share * 2**32))
 
 
 @sampler(Project.Sampling.ACTIVE_LEARNING)
