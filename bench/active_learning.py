@@ -53,11 +53,11 @@ from django.apps import apps as _apps  # noqa: E402
 if not _apps.ready:
     django.setup()
 
+import _al_data  # noqa: E402
 import numpy as np  # noqa: E402
 from django.conf import settings  # noqa: E402
 from PIL import Image  # noqa: E402
 
-import _al_data  # noqa: E402
 from ml.builtin import MODELS  # noqa: E402
 from ml.builtin.image import image_features  # noqa: E402
 from ml.sampling import in_random_lane, warmup_size  # noqa: E402
@@ -100,6 +100,12 @@ VARIANTS = {
     "entropy": Mode("entropy", Strategy(measure="entropy", clusters=16)),
     "margin-eps30": Mode("margin-eps30", DEFAULT, epsilon=0.3),
     "margin-nowarm": Mode("margin-nowarm", DEFAULT, warmup="min"),
+    "margin-warm5": Mode("margin-warm5", DEFAULT, warmup="5"),
+    "margin-ramp": Mode("margin-ramp", DEFAULT, extra={"ramp": True}),
+    "margin-ramp20": Mode("margin-ramp20", DEFAULT, warmup="20", extra={"ramp": True}),
+    "margin-stable": Mode("margin-stable", Strategy(stable=0.85), warmup="min"),
+    "margin-stable9": Mode("margin-stable9", Strategy(stable=0.9), warmup="min"),
+    "lc-warm5": Mode("lc-warm5", Strategy(measure="least-confidence", clusters=16), warmup="5"),
 }
 MODES.update(VARIANTS)
 
@@ -193,9 +199,12 @@ def simulate(data: DataSet, mode: Mode, seed: int, *, step: int, max_labels: int
     labeled: list[int] = []
     if mode.warmup == "min":
         warmup = MIN_TRAIN
+    elif mode.warmup.isdigit():  # so many per class
+        warmup = max(MIN_TRAIN, int(mode.warmup) * len(data.classes))
     else:
         warmup = warmup_size(classes=len(data.classes), min_training=MIN_TRAIN, chosen=None)
     order: list[int] = []  # the active-learning order of the last refresh
+    previous: dict[int, int] = {}  # the last version's predicted class per task
     cursor = 0
     batch = settings.LABELHUB_ML_BATCH_SIZE
     points = []
@@ -204,7 +213,17 @@ def simulate(data: DataSet, mode: Mode, seed: int, *, step: int, max_labels: int
         return rng.choice(sorted(candidates))
 
     while len(labeled) < min(max_labels, n):
-        if mode.strategy is None or len(labeled) < warmup or not order:
+        ramp_random = (
+            mode.extra.get("ramp")
+            and len(labeled) < warmup
+            and rng.random() >= len(labeled) / warmup
+        )
+        if (
+            mode.strategy is None
+            or not order
+            or (len(labeled) < warmup and not mode.extra.get("ramp"))
+            or ramp_random
+        ):
             pick = random_pick(open_ids)
         elif rng.random() < mode.epsilon:
             open_lane = lane & open_ids
@@ -236,6 +255,9 @@ def simulate(data: DataSet, mode: Mode, seed: int, *, step: int, max_labels: int
                 data.rows(data.pool_x, ids)
             )
             ranker.add(ids, proba, features)
+            guess = np.asarray(proba).argmax(axis=1)
+            ranker.agree([previous.get(i) == g for i, g in zip(ids, guess, strict=True)])
+            previous.update(zip(ids, guess, strict=True))
         ids, priority = ranker.priorities()
         order = [int(i) for i in ids[np.argsort(priority, kind="stable")]]
         cursor = 0
@@ -306,7 +328,9 @@ def report(result: dict) -> None:
         f"{result['classes']} classes; full-pool accuracy {result['full_accuracy']:.3f}, "
         f"target {result['target']:.3f}"
     )
-    print(f"    {'mode':18s} {'labels to target':>17s} {'saving':>7s} {'AUC':>6s}  worst gap to uniform")
+    print(
+        f"    {'mode':18s} {'labels to target':>17s} {'saving':>7s} {'AUC':>6s}  worst gap to uniform"
+    )
     for name, entry in result["modes"].items():
         reach = entry["median_labels_to_target"]
         saving = entry.get("saving")
@@ -364,13 +388,18 @@ def svg_plot(results: list[dict], path: Path) -> None:
         for i, (name, entry) in enumerate(result["modes"].items()):
             colour = colours.get(name) or spare[i % len(spare)]
             mean, se = np.array(entry["mean"]), np.array(entry["se"])
-            upper = " ".join(f"{x(a):.1f},{y(b):.1f}" for a, b in zip(labels, mean + se, strict=True))
+            upper = " ".join(
+                f"{x(a):.1f},{y(b):.1f}" for a, b in zip(labels, mean + se, strict=True)
+            )
             lower = " ".join(
-                f"{x(a):.1f},{y(b):.1f}" for a, b in reversed(list(zip(labels, mean - se, strict=True)))
+                f"{x(a):.1f},{y(b):.1f}"
+                for a, b in reversed(list(zip(labels, mean - se, strict=True)))
             )
             parts.append(f'<polygon points="{upper} {lower}" fill="{colour}" opacity="0.15"/>')
             line = " ".join(f"{x(a):.1f},{y(b):.1f}" for a, b in zip(labels, mean, strict=True))
-            parts.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="1.8"/>')
+            parts.append(
+                f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="1.8"/>'
+            )
             parts.append(
                 f'<text x="{ox + w - right - 4}" y="{h - bottom - 8 - 14 * i}" text-anchor="end" '
                 f'font-size="11" fill="{colour}">{name}</text>'
@@ -395,7 +424,9 @@ def main() -> None:
     parser.add_argument(
         "--pool", type=int, default=2400, help="at most this many pool items per set (subsample)"
     )
-    parser.add_argument("--test", type=int, default=600, help="held-out items per set (at most 1/4)")
+    parser.add_argument(
+        "--test", type=int, default=600, help="held-out items per set (at most 1/4)"
+    )
     args = parser.parse_args()
     out = Path(os.environ.get("BENCH_OUT") or ROOT / "bench" / "out")
     out.mkdir(parents=True, exist_ok=True)

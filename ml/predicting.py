@@ -243,6 +243,7 @@ def _predict_all(job: PredictionJob, total: int, versions: set[str]) -> None:
     predictor = Predictor(backend, project)
     batch = settings.LABELHUB_ML_BATCH_SIZE
     ranker = Ranker(measure=project.al_uncertainty)
+    previous = _previous_version(job) if predictor.model is not None else ""
     lane_share = project.al_epsilon
     scored = False  # the model gave class probabilities (a built-in classifier)
     processed = written = dropped = 0
@@ -301,6 +302,8 @@ def _predict_all(job: PredictionJob, total: int, versions: set[str]) -> None:
             )
             ids = np.array([task_id for task_id, _d, _l in batch_rows])[ranked]
             ranker.add(ids, proba[ranked], None if features is None else features[ranked])
+            if previous and ranker.strategy.stable > 0 and len(ids):
+                ranker.agree(_kept_prediction(project, previous, ids, batch_rows, results))
         PredictionJob.objects.filter(pk=job.pk).update(
             processed=processed,
             written=written,
@@ -311,6 +314,42 @@ def _predict_all(job: PredictionJob, total: int, versions: set[str]) -> None:
     if job.task_ids is None and scored:
         ids, priority = ranker.priorities()
         al_priorities_write(project=project, task_ids=ids, priority=priority)
+
+
+def _previous_version(job: PredictionJob) -> str:
+    """The name of the version trained before the job's (its predictions tell whether
+    the model has settled: ``ml.strategy.Strategy.stable``), or ""."""
+    current = job.backend.current_job
+    if current is None or current.model_version is None:
+        return ""
+    before = (
+        TrainingJob.objects.filter(
+            backend=job.backend,
+            status=TrainingJob.Status.COMPLETED,
+            model_version__lt=current.model_version,
+        )
+        .select_related("backend")
+        .order_by("-model_version")
+        .first()
+    )
+    return before.version_name if before else ""
+
+
+def _kept_prediction(project, previous: str, ids, batch_rows, results) -> list[bool]:
+    """For the ranked tasks ``ids`` of a batch that the previous version predicted too:
+    whether the new prediction is the same (one query per batch)."""
+    old = dict(
+        Prediction.objects.filter(
+            project=project, task_id__in=[int(i) for i in ids], model_version=previous
+        ).values_list("task_id", "result")
+    )
+    new = {task_id: result for (task_id, _d, _l), result in zip(batch_rows, results, strict=True)}
+    return [
+        orjson.dumps(old[i], option=orjson.OPT_SORT_KEYS)
+        == orjson.dumps(new[i], option=orjson.OPT_SORT_KEYS)
+        for i in (int(i) for i in ids)
+        if i in old
+    ]
 
 
 def al_priorities_write(*, project: Project, task_ids: np.ndarray, priority: np.ndarray) -> None:

@@ -27,7 +27,6 @@ from django.db.models.functions import Mod
 from annotations.sampling import sampler, uniform
 from projects.models import Project
 
-
 WARMUP_PER_CLASS = 10
 LANE_MULTIPLIER, LANE_OFFSET = 2246822519, 374761393
 

@@ -36,6 +36,9 @@ class Strategy:
     measure: str = "margin"
     clusters: int = 16
     density: float = 0.0
+    # Serve an order only once the model has settled: at least this share of the open
+    # tasks keep the previous version's prediction (0: always).
+    stable: float = 0.0
 
 
 DEFAULT = Strategy()
@@ -49,6 +52,7 @@ class Ranker:
         self.ids: list[np.ndarray] = []
         self.scores: list[np.ndarray] = []
         self.clusters: list[np.ndarray] = []
+        self.same = self.compared = 0
 
     def add(self, ids, proba, features=None) -> None:
         ids = np.asarray(ids)
@@ -74,8 +78,22 @@ class Ranker:
         self.ids.append(ids)
         self.scores.append(score)
 
+    def agree(self, same) -> None:
+        """Count, for a batch, which tasks kept the previous model version's prediction."""
+        same = np.asarray(same, dtype=bool)
+        self.same += int(same.sum())
+        self.compared += len(same)
+
+    @property
+    def settled(self) -> bool:
+        if self.strategy.stable <= 0:
+            return True
+        return self.compared > 0 and self.same / self.compared >= self.strategy.stable
+
     def priorities(self) -> tuple[np.ndarray, np.ndarray]:
-        if not self.ids:
+        """(ids, priority); none while the model has not settled (``stable``): the
+        stream then picks at random."""
+        if not self.ids or not self.settled:
             return np.zeros(0, dtype=int), np.zeros(0)
         ids = np.concatenate(self.ids)
         return ids, rank_in_clusters(np.concatenate(self.scores), np.concatenate(self.clusters))

@@ -24,12 +24,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from ml import remote
+from ml.al_check import active_vs_random
 from ml.builtin import MODELS, NotFit
 from ml.builtin.base import held_out
 from ml.locks import TRAINING, JobLock
 from ml.models import MLBackend, TrainingJob
 from ml.predicting import prediction_job_create
-from ml.al_check import active_vs_random
 from ml.selectors import labeling_order, training_examples
 from projects.api import project_dict
 from projects.label_config import ParsedConfig

@@ -61,7 +61,9 @@ def test_rank_in_clusters_takes_each_clusters_best_first():
 def test_ranker_prefers_uncertain_and_with_density_typical_tasks():
     rng = np.random.RandomState(0)
     # Two tight groups and one far outlier; the outlier is the most uncertain.
-    features = np.vstack([rng.normal(0, 0.05, (40, 2)) + [1, 0], rng.normal(0, 0.05, (40, 2)) + [0, 1]])
+    features = np.vstack(
+        [rng.normal(0, 0.05, (40, 2)) + [1, 0], rng.normal(0, 0.05, (40, 2)) + [0, 1]]
+    )
     features = np.vstack([features, [[-1.0, -1.0]]])
     proba = np.tile([0.8, 0.2], (81, 1))
     proba[5] = [0.55, 0.45]
@@ -179,14 +181,18 @@ def test_training_checks_active_against_random_and_scores_versions_on_later_lane
     truth = {}
     for i in range(160):
         label = "Positive" if i % 2 else "Negative"
-        truth[Task.objects.create(project=project, data={"text": sentiment_text(rng, label)}).pk] = label
+        truth[
+            Task.objects.create(project=project, data={"text": sentiment_text(rng, label)}).pk
+        ] = label
     ids = list(truth)
     for task_id in ids[:100]:
         annotation_create(
             task=Task.objects.get(pk=task_id), user=owner, result=sentiment_choice(truth[task_id])
         )
     backend = api.post(
-        "/api/ml/", {"project": project.pk, "kind": "builtin", "model": "text-classifier"}, format="json"
+        "/api/ml/",
+        {"project": project.pk, "kind": "builtin", "model": "text-classifier"},
+        format="json",
     ).json()
     with django_capture_on_commit_callbacks(execute=True):
         assert api.post(f"/api/ml/{backend['id']}/train").status_code == 201

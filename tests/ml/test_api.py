@@ -4,8 +4,8 @@ Celery), jobs, versions, predictions written, predict for new samples, permissio
 import pytest
 
 from annotations.models import Prediction
-from ml.sampling import in_random_lane
 from ml.models import MLBackend, PredictionJob, TrainingJob
+from ml.sampling import in_random_lane
 from tasks.models import Task
 from tests.factories import IMAGE_CHOICES_CONFIG
 
@@ -100,7 +100,9 @@ def test_train_predict_and_versions(
     # Open tasks got an active-learning priority, except the random lane's (only ever
     # picked at random); labeled ones did not.
     unranked = Task.objects.filter(project=project, is_labeled=False, al_priority__isnull=True)
-    assert all(in_random_lane(pk, project.al_epsilon) for pk in unranked.values_list("pk", flat=True))
+    assert all(
+        in_random_lane(pk, project.al_epsilon) for pk in unranked.values_list("pk", flat=True)
+    )
     assert unranked.count() < Task.objects.filter(project=project, is_labeled=False).count()
     assert (
         Task.objects.filter(project=project, is_labeled=True, al_priority__isnull=False).count()

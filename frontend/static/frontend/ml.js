@@ -255,9 +255,13 @@
       add("polyline", { points: series.map(function (p) { return x(p.annotations_used) + "," + y(p.value); }).join(" "),
         fill: "none", stroke: colours[i % colours.length], "stroke-width": "2" });
       series.forEach(function (p) {
-        var dot = add("circle", { cx: x(p.annotations_used), cy: y(p.value), r: "4", fill: colours[i % colours.length], "data-point": "" });
+        // A hollow dot: a metric from too few held-out tasks (the warning says why).
+        var colour = colours[i % colours.length];
+        var dot = add("circle", { cx: x(p.annotations_used), cy: y(p.value), r: "4", fill: p.warning ? "#fff" : colour,
+          stroke: colour, "stroke-width": "1.5", "data-point": "" });
         var title = document.createElementNS(NS, "title");
-        title.textContent = p.model_version + ": " + p.metric + " " + p.value.toFixed(3) + " with " + p.annotations_used + " labels";
+        title.textContent = p.model_version + ": " + p.metric + " " + p.value.toFixed(3) + " with " + p.annotations_used + " labels" +
+          (typeof p.held_out === "number" ? ", " + p.held_out + " held out" : "") + (p.warning ? " (" + p.warning + ")" : "");
         dot.appendChild(title);
       });
     });
