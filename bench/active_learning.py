@@ -99,6 +99,7 @@ VARIANTS = {
     "margin-c20": Mode("margin-c20", Strategy(measure="margin", clusters=20)),
     "entropy": Mode("entropy", Strategy(measure="entropy", clusters=16)),
     "margin-eps30": Mode("margin-eps30", DEFAULT, epsilon=0.3),
+    "margin-eps50": Mode("margin-eps50", DEFAULT, epsilon=0.5),
     "margin-nowarm": Mode("margin-nowarm", DEFAULT, warmup="min"),
     "margin-warm5": Mode("margin-warm5", DEFAULT, warmup="5"),
     "margin-ramp": Mode("margin-ramp", DEFAULT, extra={"ramp": True}),
@@ -420,9 +421,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--modes", default="uniform,before,active-learning")
     parser.add_argument("--step", type=int, default=20, help="labels between trainings")
-    parser.add_argument("--max-labels", type=int, default=600)
+    parser.add_argument("--max-labels", type=int, default=400)
     parser.add_argument(
-        "--pool", type=int, default=2400, help="at most this many pool items per set (subsample)"
+        "--pool", type=int, default=1500, help="at most this many pool items per set (subsample)"
     )
     parser.add_argument(
         "--test", type=int, default=600, help="held-out items per set (at most 1/4)"

@@ -195,7 +195,7 @@ def lane_scores(*, project: Project, limit: int = 30) -> list[dict]:
     )
     if not jobs:
         return []
-    since = min(job.finished_at for job in jobs)
+    since = min(job.finished_at for job in jobs if job.finished_at is not None)
     labeled: dict[int, tuple] = {}
     rows = (
         random_lane(training_annotations(project=project), project.al_epsilon, field="task_id")
@@ -225,7 +225,7 @@ def lane_scores(*, project: Project, limit: int = 30) -> list[dict]:
         right = total = 0
         for task_id, (created_at, result) in labeled.items():
             guess = predicted.get((task_id, job.version_name))
-            if created_at <= job.finished_at or guess is None:
+            if job.finished_at is None or created_at <= job.finished_at or guess is None:
                 continue
             truth = model.target(result)
             if truth is None:
