@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import multiprocessing
 import os
 import random
 import statistics
@@ -327,7 +328,7 @@ def report(result: dict) -> None:
     print(
         f"==> {result['set']}: pool {result['pool']} (of {result['size']}), test {result['test']}, "
         f"{result['classes']} classes; full-pool accuracy {result['full_accuracy']:.3f}, "
-        f"target {result['target']:.3f}"
+        f"target {result['target']:.3f} ({result.get('cpu_seconds', 0):.0f} s of runs)"
     )
     print(
         f"    {'mode':18s} {'labels to target':>17s} {'saving':>7s} {'AUC':>6s}  worst gap to uniform"
@@ -413,6 +414,14 @@ def svg_plot(results: list[dict], path: Path) -> None:
 
 
 ALL_SETS = ["debian", "man", "docstrings", "digits"]
+DATASETS: dict[str, DataSet] = {}
+
+
+def _run(item) -> tuple[list[dict], float]:
+    name, mode_name, seed, step, max_labels = item
+    started = time.monotonic()
+    points = simulate(DATASETS[name], MODES[mode_name], seed, step=step, max_labels=max_labels)
+    return points, time.monotonic() - started
 
 
 def main() -> None:
@@ -428,29 +437,39 @@ def main() -> None:
     parser.add_argument(
         "--test", type=int, default=600, help="held-out items per set (at most 1/4)"
     )
+    parser.add_argument("--jobs", type=int, default=2, help="runs in parallel (processes)")
     args = parser.parse_args()
     out = Path(os.environ.get("BENCH_OUT") or ROOT / "bench" / "out")
     out.mkdir(parents=True, exist_ok=True)
     names = ALL_SETS if args.sets == "all" else args.sets.split(",")
     modes = [MODES[m] for m in args.modes.split(",")]
-    results = []
     started_all = time.monotonic()
+    # The sets are loaded (and their full-pool accuracy measured) here, then every run
+    # (set, mode, seed) goes to a pool of --jobs processes, which inherit the sets.
     for name in names:
-        started = time.monotonic()
-        data = DataSet(name, pool=args.pool, test=args.test)
-        full = data.full_accuracy()
-        runs: dict[str, list] = {}
-        for mode in modes:
-            runs[mode.name] = [
-                simulate(data, mode, seed, step=args.step, max_labels=args.max_labels)
-                for seed in range(args.seeds)
-            ]
-        result = summarise(data, runs, full)
-        result["seconds"] = round(time.monotonic() - started, 1)
+        DATASETS[name] = DataSet(name, pool=args.pool, test=args.test)
+    full = {name: DATASETS[name].full_accuracy() for name in names}
+    work = [
+        (name, mode.name, seed, args.step, args.max_labels)
+        for name in names
+        for mode in modes
+        for seed in range(args.seeds)
+    ]
+    with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
+        done = pool.map(_run, work, chunksize=1)
+    results = []
+    for name in names:
+        runs: dict[str, list] = {mode.name: [] for mode in modes}
+        seconds = 0.0
+        for (set_name, mode_name, _seed, *_), (points, spent) in zip(work, done, strict=True):
+            if set_name == name:
+                runs[mode_name].append(points)
+                seconds += spent
+        result = summarise(DATASETS[name], runs, full[name])
+        result["cpu_seconds"] = round(seconds, 1)
         result["modes_config"] = {m.name: asdict(m) for m in modes}
         results.append(result)
         report(result)
-        print(f"    ({result['seconds']} s)", flush=True)
     (out / "active_learning.json").write_text(json.dumps(results, indent=1))
     svg_plot(results, out / "active_learning.svg")
     print(
