@@ -225,3 +225,12 @@ def test_bench_on_a_synthetic_set_runs_the_product_order():
     }
     assert [p["labels"] for p in curves["active-learning"]] == [20, 40, 60]
     assert curves["active-learning"][-1]["accuracy"] >= 0.7, curves
+
+
+@pytest.mark.django_db
+def test_active_learning_check_needs_a_member(client_for, outsider, annotator, project):
+    url = f"/api/projects/{project.pk}/active-learning-check"
+    assert client_for(outsider).get(url).status_code == 404
+    body = client_for(annotator).get(url).json()
+    assert body["check"] is None and body["verdict"]["state"] == "unknown"
+    assert body["versions"] == []
