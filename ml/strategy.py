@@ -13,6 +13,10 @@ to compare it with uniform sampling (figures in bench/README.md).
   fitted on the first batch, at most ``clusters`` clusters of about 20 tasks or more),
   and, with ``density`` > 0, how typical it is of its cluster (cosine similarity to the
   cluster's centre, in [0, 1]).
+- ``agree(same)`` per batch (only with ``stable`` > 0): which tasks kept the previous
+  version's prediction; until that share reaches ``stable`` the order is withheld and
+  the stream picks at random ("switch once the model settles"; off by default: it did
+  not win on the bench's sets).
 - ``priorities()``: (ids, priority), lowest first. Within each cluster tasks are ranked
   by score (uncertainty, times typicality ** density), and the priority is that rank,
   with the score breaking ties: the stream takes the best task of every cluster before
@@ -31,7 +35,9 @@ from ml.builtin.base import uncertainty
 
 @dataclass(frozen=True)
 class Strategy:
-    """The knobs of the order; ``DEFAULT`` is the product's."""
+    """The knobs of the order; ``DEFAULT`` is the product's, the one that held on every
+    real set of bench/active_learning.py (bench/README.md). The project's
+    ``al_uncertainty`` overrides ``measure``."""
 
     measure: str = "margin"
     clusters: int = 16
