@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # LabelHub production image.  Build: docker compose build   (or docker build -t labelhub .)
 
-# ---- stage 1: fetch the embedded editor and Chart.js with npm and verify their pinned SRI hashes
+# ---- stage 1: fetch the 1.4.0 editor (the LABELHUB_EDITOR=1.4 fallback) and Chart.js with npm
+#      and verify their pinned SRI hashes
 FROM node:20-slim AS editor
 WORKDIR /src
 COPY scripts/fetch_npm.sh scripts/fetch_editor.sh scripts/fetch_chartjs.sh scripts/
@@ -10,6 +11,14 @@ RUN bash scripts/fetch_editor.sh \
  && test -s frontend/static/editor/main.js \
  && test -s frontend/static/editor/main.css \
  && test -s frontend/static/vendor/chart.umd.min.js
+
+# ---- stage 1b: Label Studio 1.23.2's editor, out of its PyPI wheel (sha256-pinned)
+FROM python:3.11-slim AS editor-ls
+WORKDIR /src
+COPY scripts/fetch_editor_ls.sh scripts/
+RUN PIP_DISABLE_PIP_VERSION_CHECK=1 bash scripts/fetch_editor_ls.sh \
+ && test -s frontend/static/editor-ls/358.js \
+ && rm -rf .cache
 
 # ---- stage 2: the application
 FROM python:3.11-slim
@@ -42,6 +51,7 @@ RUN pip install --require-hashes -r requirements-pip.lock \
 
 COPY . .
 COPY --from=editor /src/frontend/static/editor/ frontend/static/editor/
+COPY --from=editor-ls /src/frontend/static/editor-ls/ frontend/static/editor-ls/
 COPY --from=editor /src/frontend/static/vendor/ frontend/static/vendor/
 RUN pip install --no-deps . \
  && rm -rf build ./*.egg-info \

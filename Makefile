@@ -40,7 +40,7 @@ PG_ENV := DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)'
 SQLITE_ENV := DATABASE_URL= REDIS_URL=
 
 
-.PHONY: help setup setup-test check-setup editor lock services run test test-postgres test-sqlite lint bench load compat clean distclean
+.PHONY: help setup setup-test check-setup editor lock services run test test-postgres test-sqlite lint mypy bench load compat clean distclean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -54,7 +54,8 @@ setup-test: ## setup plus test extras and Debian test packages (chromium, unar, 
 check-setup: ## build throwaway venvs from the locks with no pip cache, as a fresh machine would
 	bash scripts/check_setup.sh
 
-editor: ## fetch and verify the embedded editor (frontend/static/editor/)
+editor: ## fetch and verify the embedded editors (frontend/static/editor-ls/, frontend/static/editor/)
+	bash scripts/fetch_editor_ls.sh
 	bash scripts/fetch_editor.sh
 
 lock: ## rewrite requirements.lock and requirements-test.lock (hash-pinned) from pyproject.toml
@@ -96,6 +97,9 @@ lint: ## ruff check + format check, import-linter layering, mypy on services/sel
 	$(VENV)/bin/lint-imports
 	DATABASE_URL= $(VENV)/bin/mypy $(TYPED)
 
+mypy: ## mypy on the services and selectors (part of lint; the pre-commit hook runs it)
+	DATABASE_URL= $(VENV)/bin/mypy $(TYPED)
+
 bench: ## run bench/*.py (or BENCH=bench/x.py) against PostgreSQL+Redis; output in bench/out/
 	bash scripts/setup.sh --test --no-system
 	DATABASE_URL='$(BENCH_DATABASE_URL)' REDIS_URL='$(BENCH_REDIS_URL)' bash scripts/services.sh ensure-db
@@ -134,4 +138,4 @@ clean: ## remove caches and build leftovers (keeps .venv, .cache, data/)
 	rm -rf staticfiles bench/out build dist ./*.egg-info .ruff_cache
 
 distclean: clean ## clean, plus .venv, .cache, the fetched editor and Chart.js (keeps data/)
-	rm -rf $(VENV) .cache frontend/static/editor frontend/static/vendor
+	rm -rf $(VENV) .cache frontend/static/editor frontend/static/editor-ls frontend/static/vendor

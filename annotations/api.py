@@ -18,13 +18,28 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations import benchmarks, quality, quality_selectors, selectors, services, stream, verify
+from annotations import (
+    benchmarks,
+    quality,
+    quality_selectors,
+    selectors,
+    services,
+    stream,
+    verify,
+    visibility,
+)
 from annotations.models import Annotation, AnnotationDraft, Prediction
 from labelhub.errors import ApiError
 from labelhub.params import is_true
 from labelhub.validation import MAX_ID
 from projects import permissions as perms
-from projects.api import ProjectIn, ProjectValidateApi, benchmark_project_resolve, project_dict
+from projects.api import (
+    ProjectIn,
+    ProjectValidateApi,
+    benchmark_project_resolve,
+    project_dict,
+    project_dict_for,
+)
 from projects.selectors import object_for_user
 from projects.services import project_update
 from tasks.models import Task
@@ -41,7 +56,7 @@ from tasks.services import task_update
 class ProjectDetailApi(APIView):
     def get(self, request, pk):
         """``?include=id,title`` keeps only those fields, as Label Studio does."""
-        body = project_dict(perms.project_for(request.user, pk))
+        body = project_dict_for(request.user, perms.project_for(request.user, pk))
         include = request.query_params.get("include")
         if include:
             wanted = {name.strip() for name in include.split(",")}
@@ -69,7 +84,7 @@ class ProjectDetailApi(APIView):
             )
         project = services.project_update(project=project, **fields)
         if fields.get("benchmark_project") is not None:
-            quality.benchmarks_link(project=project)  # a re-link adds only new ones
+            quality.benchmarks_link(project=project, user=request.user)  # adds only new ones
         return Response(project_dict(project))
 
     def put(self, request, pk):
@@ -118,7 +133,10 @@ class TaskDetailApi(APIView):
         queryset = selectors.with_nested(
             Task.objects.filter(pk=task.pk), user=request.user, project=task.project
         )
-        body = nested_task_dict(queryset.get())
+        shown = queryset.get()
+        body = visibility.task_shown(
+            body=nested_task_dict(shown), task=shown, user=request.user, project=task.project
+        )
         # Label Studio's ``drafts``: the caller's own, which the editor restores.
         body["drafts"] = [draft_dict(d) for d in selectors.own_drafts(task=task, user=request.user)]
         return Response(body)
@@ -228,6 +246,7 @@ class TaskAnnotationsApi(APIView):
             parent_prediction=parent_prediction,
             parent_annotation=parent_annotation,
             draft=draft,
+            once=not perms.can(request.user, task.project, perms.MANAGE),
             **fields,
         )
         body = annotation_dict(annotation)
@@ -496,8 +515,11 @@ class QualityApi(APIView):
     def get(self, request, pk):
         project = perms.project_for(request.user, pk)
         user_id = _scope(request, project)
+        see_all = perms.can(request.user, project, perms.READ_ALL_ANNOTATIONS)
         if request.query_params.get("format") == "csv":
             rows = quality_selectors.annotator_rows(project=project, user_id=user_id)
+            if not see_all:
+                quality_selectors.rows_for_annotator(rows)
             response = HttpResponse(
                 quality_selectors.annotators_csv(rows), content_type="text/csv; charset=utf-8"
             )
@@ -505,13 +527,18 @@ class QualityApi(APIView):
                 f'attachment; filename="project-{project.pk}-annotators.csv"'
             )
             return response
-        return Response(quality_selectors.quality_report(project=project, user_id=user_id))
+        report = quality_selectors.quality_report(project=project, user_id=user_id)
+        if not see_all:
+            quality_selectors.report_for_annotator(report)
+        return Response(report)
 
 
 class AgreementMatrixApi(APIView):
     def get(self, request, pk):
         project = perms.project_for(request.user, pk)
         user_id = _scope(request, project)
+        if not perms.can(request.user, project, perms.READ_ALL_ANNOTATIONS):
+            return Response(quality_selectors.matrix_for_annotator(user=request.user))
         return Response(quality_selectors.agreement_matrix(project=project, user_id=user_id))
 
 
@@ -544,9 +571,13 @@ class QualitySettingsApi(APIView):
         data = BenchmarkLinkIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = benchmark_project_resolve(request.user, dict(data.validated_data))
+        if "benchmark_project" not in fields:
+            # A POST links the stored benchmark project again: only for someone who may
+            # still manage it (checked before anything is saved).
+            quality.benchmark_link_check(project=project, user=request.user)
         if fields:
             project = project_update(project=project, **fields)
-        added = quality.benchmarks_link(project=project)
+        added = quality.benchmarks_link(project=project, user=request.user)
         return Response({**quality.quality_settings(project=project), "added": added})
 
 

@@ -103,11 +103,6 @@ def project_counters_add(
         Project.objects.filter(pk=project_id).update(**changes)
 
 
-def project_ground_truth_clear(*, project_id: int) -> None:
-    """The project has no ground-truth completions left."""
-    Project.objects.filter(pk=project_id).update(ground_truth_number=0)
-
-
 def task_counters_apply(
     *,
     task_id: int,

@@ -15,6 +15,16 @@ ellipse(labels), brush(labels)                         (Hungarian matching, IoU 
                                                        counts when the labels are equal; then F1
 keypoint(labels)                                       matched within 2% of the image diagonal,
                                                        same label; then F1
+videorectangle (video tracks)                          tracks matched one to one by their IoU over
+                                                       frames (the mean, over every frame either
+                                                       track shows a box, of the two boxes' IoU
+                                                       on that frame, keyframes interpolated as
+                                                       the editor does; a frame only one track
+                                                       covers counts 0), IoU >= 0.5 and equal
+                                                       labels; then F1
+timelinelabels (video/audio timeline spans)            F1 over (frame range, label), exact ranges,
+                                                       or frame-interval IoU >= 0.5 with
+                                                       ``span_partial=True``
 textarea                                               1 - normalized Levenshtein distance of the
                                                        trimmed texts
 rating, number                                         equal, or within a per-control tolerance
@@ -24,7 +34,7 @@ datetime                                               equal
 
 The pair's score is the mean over the controls present in either list, so a control one
 annotator left empty scores 0 for that control. Two empty lists agree (1.0). Result types
-not in the table (``relation``, ``ranker``, ``pairwise``, ``videorectangle``, ...) are named
+not in the table (``relation``, ``ranker``, ``pairwise``, ...) are named
 in ``Comparison.unsupported`` and left out of the mean; when nothing scorable remains the
 score is ``None``, never a silent 1.
 
@@ -48,6 +58,8 @@ from shapely.geometry import Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import make_valid
 
+from annotations.video import track_boxes
+
 IOU_THRESHOLD = 0.5
 SPAN_OVERLAP = 0.5
 KEYPOINT_DIAGONAL_SHARE = 0.02
@@ -68,8 +80,12 @@ SHAPE_TYPES = frozenset(
 BRUSH_TYPES = frozenset({"brush", "brushlabels"})
 KEYPOINT_TYPES = frozenset({"keypoint", "keypointlabels"})
 SCALAR_TYPES = frozenset({"rating", "number"})
+TRACK_TYPES = frozenset({"videorectangle"})
+TIMELINE_TYPES = frozenset({"timelinelabels"})
 SUPPORTED_TYPES = (
-    CHOICE_TYPES
+    TRACK_TYPES
+    | TIMELINE_TYPES
+    | CHOICE_TYPES
     | SPAN_TYPES
     | SHAPE_TYPES
     | BRUSH_TYPES
@@ -419,7 +435,64 @@ def _score_keypoints(a, b, name, options) -> float:
     return _matched_f1(len(a), len(b), np.clip(near, 0, 1), (near >= 0) & same_label)
 
 
+def _track_iou(x: dict[int, tuple], y: dict[int, tuple]) -> float:
+    """Mean per-frame IoU over every frame either track shows a box on."""
+    frames = set(x) | set(y)
+    if not frames:
+        return 0.0
+    total = 0.0
+    for frame in frames:
+        if frame in x and frame in y:
+            total += _iou(_track_box(x[frame]), _track_box(y[frame]))
+    return total / len(frames)
+
+
+def _track_box(box_: tuple) -> BaseGeometry:
+    x, y, width, height, rotation = box_
+    geometry = box(x, y, x + width, y + height)
+    return affinity.rotate(geometry, rotation, origin=(x, y)) if rotation else geometry
+
+
+def _score_tracks(a, b, name, options) -> float:
+    tracks_a = [track_boxes(_value(item)) for item in a]
+    tracks_b = [track_boxes(_value(item)) for item in b]
+    return _regions_f1(a, b, _pairwise(tracks_a, tracks_b, _track_iou), options)
+
+
+def _timeline_units(items: list[dict]) -> list[tuple]:
+    """One (start, end, label) per range and chosen label of each timeline region."""
+    units = []
+    for item in items:
+        ranges = _value(item).get("ranges")
+        for span in ranges if isinstance(ranges, list) else ():
+            if not isinstance(span, dict):
+                continue
+            start, end = span.get("start"), span.get("end")
+            if not isinstance(start, int | float) or not isinstance(end, int | float):
+                continue
+            for label in sorted(_labels(item)) or [""]:
+                units.append((float(start), float(end), label))
+    return units
+
+
+def _frames_overlap(x: tuple, y: tuple) -> float:
+    """IoU of two inclusive frame ranges (a one-frame range is one frame long)."""
+    inter = min(x[1], y[1]) - max(x[0], y[0]) + 1
+    union = max(x[1], y[1]) - min(x[0], y[0]) + 1
+    return inter / union if inter > 0 and union > 0 else 0.0
+
+
+def _score_timeline(a, b, name, options) -> float:
+    ua, ub = _timeline_units(a), _timeline_units(b)
+    overlap = _pairwise(ua, ub, _frames_overlap)
+    same_label = _pairwise(ua, ub, lambda x, y: x[2] == y[2]).astype(bool)
+    threshold = SPAN_OVERLAP if options.span_partial else 1.0
+    return _matched_f1(len(ua), len(ub), overlap, (overlap >= threshold) & same_label)
+
+
 _FAMILIES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("tracks", TRACK_TYPES),
+    ("timeline", TIMELINE_TYPES),
     ("choices", CHOICE_TYPES),
     ("spans", SPAN_TYPES),
     ("shapes", SHAPE_TYPES),
@@ -431,6 +504,8 @@ _FAMILIES: tuple[tuple[str, frozenset[str]], ...] = (
     ("datetime", frozenset({"datetime"})),
 )
 _SCORERS: dict[str | None, Callable] = {
+    "tracks": _score_tracks,
+    "timeline": _score_timeline,
     "choices": _score_choices,
     "spans": _score_spans,
     "shapes": _score_shapes,

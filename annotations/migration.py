@@ -1,6 +1,10 @@
 """The drafts step of the Label Studio migration (registered in ``AnnotationsConfig.ready``):
 each Label Studio draft (from the export's ``drafts``), with its author (by email), its
-task, the annotation it edits, result, lead time, postponed flag and timestamps."""
+task, the annotation it edits, result, lead time, postponed flag and timestamps.
+
+Label Studio deletes a draft when its author submits; a re-run that reads the task
+again (submitting moves it) deletes the copy here too, unless someone went on with it in
+LabelHub (its ``updated_at`` is no longer Label Studio's): work is never removed."""
 
 import datetime
 
@@ -45,7 +49,19 @@ def drafts_copy(ctx, ls_project: dict, project) -> int:
         )
         ctx.remember("draft", draft["id"], row.pk, stamp)
         copied += 1
+    _gone(ctx, {draft["id"] for _, draft in ctx.project_drafts})
     return copied
+
+
+def _gone(ctx, present: set) -> None:
+    """Delete the copies of drafts Label Studio no longer holds, on the tasks just read."""
+    read = set(ctx.read_task_ids)
+    for ls_id, (pk, stamp) in ctx.copies("draft").items():
+        if ls_id in present:
+            continue
+        row = AnnotationDraft.objects.filter(pk=pk, task_id__in=read).first()
+        if row is not None and row.updated_at == _when(stamp):
+            row.delete()
 
 
 def drafts_count(project) -> int:

@@ -18,7 +18,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations import selectors, services
+from annotations import selectors, services, visibility
 from annotations.models import Annotation, Prediction
 from labelhub.errors import ApiError
 from labelhub.pagination import MAX_PAGE_SIZE, count_next_previous, paginate
@@ -228,7 +228,10 @@ class ProjectTasksApi(APIView):
         tasks = list(queryset[offset : offset + size])
         if not tasks:
             raise NotFound("Invalid page.")
-        return Response([project_task_dict(task, project) for task in tasks])
+        bodies = [project_task_dict(task, project) for task in tasks]
+        return Response(
+            visibility.tasks_shown(bodies=bodies, tasks=tasks, user=request.user, project=project)
+        )
 
     def post(self, request, pk):
         project = perms.project_for(request.user, pk, perms.MANAGE)

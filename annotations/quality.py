@@ -20,7 +20,6 @@ from django.db import connection, transaction
 from django.db.models import Avg, Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 
-from annotations import metrics
 from annotations.models import (
     AgreementPair,
     Annotation,
@@ -33,6 +32,8 @@ from annotations.models import (
     Review,
 )
 from annotations.result_index import result_index_fill_tasks
+from labelhub.errors import ApiError
+from projects import permissions as perms
 from projects.models import Project
 from projects.services import quality_settings_check
 from tasks.models import Task
@@ -41,6 +42,8 @@ from tasks.models import Task
 def task_agreement_update(*, task_id: int, annotation_id: int | None = None) -> float | None:
     """Rescore the pairs of ``annotation_id`` (all the task's pairs when None) and store
     the task's agreement: the mean pair score of its non-cancelled annotations."""
+    from annotations import metrics  # scipy and shapely: loaded on first use, not at start
+
     task = Task.objects.only("id", "project_id", "is_benchmark").get(pk=task_id)
     live = list(
         Annotation.objects.filter(task_id=task_id, was_cancelled=False)
@@ -655,12 +658,31 @@ def quality_settings(*, project: Project) -> dict:
     }
 
 
+def benchmark_link_check(*, project: Project, user) -> None:
+    """The stored link may be used only by someone who may still manage the benchmark
+    project: a manager removed from a gold project must not go on copying its new gold
+    tasks (nor its answers) by re-saving the settings of a project of theirs. A 400
+    naming ``benchmark_project``; unlinking (``benchmark_project: null``) stays open."""
+    source = project.benchmark_project
+    if source is not None and not perms.can(user, source, perms.MANAGE):
+        raise ApiError(
+            "benchmark_project: you no longer manage the linked benchmark project",
+            [
+                {
+                    "field": "benchmark_project",
+                    "message": "no longer yours to manage; link another project or null",
+                }
+            ],
+        )
+
+
 @transaction.atomic
-def benchmarks_link(*, project: Project) -> int:
+def benchmarks_link(*, project: Project, user) -> int:
     """Copy the benchmark project's ground-truth tasks into ``project`` as benchmark tasks,
     each with its gold answer (the ground-truth annotations, without an author here: the
     gold is nobody's work in this project and stays out of the annotator table).
     A re-link adds only tasks not linked before. Returns how many were added.
+    ``user`` must manage the benchmark project now (``benchmark_link_check``).
 
     Benchmark tasks stay out of the project's counters (task_number, annotation counts),
     so progress and the labeled counters show production work only.
@@ -668,6 +690,7 @@ def benchmarks_link(*, project: Project) -> int:
     source = project.benchmark_project
     if source is None:
         return 0
+    benchmark_link_check(project=project, user=user)
     quality_settings_check(project=project, fields={"benchmark_project": source})
     linked = Task.objects.filter(project=project, benchmark_source=OuterRef("pk"))
     gold = Annotation.objects.filter(task=OuterRef("pk"), ground_truth=True, was_cancelled=False)

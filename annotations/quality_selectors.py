@@ -27,6 +27,7 @@ from annotations.models import (
     ProjectAgreement,
 )
 from annotations.quality import TOTAL_COLUMNS, lead_time_bucket_floor
+from labelhub.spreadsheet import cell
 from projects.models import Project
 from tasks.models import Task
 
@@ -210,11 +211,43 @@ def quality_report(*, project: Project, user_id: int | None = None) -> dict:
     }
 
 
+# What an annotator's own row does not show them: each of these moves when they change
+# one label, so reading it before and after tells them a co-annotator's answer
+# (agreement) or a gold answer (ground-truth and benchmark accuracy; the task counts
+# tell which tasks were benchmarks). Benchmark feedback, when the project gives it,
+# comes once per task in the annotation POST's answer.
+PRIVATE_FIELDS = ("agreement", "gt_accuracy", "gt_tasks", "benchmark_accuracy", "benchmark_tasks")
+
+
+def report_for_annotator(report: dict) -> dict:
+    """The quality report as an annotator sees it (their own row, ``PRIVATE_FIELDS`` and
+    the project's agreement left empty)."""
+    report["agreement"] = None
+    rows_for_annotator(report["annotators"])
+    return report
+
+
+def rows_for_annotator(rows: list[dict]) -> list[dict]:
+    for row in rows:
+        row.update(dict.fromkeys(PRIVATE_FIELDS))
+    return rows
+
+
+def matrix_for_annotator(*, user) -> dict:
+    """The agreement matrix as an annotator sees it: themselves only (pair scores and
+    co-annotators' emails are for admins and reviewers)."""
+    return {
+        "annotators": [{"user": user.pk, "email": user.email}],
+        "pairs": [],
+        "matrix": [[1.0]],
+    }
+
+
 def annotators_csv(rows: list[dict]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=ANNOTATOR_FIELDS, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: cell(value) for key, value in row.items()} for row in rows)
     return out.getvalue()
 
 

@@ -166,7 +166,7 @@ def label_config_orphans(*, project, label_config: str) -> list[dict]:
     try:
         old = ParsedConfig.from_dict(project.parsed_config)
     except ValueError:  # cached by another parser version
-        old = ParsedConfig.from_dict(label_config_parse(project.label_config))
+        old = ParsedConfig.from_dict(label_config_parse(project.label_config, editor_check=False))
     changed = config_changed_names(old, new)
     if changed is not None and not changed:
         return []  # no control that stored results could use lost anything

@@ -120,15 +120,31 @@ def annotation_create(
     parent_prediction: Prediction | None = None,
     parent_annotation: Annotation | None = None,
     draft: AnnotationDraft | None = None,
+    once: bool = False,
 ) -> Annotation:
     """Submit (or, ``was_cancelled``, skip) a task. The author's draft of the task goes
     (and ``draft``, the one the editor names by ``draft_id``: a caller checks it is the
-    user's, of this task), and the Label Stream history records the annotation."""
+    user's, of this task), and the Label Stream history records the annotation.
+
+    ``once`` (annotators): the user may hold one submitted annotation of the task; a
+    second submit is a 400 (they update the one they have). Checked under the task's
+    row lock, so two racing submits cannot both pass. On a Benchmark QA task this is what
+    keeps its score to one per annotator; it holds for every task alike, so the answer
+    does not tell a benchmark apart. A skip after a skip (the requeue) stays open."""
     project = task.project
     _empty_check(project=project, result=result, was_cancelled=was_cancelled)
     if not was_cancelled or result:
         _result_or_400(project=project, result=result)
     with quality.task_figures_kept(task_id=task.pk):
+        if (
+            once
+            and not was_cancelled
+            and Annotation.objects.filter(
+                task=task, completed_by=user, was_cancelled=False
+            ).exists()
+        ):
+            message = "You have already submitted this task; update your annotation instead."
+            raise ApiError(message, [{"field": "task", "message": "already submitted by you"}])
         annotation = _annotation_insert(
             task=task,
             user=user,
@@ -206,6 +222,15 @@ def annotation_update(*, annotation: Annotation, **fields) -> Annotation:
     if unknown:
         raise ApiError(f"Unknown annotation fields: {', '.join(sorted(unknown))}")
     annotation = Annotation.objects.select_for_update().get(pk=annotation.pk)
+    if (
+        "ground_truth" in fields
+        and fields["ground_truth"] != annotation.ground_truth
+        and Task.objects.filter(pk=annotation.task_id, is_benchmark=True).exists()
+    ):
+        # The rule of annotations.ground_truth: a benchmark copy's gold answer is its
+        # benchmark project's, and an answer to a benchmark never becomes gold.
+        message = "A Benchmark QA task's gold answer is set in its benchmark project."
+        raise ApiError(message, [{"field": "ground_truth", "message": message}])
     if "result" in fields:
         _result_or_400(project=annotation.project, result=fields["result"])
     if "result" in fields or "was_cancelled" in fields:

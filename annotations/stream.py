@@ -39,7 +39,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, Value
 from django.utils import timezone
 
-from annotations import benchmarks, selectors, services
+from annotations import benchmarks, selectors, services, visibility
 from annotations.counters import done_count, labeled_state_refresh, skips_count
 from annotations.models import Annotation, AnnotationDraft, Prediction
 from annotations.sampling import sampler_for
@@ -287,4 +287,4 @@ def stream_task_dict(*, task: Task, project: Project, user=None) -> dict:
         body["drafts"] = [draft_dict(d) for d in drafts]
     if rework is not None:
         body["rework"] = {"annotation": rework.pk, "reviews": benchmarks.rework_reviews(rework)}
-    return body
+    return visibility.task_shown(body=body, task=task, user=user, project=project)

@@ -12,7 +12,9 @@ callback sees the next task's text in the editor (the frame that paints it). The
 must not load again in between (a window marker is checked at the end).
 
 It prints the median (p50), p90 and max in milliseconds, and the load average: the
-machine is shared and noisy, so read the median.
+machine is shared and noisy, so read the median; then the editor's bytes on the first page
+load (Resource Timing of /static/editor*), and every console error the page logged
+(there should be none). ``LABELHUB_EDITOR=1.4`` measures the fallback editor.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/lh_stream_browser_bench \\
         .venv/bin/python bench/browser_stream_bench.py --tasks 100000 --samples 50
@@ -60,7 +62,8 @@ SUBMIT_AND_TIME = """
 (old) => new Promise((resolve) => {
   const started = performance.now();
   performance.clearResourceTimings();
-  document.querySelector("button[aria-label=submit]").click();
+  // 1.23's Submit is named by data-testid, 1.4's by aria-label
+  document.querySelector("[data-testid=bottombar-submit-button], button[aria-label=submit]").click();
   function check() {
     const text = document.querySelector("#editor .lsf-richtext__container");
     if (text && text.textContent && text.textContent !== old) {
@@ -77,6 +80,13 @@ SUBMIT_AND_TIME = """
   }
   requestAnimationFrame(check);
 })
+"""
+# What the label page loaded for the editor (its bundle, styles, fonts, workers): bytes on
+# the wire and decoded, from the Resource Timing entries of /static/editor*.
+EDITOR_BYTES = """
+() => performance.getEntriesByType("resource")
+  .filter((e) => /\\/static\\/editor(-ls)?\\//.test(e.name))
+  .reduce((sum, e) => [sum[0] + e.transferSize, sum[1] + e.decodedBodySize, sum[2] + 1], [0, 0, 0])
 """
 READY = (
     "() => window.LabelHubEditor && LabelHubEditor.current && LabelHubEditor.current.ls"
@@ -130,6 +140,9 @@ def measure(base: str, project_id: int, email: str, samples: int, breakdown: dic
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
+        errors = breakdown.setdefault("console errors", [])
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
         page.goto(f"{base}/user/login/")
         page.fill("#id_email", email)
         page.fill("#id_password", PASSWORD)
@@ -137,6 +150,8 @@ def measure(base: str, project_id: int, email: str, samples: int, breakdown: dic
         page.wait_for_url(f"{base}/projects/")
         page.goto(f"{base}/projects/{project_id}/label")
         page.wait_for_selector("body.editor-ready", timeout=30000)
+        page.wait_for_load_state("load")
+        breakdown["editor bytes"] = page.evaluate(EDITOR_BYTES)
         page.evaluate("window.__benchMarker = 'one page'")
         times = []
         for index in range(samples + 3):  # 3 warm-up rounds
@@ -166,6 +181,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=50)
     parser.add_argument("--keep", action="store_true", help="keep the project afterwards")
+    parser.add_argument("--port", type=int, default=0, help="gunicorn's port (default: any free)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("browser_stream_bench measures PostgreSQL: set DATABASE_URL")
@@ -175,7 +191,7 @@ def main() -> None:
     annotator.set_password(PASSWORD)
     annotator.save(update_fields=["password"])
     connection.close()  # gunicorn's workers open their own
-    port = free_port()
+    port = args.port or free_port()
     log = Path(os.environ["LABELHUB_DATA_DIR"]) / "gunicorn.log"
     server = serve(port, log)
     try:
@@ -190,6 +206,8 @@ def main() -> None:
         if not args.keep:
             project_delete(project=project)
     times.sort()
+    transfer, decoded, files = breakdown.pop("editor bytes")
+    errors = breakdown.pop("console errors")
     print(
         f"{args.tasks} tasks, {len(times)} submits, one page: Submit click -> next task's text"
         f"\n   p50 {statistics.median(times):.1f} ms   p90 {times[int(0.9 * (len(times) - 1))]:.1f} ms"
@@ -199,6 +217,10 @@ def main() -> None:
             for name, values in breakdown.items()
         )
         + f"\n   load average {load[0]:.1f} before, {load_after[0]:.1f} after (2 cores, shared)"
+        + f"\n   editor ({os.environ.get('LABELHUB_EDITOR') or '1.23'}) per page load: {files} files,"
+        f" {transfer / 1e6:.2f} MB transferred, {decoded / 1e6:.2f} MB decoded"
+        + f"\n   console errors: {len(errors)}"
+        + "".join(f"\n     {text[:300]}" for text in errors)
     )
 
 

@@ -103,29 +103,40 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def tree_rss(root: int) -> dict[int, tuple[str, float]]:
-    """{pid: (role, RSS in MB)} for a process and all its descendants."""
+def tree_rss(root: int) -> dict[int, tuple[str, float, float]]:
+    """{pid: (role, RSS in MB, PSS in MB)} for a process and all its descendants.
+
+    ``labelhub start`` forks its children, which share the loaded code: the RSS sum counts
+    those pages once per process, the PSS sum (each page shared among its mappers) once."""
     tree = _children()
     pids, out = [root], {}
     while pids:
         pid = pids.pop()
         pids.extend(tree.get(pid, []))
         try:
-            rss = next(
-                int(line.split()[1])
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                if line.startswith("VmRSS:")
-            )
-            command = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except (OSError, StopIteration):
+            values = {
+                parts[0]: int(parts[1]) / 1024
+                for parts in map(
+                    str.split, Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+                )
+                if parts and parts[0] in ("Rss:", "Pss:")
+            }
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:
             continue
-        role = "worker" if b"celery" in command else "web" if b"gunicorn" in command else "launcher"
-        out[pid] = (role, rss / 1024)
+        role = {"labelhub-web": "web", "labelhub-worker": "worker", "labelhub-hooks": "hooks"}.get(
+            name, "launcher"
+        )
+        out[pid] = (role, values.get("Rss:", 0.0), values.get("Pss:", 0.0))
     return out
 
 
 def tree_rss_mb(root: int) -> float:
-    return sum(rss for _role, rss in tree_rss(root).values())
+    return sum(rss for _role, rss, _pss in tree_rss(root).values())
+
+
+def tree_pss_mb(root: int) -> float:
+    return sum(pss for _role, _rss, pss in tree_rss(root).values())
 
 
 class Sampler(threading.Thread):
@@ -133,17 +144,19 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.root = root
         self.peak = 0.0
+        self.peak_pss = 0.0
         self.at_peak: dict[str, float] = {}
         self.stopped = threading.Event()
 
     def run(self) -> None:
         while not self.stopped.is_set():
             processes = tree_rss(self.root)
-            total = sum(rss for _role, rss in processes.values())
+            total = sum(rss for _role, rss, _pss in processes.values())
+            self.peak_pss = max(self.peak_pss, sum(pss for _r, _rss, pss in processes.values()))
             if total > self.peak:
                 self.peak = total
                 self.at_peak = {}
-                for role, rss in processes.values():
+                for role, rss, _pss in processes.values():
                     self.at_peak[role] = round(self.at_peak.get(role, 0) + rss)
             time.sleep(0.05)
 
@@ -201,6 +214,7 @@ def one_run(base: str, path: Path, n: int, server: subprocess.Popen) -> dict:
     ).json()
     pid = project["id"]
     idle = tree_rss_mb(server.pid)
+    idle_pss = tree_pss_mb(server.pid)
     sampler = Sampler(server.pid)
     sampler.start()
     started = time.monotonic()
@@ -242,6 +256,8 @@ def one_run(base: str, path: Path, n: int, server: subprocess.Popen) -> dict:
         "rate_per_s": round(n / total),
         "peak_rss_mb": round(peak),
         "idle_rss_mb": round(idle),
+        "peak_pss_mb": round(sampler.peak_pss),
+        "idle_pss_mb": round(idle_pss),
         "peak_by_role_mb": sampler.at_peak,
         "visible": visible,
     }
@@ -259,7 +275,12 @@ def drop_project_rows(project_id: int) -> None:
     conn = _connect()
     conn.autocommit = True
     with conn.cursor() as cur:
-        for table in ("annotations_prediction", "annotations_annotation", "tasks_task"):
+        for table in (
+            "annotations_resultlabel",  # the result index (before the rows it points at)
+            "annotations_prediction",
+            "annotations_annotation",
+            "tasks_task",
+        ):
             cur.execute(f"DELETE FROM {table} WHERE project_id = %s", [project_id])
         for table in ("annotations_prediction", "annotations_annotation", "tasks_task"):
             cur.execute(f"VACUUM ANALYZE {table}")
@@ -310,6 +331,7 @@ def main() -> int:
                 f"(upload {result['upload_s']}s, job {result['job_s']:.1f}s) = "
                 f"{result['rate_per_s']} tasks/s; peak RSS web+worker {result['peak_rss_mb']} MB "
                 f"(idle {result['idle_rss_mb']} MB; at peak {result['peak_by_role_mb']}); "
+                f"peak PSS {result['peak_pss_mb']} MB (idle {result['idle_pss_mb']} MB); "
                 f"load average {os.getloadavg()[0]:.2f}",
                 flush=True,
             )

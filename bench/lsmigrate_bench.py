@@ -8,7 +8,11 @@ annotation and one prediction each (not timed), then times:
 2. ``importers.lsmigrate.service.migrate`` into LabelHub (DATABASE_URL, or SQLite in a
    temporary data directory), which runs that same export, the predictions list, the
    bulk write, the id mapping and the closing check;
-3. a second ``migrate`` (nothing new: reads and compares only).
+3. a second ``migrate`` (nothing new): it asks Label Studio which tasks changed since the
+   first began and reads only those (``importers.lsmigrate.delta``);
+4. the same second run without that mark (the full export and compare that every re-run
+   did before), for comparison;
+5. one more annotation in Label Studio, then a ``migrate`` that copies exactly it.
 
     .venv/bin/python bench/lsmigrate_bench.py --tasks 10000
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/lh_bench .venv/bin/python bench/lsmigrate_bench.py --tasks 100000
@@ -180,15 +184,36 @@ def main() -> None:
         report = migrate(url=url, token=token, user=admin)
         first = time.monotonic() - started
         print("\n".join(report.lines()))
-        again, second = None, 0.0
+        again, second, full_again, one, third = None, 0.0, 0.0, None, 0.0
         if not args.no_rerun:
+            from importers.lsmigrate import delta
+            from importers.models import LabelStudioCopy
+
             started = time.monotonic()
             again = migrate(url=url, token=token, user=admin)
             second = time.monotonic() - started
+            print("\n".join(again.lines()[:3]))
+            LabelStudioCopy.objects.filter(kind=delta.SEEN).delete()  # as before: read all
+            started = time.monotonic()
+            migrate(url=url, token=token, user=admin)
+            full_again = time.monotonic() - started
+            task = session.get(
+                f"{url}/api/tasks/", params={"project": pid, "page_size": 1}, timeout=600
+            ).json()["tasks"][0]
+            session.post(
+                f"{url}/api/tasks/{task['id']}/annotations/",
+                json={"result": choice("neg"), "lead_time": 2.0},
+                timeout=600,
+            ).raise_for_status()
+            started = time.monotonic()
+            one = migrate(url=url, token=token, user=admin)
+            third = time.monotonic() - started
         print(f"database: {connection.vendor}")
         print(
             f"RESULT tasks={args.tasks} ls_export={ls_export:.1f}s migrate={first:.1f}s "
             f"rerun={second:.1f}s copied_again={sum(again.copied.values()) if again else '-'} "
+            f"rerun_full_read={full_again:.1f}s "
+            f"after_one_annotation={third:.1f}s copied={dict(one.copied) if one else '-'} "
             f"ok={report.ok}"
         )
     finally:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from annotations import quality
 from annotations.counters import project_counters_refresh, tasks_counters_recount
+from annotations.ground_truth import ground_truth_set
 from annotations.models import Annotation, Prediction
 from labelhub import events
 from labelhub.errors import ApiError
@@ -186,41 +187,32 @@ def predictions_to_annotations(
     dialog="The latest completion of each selected task without ground truth becomes ground truth.",
 )
 def mark_ground_truth(project, queryset: QuerySet, **params) -> dict:
-    """Each selected task that has no ground truth yet gets its latest completion marked."""
-    marked = 0
+    """Each selected task that has no ground truth yet gets its latest completion marked
+    (``annotations.ground_truth``: never a Benchmark QA task's)."""
+    latest: list[int] = []
     for batch in _batches(_ids(queryset)):
-        latest = (
+        latest.extend(
             Annotation.objects.filter(task_id__in=batch, was_cancelled=False)
             .values("task_id")
             .annotate(last=Max("id"), gt=Count("id", filter=Q(ground_truth=True)))
             .filter(gt=0)
             .values_list("last", flat=True)
         )
-        latest = list(latest)
-        marked += Annotation.objects.filter(pk__in=latest).update(
-            ground_truth=True, updated_at=timezone.now()
-        )
-        events.publish(events.GROUND_TRUTH_CHANGED, project_id=project.pk, ids=latest)
-    project_counters_refresh(project_id=project.pk)
-    quality.quality_totals_recount(project=project, lead_times=False)
+    marked = len(ground_truth_set(project=project, annotation_ids=latest, value=True))
     return _result(marked, f"Marked {marked} completions as ground truth")
 
 
 @action("unmark_ground_truth", "Unmark ground truth", order=111)
 def unmark_ground_truth(project, queryset: QuerySet, **params) -> dict:
-    unmarked = 0
+    """The selected tasks' ground truth unmarked (a Benchmark QA task's gold stays)."""
+    marked: list[int] = []
     for batch in _batches(_ids(queryset)):
-        marked = list(
+        marked.extend(
             Annotation.objects.filter(task_id__in=batch, ground_truth=True).values_list(
                 "pk", flat=True
             )
         )
-        unmarked += Annotation.objects.filter(pk__in=marked).update(
-            ground_truth=False, updated_at=timezone.now()
-        )
-        events.publish(events.GROUND_TRUTH_CHANGED, project_id=project.pk, ids=marked)
-    project_counters_refresh(project_id=project.pk)
-    quality.quality_totals_recount(project=project, lead_times=False)
+    unmarked = len(ground_truth_set(project=project, annotation_ids=marked, value=False))
     return _result(unmarked, f"Unmarked {unmarked} ground truth completions")
 
 

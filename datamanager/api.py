@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations import services as annotation_services
-from annotations import stream
+from annotations import stream, visibility
 from annotations.api import nested_task_dict
 from annotations.models import Annotation
 from annotations.selectors import with_nested
@@ -37,7 +37,7 @@ from labelhub.errors import ApiError
 from labelhub.pagination import page_params
 from labelhub.params import is_false, is_true
 from projects import permissions as perms
-from projects.api import project_dict
+from projects.api import project_dict_for
 from projects.selectors import object_for_user
 from tasks.representations import task_dict
 
@@ -132,7 +132,7 @@ class ProjectStateApi(APIView):
         manage = perms.can(request.user, project, perms.MANAGE)
         return Response(
             {
-                **project_dict(project),
+                **project_dict_for(request.user, project),
                 **dict.fromkeys(self.COUNTERS),
                 "can_delete_tasks": manage,
                 "can_manage_annotations": manage,
@@ -421,13 +421,31 @@ class TaskListApi(APIView):
         query = request_query(request, project)
         if not query.ordering and self.ORDERS[order]:
             query.ordering = dm.parse_query({"ordering": self.ORDERS[order]}).ordering
+        see_all = perms.can(request.user, project, perms.READ_ALL_ANNOTATIONS)
+        if not see_all and order != "id" and order != "-id":
+            # When a task was last annotated is others' work (and a Benchmark QA task's
+            # gold answer dates it): annotators list tasks by id.
+            raise ApiError(
+                "annotators list tasks by id",
+                [{"field": "order", "message": "only id or -id for annotators"}],
+            )
         if is_true(params.get("only_annotated")):
-            only = {
-                "filter": "filter:tasks:total_annotations",
-                "operator": "greater",
-                "value": 0,
-                "type": "Number",
-            }
+            # Annotators see only their own annotations: "annotated" is by them.
+            only = (
+                {
+                    "filter": "filter:tasks:total_annotations",
+                    "operator": "greater",
+                    "value": 0,
+                    "type": "Number",
+                }
+                if see_all
+                else {
+                    "filter": "filter:tasks:annotators",
+                    "operator": "contains",
+                    "value": request.user.pk,
+                    "type": "List",
+                }
+            )
             extra = dm.parse_query({"filters": {"items": [only]}}).items
             if query.conjunction == "or" and query.items:
                 raise ApiError("only_annotated cannot be combined with an 'or' query")
@@ -455,9 +473,20 @@ class TaskListApi(APIView):
             users = perms.visible_annotators(request.user, project, users)
             item.update(row_extras(task, users))
             tasks.append(item)
+        tasks = visibility.tasks_shown(bodies=tasks, tasks=rows, user=request.user, project=project)
         body = {"tasks": tasks}
         if after is None or is_true(params.get("totals")):
-            body.update(dm.tasks_counts(project=project, query=query))
+            if see_all:
+                body.update(dm.tasks_counts(project=project, query=query))
+            else:
+                body.update(
+                    visibility.counts_shown(
+                        counts={},
+                        tasks=dm.task_queryset(project=project, query=query),
+                        user=request.user,
+                        project=project,
+                    )
+                )
         if after is not None:
             body["next_after"] = cursor
         return Response(body)

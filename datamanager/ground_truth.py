@@ -11,14 +11,11 @@ from __future__ import annotations
 import math
 
 from django.db import transaction
-from django.utils import timezone
 
-from annotations.counters import project_counters_add, project_ground_truth_clear
+from annotations.ground_truth import ground_truth_clear, ground_truth_set
 from annotations.models import Annotation
-from annotations.quality import quality_totals_recount
 from datamanager import selectors as dm
 from datamanager.sql import time_limited
-from labelhub import events
 from labelhub.errors import ApiError
 from projects.models import Project
 
@@ -70,31 +67,14 @@ def ground_truth_sample(*, project: Project, filters, fraction) -> dict:
             if need
             else []
         )
-    marked = 0
-    for start in range(0, len(chosen), 1000):
-        marked += Annotation.objects.filter(
-            pk__in=chosen[start : start + 1000], ground_truth=False
-        ).update(ground_truth=True, updated_at=timezone.now())
-    if marked:
-        project_counters_add(project_id=project.pk, ground_truth=marked)
-        quality_totals_recount(project=project, lead_times=False)
-        events.publish(events.GROUND_TRUTH_CHANGED, project_id=project.pk, ids=chosen)
+    marked = len(ground_truth_set(project=project, annotation_ids=chosen, value=True))
     return {"marked": marked, "matched": matched, "ground_truth": already + marked}
 
 
-@transaction.atomic
 def ground_truth_reset(*, project: Project) -> dict:
-    """Clear every ground-truth flag in the project."""
-    ids = list(
-        Annotation.objects.filter(project=project, ground_truth=True).values_list("pk", flat=True)
-    )
-    unmarked = Annotation.objects.filter(pk__in=ids).update(
-        ground_truth=False, updated_at=timezone.now()
-    )
-    events.publish(events.GROUND_TRUTH_CHANGED, project_id=project.pk, ids=ids)
-    project_ground_truth_clear(project_id=project.pk)
-    quality_totals_recount(project=project, lead_times=False)
-    return {"unmarked": unmarked}
+    """Clear every ground-truth flag in the project; the gold answers of its Benchmark QA
+    copies are the benchmark project's and stay (``annotations.ground_truth``)."""
+    return {"unmarked": len(ground_truth_clear(project=project))}
 
 
 def ground_truth_stats(*, project: Project) -> dict:

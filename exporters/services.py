@@ -11,6 +11,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from functools import partial
 
+from annotations.video import extract_key_frames
 from datamanager import query as query_format
 from datamanager import selectors as dm
 from datamanager.sql import time_limited
@@ -38,6 +39,9 @@ class ExportOptions:
     download_resources: bool = False
     # The Data Manager's query (filters and selectedItems): export what the user sees.
     query: query_format.Query | None = None
+    # Label Studio's interpolate_key_frames: each video track's frames between (and after)
+    # its keyframes written out, as the editor interpolates them.
+    interpolate_key_frames: bool = False
 
 
 def query_parse(raw) -> query_format.Query | None:
@@ -133,6 +137,7 @@ def export_options_parse(*, project: Project, params) -> ExportOptions:
         annotator=annotator,
         download_resources=flag(params, "download_resources", False),
         query=query_parse(params.get("query")),
+        interpolate_key_frames=flag(params, "interpolate_key_frames", False),
     )
 
 
@@ -168,7 +173,27 @@ def export_stream(*, project: Project, options: ExportOptions, tasks=None) -> It
         guard=chunk_guard(options.query),
         items_only=FORMATS[options.export_type].from_items,
     )
+    if options.interpolate_key_frames:
+        task_dicts = with_key_frames(task_dicts)
     return WRITERS[options.export_type](ctx, task_dicts)
+
+
+def with_key_frames(task_dicts: Iterator[dict]) -> Iterator[dict]:
+    """Each annotation's and prediction's ``videorectangle`` results with every frame of
+    the track (``label_studio_sdk``'s ``extract_key_frames``, which Label Studio's export
+    runs): the keyframes as stored, and between two enabled keyframes (and from the last
+    enabled one to the video's end) one box per frame, linearly interpolated and marked
+    ``"auto": true``. Other results pass unchanged."""
+    for task in task_dicts:
+        for key in ("annotations", "predictions"):
+            for item in task.get(key) or ():
+                result = item.get("result") if isinstance(item, dict) else None
+                if isinstance(result, list) and any(
+                    isinstance(r, dict) and str(r.get("type", "")).lower() == "videorectangle"
+                    for r in result
+                ):
+                    item["result"] = extract_key_frames(result)
+        yield task
 
 
 def with_format(options: ExportOptions, export_type: str) -> ExportOptions:

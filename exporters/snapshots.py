@@ -39,7 +39,14 @@ from exporters.formats.context import WriterContext
 from exporters.formats.writers import WRITERS
 from exporters.models import ConvertedFormat, ExportSnapshot
 from exporters.selectors import TaskFilter
-from exporters.services import _error, chunk_guard, format_check, project_schema, query_parse
+from exporters.services import (
+    _error,
+    chunk_guard,
+    format_check,
+    project_schema,
+    query_parse,
+    with_key_frames,
+)
 from labelhub import joblock
 from labelhub.validation import MAX_ID
 from projects.models import Project
@@ -370,6 +377,8 @@ def snapshot_build(*, snapshot_id: int) -> None:
                 counters,
                 progress,
             )
+            if (snapshot.serialization_options or {}).get("interpolate_key_frames"):
+                rows = with_key_frames(rows)
             key, md5 = _store(
                 WRITERS["JSON"](ctx, rows), f"export/{project.pk}/{snapshot_id}", ".json"
             )

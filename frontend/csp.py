@@ -4,8 +4,9 @@ Every page allows scripts only from our own origin (``script-src 'self'``): the 
 inline ``<script>`` elements are ``json_script`` data blocks (``type="application/json"``),
 which browsers never execute, so they need no nonce.
 
-Pages that embed the labeling editor (Label Studio Frontend 1.4.0) relax what it needs,
-found by running each result type in Chromium with a report listener:
+Pages that embed the labeling editor relax what it needs, found by running each result
+type in Chromium with a report listener (both editors, Label Studio 1.23.2's and the
+1.4.0 fallback, ``LABELHUB_EDITOR=1.4``):
 
 - ``style-src 'unsafe-inline'``: React, antd and Konva set ``style=`` attributes and
   insert ``<style>`` elements at run time;
@@ -14,15 +15,28 @@ found by running each result type in Chromium with a report listener:
   Studio; antd's icons are data: URLs;
 - ``connect-src *``: the audio player (wavesurfer) fetches the audio file with XHR to
   decode its waveform, from the same places;
-- no ``'unsafe-eval'``: the bundle's ``Function("return this")`` fallbacks (lodash,
+- ``script-src 'wasm-unsafe-eval'`` (1.23 only): its audio player decodes audio with
+  WebAssembly (``editor-ls/decode-audio.wasm``, compiled by ``WebAssembly.instantiate``).
+  This keyword allows compiling WebAssembly and nothing else: ``eval``, ``new Function``
+  and string timers stay refused;
+- ``object-src * blob:`` (1.23 only): its ``<PDF>`` tag shows the document in an
+  ``<embed>`` (the browser's PDF viewer), from wherever the task's data points, like
+  ``img-src``/``media-src``; scripts stay ``'self'`` only, so an embedded document runs
+  nothing in the page;
+- ``worker-src 'self' blob:``: 1.23's audio decoding runs in a worker (``editor-ls/559.js``);
+- no ``'unsafe-eval'``: the bundles' ``Function("return this")`` fallbacks (lodash,
   webpack, regenerator) run only when ``globalThis``/``self`` are missing, which they
   never are in a browser; the browser tests check that no violation is reported.
+- 1.23's styles: its Tailwind sheet is inserted as a ``<style>`` element at load (as Label
+  Studio's app does), covered by ``style-src 'unsafe-inline'`` above.
 
 ``frame-ancestors`` keeps pages out of other sites' frames; the config preview page is
 framed by our own create and settings pages only.
 """
 
 from functools import wraps
+
+from django.conf import settings
 
 BASE = {
     "default-src": "'self'",
@@ -40,7 +54,9 @@ BASE = {
 
 EDITOR = {
     **BASE,
+    "script-src": "'self'" if settings.LABELHUB_EDITOR == "1.4" else "'self' 'wasm-unsafe-eval'",
     "style-src": "'self' 'unsafe-inline'",
+    "object-src": "'none'" if settings.LABELHUB_EDITOR == "1.4" else "* blob:",
     "img-src": "* data: blob:",
     "media-src": "* data: blob:",
     "connect-src": "*",

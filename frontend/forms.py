@@ -137,6 +137,7 @@ class MemberAddForm(forms.Form):
 
 
 class MemberChangeForm(forms.Form):
-    user = forms.IntegerField(widget=forms.HiddenInput)
+    user = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    email = forms.CharField(widget=forms.HiddenInput, required=False, max_length=254)
     role = forms.ChoiceField(choices=ProjectMember.Role.choices, required=False)
     remove = forms.BooleanField(required=False)

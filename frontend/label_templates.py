@@ -1,7 +1,14 @@
 """Labeling config templates offered when creating a project (from the Label Studio docs'
-templates). The editor preview fills a config with ``importers.samples.sample_data``."""
+templates). The editor preview fills a config with ``importers.samples.sample_data``.
 
-TEMPLATES: list[dict] = [
+``TEMPLATES`` holds those the embedded editor (``LABELHUB_EDITOR``, read once at start) can
+show: the 1.4 fallback has no video tracking, timeline labels or PDF."""
+
+from django.conf import settings
+
+from projects.label_config import editor_unsupported_tags
+
+ALL_TEMPLATES: list[dict] = [
     {
         "key": "text-classification",
         "group": "Natural language",
@@ -129,6 +136,45 @@ TEMPLATES: list[dict] = [
 </View>""",
     },
     {
+        "key": "video-tracking",
+        "group": "Video",
+        "title": "Video object tracking",
+        "config": """<View>
+  <Labels name="videoLabels" toName="video" allowEmpty="true">
+    <Label value="Car" background="#2563eb"/>
+    <Label value="Person" background="#ef4444"/>
+  </Labels>
+  <!-- framerate: your videos' frames per second (keyframes are counted in frames) -->
+  <Video name="video" value="$video" framerate="25"/>
+  <VideoRectangle name="box" toName="video"/>
+</View>""",
+    },
+    {
+        "key": "video-timeline",
+        "group": "Video",
+        "title": "Video timeline segmentation",
+        "config": """<View>
+  <Video name="video" value="$video" framerate="25" timelineHeight="120"/>
+  <TimelineLabels name="events" toName="video">
+    <Label value="Moving" background="#16a34a"/>
+    <Label value="Still" background="#f59e0b"/>
+  </TimelineLabels>
+</View>""",
+    },
+    {
+        "key": "pdf-classification",
+        "group": "Documents",
+        "title": "PDF classification",
+        "config": """<View>
+  <PDF name="pdf" value="$pdf"/>
+  <Choices name="category" toName="pdf" choice="single" showInLine="true">
+    <Choice value="Invoice"/>
+    <Choice value="Contract"/>
+    <Choice value="Letter"/>
+  </Choices>
+</View>""",
+    },
+    {
         "key": "custom",
         "group": "Other",
         "title": "Custom config",
@@ -142,4 +188,9 @@ TEMPLATES: list[dict] = [
     },
 ]
 
+TEMPLATES: list[dict] = [
+    template
+    for template in ALL_TEMPLATES
+    if not editor_unsupported_tags(template["config"], editor=settings.LABELHUB_EDITOR)
+]
 BY_KEY = {template["key"]: template for template in TEMPLATES}

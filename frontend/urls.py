@@ -3,7 +3,7 @@ the Verify Stream and the Ground Truth Manager pages."""
 
 from django.urls import path, re_path
 
-from frontend import api, dm_views, migrate_views, ml_views, quality_views, views
+from frontend import api, dm_views, invite_views, migrate_views, ml_views, quality_views, views
 
 # Project pages answer with and without a trailing slash (/projects/1/label, .../label/).
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path("user/login/", views.login_view, name="login"),
     path("user/logout/", views.logout_view, name="logout"),
     re_path(r"^user/signup/?$", views.signup_view, name="signup"),
+    path("user/invite/<str:uid>/<str:token>/", invite_views.invite_page, name="invite"),
     path("projects/", views.projects_page, name="projects"),
     re_path(r"^projects/migrate/?$", migrate_views.migrate_page, name="migrate"),
     path("projects/migrate/<int:pk>/status", migrate_views.migrate_status, name="migrate-status"),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("projects/preview/sample.wav", views.sample_audio, name="sample-audio"),
     re_path(r"^projects/(?P<pk>\d+)/?$", views.project_home, name="project-home"),
     re_path(r"^projects/(?P<pk>\d+)/label/?$", views.label_page, name="label"),
+    re_path(r"^projects/(?P<pk>\d+)/leave/?$", views.project_leave, name="project-leave"),
     re_path(r"^projects/(?P<pk>\d+)/import/?$", views.project_import_page, name="project-import"),
     re_path(
         r"^projects/(?P<pk>\d+)/settings/?$", views.project_settings_page, name="project-settings"

@@ -42,6 +42,7 @@ from labelhub import errors
 from labelhub.errors import ApiError
 from projects import accounts_services as account_services
 from projects import permissions as perms
+from projects import selectors as project_selectors
 from projects import services as project_services
 from projects.api import user_dict
 from projects.label_config import ParsedConfig
@@ -246,6 +247,19 @@ def login_locked_out(request, credentials, *args, **kwargs):
 # --------------------------------------------------------------------------- projects
 
 
+@login_required
+@require_http_methods(["POST"])
+def project_leave(request, pk):
+    """A member leaves a project (someone may have added them by email). The project's
+    last admin cannot; a project they are not in is a 404."""
+    project = perms.project_for(request.user, pk)
+    try:
+        project_services.member_remove(project=project, user=request.user)
+    except ApiError as exc:
+        return _error_page(request, 400, str(exc.detail))
+    return redirect("/projects/")
+
+
 @csp()
 @login_required
 def projects_page(request):
@@ -282,6 +296,7 @@ def projects_page(request):
                 "can_label": perms.ANNOTATE in capabilities,
                 "can_data": perms.DATA_MANAGER in capabilities,
                 "can_manage": perms.MANAGE in capabilities,
+                "can_leave": role_name != ProjectMember.Role.ADMIN and not request.user.is_staff,
                 "home": f"/projects/{project.pk}/",
             }
         )
@@ -398,8 +413,25 @@ def _settings_forms(project, data=None, section=None):
 
 
 def _member_change(request, project, form) -> str | None:
-    """Apply a member form; an error message, or None."""
+    """Apply a member form; an error message, or None. Invitations (a person added by
+    email, listed as typed) are changed by their email."""
     User = get_user_model()
+    email = (form.cleaned_data.get("email") or "").strip()
+    if email and not form.cleaned_data.get("user"):
+        try:
+            if form.cleaned_data["remove"]:
+                if not project_services.member_remove_by_email(project=project, email=email):
+                    return "No member or invitation has that email."
+            elif form.cleaned_data["role"]:
+                project_services.member_invite(
+                    project=project,
+                    email=email,
+                    role=form.cleaned_data["role"],
+                    invited_by=request.user,
+                )
+        except ApiError as exc:
+            return str(exc.detail)
+        return None
     target = User.objects.filter(pk=form.cleaned_data["user"]).first()
     if target is None or not ProjectMember.objects.filter(project=project, user=target).exists():
         return "That user is not a member of this project."
@@ -476,9 +508,6 @@ def project_settings_page(request, project, ls_section: str | None = None):
         if saved:
             anchor = "members" if section.startswith("member") else section
             return redirect(f"/projects/{project.pk}/settings?saved={anchor}#{anchor}")
-    members = (
-        ProjectMember.objects.filter(project=project).select_related("user").order_by("user__email")
-    )
     return render(
         request,
         "frontend/project_settings.html",
@@ -487,7 +516,7 @@ def project_settings_page(request, project, ls_section: str | None = None):
             "forms": page_forms,
             "section": "members" if section.startswith("member") else section,
             "sections": SETTINGS_SECTIONS,
-            "members": members,
+            "members": project_selectors.member_rows(project=project, staff=request.user.is_staff),
             "roles": ProjectMember.Role.choices,
             "member_errors": member_errors,
             # A failed POST re-renders at the ?saved= address of the last success: its

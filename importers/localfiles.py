@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.http import FileResponse, Http404
+from rest_framework.exceptions import PermissionDenied
 
 from importers.media import _sandboxed
 from projects.models import Project
@@ -59,9 +60,14 @@ def may_read(user, relative: str) -> bool:
 def serve(request, allowed):
     """The file ``?d=`` when serving is on, it lies under the root and
     ``allowed(user, relative)`` (``may_read``, or more: io_storages serves this path and
-    also lets members read the folders of their local-files storages); else 404."""
+    also lets members read the folders of their local-files storages); else 404. With
+    serving off, a 403 saying so, as Label Studio answers (it tells nothing about any
+    file, only the server's switch)."""
     if not settings.LABELHUB_ALLOW_SERVING_LOCAL_FILES:
-        raise Http404
+        raise PermissionDenied(
+            "Serving local files is off. An admin turns it on with "
+            "LABELHUB_ALLOW_SERVING_LOCAL_FILES (files under LABELHUB_LOCAL_FILES_ROOT only)."
+        )
     relative = request.query_params.get("d", "")
     path = local_path(relative)
     if path is None or not allowed(request.user, relative.lstrip("/")):

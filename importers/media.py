@@ -18,13 +18,14 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from rest_framework.views import APIView
 
 from importers.formats import file_error
 from importers.records import TaskRow
-from labelhub.storage import is_active_content
+from labelhub.content import is_active_content
+from labelhub.ranges import ranged_file_response
 from projects import permissions as perms
 from projects.label_config import ParsedConfig, data_keys_for_object_types
 
@@ -181,4 +182,12 @@ class MediaFileView(APIView):
             return response
         # Files on disk, and HTML/SVG from the bucket (stored there as inert downloads),
         # are served from here under the sandbox CSP.
-        return _sandboxed(FileResponse(default_storage.open(key, "rb"), content_type=content_type))
+        # Range requests answered (206): browsers seek in audio and video only then.
+        return _sandboxed(
+            ranged_file_response(
+                request,
+                default_storage.open(key, "rb"),
+                size=default_storage.size(key),
+                content_type=content_type,
+            )
+        )

@@ -43,7 +43,7 @@ def _value(obj: dict, variant: int):
     if kind in ("Audio", "AudioPlus"):
         return _static("audio.wav")
     if kind == "Video":
-        return _static("video.mp4")
+        return _static("video.webm")
     if kind == "PDF":
         return _static("document.pdf")
     if kind == "HyperText":

@@ -28,7 +28,7 @@ from io_storages import selectors, services
 from io_storages import tasks as jobs
 from io_storages.kinds import KINDS
 from io_storages.models import ExportStorage, ImportStorage
-from labelhub.errors import ApiError
+from labelhub.errors import ApiError, LabelStudioErrors
 from projects import permissions as perms
 from projects.selectors import object_for_user
 from tasks.models import Task
@@ -147,7 +147,7 @@ def _project(request, raw, capability: str = perms.MANAGE):
     except (TypeError, ValueError):
         raise ApiError(
             'project: a project id is required (query parameter "project" for lists)',
-            [{"field": "project", "message": "required"}],
+            [{"field": "project", "message": "This field is required."}],
         ) from None
     return perms.project_for(request.user, project_id, capability)
 
@@ -165,7 +165,7 @@ def _storage(request, side: str, kind: str, pk):
 # --------------------------------------------------------------------------- CRUD
 
 
-class StorageListApi(APIView):
+class StorageListApi(LabelStudioErrors, APIView):
     side = "import"
     kind = "s3"
 
@@ -186,7 +186,7 @@ class StorageListApi(APIView):
         return Response(storage_as_dict(storage), status=status.HTTP_201_CREATED)
 
 
-class StorageDetailApi(APIView):
+class StorageDetailApi(LabelStudioErrors, APIView):
     side = "import"
     kind = "s3"
 
@@ -206,7 +206,7 @@ class StorageDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class StorageSyncApi(APIView):
+class StorageSyncApi(LabelStudioErrors, APIView):
     side = "import"
     kind = "s3"
 
@@ -215,8 +215,7 @@ class StorageSyncApi(APIView):
         queued = services.storage_sync_queue(storage=storage, job_id=selectors.new_job_id())
         if queued is not None:
             jobs.sync_enqueue(queued)
-        storage.refresh_from_db()
-        return Response(storage_as_dict(storage))
+        return Response(storage_as_dict(selectors.storage_sync_waited(storage)))
 
 
 def _prepared(request, side: str, kind: str):
@@ -232,7 +231,7 @@ def _prepared(request, side: str, kind: str):
     return storage, data
 
 
-class StorageValidateApi(APIView):
+class StorageValidateApi(LabelStudioErrors, APIView):
     side = "import"
     kind = "s3"
 
@@ -242,7 +241,7 @@ class StorageValidateApi(APIView):
         return Response({})
 
 
-class StorageFilesApi(APIView):
+class StorageFilesApi(LabelStudioErrors, APIView):
     side = "import"
     kind = "s3"
 
@@ -263,7 +262,7 @@ class StorageFilesApi(APIView):
         return Response({"files": services.listing(storage=storage, limit=limit)})
 
 
-class StorageFormApi(APIView):
+class StorageFormApi(LabelStudioErrors, APIView):
     side = "import"
     kind = "s3"
 
@@ -271,7 +270,7 @@ class StorageFormApi(APIView):
         return Response(selectors.form_layout(kind=self.kind, side=self.side))
 
 
-class AllStoragesApi(APIView):
+class AllStoragesApi(LabelStudioErrors, APIView):
     """Every kind's storages of ``?project=`` (without one, an empty list, as Label
     Studio answers)."""
 
@@ -285,7 +284,7 @@ class AllStoragesApi(APIView):
         return Response([storage_as_dict(services.storage_check_alive(row)) for row in rows])
 
 
-class StorageTypesApi(APIView):
+class StorageTypesApi(LabelStudioErrors, APIView):
     def get(self, request):
         return Response([{"name": name, "title": module.TITLE} for name, module in KINDS.items()])
 

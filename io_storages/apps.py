@@ -9,6 +9,11 @@ class IoStoragesConfig(AppConfig):
         # Targets follow annotation changes through annotations' events (annotations
         # cannot import io_storages).
         from annotations import events as annotation_events  # noqa: PLC0415
-        from io_storages import events  # noqa: PLC0415
+        from io_storages import events, migration  # noqa: PLC0415
+        from labelhub import migration_steps  # noqa: PLC0415
 
         annotation_events.subscribe(events.annotation_announced)
+        # The storages step of the Label Studio migration (labelhub.migration_steps).
+        migration_steps.register(
+            migration_steps.Step(name="storages", run=migration.storages_copy, order=40)
+        )

@@ -1,11 +1,15 @@
 """Reads for storages: a project's storages, the form layout of a kind."""
 
+import time
 import uuid
 from pathlib import Path
 
+from django.conf import settings
+from django.db import transaction
+
 from io_storages.kinds import KINDS
 from io_storages.kinds.localfiles import root
-from io_storages.models import ImportStorage
+from io_storages.models import ImportStorage, Status
 from projects.models import Project
 
 
@@ -15,6 +19,29 @@ def storages_for_project(*, model, project, kind: str | None = None):
     if kind is not None:
         rows = rows.filter(kind=kind)
     return list(rows.order_by("pk"))
+
+
+FINISHED = (Status.COMPLETED, Status.COMPLETED_WITH_ERRORS, Status.FAILED)
+
+
+def storage_sync_waited(storage):
+    """The storage after its sync was queued, once a worker finished it or after
+    ``LABELHUB_STORAGE_SYNC_WAIT_SECONDS``, whichever comes first: a quick sync answers
+    its final ``status`` and ``last_sync_count`` as Label Studio's in-request sync does,
+    a long one answers ``queued``/``in_progress`` (poll the storage). The worker runs it
+    either way. Inside an outer transaction the job is only sent at its commit, so there
+    is nothing to wait for."""
+    seconds = (
+        0
+        if transaction.get_connection().in_atomic_block
+        else settings.LABELHUB_STORAGE_SYNC_WAIT_SECONDS
+    )
+    deadline = time.monotonic() + seconds
+    while True:
+        storage.refresh_from_db()
+        if storage.status in FINISHED or time.monotonic() >= deadline:
+            return storage
+        time.sleep(0.2)
 
 
 def new_job_id() -> str:

@@ -14,11 +14,13 @@ at a time and a worker that died is seen as dead (``storage_check_alive``): it m
 ``queued`` -> ``in_progress`` -> ``completed`` or ``failed`` (with ``traceback``), as
 Label Studio's ``StorageInfo`` does.
 
-A source sync imports, in one transaction, every object not imported before (one keyed
-lookup per listed page against ``ImportStorageLink``), through the importers' writer;
-any bad record fails the sync and imports nothing. A target sync writes one object per
-annotation, ``<prefix>/<annotation id>``, in Label Studio's layout (the annotation with
-its task and annotator).
+A source sync imports every object not imported before (one keyed lookup per listed
+batch against ``ImportStorageLink``) through the importers' writer, one transaction per
+batch of keys, and moves the storage's progress (``last_sync_count``, ``meta``) with
+each; a bad record fails the sync, keeping the batches before it, and the next sync goes
+on from there. A target sync writes one object per annotation, ``<prefix>/<annotation
+id>``, in Label Studio's layout (the annotation with its task and annotator), with its
+progress per batch too.
 """
 
 import logging
@@ -55,10 +57,9 @@ logger = logging.getLogger(__name__)
 
 IMPORT_LOCK = 0x4C53  # "LS": advisory-lock namespace of source syncs
 EXPORT_LOCK = 0x4C54  # target syncs
-PAGE = 1000
 WORKER_LOST = (
-    "The worker stopped during the sync (it was killed or restarted); nothing of this "
-    "sync was imported. Sync again."
+    "The worker stopped during the sync (it was killed or restarted); the batches it "
+    "finished are kept. Sync again to go on from there."
 )
 QUEUE_DOWN = "The job queue could not be reached, so the sync was not started. Try again."
 
@@ -68,9 +69,14 @@ def is_source(storage) -> bool:
 
 
 def _api_error(exc: StorageError) -> ApiError:
+    """A 400 naming the fields to fix in ``errors``; Label Studio's serializers raise a
+    storage's connection errors without a field, so ``validation_errors`` has them under
+    ``non_field_errors``."""
     names = exc.field if isinstance(exc.field, list) else [exc.field] if exc.field else []
     return ApiError(
-        exc.message, [{"field": name, "message": exc.message} for name in names] or None
+        exc.message,
+        [{"field": name, "message": exc.message} for name in names] or None,
+        validation_errors={"non_field_errors": [exc.message]},
     )
 
 
@@ -297,27 +303,29 @@ def _run(model, storage_id: int, body) -> None:
 # --------------------------------------------------------------------------- source sync
 
 
-def _new_keys(storage, backend: Backend) -> Iterator[list[str]]:
-    """Pages of keys that pass the filter and were not imported yet."""
+def _new_key_batches(storage, backend: Backend, size: int) -> Iterator[tuple[list[str], int]]:
+    """(keys not imported yet, how many keys were skipped as imported) per listed batch of
+    up to ``size`` keys that pass the filter: one keyed lookup per batch."""
     keep = key_filter(storage.regex_filter)
     page: list[str] = []
 
-    def fresh(keys: list[str]) -> list[str]:
+    def split(keys: list[str]) -> tuple[list[str], int]:
+        unique = list(dict.fromkeys(keys))
         known = set(
-            ImportStorageLink.objects.filter(storage=storage, key__in=keys).values_list(
+            ImportStorageLink.objects.filter(storage=storage, key__in=unique).values_list(
                 "key", flat=True
             )
         )
-        return [key for key in dict.fromkeys(keys) if key not in known]
+        return [key for key in unique if key not in known], len(known)
 
     for item in backend.iter_objects(recursive=storage.recursive_scan):
         if keep(item.key):
             page.append(item.key)
-        if len(page) >= PAGE:
-            yield fresh(page)
+        if len(page) >= size:
+            yield split(page)
             page = []
     if page:
-        yield fresh(page)
+        yield split(page)
 
 
 def _records(storage, backend: Backend, pages, parsed, keys_out: list[str]) -> Iterator:
@@ -357,29 +365,85 @@ def _records(storage, backend: Backend, pages, parsed, keys_out: list[str]) -> I
             yield from items
 
 
+class SyncProgress:
+    """The running sync's counters, written to the storage row as Label Studio's
+    ``StorageInfo.info_update_progress`` does: ``last_sync_count`` (tasks or annotations
+    written so far by this sync) and ``meta`` (``time_last_ping``, ``duration`` and the
+    kind of counts: ``tasks_existed`` for sources, ``total_annotations`` for targets).
+
+    ``save`` runs inside each batch's transaction, so the count a reader sees is exactly
+    what has committed; one UPDATE per batch."""
+
+    def __init__(self, storage, started: datetime) -> None:
+        self.storage = storage
+        self.started = started
+        self.count = 0
+        self.counts: dict[str, int] = {}
+
+    def add(self, name: str, value: int) -> None:
+        self.counts[name] = self.counts.get(name, 0) + value
+
+    def save(self) -> None:
+        now = timezone.now()
+        meta = {
+            **(self.storage.meta or {}),
+            "time_last_ping": str(now),
+            "duration": (now - self.started).total_seconds(),
+            **self.counts,
+        }
+        self.storage.meta = meta
+        type(self.storage).objects.filter(pk=self.storage.pk).update(
+            last_sync_count=self.count, meta=meta
+        )
+
+
+def _sync_batch() -> int:
+    return max(1, settings.LABELHUB_STORAGE_SYNC_BATCH)
+
+
 def import_sync_run(*, storage_id: int) -> None:
-    """Import the new objects of a source: all of them or (on any error) none."""
+    """Import the new objects of a source, a batch of keys per transaction.
+
+    Keys are listed in pages; each page's keys already linked (``ImportStorageLink``) are
+    skipped and counted in ``meta.tasks_existed``. Each batch of up to
+    ``LABELHUB_STORAGE_SYNC_BATCH`` new keys is imported in one transaction with its links
+    and the progress counters, so what a reader sees has committed. A bad record fails
+    its batch (the earlier ones stay) and the sync (``failed``, ``traceback`` naming the
+    record); a worker that dies loses only its open batch. Either way the next sync
+    starts where this one stopped, since imported keys are skipped: re-running a sync
+    never duplicates a task."""
 
     def body(storage: ImportStorage, started) -> None:
         backend = backend_for(storage)
         project = storage.project
-        keys: list[str] = []
-        # The job lock (``_run``) keeps a second worker off this storage; the row itself
-        # is not locked, so a PATCH or a status read never waits for a long import.
-        with transaction.atomic():
-            records = _records(
-                storage, backend, _new_keys(storage, backend), parsed_config(project), keys
-            )
-            user = project.created_by
-            result = records_import(project=project, records=records, user=user, allow_empty=True)
-            ImportStorageLink.objects.bulk_create(
-                [
-                    ImportStorageLink(storage=storage, task_id=task_id, key=key)
-                    for task_id, key in zip(result.task_ids, keys, strict=True)
-                ],
-                batch_size=5000,
-            )
-            _completed(storage, result.task_count, started)
+        parsed = parsed_config(project)
+        user = project.created_by
+        progress = SyncProgress(storage, started)
+        progress.add("tasks_existed", 0)
+        progress.save()
+        for fresh, existed in _new_key_batches(storage, backend, _sync_batch()):
+            progress.add("tasks_existed", existed)
+            if not fresh:
+                progress.save()
+                continue
+            keys: list[str] = []
+            # The job lock (``_run``) keeps a second worker off this storage; the row
+            # itself is not held, so a PATCH or a status read never waits for a batch.
+            with transaction.atomic():
+                records = _records(storage, backend, [fresh], parsed, keys)
+                result = records_import(
+                    project=project, records=records, user=user, allow_empty=True
+                )
+                ImportStorageLink.objects.bulk_create(
+                    [
+                        ImportStorageLink(storage=storage, task_id=task_id, key=key)
+                        for task_id, key in zip(result.task_ids, keys, strict=True)
+                    ],
+                    batch_size=5000,
+                )
+                progress.count += result.task_count
+                progress.save()
+        _completed(storage, progress.count, started, **progress.counts)
 
     _run(ImportStorage, storage_id, body)
 
@@ -414,19 +478,31 @@ def object_name(annotation_id: int) -> str:
 def _write(storage: ExportStorage, backend: Backend, annotation: Annotation) -> None:
     key = backend.target_key(object_name(annotation.pk))
     backend.write(key, orjson.dumps(annotation_document(annotation)))
+    _links_touch(storage, [annotation.pk])
+
+
+def _links_touch(storage: ExportStorage, annotation_ids: list[int]) -> None:
+    """Record that ``storage`` holds these annotations, now: one INSERT (existing links
+    kept) and one UPDATE of their time, whatever the batch size."""
     now = timezone.now()
-    link, made = ExportStorageLink.objects.get_or_create(
-        storage=storage, annotation_id=annotation.pk, defaults={"updated_at": now}
+    ExportStorageLink.objects.bulk_create(
+        [
+            ExportStorageLink(storage=storage, annotation_id=pk, created_at=now, updated_at=now)
+            for pk in annotation_ids
+        ],
+        ignore_conflicts=True,
     )
-    if not made:
-        ExportStorageLink.objects.filter(pk=link.pk).update(updated_at=now)
-
-
-PROGRESS_EVERY = 200
+    ExportStorageLink.objects.filter(storage=storage, annotation_id__in=annotation_ids).update(
+        updated_at=now
+    )
 
 
 def export_sync_run(*, storage_id: int) -> None:
-    """Write every annotation of the project to a target (a re-sync overwrites)."""
+    """Write every annotation of the project to a target, in pk order, a batch of
+    ``LABELHUB_STORAGE_SYNC_BATCH`` at a time: the objects, then in one transaction
+    their links and the progress (``last_sync_count`` so far, ``meta.total_annotations``).
+    A re-sync overwrites each object with its current state (Label Studio's sync), so
+    running it again, or after a failure, leaves the same objects."""
 
     def body(storage: ExportStorage, started) -> None:
         backend = backend_for(storage)
@@ -435,14 +511,30 @@ def export_sync_run(*, storage_id: int) -> None:
             .select_related("task", "completed_by")
             .order_by("pk")
         )
-        total = annotations.count()
-        count = 0
-        for annotation in annotations.iterator(chunk_size=500):
-            _write(storage, backend, annotation)
-            count += 1
-            if count % PROGRESS_EVERY == 0:
-                ExportStorage.objects.filter(pk=storage.pk).update(last_sync_count=count)
-        _completed(storage, count, started, total_annotations=total)
+        progress = SyncProgress(storage, started)
+        progress.add("total_annotations", annotations.count())
+        progress.save()
+        size = _sync_batch()
+        batch: list[int] = []
+
+        def flush() -> None:
+            with transaction.atomic():
+                _links_touch(storage, batch)
+                progress.count += len(batch)
+                progress.save()
+            batch.clear()
+
+        for annotation in annotations.iterator(chunk_size=min(size, 2000)):
+            backend.write(
+                backend.target_key(object_name(annotation.pk)),
+                orjson.dumps(annotation_document(annotation)),
+            )
+            batch.append(annotation.pk)
+            if len(batch) >= size:
+                flush()
+        if batch:
+            flush()
+        _completed(storage, progress.count, started, **progress.counts)
 
     _run(ExportStorage, storage_id, body)
 

@@ -2,10 +2,10 @@
 Django's management commands (``labelhub migrate``, ``labelhub shell``...)."""
 
 import argparse
+import gc
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -64,12 +64,8 @@ def _admin_password(data_dir: Path, given: str | None) -> tuple[str | None, bool
     return password, True
 
 
-def start(args) -> int:
-    if args.allow_serving_local_files:
-        os.environ["LABELHUB_ALLOW_SERVING_LOCAL_FILES"] = "true"
-    if args.host not in ("127.0.0.1", "localhost", "0.0.0.0", "::"):
-        hosts = os.environ.get("LABELHUB_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
-        os.environ["LABELHUB_ALLOWED_HOSTS"] = f"{hosts},{args.host}"
+def _prepare(args) -> dict:
+    """Migrate, ensure the admin and print how to log in; what the launcher needs next."""
     _django_setup(args.data_dir)
     from django.conf import settings
     from django.core.management import call_command
@@ -89,87 +85,135 @@ def start(args) -> int:
     else:
         print(f"Admin: {email}")
     print(f"Open http://{args.host}:{args.port}/", flush=True)
+    return {"data_dir": str(settings.DATA_DIR), "webhook_queue": settings.LABELHUB_WEBHOOK_QUEUE}
 
-    env = os.environ.copy()
-    env["LABELHUB_DATA_DIR"] = str(settings.DATA_DIR)
-    bin_dir = Path(sys.executable).parent
-    procs = [
-        subprocess.Popen(
-            [
-                str(bin_dir / "gunicorn"),
-                "--config",
-                "python:labelhub.gunicorn_conf",
-                "labelhub.wsgi:application",
-                "--bind",
-                f"{args.host}:{args.port}",
-                "--workers",
-                str(args.workers),
-            ],
-            env=env,
-        )
+
+def _name_process(name: str) -> None:
+    """Name this process (``ps -o comm``, top): the children are forks of the launcher, so
+    their command lines all read ``labelhub start``."""
+    try:
+        Path("/proc/self/comm").write_text(name[:15])
+    except OSError:  # not Linux
+        pass
+
+
+def _serve_web(args) -> None:
+    """gunicorn's own entry point, in a child forked from the prepared launcher."""
+    from gunicorn.app.wsgiapp import WSGIApplication
+
+    _name_process("labelhub-web")
+
+    sys.argv = [
+        "gunicorn",
+        "--config",
+        "python:labelhub.gunicorn_conf",
+        "labelhub.wsgi:application",
+        "--bind",
+        f"{args.host}:{args.port}",
+        "--workers",
+        str(args.workers),
     ]
+    WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").run()
+
+
+def _serve_worker(name: str, *extra: str) -> None:
+    """A Celery worker that keeps no pool process at rest: ``--autoscale=2,0`` forks up to
+    two when jobs arrive and lets them go when idle, their memory with them."""
+    from labelhub.celery import app
+
+    _name_process(name)
+    app.worker_main(["worker", "--loglevel=INFO", "--autoscale=2,0", *extra])
+
+
+def start(args) -> int:
+    """Prepare once, then fork the web server and the workers from this process.
+
+    Django, the apps and the task modules are imported here, once, before the forks, and
+    ``gc.freeze()`` keeps the collector from touching them afterwards: every child shares
+    those pages copy-on-write instead of importing its own copy (bench/footprint.py)."""
+    if args.allow_serving_local_files:
+        os.environ["LABELHUB_ALLOW_SERVING_LOCAL_FILES"] = "true"
+    if args.host not in ("127.0.0.1", "localhost", "0.0.0.0", "::"):
+        hosts = os.environ.get("LABELHUB_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+        os.environ["LABELHUB_ALLOWED_HOSTS"] = f"{hosts},{args.host}"
+    info = _prepare(args)
+    os.environ["LABELHUB_DATA_DIR"] = info["data_dir"]
+
+    import multiprocessing
+
+    from django.db import connections
+
+    import labelhub.wsgi  # noqa: F401  (the app, loaded before the forks)
+    from labelhub.celery import app
+
+    app.loader.import_default_modules()
+    connections.close_all()  # no child may inherit the launcher's database socket
+    gc.collect()
+    gc.freeze()
+
+    fork = multiprocessing.get_context("fork")
+    children = {"web": (_serve_web, (args,))}
     if not args.no_worker:
-        procs.append(
-            subprocess.Popen(
-                [
-                    str(bin_dir / "celery"),
-                    "-A",
-                    "labelhub",
-                    "worker",
-                    "--loglevel=INFO",
-                    "--concurrency=2",
-                ],
-                env=env,
-            )
-        )
-        if settings.LABELHUB_WEBHOOK_QUEUE:
+        children["worker"] = (_serve_worker, ("labelhub-worker",))
+        if info["webhook_queue"]:
             # Webhook deliveries get a worker of their own: a slow receiver holds it (up
             # to LABELHUB_WEBHOOK_TIMEOUT per call), never the imports' and training's.
-            procs.append(
-                subprocess.Popen(
-                    [
-                        str(bin_dir / "celery"),
-                        "-A",
-                        "labelhub",
-                        "worker",
-                        "--loglevel=INFO",
-                        "--concurrency=2",
-                        "-Q",
-                        settings.LABELHUB_WEBHOOK_QUEUE,
-                        "-n",
-                        "webhooks@%h",
-                    ],
-                    env=env,
-                )
+            children["webhooks"] = (
+                _serve_worker,
+                ("labelhub-hooks", "-Q", info["webhook_queue"], "-n", "webhooks@%h"),
             )
-    return _supervise(procs)
+    return _supervise(fork, children)
 
 
-def _supervise(procs: list[subprocess.Popen]) -> int:
-    """Wait for the first child to exit (or a signal), then stop the others."""
+WORKER_RESTARTS = 5  # within RESTART_WINDOW seconds; more and the server stops
+RESTART_WINDOW = 60.0
+
+
+def _supervise(fork, children: dict) -> int:
+    """Run each child; a worker that dies is started again (its jobs were acknowledged
+    late, so the broker hands them out again), unless it keeps dying; when the web server
+    exits, or on SIGINT/SIGTERM, stop them all."""
     stopping = False
 
     def stop(signum, frame):
         nonlocal stopping
         stopping = True
 
+    def launch(name):
+        target, target_args = children[name]
+        proc = fork.Process(target=target, args=target_args, name=name)
+        proc.start()
+        return proc
+
+    procs = {name: launch(name) for name in children}
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    restarts: list[float] = []
     code = 0
     while not stopping:
-        exited = [p for p in procs if p.poll() is not None]
-        if exited:
-            code = exited[0].returncode or 0
-            break
-        time.sleep(0.5)
-    for proc in procs:
-        if proc.poll() is None:
+        for name, proc in list(procs.items()):
+            if proc.is_alive():
+                continue
+            now = time.monotonic()
+            restarts = [t for t in restarts if now - t < RESTART_WINDOW]
+            if name == "web" or len(restarts) >= WORKER_RESTARTS:
+                code = proc.exitcode or 0
+                stopping = True
+                print(f"labelhub start: {name} exited ({proc.exitcode}); stopping", file=sys.stderr)
+                break
+            restarts.append(now)
+            print(f"labelhub start: {name} exited ({proc.exitcode}); restarting", file=sys.stderr)
+            procs[name] = launch(name)
+        time.sleep(0.2)
+    for proc in procs.values():
+        if proc.is_alive():
             proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
+    deadline = time.monotonic() + 20
+    for proc in procs.values():
+        proc.join(max(0.0, deadline - time.monotonic()))
+        if proc.is_alive():
             proc.kill()
+            proc.join()
     return code
 
 

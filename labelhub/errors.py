@@ -5,6 +5,7 @@
 """
 
 import sys
+import uuid
 from typing import Any
 
 from django import db
@@ -19,6 +20,8 @@ from labelhub.exceptions import MAX_ERRORS, ApiError
 __all__ = [
     "MAX_ERRORS",
     "ApiError",
+    "LabelStudioErrors",
+    "label_studio_error",
     "exception_handler",
     "json_403",
     "json_404",
@@ -81,6 +84,41 @@ def exception_handler(exc, context):
         body = {"detail": str(detail)}
     response.data = body
     return response
+
+
+def label_studio_error(body: dict, status_code: int) -> dict:
+    """``body`` (our shape) in Label Studio's error shape (its ``custom_exception_handler``):
+    ``id`` (one per answer), ``status_code``, ``detail``, ``exc_info`` (null) and, for a
+    400, ``detail: "Validation error"`` with the reasons in ``validation_errors``
+    (``{field: [message, ...]}``, ``non_field_errors`` for what names no field). Our
+    ``errors`` list stays beside them, and so does the reason: in ``validation_errors``
+    and ``errors``."""
+    out = {"id": str(uuid.uuid4()), "status_code": status_code, **body, "exc_info": None}
+    if status_code == 400:
+        grouped: dict[str, list[str]] = {}
+        for error in body.get("errors") or []:
+            grouped.setdefault(error.get("field") or "non_field_errors", []).append(
+                str(error.get("message", ""))
+            )
+        out["validation_errors"] = (
+            body.get("validation_errors")
+            or grouped
+            or {"non_field_errors": [str(body.get("detail", ""))]}
+        )
+        out["detail"] = "Validation error"
+    return out
+
+
+class LabelStudioErrors:
+    """A DRF view mixin: the view's error answers take Label Studio's shape
+    (``label_studio_error``). Used by the storage and webhook APIs, whose clients (Label
+    Studio's frontend, the SDK, its tavern files) read ``validation_errors``."""
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)  # type: ignore[misc]
+        if response.status_code >= 400 and isinstance(response.data, dict):
+            response.data = label_studio_error(response.data, response.status_code)
+        return response
 
 
 def json_403(request, exception=None):

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from labelhub.params import is_true
 
@@ -121,6 +122,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "frontend.context_processors.editor",
             ],
         },
     },
@@ -277,6 +279,13 @@ SIMPLE_JWT = {
 }
 # Anyone may sign up at /user/signup/ without an invite link (off: invite links only).
 LABELHUB_SIGNUP_WITHOUT_LINK = env_bool("LABELHUB_SIGNUP_WITHOUT_LINK")
+
+# The labeling editor the pages embed: "1.23" (Label Studio 1.23.2's, from its wheel,
+# scripts/fetch_editor_ls.sh) or "1.4" (the 2022 npm build, scripts/fetch_editor.sh), kept
+# as a fallback for one release.
+LABELHUB_EDITOR = os.environ.get("LABELHUB_EDITOR", "1.23").strip() or "1.23"
+if LABELHUB_EDITOR not in ("1.23", "1.4"):
+    raise ImproperlyConfigured(f"LABELHUB_EDITOR must be 1.23 or 1.4, not {LABELHUB_EDITOR!r}")
 # Largest avatar upload (bytes) and side (pixels), as Label Studio.
 LABELHUB_AVATAR_MAX_SIZE = 1024 * 1024
 LABELHUB_AVATAR_MAX_SIDE = 1200
@@ -301,6 +310,7 @@ else:
     for _sub in ("out", "processed", "control"):
         (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT = "labelhub.fsbroker:Transport"  # atomic message files
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir / "out"),
         "data_folder_out": str(_queue_dir / "out"),
@@ -383,6 +393,12 @@ LABELHUB_S3_ALLOW_AMBIENT_CREDENTIALS = env_bool("LABELHUB_S3_ALLOW_AMBIENT_CRED
 LABELHUB_STORAGE_ALLOWED_HOSTS = env_list("LABELHUB_STORAGE_ALLOWED_HOSTS")
 # Seconds a storage client waits to connect or for an answer (Redis).
 LABELHUB_STORAGE_TIMEOUT = float(os.environ.get("LABELHUB_STORAGE_TIMEOUT", 10))
+# Objects (source keys, target annotations) a storage sync handles per transaction; the
+# storage's progress (last_sync_count, meta) moves once per batch.
+LABELHUB_STORAGE_SYNC_BATCH = int(os.environ.get("LABELHUB_STORAGE_SYNC_BATCH", 500))
+# POST .../sync waits this long for the worker to finish the sync, so a quick one answers
+# its result as Label Studio's in-request sync does (under gunicorn's 30 s timeout).
+LABELHUB_STORAGE_SYNC_WAIT_SECONDS = float(os.environ.get("LABELHUB_STORAGE_SYNC_WAIT_SECONDS", 10))
 # Where GCS storages connect when not to Google (an emulator; it then takes anonymous
 # calls), and the Azure Blob account URL ("{account_name}" is filled in; Azurite:
 # "http://127.0.0.1:10000/{account_name}"). Set by an admin, never by a storage's owner.

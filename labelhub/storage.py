@@ -13,11 +13,7 @@ from django.conf import settings
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
-ACTIVE_SUFFIXES = (".html", ".htm", ".xhtml", ".svg", ".svgz", ".xml")
-
-
-def is_active_content(name: str) -> bool:
-    return name.lower().endswith(ACTIVE_SUFFIXES)
+from labelhub.content import is_active_content
 
 
 class MediaS3Storage(S3Storage):

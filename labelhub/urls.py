@@ -5,11 +5,9 @@ from django.urls import include, path
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularJSONAPIView,
-    SpectacularSwaggerSplitView,
     SpectacularYAMLAPIView,
 )
 
-from frontend.csp import DOCS, csp
 from labelhub import system
 
 
@@ -22,17 +20,13 @@ def _docs_api(request):
 
 urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    # The split view serves its script from a URL (no inline script), under a CSP.
-    path("api/docs/", csp(DOCS)(SpectacularSwaggerSplitView.as_view(url_name="schema"))),
+    # The Swagger UI pages (api/docs/, docs/api/schema/swagger-ui/) are the frontend's.
+    path("", include("frontend.docs_urls")),
     # Label Studio's paths for the same schema and docs, and its system endpoints.
     path("docs/api/", _docs_api),
     path("docs/api/schema/", SpectacularAPIView.as_view(), name="docs-schema"),
     path("docs/api/schema/json/", SpectacularJSONAPIView.as_view()),
     path("docs/api/schema/yaml/", SpectacularYAMLAPIView.as_view()),
-    path(
-        "docs/api/schema/swagger-ui/",
-        csp(DOCS)(SpectacularSwaggerSplitView.as_view(url_name="docs-schema")),
-    ),
     path("health/", system.health),
     path("version/", system.version_page),
     path("api/", system.ApiRootApi.as_view()),

@@ -6,7 +6,6 @@ from django.db.models import QuerySet
 
 from datamanager.actions import action
 from ml.models import MLBackend
-from ml.predicting import prediction_job_create
 
 MAX_SELECTED = 1_000_000
 
@@ -18,6 +17,8 @@ MAX_SELECTED = 1_000_000
     dialog="Send the selected tasks to the project's ML models and store their predictions.",
 )
 def retrieve_tasks_predictions(project, queryset: QuerySet, **params) -> dict:
+    from ml.predicting import prediction_job_create  # scikit-learn: loaded on use
+
     ids = list(queryset.order_by("id").values_list("id", flat=True)[:MAX_SELECTED])
     jobs = []
     for backend in MLBackend.objects.filter(project=project).order_by("id"):

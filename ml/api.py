@@ -5,7 +5,7 @@ import random
 
 from django.conf import settings
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,6 +22,16 @@ def _iso(value):
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
+# Shown in place of a secret: the basic-auth user and each ``extra_params`` value (an API
+# key, often) are write-only for everyone, as the basic-auth password is. Sending the
+# mask back keeps the stored value, so a GET-then-PATCH round trip changes nothing.
+MASK = "********"
+
+
+def _masked_params(params) -> dict:
+    return {key: MASK for key in (params or {})}
+
+
 def backend_dict(backend: MLBackend) -> dict:
     return {
         "id": backend.pk,
@@ -36,9 +46,9 @@ def backend_dict(backend: MLBackend) -> dict:
         "error_message": backend.error_message,
         "is_interactive": backend.is_interactive,
         "auth_method": backend.auth_method,
-        "basic_auth_user": backend.basic_auth_user,
+        "basic_auth_user": MASK if backend.basic_auth_user else "",
         "basic_auth_pass_is_set": bool(backend.basic_auth_pass),
-        "extra_params": backend.extra_params,
+        "extra_params": _masked_params(backend.extra_params),
         "timeout": backend.timeout,
         "model_version": backend.model_version,
         "created_at": _iso(backend.created_at),
@@ -155,6 +165,7 @@ class BackendDetailApi(APIView):
             fields.pop(fixed, None)
         if backend.kind == MLBackend.Kind.BUILTIN and fields.get("url") is None:
             fields.pop("url", None)
+        _keep_masked(backend, fields)
         backend = services.backend_update(backend=backend, **fields)
         return Response(backend_dict(backend))
 
@@ -165,6 +176,26 @@ class BackendDetailApi(APIView):
     def delete(self, request, pk):
         services.backend_delete(backend=_backend_for(request.user, pk, perms.MANAGE))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _keep_masked(backend: MLBackend, fields: dict) -> None:
+    """A secret sent back as ``MASK`` keeps its stored value."""
+    for name in ("basic_auth_user", "basic_auth_pass"):
+        if fields.get(name) == MASK:
+            fields.pop(name)
+    params = fields.get("extra_params")
+    if isinstance(params, dict):
+        stored = backend.extra_params or {}
+        fields["extra_params"] = {
+            key: stored.get(key) if value == MASK and key in stored else value
+            for key, value in params.items()
+        }
+
+
+def _predictions_check(user, project) -> None:
+    """``show_predictions_to_annotators: false`` holds on the paths that predict now."""
+    if not perms.may_see_predictions(user, project):
+        raise PermissionDenied("This project does not show predictions to annotators.")
 
 
 class BackendHealthApi(APIView):
@@ -269,6 +300,7 @@ class BackendInteractiveApi(APIView):
 
     def post(self, request, pk):
         backend = _backend_for(request.user, pk, perms.ANNOTATE)
+        _predictions_check(request.user, backend.project)
         task = _sample_task(backend, request.data if "task" in request.data else {"task": -1})
         context = request.data.get("context") if isinstance(request.data, dict) else None
         if backend.kind == MLBackend.Kind.REMOTE:
@@ -323,6 +355,7 @@ class ProjectPredictApi(APIView):
 
     def post(self, request, pk):
         project = perms.project_for(request.user, pk, perms.VIEW)
+        _predictions_check(request.user, project)
         data = TasksIn(data=request.data)
         data.is_valid(raise_exception=True)
         datas = []

@@ -6,8 +6,6 @@ from collections.abc import Iterator
 from django.db.models import Min, Q, QuerySet
 
 from annotations.models import Annotation, Prediction
-from ml.al_check import verdict
-from ml.builtin import MODELS, NotFit
 from ml.models import MLBackend, PredictionJob, TrainingJob
 from ml.sampling import random_lane
 from projects.label_config import ParsedConfig
@@ -32,6 +30,8 @@ def backend_knows_version(*, project: Project, version: str) -> bool:
 
 def models_for_project(*, project: Project) -> list[dict]:
     """Every built-in model with ``fits`` and ``why`` for this project's config."""
+    from ml.builtin import MODELS  # NumPy and Pillow: not needed at start
+
     parsed = ParsedConfig.from_dict(project.parsed_config)
     out = []
     for name, model in MODELS.items():
@@ -165,6 +165,8 @@ def al_report(*, project: Project) -> dict:
         .order_by("-id")
         .first()
     )
+    from ml.al_check import verdict  # NumPy: not needed at start
+
     check = job.metrics["al_check"] if job else None
     return {
         "sampling": project.sampling,
@@ -180,6 +182,8 @@ def lane_scores(*, project: Project, limit: int = 30) -> list[dict]:
     """The newest ``limit`` versions of the project's built-in classifiers, oldest first,
     each scored on the random-lane tasks first labeled after it was trained: tasks it
     never trained on, picked at random, so an honest accuracy (``n`` of them)."""
+    from ml.builtin import MODELS, NotFit  # NumPy and Pillow: not needed at start
+
     if project.al_epsilon <= 0:
         return []
     jobs = list(

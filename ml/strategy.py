@@ -28,7 +28,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.cluster import MiniBatchKMeans
 
 from ml.builtin.base import uncertainty
 
@@ -54,7 +53,7 @@ class Ranker:
     def __init__(self, strategy: Strategy | None = None, *, measure: str | None = None) -> None:
         self.strategy = strategy or DEFAULT
         self.measure = measure or self.strategy.measure
-        self.kmeans: MiniBatchKMeans | None = None
+        self.kmeans = None  # sklearn's MiniBatchKMeans, fitted on the first batch
         self.ids: list[np.ndarray] = []
         self.scores: list[np.ndarray] = []
         self.clusters: list[np.ndarray] = []
@@ -70,6 +69,8 @@ class Ranker:
         else:
             features = np.asarray(features, dtype=float)
             if self.kmeans is None:
+                from sklearn.cluster import MiniBatchKMeans  # loaded by the first job
+
                 k = max(1, min(self.strategy.clusters, len(features) // 20))
                 self.kmeans = MiniBatchKMeans(
                     n_clusters=k, random_state=0, n_init=1, batch_size=1024, max_iter=50

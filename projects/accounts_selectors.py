@@ -25,7 +25,10 @@ def users_visible_to(user) -> QuerySet:
     if user.is_staff:
         return users
     mine = ProjectMember.objects.filter(user=user).values("project")
-    return users.filter(Q(pk=user.pk) | Q(memberships__project__in=mine)).distinct()
+    # A member added by email shows to co-members only as the invitation as typed
+    # (projects.services.member_invite): listing them here would tell who has an account.
+    shared = Q(memberships__project__in=mine, memberships__invited_email="")
+    return users.filter(Q(pk=user.pk) | shared).distinct()
 
 
 def profile_load(user) -> None:

@@ -21,7 +21,7 @@ from projects.label_config import (
     suitable_for_bulk_annotation,
 )
 from projects.models import Project, ProjectMember
-from projects.selectors import projects_listed
+from projects.selectors import member_rows, projects_listed
 
 
 def member_user_dict(user) -> dict:
@@ -98,6 +98,28 @@ def project_dict(project: Project) -> dict:
     }
 
 
+# Benchmark QA and agreement settings, for those who read every annotation: an annotator
+# who knew ``benchmark_first`` and ``benchmark_rate`` would know which of their tasks are
+# benchmarks (README, "Benchmark QA").
+QUALITY_FIELDS = (
+    "benchmark_project",
+    "benchmark_first",
+    "benchmark_rate",
+    "benchmark_feedback",
+    "agreement_threshold",
+    "reassign_low_agreement",
+)
+
+
+def project_dict_for(user, project: Project) -> dict:
+    """``project_dict`` as ``user`` may see it: without ``QUALITY_FIELDS`` for annotators."""
+    body = project_dict(project)
+    if not perms.can(user, project, perms.READ_ALL_ANNOTATIONS):
+        for name in QUALITY_FIELDS:
+            body.pop(name, None)
+    return body
+
+
 def _data_types(parsed: ParsedConfig) -> dict:
     return {obj["value"]: obj for obj in parsed.objects.values()}
 
@@ -162,10 +184,11 @@ class ProjectListApi(APIView):
             "created_by"
         )
         paginator, items = paginate(request, queryset, default_size=50)
+        perms.roles_load(request.user, [p.pk for p in items])
         return Response(
             {
                 **count_next_previous(request, paginator, items),
-                "results": [project_dict(p) for p in items],
+                "results": [project_dict_for(request.user, p) for p in items],
             }
         )
 
@@ -230,15 +253,25 @@ def _member_by_id(request, data: dict):
 
 
 class ProjectMembersApi(APIView):
+    """Members and invitations. A person added by email is listed as the invitation as
+    typed (``{"user": null, "email", "role", "invited": true}``), whether an account had
+    that email (it is a member at once) or not (it becomes one when the account is made):
+    adding by email is no account-existence oracle. Staff add by ``user`` id and see
+    such members as members. Any member may remove themselves (leave the project)."""
+
     def get(self, request, pk):
         project = perms.project_for(request.user, pk, perms.MANAGE)
-        members = (
-            ProjectMember.objects.filter(project=project).select_related("user").order_by("id")
-        )
+        rows = member_rows(project=project, staff=request.user.is_staff)
         return Response(
             [
-                {"user": member_user_dict(m.user), "role": m.role, "created_at": m.created_at}
-                for m in members
+                _invited_dict(row["email"], row["role"], row["created_at"])
+                if row["invited"]
+                else {
+                    "user": member_user_dict(row["user"]),
+                    "role": row["role"],
+                    "created_at": row["created_at"],
+                }
+                for row in rows
             ]
         )
 
@@ -248,27 +281,45 @@ class ProjectMembersApi(APIView):
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         if fields.get("email"):
-            member = services.member_add_by_email(
-                project=project, email=fields["email"], role=fields["role"], added_by=request.user
+            invited = services.member_add_by_email(
+                project=project,
+                email=fields["email"],
+                role=fields["role"],
+                password=fields.get("password") or "",
+                added_by=request.user,
             )
-        else:
-            user = _member_by_id(request, fields)
-            member = services.member_set(project=project, user=user, role=fields["role"])
+            return Response(
+                {"user": None, **invited, "created_at": None}, status=status.HTTP_201_CREATED
+            )
+        user = _member_by_id(request, fields)
+        member = services.member_set(project=project, user=user, role=fields["role"])
         return Response(
             {"user": member_user_dict(member.user), "role": member.role},
             status=status.HTTP_201_CREATED,
         )
 
     def delete(self, request, pk):
-        project = perms.project_for(request.user, pk, perms.MANAGE)
-        user_id = request.data.get("user") if isinstance(request.data, dict) else None
-        user_id = user_id or request.query_params.get("user")
+        body = request.data if isinstance(request.data, dict) else {}
+        user_id = body.get("user") or request.query_params.get("user")
+        email = body.get("email") or request.query_params.get("email")
+        if user_id in (None, "") and isinstance(email, str) and email.strip():
+            project = perms.project_for(request.user, pk, perms.MANAGE)
+            if not services.member_remove_by_email(project=project, email=email):
+                raise NotFound("No member or invitation with this email.")
+            return Response(status=status.HTTP_204_NO_CONTENT)
         if user_id in (None, ""):
             raise ApiError("user is required", [{"field": "user", "message": "required"}])
         user_id = id_value(user_id, "user")
+        # Leaving: any member may remove themselves (someone added them by email).
+        capability = perms.VIEW if user_id == request.user.pk else perms.MANAGE
+        project = perms.project_for(request.user, pk, capability)
         if not services.member_remove(project=project, user=user_id):
             raise NotFound("Not a member of this project.")
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _invited_dict(email: str, role: str, created_at) -> dict:
+    return {"user": None, "email": email, "role": role, "invited": True, "created_at": created_at}
 
 
 class UserIn(serializers.Serializer):

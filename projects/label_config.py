@@ -118,6 +118,19 @@ def parse_label_config(xml: str) -> ParsedConfig:
     return builder.finish()
 
 
+def editor_unsupported_tags(xml: str, *, editor: str) -> list[str]:
+    """The tags of ``xml`` that the embedded ``editor`` (``"1.23"`` or ``"1.4"``) cannot
+    show, in document order (tag names compared case-insensitively, as the editor does).
+    Raises ``LabelConfigError`` for XML that does not parse."""
+    known = tags.EDITOR_TAGS[editor]
+    found: list[str] = []
+    for element in _parse_xml(xml).iter():
+        tag = element.tag
+        if isinstance(tag, str) and tag.lower() not in known and tag not in found:
+            found.append(tag)
+    return found
+
+
 def _parse_xml(xml: str) -> etree._Element:
     if not isinstance(xml, str):
         raise LabelConfigError("labeling config must be a string")

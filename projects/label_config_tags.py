@@ -252,3 +252,34 @@ def has_kind(value: object, kind: str) -> bool:
         SEQUENCE: ("frame", "x", "y", "width", "height"),
     }[kind]
     return all(isinstance(v, dict) and all(is_number(v.get(k)) for k in required) for v in value)
+
+
+# Tags each embedded editor can show (``LABELHUB_EDITOR``), lower-cased as the editor looks
+# them up: the names its tag registry holds (``Registry.addTag`` in its bundle; the
+# ``*region`` entries are its internal region models, not config tags), plus ``Repeater``,
+# which its config reader unrolls before the registry sees it. A config with any other tag
+# shows a blank editor, so the server refuses it at save (``projects.services``).
+_EDITOR_1_23 = """
+    Audio AudioPlus Bitmask BitmaskLabels Brush BrushLabels Bucket Channel Choice Choices
+    Collapse CustomInterface DateTime Dialog Ellipse EllipseLabels Filter Header HyperText
+    HyperTextLabels Image KeyPoint KeyPointLabels Label Labels List MagicWand Markdown
+    MultiChannel Number PagedView Pairwise Panel ParagraphLabels Paragraphs PDF Polygon
+    PolygonLabels Ranker Rating Rectangle RectangleLabels Relation Relations Repeater Shortcut
+    Style Table Taxonomy Text TextArea TimelineLabels TimeSeries TimeSeriesLabels Vector
+    VectorLabels Video VideoRectangle View
+"""
+_EDITOR_1_4 = """
+    Audio AudioPlus Brush BrushLabels Channel Choice Choices Collapse Dialog Ellipse
+    EllipseLabels Filter Header HyperText HyperTextLabels Image KeyPoint KeyPointLabels Label
+    Labels List Number Pairwise Panel ParagraphLabels Paragraphs Polygon PolygonLabels Ranker
+    Rating Rectangle RectangleLabels Relation Relations Repeater Shortcut Style Table Taxonomy
+    Text TextArea TimeSeries TimeSeriesLabels Video View
+"""
+EDITOR_TAGS: dict[str, dict[str, str]] = {
+    version: {tag.lower(): tag for tag in names.split()}
+    for version, names in (("1.23", _EDITOR_1_23), ("1.4", _EDITOR_1_4))
+}
+EDITOR_NAMES: dict[str, str] = {
+    "1.23": "Label Studio 1.23.2's editor",
+    "1.4": "the Label Studio Frontend 1.4.0 editor (LABELHUB_EDITOR=1.4)",
+}

@@ -6,6 +6,12 @@ labels they made and those linked to a project they are a member of. A user sees
 links of projects they are a member of. Creating or changing a link needs the project's
 manage right; changing or deleting a label is for its creator (and staff), since one
 label may serve several projects.
+
+Each write to links publishes Label Studio's webhook event (``labelhub.events``) in its
+transaction, so subscribers act after the commit: ``LABEL_LINK_CREATED`` with every link
+of a bulk ``POST /api/labels`` (Label Studio's, including links that existed) or of
+``POST /api/label_links``, ``LABEL_LINK_UPDATED`` per link PUT/PATCH, and
+``LABEL_LINK_DELETED`` per link deleted (directly, or with its label).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from rest_framework.exceptions import NotFound, PermissionDenied
 
+from labelhub import events
 from labelhub.errors import ApiError
 from labelhub.validation import MAX_ID
 from projects import permissions as perms
@@ -164,6 +171,7 @@ def labels_create(*, user, items) -> list[tuple[Label, Project, str]]:
                 created_by=user, title__in=[item["title"] for item in cleaned]
             )
         }
+        links: list[int] = []
         for item in cleaned:
             label = existing.get(item["title"])
             if label is None:
@@ -176,10 +184,14 @@ def labels_create(*, user, items) -> list[tuple[Label, Project, str]]:
                     approved_by=user if item["approved"] else None,
                 )
                 existing[label.title] = label
-            LabelLink.objects.get_or_create(
+            link, _ = LabelLink.objects.get_or_create(
                 project=project, label=label, defaults={"from_name": item["from_name"]}
             )
+            links.append(link.pk)
             out.append((label, project, item["from_name"]))
+        events.publish(
+            events.LABEL_LINK_CREATED, project_id=project.pk, ids=list(dict.fromkeys(links))
+        )
     return out
 
 
@@ -209,7 +221,11 @@ def label_update(*, label: Label, user, data: dict, partial: bool = True) -> Lab
 
 
 def label_delete(*, label: Label) -> None:
-    label.delete()
+    with transaction.atomic():
+        gone = list(LabelLink.objects.filter(label=label).values_list("pk", "project_id"))
+        label.delete()
+        for pk, project_id in gone:
+            events.publish(events.LABEL_LINK_DELETED, project_id=project_id, ids=[pk])
 
 
 def link_create(*, user, data: dict) -> LabelLink:
@@ -228,7 +244,9 @@ def link_create(*, user, data: dict) -> LabelLink:
         ) from None
     try:
         with transaction.atomic():
-            return LabelLink.objects.create(project=project, label=label, from_name=from_name)
+            link = LabelLink.objects.create(project=project, label=label, from_name=from_name)
+            events.publish(events.LABEL_LINK_CREATED, project_id=project.pk, ids=[link.pk])
+            return link
     except IntegrityError:
         raise _error(
             "non_field_errors", "The fields project, label must make a unique set."
@@ -250,16 +268,21 @@ def link_update(*, link: LabelLink, user, data: dict) -> LabelLink:
             raise _error("label", "object does not exist") from None
     for name, value in fields.items():
         setattr(link, name, value)
-    if fields:
-        try:
-            with transaction.atomic():
+    try:
+        with transaction.atomic():
+            if fields:
                 link.save(update_fields=list(fields))
-        except IntegrityError:
-            raise _error(
-                "non_field_errors", "The fields project, label must make a unique set."
-            ) from None
+            # Label Studio announces every PUT/PATCH of a link, changed or not.
+            events.publish(events.LABEL_LINK_UPDATED, project_id=link.project_id, ids=[link.pk])
+    except IntegrityError:
+        raise _error(
+            "non_field_errors", "The fields project, label must make a unique set."
+        ) from None
     return link
 
 
 def link_delete(*, link: LabelLink) -> None:
-    link.delete()
+    with transaction.atomic():
+        pk, project_id = link.pk, link.project_id
+        link.delete()
+        events.publish(events.LABEL_LINK_DELETED, project_id=project_id, ids=[pk])

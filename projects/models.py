@@ -140,6 +140,11 @@ class ProjectMember(models.Model):
     )
     role = models.CharField(max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The email a project manager typed to add this member (not staff adding by id): the
+    # member list then shows the invitation as typed, exactly as it shows one for an
+    # email nobody has (``ProjectInvitation``), so adding by email tells nothing about
+    # which accounts exist (projects.services.member_invite).
+    invited_email = models.CharField(max_length=254, blank=True, default="")
 
     class Meta:
         constraints = [
@@ -148,6 +153,27 @@ class ProjectMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}@{self.project_id}:{self.role}"
+
+
+class ProjectInvitation(models.Model):
+    """An invitation to a project for an email no account has yet; the account created
+    with that email (sign-up, staff) becomes a member with this role."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="invitations")
+    email = models.CharField(max_length=254)
+    role = models.CharField(max_length=16, choices=ProjectMember.Role.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "email"], name="invitation_unique_email"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email}@{self.project_id}:{self.role}"
 
 
 def invite_token() -> str:

@@ -46,6 +46,23 @@ def project_role(user, project: Project | int) -> str | None:
     return cache[project_id]
 
 
+def roles_load(user, project_ids) -> None:
+    """Fill ``project_role``'s cache for many projects with one query (a project list)."""
+    if user is None or not user.is_authenticated or user.is_staff:
+        return
+    cache = user.__dict__.setdefault("_labelhub_roles", {})
+    wanted = [pk for pk in project_ids if pk not in cache]
+    if not wanted:
+        return
+    found = dict(
+        ProjectMember.objects.filter(project_id__in=wanted, user=user).values_list(
+            "project_id", "role"
+        )
+    )
+    for pk in wanted:
+        cache[pk] = found.get(pk)
+
+
 def can(user, project: Project | int, capability: str) -> bool:
     role = project_role(user, project)
     return role is not None and capability in CAPABILITIES[role]

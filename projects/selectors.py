@@ -10,7 +10,7 @@ from rest_framework.exceptions import NotFound
 from labelhub.errors import ApiError
 from labelhub.validation import MAX_ID, id_value
 from projects import permissions as perms
-from projects.models import Project
+from projects.models import Project, ProjectInvitation, ProjectMember
 
 M = TypeVar("M", bound=Model)
 
@@ -89,3 +89,38 @@ def projects_listed(*, user, params) -> QuerySet:
             )
         return projects.order_by(ordering, "id" if ordering[0] != "-" else "-id")
     return projects.order_by(F("pinned_at").desc(nulls_last=True), "-created_at", "-id")
+
+
+def member_rows(*, project: Project, staff: bool) -> list[dict]:
+    """The project's members and invitations, for its member list (API and settings
+    page): ``{"user" (the User, or None), "user_id", "email", "role", "invited",
+    "created_at"}``. Someone added by email is listed as the invitation as typed, the same
+    whether an account had that email (a member now) or not (``ProjectInvitation``), so
+    the list is no account-existence oracle; staff, who see every account anyway, see
+    such members as members. Members first, in the order they joined."""
+    rows = []
+    members = ProjectMember.objects.filter(project=project).select_related("user").order_by("id")
+    for member in members:
+        invited = bool(member.invited_email) and not staff
+        rows.append(
+            {
+                "user": None if invited else member.user,
+                "user_id": None if invited else member.user_id,
+                "email": member.invited_email if invited else member.user.email,
+                "role": member.role,
+                "invited": invited,
+                "created_at": member.created_at,
+            }
+        )
+    for invitation in ProjectInvitation.objects.filter(project=project).order_by("id"):
+        rows.append(
+            {
+                "user": None,
+                "user_id": None,
+                "email": invitation.email,
+                "role": invitation.role,
+                "invited": True,
+                "created_at": invitation.created_at,
+            }
+        )
+    return rows

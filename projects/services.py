@@ -1,14 +1,20 @@
 """Writes for projects, members and users."""
 
 import nh3
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 
 from labelhub import events
 from labelhub.errors import ApiError
-from projects.label_config import LabelConfigError, parse_label_config
-from projects.models import Project, ProjectMember
+from projects import label_config_tags as tags
+from projects.label_config import (
+    LabelConfigError,
+    editor_unsupported_tags,
+    parse_label_config,
+)
+from projects.models import Project, ProjectInvitation, ProjectMember
 
 ML_FIELDS = (
     "min_annotations_to_start_training",
@@ -87,10 +93,22 @@ def quality_settings_check(*, project: Project | None, fields: dict) -> None:
         raise ApiError(f"{errors[0]['field']}: {errors[0]['message']}", errors)
 
 
-def label_config_parse(label_config: str) -> dict:
-    """Parse a config or raise a 400 that says why."""
+def label_config_parse(label_config: str, *, editor_check: bool = True) -> dict:
+    """Parse a config or raise a 400 that says why. With ``editor_check`` (every save and
+    check of a config) a tag that the embedded editor (``LABELHUB_EDITOR``) cannot show is
+    refused too: the labeling page would be blank."""
     try:
-        return parse_label_config(label_config).to_dict()
+        parsed = parse_label_config(label_config).to_dict()
+        if editor_check:
+            editor = settings.LABELHUB_EDITOR
+            unsupported = editor_unsupported_tags(label_config, editor=editor)
+            if unsupported:
+                names = ", ".join(f"<{tag}>" for tag in unsupported)
+                raise LabelConfigError(
+                    f"{tags.EDITOR_NAMES[editor]} cannot show {names}; the tags it shows: "
+                    + ", ".join(sorted(tags.EDITOR_TAGS[editor].values()))
+                )
+        return parsed
     except LabelConfigError as exc:
         raise ApiError(
             f"Invalid label_config: {exc}", [{"field": "label_config", "message": str(exc)}]
@@ -147,11 +165,7 @@ def _is_last_admin(*, project: Project, user) -> bool:
 @transaction.atomic
 def member_set(*, project: Project, user, role: str) -> ProjectMember:
     """Add a member or change their role; refuses to demote the project's last admin."""
-    if role not in ProjectMember.Role.values:
-        raise ApiError(
-            f"role must be one of {', '.join(ProjectMember.Role.values)}",
-            [{"field": "role", "message": f"unknown role {role!r}"}],
-        )
+    _role_check(role)
     if role != ProjectMember.Role.ADMIN and _is_last_admin(project=project, user=user):
         raise ApiError(LAST_ADMIN, [{"field": "role", "message": LAST_ADMIN}])
     member, _ = ProjectMember.objects.update_or_create(
@@ -169,21 +183,74 @@ def member_remove(*, project: Project, user) -> int:
     return deleted
 
 
+def _role_check(role: str) -> None:
+    if role not in ProjectMember.Role.values:
+        raise ApiError(
+            f"role must be one of {', '.join(ProjectMember.Role.values)}",
+            [{"field": "role", "message": f"unknown role {role!r}"}],
+        )
+
+
+@transaction.atomic
+def member_invite(*, project: Project, email: str, role: str, invited_by) -> dict:
+    """Invite an email to the project, answering the same whether an account has it or
+    not (no account-existence oracle). An account that has it becomes a member at once
+    (it sees the project and may leave it) and is listed by the email as typed; for an
+    email nobody has, the invitation waits (``ProjectInvitation``) and the account later
+    created with it becomes a member (``invitations_apply``). LabelHub sends no mail:
+    the manager tells the person, as with the sign-up link."""
+    _role_check(role)
+    email = email.strip().lower()
+    user = get_user_model().objects.filter(email__iexact=email, is_active=True).first()
+    if user is None:
+        ProjectInvitation.objects.update_or_create(
+            project=project, email=email, defaults={"role": role, "invited_by": invited_by}
+        )
+    else:
+        new = not ProjectMember.objects.filter(project=project, user=user).exists()
+        member = member_set(project=project, user=user, role=role)
+        if new:  # an existing member keeps how the list showed them
+            ProjectMember.objects.filter(pk=member.pk).update(invited_email=email)
+    return {"email": email, "role": role, "invited": True}
+
+
 @transaction.atomic
 def member_add_by_email(
     *, project: Project, email: str, role: str, password: str = "", added_by
-) -> ProjectMember:
-    """Add the user with this email to the project. When nobody has it, staff (only) may
-    create the account on the spot by giving a password."""
-    user = get_user_model().objects.filter(email__iexact=email.strip()).first()
-    if user is None and password and added_by.is_staff:
-        user = user_create(email=email, password=password)
-    if user is None:
-        message = "No user has this email. Staff can create one here by giving a password."
-        raise ApiError(message, [{"field": "email", "message": message}])
-    return member_set(project=project, user=user, role=role)
+) -> dict:
+    """Add a person by email (``member_invite``). When nobody has the email, staff
+    (only) may create the account on the spot by giving a password; staff see every
+    account anyway, so for them there is no oracle to close."""
+    if password and added_by.is_staff:
+        if not get_user_model().objects.filter(email__iexact=email.strip()).exists():
+            user_create(email=email, password=password)
+    return member_invite(project=project, email=email, role=role, invited_by=added_by)
 
 
+def invitations_apply(*, user) -> int:
+    """Make a new account a member of the projects its email was invited to."""
+    invitations = list(ProjectInvitation.objects.filter(email__iexact=user.email.strip()))
+    for invitation in invitations:
+        ProjectMember.objects.update_or_create(
+            project_id=invitation.project_id,
+            user=user,
+            defaults={"role": invitation.role, "invited_email": invitation.email},
+        )
+    ProjectInvitation.objects.filter(pk__in=[i.pk for i in invitations]).delete()
+    return len(invitations)
+
+
+@transaction.atomic
+def member_remove_by_email(*, project: Project, email: str) -> int:
+    """Withdraw an invitation: the waiting one, or the membership it made."""
+    email = email.strip().lower()
+    removed, _ = ProjectInvitation.objects.filter(project=project, email__iexact=email).delete()
+    for member in ProjectMember.objects.filter(project=project, invited_email__iexact=email):
+        removed += member_remove(project=project, user=member.user_id)
+    return removed
+
+
+@transaction.atomic
 def user_create(
     *,
     email: str,
@@ -211,7 +278,7 @@ def user_create(
             "A user with this username already exists.",
             [{"field": "username", "message": "already taken"}],
         )
-    return User.objects.create_user(
+    user = User.objects.create_user(
         username=username,
         email=email,
         password=password,
@@ -219,6 +286,8 @@ def user_create(
         last_name=last_name,
         is_staff=is_staff,
     )
+    invitations_apply(user=user)
+    return user
 
 
 def user_update(*, user, first_name: str | None = None, last_name: str | None = None):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepare a checkout for running (and, with --test, testing) LabelHub.
 #
-#   scripts/setup.sh             .venv with `pip install -e .`, editor and Chart.js assets
+#   scripts/setup.sh             .venv with `pip install -e .`, the editors and Chart.js assets
 #   scripts/setup.sh --test      also the [test] extras and the Debian packages
 #                                the tests need (chromium, unar, libarchive-tools), and
 #                                Azurite for the Azure storage tests (npm, into .cache/)
@@ -146,7 +146,8 @@ else
 fi
 
 # ---------------------------------------------------------------- editor assets
-bash "$ROOT/scripts/fetch_editor.sh"
+bash "$ROOT/scripts/fetch_editor_ls.sh"   # the editor (Label Studio 1.23.2, from its wheel)
+bash "$ROOT/scripts/fetch_editor.sh"      # the 1.4.0 fallback (LABELHUB_EDITOR=1.4)
 bash "$ROOT/scripts/fetch_chartjs.sh"
 
 # ---------------------------------------------------------------- test emulators (--test)

@@ -8,24 +8,53 @@ Callers prefetch what they nest.
 """
 
 import base64
+import html
+import re
 
 from django.utils.timesince import timesince
 
 STORAGE_SCHEMES = ("s3://", "gs://", "azure-blob://", "redis://")
 
 
+# A storage URI quoted inside a longer string: HTML such as ``<img src="s3://b/x.png">``
+# in a HyperText field, or text quoting one (Label Studio's ``uri_regex`` finds the same).
+# The URI runs to the next quote of the kind that opened it, so it may hold spaces and the
+# other quote (``"s3://b/it's here.png"``), never ``<``, ``>`` or a control character. One
+# lazy, bounded run per opening quote, ended by the next such quote: linear in the string.
+EMBEDDED_URI = re.compile(
+    r"""(["'])((?:s3|gs|azure-blob|redis)://(?:(?!\1)[^<>\x00-\x1f]){2,4096}?)\1"""
+)
+
+
+def _resolve_path(task_id: int, uri: str) -> str:
+    # URL-safe base64 and the path are letters, digits, "/", "?", "=", "_", "-" and ".":
+    # nothing that can end an HTML attribute or start a tag or an entity.
+    encoded = base64.urlsafe_b64encode(uri.encode()).decode()
+    return f"/tasks/{task_id}/resolve/?fileuri={encoded}"
+
+
 def storage_uris_resolved(task_id: int, data: dict) -> dict:
     """A copy of task data with storage URIs (``s3://``, ``gs://``, ``azure-blob://``,
     ``redis://``, at any depth of dicts and lists) turned into Label Studio's proxy path,
     ``/tasks/{id}/resolve/?fileuri=<base64 of the URI>``, which redirects a project member
-    to a fresh presigned URL or streams the object (io_storages.api). Exports keep the
-    URIs as they are."""
+    to a fresh presigned URL or streams the object (io_storages.api). A value that is a
+    URI is replaced whole; URIs quoted inside a longer value (HTML attributes in a
+    HyperText field) are replaced in place, each by its own path, the rest of the string
+    untouched. A quoted URI's HTML entities (``&amp;``) are decoded first, as a browser
+    reads the attribute. Exports keep the URIs as they are."""
+
+    def embedded(match: re.Match) -> str:
+        quote, uri = match.group(1), html.unescape(match.group(2))
+        return f"{quote}{_resolve_path(task_id, uri)}{quote}"
 
     def rewrite(value):
         if isinstance(value, str):
-            if value.startswith(STORAGE_SCHEMES) and len(value.split("://", 1)[1]) > 1:
-                encoded = base64.urlsafe_b64encode(value.encode()).decode()
-                return f"/tasks/{task_id}/resolve/?fileuri={encoded}"
+            if value.startswith(STORAGE_SCHEMES):
+                if len(value.split("://", 1)[1]) > 1:
+                    return _resolve_path(task_id, value)
+                return value
+            if "://" in value:
+                return EMBEDDED_URI.sub(embedded, value)
             return value
         if isinstance(value, list):
             return [rewrite(item) for item in value]
@@ -35,7 +64,9 @@ def storage_uris_resolved(task_id: int, data: dict) -> dict:
 
     def has_uri(value) -> bool:
         if isinstance(value, str):
-            return value.startswith(STORAGE_SCHEMES)
+            return value.startswith(STORAGE_SCHEMES) or (
+                "://" in value and any(scheme in value for scheme in STORAGE_SCHEMES)
+            )
         if isinstance(value, list):
             return any(has_uri(item) for item in value)
         if isinstance(value, dict):

@@ -13,6 +13,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from labelhub.errors import LabelStudioErrors
 from labelhub.validation import id_value
 from projects import permissions as perms
 from projects.accounts_selectors import ORGANIZATION_ID
@@ -53,7 +54,7 @@ class WebhookIn(serializers.Serializer):
     secret = serializers.CharField(required=False, min_length=16, max_length=128, write_only=True)
 
 
-class WebhookListApi(APIView):
+class WebhookListApi(LabelStudioErrors, APIView):
     def get(self, request):
         rows = selectors.webhooks_for_user(user=request.user)
         project = request.query_params.get("project")
@@ -83,7 +84,7 @@ class WebhookListApi(APIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class WebhookDetailApi(APIView):
+class WebhookDetailApi(LabelStudioErrors, APIView):
     def get(self, request, pk):
         return Response(webhook_dict(selectors.webhook_for_user(user=request.user, pk=pk)))
 
@@ -106,7 +107,7 @@ class WebhookDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class WebhookInfoApi(APIView):
+class WebhookInfoApi(LabelStudioErrors, APIView):
     """Every action, as Label Studio lists them (no sign-in needed, as there);
     ``?organization-only=true|false`` keeps only those with that flag."""
 

@@ -7,10 +7,11 @@ Built once per event in the worker, after the commit; objects deleted since are 
 out (an event whose objects are all gone is not sent).
 """
 
+from annotations.labels_api import label_dict, link_dict
 from annotations.models import Annotation, Review
 from labelhub import events
 from projects.api import project_dict
-from projects.models import Project
+from projects.models import LabelLink, Project
 from tasks.models import Task
 from tasks.representations import annotation_dict, review_dict, task_dict
 from webhooks.actions import ACTIONS
@@ -58,6 +59,18 @@ def annotation_payload(annotation: Annotation) -> dict:
     return body
 
 
+def label_link_payload(link: LabelLink) -> dict:
+    """Label Studio's ``LabelLinkSerializer``: ``{"id", "from_name", "project", "label"}``
+    (no ``annotations_count``: its webhook query does not count them)."""
+    return link_dict(link)
+
+
+def label_payload(link: LabelLink) -> dict:
+    """Label Studio's ``LabelSerializer`` of the link's label, with all its links."""
+    links = list(LabelLink.objects.filter(label_id=link.label_id).order_by("pk"))
+    return label_dict(link.label, visible_links=links, expand_links=False)
+
+
 def _annotations(ids) -> list[Annotation]:
     return list(
         Annotation.objects.filter(pk__in=ids)
@@ -94,6 +107,17 @@ def build(event: events.Event) -> dict | None:
         if event.action != events.GROUND_TRUTH_CHANGED:
             task_bodies = [task_payload(a.task) for a in annotations]
             payload["task"] = task_bodies if meta.many else task_bodies[0]
+    elif meta.key == "label_link":
+        links = list(
+            LabelLink.objects.filter(pk__in=event.ids).select_related("label").order_by("pk")
+        )
+        if not links:
+            return None
+        if meta.many:
+            payload["label_link"] = [label_link_payload(link) for link in links]
+        else:
+            payload["label_link"] = label_link_payload(links[0])
+            payload["label"] = label_payload(links[0])
     elif meta.key == "review":
         review = (
             Review.objects.filter(pk=event.ids[0])

@@ -15,7 +15,6 @@ import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 
-import cv2
 import numpy as np
 import orjson
 
@@ -42,6 +41,8 @@ def mask_contours(rle, width: int, height: int) -> list[tuple[list[int], list[in
         alpha = decode_rle(rle).reshape([height, width, 4])[:, :, 3].astype("uint8")
     except (ValueError, TypeError, IndexError, OverflowError):
         return []
+    import cv2  # OpenCV: loaded by the first BRUSH_TO_COCO export, not at start
+
     contours, _ = cv2.findContours(alpha, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     out = []
     for contour in contours:
@@ -54,6 +55,8 @@ def mask_contours(rle, width: int, height: int) -> list[tuple[list[int], list[in
 
 
 def polygon_shape(points, width: int, height: int) -> tuple[list[int], list[int], int]:
+    import cv2
+
     pixels = [[round(x * width / 100), round(y * height / 100)] for x, y in points]
     contour = np.array(pixels, dtype=np.float32).reshape((-1, 1, 2))
     bbox = [int(c) for c in cv2.boundingRect(contour)]

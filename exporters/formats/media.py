@@ -152,7 +152,7 @@ def write_asr_manifest(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[by
                         if name in names:
                             name = f"{item['id']}-{name}"
                         names.add(name)
-                        path = f"audio/{name}"
+                        path = archive.safe_name(f"audio/{name}")
                         pending.append((path, body))
                         try:
                             with wave.open(io.BytesIO(body)) as audio:
@@ -179,7 +179,7 @@ def write_asr_manifest(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[by
     for line in lines():
         manifest.write(line)
         for path, body in pending:
-            archive.write(path, body)
+            archive.write(path, body, named=True)
         pending.clear()
         if archive.full:
             yield archive.drain()

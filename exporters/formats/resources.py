@@ -170,8 +170,11 @@ def read_media(project_id: int, url, *, task_id, notes: Notes) -> tuple[str, byt
 
 
 def basename_of(url) -> str:
-    """The file name a label or image entry takes from a data URL, as the converter does."""
-    if not isinstance(url, str):
-        return str(url)
+    """The file name a label or image entry takes from a data URL, as the converter does,
+    made safe for an archive member: the part after the last ``/`` or ``\\``, without
+    control characters (NUL, CR, LF); ``image`` when nothing is left or it is ``.``/``..``."""
+    url = url if isinstance(url, str) else str(url)
     path = unquote(urlsplit(url).path) if "://" in url else url
-    return posixpath.basename(path.split("?", 1)[0]) or "image"
+    name = path.split("?", 1)[0].replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable()).strip()
+    return "image" if name in ("", ".", "..") else name

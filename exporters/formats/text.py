@@ -3,14 +3,15 @@
 import csv
 import io
 from collections.abc import Iterator
+from functools import cache
 from operator import itemgetter
 
 import orjson
-from nltk.tokenize.treebank import TreebankWordTokenizer
 
 from exporters.formats import data_keys as schema_data_keys
 from exporters.formats.context import WriterContext
 from exporters.formats.items import annotator, pretty_rows, task_items
+from labelhub.spreadsheet import cell
 
 # Rows buffered before a block is handed to the response: large enough that the
 # per-yield cost vanishes, small enough that memory stays flat.
@@ -105,7 +106,7 @@ def _dumps(value) -> str:
 
 def write_table(ctx: WriterContext, tasks: Iterator[dict], *, sep: str) -> Iterator[bytes]:
     """CSV/TSV as the converter writes them (sorted columns, QUOTE_NONNUMERIC, a row per
-    annotation), streamed: the header is known before the first row because the columns
+    annotation), with formula cells made inert (``labelhub.spreadsheet.cell``), streamed: the header is known before the first row because the columns
     are the exported tasks' data keys (one query) plus every control of the config,
     where the converter makes a pass over all the data first."""
     controls = set(ctx.schema)
@@ -121,7 +122,7 @@ def write_table(ctx: WriterContext, tasks: Iterator[dict], *, sep: str) -> Itera
     empty = dict.fromkeys(fieldnames, "")
     data_columns = {k: f"_data_{k}" if k in colliding else k for k in inputs}
     writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, delimiter=sep)
-    writer.writerow(fieldnames)
+    writer.writerow([cell(name) for name in fieldnames])  # data keys are anyone's text
     writerow = writer.writerow
     by = ctx.annotator
     rows = 0
@@ -146,7 +147,7 @@ def write_table(ctx: WriterContext, tasks: Iterator[dict], *, sep: str) -> Itera
                 record["created_at"] = annotation.get("created_at")
                 record["updated_at"] = annotation.get("updated_at")
                 record["lead_time"] = annotation.get("lead_time")
-            writerow(record.values())
+            writerow([cell(value) for value in record.values()])
             rows += 1
             if rows % ROWS_PER_BLOCK == 0:
                 yield buffer.getvalue().encode()
@@ -163,13 +164,18 @@ def write_tsv(ctx: WriterContext, tasks: Iterator[dict]) -> Iterator[bytes]:
     return write_table(ctx, tasks, sep="\t")
 
 
-_TOKENIZER = TreebankWordTokenizer()
+@cache
+def _tokenizer():
+    """nltk's Treebank tokenizer; nltk pulls in scikit-learn, so it loads on first use."""
+    from nltk.tokenize.treebank import TreebankWordTokenizer
+
+    return TreebankWordTokenizer()
 
 
 def tokens_and_tags(text: str, spans: list[dict] | None) -> tuple[list[str], list[str]]:
     """BIO tags for the Treebank tokens of ``text``: the converter's
     ``create_tokens_and_tags``, token for token (quirks included, so files match)."""
-    tokens_and_idx = [(text[s:e], s) for s, e in _TOKENIZER.span_tokenize(text)]
+    tokens_and_idx = [(text[s:e], s) for s, e in _tokenizer().span_tokenize(text)]
     if not (spans and all(s.get("start") is not None and s.get("end") is not None for s in spans)):
         return [t for t, _ in tokens_and_idx], ["O"] * len(tokens_and_idx)
     spans = sorted(spans, key=itemgetter("start"))

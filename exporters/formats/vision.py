@@ -171,8 +171,7 @@ class _Media:
             media = read_media(self.ctx.project_id, url, task_id=task_id, notes=self.ctx.notes)
             if media is not None:
                 name, body = media
-                path = f"{self.folder}/{self.unique(name, task_id)}"
-                self.archive.write(path, body)
+                path = self.archive.write(f"{self.folder}/{self.unique(name, task_id)}", body)
                 info["path"] = path
                 try:
                     with Image.open(io.BytesIO(body)) as image:

@@ -15,8 +15,16 @@ deflated unless it is small or already compressed media (then stored); a streame
 (``write_iter``) is deflated and gets a ZIP64 data descriptor after its data, as
 ``zipfile`` writes it. The central directory entries (~80 bytes each) are spooled to a
 temporary file past 1 MB.
+
+Member names are made safe here, whatever the writer passes: backslashes count as
+folder separators, control characters (NUL, CR, LF...) go, and empty, ``.`` and ``..``
+parts are dropped, so no member can name a place outside the folder it is unpacked in;
+a name already in the archive gets ``-2``, ``-3``... before its extension. ``write``
+returns the name it used. Only each name's hash is kept for the uniqueness check (8
+bytes a member, not the name: a YOLO export of 1M tasks has 1M members).
 """
 
+import posixpath
 import struct
 import tempfile
 import time
@@ -74,6 +82,24 @@ class ZipStream:
         self._count = 0
         self._directory = tempfile.SpooledTemporaryFile(max_size=self.DIRECTORY_IN_MEMORY)
         self._time, self._date = _dos_time(time.time())
+        self._used: set[int] = set()
+
+    def safe_name(self, name: str) -> str:
+        """``name`` as a safe relative path, unique within this archive (recorded)."""
+        parts = []
+        for part in name.replace("\\", "/").split("/"):
+            part = "".join(c for c in part if c.isprintable()).strip()
+            if part not in ("", ".", ".."):
+                parts.append(part)
+        name = "/".join(parts) or "file"
+        if hash(name) in self._used:
+            stem, ext = posixpath.splitext(name)
+            n = 2
+            while hash(f"{stem}-{n}{ext}") in self._used:
+                n += 1
+            name = f"{stem}-{n}{ext}"
+        self._used.add(hash(name))
+        return name
 
     def _out(self, data: bytes) -> None:
         self._parts.append(data)
@@ -127,13 +153,16 @@ class ZipStream:
         except UnicodeEncodeError:
             return name.encode("utf-8"), _UTF8
 
-    def write(self, name: str, data: bytes) -> None:
-        """One member from bytes already in memory (a label file, an image)."""
+    def write(self, name: str, data: bytes, *, named: bool = False) -> str:
+        """One member from bytes already in memory (a label file, an image); returns
+        the member's name as written (``safe_name``; ``named``: ``name`` already came
+        from ``safe_name``, for a writer that had to cite it before writing)."""
+        name = name if named else self.safe_name(name)
         if len(data) >= _LIMIT:  # a member past 4 GiB streams with ZIP64 sizes
-            for chunk in self.write_iter(name, iter((data,))):
+            for chunk in self._stream(name, iter((data,))):
                 self._parts.append(chunk)
                 self._pending += len(chunk)
-            return
+            return name
         encoded, flags = self._name(name)
         stored = len(data) < self.STORE_BELOW or name.lower().endswith(_COMPRESSED)
         packed = data if stored else zlib.compress(data, _LEVEL, -15)
@@ -158,9 +187,13 @@ class ZipStream:
             + packed
         )
         self._entry(encoded, flags, method, crc, len(data), len(packed), offset)
+        return name
 
     def write_iter(self, name: str, chunks: Iterator[bytes]) -> Iterator[bytes]:
         """One member from a stream of chunks; yields archive bytes as they are ready."""
+        return self._stream(self.safe_name(name), chunks)
+
+    def _stream(self, name: str, chunks: Iterator[bytes]) -> Iterator[bytes]:
         encoded, flags = self._name(name)
         flags |= _DATA_DESCRIPTOR
         offset = self._offset

@@ -12,10 +12,12 @@ Authentication, as Label Studio 1.23 takes it:
   ``Authorization: Bearer <access>``; a 401 later on exchanges it again once.
 """
 
+import datetime
 import json
 import shutil
 import tempfile
 import time
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -58,7 +60,7 @@ class LabelStudioClient:
             raise MigrationError("A Label Studio token is needed (--token).")
         parts = urlsplit(self.url)
         self.scheme = parts.scheme
-        self.host = parts.hostname
+        self.host = parts.hostname or ""  # normalize_url made sure there is one
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.prefix = parts.path
         self.address = guard.vet(
@@ -81,6 +83,8 @@ class LabelStudioClient:
         self.access: str | None = None
         self.requests = 0
         self.waited = 0.0  # seconds spent waiting for Label Studio (reported with the time)
+        # Label Studio's clock (the Date header of its last answer, whole seconds)
+        self.server_time: datetime.datetime | None = None
 
     # ------------------------------------------------------------------ auth
     def _authorization(self) -> str:
@@ -117,7 +121,7 @@ class LabelStudioClient:
             all_headers["Authorization"] = self._authorization()
         self.requests += 1
         try:
-            return self.pool.urlopen(
+            response = self.pool.urlopen(
                 method,
                 self.prefix + path,
                 body=body,
@@ -131,6 +135,11 @@ class LabelStudioClient:
                 f"Cannot reach Label Studio at {self.url} ({type(exc).__name__}): is it "
                 "running, and is the URL right?"
             ) from None
+        try:
+            self.server_time = parsedate_to_datetime(response.headers.get("Date") or "")
+        except (TypeError, ValueError):
+            self.server_time = None
+        return response
 
     def _request(self, path: str, params: dict | None = None, *, stream: bool = False):
         full = path + (f"?{urlencode(params, doseq=True)}" if params else "")

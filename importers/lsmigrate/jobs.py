@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from importers.lsmigrate.client import MigrationError, normalize_url
-from importers.lsmigrate.service import migrate
+from importers.lsmigrate.service import migrate, pending_invites
 from importers.models import MigrationJob
 from labelhub import joblock
 from labelhub.errors import ApiError
@@ -131,7 +131,10 @@ def job_run(*, job_id: int) -> None:
                 dry_run=job.dry_run,
                 progress=progress,
             )
-            fields = {"status": Status.COMPLETED, "report": "\n".join(report.lines())}
+            fields = {
+                "status": Status.COMPLETED,
+                "report": "\n".join(report.lines(with_links=False)),
+            }
             if not report.ok:
                 fields["detail"] = "Finished with differences or failed projects: see the report."
         except MigrationError as exc:
@@ -178,4 +181,13 @@ def job_state(job: MigrationJob) -> dict:
         "progress": progress_read(job) if not job.is_finished else job.progress,
         "detail": job.detail,
         "report": job.report,
+        # made fresh on each look, for the staff member to hand on (never stored)
+        "invites": [
+            {"email": email, "link": link}
+            for email, link in (
+                pending_invites(source=job.url)
+                if job.status == Status.COMPLETED and not job.dry_run
+                else []
+            )
+        ],
     }

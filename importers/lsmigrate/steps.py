@@ -4,6 +4,7 @@ registers it); other apps register their own steps in ``labelhub.migration_steps
 from datamanager.models import View
 from datamanager.services import view_data_check
 from importers.lsmigrate.client import MigrationError
+from importers.lsmigrate.report import digest
 from labelhub import migration_steps
 from labelhub.errors import ApiError
 
@@ -12,8 +13,6 @@ def views_copy(ctx, ls_project: dict, project) -> int:
     """Label Studio's tabs (``/api/dm/views/``): title, order, filters, columns and
     ordering live in the view's ``data`` in both; Label Studio also keeps the ordering
     beside it, which fills ``data.ordering`` when that is missing."""
-    from importers.lsmigrate.service import digest  # noqa: PLC0415 - same package, no cycle at import
-
     copied = 0
     for item in ctx.get("/api/dm/views/", project=ls_project["id"]):
         data = dict(item.get("data") or {})

@@ -8,9 +8,6 @@ from functools import lru_cache
 
 import numpy as np
 from PIL import Image
-from skimage.feature import hog
-from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import StandardScaler
 
 from ml.builtin.base import Spec, control_for
 from ml.builtin.text import ChoicesModel
@@ -21,6 +18,8 @@ SIDE = 32
 
 
 def image_features(image: Image.Image) -> np.ndarray:
+    from skimage.feature import hog  # scikit-image (and scipy): loaded on first use
+
     rgb = image.convert("RGB")
     grey = np.asarray(rgb.convert("L").resize((SIDE, SIDE), Image.Resampling.BILINEAR), float)
     grey /= 255.0
@@ -66,9 +65,13 @@ class ImageClassifier(ChoicesModel):
         return np.vstack(rows) if rows else np.zeros((0, 1))
 
     def _classifier(self):
+        from sklearn.linear_model import LogisticRegression
+
         return LogisticRegression(max_iter=3000, C=1.0)
 
     def fit(self, inputs, targets: list) -> None:
+        from sklearn.preprocessing import StandardScaler
+
         self.scaler = StandardScaler().fit(inputs)
         self._fit_matrix(self.scaler.transform(inputs), targets)
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from sklearn.feature_extraction import DictVectorizer
-from sklearn.linear_model import LogisticRegression
 
 from ml.builtin.base import BuiltinModel, Spec, control_for
 from projects.label_config import ParsedConfig
@@ -88,6 +86,9 @@ class NerTagger(BuiltinModel):
         return tags
 
     def fit(self, inputs: list, targets: list) -> None:
+        from sklearn.feature_extraction import DictVectorizer
+        from sklearn.linear_model import LogisticRegression
+
         rows, tags = [], []
         for text, spans in zip(inputs, targets, strict=True):
             toks = tokens(text)

@@ -11,12 +11,6 @@ import html
 import re
 
 import numpy as np
-from sklearn.decomposition import TruncatedSVD
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score
-from sklearn.multiclass import OneVsRestClassifier
-from sklearn.preprocessing import MultiLabelBinarizer
 
 from ml.builtin.base import BuiltinModel, Spec, control_for
 from projects.label_config import ParsedConfig
@@ -50,9 +44,14 @@ class ChoicesModel(BuiltinModel):
         ]
 
     def _classifier(self):
+        from sklearn.linear_model import LogisticRegression
+
         return LogisticRegression(max_iter=2000, C=4.0)
 
     def _fit_matrix(self, matrix, targets: list) -> None:
+        from sklearn.multiclass import OneVsRestClassifier
+        from sklearn.preprocessing import MultiLabelBinarizer
+
         if self.spec.multi:
             self.binarizer = MultiLabelBinarizer(classes=list(self.spec.labels))
             y = self.binarizer.fit_transform(targets)
@@ -83,6 +82,8 @@ class ChoicesModel(BuiltinModel):
         return results, scores, proba
 
     def _evaluate(self, predicted: list[list[dict]], targets: list) -> dict:
+        from sklearn.metrics import accuracy_score, f1_score
+
         guesses = [self.target(result) for result in predicted]
         if self.spec.multi:
             truth = self.binarizer.transform(targets)
@@ -114,6 +115,9 @@ class TextClassifier(ChoicesModel):
         return html.unescape(_TAGS.sub(" ", text))
 
     def fit(self, inputs: list, targets: list) -> None:
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         self.vectorizer = TfidfVectorizer(
             sublinear_tf=True, ngram_range=(1, 2), min_df=1, max_features=200_000
         )

@@ -8,6 +8,9 @@ boots its Django, stays out):
 - ``tests.utils``: two pure helpers the files call through ``$ext`` (``empty_list``,
   ``os_independent_path``) are provided here, since Label Studio's module imports its
   Django models.
+- ``configured_project``: Label Studio's conftest fixture (a text-choices project with two
+  tasks), made through the API of the target as the harness's user; it offers ``.id`` and
+  ``.organization.id``, the two attributes the tavern files read.
 - Any other fixture a test asks for (``usefixtures``) mocks or configures Label Studio's own
   process (moto, feature flags, settings, a fake ML backend, local files under its document
   root...): such a test is skipped, naming the fixture. So is a test whose stages call
@@ -25,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-PROVIDED = {"django_live_url"}
+PROVIDED = {"django_live_url", "configured_project"}
 
 
 def pytest_configure(config):
@@ -61,6 +64,45 @@ def os_independent_path(_response, path, add_tempdir=False):
 @pytest.fixture
 def django_live_url():
     return os.environ["COMPAT_TARGET_URL"].rstrip("/")
+
+
+CONFIGURED_PROJECT_CONFIG = """
+<View>
+  <Text name="meta_info" value="$meta_info"></Text>
+  <Text name="text" value="$text"></Text>
+  <Choices name="text_class" toName="text" choice="single">
+    <Choice value="class_A"></Choice>
+    <Choice value="class_B"></Choice>
+  </Choices>
+</View>"""
+
+
+@pytest.fixture
+def configured_project(django_live_url):
+    import requests
+
+    made = requests.post(
+        f"{django_live_url}/api/projects",
+        json={"title": "Test", "label_config": CONFIGURED_PROJECT_CONFIG},
+        timeout=60,
+    )
+    made.raise_for_status()
+    project = made.json()
+    imported = requests.post(
+        f"{django_live_url}/api/projects/{project['id']}/import",
+        json=[
+            {"meta_info": "meta info A", "text": "text A"},
+            {"meta_info": "meta info B", "text": "text B"},
+        ],
+        timeout=60,
+    )
+    imported.raise_for_status()
+    organization = project.get("organization")
+    if isinstance(organization, dict):
+        organization = organization.get("id")
+    return types.SimpleNamespace(
+        id=project["id"], organization=types.SimpleNamespace(id=organization or 1)
+    )
 
 
 def _ext_functions(node, found):

@@ -63,12 +63,98 @@ def clean_env() -> dict:
     return env
 
 
+# Label Studio's conftest mocks S3 in its own process (moto, autouse fixtures); across
+# processes the harness runs moto's server instead, fills it with the same buckets before
+# each target's run, and points both servers' boto3 at it (AWS_ENDPOINT_URL_S3, the
+# fixtures' "testing" keys). Presigned URLs then name the moto server, not amazonaws.com.
+S3_ENV: dict[str, str] = {}
+
+
+def s3_start(port: int, logfile) -> subprocess.Popen | None:
+    """moto's server from the project venv (a test extra: ``make setup-test``); without it
+    the S3 tavern tests fail on both servers alike, as before."""
+    moto = LH_VENV / "bin" / "moto_server"
+    if not moto.exists():
+        log(f"no {moto} (make setup-test installs it): S3 tests run without buckets")
+        return None
+    proc = subprocess.Popen(
+        [str(moto), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=logfile,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    S3_ENV.update(
+        AWS_ENDPOINT_URL_S3=url,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_SECURITY_TOKEN="testing",
+        AWS_SESSION_TOKEN="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    return proc
+
+
+def s3_fill() -> None:
+    """Reset the moto server and create Label Studio's conftest buckets (s3_with_images,
+    s3_with_jsons, s3_with_hypertext_s3_links, s3_with_partially_encoded_s3_links,
+    s3_with_unexisted_links, s3_export_bucket)."""
+    import boto3
+
+    url = S3_ENV["AWS_ENDPOINT_URL_S3"]
+    urllib.request.urlopen(
+        urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=30
+    )
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    objects = {
+        "pytest-s3-images": {
+            "image1.jpg": "123",
+            "subdir/image1.jpg": "456",
+            "subdir/image2.jpg": "789",
+            "subdir/another/image2.jpg": "0ab",
+        },
+        "pytest-s3-jsons": {"test.json": json.dumps({"image_url": "http://ggg.com/image.jpg"})},
+        "pytest-s3-jsons-hypertext": {
+            "test.json": json.dumps(
+                {
+                    "text": '<a href="s3://pytest-s3-jsons-hypertext/file with /spaces '
+                    "and' / ' / quotes.jpg\"/>"
+                }
+            )
+        },
+        "pytest-s3-json-partially-encoded": {
+            "test.json": json.dumps(
+                {
+                    "text": '<a href="s3://pytest-s3-json-partially-encoded/file with /spaces '
+                    "and' / ' / %2Bquotes%3D.jpg\"/>"
+                }
+            )
+        },
+        "pytest-s3-jsons-unexisted_links": {"some-existed-image.jpg": "qwerty"},
+        "pytest-export-s3-bucket": {},
+    }
+    for bucket, keys in objects.items():
+        s3.create_bucket(Bucket=bucket)
+        for key, body in keys.items():
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+
 def start_label_studio(port: int, token: str, logfile) -> subprocess.Popen:
     data = OUT / "ls-data"
     shutil.rmtree(data, ignore_errors=True)  # a fresh database every run
     data.mkdir(parents=True)
     env = clean_env()
     env.update(SENTRY_DSN="", SENTRY_RATE="0", COLLECT_ANALYTICS="0", HOME=str(data))
+    # The tavern files' webhook receiver and Redis are on loopback, which Label Studio
+    # 1.23.2's SSRF check refuses by default; LabelHub gets the same hosts allowed.
+    env["SSRF_PROTECTION_ENABLED"] = "false"
+    env.update(S3_ENV)
     cmd = [
         str(COMPAT_VENV / "bin" / "label-studio"),
         "start",
@@ -88,6 +174,13 @@ def start_label_studio(port: int, token: str, logfile) -> subprocess.Popen:
 
 def start_labelhub(port: int, token: str, data: Path, logfile) -> subprocess.Popen:
     env = clean_env()
+    # Loopback as Label Studio's SSRF_PROTECTION_ENABLED=false allows it (above): the
+    # webhook tavern's http://127.0.0.1:6666/ and the Redis storage's default localhost.
+    env["LABELHUB_WEBHOOK_ALLOWED_HOSTS"] = "127.0.0.1"
+    env["LABELHUB_STORAGE_ALLOWED_HOSTS"] = "127.0.0.1,localhost,::1"
+    env.update(S3_ENV)
+    if S3_ENV:  # keyless S3 storages use the fixtures' keys, as Label Studio's do
+        env["LABELHUB_S3_ALLOW_AMBIENT_CREDENTIALS"] = "true"
     cmd = [
         str(LH_VENV / "bin" / "labelhub"),
         "start",
@@ -241,6 +334,8 @@ def main() -> int:
     procs, servers, tmpdirs = [], [], []
     started = time.monotonic()
     try:
+        s3_log = open(OUT / "moto.log", "w")  # noqa: SIM115 (closed at exit)
+        procs_s3 = s3_start(args.port_base + 4, s3_log)
         for target in wanted:
             logfile = open(OUT / f"server-{target}.log", "w")  # noqa: SIM115 (closed at exit)
             if target == "label_studio":
@@ -262,10 +357,14 @@ def main() -> int:
             )
         log(f"servers up after {time.monotonic() - started:.0f}s")
         for target in wanted:
+            if S3_ENV:
+                s3_fill()
             outcomes[target] = run_tavern(
                 target, f"http://127.0.0.1:{proxy_ports[target]}", pkg, files
             )
     finally:
+        if locals().get("procs_s3") is not None:
+            stop(procs_s3)
         for server in servers:
             server.shutdown()
         for _, proc in procs:

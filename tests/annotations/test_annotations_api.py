@@ -161,10 +161,12 @@ def test_annotation_create_is_a_handful_of_statements(
     figures read before and after the write (annotations.quality.task_figures_kept).
     Nobody to agree with yet, so no agreement statements, and no review query. It was 20
     before issue #14. Issue #21 added two: the author's draft of the task deleted and the
-    Label Stream history row given the annotation."""
+    Label Stream history row given the annotation. Issue #24 added one: an annotator's
+    own submitted annotation of the task looked for under the task's lock (one submit
+    per annotator and task)."""
     url = f"/api/tasks/{task.pk}/annotations/"
     client = client_for(annotator)
-    with django_assert_max_num_queries(17) as first:
+    with django_assert_max_num_queries(18) as first:
         response = client.post(url, {"result": choice("Positive")}, format="json")
     assert response.status_code == 201 and response.json()["reviews"] == []
     statements = [q["sql"].split()[0] for q in first.captured_queries]

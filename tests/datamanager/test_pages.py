@@ -4,6 +4,7 @@ drive them for real)."""
 import json
 
 import pytest
+from django.conf import settings
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +89,7 @@ def test_quick_view_and_paging(browser_client, owner, world):
     quick = client.get(
         f"/projects/{world.project.pk}/data", {"mode": "quick", "size": 10}
     ).content.decode()
-    assert quick.count("data-quick-task=") == 6 and "editor/main.js" in quick
+    assert quick.count("data-quick-task=") == 6 and "frontend/editor.js" in quick
     page1 = client.get(
         f"/projects/{world.project.pk}/data", {"size": 10, "order": "tasks:id"}
     ).content.decode()
@@ -130,6 +131,9 @@ def test_roles_on_pages(browser_client, owner, reviewer, annotator, outsider, wo
     assert "data-delete-task" not in reviewer_html and "data-run-action" not in reviewer_html
 
 
+OLD_EDITOR = settings.LABELHUB_EDITOR == "1.4"
+
+
 def test_pages_send_a_csp(browser_client, owner, world):
     """The whole policy, spelled out: a directive dropped or loosened fails here. The Data
     Manager embeds the editor (quick view), so it has the editor's relaxations."""
@@ -141,7 +145,8 @@ def test_pages_send_a_csp(browser_client, owner, world):
     )
     assert policy == {
         "default-src": "'self'",
-        "script-src": "'self'",
+        # the 1.23 editor: WebAssembly for audio (not JS eval), <embed> for PDF
+        "script-src": "'self'" if OLD_EDITOR else "'self' 'wasm-unsafe-eval'",
         "style-src": "'self' 'unsafe-inline'",
         "img-src": "* data: blob:",
         "media-src": "* data: blob:",
@@ -149,7 +154,7 @@ def test_pages_send_a_csp(browser_client, owner, world):
         "connect-src": "*",
         "worker-src": "'self' blob:",
         "frame-src": "'self'",
-        "object-src": "'none'",
+        "object-src": "'none'" if OLD_EDITOR else "* blob:",
         "base-uri": "'none'",
         "form-action": "'self'",
         "frame-ancestors": "'none'",

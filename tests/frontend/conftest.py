@@ -30,7 +30,19 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-background-networking",
 ]
-EDITOR_JS = Path(__file__).resolve().parents[2] / "frontend" / "static" / "editor" / "main.js"
+STATIC = Path(__file__).resolve().parents[2] / "frontend" / "static"
+# The editor the pages embed (LABELHUB_EDITOR): Label Studio 1.23.2's, or the 1.4.0 fallback.
+EDITOR_JS = (
+    STATIC / "editor" / "main.js"
+    if os.environ.get("LABELHUB_EDITOR") == "1.4"
+    else STATIC / "editor-ls" / "358.js"
+)
+# The editor's Submit (or Update) button: 1.23 names it by data-testid (its aria-label is
+# "Submit current annotation"), 1.4 by aria-label.
+SUBMIT = (
+    "[data-testid=bottombar-submit-button], [data-testid=bottombar-update-button],"
+    " button[aria-label=submit]"
+)
 PASSWORD = "pass-word-1"
 
 
@@ -42,7 +54,7 @@ _SHARED: dict = {"users": 0}
 
 @pytest.fixture(scope="session")
 def browser():
-    assert EDITOR_JS.exists(), "the editor bundle is missing: run `bash scripts/fetch_editor.sh`"
+    assert EDITOR_JS.exists(), "the editor bundle is missing: run `bash scripts/setup.sh`"
     if not _SHARED["users"]:
         from playwright.sync_api import sync_playwright
 
@@ -81,14 +93,69 @@ def media_dir(tmp_path_factory):
                 for i in range(rate)
             )
         )
+    write_video(root / "clip.webm")
+    (root / "doc.pdf").write_bytes(pdf_bytes(["Invoice 42: page one", "Page two: totals"]))
     return root
+
+
+def write_video(path: Path, frames: int = 30, fps: int = 10) -> None:
+    """A 320x240 VP8 WebM (Chromium plays it) of a red box moving right, 6 px a frame,
+    written with OpenCV (a LabelHub dependency; no ffmpeg needed)."""
+    import cv2
+    import numpy as np
+
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"VP80"), fps, (320, 240))
+    assert out.isOpened(), "OpenCV cannot write VP8 WebM here"
+    for i in range(frames):
+        frame = np.full((240, 320, 3), (230, 220, 200), np.uint8)
+        cv2.rectangle(frame, (20 + i * 6, 60), (80 + i * 6, 130), (40, 40, 220), -1)
+        out.write(frame)
+    out.release()
+
+
+def pdf_bytes(pages: list[str]) -> bytes:
+    """A minimal PDF, one line of Helvetica text on each page (no library needed)."""
+    font = 3 + 2 * len(pages)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        (
+            "<< /Type /Pages /Kids ["
+            + " ".join(f"{3 + 2 * i} 0 R" for i in range(len(pages)))
+            + f"] /Count {len(pages)} >>"
+        ).encode(),
+    ]
+    for i, text in enumerate(pages):
+        content = f"BT /F1 28 Tf 60 700 Td ({text}) Tj ET".encode()
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R"
+            f" /Resources << /Font << /F1 {font} 0 R >> >> >>".encode()
+        )
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content))
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return out
 
 
 @pytest.fixture
 def media(media_dir, settings, live_server):
     test_urls.MEDIA["root"] = str(media_dir)
     settings.ROOT_URLCONF = "tests.frontend.urls"
-    return {"image": "/test-media/scene.png", "audio": "/test-media/tone.wav"}
+    return {
+        "image": "/test-media/scene.png",
+        "audio": "/test-media/tone.wav",
+        "video": "/test-media/clip.webm",
+        "pdf": "/test-media/doc.pdf",
+    }
 
 
 class Page:
@@ -127,7 +194,7 @@ class Page:
     def submit(self):
         """Click the editor's Submit and wait for the next page."""
         task_id = self.page.get_attribute("[data-task-id]", "data-task-id")
-        self.page.click("button[aria-label=submit]")
+        self.page.locator(SUBMIT).first.click()
         self.wait_for_next(task_id)
 
     def skip(self):

@@ -11,7 +11,7 @@ import pytest
 from annotations.models import Annotation, AnnotationDraft
 from frontend.label_templates import BY_KEY
 from tasks.models import TaskLock
-from tests.frontend.conftest import Page
+from tests.frontend.conftest import SUBMIT, Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -69,7 +69,7 @@ def test_half_labeled_task_survives_a_closed_tab(page, browser, annotator, make_
     mouse.down()
     mouse.move(image["x"] + image["width"] * 0.8, image["y"] + image["height"] * 0.5, steps=8)
     mouse.up()
-    again.click("button[aria-label=submit]")
+    again.locator(SUBMIT).first.click()
     again.wait_for_function(
         "(old) => document.querySelector('[data-task-id]').dataset.taskId !== old",
         arg=str(ids[0]),

@@ -7,6 +7,7 @@ from annotations.models import Annotation
 from annotations.services import prediction_create
 from frontend.label_templates import BY_KEY
 from tests.factories import choice
+from tests.frontend.conftest import SUBMIT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -112,7 +113,7 @@ def test_stream_without_skip_button(page, annotator, make_project):
     )
     page.login(annotator)
     page.open_editor(f"/projects/{project.pk}/label")
-    assert page.locator("button[aria-label=submit]").is_visible()
+    assert page.locator(SUBMIT).first.is_visible()
     assert page.locator("button[aria-label=skip-task]").count() == 0
 
 
@@ -156,7 +157,7 @@ def test_task_page_updates_an_annotation_through_the_default_handlers(page, owne
     page.choose("Negative")  # untick
     page.choose("Positive")
     with page.expect_response(lambda r: r.request.method == "PATCH") as patched:
-        page.click("button[aria-label=submit]")  # LSF labels it Update for a stored annotation
+        page.locator(SUBMIT).first.click()  # LSF labels it Update for a stored annotation
     assert patched.value.status == 200
     annotation.refresh_from_db()
     assert [r["value"]["choices"] for r in annotation.result] == [["Positive"]]

@@ -13,6 +13,7 @@ from annotations.models import Annotation
 from annotations.services import annotation_create, prediction_create
 from frontend.label_templates import BY_KEY
 from tests.factories import choice
+from tests.frontend.conftest import SUBMIT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -114,7 +115,7 @@ def test_back_history_update_and_delete(
     page.choose("Negative")  # untick
     page.choose("Neutral")
     with page.expect_response(lambda r: r.request.method == "PATCH") as patched:
-        page.click("button[aria-label=submit]")  # LSF's Update
+        page.locator(SUBMIT).first.click()  # LSF's Update
     assert patched.value.status == 200
     # After an update the stream goes on with the task they were given.
     page.wait_for_function(
@@ -173,14 +174,14 @@ def test_a_refused_save_is_shown_and_kept(page, annotator, make_project, shots):
 
     page.route(annotations_url, refuse)
     page.choose("Positive")
-    page.click("button[aria-label=submit]")
+    page.locator(SUBMIT).first.click()
     page.locator("#editor-status.error").wait_for()
     text = page.locator("#editor-status").inner_text()
     assert "Empty annotations are not allowed" in text and "choose at least one label" in text
     shots(page, "stream-refused")
     assert page.get_attribute("[data-task-id]", "data-task-id") == str(ids[0])
     assert page.locator("#editor input[name=Positive]").is_checked()  # kept
-    assert page.locator("button[aria-label=submit]").inner_text() == "Submit"  # not "Update"
+    assert page.locator(SUBMIT).first.inner_text() == "Submit"  # not "Update"
     page.unroute(annotations_url)
     page.wait_for_function("() => !LabelHubEditor.current.ls.isSubmitting")
     page.submit()
@@ -197,13 +198,14 @@ def test_predictions_are_marked_and_model_version_chooses(page, annotator, make_
     page.open_editor(f"/projects/{project.pk}/label")
     note = page.locator(".prediction-note")
     assert "model v2" in note.inner_text() and "score 0.62" in note.inner_text()
-    # in the editor's side panel (LSF's sidebar), not only somewhere on the page
-    page.wait_for_selector(".lsf-sidebar-tabs__content > .prediction-note")
+    # in the editor's side panel (where it lists regions), not only somewhere on the page
+    in_panel = page.evaluate("LabelHubEditor.SIDE_PANEL") + " > .prediction-note"
+    page.wait_for_selector(in_panel)
     assert page.locator("#editor input[name=Neutral]").is_checked()
     shots(page, "stream-prediction")
     page.submit()
     assert "model v2" in page.locator(".prediction-note").inner_text()
-    page.wait_for_selector(".lsf-sidebar-tabs__content > .prediction-note")  # next task too
+    page.wait_for_selector(in_panel)  # next task too
     assert page.locator("#editor input[name=Neutral]").is_checked()  # the next task too
     assert Annotation.objects.get(task_id=ids[0]).parent_prediction.model_version == "v2"
 
@@ -260,7 +262,7 @@ def test_benchmark_feedback_then_the_next_task(page, annotator, make_project, sh
 
     page.route(lambda url: "/annotations/" in url, with_score)
     page.choose("Positive")
-    page.click("button[aria-label=submit]")
+    page.locator(SUBMIT).first.click()
     page.get_by_text("Benchmark task: your score 75%").wait_for()
     shots(page, "stream-benchmark-feedback")
     assert page.get_attribute("[data-task-id]", "data-task-id") == str(ids[0])

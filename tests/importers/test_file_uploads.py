@@ -123,3 +123,32 @@ def test_file_uploads_list_get_patch_delete(
     assert api.get(one).status_code == 404
     assert api.delete(base).json() == {"deleted": 1}
     assert not FileUpload.objects.exists()
+
+
+def test_uploaded_media_answer_range_requests(api, make_project):
+    """Browsers seek in video (the editor's frame steps) only when Range gets a 206."""
+    project = make_project(TS_CONFIG, "ts")
+    ids = _upload(api, project, _csv("a.csv", 50))["file_upload_ids"]
+    api.post(
+        f"/api/projects/{project.pk}/reimport",
+        {"file_upload_ids": ids, "files_as_tasks_list": False},
+        format="json",
+    )
+    url = Task.objects.get(project=project).data["csv"]
+    whole = api.get(url)
+    body = b"".join(whole.streaming_content)
+    assert whole.status_code == 200 and whole["Accept-Ranges"] == "bytes"
+
+    part = api.get(url, HTTP_RANGE="bytes=5-14")
+    assert part.status_code == 206
+    assert part["Content-Range"] == f"bytes 5-14/{len(body)}" and part["Content-Length"] == "10"
+    assert b"".join(part.streaming_content) == body[5:15]
+    tail = api.get(url, HTTP_RANGE="bytes=-4")
+    assert tail.status_code == 206 and b"".join(tail.streaming_content) == body[-4:]
+    open_end = api.get(url, HTTP_RANGE=f"bytes={len(body) - 3}-")
+    assert b"".join(open_end.streaming_content) == body[-3:]
+    beyond = api.get(url, HTTP_RANGE=f"bytes={len(body)}-")
+    assert beyond.status_code == 416 and beyond["Content-Range"] == f"bytes */{len(body)}"
+    several = api.get(url, HTTP_RANGE="bytes=0-1,4-5")  # multi-range: the whole file
+    assert several.status_code == 200 and b"".join(several.streaming_content) == body
+    assert "sandbox" in part["Content-Security-Policy"]

@@ -80,6 +80,6 @@ def test_bad_input(api, project, azure):
     wrong_key = body(project, azure, account_key="AAAA" + AZURITE_KEY[4:])
     assert api.post(URL, wrong_key, format="json").status_code == 400
     missing = api.post(TARGET, {**body(project, azure), "container": "nope"}, format="json")
-    assert missing.status_code == 400 and "nope" in missing.json()["detail"]
+    assert missing.status_code == 400 and "nope" in str(missing.json()["validation_errors"])
     bad_name = api.post(URL, body(project, azure, account_name="evil.example.com/x"), format="json")
     assert bad_name.status_code == 400 and bad_name.json()["errors"][0]["field"] == "account_name"

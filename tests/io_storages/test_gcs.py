@@ -90,7 +90,7 @@ def test_bad_credentials_and_missing_bucket(api, project, gcs, settings):
     assert api.post(TARGET, {**body, "bucket": "missing-bucket"}, format="json").status_code == 400
     settings.LABELHUB_GCS_ENDPOINT = ""
     keyless = api.post(TARGET, body, format="json")
-    assert keyless.status_code == 400 and "credentials" in keyless.json()["detail"]
+    assert keyless.status_code == 400 and "credentials" in str(keyless.json()["validation_errors"])
 
 
 def test_json_tasks(api, project, gcs, sync):

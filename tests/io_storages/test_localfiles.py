@@ -102,7 +102,9 @@ def test_symlinks_out_of_the_root_are_skipped(api, project, local_root, tmp_path
 def test_off_without_a_root(api, project, settings, tmp_path):
     settings.LABELHUB_LOCAL_FILES_ROOT = ""
     response = api.post(URL, {"project": project.pk, "path": str(tmp_path)}, format="json")
-    assert response.status_code == 400 and "LABELHUB_LOCAL_FILES_ROOT" in response.json()["detail"]
+    assert response.status_code == 400 and "LABELHUB_LOCAL_FILES_ROOT" in str(
+        response.json()["validation_errors"]
+    )
 
 
 def test_a_storages_folder_is_served_to_members_before_import(

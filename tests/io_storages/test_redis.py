@@ -80,4 +80,4 @@ def test_round_trip(api, project, prefix, sync, jobs_inline, django_capture_on_c
 
 def test_unreachable_redis_is_a_400(api, project, prefix):
     response = api.post(URL, {**body(project, prefix, SOURCE_DB), "port": "1"}, format="json")
-    assert response.status_code == 400 and "Redis" in response.json()["detail"]
+    assert response.status_code == 400 and "Redis" in str(response.json()["validation_errors"])

@@ -197,14 +197,26 @@ def test_bad_input(api, s3, moto_server, image_project, client_for, annotator, s
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "regex_filter"
     settings.LABELHUB_STORAGE_ALLOWED_HOSTS = []
     response = api.post(URL, s3_body(moto_server, image_project), format="json")
-    assert response.status_code == 400 and "not a public address" in response.json()["detail"]
+    assert response.status_code == 400 and "not a public address" in str(
+        response.json()["validation_errors"]
+    )
     assert response.json()["errors"][0]["field"] == "s3_endpoint"
     settings.LABELHUB_STORAGE_ALLOWED_HOSTS = ["127.0.0.1"]
     # An unreachable bucket is refused on save, with the reason.
     missing = api.post(
         URL, s3_body(moto_server, image_project, bucket="no-such-bucket"), format="json"
     )
-    assert missing.json()["detail"] == "Cannot find bucket no-such-bucket in S3"
+    # Label Studio's answer (its test_validate_s3_connection), with ours beside it.
+    body = missing.json()
+    assert missing.status_code == 400
+    assert body["detail"] == "Validation error" and body["status_code"] == 400
+    assert body["validation_errors"] == {
+        "non_field_errors": ["Cannot find bucket no-such-bucket in S3"]
+    }
+    assert body["exc_info"] is None and body["id"]
+    assert body["errors"] == [
+        {"field": "bucket", "message": "Cannot find bucket no-such-bucket in S3"}
+    ]
     storage = api.post(URL, s3_body(moto_server, image_project), format="json").json()
     from projects.models import ProjectMember
     from projects.services import member_set
@@ -220,7 +232,9 @@ def test_sync_of_a_storage_that_became_unreachable_is_a_400(api, s3, moto_server
     s3.delete_object(Bucket=BUCKET, Key="images/a.png")
     s3.delete_bucket(Bucket=BUCKET)
     response = api.post(f"{URL}/{storage['id']}/sync")
-    assert response.status_code == 400 and "Cannot find bucket" in response.json()["detail"]
+    assert response.status_code == 400 and "Cannot find bucket" in str(
+        response.json()["validation_errors"]
+    )
     assert api.get(f"{URL}/{storage['id']}").json()["status"] == "initialized"
 
 
@@ -324,7 +338,9 @@ def test_target_on_a_missing_bucket_is_a_400_naming_it(api, project, s3, moto_se
     response = api.post(
         TARGET, s3_body(moto_server, project, bucket="no-such-bucket"), format="json"
     )
-    assert response.status_code == 400 and "no-such-bucket" in response.json()["detail"]
+    assert response.status_code == 400 and "no-such-bucket" in str(
+        response.json()["validation_errors"]
+    )
 
 
 def test_a_sync_whose_worker_died_shows_failed_and_can_run_again(
@@ -422,5 +438,78 @@ def test_target_sync_of_an_unreachable_bucket_is_a_400(api, s3, moto_server, pro
     storage = api.post(TARGET, s3_body(moto_server, project, bucket="gone"), format="json").json()
     s3.delete_bucket(Bucket="gone")
     response = api.post(f"{TARGET}/{storage['id']}/sync")
-    assert response.status_code == 400 and "Cannot find bucket gone" in response.json()["detail"]
+    assert response.status_code == 400 and "Cannot find bucket gone" in str(
+        response.json()["validation_errors"]
+    )
     assert api.get(f"{TARGET}/{storage['id']}").json()["status"] == "initialized"
+
+
+def test_storage_uris_inside_html_resolve_safely():
+    """URIs quoted in a HyperText field's HTML are rewritten in place (Label Studio's
+    ``uri_regex``); nothing a URI holds can leave its attribute."""
+    from tasks.representations import storage_uris_resolved
+
+    def path(uri: str) -> str:
+        import base64
+
+        return f"/tasks/7/resolve/?fileuri={base64.urlsafe_b64encode(uri.encode()).decode()}"
+
+    page = (
+        f'<p>See <img src="s3://{BUCKET}/images/x.png"> and '
+        f"<a href='gs://{BUCKET}/y.png?a=1&amp;b=2'>y</a>; "
+        f'again <img src="s3://{BUCKET}/images/x.png"/>. '
+        f"Prose s3://{BUCKET}/not-quoted.png stays.</p>"
+    )
+    # Label Studio's s3_with_hypertext_s3_links: spaces and the other quote are the URI's.
+    odd = f"s3://{BUCKET}/file with /spaces and' / ' / %2Bquotes%3D.jpg"
+    assert storage_uris_resolved(7, {"t": f'<a href="{odd}"/>'})["t"] == f'<a href="{path(odd)}"/>'
+    data = storage_uris_resolved(7, {"page": page, "n": [{"h": page}], "plain": "no uri"})
+    x, y = path(f"s3://{BUCKET}/images/x.png"), path(f"gs://{BUCKET}/y.png?a=1&b=2")
+    assert data["page"] == (
+        f'<p>See <img src="{x}"> and <a href=\'{y}\'>y</a>; again <img src="{x}"/>. '
+        f"Prose s3://{BUCKET}/not-quoted.png stays.</p>"
+    )
+    assert data["n"][0]["h"] == data["page"] and data["plain"] == "no uri"
+
+    # An entity-encoded quote inside the attribute is part of the URI (base64-encoded),
+    # never markup; a raw quote ends the match, so the attribute keeps its own end.
+    hostile = (
+        f'<img src="s3://{BUCKET}/a&quot;onerror=&quot;alert(1).png">'
+        f'<img src="s3://{BUCKET}/b.png" onerror="x">'
+        f"<img src='s3://{BUCKET}/c\"><script>alert(1)</script>.png'>"
+    )
+    out = storage_uris_resolved(7, {"page": hostile})["page"]
+    decoded = path(f"s3://{BUCKET}/a" + '"onerror="alert(1).png')
+    assert out.startswith(f'<img src="{decoded}">')
+    assert f'<img src="{path(f"s3://{BUCKET}/b.png")}" onerror="x">' in out
+    # The third holds "<" and ">": not a URI the rule accepts, left exactly as it was.
+    assert out.endswith(f"<img src='s3://{BUCKET}/c\"><script>alert(1)</script>.png'>")
+    for char in "<>\"'":
+        assert out.count(char) == hostile.count(char), char
+    assert out.count("&") == hostile.count("&") - 2
+
+
+def test_html_task_from_a_bucket_resolves_through_the_proxy(api, s3, moto_server, make_project):
+    from tests.factories import HTML_CONFIG
+
+    project = make_project(HTML_CONFIG, "html")
+    put(s3, "images/x.png", b"\x89PNG in html")
+    storage = api.post(
+        URL, s3_body(moto_server, project, presign=False, use_blob_urls=False), format="json"
+    )
+    assert storage.status_code == 201, storage.content
+    made = api.post(
+        "/api/tasks/",
+        {
+            "project": project.pk,
+            "data": {"page": f'<b>x</b><img src="s3://{BUCKET}/images/x.png">'},
+        },
+        format="json",
+    )
+    assert made.status_code == 201, made.content
+    page = api.get(f"/api/tasks/{made.json()['id']}").json()["data"]["page"]
+    assert page.startswith(f'<b>x</b><img src="/tasks/{made.json()["id"]}/resolve/?fileuri=')
+    link = page.split('src="', 1)[1].split('"', 1)[0]
+    response = api.get(link)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"\x89PNG in html"

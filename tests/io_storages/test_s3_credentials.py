@@ -46,7 +46,7 @@ def test_keyless_storage_is_refused_on_save(api, image_project, ambient):
         format="json",
     )
     assert response.status_code == 400
-    assert "LABELHUB_S3_ALLOW_AMBIENT_CREDENTIALS" in response.json()["detail"]
+    assert "LABELHUB_S3_ALLOW_AMBIENT_CREDENTIALS" in str(response.json()["validation_errors"])
     assert {e["field"] for e in response.json()["errors"]} == {
         "aws_access_key_id",
         "aws_secret_access_key",
@@ -62,13 +62,13 @@ def test_keyless_storage_does_not_presign_with_the_servers_credentials(
 ):
     response = _presign(api, image_project)
     assert response.status_code == 400
-    assert "LABELHUB_S3_ALLOW_AMBIENT_CREDENTIALS" in response.json()["detail"]
+    assert "LABELHUB_S3_ALLOW_AMBIENT_CREDENTIALS" in str(response.json()["validation_errors"])
     assert {e["field"] for e in response.json()["errors"]} == {
         "aws_access_key_id",
         "aws_secret_access_key",
     }
     sync = api.post(f"/api/storages/s3/{keyless_storage['id']}/sync")
-    assert sync.status_code == 400 and "no AWS credentials" in sync.json()["detail"]
+    assert sync.status_code == 400 and "no AWS credentials" in str(sync.json()["validation_errors"])
 
 
 def test_ambient_credentials_are_used_only_when_allowed(

@@ -31,7 +31,7 @@ def test_nat64_and_6to4_endpoints_are_refused_on_save(api, project, url, endpoin
     response = api.post(url, s3_body(endpoint, project), format="json")
     assert response.status_code == 400, response.content
     assert response.json()["errors"][0]["field"] == "s3_endpoint"
-    assert "not a public address" in response.json()["detail"]
+    assert "not a public address" in str(response.json()["validation_errors"])
     validate = api.post(f"{url}/validate", s3_body(endpoint, project), format="json")
     assert validate.status_code == 400
 

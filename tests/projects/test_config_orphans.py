@@ -155,7 +155,10 @@ def test_empty_submit_refused_when_the_setting_is_off(api, client_for, project, 
         annotator_api.post(url, {"result": [], "was_cancelled": True}, format="json").status_code
         == 201
     )
-    good = annotator_api.post(url, {"result": choice("Positive")}, format="json")
+    other = Task.objects.create(project=project, data={"text": "y"})  # one submit per task
+    good = annotator_api.post(
+        f"/api/tasks/{other.pk}/annotations/", {"result": choice("Positive")}, format="json"
+    )
     assert good.status_code == 201
     emptied = annotator_api.patch(
         f"/api/annotations/{good.json()['id']}/", {"result": []}, format="json"

@@ -19,17 +19,15 @@ def world(project, owner, annotator, make_user):
 
     other = make_user("other-annotator@example.com")
     member_set(project=project, user=other, role="annotator")
-    task = Task.objects.get(
-        pk=tasks_import(
-            project=project, records=[{"text": "a"}, {"text": "b"}], user=owner
-        ).task_ids[0]
-    )
+    ids = tasks_import(project=project, records=[{"text": "a"}, {"text": "b"}], user=owner).task_ids
+    task = Task.objects.get(pk=ids[0])
     mine = annotation_create(task=task, user=annotator, result=choice("Positive"))
     theirs = annotation_create(task=task, user=other, result=choice("Negative"))
     prediction = prediction_create(task=task, result=choice("Neutral"), score=0.5)
     return {
         "project": project,
         "task": task,
+        "fresh": ids[1],  # no annotation yet: one submit per annotator and task
         "mine": mine,
         "theirs": theirs,
         "prediction": prediction,
@@ -78,7 +76,7 @@ CASES = [
     ("get", "/api/tasks/{t}/annotations/", None, [200, 200, 200, 200, 404, 401]),
     (
         "post",
-        "/api/tasks/{t}/annotations/",
+        "/api/tasks/{fresh}/annotations/",
         {"result": choice("Positive")},
         [201, 201, 403, 201, 404, 401],
     ),
@@ -140,6 +138,7 @@ def test_matrix(world, as_role, role, method, path, body, want):
     ids = {
         "p": world["project"].pk,
         "t": world["task"].pk,
+        "fresh": world["fresh"],
         "mine": world["mine"].pk,
         "theirs": world["theirs"].pk,
         "pred": world["prediction"].pk,

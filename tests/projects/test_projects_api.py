@@ -275,8 +275,9 @@ def test_delete_project_removes_everything_in_it(
     )
     # One statement per table, no query per task: 48 since the tables of drafts, Label
     # Stream visits, label links, file uploads, webhooks and import/export storages joined
-    # the cascade this round (each one DELETE or one id probe).
-    with django_assert_max_num_queries(48):
+    # the cascade this round (each one DELETE or one id probe); 49 with the project's
+    # member invitations (issue #24).
+    with django_assert_max_num_queries(49):
         assert api.delete(f"/api/projects/{project.pk}/").status_code == 204
     assert not Task.objects.filter(project_id=project.pk).exists()
     assert not Annotation.objects.filter(project_id=project.pk).exists()

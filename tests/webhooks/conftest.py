@@ -1,5 +1,6 @@
-"""A real HTTP receiver on loopback (port 18720, in this helper's range) that records each
-call and answers with the statuses it is told to, and the settings that allow it."""
+"""A real HTTP receiver on loopback (a free port the kernel picks, so parallel runs never
+collide) that records each call and answers with the statuses it is told to, and the
+settings that allow it."""
 
 import json
 import threading
@@ -8,8 +9,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-RECEIVER_PORT = 18720
-
 
 class Receiver:
     def __init__(self) -> None:
@@ -17,13 +16,13 @@ class Receiver:
         self.statuses: list[int] = []  # answered in order; 200 once they run out
         self.delay = 0.0
         self.stream = ""  # "drip" or "flood": an answer that never ends
-        self.server = ThreadingHTTPServer(("127.0.0.1", RECEIVER_PORT), self._handler())
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{RECEIVER_PORT}/hook"
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
 
     def _handler(self):
         receiver = self

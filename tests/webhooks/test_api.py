@@ -152,7 +152,7 @@ def test_refused_input(api, project, allow_loopback):
     bad = post(url="http://127.0.0.1:1/", actions=["PROJECT_CREATED"])
     assert bad.status_code == 400
     assert bad.json()["errors"][0]["field"] == "actions"
-    assert "organization-only" in bad.json()["detail"]
+    assert "organization-only" in str(bad.json()["validation_errors"])
     assert post(url="http://127.0.0.1:1/", actions=["NOPE"]).status_code == 400
     assert post(url="not a url").status_code == 400
     for headers, field in (
@@ -210,7 +210,7 @@ def test_ssrf_refused_at_update(api, project, allow_loopback):
     ).json()["id"]
     refused = api.patch(f"/api/webhooks/{pk}/", {"url": "http://169.254.169.254/"}, format="json")
     assert refused.status_code == 400
-    assert "LABELHUB_WEBHOOK_ALLOWED_HOSTS" in refused.json()["detail"]
+    assert "LABELHUB_WEBHOOK_ALLOWED_HOSTS" in str(refused.json()["validation_errors"])
     assert Webhook.objects.get(pk=pk).url == "http://127.0.0.1:1/"
 
 

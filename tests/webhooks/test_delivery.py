@@ -10,6 +10,7 @@ import pytest
 from annotations import services as annotation_services
 from annotations.models import Annotation, Prediction
 from importers.services import tasks_import
+from labelhub import events
 from projects.services import project_create
 from tasks.models import Task
 from tests.factories import TEXT_CONFIG, choice
@@ -217,6 +218,17 @@ def test_annotations_created_review_and_ground_truth(
         format="json",
     )
     assert receiver.bodies("ANNOTATIONS_DELETED")[0]["annotations"] == [{"id": annotation.pk}]
+    # Each change once (the PATCH is also Label Studio's ANNOTATION_UPDATED), every call
+    # signed with the hook's secret.
+    assert [b["action"] for b in receiver.bodies()] == [
+        "ANNOTATIONS_CREATED",
+        "REVIEW_CREATED",
+        "ANNOTATION_UPDATED",
+        *["GROUND_TRUTH_CHANGED"] * 4,
+        "ANNOTATIONS_DELETED",
+    ]
+    for call in receiver.calls:
+        _verify(call, hook.secret)
 
 
 def test_actions_filter_send_payload_and_inactive(
@@ -325,27 +337,85 @@ def test_hook_headers_are_sent(run, receiver, owner, project, allow_loopback):
     assert receiver.calls[0]["headers"]["Authorization"] == "Bearer abc"
 
 
-def test_label_link_events_from_a_publisher_that_passes_its_objects(run, hook, receiver, project):
-    """No labels app exists yet: its services will publish LABEL_LINK_* with the link's
-    JSON shape (webhooks cannot import it); deletes pass ids."""
-    from django.db import transaction
-
-    from labelhub import events
-
-    def publish():
-        with transaction.atomic():
-            link = {"id": 7, "project": project.pk, "label": 3, "from_name": "sentiment"}
-            events.publish(events.LABEL_LINK_CREATED, project_id=project.pk, objects=[link])
-            events.publish(events.LABEL_LINK_DELETED, project_id=project.pk, ids=[7])
-
-    run(publish)
-    created, deleted = receiver.bodies()
+def test_label_link_events_from_the_labels_api(run, hook, receiver, api, project, owner):
+    """/api/labels and /api/label_links send LABEL_LINK_* once per change, after the
+    commit, in Label Studio's shape (its LabelLinkSerializer / LabelSerializer)."""
+    made = run(
+        api.post,
+        "/api/labels",
+        [{"project": project.pk, "title": "Cat", "value": ["Cat"], "from_name": "sentiment"}],
+        format="json",
+    )
+    assert made.status_code == 201, made.content
+    label_id = made.json()[0]["id"]
+    (created,) = receiver.bodies()
+    assert set(created) == {"action", "label_link", "project"}
     assert created["action"] == "LABEL_LINK_CREATED"
-    assert created["label_link"] == [
-        {"id": 7, "project": project.pk, "label": 3, "from_name": "sentiment"}
-    ]
+    (link,) = created["label_link"]
+    assert link == {
+        "id": link["id"],
+        "from_name": "sentiment",
+        "project": project.pk,
+        "label": label_id,
+    }
     assert created["project"]["id"] == project.pk
-    assert deleted["label_link"] == {"id": 7}
+
+    changed = run(
+        api.patch, f"/api/label_links/{link['id']}", {"from_name": "other"}, format="json"
+    )
+    assert changed.status_code == 200, changed.content
+    updated = receiver.bodies("LABEL_LINK_UPDATED")
+    assert len(updated) == 1
+    assert set(updated[0]) == {"action", "label_link", "label", "project"}
+    assert updated[0]["label_link"] == {**link, "from_name": "other"}
+    label = updated[0]["label"]
+    assert (label["id"], label["title"], label["value"]) == (label_id, "Cat", ["Cat"])
+    assert label["links"] == [link["id"]] and label["projects"] == [project.pk]
+    assert {"created_at", "updated_at", "created_by", "approved", "organization"} <= set(label)
+
+    # A second project's link, then deletes: the link's own, and the label's (its links go).
+    other = project_create(user=owner, title="other", label_config=TEXT_CONFIG)
+    linked = run(
+        api.post,
+        "/api/label_links",
+        {"project": other.pk, "label": label_id, "from_name": "sentiment"},
+        format="json",
+    )
+    assert linked.status_code == 201, linked.content
+    # The other project has no hook: nothing is sent for its link.
+    assert len(receiver.bodies("LABEL_LINK_CREATED")) == 1
+    assert run(api.delete, f"/api/label_links/{link['id']}").status_code == 204
+    deleted = receiver.bodies("LABEL_LINK_DELETED")
+    assert deleted == [
+        {
+            "action": "LABEL_LINK_DELETED",
+            "label_link": {"id": link["id"]},
+            "project": deleted[0]["project"],
+        }
+    ]
+    assert deleted[0]["project"]["id"] == project.pk
+
+    # A change that rolls back announces nothing.
+    before = len(receiver.calls)
+    bad = run(
+        api.patch, f"/api/label_links/{linked.json()['id']}", {"from_name": ""}, format="json"
+    )
+    assert bad.status_code == 400
+    assert len(receiver.calls) == before
+
+    services.webhook_create(user=owner, project=other, url=receiver.url)
+    assert run(api.delete, f"/api/labels/{label_id}").status_code == 204
+    (gone,) = receiver.bodies("LABEL_LINK_DELETED")[1:]
+    assert gone["label_link"] == {"id": linked.json()["id"]}
+    assert gone["project"]["id"] == other.pk
+    assert [b["action"] for b in receiver.bodies()] == [
+        "LABEL_LINK_CREATED",
+        "LABEL_LINK_UPDATED",
+        "LABEL_LINK_DELETED",
+        "LABEL_LINK_DELETED",
+    ]
+    for call in receiver.calls[:3]:
+        _verify(call, hook.secret)
     with pytest.raises(ValueError):
         events.publish("NOPE", project_id=project.pk, ids=[1])
 

@@ -3,6 +3,7 @@ reaches a loopback receiver through the real broker (kombu's filesystem transpor
 that worker, not the default one."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -11,12 +12,14 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.factories import free_port
+
 TOKEN = "abcdef0123456789abcdef0123456789abcdef01"
-PORT = 18710
 
 
 @pytest.fixture
 def server(tmp_path):
+    port = free_port()  # parallel runs never meet on a fixed port
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(LABELHUB_USER_TOKEN=TOKEN, LABELHUB_WEBHOOK_ALLOWED_HOSTS="127.0.0.1")
     proc = subprocess.Popen(
@@ -24,7 +27,7 @@ def server(tmp_path):
             str(Path(sys.executable).parent / "labelhub"),
             "start",
             "--port",
-            str(PORT),
+            str(port),
             "--data-dir",
             str(tmp_path / "data"),
             "--username",
@@ -36,8 +39,9 @@ def server(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group: the teardown stops it whole
     )
-    base = f"http://127.0.0.1:{PORT}"
+    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -47,21 +51,25 @@ def server(tmp_path):
             except requests.RequestException:
                 assert proc.poll() is None, proc.stdout.read()
                 if time.monotonic() > deadline:
-                    proc.terminate()
+                    os.killpg(proc.pid, signal.SIGTERM)
                     pytest.fail(f"labelhub start did not answer in 120 s:\n{proc.stdout.read()}")
                 time.sleep(0.2)
         yield base, proc
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)  # gunicorn and two workers, on a busy machine
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
 
 
 def test_start_delivers_webhooks_from_their_own_worker(server, receiver):
     base, proc = server
     workers = subprocess.run(
-        ["ps", "-ww", "-o", "args=", "--ppid", str(proc.pid)], capture_output=True, text=True
-    ).stdout
-    assert "-Q webhooks" in workers
+        ["ps", "-o", "comm=", "--ppid", str(proc.pid)], capture_output=True, text=True
+    ).stdout.split()
+    assert "labelhub-hooks" in workers
     headers = {"Authorization": f"Token {TOKEN}"}
     project = requests.post(
         f"{base}/api/projects/", json={"title": "Hooked"}, headers=headers, timeout=30

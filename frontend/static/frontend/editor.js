@@ -1,5 +1,8 @@
-/* LabelHubEditor: the Label Studio Frontend (LSF 1.4.0, window.LabelStudio) embedded
- * in LabelHub pages. Load after editor/main.js (see _editor_assets.html).
+/* LabelHubEditor: the labeling editor (window.LabelStudio) embedded in LabelHub pages:
+ * Label Studio 1.23.2's (editor-ls/, booted by editor-ls-boot.js) or, with
+ * LABELHUB_EDITOR=1.4, the Label Studio Frontend 1.4.0 (editor/main.js). Load after the
+ * editor's scripts (see _editor_assets.html). Both take the same options and callbacks;
+ * the few differences are kept here (VERSION).
  *
  *   const handle = LabelHubEditor.mount(element, {
  *     config,              // the labeling config XML
@@ -39,6 +42,13 @@
  */
 (function () {
   "use strict";
+
+  // "1.23" or "1.4": the data-editor attribute of this script's tag (_editor_assets.html).
+  var script = document.currentScript;
+  var VERSION = (script && script.getAttribute("data-editor")) || "1.23";
+  // Where the editor lists regions (the Label Stream puts the prediction card there).
+  var SIDE_PANEL = VERSION === "1.4" ? ".lsf-sidebar-tabs__content"
+    : ".lsf-tabs__contents:has(> .lsf-outliner)";
 
   var COMMON = ["panel", "controls", "topbar", "infobar", "instruction", "side-column",
     "annotations:current", "edit-history"];
@@ -134,7 +144,8 @@
   function interfacesFor(options) {
     var list = options.interfaces || "stream";
     list = (typeof list === "string" ? INTERFACES[list] : list).slice();
-    if (list.indexOf("topbar") < 0) list.push("topbar"); // LSF 1.4 puts Submit in the top bar
+    // LSF 1.4 puts Submit in the top bar (1.23 in its bottom bar, shown by "controls")
+    if (VERSION === "1.4" && list.indexOf("topbar") < 0) list.push("topbar");
     if (options.readOnly) {
       list = list.filter(function (name) { return READ_ONLY_DROPS.indexOf(name) < 0; });
     }
@@ -143,7 +154,8 @@
 
   function mount(element, options) {
     if (typeof window.LabelStudio !== "function") {
-      throw new Error("The labeling editor (editor/main.js) is not loaded.");
+      throw new Error("The labeling editor (" + (VERSION === "1.4" ? "editor/main.js"
+        : "editor-ls/, scripts/fetch_editor_ls.sh") + ") is not loaded.");
     }
     var task = options.task || { id: null, data: {} };
     var annotations = (options.annotations || task.annotations || []).map(lsAnnotation);
@@ -187,7 +199,7 @@
       var draft = drafts.filter(function (item) { return (item.annotation || null) === key; })[0];
       if (!draft || !Array.isArray(draft.result) || !draft.result.length) {
         // What the editor opened with is no draft: only the user's changes are.
-        draftSent = JSON.stringify(serialize(selected));
+        draftSent = serializedText(selected);
         return;
       }
       if (selected.history && selected.history.freeze) selected.history.freeze();
@@ -197,7 +209,7 @@
       if (selected.history && selected.history.unfreeze) selected.history.unfreeze();
       if (selected.setDraftId) selected.setDraftId(draft.id);
       if (typeof draft.lead_time === "number") loadedAt = Date.now() - draft.lead_time * 1000;
-      draftSent = JSON.stringify(serialize(selected));
+      draftSent = serializedText(selected);
       handle.restoredDraft = draft.id;
     }
 
@@ -232,16 +244,52 @@
       return annotation.serializeAnnotation ? annotation.serializeAnnotation() : [];
     }
 
+    /* The annotation's result as JSON text, or null while it cannot be serialized yet
+     * (1.23 reads an image's natural size to serialize its regions, so right after load,
+     * before the image has arrived, it throws): then the next autosave sends it. */
+    function serializedText(annotation) {
+      try {
+        return JSON.stringify(serialize(annotation));
+      } catch (error) {
+        return null;
+      }
+    }
+
+    // 1.23 finishes a submit after our handler's promise settles: it then drops the
+    // submitted annotation's draft (annotation.dropDraft()). A handler that loads the next
+    // task (the Label Stream) would have destroyed that annotation already, and
+    // mobx-state-tree warns of the dead node; so a load asked for while a handler runs
+    // waits for the editor to finish (a timer after the handler settles).
+    var running = 0;
+    var deferredLoad = null;
     function run(kind, handler, fallback, body, ctx) {
+      running += 1;
       var work = handler ? Promise.resolve().then(function () { return handler(body, ctx); })
         : fallback().then(function (saved) {
           if (options.onSaved) return options.onSaved(kind, saved, ctx);
           return saved;
         });
+      function settle() {
+        running -= 1;
+        if (deferredLoad) window.setTimeout(flushLoad, 0);
+      }
+      work.then(settle, settle);
       return work.catch(function (error) { onError(error); throw error; });
+    }
+    function flushLoad() {
+      if (!deferredLoad || running) return;
+      var args = deferredLoad;
+      deferredLoad = null;
+      loadNow(args[0], args[1]);
+      // the caller could not see this load's outcome (handle.restoredDraft): tell it
+      if (options.onLoad) options.onLoad(handle);
     }
 
     var lsOptions = {
+      // 1.23: render with React 18's root, whose destroy() unmounts the editor; the
+      // default (React 17 render) leaves it mounted on a destroyed store, so a page that
+      // mounts again (the Label Stream's history) would get a dead editor.
+      instanceOptions: { reactVersion: "v18" },
       config: options.config,
       interfaces: interfacesFor(options),
       user: lsUser(options.user),
@@ -294,7 +342,7 @@
     function stopDraft(annotation) {
       if (annotation && annotation.autosave && annotation.autosave.cancel) annotation.autosave.cancel();
       // the submitted result is no draft: a hide while it saves sends nothing
-      if (annotation) draftSent = JSON.stringify(serialize(annotation));
+      if (annotation) draftSent = serializedText(annotation);
     }
 
     if (options.drafts && !options.readOnly) {
@@ -333,9 +381,18 @@
      * which takes a few milliseconds where a new LabelStudio instance takes hundreds.
      * The submit/update/skip handlers follow the new task. */
     handle.load = function (next, more) {
+      if (!handle.ls) throw new Error("The editor is not ready yet.");
+      if (running && VERSION !== "1.4") {
+        deferredLoad = [next, more];
+        task = next; // the handlers already follow the new task
+        handle.restoredDraft = null;
+        return handle;
+      }
+      return loadNow(next, more);
+    };
+    function loadNow(next, more) {
       more = more || {};
       var store = handle.ls;
-      if (!store) throw new Error("The editor is not ready yet.");
       task = next;
       annotations = (more.annotations || next.annotations || []).map(lsAnnotation);
       predictions = (more.predictions || next.predictions || []).map(lsPrediction);
@@ -359,7 +416,7 @@
       store.setFlags({ isSubmitting: false });
       if (!more.result) loadedAt = Date.now();
       return handle;
-    };
+    }
     handle.destroy = function () {
       window.removeEventListener("pagehide", onHide);
       document.removeEventListener("visibilitychange", onHide);
@@ -404,6 +461,6 @@
 
   window.LabelHubEditor = {
     mount: mount, api: api, readJSON: readJSON, csrfToken: csrfToken,
-    shortcuts: shortcuts, INTERFACES: INTERFACES,
+    shortcuts: shortcuts, INTERFACES: INTERFACES, VERSION: VERSION, SIDE_PANEL: SIDE_PANEL,
   };
 })();

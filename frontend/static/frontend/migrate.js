@@ -19,6 +19,24 @@
       : "";
     box.querySelector("[data-migration-detail]").textContent = state.detail || "";
     box.querySelector("[data-migration-report]").textContent = state.report || "";
+    var invites = state.invites || [];
+    var rows = box.querySelector("[data-migration-invite-rows]");
+    if (rows) {
+      rows.textContent = "";
+      invites.forEach(function (invite) {
+        var tr = document.createElement("tr");
+        var email = document.createElement("td");
+        email.textContent = invite.email;
+        var link = document.createElement("td");
+        var code = document.createElement("code");
+        code.textContent = invite.link;
+        link.appendChild(code);
+        tr.appendChild(email);
+        tr.appendChild(link);
+        rows.appendChild(tr);
+      });
+      box.querySelector("[data-migration-invites]").hidden = invites.length === 0;
+    }
     return state.status === "completed" || state.status === "failed";
   }
   function poll() {

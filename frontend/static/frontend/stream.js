@@ -83,6 +83,8 @@
       note("rework-note", "Returned for rework: ",
         current.rework.reviews.map(function (r) { return r.comment || "(no comment)"; }).join(" · "));
     }
+    // The 1.23 editor keeps its side panel between tasks: take the last card out of it.
+    if (predictionCard && predictionCard.parentNode) predictionCard.parentNode.removeChild(predictionCard);
     predictionCard = null;
     var predictions = task.predictions || [];
     if (current.mode === "stream" && !current.rework && data.preannotate && predictions.length) {
@@ -102,7 +104,7 @@
   var predictionCard = null;
   function placePredictionCard() {
     if (!predictionCard) return;
-    var panel = editorRoot.querySelector(".lsf-sidebar-tabs__content");
+    var panel = editorRoot.querySelector(LabelHubEditor.SIDE_PANEL);
     if (panel && predictionCard.parentNode !== panel) {
       predictionCard.classList.add("in-side-panel");
       panel.insertBefore(predictionCard, panel.firstChild);

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0009_project_skip_queue'),
+        ('projects', '0010_member_invitations'),
     ]
 
     operations = [
