@@ -313,7 +313,10 @@ def summarise(data: DataSet, runs: dict[str, list[list[dict]]], full: float) -> 
             se_gap = np.sqrt(np.asarray(se) ** 2 + u_se**2)
             entry["worst_gap"] = float(gap.min())
             entry["worst_gap_at"] = labels[int(gap.argmin())]
-            entry["never_below_uniform"] = bool(np.all(gap >= -se_gap))
+            # One seed has no standard error: nothing to flag.
+            entry["never_below_uniform"] = (
+                bool(np.all(gap >= -se_gap)) if len(matrix) > 1 and len(uniform) > 1 else None
+            )
         out["modes"][name] = entry
     u = out["modes"].get("uniform")
     for name, entry in out["modes"].items():
@@ -338,7 +341,7 @@ def report(result: dict) -> None:
         saving = entry.get("saving")
         gap = (
             f"{entry['worst_gap']:+.3f} at {entry['worst_gap_at']}"
-            + ("" if entry["never_below_uniform"] else "  BELOW (> 1 SE)")
+            + ("  BELOW (> 1 SE)" if entry["never_below_uniform"] is False else "")
             if "worst_gap" in entry
             else ""
         )
