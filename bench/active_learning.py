@@ -1,50 +1,50 @@
-"""Does active learning save labels? ``active-learning`` against ``uniform`` sampling.
+"""Does active learning save labels? The product's active-learning order against uniform
+sampling, on real data: three sets of human-written short texts found on this machine and
+scikit-learn's handwritten digits (bench/_al_data.py, bench/README.md).
 
-For each data set, mode and seed it creates a LabelHub project with a built-in model and
-simulates an annotator through the HTTP API (the real URL routing, authentication,
-serializers and services, in process through the test client): ask for the next task
-(``GET /api/projects/{id}/next/``), submit its true label (``POST
-/api/tasks/{id}/annotations/``). Every ``--step`` labels it trains the model (``POST
-/api/ml/{id}/train``: Celery in eager mode, so training and the prediction job that
-refreshes the active-learning order finish before the next label) and measures
-accuracy on a held-out test set through ``POST /api/projects/{id}/predict``.
+Same code as the product, without the web round trips: the built-in models
+(``ml.builtin``: the text classifier's TF-IDF and logistic regression, the image
+classifier's HOG features from 32x32 PNGs), the prediction job's order
+(``ml.strategy.Ranker``, fed in batches of ``LABELHUB_ML_BATCH_SIZE`` open tasks as the
+job feeds it) and the Label Stream's active-learning sampler rules (``ml.sampling``:
+random picks during the warm-up, the ``al_epsilon`` share of random picks from the
+random lane, otherwise the lowest priority first). An annotator labels one task at a
+time; every ``--step`` labels (the product's ``retrain_every``) the model is trained
+again, its held-out accuracy measured, and the order refreshed.
 
-Data sets:
-- ``digits``: scikit-learn's bundled 8x8 digits written out as PNG files and imported
-  as image tasks (uploaded media), with the image classifier;
-- ``text``: news-like topic classification built here, with the text classifier: eight
-  topics of skewed sizes (28% down to 5%, as real topic sets are), each with its own
-  vocabulary drawn with Zipf frequencies (a few common words, many rare ones), words
-  that two topics share (tax, study, fitness, data ...), general news words and filler,
-  documents of 8 to 24 words;
-- ``text-balanced``: the first text set, four balanced topics from short templates.
-  One document in six holds as many words of a second topic as of its own, so its
-  label is a coin flip the model cannot learn; uncertainty sampling spends up to half
-  of its labels there (bench/README.md).
+Per set and strategy it prints the labels needed to reach 95% of the accuracy of the
+same model trained on the whole pool (median over seeds; "-" if not within the budget),
+the area under the learning curve (mean accuracy over the checkpoints, mean over seeds),
+and whether the curve stays at or above uniform at every checkpoint (mean over seeds,
+within one standard error of the difference). Writes ``active_learning.json`` and
+``active_learning.svg`` (accuracy against labels, mean and one standard error) to
+``$BENCH_OUT`` (default bench/out).
 
-The reference "full" accuracy is the same model trained on the whole labeled pool.
-Per mode it reports the labels needed to reach 95% of it (median over seeds), and
-writes ``active_learning.json`` (every point) and ``active_learning.png`` (accuracy
-against labels, median with min-max bands) to ``$BENCH_OUT`` (default bench/out).
-
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/labelhub_bench \\
-        .venv/bin/python bench/active_learning.py --seeds 5
+    .venv/bin/python bench/active_learning.py --sets all --seeds 5
 """
 
+from __future__ import annotations
+
 import argparse
-import base64
 import io
 import json
+import multiprocessing
 import os
 import random
 import statistics
 import sys
 import tempfile
 import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+# One thread for BLAS and OpenMP: on the shared 2-core machine k-means and the SVD
+# with a thread per (virtual) core ran ten times slower than with one.
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labelhub.settings")
 os.environ.setdefault("LABELHUB_DATA_DIR", tempfile.mkdtemp(prefix="labelhub-al-bench-"))
 
@@ -54,309 +54,216 @@ from django.apps import apps as _apps  # noqa: E402
 if not _apps.ready:
     django.setup()
 
+import _al_data  # noqa: E402
 import numpy as np  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
 from PIL import Image  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
-from rest_framework.test import APIClient  # noqa: E402
 
-from annotations.services import project_delete  # noqa: E402
 from ml.builtin import MODELS  # noqa: E402
+from ml.builtin.image import image_features  # noqa: E402
+from ml.sampling import in_random_lane, warmup_size  # noqa: E402
+from ml.strategy import DEFAULT, Ranker, Strategy  # noqa: E402
 from projects.label_config import parse_label_config  # noqa: E402
-from projects.services import project_create  # noqa: E402
 
-DIGITS_CONFIG = (
-    '<View><Image name="image" value="$image"/><Choices name="digit" toName="image">'
-    + "".join(f'<Choice value="{d}"/>' for d in range(10))
-    + "</Choices></View>"
-)
+MIN_TRAIN = 10  # Project.min_annotations_to_start_training's default
 
 
-def _text_config(topics) -> str:
+@dataclass(frozen=True)
+class Mode:
+    """One way of picking: ``uniform``, or the active-learning sampler with these rules."""
+
+    name: str
+    strategy: Strategy | None = None  # None: uniform
+    warmup: str = "default"  # "default": ml.sampling.warmup_size; "min": the training minimum
+    epsilon: float = 0.1
+    lane: bool = True  # random picks from the random lane (ml.sampling.in_random_lane)
+    extra: dict = field(default_factory=dict)
+
+
+MODES = {
+    "uniform": Mode("uniform"),
+    # Today's before this work: least confidence in 16 clusters, random picks until the
+    # training minimum, then one pick in ten random (from any open task).
+    "before": Mode(
+        "before",
+        Strategy(measure="least-confidence", clusters=16),
+        warmup="min",
+        lane=False,
+    ),
+    "active-learning": Mode("active-learning", DEFAULT),
+}
+# Variants tried on the way (bench/README.md); --modes picks any of them.
+VARIANTS = {
+    "lc-warm": Mode("lc-warm", Strategy(measure="least-confidence", clusters=16)),
+    "margin-flat": Mode("margin-flat", Strategy(measure="margin", clusters=1)),
+    "margin-density": Mode("margin-density", Strategy(measure="margin", clusters=16, density=1.0)),
+    "margin-c20": Mode("margin-c20", Strategy(measure="margin", clusters=20)),
+    "entropy": Mode("entropy", Strategy(measure="entropy", clusters=16)),
+    "margin-eps30": Mode("margin-eps30", DEFAULT, epsilon=0.3),
+    "margin-eps50": Mode("margin-eps50", DEFAULT, epsilon=0.5),
+    "margin-nowarm": Mode("margin-nowarm", DEFAULT, warmup="min"),
+    "margin-warm5": Mode("margin-warm5", DEFAULT, warmup="5"),
+    "margin-ramp": Mode("margin-ramp", DEFAULT, extra={"ramp": True}),
+    "margin-ramp20": Mode("margin-ramp20", DEFAULT, warmup="20", extra={"ramp": True}),
+    "margin-stable": Mode("margin-stable", Strategy(stable=0.85), warmup="min"),
+    "margin-stable9": Mode("margin-stable9", Strategy(stable=0.9), warmup="min"),
+    "lc-warm5": Mode("lc-warm5", Strategy(measure="least-confidence", clusters=16), warmup="5"),
+}
+MODES.update(VARIANTS)
+
+
+def _config(kind: str, classes: list[str]) -> tuple[str, str]:
+    choices = "".join(f'<Choice value="{c}"/>' for c in classes)
+    if kind == "image":
+        return (
+            f'<View><Image name="image" value="$image"/><Choices name="label" toName="image">'
+            f"{choices}</Choices></View>",
+            "image-classifier",
+        )
     return (
-        '<View><Text name="text" value="$text"/><Choices name="topic" toName="text">'
-        + "".join(f'<Choice value="{t}"/>' for t in topics)
-        + "</Choices></View>"
+        f'<View><Text name="text" value="$text"/><Choices name="label" toName="text">'
+        f"{choices}</Choices></View>",
+        "text-classifier",
     )
 
 
-TOPICS = {
-    "sport": "match goal team coach league season player score win referee stadium cup".split(),
-    "finance": "bank market stock price fund loan rate profit invest share trade budget".split(),
-    "science": "study cell theory experiment data lab energy planet gene physics research atom".split(),
-    "food": "recipe cook taste bread cheese soup dinner flavor kitchen bake sauce spice".split(),
-}
-SHARED = "report new big week people city year first record team market data".split()
-FILLER = "the a of and in on this that with for was is it very more after about".split()
-TEXT_CONFIG = _text_config(TOPICS)
-NEWS_TOPICS = {
-    "sport": "match goal team coach league season player score win referee stadium cup "
-    "tournament striker defender final champion title transfer injury fitness training "
-    "squad keeper penalty",
-    "finance": "bank market stock price fund loan rate profit invest share trade budget tax "
-    "inflation bond dividend earnings investor currency debt revenue quarter growth merger",
-    "science": "study cell theory experiment data lab energy planet gene physics research atom "
-    "molecule telescope species fossil climate particle protein orbit quantum sample journal "
-    "discovery",
-    "food": "recipe cook taste bread cheese soup dinner flavor kitchen bake sauce spice chef "
-    "restaurant menu dessert wine vegetable garlic oven butter salad grill breakfast",
-    "politics": "election vote minister party parliament law policy campaign senate government "
-    "budget tax reform president coalition debate candidate poll council treaty mayor bill "
-    "opposition",
-    "health": "doctor patient hospital disease vaccine treatment symptom nurse clinic therapy "
-    "diet fitness injury virus health medicine surgery study protein sleep mental care cell drug",
-    "tech": "software app phone computer chip startup data cloud network device robot code "
-    "internet user update security platform launch server battery screen algorithm privacy "
-    "energy",
-    "travel": "flight hotel beach trip tourist airport museum island tour visa passport cruise "
-    "holiday resort guide luggage train booking journey mountain city restaurant festival map",
-}
-NEWS_WORDS = {topic: words.split() for topic, words in NEWS_TOPICS.items()}
-NEWS_SHARES = [0.28, 0.2, 0.14, 0.11, 0.09, 0.07, 0.06, 0.05]  # skewed, largest first
-NEWS_GENERAL = (
-    "report new big week people city year first record today said says time group local "
-    "country world plan help open show make look public early late high low start end change "
-    "part long major former small best top news official result day month number area home "
-    "team market data family last"
-).split()
-NEWS_FILLER = FILLER + "to at by from as an its has have will".split()
-NEWS_CONFIG = _text_config(NEWS_TOPICS)
-
-
-# --------------------------------------------------------------------------- data sets
-
-
-def digits_dataset(seed: int = 0, pool: int | None = None, test: int = 400):
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    order = np.random.RandomState(seed).permutation(len(digits.target))
-    images = (digits.images[order] * (255 / 16)).astype(np.uint8)
-    labels = [str(int(t)) for t in digits.target[order]]
-    pool = pool or len(labels) - test
-    return images[:pool], labels[:pool], images[pool : pool + test], labels[pool : pool + test]
-
-
-def png_bytes(image: np.ndarray) -> bytes:
+def _png_features(image: np.ndarray) -> np.ndarray:
     buffer = io.BytesIO()
     Image.fromarray(image, mode="L").resize((32, 32), Image.Resampling.NEAREST).save(buffer, "PNG")
-    return buffer.getvalue()
+    buffer.seek(0)
+    return image_features(Image.open(buffer))
 
 
-def text_dataset(seed: int = 0, pool: int = 1600, test: int = 400):
-    """Short documents: a few topic words, shared words, filler, and for one in five a
-    misleading word from another topic."""
-    rng = random.Random(seed)
-    names = sorted(TOPICS)
-    texts, labels = [], []
-    for _ in range(pool + test):
-        topic = rng.choice(names)
-        words = rng.sample(TOPICS[topic], rng.randint(1, 3)) + rng.sample(SHARED, 2)
-        words += rng.sample(FILLER, 5)
-        if rng.random() < 0.35:
-            other = rng.choice([n for n in names if n != topic])
-            words += rng.sample(TOPICS[other], 1)
-        rng.shuffle(words)
-        texts.append(" ".join(words))
-        labels.append(topic)
-    return texts[:pool], labels[:pool], texts[pool:], labels[pool:]
+class DataSet:
+    """A set split once (seed 0) into a pool to label and a held-out test set."""
 
-
-def _zipf(rng: random.Random, words: list[str], exponent: float) -> str:
-    return rng.choices(words, [1 / (rank + 1) ** exponent for rank in range(len(words))])[0]
-
-
-def news_dataset(seed: int = 0, pool: int = 1600, test: int = 400):
-    """News-like documents: each word is, by chance, a word of the document's topic
-    (18%), of any topic (5%: the odd mention), a general news word (32%) or filler. A
-    document with no word of its topic gets one."""
-    rng = random.Random(seed)
-    names = list(NEWS_WORDS)
-    texts, labels = [], []
-    for _ in range(pool + test):
-        topic = rng.choices(names, NEWS_SHARES)[0]
-        words = []
-        for _ in range(rng.randint(8, 24)):
-            draw = rng.random()
-            if draw < 0.18:
-                words.append(_zipf(rng, NEWS_WORDS[topic], 1.1))
-            elif draw < 0.23:
-                words.append(_zipf(rng, NEWS_WORDS[rng.choice(names)], 1.1))
-            elif draw < 0.55:
-                words.append(_zipf(rng, NEWS_GENERAL, 0.8))
-            else:
-                words.append(rng.choice(NEWS_FILLER))
-        if not set(words) & set(NEWS_WORDS[topic]):
-            words.append(_zipf(rng, NEWS_WORDS[topic], 1.1))
-        texts.append(" ".join(words))
-        labels.append(topic)
-    return texts[:pool], labels[:pool], texts[pool:], labels[pool:]
-
-
-# kind: (labeling config, control, object, built-in model)
-SETS = {
-    "digits": (DIGITS_CONFIG, "digit", "image", "image-classifier"),
-    "text": (NEWS_CONFIG, "topic", "text", "text-classifier"),
-    "text-balanced": (TEXT_CONFIG, "topic", "text", "text-classifier"),
-}
-
-
-def dataset(kind: str, pool: int | None = None):
-    if kind == "digits":
-        return digits_dataset(pool=pool)
-    if kind == "text":
-        return news_dataset(pool=pool or 1600)
-    return text_dataset(pool=pool or 1600)
-
-
-# --------------------------------------------------------------------------- one run
-
-
-class Run:
-    """A project with one kind of data, a built-in model and an annotator's client."""
-
-    def __init__(self, *, kind: str, mode: str, seed: int, pool_data, pool_labels, step: int):
-        User = get_user_model()
-        self.user, _ = User.objects.get_or_create(
-            username="al-bench@example.com",
-            defaults={"email": "al-bench@example.com", "is_staff": True},
-        )
-        token, _ = Token.objects.get_or_create(user=self.user)
-        self.client = APIClient()
-        self.client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        self.kind, self.mode, self.seed = kind, mode, seed
-        config, self.control, self.object, model = SETS[kind]
-        self.project = project_create(
-            user=self.user,
-            title=f"AL bench {kind} {mode} {seed}",
-            label_config=config,
-            sampling=mode,
-            min_annotations_to_start_training=step,
-            al_first_batch_size=step,
-            retrain_every=0,  # the bench trains at every checkpoint itself
-        )
-        records = []
-        if kind == "digits":
-            folder = Path(settings.MEDIA_ROOT) / "upload" / str(self.project.pk)
-            folder.mkdir(parents=True, exist_ok=True)
-            for i, image in enumerate(pool_data):
-                (folder / f"digit-{i}.png").write_bytes(png_bytes(image))
-                records.append(
-                    {
-                        "data": {"image": f"/data/upload/{self.project.pk}/digit-{i}.png"},
-                        "meta": {"i": i},
-                    }
-                )
+    def __init__(self, name: str, *, pool: int, test: int, given=None) -> None:
+        self.name = name
+        if given is not None:  # (texts, labels): the unit checks' synthetic sets
+            inputs, labels = given
+            self.kind = "text"
+        elif name == "digits":
+            images, labels = _al_data.digits()
+            inputs = np.vstack([_png_features(im) for im in images])
+            self.kind = "image"
         else:
-            records = [{"data": {"text": t}, "meta": {"i": i}} for i, t in enumerate(pool_data)]
-        response = self.client.post(
-            f"/api/projects/{self.project.pk}/import", records, format="json"
+            texts, labels = _al_data.TEXT_SETS[name]()
+            inputs = texts
+            self.kind = "text"
+        order = np.random.RandomState(0).permutation(len(labels))
+        test = min(test, len(labels) // 4)
+        pool = min(pool, len(labels) - test)
+        self.subsampled = pool + test < len(labels)
+        self.size = len(labels)
+        pick = (
+            (lambda rows: inputs[rows])
+            if self.kind == "image"
+            else (lambda rows: [inputs[i] for i in rows])
         )
-        assert response.status_code == 201, response.content
-        self.truth = pool_labels
-        backend = self.client.post(
-            "/api/ml/",
-            {"project": self.project.pk, "kind": "builtin", "model": model},
-            format="json",
-        )
-        assert backend.status_code == 201, backend.content
-        self.backend = backend.json()["id"]
-        self.rng = random.Random(seed)
+        self.pool_x, self.test_x = pick(order[:pool]), pick(order[pool : pool + test])
+        self.pool_y = [labels[i] for i in order[:pool]]
+        self.test_y = [labels[i] for i in order[pool : pool + test]]
+        self.classes = sorted(set(labels))
+        config, self.model_name = _config(self.kind, self.classes)
+        model_class = MODELS[self.model_name]
+        self.spec = model_class.spec_for(parse_label_config(config))
+        if self.kind == "text":  # the model's own input conversion (tags stripped ...)
+            converter = model_class(self.spec)
+            self.pool_x = converter.inputs([{"text": t} for t in self.pool_x])
+            self.test_x = converter.inputs([{"text": t} for t in self.test_x])
 
-    def label_one(self) -> bool:
-        response = self.client.get(f"/api/projects/{self.project.pk}/next/")
-        if response.status_code == 404:
-            return False
-        task = response.json()
-        truth = self.truth[task["meta"]["i"]]
-        result = [
-            {
-                "from_name": self.control,
-                "to_name": self.object,
-                "type": "choices",
-                "value": {"choices": [truth]},
-            }
-        ]
-        answer = self.client.post(
-            f"/api/tasks/{task['id']}/annotations/", {"result": result}, format="json"
-        )
-        assert answer.status_code == 201, answer.content
-        return True
+    @classmethod
+    def from_lists(cls, name: str, texts: list[str], labels: list[str], *, pool: int, test: int):
+        return cls(name, pool=pool, test=test, given=(texts, labels))
 
-    def train(self) -> dict:
-        response = self.client.post(f"/api/ml/{self.backend}/train")
-        assert response.status_code == 201, response.content
-        job = self.client.get(f"/api/ml/{self.backend}/jobs/{response.json()['job']}/").json()
-        assert job["status"] == "completed", job
-        return job
+    def model(self):
+        return MODELS[self.model_name](self.spec)
 
-    def accuracy(self, test_data, test_labels) -> float:
-        right = 0
-        for start in range(0, len(test_data), 500):
-            chunk = test_data[start : start + 500]
-            if self.kind == "digits":
-                datas = [
-                    {"image": "data:image/png;base64," + base64.b64encode(png_bytes(im)).decode()}
-                    for im in chunk
-                ]
-            else:
-                datas = [{"text": t} for t in chunk]
-            response = self.client.post(
-                f"/api/projects/{self.project.pk}/predict",
-                {"tasks": [{"data": d} for d in datas]},
-                format="json",
-            )
-            assert response.status_code == 200, response.content
-            for prediction, truth in zip(
-                response.json()["predictions"], test_labels[start:], strict=False
-            ):
-                right += bool(prediction) and prediction["result"][0]["value"]["choices"] == [truth]
-        return right / len(test_data)
+    def rows(self, x, index: list[int]):
+        return x[index] if self.kind == "image" else [x[i] for i in index]
 
-    def close(self) -> None:
-        project_delete(project=self.project)
+    def accuracy(self, model) -> float:
+        return float(model.evaluate(self.test_x, self.test_y)["accuracy"])
+
+    def full_accuracy(self) -> float:
+        model = self.model()
+        model.fit(self.pool_x, self.pool_y)
+        return self.accuracy(model)
 
 
-def simulate(*, kind, mode, seed, data, budgets, step) -> list[dict]:
-    """Label up to max(budgets) tasks; accuracy at each budget. The stream's random
-    picks (uniform mode, the first batch, the epsilon share) draw from the global
-    ``random``, seeded here so a run repeats."""
-    random.seed(seed)
-    pool_data, pool_labels, test_data, test_labels = data
-    run = Run(
-        kind=kind, mode=mode, seed=seed, pool_data=pool_data, pool_labels=pool_labels, step=step
-    )
+def simulate(data: DataSet, mode: Mode, seed: int, *, step: int, max_labels: int) -> list[dict]:
+    """One annotator labeling ``max_labels`` tasks in ``mode``; held-out accuracy after
+    every ``step`` labels (the model trained on them)."""
+    rng = random.Random(seed)
+    n = len(data.pool_y)
+    open_ids = set(range(n))
+    lane = {i for i in range(n) if in_random_lane(i, mode.epsilon)} if mode.lane else set()
+    labeled: list[int] = []
+    if mode.warmup == "min":
+        warmup = MIN_TRAIN
+    elif mode.warmup.isdigit():  # so many per class
+        warmup = max(MIN_TRAIN, int(mode.warmup) * len(data.classes))
+    else:
+        warmup = warmup_size(classes=len(data.classes), min_training=MIN_TRAIN, chosen=None)
+    order: list[int] = []  # the active-learning order of the last refresh
+    previous: dict[int, int] = {}  # the last version's predicted class per task
+    cursor = 0
+    batch = settings.LABELHUB_ML_BATCH_SIZE
     points = []
-    try:
-        labeled = 0
-        for budget in budgets:
-            while labeled < budget and run.label_one():
-                labeled += 1
-            run.train()
-            points.append({"labels": labeled, "accuracy": run.accuracy(test_data, test_labels)})
-    finally:
-        run.close()
-    return points
 
+    def random_pick(candidates) -> int:
+        return rng.choice(sorted(candidates))
 
-def full_accuracy(kind: str, data) -> float:
-    pool_data, pool_labels, test_data, test_labels = data
-    config, _control, _object, name = SETS[kind]
-    model_class = MODELS[name]
-    model = model_class(model_class.spec_for(parse_label_config(config)))
-    if kind == "digits":
-        from ml.builtin.image import image_features
-
-        def inputs(images):
-            return np.vstack(
-                [image_features(Image.open(io.BytesIO(png_bytes(im)))) for im in images]
+    while len(labeled) < min(max_labels, n):
+        ramp_random = (
+            mode.extra.get("ramp")
+            and len(labeled) < warmup
+            and rng.random() >= len(labeled) / warmup
+        )
+        if (
+            mode.strategy is None
+            or not order
+            or (len(labeled) < warmup and not mode.extra.get("ramp"))
+            or ramp_random
+        ):
+            pick = random_pick(open_ids)
+        elif rng.random() < mode.epsilon:
+            open_lane = lane & open_ids
+            pick = random_pick(open_lane or open_ids)
+        else:
+            while cursor < len(order) and order[cursor] not in open_ids:
+                cursor += 1
+            pick = order[cursor] if cursor < len(order) else random_pick(open_ids)
+        open_ids.discard(pick)
+        labeled.append(pick)
+        if len(labeled) % step:
+            continue
+        targets = [data.pool_y[i] for i in labeled]
+        if len(set(targets)) < 2:
+            points.append({"labels": len(labeled), "accuracy": 1 / len(data.classes)})
+            continue
+        model = data.model()
+        model.fit(data.rows(data.pool_x, labeled), targets)
+        points.append({"labels": len(labeled), "accuracy": data.accuracy(model)})
+        if mode.strategy is None or not open_ids:
+            continue
+        # The prediction job: every open task, in id order, a batch at a time. The
+        # random lane gets no priority (its tasks are only ever picked at random).
+        ranked = sorted(open_ids - lane)
+        ranker = Ranker(mode.strategy)
+        for start in range(0, len(ranked), batch):
+            ids = ranked[start : start + batch]
+            _results, _scores, proba, features = model.predict_with_features(
+                data.rows(data.pool_x, ids)
             )
-
-        model.fit(inputs(pool_data), pool_labels)
-        return model.evaluate(inputs(test_data), test_labels)["accuracy"]
-    model.fit(list(pool_data), pool_labels)
-    return model.evaluate(list(test_data), test_labels)["accuracy"]
+            ranker.add(ids, proba, features)
+            guess = np.asarray(proba).argmax(axis=1)
+            ranker.agree([previous.get(i) == g for i, g in zip(ids, guess, strict=True)])
+            previous.update(zip(ids, guess, strict=True))
+        ids, priority = ranker.priorities()
+        order = [int(i) for i in ids[np.argsort(priority, kind="stable")]]
+        cursor = 0
+    return points
 
 
 def labels_to_reach(points: list[dict], target: float) -> int | None:
@@ -366,223 +273,212 @@ def labels_to_reach(points: list[dict], target: float) -> int | None:
     return None
 
 
-def eager_jobs():
-    from labelhub.celery import app
-
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-
-
-def compare(*, kind, seeds, budgets, step, data, modes=("uniform", "active-learning")) -> dict:
-    full = full_accuracy(kind, data)
+def summarise(data: DataSet, runs: dict[str, list[list[dict]]], full: float) -> dict:
     target = 0.95 * full
-    curves: dict[str, list] = {mode: [] for mode in modes}
-    for seed in seeds:
-        for mode in curves:
-            started = time.monotonic()
-            points = simulate(
-                kind=kind, mode=mode, seed=seed, data=data, budgets=budgets, step=step
-            )
-            curves[mode].append(
-                {"seed": seed, "points": points, "seconds": round(time.monotonic() - started, 1)}
-            )
-            print(
-                f"{kind:7s} {mode:16s} seed {seed}: "
-                + " ".join(f"{p['labels']}:{p['accuracy']:.3f}" for p in points),
-                flush=True,
-            )
-    reach = {
-        mode: [labels_to_reach(run["points"], target) for run in runs]
-        for mode, runs in curves.items()
-    }
-    medians = {}
-    for mode, values in reach.items():
-        known = [v if v is not None else float("inf") for v in values]
-        medians[mode] = statistics.median(known)
-    saving = (
-        1 - medians["active-learning"] / medians["uniform"]
-        if len(medians) == 2 and medians["uniform"] not in (0, float("inf"))
-        else None
-    )
-    return {
-        "kind": kind,
+    labels = [p["labels"] for p in next(iter(runs.values()))[0]]
+    out = {
+        "set": data.name,
+        "pool": len(data.pool_y),
+        "test": len(data.test_y),
+        "size": data.size,
+        "classes": len(data.classes),
         "full_accuracy": full,
         "target": target,
-        "budgets": budgets,
-        "labels_to_target": reach,
-        "median_labels_to_target": {
-            k: (None if v == float("inf") else v) for k, v in medians.items()
-        },
-        "saving": saving,
-        "curves": curves,
+        "labels": labels,
+        "modes": {},
     }
-
-
-def from_logs(paths: list[Path], pool: int | None = None) -> list[dict]:
-    """Results from printed run lines (``KIND MODE seed N: labels:accuracy ...``), keeping
-    the seeds that finished in both modes."""
-    runs: dict = {}
-    for path in paths:
-        for line in path.read_text().splitlines():
-            parts = line.split()
-            if len(parts) < 5 or parts[2] != "seed" or parts[0] not in SETS:
-                continue
-            kind, mode, seed = parts[0], parts[1], int(parts[3].rstrip(":"))
-            points = [
-                {"labels": int(a), "accuracy": float(b)}
-                for a, b in (item.split(":") for item in parts[4:])
-            ]
-            runs.setdefault(kind, {}).setdefault(seed, {})[mode] = points
-    results = []
-    for kind, seeds in runs.items():
-        done = sorted(s for s, modes in seeds.items() if len(modes) == 2)
-        if not done:
+    uniform = np.array([[p["accuracy"] for p in r] for r in runs.get("uniform", [])])
+    for name, curves in runs.items():
+        matrix = np.array([[p["accuracy"] for p in r] for r in curves])
+        mean = matrix.mean(axis=0)
+        se = matrix.std(axis=0, ddof=1) / np.sqrt(len(matrix)) if len(matrix) > 1 else 0 * mean
+        reach = [labels_to_reach(r, target) for r in curves]
+        known = [r if r is not None else float("inf") for r in reach]
+        median = statistics.median(known)
+        entry = {
+            "mean": mean.round(4).tolist(),
+            "se": np.asarray(se).round(4).tolist(),
+            "labels_to_target": reach,
+            "median_labels_to_target": None if median == float("inf") else median,
+            "mean_curve_labels_to_target": labels_to_reach(
+                [{"labels": x, "accuracy": a} for x, a in zip(labels, mean, strict=True)], target
+            ),
+            "auc": float(mean.mean()),
+            "curves": matrix.round(4).tolist(),
+        }
+        if name != "uniform" and len(uniform):
+            u_mean = uniform.mean(axis=0)
+            u_se = uniform.std(axis=0, ddof=1) / np.sqrt(len(uniform))
+            gap = mean - u_mean
+            se_gap = np.sqrt(np.asarray(se) ** 2 + u_se**2)
+            entry["worst_gap"] = float(gap.min())
+            entry["worst_gap_at"] = labels[int(gap.argmin())]
+            # One seed has no standard error: nothing to flag.
+            entry["never_below_uniform"] = (
+                bool(np.all(gap >= -se_gap)) if len(matrix) > 1 and len(uniform) > 1 else None
+            )
+        out["modes"][name] = entry
+    u = out["modes"].get("uniform")
+    for name, entry in out["modes"].items():
+        if name == "uniform" or not u:
             continue
-        data = dataset(kind, pool=pool)
-        full = full_accuracy(kind, data)
-        target = 0.95 * full
-        curves = {
-            mode: [{"seed": s, "points": seeds[s][mode]} for s in done]
-            for mode in ("uniform", "active-learning")
-        }
-        reach = {
-            mode: [labels_to_reach(r["points"], target) for r in rs] for mode, rs in curves.items()
-        }
-        medians = {
-            mode: statistics.median([v if v is not None else float("inf") for v in values])
-            for mode, values in reach.items()
-        }
-        saving = (
-            1 - medians["active-learning"] / medians["uniform"]
-            if medians["uniform"] not in (0, float("inf"))
-            else None
-        )
-        results.append(
-            {
-                "kind": kind,
-                "seeds": done,
-                "full_accuracy": full,
-                "target": target,
-                "labels_to_target": reach,
-                "median_labels_to_target": {
-                    k: (None if v == float("inf") else v) for k, v in medians.items()
-                },
-                "saving": saving,
-                "curves": curves,
-            }
-        )
-    return results
+        a, b = entry["median_labels_to_target"], u["median_labels_to_target"]
+        entry["saving"] = None if a is None or b is None else round(1 - a / b, 3)
+    return out
 
 
-def plot(results: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(results), figsize=(6 * len(results), 4.5), squeeze=False)
-    for ax, result in zip(axes[0], results, strict=True):
-        for mode, colour in (("uniform", "tab:blue"), ("active-learning", "tab:red")):
-            runs = result["curves"].get(mode)
-            if not runs:
-                continue
-            labels = [p["labels"] for p in runs[0]["points"]]
-            matrix = np.array([[p["accuracy"] for p in run["points"]] for run in runs])
-            ax.plot(labels, np.median(matrix, axis=0), color=colour, label=mode)
-            ax.fill_between(labels, matrix.min(axis=0), matrix.max(axis=0), color=colour, alpha=0.2)
-        ax.axhline(
-            result["target"], color="grey", linestyle="--", label="95% of full-data accuracy"
+def report(result: dict) -> None:
+    print(
+        f"==> {result['set']}: pool {result['pool']} (of {result['size']}), test {result['test']}, "
+        f"{result['classes']} classes; full-pool accuracy {result['full_accuracy']:.3f}, "
+        f"target {result['target']:.3f} ({result.get('cpu_seconds', 0):.0f} s of runs)"
+    )
+    print(
+        f"    {'mode':18s} {'labels to target':>17s} {'saving':>7s} {'AUC':>6s}  worst gap to uniform"
+    )
+    for name, entry in result["modes"].items():
+        reach = entry["median_labels_to_target"]
+        saving = entry.get("saving")
+        gap = (
+            f"{entry['worst_gap']:+.3f} at {entry['worst_gap_at']}"
+            + ("  BELOW (> 1 SE)" if entry["never_below_uniform"] is False else "")
+            if "worst_gap" in entry
+            else ""
         )
-        last = max(p["labels"] for runs in result["curves"].values() for p in runs[0]["points"])
-        reached = {
-            mode: result["median_labels_to_target"].get(mode) or f"not by {last}"
-            for mode in ("active-learning", "uniform")
-        }
-        ax.set_title(
-            f"{result['kind']}: full {result['full_accuracy']:.3f}, labels to target "
-            f"AL {reached['active-learning']} vs uniform {reached['uniform']}"
+        print(
+            f"    {name:18s} {('-' if reach is None else str(reach)):>17s} "
+            f"{('' if saving is None else f'{saving:.0%}'):>7s} {entry['auc']:.3f}  {gap}",
+            flush=True,
         )
-        ax.set_xlabel("labels")
-        ax.set_ylabel("held-out accuracy")
-        ax.legend(loc="lower right")
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+
+
+def svg_plot(results: list[dict], path: Path) -> None:
+    """Accuracy against labels per set: the mean over seeds with a band of one standard
+    error, per mode; the target as a dashed line. Plain SVG (no plotting library)."""
+    colours = {"uniform": "#2563eb", "before": "#9ca3af", "active-learning": "#dc2626"}
+    spare = ["#16a34a", "#9333ea", "#ea580c", "#0891b2"]
+    w, h, left, bottom, top, right = 420, 300, 48, 40, 28, 12
+    parts = []
+    for k, result in enumerate(results):
+        ox = k * w
+        labels = result["labels"]
+        low = min(min(np.array(m["mean"]) - np.array(m["se"])) for m in result["modes"].values())
+        low = max(0.0, np.floor(low * 10) / 10)
+        x_max = labels[-1]
+
+        def x(v, ox=ox, x_max=x_max):
+            return ox + left + (w - left - right) * v / x_max
+
+        def y(v, low=low):
+            return top + (h - top - bottom) * (1 - (v - low) / (1 - low))
+
+        parts.append(
+            f'<text x="{ox + w / 2}" y="16" text-anchor="middle" font-size="13">'
+            f"{result['set']} (full {result['full_accuracy']:.3f})</text>"
+        )
+        for tick in np.arange(low, 1.0001, 0.1):
+            parts.append(
+                f'<line x1="{x(0)}" x2="{x(x_max)}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#eee"/>'
+                f'<text x="{x(0) - 4}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="10">{tick:.1f}</text>'
+            )
+        for tick in labels[4::5]:
+            parts.append(
+                f'<text x="{x(tick):.1f}" y="{h - bottom + 14}" text-anchor="middle" font-size="10">{tick}</text>'
+            )
+        parts.append(
+            f'<text x="{ox + w / 2}" y="{h - 6}" text-anchor="middle" font-size="11">labels</text>'
+            f'<line x1="{x(0)}" x2="{x(x_max)}" y1="{y(result["target"]):.1f}" '
+            f'y2="{y(result["target"]):.1f}" stroke="#555" stroke-dasharray="4 3"/>'
+        )
+        for i, (name, entry) in enumerate(result["modes"].items()):
+            colour = colours.get(name) or spare[i % len(spare)]
+            mean, se = np.array(entry["mean"]), np.array(entry["se"])
+            upper = " ".join(
+                f"{x(a):.1f},{y(b):.1f}" for a, b in zip(labels, mean + se, strict=True)
+            )
+            lower = " ".join(
+                f"{x(a):.1f},{y(b):.1f}"
+                for a, b in reversed(list(zip(labels, mean - se, strict=True)))
+            )
+            parts.append(f'<polygon points="{upper} {lower}" fill="{colour}" opacity="0.15"/>')
+            line = " ".join(f"{x(a):.1f},{y(b):.1f}" for a, b in zip(labels, mean, strict=True))
+            parts.append(
+                f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="1.8"/>'
+            )
+            parts.append(
+                f'<text x="{ox + w - right - 4}" y="{h - bottom - 8 - 14 * i}" text-anchor="end" '
+                f'font-size="11" fill="{colour}">{name}</text>'
+            )
+    body = "\n".join(parts)
+    path.write_text(
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w * len(results)}" height="{h}" '
+        f'font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>\n{body}\n</svg>\n'
+    )
+
+
+ALL_SETS = ["debian", "man", "docstrings", "digits"]
+DATASETS: dict[str, DataSet] = {}
+
+
+def _run(item) -> tuple[list[dict], float]:
+    name, mode_name, seed, step, max_labels = item
+    started = time.monotonic()
+    points = simulate(DATASETS[name], MODES[mode_name], seed, step=step, max_labels=max_labels)
+    return points, time.monotonic() - started
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sets", default="all", help=f"comma-separated of {ALL_SETS}, or all")
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument(
-        "--first-seed",
-        type=int,
-        default=0,
-        help="seeds first-seed .. first-seed+seeds-1 (run seeds in parallel, then --from-log)",
-    )
-    parser.add_argument("--step", type=int, default=20)
+    parser.add_argument("--modes", default="uniform,before,active-learning")
+    parser.add_argument("--step", type=int, default=20, help="labels between trainings")
     parser.add_argument("--max-labels", type=int, default=400)
-    parser.add_argument("--sets", default="digits,text")
     parser.add_argument(
-        "--modes",
-        default="uniform,active-learning",
-        help="run one mode only to run the modes in parallel, then --from-log",
-    )
-    parser.add_argument("--pool", type=int, default=None, help="pool size (default: all)")
-    parser.add_argument(
-        "--combine", nargs="+", default=None, help="JSON files of earlier runs: plot them together"
+        "--pool", type=int, default=1500, help="at most this many pool items per set (subsample)"
     )
     parser.add_argument(
-        "--from-log",
-        nargs="+",
-        default=None,
-        help="printed output of runs cut short: rebuild the figures from the finished runs",
+        "--test", type=int, default=600, help="held-out items per set (at most 1/4)"
     )
+    parser.add_argument("--jobs", type=int, default=2, help="runs in parallel (processes)")
     args = parser.parse_args()
     out = Path(os.environ.get("BENCH_OUT") or ROOT / "bench" / "out")
     out.mkdir(parents=True, exist_ok=True)
-    if args.from_log:
-        results = from_logs([Path(name) for name in args.from_log], pool=args.pool)
-        (out / "active_learning.json").write_text(json.dumps(results, indent=1))
-        plot(results, out / "active_learning.png")
-        for r in results:
-            print(
-                f"==> {r['kind']}: full accuracy {r['full_accuracy']:.3f}, seeds "
-                f"{r['seeds']}; median labels to target: {r['median_labels_to_target']}; "
-                f"saving {r['saving']}"
-            )
-        return
-    if args.combine:
-        results = [r for name in args.combine for r in json.loads(Path(name).read_text())]
-        (out / "active_learning.json").write_text(json.dumps(results, indent=1))
-        plot(results, out / "active_learning.png")
-        print(f"wrote {out / 'active_learning.json'} and {out / 'active_learning.png'}")
-        return
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    eager_jobs()
-    budgets = list(range(args.step, args.max_labels + 1, args.step))
+    names = ALL_SETS if args.sets == "all" else args.sets.split(",")
+    modes = [MODES[m] for m in args.modes.split(",")]
+    started_all = time.monotonic()
+    # The sets are loaded (and their full-pool accuracy measured) here, then every run
+    # (set, mode, seed) goes to a pool of --jobs processes, which inherit the sets.
+    for name in names:
+        DATASETS[name] = DataSet(name, pool=args.pool, test=args.test)
+    full = {name: DATASETS[name].full_accuracy() for name in names}
+    work = [
+        (name, mode.name, seed, args.step, args.max_labels)
+        for name in names
+        for mode in modes
+        for seed in range(args.seeds)
+    ]
+    with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
+        done = pool.map(_run, work, chunksize=1)
     results = []
-    for kind in args.sets.split(","):
-        data = dataset(kind, pool=args.pool)
-        result = compare(
-            kind=kind,
-            seeds=list(range(args.first_seed, args.first_seed + args.seeds)),
-            budgets=budgets,
-            step=args.step,
-            data=data,
-            modes=tuple(args.modes.split(",")),
-        )
+    for name in names:
+        runs: dict[str, list] = {mode.name: [] for mode in modes}
+        seconds = 0.0
+        for (set_name, mode_name, _seed, *_), (points, spent) in zip(work, done, strict=True):
+            if set_name == name:
+                runs[mode_name].append(points)
+                seconds += spent
+        result = summarise(DATASETS[name], runs, full[name])
+        result["cpu_seconds"] = round(seconds, 1)
+        result["modes_config"] = {m.name: asdict(m) for m in modes}
         results.append(result)
-        print(
-            f"==> {kind}: full accuracy {result['full_accuracy']:.3f}, target {result['target']:.3f}; "
-            f"median labels to target: active-learning {result['median_labels_to_target'].get('active-learning')}, "
-            f"uniform {result['median_labels_to_target'].get('uniform')}; saving {result['saving']}",
-            flush=True,
-        )
+        report(result)
     (out / "active_learning.json").write_text(json.dumps(results, indent=1))
-    plot(results, out / "active_learning.png")
-    print(f"wrote {out / 'active_learning.json'} and {out / 'active_learning.png'}")
+    svg_plot(results, out / "active_learning.svg")
+    print(
+        f"wrote {out / 'active_learning.json'} and {out / 'active_learning.svg'} "
+        f"in {time.monotonic() - started_all:.0f} s"
+    )
 
 
 if __name__ == "__main__":

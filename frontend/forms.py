@@ -110,7 +110,7 @@ class MLSettingsForm(forms.Form):
         required=False,
         min_value=1,
         max_value=1_000_000,
-        label="Active learning: random first batch (empty: the training minimum)",
+        label="Active learning: random first batch (empty: ten per class, at least the training minimum)",
     )
     al_uncertainty = forms.ChoiceField(
         choices=Project.Uncertainty.choices, label="Active learning: uncertainty measure"

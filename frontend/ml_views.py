@@ -31,6 +31,7 @@ def ml_page(request, project):
             }
             for point in selectors.learning_curve(project=project)
         ],
+        "al": selectors.al_report(project=project),
         "min_annotations": project.min_annotations_to_start_training,
         "annotations": project.total_annotations_number,
     }

@@ -68,6 +68,8 @@ def job_dict(job: TrainingJob) -> dict:
         "model_version": job.version_name,
         "number": job.model_version,
         "metrics": job.metrics,
+        # The headline metric, its held-out size and a warning when too few to trust.
+        "metric": selectors.metric_summary(job),
         "annotations_used": job.annotations_used,
         "error": job.error,
         "created_at": _iso(job.created_at),
@@ -236,7 +238,9 @@ class BackendPredictionJobsApi(APIView):
 
 
 class BackendVersionsApi(APIView):
-    """Label Studio's ``{"versions": [...], "message"}``; ours also carry metrics."""
+    """Label Studio's ``{"versions": [...], "message"}``; ours also carry metrics, each
+    version's headline ``metric`` and ``value`` with ``held_out`` (how many tasks it was
+    measured on) and ``warning`` (fewer than 30 of them, or the training set itself)."""
 
     def get(self, request, pk):
         backend = _backend_for(request.user, pk)
@@ -248,6 +252,7 @@ class BackendVersionsApi(APIView):
                 else backend.model_version,
                 "number": job.model_version,
                 "metrics": job.metrics,
+                **selectors.metric_summary(job),
                 "annotations_used": job.annotations_used,
                 "created_at": _iso(job.finished_at),
                 "current": job.pk == backend.current_job_id,
@@ -346,6 +351,14 @@ class LearningCurveApi(APIView):
     def get(self, request, pk):
         project = perms.project_for(request.user, pk)
         return Response(selectors.learning_curve(project=project))
+
+
+class ActiveLearningCheckApi(APIView):
+    """Is active learning beating random picks here? (``ml.selectors.al_report``)"""
+
+    def get(self, request, pk):
+        project = perms.project_for(request.user, pk)
+        return Response(selectors.al_report(project=project))
 
 
 class TasksIn(serializers.Serializer):

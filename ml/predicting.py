@@ -10,8 +10,9 @@ the labeling config are dropped and counted, never written. A backend that fails
 deleted again: no partial predictions.
 
 At the end the active-learning order is refreshed (``al_priorities_write``): each open
-task's uncertainty under the new model, ranked within a cluster of similar tasks, the
-clusters taken in turn, so the next picks are both uncertain and diverse.
+task outside the random lane gets a priority from ``ml.strategy.Ranker`` (its
+uncertainty under the new model, ranked within a cluster of similar tasks, the clusters
+taken in turn), so the next picks are both uncertain and diverse.
 """
 
 import io
@@ -28,9 +29,10 @@ from annotations.counters import tasks_predictions_added
 from annotations.models import Prediction
 from labelhub.errors import MAX_ERRORS
 from ml import remote
-from ml.builtin import uncertainty
 from ml.locks import PREDICTION, JobLock
 from ml.models import MLBackend, PredictionJob, TrainingJob
+from ml.sampling import in_random_lane
+from ml.strategy import Ranker
 from projects.label_config import ParsedConfig
 from projects.models import Project
 from projects.results import format_result_error, validate_result
@@ -40,7 +42,6 @@ from tasks.representations import task_dict
 logger = logging.getLogger(__name__)
 Status = PredictionJob.Status
 WORKER_LOST = "The worker stopped while predicting; run the predictions again to finish."
-CLUSTERS = 16
 
 
 def prediction_job_create(*, backend: MLBackend, task_ids: list[int] | None = None):
@@ -241,10 +242,10 @@ def _predict_all(job: PredictionJob, total: int, versions: set[str]) -> None:
     parsed = ParsedConfig.from_dict(project.parsed_config)
     predictor = Predictor(backend, project)
     batch = settings.LABELHUB_ML_BATCH_SIZE
-    measure = project.al_uncertainty
-    scored: list[tuple[np.ndarray, np.ndarray]] = []  # (task ids, uncertainty) of open tasks
-    clusters: list[np.ndarray] = []
-    kmeans = None
+    ranker = Ranker(measure=project.al_uncertainty)
+    previous = _previous_version(job) if predictor.model is not None else ""
+    lane_share = project.al_epsilon
+    scored = False  # the model gave class probabilities (a built-in classifier)
     processed = written = dropped = 0
     errors: list[dict] = []
     last = 0
@@ -293,20 +294,16 @@ def _predict_all(job: PredictionJob, total: int, versions: set[str]) -> None:
         written += len(rows)
         processed += len(batch_rows)
         if proba is not None:
-            open_rows = np.array([not labeled for _t, _d, labeled in batch_rows])
-            ids = np.array([task_id for task_id, _d, _l in batch_rows])[open_rows]
-            scored.append((ids, uncertainty(proba, measure)[open_rows]))
-            if features is not None and len(ids):
-                if kmeans is None:
-                    from sklearn.cluster import MiniBatchKMeans  # loaded by the first job
-
-                    k = max(1, min(CLUSTERS, len(features) // 20))
-                    kmeans = MiniBatchKMeans(
-                        n_clusters=k, random_state=0, n_init=1, batch_size=1024, max_iter=50
-                    ).fit(features[:5000])
-                clusters.append(kmeans.predict(features[open_rows]))
-            else:
-                clusters.append(np.zeros(len(ids), dtype=int))
+            scored = True
+            # Open tasks outside the random lane (ml.sampling): the lane is only ever
+            # picked at random, so its labeled tasks stay an honest sample.
+            ranked = np.array(
+                [not labeled and not in_random_lane(t, lane_share) for t, _d, labeled in batch_rows]
+            )
+            ids = np.array([task_id for task_id, _d, _l in batch_rows])[ranked]
+            ranker.add(ids, proba[ranked], None if features is None else features[ranked])
+            if previous and ranker.strategy.stable > 0 and len(ids):
+                ranker.agree(_kept_prediction(project, previous, ids, batch_rows, results))
         PredictionJob.objects.filter(pk=job.pk).update(
             processed=processed,
             written=written,
@@ -314,32 +311,51 @@ def _predict_all(job: PredictionJob, total: int, versions: set[str]) -> None:
             dropped_errors=errors,
             progress=round(0.95 * processed / max(total, 1), 3),
         )
-    if scored and job.task_ids is None:
-        ids = np.concatenate([s[0] for s in scored])
-        values = np.concatenate([s[1] for s in scored])
-        al_priorities_write(
-            project=project, task_ids=ids, uncertainty=values, clusters=np.concatenate(clusters)
+    if job.task_ids is None and scored:
+        ids, priority = ranker.priorities()
+        al_priorities_write(project=project, task_ids=ids, priority=priority)
+
+
+def _previous_version(job: PredictionJob) -> str:
+    """The name of the version trained before the job's (its predictions tell whether
+    the model has settled: ``ml.strategy.Strategy.stable``), or ""."""
+    current = job.backend.current_job
+    if current is None or current.model_version is None:
+        return ""
+    before = (
+        TrainingJob.objects.filter(
+            backend=job.backend,
+            status=TrainingJob.Status.COMPLETED,
+            model_version__lt=current.model_version,
         )
+        .select_related("backend")
+        .order_by("-model_version")
+        .first()
+    )
+    return before.version_name if before else ""
 
 
-def al_priorities_write(
-    *, project: Project, task_ids: np.ndarray, uncertainty: np.ndarray, clusters: np.ndarray
-) -> None:
-    """Write ``Task.al_priority`` for the project's open tasks (lowest is picked first).
+def _kept_prediction(project, previous: str, ids, batch_rows, results) -> list[bool]:
+    """For the ranked tasks ``ids`` of a batch that the previous version predicted too:
+    whether the new prediction is the same (one query per batch)."""
+    old = dict(
+        Prediction.objects.filter(
+            project=project, task_id__in=[int(i) for i in ids], model_version=previous
+        ).values_list("task_id", "result")
+    )
+    new = {task_id: result for (task_id, _d, _l), result in zip(batch_rows, results, strict=True)}
+    return [
+        orjson.dumps(old[i], option=orjson.OPT_SORT_KEYS)
+        == orjson.dumps(new[i], option=orjson.OPT_SORT_KEYS)
+        for i in (int(i) for i in ids)
+        if i in old
+    ]
 
-    Within each cluster tasks are ranked by uncertainty (most uncertain first); the
-    priority is that rank, with the cluster's own best uncertainty breaking ties, so the
-    stream takes the most uncertain task of every cluster before the second of any.
-    Tasks the model did not score keep None (the sampler serves them after the others).
-    """
-    order = np.lexsort((-uncertainty, clusters))
-    ranks = np.empty(len(order), dtype=float)
-    sorted_clusters = clusters[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_clusters)) + 1]
-    for i, start in enumerate(starts):
-        end = starts[i + 1] if i + 1 < len(starts) else len(order)
-        ranks[order[start:end]] = np.arange(end - start)
-    priority = ranks + (1.0 - uncertainty) * 0.999  # within a rank, the less sure first
+
+def al_priorities_write(*, project: Project, task_ids: np.ndarray, priority: np.ndarray) -> None:
+    """Write ``Task.al_priority`` (lowest is picked first, ``ml.strategy``) for the
+    project's open tasks, clearing the rest: tasks the model did not score (new since,
+    or in the random lane) keep None, and the sampler serves them at random."""
     with transaction.atomic():
         Task.objects.filter(project=project, al_priority__isnull=False).update(al_priority=None)
         if connection.vendor == "postgresql":

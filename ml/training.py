@@ -24,14 +24,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from ml import remote
+from ml.al_check import active_vs_random
 from ml.builtin import MODELS, NotFit
 from ml.builtin.base import held_out
 from ml.locks import TRAINING, JobLock
 from ml.models import MLBackend, TrainingJob
 from ml.predicting import prediction_job_create
-from ml.selectors import training_examples
+from ml.selectors import labeling_order, training_examples
 from projects.api import project_dict
 from projects.label_config import ParsedConfig
+from projects.models import Project
 
 logger = logging.getLogger(__name__)
 Status = TrainingJob.Status
@@ -108,6 +110,20 @@ def _train_builtin(job: TrainingJob) -> dict:
     if model_class.metric not in metrics:  # too few to hold any out: training-set figure
         metrics.update(model.evaluate(inputs, targets))
         metrics["on_training_set"] = True
+    if (
+        project.sampling == Project.Sampling.ACTIVE_LEARNING
+        and project.al_epsilon > 0
+        and model_class.metric == "accuracy"
+    ):
+        metrics["al_check"] = active_vs_random(
+            model_class=model_class,
+            spec=spec,
+            inputs=inputs,
+            targets=targets,
+            task_ids=task_ids,
+            order=labeling_order(project=project),
+            share=project.al_epsilon,
+        )
     _progress(job.pk, 0.85)
 
     buffer = io.BytesIO()

@@ -16,4 +16,5 @@ urlpatterns = [
     path("api/ml/<int:pk>/prediction-jobs/", api.BackendPredictionJobsApi.as_view()),
     path("api/projects/<int:pk>/predict/", api.ProjectPredictApi.as_view()),
     path("api/projects/<int:pk>/learning-curve/", api.LearningCurveApi.as_view()),
+    path("api/projects/<int:pk>/active-learning-check/", api.ActiveLearningCheckApi.as_view()),
 ]

@@ -78,7 +78,7 @@ class Project(models.Model):
     # minimum), the uncertainty measure, and the share of random picks afterwards.
     al_first_batch_size = models.PositiveIntegerField(null=True, blank=True)
     al_uncertainty = models.CharField(
-        max_length=32, choices=Uncertainty.choices, default=Uncertainty.LEAST_CONFIDENCE
+        max_length=32, choices=Uncertainty.choices, default=Uncertainty.MARGIN
     )
     al_epsilon = models.FloatField(default=0.1)
     created_by = models.ForeignKey(

@@ -5,6 +5,7 @@ import pytest
 
 from annotations.models import Prediction
 from ml.models import MLBackend, PredictionJob, TrainingJob
+from ml.sampling import in_random_lane
 from tasks.models import Task
 from tests.factories import IMAGE_CHOICES_CONFIG
 
@@ -96,11 +97,13 @@ def test_train_predict_and_versions(
     assert project.total_predictions_number == 60
     assert not Task.objects.filter(project=project, total_predictions=0).exists()
     assert not Task.objects.filter(project=project, prediction_score__isnull=True).exists()
-    # Open tasks got an active-learning priority; labeled ones did not.
-    assert (
-        Task.objects.filter(project=project, is_labeled=False, al_priority__isnull=True).count()
-        == 0
+    # Open tasks got an active-learning priority, except the random lane's (only ever
+    # picked at random); labeled ones did not.
+    unranked = Task.objects.filter(project=project, is_labeled=False, al_priority__isnull=True)
+    assert all(
+        in_random_lane(pk, project.al_epsilon) for pk in unranked.values_list("pk", flat=True)
     )
+    assert unranked.count() < Task.objects.filter(project=project, is_labeled=False).count()
     assert (
         Task.objects.filter(project=project, is_labeled=True, al_priority__isnull=False).count()
         == 0
@@ -115,6 +118,12 @@ def test_train_predict_and_versions(
     versions = api.get(f"/api/ml/{backend['id']}/versions").json()
     assert versions["versions"] == ["text-classifier-v1"]
     assert versions["details"][0]["metrics"]["accuracy"] == job["metrics"]["accuracy"]
+    # The held-out size beside the metric, and a warning: 30 labels hold out fewer than 30.
+    detail = versions["details"][0]
+    assert detail["metric"] == "accuracy" and detail["value"] == job["metrics"]["accuracy"]
+    assert detail["held_out"] == job["metrics"]["held_out"] < 30
+    assert f"only {detail['held_out']} held-out tasks" in detail["warning"]
+    assert job["metric"]["warning"] == detail["warning"]
 
     # Training again: version 2, and the prediction job predicts only with the new one.
     with django_capture_on_commit_callbacks(execute=True):

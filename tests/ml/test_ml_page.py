@@ -68,3 +68,52 @@ def test_settings_ml_section(page, owner, project):  # noqa: F811
     page.locator("#sampling button[type=submit]").click()
     page.wait_for_url("**saved=sampling**")
     assert Project.objects.get(pk=project.pk).sampling == "active-learning"
+
+
+def test_active_learning_check_on_the_ml_page(page, owner, project, text_tasks):  # noqa: F811
+    """An active-learning project whose comparison says random picks do better: the page
+    says so, draws both curves, warns about a metric from few held-out tasks, and
+    switches the project to uniform sampling."""
+    from django.utils import timezone
+
+    from ml.models import MLBackend
+
+    project.sampling = Project.Sampling.ACTIVE_LEARNING
+    project.save(update_fields=["sampling"])
+    backend = MLBackend.objects.create(
+        project=project, kind="builtin", model="text-classifier", state="CO"
+    )
+    check = {
+        "lane": 120,
+        "test": 120,
+        "points": [
+            {"labels": m, "active": a, "random": r}
+            for m, a, r in [(20, 0.55, 0.56), (40, 0.6, 0.66), (60, 0.63, 0.72), (80, 0.66, 0.76)]
+        ],
+    }
+    TrainingJob.objects.create(
+        backend=backend,
+        project=project,
+        status="completed",
+        model_version=1,
+        annotations_used=30,
+        metrics={"accuracy": 1.0, "held_out": 6, "al_check": check},
+        finished_at=timezone.now(),
+    )
+    page.login(owner)
+    page.open(f"/projects/{project.pk}/ml")
+    page.wait_for_selector("[data-al-verdict][data-state='behind']")
+    assert "behind random picks" in page.locator("[data-al-verdict]").inner_text()
+    warning = page.locator("[data-versions] [data-metric-warning]").first.inner_text()
+    assert "only 6 held-out tasks" in warning
+    assert "(6 held out)" in page.locator("[data-versions] [data-metric]").first.inner_text()
+    page.wait_for_function(
+        "() => { const c = document.getElementById('al-chart'); return c && c.width > 0 && window.Chart && Chart.getChart(c) && Chart.getChart(c).data.datasets.length >= 2; }"
+    )
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "ml_page_al_check.png"), full_page=True)
+    page.click("[data-al-uniform]")
+    page.wait_for_function(
+        "() => document.querySelector('[data-al-verdict]').textContent.includes('now uniform')"
+    )
+    assert Project.objects.get(pk=project.pk).sampling == "uniform"

@@ -38,10 +38,20 @@
     box.textContent = message || "";
     box.hidden = !message;
   }
-  function metricOf(job, backend) {
-    var name = backend && backend.model === "ner" ? "f1" : "accuracy";
-    var value = job.metrics ? job.metrics[name] : undefined;
-    return typeof value === "number" ? name + " " + value.toFixed(3) : "—";
+  // The headline metric with its held-out size, and the server's warning when it comes
+  // from too few tasks (ml.selectors.metric_summary).
+  function metricCell(job) {
+    var cell = el("td", { "data-metric": "" });
+    var m = job.metric || {};
+    if (typeof m.value !== "number") { cell.textContent = "—"; return cell; }
+    cell.appendChild(el("span", {}, m.metric + " " + m.value.toFixed(3)));
+    if (typeof m.held_out === "number") {
+      cell.appendChild(el("span", { "class": "muted small", "data-held-out": m.held_out }, " (" + m.held_out + " held out)"));
+    }
+    if (m.warning) {
+      cell.appendChild(el("span", { "class": "metric-warning small", "data-metric-warning": "", title: m.warning }, " ⚠ " + m.warning));
+    }
+    return cell;
   }
 
   function renderBackends() {
@@ -117,18 +127,66 @@
     return Promise.all([
       api("GET", "/api/ml/?project=" + state.project),
       api("GET", "/api/projects/" + state.project + "/learning-curve"),
+      api("GET", "/api/projects/" + state.project + "/active-learning-check"),
     ].concat(state.backends.map(function (b) { return api("GET", "/api/ml/" + b.id + "/jobs/"); })))
       .then(function (answers) {
         var backends = answers[0];
         state.curve = answers[1];
-        state.backends.forEach(function (b, i) { state.jobs[b.id] = answers[2 + i]; });
+        state.al = answers[2];
+        state.backends.forEach(function (b, i) { state.jobs[b.id] = answers[3 + i]; });
         backends.forEach(function (b) {
           var row = document.querySelector('[data-backend="' + b.id + '"] [data-version]');
           if (row) { row.textContent = b.model_version || "—"; }
         });
         renderVersions();
         renderCurve();
+        renderCheck();
       });
+  }
+
+  // Active learning against random picks (ml.al_check): two curves on the same honest
+  // test set, the verdict, and the switch to uniform when it is not winning.
+  var alChart = null;
+  function renderCheck() {
+    var section = $("[data-al-check]");
+    var al = state.al;
+    var show = al && (al.sampling === "active-learning" || (al.check && al.check.points.length));
+    section.hidden = !show;
+    if (!show) { return; }
+    var verdict = $("[data-al-verdict]");
+    verdict.textContent = al.verdict.message;
+    verdict.className = "al-verdict " + al.verdict.state;
+    verdict.setAttribute("data-state", al.verdict.state);
+    $("[data-al-switch]").hidden = !(al.sampling === "active-learning" && (al.verdict.state === "behind" || al.verdict.state === "even"));
+    var scored = (al.versions || []).filter(function (v) { return typeof v.accuracy === "number"; });
+    $("[data-al-versions]").textContent = scored.length
+      ? "Model versions on randomly picked tasks labeled after they were trained: " + scored.map(function (v) {
+        return v.model_version + " " + v.accuracy.toFixed(3) + " (" + v.lane_tasks + " tasks" + (v.lane_tasks < 30 ? ", too few to trust" : "") + ")";
+      }).join("; ") + "."
+      : "";
+    var points = (al.check && al.check.points) || [];
+    if (alChart) { alChart.destroy(); alChart = null; }
+    if (!window.Chart || !points.length) { return; }
+    function series(key) { return points.map(function (p) { return { x: p.labels, y: p[key] }; }); }
+    var datasets = [
+      { label: "actively picked labels (the project's order)", data: series("active"), borderColor: "#dc2626", backgroundColor: "#dc2626" },
+      { label: "randomly picked labels", data: series("random"), borderColor: "#2563eb", backgroundColor: "#2563eb" },
+    ];
+    if (scored.length) {
+      datasets.push({ label: "model versions on later random picks", type: "scatter", borderColor: "#6b7280", backgroundColor: "#6b7280",
+        data: scored.map(function (v) { return { x: v.annotations_used, y: v.accuracy }; }) });
+    }
+    alChart = new window.Chart(document.getElementById("al-chart"), {
+      type: "line",
+      data: { datasets: datasets },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false,
+        scales: {
+          x: { type: "linear", title: { display: true, text: "labels" } },
+          y: { min: 0, max: 1, title: { display: true, text: "accuracy on randomly picked tasks (" + al.check.test + ")" } },
+        },
+      },
+    });
   }
 
   function renderModels() {
@@ -151,7 +209,7 @@
         row.appendChild(el("td", {}, job.model_version || "—"));
         row.appendChild(el("td", {}, job.status + (job.error ? ": " + job.error : "")));
         row.appendChild(el("td", {}, job.annotations_used));
-        row.appendChild(el("td", {}, metricOf(job, backend)));
+        row.appendChild(metricCell(job));
         row.appendChild(el("td", {}, job.finished_at ? job.finished_at.replace("T", " ").slice(0, 19) : "—"));
         body.appendChild(row);
       });
@@ -197,16 +255,31 @@
       add("polyline", { points: series.map(function (p) { return x(p.annotations_used) + "," + y(p.value); }).join(" "),
         fill: "none", stroke: colours[i % colours.length], "stroke-width": "2" });
       series.forEach(function (p) {
-        var dot = add("circle", { cx: x(p.annotations_used), cy: y(p.value), r: "4", fill: colours[i % colours.length], "data-point": "" });
+        // A hollow dot: a metric from too few held-out tasks (the warning says why).
+        var colour = colours[i % colours.length];
+        var dot = add("circle", { cx: x(p.annotations_used), cy: y(p.value), r: "4", fill: p.warning ? "#fff" : colour,
+          stroke: colour, "stroke-width": "1.5", "data-point": "" });
         var title = document.createElementNS(NS, "title");
-        title.textContent = p.model_version + ": " + p.metric + " " + p.value.toFixed(3) + " with " + p.annotations_used + " labels";
+        title.textContent = p.model_version + ": " + p.metric + " " + p.value.toFixed(3) + " with " + p.annotations_used + " labels" +
+          (typeof p.held_out === "number" ? ", " + p.held_out + " held out" : "") + (p.warning ? " (" + p.warning + ")" : "");
         dot.appendChild(title);
       });
     });
     box.appendChild(svg);
   }
 
-  function renderAll() { renderBackends(); renderModels(); renderVersions(); renderCurve(); }
+  function renderAll() { renderBackends(); renderModels(); renderVersions(); renderCurve(); renderCheck(); }
+
+  $("[data-al-uniform]").addEventListener("click", function () {
+    showError("");
+    api("PATCH", "/api/projects/" + state.project + "/", { sampling: "uniform" }).then(function (project) {
+      state.al.sampling = project.sampling;
+      renderCheck();
+      $("[data-al-check]").hidden = false;
+      $("[data-al-verdict]").textContent = "Sampling is now uniform: the Label Stream hands out tasks at random.";
+      $("[data-al-switch]").hidden = true;
+    }).catch(function (e) { showError(e.message); });
+  });
 
   $("[data-add-builtin]").addEventListener("submit", function (event) {
     event.preventDefault();

@@ -1,0 +1,120 @@
+"""The active-learning order: which open task the Label Stream offers next, computed by
+the prediction job from the new model's class probabilities and features.
+
+Pure numpy and scikit-learn, no database: the prediction job (``ml.predicting``) feeds
+it a batch of open tasks at a time and writes the priorities it returns to
+``Task.al_priority``; ``bench/active_learning.py`` runs the same code on real data sets
+to compare it with uniform sampling (figures in bench/README.md).
+
+``Ranker`` (one per prediction job):
+
+- ``add(ids, proba, features)`` per batch of open tasks: the uncertainty of each task
+  (``ml.builtin.uncertainty``), its cluster (k-means on the model's small dense features,
+  fitted on the first batch, at most ``clusters`` clusters of about 20 tasks or more),
+  and, with ``density`` > 0, how typical it is of its cluster (cosine similarity to the
+  cluster's centre, in [0, 1]).
+- ``agree(same)`` per batch (only with ``stable`` > 0): which tasks kept the previous
+  version's prediction; until that share reaches ``stable`` the order is withheld and
+  the stream picks at random ("switch once the model settles"; off by default: it did
+  not win on the bench's sets).
+- ``priorities()``: (ids, priority), lowest first. Within each cluster tasks are ranked
+  by score (uncertainty, times typicality ** density), and the priority is that rank,
+  with the score breaking ties: the stream takes the best task of every cluster before
+  the second of any, so a batch of picks is uncertain and diverse ("cluster margin").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ml.builtin.base import uncertainty
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """The knobs of the order; ``DEFAULT`` is the product's, the one that held on every
+    real set of bench/active_learning.py (bench/README.md). The project's
+    ``al_uncertainty`` overrides ``measure``."""
+
+    measure: str = "margin"
+    clusters: int = 16
+    density: float = 0.0
+    # Serve an order only once the model has settled: at least this share of the open
+    # tasks keep the previous version's prediction (0: always).
+    stable: float = 0.0
+
+
+DEFAULT = Strategy()
+
+
+class Ranker:
+    def __init__(self, strategy: Strategy | None = None, *, measure: str | None = None) -> None:
+        self.strategy = strategy or DEFAULT
+        self.measure = measure or self.strategy.measure
+        self.kmeans = None  # sklearn's MiniBatchKMeans, fitted on the first batch
+        self.ids: list[np.ndarray] = []
+        self.scores: list[np.ndarray] = []
+        self.clusters: list[np.ndarray] = []
+        self.same = self.compared = 0
+
+    def add(self, ids, proba, features=None) -> None:
+        ids = np.asarray(ids)
+        if not len(ids):
+            return
+        score = uncertainty(proba, self.measure)
+        if features is None or self.strategy.clusters <= 1:
+            self.clusters.append(np.zeros(len(ids), dtype=int))
+        else:
+            features = np.asarray(features, dtype=float)
+            if self.kmeans is None:
+                from sklearn.cluster import MiniBatchKMeans  # loaded by the first job
+
+                k = max(1, min(self.strategy.clusters, len(features) // 20))
+                self.kmeans = MiniBatchKMeans(
+                    n_clusters=k, random_state=0, n_init=1, batch_size=1024, max_iter=50
+                ).fit(features[:5000])
+            labels = self.kmeans.predict(features)
+            self.clusters.append(labels)
+            if self.strategy.density > 0:
+                centres = self.kmeans.cluster_centers_[labels]
+                norms = np.linalg.norm(features, axis=1) * np.linalg.norm(centres, axis=1)
+                cosine = (features * centres).sum(axis=1) / np.maximum(norms, 1e-12)
+                score = score * np.clip(cosine, 0.0, 1.0) ** self.strategy.density
+        self.ids.append(ids)
+        self.scores.append(score)
+
+    def agree(self, same) -> None:
+        """Count, for a batch, which tasks kept the previous model version's prediction."""
+        same = np.asarray(same, dtype=bool)
+        self.same += int(same.sum())
+        self.compared += len(same)
+
+    @property
+    def settled(self) -> bool:
+        if self.strategy.stable <= 0:
+            return True
+        return self.compared > 0 and self.same / self.compared >= self.strategy.stable
+
+    def priorities(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, priority); none while the model has not settled (``stable``): the
+        stream then picks at random."""
+        if not self.ids or not self.settled:
+            return np.zeros(0, dtype=int), np.zeros(0)
+        ids = np.concatenate(self.ids)
+        return ids, rank_in_clusters(np.concatenate(self.scores), np.concatenate(self.clusters))
+
+
+def rank_in_clusters(score: np.ndarray, clusters: np.ndarray) -> np.ndarray:
+    """Priority (lowest first): the task's rank by ``score`` (highest first) within its
+    cluster, plus ``(1 - score) * 0.999`` so that within a rank the higher score comes
+    first. ``score`` is in [0, 1]."""
+    order = np.lexsort((-score, clusters))
+    ranks = np.empty(len(order), dtype=float)
+    sorted_clusters = clusters[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_clusters)) + 1]
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(order)
+        ranks[order[start:end]] = np.arange(end - start)
+    return ranks + (1.0 - np.clip(score, 0.0, 1.0)) * 0.999
