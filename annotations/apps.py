@@ -7,8 +7,8 @@ class AnnotationsConfig(AppConfig):
     def ready(self) -> None:
         # The drafts step of the Label Studio migration (labelhub.migration_steps):
         # importers copies tasks and annotations, this app its own drafts.
-        from annotations import migration  # noqa: PLC0415
-        from labelhub import migration_steps  # noqa: PLC0415
+        from annotations import migration
+        from labelhub import migration_steps
 
         migration_steps.register(
             migration_steps.Step(

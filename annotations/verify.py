@@ -35,7 +35,7 @@ def verify_next(*, project: Project, user, exclude: int | None = None) -> Annota
     bounds = Annotation.objects.filter(project=project).aggregate(low=Min("id"), high=Max("id"))
     if bounds["low"] is None:
         return None
-    pivot = random.randint(bounds["low"], bounds["high"])  # noqa: S311 - not security
+    pivot = random.randint(bounds["low"], bounds["high"])
     candidates = queue.exclude(pk=exclude) if exclude else queue
     picked = (
         candidates.filter(pk__gte=pivot).order_by("pk").first()

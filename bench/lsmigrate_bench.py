@@ -54,7 +54,7 @@ def start_ls(port: int, token: str, data: Path) -> subprocess.Popen:
     drop = ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
     env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update(LABEL_STUDIO_BASE_DATA_DIR=str(data), DJANGO_DB="sqlite", SENTRY_DSN="")
-    log = open(data / "ls.log", "wb")  # noqa: SIM115 - lives as long as the process
+    log = open(data / "ls.log", "wb")
     process = subprocess.Popen(
         [
             LS_BIN,

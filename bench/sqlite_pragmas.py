@@ -111,7 +111,7 @@ def main() -> None:
         write = p50(create, 60)
         print(f"{name:38} {count:7.1f} {page:7.1f} {write:7.1f}", flush=True)
     # leave the data as it was
-    from annotations.services import annotation_delete  # noqa: PLC0415
+    from annotations.services import annotation_delete
 
     for annotation in Annotation.objects.filter(pk__in=created):
         annotation_delete(annotation=annotation)

@@ -8,7 +8,7 @@ row by row, the archives member by member.
 
 from collections.abc import Iterator
 from contextlib import nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 
 from annotations.video import extract_key_frames
@@ -200,7 +200,3 @@ def with_key_frames(task_dicts: Iterator[dict]) -> Iterator[dict]:
                 ):
                     item["result"] = extract_key_frames(result)
         yield task
-
-
-def with_format(options: ExportOptions, export_type: str) -> ExportOptions:
-    return replace(options, export_type=export_type)

@@ -59,10 +59,6 @@ def media_type(name: str) -> str | None:
     return _BY_EXTENSION.get(extension(name))
 
 
-def media_root() -> Path:
-    return Path(settings.MEDIA_ROOT) / "upload"
-
-
 def object_keys(parsed: ParsedConfig, types, *, want_list: bool = False) -> list[str]:
     """Data keys of the object tags of ``types``; where some read a list (``valueList``)
     and some one value, only those that match ``want_list``."""

@@ -252,7 +252,7 @@ def work_dir() -> Path:
     worker killed mid-request runs no ``finally``)."""
     work_dirs_sweep()
     folder = Path(tempfile.mkdtemp(prefix="import-", dir=imports_root()))
-    handle = open(folder / _OWNER, "w")  # noqa: SIM115 - held open while the folder lives
+    handle = open(folder / _OWNER, "w")
     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     _held[str(folder)] = handle
     return folder

@@ -8,9 +8,9 @@ class IoStoragesConfig(AppConfig):
     def ready(self) -> None:
         # Targets follow annotation changes through annotations' events (annotations
         # cannot import io_storages).
-        from annotations import events as annotation_events  # noqa: PLC0415
-        from io_storages import events, migration  # noqa: PLC0415
-        from labelhub import migration_steps  # noqa: PLC0415
+        from annotations import events as annotation_events
+        from io_storages import events, migration
+        from labelhub import migration_steps
 
         annotation_events.subscribe(events.annotation_announced)
         # The storages step of the Label Studio migration (labelhub.migration_steps).

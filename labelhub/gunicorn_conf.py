@@ -34,6 +34,6 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
 
 def post_fork(server, worker):
-    from django.db import connections  # noqa: PLC0415
+    from django.db import connections
 
     connections.close_all()

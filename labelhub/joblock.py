@@ -27,7 +27,7 @@ class JobLock:
                 self.held = bool(cursor.fetchone()[0])
             return self.held
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = open(self.path, "a+")  # noqa: SIM115 - held open while locked
+        self.handle = open(self.path, "a+")
         try:
             fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

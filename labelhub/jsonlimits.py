@@ -12,7 +12,6 @@ Brackets inside strings do not count. See ``NestingCheck`` for how it stays in C
 """
 
 import re
-from collections.abc import Iterable
 from itertools import accumulate
 
 import orjson
@@ -104,10 +103,6 @@ class NestingCheck:
             if byte == 0x0A:
                 line += 1
         return line
-
-    def feed_all(self, chunks: Iterable[bytes]) -> None:
-        for chunk in chunks:
-            self.feed(chunk)
 
 
 def check_bytes(

@@ -55,11 +55,6 @@ def regex_timed_out(exc: BaseException | None = None) -> bool:
     return _timed_out.get()
 
 
-def deadline_passed() -> bool:
-    deadline = _deadline.get()
-    return deadline is not None and time.monotonic() >= deadline
-
-
 @lru_cache(maxsize=256)
 def _compiled(pattern: str):
     return regex.compile(pattern)

@@ -8,11 +8,11 @@ class MlConfig(AppConfig):
     def ready(self) -> None:
         # Registrations into registries owned by apps to the left (they cannot import
         # ml): the active-learning sampler, the Data Manager action, annotation events.
-        from annotations import events as annotation_events  # noqa: PLC0415
-        from annotations import selectors as annotation_selectors  # noqa: PLC0415
-        from labelhub import migration_steps  # noqa: PLC0415
-        from ml import actions, events, migration, sampling  # noqa: F401, PLC0415
-        from ml import selectors as ml_selectors  # noqa: PLC0415
+        from annotations import events as annotation_events
+        from annotations import selectors as annotation_selectors
+        from labelhub import migration_steps
+        from ml import actions, events, migration, sampling  # noqa: F401
+        from ml import selectors as ml_selectors
 
         annotation_events.subscribe(events.annotation_announced)
         annotation_selectors.model_version_source_register(ml_selectors.backend_knows_version)

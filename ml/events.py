@@ -17,8 +17,8 @@ logger = logging.getLogger(__name__)
 
 def annotation_announced(action: str, project_id: int, annotation_id: int, task_id: int) -> None:
     def send() -> None:
-        from ml.models import MLBackend  # noqa: PLC0415 - models load after apps
-        from ml.tasks import annotation_event  # noqa: PLC0415
+        from ml.models import MLBackend
+        from ml.tasks import annotation_event
 
         if not MLBackend.objects.filter(project_id=project_id).exists():
             return

@@ -46,7 +46,7 @@ WORKER_LOST = "The worker stopped while predicting; run the predictions again to
 
 def prediction_job_create(*, backend: MLBackend, task_ids: list[int] | None = None):
     """Record a prediction job and enqueue it once the surrounding transaction commits."""
-    from ml.tasks import enqueue  # noqa: PLC0415 - ml.tasks imports this module
+    from ml.tasks import enqueue
 
     job = PredictionJob.objects.create(
         backend=backend,
@@ -59,7 +59,7 @@ def prediction_job_create(*, backend: MLBackend, task_ids: list[int] | None = No
 
 
 def _load_model(backend: MLBackend):
-    from ml.training import model_load  # noqa: PLC0415 - training imports this module
+    from ml.training import model_load
 
     job = TrainingJob.objects.filter(pk=backend.current_job_id).first()
     if job is None or not job.model_file:

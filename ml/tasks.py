@@ -12,21 +12,21 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="ml.training_job_run", acks_late=True, reject_on_worker_lost=True)
 def training_job_run(job_id: int) -> None:
-    from ml.training import job_run  # noqa: PLC0415 - keep worker start-up light
+    from ml.training import job_run
 
     job_run(job_id=job_id)
 
 
 @shared_task(name="ml.prediction_job_run", acks_late=True, reject_on_worker_lost=True)
 def prediction_job_run(job_id: int) -> None:
-    from ml.predicting import job_run  # noqa: PLC0415
+    from ml.predicting import job_run
 
     job_run(job_id=job_id)
 
 
 @shared_task(name="ml.annotation_event", acks_late=True)
 def annotation_event(project_id: int, action: str, annotation_id: int, task_id: int) -> None:
-    from ml.services import annotation_event_handle  # noqa: PLC0415
+    from ml.services import annotation_event_handle
 
     annotation_event_handle(
         project_id=project_id, action=action, annotation_id=annotation_id, task_id=task_id
@@ -44,7 +44,7 @@ def job_queue(model, job_id: int) -> str | None:
     timeout: it goes to ``LABELHUB_OUTBOUND_QUEUE`` (a worker of its own), so a slow
     backend never holds the slots imports, snapshots and built-in training need. Built-in
     models run on ``LABELHUB_ML_QUEUE`` (the default queue when empty)."""
-    from ml.models import MLBackend  # noqa: PLC0415
+    from ml.models import MLBackend
 
     remote = model.objects.filter(pk=job_id, backend__kind=MLBackend.Kind.REMOTE).exists()
     if remote and settings.LABELHUB_OUTBOUND_QUEUE:
@@ -55,7 +55,7 @@ def job_queue(model, job_id: int) -> str | None:
 def enqueue(kind: str, job_id: int) -> None:
     """Send a job to the workers. An unreachable queue fails the job at once; it never
     runs inline instead (where a job runs must not depend on the broker)."""
-    from ml.models import PredictionJob, TrainingJob  # noqa: PLC0415
+    from ml.models import PredictionJob, TrainingJob
 
     model = TrainingJob if kind == "training" else PredictionJob
     try:
@@ -72,10 +72,10 @@ def enqueue(kind: str, job_id: int) -> None:
 @worker_ready.connect
 def _sweep_abandoned_jobs(**kwargs) -> None:
     """A starting worker fails the ML jobs whose worker died (their locks are free)."""
-    from django.db import close_old_connections  # noqa: PLC0415
+    from django.db import close_old_connections
 
-    from ml import predicting, training  # noqa: PLC0415
-    from ml.models import PredictionJob, TrainingJob  # noqa: PLC0415
+    from ml import predicting, training
+    from ml.models import PredictionJob, TrainingJob
 
     try:
         for job in TrainingJob.objects.filter(status="running"):

@@ -12,8 +12,8 @@ class ProjectsConfig(AppConfig):
         # The first app: SQLite's REGEXP is ours (bounded) before any query runs.
         connection_created.connect(sqlite_regex.register, dispatch_uid="labelhub-sqlite-regexp")
         # The labels step of the Label Studio migration (labelhub.migration_steps).
-        from labelhub import migration_steps  # noqa: PLC0415
-        from projects import migration  # noqa: PLC0415
+        from labelhub import migration_steps
+        from projects import migration
 
         migration_steps.register(
             migration_steps.Step(
@@ -23,7 +23,7 @@ class ProjectsConfig(AppConfig):
 
         # Every number a serializer takes is range-checked (issue #24 row 9).
         # and every JSON field is nesting-checked whatever the body type (row 3).
-        from labelhub.validation import (  # noqa: PLC0415 - DRF's views need the apps loaded
+        from labelhub.validation import (
             bound_drf_numbers,
             limit_drf_json,
         )

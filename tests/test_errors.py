@@ -9,7 +9,7 @@ from labelhub.errors import json_500
 def _answer(exc: Exception):
     try:
         raise exc
-    except Exception:  # noqa: BLE001 - handler500 runs inside the except, like Django's
+    except Exception:
         return json_500(RequestFactory().get("/api/projects/"))
 
 

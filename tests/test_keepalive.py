@@ -31,7 +31,7 @@ PORT = int(os.environ.get("LABELHUB_TEST_KEEPALIVE_PORT", 18517))
 def started(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(LABELHUB_USER_TOKEN=TOKEN, LABELHUB_WORKERS="1")
-    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115
+    log = open(tmp_path / "server.log", "wb")
     proc = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "labelhub"),

@@ -91,7 +91,7 @@ def cluster(tmp_path):
 
     def spawn(name: str, args: list[str]) -> subprocess.Popen:
         node_env = {**env, "LABELHUB_DATA_DIR": str(tmp_path / name)}  # nothing shared
-        log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115
+        log = open(tmp_path / f"{name}.log", "wb")
         proc = subprocess.Popen(
             args, env=node_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )

@@ -7,8 +7,8 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         # The apps that change things publish to the core bus; they may not import us.
-        from labelhub import events, migration_steps  # noqa: PLC0415
-        from webhooks import migration, services  # noqa: PLC0415
+        from labelhub import events, migration_steps
+        from webhooks import migration, services
 
         events.subscribe(services.event_published)
         migration_steps.register(

@@ -118,11 +118,3 @@ def pretty_rows(task: dict, schema: dict[str, dict]) -> Iterator[tuple[dict | No
             if len(values) == 1 and kinds[name] in ("Choices", "TextArea"):
                 outputs[name] = values[0]
         yield annotation, outputs
-
-
-def first_label(value: dict, keys=("rectanglelabels", "polygonlabels", "keypointlabels", "labels")):
-    for key in keys:
-        labels = value.get(key)
-        if labels:
-            return key, labels
-    return None, []

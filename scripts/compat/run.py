@@ -334,10 +334,10 @@ def main() -> int:
     procs, servers, tmpdirs = [], [], []
     started = time.monotonic()
     try:
-        s3_log = open(OUT / "moto.log", "w")  # noqa: SIM115 (closed at exit)
+        s3_log = open(OUT / "moto.log", "w")
         procs_s3 = s3_start(args.port_base + 4, s3_log)
         for target in wanted:
-            logfile = open(OUT / f"server-{target}.log", "w")  # noqa: SIM115 (closed at exit)
+            logfile = open(OUT / f"server-{target}.log", "w")
             if target == "label_studio":
                 proc = start_label_studio(ports[target], token, logfile)
             else:

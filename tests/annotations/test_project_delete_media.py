@@ -59,7 +59,7 @@ def test_media_delete_on_s3_batches_by_prefix():
     calls = []
 
     class Objects:
-        def filter(self, Prefix):  # noqa: N803 - boto3's name
+        def filter(self, Prefix):
             calls.append(Prefix)
             return self
 

@@ -45,7 +45,7 @@ def image_server():
     body = _png()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - the stdlib's name
+        def do_GET(self):
             if self.path == "/pic.png":
                 self.send_response(200)
                 self.send_header("Content-Type", "image/png")

@@ -35,7 +35,7 @@ def _raised(handler, exc, path, accept):
     request = RequestFactory().get(path, HTTP_ACCEPT=accept)
     try:
         raise exc
-    except Exception:  # noqa: BLE001 - Django calls the handlers inside the except
+    except Exception:
         return handler(request) if handler is error_500 else handler(request, exc)
 
 

@@ -28,7 +28,7 @@ def media_project(make_project):
 class _Handler(http.server.BaseHTTPRequestHandler):
     routes: dict = {}
 
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         route = self.routes.get(self.path)
         if route is None:
             self.send_response(404)

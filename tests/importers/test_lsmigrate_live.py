@@ -135,7 +135,7 @@ def label_studio(tmp_path_factory, files_root):
     }
     for name in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "REDIS_URL"):
         env.pop(name, None)
-    log = open(data / "ls.log", "wb")  # noqa: SIM115 - closed below
+    log = open(data / "ls.log", "wb")
     process = subprocess.Popen(
         [
             LS_BIN,

@@ -56,7 +56,7 @@ def _start_worker(queue: str, env: dict, log: Path) -> subprocess.Popen:
             "--without-heartbeat",
         ],
         env=env,
-        stdout=open(log, "wb"),  # noqa: SIM115
+        stdout=open(log, "wb"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )

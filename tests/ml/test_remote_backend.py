@@ -52,7 +52,7 @@ def ls_backend(tmp_path_factory):
         capture_output=True,
     )
     port = free_port()
-    log = open(root / "backend.log", "wb")  # noqa: SIM115
+    log = open(root / "backend.log", "wb")
     process = subprocess.Popen(
         [
             str(bin_dir / "label-studio-ml"),

@@ -98,7 +98,7 @@ def run_annotators(project, users, *, skip_every: int = 0) -> tuple[dict, list]:
                     with record:
                         state["busy"] -= 1
                         state["events"] += 1
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()
