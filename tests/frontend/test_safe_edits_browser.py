@@ -38,7 +38,8 @@ def test_settings_page_lists_orphaned_work_and_refuses_the_save(page, owner, lab
     page.fill("#id_label_config", RENAMED)
     orphans = page.locator("#config-orphans")
     orphans.wait_for(state="visible", timeout=10000)
-    assert '3 annotations with the "sentiment" control (choices on "text")' in (
+    # Label Studio's wording (its tavern tests read it): the control by from_name.
+    assert "3 annotations with from_name=sentiment, to_name=text, type=choices" in (
         orphans.inner_text()
     )
     orphans.scroll_into_view_if_needed()

@@ -46,6 +46,33 @@
   // "1.23" or "1.4": the data-editor attribute of this script's tag (_editor_assets.html).
   var script = document.currentScript;
   var VERSION = (script && script.getAttribute("data-editor")) || "1.23";
+
+  // 1.23's submit arms a 100 ms interval (AppStore.waitForDraftSubmission) that reads
+  // annotationStore.selected.isDraftSaving and clears itself on its first tick; when the
+  // next task is loaded (or the editor unmounted) before that tick, there is no selected
+  // annotation and the interval throws on every tick, forever. Its promise had already
+  // resolved (no draft was saving), so the interval has nothing left to do: such an
+  // interval is cleared instead of throwing. Every other error passes through.
+  if (VERSION !== "1.4" && !window.__labelhubIntervalGuard) {
+    window.__labelhubIntervalGuard = true;
+    var nativeSetInterval = window.setInterval;
+    window.setInterval = function (callback, delay) {
+      if (typeof callback !== "function") return nativeSetInterval.apply(window, arguments);
+      var extra = Array.prototype.slice.call(arguments, 2);
+      var id = nativeSetInterval(function () {
+        try {
+          return callback.apply(this, extra);
+        } catch (error) {
+          if (error instanceof TypeError && /isDraftSaving/.test(error.message)) {
+            window.clearInterval(id);
+            return undefined;
+          }
+          throw error;
+        }
+      }, delay);
+      return id;
+    };
+  }
   // Where the editor lists regions (the Label Stream puts the prediction card there).
   var SIDE_PANEL = VERSION === "1.4" ? ".lsf-sidebar-tabs__content"
     : ".lsf-tabs__contents:has(> .lsf-outliner)";
