@@ -24,6 +24,7 @@ def queue_down(monkeypatch):
     from labelhub.celery import app
 
     monkeypatch.setattr(app.conf, "broker_url", f"redis://127.0.0.1:{_closed_port()}/0")
+    monkeypatch.setitem(app.conf, "broker_transport", None)  # the embedded default names one
     monkeypatch.setattr(app, "_pool", None)
     monkeypatch.setattr(app.amqp, "_producer_pool", None)
     yield
