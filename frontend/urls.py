@@ -25,6 +25,7 @@ urlpatterns = [
     re_path(r"^user/account/?$", account_views.account_page, name="account"),
     re_path(r"^people/?$", account_views.people_page, name="people"),
     path("projects/", views.projects_page, name="projects"),
+    path("projects", views.projects_page),  # Label Studio links it without the slash
     re_path(r"^projects/migrate/?$", migrate_views.migrate_page, name="migrate"),
     path("projects/migrate/<int:pk>/status", migrate_views.migrate_status, name="migrate-status"),
     re_path(r"^projects/new/?$", views.project_create_page, name="project-create"),

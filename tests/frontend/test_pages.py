@@ -84,6 +84,7 @@ def test_project_home_sends_each_role_to_its_page(web, project, owner, annotator
 def test_pages_need_login(web, project):
     for url in [
         "/projects/",
+        "/projects",  # Label Studio's link, without the slash
         f"/projects/{project.pk}/label",
         "/projects/new",
         f"/projects/{project.pk}/settings",
