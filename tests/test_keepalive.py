@@ -13,13 +13,12 @@ is the side that drops an idle connection.
 
 import os
 import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
+
+from tests.embedded import embedded_server
 
 pytestmark = pytest.mark.embedded  # run once, in the SQLite half of make test
 
@@ -29,45 +28,8 @@ PORT = int(os.environ.get("LABELHUB_TEST_KEEPALIVE_PORT", 18517))
 
 @pytest.fixture
 def started(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(LABELHUB_USER_TOKEN=TOKEN, LABELHUB_WORKERS="1")
-    log = open(tmp_path / "server.log", "wb")
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "labelhub"),
-            "start",
-            "--port",
-            str(PORT),
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--username",
-            "boss@example.com",
-            "--password",
-            "a-long-password",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{PORT}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                requests.get(f"{base}/api/version/", timeout=10)
-                break
-            except requests.RequestException:
-                assert proc.poll() is None, (tmp_path / "server.log").read_text()
-                assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()
-                time.sleep(0.3)
+    with embedded_server(tmp_path / "data", TOKEN, port=PORT, LABELHUB_WORKERS="1") as (base, _):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _get(sock: socket.socket, path: str) -> bytes:

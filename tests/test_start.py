@@ -3,67 +3,24 @@ and serves the API through gunicorn with a Celery worker beside it."""
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
+
+from tests.embedded import embedded_server
 
 pytestmark = pytest.mark.embedded  # run once, in the SQLite half of make test
 
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path):
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(LABELHUB_USER_TOKEN=TOKEN)
-    command = [
-        str(Path(sys.executable).parent / "labelhub"),
-        "start",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(tmp_path / "data"),
-        "--username",
-        "boss@example.com",
-        "--password",
-        "a-long-password",
-    ]
-    proc = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        # Migrating a new SQLite database and starting gunicorn and Celery takes a few
-        # seconds, much longer on a loaded machine: wait up to two minutes, then fail
-        # with what the server printed.
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                requests.get(f"{base}/api/version/", timeout=10)
-                break
-            except requests.RequestException:
-                assert proc.poll() is None, proc.stdout.read()
-                if time.monotonic() > deadline:
-                    proc.terminate()
-                    pytest.fail(f"labelhub start did not answer in 120 s:\n{proc.stdout.read()}")
-                time.sleep(0.2)
+    with embedded_server(tmp_path / "data", TOKEN) as (base, proc):
         yield base, proc, tmp_path / "data"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_start_serves_the_api_on_sqlite_with_a_worker(server):
