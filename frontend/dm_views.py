@@ -25,7 +25,8 @@ from exporters import services as export_services
 from exporters.api import export_response
 from frontend.csp import EDITOR, csp
 from frontend.dm_query import form_query, query_from_request, query_params
-from frontend.views import label_stream_render, project_nav, project_page
+from frontend.stream_views import label_stream_render
+from frontend.views import project_nav, project_page
 from importers.sources import accepted_extensions
 from labelhub.errors import ApiError
 from projects import permissions as perms

@@ -11,6 +11,7 @@ from frontend import (
     migrate_views,
     ml_views,
     quality_views,
+    stream_views,
     views,
 )
 
@@ -32,7 +33,7 @@ urlpatterns = [
     re_path(r"^projects/preview/?$", views.config_preview_page, name="config-preview"),
     path("projects/preview/sample.wav", views.sample_audio, name="sample-audio"),
     re_path(r"^projects/(?P<pk>\d+)/?$", views.project_home, name="project-home"),
-    re_path(r"^projects/(?P<pk>\d+)/label/?$", views.label_page, name="label"),
+    re_path(r"^projects/(?P<pk>\d+)/label/?$", stream_views.label_page, name="label"),
     re_path(r"^projects/(?P<pk>\d+)/leave/?$", views.project_leave, name="project-leave"),
     re_path(r"^projects/(?P<pk>\d+)/import/?$", views.project_import_page, name="project-import"),
     re_path(
@@ -46,7 +47,9 @@ urlpatterns = [
     re_path(r"^projects/(?P<pk>\d+)/quality/?$", quality_views.quality_page, name="quality"),
     re_path(r"^projects/(?P<pk>\d+)/ml/?$", ml_views.ml_page, name="ml"),
     re_path(r"^projects/(?P<pk>\d+)/tasks/?$", views.project_tasks_page, name="project-tasks"),
-    re_path(r"^projects/(?P<pk>\d+)/tasks/(?P<task_id>\d+)/?$", views.task_page, name="task"),
+    re_path(
+        r"^projects/(?P<pk>\d+)/tasks/(?P<task_id>\d+)/?$", stream_views.task_page, name="task"
+    ),
     re_path(r"^projects/(?P<pk>\d+)/data/?$", dm_views.data_manager, name="data-manager"),
     re_path(r"^projects/(?P<pk>\d+)/data/export/?$", dm_views.export_download, name="data-export"),
     re_path(
