@@ -1,7 +1,8 @@
 # LabelHub developer entry points.  `make help` lists them.
 #
 #   make run  [ARGS="--flag ..."]         set up, then `labelhub start` (SQLite, 127.0.0.1:8080)
-#   make test [PYTEST_ARGS="-k foo -x"]   suite on PostgreSQL+Redis, then again on SQLite
+#   make test [PYTEST_ARGS="-k foo -x"]   suite on PostgreSQL+Redis and on SQLite, side by side
+#                                         (TEST_SERIAL=1: one after the other)
 #
 # LABELHUB_* environment variables pass straight through to `labelhub start`.
 
@@ -71,9 +72,18 @@ services: ## start PostgreSQL and Redis for the tests if they are down
 run: setup ## run LabelHub on 127.0.0.1:8080 (SQLite + data dir); extra flags via ARGS=
 	exec $(VENV)/bin/labelhub start $(ARGS)
 
-test: setup-test lint services ## lint, then the full suite on PostgreSQL+Redis, then on SQLite; both must pass
-	@$(call pytest_run,postgres,$(PG_ENV),-m 'not embedded'); pg=$$rc; \
-	$(call pytest_run,sqlite,$(SQLITE_ENV),-m 'not postgres'); sq=$$rc; \
+test: setup-test lint services ## lint, then the suite on PostgreSQL+Redis and on SQLite side by side; both must pass
+	@mkdir -p .cache; sqlog=.cache/test-sqlite.log; \
+	if [ -n "$${TEST_SERIAL:-}" ]; then \
+	  $(call pytest_run,postgres,$(PG_ENV),-m 'not embedded'); pg=$$rc; \
+	  $(call pytest_run,sqlite,$(SQLITE_ENV),-m 'not postgres'); sq=$$rc; \
+	else \
+	  echo "==> [sqlite] runs beside the PostgreSQL half; its output follows it (live: $$sqlog)"; \
+	  ( $(call pytest_run,sqlite,$(SQLITE_ENV),-m 'not postgres'); exit $$rc ) >"$$sqlog" 2>&1 & sqpid=$$!; \
+	  $(call pytest_run,postgres,$(PG_ENV),-m 'not embedded'); pg=$$rc; \
+	  sq=0; wait $$sqpid || sq=$$?; \
+	  echo "==> [sqlite] output:"; cat "$$sqlog"; \
+	fi; \
 	echo "==> summary: postgres exit $$pg, sqlite exit $$sq"; \
 	if [ "$$pg" -ne 0 ] || [ "$$sq" -ne 0 ]; then \
 	  echo "make test: FAILED (a non-zero exit above, including 5 = no tests, fails the build)" >&2; exit 1; \

@@ -140,6 +140,8 @@ if [[ "$need_install" == 1 ]]; then
     --require-hashes -r "$LOCK" </dev/null
   "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -q \
     --no-deps -e "$spec" </dev/null
+  "$VENV/bin/python" -m pip check --disable-pip-version-check </dev/null \
+    || die "the installed set conflicts (pip check above); fix the lock with \`make lock\`"
   printf '%s %s\n' "$want_hash" "$mode" >"$STAMP"
 else
   log "python dependencies up to date ($VENV)"

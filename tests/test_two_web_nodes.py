@@ -23,12 +23,13 @@ import psycopg2
 import pytest
 import requests
 
+from tests.factories import free_port
+
 pytestmark = pytest.mark.postgres
 
 TOKEN = "abcdefabcdefabcdefabcdefabcdefabcdef0001"
 BUCKET = "two-nodes"
 BIN = Path(sys.executable).parent
-BASE_PORT = int(os.environ.get("LABELHUB_TEST_TWO_NODES_PORT", 18540))
 ANNOTATORS = 20
 CONFIG = (
     '<View><Image name="image" value="$image"/><Choices name="c" toName="image">'
@@ -65,7 +66,7 @@ def cluster(tmp_path):
     admin_url = _db_url("postgres")
     _sql(admin_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
     _sql(admin_url, f'CREATE DATABASE "{db_name}"')
-    s3_port = BASE_PORT + 9
+    s3_port = free_port()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=s3_port, verbose=False)
     moto.start()
     s3_url = f"http://127.0.0.1:{s3_port}"
@@ -125,7 +126,7 @@ def cluster(tmp_path):
 
     nodes = []
     for index in range(2):
-        port = BASE_PORT + index
+        port = free_port()
         proc = spawn(
             f"web{index}",
             [
