@@ -23,10 +23,10 @@ from django.db.models import Avg, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from annotations.models import AgreementPair, Annotation, Review
+from annotations.representations import person_name
 from projects.models import Project
 from tasks import locks
 from tasks.models import Task
-from tasks.representations import person_name
 
 
 def rework_next(*, project: Project, user) -> Annotation | None:
