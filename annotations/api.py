@@ -463,10 +463,10 @@ class QualitySettingsApi(APIView):
         if "benchmark_project" not in fields:
             # A POST links the stored benchmark project again: only for someone who may
             # still manage it (checked before anything is saved).
-            quality.benchmark_link_check(project=project, user=request.user)
+            benchmarks.benchmark_link_check(project=project, user=request.user)
         if fields:
             project = project_update(project=project, **fields)
-        added = quality.benchmarks_link(project=project, user=request.user)
+        added = benchmarks.benchmarks_link(project=project, user=request.user)
         return Response({**quality.quality_settings(project=project), "added": added})
 
 

@@ -28,7 +28,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods
 from rest_framework.exceptions import NotFound, PermissionDenied
 
-from annotations import quality
+from annotations import benchmarks
 from annotations import services as annotation_services
 from annotations.models import Annotation
 from frontend import forms
@@ -603,7 +603,7 @@ def _quality_save(request, project, form) -> bool:
             form.add_error(name if name in form.fields else None, item.get("message"))
         return False
     if project.benchmark_project_id is not None:
-        quality.benchmarks_link(project=project)  # a re-link adds only new ones
+        benchmarks.benchmarks_link(project=project, user=request.user)  # adds only new ones
     return True
 
 

@@ -12,7 +12,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations import quality, selectors, services
+from annotations import benchmarks, selectors, services
 from labelhub.errors import ApiError
 from projects import permissions as perms
 from projects.api import (
@@ -56,7 +56,7 @@ class ProjectDetailApi(APIView):
         # Label Studio's PATCH is not strict: a label still in use may leave the config.
         project = services.project_update(project=project, strict=False, **fields)
         if fields.get("benchmark_project") is not None:
-            quality.benchmarks_link(project=project, user=request.user)  # adds only new ones
+            benchmarks.benchmarks_link(project=project, user=request.user)  # adds only new ones
         return Response(project_dict(project))
 
     def put(self, request, pk):
