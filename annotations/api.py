@@ -38,7 +38,6 @@ from labelhub.validation import MAX_ID, id_value
 from projects import permissions as perms
 from projects.api import benchmark_project_resolve
 from projects.selectors import object_for_user
-from projects.services import project_update
 from tasks.models import Task
 
 
@@ -465,7 +464,7 @@ class QualitySettingsApi(APIView):
             # still manage it (checked before anything is saved).
             benchmarks.benchmark_link_check(project=project, user=request.user)
         if fields:
-            project = project_update(project=project, **fields)
+            project = services.project_update(project=project, **fields)
         added = benchmarks.benchmarks_link(project=project, user=request.user)
         return Response({**quality.quality_settings(project=project), "added": added})
 

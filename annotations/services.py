@@ -484,10 +484,12 @@ def label_config_orphans_check(
 
 @transaction.atomic
 def project_update(*, project: Project, strict: bool = True, **fields) -> Project:
-    """``projects.services.project_update``, and when the overlap (or whether skips count
-    toward it) changes, ``is_labeled``
-    recomputed at once (so task lists and the Data Manager are right at once, not at the
-    next hand-out)."""
+    """The project update every page and endpoint calls: ``projects.services.
+    project_update`` (the project's own fields and checks; only ``projects`` and the
+    Label Studio migration call it directly), plus what it cannot see from below: a new
+    config checked against the stored annotations, and when the overlap (or whether
+    skips count toward it) changes, ``is_labeled`` recomputed at once (so task lists and
+    the Data Manager are right at once, not at the next hand-out)."""
     overlap = (project.maximum_annotations, project.skip_queue)
     if "label_config" in fields:
         label_config_orphans_check(
