@@ -1,12 +1,13 @@
-"""Running a training job (on a Celery worker).
+"""Running a training job (on a Celery worker), the body of ``ml.jobs.TRAINING``.
 
-Idempotent: a job runs only under its ``JobLock`` and only while it is not finished, so
-a redelivered message does nothing for a finished job and restarts an abandoned one. The
+Idempotent: the job framework (``labelhub.jobs``) runs a job only under its lock and
+only while it is not finished, so a redelivered message does nothing for a finished job
+and restarts an abandoned one. The
 model file is written under a new name in media storage *before* the job is marked
 ``completed`` and the backend pointed at it, in one transaction: a worker killed at any
 moment leaves at most an orphan file nobody uses, never a half-written model in use, and
-the previous version keeps serving. ``job_check_alive`` (the status API, a starting
-worker) turns a ``running`` job whose lock is free into ``failed``.
+the previous version keeps serving. ``labelhub.jobs.job_check_alive`` (the status API, a
+starting worker) turns a ``running`` job whose lock is free into ``failed``.
 """
 
 import io
