@@ -36,7 +36,7 @@ from django.db import connection, transaction  # noqa: E402
 
 from annotations.models import Prediction  # noqa: E402
 from annotations.services import annotation_create, project_delete  # noqa: E402
-from ml import predicting, training  # noqa: E402
+from labelhub import jobs  # noqa: E402
 from ml.models import PredictionJob  # noqa: E402
 from ml.services import backend_create, training_job_create  # noqa: E402
 from projects.models import Project  # noqa: E402
@@ -115,7 +115,7 @@ def main() -> None:
         backend = backend_create(project=project, kind="builtin", model="text-classifier")
         job = training_job_create(backend=backend, queue=False)
         started = time.monotonic()
-        training.job_run(job_id=job.pk)  # queues a prediction job, run below and timed
+        jobs.job_run(kind="training", job_id=job.pk)  # queues a prediction job, run below and timed
         job.refresh_from_db()
         print(
             f"training: {job.status} in {time.monotonic() - started:.1f} s, "
@@ -124,7 +124,7 @@ def main() -> None:
         )
         prediction = PredictionJob.objects.filter(backend=backend).latest("id")
         started = time.monotonic()
-        predicting.job_run(job_id=prediction.pk)
+        jobs.job_run(kind="prediction", job_id=prediction.pk)
         seconds = time.monotonic() - started
         prediction.refresh_from_db()
         written = Prediction.objects.filter(project=project).count()

@@ -17,6 +17,7 @@ from exporters import services, snapshots, tasks
 from exporters.formats import FORMATS
 from exporters.models import ExportSnapshot
 from labelhub.errors import ApiError
+from labelhub.jobs import job_check_alive, job_fields
 from projects import permissions as perms
 
 
@@ -67,9 +68,10 @@ def _iso(value):
 
 
 def snapshot_dict(snapshot: ExportSnapshot) -> dict:
-    """Label Studio's ``Export`` shape, plus ``progress`` for the export dialog."""
+    """Label Studio's ``Export`` shape, the fields every job answers
+    (``labelhub.jobs.job_fields``), and ``progress`` for the export dialog."""
     return {
-        "id": snapshot.pk,
+        **job_fields(snapshot),
         "title": snapshot.title,
         "created_by": _user(snapshot.created_by),
         "created_at": _iso(snapshot.created_at),
@@ -77,8 +79,10 @@ def snapshot_dict(snapshot: ExportSnapshot) -> dict:
         "status": snapshot.status,
         "md5": snapshot.md5 or None,
         "counters": snapshot.counters,
+        # The export dialog's bar; the fraction every job has is ``fraction``.
         "progress": {"processed": snapshot.processed, "total": snapshot.total},
-        "detail": snapshot.detail or None,
+        "fraction": snapshot.progress,
+        "detail": snapshot.error or None,
         "converted_formats": [
             {
                 "id": c.pk,
@@ -104,7 +108,7 @@ def _snapshot(request, pk, export_pk) -> ExportSnapshot:
     )
     if snapshot is None:
         raise NotFound()
-    return snapshots.snapshot_check_alive(snapshot)
+    return job_check_alive(snapshot)
 
 
 class ProjectExportFilesApi(APIView):
@@ -165,7 +169,7 @@ class ProjectExportsApi(APIView):
             .order_by("-id")
         )
         # A running export whose worker died shows as failed here too (the dialog polls).
-        return Response([snapshot_dict(snapshots.snapshot_check_alive(s)) for s in rows])
+        return Response([snapshot_dict(job_check_alive(s)) for s in rows])
 
     def post(self, request, pk):
         project = perms.project_for(request.user, pk, perms.MANAGE)
@@ -179,7 +183,7 @@ class ProjectExportsApi(APIView):
                 project=project, user=request.user, payload=request.data
             )
             if not inline:
-                tasks.snapshot_build_enqueue(snapshot.pk)
+                snapshots.snapshot_build_enqueue(snapshot)
         if inline:
             snapshots.snapshot_build(snapshot_id=snapshot.pk)
         snapshot.refresh_from_db()

@@ -2,16 +2,21 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from labelhub.jobs import Job
 
-class ExportSnapshot(models.Model):
+
+class ExportSnapshot(Job):
     """A JSON export built in the background (Label Studio's ``Export``), with its file
     in the media storage and the formats converted from it."""
 
     class Status(models.TextChoices):
-        CREATED = "created"
-        IN_PROGRESS = "in_progress"
-        COMPLETED = "completed"
-        FAILED = "failed"
+        # Label Studio's values.
+        QUEUED = "created", "Created"
+        RUNNING = "in_progress", "In Progress"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    job_kind = "export"
 
     project = models.ForeignKey(
         "projects.Project", on_delete=models.CASCADE, related_name="export_snapshots"
@@ -20,7 +25,7 @@ class ExportSnapshot(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     title = models.CharField(max_length=2048, blank=True, default="")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     task_filter_options = models.JSONField(default=dict, blank=True)
     annotation_filter_options = models.JSONField(default=dict, blank=True)
     serialization_options = models.JSONField(default=dict, blank=True)
@@ -33,10 +38,6 @@ class ExportSnapshot(models.Model):
     md5 = models.CharField(max_length=32, blank=True, default="")
     # The file's key in the media storage; set only together with ``completed``.
     file = models.CharField(max_length=512, blank=True, default="")
-    detail = models.TextField(blank=True, default="")
-    attempts = models.IntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["project", "-id"], name="exportsnapshot_project")]
@@ -56,7 +57,7 @@ class ConvertedFormat(models.Model):
     status = models.CharField(
         max_length=16,
         choices=ExportSnapshot.Status.choices,
-        default=ExportSnapshot.Status.CREATED,
+        default=ExportSnapshot.Status.QUEUED,
     )
     file = models.CharField(max_length=512, blank=True, default="")
     traceback = models.TextField(blank=True, default="")

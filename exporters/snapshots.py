@@ -1,15 +1,16 @@
 """Export snapshots (Label Studio's ``/api/projects/{id}/exports/``): create, build, convert.
 
-The build runs as a Celery job under a lock that lives exactly as long as the worker
-process holding it (a PostgreSQL session advisory lock, or an ``flock`` on SQLite),
-the same scheme as background imports. It reads every task in one REPEATABLE READ
+The build is a job of the one job framework (``labelhub.jobs``: one run at a time under
+a lock that lives as long as its worker process, a dead worker's job marked failed), as
+imports and training are. It reads every task in one REPEATABLE READ
 transaction on PostgreSQL, so annotations written while a long export runs never make
 it inconsistent (the file holds the database as it was when the export started). The
 file is written to a temporary file, stored in the media storage under a fresh key, and
 only then is the row set ``completed`` with its key, md5 and counters, in one UPDATE. A
 worker killed at any moment leaves the row ``in_progress`` with its lock free: the next
 look at it (the API, or a worker starting) marks it ``failed``; it is never ``completed``
-with a half file.
+with a half file. A conversion (``ConvertedFormat``, Label Studio's shape with its
+``traceback``) runs under a lock of the same kind.
 """
 
 import hashlib
@@ -27,7 +28,6 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from datamanager import query as query_format
@@ -47,13 +47,14 @@ from exporters.services import (
     query_parse,
     with_key_frames,
 )
-from labelhub import joblock
+from labelhub import joblock, jobs
 from labelhub.validation import MAX_ID
 from projects.models import Project
 
 logger = logging.getLogger(__name__)
 Status = ExportSnapshot.Status
 LOCK_CLASS = 0x4C45  # "LE": the advisory-lock namespace for export jobs
+CONVERT_LOCK_CLASS = LOCK_CLASS + 1
 WORKER_LOST = "The worker stopped during the export; no file was kept. Create the export again."
 PROGRESS_EVERY = 1.0  # seconds between progress writes
 
@@ -201,7 +202,7 @@ def view_query(*, project: Project, view_id) -> dict | None:
 
 
 def snapshot_create(*, project: Project, user, payload: dict) -> ExportSnapshot:
-    """The row; the caller enqueues the build on commit (exporters.tasks). A
+    """The row; the caller builds it or enqueues the build (``snapshot_build_enqueue``). A
     ``task_filter_options.view`` becomes the stored query (the view's filters as they
     are now), with the payload's own ``query`` over it."""
     fields = snapshot_options_parse(payload)
@@ -225,73 +226,52 @@ def builds_inline(*, project: Project) -> bool:
     return project.task_number <= INLINE_MAX_TASKS
 
 
-def job_failed_to_queue(name: str, object_id: int, exc: Exception) -> None:
-    """An unreachable queue fails the job at once: it never runs inline instead, so
-    where a job runs does not depend on the broker."""
-    logger.error("export job %s %s could not be queued: %r", name, object_id, exc)
-    fields = {"status": Status.FAILED, "finished_at": timezone.now()}
-    if name == "build":
-        ExportSnapshot.objects.filter(pk=object_id).update(
-            detail=f"The job queue could not be reached ({type(exc).__name__}).", **fields
-        )
-    else:
-        ConvertedFormat.objects.filter(pk=object_id).update(**fields)
+def snapshot_build_enqueue(snapshot: ExportSnapshot) -> None:
+    """Enqueue the build (``labelhub.jobs``) once the snapshot row is committed."""
+    jobs.job_enqueue_on_commit(snapshot)
 
 
 # -------------------------------------------------------------------------------- lock
 
 
-class JobLock(joblock.JobLock):
-    """Held while a worker builds an export; free once that worker's process is gone."""
+class ConvertLock(joblock.JobLock):
+    """Held while a worker converts a snapshot; free once that worker's process is gone."""
 
-    def __init__(self, kind: str, object_id: int) -> None:
+    def __init__(self, converted_id: int) -> None:
         super().__init__(
-            LOCK_CLASS + (1 if kind == "convert" else 0),
-            object_id,
-            Path(settings.DATA_DIR) / "exports" / f"{kind}-{object_id}.lock",
+            CONVERT_LOCK_CLASS,
+            converted_id,
+            Path(settings.DATA_DIR) / "exports" / f"convert-{converted_id}.lock",
         )
 
 
-def snapshot_check_alive(snapshot: ExportSnapshot) -> ExportSnapshot:
-    """Mark an in-progress snapshot whose worker is gone as failed; returns it fresh."""
-    if snapshot.status != Status.IN_PROGRESS:
-        return snapshot
-    lock = JobLock("build", snapshot.pk)
-    if not lock.acquire():
-        return snapshot  # a live worker holds it
-    try:
-        # The worker writes ``completed`` before it lets go of the lock.
-        ExportSnapshot.objects.filter(pk=snapshot.pk, status=Status.IN_PROGRESS).update(
-            status=Status.FAILED, detail=WORKER_LOST, finished_at=timezone.now()
-        )
-    finally:
-        lock.release()
-    snapshot.refresh_from_db()
-    return snapshot
-
-
-def snapshots_sweep() -> int:
-    count = 0
-    for snapshot in ExportSnapshot.objects.filter(status=Status.IN_PROGRESS):
-        count += snapshot_check_alive(snapshot).status == Status.FAILED
-    return count
+def convert_failed_to_queue(converted_id: int, exc: Exception) -> None:
+    """An unreachable queue fails the conversion at once: it never runs inline instead,
+    so where a job runs does not depend on the broker."""
+    logger.error("export conversion %s could not be queued: %r", converted_id, exc)
+    ConvertedFormat.objects.filter(pk=converted_id).update(
+        status=Status.FAILED, finished_at=timezone.now()
+    )
 
 
 # ------------------------------------------------------------------------------- build
 
 
 class _Progress:
-    """Writes ``processed`` about once a second from a thread of its own: that thread
-    has its own database connection, so the progress is committed and visible while
-    the export's long read transaction is still open."""
+    """Writes ``processed`` (and ``progress``) about once a second from a thread of its
+    own: that thread has its own database connection, so the progress is committed and
+    visible while the export's long read transaction is still open."""
 
-    def __init__(self, snapshot_id: int) -> None:
-        self.snapshot_id = snapshot_id
+    def __init__(self, snapshot: ExportSnapshot) -> None:
+        self.snapshot = snapshot
         self.pool = ThreadPoolExecutor(max_workers=1)
         self.last = 0.0
+        self.total = 0
 
     def _write(self, processed: int) -> None:
-        ExportSnapshot.objects.filter(pk=self.snapshot_id).update(processed=processed)
+        jobs.job_progress(
+            self.snapshot, min(processed / max(self.total, 1), 0.99), processed=processed
+        )
 
     def __call__(self, processed: int) -> None:
         now = time.monotonic()
@@ -338,77 +318,77 @@ def _repeatable_read() -> bool:
 
 
 def snapshot_build(*, snapshot_id: int) -> None:
-    """Build a snapshot's JSON file if no live worker holds it and it is not finished."""
-    lock = JobLock("build", snapshot_id)
-    if not lock.acquire():
-        return
+    """Build a snapshot's JSON file if no live worker holds it and it is not finished
+    (the job framework's run, as a worker does it; small projects call it in the
+    request)."""
+    jobs.job_run(kind=KIND_NAME, job_id=snapshot_id)
+
+
+def snapshot_build_body(snapshot: ExportSnapshot) -> None:
+    snapshot_id = snapshot.pk
+    ExportSnapshot.objects.filter(pk=snapshot_id).update(processed=0)
+    progress = _Progress(snapshot)
+    consistent = _repeatable_read()
     try:
-        snapshot = ExportSnapshot.objects.select_related("project").filter(pk=snapshot_id).first()
-        if snapshot is None or snapshot.status in (Status.COMPLETED, Status.FAILED):
-            return
-        ExportSnapshot.objects.filter(pk=snapshot_id).update(
-            status=Status.IN_PROGRESS, attempts=F("attempts") + 1, processed=0
+        project = snapshot.project
+        task_filter = snapshot_task_filter(snapshot)
+        query = query_parse(snapshot.query)
+        tasks = selectors.export_tasks_queryset(
+            project=project, task_filter=task_filter, query=query
         )
-        progress = _Progress(snapshot_id)
-        consistent = _repeatable_read()
-        try:
-            project = snapshot.project
-            task_filter = snapshot_task_filter(snapshot)
-            query = query_parse(snapshot.query)
-            tasks = selectors.export_tasks_queryset(
-                project=project, task_filter=task_filter, query=query
-            )
-            total = tasks.count()
-            progress.pool.submit(
-                lambda: ExportSnapshot.objects.filter(pk=snapshot_id).update(total=total)
-            )
-            counters = {"task_number": 0, "annotation_number": 0, "prediction_number": 0}
-            ctx = WriterContext(
-                project_id=project.pk,
-                schema=project_schema(project),
-                annotator=_annotator(snapshot),
-                full_descriptions=(snapshot.serialization_options or {}).get(
-                    "full_descriptions", True
-                ),
-            )
-            guard = chunk_guard(query)
-            rows = _counted(
-                selectors.export_task_dicts(tasks, task_filter=task_filter, guard=guard),
-                counters,
-                progress,
-            )
-            if (snapshot.serialization_options or {}).get("interpolate_key_frames"):
-                rows = with_key_frames(rows)
-            key, md5 = _store(
-                WRITERS["JSON"](ctx, rows), f"export/{project.pk}/{snapshot_id}", ".json"
-            )
-        except Exception as exc:
-            if consistent:
-                transaction.rollback()
-                transaction.set_autocommit(True)
-            progress.close()
-            logger.exception("export %s failed", snapshot_id)
-            ExportSnapshot.objects.filter(pk=snapshot_id).update(
-                status=Status.FAILED,
-                detail=f"The export failed on the server ({type(exc).__name__}).",
-                finished_at=timezone.now(),
-            )
-            return
+        total = progress.total = tasks.count()
+        progress.pool.submit(
+            lambda: ExportSnapshot.objects.filter(pk=snapshot_id).update(total=total)
+        )
+        counters = {"task_number": 0, "annotation_number": 0, "prediction_number": 0}
+        ctx = WriterContext(
+            project_id=project.pk,
+            schema=project_schema(project),
+            annotator=_annotator(snapshot),
+            full_descriptions=(snapshot.serialization_options or {}).get("full_descriptions", True),
+        )
+        guard = chunk_guard(query)
+        rows = _counted(
+            selectors.export_task_dicts(tasks, task_filter=task_filter, guard=guard),
+            counters,
+            progress,
+        )
+        if (snapshot.serialization_options or {}).get("interpolate_key_frames"):
+            rows = with_key_frames(rows)
+        key, md5 = _store(WRITERS["JSON"](ctx, rows), f"export/{project.pk}/{snapshot_id}", ".json")
+    except Exception as exc:
         if consistent:
-            transaction.commit()
+            transaction.rollback()
             transaction.set_autocommit(True)
         progress.close()
-        ExportSnapshot.objects.filter(pk=snapshot_id).update(
-            status=Status.COMPLETED,
-            file=key,
-            md5=md5,
-            counters=counters,
-            processed=counters["task_number"],
-            total=counters["task_number"],
-            finished_at=timezone.now(),
-        )
-    finally:
-        lock.release()
+        logger.exception("export %s failed", snapshot_id)
+        raise jobs.JobFailed(CRASHED.format(error=type(exc).__name__)) from None
+    if consistent:
+        transaction.commit()
+        transaction.set_autocommit(True)
+    progress.close()
+    jobs.job_complete(
+        snapshot,
+        file=key,
+        md5=md5,
+        counters=counters,
+        processed=counters["task_number"],
+        total=counters["task_number"],
+    )
+
+
+KIND_NAME = "export"
+CRASHED = "The export failed on the server ({error})."
+KIND = jobs.Kind(
+    name=KIND_NAME,
+    model=ExportSnapshot,
+    lock_namespace=LOCK_CLASS,
+    body=snapshot_build_body,
+    worker_lost=WORKER_LOST,
+    queue_down="The job queue could not be reached ({error}).",
+    crashed=CRASHED,
+    select_related=("project",),
+)
 
 
 # ----------------------------------------------------------------------------- convert
@@ -431,7 +411,7 @@ def convert_request(
     )
     if not created and converted.status == Status.FAILED:
         ConvertedFormat.objects.filter(pk=converted.pk).update(
-            status=Status.CREATED, download_resources=download_resources, traceback=""
+            status=Status.QUEUED, download_resources=download_resources, traceback=""
         )
         created = True
     converted.needs_run = created
@@ -453,7 +433,7 @@ def _snapshot_data_keys(key: str) -> list[str]:
 
 def snapshot_convert(*, converted_id: int) -> None:
     """Write a converted format from the snapshot's JSON file (streamed with ijson)."""
-    lock = JobLock("convert", converted_id)
+    lock = ConvertLock(converted_id)
     if not lock.acquire():
         return
     try:
@@ -464,7 +444,7 @@ def snapshot_convert(*, converted_id: int) -> None:
         )
         if converted is None or converted.status in (Status.COMPLETED, Status.FAILED):
             return
-        ConvertedFormat.objects.filter(pk=converted_id).update(status=Status.IN_PROGRESS)
+        ConvertedFormat.objects.filter(pk=converted_id).update(status=Status.RUNNING)
         snapshot = converted.snapshot
         info = FORMATS[converted.export_type]
         ctx = WriterContext(

@@ -1,5 +1,5 @@
 """``/projects/migrate``: the staff page that moves a running Label Studio in (the
-background job in ``importers.lsmigrate.jobs``), with a progress bar."""
+background job in ``importers.lsmigrate.jobs``, created in ``importers.lsmigrate.service``), with a progress bar."""
 
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from frontend.csp import csp
 from frontend.views import _error_page
-from importers.lsmigrate.jobs import job_create, job_state
+from importers.lsmigrate.service import job_create, job_state
 from importers.models import MigrationJob
 from labelhub.errors import ApiError
 

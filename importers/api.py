@@ -12,37 +12,29 @@ answer is then the in-request one plus ``import``; past the bound it is a 202 wi
 and ``poll``, the status URL that carries ``task_ids`` once the job is done.
 """
 
-import time
-import zipfile
-from collections import Counter
-
 import orjson
-import rarfile
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse
-from django.utils import timezone
 from rest_framework import status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from importers import archives, samples, ssrf, uploads
-from importers.jobs import import_record, job_check_alive, job_create, progress_read
-from importers.manifests import KINDS, is_manifest
+from importers import samples, ssrf, uploads
+from importers.background import project_import, uploads_keep
 from importers.models import FileUpload, ImportJob
-from importers.services import files_import, parsed_config, predictions_import
+from importers.selectors import import_job_dict
+from importers.services import parsed_config, predictions_import
 from importers.sources import (
     ImportFile,
-    file_kind,
     spool_stream,
     spool_upload,
     work_dir,
-    work_dir_release,
     work_dir_remove,
 )
 from labelhub.errors import ApiError
-from labelhub.jsonlimits import check_bytes
+from labelhub.jobs import job_check_alive
 from labelhub.params import is_false, is_true
 from labelhub.validation import MAX_ID, id_value
 from projects import permissions as perms
@@ -85,46 +77,6 @@ def _gather(request, folder) -> list[ImportFile]:
     ]
 
 
-def _estimated_tasks(item: ImportFile) -> int:
-    """A cheap count (or upper bound) of the tasks in a file under the byte threshold."""
-    kind = item.kind or file_kind(item.name)
-    if kind == "json":
-        raw = item.path.read_bytes()
-        check_bytes(raw, item.name)  # refused here, before orjson builds anything
-        try:
-            value = orjson.loads(raw.removeprefix(b"\xef\xbb\xbf"))
-        except orjson.JSONDecodeError:
-            return 1  # the import itself reports where
-        if isinstance(value, list):
-            return len(value)
-        if is_manifest(value):
-            return sum(len(v) for k, v in value.items() if k in KINDS and isinstance(v, list))
-        return 1
-    if kind in ("jsonl", "csv", "tsv", "txt"):
-        with open(item.path, "rb") as fh:
-            return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")) + 1
-    if kind in ("zip", "rar"):
-        # Limits and member names are checked now, so a bomb is refused in the request.
-        count = archives.check(item.path, item.name)
-        with (zipfile.ZipFile if kind == "zip" else rarfile.RarFile)(item.path) as archive:
-            expanded = sum(info.file_size for info in archive.infolist())
-        if expanded > settings.LABELHUB_ASYNC_IMPORT_BYTES:
-            return settings.LABELHUB_ASYNC_IMPORT_TASKS + 1
-        return count
-    return 1
-
-
-def runs_in_background(files: list[ImportFile]) -> bool:
-    if sum(item.size for item in files) > settings.LABELHUB_ASYNC_IMPORT_BYTES:
-        return True
-    total = 0
-    for item in files:
-        total += _estimated_tasks(item)
-        if total > settings.LABELHUB_ASYNC_IMPORT_TASKS:
-            return True
-    return False
-
-
 class ProjectImportApi(APIView):
     def post(self, request, pk):
         project = perms.project_for(request.user, pk, perms.MANAGE)
@@ -134,47 +86,24 @@ class ProjectImportApi(APIView):
         if fields:
             options["preannotated_from_fields"] = fields
         folder = work_dir()
-        background = False
-        started = timezone.now()
+        answer = None
         try:
             files = _gather(request, folder)
             if is_false(request.query_params.get("commit_to_project")):
-                return _uploads_kept(request, project, files, folder)
-            if runs_in_background(files):
-                with transaction.atomic():
-                    job = job_create(
-                        project=project,
-                        user=request.user,
-                        files=files,
-                        folder=folder,
-                        options=options,
-                    )
-                background = True
-                work_dir_release(folder)  # the job owns the folder now
-                if _flag(request, "return_task_ids"):
-                    return _job_waited(job.pk, project_id=project.pk)
-                return Response({"import": job.pk}, status=status.HTTP_201_CREATED)
-            result = files_import(
-                project=project, files=files, user=request.user, options=options, folder=folder
-            )
-            job = import_record(
-                project=project, user=request.user, files=files, result=result, started=started
+                body = uploads_keep(project=project, user=request.user, files=files, folder=folder)
+                return Response(body, status=status.HTTP_201_CREATED)
+            answer = project_import(
+                project=project,
+                user=request.user,
+                files=files,
+                folder=folder,
+                options=options,
+                return_task_ids=_flag(request, "return_task_ids"),
             )
         finally:
-            if not background:
-                work_dir_remove(folder)
-        return Response(
-            {
-                **result.as_dict(with_task_ids=_flag(request, "return_task_ids")),
-                "import": job.pk,
-                "file_upload_ids": [],
-                "could_be_tasks_list": any(
-                    file_kind(item.name) in uploads.TABLES for item in files
-                ),
-                "found_formats": dict(Counter(_extension(item.name, item.kind) for item in files)),
-            },
-            status=status.HTTP_201_CREATED,
-        )
+            if answer is None or not answer.background:
+                work_dir_remove(folder)  # a job that took it removes it when it ends
+        return Response(answer.body, status=answer.status)
 
 
 class ImportPredictionsApi(APIView):
@@ -186,36 +115,6 @@ class ImportPredictionsApi(APIView):
         project = perms.project_for(request.user, pk, perms.MANAGE)
         created = predictions_import(project=project, items=request.data)
         return Response({"created": created}, status=status.HTTP_201_CREATED)
-
-
-def _uploads_kept(request, project, files, folder) -> Response:
-    """``commit_to_project=false``: keep the files as uploads, make no task, and answer
-    what they hold (Label Studio's first step; ``reimport`` is the second). Files above
-    the background thresholds are not parsed in the request: their count is estimated."""
-    started = time.monotonic()
-    if runs_in_background(files):
-        preview = {
-            "task_count": sum(_estimated_tasks(item) for item in files),
-            "found_formats": {},
-            "data_columns": [],
-            "could_be_tasks_list": False,
-        }
-    else:
-        preview = uploads.uploads_preview(project=project, files=files, folder=folder)
-    saved = uploads.uploads_save(project=project, user=request.user, files=files)
-    return Response(
-        {
-            "task_count": preview["task_count"],
-            "annotation_count": None,
-            "prediction_count": None,
-            "duration": round(time.monotonic() - started, 3),
-            "file_upload_ids": [upload.pk for upload in saved],
-            "could_be_tasks_list": preview["could_be_tasks_list"],
-            "found_formats": preview["found_formats"],
-            "data_columns": preview["data_columns"],
-        },
-        status=status.HTTP_201_CREATED,
-    )
 
 
 class ReimportApi(APIView):
@@ -299,7 +198,7 @@ class ReimportDetailApi(APIView):
                 "id": job.pk,
                 "project": project.pk,
                 "status": job.status,
-                "error": job.detail or None,
+                "error": job.error or None,
                 "task_count": job.task_count,
                 "annotation_count": job.annotation_count,
                 "prediction_count": job.prediction_count,
@@ -392,99 +291,11 @@ class FileUploadApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _job_waited(job_id: int, *, project_id: int) -> Response:
-    """Wait (bounded) for a background import whose task ids the caller asked for. Inside
-    an outer transaction the job is only enqueued at its commit, so there is nothing to
-    wait for: the answer is at once the job to poll."""
-    seconds = (
-        0 if transaction.get_connection().in_atomic_block else settings.LABELHUB_IMPORT_WAIT_SECONDS
-    )
-    deadline = time.monotonic() + seconds
-    while True:
-        job = ImportJob.objects.get(pk=job_id)
-        if job.is_finished or time.monotonic() >= deadline:
-            break
-        time.sleep(0.2)
-    if job.status == ImportJob.Status.FAILED:
-        raise ApiError(job.detail or "The import failed.", job.errors)
-    if job.status == ImportJob.Status.COMPLETED:
-        body = job_as_dict(job, with_task_ids=True)
-        keys = ("task_count", "annotation_count", "prediction_count", "duration", "task_ids")
-        answer = {"import": job.pk, **{key: body[key] for key in keys}}
-        if job.skipped_count:
-            answer["skipped_count"] = job.skipped_count
-        return Response(answer, status=status.HTTP_201_CREATED)
-    poll = f"/api/projects/{project_id}/imports/{job.pk}/?return_task_ids=true"
-    return Response(
-        {"import": job.pk, "status": job.status, "poll": poll}, status=status.HTTP_202_ACCEPTED
-    )
-
-
-def _extension(name: str, kind: str | None = None) -> str:
-    """A file's format as Label Studio's ``found_formats`` names it (``.csv``); a request
-    body is ``.json``."""
-    base = name.rsplit("/", 1)[-1].lower()
-    if "." in base:
-        return "." + base.rsplit(".", 1)[-1]
-    return f".{kind}" if kind else ""
-
-
-def job_as_dict(job: ImportJob, *, with_task_ids: bool) -> dict:
-    body = {
-        "id": job.pk,
-        "project": job.project_id,
-        "status": job.status,
-        "processed": job.processed,
-        "total": job.total,
-        "progress": 1.0 if job.status == ImportJob.Status.COMPLETED else 0.0,
-        "task_count": job.task_count,
-        "annotation_count": job.annotation_count,
-        "prediction_count": job.prediction_count,
-        "skipped_count": job.skipped_count,
-        "detail": job.detail,
-        "error": job.detail,
-        "errors": job.errors,
-        "files": [item["name"] for item in job.files],
-        "attempts": job.attempts,
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
-        "duration": job.duration,
-        # Label Studio's ProjectImport fields that have a meaning here.
-        "commit_to_project": True,
-        "return_task_ids": with_task_ids,
-        "preannotated_from_fields": None,
-        "url": None,
-        "updated_at": job.finished_at or job.started_at or job.created_at,
-        "file_upload_ids": [],
-        "could_be_tasks_list": False,
-        "found_formats": dict(
-            Counter(_extension(item["name"], item.get("kind")) for item in job.files)
-        ),
-        "data_columns": [],
-        "tasks": None,
-    }
-    if job.status == ImportJob.Status.IN_PROGRESS:
-        live = progress_read(job)
-        if live:
-            body["processed"] = live.get("processed", 0)
-            done, total = live.get("bytes_done", 0), live.get("bytes_total") or 0
-            body["bytes_done"], body["bytes_total"] = done, total
-            body["progress"] = round(min(done / total, 0.99), 4) if total else 0.0
-            if done and total:
-                body["total"] = max(body["processed"], round(body["processed"] * total / done))
-    if with_task_ids:
-        body["task_ids"] = [
-            pk for first, last in job.task_id_ranges for pk in range(first, last + 1)
-        ]
-    return body
-
-
 class ImportJobListApi(APIView):
     def get(self, request, pk):
         project = perms.project_for(request.user, pk, perms.MANAGE)
         jobs = ImportJob.objects.filter(project=project).order_by("-id")[:100]
-        return Response([job_as_dict(job, with_task_ids=False) for job in jobs])
+        return Response([import_job_dict(job, with_task_ids=False) for job in jobs])
 
 
 class ImportJobApi(APIView):
@@ -494,7 +305,7 @@ class ImportJobApi(APIView):
         if job is None:
             raise ApiError("Not found.", status_code=404)
         job = job_check_alive(job)
-        return Response(job_as_dict(job, with_task_ids=_flag(request, "return_task_ids")))
+        return Response(import_job_dict(job, with_task_ids=_flag(request, "return_task_ids")))
 
 
 class SampleTaskApi(APIView):

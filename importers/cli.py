@@ -16,6 +16,9 @@ import os
 import sys
 from pathlib import Path
 
+from importers.cliuser import admin_user as _user
+from importers.lsmigrate.cli import add_parser as add_migrate_parser
+
 FORMATS = ["json", "json-dir", "jsonl", "csv", "tsv", "text", "text-dir", "image-dir", "audio-dir"]
 _FILE_KINDS = {"json": "json", "jsonl": "jsonl", "csv": "csv", "tsv": "tsv", "text": "txt"}
 
@@ -39,21 +42,7 @@ def add_parsers(sub) -> None:
     imp.add_argument("--username", default=os.environ.get("LABELHUB_USERNAME"))
     imp.add_argument("--no-progress", action="store_true", help="do not draw a progress bar")
     imp.set_defaults(handler=_import)
-    from importers.lsmigrate.cli import add_parser as add_migrate_parser
-
     add_migrate_parser(sub)
-
-
-def _user(username: str | None):
-    from django.contrib.auth import get_user_model
-
-    users = get_user_model().objects.filter(is_staff=True).order_by("id")
-    if username:
-        users = users.filter(email__iexact=username)
-    user = users.first()
-    if user is None:
-        raise SystemExit("No admin user found: run `labelhub start` once, or pass --username.")
-    return user
 
 
 def guess_format(path: Path) -> str:

@@ -10,13 +10,18 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from labelhub.jobs import Job
 
-class ImportJob(models.Model):
+
+class ImportJob(Job):
     class Status(models.TextChoices):
-        CREATED = "created", "Created"
-        IN_PROGRESS = "in_progress", "In progress"
+        # Label Studio's values.
+        QUEUED = "created", "Created"
+        RUNNING = "in_progress", "In progress"
         FAILED = "failed", "Failed"
         COMPLETED = "completed", "Completed"
+
+    job_kind = "import"
 
     project = models.ForeignKey(
         "projects.Project", on_delete=models.CASCADE, related_name="import_jobs"
@@ -24,7 +29,7 @@ class ImportJob(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     # [{"path": "/abs/path", "name": "what the user called it"}]
     files = models.JSONField(default=list)
     work_dir = models.CharField(max_length=1024, blank=True, default="")
@@ -39,24 +44,13 @@ class ImportJob(models.Model):
     skipped_count = models.IntegerField(default=0)
     # Task ids as [[first, last], ...]: a million contiguous ids are one pair.
     task_id_ranges = models.JSONField(default=list, blank=True)
-    detail = models.TextField(blank=True, default="")
-    errors = models.JSONField(default=list, blank=True)
-    attempts = models.IntegerField(default=0)
-    worker = models.CharField(max_length=255, blank=True, default="")
     duration = models.FloatField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["project", "-id"], name="importjob_project")]
 
     def __str__(self) -> str:
         return f"Import {self.pk} into project {self.project_id}: {self.status}"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.COMPLETED, self.Status.FAILED)
 
 
 class FileUpload(models.Model):
@@ -114,7 +108,7 @@ class LabelStudioCopy(models.Model):
         return f"{self.source} {self.kind} {self.ls_id} -> {self.lh_id}"
 
 
-class MigrationJob(models.Model):
+class MigrationJob(Job):
     """A migration from a running Label Studio started from the staff page.
 
     The token is kept only while the job waits or runs (the worker needs it) and is
@@ -123,9 +117,11 @@ class MigrationJob(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
-        IN_PROGRESS = "in_progress", "In progress"
+        RUNNING = "in_progress", "In progress"
         COMPLETED = "completed", "Completed"
         FAILED = "failed", "Failed"
+
+    job_kind = "lsmigrate"
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -135,17 +131,9 @@ class MigrationJob(models.Model):
     project_ids = models.JSONField(default=list, blank=True)
     dry_run = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    # Progress: {"projects_done", "projects_total", "project", "tasks_done", "tasks_total"}
-    progress = models.JSONField(default=dict, blank=True)
+    # Where it is: {"projects_done", "projects_total", "project", "tasks_done", "tasks_total"}
+    stage = models.JSONField(default=dict, blank=True)
     report = models.TextField(blank=True, default="")
-    detail = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Migration {self.pk} from {self.url}: {self.status}"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.COMPLETED, self.Status.FAILED)

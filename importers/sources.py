@@ -279,7 +279,7 @@ def work_dirs_sweep() -> int:
         return 0
     unfinished = set(
         ImportJob.objects.filter(
-            status__in=[ImportJob.Status.CREATED, ImportJob.Status.IN_PROGRESS]
+            status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
         ).values_list("work_dir", flat=True)
     )
     now = time.time()

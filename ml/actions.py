@@ -17,7 +17,7 @@ MAX_SELECTED = 1_000_000
     dialog="Send the selected tasks to the project's ML models and store their predictions.",
 )
 def retrieve_tasks_predictions(project, queryset: QuerySet, **params) -> dict:
-    from ml.predicting import prediction_job_create  # scikit-learn: loaded on use
+    from ml.services import prediction_job_create
 
     ids = list(queryset.order_by("id").values_list("id", flat=True)[:MAX_SELECTED])
     jobs, followed = [], []

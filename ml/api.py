@@ -10,8 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labelhub.errors import ApiError
+from labelhub.jobs import job_check_alive, job_fields
 from labelhub.validation import id_value
-from ml import predicting, remote, selectors, services, training
+from ml import remote, selectors, services
 from ml.models import MLBackend, PredictionJob, TrainingJob
 from projects import permissions as perms
 from projects.selectors import object_for_user
@@ -59,7 +60,7 @@ def backend_dict(backend: MLBackend) -> dict:
 
 def job_dict(job: TrainingJob) -> dict:
     return {
-        "id": job.pk,
+        **job_fields(job),
         "backend": job.backend_id,
         "status": job.status,
         "progress": job.progress,
@@ -80,7 +81,7 @@ def job_dict(job: TrainingJob) -> dict:
 
 def prediction_job_dict(job: PredictionJob) -> dict:
     return {
-        "id": job.pk,
+        **job_fields(job),
         "backend": job.backend_id,
         "model_version": job.model_version,
         "status": job.status,
@@ -215,9 +216,7 @@ class BackendTrainApi(APIView):
 class BackendJobsApi(APIView):
     def get(self, request, pk):
         backend = _backend_for(request.user, pk)
-        jobs = [
-            training.job_check_alive(j) for j in selectors.jobs_for_backend(backend=backend)[:100]
-        ]
+        jobs = [job_check_alive(j) for j in selectors.jobs_for_backend(backend=backend)[:100]]
         return Response([job_dict(job) for job in jobs])
 
 
@@ -227,14 +226,14 @@ class BackendJobDetailApi(APIView):
         job = TrainingJob.objects.filter(backend=backend, pk=job_id).first()
         if job is None:
             raise NotFound("Not found.")
-        return Response(job_dict(training.job_check_alive(job)))
+        return Response(job_dict(job_check_alive(job)))
 
 
 class BackendPredictionJobsApi(APIView):
     def get(self, request, pk):
         backend = _backend_for(request.user, pk)
         jobs = selectors.prediction_jobs_for_backend(backend=backend)[:100]
-        return Response([prediction_job_dict(predicting.job_check_alive(j)) for j in jobs])
+        return Response([prediction_job_dict(job_check_alive(j)) for j in jobs])
 
 
 class BackendVersionsApi(APIView):

@@ -10,6 +10,7 @@ follows the job row, and then the prediction job that comes after it, with a bar
 the queued message finds them finished and does nothing.
 """
 
+import functools
 import os
 import threading
 import time
@@ -102,7 +103,7 @@ def _train(args) -> int:
     from django.core.exceptions import ObjectDoesNotExist
     from rest_framework.exceptions import APIException
 
-    from ml import predicting, training
+    from labelhub import jobs
     from ml.models import PredictionJob, TrainingJob
     from ml.services import training_job_create
     from projects.models import Project
@@ -117,7 +118,9 @@ def _train(args) -> int:
     except APIException as exc:
         raise SystemExit(f"Cannot train: {exc.detail}") from None
     print(f"Training {backend} (backend {backend.pk}), job {job.pk}, version {job.model_version}")
-    worker = _run_here(training.job_run, job.pk) if args.here else None
+    worker = (
+        _run_here(functools.partial(jobs.job_run, kind="training"), job.pk) if args.here else None
+    )
     job = _follow(TrainingJob, job.pk, "training", args, worker)
     if job.status != "completed":
         print(f"Training failed: {job.error}")
@@ -125,7 +128,11 @@ def _train(args) -> int:
     print(f"Trained on {job.annotations_used} annotations: {job.metrics}")
     prediction = PredictionJob.objects.filter(backend=backend).order_by("-id").first()
     if prediction is not None:
-        worker = _run_here(predicting.job_run, prediction.pk) if args.here else None
+        worker = (
+            _run_here(functools.partial(jobs.job_run, kind="prediction"), prediction.pk)
+            if args.here
+            else None
+        )
         prediction = _follow(PredictionJob, prediction.pk, "predicting", args, worker)
         print(
             f"Predictions: {prediction.written} written, {prediction.dropped} dropped ({prediction.status})"

@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from labelhub.jobs import Job
+
 
 class MLBackend(models.Model):
     """A model that predicts for a project: a built-in scikit-learn model trained here
@@ -68,17 +70,14 @@ class MLBackend(models.Model):
         return self.title or self.model or (self.url or "")
 
 
-class TrainingJob(models.Model):
+class TrainingJob(Job):
     """One training run of a backend. ``model_version`` goes up by one per run of a
     built-in backend; ``model_file`` (media storage) is written before the job is marked
     ``completed``, under a new name, so a killed worker never leaves a half-written model
     in use."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        COMPLETED = "completed", "Completed"
-        FAILED = "failed", "Failed"
+    Status = Job.Status
+    job_kind = "training"
 
     backend = models.ForeignKey(MLBackend, on_delete=models.CASCADE, related_name="jobs")
     project = models.ForeignKey(
@@ -87,17 +86,10 @@ class TrainingJob(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    progress = models.FloatField(default=0.0)
     model_version = models.IntegerField(null=True, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
     annotations_used = models.IntegerField(default=0)
-    error = models.TextField(blank=True, default="")
     model_file = models.CharField(max_length=500, blank=True, default="")
-    worker = models.CharField(max_length=255, blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["backend", "-id"], name="trainingjob_backend")]
@@ -109,10 +101,6 @@ class TrainingJob(models.Model):
 
     def __str__(self) -> str:
         return f"TrainingJob {self.pk} ({self.status})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.COMPLETED, self.Status.FAILED)
 
     @property
     def version_name(self) -> str:
@@ -129,19 +117,18 @@ def model_version_name(model: str, number: int) -> str:
     return f"{model}-v{number}"
 
 
-class PredictionJob(models.Model):
+class PredictionJob(Job):
     """Predicting with one model version for the tasks that have no prediction from it,
     in batches. Results that break the labeling config are dropped and counted."""
 
-    Status = TrainingJob.Status
+    Status = Job.Status
+    job_kind = "prediction"
 
     backend = models.ForeignKey(MLBackend, on_delete=models.CASCADE, related_name="prediction_jobs")
     project = models.ForeignKey(
         "projects.Project", on_delete=models.CASCADE, related_name="+", db_index=False
     )
     model_version = models.CharField(max_length=255, blank=True, default="")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    progress = models.FloatField(default=0.0)
     total = models.IntegerField(default=0)
     processed = models.IntegerField(default=0)
     written = models.IntegerField(default=0)
@@ -149,17 +136,9 @@ class PredictionJob(models.Model):
     dropped_errors = models.JSONField(default=list, blank=True)
     # Only these tasks (the Data Manager action); None: every task of the project.
     task_ids = models.JSONField(null=True, blank=True)
-    error = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["backend", "-id"], name="predictionjob_backend")]
 
     def __str__(self) -> str:
         return f"PredictionJob {self.pk} ({self.status})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.COMPLETED, self.Status.FAILED)

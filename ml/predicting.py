@@ -27,9 +27,10 @@ from django.utils import timezone
 
 from annotations.counters import tasks_predictions_added
 from annotations.models import Prediction
+from labelhub import jobs
 from labelhub.errors import MAX_ERRORS
 from ml import remote
-from ml.locks import PREDICTION, JobLock
+from ml.modelfiles import model_load
 from ml.models import MLBackend, PredictionJob, TrainingJob
 from ml.sampling import in_random_lane
 from ml.strategy import Ranker
@@ -40,27 +41,9 @@ from tasks.models import Task
 from tasks.representations import task_dict
 
 logger = logging.getLogger(__name__)
-Status = PredictionJob.Status
-WORKER_LOST = "The worker stopped while predicting; run the predictions again to finish."
-
-
-def prediction_job_create(*, backend: MLBackend, task_ids: list[int] | None = None):
-    """Record a prediction job and enqueue it once the surrounding transaction commits."""
-    from ml.tasks import enqueue
-
-    job = PredictionJob.objects.create(
-        backend=backend,
-        project_id=backend.project_id,
-        model_version=backend.model_version,
-        task_ids=task_ids,
-    )
-    transaction.on_commit(lambda: enqueue("prediction", job.pk))
-    return job
 
 
 def _load_model(backend: MLBackend):
-    from ml.training import model_load
-
     job = TrainingJob.objects.filter(pk=backend.current_job_id).first()
     if job is None or not job.model_file:
         raise RuntimeError("the backend has no trained model yet")
@@ -192,45 +175,27 @@ def _todo(job: PredictionJob):
     return tasks
 
 
-def job_run(*, job_id: int) -> None:
-    """Run a prediction job if it is not finished and no live worker holds it."""
-    lock = JobLock(PREDICTION, job_id)
-    if not lock.acquire():
-        return
+def prediction_job_body(job: PredictionJob) -> None:
+    """Predict the tasks still to do; on any failure the predictions this run wrote are
+    removed again and the backend shows the error."""
+    total = _todo(job).count()
+    jobs.job_progress(job, 0.0, total=total)
+    versions: set[str] = set()
     try:
-        job = PredictionJob.objects.select_related("backend", "project").filter(pk=job_id).first()
-        if job is None or job.is_finished:
-            return
-        started = timezone.now()
-        total = _todo(job).count()
-        PredictionJob.objects.filter(pk=job_id).update(
-            status=Status.RUNNING, started_at=started, total=total
+        _predict_all(job, total, versions)
+    except Exception as exc:
+        if isinstance(exc, remote.BackendError):
+            message = str(exc)
+        else:
+            logger.exception("prediction job %s failed", job.pk)
+            message = f"Predicting failed on the worker ({type(exc).__name__}: {exc})"
+        undone = _predictions_undo(job=job, versions=versions)
+        MLBackend.objects.filter(pk=job.backend_id).update(
+            state=MLBackend.State.ERROR, error_message=message[:2000]
         )
-        job.started_at = started
-        versions: set[str] = set()
-        try:
-            _predict_all(job, total, versions)
-        except Exception as exc:
-            if isinstance(exc, remote.BackendError):
-                message = str(exc)
-            else:
-                logger.exception("prediction job %s failed", job_id)
-                message = f"Predicting failed on the worker ({type(exc).__name__}: {exc})"
-            undone = _predictions_undo(job=job, versions=versions)
-            PredictionJob.objects.filter(pk=job_id).update(
-                status=Status.FAILED,
-                error=message[:2000] + (f" ({undone} predictions removed)" if undone else ""),
-                finished_at=timezone.now(),
-            )
-            MLBackend.objects.filter(pk=job.backend_id).update(
-                state=MLBackend.State.ERROR, error_message=message[:2000]
-            )
-            return
-        PredictionJob.objects.filter(pk=job_id).update(
-            status=Status.COMPLETED, progress=1.0, finished_at=timezone.now()
-        )
-    finally:
-        lock.release()
+        raise jobs.JobFailed(
+            message[:2000] + (f" ({undone} predictions removed)" if undone else "")
+        ) from None
 
 
 def _predict_all(job: PredictionJob, total: int, versions: set[str]) -> None:
@@ -304,12 +269,13 @@ def _predict_all(job: PredictionJob, total: int, versions: set[str]) -> None:
             ranker.add(ids, proba[ranked], None if features is None else features[ranked])
             if previous and ranker.strategy.stable > 0 and len(ids):
                 ranker.agree(_kept_prediction(project, previous, ids, batch_rows, results))
-        PredictionJob.objects.filter(pk=job.pk).update(
+        jobs.job_progress(
+            job,
+            0.95 * processed / max(total, 1),
             processed=processed,
             written=written,
             dropped=dropped,
             dropped_errors=errors,
-            progress=round(0.95 * processed / max(total, 1), 3),
         )
     if job.task_ids is None and scored:
         ids, priority = ranker.priorities()
@@ -381,19 +347,3 @@ def al_priorities_write(*, project: Project, task_ids: np.ndarray, priority: np.
                     f"UPDATE {Task._meta.db_table} SET al_priority = %s WHERE id = %s",
                     [(float(p), int(t)) for t, p in zip(task_ids, priority, strict=True)],
                 )
-
-
-def job_check_alive(job: PredictionJob) -> PredictionJob:
-    if job.status != Status.RUNNING:
-        return job
-    lock = JobLock(PREDICTION, job.pk)
-    if not lock.acquire():
-        return job
-    try:
-        PredictionJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
-            status=Status.FAILED, error=WORKER_LOST, finished_at=timezone.now()
-        )
-    finally:
-        lock.release()
-    job.refresh_from_db()
-    return job

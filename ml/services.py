@@ -8,13 +8,13 @@ from django.db.models import Max
 from django.utils import timezone
 
 from annotations.models import Annotation
+from labelhub import jobs
 from labelhub.errors import ApiError
 from ml import remote
 from ml.builtin import MODELS
-from ml.models import MLBackend, TrainingJob
+from ml.models import MLBackend, PredictionJob, TrainingJob
 from ml.predicting import Predictor
 from ml.selectors import training_annotation_count
-from ml.tasks import enqueue
 from projects.api import project_dict
 from projects.label_config import ParsedConfig
 from projects.models import Project
@@ -181,7 +181,21 @@ def training_job_create(
         annotations_at_last_train=project.total_annotations_number
     )
     if queue:
-        transaction.on_commit(lambda: enqueue("training", job.pk))
+        jobs.job_enqueue_on_commit(job)
+    return job
+
+
+def prediction_job_create(*, backend: MLBackend, task_ids: list[int] | None = None):
+    """Record a prediction job and enqueue it once the surrounding transaction commits
+    (``task_ids``: only these tasks; None: every task without a prediction of the
+    backend's version)."""
+    job = PredictionJob.objects.create(
+        backend=backend,
+        project_id=backend.project_id,
+        model_version=backend.model_version,
+        task_ids=task_ids,
+    )
+    jobs.job_enqueue_on_commit(job)
     return job
 
 

@@ -1,18 +1,17 @@
-"""Running a training job (on a Celery worker).
+"""Running a training job (on a Celery worker), the body of ``ml.jobs.TRAINING``.
 
-Idempotent: a job runs only under its ``JobLock`` and only while it is not finished, so
-a redelivered message does nothing for a finished job and restarts an abandoned one. The
+Idempotent: the job framework (``labelhub.jobs``) runs a job only under its lock and
+only while it is not finished, so a redelivered message does nothing for a finished job
+and restarts an abandoned one. The
 model file is written under a new name in media storage *before* the job is marked
 ``completed`` and the backend pointed at it, in one transaction: a worker killed at any
 moment leaves at most an orphan file nobody uses, never a half-written model in use, and
-the previous version keeps serving. ``job_check_alive`` (the status API, a starting
-worker) turns a ``running`` job whose lock is free into ``failed``.
+the previous version keeps serving. ``labelhub.jobs.job_check_alive`` (the status API, a
+starting worker) turns a ``running`` job whose lock is free into ``failed``.
 """
 
 import io
 import logging
-import os
-import socket
 import time
 import uuid
 
@@ -23,37 +22,30 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from labelhub import jobs
 from ml import remote
 from ml.al_check import active_vs_random
 from ml.builtin import MODELS, NotFit
 from ml.builtin.base import held_out
-from ml.locks import TRAINING, JobLock
 from ml.models import MLBackend, TrainingJob
-from ml.predicting import prediction_job_create
 from ml.selectors import labeling_order, training_examples
+from ml.services import prediction_job_create
 from projects.api import project_dict
 from projects.label_config import ParsedConfig
 from projects.models import Project
 
 logger = logging.getLogger(__name__)
 Status = TrainingJob.Status
-WORKER_LOST = "The worker stopped during training; the previous model stays in use."
 
 
 class TrainingError(Exception):
     """A training run that cannot go on; the message is shown on the job."""
 
 
-def _progress(job_id: int, value: float) -> None:
-    TrainingJob.objects.filter(pk=job_id).update(progress=round(value, 3))
+def _progress(job: TrainingJob, value: float) -> None:
+    jobs.job_progress(job, value)
     if settings.LABELHUB_ML_PROGRESS_PAUSE:  # a throttle, and for the killed-worker test
         time.sleep(settings.LABELHUB_ML_PROGRESS_PAUSE)
-
-
-def model_load(job: TrainingJob):
-    """The trained model object stored by a completed job."""
-    with default_storage.open(job.model_file, "rb") as handle:
-        return joblib.load(handle)
 
 
 def _train_builtin(job: TrainingJob) -> dict:
@@ -84,9 +76,9 @@ def _train_builtin(job: TrainingJob) -> dict:
         )
     if model_class.metric == "accuracy" and len(set(targets)) < 2:
         raise TrainingError("every training annotation has the same answer; need two or more")
-    _progress(job.pk, 0.1)
+    _progress(job, 0.1)
     inputs = model.inputs(datas)
-    _progress(job.pk, 0.3)
+    _progress(job, 0.3)
 
     # Held-out metrics from a split fixed by task id, then the final model on everything.
     test = [i for i, task_id in enumerate(task_ids) if held_out(task_id)]
@@ -105,7 +97,7 @@ def _train_builtin(job: TrainingJob) -> dict:
         probe = model_class(spec)
         probe.fit(pick(inputs, train), train_targets)
         metrics.update(probe.evaluate(pick(inputs, test), pick(targets, test)))
-    _progress(job.pk, 0.6)
+    _progress(job, 0.6)
     model.fit(inputs, targets)
     if model_class.metric not in metrics:  # too few to hold any out: training-set figure
         metrics.update(model.evaluate(inputs, targets))
@@ -124,7 +116,7 @@ def _train_builtin(job: TrainingJob) -> dict:
             order=labeling_order(project=project),
             share=project.al_epsilon,
         )
-    _progress(job.pk, 0.85)
+    _progress(job, 0.85)
 
     buffer = io.BytesIO()
     joblib.dump(model, buffer, compress=3)
@@ -148,63 +140,24 @@ def _train_remote(job: TrainingJob) -> dict:
     return {"metrics": metrics, "annotations_used": count, "model_file": ""}
 
 
-def job_run(*, job_id: int) -> None:
-    """Run a training job if it is not finished and no live worker holds it."""
-    lock = JobLock(TRAINING, job_id)
-    if not lock.acquire():
-        logger.info("training %s: another worker holds it", job_id)
-        return
+def training_job_body(job: TrainingJob) -> None:
+    """Train, then point the backend at the new version and queue its predictions, in
+    the transaction that completes the job. A ``TrainingError`` is shown as it is."""
+    MLBackend.objects.filter(pk=job.backend_id).update(state=MLBackend.State.TRAINING)
     try:
-        job = TrainingJob.objects.select_related("backend", "project").filter(pk=job_id).first()
-        if job is None or job.is_finished:
-            return
-        TrainingJob.objects.filter(pk=job_id).update(
-            status=Status.RUNNING,
-            started_at=timezone.now(),
-            progress=0.0,
-            error="",
-            worker=f"{socket.gethostname()}:{os.getpid()}",
-        )
-        MLBackend.objects.filter(pk=job.backend_id).update(state=MLBackend.State.TRAINING)
-        try:
-            if job.backend.kind == MLBackend.Kind.BUILTIN:
-                outcome = _train_builtin(job)
-            else:
-                outcome = _train_remote(job)
-        except Exception as exc:
-            if not isinstance(exc, TrainingError):
-                logger.exception("training %s failed", job_id)
-            message = (
-                str(exc)
-                if isinstance(exc, TrainingError)
-                else (f"Training failed on the worker ({type(exc).__name__}: {exc})")
-            )
-            _fail(job, message)
-            return
-        _complete(job, outcome)
-    finally:
-        lock.release()
-
-
-def _fail(job: TrainingJob, message: str) -> None:
-    with transaction.atomic():
-        TrainingJob.objects.filter(pk=job.pk).update(
-            status=Status.FAILED, error=message[:2000], finished_at=timezone.now()
-        )
-        MLBackend.objects.filter(pk=job.backend_id).update(
-            state=MLBackend.State.ERROR, error_message=message[:2000], updated_at=timezone.now()
-        )
+        if job.backend.kind == MLBackend.Kind.BUILTIN:
+            outcome = _train_builtin(job)
+        else:
+            outcome = _train_remote(job)
+    except TrainingError as exc:
+        raise jobs.JobFailed(str(exc)) from None
+    _complete(job, outcome)
 
 
 def _complete(job: TrainingJob, outcome: dict) -> None:
     backend = job.backend
     with transaction.atomic():
-        TrainingJob.objects.filter(pk=job.pk).update(
-            status=Status.COMPLETED,
-            progress=1.0,
-            finished_at=timezone.now(),
-            **outcome,
-        )
+        jobs.job_complete(job, **outcome)
         if backend.kind == MLBackend.Kind.BUILTIN:
             MLBackend.objects.filter(pk=backend.pk).update(
                 current_job=job,
@@ -219,24 +172,3 @@ def _complete(job: TrainingJob, outcome: dict) -> None:
             MLBackend.objects.filter(pk=backend.pk).update(
                 state=MLBackend.State.CONNECTED, error_message="", updated_at=timezone.now()
             )
-
-
-def job_check_alive(job: TrainingJob) -> TrainingJob:
-    """Fail a ``running`` job whose worker is gone; returns the fresh job."""
-    if job.status != Status.RUNNING:
-        return job
-    lock = JobLock(TRAINING, job.pk)
-    if not lock.acquire():
-        return job
-    try:
-        changed = TrainingJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
-            status=Status.FAILED, error=WORKER_LOST, finished_at=timezone.now()
-        )
-        if changed:
-            MLBackend.objects.filter(pk=job.backend_id, state=MLBackend.State.TRAINING).update(
-                state=MLBackend.State.CONNECTED
-            )
-    finally:
-        lock.release()
-    job.refresh_from_db()
-    return job

@@ -5,8 +5,8 @@ through the SSRF guard when it is saved (and again at each call, in ``delivery``
 
 Delivery: ``event_published`` (subscribed to ``labelhub.events`` in ``WebhooksConfig``)
 queues ``webhooks.dispatch`` once the publisher's transaction commits, and only when some
-active hook could want it. The dispatch builds the payload once and queues one
-``webhooks.deliver`` per hook; a delivery that fails in a way a later try may fix (no
+active hook could want it. The dispatch (``webhooks.sending``, run by ``webhooks.tasks``)
+builds the payload once and queues one ``webhooks.deliver`` per hook; a delivery that fails in a way a later try may fix (no
 connection, timeout, 408/429/5xx) is queued again after ``LABELHUB_WEBHOOK_BACKOFF *
 2**(attempt-1)`` seconds (capped at ``LABELHUB_WEBHOOK_BACKOFF_MAX``), up to
 ``LABELHUB_WEBHOOK_ATTEMPTS`` tries. Both tasks run on their own queue
@@ -17,19 +17,17 @@ the workers of imports, exports and training.
 import logging
 import re
 import secrets
-import uuid
 
-import orjson
 from django.conf import settings
 from django.db import transaction
 
 from labelhub import events
 from labelhub.errors import ApiError
 from projects.models import Project
-from webhooks import delivery, payloads, selectors
+from webhooks import delivery, selectors, sending
 from webhooks.actions import ACTIONS
 from webhooks.models import Webhook, WebhookAction
-from webhooks.tasks import deliver, dispatch
+from webhooks.tasks import dispatch
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +164,7 @@ def event_published(event: events.Event) -> None:
 
     def send() -> None:
         try:
-            if not selectors.webhooks_exist(project_id=_project_of(event)):
+            if not selectors.webhooks_exist(project_id=sending.project_of(event)):
                 return
             size = max(1, int(settings.LABELHUB_WEBHOOK_BATCH_SIZE))
             items = event.objects or event.ids
@@ -184,54 +182,3 @@ def event_published(event: events.Event) -> None:
             logger.exception("could not queue webhook event %s", event.action)
 
     transaction.on_commit(send)
-
-
-def _project_of(event: events.Event) -> int | None:
-    return None if ACTIONS[event.action].organization_only else event.project_id
-
-
-def event_dispatch(*, action: str, project_id: int | None, ids: list, objects: list) -> int:
-    """Build the payload of one event and queue its delivery to each hook that wants it;
-    the number of deliveries queued."""
-    event = events.Event(action, project_id, tuple(ids), tuple(objects))
-    hooks = list(selectors.webhooks_for_event(action=action, project_id=_project_of(event)))
-    if not hooks:
-        return 0
-    full = None
-    if any(hook.send_payload for hook in hooks):
-        payload = payloads.build(event)
-        if payload is None:  # everything it was about is gone again
-            return 0
-        full = orjson.dumps({"action": action, **payload}).decode()
-    bare = orjson.dumps({"action": action}).decode()
-    for hook in hooks:
-        body = full if hook.send_payload else bare
-        deliver.apply_async((hook.pk, action, body, str(uuid.uuid4()), 1))
-    return len(hooks)
-
-
-def backoff(attempt: int) -> float:
-    """Seconds before try ``attempt + 1``: exponential, capped."""
-    base = float(settings.LABELHUB_WEBHOOK_BACKOFF)
-    return min(base * 2 ** (attempt - 1), float(settings.LABELHUB_WEBHOOK_BACKOFF_MAX))
-
-
-def delivery_run(*, webhook_id: int, action: str, body: str, delivery_id: str, attempt: int) -> str:
-    """One try of one delivery; on a failure worth retrying, the next try is queued with
-    its backoff. Returns what happened ("sent", "retry", "failed", "skipped")."""
-    webhook = Webhook.objects.filter(pk=webhook_id, is_active=True).first()
-    if webhook is None:  # deleted or switched off since
-        return "skipped"
-    target = delivery.Target(url=webhook.url, headers=webhook.headers, secret=webhook.secret)
-    try:
-        delivery.post(target, body.encode(), action=action, delivery_id=delivery_id)
-    except delivery.DeliveryError as exc:
-        if exc.retry and attempt < int(settings.LABELHUB_WEBHOOK_ATTEMPTS):
-            logger.warning("webhook %s %s try %s: %s", webhook_id, action, attempt, exc)
-            deliver.apply_async(
-                (webhook_id, action, body, delivery_id, attempt + 1), countdown=backoff(attempt)
-            )
-            return "retry"
-        logger.error("webhook %s %s failed after %s tries: %s", webhook_id, action, attempt, exc)
-        return "failed"
-    return "sent"

@@ -4,6 +4,8 @@ a thin wrapper over ``importers.lsmigrate.service.migrate``."""
 import os
 import sys
 
+from importers.cliuser import admin_user
+
 
 def add_parser(sub) -> None:
     cmd = sub.add_parser(
@@ -33,7 +35,6 @@ def project_list(text: str) -> list[int]:
 
 
 def run(args) -> int:
-    from importers.cli import _user
     from importers.lsmigrate.client import MigrationError
     from importers.lsmigrate.service import migrate
 
@@ -52,7 +53,7 @@ def run(args) -> int:
         report = migrate(
             url=args.url,
             token=args.token or "",
-            user=_user(args.username),
+            user=admin_user(args.username),
             project_ids=project_list(args.projects),
             dry_run=args.dry_run,
             progress=progress,

@@ -36,11 +36,12 @@ from annotations.models import Annotation, Prediction
 from importers.bulk import connection_idle
 from importers.lsmigrate import delta
 from importers.lsmigrate import steps as _steps  # noqa: F401 - registers the tabs step
-from importers.lsmigrate.client import LabelStudioClient, MigrationError
+from importers.lsmigrate.client import LabelStudioClient, MigrationError, normalize_url
+from importers.lsmigrate.progress import progress_read
 from importers.lsmigrate.report import MigrationReport, ProjectReport, digest, result_checksum
 from importers.lsmigrate.taskcopy import ANNOTATION, PREDICTION, TASK, TaskCopy
-from importers.models import LabelStudioCopy
-from labelhub import migration_steps
+from importers.models import LabelStudioCopy, MigrationJob
+from labelhub import jobs, migration_steps
 from labelhub.errors import ApiError
 from projects import invites
 from projects.models import Project, ProjectMember
@@ -535,3 +536,49 @@ def migrate(
         )
     finally:
         client.close()
+
+
+# ---------------------------------------------------------------- the background job
+
+
+def job_create(
+    *, user, url: str, token: str, project_ids: list[int], dry_run: bool
+) -> MigrationJob:
+    """Record a migration and enqueue it (``labelhub.jobs``; its body is
+    ``importers.lsmigrate.jobs``) once the surrounding transaction commits."""
+    try:
+        url = normalize_url(url)
+    except MigrationError as exc:
+        raise ApiError(str(exc), [{"field": "url", "message": str(exc)}]) from None
+    if not token.strip():
+        raise ApiError(
+            "A Label Studio token is needed.", [{"field": "token", "message": "required"}]
+        )
+    job = MigrationJob.objects.create(
+        created_by=user, url=url, token=token.strip(), project_ids=project_ids, dry_run=dry_run
+    )
+    jobs.job_enqueue_on_commit(job)
+    return job
+
+
+def job_state(job: MigrationJob) -> dict:
+    """What the staff page polls (never the token): the fields every job answers, and
+    the migration's own (``progress`` is its step-by-step state, as it always was)."""
+    job = jobs.job_check_alive(job)
+    return {
+        **jobs.job_fields(job),
+        "url": job.url,
+        "dry_run": job.dry_run,
+        "progress": progress_read(job) if not job.is_finished else job.stage,
+        "detail": job.error,
+        "report": job.report,
+        # made fresh on each look, for the staff member to hand on (never stored)
+        "invites": [
+            {"email": email, "link": link}
+            for email, link in (
+                pending_invites(source=job.url)
+                if job.status == MigrationJob.Status.COMPLETED and not job.dry_run
+                else []
+            )
+        ],
+    }

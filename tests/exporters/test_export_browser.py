@@ -11,8 +11,8 @@ import pytest
 
 from annotations.services import annotation_create
 from exporters.models import ExportSnapshot
-from exporters.snapshots import JobLock
 from importers.services import tasks_import
+from labelhub.jobs import JobLock
 from projects.services import project_create
 from tasks.models import Task
 from tests.factories import TEXT_CONFIG, choice
@@ -52,7 +52,7 @@ def test_export_dialog_follows_the_filter(page, owner, jobs_inline, tmp_path):  
         processed=40,
         total=100,
     )
-    lock = JobLock("build", running.pk)  # this test plays the live worker holding it
+    lock = JobLock("export", running.pk)  # this test plays the live worker holding it
     assert lock.acquire()
 
     page.login(owner)

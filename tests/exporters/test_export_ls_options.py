@@ -216,7 +216,7 @@ def test_small_exports_finish_in_the_request(api, project, import_tasks, monkeyp
     from exporters import snapshots, tasks
 
     queued = []
-    monkeypatch.setattr(tasks, "snapshot_build_enqueue", queued.append)
+    monkeypatch.setattr(snapshots, "snapshot_build_enqueue", lambda s: queued.append(s.pk))
     monkeypatch.setattr(tasks, "snapshot_convert_enqueue", queued.append)
     _world(import_tasks, project)
     url = f"/api/projects/{project.pk}/exports/"

@@ -171,7 +171,7 @@ def test_upload_serve_export_reimport(
     # importers.api._job_waited), so the answer names the job to poll.
     assert response.status_code == 202, response.content
     job = ImportJob.objects.get(pk=response.json()["import"])
-    assert job.status == "completed", job.detail
+    assert job.status == "completed", job.error
     assert job.files[0]["key"].startswith(f"imports/{job.pk}/")
     assert "Contents" not in bucket.list_objects_v2(Bucket=BUCKET, Prefix="imports/")  # cleaned up
     (task,) = Task.objects.filter(project=again)

@@ -171,7 +171,7 @@ def test_annotations_written_during_an_export_do_not_leak_in(api, project, owner
     monkeypatch.setattr(snapshots, "_counted", counted)
     snapshots.snapshot_build(snapshot_id=snapshot.pk)
     snapshot.refresh_from_db()
-    assert snapshot.status == "completed", snapshot.detail
+    assert snapshot.status == "completed", snapshot.error
     # The writes happened: the last task has two completions now, and one task is gone.
     assert Annotation.objects.filter(task_id=ids[-1]).count() == 2
     assert not Task.objects.filter(pk=ids[-2]).exists()

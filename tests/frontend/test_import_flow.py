@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from frontend.label_templates import BY_KEY
-from importers.jobs import JobLock
 from importers.models import ImportJob
 from importers.sources import accepted_extensions, work_dir
+from labelhub.jobs import JobLock
 from projects.models import Project
 from tasks.models import Task
 
@@ -121,9 +121,9 @@ def test_background_import_bar_follows_bytes_and_tasks(
         work_dir=str(folder),
         options={},
         total_bytes=40 << 20,
-        status=ImportJob.Status.IN_PROGRESS,
+        status=ImportJob.Status.RUNNING,
     )
-    lock = JobLock(job.pk)  # a live worker holds the job
+    lock = JobLock("import", job.pk)  # a live worker holds the job
     assert lock.acquire()
     progress = Path(folder) / "progress.json"
 

@@ -7,8 +7,10 @@ import orjson
 import pytest
 from django.db import connection
 
-from importers.jobs import WORKER_LOST, JobLock, job_run
+from importers.jobs import KIND, WORKER_LOST
 from importers.models import ImportJob
+from labelhub.jobs import JobLock
+from labelhub.jobs import job_run as run
 from tasks.models import Task
 from tests.factories import assert_nothing_written, choice, import_url, upload
 
@@ -153,13 +155,13 @@ class _HeldElsewhere:
 
     def __enter__(self):
         if connection.vendor == "postgresql":
-            from importers.jobs import LOCK_CLASS
-
             self.conn = connection.get_new_connection(connection.get_connection_params())
             self.conn.autocommit = True
-            self.conn.cursor().execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_CLASS, self.job_id])
+            self.conn.cursor().execute(
+                "SELECT pg_advisory_lock(%s, %s)", [KIND.lock_namespace, self.job_id]
+            )
         else:
-            self.lock = JobLock(self.job_id)
+            self.lock = JobLock("import", self.job_id)
             assert self.lock.acquire()
         return self
 
@@ -185,7 +187,7 @@ def test_a_running_job_reports_progress(api, project, owner, tmp_path):
 
 
 def test_a_worker_starting_fails_abandoned_jobs(project, owner, tmp_path):
-    from importers.jobs import jobs_sweep
+    from labelhub.jobs import jobs_sweep
 
     abandoned = _in_progress_job(project, owner, tmp_path)
     running = _in_progress_job(project, owner, tmp_path / "other")
@@ -200,7 +202,7 @@ def test_a_job_records_progress_as_it_goes(
 ):
     """The worker's progress file moves with the bytes parsed and the tasks written, batch
     by batch, so the page's bar does not jump from 0 to 100."""
-    import importers.jobs as jobs
+    import importers.progress as jobs
 
     settings.LABELHUB_ASYNC_IMPORT_TASKS = 3
     settings.LABELHUB_IMPORT_BATCH_SIZE = 200
@@ -282,3 +284,7 @@ def test_return_task_ids_on_a_failed_background_import_is_a_400(
     assert response.status_code == 400, response.content
     assert "record" in response.json()["detail"]
     assert not Task.objects.filter(project=project).exists()
+
+
+def job_run(*, job_id: int) -> None:
+    run(kind="import", job_id=job_id)

@@ -58,7 +58,7 @@ def _named(raw: bytes, name: str):
 
 def test_deep_background_import_fails_naming_the_line(api, project, settings):
     """The background path (a Celery job, run eagerly by the test's worker stand-in)."""
-    from importers.jobs import job_run
+    from labelhub.jobs import job_run
 
     settings.LABELHUB_ASYNC_IMPORT_BYTES = 1000
     body = (
@@ -67,7 +67,7 @@ def test_deep_background_import_fails_naming_the_line(api, project, settings):
     response = api.post(import_url(project), body, content_type="application/json")
     assert response.status_code == 201, response.content[:300]
     job_id = response.json()["import"]
-    job_run(job_id=job_id)
+    job_run(kind="import", job_id=job_id)
     job = ImportJob.objects.get(pk=job_id)
     assert job.status == ImportJob.Status.FAILED
     assert job.errors[0]["line"] == 42 and "nested deeper" in job.errors[0]["message"]

@@ -259,7 +259,7 @@ def test_staff_page_runs_the_job_and_shows_progress(fake, admin, make_user, jobs
     )
     assert response.status_code == 302
     job = MigrationJob.objects.get()
-    assert job.status == "completed", job.detail
+    assert job.status == "completed", job.error
     assert job.token == ""  # blanked once finished
     assert 'Project "Sentiment"' in job.report and "Cars" not in job.report
     state = web.get(f"/projects/migrate/{job.pk}/status").json()

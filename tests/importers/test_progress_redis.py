@@ -7,9 +7,9 @@ import types
 import pytest
 from django.conf import settings
 
-from importers.api import job_as_dict
-from importers.jobs import ProgressFile, progress_read
 from importers.models import ImportJob
+from importers.progress import ProgressFile, progress_read
+from importers.selectors import import_job_dict
 
 pytestmark = [
     pytest.mark.django_db,
@@ -23,12 +23,12 @@ def test_progress_without_a_shared_folder_goes_through_redis(project, owner):
         created_by=owner,
         files=[{"path": "", "key": "imports/1/0-a.json", "name": "a.json", "kind": ""}],
         work_dir="",  # as with S3_*: the input is in the bucket
-        status=ImportJob.Status.IN_PROGRESS,
+        status=ImportJob.Status.RUNNING,
     )
     write = ProgressFile(job)
     write.redis.delete(write.key)  # a job id an earlier run of the suite used
     assert progress_read(job) == {}
     write(types.SimpleNamespace(bytes_done=250, bytes_total=1000), 5000)
     assert progress_read(job) == {"processed": 5000, "bytes_done": 250, "bytes_total": 1000}
-    body = job_as_dict(job, with_task_ids=False)
+    body = import_job_dict(job, with_task_ids=False)
     assert body["progress"] == 0.25 and body["processed"] == 5000 and body["total"] == 20000

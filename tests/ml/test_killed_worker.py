@@ -13,7 +13,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from ml import training
+from labelhub import jobs
+from ml.modelfiles import model_load
 from ml.models import MLBackend, TrainingJob
 from ml.services import backend_create, training_job_create
 
@@ -70,7 +71,7 @@ def test_killing_the_worker_mid_training_keeps_the_previous_model(
     settings.LABELHUB_ML_QUEUE = queue
     backend = backend_create(project=project, kind="builtin", model="text-classifier")
     first = training_job_create(backend=backend, queue=False)
-    training.job_run(job_id=first.pk)  # version 1, trained here
+    jobs.job_run(kind="training", job_id=first.pk)  # version 1, trained here
     backend.refresh_from_db()
     assert backend.current_job_id == first.pk and backend.model_version == "text-classifier-v1"
 
@@ -105,7 +106,7 @@ def test_killing_the_worker_mid_training_keeps_the_previous_model(
     backend.refresh_from_db()
     assert backend.current_job_id == first.pk and backend.model_version == "text-classifier-v1"
     first.refresh_from_db()
-    assert training.model_load(first).predict(["a lovely day"])[0]  # the old model still loads
+    assert model_load(first).predict(["a lovely day"])[0]  # the old model still loads
     assert TrainingJob.objects.get(pk=response.json()["job"]).model_file == ""
 
     # A new worker does not bring it back, and the job stays failed.

@@ -147,7 +147,7 @@ def test_a_url_import_from_a_dripping_server_ends_at_the_bound(api, project, hos
 
 
 def test_remote_backend_jobs_go_to_the_outbound_queue(project, settings, monkeypatch):
-    from ml import tasks as ml_tasks
+    from labelhub import jobs
 
     settings.LABELHUB_OUTBOUND_QUEUE = "outbound"
     remote = _backend(project, "http://example.com")
@@ -156,11 +156,11 @@ def test_remote_backend_jobs_go_to_the_outbound_queue(project, settings, monkeyp
     )
     sent = []
     monkeypatch.setattr(
-        ml_tasks.prediction_job_run, "apply_async", lambda args, queue=None: sent.append(queue)
+        jobs.job_task, "apply_async", lambda args, queue=None, retry=None: sent.append(queue)
     )
     for backend in (remote, builtin):
         job = PredictionJob.objects.create(project=project, backend=backend)
-        ml_tasks.enqueue("prediction", job.pk)
+        jobs.job_enqueue(job)
     assert sent == ["outbound", settings.LABELHUB_ML_QUEUE or None]
 
 

@@ -14,7 +14,7 @@ from labelhub import events
 from projects.services import project_create
 from tasks.models import Task
 from tests.factories import TEXT_CONFIG, choice
-from webhooks import services
+from webhooks import sending, services
 from webhooks.models import Webhook
 
 pytestmark = pytest.mark.django_db
@@ -278,8 +278,8 @@ def test_retries_with_backoff_until_the_receiver_answers(
     run, hook, receiver, project, settings, monkeypatch
 ):
     waits = []
-    real = services.backoff
-    monkeypatch.setattr(services, "backoff", lambda attempt: waits.append(real(attempt)) or 0)
+    real = sending.backoff
+    monkeypatch.setattr(sending, "backoff", lambda attempt: waits.append(real(attempt)) or 0)
     settings.LABELHUB_WEBHOOK_BACKOFF = 10
     receiver.statuses = [500, 503, 429]
     run(annotation_services.task_create, project=project, data={"text": "x"})
@@ -310,7 +310,7 @@ def test_unreachable_receiver_is_retried(run, hook, receiver, project, settings)
 def test_backoff_is_exponential_and_capped(settings):
     settings.LABELHUB_WEBHOOK_BACKOFF = 10
     settings.LABELHUB_WEBHOOK_BACKOFF_MAX = 600
-    assert [services.backoff(n) for n in (1, 2, 3, 7, 20)] == [10, 20, 40, 600, 600]
+    assert [sending.backoff(n) for n in (1, 2, 3, 7, 20)] == [10, 20, 40, 600, 600]
 
 
 def test_slow_receiver_hits_the_time_limit(run, hook, receiver, project, settings):

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class ExportersConfig(AppConfig):
+    name = "exporters"
+
+    def ready(self) -> None:
+        # The snapshot build, run by the core's one job framework.
+        from exporters import snapshots
+        from labelhub import jobs
+
+        jobs.register(snapshots.KIND)
