@@ -98,7 +98,7 @@ test-sqlite: setup-test ## only the SQLite run (-m 'not postgres')
 
 # mypy (with django-stubs) checks the services and selectors: the typed, keyword-only
 # functions every view and job calls.
-TYPED := $(wildcard */services.py */selectors.py) projects/accounts_services.py projects/accounts_selectors.py projects/tokens.py
+TYPED := $(wildcard */services.py */selectors.py) projects/accounts_services.py projects/accounts_selectors.py projects/tokens.py labelhub/jobs.py
 
 lint: ## ruff check + format check, import-linter layering, mypy on services/selectors
 	bash scripts/setup.sh --test --no-system
