@@ -108,6 +108,12 @@ VARIANTS = {
     "margin-stable": Mode("margin-stable", Strategy(stable=0.85), warmup="min"),
     "margin-stable9": Mode("margin-stable9", Strategy(stable=0.9), warmup="min"),
     "lc-warm5": Mode("lc-warm5", Strategy(measure="least-confidence", clusters=16), warmup="5"),
+    # Tried for issue #25's second round (bench/README.md).
+    "class-groups": Mode("class-groups", Strategy(groups="class")),
+    "both-groups": Mode("both-groups", Strategy(groups="both")),
+    "badge40": Mode("badge40", Strategy(badge=40)),
+    "ramp-after": Mode("ramp-after", DEFAULT, extra={"after_ramp": 200}),
+    "ramp-after-badge": Mode("ramp-after-badge", Strategy(badge=40), extra={"after_ramp": 200}),
 }
 MODES.update(VARIANTS)
 
@@ -227,9 +233,11 @@ def simulate(data: DataSet, mode: Mode, seed: int, *, step: int, max_labels: int
             or ramp_random
         ):
             pick = random_pick(open_ids)
-        elif rng.random() < mode.epsilon:
+        elif (draw := rng.random()) < mode.epsilon:
             open_lane = lane & open_ids
             pick = random_pick(open_lane or open_ids)
+        elif draw < random_share(mode, len(labeled), warmup):
+            pick = random_pick(open_ids)
         else:
             while cursor < len(order) and order[cursor] not in open_ids:
                 cursor += 1
@@ -264,6 +272,16 @@ def simulate(data: DataSet, mode: Mode, seed: int, *, step: int, max_labels: int
         order = [int(i) for i in ids[np.argsort(priority, kind="stable")]]
         cursor = 0
     return points
+
+
+def random_share(mode: Mode, labels: int, warmup: int) -> float:
+    """The share of random picks after the warm-up: ``epsilon``, or with ``after_ramp``
+    (labels) falling linearly from all random at the warm-up's end to ``epsilon``."""
+    ramp = mode.extra.get("after_ramp")
+    if not ramp:
+        return mode.epsilon
+    left = max(0.0, 1.0 - (labels - warmup) / ramp)
+    return mode.epsilon + (1.0 - mode.epsilon) * left
 
 
 def labels_to_reach(points: list[dict], target: float) -> int | None:
@@ -311,8 +329,11 @@ def summarise(data: DataSet, runs: dict[str, list[list[dict]]], full: float) -> 
             u_se = uniform.std(axis=0, ddof=1) / np.sqrt(len(uniform))
             gap = mean - u_mean
             se_gap = np.sqrt(np.asarray(se) ** 2 + u_se**2)
+            worst = int(gap.argmin())
             entry["worst_gap"] = float(gap.min())
-            entry["worst_gap_at"] = labels[int(gap.argmin())]
+            entry["worst_gap_at"] = labels[worst]
+            entry["worst_gap_se"] = float(se_gap[worst])
+            entry["checkpoints_below"] = int(np.sum(gap < -se_gap))
             # One seed has no standard error: nothing to flag.
             entry["never_below_uniform"] = (
                 bool(np.all(gap >= -se_gap)) if len(matrix) > 1 and len(uniform) > 1 else None
@@ -341,7 +362,16 @@ def report(result: dict) -> None:
         saving = entry.get("saving")
         gap = (
             f"{entry['worst_gap']:+.3f} at {entry['worst_gap_at']}"
-            + ("  BELOW (> 1 SE)" if entry["never_below_uniform"] is False else "")
+            + (
+                f" ({-entry['worst_gap'] / entry['worst_gap_se']:.1f} SE)"
+                if entry["worst_gap"] < 0 and entry.get("worst_gap_se")
+                else ""
+            )
+            + (
+                f"  BELOW (> 1 SE at {entry['checkpoints_below']} of {len(entry['mean'])})"
+                if entry["never_below_uniform"] is False
+                else ""
+            )
             if "worst_gap" in entry
             else ""
         )

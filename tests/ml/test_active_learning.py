@@ -78,6 +78,30 @@ def test_ranker_prefers_uncertain_and_with_density_typical_tasks():
     assert ids[np.argmin(priority)] == 5  # the outlier is atypical of its cluster
 
 
+def test_ranker_groups_by_predicted_class_take_each_class_in_turn():
+    # Class 0's tasks are all more uncertain than class 1's; grouped by the predicted
+    # class, the order still alternates between the classes.
+    proba = np.array([[0.55, 0.45], [0.56, 0.44], [0.57, 0.43], [0.2, 0.8], [0.1, 0.9]])
+    ranker = Ranker(Strategy(groups="class"))
+    ranker.add(np.arange(5), proba, np.zeros((5, 2)))
+    ids, priority = ranker.priorities()
+    assert list(ids[np.argsort(priority)][:4]) == [0, 3, 1, 4]
+
+
+def test_ranker_badge_picks_come_first_and_spread_out():
+    rng = np.random.RandomState(1)
+    # Two far groups of equally uncertain tasks: the first two picks take one of each.
+    features = np.vstack(
+        [rng.normal(0, 0.01, (30, 2)) + [5, 0], rng.normal(0, 0.01, (30, 2)) + [0, 5]]
+    )
+    proba = np.tile([0.5, 0.5], (60, 1)) + rng.uniform(-0.01, 0.01, (60, 1)) * [1, -1]
+    ranker = Ranker(Strategy(badge=2, clusters=1))
+    ranker.add(np.arange(60), proba, features)
+    ids, priority = ranker.priorities()
+    first = ids[np.argsort(priority)][:2]
+    assert priority.min() < 0 and {int(i) // 30 for i in first} == {0, 1}
+
+
 @pytest.mark.django_db
 def test_sampler_warmup_random_then_priority_and_epsilon_from_the_lane(project, owner):
     tasks = [Task.objects.create(project=project, data={"text": f"t{i}"}) for i in range(60)]
