@@ -107,3 +107,51 @@ def test_stream_clears_a_prefilled_prediction_and_a_choice(page, annotator, make
     assert "does not accept empty annotations" in text and "enable_empty" not in text
     shot(page, "row10-stream-empty-refused")
     assert not Annotation.objects.filter(task_id=strict_ids[0]).exists()
+
+
+def test_export_dialog_converts_and_deletes_snapshots(page, owner, make_project):
+    from django.core.files.storage import default_storage
+
+    from exporters.models import ExportSnapshot
+
+    project, ids = make_project(TEXT_CONFIG, [{"text": f"review {i}"} for i in range(3)])
+    for task_id in ids:
+        Annotation.objects.create(
+            task_id=task_id, project=project, completed_by=owner, result=choice("Positive")
+        )
+    page.login(owner)
+    page.open(f"/projects/{project.pk}/data")
+    page.click("[data-button=export]")
+    page.click("[data-export-snapshot]")
+    page.wait_for_selector("[data-snapshot][data-status=completed]")
+    snapshot = ExportSnapshot.objects.get()
+    row = f"[data-snapshot='{snapshot.pk}']"
+    offered = page.locator(f"{row} [data-convert-format] option").all_inner_texts()
+    # the formats the API offers for this config, less JSON (the snapshot itself)
+    assert "CSV" in offered and "TSV" in offered and "JSON" not in offered
+    assert "COCO" not in offered  # disabled for a text config
+    page.select_option(f"{row} [data-convert-format]", "TSV")
+    page.click(f"[data-convert='{snapshot.pk}']")
+    page.wait_for_selector(f"{row} a:has-text('TSV')")
+    assert "TSV" not in page.locator(f"{row} [data-convert-format] option").all_inner_texts()
+    page.select_option(f"{row} [data-convert-format]", "CSV")
+    page.click(f"[data-convert='{snapshot.pk}']")
+    page.wait_for_selector(f"{row} a:has-text('CSV')")
+    page.get_by_text(f"Snapshot #{snapshot.pk}: CSV is ready to download.").wait_for()
+    shot(page, "row10-snapshot-converted")
+    files = [snapshot.file, *snapshot.converted_formats.values_list("file", flat=True)]
+    assert len(files) == 3 and all(default_storage.exists(name) for name in files)
+
+    # Delete asks in the page first; Cancel keeps it
+    page.click(f"[data-delete-snapshot='{snapshot.pk}']")
+    dialog = page.locator("[data-lh-dialog]")
+    assert "with 2 converted formats" in dialog.inner_text()
+    shot(page, "row10-snapshot-delete-confirm")
+    dialog.get_by_role("button", name="Cancel").click()
+    assert ExportSnapshot.objects.filter(pk=snapshot.pk).exists()
+    page.click(f"[data-delete-snapshot='{snapshot.pk}']")
+    page.click("[data-lh-dialog-ok]")
+    page.get_by_text(f"Snapshot #{snapshot.pk} deleted.").wait_for()
+    assert page.locator(row).count() == 0
+    assert not ExportSnapshot.objects.filter(pk=snapshot.pk).exists()
+    assert not any(default_storage.exists(name) for name in files)
