@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from annotations.models import Annotation, Prediction
+from annotations.services import annotation_create
 from projects.models import Project
+from tasks.models import Task
 from tests.factories import TEXT_CONFIG, choice
 from tests.frontend.conftest import SUBMIT
 
@@ -155,3 +157,63 @@ def test_export_dialog_converts_and_deletes_snapshots(page, owner, make_project)
     assert page.locator(row).count() == 0
     assert not ExportSnapshot.objects.filter(pk=snapshot.pk).exists()
     assert not any(default_storage.exists(name) for name in files)
+
+
+MIXED_CONFIG = """<View>
+  <Text name="text" value="$text"/>
+  <Choices name="sentiment" toName="text" choice="single">
+    <Choice value="Positive"/><Choice value="Negative"/>
+  </Choices>
+  <Taxonomy name="topic" toName="text">
+    <Choice value="Animal"><Choice value="Cat"/><Choice value="Dog"/></Choice>
+    <Choice value="Plant"/>
+  </Taxonomy>
+  <Choices name="tags" toName="text" value="$options" choice="multiple"/>
+</View>"""
+
+
+def test_results_filter_picks_the_configs_labels(page, owner, make_project):
+    project, ids = make_project(
+        MIXED_CONFIG,
+        [{"text": f"t{i}", "options": [{"value": "Spam"}, {"value": "Ham"}]} for i in range(3)],
+    )
+    results = [
+        choice("Positive"),
+        [{**choice("Negative")[0]}, {"id": "t1", "from_name": "topic", "to_name": "text",
+          "type": "taxonomy", "value": {"taxonomy": [["Animal", "Cat"]]}}],
+        [{"id": "g1", "from_name": "tags", "to_name": "text", "type": "choices",
+          "value": {"choices": ["Spam"]}}],
+    ]
+    for task_id, result in zip(ids, results):  # the service keeps the label index
+        annotation_create(task=Task.objects.get(pk=task_id), user=owner, result=result)
+    page.login(owner)
+    page.open(f"/projects/{project.pk}/data")
+    row = page.locator("[data-filter-row]").last
+    row.locator("[data-filter-column]").select_option("annotations_results")
+    pick = row.locator("select[data-filter-value]")
+    groups = pick.locator("optgroup").evaluate_all("gs => gs.map(g => g.label)")
+    assert groups == ["sentiment (Choices)", "topic (Taxonomy)"]
+    texts = pick.locator("option").all_inner_texts()
+    assert texts == ["Positive", "Negative", "Animal", "Animal › Cat", "Animal › Dog", "Plant",
+                     "Other text…"]
+    pick.select_option("Cat")
+    shot(page, "row10-dm-label-pick")
+    page.click("[data-apply-filters]")
+    page.wait_for_function(
+        "() => document.querySelector('[data-found]').getAttribute('data-count') === '1'"
+    )
+    # the applied filter comes back as the picked label
+    row = page.locator("[data-filter-row]").first
+    assert row.locator("select[data-filter-value]").input_value() == "Cat"
+
+    # labels from the task data ($options): Other text… gives a text box
+    row.locator("select[data-filter-value]").select_option(label="Other text…")
+    box = row.locator("input[data-filter-value]")
+    box.fill("Spam")
+    page.click("[data-apply-filters]")
+    page.wait_for_function(
+        "() => document.querySelector('[data-found]').getAttribute('data-count') === '1'"
+    )
+    row = page.locator("[data-filter-row]").first
+    assert row.locator("input[data-filter-value]").input_value() == "Spam"
+    shot(page, "row10-dm-label-other")
