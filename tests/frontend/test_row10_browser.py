@@ -217,3 +217,65 @@ def test_results_filter_picks_the_configs_labels(page, owner, make_project):
     row = page.locator("[data-filter-row]").first
     assert row.locator("input[data-filter-value]").input_value() == "Spam"
     shot(page, "row10-dm-label-other")
+
+
+INSIDE_SVG = """() => {
+  const svg = document.querySelector('[data-curve] svg');
+  const dot = svg.querySelector('circle[data-point]').getBoundingClientRect();
+  const axis = svg.querySelectorAll('line')[0].getBoundingClientRect();  // the x axis
+  const box = svg.getBoundingClientRect();
+  return {right: dot.right < axis.right - 4, top: dot.top > box.top + 2};
+}"""
+INSIDE_CHART = """() => {
+  const chart = Chart.getChart(document.getElementById('al-chart'));
+  const area = chart.chartArea;
+  return chart.data.datasets.map((d, i) => chart.getDatasetMeta(i).data.map(p =>
+    p.x - 4 > area.left && p.x + 4 < area.right && p.y - 4 > area.top && p.y + 4 < area.bottom
+  ).every(Boolean)).every(Boolean);
+}"""
+
+
+def test_ml_page_offers_models_once_and_shows_a_single_point(page, owner, project):
+    from django.utils import timezone
+
+    from ml.models import MLBackend, TrainingJob
+
+    project.sampling = Project.Sampling.ACTIVE_LEARNING
+    project.save(update_fields=["sampling"])
+    page.login(owner)
+    page.open(f"/projects/{project.pk}/ml")
+    page.wait_for_selector("[data-models] option", state="attached")
+    page.select_option("[data-models]", "text-classifier")
+    page.click("[data-add-builtin] button")
+    page.wait_for_selector("[data-backend] [data-train]")
+    added = page.locator("[data-models] option[value=text-classifier]")
+    assert added.is_disabled() and added.inner_text().endswith("— added")
+    # nothing else fits a text classification config: nothing left to add
+    assert page.locator("[data-add-builtin] button").is_disabled()
+
+    # one completed training (accuracy 1.0, the top of the scale) and one comparison point
+    backend = MLBackend.objects.get(project=project)
+    TrainingJob.objects.create(
+        backend=backend,
+        project=project,
+        status="completed",
+        model_version=1,
+        annotations_used=30,
+        metrics={
+            "accuracy": 1.0,
+            "held_out": 40,
+            "al_check": {"lane": 40, "test": 40, "points": [{"labels": 30, "active": 1.0, "random": 0.9}]},
+        },
+        finished_at=timezone.now(),
+    )
+    page.reload()
+    page.wait_for_selector("[data-curve] svg circle[data-point]", state="attached")
+    assert page.evaluate(INSIDE_SVG) == {"right": True, "top": True}
+    assert page.text_content("[data-curve] [data-x-max]") == "30"
+    page.wait_for_function(
+        "() => window.Chart && Chart.getChart(document.getElementById('al-chart'))"
+    )
+    assert page.evaluate(INSIDE_CHART)
+    shot(page, "row10-ml-single-point")
+    # the reloaded page still knows the model is added
+    assert page.locator("[data-models] option[value=text-classifier]").is_disabled()
