@@ -30,9 +30,9 @@ from frontend.views import project_nav, project_page
 from importers.sources import accepted_extensions
 from labelhub.errors import ApiError
 from projects import permissions as perms
+from projects.api import user_dict
 from projects.label_config import ParsedConfig
 from projects.labels import project_label_values
-from projects.api import user_dict
 
 PAGE_SIZES = (10, 30, 50, 100)
 # The table's fixed columns: (key, title, LS ordering id).

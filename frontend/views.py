@@ -34,6 +34,7 @@ from annotations.models import Annotation
 from frontend import forms
 from frontend.csp import EDITOR_FRAMED, csp
 from frontend.label_templates import BY_KEY, TEMPLATES
+from frontend.wording import CONFIG_REFUSED, orphan_sentence
 from importers.samples import sample_data
 from importers.sources import accepted_extensions
 from labelhub import errors
@@ -150,13 +151,12 @@ def project_page(capability: str):
 
 def _config_error(exc: ApiError) -> str:
     """The message itself. A refused config change (``detail`` is Label Studio's generic
-    "Validation error") shows its message's heading and then each lost control or label
-    with its counts (the ``errors`` items)."""
+    "Validation error", its message Label Studio's ``from_name=...`` wording) says so in
+    words, then each lost control or label with its counts (the ``errors`` items)."""
     messages = (exc.validation_errors or {}).get("label_config")
     if messages:
-        items = [e["message"] for e in exc.errors if e.get("reason") and e.get("message")]
-        heading = messages[0].split("\n", 1)[0]
-        return "\n".join([heading, *items]) if items else "\n".join(messages)
+        items = [orphan_sentence(e) for e in exc.errors if e.get("reason")]
+        return "\n".join([CONFIG_REFUSED, *items]) if items else "\n".join(messages)
     return str(exc.detail).removeprefix("Invalid label_config: ")
 
 

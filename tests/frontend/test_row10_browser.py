@@ -104,7 +104,9 @@ def test_stream_clears_a_prefilled_prediction_and_a_choice(page, annotator, make
     with save_response(page, "POST") as refused:
         page.locator(SUBMIT).first.click()
     assert refused.value.status == 400
-    page.wait_for_function("() => document.getElementById('editor-status').textContent.startsWith('Not saved')")
+    page.wait_for_function(
+        "() => document.getElementById('editor-status').textContent.startsWith('Not saved')"
+    )
     text = page.inner_text("#editor-status")
     assert "does not accept empty annotations" in text and "enable_empty" not in text
     shot(page, "row10-stream-empty-refused")
@@ -179,12 +181,27 @@ def test_results_filter_picks_the_configs_labels(page, owner, make_project):
     )
     results = [
         choice("Positive"),
-        [{**choice("Negative")[0]}, {"id": "t1", "from_name": "topic", "to_name": "text",
-          "type": "taxonomy", "value": {"taxonomy": [["Animal", "Cat"]]}}],
-        [{"id": "g1", "from_name": "tags", "to_name": "text", "type": "choices",
-          "value": {"choices": ["Spam"]}}],
+        [
+            {**choice("Negative")[0]},
+            {
+                "id": "t1",
+                "from_name": "topic",
+                "to_name": "text",
+                "type": "taxonomy",
+                "value": {"taxonomy": [["Animal", "Cat"]]},
+            },
+        ],
+        [
+            {
+                "id": "g1",
+                "from_name": "tags",
+                "to_name": "text",
+                "type": "choices",
+                "value": {"choices": ["Spam"]},
+            }
+        ],
     ]
-    for task_id, result in zip(ids, results):  # the service keeps the label index
+    for task_id, result in zip(ids, results, strict=True):  # the service keeps the label index
         annotation_create(task=Task.objects.get(pk=task_id), user=owner, result=result)
     page.login(owner)
     page.open(f"/projects/{project.pk}/data")
@@ -194,8 +211,15 @@ def test_results_filter_picks_the_configs_labels(page, owner, make_project):
     groups = pick.locator("optgroup").evaluate_all("gs => gs.map(g => g.label)")
     assert groups == ["sentiment (Choices)", "topic (Taxonomy)"]
     texts = pick.locator("option").all_inner_texts()
-    assert texts == ["Positive", "Negative", "Animal", "Animal › Cat", "Animal › Dog", "Plant",
-                     "Other text…"]
+    assert texts == [
+        "Positive",
+        "Negative",
+        "Animal",
+        "Animal › Cat",
+        "Animal › Dog",
+        "Plant",
+        "Other text…",
+    ]
     pick.select_option("Cat")
     shot(page, "row10-dm-label-pick")
     page.click("[data-apply-filters]")
@@ -264,7 +288,11 @@ def test_ml_page_offers_models_once_and_shows_a_single_point(page, owner, projec
         metrics={
             "accuracy": 1.0,
             "held_out": 40,
-            "al_check": {"lane": 40, "test": 40, "points": [{"labels": 30, "active": 1.0, "random": 0.9}]},
+            "al_check": {
+                "lane": 40,
+                "test": 40,
+                "points": [{"labels": 30, "active": 1.0, "random": 0.9}],
+            },
         },
         finished_at=timezone.now(),
     )
