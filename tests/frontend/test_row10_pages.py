@@ -99,3 +99,34 @@ def test_label_pick_list_follows_the_config(owner):
     typed = TEXT_CONFIG.replace("</View>", '<TextArea name="note" toName="text"/></View>')
     project = project_create(user=owner, title="Typed", label_config=typed)
     assert label_choices(project)[1] is True  # typed text: free text too
+
+
+@pytest.mark.django_db
+def test_completed_only_once_the_overlap_is_met(owner, annotator, client):
+    """The Data Manager's Completed column: empty while a task with overlap 2 has one
+    annotation (Label Studio's ``completed_at`` follows ``is_labeled``)."""
+    from annotations.services import annotation_create
+    from datamanager import selectors as dm
+    from projects.services import member_set
+    from tasks.models import Task
+    from tests.factories import choice
+
+    project = project_create(
+        user=owner, title="Overlap", label_config=TEXT_CONFIG, maximum_annotations=2
+    )
+    member_set(project=project, user=annotator, role="annotator")
+    task = Task.objects.create(project=project, data={"text": "x"})
+
+    def completed():
+        rows, _ = dm.tasks_page(project=project, query=dm.parse_query({}), after="", size=10)
+        return rows[0].completed_at
+
+    annotation_create(task=task, user=owner, result=choice("Positive"))
+    assert completed() is None
+    client.force_login(owner)
+    page = client.get(f"/projects/{project.pk}/data").content.decode()
+    assert '<td data-col="completed_at" class="date"></td>' in page
+    second = annotation_create(
+        task=Task.objects.get(pk=task.pk), user=annotator, result=choice("Negative")
+    )
+    assert completed() == second.created_at
