@@ -191,8 +191,11 @@ def label_choices(project) -> tuple[list[dict], bool]:
     for name, control in controls.items():
         if control.get("dynamic") or control["type"] in FREE_TEXT_CONTROLS:
             free = True
+        # ``labels`` keeps the config's order (``labels_attrs`` is a dict, whose keys
+        # PostgreSQL's jsonb sorts); an alias names the label there, its value is stored
+        attrs = control.get("labels_attrs", {})
         paths = control.get("paths") or [
-            [attrs.get("value") or key] for key, attrs in control.get("labels_attrs", {}).items()
+            [attrs.get(key, {}).get("value") or key] for key in control.get("labels", [])
         ]
         if control["type"] == "Taxonomy":
             paths = [*paths, *custom]
@@ -203,6 +206,9 @@ def label_choices(project) -> tuple[list[dict], bool]:
                 labels.append({"value": path[-1], "path": path[:-1]})
         if labels:
             groups.append({"control": name, "type": control["type"], "labels": labels})
+    # the config's order (a jsonb parsed_config comes back with its keys sorted)
+    config = project.label_config or ""
+    groups.sort(key=lambda g: config.find(f'name="{g["control"]}"') % (len(config) + 1))
     return groups, free or not groups
 
 
