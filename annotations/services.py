@@ -101,7 +101,7 @@ def _empty_check(*, project: Project, result, was_cancelled: bool) -> None:
             [
                 {
                     "field": "result",
-                    "message": "empty, and this project does not accept empty annotations",
+                    "message": "empty",
                 }
             ],
         )

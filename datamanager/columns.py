@@ -25,15 +25,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import (
     Avg,
+    Case,
     Count,
     Exists,
     F,
-    Max,
     Min,
     OuterRef,
     Q,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import (
@@ -176,13 +177,12 @@ def annotation_boolean(expr: Callable[[ProjectContext], Any]) -> Builder:
 
 
 def completed_at(ctx: ProjectContext):
-    return Subquery(
-        Annotation.objects.filter(task=OuterRef("pk"), was_cancelled=False)
-        .order_by()
-        .values("task")
-        .annotate(m=Max("created_at"))
-        .values("m")
-    )
+    """When the task was completed: its newest annotation's time, once it is labeled
+    (``is_labeled``: the project's overlap met), else nothing, as in Label Studio
+    (``base_annotate_completed_at``). A task still short of its overlap is not shown as
+    completed (issue #26)."""
+    newest = Annotation.objects.filter(task=OuterRef("pk")).order_by("-id").values("created_at")
+    return Case(When(is_labeled=True, then=Subquery(newest[:1])), default=None)
 
 
 def predictions_score(ctx: ProjectContext):

@@ -31,6 +31,8 @@ from importers.sources import accepted_extensions
 from labelhub.errors import ApiError
 from projects import permissions as perms
 from projects.api import user_dict
+from projects.label_config import ParsedConfig
+from projects.labels import project_label_values
 
 PAGE_SIZES = (10, 30, 50, 100)
 # The table's fixed columns: (key, title, LS ordering id).
@@ -150,12 +152,64 @@ def filter_context(project) -> dict:
         columns.append(
             {"id": f"data.{column['key']}", "title": f"data.{column['key']}", "type": "String"}
         )
+    groups, free = label_choices(project)
     return {
         "columns": columns,
         "operators": OPERATOR_TITLES,
         "members": members,
         "labels": ctx.labels,
+        "label_groups": groups,
+        "free_labels": free,
     }
+
+
+# Controls whose results hold text the config does not list: typed text (the results
+# filter's "equal" finds it), numbers, dates.
+FREE_TEXT_CONTROLS = {"TextArea", "Number", "DateTime"}
+
+
+def label_choices(project) -> tuple[list[dict], bool]:
+    """The results filter's pick list: for each label-like control of the config
+    (Choices, Labels, RectangleLabels..., Taxonomy with its nested choices and the
+    project's linked custom labels), its name, type and labels, each ``{value, path}``
+    (``path``: where it sits in a Taxonomy or nested Choices, for the option's text).
+    And whether free text makes sense too: a control whose labels come from the task
+    data (``value="$options"``), or one whose results hold typed text."""
+    try:
+        parsed = ParsedConfig.from_dict(project.parsed_config or {})
+    except (ValueError, KeyError):
+        return [], True
+    controls = parsed.controls
+    custom: list[list[str]] = []
+    if any(c["type"] == "Taxonomy" for c in controls.values()):
+        for value in project_label_values(project=project):
+            path = [value] if isinstance(value, str) else value
+            if isinstance(path, list) and path and all(isinstance(v, str) for v in path):
+                custom.append(path)
+    groups = []
+    free = False
+    for name, control in controls.items():
+        if control.get("dynamic") or control["type"] in FREE_TEXT_CONTROLS:
+            free = True
+        # ``labels`` keeps the config's order (``labels_attrs`` is a dict, whose keys
+        # PostgreSQL's jsonb sorts); an alias names the label there, its value is stored
+        attrs = control.get("labels_attrs", {})
+        paths = control.get("paths") or [
+            [attrs.get(key, {}).get("value") or key] for key in control.get("labels", [])
+        ]
+        if control["type"] == "Taxonomy":
+            paths = [*paths, *custom]
+        labels, seen = [], set()
+        for path in paths:
+            if path and path[-1] and tuple(path) not in seen:
+                seen.add(tuple(path))
+                labels.append({"value": path[-1], "path": path[:-1]})
+        if labels:
+            groups.append({"control": name, "type": control["type"], "labels": labels})
+    # the config's order (a jsonb parsed_config comes back with its keys sorted)
+    config = project.label_config or ""
+    groups.sort(key=lambda g: config.find(f'name="{g["control"]}"') % (len(config) + 1))
+    return groups, free or not groups
 
 
 def _headers(request, data_cols: list[dict], order: str) -> list[dict]:

@@ -14,6 +14,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from annotations import benchmarks
 from annotations import services as annotation_services
 from frontend import forms
+from frontend.wording import CONFIG_REFUSED, orphan_sentence
 from labelhub.errors import ApiError
 from projects import permissions as perms
 from projects import services as project_services
@@ -22,13 +23,12 @@ from projects.models import Project, ProjectMember
 
 def config_error(exc: ApiError) -> str:
     """The message itself. A refused config change (``detail`` is Label Studio's generic
-    "Validation error") shows its message's heading and then each lost control or label
-    with its counts (the ``errors`` items)."""
+    "Validation error", its message Label Studio's ``from_name=...`` wording) says so in
+    words, then each lost control or label with its counts (the ``errors`` items)."""
     messages = (exc.validation_errors or {}).get("label_config")
     if messages:
-        items = [e["message"] for e in exc.errors if e.get("reason") and e.get("message")]
-        heading = messages[0].split("\n", 1)[0]
-        return "\n".join([heading, *items]) if items else "\n".join(messages)
+        items = [orphan_sentence(e) for e in exc.errors if e.get("reason")]
+        return "\n".join([CONFIG_REFUSED, *items]) if items else "\n".join(messages)
     return str(exc.detail).removeprefix("Invalid label_config: ")
 
 

@@ -84,7 +84,7 @@ def test_admin_walks_the_data_manager(page, owner, annotator, labeled):  # noqa:
     row = page.locator("[data-filter-row]").last
     row.locator("[data-filter-column]").select_option("annotations_results")
     row.locator("[data-filter-operator]").select_option("contains")
-    row.locator("[data-filter-value]").fill("Positive")
+    row.locator("[data-filter-value]").select_option("Positive")  # the config's labels
     page.click("[data-add-filter]")
     row = page.locator("[data-filter-row]").last
     row.locator("[data-filter-column]").select_option("annotators")

@@ -60,7 +60,7 @@ def test_export_dialog_follows_the_filter(page, owner, jobs_inline, tmp_path):  
     row = page.locator("[data-filter-row]").last
     row.locator("[data-filter-column]").select_option("annotations_results")
     row.locator("[data-filter-operator]").select_option("contains")
-    row.locator("[data-filter-value]").fill("Positive")
+    row.locator("[data-filter-value]").select_option("Positive")  # the config's labels
     page.click("[data-apply-filters]")
     page.wait_for_function(
         "() => document.querySelector('[data-found]').getAttribute('data-count') === '3'"
@@ -84,7 +84,7 @@ def test_export_dialog_follows_the_filter(page, owner, jobs_inline, tmp_path):  
     assert snapshot.counters["task_number"] == 3
     assert snapshot.query["filters"]["items"][0]["value"] == "Positive"
     page.select_option("select[name=exportType]", "CSV")
-    page.click(f"[data-snapshot='{snapshot.pk}'] button")
+    page.click(f"[data-convert='{snapshot.pk}']")
     page.wait_for_selector(f"[data-snapshot='{snapshot.pk}'] a:has-text('CSV')")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "export-dialog-filtered.png"))

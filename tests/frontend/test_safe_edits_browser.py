@@ -38,24 +38,25 @@ def test_settings_page_lists_orphaned_work_and_refuses_the_save(page, owner, lab
     page.fill("#id_label_config", RENAMED)
     orphans = page.locator("#config-orphans")
     orphans.wait_for(state="visible", timeout=10000)
-    # Label Studio's wording (its tavern tests read it): the control by from_name.
-    assert "3 annotations with from_name=sentiment, to_name=text, type=choices" in (
-        orphans.inner_text()
-    )
+    # In words (the API keeps Label Studio's from_name=... wording for its tavern tests)
+    text = orphans.inner_text()
+    assert 'Control "sentiment" is not in the new config; 3 annotations use it.' in text
+    assert "from_name" not in text
     orphans.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "config-orphans-preview.png"))
 
     # Put the control back but drop a used label: the list follows the edit.
     page.fill("#id_label_config", TEXT_CONFIG.replace('<Choice value="Positive"/>', ""))
     page.wait_for_function(
-        "() => document.querySelector('#config-orphans').innerText.includes('label \"Positive\"')",
+        "() => document.querySelector('#config-orphans').innerText.includes('The label \"Positive\"')",
         timeout=10000,
     )
     page.click("#config-form button[type=submit]")
     page.wait_for_selector("#config .error")
     error = page.locator("#config .error").inner_text()
-    assert "These labels still exist in annotations or drafts" in error
-    assert 'label "Positive" of from_name=sentiment' in error and "(3 annotations)" in error
+    assert "Not saved: the new config has no place for work already done." in error
+    assert 'The label "Positive" of control "sentiment" is used in 3 annotations.' in error
+    assert "from_name" not in error and "still exist" not in error
     page.locator("#config").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "config-orphans-refused.png"))
     assert Project.objects.get(pk=project.pk).label_config == TEXT_CONFIG

@@ -16,12 +16,32 @@
   var orphans = document.getElementById("config-orphans");
   var checked = 0;
 
+  // The twin of frontend/wording.py (orphan_sentence): the API's items carry Label
+  // Studio's from_name=... wording; the page says it in words.
+  var SOURCES = [["annotations", "annotation"], ["drafts", "draft"], ["predictions", "prediction"]];
+  function countsSentence(orphan) {
+    var parts = SOURCES.filter(function (s) { return orphan[s[0]]; }).map(function (s) {
+      return orphan[s[0]] + " " + (orphan[s[0]] === 1 ? s[1] : s[0]);
+    });
+    if (parts.length < 2) return parts.join("") || "no saved work";
+    return parts.slice(0, -1).join(", ") + " and " + parts[parts.length - 1];
+  }
+  function orphanSentence(o) {
+    var counts = countsSentence(o);
+    var one = counts.indexOf("1 ") === 0 && counts.indexOf(" and ") < 0;
+    var control = '"' + o.from_name + '"';
+    if (o.reason === "label") return 'The label "' + o.label + '" of control ' + control + " is used in " + counts + ".";
+    if (o.reason === "type") return "Control " + control + ' no longer gives "' + o.type + '" results; ' + counts + (one ? " holds" : " hold") + " them.";
+    if (o.reason === "to_name") return "Control " + control + ' no longer labels "' + o.to_name + '"; ' + counts + (one ? " uses" : " use") + " it there.";
+    return "Control " + control + " is not in the new config; " + counts + (one ? " uses" : " use") + " it.";
+  }
+
   function showOrphans(errors) {
     var list = orphans.querySelector("ul");
     list.textContent = "";
     errors.forEach(function (error) {
       var item = document.createElement("li");
-      item.textContent = error.message;
+      item.textContent = orphanSentence(error);
       list.appendChild(item);
     });
     orphans.hidden = errors.length === 0;

@@ -2,8 +2,10 @@
  *
  * Rows are plain form fields (f, op, v, v2, t) that the server turns into a Label Studio
  * query, so the panel works without this script. The script fits each row to its
- * column's type: the operators that apply, a member list for "Annotated by", yes/no for
- * booleans, dates for dates, two inputs for ranges; and adds and removes rows.
+ * column's type: the operators that apply, a member list for "Annotated by", the
+ * config's labels for the results columns (grouped by control; "Other text…" where the
+ * config has labels from the data or typed text), yes/no for booleans, dates for dates,
+ * two inputs for ranges; and adds and removes rows.
  *
  *   DMFilters.init(root, options)      root: an element holding [data-filter-rows]
  *   DMFilters.toQuery(root) -> {conjunction, items[, match]}   (Label Studio's filters
@@ -34,10 +36,59 @@
     return element;
   }
 
-  function valueControl(row, options, type, columnId, operator, current) {
+  var RESULT_COLUMNS = ["annotations_results", "predictions_results"];
+  var OTHER = "__labelhub_other_text__";
+
+  /* The config's labels as a pick list (options.label_groups, from the server), or null
+   * when a text box fits better: a regex, no labels, or a value that is no label of a
+   * config that allows free text. */
+  function labelSelect(options, operator, current) {
+    var groups = options.label_groups || [];
+    if (operator === "regex" || !groups.length) return null;
+    var value = current == null ? "" : String(current);
+    var known = groups.some(function (g) {
+      return g.labels.some(function (label) { return label.value === value; });
+    });
+    if (value && !known && options.free_labels) return null;
+    var select = document.createElement("select");
+    select.setAttribute("data-label-pick", "");
+    if (value && !known) select.appendChild(option(value, value + " (not in the labeling config)", true));
+    groups.forEach(function (group) {
+      var optgroup = document.createElement("optgroup");
+      optgroup.label = group.control + " (" + group.type + ")";
+      group.labels.forEach(function (label) {
+        var text = label.path.length ? label.path.join(" \u203a ") + " \u203a " + label.value : label.value;
+        optgroup.appendChild(option(label.value, text, label.value === value));
+      });
+      select.appendChild(optgroup);
+    });
+    if (options.free_labels) select.appendChild(option(OTHER, "Other text\u2026", false));
+    return select;
+  }
+
+  function labelText(current) {
+    var input = document.createElement("input");
+    input.type = "text";
+    input.setAttribute("list", "dm-labels");
+    input.value = current == null ? "" : current;
+    return input;
+  }
+
+  // ``typed``: the results columns' text box even where a pick list would do ("Other text…")
+  function valueControl(row, options, type, columnId, operator, current, typed) {
     var old = row.querySelector("[data-filter-value]");
     var control;
-    if (operator === "empty" || type === "Boolean") {
+    var results = RESULT_COLUMNS.indexOf(columnId) >= 0 && operator !== "empty";
+    if (results) {
+      control = (!typed && labelSelect(options, operator, current)) || labelText(current);
+      if (control.tagName === "SELECT") {
+        control.addEventListener("change", function () {
+          if (control.value !== OTHER) return;
+          valueControl(row, options, type, columnId, operator, "", true);
+          row.querySelector("[data-filter-value]").focus();
+        });
+      }
+    } else if (operator === "empty" || type === "Boolean") {
       control = document.createElement("select");
       control.appendChild(option("true", operator === "empty" ? "yes" : "true", String(current) !== "false" && String(current) !== "False"));
       control.appendChild(option("false", operator === "empty" ? "no" : "false", String(current) === "false" || String(current) === "False"));
@@ -50,7 +101,6 @@
       control = document.createElement("input");
       control.type = type === "Number" ? "number" : type === "Datetime" ? "date" : "text";
       if (type === "Number") control.step = "any";
-      if (columnId === "annotations_results" || columnId === "predictions_results") control.setAttribute("list", "dm-labels");
       control.value = current == null ? "" : current;
       if (type === "Datetime" && control.value.length > 10) control.value = control.value.slice(0, 10);
     }

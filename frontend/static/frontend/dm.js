@@ -471,23 +471,90 @@
         } else {
           var base = exportsUrl + snap.id + "/download?exportType=";
           li.appendChild(link(base + "JSON", "JSON"));
+          var done = {};
           snap.converted_formats.forEach(function (c) {
             if (c.status === "completed") li.appendChild(link(base + c.export_type, c.export_type));
-            else if (c.status !== "failed") { busy = true; var s = document.createElement("span"); s.textContent = c.export_type + "…"; li.appendChild(s); }
+            else if (c.status === "failed") { var f = document.createElement("span"); f.className = "failed"; f.textContent = c.export_type + " failed"; f.title = "The conversion failed: Convert tries again."; li.appendChild(f); }
+            else { busy = true; var s = document.createElement("span"); s.textContent = c.export_type + "…"; li.appendChild(s); }
+            if (c.status !== "failed") done[c.export_type] = true;
           });
-          var has = snap.converted_formats.some(function (c) { return c.export_type === wanted; });
-          if (wanted !== "JSON" && !has) {
-            var convert = document.createElement("button"); convert.type = "button"; convert.textContent = "Convert to " + wanted;
-            convert.addEventListener("click", function () {
-              request("POST", exportsUrl + snap.id + "/convert", { export_type: wanted }).then(refresh).catch(function (e) { snapStatus.textContent = e.message; snapStatus.classList.add("error"); });
-            });
-            li.appendChild(convert);
-          }
+          li.appendChild(convertControl(snap, done, wanted));
         }
+        li.appendChild(deleteButton(snap));
         list.appendChild(li);
       });
+      convertOutcome(rows);
       if (busy && !polling) polling = window.setTimeout(function () { polling = null; refresh(); }, 1000);
     }
+    // The formats the export API offers for this project (the Format list's enabled
+    // entries), less JSON (a snapshot is JSON) and those converted or on their way.
+    function convertControl(snap, done, wanted) {
+      var formats = $$("option", field("exportType")).filter(function (o) {
+        return !o.disabled && o.value !== "JSON" && !done[o.value];
+      });
+      var box = document.createElement("span");
+      box.className = "snapshot-convert";
+      if (!formats.length) return box;
+      var select = document.createElement("select");
+      select.setAttribute("aria-label", "Convert snapshot #" + snap.id + " to");
+      select.setAttribute("data-convert-format", snap.id);
+      formats.forEach(function (o) {
+        var option = document.createElement("option");
+        option.value = o.value; option.textContent = o.value; option.title = o.textContent;
+        if (o.value === wanted) option.selected = true;
+        select.appendChild(option);
+      });
+      var button = document.createElement("button");
+      button.type = "button"; button.textContent = "Convert";
+      button.setAttribute("data-convert", snap.id);
+      button.addEventListener("click", function () {
+        var format = select.value;
+        button.disabled = true;
+        snapStatus.classList.remove("error");
+        snapStatus.textContent = "Converting snapshot #" + snap.id + " to " + format + "…";
+        converting = { id: snap.id, format: format };
+        request("POST", exportsUrl + snap.id + "/convert", { export_type: format, download_resources: checked("download_resources") })
+          .then(refresh).catch(showError);
+      });
+      box.appendChild(select);
+      box.appendChild(button);
+      return box;
+    }
+    // Delete, after an in-page confirm: the snapshot's file and its conversions go.
+    function deleteButton(snap) {
+      var button = document.createElement("button");
+      button.type = "button"; button.className = "icon-button danger"; button.textContent = "Delete";
+      button.setAttribute("data-delete-snapshot", snap.id);
+      button.addEventListener("click", function () {
+        var converted = snap.converted_formats.length;
+        window.LabelHubPages.confirm({
+          title: "Delete snapshot #" + snap.id + "?",
+          text: "\u201c" + (snap.title || "Snapshot") + "\u201d and its file" + (converted ? " with " + converted + " converted format" + (converted > 1 ? "s" : "") : "") + " are removed. The tasks stay. This cannot be undone.",
+          ok: "Delete snapshot", danger: true,
+        }).then(function (yes) {
+          if (!yes) return null;
+          return request("DELETE", exportsUrl + snap.id + "/").then(refresh).then(function () {
+            snapStatus.classList.remove("error");
+            snapStatus.textContent = "Snapshot #" + snap.id + " deleted.";
+          });
+        }).catch(showError);
+      });
+      return button;
+    }
+    // The line under Snapshots follows the conversion asked for last until it is done.
+    var converting = null;
+    function convertOutcome(rows) {
+      if (!converting) return;
+      var snap = rows.filter(function (r) { return r.id === converting.id; })[0];
+      var c = snap && snap.converted_formats.filter(function (f) { return f.export_type === converting.format; })[0];
+      if (!c || c.status === "completed" || c.status === "failed") {
+        snapStatus.classList.toggle("error", Boolean(c && c.status === "failed"));
+        snapStatus.textContent = !c ? "" : "Snapshot #" + converting.id + ": " + converting.format +
+          (c.status === "completed" ? " is ready to download." : " failed; Convert tries again.");
+        converting = null;
+      }
+    }
+    function showError(e) { snapStatus.textContent = e.message; snapStatus.classList.add("error"); }
     function refresh() { return request("GET", exportsUrl).then(render).catch(function (e) { snapStatus.textContent = e.message; }); }
     $("[data-export-snapshot]", exportForm).addEventListener("click", function () {
       snapStatus.classList.remove("error");

@@ -28,6 +28,7 @@
  *     onLoad(handle), onError(error),
  *   });
  *   handle.submit(); handle.skip(); handle.leadTime(); handle.destroy(); handle.ls
+ *   handle.clear()       // remove every result of the annotation shown (undo takes it back)
  *   handle.saveDraft(keepalive) // save the draft now when it changed (drafts on)
  *   handle.load(task, {annotations, predictions, preannotate, newAnnotation, result})
  *                        // another task in the mounted editor (result: put an unsaved one back)
@@ -399,6 +400,17 @@
       var selected = store.annotationStore.selected;
       if (selected && selected.pk && store.hasInterface("update")) store.updateAnnotation();
       else if (store.hasInterface("submit")) store.submitAnnotation();
+    };
+    /* Remove every result of the selected annotation, a pre-filled prediction's and
+     * read-only ones included: the editor's own "delete all regions", which unticks
+     * choices too, in both editors (1.4 keeps a single choice ticked when it is clicked
+     * again), and which its undo takes back. Submit or Update then saves what is left.
+     * Returns false when there is nothing to clear (no editable annotation). */
+    handle.clear = function () {
+      var selected = handle.ls && handle.ls.annotationStore.selected;
+      if (options.readOnly || !selected || selected.type !== "annotation") return false;
+      selected.deleteAllRegions({ deleteReadOnly: true });
+      return true;
     };
     handle.skip = function () {
       if (handle.ls && handle.ls.hasInterface("skip")) handle.ls.skipTask();

@@ -176,27 +176,45 @@
       datasets.push({ label: "model versions on later random picks", type: "scatter", borderColor: "#6b7280", backgroundColor: "#6b7280",
         data: scored.map(function (v) { return { x: v.annotations_used, y: v.accuracy }; }) });
     }
+    // Padded axes: a single point (the first training) shows inside the plot area.
+    var most = Math.max.apply(null, datasets.map(function (d) {
+      return Math.max.apply(null, d.data.map(function (p) { return p.x; }));
+    })) || 1;
     alChart = new window.Chart(document.getElementById("al-chart"), {
       type: "line",
       data: { datasets: datasets },
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
         scales: {
-          x: { type: "linear", title: { display: true, text: "labels" } },
-          y: { min: 0, max: 1, title: { display: true, text: "accuracy on randomly picked tasks (" + al.check.test + ")" } },
+          // the padding is no tick of its own (includeBounds: false)
+          x: { type: "linear", min: 0, max: Math.ceil(most * 1.12), ticks: { includeBounds: false },
+            title: { display: true, text: "labels" } },
+          y: { min: 0, max: 1.06, ticks: { stepSize: 0.2, includeBounds: false },
+            title: { display: true, text: "accuracy on randomly picked tasks (" + al.check.test + ")" } },
         },
       },
     });
   }
 
+  // The built-in models to add: one already added to the project is listed as added
+  // (not offered twice); the first one left is chosen.
   function renderModels() {
     var select = $("[data-models]");
     select.textContent = "";
+    var added = {};
+    state.backends.forEach(function (b) { if (b.kind === "builtin") { added[b.model] = true; } });
+    var chosen = false;
     state.models.forEach(function (model) {
-      var option = el("option", { value: model.model }, model.title + (model.fits ? "" : " — needs " + model.why));
-      if (!model.fits) { option.disabled = true; }
+      var note = added[model.model] ? " — added" : model.fits ? "" : " — needs " + model.why;
+      var option = el("option", { value: model.model }, model.title + note);
+      if (!model.fits || added[model.model]) { option.disabled = true; }
+      else if (!chosen) { option.selected = true; chosen = true; }
       select.appendChild(option);
     });
+    // nothing left to add: the list still says what is there, and cannot be sent
+    if (!chosen && select.options.length) { select.options[0].selected = true; }
+    select.disabled = !chosen;
+    $("[data-add-builtin] button[type=submit]").disabled = !chosen;
   }
 
   function renderVersions() {
@@ -222,7 +240,11 @@
     var points = state.curve.filter(function (p) { return typeof p.value === "number"; });
     if (!points.length) { box.appendChild(el("p", { "class": "muted small" }, "No trained version yet.")); return; }
     var W = 560, H = 240, L = 48, B = 36, T = 12, R = 16;
-    var maxX = Math.max.apply(null, points.map(function (p) { return p.annotations_used; })) || 1;
+    var most = Math.max.apply(null, points.map(function (p) { return p.annotations_used; })) || 1;
+    // Room past the last point and above 1.0, so that a point (even the only one) sits
+    // inside the plot, not on its edge.
+    var maxX = most * 1.12;
+    var TOP = 1.06;
     var NS = "http://www.w3.org/2000/svg";
     var svg = document.createElementNS(NS, "svg");
     svg.setAttribute("viewBox", "0 0 " + W + " " + H);
@@ -230,7 +252,7 @@
     svg.setAttribute("aria-label", "Learning curve");
     svg.setAttribute("class", "ml-curve-svg");
     function x(v) { return L + (W - L - R) * v / maxX; }
-    function y(v) { return T + (H - T - B) * (1 - v); }
+    function y(v) { return T + (H - T - B) * (1 - v / TOP); }
     function add(tag, attrs, text) {
       var node = document.createElementNS(NS, tag);
       Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); });
@@ -239,14 +261,15 @@
       return node;
     }
     add("line", { x1: L, y1: y(0), x2: W - R, y2: y(0), stroke: "#888" });
-    add("line", { x1: L, y1: y(0), x2: L, y2: y(1), stroke: "#888" });
+    add("line", { x1: L, y1: y(0), x2: L, y2: y(TOP), stroke: "#888" });
     [0, 0.25, 0.5, 0.75, 1].forEach(function (v) {
       add("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end", "font-size": "11", fill: "#555" }, v.toFixed(2));
       add("line", { x1: L, y1: y(v), x2: W - R, y2: y(v), stroke: "#eee" });
     });
     add("text", { x: (L + W) / 2, y: H - 6, "text-anchor": "middle", "font-size": "12", fill: "#333" }, "labels used");
     add("text", { x: L, y: H - 20, "text-anchor": "middle", "font-size": "11", fill: "#555" }, "0");
-    add("text", { x: W - R, y: H - 20, "text-anchor": "end", "font-size": "11", fill: "#555" }, String(maxX));
+    add("line", { x1: x(most), y1: y(0), x2: x(most), y2: y(0) + 4, stroke: "#888" });
+    add("text", { x: x(most), y: H - 20, "text-anchor": "middle", "font-size": "11", fill: "#555", "data-x-max": "" }, String(most));
     var byBackend = {};
     points.forEach(function (p) { (byBackend[p.backend] = byBackend[p.backend] || []).push(p); });
     var colours = ["#2563eb", "#dc2626", "#16a34a", "#9333ea"];
