@@ -304,12 +304,15 @@ class ActionsApi(APIView):
             raise ApiError(
                 f"unknown action {action_id[:60]!r}", [{"field": "id", "message": "unknown action"}]
             )
-        perms.check(request.user, project, dm_actions.ACTIONS[action_id].permission)
+        entry = dm_actions.ACTIONS[action_id]
+        perms.check(request.user, project, entry.permission)
         body = request.data if isinstance(request.data, dict) else {}
         query = request_query(request, project, body)
-        if query.selection is None:
+        if query.selection is None and entry.needs_selection:
+            # Label Studio takes a missing selection as every task of the view; for the
+            # actions that delete tasks LabelHub asks for it (docs/compat.md).
             raise ApiError(
-                "selectedItems is required",
+                f"selectedItems is required for {action_id}",
                 [{"field": "selectedItems", "message": 'e.g. {"all": true, "excluded": []}'}],
             )
         with time_limited(query.has_regex, seconds=30):

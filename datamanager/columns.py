@@ -382,6 +382,17 @@ def result_has_label(
     return Q(ResultHasLabel(F(column), keys=keys, labels=labels)), None
 
 
+def _annotations_empty(empty: bool) -> Cond:
+    """Label Studio's ``annotations_results`` ``empty``: true for a task without
+    annotations or with an empty one (a skip too); false for a task whose annotations
+    all hold results. A task with an empty and a labeled annotation is "empty"."""
+    of_task = Annotation.objects.filter(task=OuterRef("pk"))
+    blank = Exists(of_task.filter(result=[]))
+    if empty:
+        return Cond("task", ~Q(Exists(of_task)) | Q(blank))
+    return Cond("task", Q(Exists(of_task.exclude(result=[]))) & ~Q(blank))
+
+
 def results_builder(scope: str, column: str = "result", *, own: bool = False) -> Builder:
     """A label, choice or class name in a result list (``own``: the completion itself)."""
 
@@ -394,6 +405,8 @@ def results_builder(scope: str, column: str = "result", *, own: bool = False) ->
             q = ~Q(**{column: []})
             if own:
                 return Cond(scope, ~q if empty else q)
+            if scope == "annotation":
+                return _annotations_empty(empty)
             return Cond(scope, q, negate=empty)
         hint = None
         if op == "regex":
