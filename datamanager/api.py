@@ -116,7 +116,7 @@ def ls_row_fields(task, item: dict, summary: dict, *, full: bool) -> dict:
         "drafts": drafts,
         "inner_id": task.pk,
         "file_upload": None,
-        "storage_filename": None,
+        "storage_filename": getattr(task, "storage_filename", None),
         "updated_by": [],
         "comment_count": 0,
         "unresolved_comment_count": 0,
