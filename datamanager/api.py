@@ -85,11 +85,15 @@ def row_extras(task, annotators: list[int] | None = None) -> dict:
     }
 
 
+def _basename(key: str | None) -> str | None:
+    return key.rsplit("/", 1)[-1] if key else None
+
+
 def ls_row_fields(task, item: dict, summary: dict, *, full: bool) -> dict:
     """What Label Studio's Data Manager task row adds (its ``DataManagerTaskSerializer``):
     the annotations' and predictions' ids, results and model versions as strings, the
-    caller's drafts, and the fields LabelHub keeps nothing for (comments, file uploads,
-    storage file names: empty). With ``fields=all`` the nested rows carry Label Studio's
+    caller's drafts, the upload's and the storage's file names, and the fields LabelHub
+    keeps nothing for (comments: empty). With ``fields=all`` the nested rows carry Label Studio's
     ``created_username`` ("First Last email, id") and ``created_ago``, and predictions
     its empty ``cluster``, ``neighbors`` and ``mislabeling``."""
     drafts = [draft_dict(d) for d in summary["drafts"]]
@@ -115,7 +119,7 @@ def ls_row_fields(task, item: dict, summary: dict, *, full: bool) -> dict:
         **dm.page_summary_fields(summary),
         "drafts": drafts,
         "inner_id": task.pk,
-        "file_upload": None,
+        "file_upload": _basename(getattr(task, "file_upload", None)),
         "storage_filename": getattr(task, "storage_filename", None),
         "updated_by": [],
         "comment_count": 0,

@@ -704,7 +704,6 @@ _add(
 )
 
 
-
 def _nobody_builder(item, ctx):
     """A column LabelHub keeps no value for (a task's ``updated_by``): every task's is
     empty, as its rows show (``[]``)."""

@@ -85,6 +85,11 @@ def _gather(request, folder) -> list[ImportFile]:
     ]
 
 
+def _is_body(files: list[ImportFile]) -> bool:
+    """Whether ``_gather`` read the request body itself (not uploaded files or a URL)."""
+    return len(files) == 1 and files[0].path.name == "0000-body"
+
+
 def _estimated_tasks(item: ImportFile) -> int:
     """A cheap count (or upper bound) of the tasks in a file under the byte threshold."""
     kind = item.kind or file_kind(item.name)
@@ -154,9 +159,15 @@ class ProjectImportApi(APIView):
                 if _flag(request, "return_task_ids"):
                     return _job_waited(job.pk, project_id=project.pk)
                 return Response({"import": job.pk}, status=status.HTTP_201_CREATED)
-            result = files_import(
-                project=project, files=files, user=request.user, options=options, folder=folder
-            )
+            kept: list[FileUpload] = []
+            if _is_body(files):  # a JSON body keeps no upload, as in Label Studio
+                result = files_import(
+                    project=project, files=files, user=request.user, options=options, folder=folder
+                )
+            else:
+                result, kept = uploads.files_import_kept(
+                    project=project, files=files, user=request.user, options=options, folder=folder
+                )
             job = import_record(
                 project=project, user=request.user, files=files, result=result, started=started
             )
@@ -167,7 +178,7 @@ class ProjectImportApi(APIView):
             {
                 **result.as_dict(with_task_ids=_flag(request, "return_task_ids")),
                 "import": job.pk,
-                "file_upload_ids": [],
+                "file_upload_ids": [upload.pk for upload in kept],
                 "could_be_tasks_list": any(
                     file_kind(item.name) in uploads.TABLES for item in files
                 ),

@@ -100,9 +100,7 @@ def test_selected_items_are_required(api, world):
 
 def test_missing_selection_means_every_task_for_other_actions(api, world):
     """Label Studio's meaning (its storage tests call delete_tasks_annotations bare)."""
-    response = api.post(
-        f"/api/dm/actions/?id=delete_tasks_annotations&project={world.project.pk}"
-    )
+    response = api.post(f"/api/dm/actions/?id=delete_tasks_annotations&project={world.project.pk}")
     assert response.status_code == 200, response.content
     assert not Annotation.objects.filter(project=world.project).exists()
     assert Task.objects.filter(project=world.project).count() == 6

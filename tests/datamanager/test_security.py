@@ -49,9 +49,7 @@ def test_double_underscores_in_data_keys_are_only_text(api, world):
     for column in ("filter:tasks:data.text__startswith", "filter:tasks:meta.a__b"):
         items = [{"filter": column, "operator": "equal", "type": "String", "value": "x"}]
         body = {"filters": {"conjunction": "and", "items": items}}
-        response = api.get(
-            "/api/tasks/", {"project": world.project.pk, "query": json.dumps(body)}
-        )
+        response = api.get("/api/tasks/", {"project": world.project.pk, "query": json.dumps(body)})
         assert response.status_code == 200, response.content
         assert response.json()["total"] == 0
 
@@ -64,7 +62,10 @@ def test_saved_view_filters_answer_as_label_studio(api, world):
         items = [{"filter": column, "operator": "empty", "type": "String", "value": "true"}]
         return api.post(
             "/api/dm/views/",
-            {"project": world.project.pk, "data": {"filters": {"conjunction": "and", "items": items}}},
+            {
+                "project": world.project.pk,
+                "data": {"filters": {"conjunction": "and", "items": items}},
+            },
             format="json",
         )
 
