@@ -119,7 +119,8 @@ def ls_row_fields(task, item: dict, summary: dict, *, full: bool) -> dict:
         **dm.page_summary_fields(summary),
         "drafts": drafts,
         "inner_id": task.pk,
-        "file_upload": _basename(getattr(task, "file_upload", None)),
+        # Label Studio names the upload only when the row asks for every field.
+        "file_upload": _basename(getattr(task, "file_upload", None)) if full else None,
         "storage_filename": getattr(task, "storage_filename", None),
         "updated_by": [],
         "comment_count": 0,

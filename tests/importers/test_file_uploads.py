@@ -201,7 +201,7 @@ def test_direct_uploads_are_kept_and_link_their_tasks(api, project, make_project
     assert by_upload == {ids[0]: 3, ids[1]: 2}
     listed = api.get(f"/api/projects/{project.pk}/tasks").json()
     assert {t["file_upload"] for t in listed} == set(ids)
-    rows = api.get("/api/tasks/", {"project": project.pk}).json()["tasks"]
+    rows = api.get("/api/tasks/", {"project": project.pk, "fields": "all"}).json()["tasks"]
     assert {r["file_upload"] for r in rows} == {uploads[pk].file.rsplit("/", 1)[-1] for pk in ids}
     assert len(api.get(f"/api/projects/{project.pk}/file-uploads?all=true").json()) == 2
 
