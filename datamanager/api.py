@@ -174,12 +174,38 @@ class ProjectStateApi(APIView):
         "total_predictions_number",
     )
 
+    # Label Studio's project fields for features LabelHub does not have, at the values
+    # that mean "off" there (its DataManager reads them).
+    LS_FIELDS = {
+        "show_instruction": False,
+        "show_annotation_history": False,
+        "show_ground_truth_first": False,
+        "show_overlap_first": False,
+        "overlap_cohort_percentage": 100,
+        "annotator_evaluation_enabled": False,
+        "evaluate_predictions_automatically": False,
+        "task_data_login": None,
+        "task_data_password": None,
+    }
+
     def get(self, request):
         project = project_param(request, perms.VIEW)
         manage = perms.can(request.user, project, perms.MANAGE)
+        body = project_dict_for(request.user, project)
         return Response(
             {
-                **project_dict_for(request.user, project),
+                **self.LS_FIELDS,
+                **body,
+                "show_collab_predictions": project.show_predictions_to_annotators,
+                # Label Studio's default weights: every control and label counts 1.
+                "control_weights": {
+                    name: {
+                        "overall": 1.0,
+                        "type": control["type"],
+                        "labels": dict.fromkeys(control.get("labels") or [], 1.0),
+                    }
+                    for name, control in body["parsed_label_config"].items()
+                },
                 **dict.fromkeys(self.COUNTERS),
                 "can_delete_tasks": manage,
                 "can_manage_annotations": manage,
