@@ -263,7 +263,7 @@ def files_import(
             )
             if result.task_count == 0 and not ctx.skipped and not allow_empty:
                 raise ApiError("Import failed: no tasks found in the input.")
-            result.media_keys = list(ctx.media.written)
+            result.media_keys = list(ctx.media.written) if ctx.media is not None else []
         failed = False
     finally:
         ctx.cleanup(failed=failed)
