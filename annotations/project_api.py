@@ -199,7 +199,7 @@ def project_task_dict(task: Task, project: Project) -> dict:
     body["overlap"] = project.maximum_annotations + task.overlap_extra
     body["inner_id"] = task.pk
     body["updated_by"] = None
-    body["file_upload"] = None
+    body["file_upload"] = task.file_upload_id
     return body
 
 

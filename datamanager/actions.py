@@ -35,6 +35,10 @@ class Action:
     order: int
     permission: str = perms.MANAGE
     dialog: dict | None = field(default=None)
+    # Whether a request must name its tasks (``selectedItems``). Label Studio reads a
+    # missing selection as every task of the view; LabelHub does too, except for the
+    # actions that delete tasks, where a forgotten selection would empty the project.
+    needs_selection: bool = False
 
     def describe(self) -> dict:
         """The entry of ``GET /api/dm/actions/``, in Label Studio's shape."""
@@ -51,10 +55,17 @@ class Action:
 ACTIONS: dict[str, Action] = {}
 
 
-def action(id: str, title: str, *, order: int, dialog: str | None = None):
+def action(
+    id: str, title: str, *, order: int, dialog: str | None = None, needs_selection: bool = False
+):
     def register(fn):
         ACTIONS[id] = Action(
-            id, title, fn, order, dialog={"text": dialog, "type": "confirm"} if dialog else None
+            id,
+            title,
+            fn,
+            order,
+            dialog={"text": dialog, "type": "confirm"} if dialog else None,
+            needs_selection=needs_selection,
         )
         return fn
 
@@ -79,6 +90,7 @@ def _result(n: int, detail: str) -> dict:
     "Delete tasks",
     order=100,
     dialog="You are going to delete the selected tasks. Please confirm your action.",
+    needs_selection=True,
 )
 def delete_tasks(project, queryset: QuerySet, **params) -> dict:
     """Delete tasks with their annotations, predictions and reviews, a batch at a time,
@@ -224,6 +236,7 @@ def unmark_ground_truth(project, queryset: QuerySet, **params) -> dict:
     "Remove duplicated tasks",
     order=120,
     dialog="Tasks with identical data are merged into the first one; their annotations move there.",
+    needs_selection=True,
 )
 def remove_duplicates(project, queryset: QuerySet, **params) -> dict:
     """Among the selected tasks, those with identical ``data`` are merged into the one with

@@ -85,11 +85,15 @@ def row_extras(task, annotators: list[int] | None = None) -> dict:
     }
 
 
+def _basename(key: str | None) -> str | None:
+    return key.rsplit("/", 1)[-1] if key else None
+
+
 def ls_row_fields(task, item: dict, summary: dict, *, full: bool) -> dict:
     """What Label Studio's Data Manager task row adds (its ``DataManagerTaskSerializer``):
     the annotations' and predictions' ids, results and model versions as strings, the
-    caller's drafts, and the fields LabelHub keeps nothing for (comments, file uploads,
-    storage file names: empty). With ``fields=all`` the nested rows carry Label Studio's
+    caller's drafts, the upload's and the storage's file names, and the fields LabelHub
+    keeps nothing for (comments: empty). With ``fields=all`` the nested rows carry Label Studio's
     ``created_username`` ("First Last email, id") and ``created_ago``, and predictions
     its empty ``cluster``, ``neighbors`` and ``mislabeling``."""
     drafts = [draft_dict(d) for d in summary["drafts"]]
@@ -115,8 +119,9 @@ def ls_row_fields(task, item: dict, summary: dict, *, full: bool) -> dict:
         **dm.page_summary_fields(summary),
         "drafts": drafts,
         "inner_id": task.pk,
-        "file_upload": None,
-        "storage_filename": None,
+        # Label Studio names the upload only when the row asks for every field.
+        "file_upload": _basename(getattr(task, "file_upload", None)) if full else None,
+        "storage_filename": getattr(task, "storage_filename", None),
         "updated_by": [],
         "comment_count": 0,
         "unresolved_comment_count": 0,
@@ -169,12 +174,38 @@ class ProjectStateApi(APIView):
         "total_predictions_number",
     )
 
+    # Label Studio's project fields for features LabelHub does not have, at the values
+    # that mean "off" there (its DataManager reads them).
+    LS_FIELDS = {
+        "show_instruction": False,
+        "show_annotation_history": False,
+        "show_ground_truth_first": False,
+        "show_overlap_first": False,
+        "overlap_cohort_percentage": 100,
+        "annotator_evaluation_enabled": False,
+        "evaluate_predictions_automatically": False,
+        "task_data_login": None,
+        "task_data_password": None,
+    }
+
     def get(self, request):
         project = project_param(request, perms.VIEW)
         manage = perms.can(request.user, project, perms.MANAGE)
+        body = project_dict_for(request.user, project)
         return Response(
             {
-                **project_dict_for(request.user, project),
+                **self.LS_FIELDS,
+                **body,
+                "show_collab_predictions": project.show_predictions_to_annotators,
+                # Label Studio's default weights: every control and label counts 1.
+                "control_weights": {
+                    name: {
+                        "overall": 1.0,
+                        "type": control["type"],
+                        "labels": dict.fromkeys(control.get("labels") or [], 1.0),
+                    }
+                    for name, control in body["parsed_label_config"].items()
+                },
                 **dict.fromkeys(self.COUNTERS),
                 "can_delete_tasks": manage,
                 "can_manage_annotations": manage,
@@ -304,12 +335,15 @@ class ActionsApi(APIView):
             raise ApiError(
                 f"unknown action {action_id[:60]!r}", [{"field": "id", "message": "unknown action"}]
             )
-        perms.check(request.user, project, dm_actions.ACTIONS[action_id].permission)
+        entry = dm_actions.ACTIONS[action_id]
+        perms.check(request.user, project, entry.permission)
         body = request.data if isinstance(request.data, dict) else {}
         query = request_query(request, project, body)
-        if query.selection is None:
+        if query.selection is None and entry.needs_selection:
+            # Label Studio takes a missing selection as every task of the view; for the
+            # actions that delete tasks LabelHub asks for it (docs/compat.md).
             raise ApiError(
-                "selectedItems is required",
+                f"selectedItems is required for {action_id}",
                 [{"field": "selectedItems", "message": 'e.g. {"all": true, "excluded": []}'}],
             )
         with time_limited(query.has_regex, seconds=30):

@@ -382,6 +382,17 @@ def result_has_label(
     return Q(ResultHasLabel(F(column), keys=keys, labels=labels)), None
 
 
+def _annotations_empty(empty: bool) -> Cond:
+    """Label Studio's ``annotations_results`` ``empty``: true for a task without
+    annotations or with an empty one (a skip too); false for a task whose annotations
+    all hold results. A task with an empty and a labeled annotation is "empty"."""
+    of_task = Annotation.objects.filter(task=OuterRef("pk"))
+    blank = Exists(of_task.filter(result=[]))
+    if empty:
+        return Cond("task", ~Q(Exists(of_task)) | Q(blank))
+    return Cond("task", Q(Exists(of_task.exclude(result=[]))) & ~Q(blank))
+
+
 def results_builder(scope: str, column: str = "result", *, own: bool = False) -> Builder:
     """A label, choice or class name in a result list (``own``: the completion itself)."""
 
@@ -394,6 +405,8 @@ def results_builder(scope: str, column: str = "result", *, own: bool = False) ->
             q = ~Q(**{column: []})
             if own:
                 return Cond(scope, ~q if empty else q)
+            if scope == "annotation":
+                return _annotations_empty(empty)
             return Cond(scope, q, negate=empty)
         hint = None
         if op == "regex":
@@ -690,10 +703,58 @@ _add(
     )
 )
 
-KNOWN = frozenset(COLUMNS)
+
+def _nobody_builder(item, ctx):
+    """A column LabelHub keeps no value for (a task's ``updated_by``): every task's is
+    empty, as its rows show (``[]``)."""
+    ops = ("empty", "contains", "not_contains", "equal", "not_equal")
+    if item.operator not in ops:
+        raise _unsupported(item, ops)
+    if item.operator == "empty":
+        matches = query_format.as_bool(item.value, f"{item.where}.value")
+    else:
+        matches = item.operator.startswith("not_")
+    return Cond("task", Q() if matches else Q(pk__in=[]))
+
+
+# Columns Label Studio's filters name that the Data Manager does not offer: they are
+# accepted in queries and saved views, and not listed. ``annotations__completed_by`` and
+# ``updated_by__active_organization`` are the two relations Label Studio allows by
+# default (its DATA_MANAGER_FILTER_ALLOWLIST); the first is the annotators column, and
+# the second is empty as ``updated_by`` is.
+HIDDEN: dict[str, Column] = {
+    "updated_by": Column("updated_by", "Updated by", "List", _nobody_builder),
+    "updated_by__active_organization": Column(
+        "updated_by__active_organization", "Updated by", "Number", _nobody_builder
+    ),
+}
+HIDDEN["annotations__completed_by"] = Column(
+    "annotations__completed_by",
+    "Annotated by",
+    "List",
+    COLUMNS["annotators"].task,
+    annotation=COLUMNS["annotators"].annotation,
+)
+
+KNOWN = frozenset(COLUMNS) | frozenset(HIDDEN)
 ORDERABLE = frozenset(c.id for c in COLUMNS.values() if c.order is not None)
 DATA_KEY = json_key_builder("data")
 META_KEY = json_key_builder("meta")
+# Row values of registered columns: {name: expression}, annotated on each page's rows.
+ROW_VALUES: dict[str, Callable[[], Any]] = {}
+
+
+def column_register(column: Column, *, row_value: Callable[[], Any] | None = None) -> None:
+    """Add a column owned by an app above the Data Manager (``io_storages``' storage
+    file name), from that app's ``ready()``. ``row_value`` gives the expression the
+    task rows carry under the column's id."""
+    global KNOWN, ORDERABLE
+    COLUMNS[column.id] = column
+    KNOWN = KNOWN | {column.id}
+    if column.order is not None:
+        ORDERABLE = ORDERABLE | {column.id}
+    if row_value is not None:
+        ROW_VALUES[column.id] = row_value
 
 
 def builder_for(ref: query_format.ColumnRef, *, level: str) -> Builder:
@@ -702,7 +763,7 @@ def builder_for(ref: query_format.ColumnRef, *, level: str) -> Builder:
         return DATA_KEY(ref.key)
     if ref.name == "meta":
         return META_KEY(ref.key)
-    column = COLUMNS[ref.name]
+    column = COLUMNS.get(ref.name) or HIDDEN[ref.name]
     if level == "annotation" and column.annotation is not None:
         return column.annotation
     return column.task

@@ -80,16 +80,20 @@ TYPES = frozenset(
 
 FILTER_PREFIX = "filter:tasks:"
 ORDER_PREFIX = "tasks:"
-# A column id or a data/meta key: no ORM separator, no control characters.
+# A column id: lower case and underscores. A data/meta key: no control characters (it
+# reaches the database as a parameter, never as a lookup, so "__" is only text there).
 _COLUMN_RE = re.compile(r"^[a-z_]{1,40}$")
-_FORBIDDEN_KEY = re.compile(r"__|[\x00-\x1f\x7f]")
+_FORBIDDEN_KEY = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class QueryError(ApiError):
-    """A 400 naming what in the query is wrong."""
+    """A 400 naming what in the query is wrong. ``ls_message`` is Label Studio's wording
+    for a refused filter column, given in its ``validation_errors`` shape by
+    ``_filter_item``."""
 
-    def __init__(self, message: str, *, field: str = "query") -> None:
+    def __init__(self, message: str, *, field: str = "query", ls_message: str = "") -> None:
         super().__init__(f"Invalid query: {message}", [{"field": field, "message": message}])
+        self.ls_message = ls_message
 
 
 @dataclass(frozen=True)
@@ -155,14 +159,30 @@ class Query:
 def column_ref(raw: Any, *, prefix: str, where: str, known: frozenset[str]) -> ColumnRef:
     """Resolve ``filter:tasks:<id>`` / ``tasks:<id>`` against the allow-list."""
     if not isinstance(raw, str) or not raw.startswith(prefix):
-        raise QueryError(f"must look like {prefix}<column>", field=where)
+        raise QueryError(
+            f"must look like {prefix}<column>",
+            field=where,
+            ls_message=f'Filter "{raw}" should start with "{prefix}"',
+        )
     rest = raw[len(prefix) :]
+    if prefix == FILTER_PREFIX and rest.startswith("-"):
+        rest = rest[1:]  # Label Studio's direction marker; a filter has no direction
     for name in ("data", "meta"):
         if rest.startswith(name + "."):
             key = rest[len(name) + 1 :]
             if not key or len(key) > MAX_KEY or _FORBIDDEN_KEY.search(key):
                 raise QueryError(f"{name} key {key!r} is not allowed", field=where)
             return ColumnRef(name, key)
+    if "__" in rest and rest not in known:
+        # Label Studio's guard against lookups through relations (CVE-2023-47117); here
+        # no column id ever becomes a lookup, and this answers as Label Studio does.
+        raise QueryError(
+            f"unknown column {rest[:80]!r}: no relation lookups",
+            field=where,
+            ls_message=f'"__" is not generally allowed in filters. Consider asking your '
+            f'administrator to add "{rest}" to DATA_MANAGER_FILTER_ALLOWLIST, but note that '
+            "some filter expressions may pose a security risk",
+        )
     if not _COLUMN_RE.match(rest) or rest not in known:
         raise QueryError(f"unknown column {rest[:80]!r}", field=where)
     return ColumnRef(rest)
@@ -228,9 +248,16 @@ def _filter_item(item: Any, index: int, known: frozenset[str]) -> FilterItem:
     where = f"filters.items[{index}]"
     if not isinstance(item, dict):
         raise QueryError("must be an object", field=where)
-    column = column_ref(
-        item.get("filter"), prefix=FILTER_PREFIX, where=f"{where}.filter", known=known
-    )
+    try:
+        column = column_ref(
+            item.get("filter"), prefix=FILTER_PREFIX, where=f"{where}.filter", known=known
+        )
+    except QueryError as error:
+        if error.ls_message:  # Label Studio's shape: one entry per filter, this one's column
+            error.validation_errors = {
+                "filter_group": {"filters": [{}] * index + [{"column": [error.ls_message]}]}
+            }
+        raise
     operator = item.get("operator")
     if operator not in OPERATORS:
         raise QueryError(f"unknown operator {str(operator)[:40]!r}", field=f"{where}.operator")

@@ -367,6 +367,7 @@ def row_annotations(queryset: QuerySet, ctx: cols.ProjectContext) -> QuerySet:
         predictions_score=cols.predictions_score(ctx),
         completed_at=cols.completed_at(ctx),
         ground_truth=cols.has_ground_truth(ctx),
+        **{name: value() for name, value in cols.ROW_VALUES.items()},
     )
 
 

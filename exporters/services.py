@@ -105,6 +105,8 @@ def format_check(
     info = FORMATS.get(export_type)
     if info is None:
         raise _error(field_name, f"unknown format {export_type!r}; one of {', '.join(FORMATS)}")
+    if not info.available:
+        raise _error(field_name, f"{export_type} is not available in LabelHub")
     if export_type not in supported_formats(project_schema(project)):
         raise _error(field_name, f"{export_type} can't be made from this project's labeling config")
     return info

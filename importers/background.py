@@ -83,6 +83,11 @@ def estimated_tasks(item: ImportFile) -> int:
     return 1
 
 
+def is_body(files: list[ImportFile]) -> bool:
+    """Whether the import view read the request body itself (not uploaded files or a URL)."""
+    return len(files) == 1 and files[0].path.name == "0000-body"
+
+
 def runs_in_background(files: list[ImportFile]) -> bool:
     if sum(item.size for item in files) > settings.LABELHUB_ASYNC_IMPORT_BYTES:
         return True
@@ -118,13 +123,21 @@ def project_import(
             answer.background = True
             return answer
         return ImportAnswer({"import": job.pk}, 201, background=True)
-    result = files_import(project=project, files=files, user=user, options=options, folder=folder)
+    kept: list = []
+    if is_body(files):  # a JSON body keeps no upload, as in Label Studio
+        result = files_import(
+            project=project, files=files, user=user, options=options, folder=folder
+        )
+    else:
+        result, kept = uploads.files_import_kept(
+            project=project, files=files, user=user, options=options, folder=folder
+        )
     job = import_record(project=project, user=user, files=files, result=result, started=started)
     return ImportAnswer(
         {
             **result.as_dict(with_task_ids=return_task_ids),
             "import": job.pk,
-            "file_upload_ids": [],
+            "file_upload_ids": [upload.pk for upload in kept],
             "could_be_tasks_list": any(file_kind(item.name) in uploads.TABLES for item in files),
             "found_formats": dict(Counter(extension(item.name, item.kind) for item in files)),
         },

@@ -170,8 +170,12 @@ class _Authors:
 
 
 class _Writer:
-    def __init__(self, *, project: Project, user) -> None:
+    def __init__(self, *, project: Project, user, file_upload_id: int | None = None) -> None:
         self.project = project
+        # One value for every task this writer makes (the file they came from): a
+        # constant of the INSERT or COPY line, like the columns left at their defaults.
+        self.file_upload_id = file_upload_id
+        self.task_overrides = {"file_upload_id": file_upload_id} if file_upload_id else {}
         self.maximum = project.maximum_annotations
         self.skips_count = skips_count(project)
         self.authors = _Authors(project, user.pk)
@@ -262,6 +266,7 @@ class OrmWriter(_Writer):
                         total_predictions=len(row.predictions),
                         prediction_score=mean_score(row.predictions),
                         is_labeled=labeled,
+                        file_upload_id=self.file_upload_id,
                         created_at=now,
                         updated_at=now,
                     )
@@ -321,13 +326,13 @@ class SqliteWriter(_Writer):
     (tests/importers check the ids against the rows).
     """
 
-    def __init__(self, *, project: Project, user) -> None:
-        super().__init__(project=project, user=user)
+    def __init__(self, *, project: Project, user, file_upload_id: int | None = None) -> None:
+        super().__init__(project=project, user=user, file_upload_id=file_upload_id)
         if not connection.in_atomic_block:
             raise RuntimeError("SqliteWriter must run inside transaction.atomic")
         self.stamp = connection.ops.adapt_datetimefield_value(self.now)
         without_id = [c for c in TASK_INSERT_COLUMNS if c != "id"]  # SQLite picks the ids
-        self.task_sql, self.task_extra = _insert(Task, without_id)
+        self.task_sql, self.task_extra = _insert(Task, without_id, self.task_overrides)
         self.annotation_sql, self.annotation_extra = _insert(Annotation, ANNOTATION_INSERT_COLUMNS)
         self.prediction_sql, self.prediction_extra = _insert(Prediction, PREDICTION_INSERT_COLUMNS)
 
@@ -415,12 +420,16 @@ def _defaulted(model, known: list[str], *, with_pk: bool) -> list:
     ]
 
 
-def _insert(model, known: list[str]) -> tuple[str, tuple]:
+def _insert(model, known: list[str], overrides: dict | None = None) -> tuple[str, tuple]:
     """An INSERT of ``known`` columns then every other column (but the primary key) at
-    its default, and those defaults as database values."""
+    its default (or its value in ``overrides``), and those values as database values."""
     fields = _defaulted(model, known, with_pk=False)
     names = [*known, *(field.column for field in fields)]
-    defaults = tuple(field.get_db_prep_save(field.get_default(), connection) for field in fields)
+    overrides = overrides or {}
+    defaults = tuple(
+        field.get_db_prep_save(overrides.get(field.column, field.get_default()), connection)
+        for field in fields
+    )
     columns = ", ".join(f'"{name}"' for name in names)
     marks = ", ".join(["%s"] * len(names))
     return f"INSERT INTO {model._meta.db_table} ({columns}) VALUES ({marks})", defaults
@@ -474,9 +483,11 @@ def _json(value) -> bytes:
     return blob.replace(b"\\", b"\\\\")
 
 
-def _constant(field, conn) -> bytes:
-    """COPY text of a column's Python default, for columns this writer doesn't fill."""
-    value = field.get_db_prep_save(field.get_default(), conn)
+def _constant(field, conn, overrides: dict | None = None) -> bytes:
+    """COPY text of a column's Python default (or its value in ``overrides``), for
+    columns this writer doesn't fill."""
+    overrides = overrides or {}
+    value = field.get_db_prep_save(overrides.get(field.column, field.get_default()), conn)
     if value is None:
         return NULL
     if isinstance(value, bool):
@@ -494,7 +505,9 @@ class CopyUnsupported(Exception):
     """A table has a required column this writer cannot fill; use OrmWriter."""
 
 
-def _columns(model, known: list[str], conn, *, with_pk: bool) -> tuple[str, bytes]:
+def _columns(
+    model, known: list[str], conn, *, with_pk: bool, overrides: dict | None = None
+) -> tuple[str, bytes]:
     """The COPY column list: ``known`` first, then every other column at its default."""
     extra_names, extra_values = [], []
     for field in _defaulted(model, known, with_pk=with_pk):
@@ -503,7 +516,7 @@ def _columns(model, known: list[str], conn, *, with_pk: bool) -> tuple[str, byte
         if field.is_relation and field.get_default() is not None:
             raise CopyUnsupported(f"{model._meta.db_table}.{field.column} defaults to a reference")
         extra_names.append(field.column)
-        extra_values.append(_constant(field, conn))
+        extra_values.append(_constant(field, conn, overrides))
     names = ", ".join(f'"{name}"' for name in [*known, *extra_names])
     suffix = b"".join(b"\t" + value for value in extra_values)
     return f"COPY {model._meta.db_table} ({names}) FROM STDIN", suffix
@@ -514,11 +527,11 @@ class CopyWriter(_Writer):
 
     RESERVE = 20_000
 
-    def __init__(self, *, project: Project, user) -> None:
-        super().__init__(project=project, user=user)
+    def __init__(self, *, project: Project, user, file_upload_id: int | None = None) -> None:
+        super().__init__(project=project, user=user, file_upload_id=file_upload_id)
         connection.ensure_connection()
         self.task_sql, self.task_suffix = _columns(
-            Task, TASK_INSERT_COLUMNS, connection, with_pk=True
+            Task, TASK_INSERT_COLUMNS, connection, with_pk=True, overrides=self.task_overrides
         )
         self.annotation_sql, self.annotation_suffix = _columns(
             Annotation, ANNOTATION_INSERT_COLUMNS, connection, with_pk=False
@@ -781,13 +794,14 @@ class CopyWriter(_Writer):
             self.side = None
 
 
-def writer_for(*, project: Project, user) -> _Writer:
-    """COPY on PostgreSQL, executemany on SQLite, bulk_create elsewhere."""
+def writer_for(*, project: Project, user, file_upload_id: int | None = None) -> _Writer:
+    """COPY on PostgreSQL, executemany on SQLite, bulk_create elsewhere. Every task gets
+    ``file_upload_id`` (the upload it was made of, or None)."""
     if connection.vendor == "postgresql":
         try:
-            return CopyWriter(project=project, user=user)
+            return CopyWriter(project=project, user=user, file_upload_id=file_upload_id)
         except CopyUnsupported:
             pass
     if connection.vendor == "sqlite":
-        return SqliteWriter(project=project, user=user)
-    return OrmWriter(project=project, user=user)
+        return SqliteWriter(project=project, user=user, file_upload_id=file_upload_id)
+    return OrmWriter(project=project, user=user, file_upload_id=file_upload_id)

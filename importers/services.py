@@ -43,6 +43,8 @@ class ImportResult:
     skipped_count: int = 0
     duration: float = 0.0
     ids: IdRanges = field(default_factory=IdRanges)
+    # Media files the import stored (keys in the media storage), in order.
+    media_keys: list[str] = field(default_factory=list)
 
     @property
     def task_ids(self) -> list[int]:
@@ -87,15 +89,17 @@ def records_import(
     ctx: ImportContext | None = None,
     progress: Callable[[int], None] | None = None,
     allow_empty: bool = False,
+    file_upload_id: int | None = None,
 ) -> ImportResult:
     """Validate and insert ``records`` in one pass; call inside ``transaction.atomic``.
 
     ``progress(records_read)`` is called after each batch. Raises ApiError (400) naming
     the records, fields and reasons, after which the caller's transaction must roll back.
+    The tasks get ``file_upload_id`` (the upload they were made of).
     """
     started = time.monotonic()
     checker = RecordChecker(parsed_config(project) if ctx is None else ctx.parsed)
-    writer = writer_for(project=project, user=user)
+    writer = writer_for(project=project, user=user, file_upload_id=file_upload_id)
     batch_size = settings.LABELHUB_IMPORT_BATCH_SIZE
     pause = settings.LABELHUB_IMPORT_BATCH_PAUSE
     errors: list[dict] = []
@@ -169,10 +173,14 @@ def _model_version_take_last(project: Project) -> None:
         project.model_version = last
 
 
-def tasks_import(*, project: Project, records, user) -> ImportResult:
+def tasks_import(
+    *, project: Project, records, user, file_upload_id: int | None = None
+) -> ImportResult:
     """Validate all records, then insert them all, or raise a 400 and write nothing."""
     with transaction.atomic():
-        return records_import(project=project, records=records, user=user)
+        return records_import(
+            project=project, records=records, user=user, file_upload_id=file_upload_id
+        )
 
 
 def preannotated(records, fields: list[str], parsed: ParsedConfig):
@@ -225,8 +233,11 @@ def files_import(
     options: dict | None = None,
     folder=None,
     progress: Callable[[ImportContext, int], None] | None = None,
+    file_upload_id: int | None = None,
+    allow_empty: bool = False,
 ) -> ImportResult:
-    """Import files (task files, archives, media) in one transaction."""
+    """Import files (task files, archives, media) in one transaction. The tasks get
+    ``file_upload_id``; ``allow_empty``: no tasks is no error (the caller checks)."""
     options = options or {}
     own_folder = folder is None
     ctx = ImportContext(
@@ -248,9 +259,11 @@ def files_import(
                 ctx=ctx,
                 progress=(lambda n: progress(ctx, n)) if progress else None,
                 allow_empty=True,
+                file_upload_id=file_upload_id,
             )
-            if result.task_count == 0 and not ctx.skipped:
+            if result.task_count == 0 and not ctx.skipped and not allow_empty:
                 raise ApiError("Import failed: no tasks found in the input.")
+            result.media_keys = list(ctx.media.written) if ctx.media is not None else []
         failed = False
     finally:
         ctx.cleanup(failed=failed)

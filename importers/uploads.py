@@ -15,12 +15,14 @@ from pathlib import Path
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from annotations.services import tasks_delete
+from datamanager.columns import Column, Cond
+from datamanager.compare import compare
 from importers.bulk import IdRanges
-from importers.media import UNDEFINED_KEY, MediaStore, media_key_for, stored_name
+from importers.media import UNDEFINED_KEY, MediaStore, media_key_for, media_type, stored_name
 from importers.models import FileUpload, ImportJob
 from importers.records import TaskRow
 from importers.services import ImportResult, files_import, parsed_config, tasks_import
@@ -112,9 +114,7 @@ def uploads_save(*, project: Project, user, files: list[ImportFile]) -> list[Fil
     uploads = []
     try:
         for item in files:
-            name = item.name
-            if item.kind and file_kind(name) is None:  # a request body: JSON by fiat
-                name = f"{name}.{item.kind}"
+            name = _upload_name(item)
             with open(item.path, "rb") as handle:
                 key = default_storage.save(
                     media_key_for(project.pk, stored_name(name)), File(handle)
@@ -130,6 +130,72 @@ def uploads_save(*, project: Project, user, files: list[ImportFile]) -> list[Fil
             default_storage.delete(key)
         raise
     return uploads
+
+
+def _upload_name(item: ImportFile) -> str:
+    if item.kind and file_kind(item.name) is None:  # a request body: JSON by fiat
+        return f"{item.name}.{item.kind}"
+    return item.name
+
+
+def files_import_kept(
+    *, project: Project, user, files: list[ImportFile], options: dict, folder: Path
+) -> tuple[ImportResult, list[FileUpload]]:
+    """Import uploaded files (multipart files, a file fetched from ``url``) as Label
+    Studio does: each file is kept as a ``FileUpload`` and its tasks carry its id
+    (``file_upload``), so ``file-uploads`` lists it and ``reimport`` can make its tasks
+    again. All in one transaction; on any error nothing is written and the stored
+    copies go. A media file's upload is the stored media file its task shows (one copy);
+    a task file is copied into the media storage. One upload row per file, whatever
+    the number of tasks."""
+    stored: list[str] = []
+    uploads: list[FileUpload] = []
+    total = ImportResult()
+    ids = IdRanges()
+    try:
+        with transaction.atomic():
+            for item in files:
+                name = _upload_name(item)
+                upload = FileUpload.objects.create(
+                    project=project, user=user, file="", name=name, size=item.size
+                )
+                result = files_import(
+                    project=project,
+                    files=[item],
+                    user=user,
+                    options=options,
+                    folder=folder,
+                    file_upload_id=upload.pk,
+                    allow_empty=True,
+                )
+                stored += result.media_keys
+                if media_type(item.name) and len(result.media_keys) == 1:
+                    upload.file = result.media_keys[0]
+                else:
+                    with open(item.path, "rb") as handle:
+                        upload.file = default_storage.save(
+                            media_key_for(project.pk, stored_name(name)), File(handle)
+                        )
+                    stored.append(upload.file)
+                upload.task_id_ranges = result.ids.ranges
+                upload.save(update_fields=["file", "task_id_ranges"])
+                uploads.append(upload)
+                total.task_count += result.task_count
+                total.annotation_count += result.annotation_count
+                total.prediction_count += result.prediction_count
+                total.skipped_count += result.skipped_count
+                total.duration += result.duration
+                for first, last in result.ids.ranges:
+                    ids.add(first, last)
+            if total.task_count == 0 and not total.skipped_count:
+                raise ApiError("Import failed: no tasks found in the input.")
+    except BaseException:
+        for key in stored:
+            default_storage.delete(key)
+        raise
+    total.ids = ids
+    total.media_keys = stored
+    return total, uploads
 
 
 def upload_url(upload: FileUpload) -> str:
@@ -157,15 +223,17 @@ def _ranges_q(ranges) -> Q:
 
 
 def upload_delete(*, upload: FileUpload) -> None:
-    """Forget an upload. Its file goes too unless a task made of the whole file still
-    points at it (``files_as_tasks_list=false``); the tasks themselves stay, as in
-    Label Studio."""
-    keep = bool(upload.task_id_ranges) and (
-        Task.objects.filter(project_id=upload.project_id)
-        .filter(_ranges_q(upload.task_id_ranges))
-        .filter(**{"data__icontains": upload.file.rsplit("/", 1)[-1]})
-        .exists()
+    """Forget an upload. Its file goes too unless a task made of the whole file (a
+    media file, or ``files_as_tasks_list=false``) still points at it; the tasks
+    themselves stay, without their ``file_upload``, as in Label Studio."""
+    made = Task.objects.filter(project_id=upload.project_id).filter(
+        _ranges_q(upload.task_id_ranges)
     )
+    keep = bool(upload.task_id_ranges) and (
+        made.filter(**{"data__icontains": upload.file.rsplit("/", 1)[-1]}).exists()
+    )
+    if upload.task_id_ranges:
+        made.filter(file_upload_id=upload.pk).update(file_upload_id=None)
     key = upload.file
     upload.delete()
     if not keep:
@@ -250,10 +318,19 @@ def uploads_reimport(
             if tables and file_kind(item.name) in TABLES:
                 key = _whole_file_key(project, item.name)
                 result = tasks_import(
-                    project=project, records=[{key: upload_url(upload)}], user=user
+                    project=project,
+                    records=[{key: upload_url(upload)}],
+                    user=user,
+                    file_upload_id=upload.pk,
                 )
             else:
-                result = files_import(project=project, files=[item], user=user, folder=folder)
+                result = files_import(
+                    project=project,
+                    files=[item],
+                    user=user,
+                    folder=folder,
+                    file_upload_id=upload.pk,
+                )
             upload.task_id_ranges = result.ids.ranges
             upload.save(update_fields=["task_id_ranges"])
             total.task_count += result.task_count
@@ -289,3 +366,20 @@ def uploads_reimport(
             finished_at=timezone.now(),
         )
     return total, job.options, job
+
+
+def upload_file():
+    """The stored name of the upload a task was made of (``Task.file_upload_id``), as the
+    Data Manager's rows show it (its base name: Label Studio's ``file_upload``)."""
+    return Subquery(FileUpload.objects.filter(pk=OuterRef("file_upload_id")).values("file")[:1])
+
+
+def file_upload_column() -> Column:
+    """The Data Manager's ``file_upload`` column (registered by ``ImportersConfig``)."""
+    return Column(
+        "file_upload",
+        "Upload filename",
+        "String",
+        lambda item, ctx: Cond("task", compare(upload_file(), item, "text")),
+        order=lambda ctx: upload_file(),
+    )

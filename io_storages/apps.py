@@ -9,11 +9,16 @@ class IoStoragesConfig(AppConfig):
         # Targets follow annotation changes through annotations' events (annotations
         # cannot import io_storages).
         from annotations import events as annotation_events
-        from io_storages import events, migration
+        from datamanager import columns
+        from io_storages import events, migration, selectors
         from labelhub import migration_steps
 
         annotation_events.subscribe(events.annotation_announced)
         # The storages step of the Label Studio migration (labelhub.migration_steps).
         migration_steps.register(
             migration_steps.Step(name="storages", run=migration.storages_copy, order=40)
+        )
+        # The Data Manager's storage_filename column reads the storages' links.
+        columns.column_register(
+            selectors.storage_filename_column(), row_value=selectors.storage_filename
         )

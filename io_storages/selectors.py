@@ -6,10 +6,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 
+from datamanager.columns import Column, Cond
+from datamanager.compare import compare
 from io_storages.kinds import KINDS
 from io_storages.kinds.localfiles import root
-from io_storages.models import ImportStorage, Status
+from io_storages.models import ImportStorage, ImportStorageLink, Status
 from projects.models import Project
 
 
@@ -136,3 +139,23 @@ def local_file_in_storage(*, user, relative: str) -> bool:
         if path.parent == folder or (storage.recursive_scan and path.is_relative_to(folder)):
             return True
     return False
+
+
+def storage_filename():
+    """A task's object key in the source storage it came from (its first link), as the
+    Data Manager's ``storage_filename`` column shows and sorts it; Label Studio joins the
+    keys of every link with ``;`` (a task has one here unless two sources list it)."""
+    return Subquery(
+        ImportStorageLink.objects.filter(task=OuterRef("pk")).order_by("id").values("key")[:1]
+    )
+
+
+def storage_filename_column():
+    """The Data Manager column (registered by ``IoStoragesConfig.ready``)."""
+    return Column(
+        "storage_filename",
+        "Storage filename",
+        "String",
+        lambda item, ctx: Cond("task", compare(storage_filename(), item, "text")),
+        order=lambda ctx: storage_filename(),
+    )

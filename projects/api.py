@@ -76,6 +76,8 @@ def project_dict(project: Project) -> dict:
         "show_skip_button": project.show_skip_button,
         "enable_empty_annotation": project.enable_empty_annotation,
         "skip_queue": project.skip_queue,
+        "is_draft": project.is_draft,
+        "is_published": project.is_published,
         **{name: getattr(project, name) for name in services.ML_FIELDS},
         "created_by": member_user_dict(creator) if creator else None,
         "created_at": project.created_at.isoformat().replace("+00:00", "Z"),
@@ -133,7 +135,8 @@ class OptionalBoolean(serializers.BooleanField):
 
 
 class ProjectIn(serializers.Serializer):
-    title = serializers.CharField(max_length=200, required=False, default="New Project")
+    # Label Studio's default title is empty.
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     description = serializers.CharField(required=False, allow_blank=True)
     expert_instruction = serializers.CharField(required=False, allow_blank=True)
     color = serializers.CharField(required=False, allow_blank=True, max_length=16)
@@ -165,6 +168,8 @@ class ProjectIn(serializers.Serializer):
     al_uncertainty = serializers.ChoiceField(choices=Project.Uncertainty.values, required=False)
     al_epsilon = serializers.FloatField(min_value=0, max_value=1, required=False)
     pinned_at = serializers.DateTimeField(required=False, allow_null=True)
+    is_draft = OptionalBoolean(required=False)
+    is_published = OptionalBoolean(required=False)
 
     def validate(self, attrs):
         collab = attrs.pop("show_collab_predictions", None)

@@ -88,6 +88,10 @@ class Project(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Label Studio's pin: pinned projects list first (newest pin first).
     pinned_at = models.DateTimeField(null=True, blank=True)
+    # Label Studio's flags for its project wizard and its "publish to annotators" switch,
+    # kept and shown for its clients; LabelHub's Label Stream serves members either way.
+    is_draft = models.BooleanField(default=False, db_default=False)
+    is_published = models.BooleanField(default=False, db_default=False)
 
     # Counters, kept by the services that change them (one F() UPDATE each).
     task_number = models.IntegerField(default=0)

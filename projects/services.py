@@ -44,6 +44,8 @@ PROJECT_FIELDS = {
     "agreement_threshold",
     "reassign_low_agreement",
     "pinned_at",
+    "is_draft",
+    "is_published",
     *ML_FIELDS,
 }
 

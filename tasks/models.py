@@ -42,6 +42,11 @@ class Task(models.Model):
     # from the newest model's uncertainty and a diversity clustering; None until a model
     # has predicted for the task. The active-learning sampler walks task_project_al.
     al_priority = models.FloatField(null=True, blank=True)
+    # The uploaded file the task was made of (an ``importers.FileUpload`` id; Label
+    # Studio's ``file_upload``), written by the import with the task: a plain id, not a
+    # foreign key, as uploads belong to an app above this one. Deleting the upload sets
+    # it to None (importers.uploads.upload_delete).
+    file_upload_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

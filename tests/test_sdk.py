@@ -349,6 +349,38 @@ def _sdk_project(sdk, n=2):
     return project, imported.task_ids
 
 
+def test_sdk_tasks_annotations_predictions_crud(sdk):
+    """The get / update / delete calls a script makes on tasks, annotations, predictions
+    and views, beside the create and list calls of test_sdk_flow."""
+    project, task_ids = _sdk_project(sdk, 1)
+    task = sdk.tasks.create(project=project.id, data={"text": "made by the SDK"})
+    assert sdk.tasks.get(id=task.id).data == {"text": "made by the SDK"}
+    assert sdk.tasks.update(id=str(task.id), data={"text": "changed"}).data == {"text": "changed"}
+    sdk.tasks.delete(id=str(task.id))
+    assert [t.id for t in sdk.tasks.list(project=project.id)] == task_ids
+
+    annotation = sdk.annotations.create(id=task_ids[0], result=choice("Positive"))
+    assert sdk.annotations.get(id=annotation.id).result == choice("Positive")
+    updated = sdk.annotations.update(id=annotation.id, result=choice("Negative"))
+    assert updated.result == choice("Negative")
+    sdk.annotations.delete(id=annotation.id)
+    assert sdk.annotations.list(id=task_ids[0]) == []
+
+    prediction = sdk.predictions.create(
+        task=task_ids[0], result=choice("Neutral"), score=0.4, model_version="v1"
+    )
+    assert [p.id for p in sdk.predictions.list(task=task_ids[0])] == [prediction.id]
+    assert sdk.predictions.get(id=prediction.id).model_version == "v1"
+    assert sdk.predictions.update(id=prediction.id, score=0.9).score == 0.9
+    sdk.predictions.delete(id=prediction.id)
+    assert sdk.predictions.list(task=task_ids[0]) == []
+
+    view = sdk.views.create(project=project.id, data={"title": "mine"})
+    assert sdk.views.update(id=str(view.id), data={"title": "renamed"}).data["title"] == "renamed"
+    sdk.views.delete(id=str(view.id))
+    assert sdk.views.list(project=project.id) == []
+
+
 def test_sdk_list_counts(sdk):
     project, _ = _sdk_project(sdk, 3)
     counts = sdk.projects.list_counts()

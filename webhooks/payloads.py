@@ -30,7 +30,7 @@ def task_payload(task: Task) -> dict:
             "overlap": task.project.maximum_annotations + task.overlap_extra,
             "inner_id": task.pk,
             "updated_by": None,
-            "file_upload": None,
+            "file_upload": task.file_upload_id,
             "allow_skip": task.project.show_skip_button,
             "precomputed_agreement": task.agreement,
             "comment_count": 0,

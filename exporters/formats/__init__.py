@@ -28,6 +28,9 @@ class FormatInfo:
 
     # The writer's option: bundle the tasks' media (the ``*_WITH_IMAGES`` formats).
     with_media: bool = False
+    # False: listed as Label Studio lists it, always disabled (LabelHub has no writer).
+    available: bool = True
+    link: str = ""  # the format's page when it is not in Label Studio's export guide
 
     def as_api(self, *, disabled: bool) -> dict:
         """Label Studio's entry: ``tags`` only when the format has some, ``disabled``
@@ -35,7 +38,7 @@ class FormatInfo:
         out = {
             "title": self.title,
             "description": self.description,
-            "link": f"{DOCS}#{self.anchor}",
+            "link": self.link or f"{DOCS}#{self.anchor}",
         }
         if self.tags:
             out["tags"] = list(self.tags)
@@ -190,6 +193,21 @@ FORMATS: dict[str, FormatInfo] = {
             ("image segmentation", "brush annotations"),
             archive=True,
         ),
+        # Label Studio 1.23.2 lists DocLang (label-studio-sdk's converter, which needs the
+        # ``doclang`` package LabelHub does not ship); listed here for the same list, and
+        # always disabled (docs/compat.md).
+        FormatInfo(
+            "DOCLANG",
+            "DocLang (.dclx)",
+            "Package annotations from the Doclang Interface as DocLang OPC archives "
+            "(document.xml + page image) for downstream Docling model training.",
+            "",
+            ("document", "doclang"),
+            archive=True,
+            available=False,
+            link="https://github.com/doclang-project/doclang/blob/main/spec.md"
+            "#doclang-archive-format",
+        ),
     ]
 }
 
@@ -249,4 +267,4 @@ def supported_formats(schema: dict[str, dict]) -> set[str]:
         out.discard("ASR_MANIFEST")
     if "Video" in inputs and "TimelineLabels" in outputs:
         out -= {"YOLO_OBB", "YOLO_OBB_WITH_IMAGES"}
-    return out
+    return {name for name in out if FORMATS[name].available}

@@ -89,6 +89,22 @@ def test_selected_items_are_required(api, world):
         == 400
     )
     assert Task.objects.filter(project=world.project).count() == 6
+    for action in ("delete_tasks", "remove_duplicates"):
+        response = api.post(
+            f"/api/dm/actions/?id={action}&project={world.project.pk}", {}, format="json"
+        )
+        assert response.status_code == 400 and response.json()["errors"][0]["field"] == (
+            "selectedItems"
+        )
+
+
+def test_missing_selection_means_every_task_for_other_actions(api, world):
+    """Label Studio's meaning (its storage tests call delete_tasks_annotations bare)."""
+    response = api.post(f"/api/dm/actions/?id=delete_tasks_annotations&project={world.project.pk}")
+    assert response.status_code == 200, response.content
+    assert not Annotation.objects.filter(project=world.project).exists()
+    assert Task.objects.filter(project=world.project).count() == 6
+    task_counters_ok(world.project)
 
 
 def test_delete_annotations(api, world):

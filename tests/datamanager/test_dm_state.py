@@ -33,6 +33,12 @@ def test_project_state(api, world, client_for, reviewer, outsider):
     assert body["task_number"] is None and body["total_annotations_number"] is None
     assert body["can_delete_tasks"] is body["can_manage_tasks"] is True
     assert body["source_syncing"] is False and body["target_syncing"] is False
+    # Label Studio's field set: its fields for features LabelHub lacks, at "off"
+    assert body["show_collab_predictions"] is True and body["overlap_cohort_percentage"] == 100
+    assert body["task_data_login"] is None and body["show_ground_truth_first"] is False
+    assert body["control_weights"] == {
+        "label": {"overall": 1.0, "type": "RectangleLabels", "labels": {"Cat": 1.0, "Dog": 1.0}}
+    }
     as_reviewer = client_for(reviewer).get("/api/dm/project/", {"project": world.project.pk})
     assert as_reviewer.status_code == 200 and as_reviewer.json()["can_manage_tasks"] is False
     assert (

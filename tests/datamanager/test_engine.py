@@ -2,6 +2,7 @@
 
 import pytest
 
+from annotations.services import annotation_create
 from datamanager import selectors as dm
 from labelhub.errors import ApiError
 from tests.factories import item, query
@@ -155,6 +156,14 @@ def test_match_within_one_annotation(world, annotator):
     with pytest.raises(ApiError) as error:
         found(world, body)
     assert error.value.errors[0]["field"] == "filters.match"
+
+
+def test_annotations_results_empty_as_label_studio(world, owner):
+    """A task with an empty annotation beside a labeled one is "empty" and not "not
+    empty" (Label Studio's meaning); a task without annotations is empty."""
+    annotation_create(task=world.tasks[0], user=owner, result=[])
+    assert found(world, query(item("annotations_results", "empty", True))) == [0, 3, 4, 5]
+    assert found(world, query(item("annotations_results", "empty", False))) == [1, 2]
 
 
 def test_or_conjunction(world):

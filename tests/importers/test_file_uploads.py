@@ -179,3 +179,68 @@ def test_uploaded_media_answer_range_requests(api, make_project):
     several = api.get(url, HTTP_RANGE="bytes=0-1,4-5")  # multi-range: the whole file
     assert several.status_code == 200 and b"".join(several.streaming_content) == body
     assert "sandbox" in part["Content-Security-Policy"]
+
+
+def test_direct_uploads_are_kept_and_link_their_tasks(api, project, make_project):
+    """Label Studio keeps every uploaded file of a direct import: its tasks carry its id
+    (``file_upload``), ``file-uploads`` lists it, and a re-import replaces its tasks
+    (data_import.repeater.tavern.yml, project_tasks_api_paging.tavern.yml)."""
+    response = api.post(
+        f"/api/projects/{project.pk}/import",
+        {"a": _csv("a.csv", 3), "b": _csv("b.csv", 2)},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    ids = response.json()["file_upload_ids"]
+    assert len(ids) == 2
+    uploads = {u.pk: u for u in FileUpload.objects.filter(project=project)}
+    assert sorted(uploads) == sorted(ids) and all(
+        default_storage.exists(u.file) for u in uploads.values()
+    )
+    by_upload = {pk: Task.objects.filter(file_upload_id=pk).count() for pk in ids}
+    assert by_upload == {ids[0]: 3, ids[1]: 2}
+    listed = api.get(f"/api/projects/{project.pk}/tasks").json()
+    assert {t["file_upload"] for t in listed} == set(ids)
+    rows = api.get("/api/tasks/", {"project": project.pk, "fields": "all"}).json()["tasks"]
+    assert {r["file_upload"] for r in rows} == {uploads[pk].file.rsplit("/", 1)[-1] for pk in ids}
+    assert len(api.get(f"/api/projects/{project.pk}/file-uploads?all=true").json()) == 2
+
+    again = api.post(
+        f"/api/projects/{project.pk}/reimport", {"file_upload_ids": [ids[0]]}, format="json"
+    )
+    assert again.status_code == 201 and again.json()["task_count"] == 3
+    assert Task.objects.filter(project=project).count() == 5
+
+    # Deleting an upload keeps its tasks, without their file_upload.
+    assert api.delete(f"/api/import/file-upload/{ids[1]}").status_code == 204
+    assert Task.objects.filter(project=project, file_upload_id=None).count() == 2
+
+    # A JSON body keeps none, as in Label Studio.
+    body = api.post(f"/api/projects/{project.pk}/import", [{"text": "x"}], format="json")
+    assert body.json()["file_upload_ids"] == []
+    assert FileUpload.objects.filter(project=project).count() == 1
+
+
+def test_an_uploaded_media_file_is_one_stored_copy(api, make_project, tmp_path):
+    project = make_project("<View><Image name='image' value='$image'/></View>")
+    image = io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"0" * 32)
+    image.name = "first.png"
+    response = api.post(
+        f"/api/projects/{project.pk}/tasks/bulk", {"image_0": image}, format="multipart"
+    )
+    assert response.status_code == 201, response.content
+    (upload_id,) = response.json()["file_upload_ids"]
+    upload = FileUpload.objects.get(pk=upload_id)
+    task = Task.objects.get(project=project)
+    assert task.file_upload_id == upload.pk
+    assert task.data["image"].endswith("/" + upload.file.rsplit("/", 1)[-1])
+
+
+def test_a_failed_upload_import_keeps_nothing(api, project):
+    bad = io.BytesIO(b'[{"text": "ok"}, "not a task"]')
+    bad.name = "bad.json"
+    response = api.post(
+        f"/api/projects/{project.pk}/import", {"a": _csv("a.csv", 2), "b": bad}, format="multipart"
+    )
+    assert response.status_code == 400, response.content
+    assert not FileUpload.objects.exists() and not Task.objects.exists()

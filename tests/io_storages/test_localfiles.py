@@ -120,3 +120,38 @@ def test_a_storages_folder_is_served_to_members_before_import(
     assert api.get("/data/local-files/?d=elsewhere.png").status_code == 404
     assert api.get("/data/local-files/?d=pics/../../etc/passwd").status_code == 404
     assert client_for(outsider).get("/data/local-files/?d=pics/x.png").status_code == 404
+
+
+def test_storage_filename_column(api, image_project, local_root, sync):
+    """The Data Manager's ``storage_filename``: shown, sorted and filtered by the key."""
+    folder = local_root / "named"
+    (folder / "sub").mkdir(parents=True)
+    for name in ("b.png", "a.png", "sub/c.png"):
+        (folder / name).write_bytes(b"\x89PNG")
+    body = {"project": image_project.pk, "path": str(folder), "recursive_scan": True}
+    storage = api.post(URL, {**body, "use_blob_urls": True}, format="json").json()
+    assert sync(f"{URL}/{storage['id']}")["last_sync_count"] == 3
+    view = api.post(
+        "/api/dm/views/",
+        {"project": image_project.pk, "data": {"ordering": ["-tasks:storage_filename"]}},
+        format="json",
+    )
+    assert view.status_code == 201, view.content
+    rows = api.get("/api/tasks/", {"view": view.json()["id"], "fields": "all"}).json()["tasks"]
+    names = [row["storage_filename"] for row in rows]
+    assert [n.rsplit("named/", 1)[-1] for n in names] == ["sub/c.png", "b.png", "a.png"]
+    only = {
+        "filters": {
+            "conjunction": "and",
+            "items": [
+                {
+                    "filter": "filter:tasks:storage_filename",
+                    "operator": "contains",
+                    "type": "String",
+                    "value": "sub/",
+                }
+            ],
+        }
+    }
+    found = api.get("/api/tasks/", {"project": image_project.pk, "query": orjson.dumps(only)})
+    assert [r["storage_filename"] for r in found.json()["tasks"]] == [names[0]]

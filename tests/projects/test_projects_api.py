@@ -287,3 +287,14 @@ def test_delete_project_removes_everything_in_it(
         Task.objects.filter(project=other).count() == 3
         and Annotation.objects.filter(project=other).count() == 3
     )
+
+
+def test_label_studio_project_flags_and_empty_default_title(api):
+    """Label Studio's is_draft / is_published are kept and shown; a project created
+    without a title has Label Studio's empty one (data_import.tavern.yml)."""
+    created = api.post("/api/projects/", {"is_draft": True}, format="multipart")
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert (body["title"], body["is_draft"], body["is_published"]) == ("", True, False)
+    patched = api.patch(f"/api/projects/{body['id']}/", {"is_draft": False}, format="json")
+    assert patched.json()["is_draft"] is False
