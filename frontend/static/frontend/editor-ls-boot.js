@@ -22,7 +22,6 @@
   "use strict";
   var APP_CHUNK = 792;
   var EDITOR_MODULE = 41607;
-  var REACT_DOM_MODULE = 43144;
   var queue = self.webpackChunklabelstudio = self.webpackChunklabelstudio || [];
   queue.forEach(function (chunk) {
     if (chunk[0].indexOf(APP_CHUNK) >= 0 && chunk.length > 2) chunk.length = 2; // no entry
@@ -42,9 +41,6 @@
         insertStyleElement: fromModule(require(93051)),
       });
       require(EDITOR_MODULE);
-      // React DOM's flushSync (the copy the editor renders with), for editor.js's load():
-      // the old task's views are unmounted at once, while their store is still alive.
-      window.LabelHubEditorReact = { flushSync: fromModule(require(REACT_DOM_MODULE)).flushSync };
     } catch (error) {
       window.console.error("The labeling editor (editor-ls) did not load:", error);
     }

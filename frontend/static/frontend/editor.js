@@ -427,7 +427,6 @@
       newAnnotation = "newAnnotation" in more ? more.newAnnotation : options.newAnnotation;
       drafts = more.result ? [] : more.drafts || next.drafts || [];
       var parent = parentPrediction;
-      unmountViews(store);
       store.resetState();
       store.assignTask({ id: next.id, data: next.data, annotations: annotations, predictions: predictions });
       store.initializeStore({ annotations: annotations, predictions: predictions });
@@ -441,20 +440,9 @@
       }
       // LSF keeps Submit disabled for 500 ms after any submit (it does not wait for the
       // save); the save that set it is done, so the new task may be submitted at once.
-      store.setFlags({ isSubmitting: false, isLoading: false });
+      store.setFlags({ isSubmitting: false });
       if (!more.result) loadedAt = Date.now();
       return handle;
-    }
-    /* Label Studio's app shows the editor's loader (isLoading) while it fetches the next
-     * task, so the old task's views are gone before resetState() destroys their store.
-     * Here the next task is already in hand: the loader is rendered at once (1.23 renders
-     * with React 18, which would render it later: flushSync), so that no unmounting view
-     * reads a destroyed node (mobx-state-tree's "no longer part of a state tree" errors
-     * of an image's refs and tools), and nothing is painted in between. */
-    function unmountViews(store) {
-      var react = VERSION !== "1.4" && window.LabelHubEditorReact;
-      if (react) react.flushSync(function () { store.setFlags({ isLoading: true }); });
-      else store.setFlags({ isLoading: true });
     }
     handle.destroy = function () {
       window.removeEventListener("pagehide", onHide);
