@@ -5,19 +5,19 @@
 #      and verify their pinned SRI hashes
 FROM node:20-slim AS editor
 WORKDIR /src
-COPY scripts/fetch_npm.sh scripts/fetch_editor.sh scripts/fetch_chartjs.sh scripts/
+COPY scripts/fetch_npm.sh scripts/fetch_editor.sh scripts/fetch_chartjs.sh scripts/gzip_static.sh scripts/
 RUN bash scripts/fetch_editor.sh \
  && bash scripts/fetch_chartjs.sh \
- && test -s frontend/static/editor/main.js \
- && test -s frontend/static/editor/main.css \
+ && test -s frontend/static/editor/1.4.0/main.js.gz \
+ && test -s frontend/static/editor/1.4.0/main.css \
  && test -s frontend/static/vendor/chart.umd.min.js
 
 # ---- stage 1b: Label Studio 1.23.2's editor, out of its PyPI wheel (sha256-pinned)
 FROM python:3.11-slim AS editor-ls
 WORKDIR /src
-COPY scripts/fetch_editor_ls.sh scripts/
+COPY scripts/fetch_editor_ls.sh scripts/gzip_static.sh scripts/
 RUN PIP_DISABLE_PIP_VERSION_CHECK=1 bash scripts/fetch_editor_ls.sh \
- && test -s frontend/static/editor-ls/358.js \
+ && test -s frontend/static/editor-ls/1.23.2/358.js.gz \
  && rm -rf .cache
 
 # ---- stage 2: the application

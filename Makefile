@@ -55,7 +55,7 @@ setup-test: ## setup plus test extras and Debian test packages (chromium, unar, 
 check-setup: ## build throwaway venvs from the locks with no pip cache, as a fresh machine would
 	bash scripts/check_setup.sh
 
-editor: ## fetch and verify the embedded editors (frontend/static/editor-ls/, frontend/static/editor/)
+editor: ## fetch and verify the embedded editors (frontend/static/editor-ls/VERSION/, frontend/static/editor/VERSION/)
 	bash scripts/fetch_editor_ls.sh
 	bash scripts/fetch_editor.sh
 

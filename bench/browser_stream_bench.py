@@ -11,10 +11,15 @@ and times, inside the page with ``performance.now()``, until a requestAnimationF
 callback sees the next task's text in the editor (the frame that paints it). The page
 must not load again in between (a window marker is checked at the end).
 
-It prints the median (p50), p90 and max in milliseconds, and the load average: the
-machine is shared and noisy, so read the median; then the editor's bytes on the first page
-load (Resource Timing of /static/editor*), and every console error the page logged
-(there should be none). ``LABELHUB_EDITOR=1.4`` measures the fallback editor.
+Both editors are measured in the same run (``--editors 1.23,1.4``, the default): one
+gunicorn per editor (``LABELHUB_EDITOR``), one page and annotator each, cycles
+alternating between them so that both see the same machine load.
+
+It prints, per editor, the median (p50), p90 and max in milliseconds, and the load
+average: the machine is shared and noisy, so read the medians side by side; then the
+editor's bytes on the first page load and on a second one (Resource Timing of
+/static/editor*: the second comes from the browser's cache), and every console error the
+page logged (there should be none).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/lh_stream_browser_bench \\
         .venv/bin/python bench/browser_stream_bench.py --tasks 100000 --samples 50
@@ -101,7 +106,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serve(port: int, log: Path) -> subprocess.Popen:
+def serve(port: int, log: Path, editor: str) -> subprocess.Popen:
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -119,7 +124,7 @@ def serve(port: int, log: Path) -> subprocess.Popen:
         stdout=open(log, "wb"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        env=dict(os.environ),
+        env=dict(os.environ, LABELHUB_EDITOR=editor),
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -134,44 +139,65 @@ def serve(port: int, log: Path) -> subprocess.Popen:
     raise SystemExit(f"gunicorn did not answer in 120 s; see {log}")
 
 
-def measure(base: str, project_id: int, email: str, samples: int, breakdown: dict) -> list[float]:
-    from playwright.sync_api import sync_playwright
+class Lane:
+    """One editor's page: its own gunicorn (LABELHUB_EDITOR), browser context and annotator."""
 
-    with sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
-        errors = breakdown.setdefault("console errors", [])
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    def __init__(self, browser, editor: str, base: str, project_id: int, email: str):
+        self.editor, self.base = editor, base
+        self.times: list[float] = []
+        self.breakdown: dict[str, list[float]] = {}
+        self.errors: list[str] = []
+        self.page = browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
+        page = self.page
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
         page.goto(f"{base}/user/login/")
         page.fill("#id_email", email)
         page.fill("#id_password", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(f"{base}/projects/")
-        page.goto(f"{base}/projects/{project_id}/label")
-        page.wait_for_selector("body.editor-ready", timeout=30000)
-        page.wait_for_load_state("load")
-        breakdown["editor bytes"] = page.evaluate(EDITOR_BYTES)
+        self.url = f"{base}/projects/{project_id}/label"
+        self.first_bytes = self.load()
         page.evaluate("window.__benchMarker = 'one page'")
-        times = []
-        for index in range(samples + 3):  # 3 warm-up rounds
-            page.wait_for_function(READY, timeout=30000)
-            old = page.locator("#editor .lsf-richtext__container").inner_text()
-            page.locator("#editor label:has(input[name='Positive'])").click()
-            took, parts = page.evaluate(SUBMIT_AND_TIME, old)
-            if took < 0:
-                raise SystemExit(f"round {index}: the next task did not show in 20 s")
-            if index >= 3:
-                times.append(took)
-                for name, duration, start, _end in parts:
-                    breakdown.setdefault(f"{name} request", []).append(duration)
-                    if name == "submit":
-                        breakdown.setdefault("click to request", []).append(start)
-                if parts:  # the editor: from the last answer to the frame with the text
-                    breakdown.setdefault("editor", []).append(took - max(p[3] for p in parts))
-        assert page.evaluate("window.__benchMarker") == "one page", "the page loaded again"
-        browser.close()
-    return times
+
+    def load(self) -> list:
+        """Open the label page; the editor's bytes (transferred, decoded, files) it took."""
+        self.page.goto(self.url)
+        self.page.wait_for_selector("body.editor-ready", timeout=60000)
+        self.page.wait_for_load_state("load")
+        return self.page.evaluate(EDITOR_BYTES)
+
+    def cycle(self, keep: bool) -> None:
+        page = self.page
+        page.wait_for_function(READY, timeout=30000)
+        old = page.locator("#editor .lsf-richtext__container").inner_text()
+        page.locator("#editor label:has(input[name='Positive'])").click()
+        took, parts = page.evaluate(SUBMIT_AND_TIME, old)
+        if took < 0:
+            raise SystemExit(f"{self.editor}: the next task did not show in 20 s")
+        if not keep:
+            return
+        self.times.append(took)
+        for name, duration, start, _end in parts:
+            self.breakdown.setdefault(f"{name} request", []).append(duration)
+            if name == "submit":
+                self.breakdown.setdefault("click to request", []).append(start)
+        if parts:  # the editor: from the last answer to the frame with the text
+            self.breakdown.setdefault("editor", []).append(took - max(p[3] for p in parts))
+
+    def finish(self) -> None:
+        assert self.page.evaluate("window.__benchMarker") == "one page", "the page loaded again"
+        # A second visit: the editor's files come from the browser's cache (immutable).
+        self.repeat_bytes = self.load()
+
+
+def measure(lanes: list, samples: int) -> None:
+    """Alternate the editors cycle by cycle, so that both see the same machine load."""
+    for index in range(samples + 3):  # 3 warm-up rounds
+        for lane in lanes if index % 2 == 0 else lanes[::-1]:
+            lane.cycle(keep=index >= 3)
+    for lane in lanes:
+        lane.finish()
 
 
 def main() -> None:
@@ -180,48 +206,75 @@ def main() -> None:
     )
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=50)
+    parser.add_argument(
+        "--editors",
+        default="1.23,1.4",
+        help="the editors to measure, alternating (LABELHUB_EDITOR values; default both)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the project afterwards")
-    parser.add_argument("--port", type=int, default=0, help="gunicorn's port (default: any free)")
+    parser.add_argument(
+        "--port", type=int, default=0, help="the first gunicorn's port (default: any free)"
+    )
     args = parser.parse_args()
+    editors = [name.strip() for name in args.editors.split(",") if name.strip()]
     if connection.vendor != "postgresql":
         raise SystemExit("browser_stream_bench measures PostgreSQL: set DATABASE_URL")
     call_command("migrate", verbosity=0)
-    project, users = build(args.tasks, 0.3, 1)
-    annotator = users[0]
-    annotator.set_password(PASSWORD)
-    annotator.save(update_fields=["password"])
+    project, users = build(args.tasks, 0.3, len(editors))
+    for annotator in users:
+        annotator.set_password(PASSWORD)
+        annotator.save(update_fields=["password"])
     connection.close()  # gunicorn's workers open their own
-    port = args.port or free_port()
-    log = Path(os.environ["LABELHUB_DATA_DIR"]) / "gunicorn.log"
-    server = serve(port, log)
+    servers = []
+    from playwright.sync_api import sync_playwright
+
     try:
+        bases = []
+        for index, editor in enumerate(editors):
+            port = args.port + index if args.port else free_port()
+            log = Path(os.environ["LABELHUB_DATA_DIR"]) / f"gunicorn-{editor}.log"
+            servers.append(serve(port, log, editor))
+            bases.append(f"http://127.0.0.1:{port}")
         load = os.getloadavg()
-        breakdown: dict[str, list[float]] = {}
-        base = f"http://127.0.0.1:{port}"
-        times = measure(base, project.pk, annotator.email, args.samples, breakdown)
+        with sync_playwright() as driver:
+            browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            lanes = [
+                Lane(browser, editor, base, project.pk, user.email)
+                for editor, base, user in zip(editors, bases, users, strict=True)
+            ]
+            measure(lanes, args.samples)
+            browser.close()
         load_after = os.getloadavg()
     finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
+        for server in servers:
+            os.killpg(server.pid, 15)
+            server.wait(timeout=30)
         if not args.keep:
             project_delete(project=project)
-    times.sort()
-    transfer, decoded, files = breakdown.pop("editor bytes")
-    errors = breakdown.pop("console errors")
     print(
-        f"{args.tasks} tasks, {len(times)} submits, one page: Submit click -> next task's text"
-        f"\n   p50 {statistics.median(times):.1f} ms   p90 {times[int(0.9 * (len(times) - 1))]:.1f} ms"
-        f"   min {times[0]:.1f} ms   max {times[-1]:.1f} ms"
-        + "".join(
-            f"\n   {name}: p50 {statistics.median(values):.1f} ms"
-            for name, values in breakdown.items()
-        )
-        + f"\n   load average {load[0]:.1f} before, {load_after[0]:.1f} after (2 cores, shared)"
-        + f"\n   editor ({os.environ.get('LABELHUB_EDITOR') or '1.23'}) per page load: {files} files,"
-        f" {transfer / 1e6:.2f} MB transferred, {decoded / 1e6:.2f} MB decoded"
-        + f"\n   console errors: {len(errors)}"
-        + "".join(f"\n     {text[:300]}" for text in errors)
+        f"{args.tasks} tasks, {args.samples} submits per editor, alternating, one page each:"
+        " Submit click -> next task's text"
+        f"\n   load average {load[0]:.1f} before, {load_after[0]:.1f} after (2 cores, shared)"
     )
+    for lane in lanes:
+        times = sorted(lane.times)
+        transfer, decoded, files = lane.first_bytes
+        again = lane.repeat_bytes
+        print(
+            f"editor {lane.editor}: p50 {statistics.median(times):.1f} ms"
+            f"   p90 {times[int(0.9 * (len(times) - 1))]:.1f} ms"
+            f"   min {times[0]:.1f} ms   max {times[-1]:.1f} ms"
+            + "".join(
+                f"\n   {name}: p50 {statistics.median(values):.1f} ms"
+                for name, values in lane.breakdown.items()
+            )
+            + f"\n   editor files, first page load: {files} files, {transfer / 1e6:.2f} MB"
+            f" transferred, {decoded / 1e6:.2f} MB decoded"
+            + f"\n   editor files, second page load: {again[2]} files,"
+            f" {again[0] / 1e3:.1f} kB transferred"
+            + f"\n   console errors: {len(lane.errors)}"
+            + "".join(f"\n     {text[:300]}" for text in lane.errors)
+        )
 
 
 if __name__ == "__main__":

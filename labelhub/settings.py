@@ -208,6 +208,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# The editors' files sit in folders named by their pinned version (scripts/fetch_editor*.sh),
+# and a version's files never change: the browser keeps them a year without asking again
+# (Cache-Control: max-age=315360000, immutable), and a new version has new URLs. Other
+# static files keep WhiteNoise's 60 s and are revalidated after (304, no body).
+WHITENOISE_IMMUTABLE_FILE_TEST = r"^/static/editor(-ls)?/[0-9][^/]*/"
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Security defaults: on unless switched off.
@@ -290,6 +295,9 @@ LABELHUB_SIGNUP_WITHOUT_LINK = env_bool("LABELHUB_SIGNUP_WITHOUT_LINK")
 LABELHUB_EDITOR = os.environ.get("LABELHUB_EDITOR", "1.23").strip() or "1.23"
 if LABELHUB_EDITOR not in ("1.23", "1.4"):
     raise ImproperlyConfigured(f"LABELHUB_EDITOR must be 1.23 or 1.4, not {LABELHUB_EDITOR!r}")
+# Where each editor's files are, under the static URL: the folder is named by the pinned
+# version (the fetch scripts install there; change both together on an upgrade).
+LABELHUB_EDITOR_FILES = {"1.23": "editor-ls/1.23.2/", "1.4": "editor/1.4.0/"}
 # Largest avatar upload (bytes) and side (pixels), as Label Studio.
 LABELHUB_AVATAR_MAX_SIZE = 1024 * 1024
 LABELHUB_AVATAR_MAX_SIDE = 1200

@@ -3,14 +3,17 @@
 # PyPI wheel: only the editor's files of web/dist/apps/labelstudio/ (the webpack runtime,
 # the app chunk whose modules the editor shares, and the editor's chunks, styles, audio
 # worker and WebAssembly decoder) and the two Figtree fonts its styles name, and Label Studio's LICENSE and NOTICE, into
-# frontend/static/editor-ls/. The wheel is verified against the sha256 pinned below.
+# frontend/static/editor-ls/VERSION/, each with a gzip copy (scripts/gzip_static.sh). The
+# wheel is verified against the sha256 pinned below. The version in the folder's name
+# makes every URL of the editor (the lazy chunks and fonts too) change with it, so
+# the files are served as immutable (WHITENOISE_IMMUTABLE_FILE_TEST in settings).
 # LabelHub's pages load these files without running Label Studio's application (see
 # frontend/static/frontend/editor-ls-boot.js); nothing here is committed (.gitignore).
 #
 #   scripts/fetch_editor_ls.sh
 #
-# Overrides (for upgrades; change all of them together, and check the module ids in
-# editor-ls-boot.js against the new build):
+# Overrides (for upgrades; change all of them together with LABELHUB_EDITOR_FILES in
+# labelhub/settings.py, and check the module ids in editor-ls-boot.js against the new build):
 #   EDITOR_LS_VERSION   default 1.23.2
 #   EDITOR_LS_SHA256    default the pinned sha256 of label_studio-1.23.2-py3-none-any.whl
 #   PYTHON              the interpreter whose pip downloads the wheel (default: .venv's, else python3)
@@ -23,7 +26,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VERSION="${EDITOR_LS_VERSION:-1.23.2}"
 SHA256="${EDITOR_LS_SHA256:-c575b2552d0b271554224c5e56ab2ce9449c6e62a0b4851bc8c706d8fe651137}"
-DEST="$ROOT/frontend/static/editor-ls"
+DEST="$ROOT/frontend/static/editor-ls/$VERSION"
 CACHE="$ROOT/.cache/editor-ls"
 WHEEL="$CACHE/label_studio-$VERSION-py3-none-any.whl"
 STAMP="$DEST/.editor-ls-stamp"
@@ -71,7 +74,15 @@ installed() {
   [[ -f "$STAMP" && "$(cat "$STAMP")" == "$(stamp_text)" ]]
 }
 
+# The unversioned layout of earlier checkouts (files straight in editor-ls/): not served
+# any more, so removed.
+for m in "${MEMBERS[@]}" LICENSE NOTICE app-settings.js .editor-ls-stamp; do
+  rm -f "$ROOT/frontend/static/editor-ls/$m"
+done
+rm -rf "$ROOT/frontend/static/editor-ls/fonts"
+
 if installed; then
+  bash "$ROOT/scripts/gzip_static.sh" "$DEST"
   log "label-studio $VERSION editor already installed (wheel verified earlier)"
   exit 0
 fi
@@ -158,4 +169,5 @@ for f in "${FONTS[@]}"; do
   cp "$tmp/fonts/$f" "$DEST/fonts/$f.tmp" && mv -f "$DEST/fonts/$f.tmp" "$DEST/fonts/$f"
 done
 stamp_text >"$STAMP"
+bash "$ROOT/scripts/gzip_static.sh" "$DEST"
 log "installed the label-studio $VERSION editor (${#MEMBERS[@]} files, fonts, LICENSE, NOTICE) into $DEST"

@@ -33,9 +33,9 @@ CHROMIUM_ARGS = [
 STATIC = Path(__file__).resolve().parents[2] / "frontend" / "static"
 # The editor the pages embed (LABELHUB_EDITOR): Label Studio 1.23.2's, or the 1.4.0 fallback.
 EDITOR_JS = (
-    STATIC / "editor" / "main.js"
+    STATIC / "editor" / "1.4.0" / "main.js"
     if os.environ.get("LABELHUB_EDITOR") == "1.4"
-    else STATIC / "editor-ls" / "358.js"
+    else STATIC / "editor-ls" / "1.23.2" / "358.js"
 )
 # The editor's Submit (or Update) button: 1.23 names it by data-testid (its aria-label is
 # "Submit current annotation"), 1.4 by aria-label.

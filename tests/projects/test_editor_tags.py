@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from projects import label_config_tags as tags
 from projects.label_config import editor_unsupported_tags
@@ -35,7 +36,10 @@ def registry_tags(bundle: Path) -> set[str]:
 
 @pytest.mark.parametrize(
     "editor,bundle",
-    [("1.23", STATIC / "editor-ls" / "358.js"), ("1.4", STATIC / "editor" / "main.js")],
+    [
+        ("1.23", STATIC / settings.LABELHUB_EDITOR_FILES["1.23"] / "358.js"),
+        ("1.4", STATIC / settings.LABELHUB_EDITOR_FILES["1.4"] / "main.js"),
+    ],
 )
 def test_the_tag_table_is_the_bundles_registry(editor, bundle):
     if not bundle.exists():
