@@ -8,6 +8,7 @@ answers 403.
 
 from rest_framework.exceptions import NotFound, PermissionDenied
 
+from labelhub.prepared import Prepared
 from labelhub.validation import MAX_ID
 from projects.models import Project, ProjectMember
 
@@ -78,15 +79,21 @@ def check(user, project: Project | int, capability: str) -> str:
     return role
 
 
+# Every project-scoped request reads its project: compiled once (labelhub.prepared).
+_PROJECT = Prepared(lambda m: Project.objects.filter(pk=m.int("pk")))
+
+
 def project_for(user, project_id, capability: str = VIEW) -> Project:
     """Fetch a project by id for a user, enforcing the capability."""
     try:
         pk = int(project_id)
         if not 1 <= pk <= MAX_ID:
             raise ValueError(pk)
-        project = Project.objects.get(pk=pk)
-    except (Project.DoesNotExist, TypeError, ValueError, OverflowError) as exc:
+        project = _PROJECT.first(pk=pk)
+    except (TypeError, ValueError, OverflowError) as exc:
         raise NotFound("Not found.") from exc
+    if project is None:
+        raise NotFound("Not found.")
     check(user, project, capability)
     return project
 

@@ -14,9 +14,11 @@ a concurrent ``next_task`` (see there).
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from labelhub.prepared import Prepared
 from tasks.models import Task, TaskLock
 
 
@@ -38,13 +40,17 @@ def live_locks_by_others(*, user, now: datetime) -> Coalesce:
     return Coalesce(Subquery(locks), 0)
 
 
+_LOCK_OF_USER = Prepared(
+    lambda m: TaskLock.objects.filter(
+        user_id=m.int("user"), task__project_id=m.int("project"), expire_at__gt=m.datetime("now")
+    ).order_by("-expire_at")[:1]
+)
+
+
 def lock_of_user(*, project, user, now: datetime) -> TaskLock | None:
-    """The user's live lock in this project, if any."""
-    return (
-        TaskLock.objects.filter(user=user, task__project=project, expire_at__gt=now)
-        .order_by("-expire_at")
-        .first()
-    )
+    """The user's live lock in this project, if any (asked on every next-task call: a
+    query compiled once, ``labelhub.prepared``)."""
+    return _LOCK_OF_USER.first(user=user.pk, project=project.pk, now=now)
 
 
 def lock_take(*, task: Task, user, now: datetime) -> TaskLock:
@@ -54,8 +60,17 @@ def lock_take(*, task: Task, user, now: datetime) -> TaskLock:
 
 
 def lock_extend(*, lock: TaskLock, now: datetime) -> TaskLock:
+    """Move the lock's expiry on: ``filter(pk=...).update(expire_at=...)``, written out
+    (asked on every next-task call that resumes a task; the ORM's update took most of
+    that call's statements' time to build)."""
     lock.expire_at = now + lock_ttl()
-    TaskLock.objects.filter(pk=lock.pk).update(expire_at=lock.expire_at)
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(TaskLock._meta.db_table)} SET {quote('expire_at')} = %s "
+            f"WHERE {quote('id')} = %s",
+            [connection.ops.adapt_datetimefield_value(lock.expire_at), lock.pk],
+        )
     return lock
 
 
