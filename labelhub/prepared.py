@@ -34,6 +34,7 @@ from django.db.models.query import (
 _INT_BASE = 7_391_000_000_000_000_000  # < 2**63; no id, count or setting comes near it
 _DATETIME_BASE = datetime(2893, 7, 1, tzinfo=UTC)
 _STRING_PREFIX = "\x00labelhub-marker-"
+_ITEM = "\x00"  # joins a list marker's name and its index
 
 
 class Markers:
@@ -58,6 +59,11 @@ class Markers:
 
     def str(self, name: str) -> str:
         return self._add(name, f"{_STRING_PREFIX}{len(self.names)}")  # type: ignore[return-value]
+
+    def ints(self, name: str, count: int) -> list[int]:
+        """``count`` integer markers for a list argument (``pk__in``): the call passes
+        ``name`` as a sequence of that length (name the length in the key)."""
+        return [self.int(f"{name}{_ITEM}{i}") for i in range(count)]
 
 
 class _Compiled:
@@ -107,10 +113,13 @@ class _Compiled:
         for name, constant, adapt in self.slots:
             if name is None:
                 out.append(constant)
-            elif adapt:
-                out.append(ops.adapt_datetimefield_value(values[name]))
+                continue
+            if _ITEM in name:
+                base, index = name.split(_ITEM)
+                value = values[base][int(index)]
             else:
-                out.append(values[name])
+                value = values[name]
+            out.append(ops.adapt_datetimefield_value(value) if adapt else value)
         return out
 
     def rows(self, values: dict) -> list:
