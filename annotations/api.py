@@ -1,10 +1,7 @@
-"""The annotations app's HTTP API: tasks with what they nest, annotations, predictions,
-reviews, the Label Stream (``/api/projects/{id}/next/``) and the Verify Stream
-(``/api/projects/{id}/verify/next/`` and ``.../verify/progress/``).
-
-``ProjectDetailApi`` (``/api/projects/{id}/``) is served from here rather than from
-``projects``: changing a project's overlap recomputes its tasks' labeled state, and deleting
-a project deletes its tasks and annotations, which ``projects`` cannot see.
+"""The annotations app's HTTP API: a task's annotations and drafts, annotations,
+predictions, reviews, the Label Stream (``/api/projects/{id}/next/``) and the Verify Stream
+(``/api/projects/{id}/verify/next/`` and ``.../verify/progress/``). The task and project
+detail endpoints are their apps' (``tasks.api``, ``projects.detail_api``).
 
 Quality (``/api/projects/{id}/quality/...``): the report, its CSV, the pairwise matrix, the
 agreement histogram and Benchmark QA linking. Admins and reviewers see every annotator;
@@ -26,147 +23,22 @@ from annotations import (
     services,
     stream,
     verify,
-    visibility,
 )
 from annotations.models import Annotation, AnnotationDraft, Prediction
-from labelhub.errors import ApiError
-from labelhub.params import is_true
-from labelhub.validation import MAX_ID, id_value
-from projects import permissions as perms
-from projects.api import (
-    ProjectIn,
-    ProjectValidateApi,
-    benchmark_project_resolve,
-    member_user_dict,
-    project_dict,
-    project_dict_for,
-)
-from projects.selectors import object_for_user
-from projects.services import project_update
-from tasks.models import Task
-from tasks.representations import (
+from annotations.representations import (
     annotation_dict,
     draft_dict,
     prediction_dict,
     review_dict,
-    task_dict,
+    task_with_annotations_dict,
 )
-from tasks.services import task_update
-
-
-class ProjectDetailApi(APIView):
-    def get(self, request, pk):
-        """``?include=id,title`` keeps only those fields, as Label Studio does."""
-        body = project_dict_for(request.user, perms.project_for(request.user, pk))
-        include = request.query_params.get("include")
-        if include:
-            wanted = {name.strip() for name in include.split(",")}
-            body = {key: value for key, value in body.items() if key in wanted}
-        return Response(body)
-
-    def patch(self, request, pk):
-        project = perms.project_for(request.user, pk, perms.MANAGE)
-        data = ProjectIn(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        fields = benchmark_project_resolve(request.user, dict(data.validated_data))
-        version = fields.get("model_version")
-        if (
-            version
-            and version != project.model_version
-            and not selectors.model_version_known(project=project, version=version)
-        ):
-            # Label Studio's check (its serializer's, so the settings page, which may name
-            # a version before its predictions come, is not held to it).
-            message = "Model version doesn't exist either as live model or as static predictions."
-            raise ApiError(
-                message,
-                [{"field": "model_version", "message": message}],
-                validation_errors={"model_version": [message]},
-            )
-        # Label Studio's PATCH is not strict: a label still in use may leave the config.
-        project = services.project_update(project=project, strict=False, **fields)
-        if fields.get("benchmark_project") is not None:
-            quality.benchmarks_link(project=project, user=request.user)  # adds only new ones
-        return Response(project_dict(project))
-
-    def put(self, request, pk):
-        """Label Studio's PUT: the same partial update as PATCH (no project field is
-        required, so a full body and a partial one mean the same)."""
-        return self.patch(request, pk)
-
-    def delete(self, request, pk):
-        project = perms.project_for(request.user, pk, perms.MANAGE)
-        services.project_delete(project=project)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class ProjectConfigValidateApi(ProjectValidateApi):
-    """``POST /api/projects/{id}/validate/``: the config check of
-    ``/api/projects/validate/``, plus, as Label Studio does, a 400 listing the stored
-    annotations and predictions the new config would orphan (the settings page calls it
-    while the config is edited)."""
-
-    def get(self, request, pk=None):
-        """Label Studio's GET: the project's stored config, for those who may change it."""
-        project = perms.project_for(request.user, pk, perms.MANAGE)
-        return Response({"label_config": project.label_config})
-
-    def post(self, request, pk=None):
-        project = perms.project_for(request.user, pk, perms.MANAGE)
-        response = super().post(request, pk)
-        services.label_config_orphans_check(
-            project=project, label_config=request.data["label_config"], form=True
-        )
-        return response
-
-
-def nested_task_dict(task: Task) -> dict:
-    return task_dict(task, annotations=task.annotations.all(), predictions=task.predictions.all())
-
-
-class TaskPatchIn(serializers.Serializer):
-    data = serializers.JSONField(required=False)
-    meta = serializers.JSONField(required=False)
-
-
-class TaskDetailApi(APIView):
-    def get(self, request, pk):
-        task = object_for_user(Task, user=request.user, pk=pk)
-        queryset = selectors.with_nested(
-            Task.objects.filter(pk=task.pk), user=request.user, project=task.project
-        )
-        loaded = queryset.get()
-        body = nested_task_dict(loaded)
-        if request.query_params.get("project"):
-            # The Data Manager's task (Label Studio's ``?project=``): annotators as
-            # objects, as its DataManagerTaskSerializer nests them.
-            users = {a.pk: a.completed_by for a in loaded.annotations.all()}
-            for annotation in body["annotations"]:
-                user = users.get(annotation["id"])
-                if user is not None:
-                    annotation["completed_by"] = member_user_dict(user)
-        body = visibility.task_shown(
-            body=body, task=loaded, user=request.user, project=task.project
-        )
-        # Label Studio's ``drafts``: the caller's own, which the editor restores.
-        body["drafts"] = [draft_dict(d) for d in selectors.own_drafts(task=task, user=request.user)]
-        return Response(body)
-
-    def patch(self, request, pk):
-        task = object_for_user(Task, user=request.user, pk=pk, capability=perms.MANAGE)
-        data = TaskPatchIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        task_update(task=task, **data.validated_data)
-        return self.get(request, pk)
-
-    def put(self, request, pk):
-        """Label Studio also takes PUT here: the same partial update as PATCH."""
-        return self.patch(request, pk)
-
-    def delete(self, request, pk):
-        task = object_for_user(Task, user=request.user, pk=pk, capability=perms.MANAGE)
-        services.tasks_delete(project=task.project, task_ids=[task.pk])
-        return Response(status=status.HTTP_204_NO_CONTENT)
+from labelhub.errors import ApiError
+from labelhub.params import is_true
+from labelhub.validation import MAX_ID, id_value
+from projects import permissions as perms
+from projects.api import benchmark_project_resolve
+from projects.selectors import object_for_user
+from tasks.models import Task
 
 
 class AnnotationIn(serializers.Serializer):
@@ -484,7 +356,9 @@ class VerifyNextApi(APIView):
             return Response(status=status.HTTP_204_NO_CONTENT)
         task = annotation.task
         body = {
-            "task": task_dict(task, predictions=list(task.predictions.order_by("id"))),
+            "task": task_with_annotations_dict(
+                task, predictions=list(task.predictions.order_by("id"))
+            ),
             "annotation": annotation_dict(annotation, with_reviews=True),
             "progress": verify.verify_progress(project=project, user=request.user),
         }
@@ -588,10 +462,10 @@ class QualitySettingsApi(APIView):
         if "benchmark_project" not in fields:
             # A POST links the stored benchmark project again: only for someone who may
             # still manage it (checked before anything is saved).
-            quality.benchmark_link_check(project=project, user=request.user)
+            benchmarks.benchmark_link_check(project=project, user=request.user)
         if fields:
-            project = project_update(project=project, **fields)
-        added = quality.benchmarks_link(project=project, user=request.user)
+            project = services.project_update(project=project, **fields)
+        added = benchmarks.benchmarks_link(project=project, user=request.user)
         return Response({**quality.quality_settings(project=project), "added": added})
 
 

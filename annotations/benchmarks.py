@@ -12,6 +12,9 @@
 
 The benchmark task is locked like any other, so asking again returns it while the lock
 lives. Nothing in the answer says it is a benchmark.
+
+Linking (``benchmarks_link``) copies the benchmark project's gold tasks in; their
+counters are set by ``annotations.counters`` like every other counter.
 """
 
 from __future__ import annotations
@@ -22,12 +25,17 @@ from django.db import transaction
 from django.db.models import Avg, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from annotations.counters import benchmark_copies_counted
 from annotations.models import AgreementPair, Annotation, Review
+from annotations.representations import person_name
+from annotations.result_index import result_index_fill_tasks
+from labelhub.errors import ApiError
 from labelhub.prepared import Prepared
+from projects import permissions as perms
 from projects.models import Project
+from projects.services import quality_settings_check
 from tasks import locks
 from tasks.models import Task
-from tasks.representations import person_name
 
 
 def rework_next(*, project: Project, user) -> Annotation | None:
@@ -123,3 +131,81 @@ def is_benchmark_task(*, project: Project, task: Task) -> bool:
         and benchmarks_enabled(project)
         and (benchmark_pool(project=project).filter(pk=task.pk).exists())
     )
+
+
+def benchmark_link_check(*, project: Project, user) -> None:
+    """The stored link may be used only by someone who may still manage the benchmark
+    project: a manager removed from a gold project must not go on copying its new gold
+    tasks (nor its answers) by re-saving the settings of a project of theirs. A 400
+    naming ``benchmark_project``; unlinking (``benchmark_project: null``) stays open."""
+    source = project.benchmark_project
+    if source is not None and not perms.can(user, source, perms.MANAGE):
+        raise ApiError(
+            "benchmark_project: you no longer manage the linked benchmark project",
+            [
+                {
+                    "field": "benchmark_project",
+                    "message": "no longer yours to manage; link another project or null",
+                }
+            ],
+        )
+
+
+@transaction.atomic
+def benchmarks_link(*, project: Project, user) -> int:
+    """Copy the benchmark project's ground-truth tasks into ``project`` as benchmark tasks,
+    each with its gold answer (the ground-truth annotations, without an author here: the
+    gold is nobody's work in this project and stays out of the annotator table).
+    A re-link adds only tasks not linked before. Returns how many were added.
+    ``user`` must manage the benchmark project now (``benchmark_link_check``).
+
+    Benchmark tasks stay out of the project's counters (task_number, annotation counts),
+    so progress and the labeled counters show production work only.
+    """
+    source = project.benchmark_project
+    if source is None:
+        return 0
+    benchmark_link_check(project=project, user=user)
+    quality_settings_check(project=project, fields={"benchmark_project": source})
+    linked = Task.objects.filter(project=project, benchmark_source=OuterRef("pk"))
+    gold = Annotation.objects.filter(task=OuterRef("pk"), ground_truth=True, was_cancelled=False)
+    new = list(
+        Task.objects.filter(project=source, is_benchmark=False)
+        .filter(Exists(gold))
+        .filter(~Exists(linked))
+        .order_by("pk")
+    )
+    if not new:
+        return 0
+    copies = Task.objects.bulk_create(
+        Task(
+            project=project,
+            data=task.data,
+            meta=task.meta,
+            is_benchmark=True,
+            benchmark_source=task,
+            is_labeled=True,  # never handed out by the ordinary sampler
+        )
+        for task in new
+    )
+    by_source = {copy.benchmark_source_id: copy for copy in copies}
+    answers = Annotation.objects.filter(
+        task__in=new, ground_truth=True, was_cancelled=False
+    ).order_by("pk")
+    Annotation.objects.bulk_create(
+        Annotation(
+            task=by_source[answer.task_id],
+            project=project,
+            completed_by=None,
+            result=answer.result,
+            ground_truth=True,
+            lead_time=answer.lead_time,
+            created_at=answer.created_at,
+            updated_at=answer.updated_at,
+        )
+        for answer in answers
+    )
+    copy_ids = [copy.pk for copy in copies]
+    benchmark_copies_counted(task_ids=copy_ids)
+    result_index_fill_tasks(project_id=project.pk, task_ids=copy_ids)
+    return len(copies)

@@ -150,6 +150,26 @@ def task_counters_apply(
     return task
 
 
+def task_overlap_extend(*, task_id: int) -> None:
+    """Ask one more annotation of a task (low agreement, ``quality.low_agreement_due``):
+    its ``overlap_extra`` grows by one and it is open again, in one UPDATE on the row the
+    write has locked."""
+    Task.objects.filter(pk=task_id).update(overlap_extra=F("overlap_extra") + 1, is_labeled=False)
+
+
+def benchmark_copies_counted(*, task_ids: list[int]) -> None:
+    """The annotation counter of new Benchmark QA copies (``benchmarks.benchmarks_link``)
+    from the gold answers inserted with them: one UPDATE for all of them, a correlated
+    COUNT each. Benchmark copies stay out of the project's counters and are labeled from
+    the start, so nothing else moves."""
+    if task_ids:
+        Task.objects.filter(pk__in=task_ids).update(
+            total_annotations=_count(
+                Annotation.objects.filter(task=OuterRef("pk"), was_cancelled=False)
+            )
+        )
+
+
 def annotation_figures_add(*, annotation: Annotation, task: Task | None = None) -> None:
     """A new annotation's part of the quality figures (after ``task_counters_apply``
     locked its task, which it returned as ``task``): its day row and, unless it is a skip,
@@ -162,7 +182,8 @@ def annotation_figures_add(*, annotation: Annotation, task: Task | None = None) 
         if task is not None and task.total_annotations <= 1 and task.agreement is None:
             return
         quality.task_agreement_update(task_id=annotation.task_id, annotation_id=annotation.pk)
-        quality.low_agreement_reassign(task_id=annotation.task_id)
+        if quality.low_agreement_due(task_id=annotation.task_id):
+            task_overlap_extend(task_id=annotation.task_id)
 
 
 def annotation_figures_change(*, before: Annotation, annotation: Annotation) -> None:

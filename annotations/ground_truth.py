@@ -1,5 +1,7 @@
-"""The one owner of ground-truth marks in bulk: the Data Manager's mark and unmark
-actions and the Ground Truth Manager's sample and reset all call ``ground_truth_set``.
+"""The one owner of ground-truth marks: ``ground_truth_set`` marks and unmarks, for the
+Data Manager's mark and unmark actions, the Ground Truth Manager's sample and reset, and
+a single annotation's ``ground_truth`` on create and update (``annotations.services``,
+which refuse what it would leave unmarked with a 400 first: ``ground_truth_check``).
 
 - **Benchmark QA tasks are never touched.** A benchmark copy's gold answer is its
   benchmark project's ground truth, copied in by linking; resetting or unmarking the
@@ -14,8 +16,8 @@ actions and the Ground Truth Manager's sample and reset all call ``ground_truth_
 - The quality totals that read the flag (ground-truth accuracy) are recounted once, and
   ``GROUND_TRUTH_CHANGED`` names the annotations whose flag changed.
 
-A single annotation's flag changes through ``services.annotation_update`` (its figures
-kept per task), which refuses a benchmark task's annotations by the same rule.
+Deleting a ground-truth annotation moves ``ground_truth_number`` by -1 with its other
+counters (``counters.task_counters_apply``): that is a delete, not an unmark.
 """
 
 from __future__ import annotations
@@ -29,9 +31,22 @@ from annotations.counters import project_counters_add
 from annotations.models import Annotation
 from annotations.quality import quality_totals_recount
 from labelhub import events
+from labelhub.errors import ApiError
 from projects.models import Project
 
 BATCH = 1000
+
+
+def ground_truth_check(*, is_benchmark: bool, was_cancelled: bool, value: bool) -> None:
+    """The 400 a single annotation's change gets where ``ground_truth_set`` would leave
+    it as it is (the bulk paths skip those rows instead): a Benchmark QA task's
+    annotations, and marking a skip."""
+    if is_benchmark:
+        message = "A Benchmark QA task's gold answer is set in its benchmark project."
+        raise ApiError(message, [{"field": "ground_truth", "message": message}])
+    if value and was_cancelled:
+        message = "A skipped (cancelled) annotation cannot be ground truth."
+        raise ApiError(message, [{"field": "ground_truth", "message": message}])
 
 
 @transaction.atomic

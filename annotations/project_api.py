@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from annotations import selectors, services, visibility
 from annotations.models import Annotation, Prediction
+from annotations.representations import task_with_annotations_dict
 from labelhub.errors import ApiError
 from labelhub.pagination import MAX_PAGE_SIZE, count_next_previous, paginate
 from projects import permissions as perms
@@ -27,7 +28,6 @@ from projects.api import member_user_dict
 from projects.models import Project
 from projects.selectors import projects_listed
 from tasks.models import Task
-from tasks.representations import task_dict
 from tasks.selectors import data_column_counts
 
 # ---------------------------------------------------------------------- counts
@@ -193,7 +193,9 @@ def legacy_page_bounds(request) -> tuple[int, int]:
 
 
 def project_task_dict(task: Task, project: Project) -> dict:
-    body = task_dict(task, annotations=task.annotations.all(), predictions=task.predictions.all())
+    body = task_with_annotations_dict(
+        task, annotations=task.annotations.all(), predictions=task.predictions.all()
+    )
     body["overlap"] = project.maximum_annotations + task.overlap_extra
     body["inner_id"] = task.pk
     body["updated_by"] = None

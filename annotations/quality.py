@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC
 
 from django.db import connection, transaction
-from django.db.models import Avg, Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Avg, Count, F, Q, Sum
 from django.db.models.functions import TruncDate
 
 from annotations.models import (
@@ -31,11 +31,7 @@ from annotations.models import (
     ProjectAgreement,
     Review,
 )
-from annotations.result_index import result_index_fill_tasks
-from labelhub.errors import ApiError
-from projects import permissions as perms
 from projects.models import Project
-from projects.services import quality_settings_check
 from tasks.models import Task
 
 
@@ -100,11 +96,11 @@ def task_agreement_update(*, task_id: int, annotation_id: int | None = None) -> 
 MAX_OVERLAP_EXTRA = 2
 
 
-def low_agreement_reassign(*, task_id: int) -> bool:
-    """With the project's ``reassign_low_agreement`` on: when the task has reached its
-    overlap and its agreement is below ``agreement_threshold``, ask for one more
-    annotation (up to ``maximum_annotations + 2``). Runs after the write's agreement
-    upkeep, on the task row the write has locked. Returns whether it asked."""
+def low_agreement_due(*, task_id: int) -> bool:
+    """With the project's ``reassign_low_agreement`` on: whether the task, having reached
+    its overlap with an agreement below ``agreement_threshold``, should ask for one more
+    annotation (up to ``maximum_annotations + 2``; ``counters.task_overlap_extend`` asks).
+    Runs after the write's agreement upkeep, on the task row the write has locked."""
     task = Task.objects.select_related("project").get(pk=task_id)
     project = task.project
     if (
@@ -116,7 +112,6 @@ def low_agreement_reassign(*, task_id: int) -> bool:
         or task.total_annotations < project.maximum_annotations + task.overlap_extra
     ):
         return False
-    Task.objects.filter(pk=task_id).update(overlap_extra=task.overlap_extra + 1, is_labeled=False)
     return True
 
 
@@ -656,83 +651,3 @@ def quality_settings(*, project: Project) -> dict:
         "reassign_low_agreement": project.reassign_low_agreement,
         "benchmark_tasks": Task.objects.filter(project=project, is_benchmark=True).count(),
     }
-
-
-def benchmark_link_check(*, project: Project, user) -> None:
-    """The stored link may be used only by someone who may still manage the benchmark
-    project: a manager removed from a gold project must not go on copying its new gold
-    tasks (nor its answers) by re-saving the settings of a project of theirs. A 400
-    naming ``benchmark_project``; unlinking (``benchmark_project: null``) stays open."""
-    source = project.benchmark_project
-    if source is not None and not perms.can(user, source, perms.MANAGE):
-        raise ApiError(
-            "benchmark_project: you no longer manage the linked benchmark project",
-            [
-                {
-                    "field": "benchmark_project",
-                    "message": "no longer yours to manage; link another project or null",
-                }
-            ],
-        )
-
-
-@transaction.atomic
-def benchmarks_link(*, project: Project, user) -> int:
-    """Copy the benchmark project's ground-truth tasks into ``project`` as benchmark tasks,
-    each with its gold answer (the ground-truth annotations, without an author here: the
-    gold is nobody's work in this project and stays out of the annotator table).
-    A re-link adds only tasks not linked before. Returns how many were added.
-    ``user`` must manage the benchmark project now (``benchmark_link_check``).
-
-    Benchmark tasks stay out of the project's counters (task_number, annotation counts),
-    so progress and the labeled counters show production work only.
-    """
-    source = project.benchmark_project
-    if source is None:
-        return 0
-    benchmark_link_check(project=project, user=user)
-    quality_settings_check(project=project, fields={"benchmark_project": source})
-    linked = Task.objects.filter(project=project, benchmark_source=OuterRef("pk"))
-    gold = Annotation.objects.filter(task=OuterRef("pk"), ground_truth=True, was_cancelled=False)
-    new = list(
-        Task.objects.filter(project=source, is_benchmark=False)
-        .filter(Exists(gold))
-        .filter(~Exists(linked))
-        .order_by("pk")
-    )
-    if not new:
-        return 0
-    copies = Task.objects.bulk_create(
-        Task(
-            project=project,
-            data=task.data,
-            meta=task.meta,
-            is_benchmark=True,
-            benchmark_source=task,
-            is_labeled=True,  # never handed out by the ordinary sampler
-        )
-        for task in new
-    )
-    by_source = {copy.benchmark_source_id: copy for copy in copies}
-    answers = Annotation.objects.filter(
-        task__in=new, ground_truth=True, was_cancelled=False
-    ).order_by("pk")
-    Annotation.objects.bulk_create(
-        Annotation(
-            task=by_source[answer.task_id],
-            project=project,
-            completed_by=None,
-            result=answer.result,
-            ground_truth=True,
-            lead_time=answer.lead_time,
-            created_at=answer.created_at,
-            updated_at=answer.updated_at,
-        )
-        for answer in answers
-    )
-    for copy in copies:
-        Task.objects.filter(pk=copy.pk).update(
-            total_annotations=Annotation.objects.filter(task=copy).count()
-        )
-    result_index_fill_tasks(project_id=project.pk, task_ids=[copy.pk for copy in copies])
-    return len(copies)

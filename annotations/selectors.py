@@ -277,12 +277,12 @@ def own_drafts(*, task: Task, user) -> list[AnnotationDraft]:
 
 def draft_for_user(*, user, pk, change: bool = False) -> AnnotationDraft:
     """A draft the user may read (its author; admins and reviewers of its project), or,
-    with ``change``, change or delete (its author only); 404 otherwise."""
+    with ``change``, change or delete (its author only). The rule of
+    ``object_for_user``: 404 for one they may not read, 403 for one they read and, with
+    ``change``, may not change (an admin's or reviewer's, on another user's draft)."""
 
     def visible(who, draft) -> bool:
-        if draft.user_id == who.pk:
-            return True
-        return not change and can(who, draft.project_id, READ_ALL_ANNOTATIONS)
+        return draft.user_id == who.pk or can(who, draft.project_id, READ_ALL_ANNOTATIONS)
 
     return object_for_user(
         AnnotationDraft,
@@ -291,6 +291,8 @@ def draft_for_user(*, user, pk, change: bool = False) -> AnnotationDraft:
         capability=VIEW,
         queryset=AnnotationDraft.objects.select_related("user", "task"),
         visible=visible,
+        changeable=(lambda who, draft: draft.user_id == who.pk) if change else None,
+        refusal="Only a draft's author may change or delete it.",
     )
 
 

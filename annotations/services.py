@@ -28,6 +28,7 @@ from annotations.counters import (
     task_counters_apply,
     tasks_counters_recount,
 )
+from annotations.ground_truth import ground_truth_check, ground_truth_set
 from annotations.models import (
     AgreementPair,
     Annotation,
@@ -142,6 +143,8 @@ def annotation_create(
     _empty_check(project=project, result=result, was_cancelled=was_cancelled)
     if not was_cancelled or result:
         _result_or_400(project=project, result=result)
+    if ground_truth:
+        ground_truth_check(is_benchmark=task.is_benchmark, was_cancelled=was_cancelled, value=True)
     with quality.task_figures_kept(task_id=task.pk):
         if (
             once
@@ -157,11 +160,13 @@ def annotation_create(
             user=user,
             result=result,
             was_cancelled=was_cancelled,
-            ground_truth=ground_truth,
             lead_time=lead_time,
             parent_prediction=parent_prediction,
             parent_annotation=parent_annotation,
         )
+    if ground_truth:
+        ground_truth_set(project=project, annotation_ids=[annotation.pk], value=True)
+        annotation.ground_truth = True
     lock_release(task_id=task.pk, user=user)  # a submit or a skip ends the stream's lock
     drafts = AnnotationDraft.objects.filter(task=task, user=user, annotation=None)
     if draft is not None:
@@ -196,8 +201,9 @@ def _announce(action: str, annotation: Annotation, annotation_id: int | None = N
 
 
 def _annotation_insert(
-    *, task: Task, user, result, was_cancelled, ground_truth, lead_time, **parents
+    *, task: Task, user, result, was_cancelled, lead_time, **parents
 ) -> Annotation:
+    """Insert an annotation, not ground truth (``ground_truth_set`` marks it after)."""
     project = task.project
     annotation = Annotation.objects.create(
         task=task,
@@ -205,7 +211,6 @@ def _annotation_insert(
         completed_by=user,
         result=result,
         was_cancelled=was_cancelled,
-        ground_truth=ground_truth,
         lead_time=lead_time,
         **parents,
     )
@@ -213,7 +218,6 @@ def _annotation_insert(
         task_id=task.pk,
         annotations=0 if was_cancelled else 1,
         cancelled=1 if was_cancelled else 0,
-        ground_truth=1 if ground_truth else 0,
     )
     result_index_add(annotation=annotation)
     annotation_figures_add(annotation=annotation, task=locked)
@@ -229,15 +233,16 @@ def annotation_update(*, annotation: Annotation, **fields) -> Annotation:
     if unknown:
         raise ApiError(f"Unknown annotation fields: {', '.join(sorted(unknown))}")
     annotation = Annotation.objects.select_for_update().get(pk=annotation.pk)
-    if (
-        "ground_truth" in fields
-        and fields["ground_truth"] != annotation.ground_truth
-        and Task.objects.filter(pk=annotation.task_id, is_benchmark=True).exists()
-    ):
+    mark = fields.pop("ground_truth", annotation.ground_truth)
+    if mark != annotation.ground_truth:
         # The rule of annotations.ground_truth: a benchmark copy's gold answer is its
-        # benchmark project's, and an answer to a benchmark never becomes gold.
-        message = "A Benchmark QA task's gold answer is set in its benchmark project."
-        raise ApiError(message, [{"field": "ground_truth", "message": message}])
+        # benchmark project's, an answer to a benchmark never becomes gold, a skip is
+        # never gold.
+        ground_truth_check(
+            is_benchmark=Task.objects.filter(pk=annotation.task_id, is_benchmark=True).exists(),
+            was_cancelled=fields.get("was_cancelled", annotation.was_cancelled),
+            value=mark,
+        )
     if "result" in fields:
         _result_or_400(project=annotation.project, result=fields["result"])
     if "result" in fields or "was_cancelled" in fields:
@@ -246,21 +251,20 @@ def annotation_update(*, annotation: Annotation, **fields) -> Annotation:
             result=fields.get("result", annotation.result),
             was_cancelled=fields.get("was_cancelled", annotation.was_cancelled),
         )
-    ground_truth = annotation.ground_truth
-    with quality.task_figures_kept(task_id=annotation.task_id):
-        annotation = _annotation_change(annotation=annotation, fields=fields)
+    if fields or mark == annotation.ground_truth:
+        with quality.task_figures_kept(task_id=annotation.task_id):
+            annotation = _annotation_change(annotation=annotation, fields=fields)
+    if mark != annotation.ground_truth:
+        ground_truth_set(project=annotation.project, annotation_ids=[annotation.pk], value=mark)
+        annotation.refresh_from_db(fields=["ground_truth", "updated_at"])
     _announce(events.ANNOTATION_UPDATED, annotation)
-    if annotation.ground_truth != ground_truth:
-        domain_events.publish(
-            domain_events.GROUND_TRUTH_CHANGED,
-            project_id=annotation.project_id,
-            ids=[annotation.pk],
-        )
     return annotation
 
 
 def _annotation_change(*, annotation: Annotation, fields: dict) -> Annotation:
-    was_cancelled, ground_truth = annotation.was_cancelled, annotation.ground_truth
+    """Change an annotation's result, skip and lead time (``ground_truth`` is
+    ``ground_truth_set``'s) and move what counts them."""
+    was_cancelled = annotation.was_cancelled
     before = copy.copy(annotation)
     for name, value in fields.items():
         setattr(annotation, name, value)
@@ -278,13 +282,9 @@ def _annotation_change(*, annotation: Annotation, fields: dict) -> Annotation:
         # A new result supersedes every draft of the old one (Label Studio's rule).
         AnnotationDraft.objects.filter(annotation=annotation).delete()
     cancelled_delta = int(annotation.was_cancelled) - int(was_cancelled)
-    gt_delta = int(annotation.ground_truth) - int(ground_truth)
-    if cancelled_delta or gt_delta:
+    if cancelled_delta:
         task_counters_apply(
-            task_id=annotation.task_id,
-            annotations=-cancelled_delta,
-            cancelled=cancelled_delta,
-            ground_truth=gt_delta,
+            task_id=annotation.task_id, annotations=-cancelled_delta, cancelled=cancelled_delta
         )
     return annotation
 
@@ -484,10 +484,12 @@ def label_config_orphans_check(
 
 @transaction.atomic
 def project_update(*, project: Project, strict: bool = True, **fields) -> Project:
-    """``projects.services.project_update``, and when the overlap (or whether skips count
-    toward it) changes, ``is_labeled``
-    recomputed at once (so task lists and the Data Manager are right at once, not at the
-    next hand-out)."""
+    """The project update every page and endpoint calls: ``projects.services.
+    project_update`` (the project's own fields and checks; only ``projects`` and the
+    Label Studio migration call it directly), plus what it cannot see from below: a new
+    config checked against the stored annotations, and when the overlap (or whether
+    skips count toward it) changes, ``is_labeled`` recomputed at once (so task lists and
+    the Data Manager are right at once, not at the next hand-out)."""
     overlap = (project.maximum_annotations, project.skip_queue)
     if "label_config" in fields:
         label_config_orphans_check(

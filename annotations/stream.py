@@ -42,12 +42,12 @@ from django.utils import timezone
 from annotations import benchmarks, selectors, services, visibility
 from annotations.counters import done_count, labeled_state_refresh, skips_count
 from annotations.models import Annotation, AnnotationDraft, Prediction
+from annotations.representations import draft_dict, task_with_annotations_dict
 from annotations.sampling import sampler_for
 from labelhub.prepared import Markers, Prepared
 from projects.models import Project
 from tasks import locks
 from tasks.models import Task
-from tasks.representations import draft_dict, task_dict
 
 # Candidates a caller steps over (taken by someone else between the two statements)
 # before giving up on a pass; each costs two index probes.
@@ -318,7 +318,9 @@ def stream_task_dict(*, task: Task, project: Project, user=None) -> dict:
     rework = getattr(task, "rework_annotation", None) if user is not None else None
     if rework is not None and (rework.task_id != task.pk or rework.completed_by_id != user.pk):
         rework = None
-    body = task_dict(task, annotations=[rework] if rework else [], predictions=predictions)
+    body = task_with_annotations_dict(
+        task, annotations=[rework] if rework else [], predictions=predictions
+    )
     if user is not None:
         # Label Studio's ``drafts``: the user's own, which the editor puts back (read
         # with the hand-out's draft lookup when ``next_task`` did one).

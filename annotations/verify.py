@@ -15,8 +15,8 @@ import random
 from django.db.models import Exists, Max, Min, OuterRef
 
 from annotations.models import Annotation, Review, ReviewRecord
+from annotations.representations import person_name
 from projects.models import Project
-from tasks.representations import person_name
 
 
 def verify_queue(*, project: Project, user):

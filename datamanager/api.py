@@ -24,8 +24,8 @@ from rest_framework.views import APIView
 
 from annotations import services as annotation_services
 from annotations import stream, visibility
-from annotations.api import nested_task_dict
 from annotations.models import Annotation
+from annotations.representations import draft_dict, nested_task_dict
 from annotations.selectors import with_nested
 from datamanager import actions as dm_actions
 from datamanager import columns as cols
@@ -41,7 +41,7 @@ from labelhub.params import is_false, is_true
 from projects import permissions as perms
 from projects.api import project_dict_for
 from projects.selectors import object_for_user
-from tasks.representations import draft_dict, task_dict
+from tasks.representations import task_dict
 
 
 def project_param(request, capability: str = perms.DATA_MANAGER):

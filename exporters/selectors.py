@@ -25,21 +25,20 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from annotations.models import Annotation, Prediction, Review
+from annotations.representations import (
+    ANNOTATION_COLUMNS,
+    PREDICTION_COLUMNS,
+    REVIEW_COLUMNS,
+    annotation_row,
+    prediction_row,
+    review_row,
+)
 from datamanager import query as query_format
 from datamanager import selectors as dm
 from exporters import task_sql
 from projects.models import Project
 from tasks.models import Task
-from tasks.representations import (
-    ANNOTATION_COLUMNS,
-    PREDICTION_COLUMNS,
-    REVIEW_COLUMNS,
-    TASK_COLUMNS,
-    annotation_row,
-    prediction_row,
-    review_row,
-    task_row,
-)
+from tasks.representations import TASK_COLUMNS, task_row
 
 CHUNK_SIZE = 1000
 

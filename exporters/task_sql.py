@@ -27,7 +27,7 @@ CHUNK = "{chunk}"
 
 
 def _iso_sql(column: str) -> str:
-    """``tasks.representations._iso`` in SQL: ISO 8601 in UTC with ``Z``, and the
+    """``tasks.representations.iso_datetime`` in SQL: ISO 8601 in UTC with ``Z``, and the
     microseconds only when they are not zero (as ``datetime.isoformat`` writes them)."""
     utc = f"({column} AT TIME ZONE 'UTC')"
     return (

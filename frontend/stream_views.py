@@ -6,6 +6,7 @@ from django.shortcuts import render
 
 from annotations import stream
 from annotations.models import Annotation
+from annotations.representations import nested_task_dict
 from annotations.selectors import with_nested
 from datamanager import selectors as dm
 from frontend.csp import EDITOR, csp
@@ -16,7 +17,6 @@ from projects import permissions as perms
 from projects import services as project_services
 from projects.api import user_dict
 from tasks.models import Task
-from tasks.representations import task_dict
 
 
 @csp(EDITOR)
@@ -135,9 +135,7 @@ def task_page(request, project, task_id):
     ).first()
     if task is None:
         return _error_page(request, 404, "This task does not exist in this project.")
-    payload = task_dict(
-        task, annotations=task.annotations.all(), predictions=task.predictions.all()
-    )
+    payload = nested_task_dict(task)
     can_annotate = perms.can(request.user, project, perms.ANNOTATE)
     # Previous and Next in the Data Manager's filter and order, carried in the URL.
     raw, _ = query_from_request(request, project)

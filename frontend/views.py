@@ -13,10 +13,9 @@ import math
 import struct
 import wave
 from functools import wraps
-from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.auth import authenticate, get_user_model, login, logout
+from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -28,10 +27,8 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods
 from rest_framework.exceptions import NotFound, PermissionDenied
 
-from annotations import quality
-from annotations import services as annotation_services
 from annotations.models import Annotation
-from frontend import forms
+from frontend import forms, settings_service
 from frontend.csp import EDITOR_FRAMED, csp
 from frontend.label_templates import BY_KEY, TEMPLATES
 from importers.samples import sample_data
@@ -146,18 +143,6 @@ def project_page(capability: str):
         return wrapped
 
     return decorate
-
-
-def _config_error(exc: ApiError) -> str:
-    """The message itself. A refused config change (``detail`` is Label Studio's generic
-    "Validation error") shows its message's heading and then each lost control or label
-    with its counts (the ``errors`` items)."""
-    messages = (exc.validation_errors or {}).get("label_config")
-    if messages:
-        items = [e["message"] for e in exc.errors if e.get("reason") and e.get("message")]
-        heading = messages[0].split("\n", 1)[0]
-        return "\n".join([heading, *items]) if items else "\n".join(messages)
-    return str(exc.detail).removeprefix("Invalid label_config: ")
 
 
 # --------------------------------------------------------------------------- log in
@@ -341,7 +326,7 @@ def project_create_page(request):
                 label_config=form.cleaned_data["label_config"],
             )
         except ApiError as exc:
-            form.add_error("label_config", _config_error(exc))
+            form.add_error("label_config", settings_service.config_error(exc))
         else:
             # Label Studio's create dialog: the project, then its data, then the settings.
             return redirect(f"/projects/{project.pk}/import?created=1")
@@ -381,187 +366,28 @@ def project_home(request, project):
     return redirect(links.get("data") or links.get("label") or "/projects/")
 
 
-SETTINGS_SECTIONS = [
-    ("general", "General"),
-    ("config", "Labeling config"),
-    ("sampling", "Sampling and overlap"),
-    ("ml", "Machine learning"),
-    ("members", "Members and roles"),
-    ("quality", "Quality"),
-    ("delete", "Delete project"),
-]
-
-QUALITY_FIELDS = (
-    "benchmark_project",
-    "benchmark_first",
-    "benchmark_rate",
-    "benchmark_feedback",
-    "agreement_threshold",
-    "reassign_low_agreement",
-)
-
-
-def _settings_forms(project, data=None, section=None, user=None):
-    def bound(name):
-        return data if section == name else None
-
-    return {
-        "general": forms.GeneralForm(
-            bound("general"),
-            initial={
-                "title": project.title,
-                "description": project.description,
-                "expert_instruction": project.expert_instruction,
-                "color": project.color,
-            },
-        ),
-        "config": forms.LabelConfigForm(
-            bound("config"), initial={"label_config": project.label_config}
-        ),
-        "sampling": forms.SamplingForm(
-            bound("sampling"),
-            initial={
-                "sampling": project.sampling,
-                "maximum_annotations": project.maximum_annotations,
-                "show_predictions_to_annotators": project.show_predictions_to_annotators,
-                "show_skip_button": project.show_skip_button,
-                "enable_empty_annotation": project.enable_empty_annotation,
-            },
-        ),
-        "ml": forms.MLSettingsForm(
-            bound("ml"),
-            initial={name: getattr(project, name) for name in forms.MLSettingsForm.base_fields},
-        ),
-        "member_add": forms.MemberAddForm(bound("member_add")),
-        "quality": forms.QualityForm(
-            bound("quality"),
-            projects=Project.objects.for_user(user).exclude(pk=project.pk).order_by("-pk")
-            if user is not None
-            else (),
-            initial={
-                "benchmark_project": project.benchmark_project_id,
-                **{name: getattr(project, name) for name in QUALITY_FIELDS[1:]},
-            },
-        ),
-        "delete": forms.ProjectDeleteForm(bound("delete")),
-    }
-
-
-def _member_change(request, project, form) -> str | None:
-    """Apply a member form; an error message, or None. Invitations (a person added by
-    email, listed as typed) are changed by their email."""
-    User = get_user_model()
-    email = (form.cleaned_data.get("email") or "").strip()
-    if email and not form.cleaned_data.get("user"):
-        try:
-            if form.cleaned_data["remove"]:
-                if not project_services.member_remove_by_email(project=project, email=email):
-                    return "No member or invitation has that email."
-            elif form.cleaned_data["role"]:
-                project_services.member_invite(
-                    project=project,
-                    email=email,
-                    role=form.cleaned_data["role"],
-                    invited_by=request.user,
-                )
-        except ApiError as exc:
-            return str(exc.detail)
-        return None
-    target = User.objects.filter(pk=form.cleaned_data["user"]).first()
-    if target is None or not ProjectMember.objects.filter(project=project, user=target).exists():
-        return "That user is not a member of this project."
-    try:
-        if form.cleaned_data["remove"]:
-            project_services.member_remove(project=project, user=target)
-        elif form.cleaned_data["role"]:
-            project_services.member_set(
-                project=project, user=target, role=form.cleaned_data["role"]
-            )
-    except ApiError as exc:
-        return str(exc.detail)
-    return None
-
-
-# Label Studio's settings tabs -> this page's sections.
-LS_SETTINGS_SECTIONS = {
-    "general": "general",
-    "labeling": "config",
-    "ml": "ml",
-    "members": "members",
-}
-
-
 @csp()
 @project_page(perms.MANAGE)
 @require_http_methods(["GET", "POST"])
 def project_settings_page(request, project, ls_section: str | None = None):
     """``/projects/{id}/settings/``; Label Studio's ``/projects/{id}/settings/{section}``
-    links (bookmarks of users who switched) open the matching part of the same page."""
-    section = (
-        request.POST.get("section")
-        or request.GET.get("section")
-        or LS_SETTINGS_SECTIONS.get(ls_section or "", "general")
+    links (bookmarks of users who switched) open the matching part of the same page. A
+    POST saves one section (``frontend.settings_service.settings_save``)."""
+    section = settings_service.settings_section(
+        request.POST.get("section") or request.GET.get("section"), ls_section
     )
-    if section not in {
-        "general",
-        "config",
-        "sampling",
-        "ml",
-        "members",
-        "member_add",
-        "member",
-        "quality",
-        "delete",
-    }:
-        section = "general"
-    page_forms = _settings_forms(
-        project, request.POST if request.method == "POST" else None, section, request.user
+    data = request.POST if request.method == "POST" else None
+    page_forms = settings_service.settings_forms(
+        project=project, data=data, section=section, user=request.user
     )
     member_errors: list[str] = []
-    if request.method == "POST":
-        saved = False
-        if section in ("general", "config", "sampling", "ml"):
-            form = page_forms[section]
-            if form.is_valid():
-                try:
-                    annotation_services.project_update(project=project, **form.cleaned_data)
-                    saved = True
-                except ApiError as exc:
-                    form.add_error(
-                        "label_config" if section == "config" else None, _config_error(exc)
-                    )
-        elif section == "quality":
-            saved = _quality_save(request, project, page_forms["quality"])
-        elif section == "delete":
-            form = page_forms["delete"]
-            if form.is_valid() and form.cleaned_data["confirm"].strip() == project.title.strip():
-                title = project.title
-                annotation_services.project_delete(project=project)
-                return redirect(f"/projects/?{urlencode({'deleted': title})}")
-            form.add_error("confirm", "Type the title exactly as shown to delete the project.")
-        elif section == "member_add":
-            form = page_forms["member_add"]
-            if form.is_valid():
-                try:
-                    project_services.member_add_by_email(
-                        project=project,
-                        email=form.cleaned_data["email"],
-                        password=form.cleaned_data["password"],
-                        role=form.cleaned_data["role"],
-                        added_by=request.user,
-                    )
-                    saved = True
-                except ApiError as exc:
-                    form.add_error("email", str(exc.detail))
-        elif section == "member":
-            form = forms.MemberChangeForm(request.POST)
-            if form.is_valid():
-                error = _member_change(request, project, form)
-                member_errors.extend([error] if error else [])
-                saved = error is None
-        if saved:
-            anchor = "members" if section.startswith("member") else section
-            return redirect(f"/projects/{project.pk}/settings?saved={anchor}#{anchor}")
+    if data is not None:
+        outcome = settings_service.settings_save(
+            project=project, section=section, page_forms=page_forms, data=data, user=request.user
+        )
+        if outcome.redirect:
+            return redirect(outcome.redirect)
+        member_errors = outcome.member_errors
     return render(
         request,
         "frontend/project_settings.html",
@@ -569,7 +395,7 @@ def project_settings_page(request, project, ls_section: str | None = None):
             "project": project,
             "forms": page_forms,
             "section": "members" if section.startswith("member") else section,
-            "sections": SETTINGS_SECTIONS,
+            "sections": settings_service.SETTINGS_SECTIONS,
             "members": project_selectors.member_rows(project=project, staff=request.user.is_staff),
             "roles": ProjectMember.Role.choices,
             "member_errors": member_errors,
@@ -580,31 +406,6 @@ def project_settings_page(request, project, ls_section: str | None = None):
             **project_nav(request.user, project, "settings"),
         },
     )
-
-
-def _quality_save(request, project, form) -> bool:
-    """Save the Quality section through the API's service and checks; the API's
-    messages land on their fields."""
-    if not form.is_valid():
-        return False
-    fields = dict(form.cleaned_data)
-    source = fields.get("benchmark_project")
-    if source is not None:
-        try:
-            fields["benchmark_project"] = perms.project_for(request.user, source, perms.MANAGE)
-        except (NotFound, PermissionDenied):
-            form.add_error("benchmark_project", "no such project of yours")
-            return False
-    try:
-        project = annotation_services.project_update(project=project, **fields)
-    except ApiError as exc:
-        for item in exc.errors or [{"field": None, "message": str(exc.detail)}]:
-            name = item.get("field")
-            form.add_error(name if name in form.fields else None, item.get("message"))
-        return False
-    if project.benchmark_project_id is not None:
-        quality.benchmarks_link(project=project)  # a re-link adds only new ones
-    return True
 
 
 @project_page(perms.DATA_MANAGER)
@@ -629,7 +430,7 @@ def config_preview_page(request):
         try:
             parsed = ParsedConfig.from_dict(project_services.label_config_parse(config))
         except ApiError as exc:
-            context["error"] = _config_error(exc)
+            context["error"] = settings_service.config_error(exc)
         else:
             context["editor"] = {
                 "config": config,

@@ -41,8 +41,10 @@ from tasks.models import Task
 from tasks.services import task_data_keys_add
 
 ORM_BATCH = 2000
-# The columns the writers fill (the rest get their defaults), in the order of their values.
-TASK_COLUMNS = [
+# The columns the writers fill (the rest get their defaults), in the order of their values:
+# what an INSERT or COPY writes, not a JSON shape (those are tasks.representations' and
+# annotations.representations').
+TASK_INSERT_COLUMNS = [
     "id",
     "project_id",
     "data",
@@ -55,7 +57,7 @@ TASK_COLUMNS = [
     "created_at",
     "updated_at",
 ]
-ANNOTATION_COLUMNS = [
+ANNOTATION_INSERT_COLUMNS = [
     "task_id",
     "project_id",
     "completed_by_id",
@@ -66,7 +68,7 @@ ANNOTATION_COLUMNS = [
     "created_at",
     "updated_at",
 ]
-PREDICTION_COLUMNS = [
+PREDICTION_INSERT_COLUMNS = [
     "task_id",
     "project_id",
     "model_version",
@@ -324,10 +326,10 @@ class SqliteWriter(_Writer):
         if not connection.in_atomic_block:
             raise RuntimeError("SqliteWriter must run inside transaction.atomic")
         self.stamp = connection.ops.adapt_datetimefield_value(self.now)
-        without_id = [c for c in TASK_COLUMNS if c != "id"]  # SQLite picks the ids
+        without_id = [c for c in TASK_INSERT_COLUMNS if c != "id"]  # SQLite picks the ids
         self.task_sql, self.task_extra = _insert(Task, without_id)
-        self.annotation_sql, self.annotation_extra = _insert(Annotation, ANNOTATION_COLUMNS)
-        self.prediction_sql, self.prediction_extra = _insert(Prediction, PREDICTION_COLUMNS)
+        self.annotation_sql, self.annotation_extra = _insert(Annotation, ANNOTATION_INSERT_COLUMNS)
+        self.prediction_sql, self.prediction_extra = _insert(Prediction, PREDICTION_INSERT_COLUMNS)
 
     def write(self, rows: list[TaskRow], *, first_index: int = 0) -> None:
         self.authors.prepare(rows)
@@ -515,12 +517,14 @@ class CopyWriter(_Writer):
     def __init__(self, *, project: Project, user) -> None:
         super().__init__(project=project, user=user)
         connection.ensure_connection()
-        self.task_sql, self.task_suffix = _columns(Task, TASK_COLUMNS, connection, with_pk=True)
+        self.task_sql, self.task_suffix = _columns(
+            Task, TASK_INSERT_COLUMNS, connection, with_pk=True
+        )
         self.annotation_sql, self.annotation_suffix = _columns(
-            Annotation, ANNOTATION_COLUMNS, connection, with_pk=False
+            Annotation, ANNOTATION_INSERT_COLUMNS, connection, with_pk=False
         )
         self.prediction_sql, self.prediction_suffix = _columns(
-            Prediction, PREDICTION_COLUMNS, connection, with_pk=False
+            Prediction, PREDICTION_INSERT_COLUMNS, connection, with_pk=False
         )
         self.stamp = self.now.isoformat().encode()
         self.project_id = str(project.pk).encode()

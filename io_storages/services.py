@@ -35,6 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotations.models import Annotation
+from annotations.representations import ANNOTATION_COLUMNS, annotation_row
 from importers.formats.jsonfile import loads_with_position
 from importers.media import media_key, media_type
 from importers.records import TaskRow
@@ -51,7 +52,7 @@ from io_storages.models import (
 )
 from labelhub import joblock
 from labelhub.errors import ApiError
-from tasks.representations import ANNOTATION_COLUMNS, TASK_COLUMNS, annotation_row, task_row
+from tasks.representations import TASK_COLUMNS, task_row
 
 logger = logging.getLogger(__name__)
 

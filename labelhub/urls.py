@@ -31,6 +31,7 @@ urlpatterns = [
     path("version/", system.version_page),
     path("api/", system.ApiRootApi.as_view()),
     path("", include("projects.urls")),
+    path("", include("tasks.urls")),
     path("", include("annotations.urls")),
     path("", include("datamanager.urls")),
     path("", include("importers.urls")),

@@ -2,5 +2,7 @@
 with lxml: ``label_config``, ``label_config_tags``), membership and roles
 (``ProjectMember``, ``permissions``), users and API tokens, project settings.
 
-Imports no other LabelHub app. ``GET|PATCH|DELETE /api/projects/{id}/`` is served by
-``annotations`` (an overlap change and a delete reach tasks and annotations)."""
+Imports no other LabelHub app, except the project detail endpoint
+(``GET|PATCH|DELETE /api/projects/{id}/`` and ``.../validate/`` in ``detail_api``, and
+``urls``), which sits above ``annotations`` (an overlap change and a delete reach tasks
+and annotations; pyproject.toml's layers)."""

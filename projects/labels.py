@@ -20,11 +20,10 @@ import json
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound
 
 from labelhub import events
 from labelhub.errors import ApiError
-from labelhub.validation import MAX_ID
 from projects import permissions as perms
 from projects.models import Label, LabelLink, Project
 
@@ -54,36 +53,32 @@ def links_visible(*, user) -> QuerySet:
     return rows.order_by("id")
 
 
-def _pk(raw) -> int:
-    try:
-        key = int(raw)
-    except (TypeError, ValueError):
-        raise NotFound("Not found.") from None
-    if not 1 <= key <= MAX_ID:
-        raise NotFound("Not found.")
-    return key
-
-
 def label_for_user(*, user, pk) -> Label:
-    label = labels_visible(user=user).filter(pk=_pk(pk)).first()
-    if label is None:
-        raise NotFound("Not found.")
-    return label
+    """A label the user sees (``labels_visible``); 404 otherwise."""
+    return perms.object_for_user(Label, user=user, pk=pk, queryset=labels_visible(user=user))
 
 
 def label_for_change(*, user, pk) -> Label:
-    label = label_for_user(user=user, pk=pk)
-    if not (user.is_staff or label.created_by_id == user.pk):
-        raise PermissionDenied("Only the label's creator may change it.")
-    return label
+    """A label the user sees and may change (its creator, staff): 404 when they do not
+    see it, 403 when they see it and did not create it."""
+    return perms.object_for_user(
+        Label,
+        user=user,
+        pk=pk,
+        queryset=labels_visible(user=user),
+        changeable=lambda who, label: who.is_staff or label.created_by_id == who.pk,
+        refusal="Only the label's creator may change it.",
+    )
 
 
 def link_for_user(*, user, pk, capability: str = perms.VIEW) -> LabelLink:
-    link = LabelLink.objects.select_related("label", "project").filter(pk=_pk(pk)).first()
-    if link is None:
-        raise NotFound("Not found.")
-    perms.check(user, link.project, capability)
-    return link
+    return perms.object_for_user(
+        LabelLink,
+        user=user,
+        pk=pk,
+        capability=capability,
+        queryset=LabelLink.objects.select_related("label"),
+    )
 
 
 def project_label_values(*, project: Project) -> list:

@@ -3,9 +3,15 @@
 A user reaches a project through a ProjectMember row with a role; staff users are
 admins everywhere. Rules are capabilities per role. A project (or an object in it)
 the user cannot see answers 404, and a project they see but may not act on this way
-answers 403.
+answers 403 (Label Studio's rule). ``object_for_user`` is the one door that fetches an
+object and applies it; ``project_for`` is that door for a project.
 """
 
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
+from django.db.models import Model, QuerySet
 from rest_framework.exceptions import NotFound, PermissionDenied
 
 from labelhub.prepared import Prepared
@@ -79,23 +85,91 @@ def check(user, project: Project | int, capability: str) -> str:
     return role
 
 
-# Every project-scoped request reads its project: compiled once (labelhub.prepared).
-_PROJECT = Prepared(lambda m: Project.objects.filter(pk=m.int("pk")))
+M = TypeVar("M", bound=Model)
+
+
+def _has_project(model: type[Model]) -> bool:
+    try:
+        field = model._meta.get_field("project")
+    except FieldDoesNotExist:
+        return False
+    return bool(field.many_to_one or field.one_to_one)
+
+
+def _by_pk(m, model: type[Model], has_project: bool) -> QuerySet:
+    rows = model._default_manager.all()
+    if has_project:
+        rows = rows.select_related("project")
+    return rows.filter(pk=m.int("pk"))
+
+
+# ``object_for_user``'s read without a queryset or project, compiled once per model
+# (labelhub.prepared): every request for a project or a task by id asks it.
+_BY_PK = Prepared(_by_pk)
+
+
+def object_for_user(
+    model: type[M],
+    *,
+    user,
+    pk,
+    capability: str = VIEW,
+    queryset: QuerySet | None = None,
+    project: Project | None = None,
+    visible: Callable[..., bool] | None = None,
+    changeable: Callable[..., bool] | None = None,
+    refusal: str = "You may not change this.",
+) -> M:
+    """The object ``pk`` of ``model`` for ``user``: the one fetch-and-authorize, for a
+    project, anything with a ``project`` foreign key, and objects outside any project.
+
+    The rule (Label Studio's), in this order:
+
+    - **404** (``Not found.``) for an object the user cannot see: ``pk`` not an id or no
+      such row (in ``queryset``, when given; inside ``project``, when given), ``visible``
+      says no (another annotator's annotation, another user's draft), or the user is no
+      member of its project. Nothing tells a hidden object from a missing one.
+    - **403** for an object the user sees but may not act on this way: a member whose role
+      lacks ``capability``, or ``changeable`` says no (``refusal`` is the message).
+
+    An object whose project is null (a global webhook; a label, which has no project) has
+    no role to check: ``queryset`` and ``visible`` decide who sees it. One deliberate
+    exception, Label Studio's: an annotation submit naming another user's draft in
+    ``draft_id`` is a 403 whoever's it is (``annotations.api._submitted_draft``). ``queryset`` may
+    also add ``select_related`` for what the caller reads next.
+    """
+    has_project = _has_project(model)
+    try:
+        key = int(pk)
+        if not 1 <= key <= MAX_ID:  # past a bigint: the database would raise, not miss
+            raise ValueError(key)
+        if queryset is None and project is None:
+            # The common case (a project, a task by id): a query compiled once.
+            obj = _BY_PK.first((model, has_project), pk=key)
+            if obj is None:
+                raise ObjectDoesNotExist(key)
+        else:
+            rows = queryset if queryset is not None else model._default_manager.all()
+            if has_project:
+                rows = rows.select_related("project")
+                if project is not None:
+                    rows = rows.filter(project=project)
+            obj = rows.get(pk=key)
+    except (ObjectDoesNotExist, TypeError, ValueError, OverflowError) as exc:
+        raise NotFound("Not found.") from exc
+    if visible is not None and not visible(user, obj):
+        raise NotFound("Not found.")
+    owner = obj if isinstance(obj, Project) else getattr(obj, "project", None)
+    if owner is not None:
+        check(user, owner, capability)
+    if changeable is not None and not changeable(user, obj):
+        raise PermissionDenied(refusal)
+    return obj
 
 
 def project_for(user, project_id, capability: str = VIEW) -> Project:
-    """Fetch a project by id for a user, enforcing the capability."""
-    try:
-        pk = int(project_id)
-        if not 1 <= pk <= MAX_ID:
-            raise ValueError(pk)
-        project = _PROJECT.first(pk=pk)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise NotFound("Not found.") from exc
-    if project is None:
-        raise NotFound("Not found.")
-    check(user, project, capability)
-    return project
+    """Fetch a project by id for a user, enforcing the capability (``object_for_user``)."""
+    return object_for_user(Project, user=user, pk=project_id, capability=capability)
 
 
 CREATE_PROJECTS = "projects.add_project"  # the Django permission an admin grants

@@ -1,10 +1,11 @@
 """URL patterns, included at the root by labelhub/urls.py (full paths, api/ included).
 
-``/api/projects/{id}/`` and ``/api/projects/{id}/validate/`` are served by ``annotations.urls`` (see annotations.api)."""
+It names ``projects.detail_api``, which uses ``annotations``, so it sits with it in the
+layer above ``annotations`` (pyproject.toml)."""
 
 from django.urls import path
 
-from projects import accounts_api, api
+from projects import accounts_api, api, detail_api
 
 urlpatterns = [
     path("api/version/", api.VersionApi.as_view()),
@@ -15,6 +16,8 @@ urlpatterns = [
     path("api/users/<int:pk>/", api.UserDetailApi.as_view()),
     path("api/projects/", api.ProjectListApi.as_view()),
     path("api/projects/validate/", api.ProjectValidateApi.as_view()),
+    path("api/projects/<int:pk>/", detail_api.ProjectDetailApi.as_view()),
+    path("api/projects/<int:pk>/validate/", detail_api.ProjectConfigValidateApi.as_view()),
     path("api/projects/<int:pk>/members/", api.ProjectMembersApi.as_view()),
     # Accounts (projects.accounts_api): avatars, hotkeys, tours, the organization, tokens.
     path("api/users/<int:pk>/avatar/", accounts_api.UserAvatarApi.as_view()),

@@ -1,6 +1,7 @@
 """Tasks: Task (one item to label, its data, meta and counters) and TaskLock with the lock
-helpers (``locks``) the Label Stream uses; ``representations`` turns tasks, annotations,
-predictions and reviews into Label Studio's JSON shapes.
+helpers (``locks``) the Label Stream uses; ``representations`` turns a task into Label
+Studio's JSON shape (what it nests is ``annotations.representations``').
 
-Imports only ``projects``. Counters on Task are written by ``annotations.counters``; the
-task endpoints are served by ``annotations`` (detail) and ``datamanager`` (the list)."""
+Imports only ``projects``, except the task detail endpoint (``api``, ``urls``), which sits
+above ``annotations`` (pyproject.toml's layers). Counters on Task are written by
+``annotations.counters``; the task list is served by ``datamanager``."""

@@ -9,11 +9,12 @@ out (an event whose objects are all gone is not sent).
 
 from annotations.labels_api import label_dict, link_dict
 from annotations.models import Annotation, Review
+from annotations.representations import annotation_dict, review_dict
 from labelhub import events
 from projects.api import project_dict
 from projects.models import LabelLink, Project
 from tasks.models import Task
-from tasks.representations import annotation_dict, review_dict, task_dict
+from tasks.representations import task_dict
 from webhooks.actions import ACTIONS
 
 

@@ -1,9 +1,7 @@
 """Reads for webhooks: who sees which hook, and which hooks an event goes to."""
 
 from django.db.models import Q, QuerySet
-from rest_framework.exceptions import NotFound
 
-from labelhub.validation import MAX_ID
 from projects import permissions as perms
 from projects.models import ProjectMember
 from webhooks.actions import ACTIONS
@@ -20,22 +18,18 @@ def webhooks_for_user(*, user) -> QuerySet[Webhook]:
 
 
 def webhook_for_user(*, user, pk) -> Webhook:
-    """The hook ``pk`` when the user may manage it; 404 otherwise (another project's
-    hooks are not told apart from missing ones). A member of the hook's project who is
-    not its admin gets 403, as the project's other admin-only objects answer."""
-    try:
-        key = int(pk)
-        if not 1 <= key <= MAX_ID:
-            raise ValueError(key)
-        webhook = Webhook.objects.prefetch_related("actions").get(pk=key)
-    except (Webhook.DoesNotExist, TypeError, ValueError, OverflowError) as exc:
-        raise NotFound("Not found.") from exc
-    if webhook.project_id is None:
-        if not user.is_staff:
-            raise NotFound("Not found.")
-        return webhook
-    perms.check(user, webhook.project_id, perms.MANAGE)
-    return webhook
+    """The hook ``pk`` when the user may manage it (``object_for_user``): 404 when they
+    may not see it (another project's hooks are not told apart from missing ones; a
+    global hook for anyone but staff), 403 for a member of its project who is not its
+    admin, as the project's other admin-only objects answer."""
+    return perms.object_for_user(
+        Webhook,
+        user=user,
+        pk=pk,
+        capability=perms.MANAGE,
+        queryset=Webhook.objects.prefetch_related("actions"),
+        visible=lambda who, hook: hook.project_id is not None or who.is_staff,
+    )
 
 
 def webhooks_for_event(*, action: str, project_id: int | None) -> QuerySet[Webhook]:

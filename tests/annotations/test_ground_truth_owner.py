@@ -91,8 +91,8 @@ def test_reset_keeps_the_benchmark_copies_gold(client_for, owner, annotator, pro
 
 
 def test_ground_truth_is_written_in_one_place():
-    """No module but ``annotations/ground_truth.py`` (and the annotation services'
-    single-annotation create and update) marks or unmarks in bulk. Importers copy whole
+    """No module but ``annotations/ground_truth.py`` marks or unmarks (the annotation
+    services' single-annotation create and update call it too). Importers copy whole
     annotations as they come (the flag with the rest) and are left out."""
     root = pathlib.Path(__file__).resolve().parents[2]
     writers = []

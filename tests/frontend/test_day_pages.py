@@ -75,3 +75,43 @@ def test_quality_section_refuses_another_users_project(project, owner, make_user
     assert page.status_code == 200
     project.refresh_from_db()
     assert project.benchmark_project_id is None
+
+
+def test_quality_section_links_a_benchmark_project(project, owner):
+    """The page's Quality save links the benchmark project's gold tasks, as the API's
+    does (it called the link without its user: a 500)."""
+    from annotations.services import annotation_create
+    from importers.services import tasks_import
+    from projects.services import project_create
+    from tasks.models import Task
+    from tests.factories import choice
+
+    gold = project_create(user=owner, title="Gold", label_config=project.label_config)
+    task_id = tasks_import(project=gold, records=[{"text": "g"}], user=owner).task_ids[0]
+    annotation_create(
+        task=Task.objects.get(pk=task_id),
+        user=owner,
+        result=choice("Positive"),
+        ground_truth=True,
+    )
+    page = signed_in(owner).post(
+        f"/projects/{project.pk}/settings",
+        {
+            "section": "quality",
+            "benchmark_project": gold.pk,
+            "benchmark_first": 1,
+            "benchmark_rate": 0,
+            "agreement_threshold": 0.5,
+        },
+    )
+    assert page.status_code == 302 and "saved=quality" in page["Location"]
+    assert Task.objects.filter(project=project, is_benchmark=True).count() == 1
+
+
+def test_settings_sections_are_named_or_general():
+    from frontend.settings_service import settings_section
+
+    assert settings_section("quality") == "quality"
+    assert settings_section(None, "labeling") == "config"
+    assert settings_section("nonsense") == "general"
+    assert settings_section(None, None) == "general"
