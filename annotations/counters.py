@@ -40,6 +40,7 @@ from django.utils import timezone
 from annotations import quality
 from annotations.models import AgreementPair, Annotation, Prediction
 from annotations.result_index import result_index_fill_tasks
+from labelhub.prepared import Prepared
 from projects.models import Project
 from tasks.models import Task
 
@@ -103,6 +104,13 @@ def project_counters_add(
         Project.objects.filter(pk=project_id).update(**changes)
 
 
+# The task row, locked, with its project: every single-annotation write reads it first
+# (compiled once, labelhub.prepared).
+_LOCKED_TASK = Prepared(
+    lambda m: Task.objects.select_for_update().select_related("project").filter(pk=m.int("pk"))
+)
+
+
 def task_counters_apply(
     *,
     task_id: int,
@@ -115,7 +123,9 @@ def task_counters_apply(
     transaction. The task row is locked first, so the 0 -> 1 transition that moves
     ``num_tasks_with_annotations`` is seen by exactly one writer. Returns the locked task
     as it now is (with its project)."""
-    task = Task.objects.select_for_update().select_related("project").get(pk=task_id)
+    task = _LOCKED_TASK.first(pk=task_id)
+    if task is None:
+        raise Task.DoesNotExist(f"task {task_id}")
     had_annotations = task.total_annotations > 0
     task.total_annotations += annotations
     task.cancelled_annotations += cancelled
