@@ -36,6 +36,7 @@ from labelhub.errors import ApiError
 from labelhub.jsonlimits import check_bytes
 from labelhub.prepared import Markers, Prepared
 from projects.label_config import ParsedConfig
+from projects.models import Project
 from tasks.models import Task
 from tasks.services import task_data_keys_add, task_data_keys_sample
 
@@ -472,6 +473,19 @@ def _window(
     """``size`` rows after ``values`` (or before them, ``backward``), or from ``offset``
     when there is no cursor: (rows in the query's order, their key tuples, whether more
     rows follow in the walking direction)."""
+    if (
+        values is None
+        and not offset
+        and not backward
+        and decorate is None
+        and size <= PREPARED_PAGE_SIZE
+        and not query.items
+        and not query.ordering
+        and query.selection is None
+    ):
+        # The first page of the plain list (no filter, by id): its query compiled once.
+        rows = _PLAIN_FIRST_PAGE.run((query.benchmarks, size), project=project.pk)
+        return rows[:size], [(t.pk,) for t in rows[:size]], len(rows) > size
     ctx = cols.ProjectContext.for_project(project)
     order_keys = _order_keys(query, ctx)
     bound = None
@@ -509,6 +523,21 @@ def _window(
         rows.reverse()
         keys.reverse()
     return rows, keys, more
+
+
+def _plain_first_page(m: Markers, benchmarks: bool, size: int) -> QuerySet:
+    """``_window``'s walk for the first page with no filter, selection or ordering."""
+    project = Project(pk=m.int("project"))
+    query = query_format.Query(benchmarks=benchmarks)
+    bound = _id_bound(project, descending=False, after=None)
+    queryset = task_queryset(
+        project=project, query=query, ctx=_NO_CONTEXT, task_bound=bound, hints="selective"
+    )
+    queryset, _, _ = ordered(queryset, query, _NO_CONTEXT)
+    return row_annotations(queryset, _NO_CONTEXT)[: size + 1]
+
+
+_PLAIN_FIRST_PAGE = Prepared(_plain_first_page)
 
 
 def _probes_related(query: query_format.Query, ctx: cols.ProjectContext) -> bool:

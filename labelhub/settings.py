@@ -255,7 +255,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's JSON, written by orjson (labelhub.renderers).
+    "DEFAULT_RENDERER_CLASSES": ["labelhub.renderers.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "labelhub.parsers.LimitedJSONParser",
         "rest_framework.parsers.FormParser",
