@@ -209,7 +209,13 @@ def _next_task(
             task = rework.task
             task.rework_annotation = rework  # stream_task_dict nests it without a new query
             return task, False
-        benchmark = benchmarks.benchmark_next(project=project, user=user)
+        # Asked only when benchmarks are on: benchmark_next's own transaction is a
+        # SAVEPOINT and a RELEASE, two statements of every hand-out otherwise.
+        benchmark = (
+            benchmarks.benchmark_next(project=project, user=user)
+            if benchmarks.benchmarks_enabled(project)
+            else None
+        )
         if benchmark is not None:
             return benchmark, False
     now = timezone.now()
