@@ -195,3 +195,32 @@ class Prepared:
     def first(self, shape: tuple[Hashable, ...] = (), **values):
         rows = self.run(shape, **values)
         return rows[0] if rows else None
+
+
+def row_update(model, pk: int, *, values=None, increments=None, using: str = "default") -> int:
+    """``model.objects.filter(pk=pk).update(**values, **{c: F(c) + n for increments})``,
+    written out: one UPDATE of one row by primary key, with plain values (each adapted by
+    its field, as the ORM does) and counter increments. For the writes of every
+    annotation (the task's and the project's counters), where building the ORM's
+    UPDATE cost more than running it. No signals are sent (the ORM's update sends none
+    either). Returns the number of rows changed."""
+    connection = connections[using]
+    meta = model._meta
+    quote = connection.ops.quote_name
+    sets, params = [], []
+    for name, value in (values or {}).items():
+        field = meta.get_field(name)
+        sets.append(f"{quote(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    for name, delta in (increments or {}).items():
+        column = quote(meta.get_field(name).column)
+        sets.append(f"{column} = {column} + %s")
+        params.append(int(delta))
+    if not sets:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} SET {', '.join(sets)} WHERE {quote(meta.pk.column)} = %s",
+            [*params, pk],
+        )
+        return cursor.rowcount
