@@ -81,3 +81,18 @@ def test_a_builder_that_changes_a_marker_fails():
     unused = Prepared(lambda m: Task.objects.filter(pk=1) if m.int("pk") else None)
     with pytest.raises(ValueError, match="not in the compiled query"):
         unused.run(pk=1)
+
+
+def test_row_update_writes_values_and_increments(project, task_ids):
+    from labelhub.prepared import row_update
+    from projects.models import Project
+
+    when = timezone.now() - timedelta(days=3)
+    assert row_update(Task, task_ids[0], values={"is_labeled": True, "updated_at": when}) == 1
+    task = Task.objects.get(pk=task_ids[0])
+    assert task.is_labeled is True and task.updated_at == when
+    before = Project.objects.get(pk=project.pk).total_annotations_number
+    row_update(Project, project.pk, increments={"total_annotations_number": 2})
+    row_update(Project, project.pk, increments={"total_annotations_number": -1})
+    assert Project.objects.get(pk=project.pk).total_annotations_number == before + 1
+    assert row_update(Task, 10**9, values={"is_labeled": False}) == 0
