@@ -748,8 +748,8 @@ def page_summaries(
             annotations = Annotation.objects.filter(task_id__in=task_ids)
             if not see_all:
                 annotations = annotations.filter(completed_by=user)
-            rows = annotations.order_by("id").values_list(
-                "task_id", "id", "result", "completed_by_id"
+            rows = list(
+                annotations.order_by("id").values_list("task_id", "id", "result", "completed_by_id")
             )
         for task_id, pk, result, author in rows:
             out[task_id]["ids"].append(pk)
@@ -760,16 +760,22 @@ def page_summaries(
             if prepared:
                 predictions = _SUMMARY_PREDICTIONS.run(shape, ids=task_ids)
             else:
-                predictions = Prediction.objects.filter(task_id__in=task_ids).order_by("id")
-                predictions = predictions.values_list("task_id", "model_version", "result")
+                predictions = list(
+                    Prediction.objects.filter(task_id__in=task_ids)
+                    .order_by("id")
+                    .values_list("task_id", "model_version", "result")
+                )
             for task_id, version, result in predictions:
                 out[task_id]["predictions"].append(result)
                 out[task_id]["versions"].append(version)
     if prepared:
         drafts = _SUMMARY_DRAFTS.run(shape, ids=task_ids, user=user.pk)
     else:
-        drafts = AnnotationDraft.objects.filter(task_id__in=task_ids, user=user)
-        drafts = drafts.select_related("user").order_by("id")
+        drafts = list(
+            AnnotationDraft.objects.filter(task_id__in=task_ids, user=user)
+            .select_related("user")
+            .order_by("id")
+        )
     for draft in drafts:
         out[draft.task_id]["drafts"].append(draft)
     return out
