@@ -30,6 +30,7 @@ from annotations.models import AgreementPair, Annotation, Review
 from annotations.representations import person_name
 from annotations.result_index import result_index_fill_tasks
 from labelhub.errors import ApiError
+from labelhub.prepared import Prepared
 from projects import permissions as perms
 from projects.models import Project
 from projects.services import quality_settings_check
@@ -44,13 +45,19 @@ def rework_next(*, project: Project, user) -> Annotation | None:
     are few), not from the caller's annotations: asked on every next task, the EXISTS
     per annotation read all 50k of an annotator's annotations on SQLite (45-75 ms of a
     next task at 100k tasks, bench/result_index_bench.py)."""
-    rejected = Review.objects.filter(accepted=False).values("annotation_id")
-    return (
-        Annotation.objects.filter(project=project, completed_by=user, was_cancelled=False)
-        .filter(pk__in=rejected)
-        .order_by("pk")
-        .first()
+    return _REWORK_NEXT.first(project=project.pk, user=user.pk)
+
+
+# rework_next's query, compiled once (labelhub.prepared): it is asked on every next task.
+_REWORK_NEXT = Prepared(
+    lambda m: (
+        Annotation.objects.filter(
+            project_id=m.int("project"), completed_by_id=m.int("user"), was_cancelled=False
+        )
+        .filter(pk__in=Review.objects.filter(accepted=False).values("annotation_id"))
+        .order_by("pk")[:1]
     )
+)
 
 
 def rework_reviews(annotation: Annotation) -> list[dict]:

@@ -40,6 +40,7 @@ from django.utils import timezone
 from annotations import quality
 from annotations.models import AgreementPair, Annotation, Prediction
 from annotations.result_index import result_index_fill_tasks
+from labelhub.prepared import Prepared, row_update
 from projects.models import Project
 from tasks.models import Task
 
@@ -103,6 +104,13 @@ def project_counters_add(
         Project.objects.filter(pk=project_id).update(**changes)
 
 
+# The task row, locked, with its project: every single-annotation write reads it first
+# (compiled once, labelhub.prepared).
+_LOCKED_TASK = Prepared(
+    lambda m: Task.objects.select_for_update().select_related("project").filter(pk=m.int("pk"))
+)
+
+
 def task_counters_apply(
     *,
     task_id: int,
@@ -115,7 +123,9 @@ def task_counters_apply(
     transaction. The task row is locked first, so the 0 -> 1 transition that moves
     ``num_tasks_with_annotations`` is seen by exactly one writer. Returns the locked task
     as it now is (with its project)."""
-    task = Task.objects.select_for_update().select_related("project").get(pk=task_id)
+    task = _LOCKED_TASK.first(pk=task_id)
+    if task is None:
+        raise Task.DoesNotExist(f"task {task_id}")
     had_annotations = task.total_annotations > 0
     task.total_annotations += annotations
     task.cancelled_annotations += cancelled
@@ -128,24 +138,32 @@ def task_counters_apply(
         cancelled=task.cancelled_annotations if skips_count(task.project) else 0,
     )
     task.updated_at = timezone.now()
-    task.save(
-        update_fields=[
-            "total_annotations",
-            "cancelled_annotations",
-            "total_predictions",
-            "is_labeled",
-            "updated_at",
-        ]
+    # Both UPDATEs written out (labelhub.prepared.row_update): the same statements as
+    # ``task.save(update_fields=...)`` and the project's F() update, without building them.
+    row_update(
+        Task,
+        task.pk,
+        values={
+            "total_annotations": task.total_annotations,
+            "cancelled_annotations": task.cancelled_annotations,
+            "total_predictions": task.total_predictions,
+            "is_labeled": task.is_labeled,
+            "updated_at": task.updated_at,
+        },
     )
     if task.is_benchmark:
         return task  # benchmark work stays out of the project's labeled counters
     with_annotations = int(task.total_annotations > 0) - int(had_annotations)
-    Project.objects.filter(pk=task.project_id).update(
-        total_annotations_number=F("total_annotations_number") + annotations,
-        skipped_annotations_number=F("skipped_annotations_number") + cancelled,
-        total_predictions_number=F("total_predictions_number") + predictions,
-        ground_truth_number=F("ground_truth_number") + ground_truth,
-        num_tasks_with_annotations=F("num_tasks_with_annotations") + with_annotations,
+    row_update(
+        Project,
+        task.project_id,
+        increments={
+            "total_annotations_number": annotations,
+            "skipped_annotations_number": cancelled,
+            "total_predictions_number": predictions,
+            "ground_truth_number": ground_truth,
+            "num_tasks_with_annotations": with_annotations,
+        },
     )
     return task
 

@@ -44,6 +44,7 @@ from annotations.counters import done_count, labeled_state_refresh, skips_count
 from annotations.models import Annotation, AnnotationDraft, Prediction
 from annotations.representations import draft_dict, task_with_annotations_dict
 from annotations.sampling import sampler_for
+from labelhub.prepared import Markers, Prepared
 from projects.models import Project
 from tasks import locks
 from tasks.models import Task
@@ -92,6 +93,39 @@ def eligible_tasks(
             Exists(mine.filter(was_cancelled=False))
         )
     return tasks.alias(done_by_user=Subquery(done_by_user)).filter(done_by_user__isnull=True)
+
+
+def _stand_in(m: Markers, skips: bool) -> Project:
+    """A project for a prepared query's builder: markers for its id and overlap."""
+    skip_queue = Project.SkipQueue.IGNORE_SKIPPED if skips else Project.SkipQueue.REQUEUE_FOR_OTHERS
+    return Project(pk=m.int("project"), maximum_annotations=m.int("maximum"), skip_queue=skip_queue)
+
+
+# ``eligible_tasks(...).filter(pk=task).first()``, compiled once (labelhub.prepared): the
+# check of the task a user holds, asked on every next-task call that resumes one.
+_ELIGIBLE_ONE = Prepared(
+    lambda m, skips: (
+        eligible_tasks(project=_stand_in(m, skips), user=m.int("user"), now=m.datetime("now"))
+        .filter(pk=m.int("task"))
+        .order_by("pk")[:1]
+    )
+)
+_OWN_DRAFTS = Prepared(
+    lambda m: AnnotationDraft.objects.filter(
+        project_id=m.int("project"), user_id=m.int("user"), annotation=None
+    ).order_by("id")
+)
+
+
+def _eligible_one(*, project: Project, user, now, task_id: int) -> Task | None:
+    return _ELIGIBLE_ONE.first(
+        (skips_count(project),),
+        project=project.pk,
+        maximum=project.maximum_annotations,
+        user=user.pk,
+        now=now,
+        task=task_id,
+    )
 
 
 def _take(*, queryset: QuerySet, eligible: QuerySet, user, now) -> Task | None:
@@ -175,17 +209,20 @@ def _next_task(
             task = rework.task
             task.rework_annotation = rework  # stream_task_dict nests it without a new query
             return task, False
-        benchmark = benchmarks.benchmark_next(project=project, user=user)
+        # Asked only when benchmarks are on: benchmark_next's own transaction is a
+        # SAVEPOINT and a RELEASE, two statements of every hand-out otherwise.
+        benchmark = (
+            benchmarks.benchmark_next(project=project, user=user)
+            if benchmarks.benchmarks_enabled(project)
+            else None
+        )
         if benchmark is not None:
             return benchmark, False
     now = timezone.now()
-    eligible = eligible_tasks(project=project, user=user, now=now)
     # The user's drafts of tasks in this project (a few rows, one probe of their index):
     # they order the hand-out, and the one of the task handed out goes in its answer
     # (``stream_task_dict``) without another query.
-    drafts = list(
-        AnnotationDraft.objects.filter(project=project, user=user, annotation=None).order_by("id")
-    )
+    drafts = _OWN_DRAFTS.run(project=project.pk, user=user.pk)
 
     def found(task: Task, held: bool) -> tuple[Task, bool]:
         task.stream_drafts = [draft for draft in drafts if draft.task_id == task.pk]
@@ -193,13 +230,16 @@ def _next_task(
 
     held = locks.lock_of_user(project=project, user=user, now=now)
     if held is not None and (resume or candidates is None):
-        mine = eligible.filter(pk=held.task_id)
-        if candidates is not None:
-            mine = mine.filter(pk__in=candidates.values("pk"))
-        task = mine.first()
+        if candidates is None:
+            task = _eligible_one(project=project, user=user, now=now, task_id=held.task_id)
+        else:
+            mine = eligible_tasks(project=project, user=user, now=now).filter(pk=held.task_id)
+            task = mine.filter(pk__in=candidates.values("pk")).first()
         if task is not None:
             locks.lock_extend(lock=held, now=now)
             return found(task, True)
+    # Built only past the held task (most calls resume it): building is most of its cost.
+    eligible = eligible_tasks(project=project, user=user, now=now)
     drafted: dict[bool, list[int]] = {False: [], True: []}
     for draft in drafts:
         drafted[draft.was_postponed].append(draft.task_id)
@@ -255,6 +295,16 @@ def _requeued_take(*, project: Project, user, now, candidates: QuerySet | None) 
     return _take(queryset=queryset, eligible=eligible, user=user, now=now)
 
 
+def _predictions(m: Markers, one_version: bool) -> QuerySet:
+    rows = Prediction.objects.filter(task_id=m.int("task"))
+    if one_version:
+        rows = rows.filter(model_version=m.str("version"))
+    return rows.order_by(F("score").desc(nulls_last=True), "-id")
+
+
+_PREDICTIONS = Prepared(_predictions)
+
+
 def stream_task_dict(*, task: Task, project: Project, user=None) -> dict:
     """The next-task answer, shaped like Label Studio's: the task with its predictions
     (best first: the editor starts a new annotation from the first one) when the
@@ -268,10 +318,9 @@ def stream_task_dict(*, task: Task, project: Project, user=None) -> dict:
     pre-fill the editor; empty means every model's."""
     predictions = []
     if project.show_predictions_to_annotators:
-        rows = Prediction.objects.filter(task=task)
-        if project.model_version:
-            rows = rows.filter(model_version=project.model_version)
-        predictions = list(rows.order_by(F("score").desc(nulls_last=True), "-id"))
+        predictions = _PREDICTIONS.run(
+            (bool(project.model_version),), task=task.pk, version=project.model_version
+        )
     rework = getattr(task, "rework_annotation", None) if user is not None else None
     if rework is not None and (rework.task_id != task.pk or rework.completed_by_id != user.pk):
         rework = None

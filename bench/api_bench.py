@@ -325,23 +325,25 @@ def label_studio_server(command: str):
     with the legacy token API on (1.23 turns it off for new organizations)."""
     port = free_port()
     data_dir = tempfile.mkdtemp(prefix="label-studio-bench-")
+    log = open(Path(data_dir) / "label-studio.log", "wb")
     server = subprocess.Popen(
         [command, "start", "--no-browser", "--port", str(port), "--data-dir", data_dir,
          "--username", "bench@example.com", "--password", "bench-password",
          "--user-token", TOKEN, "--enable-legacy-api-token"],
         env={**os.environ, "LABEL_STUDIO_BASE_DATA_DIR": data_dir, "DATABASE_URL": ""},
         cwd=data_dir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )  # fmt: skip
-    with _running(server, f"http://127.0.0.1:{port}") as base:
+    print(f"Label Studio's log: {log.name}", flush=True)
+    with _running(server, f"http://127.0.0.1:{port}", timeout=1800) as base:
         yield base, {"Authorization": f"Token {TOKEN}"}
 
 
 @contextlib.contextmanager
-def _running(server: subprocess.Popen, base: str):
+def _running(server: subprocess.Popen, base: str, timeout: float = 600):
     try:
-        wait_ready(base, {"Authorization": f"Token {TOKEN}"}, server)
+        wait_ready(base, {"Authorization": f"Token {TOKEN}"}, server, timeout=timeout)
         yield base
     finally:
         server.terminate()
@@ -372,10 +374,11 @@ def main() -> None:
         with labelhub_server(args.database_url) as (base, headers):
             ours = client_run(base, headers, args.tasks, args.annotations)
         load = os.getloadavg()[0]
+        # LabelHub's column first, on its own: Label Studio's half takes many minutes.
+        print(f"| step | LabelHub (load {load:.1f}) |\n|---|---|")
+        for step, seconds in ours.items():
+            print(f"| {step} | {_figure(seconds)} |", flush=True)
         if not args.label_studio:
-            print(f"| step | LabelHub (load {load:.1f}) |\n|---|---|")
-            for step, seconds in ours.items():
-                print(f"| {step} | {_figure(seconds)} |")
             return
         with label_studio_server(args.label_studio) as (base, headers):
             theirs = client_run(base, headers, args.tasks, args.annotations, label_studio=True)

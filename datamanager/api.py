@@ -544,14 +544,22 @@ class TaskListApi(APIView):
         )
         if after is None and page > 1 and not rows:
             raise NotFound("Invalid page.")
-        annotators = None if full else dm.annotators_of([t.pk for t in rows])
         summaries = dm.page_summaries(
             task_ids=[t.pk for t in rows],
             user=request.user,
-            see_all=perms.can(request.user, project, perms.READ_ALL_ANNOTATIONS),
+            see_all=see_all,
             see_predictions=perms.may_see_predictions(request.user, project),
             with_results=not full,
         )
+        # Each row's annotators: read with the summaries' annotations when those are every
+        # annotation of the page (one query fewer); an annotator's summaries hold only theirs.
+        annotators = None
+        if not full:
+            annotators = (
+                {pk: sorted(summary["annotators"]) for pk, summary in summaries.items()}
+                if see_all
+                else dm.annotators_of([t.pk for t in rows])
+            )
         tasks = []
         for task in rows:
             item = nested_task_dict(task) if full else task_dict(task)

@@ -34,7 +34,9 @@ from datamanager import query as query_format
 from datamanager.sql import SerialPlan, time_limited
 from labelhub.errors import ApiError
 from labelhub.jsonlimits import check_bytes
+from labelhub.prepared import Markers, Prepared
 from projects.label_config import ParsedConfig
+from projects.models import Project
 from tasks.models import Task
 from tasks.services import task_data_keys_add, task_data_keys_sample
 
@@ -386,13 +388,66 @@ def _id_bound(project, *, descending: bool, after: int | None) -> Q:
     return Q(task_id__lte=Subquery(edge)) if descending else Q(task_id__gte=Subquery(edge))
 
 
+# Pages of up to this many tasks read their rows and summaries with queries compiled
+# once per page size (labelhub.prepared); bigger pages build them each time.
+PREPARED_PAGE_SIZE = 100
+
+
+def _page_ids(m: Markers, count: int) -> list[int]:
+    return m.ints("ids", count)
+
+
+# The row columns read nothing of the project's context (``row_annotations``), so one
+# compiled query serves every project.
+_NO_CONTEXT = cols.ProjectContext(project=None, label_keys=[], labels=[])
+_ROWS = Prepared(
+    lambda m, count: row_annotations(Task.objects.filter(pk__in=_page_ids(m, count)), _NO_CONTEXT)
+)
+_ANNOTATORS = Prepared(
+    lambda m, count: (
+        Annotation.objects.filter(task_id__in=_page_ids(m, count), completed_by__isnull=False)
+        .values_list("task_id", "completed_by_id")
+        .distinct()
+        .order_by("task_id", "completed_by_id")
+    )
+)
+
+
+def _summary_annotations(m: Markers, count: int, own: bool) -> QuerySet:
+    annotations = Annotation.objects.filter(task_id__in=_page_ids(m, count))
+    if own:
+        annotations = annotations.filter(completed_by_id=m.int("user"))
+    return annotations.order_by("id").values_list("task_id", "id", "result", "completed_by_id")
+
+
+_SUMMARY_ANNOTATIONS = Prepared(_summary_annotations)
+_SUMMARY_PREDICTIONS = Prepared(
+    lambda m, count: (
+        Prediction.objects.filter(task_id__in=_page_ids(m, count))
+        .order_by("id")
+        .values_list("task_id", "model_version", "result")
+    )
+)
+_SUMMARY_DRAFTS = Prepared(
+    lambda m, count: (
+        AnnotationDraft.objects.filter(task_id__in=_page_ids(m, count), user_id=m.int("user"))
+        .select_related("user")
+        .order_by("id")
+    )
+)
+
+
 def _rows(ids: list[int], ctx: cols.ProjectContext, decorate=None) -> list[Task]:
     """The page's tasks with their row columns, in ``ids`` order. A second query: the
     per-row subqueries then run for this page only, never under a sort of every row."""
-    queryset = row_annotations(Task.objects.filter(pk__in=ids), ctx)
-    if decorate is not None:
-        queryset = decorate(queryset)
-    by_id = {task.pk: task for task in queryset}
+    if decorate is None and 0 < len(ids) <= PREPARED_PAGE_SIZE:
+        found = _ROWS.run((len(ids),), ids=ids)
+    else:
+        queryset = row_annotations(Task.objects.filter(pk__in=ids), ctx)
+        if decorate is not None:
+            queryset = decorate(queryset)
+        found = list(queryset)
+    by_id = {task.pk: task for task in found}
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -419,6 +474,19 @@ def _window(
     """``size`` rows after ``values`` (or before them, ``backward``), or from ``offset``
     when there is no cursor: (rows in the query's order, their key tuples, whether more
     rows follow in the walking direction)."""
+    if (
+        values is None
+        and not offset
+        and not backward
+        and decorate is None
+        and size <= PREPARED_PAGE_SIZE
+        and not query.items
+        and not query.ordering
+        and query.selection is None
+    ):
+        # The first page of the plain list (no filter, by id): its query compiled once.
+        rows = _PLAIN_FIRST_PAGE.run((query.benchmarks, size), project=project.pk)
+        return rows[:size], [(t.pk,) for t in rows[:size]], len(rows) > size
     ctx = cols.ProjectContext.for_project(project)
     order_keys = _order_keys(query, ctx)
     bound = None
@@ -456,6 +524,21 @@ def _window(
         rows.reverse()
         keys.reverse()
     return rows, keys, more
+
+
+def _plain_first_page(m: Markers, benchmarks: bool, size: int) -> QuerySet:
+    """``_window``'s walk for the first page with no filter, selection or ordering."""
+    project = Project(pk=m.int("project"))
+    query = query_format.Query(benchmarks=benchmarks)
+    bound = _id_bound(project, descending=False, after=None)
+    queryset = task_queryset(
+        project=project, query=query, ctx=_NO_CONTEXT, task_bound=bound, hints="selective"
+    )
+    queryset, _, _ = ordered(queryset, query, _NO_CONTEXT)
+    return row_annotations(queryset, _NO_CONTEXT)[: size + 1]
+
+
+_PLAIN_FIRST_PAGE = Prepared(_plain_first_page)
 
 
 def _probes_related(query: query_format.Query, ctx: cols.ProjectContext) -> bool:
@@ -596,12 +679,17 @@ def tasks_found(*, project, query: query_format.Query) -> int:
 def annotators_of(task_ids: list[int]) -> dict[int, list[int]]:
     """Each task's annotators (user ids), in one query for a page."""
     out: dict[int, list[int]] = {}
-    pairs = (
-        Annotation.objects.filter(task_id__in=task_ids, completed_by__isnull=False)
-        .values_list("task_id", "completed_by_id")
-        .distinct()
-        .order_by("task_id", "completed_by_id")
-    )
+    if not task_ids:
+        return out
+    if len(task_ids) <= PREPARED_PAGE_SIZE:
+        pairs = _ANNOTATORS.run((len(task_ids),), ids=task_ids)
+    else:
+        pairs = list(
+            Annotation.objects.filter(task_id__in=task_ids, completed_by__isnull=False)
+            .values_list("task_id", "completed_by_id")
+            .distinct()
+            .order_by("task_id", "completed_by_id")
+        )
     for task_id, user_id in pairs:
         out.setdefault(task_id, []).append(user_id)
     return out
@@ -636,29 +724,60 @@ def page_summaries(
     ``annotations_results``, ``predictions_results``, ``predictions_model_versions``
     (strings, empty when none) and the caller's own ``drafts``, in at most three queries
     (annotations and predictions only for a page without nested rows: ``with_results``).
-    An annotator (``see_all`` False) is summed up from their own annotations only."""
+    An annotator (``see_all`` False) is summed up from their own annotations only.
+    ``annotators`` (a set of user ids) is read with the annotations: with ``see_all`` it
+    is ``annotators_of``'s answer for the task, without that query."""
     out: dict[int, dict] = {
-        pk: {"annotations": [], "ids": [], "predictions": [], "versions": [], "drafts": []}
+        pk: {
+            "annotations": [],
+            "ids": [],
+            "annotators": set(),
+            "predictions": [],
+            "versions": [],
+            "drafts": [],
+        }
         for pk in task_ids
     }
+    if not task_ids:
+        return out
+    prepared = len(task_ids) <= PREPARED_PAGE_SIZE
+    shape = (len(task_ids),)
     if with_results:
-        annotations = Annotation.objects.filter(task_id__in=task_ids)
-        if not see_all:
-            annotations = annotations.filter(completed_by=user)
-        for task_id, pk, result in annotations.order_by("id").values_list(
-            "task_id", "id", "result"
-        ):
+        if prepared:
+            rows = _SUMMARY_ANNOTATIONS.run((*shape, not see_all), ids=task_ids, user=user.pk)
+        else:
+            annotations = Annotation.objects.filter(task_id__in=task_ids)
+            if not see_all:
+                annotations = annotations.filter(completed_by=user)
+            rows = list(
+                annotations.order_by("id").values_list("task_id", "id", "result", "completed_by_id")
+            )
+        for task_id, pk, result, author in rows:
             out[task_id]["ids"].append(pk)
             out[task_id]["annotations"].append(result)
+            if author is not None:
+                out[task_id]["annotators"].add(author)
         if see_predictions:
-            predictions = Prediction.objects.filter(task_id__in=task_ids).order_by("id")
-            for task_id, version, result in predictions.values_list(
-                "task_id", "model_version", "result"
-            ):
+            if prepared:
+                predictions = _SUMMARY_PREDICTIONS.run(shape, ids=task_ids)
+            else:
+                predictions = list(
+                    Prediction.objects.filter(task_id__in=task_ids)
+                    .order_by("id")
+                    .values_list("task_id", "model_version", "result")
+                )
+            for task_id, version, result in predictions:
                 out[task_id]["predictions"].append(result)
                 out[task_id]["versions"].append(version)
-    drafts = AnnotationDraft.objects.filter(task_id__in=task_ids, user=user).select_related("user")
-    for draft in drafts.order_by("id"):
+    if prepared:
+        drafts = _SUMMARY_DRAFTS.run(shape, ids=task_ids, user=user.pk)
+    else:
+        drafts = list(
+            AnnotationDraft.objects.filter(task_id__in=task_ids, user=user)
+            .select_related("user")
+            .order_by("id")
+        )
+    for draft in drafts:
         out[draft.task_id]["drafts"].append(draft)
     return out
 

@@ -13,13 +13,23 @@ from django.db import transaction
 from annotations.events import ANNOTATION_DELETED
 from io_storages.models import ExportStorage
 from io_storages.tasks import annotation_export
+from labelhub.prepared import Prepared
 
 logger = logging.getLogger(__name__)
 
 
+# Whether the project has a target storage, asked after every annotation write: compiled
+# once (labelhub.prepared).
+_TARGETS = Prepared(
+    lambda m: ExportStorage.objects.filter(project_id=m.int("project")).values_list(
+        "pk", flat=True
+    )[:1]
+)
+
+
 def annotation_announced(action: str, project_id: int, annotation_id: int, task_id: int) -> None:
     def send() -> None:
-        if not ExportStorage.objects.filter(project_id=project_id).exists():
+        if not _TARGETS.run(project=project_id):
             return
         try:
             annotation_export.apply_async(

@@ -14,6 +14,7 @@ from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from rest_framework.exceptions import NotFound, PermissionDenied
 
+from labelhub.prepared import Prepared
 from labelhub.validation import MAX_ID
 from projects.models import Project, ProjectMember
 
@@ -87,6 +88,26 @@ def check(user, project: Project | int, capability: str) -> str:
 M = TypeVar("M", bound=Model)
 
 
+def _has_project(model: type[Model]) -> bool:
+    try:
+        field = model._meta.get_field("project")
+    except FieldDoesNotExist:
+        return False
+    return bool(field.many_to_one or field.one_to_one)
+
+
+def _by_pk(m, model: type[Model], has_project: bool) -> QuerySet:
+    rows = model._default_manager.all()
+    if has_project:
+        rows = rows.select_related("project")
+    return rows.filter(pk=m.int("pk"))
+
+
+# ``object_for_user``'s read without a queryset or project, compiled once per model
+# (labelhub.prepared): every request for a project or a task by id asks it.
+_BY_PK = Prepared(_by_pk)
+
+
 def object_for_user(
     model: type[M],
     *,
@@ -117,21 +138,23 @@ def object_for_user(
     ``draft_id`` is a 403 whoever's it is (``annotations.api._submitted_draft``). ``queryset`` may
     also add ``select_related`` for what the caller reads next.
     """
-    rows = queryset if queryset is not None else model._default_manager.all()
-    try:
-        field = model._meta.get_field("project")
-        has_project = bool(field.many_to_one or field.one_to_one)
-    except FieldDoesNotExist:
-        has_project = False
-    if has_project:
-        rows = rows.select_related("project")
-        if project is not None:
-            rows = rows.filter(project=project)
+    has_project = _has_project(model)
     try:
         key = int(pk)
         if not 1 <= key <= MAX_ID:  # past a bigint: the database would raise, not miss
             raise ValueError(key)
-        obj = rows.get(pk=key)
+        if queryset is None and project is None:
+            # The common case (a project, a task by id): a query compiled once.
+            obj = _BY_PK.first((model, has_project), pk=key)
+            if obj is None:
+                raise ObjectDoesNotExist(key)
+        else:
+            rows = queryset if queryset is not None else model._default_manager.all()
+            if has_project:
+                rows = rows.select_related("project")
+                if project is not None:
+                    rows = rows.filter(project=project)
+            obj = rows.get(pk=key)
     except (ObjectDoesNotExist, TypeError, ValueError, OverflowError) as exc:
         raise NotFound("Not found.") from exc
     if visible is not None and not visible(user, obj):

@@ -30,6 +30,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from labelhub.auth import ThrottledTokenAuthentication, throttled_check
+from labelhub.prepared import Prepared
 from projects.models import Organization
 
 REFRESH_JTI = "rjti"
@@ -95,18 +96,24 @@ def _flag(name: str) -> Subquery:
     return Subquery(Organization.objects.order_by("pk").values(name)[:1])
 
 
+# The token with its user and the organization's switch, compiled once
+# (labelhub.prepared): every API request with a legacy key asks it.
+_LEGACY_TOKEN = Prepared(
+    lambda m: (
+        Token.objects.select_related("user")
+        .annotate(enabled=_flag("legacy_api_tokens_enabled"))
+        .filter(key=m.str("key"))
+    )
+)
+
+
 class LegacyTokenAuthentication(ThrottledTokenAuthentication):
     """``Authorization: Token <key>``, unless the organization switched legacy keys off."""
 
     def authenticate_credentials(self, key):
-        try:
-            token = (
-                Token.objects.select_related("user")
-                .annotate(enabled=_flag("legacy_api_tokens_enabled"))
-                .get(key=key)
-            )
-        except Token.DoesNotExist as exc:
-            raise AuthenticationFailed("Invalid token.") from exc
+        token = _LEGACY_TOKEN.first(key=key) if isinstance(key, str) else None
+        if token is None:
+            raise AuthenticationFailed("Invalid token.")
         if not token.user.is_active:
             raise AuthenticationFailed("User inactive or deleted.")
         if token.enabled is False:

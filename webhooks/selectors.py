@@ -2,6 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
+from labelhub.prepared import Prepared
 from projects import permissions as perms
 from projects.models import ProjectMember
 from webhooks.actions import ACTIONS
@@ -50,4 +51,15 @@ def webhooks_exist(*, project_id: int | None) -> bool:
     rows = Webhook.objects.filter(is_active=True)
     if project_id is None:
         return rows.filter(project=None).exists()
-    return rows.filter(Q(project_id=project_id) | Q(project=None)).exists()
+    return bool(_PROJECT_HOOKS.run(project=project_id))
+
+
+# webhooks_exist's question for a project, asked after every annotation write: compiled
+# once (labelhub.prepared), the SQL of ``.exists()``.
+_PROJECT_HOOKS = Prepared(
+    lambda m: (
+        Webhook.objects.filter(is_active=True)
+        .filter(Q(project_id=m.int("project")) | Q(project=None))
+        .values_list("pk", flat=True)[:1]
+    )
+)

@@ -1,0 +1,98 @@
+"""labelhub.prepared: a query compiled once answers what its queryset answers, for any
+values, and a builder that computes with a marker fails at once."""
+
+from datetime import timedelta
+
+import pytest
+from django.db.models import Count
+from django.utils import timezone
+
+from annotations.models import Annotation
+from annotations.services import annotation_create
+from importers.services import tasks_import
+from labelhub.prepared import Prepared
+from tasks.locks import lock_of_user, lock_take
+from tasks.models import Task
+from tests.factories import choice
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def task_ids(project, owner):
+    records = [{"text": f"t{i}"} for i in range(3)]
+    return tasks_import(project=project, records=records, user=owner).task_ids
+
+
+def test_instances_values_and_lists_match_the_queryset(project, task_ids, owner, annotator):
+    first, second = (Task.objects.get(pk=pk) for pk in task_ids[:2])
+    annotation_create(task=first, user=owner, result=choice("Positive"))
+    annotation_create(task=second, user=annotator, result=choice("Negative"))
+
+    by_user = Prepared(
+        lambda m: (
+            Annotation.objects.filter(completed_by_id=m.int("user"))
+            .select_related("task")
+            .annotate(n=Count("reviews"))
+            .order_by("id")
+        )
+    )
+    for user in (owner, annotator):
+        expected = list(
+            Annotation.objects.filter(completed_by=user)
+            .select_related("task")
+            .annotate(n=Count("reviews"))
+            .order_by("id")
+        )
+        got = by_user.run(user=user.pk)
+        assert [(a.pk, a.result, a.created_at, a.n, a.task.data) for a in got] == [
+            (a.pk, a.result, a.created_at, a.n, a.task.data) for a in expected
+        ]
+
+    pairs = Prepared(
+        lambda m, count: (
+            Annotation.objects.filter(task_id__in=m.ints("ids", count))
+            .order_by("id")
+            .values_list("task_id", "result")
+        )
+    )
+    assert pairs.run((2,), ids=task_ids[:2]) == [
+        (first.pk, choice("Positive")),
+        (second.pk, choice("Negative")),
+    ]
+    flat = Prepared(lambda m: Task.objects.filter(pk=m.int("pk")).values_list("data", flat=True))
+    assert flat.first(pk=first.pk) == first.data
+    assert flat.first(pk=10**9) is None
+
+
+def test_datetimes_are_passed_as_the_database_takes_them(project, task_ids, annotator):
+    now = timezone.now()
+    task = Task.objects.get(pk=task_ids[0])
+    lock_take(task=task, user=annotator, now=now)
+    assert lock_of_user(project=project, user=annotator, now=now).task_id == task.pk
+    later = now + timedelta(days=1)
+    assert lock_of_user(project=project, user=annotator, now=later) is None
+
+
+def test_a_builder_that_changes_a_marker_fails():
+    shifted = Prepared(lambda m: Task.objects.filter(pk=m.int("pk") + 1))
+    with pytest.raises(ValueError, match="changed"):
+        shifted.run(pk=1)
+    unused = Prepared(lambda m: Task.objects.filter(pk=1) if m.int("pk") else None)
+    with pytest.raises(ValueError, match="not in the compiled query"):
+        unused.run(pk=1)
+
+
+def test_row_update_writes_values_and_increments(project, task_ids):
+    from labelhub.prepared import row_update
+    from projects.models import Project
+
+    when = timezone.now() - timedelta(days=3)
+    assert row_update(Task, task_ids[0], values={"is_labeled": True, "updated_at": when}) == 1
+    task = Task.objects.get(pk=task_ids[0])
+    assert task.is_labeled is True and task.updated_at == when
+    before = Project.objects.get(pk=project.pk).total_annotations_number
+    row_update(Project, project.pk, increments={"total_annotations_number": 2})
+    row_update(Project, project.pk, increments={"total_annotations_number": -1})
+    assert Project.objects.get(pk=project.pk).total_annotations_number == before + 1
+    assert row_update(Task, 10**9, values={"is_labeled": False}) == 0
