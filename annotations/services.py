@@ -164,9 +164,6 @@ def annotation_create(
             parent_prediction=parent_prediction,
             parent_annotation=parent_annotation,
         )
-    if ground_truth:
-        ground_truth_set(project=project, annotation_ids=[annotation.pk], value=True)
-        annotation.ground_truth = True
     lock_release(task_id=task.pk, user=user)  # a submit or a skip ends the stream's lock
     drafts = AnnotationDraft.objects.filter(task=task, user=user, annotation=None)
     if draft is not None:
@@ -176,6 +173,9 @@ def annotation_create(
         annotation=annotation
     )
     _announce(events.ANNOTATION_CREATED, annotation)
+    if ground_truth:  # after the annotation's own event, as an update orders them
+        ground_truth_set(project=project, annotation_ids=[annotation.pk], value=True)
+        annotation.ground_truth = True
     return annotation
 
 
@@ -254,10 +254,10 @@ def annotation_update(*, annotation: Annotation, **fields) -> Annotation:
     if fields or mark == annotation.ground_truth:
         with quality.task_figures_kept(task_id=annotation.task_id):
             annotation = _annotation_change(annotation=annotation, fields=fields)
-    if mark != annotation.ground_truth:
+    _announce(events.ANNOTATION_UPDATED, annotation)
+    if mark != annotation.ground_truth:  # its event follows the annotation's own
         ground_truth_set(project=annotation.project, annotation_ids=[annotation.pk], value=mark)
         annotation.refresh_from_db(fields=["ground_truth", "updated_at"])
-    _announce(events.ANNOTATION_UPDATED, annotation)
     return annotation
 
 
