@@ -11,9 +11,7 @@ from annotations.models import Annotation
 from labelhub import jobs
 from labelhub.errors import ApiError
 from ml import remote
-from ml.builtin import MODELS
 from ml.models import MLBackend, PredictionJob, TrainingJob
-from ml.predicting import Predictor
 from ml.selectors import training_annotation_count
 from projects.api import project_dict
 from projects.label_config import ParsedConfig
@@ -48,6 +46,8 @@ def _api_error(exc: remote.BackendError, field: str = "url") -> ApiError:
 
 def builtin_check(*, project: Project, model: str) -> None:
     """400 naming what the model needs when it does not fit the config."""
+    from ml.builtin import MODELS  # NumPy and Pillow: not needed at start
+
     model_class = MODELS.get(model)
     if model_class is None:
         raise _error("model", f"model must be one of {', '.join(MODELS)}; got {model!r}")
@@ -56,6 +56,12 @@ def builtin_check(*, project: Project, model: str) -> None:
         raise _error(
             "model", f"{model} does not fit this project's labeling config: it needs {why}"
         )
+
+
+def builtin_title(model: str) -> str:
+    from ml.builtin import MODELS
+
+    return MODELS[model].title
 
 
 def remote_connect(backend: MLBackend) -> None:
@@ -91,7 +97,7 @@ def backend_create(
             kind=kind,
             model=model,
             url="",
-            title=fields.pop("title", "") or MODELS[model].title,
+            title=fields.pop("title", "") or builtin_title(model),
             state=MLBackend.State.CONNECTED,
             **fields,
         )
@@ -207,6 +213,8 @@ def predictions_for_data(*, backend: MLBackend, datas: list[dict], timeout: floa
     if backend.kind == MLBackend.Kind.BUILTIN:
         if backend.current_job_id is None:
             raise _error("model", "the model is not trained yet; train it first", 400)
+        from ml.predicting import Predictor  # NumPy: loaded by the first prediction
+
         try:
             results, scores, _, _, _ = Predictor(backend, project)([(t.id, t.data) for t in tasks])
         except ValueError as exc:  # e.g. an image that cannot be read

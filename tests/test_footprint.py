@@ -11,7 +11,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.embedded  # run once, in the SQLite half of make test
+
 HEAVY = (
+    "numpy",
     "sklearn",
     "scipy",
     "skimage",
@@ -32,14 +37,11 @@ import django
 django.setup()
 import labelhub.wsgi
 
-import pytest
 from labelhub.celery import app
 app.loader.import_default_modules()
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
 from django.test import Client
-
-pytestmark = pytest.mark.embedded  # run once, in the SQLite half of make test
 assert Client().get("/health/").status_code == 200
 print("LOADED:" + ",".join(m for m in {HEAVY!r} if m in sys.modules))
 """
