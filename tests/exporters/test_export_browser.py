@@ -83,7 +83,7 @@ def test_export_dialog_follows_the_filter(page, owner, jobs_inline, tmp_path):  
     snapshot = ExportSnapshot.objects.get(status="completed")
     assert snapshot.counters["task_number"] == 3
     assert snapshot.query["filters"]["items"][0]["value"] == "Positive"
-    page.select_option("select[name=exportType]", "CSV")
+    page.select_option(f"[data-convert-format='{snapshot.pk}']", "CSV")  # the snapshot's own list
     page.click(f"[data-convert='{snapshot.pk}']")
     page.wait_for_selector(f"[data-snapshot='{snapshot.pk}'] a:has-text('CSV')")
     SHOTS.mkdir(parents=True, exist_ok=True)
