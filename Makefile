@@ -72,23 +72,34 @@ services: ## start PostgreSQL and Redis for the tests if they are down
 run: setup ## run LabelHub on 127.0.0.1:8080 (SQLite + data dir); extra flags via ARGS=
 	exec $(VENV)/bin/labelhub start $(ARGS)
 
-test: setup-test lint services ## lint, then the suite on PostgreSQL+Redis and on SQLite side by side; both must pass
-	@mkdir -p .cache; sqlog=.cache/test-sqlite.log; \
+# `make test` runs three pytest processes side by side (the tests wait on servers and
+# browsers much of the time, so two cores do more than one): the PostgreSQL run in two
+# shards, each with a database and a Redis index of its own, and the SQLite run.
+PG_SHARD_A := tests/frontend tests/exporters $(wildcard tests/test_*.py)
+PG_SHARD_B := tests --ignore=tests/frontend --ignore=tests/exporters --ignore-glob='tests/test_*.py'
+TEST_DATABASE_URL_B ?= $(TEST_DATABASE_URL)_b
+TEST_REDIS_URL_B ?= redis://127.0.0.1:6379/2
+PG_ENV_B := DATABASE_URL='$(TEST_DATABASE_URL_B)' REDIS_URL='$(TEST_REDIS_URL_B)'
+DURATIONS := --durations=15
+
+test: setup-test lint services ## lint, then the suite on PostgreSQL+Redis (two shards) and on SQLite, side by side; all must pass
+	@mkdir -p .cache; \
 	if [ -n "$${TEST_SERIAL:-}" ]; then \
-	  $(call pytest_run,postgres,$(PG_ENV),-m 'not embedded'); pg=$$rc; \
-	  $(call pytest_run,sqlite,$(SQLITE_ENV),-m 'not postgres'); sq=$$rc; \
+	  $(call pytest_run,postgres,$(PG_ENV),-m 'not embedded' $(DURATIONS)); pg=$$rc; pgb=0; \
+	  $(call pytest_run,sqlite,$(SQLITE_ENV),-m 'not postgres' $(DURATIONS)); sq=$$rc; \
 	else \
-	  echo "==> [sqlite] runs beside the PostgreSQL half; its output follows it (live: $$sqlog)"; \
-	  ( $(call pytest_run,sqlite,$(SQLITE_ENV),-m 'not postgres'); exit $$rc ) >"$$sqlog" 2>&1 & sqpid=$$!; \
-	  $(call pytest_run,postgres,$(PG_ENV),-m 'not embedded'); pg=$$rc; \
-	  sq=0; wait $$sqpid || sq=$$?; \
-	  echo "==> [sqlite] output:"; cat "$$sqlog"; \
+	  echo "==> three runs side by side; follow them with: tail -f .cache/test-*.log"; \
+	  ( $(call pytest_run,postgres A,$(PG_ENV),-m 'not embedded' $(DURATIONS) $(PG_SHARD_A)); exit $$rc ) >.cache/test-postgres-a.log 2>&1 & a=$$!; \
+	  ( $(call pytest_run,postgres B,$(PG_ENV_B),-m 'not embedded' $(DURATIONS) $(PG_SHARD_B)); exit $$rc ) >.cache/test-postgres-b.log 2>&1 & b=$$!; \
+	  ( $(call pytest_run,sqlite,$(SQLITE_ENV),-m 'not postgres' $(DURATIONS)); exit $$rc ) >.cache/test-sqlite.log 2>&1 & c=$$!; \
+	  pg=0; wait $$a || pg=$$?; pgb=0; wait $$b || pgb=$$?; sq=0; wait $$c || sq=$$?; \
+	  for f in postgres-a postgres-b sqlite; do echo "==> .cache/test-$$f.log"; cat ".cache/test-$$f.log"; done; \
 	fi; \
-	echo "==> summary: postgres exit $$pg, sqlite exit $$sq"; \
-	if [ "$$pg" -ne 0 ] || [ "$$sq" -ne 0 ]; then \
+	echo "==> summary: postgres exit $$pg (shard B $$pgb), sqlite exit $$sq"; \
+	if [ "$$pg" -ne 0 ] || [ "$$pgb" -ne 0 ] || [ "$$sq" -ne 0 ]; then \
 	  echo "make test: FAILED (a non-zero exit above, including 5 = no tests, fails the build)" >&2; exit 1; \
 	fi; \
-	echo "make test: both runs passed"
+	echo "make test: all runs passed"
 
 test-postgres: setup-test services ## only the PostgreSQL+Redis run
 	@$(call pytest_run,postgres,$(PG_ENV),-m 'not embedded'); exit $$rc
