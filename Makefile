@@ -80,6 +80,10 @@ PG_SHARD_B := tests --ignore=tests/frontend --ignore=tests/exporters --ignore-gl
 TEST_DATABASE_URL_B ?= $(TEST_DATABASE_URL)_b
 TEST_REDIS_URL_B ?= redis://127.0.0.1:6379/2
 PG_ENV_B := DATABASE_URL='$(TEST_DATABASE_URL_B)' REDIS_URL='$(TEST_REDIS_URL_B)'
+# The storage emulators listen on fixed ports from a base: one base per process.
+PORTS_A := LABELHUB_TEST_STORAGE_PORT_BASE=18600
+PORTS_B := LABELHUB_TEST_STORAGE_PORT_BASE=18640
+PORTS_C := LABELHUB_TEST_STORAGE_PORT_BASE=18680
 DURATIONS := --durations=15
 
 test: setup-test lint services ## lint, then the suite on PostgreSQL+Redis (two shards) and on SQLite, side by side; all must pass
@@ -89,9 +93,9 @@ test: setup-test lint services ## lint, then the suite on PostgreSQL+Redis (two 
 	  $(call pytest_run,sqlite,$(SQLITE_ENV),-m 'not postgres' $(DURATIONS)); sq=$$rc; \
 	else \
 	  echo "==> three runs side by side; follow them with: tail -f .cache/test-*.log"; \
-	  ( $(call pytest_run,postgres A,$(PG_ENV),-m 'not embedded' $(DURATIONS) $(PG_SHARD_A)); exit $$rc ) >.cache/test-postgres-a.log 2>&1 & a=$$!; \
-	  ( $(call pytest_run,postgres B,$(PG_ENV_B),-m 'not embedded' $(DURATIONS) $(PG_SHARD_B)); exit $$rc ) >.cache/test-postgres-b.log 2>&1 & b=$$!; \
-	  ( $(call pytest_run,sqlite,$(SQLITE_ENV),-m 'not postgres' $(DURATIONS)); exit $$rc ) >.cache/test-sqlite.log 2>&1 & c=$$!; \
+	  ( $(call pytest_run,postgres A,$(PG_ENV) $(PORTS_A),-m 'not embedded' $(DURATIONS) $(PG_SHARD_A)); exit $$rc ) >.cache/test-postgres-a.log 2>&1 & a=$$!; \
+	  ( $(call pytest_run,postgres B,$(PG_ENV_B) $(PORTS_B),-m 'not embedded' $(DURATIONS) $(PG_SHARD_B)); exit $$rc ) >.cache/test-postgres-b.log 2>&1 & b=$$!; \
+	  ( $(call pytest_run,sqlite,$(SQLITE_ENV) $(PORTS_C),-m 'not postgres' $(DURATIONS)); exit $$rc ) >.cache/test-sqlite.log 2>&1 & c=$$!; \
 	  pg=0; wait $$a || pg=$$?; pgb=0; wait $$b || pgb=$$?; sq=0; wait $$c || sq=$$?; \
 	  for f in postgres-a postgres-b sqlite; do echo "==> .cache/test-$$f.log"; cat ".cache/test-$$f.log"; done; \
 	fi; \

@@ -1,6 +1,8 @@
 """The official label-studio-sdk 2.x client against a live LabelHub server:
 create a project, import, list tasks, create annotations and predictions, export."""
 
+import uuid
+
 import orjson
 import pytest
 from label_studio_sdk import LabelStudio
@@ -252,7 +254,7 @@ def storage_setup(storage_servers, settings, tmp_path, jobs_inline):
     servers.gcs_bucket(storage_servers["gcs"], "sdk-out")
     azure_in = servers.azure_container(storage_servers["azure"], "sdk-in")
     servers.azure_container(storage_servers["azure"], "sdk-out")
-    prefix = f"sdk-{tmp_path.name}"
+    prefix = f"sdk-{uuid.uuid4().hex[:8]}"  # Redis is shared with other runs
     redis_in = redis_client.Redis(host="127.0.0.1", port=6379, db=11)
     task = orjson.dumps({"image": "http://example.com/a.png"})
     s3.put_object(Bucket="sdk-in", Key="tasks/1.json", Body=task)

@@ -12,11 +12,11 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from exporters.formats import resources
-from tests.factories import IMAGE_CONFIG, export_bytes, unzip
+from tests.factories import IMAGE_CONFIG, export_bytes, free_port, unzip
 
 pytestmark = pytest.mark.django_db
 
-PORT = 18531  # this helper's range (18500-18599)
+PORT = free_port()  # per process: make test runs several side by side
 
 
 def _png(width=12, height=8) -> bytes:
