@@ -16,24 +16,20 @@ Queries that carry a regex run under a time limit (``sql.time_limited``).
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from functools import reduce
 from operator import and_, or_
 
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.utils.dateparse import parse_datetime
 
 from annotations.models import Annotation, AnnotationDraft, Prediction, ReviewRecord
 from datamanager import columns as cols
+from datamanager import keyset
 from datamanager import query as query_format
 from datamanager.sql import SerialPlan, time_limited
-from labelhub.errors import ApiError
-from labelhub.jsonlimits import check_bytes
 from labelhub.prepared import Markers, Prepared
 from projects.label_config import ParsedConfig
 from projects.models import Project
@@ -292,75 +288,6 @@ def label_candidates(*, project, query: query_format.Query) -> QuerySet:
     return queryset
 
 
-def _encode(values: list) -> str:
-    plain = [{"$dt": v.isoformat()} if isinstance(v, datetime) else v for v in values]
-    return (
-        base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode())
-        .decode()
-        .rstrip("=")
-    )
-
-
-def _decode(cursor: str, size: int) -> list:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        check_bytes(raw, "after")
-        values = json.loads(raw)
-    except (ValueError, TypeError, ApiError) as exc:
-        raise ApiError("invalid cursor", [{"field": "after", "message": "not a cursor"}]) from exc
-    if not isinstance(values, list) or len(values) != size:
-        raise ApiError(
-            "invalid cursor", [{"field": "after", "message": "does not fit this ordering"}]
-        )
-    out: list = []
-    for value in values:
-        if isinstance(value, dict) and set(value) == {"$dt"} and isinstance(value["$dt"], str):
-            parsed = parse_datetime(value["$dt"])
-            if parsed is None:
-                raise ApiError("invalid cursor", [{"field": "after", "message": "bad date"}])
-            out.append(parsed)
-        elif value is None or isinstance(value, (bool, int, float, str)):
-            out.append(value)
-        else:
-            raise ApiError("invalid cursor", [{"field": "after", "message": "bad value"}])
-    if not isinstance(out[-1], int) or isinstance(out[-1], bool):
-        raise ApiError("invalid cursor", [{"field": "after", "message": "bad id"}])
-    return out
-
-
-def _after(names: list[str], descs: list[bool], values: list) -> Q:
-    """Rows after ``values`` in (k0, k1, ..., id) order with NULLs last: built from the
-    last key backwards, ``after_i OR (equal_i AND rest)``."""
-    condition = Q(pk__in=[])  # nothing follows an empty key list (never: id is last)
-    for index, (name, desc, value) in enumerate(
-        reversed(list(zip(names, descs, values, strict=True)))
-    ):
-        if value is None:  # only NULLs follow a NULL, ordered by the later keys
-            after, equal = Q(pk__in=[]), Q(**{f"{name}__isnull": True})
-        else:
-            after = Q(**{f"{name}__{'lt' if desc else 'gt'}": value})
-            if name != "id":
-                after |= Q(**{f"{name}__isnull": True})
-            equal = Q(**{name: value})
-        condition = after if index == 0 else after | (equal & condition)
-    return condition
-
-
-def _before(names: list[str], descs: list[bool], values: list) -> Q:
-    """Rows before ``values`` in the same (k0, k1, ..., id) order, NULLs last: the mirror
-    of ``_after``. Everything non-NULL comes before a NULL key."""
-    condition = Q(pk__in=[])
-    for index, (name, desc, value) in enumerate(
-        reversed(list(zip(names, descs, values, strict=True)))
-    ):
-        if value is None:
-            before, equal = Q(**{f"{name}__isnull": False}), Q(**{f"{name}__isnull": True})
-        else:
-            before, equal = Q(**{f"{name}__{'gt' if desc else 'lt'}": value}), Q(**{name: value})
-        condition = before if index == 0 else before | (equal & condition)
-    return condition
-
-
 def row_annotations(queryset: QuerySet, ctx: cols.ProjectContext) -> QuerySet:
     """What a Data Manager row shows beyond the task's own columns."""
     return queryset.annotate(
@@ -498,7 +425,9 @@ def _window(
     queryset, names, descs = ordered(queryset, query, ctx, reverse=backward)
     if values is not None:
         queryset = queryset.filter(
-            _before(names, descs, values) if backward else _after(names, descs, values)
+            keyset.rows_before(names, descs, values)
+            if backward
+            else keyset.rows_after(names, descs, values)
         )
     walk = names == ["id"] and not offset
     if walk and connection.vendor == "postgresql" and _probes_related(query, ctx):
@@ -552,7 +481,7 @@ def _probes_related(query: query_format.Query, ctx: cols.ProjectContext) -> bool
 
 def _check_size(query: query_format.Query, project, cursor: str) -> list:
     ctx = cols.ProjectContext.for_project(project)
-    return _decode(cursor, len(_order_keys(query, ctx)))
+    return keyset.cursor_decode(cursor, len(_order_keys(query, ctx)))
 
 
 def tasks_page(
@@ -576,7 +505,7 @@ def tasks_page(
     rows, keys, more = _window(
         project=project, query=query, values=values, offset=offset, size=size, decorate=decorate
     )
-    return rows, _encode(list(keys[-1])) if more else None
+    return rows, keyset.cursor_encode(list(keys[-1])) if more else None
 
 
 def tasks_window(
@@ -606,8 +535,10 @@ def tasks_window(
         )
         return TaskWindow(
             rows=rows,
-            next_after=_encode(list(keys[-1])) if keys and values is not None else None,
-            previous_before=_encode(list(keys[0])) if more else None,
+            next_after=keyset.cursor_encode(list(keys[-1]))
+            if keys and values is not None
+            else None,
+            previous_before=keyset.cursor_encode(list(keys[0])) if more else None,
         )
     values = _check_size(query, project, after) if after else None
     offset = 0 if values is not None else (max(page, 1) - 1) * size
@@ -617,8 +548,8 @@ def tasks_window(
     started = values is not None or offset > 0
     return TaskWindow(
         rows=rows,
-        next_after=_encode(list(keys[-1])) if more else None,
-        previous_before=_encode(list(keys[0])) if keys and started else None,
+        next_after=keyset.cursor_encode(list(keys[-1])) if more else None,
+        previous_before=keyset.cursor_encode(list(keys[0])) if keys and started else None,
     )
 
 
@@ -638,9 +569,13 @@ def task_neighbours(
         )
         if values is None:
             return None, None
-        following = forward.filter(_after(names, descs, list(values))).values_list("id", flat=True)
+        following = forward.filter(keyset.rows_after(names, descs, list(values))).values_list(
+            "id", flat=True
+        )
         backward, _, _ = ordered(queryset, query, ctx, reverse=True)
-        previous = backward.filter(_before(names, descs, list(values))).values_list("id", flat=True)
+        previous = backward.filter(keyset.rows_before(names, descs, list(values))).values_list(
+            "id", flat=True
+        )
         return previous.first(), following.first()
 
 
