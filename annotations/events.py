@@ -12,6 +12,8 @@ Webhooks listen to ``labelhub.events`` instead, which every writing app can publ
 
 from collections.abc import Callable
 
+from labelhub import registrations
+
 ANNOTATION_CREATED = "ANNOTATION_CREATED"
 ANNOTATION_UPDATED = "ANNOTATION_UPDATED"
 ANNOTATION_DELETED = "ANNOTATION_DELETED"
@@ -27,5 +29,6 @@ def subscribe(handler: Handler) -> None:
 
 
 def announce(action: str, *, project_id: int, annotation_id: int, task_id: int) -> None:
+    registrations.load()
     for handler in _handlers:
         handler(action, project_id, annotation_id, task_id)

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 
 from annotations.counters import prediction_scores_refresh
+from labelhub import registrations
 from projects.models import Project
 from tasks.models import Task
 
@@ -46,6 +47,7 @@ def sampler(name: str) -> Callable[[Sampler], Sampler]:
 
 def sampler_for(project: Project) -> Sampler:
     """The project's sampler; an unknown mode falls back to sequential."""
+    registrations.load()
     return SAMPLERS.get(project.sampling, SAMPLERS[Project.Sampling.SEQUENTIAL])
 
 

@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from annotations.models import Annotation, AnnotationDraft, LabelStreamVisit, Prediction
+from labelhub import registrations
 from projects.label_config import ParsedConfig
 from projects.label_config_tags import RESULT_SHAPES
 from projects.permissions import READ_ALL_ANNOTATIONS, VIEW, can, may_see_predictions
@@ -249,6 +250,7 @@ def model_version_known(*, project, version: str) -> bool:
     set to through the API, as in Label Studio."""
     if Prediction.objects.filter(project=project, model_version=version).exists():
         return True
+    registrations.load()
     return any(source(project=project, version=version) for source in _model_version_sources)
 
 

@@ -19,7 +19,7 @@ from annotations import quality
 from annotations.counters import project_counters_refresh, tasks_counters_recount
 from annotations.ground_truth import ground_truth_set
 from annotations.models import Annotation, AnnotationDraft, Prediction
-from labelhub import events
+from labelhub import events, registrations
 from labelhub.errors import ApiError
 from projects import permissions as perms
 from tasks.models import Task
@@ -271,6 +271,7 @@ def action_run(
     *, project, action_id: str, queryset: QuerySet, user, params: dict | None = None
 ) -> dict:
     """Run one registered action in one transaction."""
+    registrations.load()
     entry = ACTIONS.get(action_id)
     if entry is None:
         raise ApiError(

@@ -30,6 +30,7 @@ from datamanager import columns as cols
 from datamanager import keyset
 from datamanager import query as query_format
 from datamanager.sql import SerialPlan, time_limited
+from labelhub import registrations
 from labelhub.prepared import Markers, Prepared
 from projects.label_config import ParsedConfig
 from projects.models import Project
@@ -41,11 +42,13 @@ MAX_PAGE_SIZE = 1000
 
 
 def parse_query(raw) -> query_format.Query:
+    registrations.load()  # the columns of apps above (io_storages, importers)
     return query_format.parse(raw, known=cols.KNOWN, orderable=cols.ORDERABLE)
 
 
 def parse_filters(filters) -> tuple[str, list[query_format.FilterItem]]:
     """Just the ``filters`` part (``{"conjunction", "items"}``), for the GT Manager."""
+    registrations.load()
     if filters in (None, {}, []):
         return "and", []
     if isinstance(filters, str):
@@ -290,6 +293,7 @@ def label_candidates(*, project, query: query_format.Query) -> QuerySet:
 
 def row_annotations(queryset: QuerySet, ctx: cols.ProjectContext) -> QuerySet:
     """What a Data Manager row shows beyond the task's own columns."""
+    registrations.load()
     return queryset.annotate(
         reviews_accepted=cols.reviews_count(True),
         reviews_rejected=cols.reviews_count(False),

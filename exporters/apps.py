@@ -1,12 +1,18 @@
 from django.apps import AppConfig
 
+from labelhub import registrations
+
 
 class ExportersConfig(AppConfig):
     name = "exporters"
 
     def ready(self) -> None:
-        # The snapshot build, run by the core's one job framework.
-        from exporters import snapshots
-        from labelhub import jobs
+        registrations.defer(_register)
 
-        jobs.register(snapshots.KIND)
+
+def _register() -> None:
+    # The snapshot build, run by the core's one job framework.
+    from exporters import snapshots
+    from labelhub import jobs
+
+    jobs.register(snapshots.KIND)

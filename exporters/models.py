@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from labelhub.jobs import Job
+from labelhub.jobmodel import Job
 
 
 class ExportSnapshot(Job):

@@ -1,24 +1,30 @@
 from django.apps import AppConfig
 
+from labelhub import registrations
+
 
 class IoStoragesConfig(AppConfig):
     name = "io_storages"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Targets follow annotation changes through annotations' events (annotations
-        # cannot import io_storages).
-        from annotations import events as annotation_events
-        from datamanager import columns
-        from io_storages import events, migration, selectors
-        from labelhub import migration_steps
+        registrations.defer(_register)
 
-        annotation_events.subscribe(events.annotation_announced)
-        # The storages step of the Label Studio migration (labelhub.migration_steps).
-        migration_steps.register(
-            migration_steps.Step(name="storages", run=migration.storages_copy, order=40)
-        )
-        # The Data Manager's storage_filename column reads the storages' links.
-        columns.column_register(
-            selectors.storage_filename_column(), row_value=selectors.storage_filename
-        )
+
+def _register() -> None:
+    # Targets follow annotation changes through annotations' events (annotations
+    # cannot import io_storages).
+    from annotations import events as annotation_events
+    from datamanager import columns
+    from io_storages import events, migration, selectors
+    from labelhub import migration_steps
+
+    annotation_events.subscribe(events.annotation_announced)
+    # The storages step of the Label Studio migration (labelhub.migration_steps).
+    migration_steps.register(
+        migration_steps.Step(name="storages", run=migration.storages_copy, order=40)
+    )
+    # The Data Manager's storage_filename column reads the storages' links.
+    columns.column_register(
+        selectors.storage_filename_column(), row_value=selectors.storage_filename
+    )

@@ -20,6 +20,8 @@ the annotation services announce on both.)
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from labelhub import registrations
+
 PROJECT_CREATED = "PROJECT_CREATED"
 PROJECT_UPDATED = "PROJECT_UPDATED"
 PROJECT_DELETED = "PROJECT_DELETED"
@@ -86,5 +88,6 @@ def publish(
     # A range (an import's new task ids) stays a range: a million ids cost nothing.
     ids = ids if isinstance(ids, range) else tuple(int(pk) for pk in ids)
     event = Event(action, project_id, ids, tuple(objects))
+    registrations.load()
     for handler in _handlers:
         handler(event)

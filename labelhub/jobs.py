@@ -26,7 +26,9 @@ The lifecycle, written once here:
   ``COMPLETED`` in one transaction (or clean up what they wrote), so a job killed at any
   moment is safe to fail.
 
-Each app registers its kinds (``register``) in its ``AppConfig.ready``: the core never
+The model shape lives in ``labelhub.jobmodel``, which the apps' models import at
+``django.setup()``; this module (Celery with it) loads with the first job. Each app
+registers its kinds (``register``) from its ``AppConfig.ready``: the core never
 imports an app, and an app's services enqueue through the core without importing the
 module that holds the body, so bodies import only downward.
 """
@@ -37,53 +39,22 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
-from django.db import close_old_connections, models, transaction
+from django.db import close_old_connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from labelhub import joblock
-from labelhub.errors import MAX_ERRORS
+from labelhub import joblock, registrations
+from labelhub.exceptions import MAX_ERRORS
+from labelhub.jobmodel import Job
 
 logger = logging.getLogger(__name__)
 
 ERROR_LENGTH = 2000  # characters of ``error`` kept
-
-
-class Job(models.Model):
-    """The fields every job shares. A kind's model may narrow ``Status`` to the values
-    its API answers, but keeps the four roles (``QUEUED``, ``RUNNING``, ``COMPLETED``,
-    ``FAILED``), and redeclares ``status`` with those choices."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        COMPLETED = "completed", "Completed"
-        FAILED = "failed", "Failed"
-
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    progress = models.FloatField(default=0.0)
-    error = models.TextField(blank=True, default="")
-    errors = models.JSONField(default=list, blank=True)
-    attempts = models.IntegerField(default=0)
-    worker = models.CharField(max_length=255, blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    # The kind's name in the registry (``register``): set by each concrete model.
-    job_kind: ClassVar[str] = ""
-
-    class Meta:
-        abstract = True
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.COMPLETED, self.Status.FAILED)
 
 
 class JobFailed(Exception):
@@ -139,6 +110,7 @@ def register(kind: Kind) -> None:
 
 
 def kind_of(job: Job) -> Kind:
+    registrations.load()
     return KINDS[type(job).job_kind]
 
 
@@ -147,6 +119,7 @@ class JobLock(joblock.JobLock):
     SQLite the lock files live in ``<data dir>/job-locks``."""
 
     def __init__(self, kind: str, job_id: int) -> None:
+        registrations.load()
         path = Path(settings.DATA_DIR) / "job-locks" / f"{kind}-{job_id}.lock"
         super().__init__(KINDS[kind].lock_namespace, job_id, path)
 
@@ -227,6 +200,7 @@ def job_enqueue_on_commit(job: Job) -> None:
 
 def job_run(*, kind: str, job_id: int) -> None:
     """Run a job if it is not finished and no live worker holds it (idempotent)."""
+    registrations.load()
     spec = KINDS[kind]
     lock = JobLock(kind, job_id)
     if not lock.acquire():
@@ -298,6 +272,7 @@ def job_check_alive(job: Job) -> Job:
 
 def jobs_sweep() -> int:
     """Fail every abandoned job of every kind (run when a worker starts); how many."""
+    registrations.load()
     count = 0
     for kind in KINDS.values():
         for job in kind.model._default_manager.filter(status=kind.model.Status.RUNNING):

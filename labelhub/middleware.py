@@ -1,4 +1,17 @@
+from django.core.exceptions import MiddlewareNotUsed
 from django.urls import Resolver404, resolve
+
+from labelhub import registrations
+
+
+class RegistrationsMiddleware:
+    """Runs the apps' deferred registrations (``labelhub.registrations``) when a request
+    handler is built (the WSGI app, Django's test client), before its first request,
+    then leaves the chain: no cost per request."""
+
+    def __init__(self, get_response):
+        registrations.load()
+        raise MiddlewareNotUsed
 
 
 class ApiTrailingSlashMiddleware:

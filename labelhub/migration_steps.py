@@ -33,6 +33,8 @@ migration's context (duck-typed so that no app imports ``importers``):
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from labelhub import registrations
+
 
 @dataclass(frozen=True)
 class Step:
@@ -53,8 +55,10 @@ def register(step: Step) -> None:
 
 
 def shared_kinds() -> set[str]:
+    registrations.load()
     return {kind for step in _steps.values() for kind in step.shared_kinds}
 
 
 def steps() -> list[Step]:
+    registrations.load()
     return sorted(_steps.values(), key=lambda step: (step.order, step.name))

@@ -14,8 +14,6 @@ import time
 from contextlib import contextmanager
 from functools import lru_cache
 
-import regex
-
 REGEX_SECONDS = 3.0
 # One match (one row) gets at most this long. The ``regex`` package checks its timeout
 # only now and then: measured on this loaded 2-core machine, ``a*a*a*a*a*a*\d`` on 1,000
@@ -57,6 +55,8 @@ def regex_timed_out(exc: BaseException | None = None) -> bool:
 
 @lru_cache(maxsize=256)
 def _compiled(pattern: str):
+    import regex  # at the first REGEXP, not at django.setup() (projects' AppConfig)
+
     return regex.compile(pattern)
 
 

@@ -8,7 +8,7 @@ first, so it answers a 400 that names the parameter.
 
 import math
 
-from labelhub.errors import ApiError
+from labelhub.exceptions import ApiError
 
 MAX_ID = 2**63 - 1
 # The largest magnitude a number from outside may have (issue #24 row 9). A float near

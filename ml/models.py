@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from labelhub.jobs import Job
+from labelhub.jobmodel import Job
 
 
 class MLBackend(models.Model):

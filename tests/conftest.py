@@ -6,9 +6,19 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from labelhub import registrations
 from projects.models import ProjectMember
 from projects.services import member_set, project_create, project_creator_allow
 from tests.factories import TEXT_CONFIG
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _registrations_loaded():
+    """The apps' registrations (job kinds, subscribers, migration steps...) loaded before
+    the first test, as the web server and the worker load them before their first
+    request and task (``labelhub.registrations``); tests/test_footprint.py checks that
+    each registry loads them itself after a bare ``django.setup()``."""
+    registrations.load()
 
 
 @pytest.fixture

@@ -55,3 +55,142 @@ def test_start_loads_no_heavy_library(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert "LOADED:\n" in out.stdout, f"loaded at start: {out.stdout}"
+
+
+# What django.setup() alone may load of LabelHub: the apps' packages, AppConfigs and
+# models, and these few modules the models and the settings import. The apps'
+# registrations (job kinds, subscribers, columns, actions, steps) run at first use
+# (labelhub.registrations), so their modules (services, jobs, APIs) stay out.
+SETUP_MODULES = {
+    "labelhub",
+    "labelhub.events",
+    "labelhub.jobmodel",
+    "labelhub.params",
+    "labelhub.registrations",
+    "labelhub.settings",
+    "labelhub.sqlite_regex",
+    "webhooks.actions",
+}
+APPS = (
+    "projects",
+    "tasks",
+    "annotations",
+    "datamanager",
+    "ml",
+    "importers",
+    "exporters",
+    "webhooks",
+    "io_storages",
+    "frontend",
+)
+# Loaded by the first request or job, not by django.setup(): Celery and kombu (0.1 s),
+# DRF's views and fields (with requests, PyYAML, Pygments, Jinja2 and django.test:
+# 0.2 s), Pillow, lxml, the regex engine, the archive readers.
+SETUP_HEAVY = (
+    *HEAVY,
+    "celery",
+    "kombu",
+    "rest_framework.views",
+    "rest_framework.fields",
+    "requests",
+    "yaml",
+    "jinja2",
+    "django.test",
+    "PIL",
+    "lxml",
+    "regex",
+    "rarfile",
+    "cryptography",
+    "ijson",
+)
+
+SETUP_PROBE = """
+import os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labelhub.settings")
+import django
+django.setup()
+print("MODULES:" + ",".join(sorted(sys.modules)))
+"""
+
+
+def _probe(code: str, tmp_path, **env_vars) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LABELHUB_")}
+    env.update({"DATABASE_URL": "", "REDIS_URL": "", "LABELHUB_DATA_DIR": str(tmp_path)})
+    env.update(env_vars)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+def test_setup_loads_models_only(tmp_path, database):
+    """``django.setup()`` (every management command, test run and script) loads the
+    models and nothing behind the apps' registrations (bench/README.md: 0.7-0.9 s
+    before, now Django's own floor plus the models)."""
+    url = "postgres://nobody@127.0.0.1:1/none" if database == "postgres" else ""
+    stdout = _probe(SETUP_PROBE, tmp_path, DATABASE_URL=url)
+    loaded = set(stdout.split("MODULES:", 1)[1].strip().split(","))
+    heavy = sorted(m for m in SETUP_HEAVY if m in loaded)
+    assert not heavy, f"django.setup() loaded {heavy}"
+    ours = {
+        m for m in loaded if m.split(".")[0] in APPS or m == "labelhub" or m.startswith("labelhub.")
+    }
+    allowed = SETUP_MODULES | set(APPS) | {f"{a}.{m}" for a in APPS for m in ("apps", "models")}
+    assert ours <= allowed, f"django.setup() loaded {sorted(ours - allowed)}"
+
+
+# Each registry, read first thing after a bare django.setup(), finds what the apps
+# registered: it runs the deferred registrations itself.
+REGISTRY_READS = {
+    "job kinds": (
+        "from labelhub import jobs; from importers.models import ImportJob;"
+        "assert jobs.kind_of(ImportJob()).name == 'import'"
+    ),
+    "migration steps": (
+        "from labelhub import migration_steps;"
+        "names = {s.name for s in migration_steps.steps()};"
+        "assert {'drafts', 'labels', 'ml_backends', 'webhooks', 'storages'} <= names, names"
+    ),
+    "shared kinds": (
+        "from labelhub import migration_steps; assert migration_steps.shared_kinds() == {'label'}"
+    ),
+    "samplers": (
+        "from annotations.sampling import sampler_for; from projects.models import Project;"
+        "assert sampler_for(Project(sampling='active-learning')).__module__ == 'ml.sampling'"
+    ),
+    "Data Manager columns": (
+        "from datamanager.selectors import parse_query;"
+        "parse_query({'filters': {'conjunction': 'and', 'items': [{'filter':"
+        " 'filter:tasks:storage_filename', 'operator': 'contains', 'type': 'String',"
+        " 'value': 'a'}]}})"
+    ),
+    "Data Manager actions (request handler)": (
+        "from django.test import Client; Client().get('/health/');"
+        "from datamanager.actions import ACTIONS; assert 'retrieve_tasks_predictions' in ACTIONS"
+    ),
+    "event subscribers": (
+        "from labelhub import events; events.publish(events.TASKS_DELETED, project_id=1, ids=[1]);"
+        "from webhooks.services import event_published; assert event_published in events._handlers"
+    ),
+    "annotation subscribers": (
+        "from annotations import events; events.announce('ANNOTATION_DELETED', project_id=0,"
+        " annotation_id=0, task_id=0); assert len(events._handlers) == 2, events._handlers"
+    ),
+    "the Celery app": (
+        "from labelhub import registrations; registrations.load();"
+        "from celery import current_app; assert current_app.main == 'labelhub', current_app"
+    ),
+}
+
+
+@pytest.mark.parametrize("read", list(REGISTRY_READS))
+def test_registry_loads_the_registrations(tmp_path, read):
+    code = (
+        "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'labelhub.settings');"
+        "import django; django.setup();"
+        "from django.core.management import call_command; call_command('migrate', verbosity=0);"
+        f"{REGISTRY_READS[read]}; print('OK')"
+    )
+    assert "OK" in _probe(code, tmp_path)
