@@ -138,18 +138,36 @@ def _fill(model, owner: str, where: str, params: list) -> int:
         return max(cursor.rowcount, 0)
 
 
+# Task ids per INSERT ... SELECT of a bulk fill. The statement's DISTINCT sorts its rows in
+# a temporary B-tree, which SQLite keeps in memory (``temp_store=MEMORY``): one statement
+# for a 1M-task import's range held about 100 MB in the importing worker at the end of
+# the import (bench/README.md, "the 1M-task import's peak"); 50,000 at a time hold a
+# twentieth of it, for the same total work (each statement reads its range through the
+# task-id index).
+FILL_TASKS = 50_000
+
+
+def _spans(first: int, last: int) -> Iterable[tuple[int, int]]:
+    for start in range(first, last + 1, FILL_TASKS):
+        yield start, min(start + FILL_TASKS - 1, last)
+
+
 def result_index_fill(*, project_id: int, task_ranges: Iterable[Sequence[int]] | None = None):
     """Index, in the database, the annotations and predictions of the project's tasks in
     ``task_ranges`` (``[first, last]`` id ranges; None: the whole project) that have no
     rows yet, so a bulk writer may call it for tasks that already had some. Returns the
     number of rows written."""
     written = 0
-    ranges = [None] if task_ranges is None else list(task_ranges)
-    for span in ranges:
+    spans = (
+        [None]
+        if task_ranges is None
+        else [piece for span in task_ranges for piece in _spans(int(span[0]), int(span[1]))]
+    )
+    for span in spans:
         where, params = "s.project_id = %s", [project_id]
         if span is not None:
             where += " AND s.task_id BETWEEN %s AND %s"
-            params += [int(span[0]), int(span[1])]
+            params += list(span)
         written += _fill(Annotation, "annotation_id", where, params)
         written += _fill(Prediction, "prediction_id", where, params)
     return written

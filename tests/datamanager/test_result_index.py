@@ -223,3 +223,18 @@ def test_ml_prediction_job_writes_fill_the_index(world):
         ).count()
         == 3
     )
+
+
+def test_a_bulk_fill_goes_a_few_tasks_at_a_time_and_fills_them_all(
+    world, monkeypatch, django_assert_num_queries
+):
+    """A bulk writer's range is filled in pieces of ``FILL_TASKS`` task ids (SQLite sorts
+    each statement's DISTINCT in memory), two statements (annotations, predictions) each."""
+    from annotations import result_index
+
+    ResultLabel.objects.all().delete()
+    ids = sorted(task.pk for task in world.tasks)
+    monkeypatch.setattr(result_index, "FILL_TASKS", 2)
+    with django_assert_num_queries(2 * 3):
+        result_index.result_index_fill(project_id=world.project.pk, task_ranges=[[ids[0], ids[-1]]])
+    assert_index_right()
