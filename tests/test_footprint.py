@@ -10,9 +10,12 @@ the Celery task modules) plus one request, in a fresh interpreter, and names wha
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 
+ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.embedded  # run once, in the SQLite half of make test
 
 HEAVY = (
@@ -71,18 +74,8 @@ SETUP_MODULES = {
     "labelhub.sqlite_regex",
     "webhooks.actions",
 }
-APPS = (
-    "projects",
-    "tasks",
-    "annotations",
-    "datamanager",
-    "ml",
-    "importers",
-    "exporters",
-    "webhooks",
-    "io_storages",
-    "frontend",
-)
+# The first-party apps: the installed apps that are folders of the repository.
+APPS = tuple(app for app in settings.INSTALLED_APPS if (ROOT / app).is_dir())
 # Loaded by the first request or job, not by django.setup(): Celery and kombu (0.1 s),
 # DRF's views and fields (with requests, PyYAML, Pygments, Jinja2 and django.test:
 # 0.2 s), Pillow, lxml, the regex engine, the archive readers.
