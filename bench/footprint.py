@@ -6,12 +6,16 @@ for a while, then reads ``/proc/<pid>/smaps_rollup`` for the launcher and every 
 below it. PSS (proportional set size) shares each page among the processes that map it,
 so the PSS sum is the tree's real cost; the RSS sum counts shared pages once per process.
 
-It also times ``django.setup()`` in a fresh interpreter, and the clean stop: SIGTERM to the
-launcher, as Ctrl+C in ``make run`` sends, until every process of the tree has exited.
+It also times the clean stop: SIGTERM to the launcher, as Ctrl+C in ``make run`` sends,
+until every process of the tree has exited; and ``django.setup()`` in fresh interpreters,
+beside its floor (the same call with Django's contrib apps only, then with the
+third-party apps too) and, with ``--before``, another checkout's.
 
     .venv/bin/python bench/footprint.py                 # LabelHub
     .venv/bin/python bench/footprint.py --label-studio  # and Label Studio 1.23.2 beside it
                                                         # (from .cache/compat-venv: make compat)
+    .venv/bin/python bench/footprint.py --setup-only --setup-runs 15 --before /tmp/before \
+        [--database-url postgres://...]                 # django.setup() only
 
 Prints a table per server and writes $BENCH_OUT/footprint.json (default bench/out/).
 """
@@ -185,27 +189,75 @@ def _zombie(pid: int) -> bool:
         return False
 
 
-def setup_seconds(runs: int) -> float:
-    """Median wall time of ``django.setup()`` in a fresh interpreter (imports included)."""
-    code = (
-        "import os, time; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'labelhub.settings');"
-        "t = time.perf_counter(); import django; django.setup();"
-        "print(time.perf_counter() - t)"
+_TIMED_SETUP = (
+    "import os, time; t = time.perf_counter(); import django; {configure}django.setup();"
+    "print(time.perf_counter() - t)"
+)
+_APPS = (
+    "import json, labelhub.settings as s; "
+    "print(json.dumps([a for a in s.INSTALLED_APPS if a.split('.')[0] not in %r]))"
+)
+
+
+def _bare(apps: list[str]) -> str:
+    return (
+        "from django.conf import settings; settings.configure(SECRET_KEY='x', "
+        f"INSTALLED_APPS={apps!r}, DATABASES={{'default': {{'ENGINE': "
+        "'django.db.backends.sqlite3', 'NAME': ':memory:'}}); "
     )
-    times = []
+
+
+def _setups(env: dict) -> dict[str, str]:
+    """What ``setup_seconds`` times: LabelHub, and the floor, the same ``django.setup()``
+    with Django's contrib apps only, then with the third-party apps LabelHub installs
+    too (DRF, simplejwt, drf-spectacular, axes), both read from its settings."""
+    first_party = tuple(p.parent.name for p in ROOT.glob("*/__init__.py"))
+    out = subprocess.run(
+        [str(VENV / "bin" / "python"), "-c", _APPS % (first_party,)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    others = json.loads(out.stdout)
+    contrib = [app for app in others if app.startswith("django.contrib.")]
+    return {
+        "labelhub": "os.environ['DJANGO_SETTINGS_MODULE'] = 'labelhub.settings'; ",
+        "contrib only": _bare(contrib),
+        "contrib + third-party apps": _bare(others),
+    }
+
+
+def setup_seconds(
+    runs: int, before: Path | None = None, database_url: str = ""
+) -> dict[str, float]:
+    """Median wall time of ``django.setup()`` (imports included) in a fresh interpreter,
+    for LabelHub, for another checkout of it (``before``, with this venv) and for the
+    floors (``_setups``); the runs alternate between them, so that all see the same
+    machine load. One untimed run first writes the bytecode caches
+    (``PYTHONDONTWRITEBYTECODE`` is dropped: an installed package has them)."""
     with tempfile.TemporaryDirectory() as data:
-        env = _clean_env() | {"LABELHUB_DATA_DIR": data}
-        for _ in range(runs):
-            out = subprocess.run(
-                [str(VENV / "bin" / "python"), "-c", code],
-                env=env,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            times.append(float(out.stdout.strip().splitlines()[-1]))
-    return statistics.median(times)
+        env = _clean_env() | {"LABELHUB_DATA_DIR": data, "DATABASE_URL": database_url}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        setups = _setups(env)
+        if before is not None:
+            setups = {"before": setups["labelhub"], **setups}
+        times: dict[str, list[float]] = {name: [] for name in setups}
+        for run in range(runs + 1):
+            for name, configure in setups.items():
+                tree = before if name == "before" else ROOT
+                out = subprocess.run(
+                    [str(VENV / "bin" / "python"), "-c", _TIMED_SETUP.format(configure=configure)],
+                    env=env | {"PYTHONPATH": str(tree)},
+                    cwd=tree,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                if run:
+                    times[name].append(float(out.stdout.strip().splitlines()[-1]))
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def _clean_env() -> dict:
@@ -215,15 +267,9 @@ def _clean_env() -> dict:
     return env
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--label-studio", action="store_true", help="measure Label Studio too")
-    parser.add_argument("--setup-runs", type=int, default=5)
-    args = parser.parse_args()
-
-    results = []
+def _measure_labelhub(results: list[dict], port: int) -> None:
     with tempfile.TemporaryDirectory() as data:
-        port = free_port()
+        port = port or free_port()
         env = _clean_env() | {"LABELHUB_DATA_DIR": data, "LABELHUB_PASSWORD": "footprint-pass"}
         results.append(
             measure(
@@ -233,9 +279,44 @@ def main() -> None:
                 f"http://127.0.0.1:{port}/health/",
             )
         )
-    seconds = setup_seconds(args.setup_runs)
-    print(f"\ndjango.setup() in a fresh interpreter: {seconds:.2f} s (median of {args.setup_runs})")
-    results[0]["django_setup_seconds"] = round(seconds, 3)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--label-studio", action="store_true", help="measure Label Studio too")
+    parser.add_argument("--setup-runs", type=int, default=5)
+    parser.add_argument("--port", type=int, default=0, help="LabelHub's port (default: a free one)")
+    parser.add_argument(
+        "--setup-only", action="store_true", help="time django.setup() only (no server)"
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="time django.setup() of this other checkout too (git worktree add /tmp/before main)",
+    )
+    parser.add_argument(
+        "--database-url", default="", help="DATABASE_URL for the django.setup() timing only"
+    )
+    args = parser.parse_args()
+
+    results: list[dict] = []
+    if args.setup_only:
+        results.append({"server": "LabelHub (django.setup only)"})
+    else:
+        _measure_labelhub(results, args.port)
+    load = os.getloadavg()[0]
+    seconds = setup_seconds(args.setup_runs, args.before, args.database_url)
+    print(
+        f"\ndjango.setup() in a fresh interpreter, median of {args.setup_runs} "
+        f"(load average {load:.1f} before, {os.getloadavg()[0]:.1f} after):"
+    )
+    for name, value in seconds.items():
+        ratio = value / seconds["contrib only"]
+        print(f"  {name:28} {value:.3f} s  ({ratio:.2f}x contrib only)")
+    results[0]["django_setup_seconds"] = round(seconds["labelhub"], 3)
+    results[0]["django_setup_floor_seconds"] = {
+        name: round(value, 3) for name, value in seconds.items() if name != "labelhub"
+    }
 
     if args.label_studio:
         ls = LS_VENV / "bin" / "label-studio"

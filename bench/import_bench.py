@@ -1,7 +1,8 @@
-"""Bulk import, end to end through the HTTP API of a real server, on PostgreSQL.
+"""Bulk import, end to end through the HTTP API of a real server.
 
 Starts ``labelhub start`` (gunicorn + a Celery worker, as users run it) against
-DATABASE_URL and REDIS_URL, writes a JSON file of N text tasks with one prediction each
+DATABASE_URL and REDIS_URL (PostgreSQL and Redis), or with ``--embedded`` on the embedded
+default (SQLite and the filesystem broker in a throwaway data folder), writes a JSON file of N text tasks with one prediction each
 (not timed), then for each run:
 
 1. creates a project through the API;
@@ -18,6 +19,7 @@ idle baseline. PostgreSQL's own processes are not counted.
     make bench BENCH=bench/import_bench.py ARGS="--tasks 1000000 --runs 3"
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/labelhub_bench \\
     REDIS_URL=redis://127.0.0.1:6379/1 .venv/bin/python bench/import_bench.py --tasks 1000000
+    .venv/bin/python bench/import_bench.py --embedded --tasks 1000000 --runs 1
 
 Prints one line per run and the medians; writes them to $BENCH_OUT/import_bench.json.
 """
@@ -26,6 +28,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -146,13 +149,23 @@ class Sampler(threading.Thread):
         self.peak = 0.0
         self.peak_pss = 0.0
         self.at_peak: dict[str, float] = {}
+        self.pss_at_peak: dict[str, float] = {}
+        self.process_peaks: dict[int, tuple[str, float]] = {}  # pid: (role, peak RSS)
         self.stopped = threading.Event()
 
     def run(self) -> None:
         while not self.stopped.is_set():
             processes = tree_rss(self.root)
             total = sum(rss for _role, rss, _pss in processes.values())
-            self.peak_pss = max(self.peak_pss, sum(pss for _r, _rss, pss in processes.values()))
+            for pid, (role, rss, _pss) in processes.items():
+                if rss > self.process_peaks.get(pid, (role, 0.0))[1]:
+                    self.process_peaks[pid] = (role, rss)
+            pss_total = sum(pss for _r, _rss, pss in processes.values())
+            if pss_total > self.peak_pss:
+                self.peak_pss = pss_total
+                self.pss_at_peak = {}
+                for role, _rss, pss in processes.values():
+                    self.pss_at_peak[role] = round(self.pss_at_peak.get(role, 0) + pss)
             if total > self.peak:
                 self.peak = total
                 self.at_peak = {}
@@ -259,6 +272,10 @@ def one_run(base: str, path: Path, n: int, server: subprocess.Popen) -> dict:
         "peak_pss_mb": round(sampler.peak_pss),
         "idle_pss_mb": round(idle_pss),
         "peak_by_role_mb": sampler.at_peak,
+        "peak_pss_by_role_mb": sampler.pss_at_peak,
+        "process_peaks_mb": sorted(
+            (role, round(rss)) for role, rss in sampler.process_peaks.values()
+        ),
         "visible": visible,
     }
 
@@ -303,13 +320,27 @@ def main() -> int:
     parser.add_argument("--tasks", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the projects afterwards")
+    parser.add_argument(
+        "--port", type=int, default=0, help="the server's port (default: a free one)"
+    )
+    parser.add_argument(
+        "--embedded",
+        action="store_true",
+        help="SQLite and the filesystem broker (labelhub start's default), not DATABASE_URL",
+    )
     args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        raise SystemExit("Set DATABASE_URL to a PostgreSQL database (make bench does).")
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
+    if args.embedded:
+        for name in ("DATABASE_URL", "REDIS_URL"):
+            os.environ.pop(name, None)
+    elif not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise SystemExit(
+            "Set DATABASE_URL to a PostgreSQL database (make bench does), or --embedded."
+        )
+    else:
+        os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
     out_dir = Path(os.environ.get("BENCH_OUT") or ROOT / "bench" / "out")
     out_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="import-bench-"))
+    work = Path(tempfile.mkdtemp(prefix="import-bench-", dir=os.environ.get("BENCH_TMP")))
     path = out_dir / f"import-{args.tasks}.json"
     if not path.exists():
         started = time.monotonic()
@@ -317,12 +348,13 @@ def main() -> int:
         print(
             f"wrote {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.monotonic() - started:.1f}s"
         )
-    port = free_port()
+    port = args.port or free_port()
     server = start_server(port, work / "data", work / "server.log")
     base = f"http://127.0.0.1:{port}"
     results = []
     try:
-        print(f"server up on {base}; {fk_mode()}; load average {os.getloadavg()[0]:.2f}")
+        database = "SQLite (embedded default)" if args.embedded else fk_mode()
+        print(f"server up on {base}; {database}; load average {os.getloadavg()[0]:.2f}")
         for run in range(args.runs):
             result = one_run(base, path, args.tasks, server)
             results.append(result)
@@ -331,12 +363,15 @@ def main() -> int:
                 f"(upload {result['upload_s']}s, job {result['job_s']:.1f}s) = "
                 f"{result['rate_per_s']} tasks/s; peak RSS web+worker {result['peak_rss_mb']} MB "
                 f"(idle {result['idle_rss_mb']} MB; at peak {result['peak_by_role_mb']}); "
-                f"peak PSS {result['peak_pss_mb']} MB (idle {result['idle_pss_mb']} MB); "
+                f"peak PSS {result['peak_pss_mb']} MB (idle {result['idle_pss_mb']} MB; "
+                f"at peak {result['peak_pss_by_role_mb']}); "
+                f"each process's own peak RSS {result['process_peaks_mb']}; "
                 f"load average {os.getloadavg()[0]:.2f}",
                 flush=True,
             )
             if not args.keep:
-                drop_project_rows(result["project"])
+                if not args.embedded:
+                    drop_project_rows(result["project"])
                 requests.delete(
                     f"{base}/api/projects/{result['project']}/", headers=HEADERS, timeout=600
                 )
@@ -346,6 +381,8 @@ def main() -> int:
             server.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
     summary = {
         "tasks": args.tasks,
         "runs": results,
