@@ -5,8 +5,9 @@ class ExportersConfig(AppConfig):
     name = "exporters"
 
     def ready(self) -> None:
-        # The snapshot build, run by the core's one job framework.
+        # The snapshot build and its conversions, run by the core's one job framework.
         from exporters import snapshots
         from labelhub import jobs
 
         jobs.register(snapshots.KIND)
+        jobs.register(snapshots.CONVERT)
