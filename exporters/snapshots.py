@@ -385,16 +385,7 @@ def convert_request(
     )
     if not created and converted.status == Status.FAILED:
         # A failed conversion is queued again as a fresh run of the same row.
-        ConvertedFormat.objects.filter(pk=converted.pk).update(
-            status=Status.QUEUED,
-            download_resources=download_resources,
-            progress=0.0,
-            error="",
-            errors=[],
-            worker="",
-            started_at=None,
-            finished_at=None,
-        )
+        jobs.job_queue_again(converted, download_resources=download_resources)
         created = True
     converted.needs_run = created
     return converted

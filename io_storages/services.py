@@ -157,18 +157,8 @@ def storage_sync_queue(*, storage, job_id: str):
             "attempts": int((locked.meta or {}).get("attempts", 0)) + 1,
             "time_queued": str(timezone.now()),
         }
-        model.objects.filter(pk=storage.pk).update(
-            status=Status.QUEUED,
-            progress=0.0,
-            error="",
-            errors=[],
-            worker="",
-            started_at=None,
-            finished_at=None,
-            last_sync=None,
-            last_sync_count=None,
-            last_sync_job=job_id,
-            meta=meta,
+        jobs.job_queue_again(
+            locked, last_sync=None, last_sync_count=None, last_sync_job=job_id, meta=meta
         )
         storage.refresh_from_db()
         transaction.on_commit(lambda: _sync_enqueue(storage))

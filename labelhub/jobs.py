@@ -184,6 +184,24 @@ def job_complete(job: Job, **fields) -> None:
     _update(job, **values)
 
 
+def job_queue_again(job: Job, **fields) -> None:
+    """Mark a finished job ``QUEUED`` for another run of the same row (a storage's next
+    sync, a failed conversion asked for again): what the last run wrote of the shared
+    fields is cleared, ``fields`` are written with it. The caller holds the row (or
+    knows no worker does) and enqueues it once this commits."""
+    _update(
+        job,
+        status=job.Status.QUEUED,
+        progress=0.0,
+        error="",
+        errors=[],
+        worker="",
+        started_at=None,
+        finished_at=None,
+        **fields,
+    )
+
+
 def job_fail(job: Job, message: str, errors: list | None = None, **fields) -> None:
     """Mark the job ``FAILED`` with a sentence for a person and the records at fault."""
     values = {
