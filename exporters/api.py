@@ -13,11 +13,11 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from exporters import services, snapshots, tasks
+from exporters import services, snapshots
 from exporters.formats import FORMATS
-from exporters.models import ExportSnapshot
+from exporters.models import ConvertedFormat, ExportSnapshot
 from labelhub.errors import ApiError
-from labelhub.jobs import job_check_alive, job_fields
+from labelhub.jobs import job_check_alive, job_fields, with_job_fields
 from projects import permissions as perms
 
 
@@ -67,6 +67,18 @@ def _iso(value):
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
+def converted_dict(converted: ConvertedFormat) -> dict:
+    """Label Studio's ``ConvertedFormat`` shape (its ``traceback`` is the job's
+    ``error``), then the fields every job answers that it lacks."""
+    body = {
+        "id": converted.pk,
+        "export_type": converted.export_type,
+        "status": converted.status,
+        "traceback": converted.error or None,
+    }
+    return with_job_fields(body, converted)
+
+
 def snapshot_dict(snapshot: ExportSnapshot) -> dict:
     """Label Studio's ``Export`` shape, the fields every job answers
     (``labelhub.jobs.job_fields``), and ``progress`` for the export dialog."""
@@ -83,19 +95,19 @@ def snapshot_dict(snapshot: ExportSnapshot) -> dict:
         "progress": {"processed": snapshot.processed, "total": snapshot.total},
         "fraction": snapshot.progress,
         "detail": snapshot.error or None,
-        "converted_formats": [
-            {
-                "id": c.pk,
-                "export_type": c.export_type,
-                "status": c.status,
-                "traceback": c.traceback or None,
-            }
-            for c in snapshot.converted_formats.all()
-        ],
+        "converted_formats": [converted_dict(c) for c in snapshot.converted_formats.all()],
         "task_filter_options": snapshot.task_filter_options,
         "annotation_filter_options": snapshot.annotation_filter_options,
         "serialization_options": snapshot.serialization_options,
     }
+
+
+def _alive(snapshot: ExportSnapshot) -> ExportSnapshot:
+    """The snapshot, with its build and its conversions whose worker died shown failed
+    (``labelhub.jobs.job_check_alive``: a query only for one that is running)."""
+    for converted in snapshot.converted_formats.all():
+        job_check_alive(converted)
+    return job_check_alive(snapshot)
 
 
 def _snapshot(request, pk, export_pk) -> ExportSnapshot:
@@ -108,7 +120,7 @@ def _snapshot(request, pk, export_pk) -> ExportSnapshot:
     )
     if snapshot is None:
         raise NotFound()
-    return job_check_alive(snapshot)
+    return _alive(snapshot)
 
 
 class ProjectExportFilesApi(APIView):
@@ -169,7 +181,7 @@ class ProjectExportsApi(APIView):
             .order_by("-id")
         )
         # A running export whose worker died shows as failed here too (the dialog polls).
-        return Response([snapshot_dict(job_check_alive(s)) for s in rows])
+        return Response([snapshot_dict(_alive(s)) for s in rows])
 
     def post(self, request, pk):
         project = perms.project_for(request.user, pk, perms.MANAGE)
@@ -264,7 +276,7 @@ class ProjectExportConvertApi(APIView):
                 download_resources=data.get("download_resources", False),
             )
             if converted.needs_run and not inline:
-                tasks.snapshot_convert_enqueue(converted.pk)
+                snapshots.convert_enqueue(converted)
         if converted.needs_run and inline:
             snapshots.snapshot_convert(converted_id=converted.pk)
         return Response({"export_type": export_type, "converted_format": converted.pk})

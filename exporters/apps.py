@@ -11,8 +11,9 @@ class ExportersConfig(AppConfig):
 
 
 def _register() -> None:
-    # The snapshot build, run by the core's one job framework.
+    # The snapshot build and its conversions, run by the core's one job framework.
     from exporters import snapshots
     from labelhub import jobs
 
     jobs.register(snapshots.KIND)
+    jobs.register(snapshots.CONVERT)

@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
 from labelhub.jobmodel import Job
 
@@ -46,23 +45,22 @@ class ExportSnapshot(Job):
         return f"Export {self.pk} of project {self.project_id} ({self.status})"
 
 
-class ConvertedFormat(models.Model):
-    """A snapshot converted to another format (``POST .../exports/{pk}/convert``)."""
+class ConvertedFormat(Job):
+    """A snapshot converted to another format (``POST .../exports/{pk}/convert``), a job
+    of ``labelhub.jobs`` with Label Studio's export statuses; its ``error`` is what Label
+    Studio's ``converted_formats`` answer calls ``traceback``."""
+
+    Status = ExportSnapshot.Status
+
+    job_kind = "export_convert"
 
     snapshot = models.ForeignKey(
         ExportSnapshot, on_delete=models.CASCADE, related_name="converted_formats"
     )
     export_type = models.CharField(max_length=32)
     download_resources = models.BooleanField(default=False)
-    status = models.CharField(
-        max_length=16,
-        choices=ExportSnapshot.Status.choices,
-        default=ExportSnapshot.Status.QUEUED,
-    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     file = models.CharField(max_length=512, blank=True, default="")
-    traceback = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

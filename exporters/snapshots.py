@@ -10,25 +10,21 @@ only then is the row set ``completed`` with its key, md5 and counters, in one UP
 worker killed at any moment leaves the row ``in_progress`` with its lock free: the next
 look at it (the API, or a worker starting) marks it ``failed``; it is never ``completed``
 with a half file. A conversion (``ConvertedFormat``, Label Studio's shape with its
-``traceback``) runs under a lock of the same kind.
+``traceback``) is a job of the framework too (``CONVERT``), with the same guarantees.
 """
 
 import hashlib
 import logging
 import tempfile
 import time
-import traceback
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import ijson
-from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.utils import timezone
 
 from datamanager import query as query_format
 from datamanager import services as saved_views
@@ -47,7 +43,7 @@ from exporters.services import (
     query_parse,
     with_key_frames,
 )
-from labelhub import joblock, jobs
+from labelhub import jobs
 from labelhub.validation import MAX_ID
 from projects.models import Project
 
@@ -56,6 +52,7 @@ Status = ExportSnapshot.Status
 LOCK_CLASS = 0x4C45  # "LE": the advisory-lock namespace for export jobs
 CONVERT_LOCK_CLASS = LOCK_CLASS + 1
 WORKER_LOST = "The worker stopped during the export; no file was kept. Create the export again."
+CONVERT_LOST = "The worker stopped during the conversion; no file was kept. Convert again."
 PROGRESS_EVERY = 1.0  # seconds between progress writes
 
 # Projects with at most this many tasks build their exports (and conversions) in the
@@ -231,29 +228,6 @@ def snapshot_build_enqueue(snapshot: ExportSnapshot) -> None:
     jobs.job_enqueue_on_commit(snapshot)
 
 
-# -------------------------------------------------------------------------------- lock
-
-
-class ConvertLock(joblock.JobLock):
-    """Held while a worker converts a snapshot; free once that worker's process is gone."""
-
-    def __init__(self, converted_id: int) -> None:
-        super().__init__(
-            CONVERT_LOCK_CLASS,
-            converted_id,
-            Path(settings.DATA_DIR) / "exports" / f"convert-{converted_id}.lock",
-        )
-
-
-def convert_failed_to_queue(converted_id: int, exc: Exception) -> None:
-    """An unreachable queue fails the conversion at once: it never runs inline instead,
-    so where a job runs does not depend on the broker."""
-    logger.error("export conversion %s could not be queued: %r", converted_id, exc)
-    ConvertedFormat.objects.filter(pk=converted_id).update(
-        status=Status.FAILED, finished_at=timezone.now()
-    )
-
-
 # ------------------------------------------------------------------------------- build
 
 
@@ -410,9 +384,8 @@ def convert_request(
         defaults={"download_resources": download_resources},
     )
     if not created and converted.status == Status.FAILED:
-        ConvertedFormat.objects.filter(pk=converted.pk).update(
-            status=Status.QUEUED, download_resources=download_resources, traceback=""
-        )
+        # A failed conversion is queued again as a fresh run of the same row.
+        jobs.job_queue_again(converted, download_resources=download_resources)
         created = True
     converted.needs_run = created
     return converted
@@ -431,48 +404,47 @@ def _snapshot_data_keys(key: str) -> list[str]:
     return sorted(keys)
 
 
+def convert_enqueue(converted: ConvertedFormat) -> None:
+    """Enqueue the conversion (``labelhub.jobs``) once its row is committed."""
+    jobs.job_enqueue_on_commit(converted)
+
+
 def snapshot_convert(*, converted_id: int) -> None:
-    """Write a converted format from the snapshot's JSON file (streamed with ijson)."""
-    lock = ConvertLock(converted_id)
-    if not lock.acquire():
-        return
-    try:
-        converted = (
-            ConvertedFormat.objects.select_related("snapshot__project")
-            .filter(pk=converted_id)
-            .first()
-        )
-        if converted is None or converted.status in (Status.COMPLETED, Status.FAILED):
-            return
-        ConvertedFormat.objects.filter(pk=converted_id).update(status=Status.RUNNING)
-        snapshot = converted.snapshot
-        info = FORMATS[converted.export_type]
-        ctx = WriterContext(
-            project_id=snapshot.project_id,
-            schema=project_schema(snapshot.project),
-            annotator=_annotator(snapshot),
-            download_resources=converted.download_resources,
-            data_keys=lambda: _snapshot_data_keys(snapshot.file),
-        )
-        try:
-            chunks = WRITERS[converted.export_type](ctx, _snapshot_tasks(snapshot.file))
-            suffix = ".zip" if info.archive else f".{info.extension}"
-            key, _ = _store(
-                chunks, f"export/{snapshot.project_id}/{snapshot.pk}-{info.name}", suffix
-            )
-        except Exception:
-            logger.exception("conversion %s failed", converted_id)
-            ConvertedFormat.objects.filter(pk=converted_id).update(
-                status=Status.FAILED,
-                traceback=traceback.format_exc()[-4000:],
-                finished_at=timezone.now(),
-            )
-            return
-        ConvertedFormat.objects.filter(pk=converted_id).update(
-            status=Status.COMPLETED, file=key, finished_at=timezone.now()
-        )
-    finally:
-        lock.release()
+    """Convert if no live worker holds the conversion and it is not finished (the job
+    framework's run, as a worker does it; small projects call it in the request)."""
+    jobs.job_run(kind=CONVERT_NAME, job_id=converted_id)
+
+
+def snapshot_convert_body(converted: ConvertedFormat) -> None:
+    """Write a converted format from the snapshot's JSON file (streamed with ijson) to
+    the media storage under a fresh key; the row is ``completed`` with that key in one
+    UPDATE, so a conversion is never ``completed`` without its whole file."""
+    snapshot = converted.snapshot
+    info = FORMATS[converted.export_type]
+    ctx = WriterContext(
+        project_id=snapshot.project_id,
+        schema=project_schema(snapshot.project),
+        annotator=_annotator(snapshot),
+        download_resources=converted.download_resources,
+        data_keys=lambda: _snapshot_data_keys(snapshot.file),
+    )
+    chunks = WRITERS[converted.export_type](ctx, _snapshot_tasks(snapshot.file))
+    suffix = ".zip" if info.archive else f".{info.extension}"
+    key, _ = _store(chunks, f"export/{snapshot.project_id}/{snapshot.pk}-{info.name}", suffix)
+    jobs.job_complete(converted, file=key)
+
+
+CONVERT_NAME = ConvertedFormat.job_kind
+CONVERT = jobs.Kind(
+    name=CONVERT_NAME,
+    model=ConvertedFormat,
+    lock_namespace=CONVERT_LOCK_CLASS,
+    body=snapshot_convert_body,
+    worker_lost=CONVERT_LOST,
+    queue_down="The job queue could not be reached ({error}).",
+    crashed="The conversion failed on the server ({error}: {message}).",
+    select_related=("snapshot__project",),
+)
 
 
 def snapshot_delete(*, snapshot: ExportSnapshot) -> None:

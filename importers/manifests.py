@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 
 from django.db.models.fields.json import KeyTransform
 
-from importers.bulk import connection_idle
+from importers.bulk.base import connection_idle
 from importers.formats import file_error
 from importers.formats.jsonfile import BOM, trailing_comma_message
 from importers.records import TaskRow

@@ -19,7 +19,8 @@ from django.db import transaction
 
 from annotations.counters import tasks_predictions_added
 from annotations.models import Prediction
-from importers.bulk import IdRanges, writer_for
+from importers.bulk import writer_for
+from importers.bulk.base import IdRanges
 from importers.records import RecordChecker, TaskRow
 from importers.sources import (
     ImportContext,

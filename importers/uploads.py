@@ -21,7 +21,7 @@ from django.utils import timezone
 from annotations.services import tasks_delete
 from datamanager.columns import Column, Cond
 from datamanager.compare import compare
-from importers.bulk import IdRanges
+from importers.bulk.base import IdRanges
 from importers.media import UNDEFINED_KEY, MediaStore, media_key_for, media_type, stored_name
 from importers.models import FileUpload, ImportJob
 from importers.records import TaskRow

@@ -25,10 +25,10 @@ from rest_framework.views import APIView
 
 from importers import localfiles
 from io_storages import selectors, services
-from io_storages import tasks as jobs
 from io_storages.kinds import KINDS
 from io_storages.models import ExportStorage, ImportStorage
 from labelhub.errors import ApiError, LabelStudioErrors
+from labelhub.jobs import job_check_alive, with_job_fields
 from projects import permissions as perms
 from projects.selectors import object_for_user
 from tasks.models import Task
@@ -42,7 +42,9 @@ MAX_FILES_LIMIT = 10000
 
 
 def storage_as_dict(storage) -> dict:
-    """The API's shape of a storage (Label Studio's fields); never a credential."""
+    """The API's shape of a storage: Label Studio's fields (its ``traceback`` is the sync
+    job's ``error``), then the fields every job answers that Label Studio's lacks
+    (``labelhub.jobs.with_job_fields``); never a credential."""
     source = services.is_source(storage)
     body = {
         "id": storage.pk,
@@ -55,7 +57,7 @@ def storage_as_dict(storage) -> dict:
         "last_sync_count": storage.last_sync_count,
         "last_sync_job": storage.last_sync_job,
         "status": storage.status,
-        "traceback": storage.traceback,
+        "traceback": storage.error or None,
         "meta": storage.meta,
         "regex_filter": storage.regex_filter,
         "use_blob_urls": storage.use_blob_urls,
@@ -77,7 +79,7 @@ def storage_as_dict(storage) -> dict:
         )
     else:
         body["can_delete_objects"] = storage.can_delete_objects
-    return body
+    return with_job_fields(body, storage)
 
 
 def input_serializer(kind: str, side: str) -> type[serializers.Serializer]:
@@ -174,7 +176,7 @@ class StorageListApi(LabelStudioErrors, APIView):
         rows = selectors.storages_for_project(
             model=SIDES[self.side], project=project, kind=self.kind
         )
-        return Response([storage_as_dict(services.storage_check_alive(row)) for row in rows])
+        return Response([storage_as_dict(job_check_alive(row)) for row in rows])
 
     def post(self, request):
         body = _body(request)
@@ -191,7 +193,7 @@ class StorageDetailApi(LabelStudioErrors, APIView):
     kind = "s3"
 
     def get(self, request, pk):
-        storage = services.storage_check_alive(_storage(request, self.side, self.kind, pk))
+        storage = job_check_alive(_storage(request, self.side, self.kind, pk))
         return Response(storage_as_dict(storage))
 
     def patch(self, request, pk):
@@ -212,9 +214,7 @@ class StorageSyncApi(LabelStudioErrors, APIView):
 
     def post(self, request, pk):
         storage = _storage(request, self.side, self.kind, pk)
-        queued = services.storage_sync_queue(storage=storage, job_id=selectors.new_job_id())
-        if queued is not None:
-            jobs.sync_enqueue(queued)
+        services.storage_sync_queue(storage=storage, job_id=selectors.new_job_id())
         return Response(storage_as_dict(selectors.storage_sync_waited(storage)))
 
 
@@ -281,7 +281,7 @@ class AllStoragesApi(LabelStudioErrors, APIView):
             return Response([])
         project = _project(request, request.query_params.get("project"))
         rows = selectors.storages_for_project(model=SIDES[self.side], project=project)
-        return Response([storage_as_dict(services.storage_check_alive(row)) for row in rows])
+        return Response([storage_as_dict(job_check_alive(row)) for row in rows])
 
 
 class StorageTypesApi(LabelStudioErrors, APIView):

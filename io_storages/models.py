@@ -1,15 +1,20 @@
 """One model family for every storage kind (s3, gcs, azure, redis, localfiles).
 
-A source (``ImportStorage``) and a target (``ExportStorage``) share the sync status fields
-of Label Studio's ``StorageInfo`` (``status``, ``last_sync``, ``last_sync_count``,
-``last_sync_job``, ``traceback``, ``meta``). What differs per kind lives in two JSON
-columns: ``options`` (bucket, prefix, endpoint, host, ...; shown in the API) and
-``credentials`` (keys, passwords, service-account JSON; write-only, never shown). The
-fields each kind accepts are declared once in ``io_storages.kinds``.
+A source (``ImportStorage``) and a target (``ExportStorage``) is each the row of its own
+sync job (``labelhub.jobs.Job``: one runner, lock, progress and dead-worker sweep for
+every job), as Label Studio's ``StorageInfo`` keeps the sync's state on the storage:
+``status`` with Label Studio's values, ``last_sync``, ``last_sync_count``,
+``last_sync_job`` and ``meta``; Label Studio's ``traceback`` is the job's ``error``.
+What differs per kind lives in two JSON columns: ``options`` (bucket, prefix, endpoint,
+host, ...; shown in the API) and ``credentials`` (keys, passwords, service-account JSON;
+write-only, never shown). The fields each kind accepts are declared once in
+``io_storages.kinds``.
 """
 
 from django.db import models
 from django.utils import timezone
+
+from labelhub.jobmodel import Job
 
 
 class Kind(models.TextChoices):
@@ -21,15 +26,21 @@ class Kind(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    INITIALIZED = "initialized"
-    QUEUED = "queued"
-    IN_PROGRESS = "in_progress"
-    FAILED = "failed"
-    COMPLETED = "completed"
-    COMPLETED_WITH_ERRORS = "completed_with_errors"
+    # Label Studio's values; QUEUED, RUNNING, COMPLETED and FAILED are the job's roles.
+    INITIALIZED = "initialized", "Initialized"
+    QUEUED = "queued", "Queued"
+    RUNNING = "in_progress", "In progress"
+    FAILED = "failed", "Failed"
+    COMPLETED = "completed", "Completed"
+    COMPLETED_WITH_ERRORS = "completed_with_errors", "Completed with errors"
 
 
-class StorageBase(models.Model):
+class StorageBase(Job):
+    """A storage and its sync: the row is queued again for each sync (``created_at`` is
+    the storage's), so a storage has one sync at a time and its last one's state."""
+
+    Status = Status
+
     kind = models.CharField(max_length=16, choices=Kind.choices)
     title = models.CharField(max_length=256, null=True, blank=True)  # noqa: DJ001 - null as Label Studio answers
     description = models.TextField(null=True, blank=True)  # noqa: DJ001 - null as Label Studio answers
@@ -42,12 +53,16 @@ class StorageBase(models.Model):
     last_sync = models.DateTimeField(null=True, blank=True)
     last_sync_count = models.PositiveIntegerField(null=True, blank=True)
     last_sync_job = models.CharField(max_length=256, null=True, blank=True)  # noqa: DJ001 - null as Label Studio answers
-    traceback = models.TextField(null=True, blank=True)  # noqa: DJ001 - null as Label Studio answers
     meta = models.JSONField(default=dict, blank=True, null=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         abstract = True
+
+    @property
+    def is_finished(self) -> bool:
+        """Nothing to run: only a queued sync (or a running one whose worker died and
+        whose message came back) is run."""
+        return self.status not in (Status.QUEUED, Status.RUNNING)
 
     def option(self, name: str, default=None):
         value = (self.options or {}).get(name)
@@ -68,6 +83,8 @@ class ImportStorage(StorageBase):
     presign_ttl = models.PositiveSmallIntegerField(default=1)  # minutes
     recursive_scan = models.BooleanField(default=False)
 
+    job_kind = "import_sync"
+
     class Meta:
         indexes = [models.Index(fields=["project", "kind"], name="importstorage_project")]
 
@@ -82,6 +99,8 @@ class ExportStorage(StorageBase):
         "projects.Project", on_delete=models.CASCADE, related_name="export_storages"
     )
     can_delete_objects = models.BooleanField(null=True, blank=True)
+
+    job_kind = "export_sync"
 
     class Meta:
         indexes = [models.Index(fields=["project", "kind"], name="exportstorage_project")]

@@ -3,8 +3,8 @@ session advisory lock (freed by the server when the worker's connection drops) o
 SQLite (one machine), an ``flock`` on a file (freed by the kernel when the process dies).
 Whoever finds a ``running`` job whose lock is free knows its worker is gone.
 
-Import, export and ML jobs each subclass it with their advisory-lock namespace and the
-folder of their lock files.
+The job framework (``labelhub.jobs``) subclasses it with each kind's advisory-lock
+namespace and the folder of the lock files.
 """
 
 import fcntl
@@ -48,6 +48,13 @@ class JobLock:
             fcntl.flock(self.handle, fcntl.LOCK_UN)
             self.handle.close()
             self.handle = None
+
+    def held_elsewhere(self) -> bool:
+        """True while another worker holds the lock (taken and let go at once if free)."""
+        if not self.acquire():
+            return True
+        self.release()
+        return False
 
     def __enter__(self) -> bool:
         return self.acquire()

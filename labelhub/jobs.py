@@ -1,9 +1,11 @@
-"""The one job framework: imports, Label Studio migrations, training, prediction and
-export snapshots are each a row of a ``Job`` model run by ``job_run``.
+"""The one job framework: imports, Label Studio migrations, training, prediction, export
+snapshots and their conversions, and storage syncs are each a row of a ``Job`` model run
+by ``job_run``.
 
 The shape (``Job``): ``status`` moves ``QUEUED`` -> ``RUNNING`` -> ``COMPLETED`` or
 ``FAILED`` (each kind keeps the values its API has always answered: an import says
-``created``/``in_progress`` as Label Studio does, a training job ``queued``/``running``),
+``created``/``in_progress`` as Label Studio does, a training job ``queued``/``running``;
+a storage, which is the row of its own syncs, adds Label Studio's ``initialized``),
 ``progress`` (0..1), ``error`` (one sentence for a person) and ``errors`` (the records
 and fields at fault), ``attempts``, ``worker`` (host:pid of the last run), and the
 ``created_at``/``started_at``/``finished_at`` times.
@@ -155,6 +157,24 @@ def job_complete(job: Job, **fields) -> None:
     _update(job, **values)
 
 
+def job_queue_again(job: Job, **fields) -> None:
+    """Mark a finished job ``QUEUED`` for another run of the same row (a storage's next
+    sync, a failed conversion asked for again): what the last run wrote of the shared
+    fields is cleared, ``fields`` are written with it. The caller holds the row (or
+    knows no worker does) and enqueues it once this commits."""
+    _update(
+        job,
+        status=job.Status.QUEUED,
+        progress=0.0,
+        error="",
+        errors=[],
+        worker="",
+        started_at=None,
+        finished_at=None,
+        **fields,
+    )
+
+
 def job_fail(job: Job, message: str, errors: list | None = None, **fields) -> None:
     """Mark the job ``FAILED`` with a sentence for a person and the records at fault."""
     values = {
@@ -176,13 +196,15 @@ def job_task(kind: str, job_id: int) -> None:
     job_run(kind=kind, job_id=job_id)
 
 
-def job_enqueue(job: Job) -> bool:
-    """Send the job to the workers (call it once the row is committed: ``on_commit``).
-    If the queue is unreachable the job fails at once with its ``queue_down`` sentence;
-    False then. It never runs inline instead."""
+def job_enqueue(job: Job, *, task_id: str | None = None) -> bool:
+    """Send the job to the workers (call it once the row is committed: ``on_commit``),
+    as the Celery task ``task_id`` if given. If the queue is unreachable the job fails at
+    once with its ``queue_down`` sentence; False then. It never runs inline instead."""
     kind = kind_of(job)
     try:
-        job_task.apply_async((kind.name, job.pk), queue=kind.queue(job.pk), retry=False)
+        job_task.apply_async(
+            (kind.name, job.pk), queue=kind.queue(job.pk), task_id=task_id, retry=False
+        )
     except Exception as exc:  # kombu raises several kinds for an unreachable broker
         logger.exception("%s job %s could not be queued", kind.name, job.pk)
         job_fail(job, kind.queue_down.format(error=type(exc).__name__))
@@ -310,3 +332,11 @@ def job_fields(job: Job) -> dict:
         "started_at": _iso(job.started_at),
         "finished_at": _iso(job.finished_at),
     }
+
+
+def with_job_fields(body: dict, job: Job) -> dict:
+    """``body`` (an answer in Label Studio's shape, whose fields and order stay) with the
+    fields every job answers that it lacks, after its own."""
+    for name, value in job_fields(job).items():
+        body.setdefault(name, value)
+    return body

@@ -246,7 +246,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 LABELHUB_MAX_IMPORT_SIZE = int(os.environ.get("LABELHUB_MAX_IMPORT_SIZE", 1024 * 1024 * 1024))
 # Imports larger than this many tasks go to a background job (importers issue). 20k
 # tasks write in about a second in the request on either database (COPY on PostgreSQL,
-# importers.bulk.SqliteWriter on SQLite); Label Studio imports 10k in the request too.
+# importers.bulk.sqlite.SqliteWriter on SQLite); Label Studio imports 10k in the request too.
 LABELHUB_ASYNC_IMPORT_TASKS = int(os.environ.get("LABELHUB_ASYNC_IMPORT_TASKS", 20000))
 LABELHUB_TASK_LOCK_TTL = int(os.environ.get("LABELHUB_TASK_LOCK_TTL", 600))
 # How many tasks each user's Label Stream history keeps per project (Label Studio's name).

@@ -8,11 +8,13 @@ import dataclasses
 import pytest
 from django.db import connection
 
-from exporters.api import snapshot_dict
-from exporters.models import ExportSnapshot
+from exporters.api import converted_dict, snapshot_dict
+from exporters.models import ConvertedFormat, ExportSnapshot
 from importers.lsmigrate.service import job_state
 from importers.models import ImportJob, MigrationJob
 from importers.selectors import import_job_dict
+from io_storages.api import storage_as_dict
+from io_storages.models import ExportStorage, ImportStorage
 from labelhub import jobs
 from ml.api import job_dict, prediction_job_dict
 from ml.models import MLBackend, PredictionJob, TrainingJob
@@ -45,7 +47,16 @@ def _held_elsewhere(kind: str, job_id: int):
 
 
 def test_every_kind_has_the_shared_shape():
-    assert set(jobs.KINDS) == {"import", "lsmigrate", "training", "prediction", "export"}
+    assert set(jobs.KINDS) == {
+        "import",
+        "lsmigrate",
+        "training",
+        "prediction",
+        "export",
+        "export_convert",
+        "import_sync",
+        "export_sync",
+    }
     for name, kind in jobs.KINDS.items():
         assert issubclass(kind.model, jobs.Job) and kind.model.job_kind == name
         for role in ("QUEUED", "RUNNING", "COMPLETED", "FAILED"):
@@ -56,6 +67,7 @@ def test_every_kind_has_the_shared_shape():
 
 def test_every_job_answers_the_shared_fields(project, owner):
     backend = MLBackend.objects.create(project=project, url="http://ml.example")
+    snapshot = ExportSnapshot.objects.create(project=project)
     answers = {
         "import": import_job_dict(
             ImportJob.objects.create(project=project, created_by=owner), with_task_ids=False
@@ -64,16 +76,31 @@ def test_every_job_answers_the_shared_fields(project, owner):
         "prediction": prediction_job_dict(
             PredictionJob.objects.create(backend=backend, project=project)
         ),
-        "export": snapshot_dict(ExportSnapshot.objects.create(project=project)),
+        "export": snapshot_dict(snapshot),
+        "export_convert": converted_dict(
+            ConvertedFormat.objects.create(snapshot=snapshot, export_type="CSV")
+        ),
         "lsmigrate": job_state(MigrationJob.objects.create(url="http://ls.example")),
+        "import_sync": storage_as_dict(ImportStorage.objects.create(project=project, kind="s3")),
+        "export_sync": storage_as_dict(ExportStorage.objects.create(project=project, kind="s3")),
     }
     for name, answer in answers.items():
         assert SHARED <= set(answer), (name, SHARED - set(answer))
-        assert answer["status"] == jobs.KINDS[name].model.Status.QUEUED
+        # A new job is queued; a new storage has not been synced yet (Label Studio's value).
+        new = "initialized" if name.endswith("_sync") else jobs.KINDS[name].model.Status.QUEUED
+        assert answer["status"] == new, name
     # What the endpoints documented before the shared fields stays.
     assert {"detail", "error", "errors", "task_count", "found_formats"} <= set(answers["import"])
     assert answers["export"]["progress"] == {"processed": 0, "total": 0}
     assert {"detail", "report", "invites"} <= set(answers["lsmigrate"])
+    # Label Studio's shapes come first, as it answers them; the shared fields follow.
+    assert list(answers["export_convert"])[:4] == ["id", "export_type", "status", "traceback"]
+    for name in ("import_sync", "export_sync"):
+        storage = list(answers[name])
+        assert storage[:4] == ["id", "type", "synchronizable", "title"]
+        assert storage.index("meta") < storage.index("progress")
+        ls_state = {"last_sync", "last_sync_count", "last_sync_job", "traceback", "meta"}
+        assert ls_state <= set(storage)
 
 
 @pytest.fixture
@@ -142,13 +169,32 @@ def test_an_unreachable_queue_fails_the_job_at_once(project, monkeypatch):
     assert job.status == "failed" and "could not be reached (ConnectionError)" in job.error
 
 
-def test_a_dead_workers_job_is_failed_by_the_next_look(project):
-    backend = MLBackend.objects.create(project=project, url="http://ml.example")
-    job = PredictionJob.objects.create(
-        backend=backend, project=project, status=PredictionJob.Status.RUNNING
-    )
-    with _held_elsewhere("prediction", job.pk):  # a live worker holds it
-        assert jobs.job_check_alive(job).status == "running"
+RUNNING_ROWS = {
+    "prediction": lambda project: PredictionJob.objects.create(
+        backend=MLBackend.objects.create(project=project, url="http://ml.example"),
+        project=project,
+        status=PredictionJob.Status.RUNNING,
+    ),
+    "export_convert": lambda project: ConvertedFormat.objects.create(
+        snapshot=ExportSnapshot.objects.create(project=project, status="completed"),
+        export_type="CSV",
+        status=ConvertedFormat.Status.RUNNING,
+    ),
+    "import_sync": lambda project: ImportStorage.objects.create(
+        project=project, kind="s3", status=ImportStorage.Status.RUNNING
+    ),
+    "export_sync": lambda project: ExportStorage.objects.create(
+        project=project, kind="s3", status=ExportStorage.Status.RUNNING
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(RUNNING_ROWS))
+def test_a_dead_workers_job_is_failed_by_the_next_look(project, kind):
+    job = RUNNING_ROWS[kind](project)
+    with _held_elsewhere(kind, job.pk):  # a live worker holds it
+        assert jobs.job_check_alive(job).status == job.Status.RUNNING
+        assert jobs.jobs_sweep() == 0
     assert jobs.jobs_sweep() == 1  # its worker is gone
     job.refresh_from_db()
-    assert job.status == "failed" and job.error == jobs.KINDS["prediction"].worker_lost
+    assert job.status == "failed" and job.error == jobs.KINDS[kind].worker_lost

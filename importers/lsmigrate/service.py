@@ -33,7 +33,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from annotations.models import Annotation, Prediction
-from importers.bulk import connection_idle
+from importers.bulk.base import connection_idle
 from importers.lsmigrate import delta
 from importers.lsmigrate import steps as _steps  # noqa: F401 - registers the tabs step
 from importers.lsmigrate.client import LabelStudioClient, MigrationError, normalize_url

@@ -213,11 +213,11 @@ def test_auth_export(api, project, client_for, annotator, outsider):
 def test_small_exports_finish_in_the_request(api, project, import_tasks, monkeypatch):
     # data_export.tavern.yml's "crud export with params 2/3": finished_at and md5 are
     # strings in the POST's answer (no worker runs in this test).
-    from exporters import snapshots, tasks
+    from exporters import snapshots
 
     queued = []
     monkeypatch.setattr(snapshots, "snapshot_build_enqueue", lambda s: queued.append(s.pk))
-    monkeypatch.setattr(tasks, "snapshot_convert_enqueue", queued.append)
+    monkeypatch.setattr(snapshots, "convert_enqueue", lambda c: queued.append(c.pk))
     _world(import_tasks, project)
     url = f"/api/projects/{project.pk}/exports/"
     body = api.post(

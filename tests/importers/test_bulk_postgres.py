@@ -4,7 +4,7 @@ import pytest
 from django.db import connection, transaction
 
 from annotations.models import Annotation, Prediction
-from importers.bulk import CopyWriter
+from importers.bulk.postgres import CopyWriter
 from importers.services import tasks_import
 from labelhub.errors import ApiError
 from tasks.models import Task

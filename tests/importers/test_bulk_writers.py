@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from annotations.models import Annotation, Prediction
-from importers import bulk
+from importers.bulk.base import Writer
 from importers.services import tasks_import
 from tasks.models import Task
 from tests.factories import choice
@@ -33,7 +33,7 @@ def _records(n: int, start: int = 0) -> list[dict]:
 
 
 def test_rows_land_on_their_own_tasks_across_batches(project, owner, monkeypatch):
-    monkeypatch.setattr(bulk, "ORM_BATCH", 7)
+    monkeypatch.setattr(Writer, "batch", 7)
     tasks_import(project=project, records=_records(3), user=owner)  # ids don't start at 1
     result = tasks_import(project=project, records=_records(30, start=100), user=owner)
     assert (result.task_count, result.annotation_count, result.prediction_count) == (30, 30, 30)

@@ -508,7 +508,7 @@ def _compare(ls_tasks: list, lh_tasks: list, ls: LS, ls_pid: int) -> None:
 
 def test_migrate_from_label_studio(label_studio, make_user, client_for, settings, files_root):
     from io_storages.models import ImportStorage, ImportStorageLink, Status
-    from io_storages.services import import_sync_run
+    from labelhub.jobs import job_run
     from projects.models import LabelLink
     from webhooks.models import Webhook
 
@@ -553,9 +553,9 @@ def test_migrate_from_label_studio(label_studio, make_user, client_for, settings
     assert ImportStorageLink.objects.filter(storage=storage).count() == 2
     tasks_before = Task.objects.filter(project=cars).count()
     ImportStorage.objects.filter(pk=storage.pk).update(status=Status.QUEUED)
-    import_sync_run(storage_id=storage.pk)
+    job_run(kind=ImportStorage.job_kind, job_id=storage.pk)
     storage.refresh_from_db()
-    assert storage.status == Status.COMPLETED, storage.traceback
+    assert storage.status == Status.COMPLETED, storage.error
     assert Task.objects.filter(project=cars).count() == tasks_before
     # the new annotators have invite links, not passwords
     invited = dict(report.invites)

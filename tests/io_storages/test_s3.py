@@ -346,8 +346,8 @@ def test_target_on_a_missing_bucket_is_a_400_naming_it(api, project, s3, moto_se
 def test_a_sync_whose_worker_died_shows_failed_and_can_run_again(
     api, s3, moto_server, image_project, sync
 ):
+    from io_storages.jobs import WORKER_LOST
     from io_storages.models import ImportStorage
-    from io_storages.services import WORKER_LOST
 
     put(s3, "images/a.png")
     storage = api.post(URL, s3_body(moto_server, image_project), format="json").json()

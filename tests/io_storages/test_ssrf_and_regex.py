@@ -50,6 +50,7 @@ def test_the_rule_runs_in_the_worker_too(api, project, s3, moto_server, settings
     """Between the request and the job the endpoint may stop being allowed."""
     from io_storages import services
     from io_storages.models import ExportStorage
+    from labelhub.jobs import job_run
 
     storage = api.post(
         "/api/storages/export/s3", s3_body(moto_server, project), format="json"
@@ -57,9 +58,9 @@ def test_the_rule_runs_in_the_worker_too(api, project, s3, moto_server, settings
     row = ExportStorage.objects.get(pk=storage["id"])
     services.storage_sync_queue(storage=row, job_id="job-1")
     settings.LABELHUB_STORAGE_ALLOWED_HOSTS = []
-    services.export_sync_run(storage_id=row.pk)
+    job_run(kind=ExportStorage.job_kind, job_id=row.pk)
     row.refresh_from_db()
-    assert row.status == "failed" and "not a public address" in row.traceback
+    assert row.status == "failed" and "not a public address" in row.error
 
 
 def test_redis_host_in_nat64_form_is_refused(api, project):

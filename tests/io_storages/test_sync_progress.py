@@ -7,8 +7,9 @@ import pytest
 
 from annotations.services import annotation_create
 from importers import services as importer_services
-from io_storages import services
+from io_storages import jobs, services
 from io_storages.models import ExportStorage, ExportStorageLink, ImportStorage, ImportStorageLink
+from labelhub.jobs import job_check_alive, job_run
 from tasks.models import Task
 from tests.factories import choice
 
@@ -41,7 +42,7 @@ def test_source_sync_commits_in_batches_with_progress_and_resumes(
         seen.append((row.status, row.last_sync_count, Task.objects.filter(project=project).count()))
         return real_import(**kwargs)
 
-    monkeypatch.setattr(services, "records_import", watching)
+    monkeypatch.setattr(jobs, "records_import", watching)
     failed = sync(f"{URL}/{storage['id']}")
     assert seen == [("in_progress", 0, 0), ("in_progress", 2, 2), ("in_progress", 4, 4)]
     assert failed["status"] == "failed"
@@ -93,15 +94,15 @@ def test_a_worker_that_dies_mid_sync_loses_only_its_open_batch(
             raise KeyboardInterrupt  # the worker is killed inside the second batch
         return real_import(**kwargs)
 
-    monkeypatch.setattr(services, "records_import", dying)
+    monkeypatch.setattr(jobs, "records_import", dying)
     with pytest.raises(KeyboardInterrupt):
         sync(f"{URL}/{storage['id']}")
     row = ImportStorage.objects.get(pk=storage["id"])
     assert row.status == "in_progress" and row.last_sync_count == 2
     assert Task.objects.filter(project=project).count() == 2
     # The lock died with the worker: the next request sees the sync failed, and may sync.
-    assert services.storage_check_alive(row).status == "failed"
-    monkeypatch.setattr(services, "records_import", real_import)
+    assert job_check_alive(row).status == "failed"
+    monkeypatch.setattr(jobs, "records_import", real_import)
     done = sync(f"{URL}/{storage['id']}")
     assert done["status"] == "completed"
     assert (done["last_sync_count"], done["meta"]["tasks_existed"]) == (3, 2)
@@ -119,13 +120,13 @@ def test_target_sync_reports_progress_per_batch(
     out.mkdir()
     target = api.post(TARGET, {"project": project.pk, "path": str(out)}, format="json").json()
     counts: list[int | None] = []
-    real_touch = services._links_touch
+    real_touch = jobs.links_touch
 
     def watching(storage, annotation_ids):
         counts.append(ExportStorage.objects.get(pk=target["id"]).last_sync_count)
         real_touch(storage, annotation_ids)
 
-    monkeypatch.setattr(services, "_links_touch", watching)
+    monkeypatch.setattr(jobs, "links_touch", watching)
     done = sync(f"{TARGET}/{target['id']}")
     assert counts == [0, 2, 4]
     assert done["status"] == "completed" and done["last_sync_count"] == 5
@@ -147,19 +148,18 @@ def test_sync_answer_waits_a_bounded_time_for_the_worker(
     LABELHUB_STORAGE_SYNC_WAIT_SECONDS) for the worker, so a quick sync answers its
     result as Label Studio's does; the request itself never runs the sync."""
     from io_storages import selectors
-    from io_storages import tasks as jobs
 
     folder = local_root / "tasks"
     folder.mkdir()
     _files(folder, 3)
     storage = api.post(URL, {"project": project.pk, "path": str(folder)}, format="json").json()
     sent: list[int] = []
-    monkeypatch.setattr(jobs, "sync_enqueue", lambda queued: sent.append(queued.pk))
+    monkeypatch.setattr(services, "_sync_enqueue", lambda queued: sent.append(queued.pk))
 
     def worker_runs_meanwhile(seconds):
         # The first pause of the waiting request: a worker takes the job and finishes it.
         while sent:
-            services.import_sync_run(storage_id=sent.pop())
+            job_run(kind="import_sync", job_id=sent.pop())
 
     monkeypatch.setattr(selectors.time, "sleep", worker_runs_meanwhile)
     answer = api.post(f"{URL}/{storage['id']}/sync").json()
@@ -170,3 +170,47 @@ def test_sync_answer_waits_a_bounded_time_for_the_worker(
     answer = api.post(f"{URL}/{storage['id']}/sync").json()
     assert answer["status"] == "queued" and answer["last_sync_count"] is None
     assert sent == [storage["id"]] and Task.objects.filter(project=project).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unreachable_queue_answers_503_and_fails_the_sync_at_once(
+    api, project, local_root, monkeypatch, settings
+):
+    """The sync is never run in the request instead: the storage is failed with the
+    sentence, and the next sync (queue back) runs."""
+    from io_storages.jobs import QUEUE_DOWN
+    from labelhub import jobs as job_framework
+
+    settings.LABELHUB_STORAGE_SYNC_WAIT_SECONDS = 0  # no worker runs here
+    folder = local_root / "tasks"
+    folder.mkdir()
+    _files(folder, 2)
+    storage = api.post(URL, {"project": project.pk, "path": str(folder)}, format="json").json()
+
+    def down(*args, **kwargs):
+        raise ConnectionError("no broker")
+
+    monkeypatch.setattr(job_framework.job_task, "apply_async", down)
+    response = api.post(f"{URL}/{storage['id']}/sync")
+    assert response.status_code == 503 and QUEUE_DOWN in str(response.json())
+    shown = api.get(f"{URL}/{storage['id']}").json()
+    assert (shown["status"], shown["traceback"], shown["error"]) == (
+        "failed",
+        QUEUE_DOWN,
+        QUEUE_DOWN,
+    )
+    assert "time_failure" in shown["meta"] and Task.objects.filter(project=project).count() == 0
+
+    sent: list[tuple] = []
+    monkeypatch.setattr(
+        job_framework.job_task, "apply_async", lambda args, **kwargs: sent.append((args, kwargs))
+    )
+    assert api.post(f"{URL}/{storage['id']}/sync").status_code == 200
+    ((args, kwargs),) = sent
+    row = ImportStorage.objects.get(pk=storage["id"])
+    # One Celery task for every job, named after the sync's Label Studio job id.
+    assert args == ("import_sync", row.pk) and kwargs["task_id"] == row.last_sync_job
+    job_run(kind="import_sync", job_id=row.pk)
+    done = api.get(f"{URL}/{storage['id']}").json()
+    assert (done["status"], done["last_sync_count"], done["traceback"]) == ("completed", 2, None)
+    assert done["progress"] == 1.0 and done["attempts"] == 1 and done["finished_at"]
