@@ -156,7 +156,7 @@ def test_remote_backend_jobs_go_to_the_outbound_queue(project, settings, monkeyp
     )
     sent = []
     monkeypatch.setattr(
-        jobs.job_task, "apply_async", lambda args, queue=None, retry=None: sent.append(queue)
+        jobs.job_task, "apply_async", lambda args, queue=None, **kwargs: sent.append(queue)
     )
     for backend in (remote, builtin):
         job = PredictionJob.objects.create(project=project, backend=backend)
