@@ -17,6 +17,10 @@ given and that no parameter is a mangled marker, so a builder that computes with
 marker (``marker + 1``) fails loudly at its first call instead of baking a constant into
 the SQL. A builder whose SQL *shape* depends on a value (a list length, a flag) names
 that value in the key.
+
+A ``paged`` query takes its window as values too: the compiled SQL ends with ``LIMIT %s
+OFFSET %s`` and each call passes ``limit`` and ``offset`` (Django writes a slice's bounds
+into the SQL text, which would compile one query per page number).
 """
 
 import threading
@@ -67,9 +71,15 @@ class Markers:
 
 
 class _Compiled:
-    def __init__(self, queryset: QuerySet, markers: Markers, connection) -> None:
+    def __init__(
+        self, queryset: QuerySet, markers: Markers, connection, paged: bool = False
+    ) -> None:
+        if paged and queryset.query.is_sliced:
+            raise ValueError("a paged query takes its window as values, not as a slice")
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
+        if paged:
+            sql += " LIMIT %s OFFSET %s"
         adapted = {}
         for name, value in zip(markers.names, markers.values, strict=True):
             as_db = (
@@ -97,6 +107,8 @@ class _Compiled:
         missing = set(markers.names) - found
         if missing:
             raise ValueError(f"markers not in the compiled query: {sorted(missing)}")
+        if paged:
+            slots += [("limit", None, False), ("offset", None, False)]
         self.sql = sql
         self.slots = slots
         self.compiler = compiler
@@ -174,11 +186,15 @@ def _looks_marked(value) -> bool:
 class Prepared:
     """One query shape: ``build(m, *shape)`` returns the queryset, with ``m``'s markers for
     the values each call passes by name; ``shape`` (hashable) selects a variant whose SQL
-    differs. ``run(shape, **values)`` returns the queryset's result as a list."""
+    differs. ``run(shape, **values)`` returns the queryset's result as a list (``paged``:
+    the rows ``offset`` to ``offset + limit``, both passed among the values)."""
 
-    def __init__(self, build: Callable[..., QuerySet], using: str = "default") -> None:
+    def __init__(
+        self, build: Callable[..., QuerySet], using: str = "default", *, paged: bool = False
+    ) -> None:
         self.build = build
         self.using = using
+        self.paged = paged
         self.local = threading.local()
 
     def run(self, shape: tuple[Hashable, ...] = (), **values) -> list:
@@ -188,7 +204,9 @@ class Prepared:
         compiled = cache.get(key)
         if compiled is None:
             markers = Markers()
-            compiled = _Compiled(self.build(markers, *shape), markers, connection)
+            compiled = _Compiled(
+                self.build(markers, *shape), markers, connection, paged=self.paged
+            )
             cache[key] = compiled
         return compiled.rows(values)
 

@@ -96,3 +96,20 @@ def test_row_update_writes_values_and_increments(project, task_ids):
     row_update(Project, project.pk, increments={"total_annotations_number": -1})
     assert Project.objects.get(pk=project.pk).total_annotations_number == before + 1
     assert row_update(Task, 10**9, values={"is_labeled": False}) == 0
+
+
+def test_a_paged_query_takes_its_window_as_values(project, task_ids):
+    ids = Prepared(
+        lambda m: (
+            Task.objects.filter(project_id=m.int("project"))
+            .order_by("id")
+            .values_list("id", flat=True)
+        ),
+        paged=True,
+    )
+    assert ids.run(project=project.pk, limit=2, offset=0) == task_ids[:2]
+    assert ids.run(project=project.pk, limit=2, offset=2) == task_ids[2:]
+    assert ids.run(project=project.pk, limit=5, offset=3) == []
+    sliced = Prepared(lambda m: Task.objects.filter(pk=m.int("pk"))[:1], paged=True)
+    with pytest.raises(ValueError, match="window"):
+        sliced.run(pk=1, limit=1, offset=0)
