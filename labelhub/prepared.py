@@ -204,9 +204,7 @@ class Prepared:
         compiled = cache.get(key)
         if compiled is None:
             markers = Markers()
-            compiled = _Compiled(
-                self.build(markers, *shape), markers, connection, paged=self.paged
-            )
+            compiled = _Compiled(self.build(markers, *shape), markers, connection, paged=self.paged)
             cache[key] = compiled
         return compiled.rows(values)
 
@@ -242,3 +240,51 @@ def row_update(model, pk: int, *, values=None, increments=None, using: str = "de
             [*params, pk],
         )
         return cursor.rowcount
+
+
+def rows_insert(instances: list, *, returning: bool = False, using: str = "default") -> None:
+    """``Model.objects.bulk_create(instances)``, or with ``returning`` the INSERT of
+    ``instance.save()`` for one new row, written out: every concrete column but an unset
+    primary key, each value prepared as the ORM prepares it (``pre_save``, then
+    ``get_db_prep_save``), in the batches ``bulk_create`` would use (one statement for a
+    few rows). ``returning`` reads the new primary key back (``RETURNING``: PostgreSQL,
+    SQLite >= 3.35) into the instance and marks it saved. For the rows every annotation
+    write inserts (the annotation, its result-label index rows), where building the ORM's
+    INSERT cost more than running it (``bench/request_profile.py --profile create``). No
+    signals are sent: nothing listens to those models' saves. Fields with a database
+    default are refused (the ORM would leave their column out)."""
+    if not instances:
+        return
+    if returning and len(instances) != 1:
+        raise ValueError("returning reads back one row's primary key")
+    connection = connections[using]
+    meta = type(instances[0])._meta
+    quote = connection.ops.quote_name
+    pk = meta.pk
+    fields = [
+        f
+        for f in meta.concrete_fields
+        if not (f is pk and getattr(instances[0], f.attname) is None)
+    ]
+    if any(f.has_db_default() for f in fields):
+        raise ValueError(f"{meta.label} has a field with a database default")
+    columns = ", ".join(quote(f.column) for f in fields)
+    one = f"({', '.join(['%s'] * len(fields))})"
+    batch = max(1, connection.ops.bulk_batch_size(fields, instances))
+    with connection.cursor() as cursor:
+        for start in range(0, len(instances), batch):
+            chunk = instances[start : start + batch]
+            params = [
+                f.get_db_prep_save(f.pre_save(instance, add=True), connection)
+                for instance in chunk
+                for f in fields
+            ]
+            sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([one] * len(chunk))}"
+            if returning:
+                sql += f" RETURNING {quote(pk.column)}"
+            cursor.execute(sql, params)
+            if returning:
+                setattr(instances[0], pk.attname, pk.to_python(cursor.fetchone()[0]))
+    if returning:
+        instances[0]._state.adding = False
+        instances[0]._state.db = using

@@ -113,3 +113,32 @@ def test_a_paged_query_takes_its_window_as_values(project, task_ids):
     sliced = Prepared(lambda m: Task.objects.filter(pk=m.int("pk"))[:1], paged=True)
     with pytest.raises(ValueError, match="window"):
         sliced.run(pk=1, limit=1, offset=0)
+
+
+def test_rows_insert_writes_what_the_orm_writes(project, task_ids, owner):
+    from annotations.models import ResultLabel
+    from labelhub.prepared import rows_insert
+
+    annotation = Annotation(
+        task_id=task_ids[0], project=project, completed_by=owner, result=choice("Positive")
+    )
+    rows_insert([annotation], returning=True)
+    assert annotation.pk and not annotation._state.adding
+    stored = Annotation.objects.get(pk=annotation.pk)
+    assert (stored.result, stored.created_at, stored.lead_time, stored.was_cancelled) == (
+        choice("Positive"),
+        annotation.created_at,
+        None,
+        False,
+    )
+    labels = [
+        ResultLabel(project=project, task_id=task_ids[0], annotation=annotation, key="c", value=v)
+        for v in ("a", "b")
+    ]
+    rows_insert(labels)
+    assert sorted(
+        ResultLabel.objects.filter(annotation=annotation).values_list("key", "value")
+    ) == [("c", "a"), ("c", "b")]
+    rows_insert([])
+    with pytest.raises(ValueError, match="one row"):
+        rows_insert(labels, returning=True)
