@@ -666,10 +666,14 @@ def reworked_of(task_ids: list[int]) -> dict[int, int]:
     return dict(rows)
 
 
+# json.dumps(r, ensure_ascii=False) builds an encoder per call; one kept does the same.
+_RESULT_JSON = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _joined_results(results: list) -> str:
     """Label Studio's ``annotations_results`` / ``predictions_results`` on SQLite: the
     rows' result lists joined by commas, without double quotes."""
-    return ",".join(json.dumps(r, ensure_ascii=False) for r in results).replace('"', "")
+    return ",".join(_RESULT_JSON(r) for r in results).replace('"', "")
 
 
 def page_summaries(

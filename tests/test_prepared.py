@@ -142,3 +142,20 @@ def test_rows_insert_writes_what_the_orm_writes(project, task_ids, owner):
     rows_insert([])
     with pytest.raises(ValueError, match="one row"):
         rows_insert(labels, returning=True)
+
+
+def test_json_and_datetimes_read_as_the_orm_reads_them(project, task_ids):
+    big = 123456789012345678901234567890
+    Task.objects.filter(pk=task_ids[0]).update(
+        data={"text": "é", "big": big, "nested": [1.5, None, {"a": True}]}
+    )
+    Task.objects.filter(pk=task_ids[1]).update(meta={"x": 0.1234567890123456789})
+    rows = Prepared(lambda m: Task.objects.filter(project_id=m.int("p")).order_by("id"))
+    got = rows.run(p=project.pk)
+    expected = list(Task.objects.filter(project=project).order_by("id"))
+    assert [(t.data, t.meta, t.created_at) for t in got] == [
+        (t.data, t.meta, t.created_at) for t in expected
+    ]
+    assert type(got[0].data["big"]) is int and got[0].data["big"] == big
+    assert got[1].meta == {"x": 0.1234567890123456789}
+    assert got[0].created_at.utcoffset() is not None
