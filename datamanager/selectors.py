@@ -420,8 +420,7 @@ def _window(
         ids = _PLAIN_PAGE_IDS.run(
             (query.benchmarks,), project=project.pk, limit=size + 1, offset=offset
         )
-        keys = [(pk,) for pk in ids]
-        return _rows(ids[:size], ctx, decorate), keys[:size], len(ids) > size
+        return _rows(ids[:size], ctx, decorate), [(pk,) for pk in ids[:size]], len(ids) > size
     order_keys = _order_keys(query, ctx)
     bound = None
     if len(order_keys) == 1:  # ordered by id alone: the join can start where the page starts

@@ -176,7 +176,8 @@ def _sqlite_datetime_iso(text: str | None) -> str | None:
         return None
     if _SQLITE_DATETIME.fullmatch(text):
         return f"{text[:10]}T{text[11:]}Z"
-    return iso_datetime(connection.ops.convert_datetimefield_value(text, None, connection))
+    convert = connection.ops.convert_datetimefield_value  # type: ignore[attr-defined]
+    return iso_datetime(convert(text, None, connection))
 
 
 def _values(queryset, columns: tuple[str, ...]) -> Iterator[dict]:

@@ -202,7 +202,8 @@ def _fast_converters(converters: dict, connection) -> dict:
 
 def _fast_converter(function, connection):
     owner = getattr(function, "__self__", None)
-    if getattr(function, "__func__", None) is JSONField.from_db_value and owner.decoder is None:
+    is_json = getattr(function, "__func__", None) is JSONField.from_db_value
+    if is_json and getattr(owner, "decoder", None) is None:
 
         def json_value(value, expression, conn, loads=orjson.loads, digits=_LONG_DIGITS):
             if isinstance(value, str) and digits.search(value) is None:
