@@ -24,7 +24,9 @@ R rounds, each against fresh servers (LabelHub, then Label Studio), and prints t
 over the rounds, the ratio of the medians and the range of the rounds' ratios. The Found
 count is each server's own call: LabelHub's Data Manager asks ``/api/dm/count/``, Label
 Studio's reads ``total`` from ``/api/tasks/``. ``--port P`` puts LabelHub on P and Label
-Studio on P + 1 (a free port each by default).
+Studio on P + 1 (a free port each by default). ``--before TREE`` starts each round with
+another checkout's code (e.g. ``git archive main | tar -x -C TREE``) on this venv, and adds
+its medians as a "before" column.
 
     .venv/bin/python bench/api_bench.py --client --database-url "" --tasks 10000 \
         --label-studio /tmp/ls/bin/label-studio
@@ -304,11 +306,14 @@ def _export(s, base: str, pid: int) -> int:
 
 
 @contextlib.contextmanager
-def labelhub_server(database_url: str):
-    """``labelhub start`` on a free port in a fresh data directory: (base URL, headers)."""
+def labelhub_server(database_url: str, tree: Path | None = None):
+    """``labelhub start`` on a free port in a fresh data directory: (base URL, headers).
+    ``tree``: another checkout's code (first on PYTHONPATH, and the working directory,
+    which gunicorn puts first on its path) with this venv."""
     port = free_port()
     env = {
         **os.environ,
+        **({"PYTHONPATH": str(tree)} if tree else {}),
         "DATABASE_URL": database_url,
         "LABELHUB_DATA_DIR": tempfile.mkdtemp(prefix="labelhub-bench-"),
         "LABELHUB_USERNAME": "bench@example.com",
@@ -319,7 +324,7 @@ def labelhub_server(database_url: str):
     server = subprocess.Popen(
         [str(bin_dir / "labelhub"), "start", "--port", str(port)],
         env=env,
-        cwd=ROOT,
+        cwd=tree or ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -378,6 +383,11 @@ def main() -> None:
         help="with --client: also run it against Label Studio's `label-studio` command",
     )
     parser.add_argument("--port", type=int, help="LabelHub's port; Label Studio's is one more")
+    parser.add_argument(
+        "--before",
+        metavar="TREE",
+        help="with --client: each round also runs another checkout's code first (PYTHONPATH)",
+    )
     args = parser.parse_args()
     global PORT
     PORT = args.port
@@ -413,8 +423,15 @@ def client_main(args) -> None:
     print(f"Label-Studio-style client, {args.tasks} tasks, {database}", flush=True)
     ours: list[dict] = []
     theirs: list[dict] = []
+    before: list[dict] = []
     loads: list[str] = []
     for round_ in range(args.repeat):
+        if args.before:
+            with labelhub_server(args.database_url, Path(args.before)) as (base, headers):
+                before.append(client_run(base, headers, args.tasks, args.annotations))
+            print(f"| step | before ({args.before}), round {round_ + 1} |\n|---|---|")
+            for step, seconds in before[-1].items():
+                print(f"| {step} | {_figure(seconds)} |", flush=True)
         with labelhub_server(args.database_url) as (base, headers):
             ours.append(client_run(base, headers, args.tasks, args.annotations))
         load = f"{os.getloadavg()[0]:.1f}"
@@ -433,20 +450,30 @@ def client_main(args) -> None:
         loads.append(load)
     print(f"medians of {args.repeat} rounds; load average after each half: {', '.join(loads)}")
     if not theirs:
-        print("| step | LabelHub |\n|---|---|")
+        print("| step | LabelHub |" + (" before |" if before else ""))
+        print("|---|---|" + ("---|" if before else ""))
         for step in ours[0]:
-            print(f"| {step} | {_figure(statistics.median(r[step] for r in ours))} |")
+            line = f"| {step} | {_figure(statistics.median(r[step] for r in ours))} |"
+            if before:
+                line += f" {_figure(statistics.median(r[step] for r in before))} |"
+            print(line)
         return
-    print("| step | Label Studio | LabelHub | LS / LabelHub | rounds |\n|---|---|---|---|---|")
+    head = "| step | Label Studio | LabelHub | LS / LabelHub | rounds |"
+    if before:
+        head += " before | LS / before |"
+    print(head + "\n|" + "---|" * (head.count("|") - 1))
     for step in ours[0]:
         mine = statistics.median(r[step] for r in ours)
         other = statistics.median(r[step] for r in theirs)
         ratios = [t[step] / o[step] for o, t in zip(ours, theirs, strict=True)]
-        print(
+        line = (
             f"| {step} | {_figure(other)} | {_figure(mine)} | {other / mine:.1f}x "
-            f"| {min(ratios):.1f}-{max(ratios):.1f}x |",
-            flush=True,
+            f"| {min(ratios):.1f}-{max(ratios):.1f}x |"
         )
+        if before:
+            old = statistics.median(r[step] for r in before)
+            line += f" {_figure(old)} | {other / old:.1f}x |"
+        print(line, flush=True)
 
 
 if __name__ == "__main__":
