@@ -40,6 +40,7 @@ from collections.abc import Iterable, Sequence
 from django.db import connection, transaction
 
 from annotations.models import Annotation, Prediction, ResultLabel
+from labelhub.prepared import rows_insert
 from projects.models import Project
 
 MAX_KEY = 64
@@ -86,8 +87,7 @@ def result_index_add(*, annotation: Annotation | None = None, prediction: Predic
         ResultLabel(project_id=row.project_id, task_id=row.task_id, key=key, value=value, **owner)
         for key, value in sorted(result_label_pairs(row.result))
     ]
-    if rows:
-        ResultLabel.objects.bulk_create(rows)
+    rows_insert(rows)  # ResultLabel.objects.bulk_create(rows), written out
 
 
 # The SQL twin of result_label_pairs: {source} is the annotation or prediction table,

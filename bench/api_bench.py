@@ -19,9 +19,14 @@ task (p50 of 50), and a JSON export of all tasks. Each step prints seconds (or m
 (``BIN`` is its ``label-studio`` command, installed in a venv of its own, e.g.
 ``python -m venv /tmp/ls && /tmp/ls/bin/pip install label-studio==1.23.2``), started on
 its own embedded default (SQLite, a fresh data directory, legacy API tokens on), and
-prints both columns with the ratio LS / LabelHub. The Found count is each server's own
-call: LabelHub's Data Manager asks ``/api/dm/count/``, Label Studio's reads ``total``
-from ``/api/tasks/``.
+prints both columns with the ratio LS / LabelHub. With ``--client``, ``--repeat R`` runs
+R rounds, each against fresh servers (LabelHub, then Label Studio), and prints the medians
+over the rounds, the ratio of the medians and the range of the rounds' ratios. The Found
+count is each server's own call: LabelHub's Data Manager asks ``/api/dm/count/``, Label
+Studio's reads ``total`` from ``/api/tasks/``. ``--port P`` puts LabelHub on P and Label
+Studio on P + 1 (a free port each by default). ``--before TREE`` starts each round with
+another checkout's code (e.g. ``git archive main | tar -x -C TREE``) on this venv, and adds
+its medians as a "before" column.
 
     .venv/bin/python bench/api_bench.py --client --database-url "" --tasks 10000 \
         --label-studio /tmp/ls/bin/label-studio
@@ -50,7 +55,12 @@ CONFIG = (
 TOKEN = "bench0123456789abcdef0123456789abcdef012"
 
 
-def free_port() -> int:
+PORT: int | None = None  # --port
+
+
+def free_port(offset: int = 0) -> int:
+    if PORT is not None:
+        return PORT + offset
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -296,11 +306,14 @@ def _export(s, base: str, pid: int) -> int:
 
 
 @contextlib.contextmanager
-def labelhub_server(database_url: str):
-    """``labelhub start`` on a free port in a fresh data directory: (base URL, headers)."""
+def labelhub_server(database_url: str, tree: Path | None = None):
+    """``labelhub start`` on a free port in a fresh data directory: (base URL, headers).
+    ``tree``: another checkout's code (first on PYTHONPATH, and the working directory,
+    which gunicorn puts first on its path) with this venv."""
     port = free_port()
     env = {
         **os.environ,
+        **({"PYTHONPATH": str(tree)} if tree else {}),
         "DATABASE_URL": database_url,
         "LABELHUB_DATA_DIR": tempfile.mkdtemp(prefix="labelhub-bench-"),
         "LABELHUB_USERNAME": "bench@example.com",
@@ -311,7 +324,7 @@ def labelhub_server(database_url: str):
     server = subprocess.Popen(
         [str(bin_dir / "labelhub"), "start", "--port", str(port)],
         env=env,
-        cwd=ROOT,
+        cwd=tree or ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -323,7 +336,7 @@ def labelhub_server(database_url: str):
 def label_studio_server(command: str):
     """``label-studio start`` on its embedded default (SQLite) in a fresh data directory,
     with the legacy token API on (1.23 turns it off for new organizations)."""
-    port = free_port()
+    port = free_port(1)
     data_dir = tempfile.mkdtemp(prefix="label-studio-bench-")
     log = open(Path(data_dir) / "label-studio.log", "wb")
     server = subprocess.Popen(
@@ -353,7 +366,9 @@ def _running(server: subprocess.Popen, base: str, timeout: float = 600):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tasks", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="import/export runs, or --client rounds"
+    )
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
@@ -367,26 +382,17 @@ def main() -> None:
         metavar="BIN",
         help="with --client: also run it against Label Studio's `label-studio` command",
     )
+    parser.add_argument("--port", type=int, help="LabelHub's port; Label Studio's is one more")
+    parser.add_argument(
+        "--before",
+        metavar="TREE",
+        help="with --client: each round also runs another checkout's code first (PYTHONPATH)",
+    )
     args = parser.parse_args()
+    global PORT
+    PORT = args.port
     if args.client:
-        database = "SQLite" if not args.database_url else "PostgreSQL"
-        print(f"Label-Studio-style client, {args.tasks} tasks, {database}", flush=True)
-        with labelhub_server(args.database_url) as (base, headers):
-            ours = client_run(base, headers, args.tasks, args.annotations)
-        load = os.getloadavg()[0]
-        # LabelHub's column first, on its own: Label Studio's half takes many minutes.
-        print(f"| step | LabelHub (load {load:.1f}) |\n|---|---|")
-        for step, seconds in ours.items():
-            print(f"| {step} | {_figure(seconds)} |", flush=True)
-        if not args.label_studio:
-            return
-        with label_studio_server(args.label_studio) as (base, headers):
-            theirs = client_run(base, headers, args.tasks, args.annotations, label_studio=True)
-        print("| step | Label Studio | LabelHub | LS / LabelHub |\n|---|---|---|---|")
-        for step, seconds in ours.items():
-            ratio = theirs[step] / seconds
-            print(f"| {step} | {_figure(theirs[step])} | {_figure(seconds)} | {ratio:.1f}x |")
-        print(f"load average at the end of each run: {load:.1f}, {os.getloadavg()[0]:.1f}")
+        client_main(args)
         return
     with labelhub_server(args.database_url) as (base, headers):
         body = payload(args.tasks)
@@ -406,6 +412,68 @@ def main() -> None:
             f"median: import {imp:.2f}s = {args.tasks / imp:,.0f} tasks/s; "
             f"export {exp:.2f}s = {args.tasks / exp:,.0f} tasks/s"
         )
+
+
+def client_main(args) -> None:
+    """``--repeat`` rounds of the client, each against fresh servers: LabelHub, then Label
+    Studio when asked (so both halves of a round share the machine's load of the moment).
+    Prints each round's LabelHub column, then the medians of every step over the rounds and
+    the ratio of the medians, with the range of the rounds' own ratios."""
+    database = "SQLite" if not args.database_url else "PostgreSQL"
+    print(f"Label-Studio-style client, {args.tasks} tasks, {database}", flush=True)
+    ours: list[dict] = []
+    theirs: list[dict] = []
+    before: list[dict] = []
+    loads: list[str] = []
+    for round_ in range(args.repeat):
+        if args.before:
+            with labelhub_server(args.database_url, Path(args.before)) as (base, headers):
+                before.append(client_run(base, headers, args.tasks, args.annotations))
+            print(f"| step | before ({args.before}), round {round_ + 1} |\n|---|---|")
+            for step, seconds in before[-1].items():
+                print(f"| {step} | {_figure(seconds)} |", flush=True)
+        with labelhub_server(args.database_url) as (base, headers):
+            ours.append(client_run(base, headers, args.tasks, args.annotations))
+        load = f"{os.getloadavg()[0]:.1f}"
+        print(f"| step | LabelHub, round {round_ + 1} (load {load}) |\n|---|---|")
+        for step, seconds in ours[-1].items():
+            print(f"| {step} | {_figure(seconds)} |", flush=True)
+        if args.label_studio:
+            with label_studio_server(args.label_studio) as (base, headers):
+                theirs.append(
+                    client_run(base, headers, args.tasks, args.annotations, label_studio=True)
+                )
+            load += f"/{os.getloadavg()[0]:.1f}"
+            print(f"| step | Label Studio, round {round_ + 1} (load {load}) |\n|---|---|")
+            for step, seconds in theirs[-1].items():
+                print(f"| {step} | {_figure(seconds)} |", flush=True)
+        loads.append(load)
+    print(f"medians of {args.repeat} rounds; load average after each half: {', '.join(loads)}")
+    if not theirs:
+        print("| step | LabelHub |" + (" before |" if before else ""))
+        print("|---|---|" + ("---|" if before else ""))
+        for step in ours[0]:
+            line = f"| {step} | {_figure(statistics.median(r[step] for r in ours))} |"
+            if before:
+                line += f" {_figure(statistics.median(r[step] for r in before))} |"
+            print(line)
+        return
+    head = "| step | Label Studio | LabelHub | LS / LabelHub | rounds |"
+    if before:
+        head += " before | LS / before |"
+    print(head + "\n|" + "---|" * (head.count("|") - 1))
+    for step in ours[0]:
+        mine = statistics.median(r[step] for r in ours)
+        other = statistics.median(r[step] for r in theirs)
+        ratios = [t[step] / o[step] for o, t in zip(ours, theirs, strict=True)]
+        line = (
+            f"| {step} | {_figure(other)} | {_figure(mine)} | {other / mine:.1f}x "
+            f"| {min(ratios):.1f}-{max(ratios):.1f}x |"
+        )
+        if before:
+            old = statistics.median(r[step] for r in before)
+            line += f" {_figure(old)} | {other / old:.1f}x |"
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

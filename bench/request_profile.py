@@ -10,7 +10,8 @@ prediction each, ``--annotations`` of them annotated), as the embedded default k
     DATABASE_URL= .venv/bin/python bench/request_profile.py --profile next
 
 Steps: ``next`` (GET /api/projects/{id}/next/), ``last`` (the task list's last page of
-30), ``first`` (its first page), ``create`` (POST /api/tasks/{id}/annotations/).
+30), ``first`` (its first page), ``create`` (POST /api/tasks/{id}/annotations/),
+``export`` (the JSON export of all tasks, read to its end; not in the default steps).
 """
 
 import argparse
@@ -31,7 +32,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=10_000)
     parser.add_argument("--annotations", type=int, default=1000)
     parser.add_argument("--samples", type=int, default=200)
-    parser.add_argument("--profile", choices=("next", "last", "first", "create"))
+    parser.add_argument("--profile", choices=("next", "last", "first", "create", "export"))
     parser.add_argument("--steps", default="next,last,first,create")
     args = parser.parse_args()
     os.environ["LABELHUB_DATA_DIR"] = args.data_dir
@@ -91,6 +92,12 @@ def main() -> None:
             return client.get(f"/api/tasks/?project={pid}&page={last}&page_size=30")
         if name == "first":
             return client.get(f"/api/tasks/?project={pid}&page=1&page_size=30")
+        if name == "export":
+            response = client.get(
+                f"/api/projects/{pid}/export?exportType=JSON&download_all_tasks=true"
+            )
+            response.body = b"".join(response.streaming_content)
+            return response
         return client.post(
             f"/api/tasks/{next(fresh)}/annotations/",
             {"result": _result("Negative"), "lead_time": 3.5},
@@ -109,7 +116,7 @@ def main() -> None:
             step(args.profile)
         profiler.disable()
         stats = pstats.Stats(profiler).strip_dirs()
-        stats.sort_stats("cumulative").print_stats(60)
+        stats.sort_stats("cumulative").print_stats(int(os.environ.get("PROFILE_LINES", 60)))
         stats.sort_stats("tottime").print_stats(30)
         return
     load = os.getloadavg()[0]
@@ -135,7 +142,7 @@ def main() -> None:
         print(
             f"{name:8} p50 {statistics.median(samples) * 1000:6.2f} ms  "
             f"min {min(samples) * 1000:6.2f} ms  CPU p50 {statistics.median(cpu) * 1000:6.2f} ms  "
-            f"{len(queries)} statements, {len(response.content)} bytes"
+            f"{len(queries)} statements, {len(getattr(response, 'body', None) or response.content)} bytes"
         )
         if os.environ.get("SHOW_SQL"):
             for query in queries:

@@ -405,20 +405,26 @@ def _window(
     """``size`` rows after ``values`` (or before them, ``backward``), or from ``offset``
     when there is no cursor: (rows in the query's order, their key tuples, whether more
     rows follow in the walking direction)."""
-    if (
+    plain = (
         values is None
-        and not offset
         and not backward
-        and decorate is None
         and size <= PREPARED_PAGE_SIZE
         and not query.items
         and not query.ordering
         and query.selection is None
-    ):
+    )
+    if plain and not offset and decorate is None:
         # The first page of the plain list (no filter, by id): its query compiled once.
         rows = _PLAIN_FIRST_PAGE.run((query.benchmarks, size), project=project.pk)
         return rows[:size], [(t.pk,) for t in rows[:size]], len(rows) > size
     ctx = cols.ProjectContext.for_project(project)
+    if plain and offset:
+        # A later page of the plain list: the ids past the OFFSET (an index-only walk of
+        # task_project_walk), compiled once with the window as values, then the rows.
+        ids = _PLAIN_PAGE_IDS.run(
+            (query.benchmarks,), project=project.pk, limit=size + 1, offset=offset
+        )
+        return _rows(ids[:size], ctx, decorate), [(pk,) for pk in ids[:size]], len(ids) > size
     order_keys = _order_keys(query, ctx)
     bound = None
     if len(order_keys) == 1:  # ordered by id alone: the join can start where the page starts
@@ -472,6 +478,19 @@ def _plain_first_page(m: Markers, benchmarks: bool, size: int) -> QuerySet:
 
 
 _PLAIN_FIRST_PAGE = Prepared(_plain_first_page)
+
+
+def _plain_page_ids(m: Markers, benchmarks: bool) -> QuerySet:
+    """The ids of the plain list (no filter, selection or ordering) in its order, for a
+    page by OFFSET (``Prepared(paged=True)``: the window is a value)."""
+    project = Project(pk=m.int("project"))
+    query = query_format.Query(benchmarks=benchmarks)
+    queryset = task_queryset(project=project, query=query, ctx=_NO_CONTEXT)
+    queryset, _, _ = ordered(queryset, query, _NO_CONTEXT)
+    return queryset.values_list("id", flat=True)
+
+
+_PLAIN_PAGE_IDS = Prepared(_plain_page_ids, paged=True)
 
 
 def _probes_related(query: query_format.Query, ctx: cols.ProjectContext) -> bool:
@@ -650,10 +669,14 @@ def reworked_of(task_ids: list[int]) -> dict[int, int]:
     return dict(rows)
 
 
+# json.dumps(r, ensure_ascii=False) builds an encoder per call; one kept does the same.
+_RESULT_JSON = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _joined_results(results: list) -> str:
     """Label Studio's ``annotations_results`` / ``predictions_results`` on SQLite: the
     rows' result lists joined by commas, without double quotes."""
-    return ",".join(json.dumps(r, ensure_ascii=False) for r in results).replace('"', "")
+    return ",".join(_RESULT_JSON(r) for r in results).replace('"', "")
 
 
 def page_summaries(

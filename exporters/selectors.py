@@ -13,6 +13,7 @@ machine: about 3x faster). cProfile showed the prefetch cloning a queryset per i
 as the main cost.
 """
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 import orjson
 from django.db import connection, connections
-from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models import DateTimeField, Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from annotations.models import Annotation, Prediction, Review
@@ -38,7 +39,7 @@ from datamanager import selectors as dm
 from exporters import task_sql
 from projects.models import Project
 from tasks.models import Task
-from tasks.representations import TASK_COLUMNS, task_row
+from tasks.representations import TASK_COLUMNS, iso_datetime, task_row
 
 CHUNK_SIZE = 1000
 
@@ -162,22 +163,52 @@ def task_data_keys(tasks: QuerySet) -> list[str]:
 
 JSON_COLUMNS = frozenset({"data", "meta", "result"})
 
+# How Django writes a datetime into SQLite (UTC, ``str()`` of the naive value): the
+# microseconds only when they are not zero, as ``datetime.isoformat`` writes them.
+_SQLITE_DATETIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{6})?")
+
+
+def _sqlite_datetime_iso(text: str | None) -> str | None:
+    """``iso_datetime`` of the datetime stored as this SQLite text, without building the
+    datetime: ``2026-12-06 22:35:10.5`` gives ``2026-12-06T22:35:10.5Z``. Text in any
+    other form goes through Django's converter first, so the answer is the same."""
+    if text is None:
+        return None
+    if _SQLITE_DATETIME.fullmatch(text):
+        return f"{text[:10]}T{text[11:]}Z"
+    convert = connection.ops.convert_datetimefield_value  # type: ignore[attr-defined]
+    return iso_datetime(convert(text, None, connection))
+
 
 def _values(queryset, columns: tuple[str, ...]) -> Iterator[dict]:
-    """``.values(*columns)`` with JSON columns read as text and parsed with orjson.
+    """``.values(*columns)`` with JSON columns read as text and parsed with orjson, and
+    on SQLite the datetime columns read as text and given as ISO strings.
 
     Django decodes JSONField values with the standard library's json, and prepares an
     ``IN`` list of 1,000 ids parameter by parameter; on the export of 100k text tasks
     those two were most of the time in cProfile. Reading ``col::text`` and parsing it
-    with orjson, and selecting a chunk's children by id range, removes both.
+    with orjson, and selecting a chunk's children by id range, removes both. On SQLite,
+    parsing each stored datetime into an aware datetime and writing it back out in ISO
+    form was then a third of the JSON export of 10k tasks (cProfile,
+    ``bench/request_profile.py --profile export``); the text is that form but for two
+    characters (``iso_datetime`` passes the string on).
     """
     casts = {f"{c}__text": Cast(c, TextField()) for c in columns if c in JSON_COLUMNS}
-    plain = [c for c in columns if c not in JSON_COLUMNS]
+    stamps = []
+    if connection.vendor == "sqlite":
+        fields = {f.name: f for f in queryset.model._meta.concrete_fields}
+        stamps = [c for c in columns if isinstance(fields.get(c), DateTimeField)]
+    casts.update({f"{c}__text": Cast(c, TextField()) for c in stamps})
+    plain = [c for c in columns if c not in JSON_COLUMNS and c not in stamps]
     loads = orjson.loads
+    json_names = [name for name in casts if name[:-6] in JSON_COLUMNS]
+    stamp_names = [f"{c}__text" for c in stamps]
     for row in queryset.annotate(**casts).values(*plain, *casts):
-        for name in casts:
+        for name in json_names:
             text = row.pop(name)
             row[name[:-6]] = None if text is None else loads(text)
+        for name in stamp_names:
+            row[name[:-6]] = _sqlite_datetime_iso(row.pop(name))
         yield row
 
 

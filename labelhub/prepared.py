@@ -1,4 +1,4 @@
-"""Hot read queries compiled once per thread, then run with new values.
+"""Hot read queries compiled once per process, then run with new values.
 
 Building and compiling a queryset is most of a small request's time: the next-task call
 spent about 60% of its CPU in Django's ``filter()`` and SQL compiler for statements that
@@ -17,14 +17,20 @@ given and that no parameter is a mangled marker, so a builder that computes with
 marker (``marker + 1``) fails loudly at its first call instead of baking a constant into
 the SQL. A builder whose SQL *shape* depends on a value (a list length, a flag) names
 that value in the key.
+
+A ``paged`` query takes its window as values too: the compiled SQL ends with ``LIMIT %s
+OFFSET %s`` and each call passes ``limit`` and ``offset`` (Django writes a slice's bounds
+into the SQL text, which would compile one query per page number).
 """
 
-import threading
+import re
 from collections.abc import Callable, Hashable
 from datetime import UTC, datetime, timedelta
 
+import orjson
+from django.conf import settings
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import JSONField, QuerySet
 from django.db.models.query import (
     FlatValuesListIterable,
     ValuesListIterable,
@@ -67,9 +73,15 @@ class Markers:
 
 
 class _Compiled:
-    def __init__(self, queryset: QuerySet, markers: Markers, connection) -> None:
+    def __init__(
+        self, queryset: QuerySet, markers: Markers, connection, paged: bool = False
+    ) -> None:
+        if paged and queryset.query.is_sliced:
+            raise ValueError("a paged query takes its window as values, not as a slice")
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
+        if paged:
+            sql += " LIMIT %s OFFSET %s"
         adapted = {}
         for name, value in zip(markers.names, markers.values, strict=True):
             as_db = (
@@ -97,15 +109,21 @@ class _Compiled:
         missing = set(markers.names) - found
         if missing:
             raise ValueError(f"markers not in the compiled query: {sorted(missing)}")
+        if paged:
+            slots += [("limit", None, False), ("offset", None, False)]
         self.sql = sql
         self.slots = slots
         self.compiler = compiler
-        self.converters = compiler.get_converters(
-            [column[0] for column in compiler.select[0 : compiler.col_count]]
+        self.converters = _fast_converters(
+            compiler.get_converters(
+                [column[0] for column in compiler.select[0 : compiler.col_count]]
+            ),
+            connection,
         )
         self.iterable = queryset._iterable_class
         self.fields = queryset.query.values_select or ()
-        self.connection = connection
+        self.connection = connection  # the compiling thread's: its ops and converters only read
+        self.alias = connection.alias
 
     def params(self, values: dict) -> list:
         ops = self.connection.ops
@@ -123,7 +141,7 @@ class _Compiled:
         return out
 
     def rows(self, values: dict) -> list:
-        with self.connection.cursor() as cursor:
+        with connections[self.alias].cursor() as cursor:  # the calling thread's connection
             cursor.execute(self.sql, self.params(values))
             raw = cursor.fetchall()
         if not raw:
@@ -161,6 +179,62 @@ class _Compiled:
         return out
 
 
+# 19 digits in a row: maybe an integer past 64 bits, which orjson reads as a float and
+# the standard library as an int (such text goes to the original converter).
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
+def _fast_converters(converters: dict, connection) -> dict:
+    """The compiled query's value converters, two of them swapped for quicker twins that
+    give the same values: a JSON column's (``JSONField.from_db_value``, the standard
+    library's json) parsed with orjson, and SQLite's datetime text
+    (``convert_datetimefield_value``: ``parse_datetime``, then ``make_aware`` after a
+    settings look-up per value) read with ``datetime.fromisoformat``. Whatever a twin
+    does not take (JSON orjson refuses, such as NaN, or with a run of 19 digits; text
+    ``fromisoformat`` refuses) goes to the original converter. On the task list's first
+    page (30 tasks with their annotations and predictions) the two were a quarter of the
+    request's CPU (cProfile, ``bench/request_profile.py --profile first``)."""
+    out = {}
+    for position, (functions, expression) in converters.items():
+        out[position] = ([_fast_converter(f, connection) for f in functions], expression)
+    return out
+
+
+def _fast_converter(function, connection):
+    owner = getattr(function, "__self__", None)
+    is_json = getattr(function, "__func__", None) is JSONField.from_db_value
+    if is_json and getattr(owner, "decoder", None) is None:
+
+        def json_value(value, expression, conn, loads=orjson.loads, digits=_LONG_DIGITS):
+            if isinstance(value, str) and digits.search(value) is None:
+                try:
+                    return loads(value)
+                except orjson.JSONDecodeError:
+                    pass
+            return function(value, expression, conn)
+
+        return json_value
+    if (
+        connection.vendor == "sqlite"
+        and getattr(function, "__name__", "") == "convert_datetimefield_value"
+        and owner is connection.ops
+        and settings.USE_TZ
+    ):
+        zone = connection.timezone
+
+        def datetime_value(value, expression, conn, parse=datetime.fromisoformat):
+            if isinstance(value, str):
+                try:
+                    parsed = parse(value)
+                except ValueError:
+                    return function(value, expression, conn)
+                return parsed if parsed.utcoffset() is not None else parsed.replace(tzinfo=zone)
+            return function(value, expression, conn)
+
+        return datetime_value
+    return function
+
+
 def _looks_marked(value) -> bool:
     if isinstance(value, int) and not isinstance(value, bool):
         return abs(value - _INT_BASE) < 1_000_000_000
@@ -174,22 +248,32 @@ def _looks_marked(value) -> bool:
 class Prepared:
     """One query shape: ``build(m, *shape)`` returns the queryset, with ``m``'s markers for
     the values each call passes by name; ``shape`` (hashable) selects a variant whose SQL
-    differs. ``run(shape, **values)`` returns the queryset's result as a list."""
+    differs. ``run(shape, **values)`` returns the queryset's result as a list (``paged``:
+    the rows ``offset`` to ``offset + limit``, both passed among the values)."""
 
-    def __init__(self, build: Callable[..., QuerySet], using: str = "default") -> None:
+    def __init__(
+        self, build: Callable[..., QuerySet], using: str = "default", *, paged: bool = False
+    ) -> None:
         self.build = build
         self.using = using
-        self.local = threading.local()
+        self.paged = paged
+        # Shared by the process's threads: a compiled query holds no state of the thread
+        # that compiled it but its connection's operations and converters, which only
+        # read settings; each call runs on the calling thread's connection. Compiled once
+        # per thread instead, a fresh gunicorn worker (4 threads) compiled every query
+        # four times, and the first requests of a new server paid for it: the task list's
+        # first page on a new thread took 28-49 ms against 6 ms warm (in process, load 5).
+        # Two threads compiling at once each build it; either result serves.
+        self.compiled: dict[tuple, _Compiled] = {}
 
     def run(self, shape: tuple[Hashable, ...] = (), **values) -> list:
         connection = connections[self.using]
-        cache = self.local.__dict__.setdefault("compiled", {})
-        key = (id(connection), shape)
-        compiled = cache.get(key)
+        key = (connection.vendor, shape)
+        compiled = self.compiled.get(key)
         if compiled is None:
             markers = Markers()
-            compiled = _Compiled(self.build(markers, *shape), markers, connection)
-            cache[key] = compiled
+            compiled = _Compiled(self.build(markers, *shape), markers, connection, paged=self.paged)
+            self.compiled[key] = compiled
         return compiled.rows(values)
 
     def first(self, shape: tuple[Hashable, ...] = (), **values):
@@ -224,3 +308,51 @@ def row_update(model, pk: int, *, values=None, increments=None, using: str = "de
             [*params, pk],
         )
         return cursor.rowcount
+
+
+def rows_insert(instances: list, *, returning: bool = False, using: str = "default") -> None:
+    """``Model.objects.bulk_create(instances)``, or with ``returning`` the INSERT of
+    ``instance.save()`` for one new row, written out: every concrete column but an unset
+    primary key, each value prepared as the ORM prepares it (``pre_save``, then
+    ``get_db_prep_save``), in the batches ``bulk_create`` would use (one statement for a
+    few rows). ``returning`` reads the new primary key back (``RETURNING``: PostgreSQL,
+    SQLite >= 3.35) into the instance and marks it saved. For the rows every annotation
+    write inserts (the annotation, its result-label index rows), where building the ORM's
+    INSERT cost more than running it (``bench/request_profile.py --profile create``). No
+    signals are sent: nothing listens to those models' saves. Fields with a database
+    default are refused (the ORM would leave their column out)."""
+    if not instances:
+        return
+    if returning and len(instances) != 1:
+        raise ValueError("returning reads back one row's primary key")
+    connection = connections[using]
+    meta = type(instances[0])._meta
+    quote = connection.ops.quote_name
+    pk = meta.pk
+    fields = [
+        f
+        for f in meta.concrete_fields
+        if not (f is pk and getattr(instances[0], f.attname) is None)
+    ]
+    if any(f.has_db_default() for f in fields):
+        raise ValueError(f"{meta.label} has a field with a database default")
+    columns = ", ".join(quote(f.column) for f in fields)
+    one = f"({', '.join(['%s'] * len(fields))})"
+    batch = max(1, connection.ops.bulk_batch_size(fields, instances))
+    with connection.cursor() as cursor:
+        for start in range(0, len(instances), batch):
+            chunk = instances[start : start + batch]
+            params = [
+                f.get_db_prep_save(f.pre_save(instance, add=True), connection)
+                for instance in chunk
+                for f in fields
+            ]
+            sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([one] * len(chunk))}"
+            if returning:
+                sql += f" RETURNING {quote(pk.column)}"
+            cursor.execute(sql, params)
+            if returning:
+                setattr(instances[0], pk.attname, pk.to_python(cursor.fetchone()[0]))
+    if returning:
+        instances[0]._state.adding = False
+        instances[0]._state.db = using

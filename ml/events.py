@@ -17,10 +17,10 @@ logger = logging.getLogger(__name__)
 
 def annotation_announced(action: str, project_id: int, annotation_id: int, task_id: int) -> None:
     def send() -> None:
-        from ml.models import MLBackend
+        from ml.selectors import backends_exist
         from ml.tasks import annotation_event
 
-        if not MLBackend.objects.filter(project_id=project_id).exists():
+        if not backends_exist(project_id=project_id):
             return
         try:
             # A call to the project's remote backend (its /webhook): the outbound queue.

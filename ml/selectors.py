@@ -6,10 +6,21 @@ from collections.abc import Iterator
 from django.db.models import Min, Q, QuerySet
 
 from annotations.models import Annotation, Prediction
+from labelhub.prepared import Prepared
 from ml.models import MLBackend, PredictionJob, TrainingJob
 from ml.sampling import random_lane
 from projects.label_config import ParsedConfig
 from projects.models import Project
+
+# "Has the project an ML backend?", asked after every annotation write (ml.events):
+# compiled once (labelhub.prepared), the SQL of ``.exists()``.
+_PROJECT_BACKENDS = Prepared(
+    lambda m: MLBackend.objects.filter(project_id=m.int("project")).values_list("pk", flat=True)[:1]
+)
+
+
+def backends_exist(*, project_id: int) -> bool:
+    return bool(_PROJECT_BACKENDS.run(project=project_id))
 
 
 def backend_knows_version(*, project: Project, version: str) -> bool:

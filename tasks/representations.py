@@ -75,6 +75,10 @@ def storage_uris_resolved(task_id: int, data: dict) -> dict:
 
 
 def iso_datetime(value):
+    """ISO 8601 in UTC with ``Z``; a string is taken to be that already (the export reads
+    SQLite's stored text straight into it, ``exporters.selectors._values``)."""
+    if isinstance(value, str):
+        return value
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 

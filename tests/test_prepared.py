@@ -96,3 +96,66 @@ def test_row_update_writes_values_and_increments(project, task_ids):
     row_update(Project, project.pk, increments={"total_annotations_number": -1})
     assert Project.objects.get(pk=project.pk).total_annotations_number == before + 1
     assert row_update(Task, 10**9, values={"is_labeled": False}) == 0
+
+
+def test_a_paged_query_takes_its_window_as_values(project, task_ids):
+    ids = Prepared(
+        lambda m: (
+            Task.objects.filter(project_id=m.int("project"))
+            .order_by("id")
+            .values_list("id", flat=True)
+        ),
+        paged=True,
+    )
+    assert ids.run(project=project.pk, limit=2, offset=0) == task_ids[:2]
+    assert ids.run(project=project.pk, limit=2, offset=2) == task_ids[2:]
+    assert ids.run(project=project.pk, limit=5, offset=3) == []
+    sliced = Prepared(lambda m: Task.objects.filter(pk=m.int("pk"))[:1], paged=True)
+    with pytest.raises(ValueError, match="window"):
+        sliced.run(pk=1, limit=1, offset=0)
+
+
+def test_rows_insert_writes_what_the_orm_writes(project, task_ids, owner):
+    from annotations.models import ResultLabel
+    from labelhub.prepared import rows_insert
+
+    annotation = Annotation(
+        task_id=task_ids[0], project=project, completed_by=owner, result=choice("Positive")
+    )
+    rows_insert([annotation], returning=True)
+    assert annotation.pk and not annotation._state.adding
+    stored = Annotation.objects.get(pk=annotation.pk)
+    assert (stored.result, stored.created_at, stored.lead_time, stored.was_cancelled) == (
+        choice("Positive"),
+        annotation.created_at,
+        None,
+        False,
+    )
+    labels = [
+        ResultLabel(project=project, task_id=task_ids[0], annotation=annotation, key="c", value=v)
+        for v in ("a", "b")
+    ]
+    rows_insert(labels)
+    assert sorted(
+        ResultLabel.objects.filter(annotation=annotation).values_list("key", "value")
+    ) == [("c", "a"), ("c", "b")]
+    rows_insert([])
+    with pytest.raises(ValueError, match="one row"):
+        rows_insert(labels, returning=True)
+
+
+def test_json_and_datetimes_read_as_the_orm_reads_them(project, task_ids):
+    big = 123456789012345678901234567890
+    Task.objects.filter(pk=task_ids[0]).update(
+        data={"text": "é", "big": big, "nested": [1.5, None, {"a": True}]}
+    )
+    Task.objects.filter(pk=task_ids[1]).update(meta={"x": 0.1234567890123456789})
+    rows = Prepared(lambda m: Task.objects.filter(project_id=m.int("p")).order_by("id"))
+    got = rows.run(p=project.pk)
+    expected = list(Task.objects.filter(project=project).order_by("id"))
+    assert [(t.data, t.meta, t.created_at) for t in got] == [
+        (t.data, t.meta, t.created_at) for t in expected
+    ]
+    assert type(got[0].data["big"]) is int and got[0].data["big"] == big
+    assert got[1].meta == {"x": 0.1234567890123456789}
+    assert got[0].created_at.utcoffset() is not None

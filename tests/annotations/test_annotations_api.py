@@ -181,3 +181,44 @@ def test_annotation_create_is_a_handful_of_statements(
     assert response.status_code == 201, response.content
     task.refresh_from_db()
     assert task.agreement == 1.0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"result": choice("Positive"), "lead_time": 3.5},
+        {"result": [], "was_cancelled": True, "lead_time": 0},
+        {"result": choice("Negative"), "ground_truth": True, "draft_id": 7, "lead_time": None},
+        {"parent_prediction": 3, "parent_annotation": None, "task": 5, "completed_by": 2},
+        {},
+    ],
+)
+def test_a_plain_submit_body_reads_as_the_serializer_reads_it(body):
+    from annotations.api import AnnotationIn, _plain_annotation_in
+
+    serializer = AnnotationIn(data=body)
+    assert serializer.is_valid(), serializer.errors
+    assert _plain_annotation_in(body) == dict(serializer.validated_data)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"result": None},
+        {"was_cancelled": "true"},
+        {"ground_truth": 1},
+        {"lead_time": -1},
+        {"lead_time": "3.5"},
+        {"lead_time": True},
+        {"lead_time": 1e16},
+        {"draft_id": 0},
+        {"draft_id": 2**63},
+        {"parent_prediction": "4"},
+        {"parent_annotation": 1.0},
+        [],
+    ],
+)
+def test_any_other_submit_body_is_left_to_the_serializer(body):
+    from annotations.api import _plain_annotation_in
+
+    assert _plain_annotation_in(body) is None
