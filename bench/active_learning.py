@@ -35,7 +35,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,8 +61,9 @@ from PIL import Image  # noqa: E402
 
 from ml.builtin import MODELS  # noqa: E402
 from ml.builtin.image import image_features  # noqa: E402
+from ml.builtin.text import DEFAULT_OPTIONS, WORDS_ONLY  # noqa: E402
 from ml.sampling import in_random_lane, warmup_size  # noqa: E402
-from ml.strategy import DEFAULT, Ranker, Strategy  # noqa: E402
+from ml.strategy import CLUSTER_MARGIN, DEFAULT, Ranker, Strategy  # noqa: E402
 from projects.label_config import parse_label_config  # noqa: E402
 
 MIN_TRAIN = 10  # Project.min_annotations_to_start_training's default
@@ -78,6 +79,7 @@ class Mode:
     epsilon: float = 0.1
     lane: bool = True  # random picks from the random lane (ml.sampling.in_random_lane)
     extra: dict = field(default_factory=dict)
+    model: str = "default"  # the text model's options: a key of TEXT_MODELS
 
 
 MODES = {
@@ -91,6 +93,8 @@ MODES = {
         lane=False,
     ),
     "active-learning": Mode("active-learning", DEFAULT),
+    # The default of issue #25's first two rounds: margin ranked within 16 clusters.
+    "cluster-margin": Mode("cluster-margin", CLUSTER_MARGIN),
 }
 # Variants tried on the way (bench/README.md); --modes picks any of them.
 VARIANTS = {
@@ -99,23 +103,55 @@ VARIANTS = {
     "margin-density": Mode("margin-density", Strategy(measure="margin", clusters=16, density=1.0)),
     "margin-c20": Mode("margin-c20", Strategy(measure="margin", clusters=20)),
     "entropy": Mode("entropy", Strategy(measure="entropy", clusters=16)),
-    "margin-eps30": Mode("margin-eps30", DEFAULT, epsilon=0.3),
-    "margin-eps50": Mode("margin-eps50", DEFAULT, epsilon=0.5),
-    "margin-nowarm": Mode("margin-nowarm", DEFAULT, warmup="min"),
-    "margin-warm5": Mode("margin-warm5", DEFAULT, warmup="5"),
-    "margin-ramp": Mode("margin-ramp", DEFAULT, extra={"ramp": True}),
-    "margin-ramp20": Mode("margin-ramp20", DEFAULT, warmup="20", extra={"ramp": True}),
-    "margin-stable": Mode("margin-stable", Strategy(stable=0.85), warmup="min"),
-    "margin-stable9": Mode("margin-stable9", Strategy(stable=0.9), warmup="min"),
+    "margin-eps30": Mode("margin-eps30", CLUSTER_MARGIN, epsilon=0.3),
+    "margin-eps50": Mode("margin-eps50", CLUSTER_MARGIN, epsilon=0.5),
+    "margin-nowarm": Mode("margin-nowarm", CLUSTER_MARGIN, warmup="min"),
+    "margin-warm5": Mode("margin-warm5", CLUSTER_MARGIN, warmup="5"),
+    "margin-ramp": Mode("margin-ramp", CLUSTER_MARGIN, extra={"ramp": True}),
+    "margin-ramp20": Mode("margin-ramp20", CLUSTER_MARGIN, warmup="20", extra={"ramp": True}),
+    "margin-stable": Mode("margin-stable", Strategy(clusters=16, stable=0.85), warmup="min"),
+    "margin-stable9": Mode("margin-stable9", Strategy(clusters=16, stable=0.9), warmup="min"),
     "lc-warm5": Mode("lc-warm5", Strategy(measure="least-confidence", clusters=16), warmup="5"),
     # Tried for issue #25's second round (bench/README.md).
     "class-groups": Mode("class-groups", Strategy(groups="class")),
-    "both-groups": Mode("both-groups", Strategy(groups="both")),
-    "badge40": Mode("badge40", Strategy(badge=40)),
-    "ramp-after": Mode("ramp-after", DEFAULT, extra={"after_ramp": 200}),
-    "ramp-after-badge": Mode("ramp-after-badge", Strategy(badge=40), extra={"after_ramp": 200}),
+    "both-groups": Mode("both-groups", Strategy(clusters=16, groups="both")),
+    "badge40": Mode("badge40", Strategy(clusters=16, badge=40)),
+    "ramp-after": Mode("ramp-after", CLUSTER_MARGIN, extra={"after_ramp": 200}),
+    "ramp-after-badge": Mode(
+        "ramp-after-badge", Strategy(clusters=16, badge=40), extra={"after_ramp": 200}
+    ),
+    # Tried with the character n-gram model (issue #25's model round, bench/README.md).
+    "margin-c4": Mode("margin-c4", Strategy(clusters=4)),
+    "margin-c8": Mode("margin-c8", Strategy(clusters=8)),
+    "margin-flat-warm5": Mode("margin-flat-warm5", Strategy(clusters=1), warmup="5"),
+    "entropy-flat": Mode("entropy-flat", Strategy(measure="entropy", clusters=1)),
 }
 MODES.update(VARIANTS)
+
+# The text model's options (ml.builtin.text.TextOptions): any mode runs with any of them
+# as ``mode@model`` (``--modes uniform@words,active-learning@words``); the image model
+# has no options, so on digits only the plain modes run.
+TEXT_MODELS = {
+    "default": DEFAULT_OPTIONS,
+    # Before issue #25's model round: words and word pairs, an intercept, C=4.
+    "words": WORDS_ONLY,
+    "words-corpus": replace(WORDS_ONLY, corpus=True),
+    "words-nb": replace(WORDS_ONLY, intercept=False, class_weight="balanced"),
+    "chars-int": replace(DEFAULT_OPTIONS, intercept=True, class_weight=None),
+    "chars-nobal": replace(DEFAULT_OPTIONS, class_weight=None),
+    "corpus": replace(DEFAULT_OPTIONS, corpus=True),
+    "c10": replace(DEFAULT_OPTIONS, C=10.0),
+    "c1": replace(DEFAULT_OPTIONS, C=1.0),
+    "chars24": replace(DEFAULT_OPTIONS, chars=(2, 4)),
+}
+
+
+def mode_named(name: str) -> Mode:
+    """A mode of ``MODES`` by name, with ``@model`` for a text model of ``TEXT_MODELS``."""
+    base, _, model = name.partition("@")
+    if model and model not in TEXT_MODELS:
+        raise SystemExit(f"unknown text model {model!r}: one of {sorted(TEXT_MODELS)}")
+    return replace(MODES[base], name=name, model=model or "default")
 
 
 def _config(kind: str, classes: list[str]) -> tuple[str, str]:
@@ -182,8 +218,20 @@ class DataSet:
     def from_lists(cls, name: str, texts: list[str], labels: list[str], *, pool: int, test: int):
         return cls(name, pool=pool, test=test, given=(texts, labels))
 
-    def model(self):
+    def model(self, options: str = "default"):
+        if self.kind == "text":
+            return MODELS[self.model_name](self.spec, TEXT_MODELS[options])
         return MODELS[self.model_name](self.spec)
+
+    def fit(self, model, index: list[int] | None = None) -> None:
+        """Train on the pool rows ``index`` (None: the whole pool); a text model that
+        fits its vocabulary on unlabeled texts too gets the whole pool as its corpus."""
+        x = self.pool_x if index is None else self.rows(self.pool_x, index)
+        y = self.pool_y if index is None else [self.pool_y[i] for i in index]
+        if self.kind == "text" and model.options.corpus:
+            model.fit(x, y, corpus=self.pool_x)
+        else:
+            model.fit(x, y)
 
     def rows(self, x, index: list[int]):
         return x[index] if self.kind == "image" else [x[i] for i in index]
@@ -191,9 +239,9 @@ class DataSet:
     def accuracy(self, model) -> float:
         return float(model.evaluate(self.test_x, self.test_y)["accuracy"])
 
-    def full_accuracy(self) -> float:
-        model = self.model()
-        model.fit(self.pool_x, self.pool_y)
+    def full_accuracy(self, options: str = "default") -> float:
+        model = self.model(options)
+        self.fit(model)
         return self.accuracy(model)
 
 
@@ -250,8 +298,8 @@ def simulate(data: DataSet, mode: Mode, seed: int, *, step: int, max_labels: int
         if len(set(targets)) < 2:
             points.append({"labels": len(labeled), "accuracy": 1 / len(data.classes)})
             continue
-        model = data.model()
-        model.fit(data.rows(data.pool_x, labeled), targets)
+        model = data.model(mode.model)
+        data.fit(model, labeled)
         points.append({"labels": len(labeled), "accuracy": data.accuracy(model)})
         if mode.strategy is None or not open_ids:
             continue
@@ -291,8 +339,16 @@ def labels_to_reach(points: list[dict], target: float) -> int | None:
     return None
 
 
-def summarise(data: DataSet, runs: dict[str, list[list[dict]]], full: float) -> dict:
-    target = 0.95 * full
+def summarise(data: DataSet, runs: dict[str, list[list[dict]]], full: dict[str, float]) -> dict:
+    """Per mode: mean curve, labels to target, area; and against the uniform mode of the
+    same text model (``uniform`` or ``uniform@model``), the gap at every checkpoint.
+
+    The runs are paired: seed ``s`` of every mode starts from the same random warm-up
+    picks (the same ``random.Random(s)``), so the gap's standard error is that of the
+    per-seed differences, ``std(a_s - u_s, ddof=1) / sqrt(seeds)``, not
+    ``sqrt(se_a**2 + se_u**2)`` (that one, which ignores the pairing, is kept in the JSON
+    as ``worst_gap_se_unpaired``)."""
+    default = full["default"]
     labels = [p["labels"] for p in next(iter(runs.values()))[0]]
     out = {
         "set": data.name,
@@ -300,20 +356,29 @@ def summarise(data: DataSet, runs: dict[str, list[list[dict]]], full: float) -> 
         "test": len(data.test_y),
         "size": data.size,
         "classes": len(data.classes),
-        "full_accuracy": full,
-        "target": target,
+        "full_accuracy": default,
+        "target": 0.95 * default,
+        "full_accuracy_by_model": full,
         "labels": labels,
         "modes": {},
     }
-    uniform = np.array([[p["accuracy"] for p in r] for r in runs.get("uniform", [])])
+
+    def matrix_of(name):
+        return np.array([[p["accuracy"] for p in r] for r in runs[name]])
+
     for name, curves in runs.items():
-        matrix = np.array([[p["accuracy"] for p in r] for r in curves])
+        model = name.partition("@")[2] or "default"
+        target = 0.95 * full[model]
+        matrix = matrix_of(name)
         mean = matrix.mean(axis=0)
         se = matrix.std(axis=0, ddof=1) / np.sqrt(len(matrix)) if len(matrix) > 1 else 0 * mean
         reach = [labels_to_reach(r, target) for r in curves]
         known = [r if r is not None else float("inf") for r in reach]
         median = statistics.median(known)
         entry = {
+            "model": model,
+            "full_accuracy": full[model],
+            "target": target,
             "mean": mean.round(4).tolist(),
             "se": np.asarray(se).round(4).tolist(),
             "labels_to_target": reach,
@@ -324,24 +389,37 @@ def summarise(data: DataSet, runs: dict[str, list[list[dict]]], full: float) -> 
             "auc": float(mean.mean()),
             "curves": matrix.round(4).tolist(),
         }
-        if name != "uniform" and len(uniform):
-            u_mean = uniform.mean(axis=0)
-            u_se = uniform.std(axis=0, ddof=1) / np.sqrt(len(uniform))
-            gap = mean - u_mean
-            se_gap = np.sqrt(np.asarray(se) ** 2 + u_se**2)
+        uniform_name = "uniform" + (f"@{model}" if model != "default" else "")
+        if not name.startswith("uniform") and uniform_name in runs:
+            uniform = matrix_of(uniform_name)
+            seeds = min(len(matrix), len(uniform))
+            diff = matrix[:seeds] - uniform[:seeds]
+            gap = diff.mean(axis=0)
+            paired = seeds > 1
+            se_gap = diff.std(axis=0, ddof=1) / np.sqrt(seeds) if paired else 0 * gap
+            se_unpaired = (
+                np.sqrt(
+                    matrix[:seeds].var(axis=0, ddof=1) / seeds
+                    + uniform[:seeds].var(axis=0, ddof=1) / seeds
+                )
+                if paired
+                else 0 * gap
+            )
             worst = int(gap.argmin())
+            entry["uniform"] = uniform_name
             entry["worst_gap"] = float(gap.min())
             entry["worst_gap_at"] = labels[worst]
             entry["worst_gap_se"] = float(se_gap[worst])
+            entry["worst_gap_se_unpaired"] = float(se_unpaired[worst])
+            entry["auc_gap"] = float(gap.mean())
             entry["checkpoints_below"] = int(np.sum(gap < -se_gap))
+            entry["checkpoints_below_unpaired"] = int(np.sum(gap < -se_unpaired))
             # One seed has no standard error: nothing to flag.
-            entry["never_below_uniform"] = (
-                bool(np.all(gap >= -se_gap)) if len(matrix) > 1 and len(uniform) > 1 else None
-            )
+            entry["never_below_uniform"] = bool(np.all(gap >= -se_gap)) if paired else None
         out["modes"][name] = entry
-    u = out["modes"].get("uniform")
-    for name, entry in out["modes"].items():
-        if name == "uniform" or not u:
+    for entry in out["modes"].values():
+        u = out["modes"].get(entry.get("uniform", ""))
+        if not u:
             continue
         a, b = entry["median_labels_to_target"], u["median_labels_to_target"]
         entry["saving"] = None if a is None or b is None else round(1 - a / b, 3)
@@ -349,13 +427,19 @@ def summarise(data: DataSet, runs: dict[str, list[list[dict]]], full: float) -> 
 
 
 def report(result: dict) -> None:
-    print(
-        f"==> {result['set']}: pool {result['pool']} (of {result['size']}), test {result['test']}, "
-        f"{result['classes']} classes; full-pool accuracy {result['full_accuracy']:.3f}, "
-        f"target {result['target']:.3f} ({result.get('cpu_seconds', 0):.0f} s of runs)"
+    others = "".join(
+        f", @{model} {accuracy:.3f}"
+        for model, accuracy in result["full_accuracy_by_model"].items()
+        if model != "default"
     )
     print(
-        f"    {'mode':18s} {'labels to target':>17s} {'saving':>7s} {'AUC':>6s}  worst gap to uniform"
+        f"==> {result['set']}: pool {result['pool']} (of {result['size']}), test {result['test']}, "
+        f"{result['classes']} classes; full-pool accuracy {result['full_accuracy']:.3f}{others} "
+        f"(target: 95% of the mode's model's; {result.get('cpu_seconds', 0):.0f} s of runs)"
+    )
+    print(
+        f"    {'mode':26s} {'labels to target':>17s} {'saving':>7s} {'AUC':>6s} {'vs U':>7s}"
+        "  worst gap to uniform (paired SE)"
     )
     for name, entry in result["modes"].items():
         reach = entry["median_labels_to_target"]
@@ -375,9 +459,11 @@ def report(result: dict) -> None:
             if "worst_gap" in entry
             else ""
         )
+        auc_gap = f"{entry['auc_gap']:+.3f}" if "auc_gap" in entry else ""
         print(
-            f"    {name:18s} {('-' if reach is None else str(reach)):>17s} "
-            f"{('' if saving is None else f'{saving:.0%}'):>7s} {entry['auc']:.3f}  {gap}",
+            f"    {name:26s} {('-' if reach is None else str(reach)):>17s} "
+            f"{('' if saving is None else f'{saving:.0%}'):>7s} {entry['auc']:.3f} {auc_gap:>7s}"
+            f"  {gap}",
             flush=True,
         )
 
@@ -453,8 +539,12 @@ DATASETS: dict[str, DataSet] = {}
 def _run(item) -> tuple[list[dict], float]:
     name, mode_name, seed, step, max_labels = item
     started = time.monotonic()
-    points = simulate(DATASETS[name], MODES[mode_name], seed, step=step, max_labels=max_labels)
+    points = simulate(DATASETS[name], mode_named(mode_name), seed, step=step, max_labels=max_labels)
     return points, time.monotonic() - started
+
+
+def data_is_text(name: str) -> bool:
+    return DATASETS[name].kind == "text"
 
 
 def main() -> None:
@@ -475,24 +565,35 @@ def main() -> None:
     out = Path(os.environ.get("BENCH_OUT") or ROOT / "bench" / "out")
     out.mkdir(parents=True, exist_ok=True)
     names = ALL_SETS if args.sets == "all" else args.sets.split(",")
-    modes = [MODES[m] for m in args.modes.split(",")]
+    modes = [mode_named(m) for m in args.modes.split(",")]
     started_all = time.monotonic()
     # The sets are loaded (and their full-pool accuracy measured) here, then every run
     # (set, mode, seed) goes to a pool of --jobs processes, which inherit the sets.
     for name in names:
         DATASETS[name] = DataSet(name, pool=args.pool, test=args.test)
-    full = {name: DATASETS[name].full_accuracy() for name in names}
+    # The image model has no options: on digits only the modes of the default model.
+    set_modes = {
+        name: [m for m in modes if DATASETS[name].kind == "text" or m.model == "default"]
+        for name in names
+    }
+    full = {
+        name: {
+            model: DATASETS[name].full_accuracy(model)
+            for model in dict.fromkeys(["default"] + [m.model for m in set_modes[name]])
+        }
+        for name in names
+    }
     work = [
         (name, mode.name, seed, args.step, args.max_labels)
         for name in names
-        for mode in modes
+        for mode in set_modes[name]
         for seed in range(args.seeds)
     ]
     with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
         done = pool.map(_run, work, chunksize=1)
     results = []
     for name in names:
-        runs: dict[str, list] = {mode.name: [] for mode in modes}
+        runs: dict[str, list] = {mode.name: [] for mode in set_modes[name]}
         seconds = 0.0
         for (set_name, mode_name, _seed, *_), (points, spent) in zip(work, done, strict=True):
             if set_name == name:
@@ -500,7 +601,10 @@ def main() -> None:
                 seconds += spent
         result = summarise(DATASETS[name], runs, full[name])
         result["cpu_seconds"] = round(seconds, 1)
-        result["modes_config"] = {m.name: asdict(m) for m in modes}
+        result["modes_config"] = {m.name: asdict(m) for m in set_modes[name]}
+        result["text_models"] = {
+            m.model: asdict(TEXT_MODELS[m.model]) for m in set_modes[name] if data_is_text(name)
+        }
         results.append(result)
         report(result)
     (out / "active_learning.json").write_text(json.dumps(results, indent=1))

@@ -10,9 +10,10 @@ the labeling config are dropped and counted, never written. A backend that fails
 deleted again: no partial predictions.
 
 At the end the active-learning order is refreshed (``al_priorities_write``): each open
-task outside the random lane gets a priority from ``ml.strategy.Ranker`` (its
-uncertainty under the new model, ranked within a cluster of similar tasks, the clusters
-taken in turn), so the next picks are both uncertain and diverse.
+task outside the random lane gets a priority from ``ml.strategy.Ranker`` (by default its
+margin uncertainty under the new model; a strategy with clusters ranks within clusters
+of similar tasks, taken in turn), so the next picks are the ones the model is least sure
+of.
 """
 
 import io

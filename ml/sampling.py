@@ -10,9 +10,9 @@
   test set on which ``ml.selectors.al_check`` scores each model version and compares
   actively picked labels with randomly picked ones.
 - Otherwise tasks go by ``Task.al_priority``, lowest first (``ml.strategy``: the
-  prediction job's uncertainty ranked within clusters of similar tasks), so the order is
-  informative and diverse. It is one walk of the index task_project_al
-  (project, is_labeled, al_priority, id): nothing is computed in the request.
+  prediction job's margin uncertainty, least sure first), so the order is
+  informative. It is one walk of the index task_project_al (project, is_labeled,
+  al_priority, id): nothing is computed in the request.
 - Tasks without a priority (new since the last prediction job, or in the lane) come
   after, at random. Locks and overlap are the stream's, as in every mode.
 

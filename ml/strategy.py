@@ -9,10 +9,11 @@ to compare it with uniform sampling (figures in bench/README.md).
 ``Ranker`` (one per prediction job):
 
 - ``add(ids, proba, features)`` per batch of open tasks: the uncertainty of each task
-  (``ml.builtin.uncertainty``), its cluster (k-means on the model's small dense features,
-  fitted on the first batch, at most ``clusters`` clusters of about 20 tasks or more),
-  and, with ``density`` > 0, how typical it is of its cluster (cosine similarity to the
-  cluster's centre, in [0, 1]).
+  (``ml.builtin.uncertainty``) and, with ``clusters`` > 1, its cluster (k-means on the
+  model's small dense features, fitted on the first batch, at most ``clusters`` clusters
+  of about 20 tasks or more) and, with ``density`` > 0, how typical it is of its cluster
+  (cosine similarity to the cluster's centre, in [0, 1]). The default is one cluster:
+  the plain margin order (see ``Strategy``).
 - ``agree(same)`` per batch (only with ``stable`` > 0): which tasks kept the previous
   version's prediction; until that share reaches ``stable`` the order is withheld and
   the stream picks at random ("switch once the model settles"; off by default: it did
@@ -23,8 +24,9 @@ to compare it with uniform sampling (figures in bench/README.md).
   so the default keeps the clusters (bench/README.md).
 - ``priorities()``: (ids, priority), lowest first. Within each cluster tasks are ranked
   by score (uncertainty, times typicality ** density), and the priority is that rank,
-  with the score breaking ties: the stream takes the best task of every cluster before
-  the second of any, so a batch of picks is uncertain and diverse ("cluster margin").
+  with the score breaking ties: with clusters the stream takes the best task of every
+  cluster before the second of any ("cluster margin", ``CLUSTER_MARGIN``); with one
+  cluster the priority is the uncertainty order itself.
 """
 
 from __future__ import annotations
@@ -40,13 +42,14 @@ from ml.builtin.base import uncertainty
 @dataclass(frozen=True)
 class Strategy:
     """The knobs of the order; ``DEFAULT`` is the product's, the best overall on the real
-    sets of bench/active_learning.py (its area under the learning curve is above
-    uniform's on all four; no variant stays within one standard error of uniform at
-    every checkpoint of every set: bench/README.md). The project's ``al_uncertainty``
+    sets of bench/active_learning.py with the text model of character n-grams
+    (``ml.builtin.text``): plain margin, no clusters. Ranking within 16 k-means clusters
+    (``CLUSTER_MARGIN``, the default before) fell up to 0.036 below uniform on the
+    Debian set with that model (bench/README.md). The project's ``al_uncertainty``
     overrides ``measure``."""
 
     measure: str = "margin"
-    clusters: int = 16
+    clusters: int = 1
     density: float = 0.0
     # Serve an order only once the model has settled: at least this share of the open
     # tasks keep the previous version's prediction (0: always).
@@ -62,6 +65,7 @@ class Strategy:
 
 
 DEFAULT = Strategy()
+CLUSTER_MARGIN = Strategy(clusters=16)
 
 
 class Ranker:

@@ -39,7 +39,7 @@ class Task(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     # Active learning's pick order (lowest first), precomputed by the ML prediction job
-    # from the newest model's uncertainty and a diversity clustering; None until a model
+    # from the newest model's uncertainty (ml.strategy); None until a model
     # has predicted for the task. The active-learning sampler walks task_project_al.
     al_priority = models.FloatField(null=True, blank=True)
     # The uploaded file the task was made of (an ``importers.FileUpload`` id; Label

@@ -78,6 +78,18 @@ def test_ranker_prefers_uncertain_and_with_density_typical_tasks():
     assert ids[np.argmin(priority)] == 5  # the outlier is atypical of its cluster
 
 
+def test_default_order_is_the_margin_order():
+    """The product's default (bench/README.md): the least sure first, no clusters."""
+    rng = np.random.RandomState(2)
+    proba = rng.dirichlet([1, 1, 1], 200)
+    ranker = Ranker()
+    ranker.add(np.arange(200), proba, rng.normal(size=(200, 8)))
+    ids, priority = ranker.priorities()
+    top = np.sort(proba, axis=1)
+    margin = top[:, -1] - top[:, -2]
+    assert list(ids[np.argsort(priority, kind="stable")]) == list(np.argsort(margin, kind="stable"))
+
+
 def test_ranker_groups_by_predicted_class_take_each_class_in_turn():
     # Class 0's tasks are all more uncertain than class 1's; grouped by the predicted
     # class, the order still alternates between the classes.

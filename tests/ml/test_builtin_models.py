@@ -9,7 +9,7 @@ from PIL import Image
 from ml.builtin import MODELS, uncertainty
 from ml.builtin.image import ImageClassifier, image_features
 from ml.builtin.ner import NerTagger
-from ml.builtin.text import TextClassifier
+from ml.builtin.text import WORDS_ONLY, TextClassifier
 from projects.label_config import parse_label_config
 from projects.results import validate_result
 from tests.factories import (
@@ -61,6 +61,45 @@ def test_text_classifier_learns_and_answers_valid_results():
     for result in results:
         assert validate_result(parsed, result) == []
     assert model.features(texts[:5]).shape[0] == 5
+
+
+def test_text_classifier_character_ngrams_reach_words_never_labeled():
+    """Character n-grams within words: a text that shares no whole word with the labels
+    still gets the class of its word stems; with words only it gets the prior."""
+    parsed = parse_label_config(TEXT_CONFIG)
+    texts = ["configure the network", "configuration of routers", "network configurator"] * 3
+    texts += ["paint a picture", "painting in colour", "picture painter"] * 3
+    labels = ["Positive"] * 9 + ["Negative"] * 9
+    unseen = ["reconfigured", "repainted"]
+    model = TextClassifier(TextClassifier.spec_for(parsed))
+    model.fit(texts, labels)
+    assert [r[0]["value"]["choices"] for r in model.predict(unseen)[0]] == [
+        ["Positive"],
+        ["Negative"],
+    ]
+    words = TextClassifier(TextClassifier.spec_for(parsed), WORDS_ONLY)
+    words.fit(texts, labels)
+    proba = words.predict(unseen)[2]
+    assert np.allclose(proba[0], proba[1])  # nothing known: the same answer for both
+
+
+def test_text_classifier_without_intercept_is_unsure_of_the_unknown():
+    """No intercept: a text with no known feature gets equal probabilities (the most
+    uncertain for active learning), not the share of the labels seen so far."""
+    parsed = parse_label_config(TEXT_CONFIG)
+    model = TextClassifier(TextClassifier.spec_for(parsed))
+    model.fit(["good movie", "great film", "fine", "bad movie"], ["Positive"] * 3 + ["Negative"])
+    proba = model.predict(["  "])[2]
+    assert np.allclose(proba, [[0.5, 0.5]])
+
+
+def test_text_model_file_from_before_character_ngrams_still_predicts():
+    parsed = parse_label_config(TEXT_CONFIG)
+    model = TextClassifier(TextClassifier.spec_for(parsed), WORDS_ONLY)
+    model.fit(["good movie", "bad movie", "great film", "awful film"], ["Positive", "Negative"] * 2)
+    del model.char_vectorizer, model.options  # what an older pickle holds
+    results, _scores, proba, features = model.predict_with_features(["good film"])
+    assert results[0][0]["value"]["choices"] == ["Positive"] and proba.shape == (1, 2)
 
 
 def test_multi_choice_text_classifier():
