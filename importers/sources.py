@@ -40,6 +40,10 @@ class ImportFile:
     path: Path
     name: str
     kind: str | None = None  # a format forced by the caller (a request body is JSON)
+    # The records of a JSON list the import policy already parsed whole (a file under
+    # LABELHUB_ASYNC_IMPORT_BYTES, ``importers.background.estimated_tasks``): the import
+    # in the request reads them instead of parsing and nesting-checking the file again.
+    parsed: list | None = field(default=None, repr=False, compare=False)
 
     @property
     def size(self) -> int:
@@ -200,6 +204,10 @@ def _file_records(item: ImportFile, ctx: ImportContext) -> Iterator:
             )
         return
     size = item.size
+    if kind == "json" and item.parsed is not None:
+        yield from item.parsed
+        ctx.bytes_done += size
+        return
     before = ctx.bytes_done
     with open(item.path, "rb", buffering=0) as raw:
         fh = io.BufferedReader(_Counting(raw, ctx), buffer_size=CHUNK)

@@ -123,6 +123,28 @@ def test_an_import_in_the_request_is_recorded(api, project, client_for, annotato
     )
 
 
+def test_a_json_list_in_the_request_is_parsed_once(api, project, monkeypatch):
+    """The import policy's orjson parse of a list under the byte threshold is what the
+    import reads: the streaming reader (ijson and a second nesting scan) is not run."""
+
+    def unused(*args, **kwargs):
+        raise AssertionError("the JSON list was parsed a second time")
+
+    monkeypatch.setattr("importers.sources.read_json", unused)
+    response = api.post(
+        f"/api/projects/{project.pk}/import?return_task_ids=true",
+        [{"text": "a"}, {"data": {"text": "b"}, "predictions": [{"result": choice("Negative")}]}],
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    tasks = Task.objects.filter(pk__in=response.json()["task_ids"]).order_by("pk")
+    assert [task.data for task in tasks] == [{"text": "a"}, {"text": "b"}]
+    assert Prediction.objects.get(task=tasks[1]).result == choice("Negative")
+    bad = api.post(f"/api/projects/{project.pk}/import", [{"text": "c"}, 7], format="json")
+    assert bad.status_code == 400
+    assert Task.objects.filter(project=project).count() == 2
+
+
 BBOX_CONFIG = """<View><Image name="image" value="$image"/>
 <RectangleLabels name="bbox" toName="image" choices="multiple">
 <Label value="Cat"/><Label value="Dog"/></RectangleLabels></View>"""
