@@ -56,3 +56,33 @@ def test_kombus_own_channel_can_read_a_half_written_message(tmp_path):
 
 def test_atomic_channel_hands_over_whole_messages_only(tmp_path):
     assert _race(fsbroker.Transport, tmp_path) == []
+
+
+def _drain(tmp_path, timeout):
+    folder = tmp_path / "q"
+    folder.mkdir(exist_ok=True)
+    options = {"data_folder_in": str(folder), "data_folder_out": str(folder)}
+    with Connection(
+        "filesystem://", transport=fsbroker.Transport, transport_options=options
+    ) as conn:
+        with conn.Consumer(conn.SimpleQueue("jobs").queue, callbacks=[lambda *a: None]):
+            conn.drain_events(timeout=timeout)
+
+
+def test_a_stopping_worker_leaves_even_an_endless_drain(tmp_path, monkeypatch):
+    """Celery's loop for a polling transport looks for SIGTERM only between drains: a
+    drain gives way once a stop is requested (without one, timeout=None waits for ever)."""
+    from celery.worker import state
+
+    monkeypatch.setattr(state, "should_stop", 0)
+    with pytest.raises(TimeoutError):
+        _drain(tmp_path, timeout=None)
+
+
+def test_a_drain_without_a_stop_lasts_its_timeout(tmp_path):
+    from time import monotonic
+
+    started = monotonic()
+    with pytest.raises(TimeoutError):
+        _drain(tmp_path, timeout=fsbroker.Transport.STOP_CHECK * 3)
+    assert monotonic() - started >= fsbroker.Transport.STOP_CHECK * 3
