@@ -59,7 +59,7 @@ def labeled(owner, reviewer, annotator, make_user):
 
 def found(browser_page) -> int:
     browser_page.wait_for_function(
-        "() => document.querySelector('[data-found]').hasAttribute('data-count')"
+        "() => document.querySelector('[data-found]')?.hasAttribute('data-count')"
     )
     return int(browser_page.get_attribute("[data-found]", "data-count"))
 
@@ -121,7 +121,7 @@ def test_admin_walks_the_data_manager(page, owner, annotator, labeled):  # noqa:
     first = int(page.get_attribute("[data-quick-editor]", "data-loaded-task"))
     page.keyboard.press("ArrowDown")
     page.wait_for_function(
-        f"() => document.querySelector('[data-quick-editor]').dataset.loadedTask !== '{first}'",
+        f"() => document.querySelector('[data-quick-editor]')?.dataset.loadedTask !== '{first}'",
         timeout=20000,
     )
     page.wait_for_timeout(400)
@@ -157,20 +157,21 @@ def test_admin_walks_the_data_manager(page, owner, annotator, labeled):  # noqa:
     page.click(f"[data-delete-task='{ids[11]}']")
     page.click("dialog[data-lh-dialog] [data-lh-dialog-ok]")  # in-page, not confirm()
     page.wait_for_function(
-        "() => document.querySelector('[data-found]').dataset.count === '11'", timeout=15000
+        "() => document.querySelector('[data-found]')?.dataset.count === '11'", timeout=15000
     )
     assert not Task.objects.filter(pk=ids[11]).exists()
     assert ids[11] not in row_ids(page)
 
     # Ground Truth Manager from the green star: 20% of the 12 completions, then reset
-    page.click("[data-button=ground-truth]")
-    page.wait_for_function("() => document.querySelector('[data-gt-matched]').textContent === '12'")
+    with page.expect_navigation():  # a link to the manager's page
+        page.click("[data-button=ground-truth]")
+    page.wait_for_function("() => document.querySelector('[data-gt-matched]')?.textContent === '12'")
     page.fill("[data-gt-percent]", "20")
     page.click("[data-gt-mark]")
     page.wait_for_selector("[data-gt-status][data-marked]")
     assert page.get_attribute("[data-gt-status]", "data-marked") == "3"  # ceil(12 * 0.2)
     assert Annotation.objects.filter(project=project, ground_truth=True).count() == 3
-    page.wait_for_function("() => document.querySelector('[data-gt-total]').textContent === '3'")
+    page.wait_for_function("() => document.querySelector('[data-gt-total]')?.textContent === '3'")
     shot(page, "05-ground-truth-marked")
     page.click("[data-gt-reset]")
     page.click("dialog[data-lh-dialog] [data-lh-dialog-ok]")
@@ -193,7 +194,7 @@ def test_admin_bulk_action_and_import_dialog(page, owner, labeled):  # noqa: F81
     with page.expect_navigation():  # the page reloads when the action is done
         dialog.locator("[data-lh-dialog-ok]").click()
     page.wait_for_function(
-        "() => document.querySelector('[data-found]').hasAttribute('data-count')"
+        "() => document.querySelector('[data-found]')?.hasAttribute('data-count')"
     )
     assert not Task.objects.filter(project=project, total_predictions__gt=0).exists()
     # the result line stays after the reload
@@ -207,12 +208,12 @@ def test_admin_bulk_action_and_import_dialog(page, owner, labeled):  # noqa: F81
     shot(page, "06-import-dialog")
     page.click("[data-import-submit]")
     page.wait_for_function(
-        "() => document.querySelector('[data-found]').dataset.count === '14'", timeout=15000
+        "() => document.querySelector('[data-found]')?.dataset.count === '14'", timeout=15000
     )
     page.click("[data-button=import]")
     page.click("[data-menu-sample-task]")  # one click from the menu
     page.wait_for_function(
-        "() => document.querySelector('[data-found]').dataset.count === '15'", timeout=15000
+        "() => document.querySelector('[data-found]')?.dataset.count === '15'", timeout=15000
     )
     page.click("[data-button=export]")
     shot(page, "07-export-dialog")
@@ -255,8 +256,8 @@ def test_reviewer_walks_the_verify_stream(page, reviewer, owner, labeled):  # no
             page.keyboard.press("Control+Enter")
         verdicts[annotation_id] = accept
         page.wait_for_function(
-            "() => document.querySelector('[data-verify-editor]').hasAttribute('data-loaded-annotation')"
-            " || !document.querySelector('[data-verify-done]').hidden",
+            "() => document.querySelector('[data-verify-editor]')?.hasAttribute('data-loaded-annotation')"
+            " || document.querySelector('[data-verify-done]')?.hidden === false",
             timeout=20000,
         )
     assert page.is_visible("[data-verify-done]")

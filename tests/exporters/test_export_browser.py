@@ -63,7 +63,7 @@ def test_export_dialog_follows_the_filter(page, owner, jobs_inline, tmp_path):  
     row.locator("[data-filter-value]").select_option("Positive")  # the config's labels
     page.click("[data-apply-filters]")
     page.wait_for_function(
-        "() => document.querySelector('[data-found]').getAttribute('data-count') === '3'"
+        "() => document.querySelector('[data-found]')?.getAttribute('data-count') === '3'"
     )
 
     page.click("[data-button=export]")

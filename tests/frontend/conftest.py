@@ -166,7 +166,13 @@ class Page:
         self.base = base_url
         self.problems: list[str] = []
         page.on("console", self._console)
-        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        page.on("pageerror", self._page_error)
+
+    def _page_error(self, error):
+        # the page's address and the script's stack: a failure in CI says where it came from
+        stack = (getattr(error, "stack", "") or "").splitlines()[1:4]
+        where = " | ".join(line.strip() for line in stack)
+        self.problems.append(f"page error: {error} (at {self.page.url}; {where})")
 
     def _console(self, message):
         text = message.text

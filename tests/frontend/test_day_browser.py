@@ -276,7 +276,7 @@ def test_bulk_action_asks_in_page_and_its_result_line_stays(page, owner, annotat
         annotation_create(task=Task.objects.get(pk=task_id), user=owner, result=choice("Positive"))
     page.login(owner)
     page.open(f"/projects/{project.pk}/data?order=tasks:id")
-    page.wait_for_function("() => document.querySelector('[data-found]').dataset.count === '3'")
+    page.wait_for_function("() => document.querySelector('[data-found]')?.dataset.count === '3'")
     page.check("[data-select-page]")
     page.click("[data-select-all-found]")
     page.select_option("[data-action-select]", "mark_ground_truth")
@@ -339,7 +339,7 @@ def test_stream_progress_instructions_unskip_and_labels(page, annotator, make_pr
     # Back reopens the skip; choosing and Update un-skips it
     page.click("#stream-back")
     page.wait_for_function(
-        "(id) => document.querySelector('[data-task-id]').dataset.taskId === id", arg=str(ids[1])
+        "(id) => document.querySelector('[data-task-id]')?.dataset.taskId === id", arg=str(ids[1])
     )
     page.locator(".history-note").wait_for()
     page.choose("Negative")
@@ -351,7 +351,7 @@ def test_stream_progress_instructions_unskip_and_labels(page, annotator, make_pr
     assert not skipped.was_cancelled
     assert [r["value"]["choices"] for r in skipped.result] == [["Negative"]]
     page.wait_for_function(
-        "() => document.querySelector('#stream-progress').textContent === '2 of 3 done'"
+        "() => document.querySelector('#stream-progress')?.textContent === '2 of 3 done'"
     )
 
     # My annotations names the labels

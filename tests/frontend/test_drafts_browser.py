@@ -71,7 +71,7 @@ def test_half_labeled_task_survives_a_closed_tab(page, browser, annotator, make_
     mouse.up()
     again.locator(SUBMIT).first.click()
     again.wait_for_function(
-        "(old) => document.querySelector('[data-task-id]').dataset.taskId !== old",
+        "(old) => document.querySelector('[data-task-id]')?.dataset.taskId !== old",
         arg=str(ids[0]),
         timeout=15000,
     )

@@ -81,7 +81,7 @@ def test_add_more_data_sample_task_in_one_click(page, owner, make_project):
     shot(page, "33-add-more-data-menu")
     with page.expect_navigation():  # reloads once the task is in
         page.click("[data-menu-sample-task]")
-    page.wait_for_function("() => document.querySelector('[data-found]').dataset.count === '2'")
+    page.wait_for_function("() => document.querySelector('[data-found]')?.dataset.count === '2'")
     # a sample file downloads from the menu
     page.click("[data-button=import]")
     with page.expect_download() as download:
@@ -149,7 +149,7 @@ def test_background_import_bar_follows_bytes_and_tasks(
     for done, processed in ((10 << 20, 25_000), (30 << 20, 75_000)):
         write(done, processed)
         page.wait_for_function(
-            "(n) => document.querySelector('[data-import-status]').textContent.includes(n)",
+            "(n) => document.querySelector('[data-import-status]')?.textContent.includes(n)",
             arg=f"{processed:,} tasks written",
             timeout=10000,
         )
@@ -162,6 +162,6 @@ def test_background_import_bar_follows_bytes_and_tasks(
     )
     lock.release()
     page.wait_for_function(
-        "() => document.querySelector('[data-import-status]').textContent.includes('Imported 100,000 tasks')",
+        "() => document.querySelector('[data-import-status]')?.textContent.includes('Imported 100,000 tasks')",
         timeout=10000,
     )

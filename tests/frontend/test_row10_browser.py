@@ -72,7 +72,7 @@ def test_stream_clears_a_prefilled_prediction_and_a_choice(page, annotator, make
 
     # a choice of one's own, cleared and changed: the change is stored
     page.wait_for_function(
-        "(id) => document.querySelector('[data-task-id]').dataset.taskId === id", arg=str(ids[1])
+        "(id) => document.querySelector('[data-task-id]')?.dataset.taskId === id", arg=str(ids[1])
     )
     page.wait_for_function(TICKED + ".length === 1")
     page.click("#stream-clear")
@@ -224,7 +224,7 @@ def test_results_filter_picks_the_configs_labels(page, owner, make_project):
     shot(page, "row10-dm-label-pick")
     page.click("[data-apply-filters]")
     page.wait_for_function(
-        "() => document.querySelector('[data-found]').getAttribute('data-count') === '1'"
+        "() => document.querySelector('[data-found]')?.getAttribute('data-count') === '1'"
     )
     # the applied filter comes back as the picked label
     row = page.locator("[data-filter-row]").first
@@ -236,7 +236,7 @@ def test_results_filter_picks_the_configs_labels(page, owner, make_project):
     box.fill("Spam")
     page.click("[data-apply-filters]")
     page.wait_for_function(
-        "() => document.querySelector('[data-found]').getAttribute('data-count') === '1'"
+        "() => document.querySelector('[data-found]')?.getAttribute('data-count') === '1'"
     )
     row = page.locator("[data-filter-row]").first
     assert row.locator("input[data-filter-value]").input_value() == "Spam"

@@ -48,7 +48,7 @@ def test_settings_page_lists_orphaned_work_and_refuses_the_save(page, owner, lab
     # Put the control back but drop a used label: the list follows the edit.
     page.fill("#id_label_config", TEXT_CONFIG.replace('<Choice value="Positive"/>', ""))
     page.wait_for_function(
-        "() => document.querySelector('#config-orphans').innerText.includes('The label \"Positive\"')",
+        "() => document.querySelector('#config-orphans')?.innerText.includes('The label \"Positive\"')",
         timeout=10000,
     )
     page.click("#config-form button[type=submit]")
@@ -63,7 +63,7 @@ def test_settings_page_lists_orphaned_work_and_refuses_the_save(page, owner, lab
 
     # A harmless edit clears the list and saves.
     page.fill("#id_label_config", TEXT_CONFIG.replace("Neutral", "Mixed"))
-    page.wait_for_function("() => document.querySelector('#config-orphans').hidden", timeout=10000)
+    page.wait_for_function("() => document.querySelector('#config-orphans')?.hidden", timeout=10000)
     page.click("#config-form button[type=submit]")
     page.wait_for_selector("#config .notice")
 

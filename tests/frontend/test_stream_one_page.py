@@ -88,14 +88,14 @@ def test_back_history_update_and_delete(
     # Back: the newest of their annotations, in the editor, with Update.
     page.click("#stream-back")
     page.wait_for_function(
-        "(id) => document.querySelector('[data-task-id]').dataset.taskId === id", arg=str(ids[1])
+        "(id) => document.querySelector('[data-task-id]')?.dataset.taskId === id", arg=str(ids[1])
     )
     page.locator(".history-note").wait_for()
     assert page.locator("#editor input[name=Negative]").is_checked()
     # Back again: the one before.
     page.click("#stream-back")
     page.wait_for_function(
-        "(id) => document.querySelector('[data-task-id]').dataset.taskId === id", arg=str(ids[0])
+        "(id) => document.querySelector('[data-task-id]')?.dataset.taskId === id", arg=str(ids[0])
     )
     assert page.locator("#editor input[name=Positive]").is_checked()
 
@@ -109,7 +109,7 @@ def test_back_history_update_and_delete(
     )
     items.nth(0).click()
     page.wait_for_function(
-        "(id) => document.querySelector('[data-task-id]').dataset.taskId === id", arg=str(ids[1])
+        "(id) => document.querySelector('[data-task-id]')?.dataset.taskId === id", arg=str(ids[1])
     )
     shots(page, "stream-history-open")
     page.choose("Negative")  # untick
@@ -119,7 +119,7 @@ def test_back_history_update_and_delete(
     assert patched.value.status == 200
     # After an update the stream goes on with the task they were given.
     page.wait_for_function(
-        "(id) => document.querySelector('[data-task-id]').dataset.taskId === id", arg=third
+        "(id) => document.querySelector('[data-task-id]')?.dataset.taskId === id", arg=third
     )
     updated = Annotation.objects.get(task_id=ids[1], completed_by=annotator)
     assert [r["value"]["choices"] for r in updated.result] == [["Neutral"]]
@@ -135,7 +135,7 @@ def test_back_history_update_and_delete(
     assert deleted.value.status == 204
     page.wait_for_function(
         "() => document.querySelectorAll('.history-item').length === 1"
-        " && document.querySelector('#stream-delete').hidden"
+        " && document.querySelector('#stream-delete')?.hidden"
     )
     shots(page, "stream-history-after-delete")
     assert not Annotation.objects.filter(pk=first.pk).exists()

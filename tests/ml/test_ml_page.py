@@ -25,11 +25,11 @@ def test_train_from_the_ml_page(page, owner, project, text_tasks, jobs_inline): 
     page.click("[data-add-builtin] button")
     page.wait_for_selector("[data-backend] [data-train]")
     page.wait_for_function(
-        "() => document.querySelector('[data-health]').textContent.includes('up')"
+        "() => document.querySelector('[data-health]')?.textContent.includes('up')"
     )
     page.click("[data-train]")
     page.wait_for_function(
-        "() => document.querySelector('[data-status]').textContent.startsWith('completed 100%')",
+        "() => document.querySelector('[data-status]')?.textContent.startsWith('completed 100%')",
         timeout=60000,
     )
     assert page.locator("[data-bar]").get_attribute("value") in ("1", "1.0")
@@ -114,6 +114,6 @@ def test_active_learning_check_on_the_ml_page(page, owner, project, text_tasks):
     page.screenshot(path=str(SHOTS / "ml_page_al_check.png"), full_page=True)
     page.click("[data-al-uniform]")
     page.wait_for_function(
-        "() => document.querySelector('[data-al-verdict]').textContent.includes('now uniform')"
+        "() => document.querySelector('[data-al-verdict]')?.textContent.includes('now uniform')"
     )
     assert Project.objects.get(pk=project.pk).sampling == "uniform"
