@@ -165,7 +165,9 @@ def test_admin_walks_the_data_manager(page, owner, annotator, labeled):  # noqa:
     # Ground Truth Manager from the green star: 20% of the 12 completions, then reset
     with page.expect_navigation():  # a link to the manager's page
         page.click("[data-button=ground-truth]")
-    page.wait_for_function("() => document.querySelector('[data-gt-matched]')?.textContent === '12'")
+    page.wait_for_function(
+        "() => document.querySelector('[data-gt-matched]')?.textContent === '12'"
+    )
     page.fill("[data-gt-percent]", "20")
     page.click("[data-gt-mark]")
     page.wait_for_selector("[data-gt-status][data-marked]")

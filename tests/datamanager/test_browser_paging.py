@@ -178,7 +178,9 @@ def test_ground_truth_manager_clears_its_filters(page, owner, labeled):  # noqa:
     page.wait_for_function("() => document.querySelector('[data-gt-matched]')?.textContent === '3'")
     shot(page, "19-ground-truth-filtered")
     page.click("[data-clear-filters]")
-    page.wait_for_function("() => document.querySelector('[data-gt-matched]')?.textContent === '12'")
+    page.wait_for_function(
+        "() => document.querySelector('[data-gt-matched]')?.textContent === '12'"
+    )
     assert page.locator("[data-filter-row]").count() == 1
     assert page.input_value("[data-filter-row] [data-filter-column]") == ""
     assert "?" not in page.url
