@@ -10,10 +10,12 @@ users of a fresh server waited that long: bench/load.py's first 48 requests took
 share the imported code's memory copy-on-write.
 
 ``post_fork`` closes any database connection the master may hold, so no two workers
-share one socket.
+share one socket. ``post_worker_init`` starts each worker's threads with their database
+connections before the worker takes its first request.
 """
 
 import os
+import threading
 
 preload_app = True
 workers = int(os.environ.get("LABELHUB_WORKERS", 2))
@@ -37,3 +39,32 @@ def post_fork(server, worker):
     from django.db import connections
 
     connections.close_all()
+
+
+def post_worker_init(worker):
+    """Start every thread of the worker's pool, each with its database connection, before
+    the first request. The pool starts a thread when a request arrives and no thread is
+    idle, and a thread that has just answered is not idle yet when the client's next
+    request on the same connection arrives: a fresh server's first few requests each got
+    a new thread and opened a connection (3-5 ms against 2 ms for a warm thread, the
+    second request of every new client; bench/api_bench.py's project create).
+
+    The warm-ups wait for each other, so no thread is idle until all are started."""
+    pool = getattr(worker, "tpool", None)  # gthread workers only
+    if pool is None:
+        return
+    started = threading.Barrier(worker.cfg.threads)
+
+    def warm_up():
+        from django.db import connection
+
+        try:
+            connection.ensure_connection()
+        finally:
+            started.wait(timeout=30)
+
+    for future in [pool.submit(warm_up) for _ in range(worker.cfg.threads)]:
+        try:
+            future.result()
+        except Exception as exc:  # a database not up yet: the request will say so
+            worker.log.warning("warm-up of a web thread failed: %s", exc)

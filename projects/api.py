@@ -178,6 +178,35 @@ class ProjectIn(serializers.Serializer):
         return attrs
 
 
+# The fields of the usual create body, with ``ProjectIn``'s length limit (None: none).
+_PLAIN_PROJECT_TEXT = {"title": 200, "description": None, "label_config": None}
+
+
+def _plain_project_in(data) -> dict | None:
+    """``ProjectIn``'s validated data for the usual create body (only a title, description
+    and label config, as strings), without building the serializer: DRF deep-copies its 28
+    fields for every instance, about a fifth of a create's time in the process. Strings
+    are trimmed as DRF's ``CharField`` trims them. None for anything else (another field,
+    another type, a blank config, a null byte or a lone surrogate, a long title), which
+    the serializer then reads, or answers 400 for, as before."""
+    if type(data) is not dict or not data.keys() <= _PLAIN_PROJECT_TEXT.keys():
+        return None
+    fields = {"title": ""}
+    for name, value in data.items():
+        if type(value) is not str or "\x00" in value:
+            return None
+        value = value.strip()
+        limit = _PLAIN_PROJECT_TEXT[name]
+        if (limit is not None and len(value) > limit) or (name == "label_config" and not value):
+            return None
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return None
+        fields[name] = value
+    return fields
+
+
 def benchmark_project_resolve(user, fields: dict) -> dict:
     """Turn a ``benchmark_project`` id into a project the user manages, or a 400."""
     if fields.get("benchmark_project") is not None:
@@ -216,9 +245,11 @@ class ProjectListApi(APIView):
     def post(self, request):
         if not perms.may_create_projects(request.user):
             raise PermissionDenied("Only staff, and users an admin has allowed, create projects.")
-        data = ProjectIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        fields = _plain_project_in(request.data)
+        if fields is None:
+            data = ProjectIn(data=request.data)
+            data.is_valid(raise_exception=True)
+            fields = dict(data.validated_data)
         fields.setdefault("label_config", EMPTY_CONFIG)
         fields = benchmark_project_resolve(request.user, fields)
         project = services.project_create(user=request.user, **fields)

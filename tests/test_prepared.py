@@ -159,3 +159,19 @@ def test_json_and_datetimes_read_as_the_orm_reads_them(project, task_ids):
     assert type(got[0].data["big"]) is int and got[0].data["big"] == big
     assert got[1].meta == {"x": 0.1234567890123456789}
     assert got[0].created_at.utcoffset() is not None
+
+
+def test_a_server_compiles_its_one_shape_queries_before_it_forks(owner):
+    """``labelhub.wsgi`` compiles them (the workers then share them); a query that locks
+    rows is left to its first use, in its transaction, and a shaped one to its shape."""
+    import gc
+
+    from labelhub import prepared
+
+    gc.collect()  # the other tests' queries, some built to fail
+    locking = Prepared(lambda m: Task.objects.select_for_update().filter(pk=m.int("pk")))
+    shaped = Prepared(lambda m, n: Task.objects.filter(pk__in=[m.int(f"p{i}") for i in range(n)]))
+    plain = Prepared(lambda m: Task.objects.filter(pk=m.int("pk")).values_list("pk", flat=True))
+    assert prepared.compile_loaded() >= 1
+    assert plain.compiled and not locking.compiled and not shaped.compiled
+    assert plain.run(pk=-1) == []

@@ -48,14 +48,17 @@ def webhooks_for_event(*, action: str, project_id: int | None) -> QuerySet[Webho
 def webhooks_exist(*, project_id: int | None) -> bool:
     """Whether any active hook could want an event of this project (one cheap query, so
     that a write in a project without hooks queues nothing)."""
-    rows = Webhook.objects.filter(is_active=True)
     if project_id is None:
-        return rows.filter(project=None).exists()
+        return bool(_ORGANIZATION_HOOKS.run())
     return bool(_PROJECT_HOOKS.run(project=project_id))
 
 
-# webhooks_exist's question for a project, asked after every annotation write: compiled
-# once (labelhub.prepared), the SQL of ``.exists()``.
+# webhooks_exist's questions, asked after every annotation write (a project's) and every
+# project create or delete (the organization's): compiled once (labelhub.prepared), the
+# SQL of ``.exists()``.
+_ORGANIZATION_HOOKS = Prepared(
+    lambda m: Webhook.objects.filter(is_active=True, project=None).values_list("pk", flat=True)[:1]
+)
 _PROJECT_HOOKS = Prepared(
     lambda m: (
         Webhook.objects.filter(is_active=True)

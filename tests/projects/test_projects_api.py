@@ -298,3 +298,45 @@ def test_label_studio_project_flags_and_empty_default_title(api):
     assert (body["title"], body["is_draft"], body["is_published"]) == ("", True, False)
     patched = api.patch(f"/api/projects/{body['id']}/", {"is_draft": False}, format="json")
     assert patched.json()["is_draft"] is False
+
+
+CREATE_CONFIG = '<View><Text name="text" value="$text"/></View>'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"title": "Reviews", "label_config": CREATE_CONFIG},
+        {"title": "  padded  ", "description": " some words\n", "label_config": CREATE_CONFIG},
+        {"title": "", "description": ""},
+        {"title": "x" * 200},
+        {"title": "Ünïcode ✓", "label_config": f"  {CREATE_CONFIG}  "},
+        {},
+    ],
+)
+def test_a_plain_create_body_reads_as_the_serializer_reads_it(body):
+    from projects.api import ProjectIn, _plain_project_in
+
+    serializer = ProjectIn(data=body)
+    assert serializer.is_valid(), serializer.errors
+    assert _plain_project_in(body) == dict(serializer.validated_data)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"title": "x" * 201},
+        {"title": "t", "label_config": "   "},
+        {"title": None},
+        {"title": 5},
+        {"title": "nul \x00 byte"},
+        {"title": "lone \ud800 surrogate"},
+        {"title": "t", "sampling": "Uniform sampling"},
+        {"title": "t", "show_collab_predictions": False},
+        [],
+    ],
+)
+def test_any_other_create_body_is_left_to_the_serializer(body):
+    from projects.api import _plain_project_in
+
+    assert _plain_project_in(body) is None
