@@ -78,7 +78,6 @@ def _prepare(args) -> dict:
     admin_ensure(
         email=email, password=password, token=args.user_token, reset_password=bool(args.password)
     )
-    _wal_checkpoint()
     print(f"LabelHub data directory: {settings.DATA_DIR}")
     print(f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}")
     if generated:
@@ -91,18 +90,6 @@ def _prepare(args) -> dict:
         "data_dir": str(settings.DATA_DIR),
         "outside_queues": list(dict.fromkeys(queue for queue in outside if queue)),
     }
-
-
-def _wal_checkpoint() -> None:
-    """On SQLite, write the migrations' log into the database file and empty it, so the
-    server starts with a short write-ahead log: otherwise the first write after a migrate
-    (a new data folder migrates about 1,500 pages) checkpointed the whole log, 11-18 ms in
-    the first request of a new server."""
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _name_process(name: str) -> None:
