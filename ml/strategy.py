@@ -62,6 +62,10 @@ class Strategy:
     # the rest in the cluster order.
     badge: int = 0
     badge_pool: int = 2000
+    # Cluster-Margin (Citovsky et al., 2021): only the ``top`` most uncertain tasks are
+    # spread over the clusters (each cluster's best first); every other task comes
+    # after them in plain uncertainty order (0: all tasks go by the clusters).
+    top: int = 0
 
 
 DEFAULT = Strategy()
@@ -80,6 +84,7 @@ class Ranker:
         self.embeddings: list[np.ndarray] = []  # (badge) the top candidates' gradients
         self.embedded: list[np.ndarray] = []  # their ids
         self.embedded_scores: list[np.ndarray] = []
+        self.centre: np.ndarray | None = None  # (density, one cluster) mean unit vector
 
     def add(self, ids, proba, features=None) -> None:
         ids = np.asarray(ids)
@@ -94,6 +99,8 @@ class Ranker:
             self.clusters.append(guess)
         elif features is None or self.strategy.clusters <= 1:
             self.clusters.append(np.zeros(len(ids), dtype=int))
+            if features is not None and self.strategy.density > 0:
+                score = score * self._typicality(np.asarray(features, dtype=float))
         else:
             features = np.asarray(features, dtype=float)
             if self.kmeans is None:
@@ -115,6 +122,16 @@ class Ranker:
                 score = score * np.clip(cosine, 0.0, 1.0) ** self.strategy.density
         self.ids.append(ids)
         self.scores.append(score)
+
+    def _typicality(self, features: np.ndarray) -> np.ndarray:
+        """Information density (Settles and Craven, 2008) with one cluster: each task's
+        mean cosine similarity to the open tasks (those of the first batch), ``x/|x|``
+        dotted with the mean of their unit vectors, clipped to [0, 1] and raised to
+        ``density``."""
+        unit = features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+        if self.centre is None:
+            self.centre = unit.mean(axis=0)
+        return np.clip(unit @ self.centre, 0.0, 1.0) ** self.strategy.density
 
     def _embed(self, ids, proba, features, score) -> None:
         """Keep the gradient embeddings of the ``badge_pool`` most uncertain tasks so far:
@@ -181,7 +198,18 @@ class Ranker:
         if not self.ids or not self.settled:
             return np.zeros(0, dtype=int), np.zeros(0)
         ids = np.concatenate(self.ids)
-        priority = rank_in_clusters(np.concatenate(self.scores), np.concatenate(self.clusters))
+        scores, clusters = np.concatenate(self.scores), np.concatenate(self.clusters)
+        if 0 < self.strategy.top < len(ids):
+            top = np.argsort(-scores, kind="stable")[: self.strategy.top]
+            rest = np.ones(len(ids), dtype=bool)
+            rest[top] = False
+            priority = np.empty(len(ids))
+            priority[top] = rank_in_clusters(scores[top], clusters[top])
+            priority[rest] = len(top) + rank_in_clusters(
+                scores[rest], np.zeros(int(rest.sum()), dtype=int)
+            )
+        else:
+            priority = rank_in_clusters(scores, clusters)
         if self.strategy.badge and self.embedded:
             picks = self._badge_picks()
             position = {int(t): i for i, t in enumerate(picks)}
