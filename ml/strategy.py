@@ -12,16 +12,18 @@ to compare it with uniform sampling (figures in bench/README.md).
   (``ml.builtin.uncertainty``) and, with ``clusters`` > 1, its cluster (k-means on the
   model's small dense features, fitted on the first batch, at most ``clusters`` clusters
   of about 20 tasks or more) and, with ``density`` > 0, how typical it is of its cluster
-  (cosine similarity to the cluster's centre, in [0, 1]). The default is one cluster:
-  the plain margin order (see ``Strategy``).
+  (cosine similarity to the cluster's centre, in [0, 1]; with one cluster: its mean
+  cosine similarity to the first batch's tasks, "information density"). The default is
+  one cluster: the plain margin order (see ``Strategy``).
 - ``agree(same)`` per batch (only with ``stable`` > 0): which tasks kept the previous
   version's prediction; until that share reaches ``stable`` the order is withheld and
   the stream picks at random ("switch once the model settles"; off by default: it did
   not win on the bench's sets).
 - Variants the bench tried (``Strategy.groups``, ``Strategy.badge``): groups by the
   predicted class (class balance) or cluster x class instead of clusters, and BADGE-like
-  first picks (k-means++ seeding on gradient embeddings); none held on every real set,
-  so the default keeps the clusters (bench/README.md).
+  first picks (k-means++ seeding on gradient embeddings), Cluster-Margin's spread of only
+  the ``top`` least sure over the clusters (round 4) and information density with one
+  cluster; none held on every real set (bench/README.md).
 - ``priorities()``: (ids, priority), lowest first. Within each cluster tasks are ranked
   by score (uncertainty, times typicality ** density), and the priority is that rank,
   with the score breaking ties: with clusters the stream takes the best task of every
