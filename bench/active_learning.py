@@ -135,7 +135,6 @@ VARIANTS = {
     "ramp-after-flat": Mode("ramp-after-flat", DEFAULT, extra={"after_ramp": 200}),
     "margin-flat-eps30": Mode("margin-flat-eps30", DEFAULT, epsilon=0.3),
     "margin-flat-warm15": Mode("margin-flat-warm15", DEFAULT, warmup="15"),
-    "margin-flat-nowarm": Mode("margin-flat-nowarm", DEFAULT, warmup="min"),
     "class-groups-warm5": Mode("class-groups-warm5", Strategy(groups="class"), warmup="5"),
     "density-flat-warm5": Mode("density-flat-warm5", Strategy(density=1.0), warmup="5"),
 }
@@ -474,7 +473,7 @@ def report(result: dict) -> None:
         )
         auc_gap = f"{entry['auc_gap']:+.3f}" if "auc_gap" in entry else ""
         print(
-            f"    {name:26s} {('-' if reach is None else str(reach)):>17s} "
+            f"    {name:26s} {('-' if reach is None else f'{reach:g}'):>17s} "
             f"{('' if saving is None else f'{saving:.0%}'):>7s} {entry['auc']:.3f} {auc_gap:>7s}"
             f"  {gap}",
             flush=True,
