@@ -125,6 +125,18 @@ VARIANTS = {
     "margin-c8": Mode("margin-c8", Strategy(clusters=8)),
     "margin-flat-warm5": Mode("margin-flat-warm5", Strategy(clusters=1), warmup="5"),
     "entropy-flat": Mode("entropy-flat", Strategy(measure="entropy", clusters=1)),
+    # Tried in round 4 (bench/README.md): information density with one cluster (mean
+    # cosine similarity to the open tasks, ^density), Cluster-Margin (the 200 least sure,
+    # ten times a batch of retrain_every, spread over 16 clusters), a random share
+    # falling from all to al_epsilon over 200 labels after the warm-up, and 30% random.
+    "density-flat": Mode("density-flat", Strategy(density=1.0)),
+    "density-flat2": Mode("density-flat2", Strategy(density=2.0)),
+    "margin-top200": Mode("margin-top200", Strategy(clusters=16, top=200)),
+    "ramp-after-flat": Mode("ramp-after-flat", DEFAULT, extra={"after_ramp": 200}),
+    "margin-flat-eps30": Mode("margin-flat-eps30", DEFAULT, epsilon=0.3),
+    "margin-flat-warm15": Mode("margin-flat-warm15", DEFAULT, warmup="15"),
+    "class-groups-warm5": Mode("class-groups-warm5", Strategy(groups="class"), warmup="5"),
+    "density-flat-warm5": Mode("density-flat-warm5", Strategy(density=1.0), warmup="5"),
 }
 MODES.update(VARIANTS)
 
@@ -461,7 +473,7 @@ def report(result: dict) -> None:
         )
         auc_gap = f"{entry['auc_gap']:+.3f}" if "auc_gap" in entry else ""
         print(
-            f"    {name:26s} {('-' if reach is None else str(reach)):>17s} "
+            f"    {name:26s} {('-' if reach is None else f'{reach:g}'):>17s} "
             f"{('' if saving is None else f'{saving:.0%}'):>7s} {entry['auc']:.3f} {auc_gap:>7s}"
             f"  {gap}",
             flush=True,
@@ -551,6 +563,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", default="all", help=f"comma-separated of {ALL_SETS}, or all")
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1"
+    )
     parser.add_argument("--modes", default="uniform,before,active-learning")
     parser.add_argument("--step", type=int, default=20, help="labels between trainings")
     parser.add_argument("--max-labels", type=int, default=400)
@@ -587,7 +602,7 @@ def main() -> None:
         (name, mode.name, seed, args.step, args.max_labels)
         for name in names
         for mode in set_modes[name]
-        for seed in range(args.seeds)
+        for seed in range(args.first_seed, args.first_seed + args.seeds)
     ]
     with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
         done = pool.map(_run, work, chunksize=1)

@@ -12,16 +12,18 @@ to compare it with uniform sampling (figures in bench/README.md).
   (``ml.builtin.uncertainty``) and, with ``clusters`` > 1, its cluster (k-means on the
   model's small dense features, fitted on the first batch, at most ``clusters`` clusters
   of about 20 tasks or more) and, with ``density`` > 0, how typical it is of its cluster
-  (cosine similarity to the cluster's centre, in [0, 1]). The default is one cluster:
-  the plain margin order (see ``Strategy``).
+  (cosine similarity to the cluster's centre, in [0, 1]; with one cluster: its mean
+  cosine similarity to the first batch's tasks, "information density"). The default is
+  one cluster: the plain margin order (see ``Strategy``).
 - ``agree(same)`` per batch (only with ``stable`` > 0): which tasks kept the previous
   version's prediction; until that share reaches ``stable`` the order is withheld and
   the stream picks at random ("switch once the model settles"; off by default: it did
   not win on the bench's sets).
 - Variants the bench tried (``Strategy.groups``, ``Strategy.badge``): groups by the
   predicted class (class balance) or cluster x class instead of clusters, and BADGE-like
-  first picks (k-means++ seeding on gradient embeddings); none held on every real set,
-  so the default keeps the clusters (bench/README.md).
+  first picks (k-means++ seeding on gradient embeddings), Cluster-Margin's spread of only
+  the ``top`` least sure over the clusters (round 4) and information density with one
+  cluster; none held on every real set (bench/README.md).
 - ``priorities()``: (ids, priority), lowest first. Within each cluster tasks are ranked
   by score (uncertainty, times typicality ** density), and the priority is that rank,
   with the score breaking ties: with clusters the stream takes the best task of every
@@ -62,6 +64,10 @@ class Strategy:
     # the rest in the cluster order.
     badge: int = 0
     badge_pool: int = 2000
+    # Cluster-Margin (Citovsky et al., 2021): only the ``top`` most uncertain tasks are
+    # spread over the clusters (each cluster's best first); every other task comes
+    # after them in plain uncertainty order (0: all tasks go by the clusters).
+    top: int = 0
 
 
 DEFAULT = Strategy()
@@ -80,6 +86,7 @@ class Ranker:
         self.embeddings: list[np.ndarray] = []  # (badge) the top candidates' gradients
         self.embedded: list[np.ndarray] = []  # their ids
         self.embedded_scores: list[np.ndarray] = []
+        self.centre: np.ndarray | None = None  # (density, one cluster) mean unit vector
 
     def add(self, ids, proba, features=None) -> None:
         ids = np.asarray(ids)
@@ -94,6 +101,8 @@ class Ranker:
             self.clusters.append(guess)
         elif features is None or self.strategy.clusters <= 1:
             self.clusters.append(np.zeros(len(ids), dtype=int))
+            if features is not None and self.strategy.density > 0:
+                score = score * self._typicality(np.asarray(features, dtype=float))
         else:
             features = np.asarray(features, dtype=float)
             if self.kmeans is None:
@@ -115,6 +124,16 @@ class Ranker:
                 score = score * np.clip(cosine, 0.0, 1.0) ** self.strategy.density
         self.ids.append(ids)
         self.scores.append(score)
+
+    def _typicality(self, features: np.ndarray) -> np.ndarray:
+        """Information density (Settles and Craven, 2008) with one cluster: each task's
+        mean cosine similarity to the open tasks (those of the first batch), ``x/|x|``
+        dotted with the mean of their unit vectors, clipped to [0, 1] and raised to
+        ``density``."""
+        unit = features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+        if self.centre is None:
+            self.centre = unit.mean(axis=0)
+        return np.clip(unit @ self.centre, 0.0, 1.0) ** self.strategy.density
 
     def _embed(self, ids, proba, features, score) -> None:
         """Keep the gradient embeddings of the ``badge_pool`` most uncertain tasks so far:
@@ -181,7 +200,18 @@ class Ranker:
         if not self.ids or not self.settled:
             return np.zeros(0, dtype=int), np.zeros(0)
         ids = np.concatenate(self.ids)
-        priority = rank_in_clusters(np.concatenate(self.scores), np.concatenate(self.clusters))
+        scores, clusters = np.concatenate(self.scores), np.concatenate(self.clusters)
+        if 0 < self.strategy.top < len(ids):
+            top = np.argsort(-scores, kind="stable")[: self.strategy.top]
+            rest = np.ones(len(ids), dtype=bool)
+            rest[top] = False
+            priority = np.empty(len(ids))
+            priority[top] = rank_in_clusters(scores[top], clusters[top])
+            priority[rest] = len(top) + rank_in_clusters(
+                scores[rest], np.zeros(int(rest.sum()), dtype=int)
+            )
+        else:
+            priority = rank_in_clusters(scores, clusters)
         if self.strategy.badge and self.embedded:
             picks = self._badge_picks()
             position = {int(t): i for i, t in enumerate(picks)}

@@ -114,6 +114,36 @@ def test_ranker_badge_picks_come_first_and_spread_out():
     assert priority.min() < 0 and {int(i) // 30 for i in first} == {0, 1}
 
 
+def test_ranker_information_density_with_one_cluster_prefers_typical_tasks():
+    # One tight group and one far outlier; the outlier is a little more uncertain.
+    rng = np.random.RandomState(3)
+    features = np.vstack([rng.normal(0, 0.05, (50, 2)) + [1, 1], [[-1.0, 0.2]]])
+    proba = np.tile([0.8, 0.2], (51, 1))
+    proba[7] = [0.56, 0.44]
+    proba[50] = [0.55, 0.45]
+    dense = Ranker(Strategy(density=1.0))
+    dense.add(np.arange(51), proba, features)
+    ids, priority = dense.priorities()
+    assert ids[np.argmin(priority)] == 7
+    plain = Ranker(Strategy())
+    plain.add(np.arange(51), proba, features)
+    ids, priority = plain.priorities()
+    assert ids[np.argmin(priority)] == 50
+
+
+def test_ranker_cluster_margin_spreads_only_the_most_uncertain():
+    # Two clusters; cluster 0 holds the three least sure tasks, cluster 1 the next one.
+    features = np.array([[1.0, 0.0]] * 4 + [[0.0, 1.0]] * 40)
+    margin = np.r_[[0.01, 0.02, 0.03, 0.5], [0.04], np.linspace(0.6, 0.9, 39)]
+    proba = np.c_[(1 + margin) / 2, (1 - margin) / 2]
+    ranker = Ranker(Strategy(clusters=2, top=4))
+    ranker.add(np.arange(44), proba, features)
+    ids, priority = ranker.priorities()
+    order = list(ids[np.argsort(priority)])
+    # The top four (0, 1, 2, 4) in turns by cluster, then the rest by margin alone.
+    assert order[:4] == [0, 4, 1, 2] and order[4] == 3 and priority[order[4]] >= 4
+
+
 @pytest.mark.django_db
 def test_sampler_warmup_random_then_priority_and_epsilon_from_the_lane(project, owner):
     tasks = [Task.objects.create(project=project, data={"text": f"t{i}"}) for i in range(60)]
