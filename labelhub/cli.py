@@ -183,6 +183,16 @@ WORKER_RESTARTS = 5  # within RESTART_WINDOW seconds; more and the server stops
 RESTART_WINDOW = 60.0
 
 
+def _child(target, target_args) -> None:
+    """A child starts with the default SIGTERM and SIGINT, not the launcher's handler: a
+    worker forked again after a crash and stopped while it is still starting (before Celery
+    sets its own handlers) then stops at once, instead of noting the stop in its copy of the
+    launcher's flag and running on until the launcher kills it 20 s later."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    target(*target_args)
+
+
 def _supervise(fork, children: dict) -> int:
     """Run each child; a worker that dies is started again (its jobs were acknowledged
     late, so the broker hands them out again), unless it keeps dying; when the web server
@@ -194,8 +204,7 @@ def _supervise(fork, children: dict) -> int:
         stopping = True
 
     def launch(name):
-        target, target_args = children[name]
-        proc = fork.Process(target=target, args=target_args, name=name)
+        proc = fork.Process(target=_child, args=children[name], name=name)
         proc.start()
         return proc
 
