@@ -16,8 +16,9 @@ annotation POSTs (p50), the task list's first and last page, the Data Manager fi
 task (p50 of 50), and a JSON export of all tasks. Each step prints seconds (or ms).
 
 ``--label-studio BIN`` runs the same client, in the same run, against Label Studio
-(``BIN`` is its ``label-studio`` command, installed in a venv of its own, e.g.
-``python -m venv /tmp/ls && /tmp/ls/bin/pip install label-studio==1.23.2``), started on
+(``BIN`` is its ``label-studio`` command in a venv of its own, e.g. the compat harness's:
+``bash scripts/compat/setup.sh`` makes ``.cache/compat-venv/bin/label-studio`` with the
+pins Label Studio needs today, see scripts/compat/requirements.txt), started on
 its own embedded default (SQLite, a fresh data directory, legacy API tokens on), and
 prints both columns with the ratio LS / LabelHub. With ``--client``, ``--repeat R`` runs
 R rounds, each against fresh servers (LabelHub, then Label Studio), and prints the medians
@@ -29,7 +30,7 @@ another checkout's code (e.g. ``git archive main | tar -x -C TREE``) on this ven
 its medians as a "before" column.
 
     .venv/bin/python bench/api_bench.py --client --database-url "" --tasks 10000 \
-        --label-studio /tmp/ls/bin/label-studio
+        --label-studio .cache/compat-venv/bin/label-studio
 """
 
 import argparse
