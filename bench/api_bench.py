@@ -338,6 +338,8 @@ def label_studio_server(command: str):
     """``label-studio start`` on its embedded default (SQLite) in a fresh data directory,
     with the legacy token API on (1.23 turns it off for new organizations)."""
     port = free_port(1)
+    if os.sep in command:  # a path, run from the data directory below
+        command = os.path.abspath(command)
     data_dir = tempfile.mkdtemp(prefix="label-studio-bench-")
     log = open(Path(data_dir) / "label-studio.log", "wb")
     server = subprocess.Popen(

@@ -114,6 +114,10 @@ class LegacyTokenAuthentication(ThrottledTokenAuthentication):
         token = _LEGACY_TOKEN.first(key=key) if isinstance(key, str) else None
         if token is None:
             raise AuthenticationFailed("Invalid token.")
+        # ``select_related`` cached the token on its user too (``user.auth_token``): a
+        # reference cycle, left for the garbage collector at every request. The user
+        # reads its token again if asked.
+        token.user._state.fields_cache.pop("auth_token", None)
         if not token.user.is_active:
             raise AuthenticationFailed("User inactive or deleted.")
         if token.enabled is False:

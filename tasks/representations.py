@@ -40,38 +40,45 @@ def storage_uris_resolved(task_id: int, data: dict) -> dict:
     HyperText field) are replaced in place, each by its own path, the rest of the string
     untouched. A quoted URI's HTML entities (``&amp;``) are decoded first, as a browser
     reads the attribute. Exports keep the URIs as they are."""
+    return _uris_rewritten(task_id, data) if _has_uri(data) else data
 
-    def embedded(match: re.Match) -> str:
-        quote, uri = match.group(1), html.unescape(match.group(2))
-        return f"{quote}{_resolve_path(task_id, uri)}{quote}"
 
-    def rewrite(value):
-        if isinstance(value, str):
-            if value.startswith(STORAGE_SCHEMES):
-                if len(value.split("://", 1)[1]) > 1:
-                    return _resolve_path(task_id, value)
-                return value
-            if "://" in value:
-                return EMBEDDED_URI.sub(embedded, value)
+# The walkers are module functions, not closures: a recursive closure refers to itself
+# through its cell, a reference cycle that only the garbage collector frees, and the task
+# list's page made 90 such functions per request (its share of the collector's work).
+
+
+def _uris_rewritten(task_id: int, value):
+    if isinstance(value, str):
+        if value.startswith(STORAGE_SCHEMES):
+            if len(value.split("://", 1)[1]) > 1:
+                return _resolve_path(task_id, value)
             return value
-        if isinstance(value, list):
-            return [rewrite(item) for item in value]
-        if isinstance(value, dict):
-            return {key: rewrite(item) for key, item in value.items()}
+        if "://" in value:
+            return EMBEDDED_URI.sub(lambda match: _embedded_resolved(task_id, match), value)
         return value
+    if isinstance(value, list):
+        return [_uris_rewritten(task_id, item) for item in value]
+    if isinstance(value, dict):
+        return {key: _uris_rewritten(task_id, item) for key, item in value.items()}
+    return value
 
-    def has_uri(value) -> bool:
-        if isinstance(value, str):
-            return value.startswith(STORAGE_SCHEMES) or (
-                "://" in value and any(scheme in value for scheme in STORAGE_SCHEMES)
-            )
-        if isinstance(value, list):
-            return any(has_uri(item) for item in value)
-        if isinstance(value, dict):
-            return any(has_uri(item) for item in value.values())
-        return False
 
-    return rewrite(data) if has_uri(data) else data
+def _embedded_resolved(task_id: int, match: re.Match) -> str:
+    quote, uri = match.group(1), html.unescape(match.group(2))
+    return f"{quote}{_resolve_path(task_id, uri)}{quote}"
+
+
+def _has_uri(value) -> bool:
+    if isinstance(value, str):
+        return value.startswith(STORAGE_SCHEMES) or (
+            "://" in value and any(scheme in value for scheme in STORAGE_SCHEMES)
+        )
+    if isinstance(value, list):
+        return any(_has_uri(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_uri(item) for item in value.values())
+    return False
 
 
 def iso_datetime(value):
