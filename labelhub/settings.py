@@ -263,6 +263,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # DRF's JSON, written by orjson (labelhub.renderers).
     "DEFAULT_RENDERER_CLASSES": ["labelhub.renderers.FastJSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "labelhub.renderers.FastContentNegotiation",
     "DEFAULT_PARSER_CLASSES": [
         "labelhub.parsers.LimitedJSONParser",
         "rest_framework.parsers.FormParser",

@@ -1,4 +1,5 @@
-"""A request through the WSGI app leaves no reference cycles behind.
+"""The WSGI app (``labelhub.wsgi.Handler``): a request leaves no reference cycles behind,
+and each gets its own copy of a remembered URL resolution.
 
 Each request's objects are then freed by reference counting when its response closes,
 and the garbage collector of a web worker seldom runs (``labelhub.wsgi.Handler``,
@@ -132,3 +133,21 @@ def test_a_web_worker_freezes_the_loaded_app_and_collects_less_often():
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_resolution_is_remembered_but_each_request_gets_its_own_match(rf):
+    from django.urls import Resolver404, resolve
+
+    from labelhub.wsgi import Handler
+
+    handler = Handler()
+    first = handler.resolve_request(rf.get("/api/projects/7/next/"))
+    second = handler.resolve_request(rf.get("/api/projects/7/next/"))
+    assert first is not second
+    assert first.func is second.func is resolve("/api/projects/7/next/").func
+    assert first.kwargs == second.kwargs == {"pk": 7}
+    first.kwargs["pk"] = 8
+    assert handler.resolve_request(rf.get("/api/projects/7/next/")).kwargs == {"pk": 7}
+    assert handler.resolve_request(rf.get("/api/projects/9/next/")).kwargs == {"pk": 9}
+    with pytest.raises(Resolver404):
+        handler.resolve_request(rf.get("/api/no-such-path/"))
