@@ -337,6 +337,12 @@ def row_update(model, pk: int, *, values=None, increments=None, using: str = "de
         return cursor.rowcount
 
 
+def _plain(field, value):
+    if hasattr(value, "as_sql"):
+        raise ValueError(f"{field}: an expression ({type(value).__name__}), not a value")
+    return value
+
+
 def rows_insert(instances: list, *, returning: bool = False, using: str = "default") -> None:
     """``Model.objects.bulk_create(instances)``, or with ``returning`` the INSERT of
     ``instance.save()`` for one new row, written out: every concrete column but an unset
@@ -346,8 +352,10 @@ def rows_insert(instances: list, *, returning: bool = False, using: str = "defau
     SQLite >= 3.35) into the instance and marks it saved. For the rows every annotation
     write inserts (the annotation, its result-label index rows), where building the ORM's
     INSERT cost more than running it (``bench/request_profile.py --profile create``). No
-    signals are sent: nothing listens to those models' saves. Fields with a database
-    default are refused (the ORM would leave their column out)."""
+    signals are sent: nothing listens to those models' saves. A value that is an
+    expression (``DatabaseDefault``, for a field with only a database default, which
+    the ORM writes as ``DEFAULT``) is refused; a field with both defaults takes its
+    Python default, as in the ORM."""
     if not instances:
         return
     if returning and len(instances) != 1:
@@ -361,8 +369,6 @@ def rows_insert(instances: list, *, returning: bool = False, using: str = "defau
         for f in meta.concrete_fields
         if not (f is pk and getattr(instances[0], f.attname) is None)
     ]
-    if any(f.has_db_default() for f in fields):
-        raise ValueError(f"{meta.label} has a field with a database default")
     columns = ", ".join(quote(f.column) for f in fields)
     one = f"({', '.join(['%s'] * len(fields))})"
     batch = max(1, connection.ops.bulk_batch_size(fields, instances))
@@ -370,7 +376,7 @@ def rows_insert(instances: list, *, returning: bool = False, using: str = "defau
         for start in range(0, len(instances), batch):
             chunk = instances[start : start + batch]
             params = [
-                f.get_db_prep_save(f.pre_save(instance, add=True), connection)
+                f.get_db_prep_save(_plain(f, f.pre_save(instance, add=True)), connection)
                 for instance in chunk
                 for f in fields
             ]

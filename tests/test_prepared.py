@@ -175,3 +175,25 @@ def test_a_server_compiles_its_one_shape_queries_before_it_forks(owner):
     assert prepared.compile_loaded() >= 1
     assert plain.compiled and not locking.compiled and not shaped.compiled
     assert plain.run(pk=-1) == []
+
+
+def test_rows_insert_takes_a_python_default_beside_a_database_default(owner):
+    """``Project.is_draft`` has both: the ORM writes the Python default, so does this. A
+    value that is an expression (``DatabaseDefault``) is refused."""
+    from django.db.models.expressions import DatabaseDefault
+
+    from labelhub.prepared import rows_insert
+    from projects.models import Project
+
+    project = Project(title="p", label_config="<View></View>", created_by=owner, is_draft=True)
+    rows_insert([project], returning=True)
+    stored = Project.objects.get(pk=project.pk)
+    assert (stored.is_draft, stored.is_published, stored.created_at) == (
+        True,
+        False,
+        project.created_at,
+    )
+    expression = Project(title="q", label_config="<View></View>", created_by=owner)
+    expression.is_published = DatabaseDefault(Project._meta.get_field("is_published").db_default)
+    with pytest.raises(ValueError, match="is_published: an expression"):
+        rows_insert([expression], returning=True)
