@@ -92,12 +92,17 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_throttles():
-    """DRF's throttle counts live in the process cache; each test starts with none."""
+    """The throttles' counts live in the process (its cache, ``labelhub.auth``'s windows);
+    each test starts with none."""
     from django.core.cache import cache
 
+    from labelhub.auth import throttle_windows_clear
+
     cache.clear()
+    throttle_windows_clear()
     yield
     cache.clear()
+    throttle_windows_clear()
 
 
 @pytest.fixture
