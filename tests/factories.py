@@ -5,6 +5,7 @@ import io
 import random
 import socket
 import zipfile
+from pathlib import Path
 
 from tasks.models import Task
 
@@ -185,4 +186,18 @@ def sentiment_choice(label: str) -> list[dict]:
             "type": "choices",
             "value": {"choices": [label]},
         }
+    ]
+
+
+def app_sources(root: Path, *, skipped: set[str]) -> list[Path]:
+    """The ``.py`` files of the repository's own packages (a top-level folder with an
+    ``__init__.py``), minus any under a folder named in ``skipped``: never the venvs and
+    caches beside them (``.cache/compat-venv`` holds a whole Python install, some of it
+    not UTF-8)."""
+    packages = sorted(init.parent for init in root.glob("*/__init__.py"))
+    return [
+        path
+        for package in packages
+        for path in package.rglob("*.py")
+        if not skipped & set(path.relative_to(root).parts)
     ]

@@ -14,7 +14,7 @@ from importers.services import tasks_import
 from projects.models import Project
 from projects.services import project_create
 from tasks.models import Task
-from tests.factories import TEXT_CONFIG, choice
+from tests.factories import TEXT_CONFIG, app_sources, choice
 
 pytestmark = pytest.mark.django_db
 
@@ -96,10 +96,7 @@ def test_ground_truth_is_written_in_one_place():
     annotations as they come (the flag with the rest) and are left out."""
     root = pathlib.Path(__file__).resolve().parents[2]
     writers = []
-    for path in root.glob("*/**/*.py"):
-        skipped = {".venv", "tests", "migrations", "importers", "bench"}
-        if skipped & set(path.parts):
-            continue
+    for path in app_sources(root, skipped={"tests", "migrations", "importers", "bench"}):
         text = path.read_text()
         if re.search(r"\.update\([^)]*ground_truth\s*=", text):
             writers.append(str(path.relative_to(root)))

@@ -10,7 +10,7 @@ from annotations.models import Annotation, AnnotatorTotal
 from importers.services import tasks_import
 from labelhub import events
 from tasks.models import Task
-from tests.factories import TEXT_CONFIG, choice
+from tests.factories import TEXT_CONFIG, app_sources, choice
 
 pytestmark = pytest.mark.django_db
 
@@ -149,9 +149,7 @@ def test_counters_are_written_in_one_place():
         r"|is_labeled|overlap_extra|prediction_score|[a-z_]+_number)\s*="
     )
     writers = []
-    for path in root.glob("*/**/*.py"):
-        if {".venv", "tests", "migrations", "importers", "bench"} & set(path.parts):
-            continue
+    for path in app_sources(root, skipped={"tests", "migrations", "importers", "bench"}):
         if counter.search(path.read_text()):
             writers.append(str(path.relative_to(root)))
     assert writers == ["annotations/counters.py"], writers
