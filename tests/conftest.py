@@ -21,6 +21,21 @@ def _registrations_loaded():
     registrations.load()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _live_server_answers_as_gunicorn_does():
+    """pytest-django's live server (the browser tests) answers through
+    ``labelhub.wsgi.Handler``, the handler gunicorn runs, not Django's plain one: the
+    pages, sign-in, CSRF and messages are then tested with its per-request cleanup."""
+    from django.test import testcases
+
+    from labelhub.wsgi import Handler
+
+    original = testcases.WSGIHandler
+    testcases.WSGIHandler = Handler
+    yield
+    testcases.WSGIHandler = original
+
+
 @pytest.fixture
 def make_user(db):
     def make(email: str, *, staff: bool = False, password: str = "pass-word-1"):
