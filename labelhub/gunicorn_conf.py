@@ -10,8 +10,9 @@ users of a fresh server waited that long: bench/load.py's first 48 requests took
 share the imported code's memory copy-on-write.
 
 ``post_fork`` closes any database connection the master may hold, so no two workers
-share one socket, and sets the worker's garbage collector (``_collector_set``). ``post_worker_init`` starts each worker's threads with their database
-connections before the worker takes its first request.
+share one socket, and sets the worker's garbage collector (``_collector_set``).
+``post_worker_init`` starts each worker's threads with their database connections
+before the worker takes its first request.
 """
 
 import gc

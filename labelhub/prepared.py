@@ -350,9 +350,10 @@ def rows_insert(instances: list, *, returning: bool = False, using: str = "defau
     ``get_db_prep_save``), in the batches ``bulk_create`` would use (one statement for a
     few rows). ``returning`` reads the new primary key back (``RETURNING``: PostgreSQL,
     SQLite >= 3.35) into the instance and marks it saved. For the rows every annotation
-    write inserts (the annotation, its result-label index rows), where building the ORM's
-    INSERT cost more than running it (``bench/request_profile.py --profile create``). No
-    signals are sent: nothing listens to those models' saves. A value that is an
+    write inserts (the annotation, its result-label index rows) and a project create's
+    (the project, its admin membership), where building the ORM's INSERT cost more than
+    running it (``bench/request_profile.py --profile create``). No signals are sent:
+    nothing listens to those models' saves. A value that is an
     expression (``DatabaseDefault``, for a field with only a database default, which
     the ORM writes as ``DEFAULT``) is refused; a field with both defaults takes its
     Python default, as in the ORM."""
