@@ -92,6 +92,38 @@ def _prepare(args) -> dict:
     }
 
 
+def _prepared(fork, args) -> dict:
+    """``_prepare`` in a child process, which answers through a pipe and exits.
+
+    ``migrate`` imports every migration and renders the models' states from them, and
+    what it leaves behind (about 10 MB of heap) would otherwise sit in the launcher and,
+    through the forks, in every process of the tree (bench/README.md, "Memory at rest")."""
+    reader, writer = fork.Pipe(duplex=False)
+    child = fork.Process(target=_prepare_into, args=(args, writer), name="labelhub-prepare")
+    child.start()
+    writer.close()
+    try:
+        info = reader.recv()
+    except EOFError:  # the child failed; it has said why
+        info = None
+    finally:
+        child.join()
+    if child.exitcode or info is None:
+        raise SystemExit(child.exitcode or 1)
+    return info
+
+
+def _prepare_into(args, writer) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    _name_process("labelhub-prepare")
+    try:
+        writer.send(_prepare(args))
+    except ImproperlyConfigured as exc:  # a setting the user gave: the reason, no traceback
+        raise SystemExit(f"labelhub start: {exc}") from None
+    writer.close()
+
+
 def _name_process(name: str) -> None:
     """Name this process (``ps -o comm``, top): the children are forks of the launcher, so
     their command lines all read ``labelhub start``."""
@@ -120,21 +152,36 @@ def _serve_web(args) -> None:
     WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").run()
 
 
+# How much a pool process may grow during its jobs (in KiB, above the worker's own peak
+# when it starts) before it is replaced once its job ends.
+POOL_GROWTH_KIB = 48 * 1024
+
+
 def _serve_worker(name: str, booted, *extra: str) -> None:
     """A Celery worker that keeps no pool process at rest: ``--autoscale=2,0`` forks up to
-    two when jobs arrive and lets them go when idle, their memory with them. ``booted``
-    (an event) is set once the worker takes jobs."""
+    two when jobs arrive and lets them go when idle, their memory with them. A pool
+    process that a job grew by more than ``POOL_GROWTH_KIB`` (a 1M-task import: about 65
+    MB) is replaced when the job ends, rather than waiting, grown, for the autoscaler's
+    next look (30 s), beside the fresh one that a next job may get. ``booted`` (an event)
+    is set once the worker takes jobs."""
+    import resource
+
     from celery.signals import worker_ready
 
     from labelhub.celery import app
 
     _name_process(name)
     worker_ready.connect(lambda **kwargs: booted.set(), weak=False)
-    app.worker_main(["worker", "--loglevel=INFO", "--autoscale=2,0", *extra])
+    # billiard compares the pool process's peak RSS (ru_maxrss, which a fork inherits)
+    limit = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + POOL_GROWTH_KIB
+    app.worker_main(
+        ["worker", "--loglevel=INFO", "--autoscale=2,0", f"--max-memory-per-child={limit}", *extra]
+    )
 
 
 def start(args) -> int:
-    """Prepare once, then fork the web server and the workers from this process.
+    """Prepare (in a child, ``_prepared``), then fork the web server and the workers from
+    this process.
 
     Django, the apps and the task modules are imported here, once, before the forks, and
     ``gc.freeze()`` keeps the collector from touching them afterwards: every child shares
@@ -144,10 +191,11 @@ def start(args) -> int:
     if args.host not in ("127.0.0.1", "localhost", "0.0.0.0", "::"):
         hosts = os.environ.get("LABELHUB_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
         os.environ["LABELHUB_ALLOWED_HOSTS"] = f"{hosts},{args.host}"
-    info = _prepare(args)
-    os.environ["LABELHUB_DATA_DIR"] = info["data_dir"]
-
     import multiprocessing
+
+    fork = multiprocessing.get_context("fork")
+    info = _prepared(fork, args)
+    _django_setup(info["data_dir"])
 
     from django.db import connections
 
@@ -159,7 +207,6 @@ def start(args) -> int:
     gc.collect()
     gc.freeze()
 
-    fork = multiprocessing.get_context("fork")
     children = {"web": (_serve_web, (args,))}
     if not args.no_worker:
         children["worker"] = (_serve_worker, ("labelhub-worker", fork.Event()))

@@ -37,7 +37,13 @@ def _private_data_dir(path: Path) -> None:
     on is 0600 (files) / 0700 (folders), through the umask, for web and worker alike; a
     data directory made by an older release is tightened once (its mode says so)."""
     os.umask(0o077)
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"the data directory {path} (LABELHUB_DATA_DIR, --data-dir) cannot be made: "
+            f"{exc.strerror}"
+        ) from exc
     if path.stat().st_mode & 0o077:
         for root, dirs, files in os.walk(path):
             for name in dirs:

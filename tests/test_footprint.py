@@ -8,6 +8,7 @@ the Celery task modules) plus one request, in a fresh interpreter, and names wha
 """
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -187,3 +188,71 @@ def test_registry_loads_the_registrations(tmp_path, read):
         f"{REGISTRY_READS[read]}; print('OK')"
     )
     assert "OK" in _probe(code, tmp_path)
+
+
+# The launcher migrates in a child (labelhub.cli._prepared): what migrate imports and
+# renders (every migration, the models' states) must not be in the process that the web
+# server and the workers are forked from.
+PREPARE_PROBE = """
+import argparse, multiprocessing, sys
+from labelhub import cli
+args = argparse.Namespace(data_dir=sys.argv[1], username="boss@example.com",
+                          password=None, user_token=None, host="127.0.0.1", port=8080)
+try:
+    info = cli._prepared(multiprocessing.get_context("fork"), args)
+except SystemExit as exc:
+    print("EXIT:", exc.code)
+    raise
+print("INFO:", info["data_dir"])
+print("DJANGO:", "django.apps" in sys.modules)
+print("MIGRATIONS:" + ",".join(m for m in sys.modules if ".migrations" in m or m.endswith("migrate")))
+"""
+
+
+def test_start_migrates_in_a_child_the_launcher_forks_without_it(tmp_path):
+    data = tmp_path / "data"
+    out = _probe(PREPARE_PROBE.replace("sys.argv[1]", repr(str(data))), tmp_path)
+    assert f"INFO: {data}" in out
+    assert "Admin: boss@example.com / password" in out  # the child's own output
+    assert "DJANGO: False" in out and "MIGRATIONS:\n" in out, out
+    assert (data / "admin_password").exists()
+    tables = sqlite3.connect(data / "labelhub.sqlite3").execute(
+        "SELECT count(*) FROM django_migrations"
+    )
+    assert tables.fetchone()[0] > 20
+
+
+def test_a_failed_prepare_stops_the_launcher_with_the_reason(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LABELHUB_")}
+    env.update(DATABASE_URL="", REDIS_URL="")
+    out = subprocess.run(
+        [sys.executable, "-c", PREPARE_PROBE.replace("sys.argv[1]", repr(str(blocker)))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode != 0 and "EXIT: 1" in out.stdout
+    assert f"the data directory {blocker} (LABELHUB_DATA_DIR, --data-dir) cannot be made" in (
+        out.stderr
+    )
+    assert "Traceback" not in out.stderr
+
+
+def test_worker_replaces_a_pool_process_that_a_job_grew(monkeypatch):
+    import resource
+    import threading
+
+    from labelhub import cli
+    from labelhub.celery import app
+
+    argv = []
+    monkeypatch.setattr(app, "worker_main", argv.extend)
+    monkeypatch.setattr(cli, "_name_process", lambda name: None)
+    cli._serve_worker("labelhub-worker", threading.Event())
+    (flag,) = (a for a in argv if a.startswith("--max-memory-per-child="))
+    limit = int(flag.split("=")[1])
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert own < limit <= own + cli.POOL_GROWTH_KIB
