@@ -172,7 +172,8 @@ def _serve_worker(name: str, booted, *extra: str) -> None:
 
     _name_process(name)
     worker_ready.connect(lambda **kwargs: booted.set(), weak=False)
-    # billiard compares the pool process's peak RSS (ru_maxrss, which a fork inherits)
+    # billiard compares a pool process's peak RSS (ru_maxrss) with this after each job; a
+    # fork's starts at its parent's RSS then, which is at most this process's peak now
     limit = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + POOL_GROWTH_KIB
     app.worker_main(
         ["worker", "--loglevel=INFO", "--autoscale=2,0", f"--max-memory-per-child={limit}", *extra]
