@@ -197,6 +197,16 @@ class Page:
         self.open(path)
         self.page.wait_for_selector("body.editor-ready", timeout=15000)
 
+    def ticked(self, value, timeout=30000):
+        """Wait until the editor shows the choice ``value`` ticked. After Back, a history
+        row or a submit the task id changes before the editor has drawn the annotation,
+        so an at-once ``is_checked()`` can read the page in between (it did under load)."""
+        self.page.wait_for_function(
+            "(v) => document.querySelector(`#editor input[name='${v}']`)?.checked === true",
+            arg=value,
+            timeout=timeout,
+        )
+
     def submit(self):
         """Click the editor's Submit and wait for the next page."""
         task_id = self.page.get_attribute("[data-task-id]", "data-task-id")

@@ -91,13 +91,13 @@ def test_back_history_update_and_delete(
         "(id) => document.querySelector('[data-task-id]')?.dataset.taskId === id", arg=str(ids[1])
     )
     page.locator(".history-note").wait_for()
-    assert page.locator("#editor input[name=Negative]").is_checked()
+    page.ticked("Negative")
     # Back again: the one before.
     page.click("#stream-back")
     page.wait_for_function(
         "(id) => document.querySelector('[data-task-id]')?.dataset.taskId === id", arg=str(ids[0])
     )
-    assert page.locator("#editor input[name=Positive]").is_checked()
+    page.ticked("Positive")
 
     # My annotations: theirs only, newest first; reopen the newest and update it.
     page.click("#stream-history")
@@ -201,12 +201,12 @@ def test_predictions_are_marked_and_model_version_chooses(page, annotator, make_
     # in the editor's side panel (where it lists regions), not only somewhere on the page
     in_panel = page.evaluate("LabelHubEditor.SIDE_PANEL") + " > .prediction-note"
     page.wait_for_selector(in_panel)
-    assert page.locator("#editor input[name=Neutral]").is_checked()
+    page.ticked("Neutral")
     shots(page, "stream-prediction")
     page.submit()
     assert "model v2" in page.locator(".prediction-note").inner_text()
     page.wait_for_selector(in_panel)  # next task too
-    assert page.locator("#editor input[name=Neutral]").is_checked()  # the next task too
+    page.ticked("Neutral")  # the next task too
     assert Annotation.objects.get(task_id=ids[0]).parent_prediction.model_version == "v2"
 
 
