@@ -152,32 +152,22 @@ def _serve_web(args) -> None:
     WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").run()
 
 
-# How much a pool process may grow during its jobs (in KiB, above the worker's own peak
-# when it starts) before it is replaced once its job ends.
-POOL_GROWTH_KIB = 48 * 1024
-
-
 def _serve_worker(name: str, booted, *extra: str) -> None:
     """A Celery worker that keeps no pool process at rest: ``--autoscale=2,0`` forks up to
-    two when jobs arrive and lets them go when idle, their memory with them. A pool
-    process that a job grew by more than ``POOL_GROWTH_KIB`` (a 1M-task import: about 65
-    MB) is replaced when the job ends, rather than waiting, grown, for the autoscaler's
-    next look (30 s), beside the fresh one that a next job may get. ``booted`` (an event)
-    is set once the worker takes jobs."""
-    import resource
+    two when jobs arrive and lets them go when idle, their memory with them. ``booted``
+    (an event) is set once the worker takes jobs.
 
+    No ``--max-memory-per-child`` (or ``--max-tasks-per-child``) beside the autoscaler: with
+    both, a job was once received and never run (the replaced pool process and the
+    autoscaler's shrink and growth lost track of each other, celery issues 4185 and 4809;
+    bench/README.md)."""
     from celery.signals import worker_ready
 
     from labelhub.celery import app
 
     _name_process(name)
     worker_ready.connect(lambda **kwargs: booted.set(), weak=False)
-    # billiard compares a pool process's peak RSS (ru_maxrss) with this after each job; a
-    # fork's starts at its parent's RSS then, which is at most this process's peak now
-    limit = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + POOL_GROWTH_KIB
-    app.worker_main(
-        ["worker", "--loglevel=INFO", "--autoscale=2,0", f"--max-memory-per-child={limit}", *extra]
-    )
+    app.worker_main(["worker", "--loglevel=INFO", "--autoscale=2,0", *extra])
 
 
 def start(args) -> int:
