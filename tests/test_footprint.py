@@ -52,13 +52,8 @@ print("LOADED:" + ",".join(m for m in {HEAVY!r} if m in sys.modules))
 
 
 def test_start_loads_no_heavy_library(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LABELHUB_")}
-    env.update(DATABASE_URL="", REDIS_URL="", LABELHUB_DATA_DIR=str(tmp_path))
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert out.returncode == 0, out.stderr
-    assert "LOADED:\n" in out.stdout, f"loaded at start: {out.stdout}"
+    out = _probe(PROBE, tmp_path)
+    assert "LOADED:\n" in out, f"loaded at start: {out}"
 
 
 # What django.setup() alone may load of LabelHub: the apps' packages, AppConfigs and
@@ -107,13 +102,18 @@ print("MODULES:" + ",".join(sorted(sys.modules)))
 """
 
 
-def _probe(code: str, tmp_path, **env_vars) -> str:
+def _run(code: str, tmp_path, *argv: str, **env_vars) -> subprocess.CompletedProcess:
+    """``code`` in a fresh interpreter on the embedded default, its data in ``tmp_path``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LABELHUB_")}
     env.update({"DATABASE_URL": "", "REDIS_URL": "", "LABELHUB_DATA_DIR": str(tmp_path)})
     env.update(env_vars)
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    return subprocess.run(
+        [sys.executable, "-c", code, *argv], env=env, capture_output=True, text=True, timeout=300
     )
+
+
+def _probe(code: str, tmp_path, *argv: str, **env_vars) -> str:
+    out = _run(code, tmp_path, *argv, **env_vars)
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -211,7 +211,7 @@ print("MIGRATIONS:" + ",".join(m for m in sys.modules if ".migrations" in m or m
 
 def test_start_migrates_in_a_child_the_launcher_forks_without_it(tmp_path):
     data = tmp_path / "data"
-    out = _probe(PREPARE_PROBE.replace("sys.argv[1]", repr(str(data))), tmp_path)
+    out = _probe(PREPARE_PROBE, tmp_path, str(data))
     assert f"INFO: {data}" in out
     assert "Admin: boss@example.com / password" in out  # the child's own output
     assert "DJANGO: False" in out and "MIGRATIONS:\n" in out, out
@@ -225,15 +225,7 @@ def test_start_migrates_in_a_child_the_launcher_forks_without_it(tmp_path):
 def test_a_failed_prepare_stops_the_launcher_with_the_reason(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LABELHUB_")}
-    env.update(DATABASE_URL="", REDIS_URL="")
-    out = subprocess.run(
-        [sys.executable, "-c", PREPARE_PROBE.replace("sys.argv[1]", repr(str(blocker)))],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    out = _run(PREPARE_PROBE, tmp_path, str(blocker))
     assert out.returncode != 0 and "EXIT: 1" in out.stdout
     assert f"the data directory {blocker} (LABELHUB_DATA_DIR, --data-dir) cannot be made" in (
         out.stderr
